@@ -1,0 +1,104 @@
+# feegate: one entry point for building, testing, the demo and benchmarks.
+#
+#   make            build bin/feegate
+#   make demo       install what is missing, build, run 45 nights of sample data
+#   make test       install what is missing, build, unit tests under ASan+UBSan,
+#                   integration tests against a private MariaDB
+#   make bench-plan N=1000000   time one night's planning at scale
+
+CC      ?= cc
+PKGS    := libmariadb jansson inih libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(WARN) -Igateway -Ichannels -Ibuild/gen $(PKG_CFLAGS)
+CFLAGS  ?= -O2
+SAN     := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+GATEWAY_SRCS := $(filter-out gateway/main.c,$(wildcard gateway/*.c))
+GEN_SRCS     := build/gen/migrations.c
+LIB_SRCS     := $(GATEWAY_SRCS) $(GEN_SRCS)
+UNIT_SRCS    := $(wildcard tests/unit/*_test.c)
+
+OBJ      := $(patsubst %.c,build/obj/%.o,$(LIB_SRCS))
+SAN_OBJ  := $(patsubst %.c,build/san/%.o,$(LIB_SRCS))
+UNIT_BINS := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRCS))
+
+.PHONY: all test test-only unit integration demo bootstrap db-start db-stop \
+        check-source format bench-plan clean
+
+all: bin/feegate
+
+bin/feegate: $(OBJ) build/obj/gateway/main.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The ASan+UBSan build of the daemon; the integration tests run it.
+bin/feegate-san: $(SAN_OBJ) build/san/gateway/main.o
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
+
+build/obj/%.o: %.c $(wildcard gateway/*.h) | build/gen/migrations.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -c -o $@ $<
+
+build/san/%.o: %.c $(wildcard gateway/*.h) | build/gen/migrations.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SAN) -c -o $@ $<
+
+build/gen/migrations.c: $(wildcard sql/gateway/*.sql) scripts/embed-sql.sh
+	@mkdir -p $(@D)
+	scripts/embed-sql.sh $(sort $(wildcard sql/gateway/*.sql)) > $@.tmp && mv $@.tmp $@
+
+build/san/tests/%: tests/unit/%.c $(SAN_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SAN) -Itests/unit -o $@ $< $(SAN_OBJ) \
+		$(PKG_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+
+# The commands a newcomer runs install what is missing first, then start
+# again so that pkg-config sees the libraries just installed.
+test:
+	scripts/bootstrap.sh
+	$(MAKE) test-only
+
+test-only: all bin/feegate-san check-source unit integration
+	@echo "make test: all passed"
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+integration: bin/feegate bin/feegate-san
+	tests/integration/run.sh
+
+demo:
+	scripts/bootstrap.sh
+	$(MAKE) all
+	scripts/demo.sh
+
+bootstrap:
+	scripts/bootstrap.sh
+
+db-start:
+	scripts/db.sh start
+
+db-stop:
+	scripts/db.sh stop
+
+# Banned string functions (see STYLE.md) and formatting.
+check-source:
+	@if grep -nE '\b(strcpy|sprintf|strcat|gets|atoi)[[:space:]]*\(' \
+		gateway/*.c gateway/*.h channels/*.h tests/unit/*.c 2>/dev/null \
+		| grep -vE ':[[:space:]]*(/?\*|//)'; then \
+		echo "check-source: banned function (use str_copy, snprintf, sbuf, parse_ll)"; exit 1; fi
+	@echo "check-source: no banned functions"
+
+format:
+	clang-format -i gateway/*.c gateway/*.h tests/unit/*.c
+
+bench-plan: bin/feegate
+	scripts/bench-plan.sh $(or $(N),1000000)
+
+clean:
+	rm -rf build bin

@@ -1,0 +1,81 @@
+/*
+ * audit.h: the append-only, hash-chained audit trail.
+ *
+ * Each row's hash is SHA-256 over the previous row's hash and this row's
+ * fields in a canonical, length-prefixed form (audit_hash), so that editing,
+ * deleting or inserting a row anywhere breaks the chain from there on, and
+ * `feegate audit verify` names the first row at fault. The head of the chain
+ * (last seq and hash) lives in audit_head; appenders lock it for the length
+ * of their transaction, so rows from several processes never fork the
+ * chain and a rolled-back transaction leaves no trace.
+ *
+ * Set-based steps do not write audit rows one by one: they INSERT ... SELECT
+ * their events into the session's audit_stage table, and audit_stage_flush
+ * turns the staged rows into chained audit rows in bulk, inside the same
+ * transaction as the change they describe.
+ */
+#ifndef FEEGATE_AUDIT_H
+#define FEEGATE_AUDIT_H
+
+#include <stdio.h>
+
+#include "db.h"
+#include "util.h"
+
+#define AUDIT_HASH_LEN 65
+
+/* One row in text form, as stored; NULL for SQL NULL. */
+struct audit_row {
+	const char *seq;
+	const char *business_date;
+	const char *at;
+	const char *actor;
+	const char *event;
+	const char *account_no;
+	const char *case_id;
+	const char *notice_id;
+	const char *message_id;
+	const char *task_id;
+	const char *detail; /* a JSON object */
+};
+
+/* hash = SHA-256(prev_hash, canonical(row)), lowercase hex. */
+void audit_hash(const char *prev_hash, const struct audit_row *row,
+		char out[AUDIT_HASH_LEN]);
+
+struct audit_writer;
+
+/* Lock the chain head; MUST be called inside a transaction. actor is who
+ * acts (planner, escalation, dispatcher, a staff user); business_date MAY
+ * be NULL. */
+struct audit_writer *audit_open(struct db *db, const char *actor,
+				const char *business_date, struct fg_err *err);
+/* Append one row (fields copied). account_no and detail MAY be NULL;
+ * ids of 0 mean none. */
+int audit_append(struct audit_writer *w, const char *event,
+		 const char *account_no, unsigned long long case_id,
+		 unsigned long long notice_id, unsigned long long message_id,
+		 unsigned long long task_id, const char *detail,
+		 struct fg_err *err);
+/* Write what is buffered and move the head; the caller commits. Frees w
+ * whatever the outcome. */
+int audit_close(struct audit_writer *w, unsigned long long *rows,
+		struct fg_err *err);
+
+/* Drop what is buffered (the caller rolls back) and free w. */
+void audit_abort(struct audit_writer *w);
+
+/* Create this session's (empty) audit_stage table. */
+int audit_stage_begin(struct db *db, struct fg_err *err);
+/* Chain every staged row into audit_log, in staging order, and drop the
+ * stage. Columns after the fixed ones become the JSON detail, with the
+ * address masked. */
+int audit_stage_flush(struct db *db, const char *actor,
+		      const char *business_date, unsigned long long *rows,
+		      struct fg_err *err);
+
+/* Walk the whole chain. Returns 0 if intact, 1 if broken (the first row at
+ * fault is described in err), -1 if it could not be read. */
+int audit_verify(struct db *db, unsigned long long *rows, struct fg_err *err);
+
+#endif

@@ -1,0 +1,322 @@
+/*
+ * config.c: see config.h. The keys are one declarative table: section, key,
+ * type, where the value goes, and its bounds.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "money.h"
+
+enum key_type {
+	KEY_STRING,
+	KEY_SECRET, /* a string never echoed in errors */
+	KEY_INT,
+	KEY_MONEY,
+	KEY_LEVEL,
+	KEY_SCHEMA,
+};
+
+struct key {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	long long min, max;
+};
+
+#define OFF(field) offsetof(struct config, field)
+
+static const struct key keys[] = {
+	{"database", "socket", KEY_STRING, OFF(db.socket), 0, 0},
+	{"database", "host", KEY_STRING, OFF(db.host), 0, 0},
+	{"database", "port", KEY_INT, OFF(db.port), 1, 65535},
+	{"database", "user", KEY_STRING, OFF(db.user), 0, 0},
+	{"database", "password", KEY_SECRET, OFF(db.password), 0, 0},
+	{"database", "password_file", KEY_STRING, OFF(db.password_file), 0, 0},
+	{"database", "gateway_schema", KEY_SCHEMA, OFF(db.gateway_schema), 0, 0},
+	{"database", "billing_schema", KEY_SCHEMA, OFF(db.billing_schema), 0, 0},
+	{"database", "connect_timeout", KEY_INT, OFF(db.connect_timeout), 1, 600},
+	{"database", "lock_timeout", KEY_INT, OFF(db.lock_timeout), 0, 86400},
+	{"dunning", "grace_days", KEY_INT, OFF(dunning.grace_days), 0, 365},
+	{"dunning", "step_days", KEY_INT, OFF(dunning.step_days), 1, 365},
+	{"dunning", "notices", KEY_INT, OFF(dunning.notices), 1, 10},
+	{"dunning", "min_amount", KEY_MONEY, OFF(dunning.min_amount), 1,
+	 MONEY_MAX_CENTS},
+	{"dunning", "max_bill_amount", KEY_MONEY, OFF(dunning.max_bill_amount), 1,
+	 MONEY_MAX_CENTS},
+	{"dunning", "timezone", KEY_STRING, OFF(dunning.timezone), 0, 0},
+	{"log", "file", KEY_STRING, OFF(log.file), 0, 0},
+	{"log", "level", KEY_LEVEL, OFF(log.level), 0, 0},
+};
+
+struct parse_state {
+	struct config *cfg;
+	FILE *fp;
+	const char *path;
+	int line;     /* the line being parsed */
+	int err_line; /* first line at fault, 0 if none */
+	struct fg_err *err;
+};
+
+static void
+defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->db.port = 3306;
+	cfg->db.user = xstrdup("feegate");
+	cfg->db.gateway_schema = xstrdup("feegate");
+	cfg->db.billing_schema = xstrdup("billing");
+	cfg->db.connect_timeout = 10;
+	cfg->db.lock_timeout = 600;
+	cfg->dunning.grace_days = 0;
+	cfg->dunning.step_days = 7;
+	cfg->dunning.notices = 3;
+	cfg->dunning.min_amount = 100;
+	cfg->dunning.max_bill_amount = 1000000000; /* 10,000,000.00 */
+	cfg->dunning.timezone = xstrdup("Asia/Shanghai");
+	cfg->log.level = LOG_LEVEL_INFO;
+}
+
+int
+config_valid_schema(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64)
+		return 0;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n;
+}
+
+static int
+bad(struct parse_state *ps, const char *fmt, ...) FG_ATTR_PRINTF(2, 3);
+
+static int
+bad(struct parse_state *ps, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	if (ps->err_line != 0)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ps->err_line = ps->line;
+	err_set(ps->err, "%s:%d: %s", ps->path, ps->line, msg);
+	return 0;
+}
+
+static int
+set_key(struct parse_state *ps, const struct key *k, const char *value)
+{
+	char *base = (char *)ps->cfg + k->offset;
+	long long v;
+
+	switch (k->type) {
+	case KEY_SCHEMA:
+		if (!config_valid_schema(value))
+			return bad(ps,
+				   "[%s] %s: a schema name is 1-64 letters, "
+				   "digits or '_' (got '%s')",
+				   k->section, k->name, value);
+		/* FALLTHROUGH */
+	case KEY_STRING:
+	case KEY_SECRET:
+		free(*(char **)base);
+		*(char **)base = xstrdup(value);
+		return 1;
+	case KEY_INT:
+		if (parse_ll(value, k->min, k->max, &v) != 0)
+			return bad(ps,
+				   "[%s] %s: must be a whole number from %lld "
+				   "to %lld (got '%s')",
+				   k->section, k->name, k->min, k->max, value);
+		*(int *)base = (int)v;
+		return 1;
+	case KEY_MONEY:
+		if (money_parse(value, &v) != 0 || v < k->min || v > k->max)
+			return bad(ps,
+				   "[%s] %s: must be a positive amount with at "
+				   "most two decimals, like 1.00 (got '%s')",
+				   k->section, k->name, value);
+		*(long long *)base = v;
+		return 1;
+	case KEY_LEVEL:
+		if (log_level_parse(value, (enum log_level *)base) != 0)
+			return bad(ps,
+				   "[%s] %s: must be error, warn, info or "
+				   "debug (got '%s')",
+				   k->section, k->name, value);
+		return 1;
+	}
+	return bad(ps, "internal: key type");
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *ps = user;
+	int known_section = 0;
+	size_t i;
+
+	for (i = 0; i < FG_NELEM(keys); i++) {
+		if (strcmp(keys[i].section, section) != 0)
+			continue;
+		known_section = 1;
+		if (strcmp(keys[i].name, name) == 0)
+			return set_key(ps, &keys[i], value);
+	}
+	if (!known_section)
+		return bad(ps, "unknown section [%s]", section);
+	return bad(ps, "[%s] %s: unknown key", section, name);
+}
+
+/* inih's reader: fgets that counts lines and refuses over-long ones, so
+ * that the handler knows which line it is looking at. */
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct parse_state *ps = stream;
+	size_t n;
+
+	if (fgets(str, num, ps->fp) == NULL)
+		return NULL;
+	ps->line++;
+	n = strlen(str);
+	if (n > 0 && str[n - 1] != '\n' && !feof(ps->fp)) {
+		int c;
+
+		bad(ps, "line longer than %d characters", num - 2);
+		while ((c = fgetc(ps->fp)) != EOF && c != '\n')
+			;
+		str[0] = '\0';
+	}
+	return str;
+}
+
+static int
+read_password_file(struct config *cfg, struct fg_err *err)
+{
+	char buf[512];
+	struct stat st;
+	FILE *fp;
+	size_t n;
+
+	fp = fopen(cfg->db.password_file, "r");
+	if (fp == NULL) {
+		err_set(err, "%s: [database] password_file: cannot read %s: %s",
+			cfg->path, cfg->db.password_file, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 0077) != 0)
+		log_warnx("config: %s is readable by group or others; "
+			  "chmod 600 it",
+			  cfg->db.password_file);
+	if (fgets(buf, sizeof(buf), fp) == NULL)
+		buf[0] = '\0';
+	fclose(fp);
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	free(cfg->db.password);
+	cfg->db.password = xstrdup(buf);
+	return 0;
+}
+
+/* Rules that concern several keys, checked once the file is read. */
+static int
+check(struct config *cfg, struct fg_err *err)
+{
+	const char *env;
+	const char *where = cfg->path ? cfg->path : "(defaults)";
+
+	if (cfg->db.socket == NULL && cfg->db.host == NULL) {
+		env = getenv("FEEGATE_DB_SOCKET");
+		if (env == NULL || *env == '\0') {
+			err_set(err,
+				"%s: [database]: set socket or host (or "
+				"FEEGATE_DB_SOCKET in the environment)",
+				where);
+			return -1;
+		}
+		cfg->db.socket = xstrdup(env);
+	}
+	if (cfg->db.password != NULL && cfg->db.password_file != NULL) {
+		err_set(err,
+			"%s: [database]: password and password_file are both "
+			"set; keep one",
+			where);
+		return -1;
+	}
+	if (cfg->db.password_file != NULL && read_password_file(cfg, err) != 0)
+		return -1;
+	if (strcmp(cfg->db.gateway_schema, cfg->db.billing_schema) == 0) {
+		err_set(err,
+			"%s: [database]: gateway_schema and billing_schema must "
+			"differ (feegate never writes the billing schema)",
+			where);
+		return -1;
+	}
+	if (cfg->dunning.min_amount > cfg->dunning.max_bill_amount) {
+		err_set(err,
+			"%s: [dunning]: min_amount is larger than "
+			"max_bill_amount",
+			where);
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_load(struct config *cfg, const char *path, struct fg_err *err)
+{
+	struct parse_state ps = {.cfg = cfg, .path = path, .err = err};
+	int rc;
+
+	defaults(cfg);
+	if (path != NULL) {
+		cfg->path = xstrdup(path);
+		ps.fp = fopen(path, "r");
+		if (ps.fp == NULL) {
+			err_set(err, "%s: cannot open: %s", path,
+				strerror(errno));
+			return -1;
+		}
+		rc = ini_parse_stream(reader, &ps, handler, &ps);
+		fclose(ps.fp);
+		if (ps.err_line != 0)
+			return -1;
+		if (rc != 0) {
+			err_set(err,
+				"%s:%d: syntax error (expected [section], "
+				"key = value, or a ; comment)",
+				path, rc);
+			return -1;
+		}
+	}
+	return check(cfg, err);
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (cfg->db.password != NULL)
+		explicit_bzero(cfg->db.password, strlen(cfg->db.password));
+	for (i = 0; i < FG_NELEM(keys); i++) {
+		if (keys[i].type == KEY_STRING || keys[i].type == KEY_SECRET ||
+		    keys[i].type == KEY_SCHEMA) {
+			char **p = (char **)((char *)cfg + keys[i].offset);
+			FREE(*p);
+		}
+	}
+	FREE(cfg->path);
+}

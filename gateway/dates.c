@@ -1,0 +1,73 @@
+/*
+ * dates.c: see dates.h.
+ */
+#include "dates.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int
+leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int
+date_valid(const char *s)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30,
+				    31, 31, 30, 31, 30, 31};
+	int y, m, d, i;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+	    (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 2000 || y > 2199 || m < 1 || m > 12 || d < 1)
+		return 0;
+	return d <= mdays[m - 1] + (m == 2 && leap(y));
+}
+
+int
+date_today(const char *tz, char out[DATE_LEN])
+{
+	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc = 0;
+
+	setenv("TZ", tz, 1);
+	tzset();
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(out, DATE_LEN, "%Y-%m-%d", &tm) == 0)
+		rc = -1;
+	if (old != NULL) {
+		setenv("TZ", old, 1);
+		free(old);
+	} else {
+		unsetenv("TZ");
+	}
+	tzset();
+	return rc;
+}
+
+void
+time_now_utc(char out[TIME_LEN])
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[20];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(out, TIME_LEN, "%.19s.%06d", base,
+		 (int)(ts.tv_nsec / 1000) % 1000000);
+}

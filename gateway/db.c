@@ -1,0 +1,634 @@
+/*
+ * db.c: see db.h.
+ */
+#include "db.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* A short, single-line name for a statement in error messages. */
+static void
+sql_label(const char *sql, char *out, size_t len)
+{
+	size_t o = 0;
+	int space = 0;
+
+	for (; *sql != '\0' && o + 4 < len; sql++) {
+		if (*sql == ' ' || *sql == '\n' || *sql == '\t') {
+			space = o > 0;
+			continue;
+		}
+		if (space)
+			out[o++] = ' ';
+		space = 0;
+		out[o++] = *sql;
+		if (o >= 60) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+	}
+	out[o] = '\0';
+}
+
+static void
+stmt_error(MYSQL_STMT *st, const char *sql, struct fg_err *err)
+{
+	char label[80];
+
+	sql_label(sql, label, sizeof(label));
+	err_set(err, "db: %s: %s (error %u)", label, mysql_stmt_error(st),
+		mysql_stmt_errno(st));
+}
+
+/* Replace each "{B}" with the billing schema. */
+static char *
+expand(struct db *db, const char *sql)
+{
+	struct sbuf b;
+	const char *p;
+
+	sbuf_init(&b);
+	while ((p = strstr(sql, "{B}")) != NULL) {
+		sbuf_add(&b, sql, (size_t)(p - sql));
+		sbuf_adds(&b, db->billing);
+		sql = p + 3;
+	}
+	sbuf_adds(&b, sql);
+	return sbuf_take(&b);
+}
+
+int
+db_connect(struct db *db, const struct config *cfg, int use_gateway,
+	   struct fg_err *err)
+{
+	unsigned int timeout = (unsigned int)cfg->db.connect_timeout;
+	my_bool off = 0;
+	const char *host = cfg->db.host;
+	unsigned int proto;
+
+	memset(db, 0, sizeof(*db));
+	db->billing = xasprintf("`%s`", cfg->db.billing_schema);
+	db->gateway = xasprintf("`%s`", cfg->db.gateway_schema);
+	db->gateway_name = xstrdup(cfg->db.gateway_schema);
+	db->my = mysql_init(NULL);
+	if (db->my == NULL)
+		fatalx("db: mysql_init failed");
+	mysql_optionsv(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_optionsv(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_optionsv(db->my, MYSQL_OPT_LOCAL_INFILE, &off);
+	if (cfg->db.socket != NULL) {
+		proto = MYSQL_PROTOCOL_SOCKET;
+		mysql_optionsv(db->my, MYSQL_OPT_PROTOCOL, &proto);
+		host = "localhost";
+	}
+	if (mysql_real_connect(db->my, host, cfg->db.user, cfg->db.password,
+			       NULL, (unsigned int)cfg->db.port,
+			       cfg->db.socket, 0) == NULL) {
+		err_set(err, "db: connect to %s as %s: %s (error %u)",
+			cfg->db.socket ? cfg->db.socket : cfg->db.host,
+			cfg->db.user, mysql_error(db->my), mysql_errno(db->my));
+		db_close(db);
+		return -1;
+	}
+	/* Strict: a value that does not fit is an error, never silently cut.
+	 * UTC: business dates come from the caller, times are stored as UTC.
+	 * READ COMMITTED: reading billing takes no locks on billing's rows. */
+	if (db_exec(db,
+		    "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
+		    "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+		    "NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'",
+		    DB_NOARGS, NULL, err) != 0 ||
+	    db_exec(db, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+		    DB_NOARGS, NULL, err) != 0) {
+		db_close(db);
+		return -1;
+	}
+	if (use_gateway && db_use_gateway(db, err) != 0) {
+		db_close(db);
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_use_gateway(struct db *db, struct fg_err *err)
+{
+	if (mysql_select_db(db->my, db->gateway_name) != 0) {
+		err_set(err, "db: use schema %s: %s (run `feegate db migrate`)",
+			db->gateway_name, mysql_error(db->my));
+		return -1;
+	}
+	return 0;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db->my != NULL)
+		mysql_close(db->my);
+	db->my = NULL;
+	FREE(db->billing);
+	FREE(db->gateway);
+	FREE(db->gateway_name);
+}
+
+/* Prepare sql (after {B} expansion) and bind p. */
+static MYSQL_STMT *
+prepare(struct db *db, const char *sql, const struct db_param *p, size_t np,
+	MYSQL_BIND *bind, unsigned long *lens, struct fg_err *err)
+{
+	MYSQL_STMT *st;
+	char *text = expand(db, sql);
+	size_t i;
+
+	st = mysql_stmt_init(db->my);
+	if (st == NULL)
+		fatalx("db: mysql_stmt_init: out of memory");
+	if (mysql_stmt_prepare(st, text, strlen(text)) != 0) {
+		stmt_error(st, sql, err);
+		goto fail;
+	}
+	if (mysql_stmt_param_count(st) != np) {
+		err_set(err, "db: internal: statement takes %lu parameters, "
+			     "%zu given",
+			mysql_stmt_param_count(st), np);
+		goto fail;
+	}
+	if (np > 0) {
+		memset(bind, 0, sizeof(*bind) * np);
+		for (i = 0; i < np; i++) {
+			switch (p[i].type) {
+			case DBP_NULL:
+				bind[i].buffer_type = MYSQL_TYPE_NULL;
+				break;
+			case DBP_STR:
+				lens[i] = strlen(p[i].s);
+				bind[i].buffer_type = MYSQL_TYPE_STRING;
+				bind[i].buffer = (void *)p[i].s;
+				bind[i].buffer_length = lens[i];
+				bind[i].length = &lens[i];
+				break;
+			case DBP_INT:
+				bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
+				bind[i].buffer = (void *)&p[i].i;
+				break;
+			}
+		}
+		if (mysql_stmt_bind_param(st, bind) != 0) {
+			stmt_error(st, sql, err);
+			goto fail;
+		}
+	}
+	free(text);
+	return st;
+fail:
+	free(text);
+	mysql_stmt_close(st);
+	return NULL;
+}
+
+#define DB_MAX_PARAMS 32
+
+int
+db_exec(struct db *db, const char *sql, const struct db_param *p, size_t np,
+	unsigned long long *affected, struct fg_err *err)
+{
+	MYSQL_BIND bind[DB_MAX_PARAMS];
+	unsigned long lens[DB_MAX_PARAMS];
+	MYSQL_STMT *st;
+
+	if (np > DB_MAX_PARAMS)
+		fatalx("db: internal: %zu parameters", np);
+	st = prepare(db, sql, p, np, bind, lens, err);
+	if (st == NULL)
+		return -1;
+	if (mysql_stmt_execute(st) != 0) {
+		stmt_error(st, sql, err);
+		mysql_stmt_close(st);
+		return -1;
+	}
+	if (affected != NULL)
+		*affected = mysql_stmt_affected_rows(st);
+	mysql_stmt_close(st);
+	return 0;
+}
+
+static int
+is_int_type(enum enum_field_types t)
+{
+	return t == MYSQL_TYPE_TINY || t == MYSQL_TYPE_SHORT ||
+	       t == MYSQL_TYPE_LONG || t == MYSQL_TYPE_LONGLONG ||
+	       t == MYSQL_TYPE_INT24;
+}
+
+int
+db_query(struct db *db, enum db_query_mode mode, const char *sql,
+	 const struct db_param *p, size_t np, db_row_fn fn, void *arg,
+	 struct fg_err *err)
+{
+	MYSQL_BIND pbind[DB_MAX_PARAMS];
+	unsigned long plens[DB_MAX_PARAMS];
+	MYSQL_STMT *st;
+	MYSQL_RES *meta = NULL;
+	MYSQL_FIELD *fields;
+	MYSQL_BIND *rbind = NULL;
+	struct db_row row = {0};
+	char **names = NULL;
+	int *is_int = NULL;
+	my_bool *nulls = NULL, *errs = NULL;
+	unsigned long *caps = NULL;
+	unsigned int i, n = 0;
+	int rc = -1, frc, cb;
+
+	if (np > DB_MAX_PARAMS)
+		fatalx("db: internal: %zu parameters", np);
+	st = prepare(db, sql, p, np, pbind, plens, err);
+	if (st == NULL)
+		return -1;
+	if (mysql_stmt_execute(st) != 0) {
+		stmt_error(st, sql, err);
+		goto out;
+	}
+	meta = mysql_stmt_result_metadata(st);
+	if (meta == NULL) {
+		err_set(err, "db: internal: statement returns no rows");
+		goto out;
+	}
+	n = mysql_num_fields(meta);
+	fields = mysql_fetch_fields(meta);
+	rbind = xcalloc(n, sizeof(*rbind));
+	row.val = xcalloc(n, sizeof(*row.val));
+	row.len = xcalloc(n, sizeof(*row.len));
+	names = xcalloc(n, sizeof(*names));
+	is_int = xcalloc(n, sizeof(*is_int));
+	nulls = xcalloc(n, sizeof(*nulls));
+	errs = xcalloc(n, sizeof(*errs));
+	caps = xcalloc(n, sizeof(*caps));
+	for (i = 0; i < n; i++) {
+		unsigned long cap = fields[i].length + 1;
+
+		if (cap < 32)
+			cap = 32;
+		if (cap > 4096)
+			cap = 4096; /* grown on demand below */
+		caps[i] = cap;
+		row.val[i] = xmalloc(cap);
+		names[i] = fields[i].name;
+		is_int[i] = is_int_type(fields[i].type);
+		rbind[i].buffer_type = MYSQL_TYPE_STRING;
+		rbind[i].buffer = row.val[i];
+		rbind[i].buffer_length = cap - 1;
+		rbind[i].length = &row.len[i];
+		rbind[i].is_null = &nulls[i];
+		rbind[i].error = &errs[i];
+	}
+	row.ncols = n;
+	row.name = (const char *const *)names;
+	row.is_int = is_int;
+	if (mysql_stmt_bind_result(st, rbind) != 0) {
+		stmt_error(st, sql, err);
+		goto out;
+	}
+	if (mode == DB_BUFFERED && mysql_stmt_store_result(st) != 0) {
+		stmt_error(st, sql, err);
+		goto out;
+	}
+	for (;;) {
+		char *vals[64];
+
+		frc = mysql_stmt_fetch(st);
+		if (frc == MYSQL_NO_DATA)
+			break;
+		if (frc == 1) {
+			stmt_error(st, sql, err);
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			if (nulls[i])
+				continue;
+			if (row.len[i] + 1 > caps[i]) {
+				/* Truncated: grow and fetch this column again. */
+				caps[i] = row.len[i] + 1;
+				row.val[i] = xrealloc(row.val[i], caps[i]);
+				rbind[i].buffer = row.val[i];
+				rbind[i].buffer_length = caps[i] - 1;
+				if (mysql_stmt_fetch_column(st, &rbind[i], i,
+							    0) != 0) {
+					stmt_error(st, sql, err);
+					goto out;
+				}
+				/* Rebind so the next row uses the bigger
+				 * buffer. */
+				if (mysql_stmt_bind_result(st, rbind) != 0) {
+					stmt_error(st, sql, err);
+					goto out;
+				}
+			}
+			row.val[i][row.len[i]] = '\0';
+		}
+		/* Present NULLs as NULL pointers without losing buffers. */
+		if (n > FG_NELEM(vals))
+			fatalx("db: internal: %u columns", n);
+		for (i = 0; i < n; i++) {
+			vals[i] = row.val[i];
+			if (nulls[i])
+				row.val[i] = NULL;
+		}
+		cb = fn(arg, &row, err);
+		for (i = 0; i < n; i++)
+			row.val[i] = vals[i];
+		if (cb < 0)
+			goto out;
+		if (cb > 0)
+			break;
+	}
+	rc = 0;
+out:
+	if (meta != NULL)
+		mysql_free_result(meta);
+	mysql_stmt_free_result(st);
+	mysql_stmt_close(st);
+	if (row.val != NULL)
+		for (i = 0; i < n; i++)
+			free(row.val[i]);
+	free(row.val);
+	free(row.len);
+	free(rbind);
+	free(names);
+	free(is_int);
+	free(nulls);
+	free(errs);
+	free(caps);
+	return rc;
+}
+
+struct value_ctx {
+	char *out;
+	size_t outlen;
+	int found;
+};
+
+static int
+value_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct value_ctx *v = arg;
+
+	(void)err;
+	v->found = 1;
+	str_copy(v->out, row->val[0] ? row->val[0] : "", v->outlen);
+	return 1;
+}
+
+int
+db_query_value(struct db *db, const char *sql, const struct db_param *p,
+	       size_t np, char *out, size_t outlen, int *found,
+	       struct fg_err *err)
+{
+	struct value_ctx v = {out, outlen, 0};
+
+	out[0] = '\0';
+	if (db_query(db, DB_STREAM, sql, p, np, value_cb, &v, err) != 0)
+		return -1;
+	if (found != NULL)
+		*found = v.found;
+	return 0;
+}
+
+int
+db_begin(struct db *db, struct fg_err *err)
+{
+	if (mysql_autocommit(db->my, 0) != 0) {
+		err_set(err, "db: begin: %s", mysql_error(db->my));
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_commit(struct db *db, struct fg_err *err)
+{
+	if (mysql_commit(db->my) != 0) {
+		err_set(err, "db: commit: %s", mysql_error(db->my));
+		db_rollback(db);
+		return -1;
+	}
+	mysql_autocommit(db->my, 1);
+	return 0;
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (mysql_rollback(db->my) != 0)
+		log_warnx("db: rollback: %s", mysql_error(db->my));
+	mysql_autocommit(db->my, 1);
+}
+
+int
+db_lock(struct db *db, const char *name, int timeout_s, struct fg_err *err)
+{
+	char full[160], got[8];
+	int found;
+
+	snprintf(full, sizeof(full), "feegate.%s.%s", db->gateway_name, name);
+	if (db_query_value(db, "SELECT GET_LOCK(?, ?)",
+			   DB_ARGS(DB_STR(full), DB_INT(timeout_s)), got,
+			   sizeof(got), &found, err) != 0)
+		return -1;
+	if (strcmp(got, "1") != 0) {
+		err_set(err,
+			"db: lock %s: still held by another feegate after %d s",
+			full, timeout_s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+db_unlock(struct db *db, const char *name)
+{
+	struct fg_err err;
+	char full[160], got[8];
+
+	snprintf(full, sizeof(full), "feegate.%s.%s", db->gateway_name, name);
+	if (db_query_value(db, "SELECT RELEASE_LOCK(?)", DB_ARGS(DB_STR(full)),
+			   got, sizeof(got), NULL, &err) != 0)
+		log_warnx("%s", err.msg);
+}
+
+/*
+ * Bulk insert. Column-wise array binding: each string column is an array of
+ * pointers into one arena per batch (stored as offsets until the batch is
+ * sent, because the arena moves as it grows).
+ */
+struct bulk_col {
+	char type; /* 's' or 'i' */
+	size_t *off;
+	char **ptr;
+	unsigned long *len;
+	long long *ival;
+	char *ind;
+};
+
+struct db_bulk {
+	struct db *db;
+	char *sql;
+	MYSQL_STMT *st;
+	unsigned int ncols;
+	size_t cap, n;
+	struct bulk_col *col;
+	MYSQL_BIND *bind;
+	struct sbuf arena;
+};
+
+struct db_bulk *
+db_bulk_new(struct db *db, const char *sql, const char *coltypes, size_t cap,
+	    struct fg_err *err)
+{
+	struct db_bulk *b = xcalloc(1, sizeof(*b));
+	char *text;
+	unsigned int i;
+
+	b->db = db;
+	b->sql = xstrdup(sql);
+	b->ncols = (unsigned int)strlen(coltypes);
+	b->cap = cap;
+	b->col = xcalloc(b->ncols, sizeof(*b->col));
+	b->bind = xcalloc(b->ncols, sizeof(*b->bind));
+	sbuf_init(&b->arena);
+	for (i = 0; i < b->ncols; i++) {
+		struct bulk_col *c = &b->col[i];
+
+		c->type = coltypes[i];
+		c->ind = xcalloc(cap, 1);
+		if (c->type == 's') {
+			c->off = xcalloc(cap, sizeof(*c->off));
+			c->ptr = xcalloc(cap, sizeof(*c->ptr));
+			c->len = xcalloc(cap, sizeof(*c->len));
+		} else {
+			c->ival = xcalloc(cap, sizeof(*c->ival));
+		}
+	}
+	text = expand(db, sql);
+	b->st = mysql_stmt_init(db->my);
+	if (b->st == NULL)
+		fatalx("db: mysql_stmt_init: out of memory");
+	if (mysql_stmt_prepare(b->st, text, strlen(text)) != 0) {
+		stmt_error(b->st, sql, err);
+		free(text);
+		db_bulk_free(b);
+		return NULL;
+	}
+	free(text);
+	if (mysql_stmt_param_count(b->st) != b->ncols) {
+		err_set(err, "db: internal: bulk statement takes %lu columns",
+			mysql_stmt_param_count(b->st));
+		db_bulk_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void
+db_bulk_str(struct db_bulk *b, unsigned int col, const char *s)
+{
+	struct bulk_col *c = &b->col[col];
+	size_t n = strlen(s);
+
+	c->off[b->n] = b->arena.len;
+	c->len[b->n] = n;
+	c->ind[b->n] = STMT_INDICATOR_NONE;
+	sbuf_add(&b->arena, s, n);
+}
+
+void
+db_bulk_int(struct db_bulk *b, unsigned int col, long long v)
+{
+	b->col[col].ival[b->n] = v;
+	b->col[col].ind[b->n] = STMT_INDICATOR_NONE;
+}
+
+void
+db_bulk_null(struct db_bulk *b, unsigned int col)
+{
+	struct bulk_col *c = &b->col[col];
+
+	c->ind[b->n] = STMT_INDICATOR_NULL;
+	if (c->type == 's') {
+		c->off[b->n] = 0;
+		c->len[b->n] = 0;
+	}
+}
+
+int
+db_bulk_row(struct db_bulk *b, struct fg_err *err)
+{
+	b->n++;
+	if (b->n >= b->cap)
+		return db_bulk_flush(b, err);
+	return 0;
+}
+
+int
+db_bulk_flush(struct db_bulk *b, struct fg_err *err)
+{
+	unsigned int size = (unsigned int)b->n, i;
+	size_t r;
+
+	if (b->n == 0)
+		return 0;
+	memset(b->bind, 0, sizeof(*b->bind) * b->ncols);
+	for (i = 0; i < b->ncols; i++) {
+		struct bulk_col *c = &b->col[i];
+
+		if (c->type == 's') {
+			for (r = 0; r < b->n; r++)
+				c->ptr[r] = b->arena.s + c->off[r];
+			b->bind[i].buffer_type = MYSQL_TYPE_STRING;
+			b->bind[i].buffer = c->ptr;
+			b->bind[i].length = c->len;
+		} else {
+			b->bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			b->bind[i].buffer = c->ival;
+		}
+		b->bind[i].u.indicator = c->ind;
+	}
+	if (mysql_stmt_attr_set(b->st, STMT_ATTR_ARRAY_SIZE, &size) != 0 ||
+	    mysql_stmt_bind_param(b->st, b->bind) != 0 ||
+	    mysql_stmt_execute(b->st) != 0) {
+		stmt_error(b->st, b->sql, err);
+		return -1;
+	}
+	b->n = 0;
+	b->arena.len = 0;
+	b->arena.s[0] = '\0';
+	return 0;
+}
+
+void
+db_bulk_free(struct db_bulk *b)
+{
+	unsigned int i;
+
+	if (b == NULL)
+		return;
+	if (b->st != NULL)
+		mysql_stmt_close(b->st);
+	for (i = 0; i < b->ncols; i++) {
+		free(b->col[i].off);
+		free(b->col[i].ptr);
+		free(b->col[i].len);
+		free(b->col[i].ival);
+		free(b->col[i].ind);
+	}
+	free(b->col);
+	free(b->bind);
+	free(b->sql);
+	sbuf_free(&b->arena);
+	free(b);
+}

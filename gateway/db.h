@@ -1,0 +1,110 @@
+/*
+ * db.h: MariaDB access. Every statement is a prepared statement with bound
+ * parameters; identifiers come only from the configuration and are spliced
+ * in as "{B}" (the billing schema, back-quoted). The connection's default
+ * database is the gateway schema.
+ */
+#ifndef FEEGATE_DB_H
+#define FEEGATE_DB_H
+
+#include <mysql.h>
+
+#include "config.h"
+#include "util.h"
+
+struct db {
+	MYSQL *my;
+	char *billing; /* `billing` */
+	char *gateway; /* `feegate` */
+	char *gateway_name;
+};
+
+enum db_param_type {
+	DBP_NULL,
+	DBP_STR,
+	DBP_INT,
+};
+
+struct db_param {
+	enum db_param_type type;
+	const char *s;
+	long long i;
+};
+
+#define DB_STR(x) ((struct db_param){.type = DBP_STR, .s = (x)})
+#define DB_INT(x) ((struct db_param){.type = DBP_INT, .i = (long long)(x)})
+#define DB_NULL   ((struct db_param){.type = DBP_NULL})
+/* DB_ARGS(DB_STR(date), DB_INT(7)) expands to the array and its length. */
+#define DB_ARGS(...)                                                           \
+	(const struct db_param[]){__VA_ARGS__},                                \
+		FG_NELEM(((const struct db_param[]){__VA_ARGS__}))
+#define DB_NOARGS NULL, 0
+
+/* One fetched row; every value as text (NULL pointer for SQL NULL). */
+struct db_row {
+	unsigned int ncols;
+	char **val;
+	unsigned long *len;
+	const char *const *name; /* column names */
+	const int *is_int;       /* column is an integer type */
+};
+
+/* A row callback returns 0 to go on, 1 to stop early (not an error), or -1
+ * with err set. */
+typedef int (*db_row_fn)(void *arg, const struct db_row *row,
+			 struct fg_err *err);
+
+enum db_query_mode {
+	DB_STREAM,   /* rows come as they are read: memory flat, but the
+			callback MUST NOT use the connection */
+	DB_BUFFERED, /* the whole result is read first: the callback MAY use
+			the connection; bound the result with LIMIT */
+};
+
+/* Connect; with use_gateway the gateway schema becomes the default
+ * database (it must exist). */
+int db_connect(struct db *db, const struct config *cfg, int use_gateway,
+	       struct fg_err *err);
+void db_close(struct db *db);
+int db_use_gateway(struct db *db, struct fg_err *err);
+
+int db_exec(struct db *db, const char *sql, const struct db_param *p,
+	    size_t np, unsigned long long *affected, struct fg_err *err);
+int db_query(struct db *db, enum db_query_mode mode, const char *sql,
+	     const struct db_param *p, size_t np, db_row_fn fn, void *arg,
+	     struct fg_err *err);
+/* The first column of the first row into out (empty for NULL); *found is
+ * 0 when there was no row. */
+int db_query_value(struct db *db, const char *sql, const struct db_param *p,
+		   size_t np, char *out, size_t outlen, int *found,
+		   struct fg_err *err);
+
+int db_begin(struct db *db, struct fg_err *err);
+int db_commit(struct db *db, struct fg_err *err);
+void db_rollback(struct db *db);
+
+/* A named advisory lock (GET_LOCK), scoped to the gateway schema. Returns
+ * 0 when held, -1 on timeout or error. */
+int db_lock(struct db *db, const char *name, int timeout_s,
+	    struct fg_err *err);
+void db_unlock(struct db *db, const char *name);
+
+/*
+ * Bulk insert: rows are buffered and sent as one array-bound execution
+ * (MariaDB's COM_STMT_BULK_EXECUTE) whenever cap rows are ready. Column
+ * types are 's' (string) or 'i' (integer) in coltypes. Values are copied.
+ */
+struct db_bulk;
+
+struct db_bulk *db_bulk_new(struct db *db, const char *sql,
+			    const char *coltypes, size_t cap,
+			    struct fg_err *err);
+void db_bulk_str(struct db_bulk *b, unsigned int col, const char *s);
+void db_bulk_int(struct db_bulk *b, unsigned int col, long long v);
+void db_bulk_null(struct db_bulk *b, unsigned int col);
+/* The current row is complete; sends the batch when it is full. */
+int db_bulk_row(struct db_bulk *b, struct fg_err *err);
+int db_bulk_flush(struct db_bulk *b, struct fg_err *err);
+void db_bulk_free(struct db_bulk *b);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * log.h: the daemon's log. One line per event, "time level message", where
+ * messages read "module: op: detail". Never log a full phone number, e-mail
+ * address, token or secret: mask them first (mask.h).
+ */
+#ifndef FEEGATE_LOG_H
+#define FEEGATE_LOG_H
+
+#include "util.h"
+
+enum log_level {
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+};
+
+/* Log to path (appending), or to stderr when path is NULL or empty.
+ * Returns -1 (errno set) when the file cannot be opened. */
+int log_open(const char *path, enum log_level level);
+/* Reopen the log file (after rotation; SIGHUP). */
+int log_reopen(void);
+void log_close(void);
+/* Parse "error" | "warn" | "info" | "debug". */
+int log_level_parse(const char *s, enum log_level *out);
+
+void log_warn(const char *fmt, ...) FG_ATTR_PRINTF(1, 2);  /* + strerror */
+void log_warnx(const char *fmt, ...) FG_ATTR_PRINTF(1, 2);
+void log_info(const char *fmt, ...) FG_ATTR_PRINTF(1, 2);
+void log_debug(const char *fmt, ...) FG_ATTR_PRINTF(1, 2);
+/* Log and exit(1): only at start-up or for a broken invariant. */
+void fatal(const char *fmt, ...) FG_ATTR_PRINTF(1, 2) __attribute__((noreturn));
+void fatalx(const char *fmt, ...) FG_ATTR_PRINTF(1, 2) __attribute__((noreturn));
+
+#endif

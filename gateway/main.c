@@ -1,0 +1,441 @@
+/*
+ * main.c: the feegate command line (see README "Command line").
+ * Exit status: 0 done, 1 runtime failure, 2 bad usage or configuration.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "config.h"
+#include "dates.h"
+#include "db.h"
+#include "escalate.h"
+#include "log.h"
+#include "migrate.h"
+#include "night.h"
+#include "planner.h"
+#include "report.h"
+#include "tasks.h"
+#include "timeline.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+	"usage: feegate [-c FILE] COMMAND [ARGS]\n"
+	"\n"
+	"  db migrate                       create or upgrade the gateway "
+	"schema\n"
+	"  run [--date D] [--now \"D HH:MM\"]  one nightly pass: plan, "
+	"escalate; summary\n"
+	"  plan [--date D]                  settle, fail due notices, open "
+	"cases, send notices\n"
+	"  escalate [--date D]              fail due notices, raise "
+	"collection tasks\n"
+	"  tasks [--state S] [--grid G] [--json]\n"
+	"                                   manual collection tasks\n"
+	"  log ACCOUNT|PHONE [--json]       one customer's timeline\n"
+	"  report [--from D] [--to D]       collection results over a range "
+	"of nights\n"
+	"  audit verify                     check the audit hash chain\n"
+	"\n"
+	"D is a business date YYYY-MM-DD (default: today in [dunning] "
+	"timezone).\n"
+	"FILE defaults to $FEEGATE_CONFIG, else /etc/feegate/feegate.ini if "
+	"present.\n";
+
+static int
+usage(const char *fmt, const char *arg)
+{
+	if (fmt != NULL) {
+		fputs("feegate: ", stderr);
+		fprintf(stderr, fmt, arg);
+		fputs("\n\n", stderr);
+	}
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+/* Command options: --name VALUE or --flag. */
+struct opt {
+	const char *name;
+	int takes_value;
+	const char *value;
+	int set;
+};
+
+static int
+parse_opts(int argc, char **argv, struct opt *opts, size_t nopts,
+	   const char **positional, size_t npos_max, size_t *npos)
+{
+	int i;
+	size_t k;
+
+	*npos = 0;
+	for (i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "--", 2) != 0) {
+			if (*npos >= npos_max)
+				return usage("unexpected argument '%s'", argv[i]);
+			positional[(*npos)++] = argv[i];
+			continue;
+		}
+		for (k = 0; k < nopts; k++)
+			if (strcmp(argv[i] + 2, opts[k].name) == 0)
+				break;
+		if (k == nopts)
+			return usage("unknown option '%s'", argv[i]);
+		opts[k].set = 1;
+		if (opts[k].takes_value) {
+			if (i + 1 >= argc)
+				return usage("option '%s' needs a value",
+					     argv[i]);
+			opts[k].value = argv[++i];
+		}
+	}
+	return 0;
+}
+
+static int
+business_date(const struct config *cfg, const char *given, char out[DATE_LEN])
+{
+	if (given != NULL) {
+		if (!date_valid(given))
+			return usage("--date: '%s' is not a date YYYY-MM-DD",
+				     given);
+		str_copy(out, given, DATE_LEN);
+		return 0;
+	}
+	if (date_today(cfg->dunning.timezone, out) != 0) {
+		fprintf(stderr, "feegate: cannot tell today's date in %s\n",
+			cfg->dunning.timezone);
+		return 1;
+	}
+	return 0;
+}
+
+/* "YYYY-MM-DD HH:MM": the wall clock the dispatcher's calling window uses
+ * (what-if runs and tests); the planner itself goes by --date. */
+static int
+valid_now(const char *s)
+{
+	char d[DATE_LEN];
+
+	if (strlen(s) != 16 || s[10] != ' ' || s[13] != ':')
+		return 0;
+	memcpy(d, s, 10);
+	d[10] = '\0';
+	return date_valid(d) && s[11] >= '0' && s[11] <= '2' && s[12] >= '0' &&
+	       s[12] <= '9' && (s[11] - '0') * 10 + (s[12] - '0') < 24 &&
+	       s[14] >= '0' && s[14] <= '5' && s[15] >= '0' && s[15] <= '9';
+}
+
+static int
+open_db(struct db *db, const struct config *cfg)
+{
+	struct fg_err err;
+
+	if (db_connect(db, cfg, 1, &err) != 0 || migrate_check(db, &err) != 0) {
+		fprintf(stderr, "feegate: %s\n", err.msg);
+		if (db->my != NULL)
+			db_close(db);
+		return 1;
+	}
+	return 0;
+}
+
+enum night_steps {
+	STEP_PLAN = 1,
+	STEP_ESCALATE = 2,
+};
+
+static int
+cmd_night(const struct config *cfg, int steps, int argc, char **argv)
+{
+	struct opt opts[] = {{"date", 1, NULL, 0}, {"now", 1, NULL, 0}};
+	const char *pos[1];
+	char date[DATE_LEN];
+	struct fg_err err;
+	struct night nt;
+	struct db db;
+	size_t npos;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, opts, steps == (STEP_PLAN | STEP_ESCALATE) ? 2 : 1,
+			     pos, 0, &npos)) != 0)
+		return rc;
+	if (opts[1].set && !valid_now(opts[1].value))
+		return usage("--now: '%s' is not \"YYYY-MM-DD HH:MM\"",
+			     opts[1].value);
+	if ((rc = business_date(cfg, opts[0].value, date)) != 0)
+		return rc;
+	if (open_db(&db, cfg) != 0)
+		return 1;
+	rc = night_open(&nt, &db, cfg, date, &err);
+	if (rc == 0 && (steps & STEP_PLAN))
+		rc = planner_run(&nt, &err);
+	if (rc == 0 && (steps & STEP_ESCALATE))
+		rc = escalate_run(&nt, &err);
+	night_close(&nt);
+	if (rc != 0) {
+		fprintf(stderr, "feegate: night %s: %s\n", date, err.msg);
+		db_close(&db);
+		return rc == 2 ? EXIT_USAGE : 1;
+	}
+	night_print(&nt, stdout);
+	db_close(&db);
+	return 0;
+}
+
+static int
+cmd_db(const struct config *cfg, int argc, char **argv)
+{
+	struct fg_err err;
+
+	if (argc != 1 || strcmp(argv[0], "migrate") != 0)
+		return usage("db: expected 'db migrate'", NULL);
+	if (migrate_run(cfg, &err) != 0) {
+		fprintf(stderr, "feegate: db migrate: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_tasks(const struct config *cfg, int argc, char **argv)
+{
+	struct opt opts[] = {{"state", 1, NULL, 0},
+			     {"grid", 1, NULL, 0},
+			     {"json", 0, NULL, 0}};
+	const char *pos[1];
+	struct fg_err err;
+	struct db db;
+	size_t npos;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, opts, FG_NELEM(opts), pos, 0,
+			     &npos)) != 0)
+		return rc;
+	if (opts[0].set && !tasks_valid_state(opts[0].value))
+		return usage("--state: '%s' is not one of open, assigned, done, "
+			     "cancelled",
+			     opts[0].value);
+	if (open_db(&db, cfg) != 0)
+		return 1;
+	rc = tasks_print(&db, opts[0].value, opts[1].value, opts[2].set,
+			 stdout, &err);
+	if (rc != 0)
+		fprintf(stderr, "feegate: tasks: %s\n", err.msg);
+	db_close(&db);
+	return rc ? 1 : 0;
+}
+
+/* An argument that is not an account number and looks like a phone
+ * number: +E.164, or 11 digits of a mainland mobile (then +86 is added). */
+static int
+phone_query(const char *arg, char *out, size_t len)
+{
+	size_t n = strlen(arg);
+
+	if (n == 11 && arg[0] == '1' && strspn(arg, "0123456789") == n) {
+		snprintf(out, len, "+86%s", arg);
+		return 1;
+	}
+	if (arg[0] == '+' && n >= 8 && n <= 16 &&
+	    strspn(arg + 1, "0123456789") == n - 1) {
+		snprintf(out, len, "%s", arg);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_log(const struct config *cfg, int argc, char **argv)
+{
+	struct opt opts[] = {{"json", 0, NULL, 0}};
+	const char *pos[1];
+	char phone[32];
+	struct fg_err err;
+	json_t *t = NULL, *accounts = NULL, *all = NULL;
+	struct db db;
+	size_t npos, i;
+	int rc, found = 0;
+
+	if ((rc = parse_opts(argc, argv, opts, FG_NELEM(opts), pos, 1,
+			     &npos)) != 0)
+		return rc;
+	if (npos != 1)
+		return usage("log: which account or phone number?", NULL);
+	if (strlen(pos[0]) > 320)
+		return usage("log: '%s...' is too long", "argument");
+	if (open_db(&db, cfg) != 0)
+		return 1;
+	rc = 1;
+	t = timeline_build(&db, pos[0], &found, &err);
+	if (t == NULL)
+		goto fail;
+	if (!found && phone_query(pos[0], phone, sizeof(phone))) {
+		json_decref(t);
+		t = NULL;
+		accounts = json_array();
+		all = json_array();
+		if (timeline_find_accounts(&db, phone, accounts, &err) != 0)
+			goto fail;
+		for (i = 0; i < json_array_size(accounts); i++) {
+			const char *acct = json_string_value(json_object_get(
+				json_array_get(accounts, i), "account_no"));
+			json_t *one = timeline_build(&db, acct, &found, &err);
+
+			if (one == NULL)
+				goto fail;
+			json_array_append_new(all, one);
+		}
+		found = json_array_size(all) > 0;
+	}
+	if (!found) {
+		fprintf(stderr, "feegate: log: no account or phone number '%s'\n",
+			pos[0]);
+		rc = 1;
+		goto out;
+	}
+	if (opts[0].set) {
+		char *s = json_dumps(t ? t : all, JSON_INDENT(2));
+
+		puts(s);
+		free(s);
+	} else if (t != NULL) {
+		timeline_print(t, stdout);
+	} else {
+		for (i = 0; i < json_array_size(all); i++) {
+			if (i > 0)
+				puts("\n----");
+			timeline_print(json_array_get(all, i), stdout);
+		}
+	}
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "feegate: log: %s\n", err.msg);
+out:
+	json_decref(t);
+	json_decref(accounts);
+	json_decref(all);
+	db_close(&db);
+	return rc;
+}
+
+static int
+cmd_report(const struct config *cfg, int argc, char **argv)
+{
+	struct opt opts[] = {{"from", 1, NULL, 0}, {"to", 1, NULL, 0}};
+	const char *pos[1];
+	struct fg_err err;
+	struct db db;
+	size_t npos, i;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, opts, FG_NELEM(opts), pos, 0,
+			     &npos)) != 0)
+		return rc;
+	for (i = 0; i < FG_NELEM(opts); i++)
+		if (opts[i].set && !date_valid(opts[i].value))
+			return usage("'%s' is not a date YYYY-MM-DD",
+				     opts[i].value);
+	if (open_db(&db, cfg) != 0)
+		return 1;
+	rc = report_print(&db, opts[0].value, opts[1].value, stdout, &err);
+	if (rc != 0)
+		fprintf(stderr, "feegate: report: %s\n", err.msg);
+	db_close(&db);
+	return rc ? 1 : 0;
+}
+
+static int
+cmd_audit(const struct config *cfg, int argc, char **argv)
+{
+	unsigned long long rows = 0;
+	struct fg_err err;
+	struct db db;
+	int rc;
+
+	if (argc != 1 || strcmp(argv[0], "verify") != 0)
+		return usage("audit: expected 'audit verify'", NULL);
+	if (open_db(&db, cfg) != 0)
+		return 1;
+	rc = audit_verify(&db, &rows, &err);
+	if (rc == 0)
+		printf("audit: chain intact: %llu rows, head %s\n", rows,
+		       err.msg);
+	else if (rc == 1)
+		printf("%s\n", err.msg);
+	else
+		fprintf(stderr, "feegate: audit verify: %s\n", err.msg);
+	db_close(&db);
+	return rc == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cfgpath = getenv("FEEGATE_CONFIG");
+	struct config cfg;
+	struct fg_err err;
+	const char *cmd;
+	int c, rc;
+
+	if (cfgpath != NULL && *cfgpath == '\0')
+		cfgpath = NULL;
+	while ((c = getopt(argc, argv, "+c:h")) != -1) {
+		switch (c) {
+		case 'c':
+			cfgpath = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage(NULL, NULL);
+		}
+	}
+	if (optind >= argc)
+		return usage("which command?", NULL);
+	cmd = argv[optind];
+	argc -= optind + 1;
+	argv += optind + 1;
+	if (cfgpath == NULL && access("/etc/feegate/feegate.ini", R_OK) == 0)
+		cfgpath = "/etc/feegate/feegate.ini";
+	if (config_load(&cfg, cfgpath, &err) != 0) {
+		fprintf(stderr, "feegate: %s\n", err.msg);
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if (log_open(cfg.log.file, cfg.log.level) != 0) {
+		fprintf(stderr, "feegate: %s: [log] file: cannot open %s: %m\n",
+			cfgpath, cfg.log.file);
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "db") == 0)
+		rc = cmd_db(&cfg, argc, argv);
+	else if (strcmp(cmd, "run") == 0)
+		rc = cmd_night(&cfg, STEP_PLAN | STEP_ESCALATE, argc, argv);
+	else if (strcmp(cmd, "plan") == 0)
+		rc = cmd_night(&cfg, STEP_PLAN, argc, argv);
+	else if (strcmp(cmd, "escalate") == 0)
+		rc = cmd_night(&cfg, STEP_ESCALATE, argc, argv);
+	else if (strcmp(cmd, "tasks") == 0)
+		rc = cmd_tasks(&cfg, argc, argv);
+	else if (strcmp(cmd, "log") == 0)
+		rc = cmd_log(&cfg, argc, argv);
+	else if (strcmp(cmd, "report") == 0)
+		rc = cmd_report(&cfg, argc, argv);
+	else if (strcmp(cmd, "audit") == 0)
+		rc = cmd_audit(&cfg, argc, argv);
+	else
+		rc = usage("unknown command '%s'", cmd);
+	log_close();
+	config_free(&cfg);
+	mysql_library_end();
+	return rc;
+}

@@ -1,0 +1,22 @@
+/*
+ * mask.h: how a phone number, e-mail address or push token is shown in logs,
+ * audit details and to call-centre agents. The same rule is the CASE
+ * expression of the notice_log view (sql/gateway/001_foundation.sql); the
+ * integration suite checks that the two agree.
+ *
+ *   sms, voice (9+ characters): all but the last 8 kept, 4 masked, last 4
+ *                                kept: +8613812345678 -> +86138****5678
+ *   email (local part not empty): first character, ***, then @domain:
+ *                                 zhang.wei@example.com -> z***@example.com
+ *   push (9+ characters):         first 6 characters then ***
+ *   anything else:                one * per character, at most 8
+ *
+ * Lengths count characters (UTF-8 code points), as SQL's CHAR_LENGTH does.
+ */
+#ifndef FEEGATE_MASK_H
+#define FEEGATE_MASK_H
+
+/* A new string; the caller frees it. */
+char *mask_address(const char *channel, const char *address);
+
+#endif

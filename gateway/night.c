@@ -1,0 +1,316 @@
+/*
+ * night.c: see night.h.
+ */
+#include "night.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "log.h"
+#include "money.h"
+
+/* Overdue balance per account: open bills past due_date + grace_days.
+ * status is compared byte for byte: only 'open' is open ('OPEN' and
+ * 'open ' are refused below as unknown statuses, never counted). */
+static const char sql_balance[] =
+	"INSERT INTO tmp_bal (account_no, balance)"
+	" SELECT account_no, SUM(amount_due - amount_paid)"
+	" FROM {B}.billing_bills"
+	" WHERE status = 'open' AND CAST(status AS BINARY) = 'open'"
+	"   AND due_date < DATE_SUB(?, INTERVAL ? DAY)"
+	" GROUP BY account_no";
+
+/* Bills feegate will not act on; paid and cancelled bills cannot change a
+ * balance and are not looked at. */
+static const char sql_bad_bills[] =
+	"INSERT IGNORE INTO tmp_bad (source, row_key, account_no, reason)"
+	" SELECT 'bill', b.bill_id, b.account_no, CASE"
+	"   WHEN CAST(b.status AS BINARY) NOT IN"
+	"        ('open', 'paid', 'cancelled', 'disputed')"
+	"     THEN 'unknown status'"
+	"   WHEN CAST(b.status AS BINARY) <> 'open' THEN NULL"
+	"   WHEN c.account_no IS NULL THEN 'no such customer'"
+	"   WHEN b.amount_due IS NULL OR b.amount_paid IS NULL"
+	"        OR b.due_date IS NULL"
+	"     THEN 'amount or due_date missing'"
+	"   WHEN b.amount_due < 0 THEN 'negative amount_due'"
+	"   WHEN b.amount_due > ? THEN 'amount_due above max_bill_amount'"
+	"   WHEN b.amount_paid < 0 THEN 'negative amount_paid'"
+	"   WHEN b.amount_paid > b.amount_due"
+	"     THEN 'amount_paid above amount_due'"
+	"   WHEN b.due_date < DATE_SUB(?, INTERVAL 10 YEAR)"
+	"     THEN 'due_date more than 10 years ago'"
+	"   WHEN b.due_date > DATE_ADD(?, INTERVAL 1 YEAR)"
+	"     THEN 'due_date more than a year ahead'"
+	"   WHEN CAST(b.period AS BINARY) NOT REGEXP"
+	"        '^[0-9]{4}-(0[1-9]|1[0-2])$'"
+	"     THEN 'malformed period'"
+	" END AS reason"
+	" FROM {B}.billing_bills b"
+	" LEFT JOIN {B}.billing_customers c ON c.account_no = b.account_no"
+	" WHERE b.status NOT IN ('paid', 'cancelled')"
+	" HAVING reason IS NOT NULL";
+
+/* Customers who may hear from us tonight and whose row has a problem.
+ * These do not stop dunning (a message can do without the name); they are
+ * recorded so that billing can correct them. */
+static const char sql_bad_customers[] =
+	"INSERT IGNORE INTO tmp_bad (source, row_key, account_no, reason)"
+	" SELECT 'customer', c.account_no, c.account_no, CASE"
+	"   WHEN c.name IS NULL OR CHAR_LENGTH(TRIM(c.name)) = 0"
+	"     THEN 'name is empty'"
+	"   WHEN CONVERT(CONVERT(CONVERT(c.name USING binary) USING utf8mb4)"
+	"        USING binary) <> CONVERT(c.name USING binary)"
+	"     THEN 'name is not valid UTF-8'"
+	"   WHEN CHAR_LENGTH(c.name) > 128"
+	"     THEN 'name longer than 128 characters'"
+	"   WHEN CAST(COALESCE(c.segment, '') AS BINARY) NOT IN"
+	"        ('residential', 'commercial', 'large')"
+	"     THEN 'unknown segment'"
+	"   WHEN CAST(COALESCE(c.locale, '') AS BINARY) NOT IN ('zh-CN', 'en')"
+	"     THEN 'unsupported locale'"
+	" END AS reason"
+	" FROM tmp_bal t"
+	" JOIN {B}.billing_customers c ON c.account_no = t.account_no"
+	" HAVING reason IS NOT NULL";
+
+int
+night_begin(struct night *nt, struct fg_err *err)
+{
+	if (db_begin(nt->db, err) != 0)
+		return -1;
+	if (audit_stage_begin(nt->db, err) != 0) {
+		db_rollback(nt->db);
+		return -1;
+	}
+	return 0;
+}
+
+int
+night_commit(struct night *nt, const char *actor, struct fg_err *err)
+{
+	if (audit_stage_flush(nt->db, actor, nt->date, &nt->n.audit_rows,
+			      err) != 0 ||
+	    db_commit(nt->db, err) != 0) {
+		night_rollback(nt);
+		return -1;
+	}
+	return 0;
+}
+
+void
+night_rollback(struct night *nt)
+{
+	struct fg_err ignored;
+
+	db_rollback(nt->db);
+	db_exec(nt->db, "DROP TEMPORARY TABLE IF EXISTS audit_stage",
+		DB_NOARGS, NULL, &ignored);
+}
+
+int
+night_exec(struct night *nt, const struct night_stmt *s, size_t n,
+	   struct fg_err *err)
+{
+	unsigned long long affected;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (db_exec(nt->db, s[i].sql, s[i].p, s[i].np, &affected,
+			    err) != 0)
+			return -1;
+		if (s[i].affected != NULL)
+			*s[i].affected += affected;
+	}
+	return 0;
+}
+
+int
+night_step(struct night *nt, const char *actor, const struct night_stmt *s,
+	   size_t n, struct fg_err *err)
+{
+	if (night_begin(nt, err) != 0)
+		return -1;
+	if (night_exec(nt, s, n, err) != 0) {
+		night_rollback(nt);
+		return -1;
+	}
+	return night_commit(nt, actor, err);
+}
+
+int
+night_record_input_errors(struct night *nt, struct fg_err *err)
+{
+	unsigned long long n = 0;
+
+	if (db_exec(nt->db,
+		    "INSERT INTO audit_stage (event, account_no, source,"
+		    " row_key, reason, channel, address)"
+		    " SELECT 'input_rejected', e.account_no, e.source,"
+		    "  e.row_key, e.reason, e.channel, e.address"
+		    " FROM tmp_bad e"
+		    " LEFT JOIN input_errors ie ON ie.source = e.source"
+		    "  AND ie.row_key = e.row_key AND ie.reason = e.reason"
+		    " WHERE ie.error_id IS NULL"
+		    " ORDER BY e.source, e.row_key",
+		    DB_NOARGS, &n, err) != 0 ||
+	    db_exec(nt->db,
+		    "INSERT INTO input_errors (source, row_key, account_no,"
+		    " reason, first_seen_on, last_seen_on)"
+		    " SELECT source, row_key, account_no, reason, ?, ?"
+		    " FROM tmp_bad"
+		    " ON DUPLICATE KEY UPDATE"
+		    "  last_seen_on = GREATEST(last_seen_on, VALUES(last_seen_on))",
+		    DB_ARGS(DB_STR(nt->date), DB_STR(nt->date)), NULL,
+		    err) != 0 ||
+	    db_exec(nt->db, "DELETE FROM tmp_bad", DB_NOARGS, NULL, err) != 0)
+		return -1;
+	nt->n.input_errors += n;
+	return 0;
+}
+
+static int
+intake(struct night *nt, struct fg_err *err)
+{
+	struct db *db = nt->db;
+
+	if (db_exec(db,
+		    "CREATE TEMPORARY TABLE tmp_bal ("
+		    " account_no VARCHAR(32) NOT NULL PRIMARY KEY,"
+		    " balance DECIMAL(16,2) NOT NULL)",
+		    DB_NOARGS, NULL, err) != 0 ||
+	    db_exec(db,
+		    "CREATE TEMPORARY TABLE tmp_quar ("
+		    " account_no VARCHAR(32) NOT NULL PRIMARY KEY)",
+		    DB_NOARGS, NULL, err) != 0 ||
+	    db_exec(db,
+		    "CREATE TEMPORARY TABLE tmp_bad ("
+		    " source VARCHAR(16) NOT NULL,"
+		    " row_key VARCHAR(64) NOT NULL,"
+		    " account_no VARCHAR(32) NULL,"
+		    " reason VARCHAR(128) NOT NULL,"
+		    " channel VARCHAR(16) NULL,"
+		    " address VARCHAR(320) NULL,"
+		    " PRIMARY KEY (source, row_key, reason))",
+		    DB_NOARGS, NULL, err) != 0)
+		return -1;
+	if (db_exec(db, sql_balance,
+		    DB_ARGS(DB_STR(nt->date),
+			    DB_INT(nt->cfg->dunning.grace_days)),
+		    NULL, err) != 0 ||
+	    db_exec(db, sql_bad_bills,
+		    DB_ARGS(DB_STR(nt->max_bill), DB_STR(nt->date),
+			    DB_STR(nt->date)),
+		    NULL, err) != 0 ||
+	    db_exec(db,
+		    "INSERT IGNORE INTO tmp_quar (account_no)"
+		    " SELECT account_no FROM tmp_bad"
+		    " WHERE source = 'bill' AND account_no IS NOT NULL",
+		    DB_NOARGS, NULL, err) != 0 ||
+	    db_exec(db, sql_bad_customers, DB_NOARGS, NULL, err) != 0)
+		return -1;
+	if (night_begin(nt, err) != 0)
+		return -1;
+	if (night_record_input_errors(nt, err) != 0) {
+		night_rollback(nt);
+		return -1;
+	}
+	return night_commit(nt, "planner", err);
+}
+
+int
+night_open(struct night *nt, struct db *db, const struct config *cfg,
+	   const char *date, struct fg_err *err)
+{
+	char last[DATE_LEN + 4];
+	int found;
+
+	memset(nt, 0, sizeof(*nt));
+	nt->db = db;
+	nt->cfg = cfg;
+	str_copy(nt->date, date, sizeof(nt->date));
+	money_format(cfg->dunning.min_amount, nt->min_amount,
+		     sizeof(nt->min_amount));
+	money_format(cfg->dunning.max_bill_amount, nt->max_bill,
+		     sizeof(nt->max_bill));
+	if (db_lock(db, "planner", cfg->db.lock_timeout, err) != 0)
+		return -1;
+	nt->locked = 1;
+	if (db_query_value(db,
+			   "SELECT DATE_FORMAT(MAX(business_date), '%Y-%m-%d')"
+			   " FROM nights",
+			   DB_NOARGS, last, sizeof(last), &found, err) != 0)
+		return -1;
+	if (last[0] != '\0' && strcmp(date, last) < 0) {
+		err_set(err,
+			"business date %s is before the last night already run "
+			"(%s): nights run forward",
+			date, last);
+		return 2;
+	}
+	if (db_exec(db,
+		    "INSERT INTO nights (business_date, first_run_at,"
+		    " last_run_at, runs)"
+		    " VALUES (?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), 1)"
+		    " ON DUPLICATE KEY UPDATE runs = runs + 1,"
+		    "  last_run_at = VALUES(last_run_at)",
+		    DB_ARGS(DB_STR(date)), NULL, err) != 0)
+		return -1;
+	return intake(nt, err);
+}
+
+void
+night_close(struct night *nt)
+{
+	struct fg_err ignored;
+
+	db_exec(nt->db, "DROP TEMPORARY TABLE IF EXISTS tmp_bal, tmp_quar, tmp_bad",
+		DB_NOARGS, NULL, &ignored);
+	if (nt->locked)
+		db_unlock(nt->db, "planner");
+	nt->locked = 0;
+}
+
+void
+night_print(const struct night *nt, FILE *out)
+{
+	const struct night_counts *c = &nt->n;
+	int seq;
+
+	fprintf(out, "night %s\n", nt->date);
+	fprintf(out, "  input rows refused (new)   %llu\n", c->input_errors);
+	fprintf(out, "  cases opened               %llu\n", c->cases_opened);
+	fprintf(out, "  notices sent               ");
+	for (seq = 1; seq <= nt->cfg->dunning.notices && seq <= NIGHT_MAX_SEQ;
+	     seq++)
+		fprintf(out, "%s#%d: %llu", seq > 1 ? ", " : "", seq,
+			c->notices[seq]);
+	fprintf(out, " (unreachable: %llu)\n", c->unreachable);
+	fprintf(out, "  messages queued            %llu\n", c->messages_queued);
+	fprintf(out, "  notices failed (unpaid)    %llu\n", c->notices_failed);
+	fprintf(out,
+		"  cases closed               paid: %llu, below minimum: %llu, "
+		"hold: %llu, cancelled: %llu\n",
+		c->closed_paid, c->closed_below_minimum, c->closed_hold,
+		c->closed_cancelled);
+	fprintf(out, "  messages cancelled         %llu\n",
+		c->messages_cancelled);
+	fprintf(out, "  collection tasks raised    %llu (closed: %llu)\n",
+		c->tasks_created, c->tasks_closed);
+	fprintf(out, "  audit rows written         %llu\n", c->audit_rows);
+	/* The same on one key=value line, for scripts and log scrapers. */
+	fprintf(out, "summary: date=%s opened=%llu notices=", nt->date,
+		c->cases_opened);
+	for (seq = 1; seq <= nt->cfg->dunning.notices && seq <= NIGHT_MAX_SEQ;
+	     seq++)
+		fprintf(out, "%s%llu", seq > 1 ? "," : "", c->notices[seq]);
+	fprintf(out,
+		" unreachable=%llu queued=%llu failed=%llu closed=%llu "
+		"cancelled=%llu tasks=%llu refused=%llu audit=%llu\n",
+		c->unreachable, c->messages_queued, c->notices_failed,
+		c->closed_paid + c->closed_below_minimum + c->closed_hold +
+			c->closed_cancelled,
+		c->messages_cancelled, c->tasks_created, c->input_errors,
+		c->audit_rows);
+}

@@ -1,0 +1,87 @@
+/*
+ * night.h: one business date's pass over billing. night_open takes the
+ * planner lock, reads billing once into this session's temporary tables and
+ * records the rows it refuses; the planner and escalation steps then decide
+ * from those tables, each step in its own transaction together with its
+ * audit rows.
+ *
+ * Temporary tables (per connection, dropped by night_close):
+ *   tmp_bal   (account_no, balance)  overdue balance of every account with
+ *             an open bill past due_date + grace_days
+ *   tmp_quar  (account_no)           accounts with a refused bill: no
+ *             ladder decision is taken on data known to be wrong
+ *   tmp_bad   (source, row_key, ...) refused rows not yet recorded
+ */
+#ifndef FEEGATE_NIGHT_H
+#define FEEGATE_NIGHT_H
+
+#include <stdio.h>
+
+#include "config.h"
+#include "dates.h"
+#include "db.h"
+
+#define NIGHT_MAX_SEQ 10
+
+struct night_counts {
+	unsigned long long input_errors;  /* first seen tonight */
+	unsigned long long cases_opened;
+	unsigned long long notices[NIGHT_MAX_SEQ + 1]; /* by seq */
+	unsigned long long unreachable;
+	unsigned long long messages_queued;
+	unsigned long long notices_failed;
+	unsigned long long closed_paid;
+	unsigned long long closed_below_minimum;
+	unsigned long long closed_hold;
+	unsigned long long closed_cancelled;
+	unsigned long long messages_cancelled;
+	unsigned long long tasks_created;
+	unsigned long long tasks_closed;
+	unsigned long long audit_rows;
+};
+
+struct night {
+	struct db *db;
+	const struct config *cfg;
+	char date[DATE_LEN];
+	char min_amount[32];
+	char max_bill[32];
+	int locked;
+	struct night_counts n;
+};
+
+/* Lock, check the date runs forward, note the night, read billing. */
+int night_open(struct night *nt, struct db *db, const struct config *cfg,
+	       const char *date, struct fg_err *err);
+void night_close(struct night *nt);
+
+/* A step's transaction: begin with an empty audit stage; commit flushes
+ * the stage into the audit trail as actor, then commits. */
+int night_begin(struct night *nt, struct fg_err *err);
+int night_commit(struct night *nt, const char *actor, struct fg_err *err);
+void night_rollback(struct night *nt);
+
+/* A statement of a step, with the counter its affected rows add to. */
+struct night_stmt {
+	const char *sql;
+	const struct db_param *p;
+	size_t np;
+	unsigned long long *affected; /* MAY be NULL */
+};
+
+/* Run statements in order (inside a step's transaction). */
+int night_exec(struct night *nt, const struct night_stmt *s, size_t n,
+	       struct fg_err *err);
+/* night_begin, night_exec, night_commit as actor. */
+int night_step(struct night *nt, const char *actor, const struct night_stmt *s,
+	       size_t n, struct fg_err *err);
+
+/* Record the rows in tmp_bad: new ones are staged as input_rejected audit
+ * events, every one updates input_errors; tmp_bad is emptied. Call inside a
+ * step's transaction. */
+int night_record_input_errors(struct night *nt, struct fg_err *err);
+
+/* Print what this run did, for people. */
+void night_print(const struct night *nt, FILE *out);
+
+#endif

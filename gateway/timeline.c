@@ -1,0 +1,405 @@
+/*
+ * timeline.c: see timeline.h. A handful of indexed queries by account; the
+ * result is one account's history, small by nature.
+ */
+#include "timeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mask.h"
+#include "money.h"
+#include "util.h"
+
+/* Text from the database as a JSON string, or null. Names and reasons may
+ * hold anything billing put there: invalid UTF-8 and control characters
+ * are replaced so the output stays one readable line per item. */
+static json_t *
+jstr(const char *v, unsigned long len)
+{
+	char *clean;
+	json_t *j;
+
+	if (v == NULL)
+		return json_null();
+	clean = utf8_clean(v, len, 1);
+	j = json_string(clean);
+	free(clean);
+	return j;
+}
+
+static json_t *
+jint(const char *v)
+{
+	return v ? json_integer(strtoll(v, NULL, 10)) : json_null();
+}
+
+static json_t *
+jmasked(const char *channel, const char *address)
+{
+	char *m;
+	json_t *j;
+
+	if (address == NULL)
+		return json_null();
+	m = mask_address(channel ? channel : "", address);
+	j = jstr(m, strlen(m));
+	free(m);
+	return j;
+}
+
+/* Set each column of row on obj under its own name; integer columns as
+ * JSON integers, other values as strings. */
+static json_t *
+row_object(const struct db_row *row)
+{
+	json_t *obj = json_object();
+	unsigned int i;
+
+	for (i = 0; i < row->ncols; i++)
+		json_object_set_new(obj, row->name[i],
+				    row->is_int[i] ? jint(row->val[i])
+						   : jstr(row->val[i],
+							  row->len[i]));
+	return obj;
+}
+
+static int
+append_row_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	(void)err;
+	json_array_append_new(arg, row_object(row));
+	return 0;
+}
+
+static int
+customer_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	(void)err;
+	json_object_set_new(arg, "customer", row_object(row));
+	return 1;
+}
+
+/* Find the element of arr whose key equals id. */
+static json_t *
+find_by(json_t *arr, const char *key, json_int_t id)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(arr, i, e)
+	{
+		if (json_integer_value(json_object_get(e, key)) == id)
+			return e;
+	}
+	return NULL;
+}
+
+struct msg_ctx {
+	json_t *cases;
+};
+
+static int
+message_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct msg_ctx *m = arg;
+	json_t *c, *n, *msg;
+	size_t i;
+
+	(void)err;
+	/* columns: case_id, notice_id, message_id, channel, address, state,
+	 * attempts, provider_ref, last_error, created_at, updated_at */
+	json_array_foreach(m->cases, i, c)
+	{
+		if (json_integer_value(json_object_get(c, "case_id")) !=
+		    strtoll(row->val[0] ? row->val[0] : "0", NULL, 10))
+			continue;
+		n = find_by(json_object_get(c, "notices"), "notice_id",
+			    strtoll(row->val[1], NULL, 10));
+		if (n == NULL)
+			return 0;
+		msg = json_object();
+		json_object_set_new(msg, "message_id", jint(row->val[2]));
+		json_object_set_new(msg, "channel",
+				    jstr(row->val[3], row->len[3]));
+		json_object_set_new(msg, "address",
+				    jmasked(row->val[3], row->val[4]));
+		json_object_set_new(msg, "state",
+				    jstr(row->val[5], row->len[5]));
+		json_object_set_new(msg, "attempts", jint(row->val[6]));
+		json_object_set_new(msg, "provider_ref",
+				    jstr(row->val[7], row->len[7]));
+		json_object_set_new(msg, "last_error",
+				    jstr(row->val[8], row->len[8]));
+		json_object_set_new(msg, "created_at",
+				    jstr(row->val[9], row->len[9]));
+		json_object_set_new(msg, "updated_at",
+				    jstr(row->val[10], row->len[10]));
+		json_array_append_new(json_object_get(n, "messages"), msg);
+		return 0;
+	}
+	return 0;
+}
+
+static int
+notice_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	json_t *cases = arg, *c, *n;
+
+	(void)err;
+	c = find_by(cases, "case_id", strtoll(row->val[0], NULL, 10));
+	if (c == NULL)
+		return 0;
+	n = row_object(row);
+	json_object_del(n, "case_id");
+	json_object_set_new(n, "unreachable",
+			    json_boolean(json_integer_value(
+				    json_object_get(n, "unreachable"))));
+	json_object_set_new(n, "messages", json_array());
+	json_array_append_new(json_object_get(c, "notices"), n);
+	return 0;
+}
+
+static int
+case_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	json_t *c = row_object(row);
+
+	(void)err;
+	json_object_set_new(c, "notices", json_array());
+	json_array_append_new(arg, c);
+	return 0;
+}
+
+json_t *
+timeline_build(struct db *db, const char *account_no, int *found,
+	       struct fg_err *err)
+{
+	json_t *t = json_object(), *cases = json_array(), *tasks = json_array();
+	json_t *errors = json_array(), *events = json_array();
+	struct msg_ctx m = {cases};
+
+	json_object_set_new(t, "account_no", json_string(account_no));
+	json_object_set_new(t, "cases", cases);
+	json_object_set_new(t, "tasks", tasks);
+	json_object_set_new(t, "input_errors", errors);
+	json_object_set_new(t, "audit", events);
+	if (db_query(db, DB_STREAM,
+		     "SELECT name, locale, segment, grid_id, dunning_hold"
+		     " FROM {B}.billing_customers WHERE account_no = ?",
+		     DB_ARGS(DB_STR(account_no)), customer_cb, t, err) != 0 ||
+	    db_query(db, DB_STREAM,
+		     "SELECT case_id, state, close_reason AS reason,"
+		     " DATE_FORMAT(opened_on, '%Y-%m-%d') AS opened_on,"
+		     " DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on,"
+		     " balance_at_open"
+		     " FROM dunning_cases WHERE account_no = ? ORDER BY case_id",
+		     DB_ARGS(DB_STR(account_no)), case_cb, cases, err) != 0 ||
+	    db_query(db, DB_STREAM,
+		     "SELECT case_id, notice_id, seq,"
+		     " DATE_FORMAT(sent_on, '%Y-%m-%d') AS sent_on, state,"
+		     " unreachable, DATE_FORMAT(failed_on, '%Y-%m-%d') AS failed_on,"
+		     " DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on"
+		     " FROM notices WHERE account_no = ? ORDER BY notice_id",
+		     DB_ARGS(DB_STR(account_no)), notice_cb, cases, err) != 0 ||
+	    db_query(db, DB_STREAM,
+		     "SELECT case_id, notice_id, message_id, channel, address,"
+		     " state, attempts, provider_ref, last_error,"
+		     " DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s'),"
+		     " DATE_FORMAT(updated_at, '%Y-%m-%d %H:%i:%s')"
+		     " FROM messages WHERE account_no = ? ORDER BY message_id",
+		     DB_ARGS(DB_STR(account_no)), message_cb, &m, err) != 0 ||
+	    db_query(db, DB_STREAM,
+		     "SELECT task_id, case_id, grid_id, amount_due,"
+		     " notices_failed, notices_delivered, reason, state,"
+		     " DATE_FORMAT(created_on, '%Y-%m-%d') AS created_on,"
+		     " DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on,"
+		     " close_reason"
+		     " FROM collection_tasks WHERE account_no = ? ORDER BY task_id",
+		     DB_ARGS(DB_STR(account_no)), append_row_cb, tasks,
+		     err) != 0 ||
+	    db_query(db, DB_STREAM,
+		     "SELECT source, row_key, reason,"
+		     " DATE_FORMAT(first_seen_on, '%Y-%m-%d') AS first_seen_on,"
+		     " DATE_FORMAT(last_seen_on, '%Y-%m-%d') AS last_seen_on"
+		     " FROM input_errors WHERE account_no = ? ORDER BY error_id",
+		     DB_ARGS(DB_STR(account_no)), append_row_cb, errors,
+		     err) != 0 ||
+	    db_query(db, DB_STREAM,
+		     "SELECT seq, DATE_FORMAT(business_date, '%Y-%m-%d')"
+		     "  AS business_date,"
+		     " DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s') AS at, actor, event,"
+		     " case_id, notice_id, message_id, task_id, detail"
+		     " FROM audit_log WHERE account_no = ? ORDER BY seq",
+		     DB_ARGS(DB_STR(account_no)), append_row_cb, events,
+		     err) != 0) {
+		json_decref(t);
+		return NULL;
+	}
+	{
+		char v[16];
+
+		if (db_query_value(db,
+				   "SELECT COUNT(*) FROM input_errors"
+				   " WHERE account_no = ? AND source = 'bill'"
+				   "  AND last_seen_on ="
+				   "  (SELECT MAX(business_date) FROM nights)",
+				   DB_ARGS(DB_STR(account_no)), v, sizeof(v),
+				   NULL, err) != 0) {
+			json_decref(t);
+			return NULL;
+		}
+		/* A refused bill stops every ladder decision for the account
+		 * (night.h): say so, it is the first thing an agent needs. */
+		json_object_set_new(t, "dunning_paused",
+				    json_boolean(strcmp(v, "0") != 0));
+	}
+	*found = json_object_get(t, "customer") != NULL ||
+		 json_array_size(cases) > 0 || json_array_size(errors) > 0;
+	/* The audit detail is JSON text; embed it as JSON. */
+	{
+		size_t i;
+		json_t *e;
+
+		json_array_foreach(events, i, e)
+		{
+			json_t *d = json_loads(
+				json_string_value(json_object_get(e, "detail")),
+				0, NULL);
+			if (d != NULL)
+				json_object_set_new(e, "detail", d);
+		}
+	}
+	return t;
+}
+
+int
+timeline_find_accounts(struct db *db, const char *address, json_t *out,
+		       struct fg_err *err)
+{
+	return db_query(db, DB_STREAM,
+			"SELECT DISTINCT account_no FROM {B}.billing_contacts"
+			" WHERE address = ? ORDER BY account_no LIMIT 50",
+			DB_ARGS(DB_STR(address)), append_row_cb, out, err);
+}
+
+static const char *
+s_of(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "";
+}
+
+void
+timeline_print(const json_t *t, FILE *out)
+{
+	const json_t *cust = json_object_get(t, "customer");
+	const json_t *c, *n, *m, *e;
+	size_t i, j, k;
+
+	fprintf(out, "account %s", s_of(t, "account_no"));
+	if (cust != NULL) {
+		fprintf(out, "  %s  %s  grid %s%s\n", s_of(cust, "name"),
+			s_of(cust, "segment"),
+			json_is_string(json_object_get(cust, "grid_id"))
+				? s_of(cust, "grid_id")
+				: "(none)",
+			json_integer_value(json_object_get(cust, "dunning_hold"))
+				? "  ON DUNNING HOLD"
+				: "");
+	} else {
+		fprintf(out, "  (not in billing)\n");
+	}
+	if (json_is_true(json_object_get(t, "dunning_paused")))
+		fprintf(out, "  DUNNING PAUSED: billing sent a bill feegate "
+			     "refused (below); no ladder step until it is "
+			     "corrected\n");
+	if (json_array_size(json_object_get(t, "cases")) == 0)
+		fprintf(out, "  no dunning cases\n");
+	json_array_foreach(json_object_get(t, "cases"), i, c)
+	{
+		fprintf(out, "\ncase %lld  %s%s%s  opened %s  owing %s",
+			(long long)json_integer_value(
+				json_object_get(c, "case_id")),
+			s_of(c, "state"),
+			json_is_string(json_object_get(c, "reason")) ? " " : "",
+			s_of(c, "reason"), s_of(c, "opened_on"),
+			s_of(c, "balance_at_open"));
+		if (json_is_string(json_object_get(c, "closed_on")))
+			fprintf(out, "  closed %s", s_of(c, "closed_on"));
+		fputc('\n', out);
+		json_array_foreach(json_object_get(c, "notices"), j, n)
+		{
+			fprintf(out, "  %s  notice %lld  %s%s",
+				s_of(n, "sent_on"),
+				(long long)json_integer_value(
+					json_object_get(n, "seq")),
+				s_of(n, "state"),
+				json_is_true(json_object_get(n, "unreachable"))
+					? " (unreachable: no consented, "
+					  "valid contact)"
+					: "");
+			if (json_is_string(json_object_get(n, "failed_on")))
+				fprintf(out, " on %s", s_of(n, "failed_on"));
+			fputc('\n', out);
+			json_array_foreach(json_object_get(n, "messages"), k, m)
+			{
+				fprintf(out, "      message %lld  %-5s %s  %s",
+					(long long)json_integer_value(
+						json_object_get(m,
+								"message_id")),
+					s_of(m, "channel"), s_of(m, "address"),
+					s_of(m, "state"));
+				if (json_is_string(
+					    json_object_get(m, "last_error")))
+					fprintf(out, "  (%s)",
+						s_of(m, "last_error"));
+				fputc('\n', out);
+			}
+		}
+	}
+	json_array_foreach(json_object_get(t, "tasks"), i, e)
+	{
+		fprintf(out,
+			"\ncollection task %lld  %s  created %s  grid %s  "
+			"owing %s  %lld notices failed, %lld delivered",
+			(long long)json_integer_value(
+				json_object_get(e, "task_id")),
+			s_of(e, "state"), s_of(e, "created_on"),
+			json_is_string(json_object_get(e, "grid_id"))
+				? s_of(e, "grid_id")
+				: "(unassigned)",
+			s_of(e, "amount_due"),
+			(long long)json_integer_value(
+				json_object_get(e, "notices_failed")),
+			(long long)json_integer_value(
+				json_object_get(e, "notices_delivered")));
+		if (json_is_string(json_object_get(e, "close_reason")))
+			fprintf(out, "  closed %s (%s)", s_of(e, "closed_on"),
+				s_of(e, "close_reason"));
+		fputc('\n', out);
+	}
+	if (json_array_size(json_object_get(t, "input_errors")) > 0)
+		fprintf(out, "\nbilling rows refused:\n");
+	json_array_foreach(json_object_get(t, "input_errors"), i, e)
+	{
+		fprintf(out, "  %s %s: %s (first seen %s, last %s)\n",
+			s_of(e, "source"), s_of(e, "row_key"),
+			s_of(e, "reason"), s_of(e, "first_seen_on"),
+			s_of(e, "last_seen_on"));
+	}
+	fprintf(out, "\naudit trail (%zu rows):\n",
+		json_array_size(json_object_get(t, "audit")));
+	json_array_foreach(json_object_get(t, "audit"), i, e)
+	{
+		char *d = json_dumps(json_object_get(e, "detail"),
+				     JSON_COMPACT | JSON_ENCODE_ANY);
+
+		fprintf(out, "  %6lld  %s  %s  %-10s %-18s %s\n",
+			(long long)json_integer_value(json_object_get(e, "seq")),
+			s_of(e, "business_date"), s_of(e, "at"),
+			s_of(e, "actor"), s_of(e, "event"), d ? d : "");
+		free(d);
+	}
+}

@@ -1,0 +1,66 @@
+/*
+ * util.h: allocation that aborts on exhaustion, bounded strings, and the
+ * error out-parameter every fallible function takes.
+ */
+#ifndef FEEGATE_UTIL_H
+#define FEEGATE_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define FG_ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define FG_NELEM(a)          (sizeof(a) / sizeof((a)[0]))
+
+/* Free and NULL the pointer, so a second free is harmless. */
+#define FREE(p)                                                                \
+	do {                                                                   \
+		free(p);                                                       \
+		(p) = NULL;                                                    \
+	} while (0)
+
+/* Functions return 0 / -1; on -1 the reason is in struct fg_err. */
+struct fg_err {
+	char msg[512];
+};
+
+void err_set(struct fg_err *err, const char *fmt, ...) FG_ATTR_PRINTF(2, 3);
+/* Prefix the message already in err with "prefix: ". */
+void err_prefix(struct fg_err *err, const char *fmt, ...) FG_ATTR_PRINTF(2, 3);
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* A new string formatted like printf; the caller frees it. */
+char *xasprintf(const char *fmt, ...) FG_ATTR_PRINTF(1, 2);
+
+/* Copy src into dst (size dsize), always NUL-terminated; returns strlen(src)
+ * so that a result >= dsize means truncation. */
+size_t str_copy(char *dst, const char *src, size_t dsize);
+
+/* A growable byte string, always NUL-terminated. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+};
+
+void sbuf_init(struct sbuf *b);
+void sbuf_free(struct sbuf *b);
+void sbuf_add(struct sbuf *b, const char *s, size_t n);
+void sbuf_adds(struct sbuf *b, const char *s);
+void sbuf_addf(struct sbuf *b, const char *fmt, ...) FG_ATTR_PRINTF(2, 3);
+/* Take ownership of the buffer; b is reset to empty. */
+char *sbuf_take(struct sbuf *b);
+
+/* Copy s into a new string in which every invalid UTF-8 sequence is replaced
+ * by U+FFFD and control characters (except tab) by U+FFFD as well when
+ * strip_controls is set. The caller frees the result. */
+char *utf8_clean(const char *s, size_t n, int strip_controls);
+/* Number of code points in valid UTF-8 s (invalid bytes count as one). */
+size_t utf8_len(const char *s, size_t n);
+
+/* Parse a whole string as a decimal long long in [min, max]. */
+int parse_ll(const char *s, long long min, long long max, long long *out);
+
+#endif

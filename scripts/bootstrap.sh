@@ -1,0 +1,42 @@
+#!/bin/sh
+# bootstrap.sh: install what feegate needs to build, test and run its demo.
+# Debian packages only; idempotent (installs nothing when all are present);
+# uses sudo when not run as root.
+set -eu
+
+PACKAGES="
+build-essential pkg-config time
+mariadb-server mariadb-client libmariadb-dev
+libcurl4-openssl-dev libesmtp-dev libev-dev libmicrohttpd-dev
+libjansson-dev libinih-dev libssl-dev libsodium-dev libcmocka-dev
+"
+
+missing=""
+for p in $PACKAGES; do
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$st" in
+	ii*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+
+if [ -z "$missing" ]; then
+	echo "bootstrap: all packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "bootstrap: need root or sudo to install:$missing" >&2
+	exit 1
+fi
+
+echo "bootstrap: installing:$missing"
+$SUDO apt-get update -qq
+# The packaged MariaDB service is not started here: feegate runs its own
+# private server under var/ (scripts/db.sh).
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	--no-install-recommends $missing
