@@ -7,8 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* A short, single-line name for a statement in error messages. */
 static void
@@ -97,11 +107,16 @@ db_connect(struct db *db, const struct config *cfg, int use_gateway,
 	}
 	/* Strict: a value that does not fit is an error, never silently cut.
 	 * UTC: business dates come from the caller, times are stored as UTC.
-	 * READ COMMITTED: reading billing takes no locks on billing's rows. */
+	 * READ COMMITTED: reading billing takes no locks on billing's rows.
+	 * Room for the night's narrow MEMORY temporary tables (1 GB each at
+	 * most; a city of a million customers needs about 150 MB). */
 	if (db_exec(db,
 		    "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
 		    "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
-		    "NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'",
+		    "NO_ENGINE_SUBSTITUTION', time_zone = '+00:00',"
+		    " max_heap_table_size = 1073741824,"
+		    " tmp_table_size = 1073741824,"
+		    " sort_buffer_size = 67108864",
 		    DB_NOARGS, NULL, err) != 0 ||
 	    db_exec(db, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
 		    DB_NOARGS, NULL, err) != 0) {
@@ -201,6 +216,8 @@ db_exec(struct db *db, const char *sql, const struct db_param *p, size_t np,
 	MYSQL_BIND bind[DB_MAX_PARAMS];
 	unsigned long lens[DB_MAX_PARAMS];
 	MYSQL_STMT *st;
+	double t0 = now_s();
+	char label[80];
 
 	if (np > DB_MAX_PARAMS)
 		fatalx("db: internal: %zu parameters", np);
@@ -214,6 +231,9 @@ db_exec(struct db *db, const char *sql, const struct db_param *p, size_t np,
 	}
 	if (affected != NULL)
 		*affected = mysql_stmt_affected_rows(st);
+	sql_label(sql, label, sizeof(label));
+	log_debug("db: exec: %.3f s, %llu rows: %s", now_s() - t0,
+		  (unsigned long long)mysql_stmt_affected_rows(st), label);
 	mysql_stmt_close(st);
 	return 0;
 }
@@ -244,6 +264,8 @@ db_query(struct db *db, enum db_query_mode mode, const char *sql,
 	unsigned long *caps = NULL;
 	unsigned int i, n = 0;
 	int rc = -1, frc, cb;
+	double t0 = now_s();
+	unsigned long long nrows = 0;
 
 	if (np > DB_MAX_PARAMS)
 		fatalx("db: internal: %zu parameters", np);
@@ -339,6 +361,7 @@ db_query(struct db *db, enum db_query_mode mode, const char *sql,
 			if (nulls[i])
 				row.val[i] = NULL;
 		}
+		nrows++;
 		cb = fn(arg, &row, err);
 		for (i = 0; i < n; i++)
 			row.val[i] = vals[i];
@@ -348,6 +371,13 @@ db_query(struct db *db, enum db_query_mode mode, const char *sql,
 			break;
 	}
 	rc = 0;
+	{
+		char label[80];
+
+		sql_label(sql, label, sizeof(label));
+		log_debug("db: query: %.3f s, %llu rows: %s", now_s() - t0,
+			  nrows, label);
+	}
 out:
 	if (meta != NULL)
 		mysql_free_result(meta);
@@ -412,11 +442,14 @@ db_begin(struct db *db, struct fg_err *err)
 int
 db_commit(struct db *db, struct fg_err *err)
 {
+	double t0 = now_s();
+
 	if (mysql_commit(db->my) != 0) {
 		err_set(err, "db: commit: %s", mysql_error(db->my));
 		db_rollback(db);
 		return -1;
 	}
+	log_debug("db: commit: %.3f s", now_s() - t0);
 	mysql_autocommit(db->my, 1);
 	return 0;
 }
@@ -578,6 +611,7 @@ int
 db_bulk_flush(struct db_bulk *b, struct fg_err *err)
 {
 	unsigned int size = (unsigned int)b->n, i;
+	double t0 = now_s();
 	size_t r;
 
 	if (b->n == 0)
@@ -604,6 +638,7 @@ db_bulk_flush(struct db_bulk *b, struct fg_err *err)
 		stmt_error(b->st, b->sql, err);
 		return -1;
 	}
+	log_debug("db: bulk: %.3f s, %u rows", now_s() - t0, size);
 	b->n = 0;
 	b->arena.len = 0;
 	b->arena.s[0] = '\0';

@@ -34,7 +34,7 @@ escalate_fail_notices(struct night *nt, struct fg_err *err)
 		 " account_no VARCHAR(32) NOT NULL,"
 		 " seq INT NOT NULL,"
 		 " balance DECIMAL(16,2) NOT NULL,"
-		 " delivered INT NOT NULL DEFAULT 0)",
+		 " delivered INT NOT NULL DEFAULT 0) ENGINE=MEMORY",
 		 DB_NOARGS, NULL},
 		{sql_fail_decide,
 		 DB_ARGS(DB_STR(d), DB_INT(nt->cfg->dunning.step_days),
@@ -47,7 +47,7 @@ escalate_fail_notices(struct night *nt, struct fg_err *err)
 		 " notice_id, seq, amount, delivered)"
 		 " SELECT 'notice_failed', account_no, case_id, notice_id, seq,"
 		 "  balance, delivered"
-		 " FROM tmp_fail ORDER BY case_id",
+		 " FROM tmp_fail",
 		 DB_NOARGS, NULL},
 		{"INSERT INTO audit_stage (event, account_no, case_id,"
 		 " notice_id, message_id, channel, address, reason)"
@@ -55,8 +55,7 @@ escalate_fail_notices(struct night *nt, struct fg_err *err)
 		 "  m.notice_id, m.message_id, m.channel, m.address,"
 		 "  'notice failed before this message was sent'"
 		 " FROM tmp_fail f JOIN messages m ON m.notice_id = f.notice_id"
-		 " WHERE m.state IN ('queued', 'retry')"
-		 " ORDER BY m.message_id",
+		 " WHERE m.state IN ('queued', 'retry')",
 		 DB_NOARGS, &nt->n.messages_cancelled},
 		{"UPDATE notices n JOIN tmp_fail f ON n.notice_id = f.notice_id"
 		 " SET n.state = 'failed', n.failed_on = ?",
@@ -85,8 +84,9 @@ static const char sql_task_decide[] =
 	" SELECT k.case_id, k.account_no, c.grid_id, t.balance,"
 	"  (SELECT COUNT(*) FROM notices f"
 	"   WHERE f.case_id = k.case_id AND f.state = 'failed') AS failed,"
-	"  (SELECT COUNT(DISTINCT m.notice_id) FROM messages m"
-	"   WHERE m.case_id = k.case_id AND m.state = 'delivered')"
+	"  (SELECT COUNT(DISTINCT d.notice_id) FROM notices d"
+	"   JOIN messages m ON m.notice_id = d.notice_id"
+	"   WHERE d.case_id = k.case_id AND m.state = 'delivered')"
 	" FROM dunning_cases k"
 	" JOIN notices n ON n.case_id = k.case_id AND n.seq = k.step"
 	" JOIN tmp_bal t ON t.account_no = k.account_no"
@@ -111,7 +111,7 @@ escalate_raise_tasks(struct night *nt, struct fg_err *err)
 		 " grid_id VARCHAR(32) NULL,"
 		 " balance DECIMAL(16,2) NOT NULL,"
 		 " failed INT NOT NULL,"
-		 " delivered INT NOT NULL)",
+		 " delivered INT NOT NULL) ENGINE=MEMORY",
 		 DB_NOARGS, NULL},
 		{sql_task_decide,
 		 DB_ARGS(DB_INT(cfg->dunning.notices), DB_STR(d),
@@ -124,7 +124,7 @@ escalate_raise_tasks(struct night *nt, struct fg_err *err)
 		 " SELECT account_no, case_id, grid_id, balance, failed,"
 		 "  delivered, CONCAT(failed, ' automated notices failed'),"
 		 "  'open', ?"
-		 " FROM tmp_task ORDER BY case_id",
+		 " FROM tmp_task",
 		 DB_ARGS(DB_STR(d)), &nt->n.tasks_created},
 		{"INSERT INTO audit_stage (event, account_no, case_id, task_id,"
 		 " grid_id, amount, notices_failed, notices_delivered)"
@@ -132,13 +132,12 @@ escalate_raise_tasks(struct night *nt, struct fg_err *err)
 		 "  t.grid_id, t.amount_due, t.notices_failed,"
 		 "  t.notices_delivered"
 		 " FROM tmp_task x JOIN collection_tasks t"
-		 "  ON t.case_id = x.case_id"
-		 " ORDER BY t.task_id",
+		 "  ON t.case_id = x.case_id",
 		 DB_NOARGS, NULL},
 		{"INSERT INTO audit_stage (event, account_no, case_id, reason)"
 		 " SELECT 'case_escalated', account_no, case_id,"
 		 "  'manual collection task raised'"
-		 " FROM tmp_task ORDER BY case_id",
+		 " FROM tmp_task",
 		 DB_NOARGS, NULL},
 		{"UPDATE dunning_cases k JOIN tmp_task x ON k.case_id = x.case_id"
 		 " SET k.state = 'escalated'",

@@ -10,54 +10,85 @@
 #include "log.h"
 #include "money.h"
 
-/* Overdue balance per account: open bills past due_date + grace_days.
- * status is compared byte for byte: only 'open' is open ('OPEN' and
- * 'open ' are refused below as unknown statuses, never counted). */
-static const char sql_balance[] =
-	"INSERT INTO tmp_bal (account_no, balance)"
-	" SELECT account_no, SUM(amount_due - amount_paid)"
-	" FROM {B}.billing_bills"
-	" WHERE status = 'open' AND CAST(status AS BINARY) = 'open'"
-	"   AND due_date < DATE_SUB(?, INTERVAL ? DAY)"
-	" GROUP BY account_no";
+/*
+ * Overdue balance per account, in one pass over the open bills past
+ * due_date + grace_days. A bill feegate cannot trust does not count; it is
+ * counted in `bad` and looked at closely below. status is compared byte for
+ * byte: 'OPEN' or 'open ' are not open (and are refused below).
+ */
+#define BILL_OK                                                                \
+	"(CAST(b.status AS BINARY) = 'open'"                                   \
+	" AND b.amount_due >= 0 AND b.amount_due <= ?"                         \
+	" AND b.amount_paid >= 0 AND b.amount_paid <= b.amount_due"            \
+	" AND b.due_date >= DATE_SUB(?, INTERVAL 10 YEAR)"                     \
+	" AND CAST(b.period AS BINARY) REGEXP '^[0-9]{4}-(0[1-9]|1[0-2])$')"
 
-/* Bills feegate will not act on; paid and cancelled bills cannot change a
- * balance and are not looked at. */
-static const char sql_bad_bills[] =
-	"INSERT IGNORE INTO tmp_bad (source, row_key, account_no, reason)"
-	" SELECT 'bill', b.bill_id, b.account_no, CASE"
-	"   WHEN CAST(b.status AS BINARY) NOT IN"
-	"        ('open', 'paid', 'cancelled', 'disputed')"
-	"     THEN 'unknown status'"
-	"   WHEN CAST(b.status AS BINARY) <> 'open' THEN NULL"
-	"   WHEN c.account_no IS NULL THEN 'no such customer'"
-	"   WHEN b.amount_due IS NULL OR b.amount_paid IS NULL"
-	"        OR b.due_date IS NULL"
-	"     THEN 'amount or due_date missing'"
-	"   WHEN b.amount_due < 0 THEN 'negative amount_due'"
-	"   WHEN b.amount_due > ? THEN 'amount_due above max_bill_amount'"
-	"   WHEN b.amount_paid < 0 THEN 'negative amount_paid'"
-	"   WHEN b.amount_paid > b.amount_due"
-	"     THEN 'amount_paid above amount_due'"
-	"   WHEN b.due_date < DATE_SUB(?, INTERVAL 10 YEAR)"
-	"     THEN 'due_date more than 10 years ago'"
-	"   WHEN b.due_date > DATE_ADD(?, INTERVAL 1 YEAR)"
-	"     THEN 'due_date more than a year ahead'"
-	"   WHEN CAST(b.period AS BINARY) NOT REGEXP"
-	"        '^[0-9]{4}-(0[1-9]|1[0-2])$'"
-	"     THEN 'malformed period'"
-	" END AS reason"
+/* Summed by upserting each bill into tmp_bal's hash key: twice as fast as
+ * GROUP BY, which goes through an internal temporary table first. */
+static const char sql_balance[] =
+	"INSERT INTO tmp_bal (account_no, balance, bad)"
+	" SELECT b.account_no,"
+	"  IF(" BILL_OK ", b.amount_due - b.amount_paid, 0),"
+	"  NOT COALESCE(" BILL_OK ", 0)"
 	" FROM {B}.billing_bills b"
-	" LEFT JOIN {B}.billing_customers c ON c.account_no = b.account_no"
-	" WHERE b.status NOT IN ('paid', 'cancelled')"
+	" WHERE b.status = 'open' AND b.due_date < DATE_SUB(?, INTERVAL ? DAY)"
+	" ON DUPLICATE KEY UPDATE balance = balance + VALUES(balance),"
+	"  bad = bad + VALUES(bad)";
+
+/* Why a bill is refused; NULL if it is fine. */
+#define BILL_REASON                                                            \
+	" CASE"                                                                \
+	"   WHEN CAST(b.status AS BINARY) NOT IN"                              \
+	"        ('open', 'paid', 'cancelled', 'disputed')"                    \
+	"     THEN 'unknown status'"                                           \
+	"   WHEN CAST(b.status AS BINARY) <> 'open' THEN NULL"                 \
+	"   WHEN b.amount_due IS NULL OR b.amount_paid IS NULL"                \
+	"        OR b.due_date IS NULL"                                        \
+	"     THEN 'amount or due_date missing'"                               \
+	"   WHEN b.amount_due < 0 THEN 'negative amount_due'"                  \
+	"   WHEN b.amount_due > ? THEN 'amount_due above max_bill_amount'"     \
+	"   WHEN b.amount_paid < 0 THEN 'negative amount_paid'"                \
+	"   WHEN b.amount_paid > b.amount_due"                                 \
+	"     THEN 'amount_paid above amount_due'"                             \
+	"   WHEN b.due_date < DATE_SUB(?, INTERVAL 10 YEAR)"                   \
+	"     THEN 'due_date more than 10 years ago'"                          \
+	"   WHEN b.due_date > DATE_ADD(?, INTERVAL 1 YEAR)"                    \
+	"     THEN 'due_date more than a year ahead'"                          \
+	"   WHEN CAST(b.period AS BINARY) NOT REGEXP"                          \
+	"        '^[0-9]{4}-(0[1-9]|1[0-2])$'"                                 \
+	"     THEN 'malformed period'"                                         \
+	" END"
+
+/* The bills behind a `bad` count: few, found through the account index. */
+static const char sql_bad_overdue[] =
+	"INSERT IGNORE INTO tmp_bad (source, row_key, account_no, reason)"
+	" SELECT 'bill', b.bill_id, b.account_no," BILL_REASON " AS reason"
+	" FROM tmp_bal t JOIN {B}.billing_bills b ON b.account_no = t.account_no"
+	" WHERE t.bad > 0 AND b.status = 'open'"
+	"   AND b.due_date < DATE_SUB(?, INTERVAL ? DAY)"
 	" HAVING reason IS NOT NULL";
 
-/* Customers who may hear from us tonight and whose row has a problem.
- * These do not stop dunning (a message can do without the name); they are
- * recorded so that billing can correct them. */
+/* Statuses nobody knows, and open bills due absurdly far ahead (they would
+ * never become overdue): index ranges on (status, due_date), not scans. */
+static const char sql_bad_elsewhere[] =
+	"INSERT IGNORE INTO tmp_bad (source, row_key, account_no, reason)"
+	" SELECT 'bill', b.bill_id, b.account_no," BILL_REASON " AS reason"
+	" FROM {B}.billing_bills b"
+	" WHERE b.status NOT IN ('open', 'paid', 'cancelled', 'disputed')"
+	"    OR (b.status = 'open' AND (b.due_date IS NULL"
+	"        OR b.due_date > DATE_ADD(?, INTERVAL 1 YEAR)))"
+	" HAVING reason IS NOT NULL";
+
+/* The customers who may hear from us tonight, and whether their row has a
+ * problem. Name, segment or locale problems do not stop dunning (a message
+ * can do without the name); they are recorded so that billing can correct
+ * them. Overdue bills of an account billing does not know cannot be dunned
+ * at all. */
 static const char sql_bad_customers[] =
 	"INSERT IGNORE INTO tmp_bad (source, row_key, account_no, reason)"
-	" SELECT 'customer', c.account_no, c.account_no, CASE"
+	" SELECT 'customer', t.account_no, t.account_no, CASE"
+	"   WHEN c.account_no IS NULL"
+	"     THEN 'overdue bills for an account not in billing_customers'"
 	"   WHEN c.name IS NULL OR CHAR_LENGTH(TRIM(c.name)) = 0"
 	"     THEN 'name is empty'"
 	"   WHEN CONVERT(CONVERT(CONVERT(c.name USING binary) USING utf8mb4)"
@@ -72,7 +103,7 @@ static const char sql_bad_customers[] =
 	"     THEN 'unsupported locale'"
 	" END AS reason"
 	" FROM tmp_bal t"
-	" JOIN {B}.billing_customers c ON c.account_no = t.account_no"
+	" LEFT JOIN {B}.billing_customers c ON c.account_no = t.account_no"
 	" HAVING reason IS NOT NULL";
 
 int
@@ -173,42 +204,44 @@ night_record_input_errors(struct night *nt, struct fg_err *err)
 static int
 intake(struct night *nt, struct fg_err *err)
 {
-	struct db *db = nt->db;
+	const char *d = nt->date, *max = nt->max_bill;
+	const int grace = nt->cfg->dunning.grace_days;
+	const struct night_stmt s[] = {
+		{"CREATE TEMPORARY TABLE tmp_bal ("
+		 " account_no VARCHAR(32) NOT NULL PRIMARY KEY,"
+		 " balance DECIMAL(16,2) NOT NULL,"
+		 " bad INT NOT NULL) ENGINE=MEMORY",
+		 DB_NOARGS, NULL},
+		{"CREATE TEMPORARY TABLE tmp_quar ("
+		 " account_no VARCHAR(32) NOT NULL PRIMARY KEY) ENGINE=MEMORY",
+		 DB_NOARGS, NULL},
+		{"CREATE TEMPORARY TABLE tmp_bad ("
+		 " source VARCHAR(16) NOT NULL,"
+		 " row_key VARCHAR(64) NOT NULL,"
+		 " account_no VARCHAR(32) NULL,"
+		 " reason VARCHAR(128) NOT NULL,"
+		 " channel VARCHAR(16) NULL,"
+		 " address VARCHAR(320) NULL,"
+		 " PRIMARY KEY (source, row_key, reason))",
+		 DB_NOARGS, NULL},
+		{sql_balance,
+		 DB_ARGS(DB_STR(max), DB_STR(d), DB_STR(max), DB_STR(d),
+			 DB_STR(d), DB_INT(grace)),
+		 NULL},
+		{sql_bad_overdue,
+		 DB_ARGS(DB_STR(max), DB_STR(d), DB_STR(d), DB_STR(d),
+			 DB_INT(grace)),
+		 NULL},
+		{sql_bad_elsewhere,
+		 DB_ARGS(DB_STR(max), DB_STR(d), DB_STR(d), DB_STR(d)), NULL},
+		{"INSERT IGNORE INTO tmp_quar (account_no)"
+		 " SELECT account_no FROM tmp_bad"
+		 " WHERE source = 'bill' AND account_no IS NOT NULL",
+		 DB_NOARGS, NULL},
+		{sql_bad_customers, DB_NOARGS, NULL},
+	};
 
-	if (db_exec(db,
-		    "CREATE TEMPORARY TABLE tmp_bal ("
-		    " account_no VARCHAR(32) NOT NULL PRIMARY KEY,"
-		    " balance DECIMAL(16,2) NOT NULL)",
-		    DB_NOARGS, NULL, err) != 0 ||
-	    db_exec(db,
-		    "CREATE TEMPORARY TABLE tmp_quar ("
-		    " account_no VARCHAR(32) NOT NULL PRIMARY KEY)",
-		    DB_NOARGS, NULL, err) != 0 ||
-	    db_exec(db,
-		    "CREATE TEMPORARY TABLE tmp_bad ("
-		    " source VARCHAR(16) NOT NULL,"
-		    " row_key VARCHAR(64) NOT NULL,"
-		    " account_no VARCHAR(32) NULL,"
-		    " reason VARCHAR(128) NOT NULL,"
-		    " channel VARCHAR(16) NULL,"
-		    " address VARCHAR(320) NULL,"
-		    " PRIMARY KEY (source, row_key, reason))",
-		    DB_NOARGS, NULL, err) != 0)
-		return -1;
-	if (db_exec(db, sql_balance,
-		    DB_ARGS(DB_STR(nt->date),
-			    DB_INT(nt->cfg->dunning.grace_days)),
-		    NULL, err) != 0 ||
-	    db_exec(db, sql_bad_bills,
-		    DB_ARGS(DB_STR(nt->max_bill), DB_STR(nt->date),
-			    DB_STR(nt->date)),
-		    NULL, err) != 0 ||
-	    db_exec(db,
-		    "INSERT IGNORE INTO tmp_quar (account_no)"
-		    " SELECT account_no FROM tmp_bad"
-		    " WHERE source = 'bill' AND account_no IS NOT NULL",
-		    DB_NOARGS, NULL, err) != 0 ||
-	    db_exec(db, sql_bad_customers, DB_NOARGS, NULL, err) != 0)
+	if (night_exec(nt, s, FG_NELEM(s), err) != 0)
 		return -1;
 	if (night_begin(nt, err) != 0)
 		return -1;

@@ -203,11 +203,13 @@ timeline_build(struct db *db, const char *account_no, int *found,
 		     " FROM notices WHERE account_no = ? ORDER BY notice_id",
 		     DB_ARGS(DB_STR(account_no)), notice_cb, cases, err) != 0 ||
 	    db_query(db, DB_STREAM,
-		     "SELECT case_id, notice_id, message_id, channel, address,"
-		     " state, attempts, provider_ref, last_error,"
-		     " DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s'),"
-		     " DATE_FORMAT(updated_at, '%Y-%m-%d %H:%i:%s')"
-		     " FROM messages WHERE account_no = ? ORDER BY message_id",
+		     "SELECT n.case_id, m.notice_id, m.message_id, m.channel,"
+		     " m.address, m.state, m.attempts, m.provider_ref,"
+		     " m.last_error,"
+		     " DATE_FORMAT(m.created_at, '%Y-%m-%d %H:%i:%s'),"
+		     " DATE_FORMAT(m.updated_at, '%Y-%m-%d %H:%i:%s')"
+		     " FROM notices n JOIN messages m ON m.notice_id = n.notice_id"
+		     " WHERE n.account_no = ? ORDER BY m.message_id",
 		     DB_ARGS(DB_STR(account_no)), message_cb, &m, err) != 0 ||
 	    db_query(db, DB_STREAM,
 		     "SELECT task_id, case_id, grid_id, amount_due,"

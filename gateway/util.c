@@ -149,6 +149,8 @@ sbuf_grow(struct sbuf *b, size_t extra)
 {
 	if (b->len + extra + 1 <= b->cap)
 		return;
+	if (b->cap == 0)
+		b->cap = 64;
 	while (b->len + extra + 1 > b->cap)
 		b->cap *= 2;
 	b->s = xrealloc(b->s, b->cap);
@@ -192,7 +194,8 @@ sbuf_take(struct sbuf *b)
 {
 	char *s = b->s;
 
-	sbuf_init(b);
+	b->s = NULL;
+	b->len = b->cap = 0;
 	return s;
 }
 

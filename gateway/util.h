@@ -50,7 +50,8 @@ void sbuf_free(struct sbuf *b);
 void sbuf_add(struct sbuf *b, const char *s, size_t n);
 void sbuf_adds(struct sbuf *b, const char *s);
 void sbuf_addf(struct sbuf *b, const char *fmt, ...) FG_ATTR_PRINTF(2, 3);
-/* Take ownership of the buffer; b is reset to empty. */
+/* Take ownership of the buffer; b holds nothing afterwards (sbuf_init it
+ * again to reuse it; sbuf_free on it is harmless). */
 char *sbuf_take(struct sbuf *b);
 
 /* Copy s into a new string in which every invalid UTF-8 sequence is replaced

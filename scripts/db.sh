@@ -54,8 +54,8 @@ skip-name-resolve
 character-set-server = utf8mb4
 collation-server = utf8mb4_unicode_ci
 default-time-zone = '+00:00'
-innodb_buffer_pool_size = 1G
-innodb_log_file_size = 512M
+innodb_buffer_pool_size = 4G
+innodb_log_file_size = 2G
 innodb_log_buffer_size = 64M
 max_allowed_packet = 256M
 tmp_table_size = 256M

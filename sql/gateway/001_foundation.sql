@@ -54,7 +54,9 @@ CREATE TABLE IF NOT EXISTS notices (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- The outbox: one row per notice and contact. The address is copied from
--- billing so the row says exactly where the notice went.
+-- billing so the row says exactly where the notice went. It is the largest
+-- table, so it carries only the indexes the queue needs: lookups by account
+-- or case go through notices.
 CREATE TABLE IF NOT EXISTS messages (
   message_id       BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   notice_id        BIGINT UNSIGNED NOT NULL,
@@ -77,9 +79,7 @@ CREATE TABLE IF NOT EXISTS messages (
   updated_at       DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
                    ON UPDATE CURRENT_TIMESTAMP(6),
   UNIQUE KEY messages_notice_contact (notice_id, contact_id),
-  KEY messages_case (case_id),
-  KEY messages_due (state, next_attempt_at),
-  KEY messages_account (account_no)
+  KEY messages_due (state, next_attempt_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- Manual collection: exactly one per escalated case (unique case_id).

@@ -1,0 +1,114 @@
+# lib.sh: helpers for integration tests, sourced by each t_*.sh.
+#
+# Each test gets its own billing and gateway schemas on the private MariaDB
+# (scripts/db.sh), a config file, and these helpers:
+#   sqlb "SQL"            run SQL in the billing schema (tab-separated, no header)
+#   sqlg "SQL"            run SQL in the gateway schema
+#   fg ARGS...            run feegate (the ASan+UBSan build) with the test's config
+#   customer ACCT [hold] [grid] [name]
+#   contact ID ACCT CHANNEL ADDRESS [priority] [consent]
+#   bill ID ACCT AMOUNT DUE_DATE [paid] [status]
+#   night DATE            run one night; fails the test if feegate fails
+#   eq EXPECTED ACTUAL WHAT   assert equal
+#   has HAYSTACK NEEDLE WHAT  assert substring
+#   hasnt HAYSTACK NEEDLE WHAT
+# A test ends with `done_ok`; the first failed assertion exits non-zero.
+set -eu
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+name=$(basename "$0" .sh)
+: "${FEEGATE_BIN:=$top/bin/feegate-san}"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+sock=$("$top/scripts/db.sh" start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
+bschema="it_${name#t_}_bill"
+gschema="it_${name#t_}_gw"
+work="$top/var/test/$name"
+conf="$work/feegate.ini"
+rm -rf "$work"
+mkdir -p "$work"
+
+mysql_cli() { mariadb --no-defaults --socket="$sock" -uroot --batch --skip-column-names "$@"; }
+sqlb() { mysql_cli "$bschema" -e "$1" | tr "\t" " "; }
+sqlg() { mysql_cli "$gschema" -e "$1" | tr "\t" " "; }
+
+write_conf() {
+	cat >"$conf" <<CONF
+[database]
+socket = $sock
+user = root
+gateway_schema = $gschema
+billing_schema = $bschema
+lock_timeout = 60
+$*
+CONF
+}
+
+# fresh_schemas [extra config lines]: empty billing and gateway schemas.
+fresh_schemas() {
+	mysql_cli -e "DROP DATABASE IF EXISTS \`$gschema\`; DROP DATABASE IF EXISTS \`$bschema\`;
+		CREATE DATABASE \`$bschema\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+	mysql_cli "$bschema" <"$top/sql/billing/contract.sql"
+	write_conf "$@"
+	fg db migrate >/dev/null
+}
+
+fg() { "$FEEGATE_BIN" -c "$conf" "$@"; }
+
+q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"; }
+
+customer() {
+	sqlb "INSERT INTO billing_customers (account_no, name, grid_id, dunning_hold)
+	      VALUES ($(q "$1"), $(q "${4:-客户$1}"), $(q "${3:-G1}"), ${2:-0})"
+}
+contact() {
+	sqlb "INSERT INTO billing_contacts (contact_id, account_no, channel, address, priority, consent)
+	      VALUES ($1, $(q "$2"), $(q "$3"), $(q "$4"), ${5:-1}, ${6:-1})"
+}
+bill() {
+	sqlb "INSERT INTO billing_bills (bill_id, account_no, period, amount_due, amount_paid, due_date, status)
+	      VALUES ($(q "$1"), $(q "$2"), '2026-09', $3, ${5:-0}, $(q "$4"), $(q "${6:-open}"))"
+}
+pay() { sqlb "UPDATE billing_bills SET amount_paid = amount_due, status = 'paid' WHERE bill_id = $(q "$1")"; }
+
+night() {
+	if ! fg run --date "$1" >"$work/night-$1.out" 2>"$work/night-$1.err"; then
+		echo "FAIL $name: night $1 failed:" >&2
+		cat "$work/night-$1.err" >&2
+		exit 1
+	fi
+	# Sanitizer reports go to stderr even when the exit code is 0.
+	if grep -q "Sanitizer" "$work/night-$1.err"; then
+		echo "FAIL $name: sanitizer report in night $1:" >&2
+		cat "$work/night-$1.err" >&2
+		exit 1
+	fi
+}
+
+fail() { echo "FAIL $name: $*" >&2; exit 1; }
+eq() { [ "$1" = "$2" ] || fail "$3: expected [$1], got [$2]"; }
+has() { case "$1" in *"$2"*) ;; *) fail "$3: [$2] not in output:
+$1" ;; esac; }
+hasnt() { case "$1" in *"$2"*) fail "$3: [$2] should not be in output:
+$1" ;; *) ;; esac; }
+
+# state ACCT: "case_state/step notice_states... task_state" for one account,
+# a compact picture of where its ladder stands.
+state() {
+	sqlg "SELECT CONCAT_WS(' ',
+	        (SELECT GROUP_CONCAT(CONCAT(state, '/', step) ORDER BY case_id) FROM dunning_cases WHERE account_no = $(q "$1")),
+	        (SELECT GROUP_CONCAT(CONCAT(seq, ':', state) ORDER BY notice_id) FROM notices WHERE account_no = $(q "$1")),
+	        (SELECT GROUP_CONCAT(CONCAT('task:', state) ORDER BY task_id) FROM collection_tasks WHERE account_no = $(q "$1")))"
+}
+
+# snapshot: every gateway row that a re-run must not change.
+snapshot() {
+	sqlg "SELECT 'c', case_id, account_no, state, IFNULL(close_reason,''), step, opened_on, IFNULL(closed_on,'') FROM dunning_cases ORDER BY case_id;
+	      SELECT 'n', notice_id, case_id, seq, sent_on, state, unreachable, IFNULL(failed_on,'') FROM notices ORDER BY notice_id;
+	      SELECT 'm', message_id, notice_id, channel, contact_id, state FROM messages ORDER BY message_id;
+	      SELECT 't', task_id, case_id, grid_id, amount_due, notices_failed, notices_delivered, state FROM collection_tasks ORDER BY task_id;
+	      SELECT 'e', source, row_key, reason, first_seen_on FROM input_errors ORDER BY source, row_key, reason;
+	      SELECT 'a', COUNT(*) FROM audit_log"
+}
+
+done_ok() { echo "ok   $name"; }

@@ -1,0 +1,206 @@
+/*
+ * config_test.c: every mistake in the configuration file is reported with
+ * the file, the line and the key at fault; secrets never appear.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static char dir[64];
+
+static const char *
+write_file(const char *name, const char *content)
+{
+	static char path[128];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(content, fp);
+	fclose(fp);
+	return path;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/feegate-config-test-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	unsetenv("FEEGATE_DB_SOCKET");
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+test_defaults_and_values(void **state)
+{
+	struct config cfg;
+	struct fg_err err;
+	const char *p = write_file("ok.ini",
+				   "; comment\n"
+				   "[database]\n"
+				   "socket = /run/mysqld/mysqld.sock\n"
+				   "gateway_schema = gw_1\n"
+				   "\n"
+				   "[dunning]\n"
+				   "grace_days = 3\n"
+				   "min_amount = 5.5\n");
+
+	(void)state;
+	assert_int_equal(config_load(&cfg, p, &err), 0);
+	assert_string_equal(cfg.db.socket, "/run/mysqld/mysqld.sock");
+	assert_string_equal(cfg.db.gateway_schema, "gw_1");
+	assert_string_equal(cfg.db.billing_schema, "billing");
+	assert_int_equal(cfg.dunning.grace_days, 3);
+	assert_int_equal(cfg.dunning.step_days, 7);
+	assert_int_equal(cfg.dunning.notices, 3);
+	assert_int_equal(cfg.dunning.min_amount, 550);
+	assert_int_equal(cfg.db.lock_timeout, 600);
+	config_free(&cfg);
+}
+
+/* Each broken file and what the message must name. */
+static void
+test_mistakes_table(void **state)
+{
+	static const struct {
+		const char *content;
+		const char *expect;
+	} cases[] = {
+		{"[database]\nsocket = /s\n[dunning]\nstep_days = 0\n",
+		 "bad.ini:4: [dunning] step_days: must be a whole number from 1 "
+		 "to 365 (got '0')"},
+		{"[database]\nsocket = /s\nnotices = 3\n",
+		 "bad.ini:3: [database] notices: unknown key"},
+		{"[database]\nsocket = /s\n[dunnig]\nnotices = 3\n",
+		 "bad.ini:4: unknown section [dunnig]"},
+		{"[database]\nsocket = /s\n[dunning]\nmin_amount = 1.005\n",
+		 "bad.ini:4: [dunning] min_amount: must be a positive amount"},
+		{"[database]\nsocket = /s\n[dunning]\nmin_amount = -1\n",
+		 "bad.ini:4: [dunning] min_amount"},
+		{"[database]\nsocket = /s\n[dunning]\nnotices = three\n",
+		 "bad.ini:4: [dunning] notices"},
+		{"[database]\nsocket = /s\ngateway_schema = gw; DROP\n",
+		 "bad.ini:3: [database] gateway_schema: a schema name"},
+		{"[database]\nsocket = /s\nthis line has no equals sign\n",
+		 "bad.ini:3: syntax error"},
+		{"[database]\nsocket = /s\n[log]\nlevel = loud\n",
+		 "bad.ini:4: [log] level: must be error, warn, info or debug"},
+		{"[dunning]\nnotices = 3\n", "bad.ini: [database]: set socket or host"},
+		{"[database]\nsocket = /s\ngateway_schema = same\n"
+		 "billing_schema = same\n",
+		 "must differ"},
+		{"[database]\nsocket = /s\npassword = x\npassword_file = /y\n",
+		 "password and password_file are both set"},
+		{"[database]\nsocket = /s\nport = 70000\n",
+		 "bad.ini:3: [database] port"},
+	};
+	struct config cfg;
+	struct fg_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *p = write_file("bad.ini", cases[i].content);
+
+		err.msg[0] = '\0';
+		assert_int_equal(config_load(&cfg, p, &err), -1);
+		if (strstr(err.msg, cases[i].expect) == NULL)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, err.msg,
+				 cases[i].expect);
+		config_free(&cfg);
+	}
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct config cfg;
+	struct fg_err err;
+
+	(void)state;
+	assert_int_equal(config_load(&cfg, "/nonexistent/feegate.ini", &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "/nonexistent/feegate.ini: cannot open"));
+	config_free(&cfg);
+}
+
+/* The password comes from its file, and a wrong value elsewhere never
+ * echoes it. */
+static void
+test_password_file(void **state)
+{
+	struct config cfg;
+	struct fg_err err;
+	char content[256];
+	const char *pw;
+
+	(void)state;
+	pw = write_file("pw", "s3cret-Pa55\n");
+	chmod(pw, 0600);
+	snprintf(content, sizeof(content),
+		 "[database]\nsocket = /s\npassword_file = %s\n", pw);
+	assert_int_equal(config_load(&cfg, write_file("pw.ini", content), &err),
+			 0);
+	assert_string_equal(cfg.db.password, "s3cret-Pa55");
+	config_free(&cfg);
+
+	assert_int_equal(
+		config_load(&cfg,
+			    write_file("pw2.ini", "[database]\nsocket = /s\n"
+						  "password = s3cret-Pa55\n"
+						  "lock_timeout = s3cret-Pa55x\n"),
+			    &err),
+		-1);
+	assert_null(strstr(err.msg, "s3cret-Pa55\n"));
+	config_free(&cfg);
+}
+
+static void
+test_env_socket(void **state)
+{
+	struct config cfg;
+	struct fg_err err;
+
+	(void)state;
+	setenv("FEEGATE_DB_SOCKET", "/tmp/x.sock", 1);
+	assert_int_equal(config_load(&cfg, NULL, &err), 0);
+	assert_string_equal(cfg.db.socket, "/tmp/x.sock");
+	config_free(&cfg);
+	unsetenv("FEEGATE_DB_SOCKET");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_and_values),
+		cmocka_unit_test(test_mistakes_table),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_password_file),
+		cmocka_unit_test(test_env_socket),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

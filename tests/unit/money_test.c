@@ -1,0 +1,84 @@
+/*
+ * money_test.c: amounts as whole cents, parsed and printed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "money.h"
+
+static void
+test_parse_table(void **state)
+{
+	static const struct {
+		const char *in;
+		int ok;
+		long long cents;
+	} cases[] = {
+		{"1", 1, 100},
+		{"1.00", 1, 100},
+		{"1.5", 1, 150},
+		{"0.01", 1, 1},
+		{"1234.56", 1, 123456},
+		{"-12.30", 1, -1230},
+		{"999999999999999", 1, 99999999999999900LL},
+		{"", 0, 0},
+		{".5", 0, 0},
+		{"1.", 0, 0},
+		{"1.234", 0, 0},
+		{"1,000", 0, 0},
+		{"12a", 0, 0},
+		{" 1", 0, 0},
+		{"1 ", 0, 0},
+		{"-", 0, 0},
+		{"1e3", 0, 0},
+		{"9999999999999999", 0, 0},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long long c = -7;
+		int rc = money_parse(cases[i].in, &c);
+
+		assert_int_equal(rc == 0, cases[i].ok);
+		if (cases[i].ok)
+			assert_int_equal(c, cases[i].cents);
+	}
+	assert_int_not_equal(money_parse(NULL, &(long long){0}), 0);
+}
+
+static void
+test_format(void **state)
+{
+	char b[48];
+
+	(void)state;
+	money_format(0, b, sizeof(b));
+	assert_string_equal(b, "0.00");
+	money_format(123450, b, sizeof(b));
+	assert_string_equal(b, "1234.50");
+	money_format(-5, b, sizeof(b));
+	assert_string_equal(b, "-0.05");
+	money_format_grouped(123456789, b, sizeof(b));
+	assert_string_equal(b, "1,234,567.89");
+	money_format_grouped(99999, b, sizeof(b));
+	assert_string_equal(b, "999.99");
+	money_format_grouped(-100000000, b, sizeof(b));
+	assert_string_equal(b, "-1,000,000.00");
+	money_format_grouped(MONEY_MAX_CENTS, b, sizeof(b));
+	assert_string_equal(b, "9,999,999,999,999.99");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_table),
+		cmocka_unit_test(test_format),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
