@@ -42,11 +42,13 @@ bin/feegate-san: $(SAN_OBJ) build/san/gateway/main.o
 
 build/obj/%.o: %.c $(wildcard gateway/*.h) | build/gen/migrations.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_BASE) $(CFLAGS) -c -o $@ $<
 
 build/san/%.o: %.c $(wildcard gateway/*.h) | build/gen/migrations.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(SAN) -c -o $@ $<
+	@echo "  CC san  $<"
+	@$(CC) $(CFLAGS_BASE) $(SAN) -c -o $@ $<
 
 build/gen/migrations.c: $(wildcard sql/gateway/*.sql) scripts/embed-sql.sh
 	@mkdir -p $(@D)
@@ -54,7 +56,8 @@ build/gen/migrations.c: $(wildcard sql/gateway/*.sql) scripts/embed-sql.sh
 
 build/san/tests/%: tests/unit/%.c $(SAN_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(SAN) -Itests/unit -o $@ $< $(SAN_OBJ) \
+	@echo "  CCLD    $@"
+	@$(CC) $(CFLAGS_BASE) $(SAN) -Itests/unit -o $@ $< $(SAN_OBJ) \
 		$(PKG_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 # The commands a newcomer runs install what is missing first, then start

@@ -21,17 +21,36 @@ static void
 digest_field(EVP_MD_CTX *md, const char *v)
 {
 	char pre[24];
-	size_t n;
+	size_t n, k;
 
 	if (v == NULL) {
 		EVP_DigestUpdate(md, "-\n", 2);
 		return;
 	}
 	n = strlen(v);
-	snprintf(pre, sizeof(pre), "%zu:", n);
-	EVP_DigestUpdate(md, pre, strlen(pre));
+	k = u64_to_dec(n, pre);
+	pre[k++] = ':';
+	EVP_DigestUpdate(md, pre, k);
 	EVP_DigestUpdate(md, v, n);
 	EVP_DigestUpdate(md, "\n", 1);
+}
+
+/* SHA-256 fetched once and one context per thread: OpenSSL 3 looks the
+ * algorithm up under a lock on every EVP_sha256() initialisation, which
+ * costs more than hashing an audit row. */
+static EVP_MD_CTX *
+digest_ctx(void)
+{
+	static __thread EVP_MD_CTX *ctx;
+	static __thread EVP_MD *sha256;
+
+	if (sha256 == NULL && (sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		fatalx("audit: SHA-256 is not available");
+	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
+		fatalx("audit: EVP_MD_CTX_new failed");
+	if (EVP_DigestInit_ex2(ctx, sha256, NULL) != 1)
+		fatalx("audit: EVP_DigestInit_ex2 failed");
+	return ctx;
 }
 
 void
@@ -41,11 +60,8 @@ audit_hash(const char *prev_hash, const struct audit_row *r,
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md_value[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0, i;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_MD_CTX *md = digest_ctx();
 
-	if (md == NULL)
-		fatalx("audit: EVP_MD_CTX_new failed");
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	EVP_DigestUpdate(md, "feegate-audit-1\n", 16);
 	digest_field(md, prev_hash);
 	digest_field(md, r->seq);
@@ -60,7 +76,6 @@ audit_hash(const char *prev_hash, const struct audit_row *r,
 	digest_field(md, r->task_id);
 	digest_field(md, r->detail);
 	EVP_DigestFinal_ex(md, md_value, &md_len);
-	EVP_MD_CTX_free(md);
 	for (i = 0; i < md_len && i < 32; i++) {
 		out[2 * i] = hex[md_value[i] >> 4];
 		out[2 * i + 1] = hex[md_value[i] & 0xf];
@@ -134,11 +149,11 @@ fail:
 }
 
 static const char *
-id_text(unsigned long long id, char *buf, size_t len)
+id_text(unsigned long long id, char *buf)
 {
 	if (id == 0)
 		return NULL;
-	snprintf(buf, len, "%llu", id);
+	u64_to_dec(id, buf);
 	return buf;
 }
 
@@ -171,7 +186,7 @@ audit_append(struct audit_writer *w, const char *event,
 	char cid[24], nid[24], mid[24], tid[24];
 	struct audit_row r;
 
-	snprintf(seq, sizeof(seq), "%llu", w->seq + 1);
+	u64_to_dec(w->seq + 1, seq);
 	time_now_utc(at);
 	r.seq = seq;
 	r.business_date = w->has_date ? w->date : NULL;
@@ -179,10 +194,10 @@ audit_append(struct audit_writer *w, const char *event,
 	r.actor = w->actor;
 	r.event = event;
 	r.account_no = account_no;
-	r.case_id = id_text(case_id, cid, sizeof(cid));
-	r.notice_id = id_text(notice_id, nid, sizeof(nid));
-	r.message_id = id_text(message_id, mid, sizeof(mid));
-	r.task_id = id_text(task_id, tid, sizeof(tid));
+	r.case_id = id_text(case_id, cid);
+	r.notice_id = id_text(notice_id, nid);
+	r.message_id = id_text(message_id, mid);
+	r.task_id = id_text(task_id, tid);
 	r.detail = detail != NULL ? detail : "{}";
 	audit_hash(w->hash, &r, hash);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "money.h"
 
@@ -230,6 +231,23 @@ read_password_file(struct config *cfg, struct fg_err *err)
 	return 0;
 }
 
+/* An IANA zone name with a file under /usr/share/zoneinfo (glibc would
+ * silently take an unknown name for UTC). */
+static int
+valid_timezone(const char *tz)
+{
+	char path[256];
+
+	if (strcmp(tz, "UTC") == 0)
+		return 1;
+	if (*tz == '\0' || *tz == '/' || strstr(tz, "..") != NULL ||
+	    strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		       "0123456789/_+-") != strlen(tz))
+		return 0;
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
+	return access(path, R_OK) == 0;
+}
+
 /* Rules that concern several keys, checked once the file is read. */
 static int
 check(struct config *cfg, struct fg_err *err)
@@ -262,6 +280,13 @@ check(struct config *cfg, struct fg_err *err)
 			"%s: [database]: gateway_schema and billing_schema must "
 			"differ (feegate never writes the billing schema)",
 			where);
+		return -1;
+	}
+	if (!valid_timezone(cfg->dunning.timezone)) {
+		err_set(err,
+			"%s: [dunning] timezone: '%s' is not a time zone known to "
+			"this system (like Asia/Shanghai)",
+			where, cfg->dunning.timezone);
 		return -1;
 	}
 	if (cfg->dunning.min_amount > cfg->dunning.max_bill_amount) {

@@ -61,13 +61,27 @@ date_today(const char *tz, char out[DATE_LEN])
 void
 time_now_utc(char out[TIME_LEN])
 {
+	/* Called for every audit row: the seconds are formatted only when
+	 * they change, the microseconds by hand. */
+	static __thread time_t last_sec = -1;
+	static __thread char base[20];
 	struct timespec ts;
 	struct tm tm;
-	char base[20];
+	long us;
+	int i;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(out, TIME_LEN, "%.19s.%06d", base,
-		 (int)(ts.tv_nsec / 1000) % 1000000);
+	if (ts.tv_sec != last_sec) {
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(base, sizeof(base), "%Y-%m-%d %H:%M:%S", &tm);
+		last_sec = ts.tv_sec;
+	}
+	memcpy(out, base, 19);
+	out[19] = '.';
+	us = ts.tv_nsec / 1000;
+	for (i = 25; i >= 20; i--) {
+		out[i] = (char)('0' + us % 10);
+		us /= 10;
+	}
+	out[26] = '\0';
 }

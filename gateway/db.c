@@ -462,13 +462,28 @@ db_rollback(struct db *db)
 	mysql_autocommit(db->my, 1);
 }
 
+/* MariaDB lock names hold 64 characters: "feegate.SCHEMA.NAME", or with a
+ * long schema name its first 32 characters and a hash of the whole. */
+static void
+lock_name(struct db *db, const char *name, char *out, size_t len)
+{
+	unsigned int h = 2166136261u;
+	const char *p;
+
+	if (snprintf(out, len, "feegate.%s.%s", db->gateway_name, name) <= 64)
+		return;
+	for (p = db->gateway_name; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(out, len, "feegate.%.32s~%08x.%s", db->gateway_name, h, name);
+}
+
 int
 db_lock(struct db *db, const char *name, int timeout_s, struct fg_err *err)
 {
 	char full[160], got[8];
 	int found;
 
-	snprintf(full, sizeof(full), "feegate.%s.%s", db->gateway_name, name);
+	lock_name(db, name, full, sizeof(full));
 	if (db_query_value(db, "SELECT GET_LOCK(?, ?)",
 			   DB_ARGS(DB_STR(full), DB_INT(timeout_s)), got,
 			   sizeof(got), &found, err) != 0)
@@ -488,7 +503,7 @@ db_unlock(struct db *db, const char *name)
 	struct fg_err err;
 	char full[160], got[8];
 
-	snprintf(full, sizeof(full), "feegate.%s.%s", db->gateway_name, name);
+	lock_name(db, name, full, sizeof(full));
 	if (db_query_value(db, "SELECT RELEASE_LOCK(?)", DB_ARGS(DB_STR(full)),
 			   got, sizeof(got), NULL, &err) != 0)
 		log_warnx("%s", err.msg);

@@ -18,7 +18,8 @@ static const char sql_fail_decide[] =
 	" JOIN tmp_bal t ON t.account_no = k.account_no"
 	" JOIN {B}.billing_customers c ON c.account_no = k.account_no"
 	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
-	" WHERE k.state = 'open' AND q.account_no IS NULL"
+	" WHERE k.active_account IS NOT NULL AND k.state = 'open'"
+	"   AND q.account_no IS NULL"
 	"   AND n.state IN ('planned', 'sending', 'sent', 'delivered')"
 	"   AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)"
 	"   AND t.balance >= ? AND c.dunning_hold = 0";
@@ -67,12 +68,8 @@ escalate_fail_notices(struct night *nt, struct fg_err *err)
 		 DB_NOARGS, NULL},
 		{"DROP TEMPORARY TABLE tmp_fail", DB_NOARGS, NULL},
 	};
-	int rc = night_step(nt, ACTOR, s, FG_NELEM(s), err);
 
-	if (rc != 0)
-		db_exec(nt->db, "DROP TEMPORARY TABLE IF EXISTS tmp_fail",
-			DB_NOARGS, NULL, &(struct fg_err){{0}});
-	return rc;
+	return night_step(nt, ACTOR, s, FG_NELEM(s), err);
 }
 
 /* Open cases whose last notice has failed and is step_days old, with the
@@ -93,7 +90,8 @@ static const char sql_task_decide[] =
 	" JOIN {B}.billing_customers c ON c.account_no = k.account_no"
 	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
 	" LEFT JOIN collection_tasks x ON x.case_id = k.case_id"
-	" WHERE k.state = 'open' AND k.step >= ? AND n.state = 'failed'"
+	" WHERE k.active_account IS NOT NULL AND k.state = 'open'"
+	"   AND k.step >= ? AND n.state = 'failed'"
 	"   AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)"
 	"   AND t.balance >= ? AND c.dunning_hold = 0"
 	"   AND q.account_no IS NULL AND x.task_id IS NULL"
@@ -144,12 +142,8 @@ escalate_raise_tasks(struct night *nt, struct fg_err *err)
 		 DB_NOARGS, NULL},
 		{"DROP TEMPORARY TABLE tmp_task", DB_NOARGS, NULL},
 	};
-	int rc = night_step(nt, ACTOR, s, FG_NELEM(s), err);
 
-	if (rc != 0)
-		db_exec(nt->db, "DROP TEMPORARY TABLE IF EXISTS tmp_task",
-			DB_NOARGS, NULL, &(struct fg_err){{0}});
-	return rc;
+	return night_step(nt, ACTOR, s, FG_NELEM(s), err);
 }
 
 int

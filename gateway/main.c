@@ -268,7 +268,7 @@ cmd_log(const struct config *cfg, int argc, char **argv)
 	if (npos != 1)
 		return usage("log: which account or phone number?", NULL);
 	if (strlen(pos[0]) > 320)
-		return usage("log: '%s...' is too long", "argument");
+		return usage("log: %s is too long", "the account or phone number");
 	if (open_db(&db, cfg) != 0)
 		return 1;
 	rc = 1;

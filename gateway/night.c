@@ -136,7 +136,11 @@ night_rollback(struct night *nt)
 	struct fg_err ignored;
 
 	db_rollback(nt->db);
-	db_exec(nt->db, "DROP TEMPORARY TABLE IF EXISTS audit_stage",
+	/* Temporary tables are not transactional: drop whatever the failed
+	 * step had created, so the night's next attempt starts clean. */
+	db_exec(nt->db,
+		"DROP TEMPORARY TABLE IF EXISTS audit_stage, tmp_close, tmp_fail,"
+		" tmp_task, tmp_next, tmp_contact, tmp_pick, tmp_unreach",
 		DB_NOARGS, NULL, &ignored);
 }
 

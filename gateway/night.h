@@ -5,7 +5,8 @@
  * from those tables, each step in its own transaction together with its
  * audit rows.
  *
- * Temporary tables (per connection, dropped by night_close):
+ * Temporary tables (per connection, dropped by night_close; a step's own
+ * tables are dropped by the step, or by night_rollback when it fails):
  *   tmp_bal   (account_no, balance)  overdue balance of every account with
  *             an open bill past due_date + grace_days
  *   tmp_quar  (account_no)           accounts with a refused bill: no

@@ -25,7 +25,7 @@ static const char sql_close_decide[] =
 	" LEFT JOIN tmp_bal t ON t.account_no = k.account_no"
 	" LEFT JOIN {B}.billing_customers c ON c.account_no = k.account_no"
 	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
-	" WHERE k.state IN ('open', 'escalated') AND q.account_no IS NULL"
+	" WHERE k.active_account IS NOT NULL AND q.account_no IS NULL"
 	"   AND (c.account_no IS NULL OR COALESCE(t.balance, 0) < ?"
 	"        OR c.dunning_hold <> 0)";
 
@@ -122,8 +122,6 @@ planner_settle(struct night *nt, struct fg_err *err)
 	    db_exec(nt->db, "DROP TEMPORARY TABLE tmp_close", DB_NOARGS, NULL,
 		    err) != 0) {
 		night_rollback(nt);
-		db_exec(nt->db, "DROP TEMPORARY TABLE IF EXISTS tmp_close",
-			DB_NOARGS, NULL, &(struct fg_err){{0}});
 		return -1;
 	}
 	return night_commit(nt, ACTOR, err);
@@ -152,7 +150,8 @@ static const char sql_next_decide[] =
 	" JOIN {B}.billing_customers c ON c.account_no = k.account_no"
 	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
 	" LEFT JOIN notices n ON n.case_id = k.case_id AND n.seq = k.step"
-	" WHERE k.state = 'open' AND k.step < ? AND q.account_no IS NULL"
+	" WHERE k.active_account IS NOT NULL AND k.state = 'open'"
+	"   AND k.step < ? AND q.account_no IS NULL"
 	"   AND t.balance >= ? AND c.dunning_hold = 0"
 	"   AND (k.step = 0 OR (n.state = 'failed'"
 	"        AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)))";
@@ -327,10 +326,6 @@ planner_advance(struct night *nt, struct fg_err *err)
 		    " tmp_unreach",
 		    DB_NOARGS, NULL, err) != 0) {
 		night_rollback(nt);
-		db_exec(nt->db,
-			"DROP TEMPORARY TABLE IF EXISTS tmp_next, tmp_contact,"
-			" tmp_pick, tmp_unreach",
-			DB_NOARGS, NULL, &(struct fg_err){{0}});
 		return -1;
 	}
 	return night_commit(nt, ACTOR, err);

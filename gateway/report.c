@@ -120,7 +120,7 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 			  f, t, err)) == NULL ||
 	    (r[3] = query(db,
 			  "SELECT state, step, COUNT(*) FROM dunning_cases"
-			  " WHERE state IN ('open', 'escalated')"
+			  " WHERE active_account IS NOT NULL"
 			  " GROUP BY state, step ORDER BY state, step",
 			  NULL, NULL, err)) == NULL ||
 	    (r[4] = query(db,

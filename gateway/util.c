@@ -269,6 +269,22 @@ utf8_len(const char *s, size_t n)
 	return count;
 }
 
+size_t
+u64_to_dec(unsigned long long v, char *buf)
+{
+	char tmp[21];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
 int
 parse_ll(const char *s, long long min, long long max, long long *out)
 {

@@ -61,6 +61,10 @@ char *utf8_clean(const char *s, size_t n, int strip_controls);
 /* Number of code points in valid UTF-8 s (invalid bytes count as one). */
 size_t utf8_len(const char *s, size_t n);
 
+/* v in decimal into buf (at least 21 bytes); returns the length. For hot
+ * paths where printf's generality costs more than the work itself. */
+size_t u64_to_dec(unsigned long long v, char *buf);
+
 /* Parse a whole string as a decimal long long in [min, max]. */
 int parse_ll(const char *s, long long min, long long max, long long *out);
 

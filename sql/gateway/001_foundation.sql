@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS nights (
 -- balance is paid (or falls below the minimum), the account goes on hold,
 -- or the customer disappears from billing. active_account equals account_no
 -- while the case is open or escalated, NULL once closed: the unique key makes
--- "at most one active case per account" a database guarantee.
+-- "at most one active case per account" a database guarantee, and is also
+-- how the night finds the active cases among all the closed ones.
 CREATE TABLE IF NOT EXISTS dunning_cases (
   case_id         BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   account_no      VARCHAR(32)   NOT NULL,
@@ -30,8 +31,7 @@ CREATE TABLE IF NOT EXISTS dunning_cases (
   balance_at_open DECIMAL(14,2) NOT NULL,
   active_account  VARCHAR(32)   NULL,
   UNIQUE KEY cases_one_active (active_account),
-  KEY cases_account (account_no),
-  KEY cases_state (state)
+  KEY cases_account (account_no)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- A notice: one step of the ladder (seq 1..notices), sent on one business

@@ -3,6 +3,9 @@
 # against the private MariaDB; print one line per test and a total.
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
+# Build what the tests run (the ASan+UBSan binary), so that a test never
+# passes or fails on a stale one.
+make -s -C "$dir/../.." bin/feegate-san >/dev/null || exit 1
 cd "$dir"
 if [ $# -eq 0 ]; then set -- t_*.sh; fi
 pass=0

@@ -115,6 +115,10 @@ test_mistakes_table(void **state)
 		 "password and password_file are both set"},
 		{"[database]\nsocket = /s\nport = 70000\n",
 		 "bad.ini:3: [database] port"},
+		{"[database]\nsocket = /s\n[dunning]\ntimezone = Mars/Olympus\n",
+		 "[dunning] timezone: 'Mars/Olympus' is not a time zone"},
+		{"[database]\nsocket = /s\n[dunning]\ntimezone = ../../etc/passwd\n",
+		 "[dunning] timezone"},
 	};
 	struct config cfg;
 	struct fg_err err;

@@ -1,0 +1,74 @@
+#!/bin/sh
+# The audit trail: every step is a row; `feegate audit verify` passes on an
+# untouched chain and names the first row changed, removed or inserted out
+# of order (exit 1); addresses are masked in the details.
+. "$(dirname "$0")/lib.sh"
+fresh_schemas
+
+customer A1; contact 1 A1 sms +8613812345678; bill A1-1 A1 90.00 2026-10-01
+customer A2; contact 2 A2 email zhang.wei@example.com; bill A2-1 A2 90.00 2026-10-01
+for d in 2026-10-02 2026-10-09 2026-10-16 2026-10-23; do night $d; done
+pay A2-1
+night 2026-10-24
+
+events=$(sqlg "SELECT GROUP_CONCAT(event ORDER BY seq) FROM audit_log WHERE account_no = 'A1'")
+eq "case_opened,notice_planned,message_queued,notice_failed,message_cancelled,notice_planned,message_queued,notice_failed,message_cancelled,notice_planned,message_queued,notice_failed,message_cancelled,task_created,case_escalated" \
+   "$events" "every ladder step of A1 is an audit row, in order"
+has "$(sqlg "SELECT GROUP_CONCAT(event ORDER BY seq) FROM audit_log WHERE account_no = 'A2'")" "case_closed" "payment audited"
+eq "planner 2026-10-02" "$(sqlg "SELECT actor, business_date FROM audit_log WHERE seq = 1")" "actor and business date"
+
+# No full address anywhere in the audit details; masked forms are there.
+eq "0" "$(sqlg "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%13812345678%' OR detail LIKE '%zhang.wei%'")" "no full phone number or e-mail in audit details"
+eq "3" "$(sqlg "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%+86138****5678%' AND event = 'message_queued'")" "masked phone in details"
+has "$(sqlg "SELECT detail FROM audit_log WHERE account_no = 'A2' AND event = 'message_queued' LIMIT 1")" "z***@example.com" "masked e-mail in details"
+
+rows=$(sqlg "SELECT COUNT(*) FROM audit_log")
+out=$(fg audit verify)
+has "$out" "chain intact: $rows rows" "verify passes on an untouched chain"
+
+expect_broken() {  # expect_broken WHAT SEQ_TEXT
+	set +e
+	out=$(fg audit verify); rc=$?
+	set -e
+	eq "1" "$rc" "$1: exit 1"
+	has "$out" "$2" "$1: names the row"
+}
+
+# A changed detail.
+eq '{"amount":"90.00"}' "$(sqlg "SELECT detail FROM audit_log WHERE seq = 2")" "case_opened detail"
+sqlg "UPDATE audit_log SET detail = '{\"amount\":\"9.00\"}' WHERE seq = 2"
+expect_broken "changed row" "chain broken at seq 2: row changed"
+sqlg "UPDATE audit_log SET detail = '{\"amount\":\"90.00\"}' WHERE seq = 2"
+has "$(fg audit verify)" "chain intact" "restored"
+
+# A changed timestamp, actor or account is as bad as a changed detail.
+actor=$(sqlg "SELECT actor FROM audit_log WHERE seq = 7")
+sqlg "UPDATE audit_log SET actor = 'staff' WHERE seq = 7"
+expect_broken "changed actor" "chain broken at seq 7"
+sqlg "UPDATE audit_log SET actor = '$actor' WHERE seq = 7"
+has "$(fg audit verify)" "chain intact" "restored"
+
+# A removed row in the middle.
+sqlg "CREATE TABLE saved AS SELECT * FROM audit_log WHERE seq = 9"
+sqlg "DELETE FROM audit_log WHERE seq = 9"
+expect_broken "removed row" "chain broken at seq 9: row 9 removed"
+
+# A forged row in its place (right seq, made-up hash).
+sqlg "INSERT INTO audit_log SELECT * FROM saved"
+sqlg "UPDATE audit_log SET hash = REPEAT('a', 64), event = 'case_closed' WHERE seq = 9"
+expect_broken "forged row" "chain broken at seq 9"
+sqlg "DELETE FROM audit_log WHERE seq = 9; INSERT INTO audit_log SELECT * FROM saved; DROP TABLE saved"
+has "$(fg audit verify)" "chain intact" "restored"
+
+# Rows swapped (inserted out of order).
+sqlg "UPDATE audit_log SET seq = 100000 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 4; UPDATE audit_log SET seq = 4 WHERE seq = 100000"
+expect_broken "swapped rows" "chain broken at seq 3"
+sqlg "UPDATE audit_log SET seq = 100000 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 4; UPDATE audit_log SET seq = 4 WHERE seq = 100000"
+
+# The last rows removed (the head remembers).
+last=$(sqlg "SELECT MAX(seq) FROM audit_log")
+sqlg "CREATE TABLE saved AS SELECT * FROM audit_log WHERE seq >= $last - 1; DELETE FROM audit_log WHERE seq >= $last - 1"
+expect_broken "truncated tail" "removed from the end"
+sqlg "INSERT INTO audit_log SELECT * FROM saved; DROP TABLE saved"
+has "$(fg audit verify)" "chain intact" "restored"
+done_ok

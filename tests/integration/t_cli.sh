@@ -1,0 +1,98 @@
+#!/bin/sh
+# The command line: exit codes (0 done, 1 runtime failure, 2 usage or
+# configuration), errors that name the file, line or key, `log` by account
+# or phone number with addresses masked, JSON shapes, and the notice_log
+# view masking addresses exactly as feegate does.
+. "$(dirname "$0")/lib.sh"
+fresh_schemas
+
+run_rc() {  # run_rc EXPECTED_RC WHAT ARGS...: stdout+stderr in $out
+	want=$1; what=$2; shift 2
+	set +e
+	out=$("$@" 2>&1); rc=$?
+	set -e
+	eq "$want" "$rc" "$what: exit status"
+}
+
+# Usage and configuration mistakes: exit 2.
+run_rc 2 "unknown command" fg frobnicate
+has "$out" "unknown command 'frobnicate'" "names the command"
+run_rc 2 "bad date" fg run --date 2026-02-30
+has "$out" "'2026-02-30' is not a date" "names the date"
+run_rc 2 "unknown option" fg run --dat 2026-10-01
+run_rc 2 "bad task state" fg tasks --state lost
+run_rc 2 "log without an account" fg log
+printf '[database]\nsocket = %s\n[dunning]\nstep_days = seven\n' "$sock" >"$work/bad.ini"
+run_rc 2 "bad value" "$FEEGATE_BIN" -c "$work/bad.ini" run
+has "$out" "bad.ini:4: [dunning] step_days: must be a whole number" "file, line and key"
+printf '[database]\nsocket = %s\npassword = hunter2\npasswd = x\n' "$sock" >"$work/bad.ini"
+run_rc 2 "unknown key" "$FEEGATE_BIN" -c "$work/bad.ini" run
+has "$out" "bad.ini:4: [database] passwd: unknown key" "names the key"
+hasnt "$out" "hunter2" "never echoes the password"
+run_rc 2 "missing config file" "$FEEGATE_BIN" -c "$work/none.ini" run
+has "$out" "none.ini: cannot open" "names the file"
+
+# Runtime failures: exit 1, with the reason.
+printf '[database]\nsocket = %s/nowhere.sock\nuser = root\n' "$work" >"$work/nodb.ini"
+run_rc 1 "database unreachable" "$FEEGATE_BIN" -c "$work/nodb.ini" run --date 2026-10-01
+has "$out" "db: connect to $work/nowhere.sock as root" "says where it tried"
+mysql_cli -e "DROP DATABASE IF EXISTS it_cli_empty; CREATE DATABASE it_cli_empty"
+printf '[database]\nsocket = %s\nuser = root\ngateway_schema = it_cli_empty\nbilling_schema = %s\n' "$sock" "$bschema" >"$work/empty.ini"
+run_rc 1 "schema not migrated" "$FEEGATE_BIN" -c "$work/empty.ini" run --date 2026-10-01
+has "$out" "run \`feegate db migrate\`" "tells the operator what to do"
+mysql_cli -e "DROP DATABASE it_cli_empty"
+run_rc 0 "migrate again" fg db migrate
+has "$out" "nothing to do" "migrate is idempotent"
+
+# log by account and by phone number; masked either way.
+customer C1 0 G2 "张伟"
+contact 1 C1 sms +8613912345678
+contact 2 C1 email zhang.wei@example.com 2
+bill C1-1 C1 123.45 2026-10-01
+night 2026-10-02
+run_rc 0 "log account" fg log C1
+has "$out" "张伟" "name"
+has "$out" "+86139****5678" "masked number"
+hasnt "$out" "13912345678" "no full number"
+run_rc 0 "log by phone" fg log 13912345678
+has "$out" "account C1" "11-digit mobile finds the account"
+run_rc 0 "log by E.164" fg log +8613912345678
+has "$out" "account C1" "E.164 finds the account"
+hasnt "$out" "13912345678" "no full number in a phone search"
+run_rc 1 "unknown account" fg log NOPE
+has "$out" "no account or phone number 'NOPE'" "says so"
+
+run_rc 0 "log --json" fg log C1 --json
+has "$out" '"account_no": "C1"' "account_no"
+has "$out" '"opened_on": "2026-10-02"' "case opened_on"
+has "$out" '"sent_on": "2026-10-02"' "notice sent_on"
+has "$out" '"address": "+86139****5678"' "message address masked"
+has "$out" '"tasks": []' "tasks array"
+hasnt "$out" "13912345678" "no full number in JSON"
+
+run_rc 0 "report" fg report
+has "$out" "dunning cases opened     1" "report counts cases"
+has "$out" "#1: 1" "report counts notices by step"
+
+# The notice_log view masks exactly as feegate does (mask.c).
+n=100
+while read -r ch addr; do
+	n=$((n + 1))
+	sqlg "INSERT INTO messages (notice_id, case_id, account_no, channel, contact_id, address, created_on)
+	      VALUES (1, 1, 'C1', $(q "$ch"), $n, $(q "$addr"), '2026-10-02')"
+done <<'ADDRS'
+sms +8613812345678
+voice +8657112345678
+sms +4420712345
+sms 12345678
+email zhang.wei@example.com
+email 王伟@example.com
+email no-at-sign
+push fcm:0123456789abcdef
+push short
+fax +8613812345678
+ADDRS
+view=$(sqlg "SELECT address_masked FROM notice_log WHERE account_no = 'C1' AND message_id > 1 ORDER BY message_id")
+mine=$(fg log C1 --json | sed -n 's/^ *"address": "\(.*\)",$/\1/p' | tail -n +2)
+eq "$view" "$mine" "notice_log view and feegate mask addresses alike"
+done_ok
