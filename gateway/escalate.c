@@ -16,13 +16,12 @@ static const char sql_fail_decide[] =
 	" FROM dunning_cases k"
 	" JOIN notices n ON n.case_id = k.case_id AND n.seq = k.step"
 	" JOIN tmp_bal t ON t.account_no = k.account_no"
-	" JOIN {B}.billing_customers c ON c.account_no = k.account_no"
 	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
 	" WHERE k.active_account IS NOT NULL AND k.state = 'open'"
 	"   AND q.account_no IS NULL"
 	"   AND n.state IN ('planned', 'sending', 'sent', 'delivered')"
 	"   AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)"
-	"   AND t.balance >= ? AND c.dunning_hold = 0";
+	"   AND t.balance >= ? AND t.known = 1 AND t.hold = 0";
 
 int
 escalate_fail_notices(struct night *nt, struct fg_err *err)
@@ -78,7 +77,7 @@ escalate_fail_notices(struct night *nt, struct fg_err *err)
 static const char sql_task_decide[] =
 	"INSERT INTO tmp_task (case_id, account_no, grid_id, balance, failed,"
 	" delivered)"
-	" SELECT k.case_id, k.account_no, c.grid_id, t.balance,"
+	" SELECT k.case_id, k.account_no, t.grid_id, t.balance,"
 	"  (SELECT COUNT(*) FROM notices f"
 	"   WHERE f.case_id = k.case_id AND f.state = 'failed') AS failed,"
 	"  (SELECT COUNT(DISTINCT d.notice_id) FROM notices d"
@@ -87,13 +86,12 @@ static const char sql_task_decide[] =
 	" FROM dunning_cases k"
 	" JOIN notices n ON n.case_id = k.case_id AND n.seq = k.step"
 	" JOIN tmp_bal t ON t.account_no = k.account_no"
-	" JOIN {B}.billing_customers c ON c.account_no = k.account_no"
 	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
 	" LEFT JOIN collection_tasks x ON x.case_id = k.case_id"
 	" WHERE k.active_account IS NOT NULL AND k.state = 'open'"
 	"   AND k.step >= ? AND n.state = 'failed'"
 	"   AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)"
-	"   AND t.balance >= ? AND c.dunning_hold = 0"
+	"   AND t.balance >= ? AND t.known = 1 AND t.hold = 0"
 	"   AND q.account_no IS NULL AND x.task_id IS NULL"
 	" HAVING failed >= ?";
 

@@ -79,16 +79,21 @@ static const char sql_bad_elsewhere[] =
 	"        OR b.due_date > DATE_ADD(?, INTERVAL 1 YEAR)))"
 	" HAVING reason IS NOT NULL";
 
-/* The customers who may hear from us tonight, and whether their row has a
- * problem. Name, segment or locale problems do not stop dunning (a message
- * can do without the name); they are recorded so that billing can correct
- * them. Overdue bills of an account billing does not know cannot be dunned
- * at all. */
-static const char sql_bad_customers[] =
-	"INSERT IGNORE INTO tmp_bad (source, row_key, account_no, reason)"
-	" SELECT 'customer', t.account_no, t.account_no, CASE"
-	"   WHEN c.account_no IS NULL"
-	"     THEN 'overdue bills for an account not in billing_customers'"
+/* The customers who may hear from us tonight, read once: whether billing
+ * knows them, their hold flag and grid (the ladder steps use these instead
+ * of joining billing_customers again), and whether their row has a problem.
+ * Name, segment or locale problems do not stop dunning (a message can do
+ * without the name); they are recorded so that billing can correct them.
+ * IGNORE: converting a name that is not UTF-8 warns, and strict mode would
+ * make that warning end the night; the conversion is the check itself.
+ * Nothing else here can be cut short (a grid_id too long for the contract
+ * is dropped, not truncated). */
+static const char sql_customers[] =
+	"UPDATE IGNORE tmp_bal t JOIN {B}.billing_customers c"
+	"  ON c.account_no = t.account_no"
+	" SET t.known = 1, t.hold = (c.dunning_hold <> 0),"
+	" t.grid_id = IF(CHAR_LENGTH(c.grid_id) > 32, NULL, c.grid_id),"
+	" t.reason = CASE"
 	"   WHEN c.name IS NULL OR CHAR_LENGTH(TRIM(c.name)) = 0"
 	"     THEN 'name is empty'"
 	"   WHEN CONVERT(CONVERT(CONVERT(c.name USING binary) USING utf8mb4)"
@@ -101,10 +106,15 @@ static const char sql_bad_customers[] =
 	"     THEN 'unknown segment'"
 	"   WHEN CAST(COALESCE(c.locale, '') AS BINARY) NOT IN ('zh-CN', 'en')"
 	"     THEN 'unsupported locale'"
-	" END AS reason"
-	" FROM tmp_bal t"
-	" LEFT JOIN {B}.billing_customers c ON c.account_no = t.account_no"
-	" HAVING reason IS NOT NULL";
+	" END";
+
+/* Overdue bills of an account billing does not know cannot be dunned. */
+static const char sql_bad_customers[] =
+	"INSERT IGNORE INTO tmp_bad (source, row_key, account_no, reason)"
+	" SELECT 'customer', account_no, account_no,"
+	"  IF(known, reason,"
+	"     'overdue bills for an account not in billing_customers')"
+	" FROM tmp_bal WHERE known = 0 OR reason IS NOT NULL";
 
 int
 night_begin(struct night *nt, struct fg_err *err)
@@ -214,7 +224,11 @@ intake(struct night *nt, struct fg_err *err)
 		{"CREATE TEMPORARY TABLE tmp_bal ("
 		 " account_no VARCHAR(32) NOT NULL PRIMARY KEY,"
 		 " balance DECIMAL(16,2) NOT NULL,"
-		 " bad INT NOT NULL) ENGINE=MEMORY",
+		 " bad INT NOT NULL,"
+		 " known TINYINT NOT NULL DEFAULT 0,"
+		 " hold TINYINT NOT NULL DEFAULT 0,"
+		 " grid_id VARCHAR(32) NULL,"
+		 " reason VARCHAR(60) CHARACTER SET ascii NULL) ENGINE=MEMORY",
 		 DB_NOARGS, NULL},
 		{"CREATE TEMPORARY TABLE tmp_quar ("
 		 " account_no VARCHAR(32) NOT NULL PRIMARY KEY) ENGINE=MEMORY",
@@ -242,6 +256,7 @@ intake(struct night *nt, struct fg_err *err)
 		 " SELECT account_no FROM tmp_bad"
 		 " WHERE source = 'bill' AND account_no IS NOT NULL",
 		 DB_NOARGS, NULL},
+		{sql_customers, DB_NOARGS, NULL},
 		{sql_bad_customers, DB_NOARGS, NULL},
 	};
 

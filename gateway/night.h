@@ -7,8 +7,10 @@
  *
  * Temporary tables (per connection, dropped by night_close; a step's own
  * tables are dropped by the step, or by night_rollback when it fails):
- *   tmp_bal   (account_no, balance)  overdue balance of every account with
- *             an open bill past due_date + grace_days
+ *   tmp_bal   (account_no, balance, known, hold, grid_id, ...) overdue
+ *             balance of every account with an open bill past due_date +
+ *             grace_days, and what billing_customers says of the account
+ *             (known = 0: no such customer)
  *   tmp_quar  (account_no)           accounts with a refused bill: no
  *             ladder decision is taken on data known to be wrong
  *   tmp_bad   (source, row_key, ...) refused rows not yet recorded

@@ -133,10 +133,9 @@ static const char sql_open_cases[] =
 	" balance_at_open, active_account)"
 	" SELECT t.account_no, 'open', 0, ?, t.balance, t.account_no"
 	" FROM tmp_bal t"
-	" JOIN {B}.billing_customers c ON c.account_no = t.account_no"
 	" LEFT JOIN dunning_cases k ON k.active_account = t.account_no"
 	" LEFT JOIN tmp_quar q ON q.account_no = t.account_no"
-	" WHERE t.balance >= ? AND c.dunning_hold = 0"
+	" WHERE t.balance >= ? AND t.known = 1 AND t.hold = 0"
 	"   AND k.case_id IS NULL AND q.account_no IS NULL"
 	"";
 
@@ -147,12 +146,11 @@ static const char sql_next_decide[] =
 	" SELECT k.case_id, k.account_no, k.step + 1"
 	" FROM dunning_cases k"
 	" JOIN tmp_bal t ON t.account_no = k.account_no"
-	" JOIN {B}.billing_customers c ON c.account_no = k.account_no"
 	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
 	" LEFT JOIN notices n ON n.case_id = k.case_id AND n.seq = k.step"
 	" WHERE k.active_account IS NOT NULL AND k.state = 'open'"
 	"   AND k.step < ? AND q.account_no IS NULL"
-	"   AND t.balance >= ? AND c.dunning_hold = 0"
+	"   AND t.balance >= ? AND t.known = 1 AND t.hold = 0"
 	"   AND (k.step = 0 OR (n.state = 'failed'"
 	"        AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)))";
 
