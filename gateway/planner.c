@@ -136,8 +136,7 @@ static const char sql_open_cases[] =
 	" LEFT JOIN dunning_cases k ON k.active_account = t.account_no"
 	" LEFT JOIN tmp_quar q ON q.account_no = t.account_no"
 	" WHERE t.balance >= ? AND t.known = 1 AND t.hold = 0"
-	"   AND k.case_id IS NULL AND q.account_no IS NULL"
-	"";
+	"   AND k.case_id IS NULL AND q.account_no IS NULL";
 
 /* Cases due a notice tonight: new ones (step 0), and open ones whose
  * latest notice has failed and is step_days old. One step per case. */
@@ -201,8 +200,7 @@ static const char sql_queue[] =
 	" FROM tmp_next x"
 	" JOIN notices n ON n.case_id = x.case_id AND n.seq = x.seq"
 	" JOIN tmp_pick p ON p.account_no = x.account_no"
-	" JOIN {B}.billing_contacts c ON c.contact_id = p.contact_id"
-	"";
+	" JOIN {B}.billing_contacts c ON c.contact_id = p.contact_id";
 
 static int
 seq_count_cb(void *arg, const struct db_row *row, struct fg_err *err)

@@ -11,29 +11,39 @@ load_sample() {
 	  cat "$top/sql/demo/generate.sql"; } | mysql_cli "$bschema"
 }
 
+nights="2026-10-01 2026-10-08 2026-10-15 2026-10-22"
+
 # Reference: one run per night.
 load_sample
-night 2026-10-01
-night 2026-10-08
+for d in $nights; do night $d; done
 ref=$(snapshot)
+[ "$(sqlg "SELECT COUNT(*) FROM collection_tasks")" -gt 10 ] || fail "sample data should raise tasks by 2026-10-22"
 opened=$(sqlg "SELECT COUNT(*) FROM dunning_cases")
 [ "$opened" -gt 500 ] || fail "sample data should open hundreds of cases, got $opened"
 
 # The same night again: nothing changes, not even the audit trail.
-night 2026-10-08
+night 2026-10-22
 eq "$ref" "$(snapshot)" "re-running a night changes nothing"
-has "$(cat "$work/night-2026-10-08.out")" "audit rows written         0" "re-run writes no audit rows"
+has "$(cat "$work/night-2026-10-22.out")" "audit rows written         0" "re-run writes no audit rows"
 
 # Nights run forward.
 set +e
 out=$(fg run --date 2026-10-07 2>&1); rc=$?
 set -e
 eq "2" "$rc" "an earlier business date is refused with exit 2"
-has "$out" "before the last night already run (2026-10-08)" "and says why"
+has "$out" "before the last night already run (2026-10-22)" "and says why"
+
+# The pass's steps on their own, plan then escalate, do what run does.
+load_sample
+for d in $nights; do
+	fg plan --date $d >/dev/null 2>"$work/plan.err" || fail "plan $d: $(cat "$work/plan.err")"
+	fg escalate --date $d >/dev/null 2>"$work/esc.err" || fail "escalate $d: $(cat "$work/esc.err")"
+done
+eq "$ref" "$(snapshot)" "plan + escalate = run"
 
 # Two concurrent runs of each night, on the same data from scratch.
 load_sample
-for d in 2026-10-01 2026-10-08; do
+for d in $nights; do
 	fg run --date $d >"$work/a-$d.out" 2>&1 &
 	a=$!
 	fg run --date $d >"$work/b-$d.out" 2>&1 &
