@@ -27,7 +27,7 @@ SAN_OBJ  := $(patsubst %.c,build/san/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRCS))
 
 .PHONY: all test test-only unit integration demo bootstrap db-start db-stop \
-        check-source format bench-plan clean
+        check-source format golden bench-plan clean
 
 all: bin/feegate
 
@@ -96,6 +96,11 @@ check-source:
 		| grep -vE ':[[:space:]]*(/?\*|//)'; then \
 		echo "check-source: banned function (use str_copy, snprintf, sbuf, parse_ll)"; exit 1; fi
 	@echo "check-source: no banned functions"
+
+# Rewrite the golden files of the template tests after a deliberate wording
+# change; read `git diff tests/data` before committing.
+golden: build/san/tests/template_test
+	FEEGATE_UPDATE_GOLDEN=1 build/san/tests/template_test
 
 format:
 	clang-format -i gateway/*.c gateway/*.h tests/unit/*.c

@@ -22,6 +22,7 @@ enum key_type {
 	KEY_MONEY,
 	KEY_LEVEL,
 	KEY_SCHEMA,
+	KEY_RATE, /* "0.001" per day, stored as parts per million */
 };
 
 struct key {
@@ -53,18 +54,105 @@ static const struct key keys[] = {
 	{"dunning", "max_bill_amount", KEY_MONEY, OFF(dunning.max_bill_amount), 1,
 	 MONEY_MAX_CENTS},
 	{"dunning", "timezone", KEY_STRING, OFF(dunning.timezone), 0, 0},
+	{"dunning", "late_fee_per_day", KEY_RATE, OFF(dunning.late_fee_ppm), 0,
+	 100000},
+	{"templates", "dir", KEY_STRING, OFF(templates.dir), 0, 0},
+	{"sms", "max_parts", KEY_INT, OFF(sms.max_parts), 1, 10},
 	{"log", "file", KEY_STRING, OFF(log.file), 0, 0},
 	{"log", "level", KEY_LEVEL, OFF(log.level), 0, 0},
 };
 
 struct parse_state {
 	struct config *cfg;
+};
+
+/* Generic line-numbered INI reading (also used for templates' strings.ini):
+ * inih's own handler is not told the line, so a counting reader is. */
+struct ini_state {
 	FILE *fp;
 	const char *path;
-	int line;     /* the line being parsed */
+	int line;
 	int err_line; /* first line at fault, 0 if none */
+	ini_line_handler fn;
+	void *user;
 	struct fg_err *err;
 };
+
+static void
+ini_bad(struct ini_state *st, const char *msg)
+{
+	if (st->err_line != 0)
+		return;
+	st->err_line = st->line;
+	err_set(st->err, "%s:%d: %s", st->path, st->line, msg);
+}
+
+static int
+counted_handler(void *user, const char *section, const char *name,
+	    const char *value)
+{
+	struct ini_state *st = user;
+	char msg[400];
+
+	msg[0] = '\0';
+	if (st->fn(st->user, st->line, section, name, value, msg,
+		   sizeof(msg)) != 0) {
+		ini_bad(st, msg);
+		return 0;
+	}
+	return 1;
+}
+
+static char *
+counted_reader(char *str, int num, void *stream)
+{
+	struct ini_state *st = stream;
+	size_t n;
+
+	if (fgets(str, num, st->fp) == NULL)
+		return NULL;
+	st->line++;
+	n = strlen(str);
+	if (n > 0 && str[n - 1] != '\n' && !feof(st->fp)) {
+		char msg[64];
+		int c;
+
+		snprintf(msg, sizeof(msg), "line longer than %d characters",
+			 num - 2);
+		ini_bad(st, msg);
+		while ((c = fgetc(st->fp)) != EOF && c != '\n')
+			;
+		str[0] = '\0';
+	}
+	return str;
+}
+
+int
+ini_file_parse(const char *path, ini_line_handler fn, void *user,
+	       struct fg_err *err)
+{
+	struct ini_state st = {.path = path, .fn = fn, .user = user,
+			       .err = err};
+	int rc;
+
+	st.fp = fopen(path, "r");
+	if (st.fp == NULL) {
+		err_set(err, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = ini_parse_stream(counted_reader, &st, counted_handler, &st);
+	fclose(st.fp);
+	if (st.err_line != 0)
+		return -1;
+	if (rc != 0) {
+		err_set(err,
+			"%s:%d: syntax error (expected [section], key = value, "
+			"or a ; comment)",
+			path, rc);
+		return -1;
+	}
+	return 0;
+}
 
 static void
 defaults(struct config *cfg)
@@ -82,6 +170,7 @@ defaults(struct config *cfg)
 	cfg->dunning.min_amount = 100;
 	cfg->dunning.max_bill_amount = 1000000000; /* 10,000,000.00 */
 	cfg->dunning.timezone = xstrdup("Asia/Shanghai");
+	cfg->sms.max_parts = 3;
 	cfg->log.level = LOG_LEVEL_INFO;
 }
 
@@ -96,27 +185,24 @@ config_valid_schema(const char *name)
 			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n;
 }
 
+/* A message for ini_file_parse; returns -1 so handlers can `return bad()`. */
 static int
-bad(struct parse_state *ps, const char *fmt, ...) FG_ATTR_PRINTF(2, 3);
+bad(char *msg, size_t len, const char *fmt, ...) FG_ATTR_PRINTF(3, 4);
 
 static int
-bad(struct parse_state *ps, const char *fmt, ...)
+bad(char *msg, size_t len, const char *fmt, ...)
 {
-	char msg[400];
 	va_list ap;
 
-	if (ps->err_line != 0)
-		return 0;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, len, fmt, ap);
 	va_end(ap);
-	ps->err_line = ps->line;
-	err_set(ps->err, "%s:%d: %s", ps->path, ps->line, msg);
-	return 0;
+	return -1;
 }
 
 static int
-set_key(struct parse_state *ps, const struct key *k, const char *value)
+set_key(struct parse_state *ps, const struct key *k, const char *value,
+	char *msg, size_t len)
 {
 	char *base = (char *)ps->cfg + k->offset;
 	long long v;
@@ -124,7 +210,7 @@ set_key(struct parse_state *ps, const struct key *k, const char *value)
 	switch (k->type) {
 	case KEY_SCHEMA:
 		if (!config_valid_schema(value))
-			return bad(ps,
+			return bad(msg, len,
 				   "[%s] %s: a schema name is 1-64 letters, "
 				   "digits or '_' (got '%s')",
 				   k->section, k->name, value);
@@ -133,74 +219,61 @@ set_key(struct parse_state *ps, const struct key *k, const char *value)
 	case KEY_SECRET:
 		free(*(char **)base);
 		*(char **)base = xstrdup(value);
-		return 1;
+		return 0;
 	case KEY_INT:
 		if (parse_ll(value, k->min, k->max, &v) != 0)
-			return bad(ps,
+			return bad(msg, len,
 				   "[%s] %s: must be a whole number from %lld "
 				   "to %lld (got '%s')",
 				   k->section, k->name, k->min, k->max, value);
 		*(int *)base = (int)v;
-		return 1;
+		return 0;
 	case KEY_MONEY:
 		if (money_parse(value, &v) != 0 || v < k->min || v > k->max)
-			return bad(ps,
+			return bad(msg, len,
 				   "[%s] %s: must be a positive amount with at "
 				   "most two decimals, like 1.00 (got '%s')",
 				   k->section, k->name, value);
 		*(long long *)base = v;
-		return 1;
+		return 0;
+	case KEY_RATE:
+		if (ppm_parse(value, &v) != 0 || v < k->min || v > k->max)
+			return bad(msg, len,
+				   "[%s] %s: must be a rate like 0.001 (0.1%% "
+				   "a day), at most 0.1 (got '%s')",
+				   k->section, k->name, value);
+		*(long long *)base = v;
+		return 0;
 	case KEY_LEVEL:
 		if (log_level_parse(value, (enum log_level *)base) != 0)
-			return bad(ps,
+			return bad(msg, len,
 				   "[%s] %s: must be error, warn, info or "
 				   "debug (got '%s')",
 				   k->section, k->name, value);
-		return 1;
+		return 0;
 	}
-	return bad(ps, "internal: key type");
+	return bad(msg, len, "internal: key type");
 }
 
 static int
-handler(void *user, const char *section, const char *name, const char *value)
+handler(void *user, int line, const char *section, const char *name,
+	const char *value, char *msg, size_t len)
 {
 	struct parse_state *ps = user;
 	int known_section = 0;
 	size_t i;
 
+	(void)line;
 	for (i = 0; i < FG_NELEM(keys); i++) {
 		if (strcmp(keys[i].section, section) != 0)
 			continue;
 		known_section = 1;
 		if (strcmp(keys[i].name, name) == 0)
-			return set_key(ps, &keys[i], value);
+			return set_key(ps, &keys[i], value, msg, len);
 	}
 	if (!known_section)
-		return bad(ps, "unknown section [%s]", section);
-	return bad(ps, "[%s] %s: unknown key", section, name);
-}
-
-/* inih's reader: fgets that counts lines and refuses over-long ones, so
- * that the handler knows which line it is looking at. */
-static char *
-reader(char *str, int num, void *stream)
-{
-	struct parse_state *ps = stream;
-	size_t n;
-
-	if (fgets(str, num, ps->fp) == NULL)
-		return NULL;
-	ps->line++;
-	n = strlen(str);
-	if (n > 0 && str[n - 1] != '\n' && !feof(ps->fp)) {
-		int c;
-
-		bad(ps, "line longer than %d characters", num - 2);
-		while ((c = fgetc(ps->fp)) != EOF && c != '\n')
-			;
-		str[0] = '\0';
-	}
-	return str;
+		return bad(msg, len, "unknown section [%s]", section);
+	return bad(msg, len, "[%s] %s: unknown key", section, name);
 }
 
 static int
@@ -302,29 +375,13 @@ check(struct config *cfg, struct fg_err *err)
 int
 config_load(struct config *cfg, const char *path, struct fg_err *err)
 {
-	struct parse_state ps = {.cfg = cfg, .path = path, .err = err};
-	int rc;
+	struct parse_state ps = {.cfg = cfg};
 
 	defaults(cfg);
 	if (path != NULL) {
 		cfg->path = xstrdup(path);
-		ps.fp = fopen(path, "r");
-		if (ps.fp == NULL) {
-			err_set(err, "%s: cannot open: %s", path,
-				strerror(errno));
+		if (ini_file_parse(path, handler, &ps, err) != 0)
 			return -1;
-		}
-		rc = ini_parse_stream(reader, &ps, handler, &ps);
-		fclose(ps.fp);
-		if (ps.err_line != 0)
-			return -1;
-		if (rc != 0) {
-			err_set(err,
-				"%s:%d: syntax error (expected [section], "
-				"key = value, or a ; comment)",
-				path, rc);
-			return -1;
-		}
 	}
 	return check(cfg, err);
 }

@@ -10,6 +10,7 @@
 
 #include "audit.h"
 #include "config.h"
+#include "context.h"
 #include "dates.h"
 #include "db.h"
 #include "escalate.h"
@@ -19,6 +20,7 @@
 #include "planner.h"
 #include "report.h"
 #include "tasks.h"
+#include "template.h"
 #include "timeline.h"
 
 #define EXIT_USAGE 2
@@ -40,6 +42,8 @@ static const char usage_text[] =
 	"  report [--from D] [--to D]       collection results over a range "
 	"of nights\n"
 	"  audit verify                     check the audit hash chain\n"
+	"  template render KIND CHANNEL [--locale L] [--account A] [--date D]\n"
+	"                                   a message as it would be sent\n"
 	"\n"
 	"D is a business date YYYY-MM-DD (default: today in [dunning] "
 	"timezone).\n"
@@ -375,6 +379,125 @@ cmd_audit(const struct config *cfg, int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 }
 
+/* [templates] dir, else templates/ beside the binary's directory (the
+ * checkout: bin/feegate -> templates/). */
+static char *
+templates_dir(const struct config *cfg)
+{
+	char exe[4096], *slash;
+	ssize_t n;
+
+	if (cfg->templates.dir != NULL)
+		return xstrdup(cfg->templates.dir);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return xstrdup("templates");
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) != NULL)
+		*slash = '\0';
+	if ((slash = strrchr(exe, '/')) != NULL)
+		*slash = '\0';
+	return xasprintf("%s/templates", exe);
+}
+
+static struct template_set *
+load_templates(const struct config *cfg, struct fg_err *err)
+{
+	struct template_limits lim = {cfg->sms.max_parts,
+				      cfg->dunning.notices};
+	char *dir = templates_dir(cfg);
+	struct template_set *ts = template_set_load(dir, &lim, err);
+
+	free(dir);
+	return ts;
+}
+
+static int
+cmd_template(const struct config *cfg, int argc, char **argv)
+{
+	struct opt opts[] = {{"locale", 1, NULL, 0},
+			     {"account", 1, NULL, 0},
+			     {"date", 1, NULL, 0}};
+	const char *pos[3], *locale;
+	char date[DATE_LEN];
+	struct notice_context nc;
+	struct template_set *ts;
+	struct sms_length len;
+	struct fg_err err;
+	struct sbuf out;
+	struct db db;
+	size_t npos;
+	int rc, found;
+
+	if ((rc = parse_opts(argc, argv, opts, FG_NELEM(opts), pos, 3,
+			     &npos)) != 0)
+		return rc;
+	if (npos != 3 || strcmp(pos[0], "render") != 0)
+		return usage("template: expected 'template render KIND "
+			     "CHANNEL'",
+			     NULL);
+	if ((rc = business_date(cfg, opts[2].value, date)) != 0)
+		return rc;
+	ts = load_templates(cfg, &err);
+	if (ts == NULL) {
+		fprintf(stderr, "feegate: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	memset(&nc, 0, sizeof(nc));
+	if (opts[1].set) {
+		if (open_db(&db, cfg) != 0) {
+			template_set_free(ts);
+			return 1;
+		}
+		rc = context_load(&db, cfg, opts[1].value, date, &nc, &found,
+				  &err);
+		db_close(&db);
+		if (rc != 0 || !found) {
+			fprintf(stderr, "feegate: template: %s\n",
+				rc ? err.msg : "no such account in billing");
+			template_set_free(ts);
+			context_free(&nc);
+			return 1;
+		}
+	} else {
+		/* A sample customer, for trying templates out. */
+		str_copy(nc.account_no, "3300000123", sizeof(nc.account_no));
+		nc.name = xstrdup(opts[0].value && strcmp(opts[0].value, "en") == 0
+					  ? "Zhang Wei"
+					  : "张伟");
+		nc.locale = xstrdup(opts[0].value ? opts[0].value : "zh-CN");
+		nc.periods = xstrdup("2026-08,2026-09");
+		str_copy(nc.due_date, "2026-09-20", sizeof(nc.due_date));
+		str_copy(nc.business_date, date, sizeof(nc.business_date));
+		nc.t.amount_cents = 123450;
+		nc.t.account_no = nc.account_no;
+		nc.t.name = nc.name;
+		nc.t.periods = nc.periods;
+		nc.t.due_date = nc.due_date;
+		nc.t.business_date = nc.business_date;
+		context_late_fee(&nc, cfg);
+	}
+	locale = opts[0].value ? opts[0].value : template_locale(nc.locale);
+	sbuf_init(&out);
+	rc = template_render(ts, locale, pos[1], pos[2], &nc.t, &out, &err);
+	if (rc != 0) {
+		fprintf(stderr, "feegate: %s\n", err.msg);
+		rc = EXIT_USAGE;
+	} else {
+		puts(out.s);
+		if (strcmp(pos[2], "sms") == 0) {
+			sms_measure(out.s, &len);
+			printf("-- %d SMS part%s, %s, %zu units\n", len.parts,
+			       len.parts == 1 ? "" : "s",
+			       len.ucs2 ? "UCS-2" : "GSM-7", len.units);
+		}
+	}
+	sbuf_free(&out);
+	context_free(&nc);
+	template_set_free(ts);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -432,6 +555,8 @@ main(int argc, char **argv)
 		rc = cmd_report(&cfg, argc, argv);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(&cfg, argc, argv);
+	else if (strcmp(cmd, "template") == 0)
+		rc = cmd_template(&cfg, argc, argv);
 	else
 		rc = usage("unknown command '%s'", cmd);
 	log_close();

@@ -72,3 +72,46 @@ money_format_grouped(long long cents, char *buf, size_t len)
 	snprintf(out + o, sizeof(out) - o, "%s", dot);
 	snprintf(buf, len, "%s", out);
 }
+
+int
+ppm_parse(const char *s, long long *ppm)
+{
+	long long whole = 0, frac = 0;
+	int nfrac = 0, ndigits = 0;
+
+	if (s == NULL)
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (++ndigits > 6)
+			return -1;
+		whole = whole * 10 + (*s - '0');
+	}
+	if (ndigits == 0)
+		return -1;
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++) {
+			if (++nfrac > 6)
+				return -1;
+			frac = frac * 10 + (*s - '0');
+		}
+		if (nfrac == 0)
+			return -1;
+	}
+	if (*s != '\0')
+		return -1;
+	while (nfrac++ < 6)
+		frac *= 10;
+	*ppm = whole * 1000000 + frac;
+	return 0;
+}
+
+long long
+money_apply_rate(long long cents, long long ppm, long long days)
+{
+	/* In millionths of a cent; amounts and rates are bounded by the
+	 * configuration (cents < 1e15, ppm <= 1e5, days < 1e4): no overflow
+	 * for any balance a utility has, checked by the caller's limits. */
+	__int128 v = (__int128)cents * ppm * days;
+
+	return (long long)((v + 500000) / 1000000);
+}

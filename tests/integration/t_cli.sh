@@ -74,6 +74,24 @@ run_rc 0 "report" fg report
 has "$out" "dunning cases opened     1" "report counts cases"
 has "$out" "#1: 1" "report counts notices by step"
 
+# template render: a sample customer, or one from billing with its balance.
+run_rc 0 "template render sample" fg template render dunning_1 sms --locale en --date 2026-10-12
+has "$out" "Dear Zhang Wei, ¥1,234.50 for account 3300****23 (Aug 2026, Sep 2026) was due on 20 Sep 2026 and is 22 days overdue" "sample notice"
+has "$out" "-- 2 SMS parts, GSM-7" "part count"
+run_rc 0 "template render for an account" fg template render dunning_2 sms --account C1 --date 2026-10-11
+has "$out" "张伟客户您好：您的户号****电费¥123.45（2026年9月）已逾期10天" "rendered from billing"
+has "$out" "UCS-2" "Chinese is UCS-2"
+run_rc 2 "unknown template" fg template render dunning_9 sms
+has "$out" "no zh-CN/dunning_9.sms" "names the template"
+run_rc 1 "unknown account" fg template render dunning_1 sms --account NOPE
+mkdir -p "$work/tpl"
+cp -r "$top/templates/zh-CN" "$top/templates/en" "$work/tpl/"
+printf 'Hi {{nmae}}\n' >"$work/tpl/en/dunning_2.sms"
+printf '[templates]\ndir = %s/tpl\n' "$work" >>"$conf"
+run_rc 2 "bad template refused at start" fg template render dunning_1 sms
+has "$out" "tpl/en/dunning_2.sms:1: unknown variable {{nmae}}" "names file and line"
+write_conf
+
 # The notice_log view masks exactly as feegate does (mask.c).
 n=100
 while read -r ch addr; do

@@ -77,6 +77,8 @@ test_defaults_and_values(void **state)
 	assert_int_equal(cfg.dunning.notices, 3);
 	assert_int_equal(cfg.dunning.min_amount, 550);
 	assert_int_equal(cfg.db.lock_timeout, 600);
+	assert_int_equal(cfg.dunning.late_fee_ppm, 0);
+	assert_int_equal(cfg.sms.max_parts, 3);
 	config_free(&cfg);
 }
 
@@ -119,6 +121,10 @@ test_mistakes_table(void **state)
 		 "[dunning] timezone: 'Mars/Olympus' is not a time zone"},
 		{"[database]\nsocket = /s\n[dunning]\ntimezone = ../../etc/passwd\n",
 		 "[dunning] timezone"},
+		{"[database]\nsocket = /s\n[dunning]\nlate_fee_per_day = 0.5\n",
+		 "bad.ini:4: [dunning] late_fee_per_day: must be a rate like 0.001"},
+		{"[database]\nsocket = /s\n[sms]\nmax_parts = 0\n",
+		 "bad.ini:4: [sms] max_parts"},
 	};
 	struct config cfg;
 	struct fg_err err;

@@ -72,12 +72,34 @@ test_format(void **state)
 	assert_string_equal(b, "9,999,999,999,999.99");
 }
 
+static void
+test_rates(void **state)
+{
+	long long ppm = -1;
+
+	(void)state;
+	assert_int_equal(ppm_parse("0.001", &ppm), 0);
+	assert_int_equal(ppm, 1000);
+	assert_int_equal(ppm_parse("0.0005", &ppm), 0);
+	assert_int_equal(ppm, 500);
+	assert_int_equal(ppm_parse("0", &ppm), 0);
+	assert_int_equal(ppm, 0);
+	assert_int_not_equal(ppm_parse("-0.001", &ppm), 0);
+	assert_int_not_equal(ppm_parse("0.0000001", &ppm), 0);
+	assert_int_not_equal(ppm_parse("1%", &ppm), 0);
+	/* 874.66 owed 37 days at 0.1% a day: 32.36 (half up). */
+	assert_int_equal(money_apply_rate(87466, 1000, 37), 3236);
+	assert_int_equal(money_apply_rate(150, 1000, 3), 0);   /* 0.45 fen */
+	assert_int_equal(money_apply_rate(500, 1000, 1), 1);   /* 0.5 fen up */
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_rates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,31 @@
+/*
+ * context.h: what a notice says about one account on a business date,
+ * read from billing: name, locale, overdue balance, the periods and the
+ * earliest due date behind it, and the late fee where one is configured.
+ */
+#ifndef FEEGATE_CONTEXT_H
+#define FEEGATE_CONTEXT_H
+
+#include "config.h"
+#include "db.h"
+#include "template.h"
+
+struct notice_context {
+	struct tpl_context t; /* points into the fields below */
+	char *name;
+	char *locale;
+	char *periods;
+	char account_no[33];
+	char due_date[11];
+	char business_date[11];
+};
+
+/* *found = 0 if billing does not know the account. */
+int context_load(struct db *db, const struct config *cfg,
+		 const char *account_no, const char *date,
+		 struct notice_context *out, int *found, struct fg_err *err);
+/* Fill in a late fee from t.amount_cents and the days overdue. */
+void context_late_fee(struct notice_context *c, const struct config *cfg);
+void context_free(struct notice_context *c);
+
+#endif

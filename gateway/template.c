@@ -1,0 +1,795 @@
+/*
+ * template.c: see template.h. A template is compiled once into pieces
+ * (text, variable, section open, section close); rendering walks them.
+ */
+#include "template.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "dates.h"
+#include "mask.h"
+#include "money.h"
+
+const char *const tpl_var_names[TV_COUNT] = {
+	"name",     "account",  "account_masked",   "amount",
+	"periods",  "due_date", "days_overdue",     "late_fee",
+	"payment_channels",     "hotline",          "opt_out",
+	"utility",
+};
+
+enum tpl_esc {
+	ESC_NONE,
+	ESC_HTML,
+	ESC_XML,
+	ESC_JSON,
+};
+
+/* The channel a file is for, by what follows the kind in its name. */
+static const struct {
+	const char *name;
+	enum tpl_esc esc;
+	int keep_final_newline;
+} channels[] = {
+	{"sms", ESC_NONE, 0},       {"email.txt", ESC_NONE, 1},
+	{"email.html", ESC_HTML, 1}, {"voice", ESC_XML, 0},
+	{"push", ESC_JSON, 0},
+};
+
+/* Kinds of notice feegate sends; a file for any other kind is a mistake. */
+static const char *const kinds[] = {
+	"dunning_1", "dunning_2", "dunning_3", "dunning_4",  "dunning_5",
+	"dunning_6", "dunning_7", "dunning_8", "dunning_9",  "dunning_10",
+	"payment_received",
+};
+
+static const char *const locales[] = {"zh-CN", "en"};
+#define NLOCALES 2
+
+enum piece_type {
+	P_TEXT,
+	P_VAR,
+	P_OPEN,
+	P_CLOSE,
+};
+
+struct piece {
+	enum piece_type type;
+	int var;
+	size_t off, len; /* P_TEXT: the text in src */
+	size_t close;    /* P_OPEN: index of its P_CLOSE */
+};
+
+struct template {
+	char *locale, *kind, *channel;
+	enum tpl_esc esc;
+	char *path;
+	char *src;
+	struct piece *p;
+	size_t n;
+};
+
+/* A locale's fixed wording, from its strings.ini. */
+enum {
+	S_UTILITY,
+	S_PAYMENT_CHANNELS,
+	S_HOTLINE,
+	S_OPT_OUT,
+	S_NAME_FALLBACK,
+	S_COUNT
+};
+
+static const char *const string_keys[S_COUNT] = {
+	"utility", "payment_channels", "hotline", "opt_out", "name_fallback",
+};
+
+struct template_set {
+	struct template *t;
+	size_t n, cap;
+	char *str[NLOCALES][S_COUNT];
+};
+
+#define SMS_NAME_MAX 20 /* characters of a name in an SMS */
+
+static int
+locale_index(const char *locale)
+{
+	int i;
+
+	for (i = 0; i < NLOCALES; i++)
+		if (strcmp(locales[i], locale) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+template_locale(const char *customer_locale)
+{
+	if (customer_locale != NULL && locale_index(customer_locale) >= 0)
+		return customer_locale;
+	return locales[0];
+}
+
+/* Line number of byte offset off in s. */
+static int
+line_of(const char *s, size_t off)
+{
+	int line = 1;
+	size_t i;
+
+	for (i = 0; i < off; i++)
+		if (s[i] == '\n')
+			line++;
+	return line;
+}
+
+/* Offset of the first byte that is not valid UTF-8 or is a control
+ * character other than tab and newline, or (size_t)-1. */
+static size_t
+first_bad_byte(const char *s, size_t n)
+{
+	char *clean = utf8_clean(s, n, 0);
+	size_t i;
+
+	/* utf8_clean replaces each bad byte by U+FFFD: compare in step. */
+	if (strlen(clean) == n && memcmp(clean, s, n) == 0) {
+		free(clean);
+		for (i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+				return i;
+		}
+		return (size_t)-1;
+	}
+	for (i = 0; i < n && clean[i] == s[i]; i++)
+		;
+	free(clean);
+	return i;
+}
+
+static int
+var_index(const char *name, size_t len)
+{
+	int i;
+
+	for (i = 0; i < TV_COUNT; i++)
+		if (strlen(tpl_var_names[i]) == len &&
+		    memcmp(tpl_var_names[i], name, len) == 0)
+			return i;
+	return -1;
+}
+
+static void
+add_piece(struct template *t, size_t *cap, struct piece p)
+{
+	if (t->n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		t->p = xrealloc(t->p, *cap * sizeof(*t->p));
+	}
+	t->p[t->n++] = p;
+}
+
+/* Parse t->src into pieces; err names path:line. */
+static int
+compile(struct template *t, struct fg_err *err)
+{
+	const char *s = t->src, *open, *close, *name;
+	size_t cap = 0, stack[8], depth = 0, pos = 0, nlen;
+	int var;
+	enum piece_type type;
+
+	while ((open = strstr(s + pos, "{{")) != NULL) {
+		if (open > s + pos)
+			add_piece(t, &cap,
+				  (struct piece){P_TEXT, -1, pos,
+						 (size_t)(open - (s + pos)), 0});
+		close = strstr(open + 2, "}}");
+		if (close == NULL || memchr(open, '\n', (size_t)(close - open))) {
+			err_set(err, "%s:%d: '{{' without '}}' on the same line",
+				t->path, line_of(s, (size_t)(open - s)));
+			return -1;
+		}
+		name = open + 2;
+		while (*name == ' ')
+			name++;
+		type = P_VAR;
+		if (*name == '#' || *name == '/') {
+			type = *name == '#' ? P_OPEN : P_CLOSE;
+			name++;
+		}
+		nlen = (size_t)(close - name);
+		while (nlen > 0 && name[nlen - 1] == ' ')
+			nlen--;
+		var = var_index(name, nlen);
+		if (var < 0) {
+			struct sbuf known;
+			int i;
+
+			sbuf_init(&known);
+			for (i = 0; i < TV_COUNT; i++)
+				sbuf_addf(&known, "%s%s", i ? ", " : "",
+					  tpl_var_names[i]);
+			err_set(err,
+				"%s:%d: unknown variable {{%.*s}} (known: %s)",
+				t->path, line_of(s, (size_t)(open - s)),
+				(int)(nlen > 40 ? 40 : nlen), name, known.s);
+			sbuf_free(&known);
+			return -1;
+		}
+		if (type == P_OPEN) {
+			if (depth == FG_NELEM(stack)) {
+				err_set(err, "%s:%d: sections nested too deep",
+					t->path, line_of(s, (size_t)(open - s)));
+				return -1;
+			}
+			stack[depth++] = t->n;
+		} else if (type == P_CLOSE) {
+			if (depth == 0 || t->p[stack[depth - 1]].var != var) {
+				err_set(err,
+					"%s:%d: {{/%s}} does not close the open "
+					"section",
+					t->path, line_of(s, (size_t)(open - s)),
+					tpl_var_names[var]);
+				return -1;
+			}
+			t->p[stack[--depth]].close = t->n;
+		}
+		add_piece(t, &cap, (struct piece){type, var, 0, 0, 0});
+		pos = (size_t)(close + 2 - s);
+	}
+	if (depth > 0) {
+		err_set(err, "%s: {{#%s}} is never closed", t->path,
+			tpl_var_names[t->p[stack[depth - 1]].var]);
+		return -1;
+	}
+	if (s[pos] != '\0')
+		add_piece(t, &cap, (struct piece){P_TEXT, -1, pos, strlen(s + pos),
+						  0});
+	return 0;
+}
+
+static char *
+read_file(const char *path, size_t *len, struct fg_err *err)
+{
+	struct sbuf b;
+	char buf[4096];
+	size_t n;
+	FILE *fp = fopen(path, "rb");
+
+	if (fp == NULL) {
+		err_set(err, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	sbuf_init(&b);
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		sbuf_add(&b, buf, n);
+	fclose(fp);
+	*len = b.len;
+	return sbuf_take(&b);
+}
+
+static int
+load_template(struct template_set *ts, const char *dir, const char *locale,
+	      const char *file, struct fg_err *err)
+{
+	struct template t = {0};
+	size_t i, k, len, bad;
+	const char *dot = strchr(file, '.');
+
+	if (dot == NULL)
+		return 0; /* README and the like */
+	for (i = 0; i < FG_NELEM(channels); i++)
+		if (strcmp(dot + 1, channels[i].name) == 0)
+			break;
+	if (i == FG_NELEM(channels)) {
+		if (strcmp(file, "strings.ini") == 0 ||
+		    strcmp(dot + 1, "md") == 0)
+			return 0;
+		err_set(err,
+			"%s/%s/%s: unknown channel '%s' (sms, email.txt, "
+			"email.html, voice, push)",
+			dir, locale, file, dot + 1);
+		return -1;
+	}
+	for (k = 0; k < FG_NELEM(kinds); k++)
+		if (strlen(kinds[k]) == (size_t)(dot - file) &&
+		    memcmp(kinds[k], file, (size_t)(dot - file)) == 0)
+			break;
+	if (k == FG_NELEM(kinds)) {
+		err_set(err,
+			"%s/%s/%s: unknown template '%.*s' (dunning_1 .. "
+			"dunning_10, payment_received)",
+			dir, locale, file, (int)(dot - file), file);
+		return -1;
+	}
+	t.path = xasprintf("%s/%s/%s", dir, locale, file);
+	t.locale = xstrdup(locale);
+	t.kind = xstrndup(file, (size_t)(dot - file));
+	t.channel = xstrdup(channels[i].name);
+	t.esc = channels[i].esc;
+	t.src = read_file(t.path, &len, err);
+	if (t.src == NULL)
+		goto fail;
+	bad = first_bad_byte(t.src, len);
+	if (bad != (size_t)-1) {
+		err_set(err,
+			"%s:%d: byte %zu is not valid UTF-8 text (or is a "
+			"control character)",
+			t.path, line_of(t.src, bad), bad + 1);
+		goto fail;
+	}
+	if (!channels[i].keep_final_newline && len > 0 &&
+	    t.src[len - 1] == '\n')
+		t.src[len - 1] = '\0';
+	if (compile(&t, err) != 0)
+		goto fail;
+	if (ts->n == ts->cap) {
+		ts->cap = ts->cap ? ts->cap * 2 : 16;
+		ts->t = xrealloc(ts->t, ts->cap * sizeof(*ts->t));
+	}
+	ts->t[ts->n++] = t;
+	return 0;
+fail:
+	free(t.path);
+	free(t.locale);
+	free(t.kind);
+	free(t.channel);
+	free(t.src);
+	free(t.p);
+	return -1;
+}
+
+struct strings_ctx {
+	char **str;
+};
+
+static int
+strings_cb(void *user, int line, const char *section, const char *key,
+	   const char *value, char *msg, size_t len)
+{
+	struct strings_ctx *c = user;
+	int i;
+
+	(void)line;
+	if (*section != '\0') {
+		snprintf(msg, len, "no sections here ([%s])", section);
+		return -1;
+	}
+	if (first_bad_byte(value, strlen(value)) != (size_t)-1) {
+		snprintf(msg, len, "%s: not valid UTF-8 text", key);
+		return -1;
+	}
+	for (i = 0; i < S_COUNT; i++) {
+		if (strcmp(key, string_keys[i]) == 0) {
+			free(c->str[i]);
+			c->str[i] = xstrdup(value);
+			return 0;
+		}
+	}
+	snprintf(msg, len,
+		 "%s: unknown key (utility, payment_channels, hotline, opt_out, "
+		 "name_fallback)",
+		 key);
+	return -1;
+}
+
+static const struct template *
+find(const struct template_set *ts, const char *locale, const char *kind,
+     const char *channel)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n; i++)
+		if (strcmp(ts->t[i].locale, locale) == 0 &&
+		    strcmp(ts->t[i].kind, kind) == 0 &&
+		    strcmp(ts->t[i].channel, channel) == 0)
+			return &ts->t[i];
+	return NULL;
+}
+
+/* Long but plausible values: an SMS template that needs more parts than
+ * allowed with these is refused. */
+static const struct tpl_context long_sample = {
+	.account_no = "33000000000000000000000000000001",
+	.name = "浙江钱塘机械制造股份有限公司杭州分公司二号厂区",
+	.amount_cents = 999999999,
+	.periods = "2026-07,2026-08,2026-09",
+	.due_date = "2026-08-25",
+	.business_date = "2026-12-31",
+	.late_fee_cents = 9999999,
+};
+
+struct template_set *
+template_set_load(const char *dir, const struct template_limits *lim,
+		  struct fg_err *err)
+{
+	struct template_set *ts = xcalloc(1, sizeof(*ts));
+	struct sbuf out;
+	char path[512], kind[32];
+	int li, k, i;
+
+	sbuf_init(&out);
+	for (li = 0; li < NLOCALES; li++) {
+		struct strings_ctx sc = {ts->str[li]};
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, locales[li]);
+		d = opendir(path);
+		if (d == NULL) {
+			err_set(err, "%s: cannot open template directory: %s",
+				path, strerror(errno));
+			goto fail;
+		}
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			if (load_template(ts, dir, locales[li], de->d_name,
+					  err) != 0) {
+				closedir(d);
+				goto fail;
+			}
+		}
+		closedir(d);
+		snprintf(path, sizeof(path), "%s/%s/strings.ini", dir,
+			 locales[li]);
+		if (ini_file_parse(path, strings_cb, &sc, err) != 0)
+			goto fail;
+		for (i = 0; i < S_COUNT; i++) {
+			if (ts->str[li][i] == NULL) {
+				err_set(err, "%s: %s is missing", path,
+					string_keys[i]);
+				goto fail;
+			}
+		}
+	}
+	/* What the ladder will ask for must exist, in every locale. */
+	for (li = 0; li < NLOCALES; li++) {
+		for (k = 1; k <= lim->notices + 1; k++) {
+			const struct template *t;
+
+			if (k <= lim->notices)
+				snprintf(kind, sizeof(kind), "dunning_%d", k);
+			else
+				snprintf(kind, sizeof(kind), "payment_received");
+			t = find(ts, locales[li], kind, "sms");
+			if (t == NULL) {
+				err_set(err,
+					"%s/%s/%s.sms: missing (needed for "
+					"[dunning] notices = %d)",
+					dir, locales[li], kind, lim->notices);
+				goto fail;
+			}
+		}
+	}
+	/* Every SMS template fits in max_parts even with long values. */
+	for (i = 0; i < (int)ts->n; i++) {
+		struct sms_length len;
+		struct tpl_context sample;
+
+		if (strcmp(ts->t[i].channel, "sms") != 0)
+			continue;
+		sample = long_sample;
+
+		if (strcmp(ts->t[i].locale, "en") == 0)
+			sample.name = "Hangzhou Qiantang Machinery Works Co. Ltd";
+		out.len = 0;
+		out.s[0] = '\0';
+		template_render(ts, ts->t[i].locale, ts->t[i].kind, "sms",
+				&sample, &out, err);
+		sms_measure(out.s, &len);
+		if (len.parts > lim->sms_max_parts) {
+			err_set(err,
+				"%s: takes %d SMS parts with long values (%zu "
+				"%s units); [sms] max_parts is %d",
+				ts->t[i].path, len.parts, len.units,
+				len.ucs2 ? "UCS-2" : "GSM-7", lim->sms_max_parts);
+			goto fail;
+		}
+	}
+	sbuf_free(&out);
+	return ts;
+fail:
+	sbuf_free(&out);
+	template_set_free(ts);
+	return NULL;
+}
+
+void
+template_set_free(struct template_set *ts)
+{
+	size_t i;
+	int li, k;
+
+	if (ts == NULL)
+		return;
+	for (i = 0; i < ts->n; i++) {
+		free(ts->t[i].path);
+		free(ts->t[i].locale);
+		free(ts->t[i].kind);
+		free(ts->t[i].channel);
+		free(ts->t[i].src);
+		free(ts->t[i].p);
+	}
+	free(ts->t);
+	for (li = 0; li < NLOCALES; li++)
+		for (k = 0; k < S_COUNT; k++)
+			free(ts->str[li][k]);
+	free(ts);
+}
+
+/* Days since 1970-01-01 of a valid YYYY-MM-DD (Howard Hinnant's
+ * days_from_civil). */
+static long
+days_of(const char *date)
+{
+	long y = strtol(date, NULL, 10);
+	unsigned m = (unsigned)strtoul(date + 5, NULL, 10);
+	unsigned d = (unsigned)strtoul(date + 8, NULL, 10);
+	long era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long)doe - 719468;
+}
+
+static void
+format_date(int li, const char *date, struct sbuf *b)
+{
+	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr",
+					  "May", "Jun", "Jul", "Aug",
+					  "Sep", "Oct", "Nov", "Dec"};
+	int y, m, d;
+
+	if (date == NULL || !date_valid(date))
+		return;
+	y = (int)strtol(date, NULL, 10);
+	m = (int)strtol(date + 5, NULL, 10);
+	d = (int)strtol(date + 8, NULL, 10);
+	if (li == 0)
+		sbuf_addf(b, "%d年%d月%d日", y, m, d);
+	else
+		sbuf_addf(b, "%d %s %d", d, mon[m - 1], y);
+}
+
+/* "2026-08,2026-09" as 2026年8月、2026年9月 or Aug 2026, Sep 2026; at most
+ * six, then "等N期" / "and N more". */
+static void
+format_periods(int li, const char *periods, struct sbuf *b)
+{
+	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr",
+					  "May", "Jun", "Jul", "Aug",
+					  "Sep", "Oct", "Nov", "Dec"};
+	const char *p = periods;
+	int shown = 0, total = 0;
+
+	if (p == NULL)
+		return;
+	while (*p != '\0') {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		int y, m;
+
+		total++;
+		if (len == 7 && p[4] == '-' && shown < 6) {
+			y = (int)strtol(p, NULL, 10);
+			m = (int)strtol(p + 5, NULL, 10);
+			if (y > 0 && m >= 1 && m <= 12) {
+				if (li == 0)
+					sbuf_addf(b, "%s%d年%d月",
+						  shown ? "、" : "", y, m);
+				else
+					sbuf_addf(b, "%s%s %d",
+						  shown ? ", " : "", mon[m - 1],
+						  y);
+				shown++;
+			}
+		}
+		p += len + (end != NULL);
+	}
+	if (total > shown && shown > 0) {
+		if (li == 0)
+			sbuf_addf(b, "等%d期", total);
+		else
+			sbuf_addf(b, " and %d more", total - shown);
+	}
+}
+
+static void
+add_escaped(struct sbuf *b, const char *v, enum tpl_esc esc)
+{
+	char u[8];
+
+	for (; *v != '\0'; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		switch (esc) {
+		case ESC_NONE:
+			sbuf_add(b, v, 1);
+			continue;
+		case ESC_HTML:
+		case ESC_XML:
+			if (c == '&')
+				sbuf_adds(b, "&amp;");
+			else if (c == '<')
+				sbuf_adds(b, "&lt;");
+			else if (c == '>')
+				sbuf_adds(b, "&gt;");
+			else if (c == '"')
+				sbuf_adds(b, "&quot;");
+			else if (c == '\'')
+				sbuf_adds(b, esc == ESC_HTML ? "&#39;" : "&apos;");
+			else
+				sbuf_add(b, v, 1);
+			continue;
+		case ESC_JSON:
+			if (c == '"' || c == '\\') {
+				sbuf_add(b, "\\", 1);
+				sbuf_add(b, v, 1);
+			} else if (c < 0x20) {
+				snprintf(u, sizeof(u), "\\u%04x", c);
+				sbuf_adds(b, u);
+			} else {
+				sbuf_add(b, v, 1);
+			}
+			continue;
+		}
+	}
+}
+
+/* The values of every variable for ctx in locale li, for channel. */
+static void
+fill_values(const struct template_set *ts, int li, const char *channel,
+	    const struct tpl_context *ctx, struct sbuf v[TV_COUNT])
+{
+	char money[48];
+	char *clean;
+	size_t n, cut;
+	int i;
+
+	for (i = 0; i < TV_COUNT; i++)
+		sbuf_init(&v[i]);
+	clean = utf8_clean(ctx->name ? ctx->name : "",
+			   ctx->name ? strlen(ctx->name) : 0, 1);
+	/* Trim, and keep an SMS short: at most SMS_NAME_MAX characters. */
+	{
+		char *s = clean, *e;
+
+		while (*s == ' ')
+			s++;
+		e = s + strlen(s);
+		while (e > s && e[-1] == ' ')
+			e--;
+		n = (size_t)(e - s);
+		if (strcmp(channel, "sms") == 0 &&
+		    utf8_len(s, n) > SMS_NAME_MAX) {
+			for (cut = 0, i = 0; cut < n; cut++)
+				if (((unsigned char)s[cut] & 0xc0) != 0x80 &&
+				    i++ == SMS_NAME_MAX)
+					break;
+			n = cut;
+		}
+		sbuf_add(&v[TV_NAME], s, n);
+	}
+	free(clean);
+	if (v[TV_NAME].len == 0)
+		sbuf_adds(&v[TV_NAME], ts->str[li][S_NAME_FALLBACK]);
+	sbuf_adds(&v[TV_ACCOUNT], ctx->account_no ? ctx->account_no : "");
+	if (ctx->account_no != NULL) {
+		/* 3300000123 -> 3300****23: enough for the customer to
+		 * recognise, not enough for a stranger reading a lock screen. */
+		n = strlen(ctx->account_no);
+		if (n >= 7) {
+			sbuf_add(&v[TV_ACCOUNT_MASKED], ctx->account_no, 4);
+			sbuf_adds(&v[TV_ACCOUNT_MASKED], "****");
+			sbuf_adds(&v[TV_ACCOUNT_MASKED], ctx->account_no + n - 2);
+		} else {
+			sbuf_adds(&v[TV_ACCOUNT_MASKED], "****");
+		}
+	}
+	money_format_grouped(ctx->amount_cents, money, sizeof(money));
+	sbuf_addf(&v[TV_AMOUNT], "¥%s", money);
+	format_periods(li, ctx->periods, &v[TV_PERIODS]);
+	format_date(li, ctx->due_date, &v[TV_DUE_DATE]);
+	if (ctx->due_date && ctx->business_date && date_valid(ctx->due_date) &&
+	    date_valid(ctx->business_date))
+		sbuf_addf(&v[TV_DAYS_OVERDUE], "%ld",
+			  days_of(ctx->business_date) - days_of(ctx->due_date));
+	if (ctx->late_fee_cents >= 0) {
+		money_format_grouped(ctx->late_fee_cents, money, sizeof(money));
+		sbuf_addf(&v[TV_LATE_FEE], "¥%s", money);
+	}
+	sbuf_adds(&v[TV_PAYMENT_CHANNELS], ts->str[li][S_PAYMENT_CHANNELS]);
+	sbuf_adds(&v[TV_HOTLINE], ts->str[li][S_HOTLINE]);
+	sbuf_adds(&v[TV_OPT_OUT], ts->str[li][S_OPT_OUT]);
+	sbuf_adds(&v[TV_UTILITY], ts->str[li][S_UTILITY]);
+}
+
+int
+template_render(const struct template_set *ts, const char *locale,
+		const char *kind, const char *channel,
+		const struct tpl_context *ctx, struct sbuf *out,
+		struct fg_err *err)
+{
+	const struct template *t = find(ts, locale, kind, channel);
+	struct sbuf v[TV_COUNT];
+	size_t i;
+	int li;
+
+	if (t == NULL) {
+		err_set(err, "template: no %s/%s.%s", locale, kind, channel);
+		return -1;
+	}
+	li = locale_index(locale);
+	fill_values(ts, li, channel, ctx, v);
+	for (i = 0; i < t->n; i++) {
+		const struct piece *p = &t->p[i];
+
+		switch (p->type) {
+		case P_TEXT:
+			sbuf_add(out, t->src + p->off, p->len);
+			break;
+		case P_VAR:
+			add_escaped(out, v[p->var].s, t->esc);
+			break;
+		case P_OPEN:
+			if (v[p->var].len == 0)
+				i = p->close;
+			break;
+		case P_CLOSE:
+			break;
+		}
+	}
+	for (li = 0; li < TV_COUNT; li++)
+		sbuf_free(&v[li]);
+	return 0;
+}
+
+/* GSM 03.38 default alphabet, and its extension table (two septets each). */
+static const char gsm_basic[] =
+	"@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+	"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+static const char gsm_ext[] = "^{}\\[~]|€\f";
+
+void
+sms_measure(const char *text, struct sms_length *out)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t septets = 0, utf16 = 0, k;
+	int gsm = 1;
+
+	while (*p != '\0') {
+		size_t len = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+		char ch[5];
+
+		for (k = 0; k < len && p[k] != '\0'; k++)
+			ch[k] = (char)p[k];
+		ch[k] = '\0';
+		utf16 += len == 4 ? 2 : 1;
+		if (gsm) {
+			if (strstr(gsm_basic, ch) != NULL)
+				septets += 1;
+			else if (strstr(gsm_ext, ch) != NULL)
+				septets += 2;
+			else
+				gsm = 0;
+		}
+		p += k;
+	}
+	out->ucs2 = !gsm;
+	out->units = gsm ? septets : utf16;
+	if (gsm)
+		out->parts = septets <= 160 ? 1 : (int)((septets + 152) / 153);
+	else
+		out->parts = utf16 <= 70 ? 1 : (int)((utf16 + 66) / 67);
+}

@@ -1,0 +1,88 @@
+/*
+ * template.h: message templates (templates/<locale>/<kind>.<channel>).
+ *
+ * A template is UTF-8 text with {{variable}} substitutions and
+ * {{#variable}}...{{/variable}} sections, kept only when the variable is not
+ * empty (a late fee where one is configured). Values are escaped for the
+ * channel the file is for: nothing for .sms and .email.txt, HTML for
+ * .email.html, XML for .voice, JSON string for .push. Each locale directory
+ * also holds strings.ini (utility name, payment channels, hotline, opt-out
+ * text), the locale's fixed wording.
+ *
+ * Everything is checked when the set is loaded (start-up), with file:line:
+ * unknown variables, unbalanced sections, invalid UTF-8, missing templates,
+ * SMS texts longer than [sms] max_parts even with long values. Rendering
+ * itself cannot fail on a loaded template.
+ */
+#ifndef FEEGATE_TEMPLATE_H
+#define FEEGATE_TEMPLATE_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+enum tpl_var {
+	TV_NAME,             /* customer name (cleaned, shortened for SMS) */
+	TV_ACCOUNT,          /* account number */
+	TV_ACCOUNT_MASKED,   /* for lock screens: 3300****23 */
+	TV_AMOUNT,           /* ¥1,234.50 */
+	TV_PERIODS,          /* 2026年8月、2026年9月 / Aug 2026, Sep 2026 */
+	TV_DUE_DATE,         /* earliest overdue due date */
+	TV_DAYS_OVERDUE,     /* days since then */
+	TV_LATE_FEE,         /* empty unless [dunning] late_fee_per_day */
+	TV_PAYMENT_CHANNELS, /* from strings.ini */
+	TV_HOTLINE,          /* from strings.ini, 95598 by default */
+	TV_OPT_OUT,          /* from strings.ini, where the channel needs one */
+	TV_UTILITY,          /* from strings.ini: the sender's name */
+	TV_COUNT
+};
+
+extern const char *const tpl_var_names[TV_COUNT];
+
+/* What a notice says, before locale formatting. */
+struct tpl_context {
+	const char *account_no;
+	const char *name;         /* as billing has it; MAY be invalid UTF-8 */
+	long long amount_cents;   /* balance due */
+	const char *periods;      /* "2026-08,2026-09" (sorted, comma-separated) */
+	const char *due_date;     /* YYYY-MM-DD, the earliest overdue */
+	const char *business_date;/* YYYY-MM-DD */
+	long long late_fee_cents; /* < 0: none configured */
+};
+
+struct template_set;
+
+struct template_limits {
+	int sms_max_parts;
+	int notices; /* dunning_1 .. dunning_<notices> are required */
+};
+
+/* Load and check every template under dir for the locales zh-CN and en. */
+struct template_set *template_set_load(const char *dir,
+				       const struct template_limits *lim,
+				       struct fg_err *err);
+void template_set_free(struct template_set *ts);
+
+/* The locale feegate writes in for a customer's locale (unknown: zh-CN). */
+const char *template_locale(const char *customer_locale);
+
+/* Render kind for channel ("sms", "email.txt", "email.html", "voice",
+ * "push") in locale into out (appended). -1 only if there is no such
+ * template. */
+int template_render(const struct template_set *ts, const char *locale,
+		    const char *kind, const char *channel,
+		    const struct tpl_context *ctx, struct sbuf *out,
+		    struct fg_err *err);
+
+/* How an SMS text is sent: GSM 03.38 7-bit (160 characters in one message,
+ * 153 per part when concatenated; ^{}\[~]|€ count twice) or UCS-2 (70, 67
+ * per part; characters beyond the BMP count twice). */
+struct sms_length {
+	int ucs2;
+	size_t units;
+	int parts;
+};
+
+void sms_measure(const char *text, struct sms_length *out);
+
+#endif

@@ -1,0 +1,401 @@
+/*
+ * template_test.c: the shipped templates against golden files, every
+ * mistake refused at load with file:line, escaping per channel, SMS length.
+ *
+ * Golden files: tests/data/templates/<locale>/<kind>.<channel>[.fee].ref;
+ * after a deliberate wording change, `make golden` rewrites them (then read
+ * the diff before committing).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "template.h"
+
+static const struct template_limits limits = {3, 3};
+
+static const struct tpl_context sample = {
+	.account_no = "3300000123",
+	.name = "张伟",
+	.amount_cents = 123450,
+	.periods = "2026-08,2026-09",
+	.due_date = "2026-09-20",
+	.business_date = "2026-10-12",
+	.late_fee_cents = -1,
+};
+
+static char *
+slurp(const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (fp == NULL)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(fp);
+	return buf;
+}
+
+static void
+golden(const char *ref, const char *got)
+{
+	char *want;
+
+	if (getenv("FEEGATE_UPDATE_GOLDEN") != NULL) {
+		FILE *fp;
+		char dir[256], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", ref);
+		slash = strrchr(dir, '/');
+		*slash = '\0';
+		mkdir(dir, 0755);
+		fp = fopen(ref, "w");
+		assert_non_null(fp);
+		fputs(got, fp);
+		fclose(fp);
+		return;
+	}
+	want = slurp(ref);
+	if (want == NULL)
+		fail_msg("%s: missing (make golden)", ref);
+	if (strcmp(want, got) != 0)
+		fail_msg("%s differs:\n got: %s\nwant: %s", ref, got, want);
+	free(want);
+}
+
+/* Every shipped template, both locales, with and without a late fee. */
+static void
+test_shipped_templates_golden(void **state)
+{
+	static const char *const kinds[] = {"dunning_1", "dunning_2",
+					    "dunning_3", "payment_received"};
+	static const char *const locales[] = {"zh-CN", "en"};
+	struct template_set *ts;
+	struct fg_err err;
+	size_t k, l;
+	int fee;
+
+	(void)state;
+	ts = template_set_load("templates", &limits, &err);
+	if (ts == NULL)
+		fail_msg("%s", err.msg);
+	for (l = 0; l < 2; l++) {
+		for (k = 0; k < 4; k++) {
+			for (fee = 0; fee < 2; fee++) {
+				struct tpl_context c = sample;
+				struct sms_length len;
+				struct sbuf out;
+				char ref[256];
+
+				if (l == 1)
+					c.name = "Zhang Wei";
+				if (fee)
+					c.late_fee_cents = 2716;
+				sbuf_init(&out);
+				assert_int_equal(template_render(ts, locales[l],
+								 kinds[k], "sms",
+								 &c, &out, &err),
+						 0);
+				sms_measure(out.s, &len);
+				/* Typical notices fit in two SMS. */
+				if (!fee)
+					assert_true(len.parts <= 2);
+				sbuf_addf(&out, "\n-- %d parts, %s, %zu units\n",
+					  len.parts, len.ucs2 ? "UCS-2" : "GSM-7",
+					  len.units);
+				snprintf(ref, sizeof(ref),
+					 "tests/data/templates/%s/%s.sms%s.ref",
+					 locales[l], kinds[k], fee ? ".fee" : "");
+				golden(ref, out.s);
+				sbuf_free(&out);
+			}
+		}
+	}
+	template_set_free(ts);
+}
+
+/* A scratch template tree: both locales with strings and the required SMS
+ * templates, then whatever the case adds. */
+static char root[64];
+
+static void
+put(const char *rel, const char *content)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	fputs(content, fp);
+	fclose(fp);
+}
+
+static void
+scratch(void)
+{
+	static const char *const files[] = {"dunning_1.sms", "dunning_2.sms",
+					    "dunning_3.sms",
+					    "payment_received.sms"};
+	static const char *const locales[] = {"zh-CN", "en"};
+	char path[256], rel[128];
+	size_t i, l;
+
+	snprintf(path, sizeof(path), "rm -rf %s && mkdir -p %s/zh-CN %s/en",
+		 root, root, root);
+	assert_int_equal(system(path), 0);
+	for (l = 0; l < 2; l++) {
+		snprintf(rel, sizeof(rel), "%s/strings.ini", locales[l]);
+		put(rel, "utility = U\npayment_channels = P\nhotline = 95598\n"
+			 "opt_out = T\nname_fallback = C\n");
+		for (i = 0; i < 4; i++) {
+			snprintf(rel, sizeof(rel), "%s/%s", locales[l], files[i]);
+			put(rel, "Hi {{name}}, {{amount}}.\n");
+		}
+	}
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/feegate-tpl-XXXXXX");
+	return mkdtemp(root) ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+test_mistakes_refused(void **state)
+{
+	static const struct {
+		const char *file, *content, *expect;
+	} cases[] = {
+		{"zh-CN/dunning_1.sms", "Hi\n{{nmae}}\n",
+		 "zh-CN/dunning_1.sms:2: unknown variable {{nmae}} (known: name,"},
+		{"en/dunning_2.sms", "{{#late_fee}}fee {{late_fee}}\n",
+		 "en/dunning_2.sms: {{#late_fee}} is never closed"},
+		{"en/dunning_2.sms", "{{#late_fee}}x{{/name}}",
+		 "en/dunning_2.sms:1: {{/name}} does not close the open section"},
+		{"en/dunning_2.sms", "a {{name\n}}",
+		 "en/dunning_2.sms:1: '{{' without '}}' on the same line"},
+		{"en/dunning_3.sms", "one\ntwo\nthree \xff\n",
+		 "en/dunning_3.sms:3: byte 15 is not valid UTF-8"},
+		{"en/dunning_3.sms", "bell\a\n", "en/dunning_3.sms:1: byte 5"},
+		{"en/dunnig_1.sms", "x", "en/dunnig_1.sms: unknown template 'dunnig_1'"},
+		{"en/dunning_1.smss", "x", "en/dunning_1.smss: unknown channel 'smss'"},
+		{"zh-CN/strings.ini", "utility = U\n", "zh-CN/strings.ini: payment_channels is missing"},
+		{"zh-CN/strings.ini", "utility = U\ncolour = red\n",
+		 "zh-CN/strings.ini:2: colour: unknown key"},
+	};
+	struct template_set *ts;
+	struct fg_err err;
+	size_t i;
+
+	(void)state;
+	scratch();
+	ts = template_set_load(root, &limits, &err);
+	if (ts == NULL)
+		fail_msg("the scratch set itself: %s", err.msg);
+	template_set_free(ts);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		scratch();
+		put(cases[i].file, cases[i].content);
+		err.msg[0] = '\0';
+		ts = template_set_load(root, &limits, &err);
+		if (ts != NULL || strstr(err.msg, cases[i].expect) == NULL)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i,
+				 ts ? "(loaded)" : err.msg, cases[i].expect);
+	}
+	/* An SMS template needing more than max_parts (3) with long values:
+	 * 480 characters of text and a name, GSM-7: 4 parts. */
+	{
+		char longtext[600];
+
+		memset(longtext, 'x', 480);
+		snprintf(longtext + 480, sizeof(longtext) - 480, " {{name}}");
+		scratch();
+		put("en/payment_received.sms", longtext);
+		ts = template_set_load(root, &limits, &err);
+		assert_null(ts);
+		assert_non_null(strstr(err.msg, "en/payment_received.sms: takes "
+						"4 SMS parts with long values"));
+	}
+	/* A required template missing. */
+	scratch();
+	{
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/en/dunning_3.sms", root);
+		unlink(path);
+	}
+	ts = template_set_load(root, &limits, &err);
+	assert_null(ts);
+	assert_non_null(strstr(err.msg, "en/dunning_3.sms: missing (needed for "
+					"[dunning] notices = 3)"));
+}
+
+/* Values are escaped for the channel; sections follow their value. */
+static void
+test_escaping_and_sections(void **state)
+{
+	struct tpl_context c = sample;
+	struct template_set *ts;
+	struct fg_err err;
+	struct sbuf out;
+
+	(void)state;
+	scratch();
+	put("zh-CN/dunning_1.email.html", "<p>{{name}}{{#late_fee}} fee {{late_fee}}{{/late_fee}}</p>\n");
+	put("zh-CN/dunning_1.voice", "<Say>{{name}}</Say>\n");
+	put("zh-CN/dunning_1.push", "{\"body\": \"{{name}}\"}\n");
+	put("zh-CN/dunning_1.email.txt", "{{name}}\n");
+	ts = template_set_load(root, &limits, &err);
+	if (ts == NULL)
+		fail_msg("%s", err.msg);
+	c.name = "<b>\"O'Neil\" & \\ </b>\n";
+	sbuf_init(&out);
+	template_render(ts, "zh-CN", "dunning_1", "email.html", &c, &out, &err);
+	assert_string_equal(out.s, "<p>&lt;b&gt;&quot;O&#39;Neil&quot; &amp; \\ "
+				   "&lt;/b&gt;\xef\xbf\xbd</p>\n");
+	out.len = 0;
+	template_render(ts, "zh-CN", "dunning_1", "voice", &c, &out, &err);
+	assert_string_equal(out.s, "<Say>&lt;b&gt;&quot;O&apos;Neil&quot; &amp; "
+				   "\\ &lt;/b&gt;\xef\xbf\xbd</Say>");
+	out.len = 0;
+	template_render(ts, "zh-CN", "dunning_1", "push", &c, &out, &err);
+	assert_string_equal(out.s, "{\"body\": \"<b>\\\"O'Neil\\\" & \\\\ "
+				   "</b>\xef\xbf\xbd\"}");
+	out.len = 0;
+	c.late_fee_cents = 500;
+	c.name = "A&B";
+	template_render(ts, "zh-CN", "dunning_1", "email.html", &c, &out, &err);
+	assert_string_equal(out.s, "<p>A&amp;B fee ¥5.00</p>\n");
+	out.len = 0;
+	template_render(ts, "zh-CN", "dunning_1", "email.txt", &c, &out, &err);
+	assert_string_equal(out.s, "A&B\n");
+	/* An unknown template at render time is an error, not a crash. */
+	assert_int_equal(template_render(ts, "zh-CN", "dunning_9", "sms", &c,
+					 &out, &err),
+			 -1);
+	sbuf_free(&out);
+	template_set_free(ts);
+}
+
+/* Names: cleaned of control characters and bad bytes, cut to 20
+ * characters in an SMS, replaced by the fallback when empty. */
+static void
+test_names(void **state)
+{
+	struct tpl_context c = sample;
+	struct template_set *ts;
+	struct fg_err err;
+	struct sbuf out;
+
+	(void)state;
+	scratch();
+	put("en/dunning_1.sms", "[{{name}}]");
+	put("en/dunning_1.email.txt", "[{{name}}]");
+	ts = template_set_load(root, &limits, &err);
+	if (ts == NULL)
+		fail_msg("%s", err.msg);
+	sbuf_init(&out);
+	c.name = "  一二三四五六七八九十一二三四五六七八九十一二三  ";
+	template_render(ts, "en", "dunning_1", "sms", &c, &out, &err);
+	assert_string_equal(out.s, "[一二三四五六七八九十一二三四五六七八九十]");
+	out.len = 0;
+	template_render(ts, "en", "dunning_1", "email.txt", &c, &out, &err);
+	assert_string_equal(out.s,
+			    "[一二三四五六七八九十一二三四五六七八九十一二三]");
+	out.len = 0;
+	c.name = "   ";
+	template_render(ts, "en", "dunning_1", "sms", &c, &out, &err);
+	assert_string_equal(out.s, "[C]");
+	out.len = 0;
+	c.name = "Li\x1b[31mNa";
+	template_render(ts, "en", "dunning_1", "sms", &c, &out, &err);
+	assert_string_equal(out.s, "[Li\xef\xbf\xbd[31mNa]");
+	sbuf_free(&out);
+	template_set_free(ts);
+}
+
+static void
+test_sms_measure_table(void **state)
+{
+	static const struct {
+		size_t repeat;
+		const char *unit;
+		int ucs2;
+		size_t units;
+		int parts;
+	} cases[] = {
+		{160, "a", 0, 160, 1},  {161, "a", 0, 161, 2},
+		{306, "a", 0, 306, 2},  {307, "a", 0, 307, 3},
+		{80, "€", 0, 160, 1},   {81, "{", 0, 162, 2},
+		{160, "¥", 0, 160, 1},  {70, "电", 1, 70, 1},
+		{71, "电", 1, 71, 2},   {134, "电", 1, 134, 2},
+		{135, "电", 1, 135, 3}, {35, "😀", 1, 70, 1},
+		{1, "", 0, 0, 1},
+	};
+	size_t i, r;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sms_length len;
+		struct sbuf b;
+
+		sbuf_init(&b);
+		for (r = 0; r < cases[i].repeat; r++)
+			sbuf_adds(&b, cases[i].unit);
+		sms_measure(b.s, &len);
+		assert_int_equal(len.ucs2, cases[i].ucs2);
+		assert_int_equal(len.units, cases[i].units);
+		assert_int_equal(len.parts, cases[i].parts);
+		sbuf_free(&b);
+	}
+	{
+		struct sms_length len;
+
+		/* One Chinese character makes the whole text UCS-2. */
+		sms_measure("Account 3300000123 owes 10 yuan 元", &len);
+		assert_int_equal(len.ucs2, 1);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shipped_templates_golden),
+		cmocka_unit_test(test_mistakes_refused),
+		cmocka_unit_test(test_escaping_and_sections),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_sms_measure_table),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
