@@ -7,9 +7,9 @@
 #   make bench-plan N=1000000   time one night's planning at scale
 
 CC      ?= cc
-PKGS    := libmariadb jansson inih libcrypto
+PKGS    := libmariadb jansson inih libcrypto libcurl libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
@@ -17,7 +17,7 @@ CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(WARN) -Igateway -Ichannels -Ibuild/ge
 CFLAGS  ?= -O2
 SAN     := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-GATEWAY_SRCS := $(filter-out gateway/main.c,$(wildcard gateway/*.c))
+GATEWAY_SRCS := $(filter-out gateway/main.c,$(wildcard gateway/*.c)) $(wildcard channels/*.c)
 GEN_SRCS     := build/gen/migrations.c
 LIB_SRCS     := $(GATEWAY_SRCS) $(GEN_SRCS)
 UNIT_SRCS    := $(wildcard tests/unit/*_test.c)
@@ -40,12 +40,12 @@ bin/feegate-san: $(SAN_OBJ) build/san/gateway/main.o
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
-build/obj/%.o: %.c $(wildcard gateway/*.h) | build/gen/migrations.c
+build/obj/%.o: %.c $(wildcard gateway/*.h channels/*.h) | build/gen/migrations.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS_BASE) $(CFLAGS) -c -o $@ $<
 
-build/san/%.o: %.c $(wildcard gateway/*.h) | build/gen/migrations.c
+build/san/%.o: %.c $(wildcard gateway/*.h channels/*.h) | build/gen/migrations.c
 	@mkdir -p $(@D)
 	@echo "  CC san  $<"
 	@$(CC) $(CFLAGS_BASE) $(SAN) -c -o $@ $<
@@ -92,7 +92,7 @@ db-stop:
 # Banned string functions (see STYLE.md) and formatting.
 check-source:
 	@if grep -nE '\b(strcpy|sprintf|strcat|gets|atoi)[[:space:]]*\(' \
-		gateway/*.c gateway/*.h channels/*.h tests/unit/*.c 2>/dev/null \
+		gateway/*.c gateway/*.h channels/*.c channels/*.h tests/unit/*.c tests/sim/*.c 2>/dev/null \
 		| grep -vE ':[[:space:]]*(/?\*|//)'; then \
 		echo "check-source: banned function (use str_copy, snprintf, sbuf, parse_ll)"; exit 1; fi
 	@echo "check-source: no banned functions"
@@ -103,7 +103,7 @@ golden: build/san/tests/template_test
 	FEEGATE_UPDATE_GOLDEN=1 build/san/tests/template_test
 
 format:
-	clang-format -i gateway/*.c gateway/*.h tests/unit/*.c
+	clang-format -i gateway/*.c gateway/*.h channels/*.c channels/*.h tests/unit/*.c tests/sim/*.c
 
 bench-plan: bin/feegate
 	scripts/bench-plan.sh $(or $(N),1000000)

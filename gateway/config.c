@@ -58,6 +58,25 @@ static const struct key keys[] = {
 	 100000},
 	{"templates", "dir", KEY_STRING, OFF(templates.dir), 0, 0},
 	{"sms", "max_parts", KEY_INT, OFF(sms.max_parts), 1, 10},
+	{"dispatch", "batch", KEY_INT, OFF(dispatch.batch), 1, 5000},
+	{"dispatch", "lease", KEY_INT, OFF(dispatch.lease), 5, 86400},
+	{"dispatch", "max_attempts", KEY_INT, OFF(dispatch.max_attempts), 1, 100},
+	{"dispatch", "backoff_min", KEY_INT, OFF(dispatch.backoff_min), 1, 86400},
+	{"dispatch", "backoff_max", KEY_INT, OFF(dispatch.backoff_max), 1, 604800},
+	{"dispatch", "expire_after", KEY_INT, OFF(dispatch.expire_after), 60,
+	 2592000},
+	{"dispatch", "receipt_wait", KEY_INT, OFF(dispatch.receipt_wait), 0, 86400},
+	{"dispatch", "owner", KEY_STRING, OFF(dispatch.owner), 0, 0},
+	{"dunning", "calling_window", KEY_STRING, OFF(dispatch.calling_window), 0,
+	 0},
+	{"receipts", "listen", KEY_STRING, OFF(receipts.listen), 0, 0},
+	{"receipts", "port", KEY_INT, OFF(receipts.port), 0, 65535},
+	{"receipts", "public_url", KEY_STRING, OFF(receipts.public_url), 0, 0},
+	{"schedule", "nightly_at", KEY_STRING, OFF(schedule.nightly_at), 0, 0},
+	{"channels", "sms", KEY_STRING, OFF(channels.sms), 0, 0},
+	{"channels", "email", KEY_STRING, OFF(channels.email), 0, 0},
+	{"channels", "voice", KEY_STRING, OFF(channels.voice), 0, 0},
+	{"channels", "push", KEY_STRING, OFF(channels.push), 0, 0},
 	{"log", "file", KEY_STRING, OFF(log.file), 0, 0},
 	{"log", "level", KEY_LEVEL, OFF(log.level), 0, 0},
 };
@@ -171,6 +190,17 @@ defaults(struct config *cfg)
 	cfg->dunning.max_bill_amount = 1000000000; /* 10,000,000.00 */
 	cfg->dunning.timezone = xstrdup("Asia/Shanghai");
 	cfg->sms.max_parts = 3;
+	cfg->dispatch.batch = 200;
+	cfg->dispatch.lease = 120;
+	cfg->dispatch.max_attempts = 5;
+	cfg->dispatch.backoff_min = 30;
+	cfg->dispatch.backoff_max = 3600;
+	cfg->dispatch.expire_after = 43200;
+	cfg->dispatch.receipt_wait = 60;
+	cfg->dispatch.calling_window = xstrdup("08:00-21:00");
+	cfg->receipts.listen = xstrdup("127.0.0.1");
+	cfg->receipts.port = 8025;
+	cfg->schedule.nightly_at = xstrdup("01:00");
 	cfg->log.level = LOG_LEVEL_INFO;
 }
 
@@ -256,6 +286,80 @@ set_key(struct parse_state *ps, const struct key *k, const char *value,
 }
 
 static int
+provider_key(struct config *cfg, int line, const char *pname, const char *key,
+	     const char *value, char *msg, size_t len)
+{
+	struct provider_cfg *p = NULL;
+	size_t i;
+
+	if (!config_valid_schema(pname))
+		return bad(msg, len,
+			   "[provider:%s]: a provider name is letters, digits "
+			   "or '_'",
+			   pname);
+	for (i = 0; i < cfg->nproviders; i++)
+		if (strcmp(cfg->providers[i].name, pname) == 0)
+			p = &cfg->providers[i];
+	if (p == NULL) {
+		if (cfg->nproviders == CONFIG_MAX_PROVIDERS)
+			return bad(msg, len, "more than %d providers",
+				   CONFIG_MAX_PROVIDERS);
+		p = &cfg->providers[cfg->nproviders++];
+		p->name = xstrdup(pname);
+		p->line = line;
+	}
+	for (i = 0; i < p->nkv; i++)
+		if (strcmp(p->kv[i].key, key) == 0)
+			return bad(msg, len, "[provider:%s] %s: set twice", pname,
+				   key);
+	p->kv = xrealloc(p->kv, (p->nkv + 1) * sizeof(*p->kv));
+	p->kv[p->nkv].key = xstrdup(key);
+	p->kv[p->nkv].value = xstrdup(value);
+	p->kv[p->nkv].line = line;
+	p->kv[p->nkv].used = 0;
+	p->nkv++;
+	return 0;
+}
+
+const char *
+provider_get(const struct provider_cfg *p, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < p->nkv; i++) {
+		if (strcmp(p->kv[i].key, key) == 0) {
+			((struct provider_kv *)&p->kv[i])->used = 1;
+			return p->kv[i].value;
+		}
+	}
+	return NULL;
+}
+
+const struct provider_cfg *
+config_provider(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nproviders; i++)
+		if (strcmp(cfg->providers[i].name, name) == 0)
+			return &cfg->providers[i];
+	return NULL;
+}
+
+/* "HH:MM" as minutes after midnight, or -1. */
+static int
+parse_hhmm(const char *s)
+{
+	if (strlen(s) != 5 || s[2] != ':' ||
+	    strspn(s, "0123456789:") != 5)
+		return -1;
+	if ((s[0] - '0') * 10 + (s[1] - '0') > 24 || (s[3] - '0') > 5)
+		return -1;
+	return ((s[0] - '0') * 10 + (s[1] - '0')) * 60 + (s[3] - '0') * 10 +
+	       (s[4] - '0');
+}
+
+static int
 handler(void *user, int line, const char *section, const char *name,
 	const char *value, char *msg, size_t len)
 {
@@ -263,7 +367,9 @@ handler(void *user, int line, const char *section, const char *name,
 	int known_section = 0;
 	size_t i;
 
-	(void)line;
+	if (strncmp(section, "provider:", 9) == 0)
+		return provider_key(ps->cfg, line, section + 9, name, value, msg,
+				    len);
 	for (i = 0; i < FG_NELEM(keys); i++) {
 		if (strcmp(keys[i].section, section) != 0)
 			continue;
@@ -362,6 +468,44 @@ check(struct config *cfg, struct fg_err *err)
 			where, cfg->dunning.timezone);
 		return -1;
 	}
+	{
+		const char *w = cfg->dispatch.calling_window;
+		char a[8], b[8];
+
+		if (strlen(w) != 11 || w[5] != '-') {
+			cfg->dispatch.window_start = -1;
+		} else {
+			memcpy(a, w, 5);
+			a[5] = '\0';
+			memcpy(b, w + 6, 5);
+			b[5] = '\0';
+			cfg->dispatch.window_start = parse_hhmm(a);
+			cfg->dispatch.window_end = parse_hhmm(b);
+		}
+		if (cfg->dispatch.window_start < 0 ||
+		    cfg->dispatch.window_end < 0 ||
+		    cfg->dispatch.window_end > 24 * 60 ||
+		    cfg->dispatch.window_start >= cfg->dispatch.window_end) {
+			err_set(err,
+				"%s: [dunning] calling_window: '%s' is not "
+				"HH:MM-HH:MM with the start before the end",
+				where, w);
+			return -1;
+		}
+		if (parse_hhmm(cfg->schedule.nightly_at) < 0 ||
+		    parse_hhmm(cfg->schedule.nightly_at) >= 24 * 60) {
+			err_set(err, "%s: [schedule] nightly_at: '%s' is not HH:MM",
+				where, cfg->schedule.nightly_at);
+			return -1;
+		}
+		if (cfg->dispatch.backoff_min > cfg->dispatch.backoff_max) {
+			err_set(err,
+				"%s: [dispatch]: backoff_min is larger than "
+				"backoff_max",
+				where);
+			return -1;
+		}
+	}
 	if (cfg->dunning.min_amount > cfg->dunning.max_bill_amount) {
 		err_set(err,
 			"%s: [dunning]: min_amount is larger than "
@@ -400,5 +544,19 @@ config_free(struct config *cfg)
 			FREE(*p);
 		}
 	}
+	for (i = 0; i < cfg->nproviders; i++) {
+		size_t k;
+
+		for (k = 0; k < cfg->providers[i].nkv; k++) {
+			char *v = cfg->providers[i].kv[k].value;
+
+			explicit_bzero(v, strlen(v));
+			free(v);
+			free(cfg->providers[i].kv[k].key);
+		}
+		free(cfg->providers[i].kv);
+		free(cfg->providers[i].name);
+	}
+	cfg->nproviders = 0;
 	FREE(cfg->path);
 }

@@ -9,6 +9,25 @@
 #include "log.h"
 #include "util.h"
 
+/* One key = value of a [provider:NAME] section, with where it was. */
+struct provider_kv {
+	char *key;
+	char *value; /* MAY be a secret: never logged */
+	int line;
+	int used;    /* read by the adapter; an unused key is a mistake */
+};
+
+/* A provider: its type picks the adapter (channels/), which validates the
+ * rest when the dispatcher starts. */
+struct provider_cfg {
+	char *name;
+	int line;
+	struct provider_kv *kv;
+	size_t nkv;
+};
+
+#define CONFIG_MAX_PROVIDERS 16
+
 struct config {
 	char *path;
 	struct {
@@ -39,6 +58,34 @@ struct config {
 		int max_parts;
 	} sms;
 	struct {
+		int batch;        /* messages claimed at a time */
+		int lease;        /* seconds a claim is held */
+		int max_attempts; /* temporary failures before a message expires */
+		int backoff_min;  /* seconds */
+		int backoff_max;
+		int expire_after; /* seconds since the message was created */
+		int receipt_wait; /* `run` waits this long for receipts */
+		char *owner;      /* lease owner; default host:pid */
+		char *calling_window; /* HH:MM-HH:MM, dunning SMS and voice */
+		int window_start, window_end; /* minutes after midnight */
+	} dispatch;
+	struct {
+		char *listen;
+		int port; /* 0: no receipt server */
+		char *public_url;
+	} receipts;
+	struct {
+		char *nightly_at;
+	} schedule;
+	struct {
+		char *sms; /* provider name for each channel */
+		char *email;
+		char *voice;
+		char *push;
+	} channels;
+	struct provider_cfg providers[CONFIG_MAX_PROVIDERS];
+	size_t nproviders;
+	struct {
 		char *file;
 		enum log_level level;
 	} log;
@@ -57,6 +104,12 @@ int ini_file_parse(const char *path, ini_line_handler fn, void *user,
 /* Defaults for every key; path may be NULL (then no file is read). */
 int config_load(struct config *cfg, const char *path, struct fg_err *err);
 void config_free(struct config *cfg);
+/* A provider's value for key (marked used), or NULL. */
+const char *provider_get(const struct provider_cfg *p, const char *key);
+/* The provider called name, or NULL. */
+const struct provider_cfg *config_provider(const struct config *cfg,
+					   const char *name);
+
 /* An SQL identifier we are willing to splice into statements. */
 int config_valid_schema(const char *name);
 

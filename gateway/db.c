@@ -207,28 +207,60 @@ fail:
 	return NULL;
 }
 
-#define DB_MAX_PARAMS 32
+/* Parameter bindings: on the stack for the usual few, else allocated. */
+#define DB_STACK_PARAMS 32
+
+struct binds {
+	MYSQL_BIND stack_bind[DB_STACK_PARAMS];
+	unsigned long stack_lens[DB_STACK_PARAMS];
+	MYSQL_BIND *bind;
+	unsigned long *lens;
+};
+
+static void
+binds_init(struct binds *b, size_t np)
+{
+	if (np <= DB_STACK_PARAMS) {
+		b->bind = b->stack_bind;
+		b->lens = b->stack_lens;
+	} else {
+		b->bind = xcalloc(np, sizeof(*b->bind));
+		b->lens = xcalloc(np, sizeof(*b->lens));
+	}
+}
+
+static void
+binds_free(struct binds *b)
+{
+	if (b->bind != b->stack_bind) {
+		free(b->bind);
+		free(b->lens);
+	}
+}
 
 int
 db_exec(struct db *db, const char *sql, const struct db_param *p, size_t np,
 	unsigned long long *affected, struct fg_err *err)
 {
-	MYSQL_BIND bind[DB_MAX_PARAMS];
-	unsigned long lens[DB_MAX_PARAMS];
+	struct binds b;
 	MYSQL_STMT *st;
 	double t0 = now_s();
 	char label[80];
 
-	if (np > DB_MAX_PARAMS)
-		fatalx("db: internal: %zu parameters", np);
-	st = prepare(db, sql, p, np, bind, lens, err);
-	if (st == NULL)
+	binds_init(&b, np);
+	st = prepare(db, sql, p, np, b.bind, b.lens, err);
+	if (st == NULL) {
+		binds_free(&b);
 		return -1;
+	}
+	/* The bindings point at b.lens until the statement has run. */
 	if (mysql_stmt_execute(st) != 0) {
 		stmt_error(st, sql, err);
 		mysql_stmt_close(st);
+		binds_free(&b);
 		return -1;
 	}
+	binds_free(&b);
 	if (affected != NULL)
 		*affected = mysql_stmt_affected_rows(st);
 	sql_label(sql, label, sizeof(label));
@@ -251,8 +283,7 @@ db_query(struct db *db, enum db_query_mode mode, const char *sql,
 	 const struct db_param *p, size_t np, db_row_fn fn, void *arg,
 	 struct fg_err *err)
 {
-	MYSQL_BIND pbind[DB_MAX_PARAMS];
-	unsigned long plens[DB_MAX_PARAMS];
+	struct binds pb;
 	MYSQL_STMT *st;
 	MYSQL_RES *meta = NULL;
 	MYSQL_FIELD *fields;
@@ -267,15 +298,18 @@ db_query(struct db *db, enum db_query_mode mode, const char *sql,
 	double t0 = now_s();
 	unsigned long long nrows = 0;
 
-	if (np > DB_MAX_PARAMS)
-		fatalx("db: internal: %zu parameters", np);
-	st = prepare(db, sql, p, np, pbind, plens, err);
-	if (st == NULL)
+	binds_init(&pb, np);
+	st = prepare(db, sql, p, np, pb.bind, pb.lens, err);
+	if (st == NULL) {
+		binds_free(&pb);
 		return -1;
+	}
 	if (mysql_stmt_execute(st) != 0) {
 		stmt_error(st, sql, err);
 		goto out;
 	}
+	binds_free(&pb);
+	pb.bind = pb.stack_bind;
 	meta = mysql_stmt_result_metadata(st);
 	if (meta == NULL) {
 		err_set(err, "db: internal: statement returns no rows");
@@ -379,6 +413,7 @@ db_query(struct db *db, enum db_query_mode mode, const char *sql,
 			  nrows, label);
 	}
 out:
+	binds_free(&pb);
 	if (meta != NULL)
 		mysql_free_result(meta);
 	mysql_stmt_free_result(st);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -13,6 +14,7 @@
 #include "context.h"
 #include "dates.h"
 #include "db.h"
+#include "dispatch.h"
 #include "escalate.h"
 #include "log.h"
 #include "migrate.h"
@@ -30,8 +32,13 @@ static const char usage_text[] =
 	"\n"
 	"  db migrate                       create or upgrade the gateway "
 	"schema\n"
-	"  run [--date D] [--now \"D HH:MM\"]  one nightly pass: plan, "
-	"escalate; summary\n"
+	"  run [--date D] [--now \"D HH:MM\"]  one nightly pass: plan, send, "
+	"wait for receipts,\n"
+	"                                   escalate; summary\n"
+	"  dispatch [--now \"D HH:MM\"]       send what is due now, wait for "
+	"receipts\n"
+	"  serve [--now \"D HH:MM\"]          daemon: continuous sending, "
+	"receipts, nightly pass\n"
 	"  plan [--date D]                  settle, fail due notices, open "
 	"cases, send notices\n"
 	"  escalate [--date D]              fail due notices, raise "
@@ -152,7 +159,92 @@ open_db(struct db *db, const struct config *cfg)
 enum night_steps {
 	STEP_PLAN = 1,
 	STEP_ESCALATE = 2,
+	STEP_DISPATCH = 4,
 };
+
+static int
+any_channel(const struct config *cfg)
+{
+	return cfg->channels.sms || cfg->channels.email ||
+	       cfg->channels.voice || cfg->channels.push;
+}
+
+/* Dispatcher commands run in the utility's time zone: business dates,
+ * the calling window and --now are local there. */
+static void
+use_timezone(const struct config *cfg)
+{
+	setenv("TZ", cfg->dunning.timezone, 1);
+	tzset();
+}
+
+static struct template_set *load_templates(const struct config *cfg,
+					   struct fg_err *err);
+
+static int
+send_due(const struct config *cfg, double now_offset, int serve,
+	 struct dispatch_stats *st)
+{
+	struct dispatch_opts o = {0};
+	struct template_set *ts;
+	struct fg_err err;
+	int rc;
+
+	ts = load_templates(cfg, &err);
+	if (ts == NULL) {
+		fprintf(stderr, "feegate: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	o.once = !serve;
+	o.nightly = serve;
+	o.now_offset = now_offset;
+	rc = dispatch_run(cfg, ts, &o, st, &err);
+	template_set_free(ts);
+	if (rc != 0) {
+		fprintf(stderr, "feegate: dispatch: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+print_dispatch(const struct dispatch_stats *st, FILE *out)
+{
+	fprintf(out,
+		"  messages sent              %llu (retry later: %llu, expired: "
+		"%llu, failed: %llu, cancelled before sending: %llu)\n",
+		st->sent, st->retried, st->expired, st->failed, st->cancelled);
+	fprintf(out, "  receipts                   %llu (awaiting: %llu)\n",
+		st->receipts, st->awaiting);
+}
+
+static int
+cmd_dispatch(const struct config *cfg, int serve, int argc, char **argv)
+{
+	struct opt opts[] = {{"now", 1, NULL, 0}};
+	const char *pos[1];
+	struct dispatch_stats st;
+	double offset = 0;
+	size_t npos;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, opts, FG_NELEM(opts), pos, 0,
+			     &npos)) != 0)
+		return rc;
+	use_timezone(cfg);
+	if (opts[0].set && (!valid_now(opts[0].value) ||
+			    dispatch_parse_now(opts[0].value, &offset) != 0))
+		return usage("--now: '%s' is not \"YYYY-MM-DD HH:MM\"",
+			     opts[0].value);
+	if (!any_channel(cfg)) {
+		fprintf(stderr, "feegate: [channels]: no provider configured\n");
+		return EXIT_USAGE;
+	}
+	rc = send_due(cfg, offset, serve, &st);
+	if (rc == 0 && !serve)
+		print_dispatch(&st, stdout);
+	return rc;
+}
 
 static int
 cmd_night(const struct config *cfg, int steps, int argc, char **argv)
@@ -160,13 +252,15 @@ cmd_night(const struct config *cfg, int steps, int argc, char **argv)
 	struct opt opts[] = {{"date", 1, NULL, 0}, {"now", 1, NULL, 0}};
 	const char *pos[1];
 	char date[DATE_LEN];
+	struct dispatch_stats st;
 	struct fg_err err;
 	struct night nt;
 	struct db db;
+	double offset = 0;
 	size_t npos;
-	int rc;
+	int rc, sent = 0;
 
-	if ((rc = parse_opts(argc, argv, opts, steps == (STEP_PLAN | STEP_ESCALATE) ? 2 : 1,
+	if ((rc = parse_opts(argc, argv, opts, (steps & STEP_DISPATCH) ? 2 : 1,
 			     pos, 0, &npos)) != 0)
 		return rc;
 	if (opts[1].set && !valid_now(opts[1].value))
@@ -174,11 +268,29 @@ cmd_night(const struct config *cfg, int steps, int argc, char **argv)
 			     opts[1].value);
 	if ((rc = business_date(cfg, opts[0].value, date)) != 0)
 		return rc;
+	if (steps & STEP_DISPATCH) {
+		use_timezone(cfg);
+		if (opts[1].set && dispatch_parse_now(opts[1].value, &offset) != 0)
+			return usage("--now: '%s' is not \"YYYY-MM-DD HH:MM\"",
+				     opts[1].value);
+	}
 	if (open_db(&db, cfg) != 0)
 		return 1;
 	rc = night_open(&nt, &db, cfg, date, &err);
 	if (rc == 0 && (steps & STEP_PLAN))
 		rc = planner_run(&nt, &err);
+	/* Send what the night planned, and wait for receipts (bounded),
+	 * before deciding what has failed. Without the planner lock: the
+	 * dispatcher may run beside other dispatchers. */
+	if (rc == 0 && (steps & STEP_DISPATCH) && any_channel(cfg)) {
+		rc = send_due(cfg, offset, 0, &st);
+		sent = 1;
+		if (rc != 0) {
+			night_close(&nt);
+			db_close(&db);
+			return rc;
+		}
+	}
 	if (rc == 0 && (steps & STEP_ESCALATE))
 		rc = escalate_run(&nt, &err);
 	night_close(&nt);
@@ -188,6 +300,8 @@ cmd_night(const struct config *cfg, int steps, int argc, char **argv)
 		return rc == 2 ? EXIT_USAGE : 1;
 	}
 	night_print(&nt, stdout);
+	if (sent)
+		print_dispatch(&st, stdout);
 	db_close(&db);
 	return 0;
 }
@@ -542,11 +656,16 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "db") == 0)
 		rc = cmd_db(&cfg, argc, argv);
 	else if (strcmp(cmd, "run") == 0)
-		rc = cmd_night(&cfg, STEP_PLAN | STEP_ESCALATE, argc, argv);
+		rc = cmd_night(&cfg, STEP_PLAN | STEP_DISPATCH | STEP_ESCALATE,
+			       argc, argv);
 	else if (strcmp(cmd, "plan") == 0)
 		rc = cmd_night(&cfg, STEP_PLAN, argc, argv);
 	else if (strcmp(cmd, "escalate") == 0)
 		rc = cmd_night(&cfg, STEP_ESCALATE, argc, argv);
+	else if (strcmp(cmd, "dispatch") == 0)
+		rc = cmd_dispatch(&cfg, 0, argc, argv);
+	else if (strcmp(cmd, "serve") == 0)
+		rc = cmd_dispatch(&cfg, 1, argc, argv);
 	else if (strcmp(cmd, "tasks") == 0)
 		rc = cmd_tasks(&cfg, argc, argv);
 	else if (strcmp(cmd, "log") == 0)

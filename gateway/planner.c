@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "contacts.h"
 #include "escalate.h"
 #include "log.h"
 
@@ -158,28 +159,11 @@ static const char sql_next_decide[] =
 static const char sql_contacts[] =
 	"INSERT INTO tmp_contact (contact_id, account_no, priority, consent,"
 	" reason)"
-	" SELECT ct.contact_id, ct.account_no, ct.priority, ct.consent, CASE"
-	"   WHEN CAST(ct.channel AS BINARY) NOT IN"
-	"        ('sms', 'email', 'voice', 'push')"
-	"     THEN 'unknown channel'"
-	"   WHEN ct.channel IN ('sms', 'voice') AND CAST(ct.address AS BINARY)"
-	"        NOT REGEXP '^[+][1-9][0-9]{7,14}$'"
-	"     THEN 'phone number not in E.164 form'"
-	"   WHEN ct.channel = 'sms' AND CAST(ct.address AS BINARY) LIKE '+86%'"
-	"        AND CAST(ct.address AS BINARY)"
-	"        NOT REGEXP '^[+]861[3-9][0-9]{9}$'"
-	"     THEN 'not a mainland China mobile number'"
-	"   WHEN ct.channel = 'email' AND (LENGTH(ct.address) > 254"
-	"        OR CAST(ct.address AS BINARY) NOT REGEXP"
-	"        '^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
-	"([.][A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$')"
-	"     THEN 'malformed e-mail address'"
-	"   WHEN ct.channel = 'push' AND CAST(ct.address AS BINARY)"
-	"        NOT REGEXP '^[A-Za-z0-9:_-]{16,4096}$'"
-	"     THEN 'malformed push token'"
-	"  END"
+	" SELECT ct.contact_id, ct.account_no, ct.priority, ct.consent,"
+	CONTACT_REASON_SQL
 	" FROM tmp_next x"
-	" JOIN {B}.billing_contacts ct ON ct.account_no = x.account_no";
+	" JOIN {B}.billing_contacts ct ON ct.account_no = x.account_no"
+	CONTACT_BLOCKS_JOIN;
 
 /* The first consented, usable contact of each account by priority: rows go
  * in sorted, and INSERT IGNORE keeps the first one per account. (A window

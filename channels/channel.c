@@ -1,0 +1,231 @@
+/*
+ * channel.c: the adapter registry and what all adapters share.
+ */
+#include "channel.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <errno.h>
+
+extern const struct channel_ops sms_http_ops;
+
+/* Every adapter, NULL-terminated. */
+static const struct channel_ops *const registry[] = {
+	&sms_http_ops,
+	NULL,
+};
+
+const char *const channel_kind_names[CHANNEL_KINDS] = {"sms", "email", "voice",
+						       "push"};
+
+const struct channel_ops *
+channel_lookup(const char *type)
+{
+	size_t i;
+
+	for (i = 0; registry[i] != NULL; i++)
+		if (strcmp(registry[i]->name, type) == 0)
+			return registry[i];
+	return NULL;
+}
+
+int
+channel_registry_check(struct fg_err *err)
+{
+	size_t i, k;
+
+	for (i = 0; registry[i] != NULL; i++)
+		for (k = i + 1; registry[k] != NULL; k++)
+			if (strcmp(registry[i]->name, registry[k]->name) == 0) {
+				err_set(err, "channel: two adapters named %s",
+					registry[i]->name);
+				return -1;
+			}
+	return 0;
+}
+
+int
+provider_line(const struct provider_cfg *p, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < p->nkv; i++)
+		if (strcmp(p->kv[i].key, key) == 0)
+			return p->kv[i].line;
+	return p->line;
+}
+
+static int
+number(const struct provider_cfg *p, const char *key, double min, double max,
+       double def, double *out, const char *path, struct fg_err *err)
+{
+	const char *v = provider_get(p, key);
+	char *end;
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	*out = strtod(v, &end);
+	if (*v == '\0' || *end != '\0' || *out < min || *out > max) {
+		err_set(err, "%s:%d: [provider:%s] %s: must be a number from %g "
+			     "to %g (got '%s')",
+			path, provider_line(p, key), p->name, key, min, max, v);
+		return -1;
+	}
+	return 0;
+}
+
+struct channel *
+channel_open(const struct config *cfg, const char *name,
+	     enum channel_kind kind, const struct channel_env *env,
+	     struct fg_err *err)
+{
+	const struct provider_cfg *p = config_provider(cfg, name);
+	const char *path = cfg->path ? cfg->path : "(config)";
+	const struct channel_ops *ops;
+	struct channel *ch;
+	const char *type;
+	double rate, conc, timeout;
+	size_t i;
+
+	if (p == NULL) {
+		err_set(err, "%s: [channels] %s = %s: no [provider:%s] section",
+			path, channel_kind_names[kind], name, name);
+		return NULL;
+	}
+	type = provider_get(p, "type");
+	if (type == NULL) {
+		err_set(err, "%s:%d: [provider:%s]: type is missing", path,
+			p->line, name);
+		return NULL;
+	}
+	ops = channel_lookup(type);
+	if (ops == NULL) {
+		struct sbuf known;
+
+		sbuf_init(&known);
+		for (i = 0; registry[i] != NULL; i++)
+			sbuf_addf(&known, "%s%s", i ? ", " : "", registry[i]->name);
+		err_set(err, "%s:%d: [provider:%s] type: unknown '%s' (known: %s)",
+			path, provider_line(p, "type"), name, type, known.s);
+		sbuf_free(&known);
+		return NULL;
+	}
+	if (ops->kind != kind) {
+		err_set(err, "%s:%d: [provider:%s]: type %s sends %s, not %s",
+			path, provider_line(p, "type"), name, type,
+			channel_kind_names[ops->kind], channel_kind_names[kind]);
+		return NULL;
+	}
+	if (number(p, "rate", 0, 100000, 0, &rate, path, err) != 0 ||
+	    number(p, "concurrency", 1, 1000, 8, &conc, path, err) != 0 ||
+	    number(p, "timeout", 1, 300, 10, &timeout, path, err) != 0)
+		return NULL;
+	ch = ops->open(p, env, err);
+	if (ch == NULL)
+		return NULL;
+	ch->ops = ops;
+	ch->provider = xstrdup(name);
+	ch->rate = rate;
+	ch->concurrency = (int)conc;
+	ch->timeout_ms = (long)(timeout * 1000);
+	for (i = 0; i < p->nkv; i++) {
+		if (!p->kv[i].used) {
+			err_set(err, "%s:%d: [provider:%s] %s: unknown key for "
+				     "type %s",
+				path, p->kv[i].line, name, p->kv[i].key, type);
+			channel_close(ch);
+			return NULL;
+		}
+	}
+	return ch;
+}
+
+void
+channel_close(struct channel *ch)
+{
+	char *provider;
+
+	if (ch == NULL)
+		return;
+	provider = ch->provider;
+	ch->ops->close(ch);
+	free(provider);
+}
+
+void
+result_set(struct delivery_result *r, enum delivery_status st,
+	   int provider_wide, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(r, 0, sizeof(*r));
+	r->status = st;
+	r->provider_wide = provider_wide;
+	str_copy(r->code, code, sizeof(r->code));
+	va_start(ap, fmt);
+	vsnprintf(r->text, sizeof(r->text), fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+kv_find(const struct http_kv *kv, size_t n, const char *key, int nocase)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((nocase ? strcasecmp(kv[i].key, key)
+			    : strcmp(kv[i].key, key)) == 0)
+			return kv[i].value;
+	return NULL;
+}
+
+const char *
+http_request_query(const struct http_request *r, const char *key)
+{
+	return kv_find(r->query, r->nquery, key, 0);
+}
+
+const char *
+http_request_form(const struct http_request *r, const char *key)
+{
+	return kv_find(r->form, r->nform, key, 0);
+}
+
+const char *
+http_request_header(const struct http_request *r, const char *key)
+{
+	return kv_find(r->headers, r->nheaders, key, 1);
+}
+
+char *
+channel_read_secret(const struct provider_cfg *p, const char *key,
+		    const char *path, const char *config_path,
+		    struct fg_err *err)
+{
+	char buf[1024];
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	if (fp == NULL) {
+		err_set(err, "%s:%d: [provider:%s] %s: cannot read %s: %s",
+			config_path, provider_line(p, key), p->name, key, path,
+			strerror(errno));
+		return NULL;
+	}
+	if (fgets(buf, sizeof(buf), fp) == NULL)
+		buf[0] = '\0';
+	fclose(fp);
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	if (n == 0) {
+		err_set(err, "%s:%d: [provider:%s] %s: %s is empty", config_path,
+			provider_line(p, key), p->name, key, path);
+		return NULL;
+	}
+	return xstrdup(buf);
+}
+

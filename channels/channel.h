@@ -1,0 +1,161 @@
+/*
+ * channel.h: the interface every provider adapter implements.
+ *
+ * An adapter is a const struct channel_ops, one per provider kind
+ * (sms_http.c, sms_twilio.c, sms_kannel.c, ...), registered in channel.c.
+ * Its state embeds struct channel as its first member. Adapters never touch
+ * the database: the dispatcher gives them a rendered message and gets one
+ * delivery result back; the receipt server gives them a provider's callback
+ * and gets one receipt back. What a result means for the message (retry,
+ * fall back, expire) is decided in one place, gateway/policy.c.
+ */
+#ifndef FEEGATE_CHANNEL_H
+#define FEEGATE_CHANNEL_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "util.h"
+
+struct ev_loop;
+struct httpc;
+
+enum channel_kind {
+	CHANNEL_SMS,
+	CHANNEL_EMAIL,
+	CHANNEL_VOICE,
+	CHANNEL_PUSH,
+	CHANNEL_KINDS
+};
+
+extern const char *const channel_kind_names[CHANNEL_KINDS];
+
+/* One delivery result, classified once by the adapter (see STYLE.md):
+ * OK: the provider took the message. PERMFAIL: a definitive rejection of
+ * this message (invalid number, opted out, rejected content). Anything else
+ * is TEMPFAIL; provider_wide says the trouble is the provider's (down,
+ * throttling, refusing our credentials), not this message's. */
+enum delivery_status {
+	DELIVERY_OK,
+	DELIVERY_TEMPFAIL,
+	DELIVERY_PERMFAIL,
+};
+
+struct delivery_result {
+	enum delivery_status status;
+	int provider_wide;
+	int retry_after; /* seconds the provider asked us to wait; 0: none */
+	char code[32];   /* "HTTP 503", "21211", "timeout" */
+	char text[192];  /* the provider's words; never an address or secret */
+	char ref[128];   /* the provider's id for the message (OK) */
+};
+
+/* What a receipt says; final = 0 for progress reports (queued, sent). */
+struct receipt {
+	unsigned long long message_id;
+	char token[64];  /* the per-message token from our receipt URL */
+	int final;
+	enum delivery_status status; /* OK: delivered; PERMFAIL: not */
+	char code[32];
+	char text[192];
+	char ref[128];
+};
+
+/* A provider callback as the receipt server received it. */
+struct http_kv {
+	char *key;
+	char *value;
+};
+
+struct http_request {
+	const char *method;
+	const char *url;  /* path and query as received */
+	const char *path; /* without the query */
+	struct http_kv *query, *form, *headers;
+	size_t nquery, nform, nheaders;
+	const char *body;
+	size_t body_len;
+};
+
+const char *http_request_query(const struct http_request *r, const char *key);
+const char *http_request_form(const struct http_request *r, const char *key);
+const char *http_request_header(const struct http_request *r,
+				const char *key);
+
+/* One message to submit. Strings belong to the caller and stay valid until
+ * the result callback has run. */
+struct outbound {
+	unsigned long long message_id;
+	const char *idempotency_key; /* the message id: send it to providers */
+	const char *to;              /* full address; never log it */
+	const char *body;
+	int parts;
+	const char *receipt_url; /* absolute, with the message's token */
+};
+
+/* Called exactly once per submit, from the event loop. */
+typedef void (*channel_done_fn)(void *job, const struct delivery_result *res);
+
+/* What adapters may use: the loop and the shared HTTP client. */
+struct channel_env {
+	struct ev_loop *loop;
+	struct httpc *http;
+	const char *public_url; /* where providers reach our receipt server */
+	const char *config_path;
+};
+
+struct channel;
+
+struct channel_ops {
+	const char *name;       /* the provider type in [provider:X] type = */
+	enum channel_kind kind;
+	/* MUST validate the provider's configuration and report mistakes as
+	 * FILE:LINE; runs at start-up. MUST NOT contact the provider. */
+	struct channel *(*open)(const struct provider_cfg *p,
+				const struct channel_env *env,
+				struct fg_err *err);
+	/* MUST NOT block: the result comes through done, exactly once. */
+	void (*submit)(struct channel *ch, const struct outbound *m,
+		       channel_done_fn done, void *job);
+	/* MAY be NULL (the provider sends no receipts). Parses one callback;
+	 * 0 with r filled, -1 when it is not a valid receipt (err says why).
+	 * Runs on the receipt server's thread: MUST NOT touch the loop. */
+	int (*receipt)(struct channel *ch, const struct http_request *req,
+		       struct receipt *r, struct fg_err *err);
+	/* Frees the adapter; in-flight requests have finished. */
+	void (*close)(struct channel *ch);
+};
+
+/* The part of every adapter's state the dispatcher uses. */
+struct channel {
+	const struct channel_ops *ops;
+	char *provider;  /* the configured name */
+	double rate;     /* messages per second; 0: no limit */
+	int concurrency; /* requests in flight at most */
+	long timeout_ms;
+};
+
+/* The adapter for a provider type, or NULL. */
+const struct channel_ops *channel_lookup(const char *type);
+/* Open the provider called name: its adapter, and the rate, concurrency
+ * and timeout every provider has. Unused keys are mistakes. */
+struct channel *channel_open(const struct config *cfg, const char *name,
+			     enum channel_kind kind,
+			     const struct channel_env *env, struct fg_err *err);
+void channel_close(struct channel *ch);
+/* Start-up check of the registry itself: no two adapters with one name. */
+int channel_registry_check(struct fg_err *err);
+
+/* Helpers for adapters. */
+void result_set(struct delivery_result *r, enum delivery_status st,
+		int provider_wide, const char *code, const char *fmt, ...)
+	FG_ATTR_PRINTF(5, 6);
+/* A one-line secret (token, password) from the file a key names; never
+ * logged. The caller frees (and should explicit_bzero) it. */
+char *channel_read_secret(const struct provider_cfg *p, const char *key,
+			  const char *path, const char *config_path,
+			  struct fg_err *err);
+/* The line of a provider key, for "FILE:LINE" messages. */
+int provider_line(const struct provider_cfg *p, const char *key);
+
+#endif

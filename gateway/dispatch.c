@@ -1,0 +1,729 @@
+/*
+ * dispatch.c: see dispatch.h.
+ *
+ * The loop: a short periodic tick claims work for every lane (one per
+ * channel with a provider) as far as the provider's pacing, its
+ * concurrency cap, its throttle and the calling window allow; adapters
+ * answer through callbacks that only queue the result; an ev_prepare
+ * watcher (Redis' beforeSleep) writes all queued results in one
+ * transaction per loop iteration. Database calls are short batched
+ * statements made from the loop thread.
+ */
+#include "dispatch.h"
+
+#include <ev.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "dates.h"
+#include "db.h"
+#include "escalate.h"
+#include "httpc.h"
+#include "log.h"
+#include "migrate.h"
+#include "night.h"
+#include "outbox.h"
+#include "planner.h"
+#include "policy.h"
+#include "receipts.h"
+
+#define TICK 0.02 /* seconds between claims */
+
+/* At most cap sends in any window of `window` seconds: the provider's
+ * contractual rate is never exceeded, whatever the burst. */
+struct pacer {
+	double *ring;
+	size_t cap, head, count;
+	double window;
+};
+
+struct dispatcher;
+
+struct lane {
+	struct dispatcher *d;
+	enum channel_kind kind;
+	struct channel *ch;
+	struct throttle th;
+	struct pacer pace;
+	int inflight;
+	int idle;
+};
+
+struct job {
+	struct lane *lane;
+	struct claimed m;
+	char receipt_url[600];
+	char idem[24];
+	struct delivery_result res;
+	int expired_before_send;
+	struct job *next;
+};
+
+struct dispatcher {
+	const struct config *cfg;
+	const struct dispatch_opts *o;
+	struct template_set *ts;
+	struct ev_loop *loop;
+	struct db db;
+	struct httpc *http;
+	struct receipts *receipts;
+	struct channel *channels[CHANNEL_KINDS];
+	struct lane lanes[CHANNEL_KINDS];
+	int nlanes;
+	char owner[128];
+	ev_timer tick;
+	ev_prepare flush;
+	ev_signal sigterm, sigint, sighup;
+	struct job *done_head, *done_tail;
+	int stopping;
+	int draining;
+	double drain_started, last_drain_check, last_recover;
+	struct dispatch_stats *st;
+	struct fg_err *err;
+	int failed;
+	/* serve: the nightly pass on its own thread */
+	pthread_t night_thread;
+	atomic_int night_running;
+	char last_night[DATE_LEN];
+};
+
+static double
+wall_now(const struct dispatcher *d)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + d->o->now_offset;
+}
+
+/* Now as UTC text for SQL, and the business date and minute of the day
+ * where the utility is (the process runs in [dunning] timezone). */
+static void
+clock_read(const struct dispatcher *d, char now[TIME_LEN],
+	   char date[DATE_LEN], int *minute)
+{
+	double w = wall_now(d);
+	time_t t = (time_t)w;
+	struct tm tm;
+	char base[24];
+
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(now, TIME_LEN, "%s.%06d", base,
+		 (int)((w - (double)t) * 1e6) % 1000000);
+	localtime_r(&t, &tm);
+	if (date != NULL)
+		strftime(date, DATE_LEN, "%Y-%m-%d", &tm);
+	if (minute != NULL)
+		*minute = tm.tm_hour * 60 + tm.tm_min;
+}
+
+int
+dispatch_parse_now(const char *s, double *offset)
+{
+	struct tm tm;
+	time_t t;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d %H:%M", &tm);
+	if (end == NULL || *end != '\0')
+		return -1;
+	tm.tm_isdst = -1;
+	t = mktime(&tm); /* in the process's TZ: [dunning] timezone */
+	if (t == (time_t)-1)
+		return -1;
+	*offset = (double)t - (double)time(NULL);
+	return 0;
+}
+
+static void
+pacer_init(struct pacer *p, double rate)
+{
+	memset(p, 0, sizeof(*p));
+	if (rate <= 0)
+		return;
+	if (rate >= 1) {
+		p->cap = (size_t)floor(rate);
+		p->window = 1.0;
+	} else {
+		p->cap = 1;
+		p->window = 1.0 / rate;
+	}
+	p->ring = xcalloc(p->cap, sizeof(*p->ring));
+}
+
+/* How many more may go now. */
+static size_t
+pacer_room(const struct pacer *p, double now)
+{
+	size_t lo = 0, hi = p->count;
+
+	if (p->cap == 0)
+		return (size_t)-1;
+	/* The ring holds send times oldest first: find the first inside the
+	 * window. */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (p->ring[(p->head + mid) % p->cap] > now - p->window)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return p->cap - (p->count - lo);
+}
+
+static void
+pacer_sent(struct pacer *p, double now)
+{
+	if (p->cap == 0)
+		return;
+	if (p->count == p->cap) {
+		p->ring[p->head] = now;
+		p->head = (p->head + 1) % p->cap;
+	} else {
+		p->ring[(p->head + p->count) % p->cap] = now;
+		p->count++;
+	}
+}
+
+static int
+in_window(const struct dispatcher *d, enum channel_kind kind)
+{
+	int minute;
+
+	if (kind != CHANNEL_SMS && kind != CHANNEL_VOICE)
+		return 1;
+	clock_read(d, (char[TIME_LEN]){0}, NULL, &minute);
+	return minute >= d->cfg->dispatch.window_start &&
+	       minute < d->cfg->dispatch.window_end;
+}
+
+static void
+job_done(void *arg, const struct delivery_result *res)
+{
+	struct job *j = arg;
+	struct dispatcher *d = j->lane->d;
+
+	j->res = *res;
+	j->next = NULL;
+	if (d->done_tail != NULL)
+		d->done_tail->next = j;
+	else
+		d->done_head = j;
+	d->done_tail = j;
+}
+
+static void
+job_free(struct job *j)
+{
+	free(j->m.address);
+	free(j->m.body);
+	context_free(&j->m.ctx);
+	free(j);
+}
+
+/* Replace quotes so a provider's text stays one key=value. */
+static void
+log_safe(const char *in, char *out, size_t len)
+{
+	size_t i;
+
+	str_copy(out, in, len);
+	for (i = 0; out[i] != '\0'; i++)
+		if (out[i] == '"' || out[i] == '\n' || out[i] == '\r')
+			out[i] = '\'';
+}
+
+/* Write every queued result in one transaction (ev_prepare). */
+static void
+flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct dispatcher *d = w->data;
+	struct attempt *a;
+	struct job *j, *list = d->done_head;
+	char now[TIME_LEN], date[DATE_LEN];
+	struct fg_err err;
+	double wall = wall_now(d);
+	size_t n = 0, i;
+
+	(void)loop;
+	(void)revents;
+	if (list == NULL)
+		return;
+	for (j = list; j != NULL; j = j->next)
+		n++;
+	a = xcalloc(n, sizeof(*a));
+	clock_read(d, now, date, NULL);
+	for (j = list, i = 0; j != NULL; j = j->next, i++) {
+		char stat[240];
+
+		a[i].m = &j->m;
+		a[i].provider = j->lane->ch->provider;
+		a[i].res = j->res;
+		if (j->expired_before_send) {
+			a[i].d.outcome = OUTCOME_EXPIRED;
+			a[i].d.delay = 0;
+		} else {
+			policy_decide(d->cfg, &j->lane->th, wall, &j->res,
+				      j->m.attempts, j->m.age, &a[i].d);
+		}
+		log_safe(j->res.text, stat, sizeof(stat));
+		log_info("msg=%llu channel=%s provider=%s attempt=%d result=%s "
+			 "stat=\"%s %s\"",
+			 j->m.message_id, j->m.channel, j->lane->ch->provider,
+			 j->m.attempts, outcome_names[a[i].d.outcome],
+			 j->res.code, stat);
+		switch (a[i].d.outcome) {
+		case OUTCOME_SENT:
+			d->st->sent++;
+			break;
+		case OUTCOME_RETRY:
+		case OUTCOME_REQUEUE:
+			d->st->retried++;
+			break;
+		case OUTCOME_EXPIRED:
+			d->st->expired++;
+			break;
+		case OUTCOME_FAILED:
+			d->st->failed++;
+			break;
+		}
+	}
+	if (outbox_record(&d->db, d->cfg, a, n, now, date, &err) != 0) {
+		/* The messages stay `submitting`: once their lease has run
+		 * out they are in doubt, and a receipt or a resend settles
+		 * them. Nothing is lost. */
+		log_warnx("dispatch: recording %zu results: %s", n, err.msg);
+	}
+	free(a);
+	d->done_head = d->done_tail = NULL;
+	while (list != NULL) {
+		j = list->next;
+		if (!list->expired_before_send)
+			list->lane->inflight--;
+		job_free(list);
+		list = j;
+	}
+}
+
+/* Render what may go; returns how many are to be submitted. */
+static void
+render(struct dispatcher *d, struct claimed *m)
+{
+	struct sms_length len;
+	struct fg_err err;
+	struct sbuf out;
+	char kind[32];
+
+	if (m->cancel != NULL)
+		return;
+	if (strcmp(m->kind, "dunning") == 0)
+		snprintf(kind, sizeof(kind), "dunning_%d", m->seq);
+	else
+		snprintf(kind, sizeof(kind), "%s", m->kind);
+	sbuf_init(&out);
+	if (template_render(d->ts, template_locale(m->ctx.locale), kind,
+			    m->channel, &m->ctx.t, &out, &err) != 0) {
+		/* Checked at start-up for what the ladder sends; anything
+		 * else is a configuration mistake: do not send. */
+		m->cancel = "no template for this notice";
+		log_warnx("dispatch: msg=%llu: %s", m->message_id, err.msg);
+		sbuf_free(&out);
+		return;
+	}
+	m->body = sbuf_take(&out);
+	if (strcmp(m->channel, "sms") == 0) {
+		sms_measure(m->body, &len);
+		m->parts = len.parts;
+	} else {
+		m->parts = 1;
+	}
+}
+
+static void
+claim_lane(struct dispatcher *d, struct lane *l)
+{
+	char now[TIME_LEN], date[DATE_LEN];
+	struct claimed *m = NULL;
+	struct fg_err err;
+	double wall = wall_now(d);
+	size_t n = 0, room, i;
+	int limit;
+
+	if (policy_paused(&l->th, wall))
+		return;
+	if (!in_window(d, l->kind)) {
+		l->idle = 1;
+		return;
+	}
+	limit = l->ch->concurrency - l->inflight;
+	room = pacer_room(&l->pace, ev_now(d->loop));
+	if ((size_t)limit > room)
+		limit = (int)room;
+	if (limit > d->cfg->dispatch.batch)
+		limit = d->cfg->dispatch.batch;
+	if (limit <= 0)
+		return;
+	clock_read(d, now, date, NULL);
+	if (outbox_claim(&d->db, d->cfg, channel_kind_names[l->kind], d->owner,
+			 limit, now, &m, &n, &err) != 0) {
+		log_warnx("dispatch: claim: %s", err.msg);
+		return;
+	}
+	l->idle = n == 0;
+	if (n == 0)
+		return;
+	d->st->claimed += n;
+	if (outbox_load(&d->db, d->cfg, m, n, date, &err) != 0) {
+		/* Leave them leased: the lease expires and they come back. */
+		log_warnx("dispatch: loading %zu claimed messages: %s", n,
+			  err.msg);
+		outbox_free(m, n);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		render(d, &m[i]);
+	if (outbox_submitting(&d->db, m, n, now, date, &err) != 0) {
+		log_warnx("dispatch: marking %zu messages: %s", n, err.msg);
+		outbox_free(m, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct job *j;
+		struct outbound out;
+
+		if (m[i].cancel != NULL) {
+			d->st->cancelled++;
+			log_info("msg=%llu channel=%s result=Cancelled "
+				 "stat=\"%s\"",
+				 m[i].message_id, m[i].channel, m[i].cancel);
+			continue;
+		}
+		j = xcalloc(1, sizeof(*j));
+		j->lane = l;
+		j->m = m[i];
+		memset(&m[i], 0, sizeof(m[i])); /* j owns the strings now */
+		if (j->m.age >= d->cfg->dispatch.expire_after) {
+			j->expired_before_send = 1;
+			result_set(&j->res, DELIVERY_TEMPFAIL, 0, "expired",
+				   "older than expire_after before it could "
+				   "be sent");
+			job_done(j, &j->res);
+			continue;
+		}
+		snprintf(j->idem, sizeof(j->idem), "%llu", j->m.message_id);
+		snprintf(j->receipt_url, sizeof(j->receipt_url),
+			 "%s/receipts/%s?id=%llu&t=%s", d->cfg->receipts.public_url,
+			 l->ch->provider, j->m.message_id, j->m.token);
+		memset(&out, 0, sizeof(out));
+		out.message_id = j->m.message_id;
+		out.idempotency_key = j->idem;
+		out.to = j->m.address;
+		out.body = j->m.body;
+		out.parts = j->m.parts;
+		out.receipt_url = j->receipt_url;
+		l->inflight++;
+		pacer_sent(&l->pace, ev_now(d->loop));
+		l->ch->ops->submit(l->ch, &out, job_done, j);
+	}
+	outbox_free(m, n);
+}
+
+static int
+all_idle(const struct dispatcher *d)
+{
+	int i;
+
+	if (d->done_head != NULL)
+		return 0;
+	for (i = 0; i < d->nlanes; i++)
+		if (!d->lanes[i].idle || d->lanes[i].inflight > 0)
+			return 0;
+	return 1;
+}
+
+static int
+inflight(const struct dispatcher *d)
+{
+	int i, n = 0;
+
+	for (i = 0; i < d->nlanes; i++)
+		n += d->lanes[i].inflight;
+	return n;
+}
+
+struct night_arg {
+	struct dispatcher *d;
+	char date[DATE_LEN];
+};
+
+static void *
+night_main(void *p)
+{
+	struct night_arg *a = p;
+	struct dispatcher *d = a->d;
+	struct fg_err err;
+	struct night nt;
+	struct db db;
+	int rc;
+
+	if (db_connect(&db, d->cfg, 1, &err) != 0) {
+		log_warnx("serve: nightly pass %s: %s", a->date, err.msg);
+	} else {
+		rc = night_open(&nt, &db, d->cfg, a->date, &err);
+		if (rc == 0)
+			rc = planner_run(&nt, &err);
+		if (rc == 0)
+			rc = escalate_run(&nt, &err);
+		night_close(&nt);
+		if (rc != 0)
+			log_warnx("serve: nightly pass %s: %s", a->date, err.msg);
+		else
+			log_info("serve: nightly pass %s: cases_opened=%llu "
+				 "messages_queued=%llu tasks=%llu audit=%llu",
+				 a->date, nt.n.cases_opened,
+				 nt.n.messages_queued, nt.n.tasks_created,
+				 nt.n.audit_rows);
+		db_close(&db);
+	}
+	free(a);
+	atomic_store(&d->night_running, 0);
+	return NULL;
+}
+
+static void
+maybe_nightly(struct dispatcher *d)
+{
+	char date[DATE_LEN];
+	int minute, at;
+	struct night_arg *a;
+
+	if (!d->o->nightly || atomic_load(&d->night_running))
+		return;
+	clock_read(d, (char[TIME_LEN]){0}, date, &minute);
+	at = (d->cfg->schedule.nightly_at[0] - '0') * 600 +
+	     (d->cfg->schedule.nightly_at[1] - '0') * 60 +
+	     (d->cfg->schedule.nightly_at[3] - '0') * 10 +
+	     (d->cfg->schedule.nightly_at[4] - '0');
+	if (minute < at || strcmp(d->last_night, date) == 0)
+		return;
+	str_copy(d->last_night, date, sizeof(d->last_night));
+	a = xcalloc(1, sizeof(*a));
+	a->d = d;
+	str_copy(a->date, date, sizeof(a->date));
+	atomic_store(&d->night_running, 1);
+	if (pthread_create(&d->night_thread, NULL, night_main, a) != 0) {
+		atomic_store(&d->night_running, 0);
+		free(a);
+		log_warn("serve: cannot start the nightly pass");
+		return;
+	}
+	pthread_detach(d->night_thread);
+	log_info("serve: nightly pass %s started", date);
+}
+
+static void
+tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct dispatcher *d = w->data;
+	double now = ev_now(loop);
+	char nowtxt[TIME_LEN];
+	struct fg_err err;
+	int i;
+
+	(void)revents;
+	if (d->stopping) {
+		if (inflight(d) == 0 && d->done_head == NULL)
+			ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	if (now - d->last_recover >= d->cfg->dispatch.lease / 2.0) {
+		unsigned long long back = 0;
+
+		d->last_recover = now;
+		clock_read(d, nowtxt, NULL, NULL);
+		if (outbox_recover(&d->db, d->cfg, nowtxt, &back, &err) != 0)
+			log_warnx("dispatch: recovering leases: %s", err.msg);
+		else if (back > 0)
+			log_info("dispatch: %llu messages back in the queue "
+				 "(expired leases or in doubt)",
+				 back);
+	}
+	maybe_nightly(d);
+	for (i = 0; i < d->nlanes; i++)
+		claim_lane(d, &d->lanes[i]);
+	if (!d->o->once || !all_idle(d))
+		return;
+	/* run: nothing more to send now; wait for receipts, bounded. */
+	if (!d->draining) {
+		d->draining = 1;
+		d->drain_started = now;
+		d->last_drain_check = 0;
+	}
+	if (now - d->last_drain_check >= 0.25) {
+		d->last_drain_check = now;
+		if (outbox_awaiting(&d->db, &d->st->awaiting, &err) != 0)
+			log_warnx("dispatch: %s", err.msg);
+		if (d->st->awaiting == 0 ||
+		    now - d->drain_started >= d->cfg->dispatch.receipt_wait)
+			ev_break(loop, EVBREAK_ALL);
+	}
+}
+
+static void
+signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct dispatcher *d = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (w->signum == SIGHUP) {
+		if (log_reopen() != 0)
+			log_warn("dispatch: reopening the log");
+		return;
+	}
+	if (!d->stopping)
+		log_info("dispatch: stopping: no more claims; %d in flight",
+			 inflight(d));
+	d->stopping = 1;
+}
+
+static int
+open_lanes(struct dispatcher *d, struct fg_err *err)
+{
+	const char *names[CHANNEL_KINDS] = {d->cfg->channels.sms,
+					    d->cfg->channels.email,
+					    d->cfg->channels.voice,
+					    d->cfg->channels.push};
+	struct channel_env env = {d->loop, d->http, d->cfg->receipts.public_url,
+				  d->cfg->path};
+	int k;
+
+	for (k = 0; k < CHANNEL_KINDS; k++) {
+		struct lane *l;
+		struct channel *ch;
+
+		if (names[k] == NULL)
+			continue;
+		ch = channel_open(d->cfg, names[k], (enum channel_kind)k, &env,
+				  err);
+		if (ch == NULL)
+			return -1;
+		d->channels[d->nlanes] = ch;
+		l = &d->lanes[d->nlanes++];
+		l->d = d;
+		l->kind = (enum channel_kind)k;
+		l->ch = ch;
+		pacer_init(&l->pace, ch->rate);
+	}
+	if (d->nlanes == 0) {
+		err_set(err, "%s: [channels]: no provider configured for any "
+			     "channel",
+			d->cfg->path ? d->cfg->path : "(config)");
+		return -1;
+	}
+	return 0;
+}
+
+int
+dispatch_run(const struct config *cfg, struct template_set *ts,
+	     const struct dispatch_opts *o, struct dispatch_stats *st,
+	     struct fg_err *err)
+{
+	struct dispatcher *d = xcalloc(1, sizeof(*d));
+	char host[64];
+	unsigned long long released = 0;
+	int i, rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	d->cfg = cfg;
+	d->o = o;
+	d->ts = ts;
+	d->st = st;
+	d->err = err;
+	if (o->owner != NULL)
+		str_copy(d->owner, o->owner, sizeof(d->owner));
+	else if (cfg->dispatch.owner != NULL)
+		str_copy(d->owner, cfg->dispatch.owner, sizeof(d->owner));
+	else {
+		if (gethostname(host, sizeof(host)) != 0)
+			str_copy(host, "localhost", sizeof(host));
+		host[sizeof(host) - 1] = '\0';
+		snprintf(d->owner, sizeof(d->owner), "%.60s:%ld", host,
+			 (long)getpid());
+	}
+	if (cfg->receipts.public_url == NULL) {
+		err_set(err, "%s: [receipts] public_url: needed so providers "
+			     "can send receipts",
+			cfg->path ? cfg->path : "(config)");
+		free(d);
+		return -1;
+	}
+	if (channel_registry_check(err) != 0) {
+		free(d);
+		return -1;
+	}
+	d->loop = ev_loop_new(EVFLAG_AUTO);
+	d->http = httpc_new(d->loop);
+	if (db_connect(&d->db, cfg, 1, err) != 0 ||
+	    migrate_check(&d->db, err) != 0)
+		goto out;
+	if (open_lanes(d, err) != 0)
+		goto out;
+	if (cfg->receipts.port != 0) {
+		d->receipts = receipts_start(cfg, d->channels, (size_t)d->nlanes,
+					     o->now_offset, err);
+		if (d->receipts == NULL)
+			goto out;
+	}
+	ev_timer_init(&d->tick, tick_cb, 0., TICK);
+	d->tick.data = d;
+	ev_timer_start(d->loop, &d->tick);
+	ev_prepare_init(&d->flush, flush_cb);
+	d->flush.data = d;
+	ev_prepare_start(d->loop, &d->flush);
+	ev_signal_init(&d->sigterm, signal_cb, SIGTERM);
+	ev_signal_init(&d->sigint, signal_cb, SIGINT);
+	ev_signal_init(&d->sighup, signal_cb, SIGHUP);
+	d->sigterm.data = d->sigint.data = d->sighup.data = d;
+	ev_signal_start(d->loop, &d->sigterm);
+	ev_signal_start(d->loop, &d->sigint);
+	ev_signal_start(d->loop, &d->sighup);
+	log_info("dispatch: started as %s with %d provider%s", d->owner,
+		 d->nlanes, d->nlanes == 1 ? "" : "s");
+	ev_run(d->loop, 0);
+	/* Anything claimed but never submitted goes back to the queue. */
+	flush_cb(d->loop, &d->flush, 0);
+	if (outbox_release(&d->db, d->owner, &released, err) != 0)
+		log_warnx("dispatch: releasing leases: %s", err->msg);
+	else if (released > 0)
+		log_info("dispatch: %llu claimed messages released", released);
+	if (outbox_awaiting(&d->db, &st->awaiting, err) != 0)
+		st->awaiting = 0;
+	st->receipts = receipts_count(d->receipts);
+	while (atomic_load(&d->night_running))
+		usleep(100000);
+	rc = 0;
+out:
+	receipts_stop(d->receipts);
+	httpc_free(d->http);
+	for (i = 0; i < d->nlanes; i++) {
+		channel_close(d->channels[i]);
+		free(d->lanes[i].pace.ring);
+	}
+	ev_loop_destroy(d->loop);
+	if (d->db.my != NULL)
+		db_close(&d->db);
+	free(d);
+	return rc;
+}

@@ -1,0 +1,925 @@
+/*
+ * outbox.c: see outbox.h.
+ */
+#include "outbox.h"
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "contacts.h"
+#include "log.h"
+#include "mask.h"
+#include "money.h"
+
+#define ACTOR "dispatcher"
+
+/* "?, ?, ?" for an IN list of n, into b. */
+static void
+placeholders(struct sbuf *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sbuf_adds(b, i ? ", ?" : "?");
+}
+
+static void
+audit_detail_add(json_t *o, const char *key, const char *v)
+{
+	char *clean;
+
+	if (v == NULL || *v == '\0')
+		return;
+	clean = utf8_clean(v, strlen(v), 1);
+	json_object_set_new(o, key, json_string(clean));
+	free(clean);
+}
+
+static char *
+detail_dump(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	json_decref(o);
+	if (s == NULL)
+		fatalx("outbox: json_dumps failed");
+	return s;
+}
+
+int
+outbox_recover(struct db *db, const struct config *cfg, const char *now,
+	       unsigned long long *requeued, struct fg_err *err)
+{
+	char marker[64];
+	unsigned long long a = 0, b = 0;
+
+	/* Rows are marked, audited from the mark, then unmarked: the audit
+	 * rows name exactly the rows changed. */
+	snprintf(marker, sizeof(marker), "recover:%ld", (long)getpid());
+	if (db_begin(db, err) != 0)
+		return -1;
+	if (audit_stage_begin(db, err) != 0 ||
+	    db_exec(db,
+		    "UPDATE messages SET state = 'retry', lease_owner = ?,"
+		    " lease_expires_at = NULL, next_attempt_at = ?,"
+		    " attempts = IF(attempts > 0, attempts - 1, 0)"
+		    " WHERE state = 'leased' AND lease_expires_at < ?",
+		    DB_ARGS(DB_STR(marker), DB_STR(now), DB_STR(now)), &a,
+		    err) != 0 ||
+	    db_exec(db,
+		    "INSERT INTO audit_stage (event, account_no, case_id,"
+		    " notice_id, message_id, reason)"
+		    " SELECT 'message_requeued', account_no, case_id, notice_id,"
+		    "  message_id, 'lease expired before sending'"
+		    " FROM messages WHERE lease_owner = ?",
+		    DB_ARGS(DB_STR(marker)), NULL, err) != 0 ||
+	    db_exec(db, "UPDATE messages SET lease_owner = NULL WHERE lease_owner = ?",
+		    DB_ARGS(DB_STR(marker)), NULL, err) != 0 ||
+	    db_exec(db,
+		    "UPDATE messages SET state = 'retry', lease_owner = ?,"
+		    " lease_expires_at = NULL, next_attempt_at = ?,"
+		    " last_error = 'in doubt: sent, no answer and no receipt'"
+		    " WHERE state = 'submitting'"
+		    "  AND lease_expires_at < DATE_SUB(?, INTERVAL ? SECOND)",
+		    DB_ARGS(DB_STR(marker), DB_STR(now), DB_STR(now),
+			    DB_INT(cfg->dispatch.lease)),
+		    &b, err) != 0 ||
+	    db_exec(db,
+		    "INSERT INTO audit_stage (event, account_no, case_id,"
+		    " notice_id, message_id, reason)"
+		    " SELECT 'message_in_doubt', account_no, case_id, notice_id,"
+		    "  message_id, 'no answer and no receipt: sending again'"
+		    " FROM messages WHERE lease_owner = ?",
+		    DB_ARGS(DB_STR(marker)), NULL, err) != 0 ||
+	    db_exec(db, "UPDATE messages SET lease_owner = NULL WHERE lease_owner = ?",
+		    DB_ARGS(DB_STR(marker)), NULL, err) != 0 ||
+	    audit_stage_flush(db, ACTOR, NULL, NULL, err) != 0 ||
+	    db_commit(db, err) != 0) {
+		db_rollback(db);
+		return -1;
+	}
+	*requeued = a + b;
+	return 0;
+}
+
+struct claim_ctx {
+	struct claimed *m;
+	size_t n;
+};
+
+static int
+claim_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct claim_ctx *c = arg;
+	struct claimed *m = &c->m[c->n++];
+
+	(void)err;
+	memset(m, 0, sizeof(*m));
+	m->message_id = strtoull(row->val[0], NULL, 10);
+	m->notice_id = strtoull(row->val[1], NULL, 10);
+	m->case_id = row->val[2] ? strtoull(row->val[2], NULL, 10) : 0;
+	m->contact_id = row->val[3] ? strtoll(row->val[3], NULL, 10) : 0;
+	str_copy(m->account_no, row->val[4], sizeof(m->account_no));
+	str_copy(m->channel, row->val[5], sizeof(m->channel));
+	m->address = xstrdup(row->val[6]);
+	str_copy(m->token, row->val[7] ? row->val[7] : "", sizeof(m->token));
+	m->attempts = (int)strtol(row->val[8], NULL, 10);
+	m->age = strtol(row->val[9] ? row->val[9] : "0", NULL, 10);
+	return 0;
+}
+
+/* The ids of m as parameters. */
+static struct db_param *
+id_params(const struct claimed *m, size_t n, size_t extra_before,
+	  struct db_param **first)
+{
+	struct db_param *p = xcalloc(n + extra_before + 4, sizeof(*p));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		p[extra_before + i].type = DBP_INT;
+		p[extra_before + i].i = (long long)m[i].message_id;
+	}
+	*first = p;
+	return p;
+}
+
+static struct claimed *
+find_claimed(struct claimed *m, size_t n, unsigned long long id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (m[i].message_id == id)
+			return &m[i];
+	return NULL;
+}
+
+static int
+token_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct claim_ctx *c = arg;
+	struct claimed *m =
+		find_claimed(c->m, c->n, strtoull(row->val[0], NULL, 10));
+
+	(void)err;
+	if (m != NULL && row->val[1] != NULL)
+		str_copy(m->token, row->val[1], sizeof(m->token));
+	return 0;
+}
+
+int
+outbox_claim(struct db *db, const struct config *cfg, const char *channel,
+	     const char *owner, int limit, const char *now,
+	     struct claimed **out, size_t *n, struct fg_err *err)
+{
+	struct claim_ctx c = {0};
+	struct sbuf sql;
+	struct db_param *p;
+	struct claimed *ids;
+	size_t k;
+
+	*out = NULL;
+	*n = 0;
+	c.m = xcalloc((size_t)limit, sizeof(*c.m));
+	sbuf_init(&sql);
+	if (db_begin(db, err) != 0)
+		goto fail;
+	/* Lock the due rows nobody else holds; SKIP LOCKED lets several
+	 * dispatchers claim side by side without waiting or overlapping. */
+	if (db_query(db, DB_BUFFERED,
+		     "SELECT message_id, notice_id, case_id, contact_id,"
+		     " account_no, channel, address, receipt_token, attempts,"
+		     " TIMESTAMPDIFF(SECOND, created_at, ?)"
+		     " FROM messages"
+		     " WHERE state IN ('queued', 'retry') AND channel = ?"
+		     "  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+		     " LIMIT ? FOR UPDATE SKIP LOCKED",
+		     DB_ARGS(DB_STR(now), DB_STR(channel), DB_STR(now),
+			     DB_INT(limit)),
+		     claim_cb, &c, err) != 0)
+		goto rollback;
+	if (c.n == 0) {
+		db_rollback(db);
+		free(c.m);
+		sbuf_free(&sql);
+		return 0;
+	}
+	sbuf_adds(&sql, "UPDATE messages SET state = 'leased', lease_owner = ?,"
+			" lease_expires_at = DATE_ADD(?, INTERVAL ? SECOND),"
+			" attempts = attempts + 1,"
+			" receipt_token = COALESCE(receipt_token,"
+			"  LOWER(HEX(RANDOM_BYTES(16))))"
+			" WHERE message_id IN (");
+	placeholders(&sql, c.n);
+	sbuf_adds(&sql, ")");
+	ids = c.m;
+	id_params(ids, c.n, 3, &p);
+	p[0] = DB_STR(owner);
+	p[1] = DB_STR(now);
+	p[2] = DB_INT(cfg->dispatch.lease);
+	if (db_exec(db, sql.s, p, c.n + 3, NULL, err) != 0) {
+		free(p);
+		goto rollback;
+	}
+	free(p);
+	/* Read back the receipt tokens just made. */
+	sbuf_free(&sql);
+	sbuf_init(&sql);
+	sbuf_adds(&sql, "SELECT message_id, receipt_token FROM messages"
+			" WHERE message_id IN (");
+	placeholders(&sql, c.n);
+	sbuf_adds(&sql, ")");
+	id_params(ids, c.n, 0, &p);
+	if (db_query(db, DB_STREAM, sql.s, p, c.n, token_cb, &c, err) != 0) {
+		free(p);
+		goto rollback;
+	}
+	free(p);
+	if (db_commit(db, err) != 0)
+		goto fail;
+	for (k = 0; k < c.n; k++)
+		c.m[k].attempts++;
+	*out = c.m;
+	*n = c.n;
+	sbuf_free(&sql);
+	return 0;
+rollback:
+	db_rollback(db);
+fail:
+	outbox_free(c.m, c.n);
+	sbuf_free(&sql);
+	return -1;
+}
+
+void
+outbox_free(struct claimed *m, size_t n)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(m[i].address);
+		free(m[i].body);
+		context_free(&m[i].ctx);
+	}
+	free(m);
+}
+
+struct load_ctx {
+	struct claimed *m;
+	size_t n;
+	const struct config *cfg;
+	const char *date;
+};
+
+/* The notice and customer behind each message, and whether it may go. */
+static int
+load_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct load_ctx *l = arg;
+	struct claimed *m =
+		find_claimed(l->m, l->n, strtoull(row->val[0], NULL, 10));
+
+	(void)err;
+	if (m == NULL)
+		return 0;
+	str_copy(m->kind, row->val[1], sizeof(m->kind));
+	m->seq = (int)strtol(row->val[2], NULL, 10);
+	m->ctx.name = xstrdup(row->val[6] ? row->val[6] : "");
+	m->ctx.locale = xstrdup(row->val[7] ? row->val[7] : "");
+	if (strncmp(m->kind, "dunning", 7) == 0) {
+		if (strcmp(row->val[3], "1") != 0)
+			m->cancel = "case closed before sending";
+		else if (strcmp(row->val[4], "1") != 0)
+			m->cancel = "customer no longer in billing";
+		else if (strcmp(row->val[5], "0") != 0)
+			m->cancel = "account on dunning hold";
+	}
+	return 0;
+}
+
+static int
+balance_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct load_ctx *l = arg;
+	long long cents = 0;
+	size_t i;
+
+	(void)err;
+	if (row->val[1] != NULL && money_parse(row->val[1], &cents) != 0)
+		cents = 0;
+	for (i = 0; i < l->n; i++) {
+		struct claimed *m = &l->m[i];
+
+		if (strcmp(m->account_no, row->val[0]) != 0)
+			continue;
+		m->ctx.t.amount_cents = cents;
+		free(m->ctx.periods);
+		m->ctx.periods = xstrdup(row->val[2] ? row->val[2] : "");
+		str_copy(m->ctx.due_date, row->val[3] ? row->val[3] : "",
+			 sizeof(m->ctx.due_date));
+	}
+	return 0;
+}
+
+int
+outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
+	    size_t n, const char *business_date, struct fg_err *err)
+{
+	struct load_ctx l = {m, n, cfg, business_date};
+	struct db_param *p;
+	struct sbuf sql;
+	size_t i;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	sbuf_init(&sql);
+	sbuf_adds(&sql,
+		  "SELECT m.message_id, n.kind, n.seq,"
+		  " k.active_account IS NOT NULL, c.account_no IS NOT NULL,"
+		  " COALESCE(c.dunning_hold <> 0, 0), c.name, c.locale"
+		  " FROM messages m JOIN notices n ON n.notice_id = m.notice_id"
+		  " LEFT JOIN dunning_cases k ON k.case_id = n.case_id"
+		  " LEFT JOIN {B}.billing_customers c"
+		  "  ON c.account_no = m.account_no"
+		  " WHERE m.message_id IN (");
+	placeholders(&sql, n);
+	sbuf_adds(&sql, ")");
+	id_params(m, n, 0, &p);
+	if (db_query(db, DB_STREAM, sql.s, p, n, load_cb, &l, err) != 0)
+		goto out;
+	free(p);
+	p = NULL;
+	/* The balance as of now: a payment since the night cancels. */
+	sbuf_free(&sql);
+	sbuf_init(&sql);
+	sbuf_adds(&sql,
+		  "SELECT b.account_no, SUM(b.amount_due - b.amount_paid),"
+		  " GROUP_CONCAT(DISTINCT b.period ORDER BY b.period"
+		  "  SEPARATOR ','),"
+		  " DATE_FORMAT(MIN(b.due_date), '%Y-%m-%d')"
+		  " FROM {B}.billing_bills b"
+		  " WHERE b.status = 'open' AND CAST(b.status AS BINARY) = 'open'"
+		  "  AND b.due_date < DATE_SUB(?, INTERVAL ? DAY)"
+		  "  AND b.account_no IN (");
+	placeholders(&sql, n);
+	sbuf_adds(&sql, ") GROUP BY b.account_no");
+	p = xcalloc(n + 2, sizeof(*p));
+	p[0] = DB_STR(business_date);
+	p[1] = DB_INT(cfg->dunning.grace_days);
+	for (i = 0; i < n; i++)
+		p[2 + i] = DB_STR(m[i].account_no);
+	if (db_query(db, DB_STREAM, sql.s, p, n + 2, balance_cb, &l, err) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct claimed *c = &m[i];
+
+		str_copy(c->ctx.account_no, c->account_no,
+			 sizeof(c->ctx.account_no));
+		str_copy(c->ctx.business_date, business_date,
+			 sizeof(c->ctx.business_date));
+		if (c->ctx.periods == NULL)
+			c->ctx.periods = xstrdup("");
+		if (c->ctx.name == NULL)
+			c->ctx.name = xstrdup("");
+		c->ctx.t.account_no = c->ctx.account_no;
+		c->ctx.t.name = c->ctx.name;
+		c->ctx.t.periods = c->ctx.periods;
+		c->ctx.t.due_date = c->ctx.due_date[0] ? c->ctx.due_date : NULL;
+		c->ctx.t.business_date = c->ctx.business_date;
+		context_late_fee(&c->ctx, cfg);
+		if (c->cancel == NULL && strncmp(c->kind, "dunning", 7) == 0 &&
+		    c->ctx.t.amount_cents < cfg->dunning.min_amount)
+			c->cancel = "paid before sending";
+	}
+	rc = 0;
+out:
+	free(p);
+	sbuf_free(&sql);
+	return rc;
+}
+
+int
+outbox_submitting(struct db *db, struct claimed *m, size_t n, const char *now,
+		  const char *business_date, struct fg_err *err)
+{
+	struct audit_writer *w;
+	struct db_bulk *b = NULL;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	if (db_begin(db, err) != 0)
+		return -1;
+	w = audit_open(db, ACTOR, business_date, err);
+	if (w == NULL)
+		goto fail;
+	b = db_bulk_new(db,
+			"UPDATE messages SET state = 'submitting', body = ?,"
+			" parts = ?, submitted_at = ? WHERE message_id = ?",
+			"sisi", 500, err);
+	if (b == NULL)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		struct claimed *c = &m[i];
+
+		if (c->cancel != NULL) {
+			json_t *d = json_object();
+			char *detail, *masked = mask_address(c->channel, c->address);
+
+			json_object_set_new(d, "reason", json_string(c->cancel));
+			audit_detail_add(d, "channel", c->channel);
+			audit_detail_add(d, "address", masked);
+			free(masked);
+			detail = detail_dump(d);
+			if (db_exec(db,
+				    "UPDATE messages SET state = 'cancelled',"
+				    " last_error = ?, lease_owner = NULL,"
+				    " lease_expires_at = NULL, final_at = ?"
+				    " WHERE message_id = ?",
+				    DB_ARGS(DB_STR(c->cancel), DB_STR(now),
+					    DB_INT(c->message_id)),
+				    NULL, err) != 0 ||
+			    audit_append(w, "message_cancelled", c->account_no,
+					 c->case_id, c->notice_id, c->message_id,
+					 0, detail, err) != 0) {
+				free(detail);
+				goto fail;
+			}
+			free(detail);
+			continue;
+		}
+		db_bulk_str(b, 0, c->body);
+		db_bulk_int(b, 1, c->parts);
+		db_bulk_str(b, 2, now);
+		db_bulk_int(b, 3, (long long)c->message_id);
+		if (db_bulk_row(b, err) != 0)
+			goto fail;
+	}
+	if (db_bulk_flush(b, err) != 0)
+		goto fail;
+	db_bulk_free(b);
+	b = NULL;
+	if (audit_close(w, NULL, err) != 0) {
+		w = NULL;
+		goto fail;
+	}
+	w = NULL;
+	return db_commit(db, err);
+fail:
+	db_bulk_free(b);
+	if (w != NULL)
+		audit_abort(w);
+	db_rollback(db);
+	return -1;
+}
+
+static int
+block_contact(struct db *db, long long contact_id, const char *channel,
+	      const char *address, const char *reason, const char *now,
+	      struct fg_err *err)
+{
+	if (contact_id == 0)
+		return 0;
+	return db_exec(db,
+		       "INSERT INTO contact_blocks (contact_id, channel, address,"
+		       " reason, since) VALUES (?, ?, ?, ?, ?)"
+		       " ON DUPLICATE KEY UPDATE address = VALUES(address),"
+		       "  reason = VALUES(reason), since = VALUES(since),"
+		       "  failures = failures + 1",
+		       DB_ARGS(DB_INT(contact_id), DB_STR(channel),
+			       DB_STR(address), DB_STR(reason), DB_STR(now)),
+		       NULL, err);
+}
+
+/* The channels with a provider: a fallback goes only where we can send. */
+static size_t
+enabled_channels(const struct config *cfg, struct db_param *p)
+{
+	size_t n = 0;
+
+	if (cfg->channels.sms)
+		p[n++] = DB_STR("sms");
+	if (cfg->channels.email)
+		p[n++] = DB_STR("email");
+	if (cfg->channels.voice)
+		p[n++] = DB_STR("voice");
+	if (cfg->channels.push)
+		p[n++] = DB_STR("push");
+	return n;
+}
+
+struct fallback_ctx {
+	unsigned long long message_id;
+	char channel[17];
+	long long contact_id;
+	char *address;
+};
+
+static int
+fallback_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct fallback_ctx *f = arg;
+
+	(void)err;
+	f->message_id = strtoull(row->val[0], NULL, 10);
+	str_copy(f->channel, row->val[1], sizeof(f->channel));
+	f->contact_id = strtoll(row->val[2], NULL, 10);
+	f->address = xstrdup(row->val[3]);
+	return 1;
+}
+
+/* Queue the notice to the next consented, usable contact not tried yet. */
+static int
+fallback(struct db *db, const struct config *cfg, struct audit_writer *w,
+	 const char *account_no, unsigned long long case_id,
+	 unsigned long long notice_id, const char *why,
+	 const char *business_date, struct fg_err *err)
+{
+	struct db_param p[8];
+	struct fallback_ctx f = {0};
+	unsigned long long added = 0;
+	struct sbuf sql;
+	size_t nch;
+	json_t *d;
+	char *detail;
+	int rc = -1;
+
+	p[0] = DB_STR(business_date);
+	p[1] = DB_INT(notice_id);
+	nch = enabled_channels(cfg, p + 2);
+	if (nch == 0)
+		p[2 + nch++] = DB_STR("none");
+	sbuf_init(&sql);
+	sbuf_adds(&sql,
+		  "INSERT INTO messages (notice_id, case_id, account_no, channel,"
+		  " contact_id, address, state, created_on)"
+		  " SELECT n.notice_id, n.case_id, n.account_no, ct.channel,"
+		  "  ct.contact_id, ct.address, 'queued', ?"
+		  " FROM notices n"
+		  " JOIN {B}.billing_contacts ct ON ct.account_no = n.account_no"
+		  CONTACT_BLOCKS_JOIN
+		  " LEFT JOIN messages tried ON tried.notice_id = n.notice_id"
+		  "  AND tried.contact_id = ct.contact_id"
+		  " WHERE n.notice_id = ? AND ct.consent = 1"
+		  "  AND tried.message_id IS NULL"
+		  "  AND (" CONTACT_REASON_SQL ") IS NULL"
+		  "  AND ct.channel IN (");
+	placeholders(&sql, nch);
+	sbuf_adds(&sql, ") ORDER BY ct.priority, ct.contact_id LIMIT 1");
+	if (db_exec(db, sql.s, p, nch + 2, &added, err) != 0)
+		goto out;
+	d = json_object();
+	audit_detail_add(d, "reason", why);
+	if (added == 0) {
+		detail = detail_dump(d);
+		rc = audit_append(w, "notice_unreachable", account_no, case_id,
+				  notice_id, 0, 0, detail, err);
+		free(detail);
+		goto out;
+	}
+	if (db_query(db, DB_STREAM,
+		     "SELECT message_id, channel, contact_id, address"
+		     " FROM messages WHERE notice_id = ?"
+		     " ORDER BY message_id DESC LIMIT 1",
+		     DB_ARGS(DB_INT(notice_id)), fallback_cb, &f, err) != 0) {
+		json_decref(d);
+		goto out;
+	}
+	{
+		char *masked = mask_address(f.channel, f.address);
+
+		audit_detail_add(d, "channel", f.channel);
+		json_object_set_new(d, "contact_id", json_integer(f.contact_id));
+		audit_detail_add(d, "address", masked);
+		free(masked);
+	}
+	detail = detail_dump(d);
+	rc = audit_append(w, "message_queued", account_no, case_id, notice_id,
+			  f.message_id, 0, detail, err);
+	free(detail);
+out:
+	free(f.address);
+	sbuf_free(&sql);
+	return rc;
+}
+
+int
+outbox_record(struct db *db, const struct config *cfg, struct attempt *a,
+	      size_t n, const char *now, const char *business_date,
+	      struct fg_err *err)
+{
+	struct audit_writer *w;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	if (db_begin(db, err) != 0)
+		return -1;
+	w = audit_open(db, ACTOR, business_date, err);
+	if (w == NULL)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		struct attempt *t = &a[i];
+		struct claimed *m = t->m;
+		const struct delivery_result *r = &t->res;
+		char errtext[256];
+		json_t *d = json_object();
+		char *detail;
+		int rc = 0;
+
+		snprintf(errtext, sizeof(errtext), "%s %s", r->code, r->text);
+		audit_detail_add(d, "provider", t->provider);
+		json_object_set_new(d, "attempt", json_integer(m->attempts));
+		audit_detail_add(d, "result", outcome_names[t->d.outcome]);
+		audit_detail_add(d, "code", r->code);
+		audit_detail_add(d, "text", r->text);
+		audit_detail_add(d, "ref", r->ref);
+		if (m->parts > 0)
+			json_object_set_new(d, "parts", json_integer(m->parts));
+		if (t->d.delay > 0)
+			json_object_set_new(d, "retry_in", json_integer(t->d.delay));
+		detail = detail_dump(d);
+		switch (t->d.outcome) {
+		case OUTCOME_SENT:
+			rc = db_exec(db,
+				     "UPDATE messages SET state = 'accepted',"
+				     " provider = ?, provider_ref = ?,"
+				     " last_error = NULL, lease_owner = NULL,"
+				     " lease_expires_at = NULL"
+				     " WHERE message_id = ? AND state = 'submitting'",
+				     DB_ARGS(DB_STR(t->provider), DB_STR(r->ref),
+					     DB_INT(m->message_id)),
+				     NULL, err);
+			if (rc == 0)
+				rc = db_exec(db,
+					     "UPDATE notices SET state = 'sent'"
+					     " WHERE notice_id = ?"
+					     "  AND state IN ('planned', 'sending')",
+					     DB_ARGS(DB_INT(m->notice_id)), NULL,
+					     err);
+			break;
+		case OUTCOME_RETRY:
+		case OUTCOME_REQUEUE:
+			rc = db_exec(db,
+				     "UPDATE messages SET state = 'retry',"
+				     " provider = ?, last_error = ?,"
+				     " next_attempt_at = DATE_ADD(?, INTERVAL ? SECOND),"
+				     " attempts = attempts - ?,"
+				     " lease_owner = NULL, lease_expires_at = NULL"
+				     " WHERE message_id = ? AND state = 'submitting'",
+				     DB_ARGS(DB_STR(t->provider), DB_STR(errtext),
+					     DB_STR(now), DB_INT(t->d.delay),
+					     DB_INT(t->d.outcome == OUTCOME_REQUEUE),
+					     DB_INT(m->message_id)),
+				     NULL, err);
+			break;
+		case OUTCOME_EXPIRED:
+		case OUTCOME_FAILED:
+			rc = db_exec(db,
+				     "UPDATE messages SET state = ?, provider = ?,"
+				     " last_error = ?, final_at = ?,"
+				     " lease_owner = NULL, lease_expires_at = NULL"
+				     " WHERE message_id = ?"
+				     "  AND state IN ('submitting', 'leased')",
+				     DB_ARGS(DB_STR(t->d.outcome == OUTCOME_FAILED
+							    ? "failed_permanent"
+							    : "expired"),
+					     DB_STR(t->provider), DB_STR(errtext),
+					     DB_STR(now), DB_INT(m->message_id)),
+				     NULL, err);
+			if (rc == 0 && t->d.outcome == OUTCOME_FAILED)
+				rc = block_contact(db, m->contact_id, m->channel,
+						   m->address, errtext, now, err);
+			break;
+		}
+		if (rc == 0)
+			rc = audit_append(w, "message_attempt", m->account_no,
+					  m->case_id, m->notice_id,
+					  m->message_id, 0, detail, err);
+		free(detail);
+		if (rc == 0 && (t->d.outcome == OUTCOME_EXPIRED ||
+				t->d.outcome == OUTCOME_FAILED))
+			rc = fallback(db, cfg, w, m->account_no, m->case_id,
+				      m->notice_id, errtext, business_date, err);
+		if (rc != 0)
+			goto fail;
+	}
+	if (audit_close(w, NULL, err) != 0) {
+		w = NULL;
+		goto fail;
+	}
+	return db_commit(db, err);
+fail:
+	if (w != NULL)
+		audit_abort(w);
+	db_rollback(db);
+	return -1;
+}
+
+struct receipt_row {
+	int found;
+	char state[24];
+	char token[40];
+	unsigned long long notice_id, case_id;
+	long long contact_id;
+	char account_no[33];
+	char channel[17];
+	char *address;
+};
+
+static int
+receipt_row_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct receipt_row *r = arg;
+
+	(void)err;
+	r->found = 1;
+	str_copy(r->state, row->val[0], sizeof(r->state));
+	str_copy(r->token, row->val[1] ? row->val[1] : "", sizeof(r->token));
+	r->notice_id = strtoull(row->val[2], NULL, 10);
+	r->case_id = row->val[3] ? strtoull(row->val[3], NULL, 10) : 0;
+	r->contact_id = row->val[4] ? strtoll(row->val[4], NULL, 10) : 0;
+	str_copy(r->account_no, row->val[5], sizeof(r->account_no));
+	str_copy(r->channel, row->val[6], sizeof(r->channel));
+	r->address = xstrdup(row->val[7]);
+	return 1;
+}
+
+int
+outbox_receipt(struct db *db, const struct config *cfg, const char *provider,
+	       const struct receipt *rc_in, const char *now,
+	       const char *business_date, int *verdict, struct fg_err *err)
+{
+	struct receipt_row row = {0};
+	struct audit_writer *w = NULL;
+	const char *status;
+	char errtext[256];
+	json_t *d;
+	char *detail;
+	int rc = -1;
+
+	*verdict = -1;
+	if (db_begin(db, err) != 0)
+		return -1;
+	if (db_query(db, DB_STREAM,
+		     "SELECT state, receipt_token, notice_id, case_id, contact_id,"
+		     " account_no, channel, address FROM messages"
+		     " WHERE message_id = ? FOR UPDATE",
+		     DB_ARGS(DB_INT(rc_in->message_id)), receipt_row_cb, &row,
+		     err) != 0)
+		goto fail;
+	/* Unknown message, or a token that is not the message's: nothing
+	 * changes (constant-time compare: the token is the credential). */
+	if (!row.found || strlen(row.token) != 32 ||
+	    strlen(rc_in->token) != 32 ||
+	    CRYPTO_memcmp(row.token, rc_in->token, 32) != 0) {
+		db_rollback(db);
+		free(row.address);
+		err_set(err, "%s", row.found ? "wrong receipt token"
+					     : "no such message");
+		return 0;
+	}
+	if (strcmp(row.state, "delivered") == 0 ||
+	    strcmp(row.state, "failed_permanent") == 0 ||
+	    strcmp(row.state, "expired") == 0 ||
+	    strcmp(row.state, "cancelled") == 0) {
+		*verdict = 1; /* a replay or a late duplicate: no change */
+		db_rollback(db);
+		free(row.address);
+		return 0;
+	}
+	w = audit_open(db, ACTOR, business_date, err);
+	if (w == NULL)
+		goto fail;
+	status = !rc_in->final                        ? "progress"
+		 : rc_in->status == DELIVERY_OK       ? "delivered"
+		 : rc_in->status == DELIVERY_PERMFAIL ? "failed"
+						      : "expired";
+	snprintf(errtext, sizeof(errtext), "%s %s", rc_in->code, rc_in->text);
+	d = json_object();
+	audit_detail_add(d, "provider", provider);
+	audit_detail_add(d, "status", status);
+	audit_detail_add(d, "code", rc_in->code);
+	audit_detail_add(d, "text", rc_in->text);
+	audit_detail_add(d, "ref", rc_in->ref);
+	detail = detail_dump(d);
+	rc = audit_append(w, "receipt", row.account_no, row.case_id,
+			  row.notice_id, rc_in->message_id, 0, detail, err);
+	free(detail);
+	if (rc != 0 || !rc_in->final)
+		goto done;
+	if (rc_in->status == DELIVERY_OK) {
+		rc = db_exec(db,
+			     "UPDATE messages SET state = 'delivered', final_at = ?,"
+			     " lease_owner = NULL, lease_expires_at = NULL"
+			     " WHERE message_id = ?",
+			     DB_ARGS(DB_STR(now), DB_INT(rc_in->message_id)), NULL,
+			     err);
+		if (rc == 0)
+			rc = db_exec(db,
+				     "UPDATE notices SET state = 'delivered'"
+				     " WHERE notice_id = ? AND state IN"
+				     "  ('planned', 'sending', 'sent')",
+				     DB_ARGS(DB_INT(row.notice_id)), NULL, err);
+	} else {
+		int failed = rc_in->status == DELIVERY_PERMFAIL;
+
+		rc = db_exec(db,
+			     "UPDATE messages SET state = ?, final_at = ?,"
+			     " last_error = ?, lease_owner = NULL,"
+			     " lease_expires_at = NULL WHERE message_id = ?",
+			     DB_ARGS(DB_STR(failed ? "failed_permanent" : "expired"),
+				     DB_STR(now), DB_STR(errtext),
+				     DB_INT(rc_in->message_id)),
+			     NULL, err);
+		if (rc == 0 && failed)
+			rc = block_contact(db, row.contact_id, row.channel,
+					   row.address, errtext, now, err);
+		if (rc == 0)
+			rc = fallback(db, cfg, w, row.account_no, row.case_id,
+				      row.notice_id, errtext, business_date, err);
+	}
+done:
+	if (rc != 0)
+		goto fail;
+	rc = audit_close(w, NULL, err);
+	w = NULL;
+	if (rc != 0 || db_commit(db, err) != 0)
+		goto fail;
+	*verdict = 0;
+	free(row.address);
+	return 0;
+fail:
+	if (w != NULL)
+		audit_abort(w);
+	db_rollback(db);
+	free(row.address);
+	return -1;
+}
+
+int
+outbox_release(struct db *db, const char *owner, unsigned long long *n,
+	       struct fg_err *err)
+{
+	if (db_begin(db, err) != 0)
+		return -1;
+	if (audit_stage_begin(db, err) != 0 ||
+	    db_exec(db,
+		    "INSERT INTO audit_stage (event, account_no, case_id,"
+		    " notice_id, message_id, reason)"
+		    " SELECT 'message_requeued', account_no, case_id, notice_id,"
+		    "  message_id, 'dispatcher stopping before sending'"
+		    " FROM messages WHERE lease_owner = ? AND state = 'leased'",
+		    DB_ARGS(DB_STR(owner)), NULL, err) != 0 ||
+	    db_exec(db,
+		    "UPDATE messages SET state = 'retry', lease_owner = NULL,"
+		    " lease_expires_at = NULL,"
+		    " attempts = IF(attempts > 0, attempts - 1, 0)"
+		    " WHERE lease_owner = ? AND state = 'leased'",
+		    DB_ARGS(DB_STR(owner)), n, err) != 0 ||
+	    audit_stage_flush(db, ACTOR, NULL, NULL, err) != 0 ||
+	    db_commit(db, err) != 0) {
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+count_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	(void)err;
+	*(unsigned long long *)arg = strtoull(row->val[0], NULL, 10);
+	return 1;
+}
+
+int
+outbox_awaiting(struct db *db, unsigned long long *n, struct fg_err *err)
+{
+	*n = 0;
+	return db_query(db, DB_STREAM,
+			"SELECT COUNT(*) FROM messages"
+			" WHERE state IN ('accepted', 'submitting')",
+			DB_NOARGS, count_cb, n, err);
+}
+
+int
+outbox_due(struct db *db, const char *channel, const char *now,
+	   unsigned long long *n, struct fg_err *err)
+{
+	*n = 0;
+	return db_query(db, DB_STREAM,
+			"SELECT COUNT(*) FROM messages"
+			" WHERE state IN ('queued', 'retry') AND channel = ?"
+			"  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
+			DB_ARGS(DB_STR(channel), DB_STR(now)), count_cb, n, err);
+}

@@ -1,0 +1,88 @@
+/*
+ * outbox.h: the messages table as a queue (STYLE.md: "the database is the
+ * queue"). A message is claimed with SELECT ... FOR UPDATE SKIP LOCKED and a
+ * lease, marked `submitting` (committed) before its request leaves, and
+ * recorded as soon as the provider answers:
+ *
+ *   queued/retry --claim--> leased --render--> submitting --answer--> accepted
+ *        ^                    |                    |                  | receipt
+ *        +--lease expired-----+      lease expired: in doubt          v
+ *        +--retry/requeue---------------------(resend after doubt_wait) delivered
+ *                                                                     failed_permanent
+ *   cancelled (paid before sending), expired, failed_permanent -> fallback
+ *
+ * A message in doubt (its dispatcher died after sending) is not sent again
+ * until [dispatch] lease seconds have passed without a receipt: a receipt
+ * settles it. Every change writes its audit rows in the same transaction.
+ */
+#ifndef FEEGATE_OUTBOX_H
+#define FEEGATE_OUTBOX_H
+
+#include "channel.h"
+#include "config.h"
+#include "context.h"
+#include "db.h"
+#include "policy.h"
+
+struct claimed {
+	unsigned long long message_id, notice_id, case_id;
+	long long contact_id;
+	char account_no[33];
+	char channel[17];
+	char kind[17];
+	int seq;
+	char *address;      /* full: only for the provider */
+	char token[33];     /* receipt token */
+	int attempts;       /* including this one */
+	long age;           /* seconds since created */
+	struct notice_context ctx;
+	const char *cancel; /* non-NULL: do not send, and why */
+	char *body;
+	int parts;
+};
+
+/* The outcome of one attempt, for outbox_record. */
+struct attempt {
+	struct claimed *m;
+	const char *provider;
+	struct delivery_result res;
+	struct decision d;
+};
+
+/* Return leases that expired (never submitted: back to the queue) and
+ * messages in doubt for longer than a lease (resent). now is UTC. */
+int outbox_recover(struct db *db, const struct config *cfg, const char *now,
+		   unsigned long long *requeued, struct fg_err *err);
+/* Claim up to limit due messages of channel for owner. */
+int outbox_claim(struct db *db, const struct config *cfg, const char *channel,
+		 const char *owner, int limit, const char *now,
+		 struct claimed **out, size_t *n, struct fg_err *err);
+/* Read what the claimed messages need: the account's context as of the
+ * business date, and whether they may still go (case active, balance due). */
+int outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
+		size_t n, const char *business_date, struct fg_err *err);
+/* Cancel what may not go, mark the rest submitting (with their text). */
+int outbox_submitting(struct db *db, struct claimed *m, size_t n,
+		      const char *now, const char *business_date,
+		      struct fg_err *err);
+/* Record attempts: states, audit rows, contact blocks and fallbacks. */
+int outbox_record(struct db *db, const struct config *cfg, struct attempt *a,
+		  size_t n, const char *now, const char *business_date,
+		  struct fg_err *err);
+/* Apply one receipt for provider. *verdict: 0 applied, 1 duplicate (no
+ * change), -1 refused (unknown message or wrong token: no change). */
+int outbox_receipt(struct db *db, const struct config *cfg,
+		   const char *provider, const struct receipt *r,
+		   const char *now, const char *business_date, int *verdict,
+		   struct fg_err *err);
+/* Give back what owner leased and did not submit (shutdown). */
+int outbox_release(struct db *db, const char *owner, unsigned long long *n,
+		   struct fg_err *err);
+/* Messages accepted by a provider and still waiting for a final receipt. */
+int outbox_awaiting(struct db *db, unsigned long long *n, struct fg_err *err);
+/* Messages due now on channel (claimable). */
+int outbox_due(struct db *db, const char *channel, const char *now,
+	       unsigned long long *n, struct fg_err *err);
+void outbox_free(struct claimed *m, size_t n);
+
+#endif

@@ -1,0 +1,311 @@
+/*
+ * receipts.c: see receipts.h.
+ */
+#include "receipts.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "dates.h"
+#include "db.h"
+#include "log.h"
+#include "outbox.h"
+
+#define RECEIPT_MAX_BODY 65536
+
+struct receipts {
+	struct MHD_Daemon *mhd;
+	const struct config *cfg;
+	struct channel *const *channels;
+	size_t nchannels;
+	struct db db;
+	double now_offset;
+	atomic_ullong applied;
+};
+
+struct conn {
+	struct sbuf body;
+	int too_big;
+};
+
+struct kv_list {
+	struct http_kv *kv;
+	size_t n;
+};
+
+static void
+kv_add(struct kv_list *l, const char *k, const char *v)
+{
+	l->kv = xrealloc(l->kv, (l->n + 1) * sizeof(*l->kv));
+	l->kv[l->n].key = xstrdup(k);
+	l->kv[l->n].value = xstrdup(v ? v : "");
+	l->n++;
+}
+
+static void
+kv_free(struct kv_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->kv[i].key);
+		free(l->kv[i].value);
+	}
+	free(l->kv);
+}
+
+static enum MHD_Result
+collect(void *cls, enum MHD_ValueKind kind, const char *key,
+	const char *value)
+{
+	(void)kind;
+	kv_add(cls, key, value);
+	return MHD_YES;
+}
+
+/* application/x-www-form-urlencoded into l. */
+static void
+parse_form(const char *body, size_t len, struct kv_list *l)
+{
+	char *copy = xstrndup(body, len), *save = NULL, *pair;
+
+	for (pair = strtok_r(copy, "&", &save); pair != NULL;
+	     pair = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(pair, '='), *p;
+
+		if (eq != NULL)
+			*eq++ = '\0';
+		for (p = pair; *p; p++)
+			if (*p == '+')
+				*p = ' ';
+		for (p = eq; p && *p; p++)
+			if (*p == '+')
+				*p = ' ';
+		MHD_http_unescape(pair);
+		if (eq != NULL)
+			MHD_http_unescape(eq);
+		kv_add(l, pair, eq ? eq : "");
+	}
+	free(copy);
+}
+
+static enum MHD_Result
+reply(struct MHD_Connection *c, unsigned int status, const char *json)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static void
+clock_now(const struct receipts *rs, char now[TIME_LEN], char date[DATE_LEN])
+{
+	struct timespec ts;
+	struct tm tm;
+	time_t t;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t = ts.tv_sec + (time_t)rs->now_offset;
+	gmtime_r(&t, &tm);
+	strftime(now, TIME_LEN, "%Y-%m-%d %H:%M:%S", &tm);
+	/* The business date is the local date where the utility is. */
+	localtime_r(&t, &tm);
+	strftime(date, DATE_LEN, "%Y-%m-%d", &tm);
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *c, const char *url,
+       const char *method, const char *version, const char *upload,
+       size_t *upload_size, void **con_cls)
+{
+	struct receipts *rs = cls;
+	struct conn *cn = *con_cls;
+	struct kv_list query = {0}, form = {0}, headers = {0};
+	struct http_request req;
+	struct receipt r;
+	struct fg_err err;
+	struct channel *ch = NULL;
+	char now[TIME_LEN], date[DATE_LEN], out[256];
+	const char *id, *ctype;
+	size_t i;
+	int verdict;
+	enum MHD_Result ret;
+
+	(void)version;
+	if (cn == NULL) {
+		cn = xcalloc(1, sizeof(*cn));
+		sbuf_init(&cn->body);
+		*con_cls = cn;
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (cn->body.len + *upload_size > RECEIPT_MAX_BODY)
+			cn->too_big = 1;
+		else
+			sbuf_add(&cn->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (cn->too_big)
+		return reply(c, 413, "{\"error\":\"body too large\"}");
+	if (strncmp(url, "/receipts/", 10) == 0)
+		for (i = 0; i < rs->nchannels; i++)
+			if (strcmp(rs->channels[i]->provider, url + 10) == 0)
+				ch = rs->channels[i];
+	if (ch == NULL || ch->ops->receipt == NULL) {
+		log_warnx("receipts: %s %s: no such receipt endpoint", method,
+			  url);
+		return reply(c, 404, "{\"error\":\"no such endpoint\"}");
+	}
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &query);
+	MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &headers);
+	ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					    "Content-Type");
+	if (ctype != NULL &&
+	    strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0)
+		parse_form(cn->body.s, cn->body.len, &form);
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.path = url;
+	req.url = url;
+	req.query = query.kv;
+	req.nquery = query.n;
+	req.form = form.kv;
+	req.nform = form.n;
+	req.headers = headers.kv;
+	req.nheaders = headers.n;
+	req.body = cn->body.s;
+	req.body_len = cn->body.len;
+	memset(&r, 0, sizeof(r));
+	id = http_request_query(&req, "id");
+	if (ch->ops->receipt(ch, &req, &r, &err) != 0) {
+		log_warnx("receipts: provider=%s refused: %s", ch->provider,
+			  err.msg);
+		ret = reply(c, 400, "{\"error\":\"not a valid receipt\"}");
+		goto out;
+	}
+	if (r.message_id == 0 && id != NULL)
+		r.message_id = strtoull(id, NULL, 10);
+	if (r.token[0] == '\0' && http_request_query(&req, "t") != NULL)
+		str_copy(r.token, http_request_query(&req, "t"),
+			 sizeof(r.token));
+	clock_now(rs, now, date);
+	if (outbox_receipt(&rs->db, rs->cfg, ch->provider, &r, now, date,
+			   &verdict, &err) != 0) {
+		log_warnx("receipts: msg=%llu provider=%s: %s", r.message_id,
+			  ch->provider, err.msg);
+		/* Our trouble: the provider will send it again. */
+		ret = reply(c, 503, "{\"error\":\"try again\"}");
+		goto out;
+	}
+	if (verdict < 0) {
+		log_warnx("receipts: msg=%llu provider=%s refused: %s",
+			  r.message_id, ch->provider, err.msg);
+		ret = reply(c, 403, "{\"error\":\"unknown message or token\"}");
+		goto out;
+	}
+	log_info("receipt msg=%llu provider=%s status=%s final=%d code=\"%s\"%s",
+		 r.message_id, ch->provider,
+		 r.status == DELIVERY_OK ? "delivered"
+		 : r.status == DELIVERY_PERMFAIL ? "failed"
+						 : "expired",
+		 r.final, r.code, verdict == 1 ? " duplicate=1" : "");
+	if (verdict == 0)
+		atomic_fetch_add(&rs->applied, 1);
+	snprintf(out, sizeof(out), "{\"ok\":true,\"duplicate\":%s}",
+		 verdict == 1 ? "true" : "false");
+	ret = reply(c, 200, out);
+out:
+	kv_free(&query);
+	kv_free(&form);
+	kv_free(&headers);
+	return ret;
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls,
+	  enum MHD_RequestTerminationCode toe)
+{
+	struct conn *cn = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (cn != NULL) {
+		sbuf_free(&cn->body);
+		free(cn);
+		*con_cls = NULL;
+	}
+}
+
+struct receipts *
+receipts_start(const struct config *cfg, struct channel *const *channels,
+	       size_t n, double now_offset, struct fg_err *err)
+{
+	struct receipts *rs = xcalloc(1, sizeof(*rs));
+	struct sockaddr_in sa;
+
+	rs->cfg = cfg;
+	rs->channels = channels;
+	rs->nchannels = n;
+	rs->now_offset = now_offset;
+	if (db_connect(&rs->db, cfg, 1, err) != 0) {
+		free(rs);
+		return NULL;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)cfg->receipts.port);
+	if (inet_pton(AF_INET, cfg->receipts.listen, &sa.sin_addr) != 1) {
+		err_set(err, "%s: [receipts] listen: '%s' is not an IPv4 address",
+			cfg->path ? cfg->path : "(config)", cfg->receipts.listen);
+		db_close(&rs->db);
+		free(rs);
+		return NULL;
+	}
+	/* One internal thread: receipts are applied one at a time, on this
+	 * thread's own connection. */
+	rs->mhd = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+		handle, rs, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, rs,
+		MHD_OPTION_CONNECTION_LIMIT, 256u,
+		MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+	if (rs->mhd == NULL) {
+		err_set(err, "receipts: cannot listen on %s:%d",
+			cfg->receipts.listen, cfg->receipts.port);
+		db_close(&rs->db);
+		free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+unsigned long long
+receipts_count(const struct receipts *r)
+{
+	return r ? atomic_load(&((struct receipts *)r)->applied) : 0;
+}
+
+void
+receipts_stop(struct receipts *rs)
+{
+	if (rs == NULL)
+		return;
+	MHD_stop_daemon(rs->mhd);
+	db_close(&rs->db);
+	free(rs);
+}
