@@ -29,11 +29,17 @@ UNIT_BINS := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRCS))
 .PHONY: all test test-only unit integration demo bootstrap db-start db-stop \
         check-source format golden bench-plan clean
 
-all: bin/feegate
+all: bin/feegate bin/feegate-sim
 
 bin/feegate: $(OBJ) build/obj/gateway/main.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The provider simulator (tests/sim/): tests, demo and benchmarks.
+bin/feegate-sim: tests/sim/sim.c
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	@$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(PKG_LIBS)
 
 # The ASan+UBSan build of the daemon; the integration tests run it.
 bin/feegate-san: $(SAN_OBJ) build/san/gateway/main.o
@@ -72,7 +78,7 @@ test-only: all bin/feegate-san check-source unit integration
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: bin/feegate bin/feegate-san
+integration: bin/feegate bin/feegate-san bin/feegate-sim
 	tests/integration/run.sh
 
 demo:

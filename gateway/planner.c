@@ -157,23 +157,47 @@ static const char sql_next_decide[] =
 /* The contacts of those accounts, each with the reason it cannot be used
  * (NULL if it can). Addresses are compared byte for byte. */
 static const char sql_contacts[] =
-	"INSERT INTO tmp_contact (contact_id, account_no, priority, consent,"
-	" reason)"
-	" SELECT ct.contact_id, ct.account_no, ct.priority, ct.consent,"
+	"INSERT INTO tmp_contact (contact_id, account_no, channel, priority,"
+	" consent, reason)"
+	" SELECT ct.contact_id, ct.account_no,"
+	"  IF(CAST(ct.channel AS BINARY) IN ('sms', 'email', 'voice', 'push'),"
+	"     ct.channel, ''),"
+	"  ct.priority, ct.consent,"
 	CONTACT_REASON_SQL
 	" FROM tmp_next x"
 	" JOIN {B}.billing_contacts ct ON ct.account_no = x.account_no"
 	CONTACT_BLOCKS_JOIN;
 
-/* The first consented, usable contact of each account by priority: rows go
- * in sorted, and INSERT IGNORE keeps the first one per account. (A window
- * function does the same, but joining its derived table costs ten times
- * more.) */
-static const char sql_pick[] =
-	"INSERT IGNORE INTO tmp_pick (account_no, contact_id)"
-	" SELECT account_no, contact_id FROM tmp_contact"
-	" WHERE consent = 1 AND reason IS NULL"
-	" ORDER BY account_no, priority, contact_id";
+/* The first consented, usable contact of each account by priority, on a
+ * channel we can send on: rows go in sorted, and INSERT IGNORE keeps the
+ * first one per account. (A window function does the same, but joining its
+ * derived table costs ten times more.) With no [channels] configured (plan
+ * only), every channel counts. */
+static char *
+sql_pick(const struct config *cfg)
+{
+	const char *ch[4] = {cfg->channels.sms ? "'sms'" : NULL,
+			     cfg->channels.email ? "'email'" : NULL,
+			     cfg->channels.voice ? "'voice'" : NULL,
+			     cfg->channels.push ? "'push'" : NULL};
+	struct sbuf b;
+	int i, n = 0;
+
+	sbuf_init(&b);
+	sbuf_adds(&b, "INSERT IGNORE INTO tmp_pick (account_no, contact_id)"
+		      " SELECT account_no, contact_id FROM tmp_contact"
+		      " WHERE consent = 1 AND reason IS NULL");
+	for (i = 0; i < 4; i++) {
+		if (ch[i] == NULL)
+			continue;
+		sbuf_adds(&b, n++ ? ", " : " AND channel IN (");
+		sbuf_adds(&b, ch[i]);
+	}
+	if (n > 0)
+		sbuf_adds(&b, ")");
+	sbuf_adds(&b, " ORDER BY account_no, priority, contact_id");
+	return sbuf_take(&b);
+}
 
 /* One message per notice, to the contact picked. */
 static const char sql_queue[] =
@@ -203,6 +227,8 @@ planner_advance(struct night *nt, struct fg_err *err)
 {
 	const struct config *cfg = nt->cfg;
 	const char *d = nt->date, *min = nt->min_amount;
+	char *pick = sql_pick(cfg);
+	int rc;
 	const struct night_stmt s[] = {
 		{"CREATE TEMPORARY TABLE tmp_next ("
 		 " case_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
@@ -212,6 +238,7 @@ planner_advance(struct night *nt, struct fg_err *err)
 		{"CREATE TEMPORARY TABLE tmp_contact ("
 		 " contact_id BIGINT NOT NULL PRIMARY KEY,"
 		 " account_no VARCHAR(32) NOT NULL,"
+		 " channel VARCHAR(5) CHARACTER SET ascii NOT NULL,"
 		 " priority INT NOT NULL,"
 		 " consent INT NOT NULL,"
 		 " reason VARCHAR(40) CHARACTER SET ascii NULL,"
@@ -248,7 +275,7 @@ planner_advance(struct night *nt, struct fg_err *err)
 		 " SET k.step = x.seq",
 		 DB_NOARGS, NULL},
 		{sql_contacts, DB_NOARGS, NULL},
-		{sql_pick, DB_NOARGS, NULL},
+		{pick, DB_NOARGS, NULL},
 		{sql_queue, DB_ARGS(DB_STR(d)), &nt->n.messages_queued},
 		{"INSERT INTO audit_stage (event, account_no, case_id,"
 		 " notice_id, seq)"
@@ -295,8 +322,10 @@ planner_advance(struct night *nt, struct fg_err *err)
 		 DB_NOARGS, NULL},
 	};
 
-	if (night_begin(nt, err) != 0)
+	if (night_begin(nt, err) != 0) {
+		free(pick);
 		return -1;
+	}
 	if (night_exec(nt, s, FG_NELEM(s), err) != 0 ||
 	    night_record_input_errors(nt, err) != 0 ||
 	    db_query(nt->db, DB_STREAM,
@@ -305,10 +334,13 @@ planner_advance(struct night *nt, struct fg_err *err)
 	    db_exec(nt->db, "DROP TEMPORARY TABLE tmp_next, tmp_contact, tmp_pick,"
 		    " tmp_unreach",
 		    DB_NOARGS, NULL, err) != 0) {
+		free(pick);
 		night_rollback(nt);
 		return -1;
 	}
-	return night_commit(nt, ACTOR, err);
+	free(pick);
+	rc = night_commit(nt, ACTOR, err);
+	return rc;
 }
 
 int

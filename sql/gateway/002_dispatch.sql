@@ -9,6 +9,12 @@ ALTER TABLE messages
   ADD COLUMN IF NOT EXISTS submitted_at DATETIME(6) NULL,
   ADD COLUMN IF NOT EXISTS final_at DATETIME(6) NULL;
 
+-- submitting: the request is (about to be) on its way; a message left
+-- here by a dispatcher that died is "in doubt" (see gateway/outbox.h).
+ALTER TABLE messages MODIFY state
+  ENUM('queued','leased','submitting','accepted','delivered','retry',
+       'failed_permanent','expired','cancelled') NOT NULL DEFAULT 'queued';
+
 -- Leases are found by owner when a dispatcher stops or restarts.
 ALTER TABLE messages ADD INDEX IF NOT EXISTS messages_lease (lease_owner, state);
 
