@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,19 +39,49 @@ digest_field(EVP_MD_CTX *md, const char *v)
 /* SHA-256 fetched once and one context per thread: OpenSSL 3 looks the
  * algorithm up under a lock on every EVP_sha256() initialisation, which
  * costs more than hashing an audit row. */
+struct digest {
+	EVP_MD *sha256;
+	EVP_MD_CTX *ctx;
+};
+
+static pthread_key_t digest_key;
+static pthread_once_t digest_once = PTHREAD_ONCE_INIT;
+
+static void
+digest_free(void *p)
+{
+	struct digest *dg = p;
+
+	EVP_MD_CTX_free(dg->ctx);
+	EVP_MD_free(dg->sha256);
+	free(dg);
+}
+
+static void
+digest_key_make(void)
+{
+	if (pthread_key_create(&digest_key, digest_free) != 0)
+		fatalx("audit: pthread_key_create failed");
+}
+
 static EVP_MD_CTX *
 digest_ctx(void)
 {
-	static __thread EVP_MD_CTX *ctx;
-	static __thread EVP_MD *sha256;
+	struct digest *dg;
 
-	if (sha256 == NULL && (sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
-		fatalx("audit: SHA-256 is not available");
-	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
-		fatalx("audit: EVP_MD_CTX_new failed");
-	if (EVP_DigestInit_ex2(ctx, sha256, NULL) != 1)
+	pthread_once(&digest_once, digest_key_make);
+	dg = pthread_getspecific(digest_key);
+	if (dg == NULL) {
+		dg = xcalloc(1, sizeof(*dg));
+		dg->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+		dg->ctx = EVP_MD_CTX_new();
+		if (dg->sha256 == NULL || dg->ctx == NULL)
+			fatalx("audit: SHA-256 is not available");
+		pthread_setspecific(digest_key, dg);
+	}
+	if (EVP_DigestInit_ex2(dg->ctx, dg->sha256, NULL) != 1)
 		fatalx("audit: EVP_DigestInit_ex2 failed");
-	return ctx;
+	return dg->ctx;
 }
 
 void

@@ -124,12 +124,13 @@ static void
 io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct sock *s = w->data;
+	struct httpc *h = s->h; /* s may be freed by the action below */
 	int action = (revents & EV_READ ? CURL_CSELECT_IN : 0) |
 		     (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
 
 	(void)loop;
-	curl_multi_socket_action(s->h->multi, s->fd, action, &s->h->running);
-	check_done(s->h);
+	curl_multi_socket_action(h->multi, s->fd, action, &h->running);
+	check_done(h);
 }
 
 /* curl's CURLMOPT_SOCKETFUNCTION: watch, change or forget a socket. */

@@ -111,4 +111,62 @@ snapshot() {
 	      SELECT 'a', COUNT(*) FROM audit_log"
 }
 
+# The provider simulator: started on port $1, stopped (by PID) when the
+# test exits; records what it received in $work/sim.tsv.
+sim_pids=""
+cleanup() {
+	for p in $sim_pids; do kill "$p" 2>/dev/null || true; done
+	for p in $sim_pids; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+start_sim() {
+	sim_port=$1
+	: >"$work/sim.tsv"
+	"$top/bin/feegate-sim" -p "$sim_port" -o "$work/sim.tsv" ${2:-} 2>>"$work/sim.log" &
+	sim_pids="$sim_pids $!"
+	i=0
+	until curl -sf "http://127.0.0.1:$sim_port/_stats" >/dev/null; do
+		i=$((i + 1)); [ $i -lt 50 ] || fail "simulator did not start"; sleep 0.1
+	done
+}
+sim_control() { curl -sf -X POST -d "$1" "http://127.0.0.1:$sim_port/_control" >/dev/null || fail "sim control"; }
+sim_stat() { curl -sf "http://127.0.0.1:$sim_port/_stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+# Lines the simulator recorded for a phone number.
+sim_count() { awk -F'\t' -v to="$1" '$3 == to' "$work/sim.tsv" | wc -l | tr -d ' '; }
+
+# Config for sending to the simulator: receipts on $1, simulator on $sim_port.
+send_conf() {
+	rport=$1
+	shift
+	write_conf "
+[channels]
+sms = sim
+
+[provider:sim]
+type = http
+url = http://127.0.0.1:$sim_port/v1/sms
+rate = ${RATE:-500}
+concurrency = 8
+
+[receipts]
+port = $rport
+public_url = http://127.0.0.1:$rport
+
+[dispatch]
+receipt_wait = 10
+backoff_min = 1
+backoff_max = 4
+$*"
+}
+
+# Run feegate expecting success and no sanitizer report.
+fgok() {
+	if ! fg "$@" >"$work/last.out" 2>"$work/last.err"; then
+		echo "FAIL $name: feegate $* failed:" >&2; tail -20 "$work/last.err" >&2; exit 1
+	fi
+	if grep -q Sanitizer "$work/last.err"; then
+		echo "FAIL $name: sanitizer report in feegate $*:" >&2; cat "$work/last.err" >&2; exit 1
+	fi
+}
+
 done_ok() { echo "ok   $name"; }

@@ -1,0 +1,60 @@
+#!/bin/sh
+# Sending for real (to the simulator): a month of nights sends exactly the
+# expected messages, receipts mark them delivered, a payment between the
+# plan and the send cancels, and nothing goes outside the calling window.
+. "$(dirname "$0")/lib.sh"
+fresh_schemas
+start_sim 18130 "-d 50"
+send_conf 18125
+
+# Five customers who never pay, one who pays after notice 1.
+for i in 1 2 3 4 5 6; do
+	customer "N$i"
+	contact "$i" "N$i" sms "+861380000100$i"
+	bill "N$i-1" "N$i" 100.00 2026-10-01
+done
+day() { fgok run --date "$1" --now "$1 ${2:-10:00}"; }
+
+day 2026-10-02
+has "$(cat "$work/last.err")" 'channel=sms provider=sim attempt=1 result=Sent' "key=value log line per attempt"
+hasnt "$(cat "$work/last.err")" '13800001001' "no full number in the log"
+day 2026-10-09
+pay N6-1
+for d in 2026-10-16 2026-10-23 2026-10-30; do day $d; done
+
+# Exactly: 5 x 3 notices to the never-payers, 2 to N6 before it paid.
+eq "17" "$(sim_stat received)" "messages received by the provider"
+eq "0" "$(sim_stat duplicates)" "no message received twice"
+for i in 1 2 3 4 5; do
+	eq "3" "$(sim_count "+861380000100$i")" "N$i got notices 1, 2 and 3"
+done
+eq "2" "$(sim_count +8613800001006)" "N6 got notices 1 and 2, then paid"
+eq "17" "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'delivered'")" "receipts marked every message delivered"
+eq "5" "$(sqlg "SELECT COUNT(*) FROM collection_tasks WHERE notices_delivered = 3")" "tasks count three delivered notices"
+has "$(sqlg "SELECT GROUP_CONCAT(event ORDER BY seq) FROM audit_log WHERE account_no = 'N1'")" \
+    "message_queued,message_attempt,receipt" "attempt and receipt audited"
+has "$(sqlg "SELECT detail FROM audit_log WHERE account_no = 'N1' AND event = 'message_attempt' LIMIT 1")" \
+    '"provider":"sim","attempt":1,"result":"Sent"' "attempt detail"
+has "$(sqlg "SELECT body FROM messages m JOIN notices n USING (notice_id) WHERE n.account_no = 'N1' AND n.seq = 3")" \
+    "经多次提醒仍未缴纳" "the third notice's text"
+eq "0" "$(sqlg "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%13800001001%'")" "no full number in the audit"
+
+# Paid between planning and sending: the message is cancelled, not sent.
+customer P1; contact 11 P1 sms +8613800001011; bill P1-1 P1 50.00 2026-10-30
+fgok plan --date 2026-10-31
+pay P1-1
+fgok dispatch --now "2026-10-31 10:00"
+eq "0" "$(sim_count +8613800001011)" "nothing sent to an account that paid"
+eq "cancelled paid before sending" "$(sqlg "SELECT m.state, m.last_error FROM messages m JOIN notices n USING (notice_id) WHERE n.account_no = 'P1'")" \
+   "message cancelled with the reason"
+
+# The calling window (08:00-21:00 Asia/Shanghai): queued at 21:30, sent at 08:00.
+customer W1; contact 12 W1 sms +8613800001012; bill W1-1 W1 50.00 2026-11-01
+fgok run --date 2026-11-02 --now "2026-11-02 21:30"
+eq "0" "$(sim_count +8613800001012)" "nothing sent after 21:00"
+fgok dispatch --now "2026-11-03 07:59"
+eq "0" "$(sim_count +8613800001012)" "nothing sent before 08:00"
+fgok dispatch --now "2026-11-03 08:00"
+eq "1" "$(sim_count +8613800001012)" "sent once the window opens"
+has "$(fg audit verify)" "chain intact" "audit chain"
+done_ok
