@@ -360,8 +360,10 @@ claim_lane(struct dispatcher *d, struct lane *l)
 	size_t n = 0, room, i;
 	int limit;
 
-	if (policy_paused(&l->th, wall))
+	if (policy_paused(&l->th, wall)) {
+		l->idle = 1; /* run: nothing more to send now */
 		return;
+	}
 	if (!in_window(d, l->kind)) {
 		l->idle = 1;
 		return;

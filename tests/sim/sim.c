@@ -17,6 +17,7 @@
  *   retry_after                          seconds, with 429
  *   invalid_prefix                       numbers starting so: 400
  *                                        invalid_number (permanent)
+ *   tempfail_prefix                      numbers starting so: 503
  *   undeliverable_prefix                 accepted, then a "failed" receipt
  *   no_receipts                          true: accept, never send receipts
  *   token                                the Bearer token to insist on
@@ -40,7 +41,7 @@
 struct faults {
 	int latency_ms, receipt_delay_ms, retry_after, no_receipts;
 	double fail_5xx, fail_429, timeout, reset;
-	char invalid_prefix[32], undeliverable_prefix[32];
+	char invalid_prefix[32], undeliverable_prefix[32], tempfail_prefix[32];
 	char token[256];
 };
 
@@ -228,6 +229,7 @@ control(json_t *j)
 	DBL(timeout);
 	DBL(reset);
 	STR(invalid_prefix);
+	STR(tempfail_prefix);
 	STR(undeliverable_prefix);
 	STR(token);
 	if (json_is_boolean(json_object_get(j, "no_receipts")))
@@ -317,6 +319,14 @@ sms(struct MHD_Connection *c, const char *body, size_t len)
 		return answer(c, 400,
 			      "{\"error\":{\"code\":\"invalid_number\","
 			      "\"message\":\"no such subscriber\"}}",
+			      0);
+	}
+	if (f.tempfail_prefix[0] &&
+	    strncmp(to, f.tempfail_prefix, strlen(f.tempfail_prefix)) == 0) {
+		json_decref(j);
+		return answer(c, 503,
+			      "{\"error\":{\"code\":\"unavailable\","
+			      "\"message\":\"subscriber system busy\"}}",
 			      0);
 	}
 	undeliverable = f.undeliverable_prefix[0] &&
