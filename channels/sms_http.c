@@ -224,8 +224,8 @@ sms_http_receipt(struct channel *ch, const struct http_request *req,
 		r->final = 0;
 		r->status = DELIVERY_OK;
 	} else {
-		json_decref(j);
 		err_set(err, "unknown receipt status '%.40s'", status);
+		json_decref(j);
 		return -1;
 	}
 	if (r->code[0] == '\0')

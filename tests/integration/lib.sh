@@ -116,7 +116,11 @@ snapshot() {
 sim_pids=""
 cleanup() {
 	for p in $sim_pids; do kill "$p" 2>/dev/null || true; done
-	for p in $sim_pids; do wait "$p" 2>/dev/null || true; done
+	for p in $sim_pids; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -9 "$p" 2>/dev/null || true
+	done
 }
 trap cleanup EXIT
 start_sim() {
