@@ -161,16 +161,16 @@ receipt_thread(void *arg)
 		pthread_mutex_unlock(&mu);
 		curl_easy_setopt(c, CURLOPT_URL, p->url);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
-		/* Like a provider: try again a few times if the receiver is
-		 * down or says "try again". */
-		for (tries = 0; tries < 5; tries++) {
+		/* Like a provider: keep trying for a while (here 15 s) if the
+		 * receiver is down or says "try again". */
+		for (tries = 0; tries < 50 && !stop; tries++) {
 			status = 0;
 			if (curl_easy_perform(c) == CURLE_OK)
 				curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE,
 						  &status);
 			if (status != 0 && status < 500)
 				break;
-			usleep(200000);
+			usleep(300000);
 		}
 		pthread_mutex_lock(&mu);
 		if (status >= 200 && status < 300)
