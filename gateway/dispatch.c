@@ -38,7 +38,10 @@
 #define TICK 0.02 /* seconds between claims */
 
 /* At most cap sends in any window of `window` seconds: the provider's
- * contractual rate is never exceeded, whatever the burst. */
+ * contractual rate is never exceeded, whatever the burst. The provider
+ * counts arrivals, and the network can bunch requests up: the window is
+ * PACE_MARGIN longer than the rate says. */
+#define PACE_MARGIN 1.1
 struct pacer {
 	double *ring;
 	size_t cap, head, count;
@@ -153,10 +156,10 @@ pacer_init(struct pacer *p, double rate)
 		return;
 	if (rate >= 1) {
 		p->cap = (size_t)floor(rate);
-		p->window = 1.0;
+		p->window = PACE_MARGIN;
 	} else {
 		p->cap = 1;
-		p->window = 1.0 / rate;
+		p->window = PACE_MARGIN / rate;
 	}
 	p->ring = xcalloc(p->cap, sizeof(*p->ring));
 }
