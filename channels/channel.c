@@ -11,10 +11,12 @@
 #include <errno.h>
 
 extern const struct channel_ops sms_http_ops;
+extern const struct channel_ops sms_kannel_ops;
 
 /* Every adapter, NULL-terminated. */
 static const struct channel_ops *const registry[] = {
 	&sms_http_ops,
+	&sms_kannel_ops,
 	NULL,
 };
 

@@ -508,3 +508,82 @@ audit_verify(struct db *db, unsigned long long *rows, struct fg_err *err)
 	str_copy(err->msg, v.hash, sizeof(err->msg));
 	return 0;
 }
+
+struct batch_row {
+	char *event, *account_no, *detail;
+	unsigned long long case_id, notice_id, message_id, task_id;
+};
+
+struct audit_batch {
+	struct batch_row *r;
+	size_t n, cap;
+};
+
+struct audit_batch *
+audit_batch_new(void)
+{
+	return xcalloc(1, sizeof(struct audit_batch));
+}
+
+void
+audit_batch_add(struct audit_batch *b, const char *event,
+		const char *account_no, unsigned long long case_id,
+		unsigned long long notice_id, unsigned long long message_id,
+		unsigned long long task_id, const char *detail)
+{
+	struct batch_row *r;
+
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 16;
+		b->r = xrealloc(b->r, b->cap * sizeof(*b->r));
+	}
+	r = &b->r[b->n++];
+	r->event = xstrdup(event);
+	r->account_no = account_no ? xstrdup(account_no) : NULL;
+	r->detail = detail ? xstrdup(detail) : NULL;
+	r->case_id = case_id;
+	r->notice_id = notice_id;
+	r->message_id = message_id;
+	r->task_id = task_id;
+}
+
+int
+audit_batch_write(struct db *db, struct audit_batch *b, const char *actor,
+		  const char *business_date, struct fg_err *err)
+{
+	struct audit_writer *w;
+	size_t i;
+
+	if (b->n == 0)
+		return 0;
+	w = audit_open(db, actor, business_date, err);
+	if (w == NULL)
+		return -1;
+	for (i = 0; i < b->n; i++) {
+		struct batch_row *r = &b->r[i];
+
+		if (audit_append(w, r->event, r->account_no, r->case_id,
+				 r->notice_id, r->message_id, r->task_id,
+				 r->detail, err) != 0) {
+			audit_abort(w);
+			return -1;
+		}
+	}
+	return audit_close(w, NULL, err);
+}
+
+void
+audit_batch_free(struct audit_batch *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->n; i++) {
+		free(b->r[i].event);
+		free(b->r[i].account_no);
+		free(b->r[i].detail);
+	}
+	free(b->r);
+	free(b);
+}

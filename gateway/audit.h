@@ -62,6 +62,27 @@ int audit_append(struct audit_writer *w, const char *event,
 int audit_close(struct audit_writer *w, unsigned long long *rows,
 		struct fg_err *err);
 
+/*
+ * Lock order: every transaction takes the audit head last, just before it
+ * commits (row locks first, then the head), so that appenders can never
+ * deadlock on each other. Code that writes audit rows one by one collects
+ * them in an audit_batch during the transaction and writes the batch at
+ * the end; set-based code stages them (below).
+ */
+struct audit_batch;
+
+struct audit_batch *audit_batch_new(void);
+/* Copy one row into the batch; detail MAY be NULL; ids of 0 mean none. */
+void audit_batch_add(struct audit_batch *b, const char *event,
+		     const char *account_no, unsigned long long case_id,
+		     unsigned long long notice_id,
+		     unsigned long long message_id, unsigned long long task_id,
+		     const char *detail);
+/* Lock the head, chain and write the batch (inside the transaction). */
+int audit_batch_write(struct db *db, struct audit_batch *b, const char *actor,
+		      const char *business_date, struct fg_err *err);
+void audit_batch_free(struct audit_batch *b);
+
 /* Drop what is buffered (the caller rolls back) and free w. */
 void audit_abort(struct audit_writer *w);
 

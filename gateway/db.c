@@ -45,11 +45,15 @@ sql_label(const char *sql, char *out, size_t len)
 	out[o] = '\0';
 }
 
+static __thread unsigned int *stmt_errno_sink; /* per thread: one connection each */
+
 static void
 stmt_error(MYSQL_STMT *st, const char *sql, struct fg_err *err)
 {
 	char label[80];
 
+	if (stmt_errno_sink != NULL)
+		*stmt_errno_sink = mysql_stmt_errno(st);
 	sql_label(sql, label, sizeof(label));
 	err_set(err, "db: %s: %s (error %u)", label, mysql_stmt_error(st),
 		mysql_stmt_errno(st));
@@ -161,6 +165,9 @@ prepare(struct db *db, const char *sql, const struct db_param *p, size_t np,
 	char *text = expand(db, sql);
 	size_t i;
 
+	/* Statement errors on this connection land in db->last_errno. */
+	stmt_errno_sink = &db->last_errno;
+	db->last_errno = 0;
 	st = mysql_stmt_init(db->my);
 	if (st == NULL)
 		fatalx("db: mysql_stmt_init: out of memory");
@@ -462,6 +469,12 @@ db_query_value(struct db *db, const char *sql, const struct db_param *p,
 	if (found != NULL)
 		*found = v.found;
 	return 0;
+}
+
+int
+db_retryable(const struct db *db)
+{
+	return db->last_errno == 1213 || db->last_errno == 1205;
 }
 
 int

@@ -17,6 +17,7 @@ struct db {
 	char *billing; /* `billing` */
 	char *gateway; /* `feegate` */
 	char *gateway_name;
+	unsigned int last_errno; /* of the last statement that failed */
 };
 
 enum db_param_type {
@@ -78,6 +79,10 @@ int db_query(struct db *db, enum db_query_mode mode, const char *sql,
 int db_query_value(struct db *db, const char *sql, const struct db_param *p,
 		   size_t np, char *out, size_t outlen, int *found,
 		   struct fg_err *err);
+
+/* The last failure was a deadlock or lock wait timeout: the transaction
+ * was rolled back and may simply be run again. */
+int db_retryable(const struct db *db);
 
 int db_begin(struct db *db, struct fg_err *err);
 int db_commit(struct db *db, struct fg_err *err);

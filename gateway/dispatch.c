@@ -398,7 +398,8 @@ claim_lane(struct dispatcher *d, struct lane *l)
 	}
 	for (i = 0; i < n; i++)
 		render(d, &m[i]);
-	if (outbox_submitting(&d->db, m, n, now, date, &err) != 0) {
+	if (outbox_submitting(&d->db, m, n, l->ch->provider, now, date,
+			      &err) != 0) {
 		log_warnx("dispatch: marking %zu messages: %s", n, err.msg);
 		outbox_free(m, n);
 		return;

@@ -397,30 +397,28 @@ new_token(char out[33])
 	return 0;
 }
 
-int
-outbox_submitting(struct db *db, struct claimed *m, size_t n, const char *now,
-		  const char *business_date, struct fg_err *err)
+static int
+submitting_once(struct db *db, struct claimed *m, size_t n,
+		const char *provider, const char *now,
+		const char *business_date, struct fg_err *err)
 {
-	struct audit_writer *w;
+	struct audit_batch *w = audit_batch_new();
 	struct db_bulk *b = NULL;
 	size_t i;
 
-	if (n == 0)
-		return 0;
-	if (db_begin(db, err) != 0)
+	if (db_begin(db, err) != 0) {
+		audit_batch_free(w);
 		return -1;
-	w = audit_open(db, ACTOR, business_date, err);
-	if (w == NULL)
-		goto fail;
+	}
 	/* The receipt token: 128 random bits per message, from OpenSSL's
 	 * CSPRNG (MariaDB's RANDOM_BYTES() is evaluated once per statement:
 	 * a batch would share one token). Kept across attempts. */
 	b = db_bulk_new(db,
 			"UPDATE messages SET state = 'submitting', body = ?,"
-			" parts = ?, submitted_at = ?,"
+			" parts = ?, submitted_at = ?, provider = ?,"
 			" receipt_token = COALESCE(receipt_token, ?)"
 			" WHERE message_id = ?",
-			"sissi", 500, err);
+			"sisssi", 500, err);
 	if (b == NULL)
 		goto fail;
 	for (i = 0; i < n; i++) {
@@ -442,13 +440,13 @@ outbox_submitting(struct db *db, struct claimed *m, size_t n, const char *now,
 				    " WHERE message_id = ?",
 				    DB_ARGS(DB_STR(c->cancel), DB_STR(now),
 					    DB_INT(c->message_id)),
-				    NULL, err) != 0 ||
-			    audit_append(w, "message_cancelled", c->account_no,
-					 c->case_id, c->notice_id, c->message_id,
-					 0, detail, err) != 0) {
+				    NULL, err) != 0) {
 				free(detail);
 				goto fail;
 			}
+			audit_batch_add(w, "message_cancelled", c->account_no,
+					c->case_id, c->notice_id, c->message_id,
+					0, detail);
 			free(detail);
 			continue;
 		}
@@ -459,8 +457,9 @@ outbox_submitting(struct db *db, struct claimed *m, size_t n, const char *now,
 		db_bulk_str(b, 0, c->body);
 		db_bulk_int(b, 1, c->parts);
 		db_bulk_str(b, 2, now);
-		db_bulk_str(b, 3, c->token);
-		db_bulk_int(b, 4, (long long)c->message_id);
+		db_bulk_str(b, 3, provider);
+		db_bulk_str(b, 4, c->token);
+		db_bulk_int(b, 5, (long long)c->message_id);
 		if (db_bulk_row(b, err) != 0)
 			goto fail;
 	}
@@ -468,18 +467,41 @@ outbox_submitting(struct db *db, struct claimed *m, size_t n, const char *now,
 		goto fail;
 	db_bulk_free(b);
 	b = NULL;
-	if (audit_close(w, NULL, err) != 0) {
-		w = NULL;
+	if (audit_batch_write(db, w, ACTOR, business_date, err) != 0)
 		goto fail;
-	}
-	w = NULL;
+	audit_batch_free(w);
 	return db_commit(db, err);
 fail:
 	db_bulk_free(b);
-	if (w != NULL)
-		audit_abort(w);
+	audit_batch_free(w);
 	db_rollback(db);
 	return -1;
+}
+
+/* Run a transaction again when the database chose it as a deadlock victim
+ * or it waited too long for a lock: it was rolled back whole. */
+#define RETRY_TXN(db, call)                                                    \
+	do {                                                                   \
+		int tries_;                                                    \
+		for (tries_ = 0;; tries_++) {                                  \
+			int rc_ = (call);                                      \
+			if (rc_ == 0 || !db_retryable(db) || tries_ == 4)      \
+				return rc_;                                    \
+			log_warnx("outbox: lock conflict, trying again: %s",   \
+				  err->msg);                                   \
+			usleep(5000u * (unsigned)(tries_ + 1));                \
+		}                                                              \
+	} while (0)
+
+int
+outbox_submitting(struct db *db, struct claimed *m, size_t n,
+		  const char *provider, const char *now,
+		  const char *business_date, struct fg_err *err)
+{
+	if (n == 0)
+		return 0;
+	RETRY_TXN(db, submitting_once(db, m, n, provider, now, business_date,
+				      err));
 }
 
 static int
@@ -539,7 +561,7 @@ fallback_cb(void *arg, const struct db_row *row, struct fg_err *err)
 
 /* Queue the notice to the next consented, usable contact not tried yet. */
 static int
-fallback(struct db *db, const struct config *cfg, struct audit_writer *w,
+fallback(struct db *db, const struct config *cfg, struct audit_batch *w,
 	 const char *account_no, unsigned long long case_id,
 	 unsigned long long notice_id, const char *why,
 	 const char *business_date, struct fg_err *err)
@@ -581,9 +603,10 @@ fallback(struct db *db, const struct config *cfg, struct audit_writer *w,
 	audit_detail_add(d, "reason", why);
 	if (added == 0) {
 		detail = detail_dump(d);
-		rc = audit_append(w, "notice_unreachable", account_no, case_id,
-				  notice_id, 0, 0, detail, err);
+		audit_batch_add(w, "notice_unreachable", account_no, case_id,
+				notice_id, 0, 0, detail);
 		free(detail);
+		rc = 0;
 		goto out;
 	}
 	if (db_query(db, DB_STREAM,
@@ -603,30 +626,28 @@ fallback(struct db *db, const struct config *cfg, struct audit_writer *w,
 		free(masked);
 	}
 	detail = detail_dump(d);
-	rc = audit_append(w, "message_queued", account_no, case_id, notice_id,
-			  f.message_id, 0, detail, err);
+	audit_batch_add(w, "message_queued", account_no, case_id, notice_id,
+			f.message_id, 0, detail);
 	free(detail);
+	rc = 0;
 out:
 	free(f.address);
 	sbuf_free(&sql);
 	return rc;
 }
 
-int
-outbox_record(struct db *db, const struct config *cfg, struct attempt *a,
-	      size_t n, const char *now, const char *business_date,
-	      struct fg_err *err)
+static int
+record_once(struct db *db, const struct config *cfg, struct attempt *a,
+	    size_t n, const char *now, const char *business_date,
+	    struct fg_err *err)
 {
-	struct audit_writer *w;
+	struct audit_batch *w = audit_batch_new();
 	size_t i;
 
-	if (n == 0)
-		return 0;
-	if (db_begin(db, err) != 0)
+	if (db_begin(db, err) != 0) {
+		audit_batch_free(w);
 		return -1;
-	w = audit_open(db, ACTOR, business_date, err);
-	if (w == NULL)
-		goto fail;
+	}
 	for (i = 0; i < n; i++) {
 		struct attempt *t = &a[i];
 		struct claimed *m = t->m;
@@ -650,12 +671,14 @@ outbox_record(struct db *db, const struct config *cfg, struct attempt *a,
 		detail = detail_dump(d);
 		switch (t->d.outcome) {
 		case OUTCOME_SENT:
+			/* A receipt may have come first: keep its state. */
 			rc = db_exec(db,
-				     "UPDATE messages SET state = 'accepted',"
+				     "UPDATE messages SET"
+				     " state = IF(state = 'submitting', 'accepted',"
+				     "  state),"
 				     " provider = ?, provider_ref = ?,"
-				     " last_error = NULL, lease_owner = NULL,"
-				     " lease_expires_at = NULL"
-				     " WHERE message_id = ? AND state = 'submitting'",
+				     " lease_owner = NULL, lease_expires_at = NULL"
+				     " WHERE message_id = ?",
 				     DB_ARGS(DB_STR(t->provider), DB_STR(r->ref),
 					     DB_INT(m->message_id)),
 				     NULL, err);
@@ -702,9 +725,9 @@ outbox_record(struct db *db, const struct config *cfg, struct attempt *a,
 			break;
 		}
 		if (rc == 0)
-			rc = audit_append(w, "message_attempt", m->account_no,
-					  m->case_id, m->notice_id,
-					  m->message_id, 0, detail, err);
+			audit_batch_add(w, "message_attempt", m->account_no,
+					m->case_id, m->notice_id, m->message_id,
+					0, detail);
 		free(detail);
 		if (rc == 0 && (t->d.outcome == OUTCOME_EXPIRED ||
 				t->d.outcome == OUTCOME_FAILED))
@@ -713,16 +736,24 @@ outbox_record(struct db *db, const struct config *cfg, struct attempt *a,
 		if (rc != 0)
 			goto fail;
 	}
-	if (audit_close(w, NULL, err) != 0) {
-		w = NULL;
+	if (audit_batch_write(db, w, ACTOR, business_date, err) != 0)
 		goto fail;
-	}
+	audit_batch_free(w);
 	return db_commit(db, err);
 fail:
-	if (w != NULL)
-		audit_abort(w);
+	audit_batch_free(w);
 	db_rollback(db);
 	return -1;
+}
+
+int
+outbox_record(struct db *db, const struct config *cfg, struct attempt *a,
+	      size_t n, const char *now, const char *business_date,
+	      struct fg_err *err)
+{
+	if (n == 0)
+		return 0;
+	RETRY_TXN(db, record_once(db, cfg, a, n, now, business_date, err));
 }
 
 struct receipt_row {
@@ -754,13 +785,13 @@ receipt_row_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	return 1;
 }
 
-int
-outbox_receipt(struct db *db, const struct config *cfg, const char *provider,
-	       const struct receipt *rc_in, const char *now,
-	       const char *business_date, int *verdict, struct fg_err *err)
+static int
+receipt_once(struct db *db, const struct config *cfg, const char *provider,
+	     const struct receipt *rc_in, const char *now,
+	     const char *business_date, int *verdict, struct fg_err *err)
 {
 	struct receipt_row row = {0};
-	struct audit_writer *w = NULL;
+	struct audit_batch *w = NULL;
 	const char *status;
 	char errtext[256];
 	json_t *d;
@@ -797,9 +828,7 @@ outbox_receipt(struct db *db, const struct config *cfg, const char *provider,
 		free(row.address);
 		return 0;
 	}
-	w = audit_open(db, ACTOR, business_date, err);
-	if (w == NULL)
-		goto fail;
+	w = audit_batch_new();
 	status = !rc_in->final                        ? "progress"
 		 : rc_in->status == DELIVERY_OK       ? "delivered"
 		 : rc_in->status == DELIVERY_PERMFAIL ? "failed"
@@ -812,10 +841,11 @@ outbox_receipt(struct db *db, const struct config *cfg, const char *provider,
 	audit_detail_add(d, "text", rc_in->text);
 	audit_detail_add(d, "ref", rc_in->ref);
 	detail = detail_dump(d);
-	rc = audit_append(w, "receipt", row.account_no, row.case_id,
-			  row.notice_id, rc_in->message_id, 0, detail, err);
+	audit_batch_add(w, "receipt", row.account_no, row.case_id,
+			row.notice_id, rc_in->message_id, 0, detail);
 	free(detail);
-	if (rc != 0 || !rc_in->final)
+	rc = 0;
+	if (!rc_in->final)
 		goto done;
 	if (rc_in->status == DELIVERY_OK) {
 		rc = db_exec(db,
@@ -851,19 +881,29 @@ outbox_receipt(struct db *db, const struct config *cfg, const char *provider,
 done:
 	if (rc != 0)
 		goto fail;
-	rc = audit_close(w, NULL, err);
+	if (audit_batch_write(db, w, ACTOR, business_date, err) != 0)
+		goto fail;
+	audit_batch_free(w);
 	w = NULL;
-	if (rc != 0 || db_commit(db, err) != 0)
+	if (db_commit(db, err) != 0)
 		goto fail;
 	*verdict = 0;
 	free(row.address);
 	return 0;
 fail:
-	if (w != NULL)
-		audit_abort(w);
+	audit_batch_free(w);
 	db_rollback(db);
 	free(row.address);
 	return -1;
+}
+
+int
+outbox_receipt(struct db *db, const struct config *cfg, const char *provider,
+	       const struct receipt *rc_in, const char *now,
+	       const char *business_date, int *verdict, struct fg_err *err)
+{
+	RETRY_TXN(db, receipt_once(db, cfg, provider, rc_in, now,
+				   business_date, verdict, err));
 }
 
 int

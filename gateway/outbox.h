@@ -63,8 +63,8 @@ int outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 		size_t n, const char *business_date, struct fg_err *err);
 /* Cancel what may not go, mark the rest submitting (with their text). */
 int outbox_submitting(struct db *db, struct claimed *m, size_t n,
-		      const char *now, const char *business_date,
-		      struct fg_err *err);
+		      const char *provider, const char *now,
+		      const char *business_date, struct fg_err *err);
 /* Record attempts: states, audit rows, contact blocks and fallbacks. */
 int outbox_record(struct db *db, const struct config *cfg, struct attempt *a,
 		  size_t n, const char *now, const char *business_date,

@@ -7,6 +7,7 @@ set -eu
 PACKAGES="
 build-essential pkg-config time
 mariadb-server mariadb-client libmariadb-dev
+kannel kannel-extras curl
 libcurl4-openssl-dev libesmtp-dev libev-dev libmicrohttpd-dev
 libjansson-dev libinih-dev libssl-dev libsodium-dev libcmocka-dev
 "
