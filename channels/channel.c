@@ -12,11 +12,13 @@
 
 extern const struct channel_ops sms_http_ops;
 extern const struct channel_ops sms_kannel_ops;
+extern const struct channel_ops sms_twilio_ops;
 
 /* Every adapter, NULL-terminated. */
 static const struct channel_ops *const registry[] = {
 	&sms_http_ops,
 	&sms_kannel_ops,
+	&sms_twilio_ops,
 	NULL,
 };
 

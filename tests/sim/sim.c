@@ -4,7 +4,10 @@
  *   feegate-sim -p PORT -o RECORD.tsv [-d RECEIPT_DELAY_MS] [-l LATENCY_MS]
  *
  * Speaks the generic JSON API of channels/sms_http.c (POST /v1/sms) and
- * posts a receipt for each accepted message to its receipt_url. It records
+ * the Twilio-compatible Messages API of channels/sms_twilio.c (POST
+ * /2010-04-01/Accounts/{sid}/Messages.json, basic auth sid:token with -t
+ * TOKEN, signed status callbacks), and posts a receipt for each accepted
+ * message. It records
  * every message it accepts, one line each, and de-duplicates nothing:
  *
  *   epoch_ms <TAB> message_id <TAB> to <TAB> parts <TAB> text
@@ -27,6 +30,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,8 +54,11 @@ struct pending {
 	double due;
 	char *url;
 	char *body;
+	char *signature; /* X-Twilio-Signature, or NULL: JSON */
 	struct pending *next;
 };
+
+static char twilio_token[256];
 
 static struct faults F;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -98,13 +106,15 @@ mark_seen(unsigned long long id)
 }
 
 static void
-enqueue_receipt(const char *url, const char *body, double due)
+enqueue_receipt(const char *url, const char *body, const char *sig,
+		double due)
 {
 	struct pending *p = calloc(1, sizeof(*p)), **pp;
 
 	p->due = due;
 	p->url = strdup(url);
 	p->body = strdup(body);
+	p->signature = sig ? strdup(sig) : NULL;
 	pthread_mutex_lock(&mu);
 	for (pp = &queue; *pp != NULL && (*pp)->due <= due; pp = &(*pp)->next)
 		;
@@ -130,7 +140,6 @@ receipt_thread(void *arg)
 						 "Content-Type: application/json");
 
 	(void)arg;
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -161,6 +170,29 @@ receipt_thread(void *arg)
 		pthread_mutex_unlock(&mu);
 		curl_easy_setopt(c, CURLOPT_URL, p->url);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
+		if (p->signature != NULL) {
+			char hdr[128];
+			struct curl_slist *fh = NULL;
+
+			snprintf(hdr, sizeof(hdr), "X-Twilio-Signature: %s",
+				 p->signature);
+			fh = curl_slist_append(fh, hdr);
+			fh = curl_slist_append(
+				fh, "Content-Type: application/x-www-form-urlencoded");
+			curl_easy_setopt(c, CURLOPT_HTTPHEADER, fh);
+			for (tries = 0; tries < 50 && !stop; tries++) {
+				status = 0;
+				if (curl_easy_perform(c) == CURLE_OK)
+					curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE,
+							  &status);
+				if (status != 0 && status < 500)
+					break;
+				usleep(300000);
+			}
+			curl_slist_free_all(fh);
+			goto counted;
+		}
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 		/* Like a provider: keep trying for a while (here 15 s) if the
 		 * receiver is down or says "try again". */
 		for (tries = 0; tries < 50 && !stop; tries++) {
@@ -172,6 +204,7 @@ receipt_thread(void *arg)
 				break;
 			usleep(300000);
 		}
+counted:
 		pthread_mutex_lock(&mu);
 		if (status >= 200 && status < 300)
 			receipts_sent++;
@@ -180,6 +213,7 @@ receipt_thread(void *arg)
 		pthread_mutex_unlock(&mu);
 		free(p->url);
 		free(p->body);
+		free(p->signature);
 		free(p);
 	}
 	curl_slist_free_all(h);
@@ -351,11 +385,176 @@ sms(struct MHD_Connection *c, const char *body, size_t len)
 			 "{\"id\":\"sim-%llu\",\"status\":\"%s\",\"code\":\"%s\"}",
 			 n, undeliverable ? "failed" : "delivered",
 			 undeliverable ? "absent_subscriber" : "DELIVRD");
-		enqueue_receipt(url, rbody, now_s() + f.receipt_delay_ms / 1000.0);
+		enqueue_receipt(url, rbody, NULL,
+				now_s() + f.receipt_delay_ms / 1000.0);
 	}
 	json_decref(j);
 	snprintf(out, sizeof(out), "{\"id\":\"sim-%llu\"}", n);
 	return answer(c, 202, out, 0);
+}
+
+/* One form field, unescaped, into out (empty if absent). */
+static void
+form_get(const char *body, const char *key, char *out, size_t len)
+{
+	size_t klen = strlen(key);
+	const char *p = body;
+	CURL *e = curl_easy_init();
+
+	out[0] = '\0';
+	while (p != NULL && *p != '\0') {
+		const char *amp = strchr(p, '&');
+		size_t n = amp ? (size_t)(amp - p) : strlen(p);
+
+		if (n > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			char *raw = strndup(p + klen + 1, n - klen - 1), *v;
+			int vl = 0;
+			char *q;
+
+			for (q = raw; *q; q++)
+				if (*q == '+')
+					*q = ' ';
+			v = curl_easy_unescape(e, raw, 0, &vl);
+			snprintf(out, len, "%s", v ? v : "");
+			curl_free(v);
+			free(raw);
+			break;
+		}
+		p = amp ? amp + 1 : NULL;
+	}
+	curl_easy_cleanup(e);
+}
+
+static char *
+form_escape(const char *v)
+{
+	CURL *e = curl_easy_init();
+	char *x = curl_easy_escape(e, v, 0), *out = strdup(x ? x : "");
+
+	curl_free(x);
+	curl_easy_cleanup(e);
+	return out;
+}
+
+/* Twilio's request signature: base64(HMAC-SHA1(token, url + the form's
+ * names and values sorted by name)); the form here is built sorted. */
+static void
+twilio_sign(const char *url, const char *const *kv, size_t n, char *out)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	char data[4096];
+	size_t i, o;
+
+	o = (size_t)snprintf(data, sizeof(data), "%s", url);
+	for (i = 0; i + 1 < n && o < sizeof(data); i += 2)
+		o += (size_t)snprintf(data + o, sizeof(data) - o, "%s%s", kv[i],
+				      kv[i + 1]);
+	HMAC(EVP_sha1(), twilio_token, (int)strlen(twilio_token),
+	     (unsigned char *)data, strlen(data), mac, &maclen);
+	EVP_EncodeBlock((unsigned char *)out, mac, (int)maclen);
+}
+
+static enum MHD_Result
+twilio(struct MHD_Connection *c, const char *url, const char *body)
+{
+	char to[64], text[2048], cb[1024], sid[64], user[128];
+	char idbuf[32], sig[64], rbody[512], out[128], *t, *u, *pw = NULL;
+	const char *idp;
+	struct faults f;
+	unsigned long long mid, n;
+	int dup, undeliverable;
+
+	pthread_mutex_lock(&mu);
+	f = F;
+	pthread_mutex_unlock(&mu);
+	if (f.latency_ms > 0)
+		usleep((useconds_t)f.latency_ms * 1000);
+	/* /2010-04-01/Accounts/{sid}/Messages.json */
+	if (sscanf(url, "/2010-04-01/Accounts/%63[^/]/Messages.json", sid) != 1)
+		return answer(c, 404, "{\"code\":20404}", 0);
+	u = MHD_basic_auth_get_username_password(c, &pw);
+	snprintf(user, sizeof(user), "%s", u ? u : "");
+	if (u == NULL || pw == NULL || strcmp(user, sid) != 0 ||
+	    strcmp(pw, twilio_token) != 0) {
+		MHD_free(u);
+		MHD_free(pw);
+		return answer(c, 401,
+			      "{\"code\":20003,\"message\":\"Authenticate\","
+			      "\"status\":401}",
+			      0);
+	}
+	MHD_free(u);
+	MHD_free(pw);
+	if (chance() < f.fail_5xx)
+		return answer(c, 500, "{\"code\":20500,\"status\":500}", 0);
+	if (chance() < f.fail_429)
+		return answer(c, 429, "{\"code\":20429,\"status\":429}",
+			      f.retry_after);
+	form_get(body, "To", to, sizeof(to));
+	form_get(body, "Body", text, sizeof(text));
+	form_get(body, "StatusCallback", cb, sizeof(cb));
+	if (f.invalid_prefix[0] &&
+	    strncmp(to, f.invalid_prefix, strlen(f.invalid_prefix)) == 0) {
+		pthread_mutex_lock(&mu);
+		rejected++;
+		pthread_mutex_unlock(&mu);
+		return answer(c, 400,
+			      "{\"code\":21211,\"message\":\"The 'To' number "
+			      "is not a valid phone number.\",\"status\":400}",
+			      0);
+	}
+	undeliverable = f.undeliverable_prefix[0] &&
+			strncmp(to, f.undeliverable_prefix,
+				strlen(f.undeliverable_prefix)) == 0;
+	idp = strstr(cb, "id=");
+	snprintf(idbuf, sizeof(idbuf), "%s", idp ? idp + 3 : "0");
+	mid = strtoull(idbuf, NULL, 10);
+	t = strdup(text);
+	clean(t);
+	pthread_mutex_lock(&mu);
+	n = ++seq;
+	received++;
+	dup = mark_seen(mid);
+	if (dup)
+		duplicates++;
+	fprintf(record, "%.0f\t%llu\t%s\t%d\t%s\n", now_s() * 1000, mid, to,
+		0, t);
+	fflush(record);
+	pthread_mutex_unlock(&mu);
+	free(t);
+	if (cb[0] != '\0' && !f.no_receipts) {
+		char msid[40];
+		const char *kv[8];
+		char *e1, *e2, *e3, *e4;
+
+		snprintf(msid, sizeof(msid), "SM%030llu", n);
+		kv[0] = "AccountSid";
+		kv[1] = sid;
+		kv[2] = "ErrorCode";
+		kv[3] = undeliverable ? "30005" : "";
+		kv[4] = "MessageSid";
+		kv[5] = msid;
+		kv[6] = "MessageStatus";
+		kv[7] = undeliverable ? "undelivered" : "delivered";
+		twilio_sign(cb, kv, 8, sig);
+		e1 = form_escape(kv[1]);
+		e2 = form_escape(kv[3]);
+		e3 = form_escape(kv[5]);
+		e4 = form_escape(kv[7]);
+		snprintf(rbody, sizeof(rbody),
+			 "AccountSid=%s&ErrorCode=%s&MessageSid=%s&MessageStatus=%s",
+			 e1, e2, e3, e4);
+		free(e1);
+		free(e2);
+		free(e3);
+		free(e4);
+		enqueue_receipt(cb, rbody, sig,
+				now_s() + f.receipt_delay_ms / 1000.0);
+	}
+	snprintf(out, sizeof(out),
+		 "{\"sid\":\"SM%030llu\",\"status\":\"queued\"}", n);
+	return answer(c, 201, out, 0);
 }
 
 struct conn {
@@ -387,6 +586,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (strcmp(method, "POST") == 0 && strcmp(url, "/v1/sms") == 0)
 		return sms(c, cn->body ? cn->body : "", cn->len);
+	if (strcmp(method, "POST") == 0 &&
+	    strncmp(url, "/2010-04-01/Accounts/", 21) == 0)
+		return twilio(c, url, cn->body ? cn->body : "");
 	if (strcmp(method, "POST") == 0 && strcmp(url, "/_control") == 0) {
 		json_t *j = json_loadb(cn->body ? cn->body : "", cn->len, 0,
 				       NULL);
@@ -445,7 +647,7 @@ main(int argc, char **argv)
 	const char *out = "sim-record.tsv";
 	int port = 8030, ch;
 
-	while ((ch = getopt(argc, argv, "p:o:d:l:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:o:d:l:t:")) != -1) {
 		switch (ch) {
 		case 'p':
 			port = (int)strtol(optarg, NULL, 10);
@@ -458,6 +660,10 @@ main(int argc, char **argv)
 			break;
 		case 'l':
 			F.latency_ms = (int)strtol(optarg, NULL, 10);
+			break;
+		case 't':
+			snprintf(twilio_token, sizeof(twilio_token), "%s",
+				 optarg);
 			break;
 		default:
 			fprintf(stderr, "usage: feegate-sim -p PORT -o FILE "
