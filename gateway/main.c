@@ -216,6 +216,11 @@ print_dispatch(const struct dispatch_stats *st, FILE *out)
 		st->sent, st->retried, st->expired, st->failed, st->cancelled);
 	fprintf(out, "  receipts                   %llu (awaiting: %llu)\n",
 		st->receipts, st->awaiting);
+	fprintf(out,
+		"dispatch: sent=%llu retried=%llu expired=%llu permfailed=%llu "
+		"unsent=%llu receipts=%llu awaiting=%llu\n",
+		st->sent, st->retried, st->expired, st->failed, st->cancelled,
+		st->receipts, st->awaiting);
 }
 
 static int

@@ -75,7 +75,7 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 	     struct fg_err *err)
 {
 	char f[DATE_LEN], t[DATE_LEN], amount[48];
-	json_t *r[6] = {0};
+	json_t *r[7] = {0};
 	size_t i, k;
 	int rc = -1;
 	unsigned long long after[12] = {0}, below = 0, hold = 0, gone = 0,
@@ -136,6 +136,13 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 			  "SELECT source, reason, COUNT(*) FROM input_errors"
 			  " WHERE first_seen_on BETWEEN ? AND ?"
 			  " GROUP BY 1, 2 ORDER BY 1, 3 DESC",
+			  f, t, err)) == NULL ||
+	    (r[6] = query(db,
+			  "SELECT m.state, COUNT(*), SUM(COALESCE(m.parts, 0)),"
+			  " (SELECT COUNT(*) FROM contact_blocks)"
+			  " FROM messages m"
+			  " WHERE m.created_on BETWEEN ? AND ?"
+			  " GROUP BY m.state ORDER BY m.state",
 			  f, t, err)) == NULL)
 		goto out;
 
@@ -192,6 +199,24 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 				cell(r[3], i, 1), cell(r[3], i, 2));
 	fprintf(out, "), escalated to collectors: %llu\n", esc);
 
+	{
+		unsigned long long parts = 0, blocked = 0;
+
+		fprintf(out, "  messages                ");
+		for (i = 0; i < json_array_size(r[6]); i++) {
+			fprintf(out, " %s: %s%s", cell(r[6], i, 0),
+				cell(r[6], i, 1),
+				i + 1 < json_array_size(r[6]) ? "," : "");
+			parts += ucell(r[6], i, 2);
+			blocked = ucell(r[6], i, 3);
+		}
+		if (json_array_size(r[6]) == 0)
+			fprintf(out, " (none)");
+		fprintf(out, "\n  SMS parts billed         %llu\n", parts);
+		fprintf(out, "  contacts that failed for good (for staff to "
+			     "correct)  %llu\n",
+			blocked);
+	}
 	fprintf(out, "\n  manual collection tasks by grid\n");
 	fprintf(out, "    %-12s %6s %6s %9s %6s %10s %18s\n", "grid", "tasks",
 		"open", "assigned", "done", "cancelled", "still owed");

@@ -16,6 +16,9 @@ conf=var/demo.ini
 gw=feegate_demo
 bill=billing_demo
 
+simport=${FEEGATE_DEMO_SIM_PORT:-18030}
+rport=${FEEGATE_DEMO_RECEIPT_PORT:-18025}
+
 [ -x $feegate ] || { echo "demo.sh: build first (make)" >&2; exit 1; }
 sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
 [ -n "$sock" ] || { echo "demo.sh: no database" >&2; exit 1; }
@@ -35,6 +38,24 @@ grace_days = 0
 step_days = 7
 notices = 3
 min_amount = 1.00
+
+; SMS goes to the provider simulator (tests/sim), which posts delivery
+; receipts back to the receipt server.
+[channels]
+sms = sim
+
+[provider:sim]
+type = http
+url = http://127.0.0.1:$simport/v1/sms
+rate = 500
+concurrency = 16
+
+[receipts]
+port = $rport
+public_url = http://127.0.0.1:$rport
+
+[dispatch]
+receipt_wait = 20
 CONF
 
 echo "== sample billing data: $customers customers, 3 monthly bills each"
@@ -47,22 +68,37 @@ sql $bill <sql/billing/contract.sql
 } | sql $bill
 $feegate -c $conf db migrate
 
-echo "== $nights nights from $start (payments posted between nights)"
-printf '%-10s %6s %6s %6s %6s %7s %7s %6s %6s\n' date opened "#1" "#2" "#3" failed closed tasks refused
+echo "== the SMS provider simulator on 127.0.0.1:$simport"
+: >var/demo/sim.tsv
+bin/feegate-sim -p "$simport" -o var/demo/sim.tsv -d 20 2>var/demo/sim.log &
+sim=$!
+trap 'kill $sim 2>/dev/null; wait $sim 2>/dev/null' EXIT
+i=0
+until curl -sf "http://127.0.0.1:$simport/_stats" >/dev/null; do
+	i=$((i + 1)); [ $i -lt 50 ] || { echo "demo.sh: simulator did not start" >&2; exit 1; }; sleep 0.1
+done
+kill -0 $sim 2>/dev/null || { echo "demo.sh: port $simport is taken (set FEEGATE_DEMO_SIM_PORT)" >&2; exit 1; }
+# Numbers starting +86177 do not exist (the provider says so): feegate
+# blocks them and reports them for correction.
+curl -sf -X POST -d '{"invalid_prefix": "+86177"}' "http://127.0.0.1:$simport/_control" >/dev/null
+
+echo "== $nights nights from $start (payments posted between nights; sending at 10:00)"
+printf '%-10s %6s %6s %6s %6s %7s %7s %6s %6s %6s %6s\n' date opened "#1" "#2" "#3" failed closed tasks refused sent recpts
 i=0
 while [ $i -lt $nights ]; do
 	d=$(date -u -d "$start + $i day" +%F)
 	{ echo "SET @d = '$d';"; sed "s/GW\./\`$gw\`./g" sql/demo/pay.sql; } | sql $bill
-	$feegate -c $conf run --date "$d" >var/demo/night-$d.txt
-	awk -v d="$d" '/^summary:/ {
-		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		split(v["notices"], n, ",")
-		printf "%-10s %6s %6s %6s %6s %7s %7s %6s %6s\n", d, v["opened"], n[1], n[2], n[3],
-			v["failed"], v["closed"], v["tasks"], v["refused"] }' var/demo/night-$d.txt
+	$feegate -c $conf run --date "$d" --now "$d 10:00" >var/demo/night-$d.txt 2>>var/demo/feegate.log
+	awk -v d="$d" '/^summary:|^dispatch:/ {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+		END { split(v["notices"], n, ",")
+		printf "%-10s %6s %6s %6s %6s %7s %7s %6s %6s %6s %6s\n", d, v["opened"], n[1], n[2], n[3],
+			v["failed"], v["closed"], v["tasks"], v["refused"], v["sent"], v["receipts"] }' var/demo/night-$d.txt
 	i=$((i + 1))
 done
 
 echo
+echo "the provider received $(wc -l <var/demo/sim.tsv | tr -d ' ') messages: $(curl -sf "http://127.0.0.1:$simport/_stats")"
 $feegate -c $conf report
 echo
 $feegate -c $conf audit verify
@@ -78,5 +114,7 @@ cat <<EOT
   $feegate -c $conf log $refused            # a bill refused as bad input
   $feegate -c $conf log $esc --json     # the same as JSON
   $feegate -c $conf tasks --state open   # the collectors' work list
-Nightly outputs are in var/demo/; the database stays up (scripts/db.sh stop).
+  $feegate -c $conf template render dunning_2 sms --account $esc --date 2026-10-09
+Nightly outputs and the daemon's log are in var/demo/; what the provider
+received is var/demo/sim.tsv. The database stays up (scripts/db.sh stop).
 EOT
