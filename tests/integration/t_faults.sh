@@ -80,6 +80,19 @@ sim_control '{"fail_5xx": 0}'
 fgok dispatch --now "2026-10-02 10:05"
 eq "12" "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'delivered'")" "E: all delivered after the storm"
 
+# T: the provider does not answer within the timeout: temporary, retried.
+fresh_schemas
+send_conf 18225
+sed -i 's/^concurrency = 8$/concurrency = 8\ntimeout = 1/' "$conf"
+customer TO1; contact 1 TO1 sms +8613800008801; bill TO1-1 TO1 50.00 2026-10-01
+sim_control '{"timeout": 1.0}'
+fgok run --date 2026-10-02 --now "2026-10-02 10:00"
+eq "retry 1" "$(sqlg "SELECT state, attempts FROM messages WHERE contact_id = 1")" "T: a timeout is retried"
+has "$(sqlg "SELECT last_error FROM messages WHERE contact_id = 1")" "timeout" "T: recorded as a timeout"
+sim_control '{"timeout": 0}'
+fgok dispatch --now "2026-10-02 10:01"
+eq "delivered" "$(sqlg "SELECT state FROM messages WHERE contact_id = 1")" "T: delivered on the retry"
+
 # F: rate = 10 messages/s: never more than 10 in any second at the provider.
 fresh_schemas
 RATE=10 send_conf 18225
