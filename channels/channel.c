@@ -3,6 +3,10 @@
  */
 #include "channel.h"
 
+#include <curl/curl.h>
+
+#include "httpc.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,3 +237,18 @@ channel_read_secret(const struct provider_cfg *p, const char *key,
 	return xstrdup(buf);
 }
 
+
+int
+channel_transport_error(const struct httpc_response *r,
+			struct delivery_result *res)
+{
+	if (r->curl_code == CURLE_OK)
+		return 0;
+	result_set(res, DELIVERY_TEMPFAIL,
+		   r->curl_code == CURLE_COULDNT_CONNECT ||
+			   r->curl_code == CURLE_COULDNT_RESOLVE_HOST,
+		   r->curl_code == CURLE_OPERATION_TIMEDOUT ? "timeout"
+							     : "network",
+		   "%s", r->error);
+	return 1;
+}

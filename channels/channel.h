@@ -155,6 +155,13 @@ void result_set(struct delivery_result *r, enum delivery_status st,
 char *channel_read_secret(const struct provider_cfg *p, const char *key,
 			  const char *path, const char *config_path,
 			  struct fg_err *err);
+/* A request that got no answer at all (refused, unresolvable, timed out,
+ * reset): fills res and returns 1; 0 if there was an answer to classify.
+ * Refused or unresolvable is the provider's trouble; the rest may be this
+ * message's. */
+struct httpc_response;
+int channel_transport_error(const struct httpc_response *r,
+			    struct delivery_result *res);
 /* The line of a provider key, for "FILE:LINE" messages. */
 int provider_line(const struct provider_cfg *p, const char *key);
 

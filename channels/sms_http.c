@@ -102,18 +102,8 @@ sms_http_response(void *arg, const struct httpc_response *r)
 	char code[32];
 	size_t i;
 
-	if (r->curl_code != CURLE_OK) {
-		/* No answer: refused or unreachable is the provider's trouble;
-		 * a timeout or reset may be this message's, or not. */
-		int wide = r->curl_code == CURLE_COULDNT_CONNECT ||
-			   r->curl_code == CURLE_COULDNT_RESOLVE_HOST;
-
-		result_set(&res, DELIVERY_TEMPFAIL, wide,
-			   r->curl_code == CURLE_OPERATION_TIMEDOUT ? "timeout"
-								     : "network",
-			   "%s", r->error);
+	if (channel_transport_error(r, &res))
 		goto done;
-	}
 	j = json_loadb(r->body, r->body_len, 0, NULL);
 	snprintf(code, sizeof(code), "HTTP %ld", r->status);
 	if (r->status >= 200 && r->status < 300) {

@@ -109,10 +109,8 @@ sms_kannel_response(void *arg, const struct httpc_response *r)
 	char code[32];
 
 	snprintf(code, sizeof(code), "HTTP %ld", r->status);
-	if (r->curl_code != CURLE_OK) {
-		result_set(&res, DELIVERY_TEMPFAIL,
-			   r->curl_code == CURLE_COULDNT_CONNECT, "network",
-			   "%s", r->error);
+	if (channel_transport_error(r, &res)) {
+		/* classified */
 	} else if (r->status == 202 || r->status == 200) {
 		result_set(&res, DELIVERY_OK, 0, code, "%.120s", r->body);
 	} else if (r->status == 403 || r->status == 401) {

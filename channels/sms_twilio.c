@@ -132,15 +132,8 @@ sms_twilio_response(void *arg, const struct httpc_response *r)
 	long tcode;
 	const char *msg;
 
-	if (r->curl_code != CURLE_OK) {
-		result_set(&res, DELIVERY_TEMPFAIL,
-			   r->curl_code == CURLE_COULDNT_CONNECT ||
-				   r->curl_code == CURLE_COULDNT_RESOLVE_HOST,
-			   r->curl_code == CURLE_OPERATION_TIMEDOUT ? "timeout"
-								     : "network",
-			   "%s", r->error);
+	if (channel_transport_error(r, &res))
 		goto done;
-	}
 	j = json_loadb(r->body, r->body_len, 0, NULL);
 	if (r->status >= 200 && r->status < 300) {
 		result_set(&res, DELIVERY_OK, 0, "HTTP 201", "queued");

@@ -279,15 +279,37 @@ clean(char *s)
 			*s = ' ';
 }
 
+/* Count and record one accepted message; returns its sequence number. */
+static unsigned long long
+record_message(unsigned long long mid, const char *to, int parts,
+	       const char *text)
+{
+	unsigned long long n;
+	char *t = strdup(text);
+
+	clean(t);
+	pthread_mutex_lock(&mu);
+	n = ++seq;
+	received++;
+	if (mark_seen(mid))
+		duplicates++;
+	fprintf(record, "%.0f\t%llu\t%s\t%d\t%s\n", now_s() * 1000, mid, to,
+		parts, t);
+	fflush(record);
+	pthread_mutex_unlock(&mu);
+	free(t);
+	return n;
+}
+
 static enum MHD_Result
 sms(struct MHD_Connection *c, const char *body, size_t len)
 {
 	struct faults f;
 	json_t *j = json_loadb(body, len, 0, NULL);
 	const char *to, *text, *id, *url, *auth;
-	char out[128], rbody[256], *t;
+	char out[128], rbody[256];
 	unsigned long long mid, n;
-	int parts, dup, undeliverable;
+	int parts, undeliverable;
 	double r;
 
 	pthread_mutex_lock(&mu);
@@ -367,19 +389,7 @@ sms(struct MHD_Connection *c, const char *body, size_t len)
 			strncmp(to, f.undeliverable_prefix,
 				strlen(f.undeliverable_prefix)) == 0;
 	mid = strtoull(id, NULL, 10);
-	t = strdup(text);
-	clean(t);
-	pthread_mutex_lock(&mu);
-	n = ++seq;
-	received++;
-	dup = mark_seen(mid);
-	if (dup)
-		duplicates++;
-	fprintf(record, "%.0f\t%llu\t%s\t%d\t%s\n", now_s() * 1000, mid, to,
-		parts, t);
-	fflush(record);
-	pthread_mutex_unlock(&mu);
-	free(t);
+	n = record_message(mid, to, parts, text);
 	if (url != NULL && !f.no_receipts) {
 		snprintf(rbody, sizeof(rbody),
 			 "{\"id\":\"sim-%llu\",\"status\":\"%s\",\"code\":\"%s\"}",
@@ -459,11 +469,11 @@ static enum MHD_Result
 twilio(struct MHD_Connection *c, const char *url, const char *body)
 {
 	char to[64], text[2048], cb[1024], sid[64], user[128];
-	char idbuf[32], sig[64], rbody[512], out[128], *t, *u, *pw = NULL;
+	char idbuf[32], sig[64], rbody[512], out[128], *u, *pw = NULL;
 	const char *idp;
 	struct faults f;
 	unsigned long long mid, n;
-	int dup, undeliverable;
+	int undeliverable;
 
 	pthread_mutex_lock(&mu);
 	f = F;
@@ -510,19 +520,7 @@ twilio(struct MHD_Connection *c, const char *url, const char *body)
 	idp = strstr(cb, "id=");
 	snprintf(idbuf, sizeof(idbuf), "%s", idp ? idp + 3 : "0");
 	mid = strtoull(idbuf, NULL, 10);
-	t = strdup(text);
-	clean(t);
-	pthread_mutex_lock(&mu);
-	n = ++seq;
-	received++;
-	dup = mark_seen(mid);
-	if (dup)
-		duplicates++;
-	fprintf(record, "%.0f\t%llu\t%s\t%d\t%s\n", now_s() * 1000, mid, to,
-		0, t);
-	fflush(record);
-	pthread_mutex_unlock(&mu);
-	free(t);
+	n = record_message(mid, to, 0, text);
 	if (cb[0] != '\0' && !f.no_receipts) {
 		char msid[40];
 		const char *kv[8];
