@@ -46,6 +46,7 @@ static const struct key keys[] = {
 	{"database", "billing_schema", KEY_SCHEMA, OFF(db.billing_schema), 0, 0},
 	{"database", "connect_timeout", KEY_INT, OFF(db.connect_timeout), 1, 600},
 	{"database", "lock_timeout", KEY_INT, OFF(db.lock_timeout), 0, 86400},
+	{"database", "lock_wait", KEY_INT, OFF(db.lock_wait), 1, 3600},
 	{"dunning", "grace_days", KEY_INT, OFF(dunning.grace_days), 0, 365},
 	{"dunning", "step_days", KEY_INT, OFF(dunning.step_days), 1, 365},
 	{"dunning", "notices", KEY_INT, OFF(dunning.notices), 1, 10},
@@ -183,6 +184,7 @@ defaults(struct config *cfg)
 	cfg->db.billing_schema = xstrdup("billing");
 	cfg->db.connect_timeout = 10;
 	cfg->db.lock_timeout = 600;
+	cfg->db.lock_wait = 50;
 	cfg->dunning.grace_days = 0;
 	cfg->dunning.step_days = 7;
 	cfg->dunning.notices = 3;

@@ -41,6 +41,7 @@ struct config {
 		char *billing_schema;
 		int connect_timeout;
 		int lock_timeout; /* seconds to wait for the planner lock */
+		int lock_wait;    /* seconds a statement waits for a row lock */
 	} db;
 	struct {
 		int grace_days;

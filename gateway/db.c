@@ -123,7 +123,9 @@ db_connect(struct db *db, const struct config *cfg, int use_gateway,
 		    " sort_buffer_size = 67108864",
 		    DB_NOARGS, NULL, err) != 0 ||
 	    db_exec(db, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
-		    DB_NOARGS, NULL, err) != 0) {
+		    DB_NOARGS, NULL, err) != 0 ||
+	    db_exec(db, "SET SESSION innodb_lock_wait_timeout = ?",
+		    DB_ARGS(DB_INT(cfg->db.lock_wait)), NULL, err) != 0) {
 		db_close(db);
 		return -1;
 	}

@@ -147,7 +147,7 @@ escalate_raise_tasks(struct night *nt, struct fg_err *err)
 int
 escalate_run(struct night *nt, struct fg_err *err)
 {
-	if (escalate_fail_notices(nt, err) != 0)
+	if (night_retry(nt, escalate_fail_notices, err) != 0)
 		return -1;
-	return escalate_raise_tasks(nt, err);
+	return night_retry(nt, escalate_raise_tasks, err);
 }

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "log.h"
@@ -144,6 +145,7 @@ void
 night_rollback(struct night *nt)
 {
 	struct fg_err ignored;
+	unsigned int why = nt->db->last_errno; /* for night_retry */
 
 	db_rollback(nt->db);
 	/* Temporary tables are not transactional: drop whatever the failed
@@ -152,6 +154,27 @@ night_rollback(struct night *nt)
 		"DROP TEMPORARY TABLE IF EXISTS audit_stage, tmp_close, tmp_fail,"
 		" tmp_task, tmp_next, tmp_contact, tmp_pick, tmp_unreach",
 		DB_NOARGS, NULL, &ignored);
+	nt->db->last_errno = why;
+}
+
+int
+night_retry(struct night *nt, int (*step)(struct night *, struct fg_err *),
+	    struct fg_err *err)
+{
+	struct night_counts saved = nt->n;
+	int tries, rc;
+
+	for (tries = 0;; tries++) {
+		rc = step(nt, err);
+		if (rc == 0 || !db_retryable(nt->db) || tries == 3)
+			return rc;
+		/* Rolled back whole (temporary tables too): run it again, and
+		 * count only what the run that commits does. */
+		log_warnx("night %s: lock conflict, running the step again: %s",
+			  nt->date, err->msg);
+		nt->n = saved;
+		usleep(100000u * (unsigned)(tries + 1));
+	}
 }
 
 int
@@ -216,6 +239,18 @@ night_record_input_errors(struct night *nt, struct fg_err *err)
 }
 
 static int
+intake_record(struct night *nt, struct fg_err *err)
+{
+	if (night_begin(nt, err) != 0)
+		return -1;
+	if (night_record_input_errors(nt, err) != 0) {
+		night_rollback(nt);
+		return -1;
+	}
+	return night_commit(nt, "planner", err);
+}
+
+static int
 intake(struct night *nt, struct fg_err *err)
 {
 	const char *d = nt->date, *max = nt->max_bill;
@@ -262,13 +297,7 @@ intake(struct night *nt, struct fg_err *err)
 
 	if (night_exec(nt, s, FG_NELEM(s), err) != 0)
 		return -1;
-	if (night_begin(nt, err) != 0)
-		return -1;
-	if (night_record_input_errors(nt, err) != 0) {
-		night_rollback(nt);
-		return -1;
-	}
-	return night_commit(nt, "planner", err);
+	return night_retry(nt, intake_record, err);
 }
 
 int

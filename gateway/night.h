@@ -79,6 +79,12 @@ int night_exec(struct night *nt, const struct night_stmt *s, size_t n,
 int night_step(struct night *nt, const char *actor, const struct night_stmt *s,
 	       size_t n, struct fg_err *err);
 
+/* Run a step; when the database chose it as a deadlock victim (or it
+ * waited too long for a lock) it was rolled back whole: run it again, up
+ * to three times. */
+int night_retry(struct night *nt, int (*step)(struct night *, struct fg_err *),
+		struct fg_err *err);
+
 /* Record the rows in tmp_bad: new ones are staged as input_rejected audit
  * events, every one updates input_errors; tmp_bad is emptied. Call inside a
  * step's transaction. */

@@ -346,9 +346,9 @@ planner_advance(struct night *nt, struct fg_err *err)
 int
 planner_run(struct night *nt, struct fg_err *err)
 {
-	if (planner_settle(nt, err) != 0)
+	if (night_retry(nt, planner_settle, err) != 0)
 		return -1;
-	if (escalate_fail_notices(nt, err) != 0)
+	if (night_retry(nt, escalate_fail_notices, err) != 0)
 		return -1;
-	return planner_advance(nt, err);
+	return night_retry(nt, planner_advance, err);
 }

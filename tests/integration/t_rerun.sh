@@ -77,6 +77,23 @@ night 2026-10-02
 eq "open/1 1:planned" "$(state R1)" "the re-run completes the night"
 has "$(fg audit verify)" "chain intact" "audit chain"
 
+# A step that waits too long for a lock (or is chosen as a deadlock victim)
+# is rolled back whole and run again. Here another session holds the audit
+# head for 2.5 s while feegate waits at most 1 s per try.
+fresh_schemas "lock_wait = 1"
+customer L1; contact 1 L1 sms +8613800000061; bill L1-1 L1 70.00 2026-10-01
+mysql_cli "$gschema" -e "BEGIN; SELECT seq FROM audit_head FOR UPDATE; SELECT SLEEP(2.5); COMMIT;" >/dev/null &
+blocker=$!
+sleep 0.3
+night 2026-10-02
+wait $blocker
+eq "open/1 1:planned" "$(state L1)" "the night completed after retrying"
+has "$(cat "$work/night-2026-10-02.err")" "lock conflict, running the step again" "the retry is logged"
+eq "1 1" "$(sqlg "SELECT COUNT(*), SUM(event = 'case_opened') FROM audit_log WHERE account_no = 'L1' AND event = 'case_opened'")" \
+   "counted and audited once"
+has "$(cat "$work/night-2026-10-02.out")" "cases opened               1" "the summary counts the committed run only"
+has "$(fg audit verify)" "chain intact" "audit chain"
+
 # Missed nights: the ladder resumes where it was, one step per night.
 fresh_schemas
 customer S1; contact 1 S1 sms +8613800000041; bill S1-1 S1 70.00 2026-10-01
