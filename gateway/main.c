@@ -522,8 +522,8 @@ templates_dir(const struct config *cfg)
 static struct template_set *
 load_templates(const struct config *cfg, struct fg_err *err)
 {
-	struct template_limits lim = {cfg->sms.max_parts,
-				      cfg->dunning.notices};
+	struct template_limits lim = {cfg->sms.max_parts, cfg->dunning.notices,
+				      cfg->channels.email != NULL};
 	char *dir = templates_dir(cfg);
 	struct template_set *ts = template_set_load(dir, &lim, err);
 

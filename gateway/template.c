@@ -36,7 +36,8 @@ static const struct {
 	enum tpl_esc esc;
 	int keep_final_newline;
 } channels[] = {
-	{"sms", ESC_NONE, 0},       {"email.txt", ESC_NONE, 1},
+	{"sms", ESC_NONE, 0},       {"email.subject", ESC_NONE, 0},
+	{"email.txt", ESC_NONE, 1},
 	{"email.html", ESC_HTML, 1}, {"voice", ESC_XML, 0},
 	{"push", ESC_JSON, 0},
 };
@@ -292,8 +293,8 @@ load_template(struct template_set *ts, const char *dir, const char *locale,
 		    strcmp(dot + 1, "md") == 0)
 			return 0;
 		err_set(err,
-			"%s/%s/%s: unknown channel '%s' (sms, email.txt, "
-			"email.html, voice, push)",
+			"%s/%s/%s: unknown channel '%s' (sms, email.subject, "
+			"email.txt, email.html, voice, push)",
 			dir, locale, file, dot + 1);
 		return -1;
 	}
@@ -449,21 +450,27 @@ template_set_load(const char *dir, const struct template_limits *lim,
 			}
 		}
 	}
-	/* What the ladder will ask for must exist, in every locale. */
+	/* What the ladder will ask for must exist, in every locale, for
+	 * every channel that can send. */
 	for (li = 0; li < NLOCALES; li++) {
-		for (k = 1; k <= lim->notices + 1; k++) {
-			const struct template *t;
+		static const char *const email_parts[] = {
+			"sms", "email.subject", "email.txt", "email.html"};
+		size_t c, nparts = lim->email ? 4 : 1;
 
+		for (k = 1; k <= lim->notices + 1; k++) {
 			if (k <= lim->notices)
 				snprintf(kind, sizeof(kind), "dunning_%d", k);
 			else
 				snprintf(kind, sizeof(kind), "payment_received");
-			t = find(ts, locales[li], kind, "sms");
-			if (t == NULL) {
+			for (c = 0; c < nparts; c++) {
+				if (find(ts, locales[li], kind,
+					 email_parts[c]) != NULL)
+					continue;
 				err_set(err,
-					"%s/%s/%s.sms: missing (needed for "
+					"%s/%s/%s.%s: missing (needed for "
 					"[dunning] notices = %d)",
-					dir, locales[li], kind, lim->notices);
+					dir, locales[li], kind, email_parts[c],
+					lim->notices);
 				goto fail;
 			}
 		}

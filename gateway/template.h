@@ -55,6 +55,7 @@ struct template_set;
 struct template_limits {
 	int sms_max_parts;
 	int notices; /* dunning_1 .. dunning_<notices> are required */
+	int email;   /* e-mail is configured: its three parts are required */
 };
 
 /* Load and check every template under dir for the locales zh-CN and en. */

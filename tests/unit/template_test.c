@@ -19,7 +19,7 @@
 
 #include "template.h"
 
-static const struct template_limits limits = {3, 3};
+static const struct template_limits limits = {3, 3, 0};
 
 static const struct tpl_context sample = {
 	.account_no = "3300000123",
@@ -122,6 +122,35 @@ test_shipped_templates_golden(void **state)
 				snprintf(ref, sizeof(ref),
 					 "tests/data/templates/%s/%s.sms%s.ref",
 					 locales[l], kinds[k], fee ? ".fee" : "");
+				golden(ref, out.s);
+				sbuf_free(&out);
+			}
+		}
+	}
+	/* The e-mail parts: subject, plain text and HTML, both locales. */
+	for (l = 0; l < 2; l++) {
+		static const char *const parts[] = {"email.subject", "email.txt",
+						    "email.html"};
+		size_t pi;
+
+		for (k = 0; k < 4; k++) {
+			for (pi = 0; pi < 3; pi++) {
+				struct tpl_context c = sample;
+				struct sbuf out;
+				char ref[256];
+
+				if (l == 1)
+					c.name = "Zhang Wei";
+				c.late_fee_cents = k == 1 ? 2716 : -1;
+				sbuf_init(&out);
+				assert_int_equal(template_render(ts, locales[l],
+								 kinds[k],
+								 parts[pi], &c,
+								 &out, &err),
+						 0);
+				snprintf(ref, sizeof(ref),
+					 "tests/data/templates/%s/%s.%s.ref",
+					 locales[l], kinds[k], parts[pi]);
 				golden(ref, out.s);
 				sbuf_free(&out);
 			}
