@@ -96,20 +96,24 @@ db-stop:
 	scripts/db.sh stop
 
 # Banned string functions (see STYLE.md) and formatting.
+FORMATTED = $(wildcard gateway/*.[ch] channels/*.[ch] tests/unit/*.c tests/sim/*.c)
 check-source:
 	@if grep -nE '\b(strcpy|sprintf|strcat|gets|atoi)[[:space:]]*\(' \
 		gateway/*.c gateway/*.h channels/*.c channels/*.h tests/unit/*.c tests/sim/*.c 2>/dev/null \
 		| grep -vE ':[[:space:]]*(/?\*|//)'; then \
 		echo "check-source: banned function (use str_copy, snprintf, sbuf, parse_ll)"; exit 1; fi
 	@echo "check-source: no banned functions"
+	@clang-format --dry-run -Werror $(FORMATTED) || \
+		{ echo "check-source: run 'make format' (.clang-format)"; exit 1; }
+	@echo "check-source: formatted"
+
+format:
+	clang-format -i $(FORMATTED)
 
 # Rewrite the golden files of the template tests after a deliberate wording
 # change; read `git diff tests/data` before committing.
 golden: build/san/tests/template_test
 	FEEGATE_UPDATE_GOLDEN=1 build/san/tests/template_test
-
-format:
-	clang-format -i gateway/*.c gateway/*.h channels/*.c channels/*.h tests/unit/*.c tests/sim/*.c
 
 bench-plan: bin/feegate
 	scripts/bench-plan.sh $(or $(N),1000000)

@@ -78,8 +78,9 @@ number(const struct provider_cfg *p, const char *key, double min, double max,
 		return 0;
 	*out = strtod(v, &end);
 	if (*v == '\0' || *end != '\0' || *out < min || *out > max) {
-		err_set(err, "%s:%d: [provider:%s] %s: must be a number from %g "
-			     "to %g (got '%s')",
+		err_set(err,
+			"%s:%d: [provider:%s] %s: must be a number from %g "
+			"to %g (got '%s')",
 			path, provider_line(p, key), p->name, key, min, max, v);
 		return -1;
 	}
@@ -87,9 +88,8 @@ number(const struct provider_cfg *p, const char *key, double min, double max,
 }
 
 struct channel *
-channel_open(const struct config *cfg, const char *name,
-	     enum channel_kind kind, const struct channel_env *env,
-	     struct fg_err *err)
+channel_open(const struct config *cfg, const char *name, enum channel_kind kind,
+	     const struct channel_env *env, struct fg_err *err)
 {
 	const struct provider_cfg *p = config_provider(cfg, name);
 	const char *path = cfg->path ? cfg->path : "(config)";
@@ -116,8 +116,10 @@ channel_open(const struct config *cfg, const char *name,
 
 		sbuf_init(&known);
 		for (i = 0; registry[i] != NULL; i++)
-			sbuf_addf(&known, "%s%s", i ? ", " : "", registry[i]->name);
-		err_set(err, "%s:%d: [provider:%s] type: unknown '%s' (known: %s)",
+			sbuf_addf(&known, "%s%s", i ? ", " : "",
+				  registry[i]->name);
+		err_set(err,
+			"%s:%d: [provider:%s] type: unknown '%s' (known: %s)",
 			path, provider_line(p, "type"), name, type, known.s);
 		sbuf_free(&known);
 		return NULL;
@@ -125,7 +127,8 @@ channel_open(const struct config *cfg, const char *name,
 	if (ops->kind != kind) {
 		err_set(err, "%s:%d: [provider:%s]: type %s sends %s, not %s",
 			path, provider_line(p, "type"), name, type,
-			channel_kind_names[ops->kind], channel_kind_names[kind]);
+			channel_kind_names[ops->kind],
+			channel_kind_names[kind]);
 		return NULL;
 	}
 	if (number(p, "rate", 0, 100000, 0, &rate, path, err) != 0 ||
@@ -142,8 +145,9 @@ channel_open(const struct config *cfg, const char *name,
 	ch->timeout_ms = (long)(timeout * 1000);
 	for (i = 0; i < p->nkv; i++) {
 		if (!p->kv[i].used) {
-			err_set(err, "%s:%d: [provider:%s] %s: unknown key for "
-				     "type %s",
+			err_set(err,
+				"%s:%d: [provider:%s] %s: unknown key for "
+				"type %s",
 				path, p->kv[i].line, name, p->kv[i].key, type);
 			channel_close(ch);
 			return NULL;
@@ -230,13 +234,12 @@ channel_read_secret(const struct provider_cfg *p, const char *key,
 	n = strcspn(buf, "\r\n");
 	buf[n] = '\0';
 	if (n == 0) {
-		err_set(err, "%s:%d: [provider:%s] %s: %s is empty", config_path,
-			provider_line(p, key), p->name, key, path);
+		err_set(err, "%s:%d: [provider:%s] %s: %s is empty",
+			config_path, provider_line(p, key), p->name, key, path);
 		return NULL;
 	}
 	return xstrdup(buf);
 }
-
 
 int
 channel_transport_error(const struct httpc_response *r,
@@ -248,7 +251,7 @@ channel_transport_error(const struct httpc_response *r,
 		   r->curl_code == CURLE_COULDNT_CONNECT ||
 			   r->curl_code == CURLE_COULDNT_RESOLVE_HOST,
 		   r->curl_code == CURLE_OPERATION_TIMEDOUT ? "timeout"
-							     : "network",
+							    : "network",
 		   "%s", r->error);
 	return 1;
 }

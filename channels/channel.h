@@ -53,7 +53,7 @@ struct delivery_result {
 /* What a receipt says; final = 0 for progress reports (queued, sent). */
 struct receipt {
 	unsigned long long message_id;
-	char token[64];  /* the per-message token from our receipt URL */
+	char token[64]; /* the per-message token from our receipt URL */
 	int final;
 	enum delivery_status status; /* OK: delivered; PERMFAIL: not */
 	char code[32];
@@ -79,8 +79,7 @@ struct http_request {
 
 const char *http_request_query(const struct http_request *r, const char *key);
 const char *http_request_form(const struct http_request *r, const char *key);
-const char *http_request_header(const struct http_request *r,
-				const char *key);
+const char *http_request_header(const struct http_request *r, const char *key);
 
 /* One message to submit. Strings belong to the caller and stay valid until
  * the result callback has run. */
@@ -107,7 +106,7 @@ struct channel_env {
 struct channel;
 
 struct channel_ops {
-	const char *name;       /* the provider type in [provider:X] type = */
+	const char *name; /* the provider type in [provider:X] type = */
 	enum channel_kind kind;
 	/* MUST validate the provider's configuration and report mistakes as
 	 * FILE:LINE; runs at start-up. MUST NOT contact the provider. */

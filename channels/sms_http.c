@@ -58,8 +58,9 @@ sms_http_open(const struct provider_cfg *p, const struct channel_env *env,
 
 	if (url == NULL || (strncmp(url, "http://", 7) != 0 &&
 			    strncmp(url, "https://", 8) != 0)) {
-		err_set(err, "%s:%d: [provider:%s] url: an http:// or https:// "
-			     "URL is needed",
+		err_set(err,
+			"%s:%d: [provider:%s] url: an http:// or https:// "
+			"URL is needed",
 			cpath, provider_line(p, "url"), p->name);
 		return NULL;
 	}
@@ -93,8 +94,8 @@ static void
 sms_http_response(void *arg, const struct httpc_response *r)
 {
 	static const char *const permanent[] = {
-		"invalid_number", "unknown_number", "opted_out", "blocked",
-		"rejected",
+		"invalid_number", "unknown_number", "opted_out",
+		"blocked",        "rejected",
 	};
 	struct call *c = arg;
 	struct delivery_result res;
@@ -174,7 +175,8 @@ sms_http_submit(struct channel *ch, const struct outbound *m,
 	c = xcalloc(1, sizeof(*c));
 	c->done = done;
 	c->job = job;
-	if (body == NULL || httpc_start(s->http, &req, sms_http_response, c) != 0) {
+	if (body == NULL ||
+	    httpc_start(s->http, &req, sms_http_response, c) != 0) {
 		free(c);
 		result_set(&res, DELIVERY_TEMPFAIL, 0, "local",
 			   "could not start the request");

@@ -57,19 +57,22 @@ sms_kannel_open(const struct provider_cfg *p, const struct channel_env *env,
 	long long m = 19;
 
 	if (url == NULL || strncmp(url, "http", 4) != 0) {
-		err_set(err, "%s:%d: [provider:%s] url: Kannel's sendsms URL is "
-			     "needed (http://host:port/cgi-bin/sendsms)",
+		err_set(err,
+			"%s:%d: [provider:%s] url: Kannel's sendsms URL is "
+			"needed (http://host:port/cgi-bin/sendsms)",
 			cpath, provider_line(p, "url"), p->name);
 		return NULL;
 	}
 	if (user == NULL || pwfile == NULL) {
-		err_set(err, "%s:%d: [provider:%s]: username and password_file "
-			     "are needed (a sendsms-user of Kannel)",
+		err_set(err,
+			"%s:%d: [provider:%s]: username and password_file "
+			"are needed (a sendsms-user of Kannel)",
 			cpath, p->line, p->name);
 		return NULL;
 	}
 	if (mask != NULL && parse_ll(mask, 1, 31, &m) != 0) {
-		err_set(err, "%s:%d: [provider:%s] dlr_mask: 1 to 31 (got '%s')",
+		err_set(err,
+			"%s:%d: [provider:%s] dlr_mask: 1 to 31 (got '%s')",
 			cpath, provider_line(p, "dlr_mask"), p->name, mask);
 		return NULL;
 	}
@@ -96,8 +99,7 @@ add_param(struct sms_kannel *k, struct sbuf *b, const char *key,
 {
 	char *e = curl_easy_escape(k->esc, value, 0);
 
-	sbuf_addf(b, "%s%s=%s", strchr(b->s, '?') ? "&" : "?", key,
-		  e ? e : "");
+	sbuf_addf(b, "%s%s=%s", strchr(b->s, '?') ? "&" : "?", key, e ? e : "");
 	curl_free(e);
 }
 
@@ -203,8 +205,9 @@ sms_kannel_receipt(struct channel *ch, const struct http_request *req,
 		str_copy(r->text, "delivered to the phone", sizeof(r->text));
 	} else if (st & (2 | 16)) {
 		r->status = DELIVERY_PERMFAIL;
-		str_copy(r->text, st & 16 ? "rejected by the SMSC"
-					  : "not delivered to the phone",
+		str_copy(r->text,
+			 st & 16 ? "rejected by the SMSC"
+				 : "not delivered to the phone",
 			 sizeof(r->text));
 	} else if (st & (4 | 8)) {
 		r->final = 0;

@@ -50,8 +50,8 @@ struct call {
 	void *job;
 };
 
-static const long permanent_codes[] = {21211, 21610, 21614, 21612, 30005,
-				       30006};
+static const long permanent_codes[] = {21211, 21610, 21614,
+				       21612, 30005, 30006};
 
 static int
 is_permanent(long code)
@@ -78,21 +78,24 @@ sms_twilio_open(const struct provider_cfg *p, const struct channel_env *env,
 	char *token;
 
 	if (sid == NULL || tokfile == NULL) {
-		err_set(err, "%s:%d: [provider:%s]: account_sid and "
-			     "auth_token_file are needed",
+		err_set(err,
+			"%s:%d: [provider:%s]: account_sid and "
+			"auth_token_file are needed",
 			cpath, p->line, p->name);
 		return NULL;
 	}
 	if (strspn(sid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 			"0123456789") != strlen(sid)) {
-		err_set(err, "%s:%d: [provider:%s] account_sid: letters and "
-			     "digits only",
+		err_set(err,
+			"%s:%d: [provider:%s] account_sid: letters and "
+			"digits only",
 			cpath, provider_line(p, "account_sid"), p->name);
 		return NULL;
 	}
 	if ((from == NULL) == (service == NULL)) {
-		err_set(err, "%s:%d: [provider:%s]: set from or "
-			     "messaging_service_sid (one of them)",
+		err_set(err,
+			"%s:%d: [provider:%s]: set from or "
+			"messaging_service_sid (one of them)",
 			cpath, p->line, p->name);
 		return NULL;
 	}
@@ -170,8 +173,8 @@ sms_twilio_submit(struct channel *ch, const struct outbound *m,
 		  channel_done_fn done, void *job)
 {
 	struct sms_twilio *t = (struct sms_twilio *)ch;
-	const char *headers[] = {
-		"Content-Type: application/x-www-form-urlencoded", NULL};
+	const char *headers[] =
+		{"Content-Type: application/x-www-form-urlencoded", NULL};
 	struct httpc_request req;
 	struct delivery_result res;
 	struct sbuf body;

@@ -207,11 +207,10 @@ bulk_id(struct db_bulk *b, unsigned int col, unsigned long long id)
 }
 
 int
-audit_append(struct audit_writer *w, const char *event,
-	     const char *account_no, unsigned long long case_id,
-	     unsigned long long notice_id, unsigned long long message_id,
-	     unsigned long long task_id, const char *detail,
-	     struct fg_err *err)
+audit_append(struct audit_writer *w, const char *event, const char *account_no,
+	     unsigned long long case_id, unsigned long long notice_id,
+	     unsigned long long message_id, unsigned long long task_id,
+	     const char *detail, struct fg_err *err)
 {
 	char seq[24], at[TIME_LEN], hash[AUDIT_HASH_LEN];
 	char cid[24], nid[24], mid[24], tid[24];
@@ -267,7 +266,8 @@ audit_close(struct audit_writer *w, unsigned long long *rows,
 	if (db_bulk_flush(w->bulk, err) != 0)
 		goto out;
 	if (w->rows > 0 &&
-	    db_exec(w->db, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1",
+	    db_exec(w->db,
+		    "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1",
 		    DB_ARGS(DB_INT(w->seq), DB_STR(w->hash)), NULL, err) != 0)
 		goto out;
 	if (rows != NULL)
@@ -285,28 +285,29 @@ out:
 int
 audit_stage_begin(struct db *db, struct fg_err *err)
 {
-	return db_exec(db,
-		       "CREATE TEMPORARY TABLE IF NOT EXISTS audit_stage ("
-		       " ord BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-		       " event VARCHAR(32) NOT NULL,"
-		       " account_no VARCHAR(32) NULL,"
-		       " case_id BIGINT UNSIGNED NULL,"
-		       " notice_id BIGINT UNSIGNED NULL,"
-		       " message_id BIGINT UNSIGNED NULL,"
-		       " task_id BIGINT UNSIGNED NULL,"
-		       " seq INT NULL,"
-		       " reason VARCHAR(128) NULL,"
-		       " amount DECIMAL(16,2) NULL,"
-		       " channel VARCHAR(16) NULL,"
-		       " contact_id BIGINT NULL,"
-		       " address VARCHAR(320) NULL,"
-		       " grid_id VARCHAR(32) NULL,"
-		       " notices_failed INT NULL,"
-		       " notices_delivered INT NULL,"
-		       " delivered INT NULL,"
-		       " source VARCHAR(16) NULL,"
-		       " row_key VARCHAR(64) NULL)",
-		       DB_NOARGS, NULL, err);
+	return db_exec(
+		db,
+		"CREATE TEMPORARY TABLE IF NOT EXISTS audit_stage ("
+		" ord BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+		" event VARCHAR(32) NOT NULL,"
+		" account_no VARCHAR(32) NULL,"
+		" case_id BIGINT UNSIGNED NULL,"
+		" notice_id BIGINT UNSIGNED NULL,"
+		" message_id BIGINT UNSIGNED NULL,"
+		" task_id BIGINT UNSIGNED NULL,"
+		" seq INT NULL,"
+		" reason VARCHAR(128) NULL,"
+		" amount DECIMAL(16,2) NULL,"
+		" channel VARCHAR(16) NULL,"
+		" contact_id BIGINT NULL,"
+		" address VARCHAR(320) NULL,"
+		" grid_id VARCHAR(32) NULL,"
+		" notices_failed INT NULL,"
+		" notices_delivered INT NULL,"
+		" delivered INT NULL,"
+		" source VARCHAR(16) NULL,"
+		" row_key VARCHAR(64) NULL)",
+		DB_NOARGS, NULL, err);
 }
 
 #define STAGE_FIXED 7 /* ord, event, account_no, case/notice/message/task */

@@ -42,9 +42,12 @@ static const struct key keys[] = {
 	{"database", "user", KEY_STRING, OFF(db.user), 0, 0},
 	{"database", "password", KEY_SECRET, OFF(db.password), 0, 0},
 	{"database", "password_file", KEY_STRING, OFF(db.password_file), 0, 0},
-	{"database", "gateway_schema", KEY_SCHEMA, OFF(db.gateway_schema), 0, 0},
-	{"database", "billing_schema", KEY_SCHEMA, OFF(db.billing_schema), 0, 0},
-	{"database", "connect_timeout", KEY_INT, OFF(db.connect_timeout), 1, 600},
+	{"database", "gateway_schema", KEY_SCHEMA, OFF(db.gateway_schema), 0,
+	 0},
+	{"database", "billing_schema", KEY_SCHEMA, OFF(db.billing_schema), 0,
+	 0},
+	{"database", "connect_timeout", KEY_INT, OFF(db.connect_timeout), 1,
+	 600},
 	{"database", "lock_timeout", KEY_INT, OFF(db.lock_timeout), 0, 86400},
 	{"database", "lock_wait", KEY_INT, OFF(db.lock_wait), 1, 3600},
 	{"dunning", "grace_days", KEY_INT, OFF(dunning.grace_days), 0, 365},
@@ -52,8 +55,8 @@ static const struct key keys[] = {
 	{"dunning", "notices", KEY_INT, OFF(dunning.notices), 1, 10},
 	{"dunning", "min_amount", KEY_MONEY, OFF(dunning.min_amount), 1,
 	 MONEY_MAX_CENTS},
-	{"dunning", "max_bill_amount", KEY_MONEY, OFF(dunning.max_bill_amount), 1,
-	 MONEY_MAX_CENTS},
+	{"dunning", "max_bill_amount", KEY_MONEY, OFF(dunning.max_bill_amount),
+	 1, MONEY_MAX_CENTS},
 	{"dunning", "timezone", KEY_STRING, OFF(dunning.timezone), 0, 0},
 	{"dunning", "late_fee_per_day", KEY_RATE, OFF(dunning.late_fee_ppm), 0,
 	 100000},
@@ -61,15 +64,19 @@ static const struct key keys[] = {
 	{"sms", "max_parts", KEY_INT, OFF(sms.max_parts), 1, 10},
 	{"dispatch", "batch", KEY_INT, OFF(dispatch.batch), 1, 5000},
 	{"dispatch", "lease", KEY_INT, OFF(dispatch.lease), 5, 86400},
-	{"dispatch", "max_attempts", KEY_INT, OFF(dispatch.max_attempts), 1, 100},
-	{"dispatch", "backoff_min", KEY_INT, OFF(dispatch.backoff_min), 1, 86400},
-	{"dispatch", "backoff_max", KEY_INT, OFF(dispatch.backoff_max), 1, 604800},
+	{"dispatch", "max_attempts", KEY_INT, OFF(dispatch.max_attempts), 1,
+	 100},
+	{"dispatch", "backoff_min", KEY_INT, OFF(dispatch.backoff_min), 1,
+	 86400},
+	{"dispatch", "backoff_max", KEY_INT, OFF(dispatch.backoff_max), 1,
+	 604800},
 	{"dispatch", "expire_after", KEY_INT, OFF(dispatch.expire_after), 60,
 	 2592000},
-	{"dispatch", "receipt_wait", KEY_INT, OFF(dispatch.receipt_wait), 0, 86400},
+	{"dispatch", "receipt_wait", KEY_INT, OFF(dispatch.receipt_wait), 0,
+	 86400},
 	{"dispatch", "owner", KEY_STRING, OFF(dispatch.owner), 0, 0},
-	{"dunning", "calling_window", KEY_STRING, OFF(dispatch.calling_window), 0,
-	 0},
+	{"dunning", "calling_window", KEY_STRING, OFF(dispatch.calling_window),
+	 0, 0},
 	{"receipts", "listen", KEY_STRING, OFF(receipts.listen), 0, 0},
 	{"receipts", "port", KEY_INT, OFF(receipts.port), 0, 65535},
 	{"receipts", "public_url", KEY_STRING, OFF(receipts.public_url), 0, 0},
@@ -109,7 +116,7 @@ ini_bad(struct ini_state *st, const char *msg)
 
 static int
 counted_handler(void *user, const char *section, const char *name,
-	    const char *value)
+		const char *value)
 {
 	struct ini_state *st = user;
 	char msg[400];
@@ -151,7 +158,9 @@ int
 ini_file_parse(const char *path, ini_line_handler fn, void *user,
 	       struct fg_err *err)
 {
-	struct ini_state st = {.path = path, .fn = fn, .user = user,
+	struct ini_state st = {.path = path,
+			       .fn = fn,
+			       .user = user,
 			       .err = err};
 	int rc;
 
@@ -218,8 +227,8 @@ config_valid_schema(const char *name)
 }
 
 /* A message for ini_file_parse; returns -1 so handlers can `return bad()`. */
-static int
-bad(char *msg, size_t len, const char *fmt, ...) FG_ATTR_PRINTF(3, 4);
+static int bad(char *msg, size_t len, const char *fmt, ...)
+	FG_ATTR_PRINTF(3, 4);
 
 static int
 bad(char *msg, size_t len, const char *fmt, ...)
@@ -312,8 +321,8 @@ provider_key(struct config *cfg, int line, const char *pname, const char *key,
 	}
 	for (i = 0; i < p->nkv; i++)
 		if (strcmp(p->kv[i].key, key) == 0)
-			return bad(msg, len, "[provider:%s] %s: set twice", pname,
-				   key);
+			return bad(msg, len, "[provider:%s] %s: set twice",
+				   pname, key);
 	p->kv = xrealloc(p->kv, (p->nkv + 1) * sizeof(*p->kv));
 	p->kv[p->nkv].key = xstrdup(key);
 	p->kv[p->nkv].value = xstrdup(value);
@@ -352,8 +361,7 @@ config_provider(const struct config *cfg, const char *name)
 static int
 parse_hhmm(const char *s)
 {
-	if (strlen(s) != 5 || s[2] != ':' ||
-	    strspn(s, "0123456789:") != 5)
+	if (strlen(s) != 5 || s[2] != ':' || strspn(s, "0123456789:") != 5)
 		return -1;
 	if ((s[0] - '0') * 10 + (s[1] - '0') > 24 || (s[3] - '0') > 5)
 		return -1;
@@ -370,8 +378,8 @@ handler(void *user, int line, const char *section, const char *name,
 	size_t i;
 
 	if (strncmp(section, "provider:", 9) == 0)
-		return provider_key(ps->cfg, line, section + 9, name, value, msg,
-				    len);
+		return provider_key(ps->cfg, line, section + 9, name, value,
+				    msg, len);
 	for (i = 0; i < FG_NELEM(keys); i++) {
 		if (strcmp(keys[i].section, section) != 0)
 			continue;
@@ -496,7 +504,8 @@ check(struct config *cfg, struct fg_err *err)
 		}
 		if (parse_hhmm(cfg->schedule.nightly_at) < 0 ||
 		    parse_hhmm(cfg->schedule.nightly_at) >= 24 * 60) {
-			err_set(err, "%s: [schedule] nightly_at: '%s' is not HH:MM",
+			err_set(err,
+				"%s: [schedule] nightly_at: '%s' is not HH:MM",
 				where, cfg->schedule.nightly_at);
 			return -1;
 		}

@@ -14,7 +14,7 @@ struct provider_kv {
 	char *key;
 	char *value; /* MAY be a secret: never logged */
 	int line;
-	int used;    /* read by the adapter; an unused key is a mistake */
+	int used; /* read by the adapter; an unused key is a mistake */
 };
 
 /* A provider: its type picks the adapter (channels/), which validates the
@@ -47,10 +47,11 @@ struct config {
 		int grace_days;
 		int step_days;
 		int notices;
-		long long min_amount;      /* cents */
-		long long max_bill_amount; /* cents; larger bills are rejected */
-		char *timezone;            /* business date when --date is absent */
-		long long late_fee_ppm;    /* per day; 0: no late fee */
+		long long min_amount; /* cents */
+		long long
+			max_bill_amount; /* cents; larger bills are rejected */
+		char *timezone; /* business date when --date is absent */
+		long long late_fee_ppm; /* per day; 0: no late fee */
 	} dunning;
 	struct {
 		char *dir; /* NULL: ../templates beside the binary */
@@ -61,7 +62,8 @@ struct config {
 	struct {
 		int batch;        /* messages claimed at a time */
 		int lease;        /* seconds a claim is held */
-		int max_attempts; /* temporary failures before a message expires */
+		int max_attempts; /* temporary failures before a message expires
+				   */
 		int backoff_min;  /* seconds */
 		int backoff_max;
 		int expire_after; /* seconds since the message was created */

@@ -12,27 +12,27 @@
 	" LEFT JOIN contact_blocks cb ON cb.contact_id = ct.contact_id"        \
 	"  AND cb.address = ct.address"
 
-#define CONTACT_REASON_SQL                                                     \
-	" CASE"                                                                \
-	"   WHEN CAST(ct.channel AS BINARY) NOT IN"                            \
-	"        ('sms', 'email', 'voice', 'push')"                            \
-	"     THEN 'unknown channel'"                                          \
-	"   WHEN ct.channel IN ('sms', 'voice') AND CAST(ct.address AS BINARY)" \
-	"        NOT REGEXP '^[+][1-9][0-9]{7,14}$'"                           \
-	"     THEN 'phone number not in E.164 form'"                           \
-	"   WHEN ct.channel = 'sms' AND CAST(ct.address AS BINARY) LIKE '+86%'" \
-	"        AND CAST(ct.address AS BINARY)"                               \
-	"        NOT REGEXP '^[+]861[3-9][0-9]{9}$'"                           \
-	"     THEN 'not a mainland China mobile number'"                       \
-	"   WHEN ct.channel = 'email' AND (LENGTH(ct.address) > 254"           \
-	"        OR CAST(ct.address AS BINARY) NOT REGEXP"                     \
+#define CONTACT_REASON_SQL                                                        \
+	" CASE"                                                                   \
+	"   WHEN CAST(ct.channel AS BINARY) NOT IN"                               \
+	"        ('sms', 'email', 'voice', 'push')"                               \
+	"     THEN 'unknown channel'"                                             \
+	"   WHEN ct.channel IN ('sms', 'voice') AND CAST(ct.address AS BINARY)"   \
+	"        NOT REGEXP '^[+][1-9][0-9]{7,14}$'"                              \
+	"     THEN 'phone number not in E.164 form'"                              \
+	"   WHEN ct.channel = 'sms' AND CAST(ct.address AS BINARY) LIKE '+86%'"   \
+	"        AND CAST(ct.address AS BINARY)"                                  \
+	"        NOT REGEXP '^[+]861[3-9][0-9]{9}$'"                              \
+	"     THEN 'not a mainland China mobile number'"                          \
+	"   WHEN ct.channel = 'email' AND (LENGTH(ct.address) > 254"              \
+	"        OR CAST(ct.address AS BINARY) NOT REGEXP"                        \
 	"        '^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?" \
-	"([.][A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$')"                      \
-	"     THEN 'malformed e-mail address'"                                 \
-	"   WHEN ct.channel = 'push' AND CAST(ct.address AS BINARY)"           \
-	"        NOT REGEXP '^[A-Za-z0-9:_-]{16,4096}$'"                       \
-	"     THEN 'malformed push token'"                                     \
-	"   WHEN cb.contact_id IS NOT NULL THEN 'failed permanently before'"   \
+	"([.][A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$')"                         \
+	"     THEN 'malformed e-mail address'"                                    \
+	"   WHEN ct.channel = 'push' AND CAST(ct.address AS BINARY)"              \
+	"        NOT REGEXP '^[A-Za-z0-9:_-]{16,4096}$'"                          \
+	"     THEN 'malformed push token'"                                        \
+	"   WHEN cb.contact_id IS NOT NULL THEN 'failed permanently before'"      \
 	" END"
 
 #endif

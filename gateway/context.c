@@ -96,8 +96,9 @@ context_late_fee(struct notice_context *c, const struct config *cfg)
 		return;
 	days = days_between(c->t.due_date, c->business_date);
 	if (days > 0 && c->t.amount_cents > 0)
-		c->t.late_fee_cents = money_apply_rate(
-			c->t.amount_cents, cfg->dunning.late_fee_ppm, days);
+		c->t.late_fee_cents =
+			money_apply_rate(c->t.amount_cents,
+					 cfg->dunning.late_fee_ppm, days);
 }
 
 void

@@ -45,7 +45,8 @@ sql_label(const char *sql, char *out, size_t len)
 	out[o] = '\0';
 }
 
-static __thread unsigned int *stmt_errno_sink; /* per thread: one connection each */
+static __thread unsigned int
+	*stmt_errno_sink; /* per thread: one connection each */
 
 static void
 stmt_error(MYSQL_STMT *st, const char *sql, struct fg_err *err)
@@ -101,8 +102,8 @@ db_connect(struct db *db, const struct config *cfg, int use_gateway,
 		host = "localhost";
 	}
 	if (mysql_real_connect(db->my, host, cfg->db.user, cfg->db.password,
-			       NULL, (unsigned int)cfg->db.port,
-			       cfg->db.socket, 0) == NULL) {
+			       NULL, (unsigned int)cfg->db.port, cfg->db.socket,
+			       0) == NULL) {
 		err_set(err, "db: connect to %s as %s: %s (error %u)",
 			cfg->db.socket ? cfg->db.socket : cfg->db.host,
 			cfg->db.user, mysql_error(db->my), mysql_errno(db->my));
@@ -122,7 +123,8 @@ db_connect(struct db *db, const struct config *cfg, int use_gateway,
 		    " tmp_table_size = 1073741824,"
 		    " sort_buffer_size = 67108864",
 		    DB_NOARGS, NULL, err) != 0 ||
-	    db_exec(db, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+	    db_exec(db,
+		    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
 		    DB_NOARGS, NULL, err) != 0 ||
 	    db_exec(db, "SET SESSION innodb_lock_wait_timeout = ?",
 		    DB_ARGS(DB_INT(cfg->db.lock_wait)), NULL, err) != 0) {
@@ -178,8 +180,9 @@ prepare(struct db *db, const char *sql, const struct db_param *p, size_t np,
 		goto fail;
 	}
 	if (mysql_stmt_param_count(st) != np) {
-		err_set(err, "db: internal: statement takes %lu parameters, "
-			     "%zu given",
+		err_set(err,
+			"db: internal: statement takes %lu parameters, "
+			"%zu given",
 			mysql_stmt_param_count(st), np);
 		goto fail;
 	}
@@ -377,7 +380,8 @@ db_query(struct db *db, enum db_query_mode mode, const char *sql,
 			if (nulls[i])
 				continue;
 			if (row.len[i] + 1 > caps[i]) {
-				/* Truncated: grow and fetch this column again. */
+				/* Truncated: grow and fetch this column again.
+				 */
 				caps[i] = row.len[i] + 1;
 				row.val[i] = xrealloc(row.val[i], caps[i]);
 				rbind[i].buffer = row.val[i];

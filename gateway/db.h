@@ -69,8 +69,8 @@ int db_connect(struct db *db, const struct config *cfg, int use_gateway,
 void db_close(struct db *db);
 int db_use_gateway(struct db *db, struct fg_err *err);
 
-int db_exec(struct db *db, const char *sql, const struct db_param *p,
-	    size_t np, unsigned long long *affected, struct fg_err *err);
+int db_exec(struct db *db, const char *sql, const struct db_param *p, size_t np,
+	    unsigned long long *affected, struct fg_err *err);
 int db_query(struct db *db, enum db_query_mode mode, const char *sql,
 	     const struct db_param *p, size_t np, db_row_fn fn, void *arg,
 	     struct fg_err *err);
@@ -90,8 +90,7 @@ void db_rollback(struct db *db);
 
 /* A named advisory lock (GET_LOCK), scoped to the gateway schema. Returns
  * 0 when held, -1 on timeout or error. */
-int db_lock(struct db *db, const char *name, int timeout_s,
-	    struct fg_err *err);
+int db_lock(struct db *db, const char *name, int timeout_s, struct fg_err *err);
 void db_unlock(struct db *db, const char *name);
 
 /*

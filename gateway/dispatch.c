@@ -110,8 +110,8 @@ wall_now(const struct dispatcher *d)
 /* Now as UTC text for SQL, and the business date and minute of the day
  * where the utility is (the process runs in [dunning] timezone). */
 static void
-clock_read(const struct dispatcher *d, char now[TIME_LEN],
-	   char date[DATE_LEN], int *minute)
+clock_read(const struct dispatcher *d, char now[TIME_LEN], char date[DATE_LEN],
+	   int *minute)
 {
 	double w = wall_now(d);
 	time_t t = (time_t)w;
@@ -398,8 +398,8 @@ claim_lane(struct dispatcher *d, struct lane *l)
 	}
 	for (i = 0; i < n; i++)
 		render(d, &m[i]);
-	if (outbox_submitting(&d->db, m, n, l->ch->provider, now, date,
-			      &err) != 0) {
+	if (outbox_submitting(&d->db, m, n, l->ch->provider, now, date, &err) !=
+	    0) {
 		log_warnx("dispatch: marking %zu messages: %s", n, err.msg);
 		outbox_free(m, n);
 		return;
@@ -429,8 +429,9 @@ claim_lane(struct dispatcher *d, struct lane *l)
 		}
 		snprintf(j->idem, sizeof(j->idem), "%llu", j->m.message_id);
 		snprintf(j->receipt_url, sizeof(j->receipt_url),
-			 "%s/receipts/%s?id=%llu&t=%s", d->cfg->receipts.public_url,
-			 l->ch->provider, j->m.message_id, j->m.token);
+			 "%s/receipts/%s?id=%llu&t=%s",
+			 d->cfg->receipts.public_url, l->ch->provider,
+			 j->m.message_id, j->m.token);
 		memset(&out, 0, sizeof(out));
 		out.message_id = j->m.message_id;
 		out.idempotency_key = j->idem;
@@ -493,7 +494,8 @@ night_main(void *p)
 			rc = escalate_run(&nt, &err);
 		night_close(&nt);
 		if (rc != 0)
-			log_warnx("serve: nightly pass %s: %s", a->date, err.msg);
+			log_warnx("serve: nightly pass %s: %s", a->date,
+				  err.msg);
 		else
 			log_info("serve: nightly pass %s: cases_opened=%llu "
 				 "messages_queued=%llu tasks=%llu audit=%llu",
@@ -633,8 +635,9 @@ open_lanes(struct dispatcher *d, struct fg_err *err)
 		pacer_init(&l->pace, ch->rate);
 	}
 	if (d->nlanes == 0) {
-		err_set(err, "%s: [channels]: no provider configured for any "
-			     "channel",
+		err_set(err,
+			"%s: [channels]: no provider configured for any "
+			"channel",
 			d->cfg->path ? d->cfg->path : "(config)");
 		return -1;
 	}
@@ -669,8 +672,9 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 			 (long)getpid());
 	}
 	if (cfg->receipts.public_url == NULL) {
-		err_set(err, "%s: [receipts] public_url: needed so providers "
-			     "can send receipts",
+		err_set(err,
+			"%s: [receipts] public_url: needed so providers "
+			"can send receipts",
 			cfg->path ? cfg->path : "(config)");
 		free(d);
 		return -1;
@@ -687,8 +691,9 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 	if (open_lanes(d, err) != 0)
 		goto out;
 	if (cfg->receipts.port != 0) {
-		d->receipts = receipts_start(cfg, d->channels, (size_t)d->nlanes,
-					     o->now_offset, err);
+		d->receipts =
+			receipts_start(cfg, d->channels, (size_t)d->nlanes,
+				       o->now_offset, err);
 		if (d->receipts == NULL)
 			goto out;
 	}

@@ -12,11 +12,11 @@
 #include "template.h"
 
 struct dispatch_opts {
-	int once;            /* run: stop when nothing more can be sent now,
-				after waiting up to receipt_wait for receipts */
-	double now_offset;   /* seconds added to the clock (--now) */
-	const char *owner;   /* lease owner; NULL: host:pid */
-	int nightly;         /* serve: run the nightly pass at nightly_at */
+	int once;          /* run: stop when nothing more can be sent now,
+			      after waiting up to receipt_wait for receipts */
+	double now_offset; /* seconds added to the clock (--now) */
+	const char *owner; /* lease owner; NULL: host:pid */
+	int nightly;       /* serve: run the nightly pass at nightly_at */
 };
 
 struct dispatch_stats {

@@ -79,7 +79,8 @@ check_done(struct httpc *h)
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&q);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+				  (char **)&q);
 		memset(&r, 0, sizeof(r));
 		r.curl_code = (int)msg->data.result;
 		curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &r.status);
@@ -214,8 +215,8 @@ httpc_new(struct ev_loop *loop)
 }
 
 int
-httpc_start(struct httpc *h, const struct httpc_request *r,
-	    httpc_done_fn done, void *arg)
+httpc_start(struct httpc *h, const struct httpc_request *r, httpc_done_fn done,
+	    void *arg)
 {
 	struct req *q = xcalloc(1, sizeof(*q));
 	size_t i;

@@ -12,19 +12,19 @@ struct ev_loop;
 struct httpc;
 
 struct httpc_response {
-	long status;         /* HTTP status, 0 if no response */
-	int curl_code;       /* CURLE_OK, or why there was no response */
-	const char *error;   /* curl's words when curl_code != 0 */
-	const char *body;    /* NUL-terminated */
+	long status;       /* HTTP status, 0 if no response */
+	int curl_code;     /* CURLE_OK, or why there was no response */
+	const char *error; /* curl's words when curl_code != 0 */
+	const char *body;  /* NUL-terminated */
 	size_t body_len;
-	int retry_after;     /* seconds, from Retry-After; 0 if none */
-	double seconds;      /* total time */
+	int retry_after; /* seconds, from Retry-After; 0 if none */
+	double seconds;  /* total time */
 };
 
 typedef void (*httpc_done_fn)(void *arg, const struct httpc_response *r);
 
 struct httpc_request {
-	const char *method;  /* "POST" or "GET" */
+	const char *method; /* "POST" or "GET" */
 	const char *url;
 	const char *const *headers; /* NULL-terminated "Name: value" lines */
 	const char *body;

@@ -24,12 +24,13 @@ void log_close(void);
 /* Parse "error" | "warn" | "info" | "debug". */
 int log_level_parse(const char *s, enum log_level *out);
 
-void log_warn(const char *fmt, ...) FG_ATTR_PRINTF(1, 2);  /* + strerror */
+void log_warn(const char *fmt, ...) FG_ATTR_PRINTF(1, 2); /* + strerror */
 void log_warnx(const char *fmt, ...) FG_ATTR_PRINTF(1, 2);
 void log_info(const char *fmt, ...) FG_ATTR_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) FG_ATTR_PRINTF(1, 2);
 /* Log and exit(1): only at start-up or for a broken invariant. */
 void fatal(const char *fmt, ...) FG_ATTR_PRINTF(1, 2) __attribute__((noreturn));
-void fatalx(const char *fmt, ...) FG_ATTR_PRINTF(1, 2) __attribute__((noreturn));
+void fatalx(const char *fmt, ...) FG_ATTR_PRINTF(1, 2)
+	__attribute__((noreturn));
 
 #endif

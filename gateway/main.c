@@ -88,7 +88,8 @@ parse_opts(int argc, char **argv, struct opt *opts, size_t nopts,
 	for (i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "--", 2) != 0) {
 			if (*npos >= npos_max)
-				return usage("unexpected argument '%s'", argv[i]);
+				return usage("unexpected argument '%s'",
+					     argv[i]);
 			positional[(*npos)++] = argv[i];
 			continue;
 		}
@@ -242,7 +243,8 @@ cmd_dispatch(const struct config *cfg, int serve, int argc, char **argv)
 		return usage("--now: '%s' is not \"YYYY-MM-DD HH:MM\"",
 			     opts[0].value);
 	if (!any_channel(cfg)) {
-		fprintf(stderr, "feegate: [channels]: no provider configured\n");
+		fprintf(stderr,
+			"feegate: [channels]: no provider configured\n");
 		return EXIT_USAGE;
 	}
 	rc = send_due(cfg, offset, serve, &st);
@@ -275,7 +277,8 @@ cmd_night(const struct config *cfg, int steps, int argc, char **argv)
 		return rc;
 	if (steps & STEP_DISPATCH) {
 		use_timezone(cfg);
-		if (opts[1].set && dispatch_parse_now(opts[1].value, &offset) != 0)
+		if (opts[1].set &&
+		    dispatch_parse_now(opts[1].value, &offset) != 0)
 			return usage("--now: '%s' is not \"YYYY-MM-DD HH:MM\"",
 				     opts[1].value);
 	}
@@ -341,13 +344,14 @@ cmd_tasks(const struct config *cfg, int argc, char **argv)
 			     &npos)) != 0)
 		return rc;
 	if (opts[0].set && !tasks_valid_state(opts[0].value))
-		return usage("--state: '%s' is not one of open, assigned, done, "
-			     "cancelled",
-			     opts[0].value);
+		return usage(
+			"--state: '%s' is not one of open, assigned, done, "
+			"cancelled",
+			opts[0].value);
 	if (open_db(&db, cfg) != 0)
 		return 1;
-	rc = tasks_print(&db, opts[0].value, opts[1].value, opts[2].set,
-			 stdout, &err);
+	rc = tasks_print(&db, opts[0].value, opts[1].value, opts[2].set, stdout,
+			 &err);
 	if (rc != 0)
 		fprintf(stderr, "feegate: tasks: %s\n", err.msg);
 	db_close(&db);
@@ -391,7 +395,8 @@ cmd_log(const struct config *cfg, int argc, char **argv)
 	if (npos != 1)
 		return usage("log: which account or phone number?", NULL);
 	if (strlen(pos[0]) > 320)
-		return usage("log: %s is too long", "the account or phone number");
+		return usage("log: %s is too long",
+			     "the account or phone number");
 	if (open_db(&db, cfg) != 0)
 		return 1;
 	rc = 1;
@@ -406,8 +411,9 @@ cmd_log(const struct config *cfg, int argc, char **argv)
 		if (timeline_find_accounts(&db, phone, accounts, &err) != 0)
 			goto fail;
 		for (i = 0; i < json_array_size(accounts); i++) {
-			const char *acct = json_string_value(json_object_get(
-				json_array_get(accounts, i), "account_no"));
+			const char *acct = json_string_value(
+				json_object_get(json_array_get(accounts, i),
+						"account_no"));
 			json_t *one = timeline_build(&db, acct, &found, &err);
 
 			if (one == NULL)
@@ -417,7 +423,8 @@ cmd_log(const struct config *cfg, int argc, char **argv)
 		found = json_array_size(all) > 0;
 	}
 	if (!found) {
-		fprintf(stderr, "feegate: log: no account or phone number '%s'\n",
+		fprintf(stderr,
+			"feegate: log: no account or phone number '%s'\n",
 			pos[0]);
 		rc = 1;
 		goto out;
@@ -581,9 +588,10 @@ cmd_template(const struct config *cfg, int argc, char **argv)
 	} else {
 		/* A sample customer, for trying templates out. */
 		str_copy(nc.account_no, "3300000123", sizeof(nc.account_no));
-		nc.name = xstrdup(opts[0].value && strcmp(opts[0].value, "en") == 0
-					  ? "Zhang Wei"
-					  : "张伟");
+		nc.name = xstrdup(
+			opts[0].value && strcmp(opts[0].value, "en") == 0
+				? "Zhang Wei"
+				: "张伟");
 		nc.locale = xstrdup(opts[0].value ? opts[0].value : "zh-CN");
 		nc.periods = xstrdup("2026-08,2026-09");
 		str_copy(nc.due_date, "2026-09-20", sizeof(nc.due_date));

@@ -73,9 +73,10 @@ migrate_run(const struct config *cfg, struct fg_err *err)
 
 	if (db_connect(&db, cfg, 0, err) != 0)
 		return -1;
-	sql = xasprintf("CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4 "
-			"COLLATE utf8mb4_unicode_ci",
-			db.gateway);
+	sql = xasprintf(
+		"CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4 "
+		"COLLATE utf8mb4_unicode_ci",
+		db.gateway);
 	rc = db_exec(&db, sql, DB_NOARGS, NULL, err);
 	free(sql);
 	if (rc != 0 || db_use_gateway(&db, err) != 0)
@@ -109,8 +110,8 @@ migrate_run(const struct config *cfg, struct fg_err *err)
 		printf("migrate: applied %s\n", m->name);
 		n++;
 	}
-	printf("migrate: schema %s is at version %d%s\n", cfg->db.gateway_schema,
-	       migrations[migrations_count - 1].version,
+	printf("migrate: schema %s is at version %d%s\n",
+	       cfg->db.gateway_schema, migrations[migrations_count - 1].version,
 	       n ? "" : " (nothing to do)");
 	rc = 0;
 unlock:

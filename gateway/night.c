@@ -346,7 +346,8 @@ night_close(struct night *nt)
 {
 	struct fg_err ignored;
 
-	db_exec(nt->db, "DROP TEMPORARY TABLE IF EXISTS tmp_bal, tmp_quar, tmp_bad",
+	db_exec(nt->db,
+		"DROP TEMPORARY TABLE IF EXISTS tmp_bal, tmp_quar, tmp_bad",
 		DB_NOARGS, NULL, &ignored);
 	if (nt->locked)
 		db_unlock(nt->db, "planner");

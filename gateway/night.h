@@ -27,7 +27,7 @@
 #define NIGHT_MAX_SEQ 10
 
 struct night_counts {
-	unsigned long long input_errors;  /* first seen tonight */
+	unsigned long long input_errors; /* first seen tonight */
 	unsigned long long cases_opened;
 	unsigned long long notices[NIGHT_MAX_SEQ + 1]; /* by seq */
 	unsigned long long unreachable;

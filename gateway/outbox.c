@@ -79,7 +79,8 @@ outbox_recover(struct db *db, const struct config *cfg, const char *now,
 		    "  message_id, 'lease expired before sending'"
 		    " FROM messages WHERE lease_owner = ?",
 		    DB_ARGS(DB_STR(marker)), NULL, err) != 0 ||
-	    db_exec(db, "UPDATE messages SET lease_owner = NULL WHERE lease_owner = ?",
+	    db_exec(db,
+		    "UPDATE messages SET lease_owner = NULL WHERE lease_owner = ?",
 		    DB_ARGS(DB_STR(marker)), NULL, err) != 0 ||
 	    db_exec(db,
 		    "UPDATE messages SET state = 'retry', lease_owner = ?,"
@@ -97,7 +98,8 @@ outbox_recover(struct db *db, const struct config *cfg, const char *now,
 		    "  message_id, 'no answer and no receipt: sending again'"
 		    " FROM messages WHERE lease_owner = ?",
 		    DB_ARGS(DB_STR(marker)), NULL, err) != 0 ||
-	    db_exec(db, "UPDATE messages SET lease_owner = NULL WHERE lease_owner = ?",
+	    db_exec(db,
+		    "UPDATE messages SET lease_owner = NULL WHERE lease_owner = ?",
 		    DB_ARGS(DB_STR(marker)), NULL, err) != 0 ||
 	    audit_stage_flush(db, ACTOR, NULL, NULL, err) != 0 ||
 	    db_commit(db, err) != 0) {
@@ -334,15 +336,16 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 	/* The balance as of now: a payment since the night cancels. */
 	sbuf_free(&sql);
 	sbuf_init(&sql);
-	sbuf_adds(&sql,
-		  "SELECT b.account_no, SUM(b.amount_due - b.amount_paid),"
-		  " GROUP_CONCAT(DISTINCT b.period ORDER BY b.period"
-		  "  SEPARATOR ','),"
-		  " DATE_FORMAT(MIN(b.due_date), '%Y-%m-%d')"
-		  " FROM {B}.billing_bills b"
-		  " WHERE b.status = 'open' AND CAST(b.status AS BINARY) = 'open'"
-		  "  AND b.due_date < DATE_SUB(?, INTERVAL ? DAY)"
-		  "  AND b.account_no IN (");
+	sbuf_adds(
+		&sql,
+		"SELECT b.account_no, SUM(b.amount_due - b.amount_paid),"
+		" GROUP_CONCAT(DISTINCT b.period ORDER BY b.period"
+		"  SEPARATOR ','),"
+		" DATE_FORMAT(MIN(b.due_date), '%Y-%m-%d')"
+		" FROM {B}.billing_bills b"
+		" WHERE b.status = 'open' AND CAST(b.status AS BINARY) = 'open'"
+		"  AND b.due_date < DATE_SUB(?, INTERVAL ? DAY)"
+		"  AND b.account_no IN (");
 	placeholders(&sql, n);
 	sbuf_adds(&sql, ") GROUP BY b.account_no");
 	p = xcalloc(n + 2, sizeof(*p));
@@ -426,9 +429,11 @@ submitting_once(struct db *db, struct claimed *m, size_t n,
 
 		if (c->cancel != NULL) {
 			json_t *d = json_object();
-			char *detail, *masked = mask_address(c->channel, c->address);
+			char *detail,
+				*masked = mask_address(c->channel, c->address);
 
-			json_object_set_new(d, "reason", json_string(c->cancel));
+			json_object_set_new(d, "reason",
+					    json_string(c->cancel));
 			audit_detail_add(d, "channel", c->channel);
 			audit_detail_add(d, "address", masked);
 			free(masked);
@@ -500,8 +505,8 @@ outbox_submitting(struct db *db, struct claimed *m, size_t n,
 {
 	if (n == 0)
 		return 0;
-	RETRY_TXN(db, submitting_once(db, m, n, provider, now, business_date,
-				      err));
+	RETRY_TXN(db,
+		  submitting_once(db, m, n, provider, now, business_date, err));
 }
 
 static int
@@ -511,15 +516,16 @@ block_contact(struct db *db, long long contact_id, const char *channel,
 {
 	if (contact_id == 0)
 		return 0;
-	return db_exec(db,
-		       "INSERT INTO contact_blocks (contact_id, channel, address,"
-		       " reason, since) VALUES (?, ?, ?, ?, ?)"
-		       " ON DUPLICATE KEY UPDATE address = VALUES(address),"
-		       "  reason = VALUES(reason), since = VALUES(since),"
-		       "  failures = failures + 1",
-		       DB_ARGS(DB_INT(contact_id), DB_STR(channel),
-			       DB_STR(address), DB_STR(reason), DB_STR(now)),
-		       NULL, err);
+	return db_exec(
+		db,
+		"INSERT INTO contact_blocks (contact_id, channel, address,"
+		" reason, since) VALUES (?, ?, ?, ?, ?)"
+		" ON DUPLICATE KEY UPDATE address = VALUES(address),"
+		"  reason = VALUES(reason), since = VALUES(since),"
+		"  failures = failures + 1",
+		DB_ARGS(DB_INT(contact_id), DB_STR(channel), DB_STR(address),
+			DB_STR(reason), DB_STR(now)),
+		NULL, err);
 }
 
 /* The channels with a provider: a fallback goes only where we can send. */
@@ -581,20 +587,20 @@ fallback(struct db *db, const struct config *cfg, struct audit_batch *w,
 	if (nch == 0)
 		p[2 + nch++] = DB_STR("none");
 	sbuf_init(&sql);
-	sbuf_adds(&sql,
-		  "INSERT INTO messages (notice_id, case_id, account_no, channel,"
-		  " contact_id, address, state, created_on)"
-		  " SELECT n.notice_id, n.case_id, n.account_no, ct.channel,"
-		  "  ct.contact_id, ct.address, 'queued', ?"
-		  " FROM notices n"
-		  " JOIN {B}.billing_contacts ct ON ct.account_no = n.account_no"
-		  CONTACT_BLOCKS_JOIN
-		  " LEFT JOIN messages tried ON tried.notice_id = n.notice_id"
-		  "  AND tried.contact_id = ct.contact_id"
-		  " WHERE n.notice_id = ? AND ct.consent = 1"
-		  "  AND tried.message_id IS NULL"
-		  "  AND (" CONTACT_REASON_SQL ") IS NULL"
-		  "  AND ct.channel IN (");
+	sbuf_adds(
+		&sql,
+		"INSERT INTO messages (notice_id, case_id, account_no, channel,"
+		" contact_id, address, state, created_on)"
+		" SELECT n.notice_id, n.case_id, n.account_no, ct.channel,"
+		"  ct.contact_id, ct.address, 'queued', ?"
+		" FROM notices n"
+		" JOIN {B}.billing_contacts ct ON ct.account_no = n.account_no" CONTACT_BLOCKS_JOIN
+		" LEFT JOIN messages tried ON tried.notice_id = n.notice_id"
+		"  AND tried.contact_id = ct.contact_id"
+		" WHERE n.notice_id = ? AND ct.consent = 1"
+		"  AND tried.message_id IS NULL"
+		"  AND (" CONTACT_REASON_SQL ") IS NULL"
+		"  AND ct.channel IN (");
 	placeholders(&sql, nch);
 	sbuf_adds(&sql, ") ORDER BY ct.priority, ct.contact_id LIMIT 1");
 	if (db_exec(db, sql.s, p, nch + 2, &added, err) != 0)
@@ -621,7 +627,8 @@ fallback(struct db *db, const struct config *cfg, struct audit_batch *w,
 		char *masked = mask_address(f.channel, f.address);
 
 		audit_detail_add(d, "channel", f.channel);
-		json_object_set_new(d, "contact_id", json_integer(f.contact_id));
+		json_object_set_new(d, "contact_id",
+				    json_integer(f.contact_id));
 		audit_detail_add(d, "address", masked);
 		free(masked);
 	}
@@ -667,61 +674,67 @@ record_once(struct db *db, const struct config *cfg, struct attempt *a,
 		if (m->parts > 0)
 			json_object_set_new(d, "parts", json_integer(m->parts));
 		if (t->d.delay > 0)
-			json_object_set_new(d, "retry_in", json_integer(t->d.delay));
+			json_object_set_new(d, "retry_in",
+					    json_integer(t->d.delay));
 		detail = detail_dump(d);
 		switch (t->d.outcome) {
 		case OUTCOME_SENT:
 			/* A receipt may have come first: keep its state. */
-			rc = db_exec(db,
-				     "UPDATE messages SET"
-				     " state = IF(state = 'submitting', 'accepted',"
-				     "  state),"
-				     " provider = ?, provider_ref = ?,"
-				     " lease_owner = NULL, lease_expires_at = NULL"
-				     " WHERE message_id = ?",
-				     DB_ARGS(DB_STR(t->provider), DB_STR(r->ref),
-					     DB_INT(m->message_id)),
-				     NULL, err);
+			rc = db_exec(
+				db,
+				"UPDATE messages SET"
+				" state = IF(state = 'submitting', 'accepted',"
+				"  state),"
+				" provider = ?, provider_ref = ?,"
+				" lease_owner = NULL, lease_expires_at = NULL"
+				" WHERE message_id = ?",
+				DB_ARGS(DB_STR(t->provider), DB_STR(r->ref),
+					DB_INT(m->message_id)),
+				NULL, err);
 			if (rc == 0)
-				rc = db_exec(db,
-					     "UPDATE notices SET state = 'sent'"
-					     " WHERE notice_id = ?"
-					     "  AND state IN ('planned', 'sending')",
-					     DB_ARGS(DB_INT(m->notice_id)), NULL,
-					     err);
+				rc = db_exec(
+					db,
+					"UPDATE notices SET state = 'sent'"
+					" WHERE notice_id = ?"
+					"  AND state IN ('planned', 'sending')",
+					DB_ARGS(DB_INT(m->notice_id)), NULL,
+					err);
 			break;
 		case OUTCOME_RETRY:
 		case OUTCOME_REQUEUE:
-			rc = db_exec(db,
-				     "UPDATE messages SET state = 'retry',"
-				     " provider = ?, last_error = ?,"
-				     " next_attempt_at = DATE_ADD(?, INTERVAL ? SECOND),"
-				     " attempts = attempts - ?,"
-				     " lease_owner = NULL, lease_expires_at = NULL"
-				     " WHERE message_id = ? AND state = 'submitting'",
-				     DB_ARGS(DB_STR(t->provider), DB_STR(errtext),
-					     DB_STR(now), DB_INT(t->d.delay),
-					     DB_INT(t->d.outcome == OUTCOME_REQUEUE),
-					     DB_INT(m->message_id)),
-				     NULL, err);
+			rc = db_exec(
+				db,
+				"UPDATE messages SET state = 'retry',"
+				" provider = ?, last_error = ?,"
+				" next_attempt_at = DATE_ADD(?, INTERVAL ? SECOND),"
+				" attempts = attempts - ?,"
+				" lease_owner = NULL, lease_expires_at = NULL"
+				" WHERE message_id = ? AND state = 'submitting'",
+				DB_ARGS(DB_STR(t->provider), DB_STR(errtext),
+					DB_STR(now), DB_INT(t->d.delay),
+					DB_INT(t->d.outcome == OUTCOME_REQUEUE),
+					DB_INT(m->message_id)),
+				NULL, err);
 			break;
 		case OUTCOME_EXPIRED:
 		case OUTCOME_FAILED:
-			rc = db_exec(db,
-				     "UPDATE messages SET state = ?, provider = ?,"
-				     " last_error = ?, final_at = ?,"
-				     " lease_owner = NULL, lease_expires_at = NULL"
-				     " WHERE message_id = ?"
-				     "  AND state IN ('submitting', 'leased')",
-				     DB_ARGS(DB_STR(t->d.outcome == OUTCOME_FAILED
-							    ? "failed_permanent"
-							    : "expired"),
-					     DB_STR(t->provider), DB_STR(errtext),
-					     DB_STR(now), DB_INT(m->message_id)),
-				     NULL, err);
+			rc = db_exec(
+				db,
+				"UPDATE messages SET state = ?, provider = ?,"
+				" last_error = ?, final_at = ?,"
+				" lease_owner = NULL, lease_expires_at = NULL"
+				" WHERE message_id = ?"
+				"  AND state IN ('submitting', 'leased')",
+				DB_ARGS(DB_STR(t->d.outcome == OUTCOME_FAILED
+						       ? "failed_permanent"
+						       : "expired"),
+					DB_STR(t->provider), DB_STR(errtext),
+					DB_STR(now), DB_INT(m->message_id)),
+				NULL, err);
 			if (rc == 0 && t->d.outcome == OUTCOME_FAILED)
-				rc = block_contact(db, m->contact_id, m->channel,
-						   m->address, errtext, now, err);
+				rc = block_contact(db, m->contact_id,
+						   m->channel, m->address,
+						   errtext, now, err);
 			break;
 		}
 		if (rc == 0)
@@ -732,7 +745,8 @@ record_once(struct db *db, const struct config *cfg, struct attempt *a,
 		if (rc == 0 && (t->d.outcome == OUTCOME_EXPIRED ||
 				t->d.outcome == OUTCOME_FAILED))
 			rc = fallback(db, cfg, w, m->account_no, m->case_id,
-				      m->notice_id, errtext, business_date, err);
+				      m->notice_id, errtext, business_date,
+				      err);
 		if (rc != 0)
 			goto fail;
 	}
@@ -801,12 +815,13 @@ receipt_once(struct db *db, const struct config *cfg, const char *provider,
 	*verdict = -1;
 	if (db_begin(db, err) != 0)
 		return -1;
-	if (db_query(db, DB_STREAM,
-		     "SELECT state, receipt_token, notice_id, case_id, contact_id,"
-		     " account_no, channel, address FROM messages"
-		     " WHERE message_id = ? FOR UPDATE",
-		     DB_ARGS(DB_INT(rc_in->message_id)), receipt_row_cb, &row,
-		     err) != 0)
+	if (db_query(
+		    db, DB_STREAM,
+		    "SELECT state, receipt_token, notice_id, case_id, contact_id,"
+		    " account_no, channel, address FROM messages"
+		    " WHERE message_id = ? FOR UPDATE",
+		    DB_ARGS(DB_INT(rc_in->message_id)), receipt_row_cb, &row,
+		    err) != 0)
 		goto fail;
 	/* Unknown message, or a token that is not the message's: nothing
 	 * changes (constant-time compare: the token is the credential). */
@@ -815,8 +830,8 @@ receipt_once(struct db *db, const struct config *cfg, const char *provider,
 	    CRYPTO_memcmp(row.token, rc_in->token, 32) != 0) {
 		db_rollback(db);
 		free(row.address);
-		err_set(err, "%s", row.found ? "wrong receipt token"
-					     : "no such message");
+		err_set(err, "%s",
+			row.found ? "wrong receipt token" : "no such message");
 		return 0;
 	}
 	if (strcmp(row.state, "delivered") == 0 ||
@@ -848,12 +863,13 @@ receipt_once(struct db *db, const struct config *cfg, const char *provider,
 	if (!rc_in->final)
 		goto done;
 	if (rc_in->status == DELIVERY_OK) {
-		rc = db_exec(db,
-			     "UPDATE messages SET state = 'delivered', final_at = ?,"
-			     " lease_owner = NULL, lease_expires_at = NULL"
-			     " WHERE message_id = ?",
-			     DB_ARGS(DB_STR(now), DB_INT(rc_in->message_id)), NULL,
-			     err);
+		rc = db_exec(
+			db,
+			"UPDATE messages SET state = 'delivered', final_at = ?,"
+			" lease_owner = NULL, lease_expires_at = NULL"
+			" WHERE message_id = ?",
+			DB_ARGS(DB_STR(now), DB_INT(rc_in->message_id)), NULL,
+			err);
 		if (rc == 0)
 			rc = db_exec(db,
 				     "UPDATE notices SET state = 'delivered'"
@@ -867,7 +883,8 @@ receipt_once(struct db *db, const struct config *cfg, const char *provider,
 			     "UPDATE messages SET state = ?, final_at = ?,"
 			     " last_error = ?, lease_owner = NULL,"
 			     " lease_expires_at = NULL WHERE message_id = ?",
-			     DB_ARGS(DB_STR(failed ? "failed_permanent" : "expired"),
+			     DB_ARGS(DB_STR(failed ? "failed_permanent"
+						   : "expired"),
 				     DB_STR(now), DB_STR(errtext),
 				     DB_INT(rc_in->message_id)),
 			     NULL, err);
@@ -876,7 +893,8 @@ receipt_once(struct db *db, const struct config *cfg, const char *provider,
 					   row.address, errtext, now, err);
 		if (rc == 0)
 			rc = fallback(db, cfg, w, row.account_no, row.case_id,
-				      row.notice_id, errtext, business_date, err);
+				      row.notice_id, errtext, business_date,
+				      err);
 	}
 done:
 	if (rc != 0)
@@ -902,8 +920,8 @@ outbox_receipt(struct db *db, const struct config *cfg, const char *provider,
 	       const struct receipt *rc_in, const char *now,
 	       const char *business_date, int *verdict, struct fg_err *err)
 {
-	RETRY_TXN(db, receipt_once(db, cfg, provider, rc_in, now,
-				   business_date, verdict, err));
+	RETRY_TXN(db, receipt_once(db, cfg, provider, rc_in, now, business_date,
+				   verdict, err));
 }
 
 int
@@ -957,9 +975,10 @@ outbox_due(struct db *db, const char *channel, const char *now,
 	   unsigned long long *n, struct fg_err *err)
 {
 	*n = 0;
-	return db_query(db, DB_STREAM,
-			"SELECT COUNT(*) FROM messages"
-			" WHERE state IN ('queued', 'retry') AND channel = ?"
-			"  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
-			DB_ARGS(DB_STR(channel), DB_STR(now)), count_cb, n, err);
+	return db_query(
+		db, DB_STREAM,
+		"SELECT COUNT(*) FROM messages"
+		" WHERE state IN ('queued', 'retry') AND channel = ?"
+		"  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
+		DB_ARGS(DB_STR(channel), DB_STR(now)), count_cb, n, err);
 }

@@ -7,9 +7,9 @@
  *   queued/retry --claim--> leased --render--> submitting --answer--> accepted
  *        ^                    |                    |                  | receipt
  *        +--lease expired-----+      lease expired: in doubt          v
- *        +--retry/requeue---------------------(resend after doubt_wait) delivered
- *                                                                     failed_permanent
- *   cancelled (paid before sending), expired, failed_permanent -> fallback
+ *        +--retry/requeue---------------------(resend after doubt_wait)
+ * delivered failed_permanent cancelled (paid before sending), expired,
+ * failed_permanent -> fallback
  *
  * A message in doubt (its dispatcher died after sending) is not sent again
  * until [dispatch] lease seconds have passed without a receipt: a receipt
@@ -31,10 +31,10 @@ struct claimed {
 	char channel[17];
 	char kind[17];
 	int seq;
-	char *address;      /* full: only for the provider */
-	char token[33];     /* receipt token */
-	int attempts;       /* including this one */
-	long age;           /* seconds since created */
+	char *address;  /* full: only for the provider */
+	char token[33]; /* receipt token */
+	int attempts;   /* including this one */
+	long age;       /* seconds since created */
 	struct notice_context ctx;
 	const char *cancel; /* non-NULL: do not send, and why */
 	char *body;

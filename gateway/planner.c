@@ -162,11 +162,8 @@ static const char sql_contacts[] =
 	" SELECT ct.contact_id, ct.account_no,"
 	"  IF(CAST(ct.channel AS BINARY) IN ('sms', 'email', 'voice', 'push'),"
 	"     ct.channel, ''),"
-	"  ct.priority, ct.consent,"
-	CONTACT_REASON_SQL
-	" FROM tmp_next x"
-	" JOIN {B}.billing_contacts ct ON ct.account_no = x.account_no"
-	CONTACT_BLOCKS_JOIN;
+	"  ct.priority, ct.consent," CONTACT_REASON_SQL " FROM tmp_next x"
+	" JOIN {B}.billing_contacts ct ON ct.account_no = x.account_no" CONTACT_BLOCKS_JOIN;
 
 /* The first consented, usable contact of each account by priority, on a
  * channel we can send on: rows go in sorted, and INSERT IGNORE keeps the
@@ -331,7 +328,8 @@ planner_advance(struct night *nt, struct fg_err *err)
 	    db_query(nt->db, DB_STREAM,
 		     "SELECT seq, COUNT(*) FROM tmp_next GROUP BY seq",
 		     DB_NOARGS, seq_count_cb, &nt->n, err) != 0 ||
-	    db_exec(nt->db, "DROP TEMPORARY TABLE tmp_next, tmp_contact, tmp_pick,"
+	    db_exec(nt->db,
+		    "DROP TEMPORARY TABLE tmp_next, tmp_contact, tmp_pick,"
 		    " tmp_unreach",
 		    DB_NOARGS, NULL, err) != 0) {
 		free(pick);

@@ -19,8 +19,8 @@
  */
 #include "policy.h"
 
-const char *const outcome_names[] = {"Sent", "TempFail", "TempFail",
-				     "Expired", "PermFail"};
+const char *const outcome_names[] = {"Sent", "TempFail", "TempFail", "Expired",
+				     "PermFail"};
 
 long
 policy_backoff(const struct config *cfg, int attempts, int retry_after)

@@ -22,13 +22,13 @@ extern const char *const outcome_names[];
 
 struct decision {
 	enum outcome outcome;
-	long delay;       /* seconds until the next attempt */
+	long delay; /* seconds until the next attempt */
 };
 
 /* Per provider: consecutive trouble pauses it, success resumes it. */
 struct throttle {
-	int failures;       /* consecutive temporary failures */
-	double pause;       /* current pause length, seconds */
+	int failures; /* consecutive temporary failures */
+	double pause; /* current pause length, seconds */
 	double paused_until;
 };
 

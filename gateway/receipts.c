@@ -63,8 +63,7 @@ kv_free(struct kv_list *l)
 }
 
 static enum MHD_Result
-collect(void *cls, enum MHD_ValueKind kind, const char *key,
-	const char *value)
+collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	(void)kind;
 	kv_add(cls, key, value);
@@ -100,8 +99,9 @@ parse_form(const char *body, size_t len, struct kv_list *l)
 static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned int status, const char *json)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(json), (void *)json,
+						MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	MHD_add_response_header(r, "Content-Type", "application/json");
@@ -127,9 +127,9 @@ clock_now(const struct receipts *rs, char now[TIME_LEN], char date[DATE_LEN])
 }
 
 static enum MHD_Result
-handle(void *cls, struct MHD_Connection *c, const char *url,
-       const char *method, const char *version, const char *upload,
-       size_t *upload_size, void **con_cls)
+handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+       const char *version, const char *upload, size_t *upload_size,
+       void **con_cls)
 {
 	struct receipts *rs = cls;
 	struct conn *cn = *con_cls;
@@ -172,8 +172,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &query);
 	MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &headers);
-	ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-					    "Content-Type");
+	ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
 	if (ctype != NULL &&
 	    strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0)
 		parse_form(cn->body.s, cn->body.len, &form);
@@ -217,12 +216,13 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		ret = reply(c, 403, "{\"error\":\"unknown message or token\"}");
 		goto out;
 	}
-	log_info("receipt msg=%llu provider=%s status=%s final=%d code=\"%s\"%s",
-		 r.message_id, ch->provider,
-		 r.status == DELIVERY_OK ? "delivered"
-		 : r.status == DELIVERY_PERMFAIL ? "failed"
-						 : "expired",
-		 r.final, r.code, verdict == 1 ? " duplicate=1" : "");
+	log_info(
+		"receipt msg=%llu provider=%s status=%s final=%d code=\"%s\"%s",
+		r.message_id, ch->provider,
+		r.status == DELIVERY_OK         ? "delivered"
+		: r.status == DELIVERY_PERMFAIL ? "failed"
+						: "expired",
+		r.final, r.code, verdict == 1 ? " duplicate=1" : "");
 	if (verdict == 0)
 		atomic_fetch_add(&rs->applied, 1);
 	snprintf(out, sizeof(out), "{\"ok\":true,\"duplicate\":%s}",
@@ -270,20 +270,24 @@ receipts_start(const struct config *cfg, struct channel *const *channels,
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)cfg->receipts.port);
 	if (inet_pton(AF_INET, cfg->receipts.listen, &sa.sin_addr) != 1) {
-		err_set(err, "%s: [receipts] listen: '%s' is not an IPv4 address",
-			cfg->path ? cfg->path : "(config)", cfg->receipts.listen);
+		err_set(err,
+			"%s: [receipts] listen: '%s' is not an IPv4 address",
+			cfg->path ? cfg->path : "(config)",
+			cfg->receipts.listen);
 		db_close(&rs->db);
 		free(rs);
 		return NULL;
 	}
 	/* One internal thread: receipts are applied one at a time, on this
 	 * thread's own connection. */
-	rs->mhd = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
-		handle, rs, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_NOTIFY_COMPLETED, completed, rs,
-		MHD_OPTION_CONNECTION_LIMIT, 256u,
-		MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+	rs->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+					   MHD_USE_EPOLL,
+				   0, NULL, NULL, handle, rs,
+				   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+				   MHD_OPTION_NOTIFY_COMPLETED, completed, rs,
+				   MHD_OPTION_CONNECTION_LIMIT, 256u,
+				   MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+				   MHD_OPTION_END);
 	if (rs->mhd == NULL) {
 		err_set(err, "receipts: cannot listen on %s:%d",
 			cfg->receipts.listen, cfg->receipts.port);

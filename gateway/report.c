@@ -81,10 +81,11 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 	unsigned long long after[12] = {0}, below = 0, hold = 0, gone = 0,
 			   after_task = 0, open_total = 0, esc = 0;
 
-	r[0] = query(db,
-		     "SELECT COUNT(*), DATE_FORMAT(MIN(business_date), '%Y-%m-%d'),"
-		     " DATE_FORMAT(MAX(business_date), '%Y-%m-%d') FROM nights",
-		     NULL, NULL, err);
+	r[0] = query(
+		db,
+		"SELECT COUNT(*), DATE_FORMAT(MIN(business_date), '%Y-%m-%d'),"
+		" DATE_FORMAT(MAX(business_date), '%Y-%m-%d') FROM nights",
+		NULL, NULL, err);
 	if (r[0] == NULL)
 		goto out;
 	str_copy(f, from ? from : cell(r[0], 0, 1), sizeof(f));
@@ -109,29 +110,31 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 			  " WHERE kind = 'dunning' AND sent_on BETWEEN ? AND ?"
 			  " GROUP BY seq ORDER BY seq",
 			  f, t, err)) == NULL ||
-	    (r[2] = query(db,
-			  "SELECT k.close_reason, IF(x.task_id IS NULL, k.step,"
-			  " -1), COUNT(*)"
-			  " FROM dunning_cases k"
-			  " LEFT JOIN collection_tasks x ON x.case_id = k.case_id"
-			  " WHERE k.state = 'closed'"
-			  "   AND k.closed_on BETWEEN ? AND ?"
-			  " GROUP BY 1, 2",
-			  f, t, err)) == NULL ||
+	    (r[2] = query(
+		     db,
+		     "SELECT k.close_reason, IF(x.task_id IS NULL, k.step,"
+		     " -1), COUNT(*)"
+		     " FROM dunning_cases k"
+		     " LEFT JOIN collection_tasks x ON x.case_id = k.case_id"
+		     " WHERE k.state = 'closed'"
+		     "   AND k.closed_on BETWEEN ? AND ?"
+		     " GROUP BY 1, 2",
+		     f, t, err)) == NULL ||
 	    (r[3] = query(db,
 			  "SELECT state, step, COUNT(*) FROM dunning_cases"
 			  " WHERE active_account IS NOT NULL"
 			  " GROUP BY state, step ORDER BY state, step",
 			  NULL, NULL, err)) == NULL ||
-	    (r[4] = query(db,
-			  "SELECT COALESCE(grid_id, '(none)'), COUNT(*),"
-			  " SUM(state = 'open'), SUM(state = 'assigned'),"
-			  " SUM(state = 'done'), SUM(state = 'cancelled'),"
-			  " SUM(IF(state IN ('open', 'assigned'), amount_due, 0))"
-			  " FROM collection_tasks"
-			  " WHERE created_on BETWEEN ? AND ?"
-			  " GROUP BY 1 ORDER BY 1",
-			  f, t, err)) == NULL ||
+	    (r[4] = query(
+		     db,
+		     "SELECT COALESCE(grid_id, '(none)'), COUNT(*),"
+		     " SUM(state = 'open'), SUM(state = 'assigned'),"
+		     " SUM(state = 'done'), SUM(state = 'cancelled'),"
+		     " SUM(IF(state IN ('open', 'assigned'), amount_due, 0))"
+		     " FROM collection_tasks"
+		     " WHERE created_on BETWEEN ? AND ?"
+		     " GROUP BY 1 ORDER BY 1",
+		     f, t, err)) == NULL ||
 	    (r[5] = query(db,
 			  "SELECT source, reason, COUNT(*) FROM input_errors"
 			  " WHERE first_seen_on BETWEEN ? AND ?"
@@ -213,8 +216,9 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 		if (json_array_size(r[6]) == 0)
 			fprintf(out, " (none)");
 		fprintf(out, "\n  SMS parts billed         %llu\n", parts);
-		fprintf(out, "  contacts that failed for good (for staff to "
-			     "correct)  %llu\n",
+		fprintf(out,
+			"  contacts that failed for good (for staff to "
+			"correct)  %llu\n",
 			blocked);
 	}
 	fprintf(out, "\n  manual collection tasks by grid\n");

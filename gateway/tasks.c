@@ -60,11 +60,13 @@ task_cb(void *arg, const struct db_row *row, struct fg_err *err)
 		json_decref(o);
 	} else {
 		if (p->n == 0)
-			fprintf(p->out, "%8s  %-12s %8s  %-10s %14s  %s  %s  %-9s "
-					"%s\n",
+			fprintf(p->out,
+				"%8s  %-12s %8s  %-10s %14s  %s  %s  %-9s "
+				"%s\n",
 				"task", "account", "case", "grid", "amount due",
 				"failed", "delivered", "state", "created");
-		fprintf(p->out, "%8s  %-12s %8s  %-10s %14s  %6s  %9s  %-9s %s\n",
+		fprintf(p->out,
+			"%8s  %-12s %8s  %-10s %14s  %6s  %9s  %-9s %s\n",
 			row->val[0], row->val[1], row->val[2],
 			row->val[3] ? row->val[3] : "-", row->val[4],
 			row->val[5], row->val[6], row->val[7], row->val[8]);
@@ -83,16 +85,17 @@ tasks_print(struct db *db, const char *state, const char *grid, int json,
 
 	if (json)
 		fputc('[', out);
-	if (db_query(db, DB_STREAM,
-		     "SELECT task_id, account_no, case_id, grid_id, amount_due,"
-		     " notices_failed, notices_delivered, state,"
-		     " DATE_FORMAT(created_on, '%Y-%m-%d') AS created_on,"
-		     " reason, DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on,"
-		     " close_reason"
-		     " FROM collection_tasks"
-		     " WHERE (? IS NULL OR state = ?) AND (? IS NULL OR grid_id = ?)"
-		     " ORDER BY task_id",
-		     DB_ARGS(st, st, gr, gr), task_cb, &p, err) != 0)
+	if (db_query(
+		    db, DB_STREAM,
+		    "SELECT task_id, account_no, case_id, grid_id, amount_due,"
+		    " notices_failed, notices_delivered, state,"
+		    " DATE_FORMAT(created_on, '%Y-%m-%d') AS created_on,"
+		    " reason, DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on,"
+		    " close_reason"
+		    " FROM collection_tasks"
+		    " WHERE (? IS NULL OR state = ?) AND (? IS NULL OR grid_id = ?)"
+		    " ORDER BY task_id",
+		    DB_ARGS(st, st, gr, gr), task_cb, &p, err) != 0)
 		return -1;
 	if (json)
 		fputs("]\n", out);

@@ -17,10 +17,10 @@
 #include "money.h"
 
 const char *const tpl_var_names[TV_COUNT] = {
-	"name",     "account",  "account_masked",   "amount",
-	"periods",  "due_date", "days_overdue",     "late_fee",
-	"payment_channels",     "hotline",          "opt_out",
-	"utility",
+	"name",         "account",  "account_masked",
+	"amount",       "periods",  "due_date",
+	"days_overdue", "late_fee", "payment_channels",
+	"hotline",      "opt_out",  "utility",
 };
 
 enum tpl_esc {
@@ -37,16 +37,15 @@ static const struct {
 	int keep_final_newline;
 } channels[] = {
 	{"sms", ESC_NONE, 0},       {"email.subject", ESC_NONE, 0},
-	{"email.txt", ESC_NONE, 1},
-	{"email.html", ESC_HTML, 1}, {"voice", ESC_XML, 0},
-	{"push", ESC_JSON, 0},
+	{"email.txt", ESC_NONE, 1}, {"email.html", ESC_HTML, 1},
+	{"voice", ESC_XML, 0},      {"push", ESC_JSON, 0},
 };
 
 /* Kinds of notice feegate sends; a file for any other kind is a mistake. */
 static const char *const kinds[] = {
-	"dunning_1", "dunning_2", "dunning_3", "dunning_4",  "dunning_5",
-	"dunning_6", "dunning_7", "dunning_8", "dunning_9",  "dunning_10",
-	"payment_received",
+	"dunning_1", "dunning_2",  "dunning_3",        "dunning_4",
+	"dunning_5", "dunning_6",  "dunning_7",        "dunning_8",
+	"dunning_9", "dunning_10", "payment_received",
 };
 
 static const char *const locales[] = {"zh-CN", "en"};
@@ -66,7 +65,8 @@ struct piece {
 	size_t close;    /* P_OPEN: index of its P_CLOSE */
 };
 
-struct template {
+struct template
+{
 	char *locale, *kind, *channel;
 	enum tpl_esc esc;
 	char *path;
@@ -189,10 +189,13 @@ compile(struct template *t, struct fg_err *err)
 		if (open > s + pos)
 			add_piece(t, &cap,
 				  (struct piece){P_TEXT, -1, pos,
-						 (size_t)(open - (s + pos)), 0});
+						 (size_t)(open - (s + pos)),
+						 0});
 		close = strstr(open + 2, "}}");
-		if (close == NULL || memchr(open, '\n', (size_t)(close - open))) {
-			err_set(err, "%s:%d: '{{' without '}}' on the same line",
+		if (close == NULL ||
+		    memchr(open, '\n', (size_t)(close - open))) {
+			err_set(err,
+				"%s:%d: '{{' without '}}' on the same line",
 				t->path, line_of(s, (size_t)(open - s)));
 			return -1;
 		}
@@ -226,7 +229,8 @@ compile(struct template *t, struct fg_err *err)
 		if (type == P_OPEN) {
 			if (depth == FG_NELEM(stack)) {
 				err_set(err, "%s:%d: sections nested too deep",
-					t->path, line_of(s, (size_t)(open - s)));
+					t->path,
+					line_of(s, (size_t)(open - s)));
 				return -1;
 			}
 			stack[depth++] = t->n;
@@ -250,8 +254,8 @@ compile(struct template *t, struct fg_err *err)
 		return -1;
 	}
 	if (s[pos] != '\0')
-		add_piece(t, &cap, (struct piece){P_TEXT, -1, pos, strlen(s + pos),
-						  0});
+		add_piece(t, &cap,
+			  (struct piece){P_TEXT, -1, pos, strlen(s + pos), 0});
 	return 0;
 }
 
@@ -373,10 +377,11 @@ strings_cb(void *user, int line, const char *section, const char *key,
 			return 0;
 		}
 	}
-	snprintf(msg, len,
-		 "%s: unknown key (utility, payment_channels, hotline, opt_out, "
-		 "name_fallback)",
-		 key);
+	snprintf(
+		msg, len,
+		"%s: unknown key (utility, payment_channels, hotline, opt_out, "
+		"name_fallback)",
+		key);
 	return -1;
 }
 
@@ -453,15 +458,18 @@ template_set_load(const char *dir, const struct template_limits *lim,
 	/* What the ladder will ask for must exist, in every locale, for
 	 * every channel that can send. */
 	for (li = 0; li < NLOCALES; li++) {
-		static const char *const email_parts[] = {
-			"sms", "email.subject", "email.txt", "email.html"};
+		static const char *const email_parts[] = {"sms",
+							  "email.subject",
+							  "email.txt",
+							  "email.html"};
 		size_t c, nparts = lim->email ? 4 : 1;
 
 		for (k = 1; k <= lim->notices + 1; k++) {
 			if (k <= lim->notices)
 				snprintf(kind, sizeof(kind), "dunning_%d", k);
 			else
-				snprintf(kind, sizeof(kind), "payment_received");
+				snprintf(kind, sizeof(kind),
+					 "payment_received");
 			for (c = 0; c < nparts; c++) {
 				if (find(ts, locales[li], kind,
 					 email_parts[c]) != NULL)
@@ -485,7 +493,8 @@ template_set_load(const char *dir, const struct template_limits *lim,
 		sample = long_sample;
 
 		if (strcmp(ts->t[i].locale, "en") == 0)
-			sample.name = "Hangzhou Qiantang Machinery Works Co. Ltd";
+			sample.name =
+				"Hangzhou Qiantang Machinery Works Co. Ltd";
 		out.len = 0;
 		out.s[0] = '\0';
 		template_render(ts, ts->t[i].locale, ts->t[i].kind, "sms",
@@ -496,7 +505,8 @@ template_set_load(const char *dir, const struct template_limits *lim,
 				"%s: takes %d SMS parts with long values (%zu "
 				"%s units); [sms] max_parts is %d",
 				ts->t[i].path, len.parts, len.units,
-				len.ucs2 ? "UCS-2" : "GSM-7", lim->sms_max_parts);
+				len.ucs2 ? "UCS-2" : "GSM-7",
+				lim->sms_max_parts);
 			goto fail;
 		}
 	}
@@ -635,7 +645,8 @@ add_escaped(struct sbuf *b, const char *v, enum tpl_esc esc)
 			else if (c == '"')
 				sbuf_adds(b, "&quot;");
 			else if (c == '\'')
-				sbuf_adds(b, esc == ESC_HTML ? "&#39;" : "&apos;");
+				sbuf_adds(b,
+					  esc == ESC_HTML ? "&#39;" : "&apos;");
 			else
 				sbuf_add(b, v, 1);
 			continue;
@@ -694,12 +705,14 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 	sbuf_adds(&v[TV_ACCOUNT], ctx->account_no ? ctx->account_no : "");
 	if (ctx->account_no != NULL) {
 		/* 3300000123 -> 3300****23: enough for the customer to
-		 * recognise, not enough for a stranger reading a lock screen. */
+		 * recognise, not enough for a stranger reading a lock screen.
+		 */
 		n = strlen(ctx->account_no);
 		if (n >= 7) {
 			sbuf_add(&v[TV_ACCOUNT_MASKED], ctx->account_no, 4);
 			sbuf_adds(&v[TV_ACCOUNT_MASKED], "****");
-			sbuf_adds(&v[TV_ACCOUNT_MASKED], ctx->account_no + n - 2);
+			sbuf_adds(&v[TV_ACCOUNT_MASKED],
+				  ctx->account_no + n - 2);
 		} else {
 			sbuf_adds(&v[TV_ACCOUNT_MASKED], "****");
 		}

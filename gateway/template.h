@@ -22,14 +22,14 @@
 #include "util.h"
 
 enum tpl_var {
-	TV_NAME,             /* customer name (cleaned, shortened for SMS) */
-	TV_ACCOUNT,          /* account number */
-	TV_ACCOUNT_MASKED,   /* for lock screens: 3300****23 */
-	TV_AMOUNT,           /* ¥1,234.50 */
-	TV_PERIODS,          /* 2026年8月、2026年9月 / Aug 2026, Sep 2026 */
-	TV_DUE_DATE,         /* earliest overdue due date */
-	TV_DAYS_OVERDUE,     /* days since then */
-	TV_LATE_FEE,         /* empty unless [dunning] late_fee_per_day */
+	TV_NAME,           /* customer name (cleaned, shortened for SMS) */
+	TV_ACCOUNT,        /* account number */
+	TV_ACCOUNT_MASKED, /* for lock screens: 3300****23 */
+	TV_AMOUNT,         /* ¥1,234.50 */
+	TV_PERIODS,        /* 2026年8月、2026年9月 / Aug 2026, Sep 2026 */
+	TV_DUE_DATE,       /* earliest overdue due date */
+	TV_DAYS_OVERDUE,   /* days since then */
+	TV_LATE_FEE,       /* empty unless [dunning] late_fee_per_day */
 	TV_PAYMENT_CHANNELS, /* from strings.ini */
 	TV_HOTLINE,          /* from strings.ini, 95598 by default */
 	TV_OPT_OUT,          /* from strings.ini, where the channel needs one */
@@ -42,12 +42,12 @@ extern const char *const tpl_var_names[TV_COUNT];
 /* What a notice says, before locale formatting. */
 struct tpl_context {
 	const char *account_no;
-	const char *name;         /* as billing has it; MAY be invalid UTF-8 */
-	long long amount_cents;   /* balance due */
-	const char *periods;      /* "2026-08,2026-09" (sorted, comma-separated) */
-	const char *due_date;     /* YYYY-MM-DD, the earliest overdue */
-	const char *business_date;/* YYYY-MM-DD */
-	long long late_fee_cents; /* < 0: none configured */
+	const char *name;       /* as billing has it; MAY be invalid UTF-8 */
+	long long amount_cents; /* balance due */
+	const char *periods;  /* "2026-08,2026-09" (sorted, comma-separated) */
+	const char *due_date; /* YYYY-MM-DD, the earliest overdue */
+	const char *business_date; /* YYYY-MM-DD */
+	long long late_fee_cents;  /* < 0: none configured */
 };
 
 struct template_set;

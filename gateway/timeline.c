@@ -58,9 +58,9 @@ row_object(const struct db_row *row)
 
 	for (i = 0; i < row->ncols; i++)
 		json_object_set_new(obj, row->name[i],
-				    row->is_int[i] ? jint(row->val[i])
-						   : jstr(row->val[i],
-							  row->len[i]));
+				    row->is_int[i]
+					    ? jint(row->val[i])
+					    : jstr(row->val[i], row->len[i]));
 	return obj;
 }
 
@@ -188,53 +188,59 @@ timeline_build(struct db *db, const char *account_no, int *found,
 		     "SELECT name, locale, segment, grid_id, dunning_hold"
 		     " FROM {B}.billing_customers WHERE account_no = ?",
 		     DB_ARGS(DB_STR(account_no)), customer_cb, t, err) != 0 ||
-	    db_query(db, DB_STREAM,
-		     "SELECT case_id, state, close_reason AS reason,"
-		     " DATE_FORMAT(opened_on, '%Y-%m-%d') AS opened_on,"
-		     " DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on,"
-		     " balance_at_open"
-		     " FROM dunning_cases WHERE account_no = ? ORDER BY case_id",
-		     DB_ARGS(DB_STR(account_no)), case_cb, cases, err) != 0 ||
-	    db_query(db, DB_STREAM,
-		     "SELECT case_id, notice_id, seq,"
-		     " DATE_FORMAT(sent_on, '%Y-%m-%d') AS sent_on, state,"
-		     " unreachable, DATE_FORMAT(failed_on, '%Y-%m-%d') AS failed_on,"
-		     " DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on"
-		     " FROM notices WHERE account_no = ? ORDER BY notice_id",
-		     DB_ARGS(DB_STR(account_no)), notice_cb, cases, err) != 0 ||
-	    db_query(db, DB_STREAM,
-		     "SELECT n.case_id, m.notice_id, m.message_id, m.channel,"
-		     " m.address, m.state, m.attempts, m.provider_ref,"
-		     " m.last_error,"
-		     " DATE_FORMAT(m.created_at, '%Y-%m-%d %H:%i:%s'),"
-		     " DATE_FORMAT(m.updated_at, '%Y-%m-%d %H:%i:%s')"
-		     " FROM notices n JOIN messages m ON m.notice_id = n.notice_id"
-		     " WHERE n.account_no = ? ORDER BY m.message_id",
-		     DB_ARGS(DB_STR(account_no)), message_cb, &m, err) != 0 ||
-	    db_query(db, DB_STREAM,
-		     "SELECT task_id, case_id, grid_id, amount_due,"
-		     " notices_failed, notices_delivered, reason, state,"
-		     " DATE_FORMAT(created_on, '%Y-%m-%d') AS created_on,"
-		     " DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on,"
-		     " close_reason"
-		     " FROM collection_tasks WHERE account_no = ? ORDER BY task_id",
-		     DB_ARGS(DB_STR(account_no)), append_row_cb, tasks,
-		     err) != 0 ||
-	    db_query(db, DB_STREAM,
-		     "SELECT source, row_key, reason,"
-		     " DATE_FORMAT(first_seen_on, '%Y-%m-%d') AS first_seen_on,"
-		     " DATE_FORMAT(last_seen_on, '%Y-%m-%d') AS last_seen_on"
-		     " FROM input_errors WHERE account_no = ? ORDER BY error_id",
-		     DB_ARGS(DB_STR(account_no)), append_row_cb, errors,
-		     err) != 0 ||
-	    db_query(db, DB_STREAM,
-		     "SELECT seq, DATE_FORMAT(business_date, '%Y-%m-%d')"
-		     "  AS business_date,"
-		     " DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s') AS at, actor, event,"
-		     " case_id, notice_id, message_id, task_id, detail"
-		     " FROM audit_log WHERE account_no = ? ORDER BY seq",
-		     DB_ARGS(DB_STR(account_no)), append_row_cb, events,
-		     err) != 0) {
+	    db_query(
+		    db, DB_STREAM,
+		    "SELECT case_id, state, close_reason AS reason,"
+		    " DATE_FORMAT(opened_on, '%Y-%m-%d') AS opened_on,"
+		    " DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on,"
+		    " balance_at_open"
+		    " FROM dunning_cases WHERE account_no = ? ORDER BY case_id",
+		    DB_ARGS(DB_STR(account_no)), case_cb, cases, err) != 0 ||
+	    db_query(
+		    db, DB_STREAM,
+		    "SELECT case_id, notice_id, seq,"
+		    " DATE_FORMAT(sent_on, '%Y-%m-%d') AS sent_on, state,"
+		    " unreachable, DATE_FORMAT(failed_on, '%Y-%m-%d') AS failed_on,"
+		    " DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on"
+		    " FROM notices WHERE account_no = ? ORDER BY notice_id",
+		    DB_ARGS(DB_STR(account_no)), notice_cb, cases, err) != 0 ||
+	    db_query(
+		    db, DB_STREAM,
+		    "SELECT n.case_id, m.notice_id, m.message_id, m.channel,"
+		    " m.address, m.state, m.attempts, m.provider_ref,"
+		    " m.last_error,"
+		    " DATE_FORMAT(m.created_at, '%Y-%m-%d %H:%i:%s'),"
+		    " DATE_FORMAT(m.updated_at, '%Y-%m-%d %H:%i:%s')"
+		    " FROM notices n JOIN messages m ON m.notice_id = n.notice_id"
+		    " WHERE n.account_no = ? ORDER BY m.message_id",
+		    DB_ARGS(DB_STR(account_no)), message_cb, &m, err) != 0 ||
+	    db_query(
+		    db, DB_STREAM,
+		    "SELECT task_id, case_id, grid_id, amount_due,"
+		    " notices_failed, notices_delivered, reason, state,"
+		    " DATE_FORMAT(created_on, '%Y-%m-%d') AS created_on,"
+		    " DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on,"
+		    " close_reason"
+		    " FROM collection_tasks WHERE account_no = ? ORDER BY task_id",
+		    DB_ARGS(DB_STR(account_no)), append_row_cb, tasks,
+		    err) != 0 ||
+	    db_query(
+		    db, DB_STREAM,
+		    "SELECT source, row_key, reason,"
+		    " DATE_FORMAT(first_seen_on, '%Y-%m-%d') AS first_seen_on,"
+		    " DATE_FORMAT(last_seen_on, '%Y-%m-%d') AS last_seen_on"
+		    " FROM input_errors WHERE account_no = ? ORDER BY error_id",
+		    DB_ARGS(DB_STR(account_no)), append_row_cb, errors,
+		    err) != 0 ||
+	    db_query(
+		    db, DB_STREAM,
+		    "SELECT seq, DATE_FORMAT(business_date, '%Y-%m-%d')"
+		    "  AS business_date,"
+		    " DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s') AS at, actor, event,"
+		    " case_id, notice_id, message_id, task_id, detail"
+		    " FROM audit_log WHERE account_no = ? ORDER BY seq",
+		    DB_ARGS(DB_STR(account_no)), append_row_cb, events,
+		    err) != 0) {
 		json_decref(t);
 		return NULL;
 	}
@@ -265,9 +271,11 @@ timeline_build(struct db *db, const char *account_no, int *found,
 
 		json_array_foreach(events, i, e)
 		{
-			json_t *d = json_loads(
-				json_string_value(json_object_get(e, "detail")),
-				0, NULL);
+			json_t *d =
+				json_loads(json_string_value(
+						   json_object_get(e,
+								   "detail")),
+					   0, NULL);
 			if (d != NULL)
 				json_object_set_new(e, "detail", d);
 		}
@@ -307,7 +315,8 @@ timeline_print(const json_t *t, FILE *out)
 			json_is_string(json_object_get(cust, "grid_id"))
 				? s_of(cust, "grid_id")
 				: "(none)",
-			json_integer_value(json_object_get(cust, "dunning_hold"))
+			json_integer_value(
+				json_object_get(cust, "dunning_hold"))
 				? "  ON DUNNING HOLD"
 				: "");
 	} else {
@@ -399,7 +408,8 @@ timeline_print(const json_t *t, FILE *out)
 				     JSON_COMPACT | JSON_ENCODE_ANY);
 
 		fprintf(out, "  %6lld  %s  %s  %-10s %-18s %s\n",
-			(long long)json_integer_value(json_object_get(e, "seq")),
+			(long long)json_integer_value(
+				json_object_get(e, "seq")),
 			s_of(e, "business_date"), s_of(e, "at"),
 			s_of(e, "actor"), s_of(e, "event"), d ? d : "");
 		free(d);

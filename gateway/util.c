@@ -244,7 +244,7 @@ utf8_clean(const char *s, size_t n, int strip_controls)
 	while (i < n) {
 		k = utf8_seq(p + i, n - i);
 		if (k == 0 || (strip_controls && k == 1 && p[i] != '\t' &&
-				       (p[i] < 0x20 || p[i] == 0x7f))) {
+			       (p[i] < 0x20 || p[i] == 0x7f))) {
 			sbuf_add(&b, "\xef\xbf\xbd", 3);
 			i++;
 			continue;

@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="
-build-essential pkg-config time
+build-essential pkg-config time clang-format
 mariadb-server mariadb-client libmariadb-dev
 kannel kannel-extras curl
 libcurl4-openssl-dev libesmtp-dev libev-dev libmicrohttpd-dev

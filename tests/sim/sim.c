@@ -65,8 +65,8 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static struct pending *queue;
 static FILE *record;
-static unsigned long long received, duplicates, receipts_sent,
-	receipts_failed, rejected, seq;
+static unsigned long long received, duplicates, receipts_sent, receipts_failed,
+	rejected, seq;
 static unsigned char *seen; /* message ids seen, as a bitmap */
 static size_t seen_bytes;
 static volatile sig_atomic_t stop;
@@ -106,8 +106,7 @@ mark_seen(unsigned long long id)
 }
 
 static void
-enqueue_receipt(const char *url, const char *body, const char *sig,
-		double due)
+enqueue_receipt(const char *url, const char *body, const char *sig, double due)
 {
 	struct pending *p = calloc(1, sizeof(*p)), **pp;
 
@@ -136,8 +135,8 @@ static void *
 receipt_thread(void *arg)
 {
 	CURL *c = curl_easy_init();
-	struct curl_slist *h = curl_slist_append(NULL,
-						 "Content-Type: application/json");
+	struct curl_slist *h =
+		curl_slist_append(NULL, "Content-Type: application/json");
 
 	(void)arg;
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
@@ -178,13 +177,15 @@ receipt_thread(void *arg)
 				 p->signature);
 			fh = curl_slist_append(fh, hdr);
 			fh = curl_slist_append(
-				fh, "Content-Type: application/x-www-form-urlencoded");
+				fh,
+				"Content-Type: application/x-www-form-urlencoded");
 			curl_easy_setopt(c, CURLOPT_HTTPHEADER, fh);
 			for (tries = 0; tries < 50 && !stop; tries++) {
 				status = 0;
 				if (curl_easy_perform(c) == CURLE_OK)
-					curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE,
-							  &status);
+					curl_easy_getinfo(
+						c, CURLINFO_RESPONSE_CODE,
+						&status);
 				if (status != 0 && status < 500)
 					break;
 				usleep(300000);
@@ -204,7 +205,7 @@ receipt_thread(void *arg)
 				break;
 			usleep(300000);
 		}
-counted:
+	counted:
 		pthread_mutex_lock(&mu);
 		if (status >= 200 && status < 300)
 			receipts_sent++;
@@ -225,8 +226,9 @@ static enum MHD_Result
 answer(struct MHD_Connection *c, unsigned int status, const char *body,
        int retry_after)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(body), (void *)body,
+						MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 	char ra[16];
 
@@ -391,10 +393,11 @@ sms(struct MHD_Connection *c, const char *body, size_t len)
 	mid = strtoull(id, NULL, 10);
 	n = record_message(mid, to, parts, text);
 	if (url != NULL && !f.no_receipts) {
-		snprintf(rbody, sizeof(rbody),
-			 "{\"id\":\"sim-%llu\",\"status\":\"%s\",\"code\":\"%s\"}",
-			 n, undeliverable ? "failed" : "delivered",
-			 undeliverable ? "absent_subscriber" : "DELIVRD");
+		snprintf(
+			rbody, sizeof(rbody),
+			"{\"id\":\"sim-%llu\",\"status\":\"%s\",\"code\":\"%s\"}",
+			n, undeliverable ? "failed" : "delivered",
+			undeliverable ? "absent_subscriber" : "DELIVRD");
 		enqueue_receipt(url, rbody, NULL,
 				now_s() + f.receipt_delay_ms / 1000.0);
 	}
@@ -540,9 +543,10 @@ twilio(struct MHD_Connection *c, const char *url, const char *body)
 		e2 = form_escape(kv[3]);
 		e3 = form_escape(kv[5]);
 		e4 = form_escape(kv[7]);
-		snprintf(rbody, sizeof(rbody),
-			 "AccountSid=%s&ErrorCode=%s&MessageSid=%s&MessageStatus=%s",
-			 e1, e2, e3, e4);
+		snprintf(
+			rbody, sizeof(rbody),
+			"AccountSid=%s&ErrorCode=%s&MessageSid=%s&MessageStatus=%s",
+			e1, e2, e3, e4);
 		free(e1);
 		free(e2);
 		free(e3);
@@ -561,9 +565,9 @@ struct conn {
 };
 
 static enum MHD_Result
-handle(void *cls, struct MHD_Connection *c, const char *url,
-       const char *method, const char *version, const char *upload,
-       size_t *upload_size, void **con_cls)
+handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+       const char *version, const char *upload, size_t *upload_size,
+       void **con_cls)
 {
 	struct conn *cn = *con_cls;
 	char out[256];
@@ -588,8 +592,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	    strncmp(url, "/2010-04-01/Accounts/", 21) == 0)
 		return twilio(c, url, cn->body ? cn->body : "");
 	if (strcmp(method, "POST") == 0 && strcmp(url, "/_control") == 0) {
-		json_t *j = json_loadb(cn->body ? cn->body : "", cn->len, 0,
-				       NULL);
+		json_t *j =
+			json_loadb(cn->body ? cn->body : "", cn->len, 0, NULL);
 
 		if (!json_is_object(j)) {
 			json_decref(j);
@@ -601,12 +605,13 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (strcmp(url, "/_stats") == 0) {
 		pthread_mutex_lock(&mu);
-		snprintf(out, sizeof(out),
-			 "{\"received\":%llu,\"unique\":%llu,\"duplicates\":%llu,"
-			 "\"receipts_sent\":%llu,\"receipts_failed\":%llu,"
-			 "\"rejected\":%llu}",
-			 received, received - duplicates, duplicates,
-			 receipts_sent, receipts_failed, rejected);
+		snprintf(
+			out, sizeof(out),
+			"{\"received\":%llu,\"unique\":%llu,\"duplicates\":%llu,"
+			"\"receipts_sent\":%llu,\"receipts_failed\":%llu,"
+			"\"rejected\":%llu}",
+			received, received - duplicates, duplicates,
+			receipts_sent, receipts_failed, rejected);
 		pthread_mutex_unlock(&mu);
 		return answer(c, 200, out, 0);
 	}
@@ -685,8 +690,9 @@ main(int argc, char **argv)
 	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
 				     MHD_USE_INTERNAL_POLLING_THREAD,
 			     0, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR,
-			     (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
-			     completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+			     (struct sockaddr *)&sa,
+			     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+			     MHD_OPTION_CONNECTION_TIMEOUT, 60u,
 			     MHD_OPTION_END);
 	if (d == NULL) {
 		fprintf(stderr, "feegate-sim: cannot listen on 127.0.0.1:%d\n",
@@ -694,7 +700,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	pthread_create(&rt, NULL, receipt_thread, NULL);
-	fprintf(stderr, "feegate-sim: listening on 127.0.0.1:%d, recording to %s\n",
+	fprintf(stderr,
+		"feegate-sim: listening on 127.0.0.1:%d, recording to %s\n",
 		port, out);
 	while (!stop)
 		pause();

@@ -43,7 +43,8 @@ test_golden_vector(void **state)
 	(void)state;
 	audit_hash(ZERO, &r, h);
 	assert_string_equal(
-		h, "608d449119ca3a99530919fcc125fd161c291ae6221ff04dec4560d61f88a2e3");
+		h,
+		"608d449119ca3a99530919fcc125fd161c291ae6221ff04dec4560d61f88a2e3");
 }
 
 /* Changing any one field, or the previous hash, changes the hash. */
@@ -68,8 +69,9 @@ test_every_field_counts(void **state)
 		assert_string_not_equal(h, base);
 	}
 	r = base_row();
-	audit_hash("1000000000000000000000000000000000000000000000000000000000000000",
-		   &r, h);
+	audit_hash(
+		"1000000000000000000000000000000000000000000000000000000000000000",
+		&r, h);
 	assert_string_not_equal(h, base);
 }
 

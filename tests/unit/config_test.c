@@ -57,15 +57,15 @@ test_defaults_and_values(void **state)
 {
 	struct config cfg;
 	struct fg_err err;
-	const char *p = write_file("ok.ini",
-				   "; comment\n"
-				   "[database]\n"
-				   "socket = /run/mysqld/mysqld.sock\n"
-				   "gateway_schema = gw_1\n"
-				   "\n"
-				   "[dunning]\n"
-				   "grace_days = 3\n"
-				   "min_amount = 5.5\n");
+	const char *p =
+		write_file("ok.ini", "; comment\n"
+				     "[database]\n"
+				     "socket = /run/mysqld/mysqld.sock\n"
+				     "gateway_schema = gw_1\n"
+				     "\n"
+				     "[dunning]\n"
+				     "grace_days = 3\n"
+				     "min_amount = 5.5\n");
 
 	(void)state;
 	assert_int_equal(config_load(&cfg, p, &err), 0);
@@ -109,7 +109,8 @@ test_mistakes_table(void **state)
 		 "bad.ini:3: syntax error"},
 		{"[database]\nsocket = /s\n[log]\nlevel = loud\n",
 		 "bad.ini:4: [log] level: must be error, warn, info or debug"},
-		{"[dunning]\nnotices = 3\n", "bad.ini: [database]: set socket or host"},
+		{"[dunning]\nnotices = 3\n",
+		 "bad.ini: [database]: set socket or host"},
 		{"[database]\nsocket = /s\ngateway_schema = same\n"
 		 "billing_schema = same\n",
 		 "must differ"},
@@ -137,8 +138,8 @@ test_mistakes_table(void **state)
 		err.msg[0] = '\0';
 		assert_int_equal(config_load(&cfg, p, &err), -1);
 		if (strstr(err.msg, cases[i].expect) == NULL)
-			fail_msg("case %zu: got \"%s\", want \"%s\"", i, err.msg,
-				 cases[i].expect);
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i,
+				 err.msg, cases[i].expect);
 		config_free(&cfg);
 	}
 }
@@ -152,7 +153,8 @@ test_missing_file(void **state)
 	(void)state;
 	assert_int_equal(config_load(&cfg, "/nonexistent/feegate.ini", &err),
 			 -1);
-	assert_non_null(strstr(err.msg, "/nonexistent/feegate.ini: cannot open"));
+	assert_non_null(
+		strstr(err.msg, "/nonexistent/feegate.ini: cannot open"));
 	config_free(&cfg);
 }
 
@@ -178,9 +180,10 @@ test_password_file(void **state)
 
 	assert_int_equal(
 		config_load(&cfg,
-			    write_file("pw2.ini", "[database]\nsocket = /s\n"
-						  "password = s3cret-Pa55\n"
-						  "lock_timeout = s3cret-Pa55x\n"),
+			    write_file("pw2.ini",
+				       "[database]\nsocket = /s\n"
+				       "password = s3cret-Pa55\n"
+				       "lock_timeout = s3cret-Pa55x\n"),
 			    &err),
 		-1);
 	assert_null(strstr(err.msg, "s3cret-Pa55\n"));

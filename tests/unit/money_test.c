@@ -89,8 +89,8 @@ test_rates(void **state)
 	assert_int_not_equal(ppm_parse("1%", &ppm), 0);
 	/* 874.66 owed 37 days at 0.1% a day: 32.36 (half up). */
 	assert_int_equal(money_apply_rate(87466, 1000, 37), 3236);
-	assert_int_equal(money_apply_rate(150, 1000, 3), 0);   /* 0.45 fen */
-	assert_int_equal(money_apply_rate(500, 1000, 1), 1);   /* 0.5 fen up */
+	assert_int_equal(money_apply_rate(150, 1000, 3), 0); /* 0.45 fen */
+	assert_int_equal(money_apply_rate(500, 1000, 1), 1); /* 0.5 fen up */
 }
 
 int

@@ -109,19 +109,23 @@ test_shipped_templates_golden(void **state)
 					c.late_fee_cents = 2716;
 				sbuf_init(&out);
 				assert_int_equal(template_render(ts, locales[l],
-								 kinds[k], "sms",
-								 &c, &out, &err),
+								 kinds[k],
+								 "sms", &c,
+								 &out, &err),
 						 0);
 				sms_measure(out.s, &len);
 				/* Typical notices fit in two SMS. */
 				if (!fee)
 					assert_true(len.parts <= 2);
-				sbuf_addf(&out, "\n-- %d parts, %s, %zu units\n",
-					  len.parts, len.ucs2 ? "UCS-2" : "GSM-7",
+				sbuf_addf(&out,
+					  "\n-- %d parts, %s, %zu units\n",
+					  len.parts,
+					  len.ucs2 ? "UCS-2" : "GSM-7",
 					  len.units);
 				snprintf(ref, sizeof(ref),
 					 "tests/data/templates/%s/%s.sms%s.ref",
-					 locales[l], kinds[k], fee ? ".fee" : "");
+					 locales[l], kinds[k],
+					 fee ? ".fee" : "");
 				golden(ref, out.s);
 				sbuf_free(&out);
 			}
@@ -129,8 +133,8 @@ test_shipped_templates_golden(void **state)
 	}
 	/* The e-mail parts: subject, plain text and HTML, both locales. */
 	for (l = 0; l < 2; l++) {
-		static const char *const parts[] = {"email.subject", "email.txt",
-						    "email.html"};
+		static const char *const parts[] = {"email.subject",
+						    "email.txt", "email.html"};
 		size_t pi;
 
 		for (k = 0; k < 4; k++) {
@@ -194,7 +198,8 @@ scratch(void)
 		put(rel, "utility = U\npayment_channels = P\nhotline = 95598\n"
 			 "opt_out = T\nname_fallback = C\n");
 		for (i = 0; i < 4; i++) {
-			snprintf(rel, sizeof(rel), "%s/%s", locales[l], files[i]);
+			snprintf(rel, sizeof(rel), "%s/%s", locales[l],
+				 files[i]);
 			put(rel, "Hi {{name}}, {{amount}}.\n");
 		}
 	}
@@ -235,9 +240,12 @@ test_mistakes_refused(void **state)
 		{"en/dunning_3.sms", "one\ntwo\nthree \xff\n",
 		 "en/dunning_3.sms:3: byte 15 is not valid UTF-8"},
 		{"en/dunning_3.sms", "bell\a\n", "en/dunning_3.sms:1: byte 5"},
-		{"en/dunnig_1.sms", "x", "en/dunnig_1.sms: unknown template 'dunnig_1'"},
-		{"en/dunning_1.smss", "x", "en/dunning_1.smss: unknown channel 'smss'"},
-		{"zh-CN/strings.ini", "utility = U\n", "zh-CN/strings.ini: payment_channels is missing"},
+		{"en/dunnig_1.sms", "x",
+		 "en/dunnig_1.sms: unknown template 'dunnig_1'"},
+		{"en/dunning_1.smss", "x",
+		 "en/dunning_1.smss: unknown channel 'smss'"},
+		{"zh-CN/strings.ini", "utility = U\n",
+		 "zh-CN/strings.ini: payment_channels is missing"},
 		{"zh-CN/strings.ini", "utility = U\ncolour = red\n",
 		 "zh-CN/strings.ini:2: colour: unknown key"},
 	};
@@ -271,8 +279,9 @@ test_mistakes_refused(void **state)
 		put("en/payment_received.sms", longtext);
 		ts = template_set_load(root, &limits, &err);
 		assert_null(ts);
-		assert_non_null(strstr(err.msg, "en/payment_received.sms: takes "
-						"4 SMS parts with long values"));
+		assert_non_null(strstr(err.msg,
+				       "en/payment_received.sms: takes "
+				       "4 SMS parts with long values"));
 	}
 	/* A required template missing. */
 	scratch();
@@ -299,7 +308,8 @@ test_escaping_and_sections(void **state)
 
 	(void)state;
 	scratch();
-	put("zh-CN/dunning_1.email.html", "<p>{{name}}{{#late_fee}} fee {{late_fee}}{{/late_fee}}</p>\n");
+	put("zh-CN/dunning_1.email.html",
+	    "<p>{{name}}{{#late_fee}} fee {{late_fee}}{{/late_fee}}</p>\n");
 	put("zh-CN/dunning_1.voice", "<Say>{{name}}</Say>\n");
 	put("zh-CN/dunning_1.push", "{\"body\": \"{{name}}\"}\n");
 	put("zh-CN/dunning_1.email.txt", "{{name}}\n");
@@ -309,12 +319,14 @@ test_escaping_and_sections(void **state)
 	c.name = "<b>\"O'Neil\" & \\ </b>\n";
 	sbuf_init(&out);
 	template_render(ts, "zh-CN", "dunning_1", "email.html", &c, &out, &err);
-	assert_string_equal(out.s, "<p>&lt;b&gt;&quot;O&#39;Neil&quot; &amp; \\ "
-				   "&lt;/b&gt;\xef\xbf\xbd</p>\n");
+	assert_string_equal(out.s,
+			    "<p>&lt;b&gt;&quot;O&#39;Neil&quot; &amp; \\ "
+			    "&lt;/b&gt;\xef\xbf\xbd</p>\n");
 	out.len = 0;
 	template_render(ts, "zh-CN", "dunning_1", "voice", &c, &out, &err);
-	assert_string_equal(out.s, "<Say>&lt;b&gt;&quot;O&apos;Neil&quot; &amp; "
-				   "\\ &lt;/b&gt;\xef\xbf\xbd</Say>");
+	assert_string_equal(out.s,
+			    "<Say>&lt;b&gt;&quot;O&apos;Neil&quot; &amp; "
+			    "\\ &lt;/b&gt;\xef\xbf\xbd</Say>");
 	out.len = 0;
 	template_render(ts, "zh-CN", "dunning_1", "push", &c, &out, &err);
 	assert_string_equal(out.s, "{\"body\": \"<b>\\\"O'Neil\\\" & \\\\ "
@@ -355,7 +367,8 @@ test_names(void **state)
 	sbuf_init(&out);
 	c.name = "  一二三四五六七八九十一二三四五六七八九十一二三  ";
 	template_render(ts, "en", "dunning_1", "sms", &c, &out, &err);
-	assert_string_equal(out.s, "[一二三四五六七八九十一二三四五六七八九十]");
+	assert_string_equal(out.s,
+			    "[一二三四五六七八九十一二三四五六七八九十]");
 	out.len = 0;
 	template_render(ts, "en", "dunning_1", "email.txt", &c, &out, &err);
 	assert_string_equal(out.s,

@@ -22,14 +22,20 @@ test_utf8_clean_table(void **state)
 	} cases[] = {
 		{"plain", 5, 0, "plain"},
 		{"王伟", 6, 0, "王伟"},
-		{"a\xffz", 3, 0, "a\xef\xbf\xbdz"},          /* stray byte */
-		{"\xe7\x8e", 2, 0, "\xef\xbf\xbd\xef\xbf\xbd"}, /* cut sequence */
-		{"\xc0\xaf", 2, 0, "\xef\xbf\xbd\xef\xbf\xbd"}, /* overlong '/' */
+		{"a\xffz", 3, 0, "a\xef\xbf\xbdz"}, /* stray byte */
+		{"\xe7\x8e", 2, 0,
+		 "\xef\xbf\xbd\xef\xbf\xbd"}, /* cut sequence */
+		{"\xc0\xaf", 2, 0,
+		 "\xef\xbf\xbd\xef\xbf\xbd"}, /* overlong '/' */
 		{"\xed\xa0\x80", 3, 0,
 		 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* surrogate */
 		{"\xf4\x90\x80\x80", 4, 0,
-		 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* > U+10FFFF */
-		{"a\nb\tc", 5, 1, "a\xef\xbf\xbd" "b\tc"},
+		 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* >
+									 U+10FFFF
+								       */
+		{"a\nb\tc", 5, 1,
+		 "a\xef\xbf\xbd"
+		 "b\tc"},
 		{"a\nb", 3, 0, "a\nb"},
 		{"nul\0x", 5, 1, "nul\xef\xbf\xbdx"},
 	};
