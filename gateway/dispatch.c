@@ -28,6 +28,7 @@
 #include "escalate.h"
 #include "httpc.h"
 #include "log.h"
+#include "mask.h"
 #include "migrate.h"
 #include "night.h"
 #include "outbox.h"
@@ -218,6 +219,10 @@ job_done(void *arg, const struct delivery_result *res)
 	struct dispatcher *d = j->lane->d;
 
 	j->res = *res;
+	/* Whatever the provider said goes to the log, the audit trail and
+	 * the database: never with the customer's address in it. */
+	mask_in_text(j->m.channel, j->m.address, j->res.text,
+		     sizeof(j->res.text));
 	j->next = NULL;
 	if (d->done_tail != NULL)
 		d->done_tail->next = j;

@@ -3,6 +3,7 @@
  */
 #include "mask.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -52,4 +53,52 @@ mask_address(const char *channel, const char *address)
 			sbuf_add(&b, "*", 1);
 	}
 	return sbuf_take(&b);
+}
+
+/* Replace each case-insensitive occurrence of needle in b's text. */
+static void
+replace_all(struct sbuf *out, const char *text, const char *needle,
+	    const char *with)
+{
+	size_t n = strlen(needle);
+	const char *p = text, *hit;
+
+	while (n > 0 && (hit = strcasestr(p, needle)) != NULL) {
+		sbuf_add(out, p, (size_t)(hit - p));
+		sbuf_adds(out, with);
+		p = hit + n;
+	}
+	sbuf_adds(out, p);
+}
+
+void
+mask_in_text(const char *channel, const char *address, char *text, size_t size)
+{
+	char *masked, *once, *twice, *e;
+	struct sbuf b;
+	size_t i;
+
+	if (size == 0)
+		return;
+	masked = mask_address(channel, address);
+	sbuf_init(&b);
+	replace_all(&b, text, address, masked);
+	once = sbuf_take(&b);
+	sbuf_init(&b);
+	/* A number is often quoted without its '+'. */
+	if (address[0] == '+' && strlen(address) >= 9)
+		replace_all(&b, once, address + 1, masked + 1);
+	else
+		sbuf_adds(&b, once);
+	twice = sbuf_take(&b);
+	str_copy(text, twice, size);
+	for (i = 0; text[i] != '\0'; i++)
+		if (text[i] == '\r' || text[i] == '\n' || text[i] == '\t')
+			text[i] = ' ';
+	e = text + strlen(text);
+	while (e > text && e[-1] == ' ')
+		*--e = '\0';
+	free(masked);
+	free(once);
+	free(twice);
 }

@@ -16,7 +16,18 @@
 #ifndef FEEGATE_MASK_H
 #define FEEGATE_MASK_H
 
+#include <stddef.h>
+
 /* A new string; the caller frees it. */
 char *mask_address(const char *channel, const char *address);
+
+/* A provider's or server's text about a message ("550 <zhang.wei@...>:
+ * user unknown", "The 'To' number 8613812345678 is not valid") masked in
+ * place before it reaches a log, the audit trail or the database: every
+ * occurrence of the address (any case), and for a phone number of its
+ * digits without the leading '+', becomes mask_address(); line breaks
+ * become spaces and trailing blanks go. Cut to size - 1 bytes. */
+void mask_in_text(const char *channel, const char *address, char *text,
+		  size_t size);
 
 #endif

@@ -29,8 +29,19 @@ rm -rf "$work"
 mkdir -p "$work"
 
 mysql_cli() { mariadb --no-defaults --socket="$sock" -uroot --batch --skip-column-names "$@"; }
-sqlb() { mysql_cli "$bschema" -e "$1" | tr "\t" " "; }
-sqlg() { mysql_cli "$gschema" -e "$1" | tr "\t" " "; }
+# A query that fails inside $(...) cannot stop the test by itself: it is
+# written down, and the next assertion (or done_ok) fails on it.
+sql_in() {
+	if ! out=$(mysql_cli "$1" -e "$2" 2>&1); then
+		printf '%s\n%s\n' "$2" "$out" >>"$work/sql-errors"
+		echo "FAIL $name: query failed: $2: $out" >&2
+		return 1
+	fi
+	[ -z "$out" ] || printf '%s\n' "$out" | tr "\t" " "
+}
+sqlb() { sql_in "$bschema" "$1"; }
+sqlg() { sql_in "$gschema" "$1"; }
+sql_ok() { [ ! -s "$work/sql-errors" ] || fail "a query failed: $(cat "$work/sql-errors")"; }
 
 write_conf() {
 	cat >"$conf" <<CONF
@@ -86,10 +97,10 @@ night() {
 }
 
 fail() { echo "FAIL $name: $*" >&2; exit 1; }
-eq() { [ "$1" = "$2" ] || fail "$3: expected [$1], got [$2]"; }
-has() { case "$1" in *"$2"*) ;; *) fail "$3: [$2] not in output:
+eq() { sql_ok; [ "$1" = "$2" ] || fail "$3: expected [$1], got [$2]"; }
+has() { sql_ok; case "$1" in *"$2"*) ;; *) fail "$3: [$2] not in output:
 $1" ;; esac; }
-hasnt() { case "$1" in *"$2"*) fail "$3: [$2] should not be in output:
+hasnt() { sql_ok; case "$1" in *"$2"*) fail "$3: [$2] should not be in output:
 $1" ;; *) ;; esac; }
 
 # state ACCT: "case_state/step notice_states... task_state" for one account,
@@ -123,6 +134,15 @@ cleanup() {
 	done
 }
 trap cleanup EXIT
+# wait_listening PORT WHAT: until something accepts TCP on 127.0.0.1:PORT
+# (curl's exit code 7 is "could not connect"; any other code means a peer
+# answered, whatever it thought of the request).
+wait_listening() {
+	i=0
+	while curl -s -m 0.2 -o /dev/null "telnet://127.0.0.1:$1" </dev/null; [ $? -eq 7 ]; do
+		i=$((i + 1)); [ $i -lt 50 ] || fail "$2 on port $1 did not start"; sleep 0.1
+	done
+}
 start_sim() {
 	sim_port=$1
 	: >"$work/sim.tsv"
@@ -173,4 +193,4 @@ fgok() {
 	fi
 }
 
-done_ok() { echo "ok   $name"; }
+done_ok() { sql_ok; echo "ok   $name"; }

@@ -509,13 +509,17 @@ twilio(struct MHD_Connection *c, const char *url, const char *body)
 	form_get(body, "StatusCallback", cb, sizeof(cb));
 	if (f.invalid_prefix[0] &&
 	    strncmp(to, f.invalid_prefix, strlen(f.invalid_prefix)) == 0) {
+		char msg[256];
+
 		pthread_mutex_lock(&mu);
 		rejected++;
 		pthread_mutex_unlock(&mu);
-		return answer(c, 400,
-			      "{\"code\":21211,\"message\":\"The 'To' number "
-			      "is not a valid phone number.\",\"status\":400}",
-			      0);
+		/* Twilio quotes the number back, without its '+'. */
+		snprintf(msg, sizeof(msg),
+			 "{\"code\":21211,\"message\":\"The 'To' number %s "
+			 "is not a valid phone number.\",\"status\":400}",
+			 to[0] == '+' ? to + 1 : to);
+		return answer(c, 400, msg, 0);
 	}
 	undeliverable = f.undeliverable_prefix[0] &&
 			strncmp(to, f.undeliverable_prefix,

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "mask.h"
+#include "util.h"
 
 static const struct {
 	const char *channel, *address, *masked;
@@ -59,12 +60,42 @@ test_no_full_number(void **state)
 	free(m);
 }
 
+/* Text from a provider or a mail server never carries the address. */
+static void
+test_in_text(void **state)
+{
+	char t[128];
+
+	(void)state;
+	str_copy(t,
+		 "550 5.1.1 <Zhang.Wei@Example.com>: Recipient address "
+		 "rejected\r\n",
+		 sizeof(t));
+	mask_in_text("email", "zhang.wei@example.com", t, sizeof(t));
+	assert_string_equal(t, "550 5.1.1 <z***@example.com>: Recipient "
+			       "address rejected");
+	str_copy(t, "The 'To' number 8613812345678 (+8613812345678) is invalid",
+		 sizeof(t));
+	mask_in_text("sms", "+8613812345678", t, sizeof(t));
+	assert_string_equal(t, "The 'To' number 86138****5678 "
+			       "(+86138****5678) is invalid");
+	/* Cut to the buffer, never past it. */
+	str_copy(t, "x +8613812345678 y", sizeof(t));
+	mask_in_text("sms", "+8613812345678", t, 10);
+	assert_string_equal(t, "x +86138*");
+	/* Nothing to hide: unchanged. */
+	str_copy(t, "SMTP 451 try later", sizeof(t));
+	mask_in_text("email", "a@b.cn", t, sizeof(t));
+	assert_string_equal(t, "SMTP 451 try later");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mask_table),
 		cmocka_unit_test(test_no_full_number),
+		cmocka_unit_test(test_in_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
