@@ -17,13 +17,11 @@
 extern const struct channel_ops sms_http_ops;
 extern const struct channel_ops sms_kannel_ops;
 extern const struct channel_ops sms_twilio_ops;
+extern const struct channel_ops email_smtp_ops;
 
 /* Every adapter, NULL-terminated. */
 static const struct channel_ops *const registry[] = {
-	&sms_http_ops,
-	&sms_kannel_ops,
-	&sms_twilio_ops,
-	NULL,
+	&sms_http_ops, &sms_kannel_ops, &sms_twilio_ops, &email_smtp_ops, NULL,
 };
 
 const char *const channel_kind_names[CHANNEL_KINDS] = {"sms", "email", "voice",
@@ -141,7 +139,10 @@ channel_open(const struct config *cfg, const char *name, enum channel_kind kind,
 	ch->ops = ops;
 	ch->provider = xstrdup(name);
 	ch->rate = rate;
-	ch->concurrency = (int)conc;
+	/* An adapter MAY pick its own default (e-mail: workers x
+	 * per_session); a configured value wins. */
+	if (ch->concurrency == 0 || provider_line(p, "concurrency") != p->line)
+		ch->concurrency = (int)conc;
 	ch->timeout_ms = (long)(timeout * 1000);
 	for (i = 0; i < p->nkv; i++) {
 		if (!p->kv[i].used) {

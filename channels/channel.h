@@ -87,7 +87,9 @@ struct outbound {
 	unsigned long long message_id;
 	const char *idempotency_key; /* the message id: send it to providers */
 	const char *to;              /* full address; never log it */
-	const char *body;
+	const char *body;            /* SMS text; e-mail plain-text part */
+	const char *subject;         /* e-mail only */
+	const char *html;            /* e-mail only: the HTML part */
 	int parts;
 	const char *receipt_url; /* absolute, with the message's token */
 };

@@ -236,6 +236,8 @@ job_free(struct job *j)
 {
 	free(j->m.address);
 	free(j->m.body);
+	free(j->m.subject);
+	free(j->m.html);
 	context_free(&j->m.ctx);
 	free(j);
 }
@@ -340,8 +342,31 @@ render(struct dispatcher *d, struct claimed *m)
 	else
 		snprintf(kind, sizeof(kind), "%s", m->kind);
 	sbuf_init(&out);
-	if (template_render(d->ts, template_locale(m->ctx.locale), kind,
-			    m->channel, &m->ctx.t, &out, &err) != 0) {
+	if (strcmp(m->channel, "email") == 0) {
+		/* Three parts: subject, plain text, HTML. */
+		const char *locale = template_locale(m->ctx.locale);
+		struct sbuf subj, html;
+
+		sbuf_init(&subj);
+		sbuf_init(&html);
+		if (template_render(d->ts, locale, kind, "email.subject",
+				    &m->ctx.t, &subj, &err) != 0 ||
+		    template_render(d->ts, locale, kind, "email.txt", &m->ctx.t,
+				    &out, &err) != 0 ||
+		    template_render(d->ts, locale, kind, "email.html",
+				    &m->ctx.t, &html, &err) != 0) {
+			m->cancel = "no template for this notice";
+			log_warnx("dispatch: msg=%llu: %s", m->message_id,
+				  err.msg);
+			sbuf_free(&subj);
+			sbuf_free(&html);
+			sbuf_free(&out);
+			return;
+		}
+		m->subject = sbuf_take(&subj);
+		m->html = sbuf_take(&html);
+	} else if (template_render(d->ts, template_locale(m->ctx.locale), kind,
+				   m->channel, &m->ctx.t, &out, &err) != 0) {
 		/* Checked at start-up for what the ladder sends; anything
 		 * else is a configuration mistake: do not send. */
 		m->cancel = "no template for this notice";
@@ -442,6 +467,8 @@ claim_lane(struct dispatcher *d, struct lane *l)
 		out.idempotency_key = j->idem;
 		out.to = j->m.address;
 		out.body = j->m.body;
+		out.subject = j->m.subject;
+		out.html = j->m.html;
 		out.parts = j->m.parts;
 		out.receipt_url = j->receipt_url;
 		l->inflight++;
@@ -545,6 +572,23 @@ maybe_nightly(struct dispatcher *d)
 	log_info("serve: nightly pass %s started", date);
 }
 
+/* Messages still waiting for a receipt from a provider that sends them
+ * (an SMTP server's acceptance is all the loop will hear: bounces come
+ * back as mail). */
+static int
+awaiting_receipts(struct dispatcher *d, unsigned long long *n,
+		  struct fg_err *err)
+{
+	const char *with[CHANNEL_KINDS];
+	size_t nr = 0;
+	int i;
+
+	for (i = 0; i < d->nlanes; i++)
+		if (d->lanes[i].ch->ops->receipt != NULL)
+			with[nr++] = d->lanes[i].ch->provider;
+	return outbox_awaiting(&d->db, with, nr, n, err);
+}
+
 static void
 tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -585,7 +629,7 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	if (now - d->last_drain_check >= 0.25) {
 		d->last_drain_check = now;
-		if (outbox_awaiting(&d->db, &d->st->awaiting, &err) != 0)
+		if (awaiting_receipts(d, &d->st->awaiting, &err) != 0)
 			log_warnx("dispatch: %s", err.msg);
 		if (d->st->awaiting == 0 ||
 		    now - d->drain_started >= d->cfg->dispatch.receipt_wait)
@@ -724,7 +768,7 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 		log_warnx("dispatch: releasing leases: %s", err->msg);
 	else if (released > 0)
 		log_info("dispatch: %llu claimed messages released", released);
-	if (outbox_awaiting(&d->db, &st->awaiting, err) != 0)
+	if (awaiting_receipts(d, &st->awaiting, err) != 0)
 		st->awaiting = 0;
 	st->receipts = receipts_count(d->receipts);
 	while (atomic_load(&d->night_running))

@@ -242,6 +242,8 @@ outbox_free(struct claimed *m, size_t n)
 	for (i = 0; i < n; i++) {
 		free(m[i].address);
 		free(m[i].body);
+		free(m[i].subject);
+		free(m[i].html);
 		context_free(&m[i].ctx);
 	}
 	free(m);
@@ -961,13 +963,30 @@ count_cb(void *arg, const struct db_row *row, struct fg_err *err)
 }
 
 int
-outbox_awaiting(struct db *db, unsigned long long *n, struct fg_err *err)
+outbox_awaiting(struct db *db, const char *const *providers, size_t np,
+		unsigned long long *n, struct fg_err *err)
 {
+	struct db_param *p;
+	struct sbuf sql;
+	size_t i;
+	int rc;
+
 	*n = 0;
-	return db_query(db, DB_STREAM,
-			"SELECT COUNT(*) FROM messages"
-			" WHERE state IN ('accepted', 'submitting')",
-			DB_NOARGS, count_cb, n, err);
+	if (np == 0)
+		return 0;
+	sbuf_init(&sql);
+	sbuf_adds(&sql, "SELECT COUNT(*) FROM messages"
+			" WHERE state IN ('accepted', 'submitting')"
+			" AND provider IN (");
+	placeholders(&sql, np);
+	sbuf_adds(&sql, ")");
+	p = xcalloc(np, sizeof(*p));
+	for (i = 0; i < np; i++)
+		p[i] = DB_STR(providers[i]);
+	rc = db_query(db, DB_STREAM, sql.s, p, np, count_cb, n, err);
+	free(p);
+	sbuf_free(&sql);
+	return rc;
 }
 
 int

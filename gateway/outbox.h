@@ -38,6 +38,7 @@ struct claimed {
 	struct notice_context ctx;
 	const char *cancel; /* non-NULL: do not send, and why */
 	char *body;
+	char *subject, *html; /* e-mail */
 	int parts;
 };
 
@@ -78,8 +79,10 @@ int outbox_receipt(struct db *db, const struct config *cfg,
 /* Give back what owner leased and did not submit (shutdown). */
 int outbox_release(struct db *db, const char *owner, unsigned long long *n,
 		   struct fg_err *err);
-/* Messages accepted by a provider and still waiting for a final receipt. */
-int outbox_awaiting(struct db *db, unsigned long long *n, struct fg_err *err);
+/* Messages accepted by one of these providers (those that send receipts)
+ * and still waiting for a final receipt. */
+int outbox_awaiting(struct db *db, const char *const *providers, size_t np,
+		    unsigned long long *n, struct fg_err *err);
 /* Messages due now on channel (claimable). */
 int outbox_due(struct db *db, const char *channel, const char *now,
 	       unsigned long long *n, struct fg_err *err);

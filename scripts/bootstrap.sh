@@ -7,7 +7,7 @@ set -eu
 PACKAGES="
 build-essential pkg-config time clang-format
 mariadb-server mariadb-client libmariadb-dev
-kannel kannel-extras curl
+kannel kannel-extras curl postfix
 libcurl4-openssl-dev libesmtp-dev libev-dev libmicrohttpd-dev
 libjansson-dev libinih-dev libssl-dev libsodium-dev libcmocka-dev
 "
@@ -36,6 +36,10 @@ else
 fi
 
 echo "bootstrap: installing:$missing"
+# Postfix is here for its smtp-sink (the tests' SMTP server): installed
+# unconfigured, so no mail system starts listening on port 25.
+echo "postfix postfix/main_mailer_type select No configuration" |
+	$SUDO debconf-set-selections
 $SUDO apt-get update -qq
 # The packaged MariaDB service is not started here: feegate runs its own
 # private server under var/ (scripts/db.sh).

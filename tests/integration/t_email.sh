@@ -1,0 +1,122 @@
+#!/bin/sh
+# E-mail through libESMTP to Postfix's smtp-sink: proper MIME as received
+# (RFC 2047 Subject and From, both parts in UTF-8, Message-ID, DSN on the
+# envelope), 4xx temporary, 5xx permanent with a fallback across channels to
+# SMS, and no server at all as the provider's trouble.
+. "$(dirname "$0")/lib.sh"
+SINK=/usr/sbin/smtp-sink
+[ -x $SINK ] || fail "smtp-sink is not installed (scripts/bootstrap.sh installs postfix)"
+fresh_schemas
+start_sim 18830 "-d 20"
+dump="$work/mail"
+mkdir -p "$dump"
+chmod 777 "$dump" "$work"
+asuser=""
+[ "$(id -u)" -eq 0 ] && asuser="-u nobody"
+start_sink() {  # start_sink PORT [options]: dumps into $dump/PORT.*
+	port=$1; shift
+	$SINK $asuser "$@" -d "$dump/$port.%H%M%S." "127.0.0.1:$port" 64 >"$work/sink-$port.log" 2>&1 &
+	sim_pids="$sim_pids $!"
+	wait_listening "$port" smtp-sink
+}
+mail_conf() {  # mail_conf SMTP_PORT
+	write_conf "
+[channels]
+email = mail
+sms = sim
+
+[provider:mail]
+type = smtp
+host = 127.0.0.1
+port = $1
+from = 国网杭州供电公司 <noreply@example.cn>
+reply_to = service@example.cn
+list_unsubscribe = <mailto:unsubscribe@example.cn>
+workers = 2
+per_session = 5
+
+[provider:sim]
+type = http
+url = http://127.0.0.1:$sim_port/v1/sms
+
+[receipts]
+port = 18825
+public_url = http://127.0.0.1:18825
+
+[dispatch]
+receipt_wait = 10
+backoff_min = 1"
+}
+# subject_of FILE: the Subject, decoded word by word.
+subject_of() {
+	awk '/^Subject:/ { s = $0; while ((getline line) > 0 && line ~ /^[ \t]/) s = s line; print s; exit }' "$1" |
+		grep -o '=?UTF-8?B?[^?]*?=' | sed 's/=?UTF-8?B?//; s/?=$//' |
+		while read -r w; do  # each word whole UTF-8 on its own (RFC 2047 5.3)
+			printf '%s' "$w" | base64 -d | iconv -f UTF-8 -t UTF-8 2>/dev/null || printf '<split character>'
+		done
+}
+# part FILE TYPE: the decoded text/plain or text/html part.
+part_of() {
+	awk -v t="$2" '
+		$0 ~ "^Content-Type: text/" t { inpart = 1; next }
+		inpart && /^\r?$/ && !body { body = 1; next }
+		inpart && body && /^--/ { exit }
+		inpart && body { sub(/\r$/, ""); print }' "$1" | base64 -d
+}
+
+start_sink 18801
+mail_conf 18801
+customer E1 0 G1 "张伟"; contact 1 E1 email zhang.wei@example.com
+customer E2 0 G1 "Li Na"; contact 2 E2 email li.na@example.com
+sqlb "UPDATE billing_customers SET locale = 'en' WHERE account_no = 'E2'"
+for a in E1 E2; do bill "$a-1" "$a" 1234.50 2026-10-01; done
+fgok run --date 2026-10-02 --now "2026-10-02 10:00"
+eq "2" "$(ls "$dump" | wc -l | tr -d ' ')" "two messages received by the SMTP server"
+eq "accepted accepted" "$(sqlg "SELECT GROUP_CONCAT(state ORDER BY message_id SEPARATOR ' ') FROM messages")" \
+   "accepted by the server (no receipts: bounces would come as DSN mail)"
+f=$(grep -l "zhang.wei@example.com" "$dump"/*)
+id1=$(sqlg "SELECT message_id FROM messages WHERE contact_id = 1")
+eq "【国网杭州供电公司】电费缴费提醒（户号E1）" "$(subject_of "$f")" "RFC 2047 subject decodes to the Chinese text"
+has "$(cat "$f")" "From: =?UTF-8?B?$(printf '国网杭州供电公司' | base64)?= <noreply@example.cn>" "encoded From display name"
+has "$(cat "$f")" "Message-ID: <feegate.$id1@example.cn>" "Message-ID from the message id"
+has "$(cat "$f")" "Reply-To: service@example.cn" "Reply-To"
+has "$(cat "$f")" "List-Unsubscribe: <mailto:unsubscribe@example.cn>" "List-Unsubscribe"
+has "$(cat "$f")" "Content-Type: multipart/alternative;" "multipart/alternative"
+has "$(grep '^Date: ' "$f")" "+0000" "Date header"
+has "$(grep '^X-Rcpt-Args:' "$f")" "NOTIFY=FAILURE,DELAY" "DSN NOTIFY on the recipient"
+has "$(grep '^X-Mail-Args:' "$f")" "ENVID=$id1" "DSN ENVID is the message id"
+has "$(part_of "$f" plain)" "尊敬的张伟客户：" "plain part: Chinese text intact"
+has "$(part_of "$f" plain)" "¥1,234.50" "plain part: the amount"
+has "$(part_of "$f" html)" "<p>尊敬的张伟客户：</p>" "HTML part"
+f2=$(grep -l "li.na@example.com" "$dump"/*)
+eq "State Grid Hangzhou: your electricity bill is overdue (account E2)" "$(grep '^Subject:' "$f2" | sed 's/^Subject: //; s/\r$//')" \
+   "plain ASCII subject for an English customer"
+has "$(part_of "$f2" html)" "<p>Dear Li Na,</p>" "English HTML part"
+hasnt "$(cat "$work/last.err")" "zhang.wei@example.com" "no address in the log"
+
+# 4xx to RCPT: temporary, retried.
+start_sink 18802 -r RCPT
+mail_conf 18802
+customer E3; contact 3 E3 email e3@example.com; bill E3-1 E3 50.00 2026-10-01
+fgok run --date 2026-10-03 --now "2026-10-03 10:00"
+eq "retry" "$(sqlg "SELECT state FROM messages WHERE contact_id = 3")" "4xx: temporary"
+has "$(sqlg "SELECT last_error FROM messages WHERE contact_id = 3")" "SMTP 4" "with the SMTP code"
+
+# 5xx to RCPT: permanent, blocked, and the notice falls back to SMS.
+start_sink 18803 -f RCPT
+mail_conf 18803
+customer E4; contact 4 E4 email nobody@example.com 1; contact 5 E4 sms +8613800008804 2
+bill E4-1 E4 50.00 2026-10-01
+fgok run --date 2026-10-04 --now "2026-10-04 10:00"
+eq "failed_permanent" "$(sqlg "SELECT state FROM messages WHERE contact_id = 4")" "5xx: permanent"
+has "$(sqlg "SELECT reason FROM contact_blocks WHERE contact_id = 4")" "SMTP 5" "the address is blocked"
+eq "delivered" "$(sqlg "SELECT state FROM messages WHERE contact_id = 5")" "fell back across channels to SMS"
+eq "1" "$(sim_count +8613800008804)" "the SMS went out"
+
+# No SMTP server at all: the provider's trouble; the attempt is kept.
+mail_conf 18809
+customer E5; contact 6 E5 email e5@example.com; bill E5-1 E5 50.00 2026-10-01
+fgok run --date 2026-10-05 --now "2026-10-05 10:00"
+eq "retry 0" "$(sqlg "SELECT state, attempts FROM messages WHERE contact_id = 6")" "no server: requeued, attempt kept"
+has "$(fg audit verify)" "chain intact" "audit chain"
+done_ok
