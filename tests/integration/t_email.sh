@@ -15,7 +15,7 @@ asuser=""
 [ "$(id -u)" -eq 0 ] && asuser="-u nobody"
 start_sink() {  # start_sink PORT [options]: dumps into $dump/PORT.*
 	port=$1; shift
-	$SINK $asuser "$@" -d "$dump/$port.%H%M%S." "127.0.0.1:$port" 64 >"$work/sink-$port.log" 2>&1 &
+	$SINK $asuser -c "$@" -d "$dump/$port.%H%M%S." "127.0.0.1:$port" 64 >"$work/sink-$port.log" 2>&1 &
 	sim_pids="$sim_pids $!"
 	wait_listening "$port" smtp-sink
 }
@@ -93,6 +93,21 @@ eq "State Grid Hangzhou: your electricity bill is overdue (account E2)" "$(grep 
    "plain ASCII subject for an English customer"
 has "$(part_of "$f2" html)" "<p>Dear Li Na,</p>" "English HTML part"
 hasnt "$(cat "$work/last.err")" "zhang.wei@example.com" "no address in the log"
+
+# Connections are reused: twelve messages, sessions of at most five.
+start_sink 18804
+mail_conf 18804
+i=10
+while [ $i -lt 22 ]; do
+	customer "R$i"; contact "$i" "R$i" email "r$i@example.com"; bill "R$i-1" "R$i" 10.00 2026-10-01
+	i=$((i + 1))
+done
+fgok run --date 2026-10-02 --now "2026-10-02 10:30"
+counts=$(tr '\r' '\n' <"$work/sink-18804.log" | tail -1)   # sess=S quit=Q mesg=M
+eq "12" "$(echo "$counts" | sed 's/.*mesg=//')" "twelve messages over SMTP"
+sessions=$(($(echo "$counts" | sed 's/sess=\([0-9]*\).*/\1/') - 1))   # less start_sink's probe
+[ "$sessions" -ge 3 ] && [ "$sessions" -le 6 ] ||
+	fail "twelve messages at five per session took $sessions sessions ($counts)"
 
 # 4xx to RCPT: temporary, retried.
 start_sink 18802 -r RCPT

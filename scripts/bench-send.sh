@@ -1,0 +1,106 @@
+#!/bin/sh
+# bench-send.sh CHANNEL [N] [CONCURRENCY]: how fast one channel sends.
+#
+# Generates N customers (default 20000) with the demo generator into
+# bench_billing, plans the first night (2026-10-01) with only CHANNEL
+# configured, so every overdue account with a consented contact on that
+# channel gets one message, then times `feegate dispatch` sending them:
+#   sms    to the provider simulator (generic API, receipts after 10 ms)
+#   email  to Postfix's smtp-sink (workers x per_session sessions)
+# and prints messages, seconds, messages/s, the peer's own count and
+# feegate's peak resident memory. Everything it starts it stops, by PID.
+# Uses the private MariaDB (scripts/db.sh); schemas bench_billing and
+# bench_feegate are dropped and recreated.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+channel=${1:-}
+n=${2:-20000}
+conc=${3:-32}
+case "$channel" in
+sms | email) ;;
+*) echo "usage: scripts/bench-send.sh sms|email [N] [CONCURRENCY]" >&2; exit 2 ;;
+esac
+case "$n$conc" in *[!0-9]* | '') echo "bench-send.sh: N and CONCURRENCY are numbers" >&2; exit 2 ;; esac
+make -s all
+sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
+sql() { mariadb --no-defaults --socket="$sock" -uroot "$@"; }
+port=${FEEGATE_BENCH_PORT:-18930}
+rport=$((port + 1))
+dir=var/bench/send-$channel
+conf=$dir/feegate.ini
+rm -rf "$dir"
+mkdir -p "$dir"
+
+peer=""
+trap '[ -z "$peer" ] || { kill $peer 2>/dev/null; wait $peer 2>/dev/null; }' EXIT
+case "$channel" in
+sms)
+	bin/feegate-sim -p "$port" -o "$dir/peer.tsv" -d 10 2>"$dir/peer.log" &
+	peer=$!
+	provider="[provider:peer]
+type = http
+url = http://127.0.0.1:$port/v1/sms
+concurrency = $conc"
+	;;
+email)
+	[ -x /usr/sbin/smtp-sink ] || { echo "bench-send.sh: smtp-sink missing (scripts/bootstrap.sh)" >&2; exit 1; }
+	# -c: counters (sessions, messages) on stdout; no dump, only counts.
+	as=""
+	[ "$(id -u)" -ne 0 ] || as="-u nobody"
+	/usr/sbin/smtp-sink $as -c "127.0.0.1:$port" 256 >"$dir/peer.log" 2>&1 &
+	peer=$!
+	w=$(( (conc + 19) / 20 ))
+	provider="[provider:peer]
+type = smtp
+host = 127.0.0.1
+port = $port
+from = 国网杭州供电公司 <noreply@example.cn>
+workers = $w
+per_session = 20"
+	;;
+esac
+cat >"$conf" <<CONF
+[database]
+socket = $sock
+user = root
+gateway_schema = bench_feegate
+billing_schema = bench_billing
+
+[channels]
+$channel = peer
+
+$provider
+
+[receipts]
+port = $rport
+public_url = http://127.0.0.1:$rport
+
+[dispatch]
+receipt_wait = 0
+CONF
+
+echo "== N=$n: generating billing data" >&2
+sql -e "DROP DATABASE IF EXISTS bench_feegate; DROP DATABASE IF EXISTS bench_billing;
+        CREATE DATABASE bench_billing CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+sql bench_billing <sql/billing/contract.sql
+{ echo "SET @n = $n, @seed = 'bench', @start = '2026-10-01', @on_time = 0.70;"
+  cat sql/demo/generate.sql; } | sql bench_billing
+bin/feegate -c "$conf" db migrate >/dev/null
+bin/feegate -c "$conf" plan --date 2026-10-01 >/dev/null
+queued=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")
+echo "== $queued $channel messages queued; sending" >&2
+
+/usr/bin/time -f '%e %M' -o "$dir/time.txt" \
+	bin/feegate -c "$conf" dispatch --now "2026-10-01 10:00" >"$dir/dispatch.txt" 2>"$dir/dispatch.err"
+read -r secs kb <"$dir/time.txt"
+sent=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state IN ('accepted', 'delivered')")
+left=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state NOT IN ('accepted', 'delivered')")
+case "$channel" in
+sms) got=$(wc -l <"$dir/peer.tsv" | tr -d ' ') ;;
+email) got=$(tr '\r' '\n' <"$dir/peer.log" | tail -1) ;;
+esac
+echo "channel=$channel customers=$n concurrency=$conc sent=$sent not_sent=$left seconds=$secs" \
+	"per_second=$(awk -v m="$sent" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? m / s : 0) }')" \
+	"peak_rss_mb=$((kb / 1024)) peer=\"$got\""
