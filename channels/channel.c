@@ -18,22 +18,25 @@ extern const struct channel_ops sms_http_ops;
 extern const struct channel_ops sms_kannel_ops;
 extern const struct channel_ops sms_twilio_ops;
 extern const struct channel_ops email_smtp_ops;
+extern const struct channel_ops voice_twilio_ops;
 
 /* Every adapter, NULL-terminated. */
 static const struct channel_ops *const registry[] = {
-	&sms_http_ops, &sms_kannel_ops, &sms_twilio_ops, &email_smtp_ops, NULL,
+	&sms_http_ops,   &sms_kannel_ops,   &sms_twilio_ops,
+	&email_smtp_ops, &voice_twilio_ops, NULL,
 };
 
 const char *const channel_kind_names[CHANNEL_KINDS] = {"sms", "email", "voice",
 						       "push"};
 
 const struct channel_ops *
-channel_lookup(const char *type)
+channel_lookup(const char *type, enum channel_kind kind)
 {
 	size_t i;
 
 	for (i = 0; registry[i] != NULL; i++)
-		if (strcmp(registry[i]->name, type) == 0)
+		if (strcmp(registry[i]->name, type) == 0 &&
+		    registry[i]->kind == kind)
 			return registry[i];
 	return NULL;
 }
@@ -45,8 +48,11 @@ channel_registry_check(struct fg_err *err)
 
 	for (i = 0; registry[i] != NULL; i++)
 		for (k = i + 1; registry[k] != NULL; k++)
-			if (strcmp(registry[i]->name, registry[k]->name) == 0) {
-				err_set(err, "channel: two adapters named %s",
+			if (strcmp(registry[i]->name, registry[k]->name) == 0 &&
+			    registry[i]->kind == registry[k]->kind) {
+				err_set(err,
+					"channel: two %s adapters named %s",
+					channel_kind_names[registry[i]->kind],
 					registry[i]->name);
 				return -1;
 			}
@@ -108,25 +114,23 @@ channel_open(const struct config *cfg, const char *name, enum channel_kind kind,
 			p->line, name);
 		return NULL;
 	}
-	ops = channel_lookup(type);
+	ops = channel_lookup(type, kind);
 	if (ops == NULL) {
 		struct sbuf known;
+		size_t n = 0;
 
 		sbuf_init(&known);
 		for (i = 0; registry[i] != NULL; i++)
-			sbuf_addf(&known, "%s%s", i ? ", " : "",
-				  registry[i]->name);
+			if (registry[i]->kind == kind)
+				sbuf_addf(&known, "%s%s", n++ ? ", " : "",
+					  registry[i]->name);
 		err_set(err,
-			"%s:%d: [provider:%s] type: unknown '%s' (known: %s)",
-			path, provider_line(p, "type"), name, type, known.s);
+			"%s:%d: [provider:%s] type: no %s adapter of type "
+			"'%s' (%s types: %s)",
+			path, provider_line(p, "type"), name,
+			channel_kind_names[kind], type,
+			channel_kind_names[kind], known.s);
 		sbuf_free(&known);
-		return NULL;
-	}
-	if (ops->kind != kind) {
-		err_set(err, "%s:%d: [provider:%s]: type %s sends %s, not %s",
-			path, provider_line(p, "type"), name, type,
-			channel_kind_names[ops->kind],
-			channel_kind_names[kind]);
 		return NULL;
 	}
 	if (number(p, "rate", 0, 100000, 0, &rate, path, err) != 0 ||
@@ -138,9 +142,9 @@ channel_open(const struct config *cfg, const char *name, enum channel_kind kind,
 		return NULL;
 	ch->ops = ops;
 	ch->provider = xstrdup(name);
-	ch->rate = rate;
-	/* An adapter MAY pick its own default (e-mail: workers x
-	 * per_session); a configured value wins. */
+	/* An adapter MAY pick its own defaults; configured values win. */
+	if (ch->rate == 0 || provider_line(p, "rate") != p->line)
+		ch->rate = rate;
 	if (ch->concurrency == 0 || provider_line(p, "concurrency") != p->line)
 		ch->concurrency = (int)conc;
 	ch->timeout_ms = (long)(timeout * 1000);

@@ -1,8 +1,9 @@
 /*
  * channel.h: the interface every provider adapter implements.
  *
- * An adapter is a const struct channel_ops, one per provider kind
- * (sms_http.c, sms_twilio.c, sms_kannel.c, ...), registered in channel.c.
+ * An adapter is a const struct channel_ops, one per provider type and
+ * channel (sms_http.c, sms_twilio.c, voice_twilio.c, email_smtp.c, ...),
+ * registered in channel.c.
  * Its state embeds struct channel as its first member. Adapters never touch
  * the database: the dispatcher gives them a rendered message and gets one
  * delivery result back; the receipt server gives them a provider's callback
@@ -50,11 +51,15 @@ struct delivery_result {
 	char ref[128];   /* the provider's id for the message (OK) */
 };
 
-/* What a receipt says; final = 0 for progress reports (queued, sent). */
+/* What a receipt says; final = 0 for progress reports (queued, sent).
+ * A final TEMPFAIL ends this attempt: the notice falls back to the next
+ * contact, or, with retry set (a call that was busy or not answered), the
+ * same address is tried again later, up to [voice] max_attempts. */
 struct receipt {
 	unsigned long long message_id;
 	char token[64]; /* the per-message token from our receipt URL */
 	int final;
+	int retry;
 	enum delivery_status status; /* OK: delivered; PERMFAIL: not */
 	char code[32];
 	char text[192];
@@ -92,6 +97,7 @@ struct outbound {
 	const char *html;            /* e-mail only: the HTML part */
 	int parts;
 	const char *receipt_url; /* absolute, with the message's token */
+	const char *locale;      /* the template's: "zh-CN" or "en" */
 };
 
 /* Called exactly once per submit, from the event loop. */
@@ -108,8 +114,8 @@ struct channel_env {
 struct channel;
 
 struct channel_ops {
-	const char *name; /* the provider type in [provider:X] type = */
-	enum channel_kind kind;
+	const char *name;       /* the provider type in [provider:X] type = */
+	enum channel_kind kind; /* one adapter per (name, kind) */
 	/* MUST validate the provider's configuration and report mistakes as
 	 * FILE:LINE; runs at start-up. MUST NOT contact the provider. */
 	struct channel *(*open)(const struct provider_cfg *p,
@@ -135,16 +141,21 @@ struct channel {
 	int concurrency; /* requests in flight at most */
 	long timeout_ms;
 };
+/* open MAY set rate and concurrency as the adapter's defaults (e-mail:
+ * workers x per_session; voice: Twilio's 1 call/s); configured values
+ * win. */
 
-/* The adapter for a provider type, or NULL. */
-const struct channel_ops *channel_lookup(const char *type);
+/* The adapter for a provider type on a channel, or NULL. */
+const struct channel_ops *channel_lookup(const char *type,
+					 enum channel_kind kind);
 /* Open the provider called name: its adapter, and the rate, concurrency
  * and timeout every provider has. Unused keys are mistakes. */
 struct channel *channel_open(const struct config *cfg, const char *name,
 			     enum channel_kind kind,
 			     const struct channel_env *env, struct fg_err *err);
 void channel_close(struct channel *ch);
-/* Start-up check of the registry itself: no two adapters with one name. */
+/* Start-up check of the registry itself: no two adapters with one name
+ * for one channel. */
 int channel_registry_check(struct fg_err *err);
 
 /* Helpers for adapters. */

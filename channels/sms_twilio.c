@@ -90,22 +90,12 @@ sms_twilio_receipt(struct channel *ch, const struct http_request *req,
 		   struct receipt *r, struct fg_err *err)
 {
 	struct sms_twilio *t = (struct sms_twilio *)ch;
-	const char *status = http_request_form(req, "MessageStatus");
-	const char *sid = http_request_form(req, "MessageSid");
-	long code = twilio_error_code(req);
+	long code;
+	const char *status = twilio_callback(&t->tw, req, "MessageStatus",
+					     "MessageSid", r, &code, err);
 
-	if (twilio_verify(&t->tw, req, err) != 0)
+	if (status == NULL)
 		return -1;
-	if (status == NULL) {
-		err_set(err, "no MessageStatus");
-		return -1;
-	}
-	if (sid != NULL)
-		str_copy(r->ref, sid, sizeof(r->ref));
-	if (code != 0)
-		snprintf(r->code, sizeof(r->code), "%.20s %ld", status, code);
-	else
-		snprintf(r->code, sizeof(r->code), "%.20s", status);
 	r->final = 1;
 	if (strcmp(status, "delivered") == 0) {
 		r->status = DELIVERY_OK;

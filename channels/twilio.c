@@ -176,7 +176,7 @@ kv_cmp(const void *a, const void *b)
 		      ((const struct http_kv *)b)->key);
 }
 
-int
+static int
 twilio_verify(const struct twilio *t, const struct http_request *req,
 	      struct fg_err *err)
 {
@@ -216,14 +216,31 @@ twilio_verify(const struct twilio *t, const struct http_request *req,
 	return 0;
 }
 
-long
-twilio_error_code(const struct http_request *req)
+const char *
+twilio_callback(const struct twilio *t, const struct http_request *req,
+		const char *status_key, const char *sid_key, struct receipt *r,
+		long *code, struct fg_err *err)
 {
+	const char *status = http_request_form(req, status_key);
+	const char *sid = http_request_form(req, sid_key);
 	const char *ecode = http_request_form(req, "ErrorCode");
-	long long code = 0;
+	long long c = 0;
 
+	if (twilio_verify(t, req, err) != 0)
+		return NULL;
+	if (status == NULL) {
+		err_set(err, "no %s", status_key);
+		return NULL;
+	}
 	if (ecode != NULL && *ecode != '\0' &&
-	    parse_ll(ecode, 0, 99999, &code) != 0)
-		code = 0;
-	return (long)code;
+	    parse_ll(ecode, 0, 99999, &c) != 0)
+		c = 0;
+	*code = (long)c;
+	if (sid != NULL)
+		str_copy(r->ref, sid, sizeof(r->ref));
+	if (c != 0)
+		snprintf(r->code, sizeof(r->code), "%.20s %lld", status, c);
+	else
+		snprintf(r->code, sizeof(r->code), "%.20s", status);
+	return status;
 }

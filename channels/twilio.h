@@ -50,13 +50,15 @@ void twilio_post(struct twilio *t, const struct channel *ch,
 /* Whether code is one of the permanent ones. */
 int twilio_permanent(const struct twilio *t, long code);
 
-/* A status callback's X-Twilio-Signature: base64(HMAC-SHA1(auth token, the
- * URL we gave + each form parameter's name and value, sorted by name)).
- * 0 when it is right; -1 with the reason in err. */
-int twilio_verify(const struct twilio *t, const struct http_request *req,
-		  struct fg_err *err);
-
-/* The ErrorCode of a callback, 0 when there is none. */
-long twilio_error_code(const struct http_request *req);
+/* The start of every status callback: its X-Twilio-Signature checked
+ * (base64(HMAC-SHA1(auth token, the URL we gave + each form parameter's
+ * name and value, sorted by name))), then the
+ * status (form field status_key, e.g. MessageStatus) returned, the SID
+ * (sid_key) as the reference, "status ErrorCode" as the code, and the
+ * ErrorCode in *code (0: none). NULL with the reason in err. */
+const char *twilio_callback(const struct twilio *t,
+			    const struct http_request *req,
+			    const char *status_key, const char *sid_key,
+			    struct receipt *r, long *code, struct fg_err *err);
 
 #endif

@@ -62,6 +62,8 @@ static const struct key keys[] = {
 	 100000},
 	{"templates", "dir", KEY_STRING, OFF(templates.dir), 0, 0},
 	{"sms", "max_parts", KEY_INT, OFF(sms.max_parts), 1, 10},
+	{"voice", "max_attempts", KEY_INT, OFF(voice.max_attempts), 1, 10},
+	{"voice", "retry_after", KEY_INT, OFF(voice.retry_after), 60, 86400},
 	{"dispatch", "batch", KEY_INT, OFF(dispatch.batch), 1, 5000},
 	{"dispatch", "lease", KEY_INT, OFF(dispatch.lease), 5, 86400},
 	{"dispatch", "max_attempts", KEY_INT, OFF(dispatch.max_attempts), 1,
@@ -201,6 +203,8 @@ defaults(struct config *cfg)
 	cfg->dunning.max_bill_amount = 1000000000; /* 10,000,000.00 */
 	cfg->dunning.timezone = xstrdup("Asia/Shanghai");
 	cfg->sms.max_parts = 3;
+	cfg->voice.max_attempts = 3;
+	cfg->voice.retry_after = 1800;
 	cfg->dispatch.batch = 200;
 	cfg->dispatch.lease = 120;
 	cfg->dispatch.max_attempts = 5;

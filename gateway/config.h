@@ -60,6 +60,10 @@ struct config {
 		int max_parts;
 	} sms;
 	struct {
+		int max_attempts; /* calls per notice (busy, no answer) */
+		int retry_after;  /* seconds before calling again */
+	} voice;
+	struct {
 		int batch;        /* messages claimed at a time */
 		int lease;        /* seconds a claim is held */
 		int max_attempts; /* temporary failures before a message expires

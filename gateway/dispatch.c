@@ -471,6 +471,7 @@ claim_lane(struct dispatcher *d, struct lane *l)
 		out.html = j->m.html;
 		out.parts = j->m.parts;
 		out.receipt_url = j->receipt_url;
+		out.locale = template_locale(j->m.ctx.locale);
 		l->inflight++;
 		pacer_sent(&l->pace, ev_now(d->loop));
 		l->ch->ops->submit(l->ch, &out, job_done, j);
@@ -664,7 +665,7 @@ open_lanes(struct dispatcher *d, struct fg_err *err)
 					    d->cfg->channels.push};
 	struct channel_env env = {d->loop, d->http, d->cfg->receipts.public_url,
 				  d->cfg->path};
-	int k;
+	int k, i;
 
 	for (k = 0; k < CHANNEL_KINDS; k++) {
 		struct lane *l;
@@ -672,6 +673,19 @@ open_lanes(struct dispatcher *d, struct fg_err *err)
 
 		if (names[k] == NULL)
 			continue;
+		/* Receipts come to /receipts/<provider>: one section serves
+		 * one channel. */
+		for (i = 0; i < k; i++)
+			if (names[i] != NULL &&
+			    strcmp(names[i], names[k]) == 0) {
+				err_set(err,
+					"%s: [channels] %s and %s both name "
+					"[provider:%s]; give each channel a "
+					"section of its own",
+					d->cfg->path, channel_kind_names[i],
+					channel_kind_names[k], names[k]);
+				return -1;
+			}
 		ch = channel_open(d->cfg, names[k], (enum channel_kind)k, &env,
 				  err);
 		if (ch == NULL)

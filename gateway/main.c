@@ -530,7 +530,9 @@ static struct template_set *
 load_templates(const struct config *cfg, struct fg_err *err)
 {
 	struct template_limits lim = {cfg->sms.max_parts, cfg->dunning.notices,
-				      cfg->channels.email != NULL};
+				      cfg->channels.email != NULL,
+				      cfg->channels.voice != NULL,
+				      cfg->channels.push != NULL};
 	char *dir = templates_dir(cfg);
 	struct template_set *ts = template_set_load(dir, &lim, err);
 

@@ -781,6 +781,7 @@ struct receipt_row {
 	char account_no[33];
 	char channel[17];
 	char *address;
+	long long calls; /* attempts on this channel for the notice */
 };
 
 static int
@@ -798,6 +799,7 @@ receipt_row_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	str_copy(r->account_no, row->val[5], sizeof(r->account_no));
 	str_copy(r->channel, row->val[6], sizeof(r->channel));
 	r->address = xstrdup(row->val[7]);
+	r->calls = row->val[8] ? strtoll(row->val[8], NULL, 10) : 0;
 	return 1;
 }
 
@@ -809,10 +811,10 @@ receipt_once(struct db *db, const struct config *cfg, const char *provider,
 	struct receipt_row row = {0};
 	struct audit_batch *w = NULL;
 	const char *status;
-	char errtext[256];
+	char errtext[256], rtext[sizeof(rc_in->text)];
 	json_t *d;
 	char *detail;
-	int rc = -1;
+	int rc = -1, again;
 
 	*verdict = -1;
 	if (db_begin(db, err) != 0)
@@ -820,8 +822,10 @@ receipt_once(struct db *db, const struct config *cfg, const char *provider,
 	if (db_query(
 		    db, DB_STREAM,
 		    "SELECT state, receipt_token, notice_id, case_id, contact_id,"
-		    " account_no, channel, address FROM messages"
-		    " WHERE message_id = ? FOR UPDATE",
+		    " account_no, channel, address,"
+		    " (SELECT SUM(x.attempts) FROM messages x"
+		    "  WHERE x.notice_id = m.notice_id AND x.channel = m.channel)"
+		    " FROM messages m WHERE message_id = ? FOR UPDATE",
 		    DB_ARGS(DB_INT(rc_in->message_id)), receipt_row_cb, &row,
 		    err) != 0)
 		goto fail;
@@ -845,17 +849,26 @@ receipt_once(struct db *db, const struct config *cfg, const char *provider,
 		free(row.address);
 		return 0;
 	}
+	/* Busy or not answered: the same address again later, while the
+	 * notice has calls left. */
+	again = rc_in->final && rc_in->status == DELIVERY_TEMPFAIL &&
+		rc_in->retry && row.calls < cfg->voice.max_attempts;
 	w = audit_batch_new();
 	status = !rc_in->final                        ? "progress"
 		 : rc_in->status == DELIVERY_OK       ? "delivered"
 		 : rc_in->status == DELIVERY_PERMFAIL ? "failed"
+		 : again                              ? "retry"
 						      : "expired";
-	snprintf(errtext, sizeof(errtext), "%s %s", rc_in->code, rc_in->text);
+	/* What the provider says may quote the address: masked. */
+	str_copy(rtext, rc_in->text, sizeof(rtext));
+	mask_in_text(row.channel, row.address, rtext, sizeof(rtext));
+	snprintf(errtext, sizeof(errtext), "%s%s%s", rc_in->code,
+		 rtext[0] ? " " : "", rtext);
 	d = json_object();
 	audit_detail_add(d, "provider", provider);
 	audit_detail_add(d, "status", status);
 	audit_detail_add(d, "code", rc_in->code);
-	audit_detail_add(d, "text", rc_in->text);
+	audit_detail_add(d, "text", rtext);
 	audit_detail_add(d, "ref", rc_in->ref);
 	detail = detail_dump(d);
 	audit_batch_add(w, "receipt", row.account_no, row.case_id,
@@ -864,7 +877,19 @@ receipt_once(struct db *db, const struct config *cfg, const char *provider,
 	rc = 0;
 	if (!rc_in->final)
 		goto done;
-	if (rc_in->status == DELIVERY_OK) {
+	if (again) {
+		rc = db_exec(db,
+			     "UPDATE messages SET state = 'retry',"
+			     " next_attempt_at = CAST(? AS DATETIME(6))"
+			     "  + INTERVAL ? SECOND,"
+			     " last_error = ?, lease_owner = NULL,"
+			     " lease_expires_at = NULL WHERE message_id = ?",
+			     DB_ARGS(DB_STR(now),
+				     DB_INT(cfg->voice.retry_after),
+				     DB_STR(errtext),
+				     DB_INT(rc_in->message_id)),
+			     NULL, err);
+	} else if (rc_in->status == DELIVERY_OK) {
 		rc = db_exec(
 			db,
 			"UPDATE messages SET state = 'delivered', final_at = ?,"

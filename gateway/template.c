@@ -411,6 +411,29 @@ static const struct tpl_context long_sample = {
 	.late_fee_cents = 9999999,
 };
 
+/* Text that can stand between XML tags as it is: no markup, every & the
+ * start of an entity. */
+static int
+xml_text(const char *s)
+{
+	static const char *const ents[] = {"&amp;",  "&lt;",   "&gt;",
+					   "&quot;", "&apos;", "&#"};
+	size_t k;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '<' || *s == '>')
+			return 0;
+		if (*s != '&')
+			continue;
+		for (k = 0; k < FG_NELEM(ents); k++)
+			if (strncmp(s, ents[k], strlen(ents[k])) == 0)
+				break;
+		if (k == FG_NELEM(ents))
+			return 0;
+	}
+	return 1;
+}
+
 struct template_set *
 template_set_load(const char *dir, const struct template_limits *lim,
 		  struct fg_err *err)
@@ -458,11 +481,19 @@ template_set_load(const char *dir, const struct template_limits *lim,
 	/* What the ladder will ask for must exist, in every locale, for
 	 * every channel that can send. */
 	for (li = 0; li < NLOCALES; li++) {
-		static const char *const email_parts[] = {"sms",
-							  "email.subject",
-							  "email.txt",
-							  "email.html"};
-		size_t c, nparts = lim->email ? 4 : 1;
+		const char *parts[6];
+		size_t c, nparts = 0;
+
+		parts[nparts++] = "sms";
+		if (lim->email) {
+			parts[nparts++] = "email.subject";
+			parts[nparts++] = "email.txt";
+			parts[nparts++] = "email.html";
+		}
+		if (lim->voice)
+			parts[nparts++] = "voice";
+		if (lim->push)
+			parts[nparts++] = "push";
 
 		for (k = 1; k <= lim->notices + 1; k++) {
 			if (k <= lim->notices)
@@ -471,23 +502,49 @@ template_set_load(const char *dir, const struct template_limits *lim,
 				snprintf(kind, sizeof(kind),
 					 "payment_received");
 			for (c = 0; c < nparts; c++) {
-				if (find(ts, locales[li], kind,
-					 email_parts[c]) != NULL)
+				if (find(ts, locales[li], kind, parts[c]) !=
+				    NULL)
 					continue;
 				err_set(err,
 					"%s/%s/%s.%s: missing (needed for "
 					"[dunning] notices = %d)",
-					dir, locales[li], kind, email_parts[c],
+					dir, locales[li], kind, parts[c],
 					lim->notices);
 				goto fail;
 			}
 		}
 	}
-	/* Every SMS template fits in max_parts even with long values. */
+	/* Every SMS template fits in max_parts even with long values, and
+	 * every voice text in VOICE_TEXT_MAX characters. */
 	for (i = 0; i < (int)ts->n; i++) {
 		struct sms_length len;
 		struct tpl_context sample;
 
+		if (strcmp(ts->t[i].channel, "voice") == 0) {
+			size_t chars;
+
+			out.len = 0;
+			out.s[0] = '\0';
+			template_render(ts, ts->t[i].locale, ts->t[i].kind,
+					"voice", &long_sample, &out, err);
+			chars = utf8_len(out.s, out.len);
+			if (!xml_text(out.s)) {
+				err_set(err,
+					"%s: the text goes into XML (TwiML): "
+					"write & as &amp; and no < or > of "
+					"its own",
+					ts->t[i].path);
+				goto fail;
+			}
+			if (chars > VOICE_TEXT_MAX) {
+				err_set(err,
+					"%s: %zu characters with long values; "
+					"a call says at most %d",
+					ts->t[i].path, chars, VOICE_TEXT_MAX);
+				goto fail;
+			}
+			continue;
+		}
 		if (strcmp(ts->t[i].channel, "sms") != 0)
 			continue;
 		sample = long_sample;
@@ -560,12 +617,18 @@ days_of(const char *date)
 	return era * 146097 + (long)doe - 719468;
 }
 
-static void
-format_date(int li, const char *date, struct sbuf *b)
-{
-	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr",
+static const char *const month_short[] = {"Jan", "Feb", "Mar", "Apr",
 					  "May", "Jun", "Jul", "Aug",
 					  "Sep", "Oct", "Nov", "Dec"};
+static const char *const month_long[] = {"January", "February", "March",
+					 "April",   "May",      "June",
+					 "July",    "August",   "September",
+					 "October", "November", "December"};
+
+/* 2026年10月1日, or 1 Oct 2026 (spoken: October 1, 2026). */
+static void
+format_date(int li, int spoken, const char *date, struct sbuf *b)
+{
 	int y, m, d;
 
 	if (date == NULL || !date_valid(date))
@@ -575,18 +638,18 @@ format_date(int li, const char *date, struct sbuf *b)
 	d = (int)strtol(date + 8, NULL, 10);
 	if (li == 0)
 		sbuf_addf(b, "%d年%d月%d日", y, m, d);
+	else if (spoken)
+		sbuf_addf(b, "%s %d, %d", month_long[m - 1], d, y);
 	else
-		sbuf_addf(b, "%d %s %d", d, mon[m - 1], y);
+		sbuf_addf(b, "%d %s %d", d, month_short[m - 1], y);
 }
 
-/* "2026-08,2026-09" as 2026年8月、2026年9月 or Aug 2026, Sep 2026; at most
- * six, then "等N期" / "and N more". */
+/* "2026-08,2026-09" as 2026年8月、2026年9月 or Aug 2026, Sep 2026 (spoken:
+ * August 2026); at most six, then "等N期" / "and N more". */
 static void
-format_periods(int li, const char *periods, struct sbuf *b)
+format_periods(int li, int spoken, const char *periods, struct sbuf *b)
 {
-	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr",
-					  "May", "Jun", "Jul", "Aug",
-					  "Sep", "Oct", "Nov", "Dec"};
+	const char *const *mon = spoken ? month_long : month_short;
 	const char *p = periods;
 	int shown = 0, total = 0;
 
@@ -665,11 +728,47 @@ add_escaped(struct sbuf *b, const char *v, enum tpl_esc esc)
 	}
 }
 
-/* The values of every variable for ctx in locale li, for channel. */
+/* Digits one by one, for a voice to read them as digits: "9 5 5 9 8". */
+static void
+spaced_digits(struct sbuf *b, const char *s)
+{
+	for (; *s != '\0'; s++)
+		sbuf_addf(b, "%c%s", *s, s[1] != '\0' ? " " : "");
+}
+
+/* An amount as a voice reads it well: 1234元5角 / 1,234 yuan 50 fen
+ * (¥1,234.50 is read as "yen", or the decimals digit by digit). */
+static void
+spoken_money(int li, long long cents, struct sbuf *b)
+{
+	long long a = cents < 0 ? -cents : cents;
+	long long yuan = a / 100, jiao = a % 100 / 10, fen = a % 10;
+	char grouped[48];
+
+	if (li == 0) {
+		sbuf_addf(b, "%s%lld元", cents < 0 ? "负" : "", yuan);
+		if (jiao != 0)
+			sbuf_addf(b, "%lld角", jiao);
+		if (fen != 0)
+			sbuf_addf(b, "%s%lld分", jiao == 0 ? "零" : "", fen);
+		return;
+	}
+	money_format_grouped(yuan * 100, grouped, sizeof(grouped));
+	grouped[strcspn(grouped, ".")] = '\0';
+	sbuf_addf(b, "%s%s yuan", cents < 0 ? "minus " : "", grouped);
+	if (a % 100 != 0)
+		sbuf_addf(b, " %lld fen", a % 100);
+}
+
+/* The values of every variable for ctx in locale li, for channel. A voice
+ * gets them as it should say them: digits of the account and hotline one
+ * by one, the last four of the account for account_masked, amounts in
+ * yuan and jiao/fen, months in full. */
 static void
 fill_values(const struct template_set *ts, int li, const char *channel,
 	    const struct tpl_context *ctx, struct sbuf v[TV_COUNT])
 {
+	int spoken = strcmp(channel, "voice") == 0;
 	char money[48];
 	char *clean;
 	size_t n, cut;
@@ -702,8 +801,13 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 	free(clean);
 	if (v[TV_NAME].len == 0)
 		sbuf_adds(&v[TV_NAME], ts->str[li][S_NAME_FALLBACK]);
-	sbuf_adds(&v[TV_ACCOUNT], ctx->account_no ? ctx->account_no : "");
-	if (ctx->account_no != NULL) {
+	if (spoken && ctx->account_no != NULL) {
+		n = strlen(ctx->account_no);
+		spaced_digits(&v[TV_ACCOUNT], ctx->account_no);
+		spaced_digits(&v[TV_ACCOUNT_MASKED],
+			      ctx->account_no + (n > 4 ? n - 4 : 0));
+	} else if (ctx->account_no != NULL) {
+		sbuf_adds(&v[TV_ACCOUNT], ctx->account_no);
 		/* 3300000123 -> 3300****23: enough for the customer to
 		 * recognise, not enough for a stranger reading a lock screen.
 		 */
@@ -717,20 +821,29 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 			sbuf_adds(&v[TV_ACCOUNT_MASKED], "****");
 		}
 	}
-	money_format_grouped(ctx->amount_cents, money, sizeof(money));
-	sbuf_addf(&v[TV_AMOUNT], "¥%s", money);
-	format_periods(li, ctx->periods, &v[TV_PERIODS]);
-	format_date(li, ctx->due_date, &v[TV_DUE_DATE]);
+	if (spoken) {
+		spoken_money(li, ctx->amount_cents, &v[TV_AMOUNT]);
+	} else {
+		money_format_grouped(ctx->amount_cents, money, sizeof(money));
+		sbuf_addf(&v[TV_AMOUNT], "¥%s", money);
+	}
+	format_periods(li, spoken, ctx->periods, &v[TV_PERIODS]);
+	format_date(li, spoken, ctx->due_date, &v[TV_DUE_DATE]);
 	if (ctx->due_date && ctx->business_date && date_valid(ctx->due_date) &&
 	    date_valid(ctx->business_date))
 		sbuf_addf(&v[TV_DAYS_OVERDUE], "%ld",
 			  days_of(ctx->business_date) - days_of(ctx->due_date));
-	if (ctx->late_fee_cents >= 0) {
+	if (ctx->late_fee_cents >= 0 && spoken) {
+		spoken_money(li, ctx->late_fee_cents, &v[TV_LATE_FEE]);
+	} else if (ctx->late_fee_cents >= 0) {
 		money_format_grouped(ctx->late_fee_cents, money, sizeof(money));
 		sbuf_addf(&v[TV_LATE_FEE], "¥%s", money);
 	}
 	sbuf_adds(&v[TV_PAYMENT_CHANNELS], ts->str[li][S_PAYMENT_CHANNELS]);
-	sbuf_adds(&v[TV_HOTLINE], ts->str[li][S_HOTLINE]);
+	if (spoken)
+		spaced_digits(&v[TV_HOTLINE], ts->str[li][S_HOTLINE]);
+	else
+		sbuf_adds(&v[TV_HOTLINE], ts->str[li][S_HOTLINE]);
 	sbuf_adds(&v[TV_OPT_OUT], ts->str[li][S_OPT_OUT]);
 	sbuf_adds(&v[TV_UTILITY], ts->str[li][S_UTILITY]);
 }

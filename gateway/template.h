@@ -56,7 +56,13 @@ struct template_limits {
 	int sms_max_parts;
 	int notices; /* dunning_1 .. dunning_<notices> are required */
 	int email;   /* e-mail is configured: its three parts are required */
+	int voice;   /* voice is configured: .voice is required */
+	int push;    /* push is configured: .push is required */
 };
+
+/* A voice text, said twice in one call, stays within the 4000 characters
+ * a Twilio-compatible API takes for the TwiML. */
+#define VOICE_TEXT_MAX 1800
 
 /* Load and check every template under dir for the locales zh-CN and en. */
 struct template_set *template_set_load(const char *dir,

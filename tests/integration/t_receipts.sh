@@ -53,6 +53,15 @@ eq "delivered 1" "$(sqlg "SELECT m.state, (SELECT COUNT(*) FROM audit_log WHERE 
    "replays change nothing and are not audited again"
 eq "0" "$(sqlg "SELECT COUNT(*) FROM contact_blocks")" "no contact blocked by a replay"
 
+# A genuine failure whose text quotes the number: stored and audited masked.
+tok2=$(sqlg "SELECT receipt_token FROM messages WHERE contact_id = 2")
+eq "200" "$(post "id=$id2&t=$tok2" '{"id":"y","status":"failed","code":"EC1","text":"subscriber 8613800008002 (+8613800008002) absent"}')" \
+   "failed receipt accepted"
+eq "EC1 subscriber 86138****8002 (+86138****8002) absent" "$(sqlg "SELECT last_error FROM messages WHERE message_id = $id2")" \
+   "the provider's text, the number masked"
+hasnt "$(sqlg "SELECT CONCAT(b.reason, a.detail) FROM contact_blocks b, audit_log a WHERE b.contact_id = 2 AND a.message_id = $id2")" \
+   "8613800008002" "nor in the block or the audit trail"
+
 kill -TERM "$serve"
 wait "$serve" || fail "serve did not exit 0 on SIGTERM"
 has "$(cat "$work/serve.err")" "dispatch: stopping" "serve logs its stop"

@@ -4,11 +4,13 @@
  *   feegate-sim -p PORT -o RECORD.tsv [-d RECEIPT_DELAY_MS] [-l LATENCY_MS]
  *
  * Speaks the generic JSON API of channels/sms_http.c (POST /v1/sms) and
- * the Twilio-compatible Messages API of channels/sms_twilio.c (POST
- * /2010-04-01/Accounts/{sid}/Messages.json, basic auth sid:token with -t
- * TOKEN, signed status callbacks), and posts a receipt for each accepted
- * message. It records
- * every message it accepts, one line each, and de-duplicates nothing:
+ * the Twilio-compatible Messages and Calls APIs of channels/sms_twilio.c
+ * and voice_twilio.c (POST /2010-04-01/Accounts/{sid}/Messages.json or
+ * Calls.json, basic auth sid:token with -t TOKEN, signed status
+ * callbacks), and posts a receipt for each accepted message (a call gets
+ * initiated, ringing, in-progress and completed). It records every
+ * message it accepts (for a call, the TwiML), one line each, and
+ * de-duplicates nothing:
  *
  *   epoch_ms <TAB> message_id <TAB> to <TAB> parts <TAB> text
  *
@@ -22,6 +24,9 @@
  *                                        invalid_number (permanent)
  *   tempfail_prefix                      numbers starting so: 503
  *   undeliverable_prefix                 accepted, then a "failed" receipt
+ *                                        (a call: failed, ErrorCode 13224)
+ *   busy_prefix, no_answer_prefix        calls to such numbers end busy or
+ *                                        no-answer
  *   no_receipts                          true: accept, never send receipts
  *   token                                the Bearer token to insist on
  * GET /_stats: {"received", "unique", "duplicates", "receipts_sent",
@@ -47,6 +52,7 @@ struct faults {
 	int latency_ms, receipt_delay_ms, retry_after, no_receipts;
 	double fail_5xx, fail_429, timeout, reset;
 	char invalid_prefix[32], undeliverable_prefix[32], tempfail_prefix[32];
+	char busy_prefix[32], no_answer_prefix[32];
 	char token[256];
 };
 
@@ -267,6 +273,8 @@ control(json_t *j)
 	STR(invalid_prefix);
 	STR(tempfail_prefix);
 	STR(undeliverable_prefix);
+	STR(busy_prefix);
+	STR(no_answer_prefix);
 	STR(token);
 	if (json_is_boolean(json_object_get(j, "no_receipts")))
 		F.no_receipts = json_is_true(json_object_get(j, "no_receipts"));
@@ -468,23 +476,148 @@ twilio_sign(const char *url, const char *const *kv, size_t n, char *out)
 	EVP_EncodeBlock((unsigned char *)out, mac, (int)maclen);
 }
 
+/* Queue one signed status callback: kv are name/value pairs sorted by
+ * name (empty values are sent, as Twilio does). */
+static void
+twilio_callback(const char *cb, double due, const char *const *kv, size_t n)
+{
+	char sig[64], body[1024];
+	size_t i, o = 0;
+
+	twilio_sign(cb, kv, n, sig);
+	body[0] = '\0';
+	for (i = 0; i + 1 < n && o < sizeof(body); i += 2) {
+		char *e = form_escape(kv[i + 1]);
+
+		o += (size_t)snprintf(body + o, sizeof(body) - o, "%s%s=%s",
+				      i ? "&" : "", kv[i], e);
+		free(e);
+	}
+	enqueue_receipt(cb, body, sig, due);
+}
+
+static int
+prefixed(const char *to, const char *prefix)
+{
+	return prefix[0] != '\0' && strncmp(to, prefix, strlen(prefix)) == 0;
+}
+
+/* The Messages API: a delivered (or undelivered) callback per message. */
+static enum MHD_Result
+twilio_message(struct MHD_Connection *c, const struct faults *f,
+	       const char *sid, const char *body)
+{
+	char to[64], text[2048], cb[1024], idbuf[32], msid[40], out[128];
+	unsigned long long n;
+	const char *idp;
+	int undeliverable;
+
+	form_get(body, "To", to, sizeof(to));
+	form_get(body, "Body", text, sizeof(text));
+	form_get(body, "StatusCallback", cb, sizeof(cb));
+	undeliverable = prefixed(to, f->undeliverable_prefix);
+	idp = strstr(cb, "id=");
+	snprintf(idbuf, sizeof(idbuf), "%s", idp ? idp + 3 : "0");
+	n = record_message(strtoull(idbuf, NULL, 10), to, 0, text);
+	snprintf(msid, sizeof(msid), "SM%030llu", n);
+	if (cb[0] != '\0' && !f->no_receipts) {
+		const char *kv[] =
+			{"AccountSid",
+			 sid,
+			 "ErrorCode",
+			 undeliverable ? "30005" : "",
+			 "MessageSid",
+			 msid,
+			 "MessageStatus",
+			 undeliverable ? "undelivered" : "delivered"};
+
+		twilio_callback(cb, now_s() + f->receipt_delay_ms / 1000.0, kv,
+				8);
+	}
+	snprintf(out, sizeof(out), "{\"sid\":\"%s\",\"status\":\"queued\"}",
+		 msid);
+	return answer(c, 201, out, 0);
+}
+
+/* The Calls API: initiated, ringing, then in-progress and completed (or
+ * busy, no-answer, failed 13224 for the numbers the faults name), one
+ * receipt delay apart. The TwiML is what is recorded. */
+static enum MHD_Result
+twilio_call(struct MHD_Connection *c, const struct faults *f, const char *sid,
+	    const char *body)
+{
+	static const char *const steps[] = {"initiated", "ringing"};
+	char to[64], cb[1024], idbuf[32], csid[40], out[128];
+	char *xml = calloc(1, 32768);
+	const char *idp, *final = "completed", *ecode = "", *duration = "";
+	double step = f->receipt_delay_ms / 1000.0, due = now_s();
+	unsigned long long n;
+	size_t i;
+
+	form_get(body, "To", to, sizeof(to));
+	form_get(body, "Twiml", xml, 32768);
+	form_get(body, "StatusCallback", cb, sizeof(cb));
+	idp = strstr(cb, "id=");
+	snprintf(idbuf, sizeof(idbuf), "%s", idp ? idp + 3 : "0");
+	n = record_message(strtoull(idbuf, NULL, 10), to, 0, xml);
+	free(xml);
+	snprintf(csid, sizeof(csid), "CA%030llu", n);
+	if (prefixed(to, f->busy_prefix)) {
+		final = "busy";
+	} else if (prefixed(to, f->no_answer_prefix)) {
+		final = "no-answer";
+	} else if (prefixed(to, f->undeliverable_prefix)) {
+		final = "failed";
+		ecode = "13224";
+	} else {
+		duration = "31";
+	}
+	if (cb[0] != '\0' && !f->no_receipts) {
+		for (i = 0; i < 2; i++) {
+			const char *kv[] = {"AccountSid", sid,
+					    "CallSid",    csid,
+					    "CallStatus", steps[i]};
+
+			twilio_callback(cb, due += step, kv, 6);
+		}
+		if (strcmp(final, "completed") == 0) {
+			const char *kv[] = {"AccountSid", sid,
+					    "CallSid",    csid,
+					    "CallStatus", "in-progress"};
+
+			twilio_callback(cb, due += step, kv, 6);
+		}
+		{
+			const char *kv[] = {"AccountSid",   sid,
+					    "CallDuration", duration,
+					    "CallSid",      csid,
+					    "CallStatus",   final,
+					    "ErrorCode",    ecode};
+
+			twilio_callback(cb, due += step, kv, 10);
+		}
+	}
+	snprintf(out, sizeof(out), "{\"sid\":\"%s\",\"status\":\"queued\"}",
+		 csid);
+	return answer(c, 201, out, 0);
+}
+
 static enum MHD_Result
 twilio(struct MHD_Connection *c, const char *url, const char *body)
 {
-	char to[64], text[2048], cb[1024], sid[64], user[128];
-	char idbuf[32], sig[64], rbody[512], out[128], *u, *pw = NULL;
-	const char *idp;
+	char to[64], sid[64], resource[32], user[128], *u, *pw = NULL;
 	struct faults f;
-	unsigned long long mid, n;
-	int undeliverable;
 
 	pthread_mutex_lock(&mu);
 	f = F;
 	pthread_mutex_unlock(&mu);
 	if (f.latency_ms > 0)
 		usleep((useconds_t)f.latency_ms * 1000);
-	/* /2010-04-01/Accounts/{sid}/Messages.json */
-	if (sscanf(url, "/2010-04-01/Accounts/%63[^/]/Messages.json", sid) != 1)
+	/* /2010-04-01/Accounts/{sid}/{Messages,Calls}.json */
+	if (sscanf(url, "/2010-04-01/Accounts/%63[^/]/%31s", sid, resource) !=
+		    2 ||
+	    (strcmp(resource, "Messages.json") != 0 &&
+	     strcmp(resource, "Calls.json") != 0))
 		return answer(c, 404, "{\"code\":20404}", 0);
 	u = MHD_basic_auth_get_username_password(c, &pw);
 	snprintf(user, sizeof(user), "%s", u ? u : "");
@@ -505,10 +638,7 @@ twilio(struct MHD_Connection *c, const char *url, const char *body)
 		return answer(c, 429, "{\"code\":20429,\"status\":429}",
 			      f.retry_after);
 	form_get(body, "To", to, sizeof(to));
-	form_get(body, "Body", text, sizeof(text));
-	form_get(body, "StatusCallback", cb, sizeof(cb));
-	if (f.invalid_prefix[0] &&
-	    strncmp(to, f.invalid_prefix, strlen(f.invalid_prefix)) == 0) {
+	if (prefixed(to, f.invalid_prefix)) {
 		char msg[256];
 
 		pthread_mutex_lock(&mu);
@@ -521,46 +651,9 @@ twilio(struct MHD_Connection *c, const char *url, const char *body)
 			 to[0] == '+' ? to + 1 : to);
 		return answer(c, 400, msg, 0);
 	}
-	undeliverable = f.undeliverable_prefix[0] &&
-			strncmp(to, f.undeliverable_prefix,
-				strlen(f.undeliverable_prefix)) == 0;
-	idp = strstr(cb, "id=");
-	snprintf(idbuf, sizeof(idbuf), "%s", idp ? idp + 3 : "0");
-	mid = strtoull(idbuf, NULL, 10);
-	n = record_message(mid, to, 0, text);
-	if (cb[0] != '\0' && !f.no_receipts) {
-		char msid[40];
-		const char *kv[8];
-		char *e1, *e2, *e3, *e4;
-
-		snprintf(msid, sizeof(msid), "SM%030llu", n);
-		kv[0] = "AccountSid";
-		kv[1] = sid;
-		kv[2] = "ErrorCode";
-		kv[3] = undeliverable ? "30005" : "";
-		kv[4] = "MessageSid";
-		kv[5] = msid;
-		kv[6] = "MessageStatus";
-		kv[7] = undeliverable ? "undelivered" : "delivered";
-		twilio_sign(cb, kv, 8, sig);
-		e1 = form_escape(kv[1]);
-		e2 = form_escape(kv[3]);
-		e3 = form_escape(kv[5]);
-		e4 = form_escape(kv[7]);
-		snprintf(
-			rbody, sizeof(rbody),
-			"AccountSid=%s&ErrorCode=%s&MessageSid=%s&MessageStatus=%s",
-			e1, e2, e3, e4);
-		free(e1);
-		free(e2);
-		free(e3);
-		free(e4);
-		enqueue_receipt(cb, rbody, sig,
-				now_s() + f.receipt_delay_ms / 1000.0);
-	}
-	snprintf(out, sizeof(out),
-		 "{\"sid\":\"SM%030llu\",\"status\":\"queued\"}", n);
-	return answer(c, 201, out, 0);
+	if (strcmp(resource, "Calls.json") == 0)
+		return twilio_call(c, &f, sid, body);
+	return twilio_message(c, &f, sid, body);
 }
 
 struct conn {

@@ -19,7 +19,7 @@
 
 #include "template.h"
 
-static const struct template_limits limits = {3, 3, 0};
+static const struct template_limits limits = {3, 3, 0, 0, 0};
 
 static const struct tpl_context sample = {
 	.account_no = "3300000123",
@@ -131,14 +131,16 @@ test_shipped_templates_golden(void **state)
 			}
 		}
 	}
-	/* The e-mail parts: subject, plain text and HTML, both locales. */
+	/* The e-mail parts (subject, plain text, HTML) and the voice text,
+	 * both locales. */
 	for (l = 0; l < 2; l++) {
 		static const char *const parts[] = {"email.subject",
-						    "email.txt", "email.html"};
+						    "email.txt", "email.html",
+						    "voice"};
 		size_t pi;
 
 		for (k = 0; k < 4; k++) {
-			for (pi = 0; pi < 3; pi++) {
+			for (pi = 0; pi < FG_NELEM(parts); pi++) {
 				struct tpl_context c = sample;
 				struct sbuf out;
 				char ref[256];
@@ -310,7 +312,7 @@ test_escaping_and_sections(void **state)
 	scratch();
 	put("zh-CN/dunning_1.email.html",
 	    "<p>{{name}}{{#late_fee}} fee {{late_fee}}{{/late_fee}}</p>\n");
-	put("zh-CN/dunning_1.voice", "<Say>{{name}}</Say>\n");
+	put("zh-CN/dunning_1.voice", "[{{name}}]\n");
 	put("zh-CN/dunning_1.push", "{\"body\": \"{{name}}\"}\n");
 	put("zh-CN/dunning_1.email.txt", "{{name}}\n");
 	ts = template_set_load(root, &limits, &err);
@@ -324,9 +326,8 @@ test_escaping_and_sections(void **state)
 			    "&lt;/b&gt;\xef\xbf\xbd</p>\n");
 	out.len = 0;
 	template_render(ts, "zh-CN", "dunning_1", "voice", &c, &out, &err);
-	assert_string_equal(out.s,
-			    "<Say>&lt;b&gt;&quot;O&apos;Neil&quot; &amp; "
-			    "\\ &lt;/b&gt;\xef\xbf\xbd</Say>");
+	assert_string_equal(out.s, "[&lt;b&gt;&quot;O&apos;Neil&quot; &amp; "
+				   "\\ &lt;/b&gt;\xef\xbf\xbd]");
 	out.len = 0;
 	template_render(ts, "zh-CN", "dunning_1", "push", &c, &out, &err);
 	assert_string_equal(out.s, "{\"body\": \"<b>\\\"O'Neil\\\" & \\\\ "
@@ -385,6 +386,105 @@ test_names(void **state)
 	template_set_free(ts);
 }
 
+/* A voice reads values as they are written: digits one by one, amounts
+ * in yuan and jiao/fen, months in full. */
+static void
+test_voice_values(void **state)
+{
+	static const struct {
+		const char *locale;
+		long long cents;
+		const char *want;
+	} cases[] = {
+		{"zh-CN", 123450,
+		 "3 3 0 0 0 0 0 1 2 3|0 1 2 3|1234元5角|2026年9月20日|9 5 5 9 8|2026年8月、2026年9月"},
+		{"zh-CN", 123405,
+		 "3 3 0 0 0 0 0 1 2 3|0 1 2 3|1234元零5分|2026年9月20日|9 5 5 9 8|2026年8月、2026年9月"},
+		{"zh-CN", 100,
+		 "3 3 0 0 0 0 0 1 2 3|0 1 2 3|1元|2026年9月20日|9 5 5 9 8|2026年8月、2026年9月"},
+		{"en", 123450,
+		 "3 3 0 0 0 0 0 1 2 3|0 1 2 3|1,234 yuan 50 fen|September 20, 2026|9 5 5 9 8|August 2026, September 2026"},
+		{"en", 5,
+		 "3 3 0 0 0 0 0 1 2 3|0 1 2 3|0 yuan 5 fen|September 20, 2026|9 5 5 9 8|August 2026, September 2026"},
+	};
+	struct tpl_context c = sample;
+	struct template_set *ts;
+	struct fg_err err;
+	struct sbuf out;
+	size_t i;
+
+	(void)state;
+	scratch();
+	put("zh-CN/dunning_1.voice",
+	    "{{account}}|{{account_masked}}|{{amount}}|"
+	    "{{due_date}}|{{hotline}}|{{periods}}\n");
+	put("en/dunning_1.voice", "{{account}}|{{account_masked}}|{{amount}}|"
+				  "{{due_date}}|{{hotline}}|{{periods}}\n");
+	ts = template_set_load(root, &limits, &err);
+	if (ts == NULL)
+		fail_msg("%s", err.msg);
+	sbuf_init(&out);
+	for (i = 0; i < FG_NELEM(cases); i++) {
+		out.len = 0;
+		c.amount_cents = cases[i].cents;
+		template_render(ts, cases[i].locale, "dunning_1", "voice", &c,
+				&out, &err);
+		assert_string_equal(out.s, cases[i].want);
+	}
+	/* The same values in an SMS stay as they are written. */
+	out.len = 0;
+	c.amount_cents = 123450;
+	put("zh-CN/dunning_1.sms", "{{account}}|{{amount}}|{{hotline}}");
+	template_set_free(ts);
+	ts = template_set_load(root, &limits, &err);
+	template_render(ts, "zh-CN", "dunning_1", "sms", &c, &out, &err);
+	assert_string_equal(out.s, "3300000123|¥1,234.50|95598");
+	sbuf_free(&out);
+	template_set_free(ts);
+}
+
+/* A voice text goes into TwiML as it is: markup of its own, a bare &, or
+ * more than a call can say are refused. */
+static void
+test_voice_refused(void **state)
+{
+	static const struct {
+		const char *content, *expect;
+	} cases[] = {
+		{"<Say>{{name}}</Say>", "the text goes into XML"},
+		{"Tom & Jerry", "the text goes into XML"},
+	};
+	struct template_set *ts;
+	struct fg_err err;
+	char *big;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < FG_NELEM(cases); i++) {
+		scratch();
+		put("en/dunning_2.voice", cases[i].content);
+		ts = template_set_load(root, &limits, &err);
+		assert_null(ts);
+		assert_non_null(strstr(err.msg, "en/dunning_2.voice"));
+		assert_non_null(strstr(err.msg, cases[i].expect));
+	}
+	scratch();
+	put("en/dunning_2.voice", "Tom &amp; Jerry &#26085;");
+	ts = template_set_load(root, &limits, &err);
+	if (ts == NULL)
+		fail_msg("%s", err.msg);
+	template_set_free(ts);
+	big = calloc(1, VOICE_TEXT_MAX + 16);
+	memset(big, 'a', VOICE_TEXT_MAX - 5);
+	memcpy(big + VOICE_TEXT_MAX - 5, "{{name}}", 8);
+	scratch();
+	put("zh-CN/dunning_1.voice", big);
+	ts = template_set_load(root, &limits, &err);
+	assert_null(ts);
+	assert_non_null(strstr(err.msg, "a call says at most"));
+	free(big);
+}
+
 static void
 test_sms_measure_table(void **state)
 {
@@ -436,6 +536,8 @@ main(void)
 		cmocka_unit_test(test_mistakes_refused),
 		cmocka_unit_test(test_escaping_and_sections),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_voice_values),
+		cmocka_unit_test(test_voice_refused),
 		cmocka_unit_test(test_sms_measure_table),
 	};
 
