@@ -36,10 +36,10 @@ bin/feegate: $(OBJ) build/obj/gateway/main.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # The provider simulator (tests/sim/): tests, demo and benchmarks.
-bin/feegate-sim: tests/sim/sim.c
+bin/feegate-sim: tests/sim/sim.c tests/sim/fcm.c tests/sim/sim.h
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	@$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(PKG_LIBS)
+	@$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
 
 # The ASan+UBSan build of the daemon; the integration tests run it.
 bin/feegate-san: $(SAN_OBJ) build/san/gateway/main.o
@@ -96,7 +96,7 @@ db-stop:
 	scripts/db.sh stop
 
 # Banned string functions (see STYLE.md) and formatting.
-FORMATTED = $(wildcard gateway/*.[ch] channels/*.[ch] tests/unit/*.c tests/sim/*.c)
+FORMATTED = $(wildcard gateway/*.[ch] channels/*.[ch] tests/unit/*.c tests/sim/*.[ch])
 check-source:
 	@if grep -nE '\b(strcpy|sprintf|strcat|gets|atoi)[[:space:]]*\(' \
 		gateway/*.c gateway/*.h channels/*.c channels/*.h tests/unit/*.c tests/sim/*.c 2>/dev/null \

@@ -19,11 +19,17 @@ extern const struct channel_ops sms_kannel_ops;
 extern const struct channel_ops sms_twilio_ops;
 extern const struct channel_ops email_smtp_ops;
 extern const struct channel_ops voice_twilio_ops;
+extern const struct channel_ops push_fcm_ops;
 
 /* Every adapter, NULL-terminated. */
 static const struct channel_ops *const registry[] = {
-	&sms_http_ops,   &sms_kannel_ops,   &sms_twilio_ops,
-	&email_smtp_ops, &voice_twilio_ops, NULL,
+	&sms_http_ops,
+	&sms_kannel_ops,
+	&sms_twilio_ops,
+	&email_smtp_ops,
+	&voice_twilio_ops,
+	&push_fcm_ops,
+	NULL,
 };
 
 const char *const channel_kind_names[CHANNEL_KINDS] = {"sms", "email", "voice",

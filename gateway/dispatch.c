@@ -375,6 +375,13 @@ render(struct dispatcher *d, struct claimed *m)
 		return;
 	}
 	m->body = sbuf_take(&out);
+	if (strcmp(m->channel, "push") == 0 &&
+	    template_push_valid(m->body, &err) != 0) {
+		/* Checked at start-up with the longest values billing holds:
+		 * not expected, but never sent. */
+		m->cancel = "push payload refused at render";
+		log_warnx("dispatch: msg=%llu: %s", m->message_id, err.msg);
+	}
 	if (strcmp(m->channel, "sms") == 0) {
 		sms_measure(m->body, &len);
 		m->parts = len.parts;

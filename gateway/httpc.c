@@ -211,6 +211,7 @@ httpc_new(struct ev_loop *loop)
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 	return h;
 }
 
@@ -245,6 +246,19 @@ httpc_start(struct httpc *h, const struct httpc_request *r, httpc_done_fn done,
 	curl_easy_setopt(q->easy, CURLOPT_CONNECTTIMEOUT_MS,
 			 r->timeout_ms < 5000 ? r->timeout_ms : 5000L);
 	curl_easy_setopt(q->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (r->http2) {
+		/* h2 by ALPN over TLS (plain http stays HTTP/1.1); a new
+		 * request waits for a connection it can multiplex on rather
+		 * than opening another. */
+		curl_easy_setopt(q->easy, CURLOPT_HTTP_VERSION,
+				 (long)CURL_HTTP_VERSION_2TLS);
+		curl_easy_setopt(q->easy, CURLOPT_PIPEWAIT, 1L);
+	} else {
+		curl_easy_setopt(q->easy, CURLOPT_HTTP_VERSION,
+				 (long)CURL_HTTP_VERSION_1_1);
+	}
+	if (r->ca_file != NULL)
+		curl_easy_setopt(q->easy, CURLOPT_CAINFO, r->ca_file);
 	if (r->userpwd != NULL) {
 		curl_easy_setopt(q->easy, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
 		curl_easy_setopt(q->easy, CURLOPT_USERPWD, r->userpwd);

@@ -31,6 +31,10 @@ struct httpc_request {
 	size_t body_len;
 	const char *userpwd; /* basic auth "user:password", or NULL */
 	long timeout_ms;
+	int http2;           /* HTTP/2 where TLS offers it, requests
+				multiplexed on one connection */
+	const char *ca_file; /* CA certificates to trust instead of the
+				system's (tests, private CAs), or NULL */
 };
 
 struct httpc *httpc_new(struct ev_loop *loop);

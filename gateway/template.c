@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "config.h"
 #include "dates.h"
 #include "mask.h"
@@ -411,6 +413,50 @@ static const struct tpl_context long_sample = {
 	.late_fee_cents = 9999999,
 };
 
+int
+template_push_valid(const char *text, struct fg_err *err)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je), *v;
+	const char *k, *bad = NULL;
+	size_t n = strlen(text);
+
+	if (!json_is_object(j))
+		bad = "not a JSON object";
+	else if (n > PUSH_TEXT_MAX)
+		bad = "over PUSH_TEXT_MAX bytes";
+	else if (json_string_length(json_object_get(j, "title")) == 0 ||
+		 json_string_length(json_object_get(j, "body")) == 0)
+		bad = "needs \"title\" and \"body\"";
+	if (bad == NULL) {
+		json_object_foreach(j, k, v)
+		{
+			if (!json_is_string(v))
+				bad = "holds something other than strings";
+		}
+	}
+	json_decref(j);
+	if (bad == NULL)
+		return 0;
+	if (n > PUSH_TEXT_MAX)
+		err_set(err, "push payload of %zu bytes, at most %d", n,
+			PUSH_TEXT_MAX);
+	else if (j == NULL)
+		err_set(err, "push payload is not JSON: %s (line %d)", je.text,
+			je.line);
+	else
+		err_set(err, "push payload %s", bad);
+	return -1;
+}
+
+/* The longest name billing can hold (VARCHAR(128)), three bytes a
+ * character, with a quote to escape. */
+static const char longest_name[] =
+	"\"浙江钱塘机械制造股份有限公司杭州分公司二号厂区浙江钱塘机械制造股份有限公司"
+	"杭州分公司二号厂区浙江钱塘机械制造股份有限公司杭州分公司二号厂区浙江钱塘机械"
+	"制造股份有限公司杭州分公司二号厂区浙江钱塘机械制造股份有限公司杭州分公司二号"
+	"厂区浙江钱塘机械制造股份有限公";
+
 /* Text that can stand between XML tags as it is: no markup, every & the
  * start of an entity. */
 static int
@@ -520,6 +566,22 @@ template_set_load(const char *dir, const struct template_limits *lim,
 		struct sms_length len;
 		struct tpl_context sample;
 
+		if (strcmp(ts->t[i].channel, "push") == 0) {
+			sample = long_sample;
+			sample.name = longest_name;
+			out.len = 0;
+			out.s[0] = '\0';
+			template_render(ts, ts->t[i].locale, ts->t[i].kind,
+					"push", &sample, &out, err);
+			if (template_push_valid(out.s, err) != 0) {
+				struct fg_err why = *err;
+
+				err_set(err, "%s: with long values: %s",
+					ts->t[i].path, why.msg);
+				goto fail;
+			}
+			continue;
+		}
 		if (strcmp(ts->t[i].channel, "voice") == 0) {
 			size_t chars;
 

@@ -64,6 +64,14 @@ struct template_limits {
  * a Twilio-compatible API takes for the TwiML. */
 #define VOICE_TEXT_MAX 1800
 
+/* FCM takes at most 4096 bytes of notification and data; feegate's own
+ * data (the message id) takes under 100 of them. */
+#define PUSH_TEXT_MAX 4000
+
+/* A rendered .push is a JSON object of strings with a non-empty "title"
+ * and "body", at most PUSH_TEXT_MAX bytes. 0, or -1 with why in err. */
+int template_push_valid(const char *text, struct fg_err *err);
+
 /* Load and check every template under dir for the locales zh-CN and en. */
 struct template_set *template_set_load(const char *dir,
 				       const struct template_limits *lim,

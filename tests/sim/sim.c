@@ -1,15 +1,18 @@
 /*
- * sim.c: an SMS provider simulator for tests, the demo and benchmarks.
+ * sim.c: a provider simulator (SMS, voice, push) for tests, the demo and
+ * benchmarks.
  *
  *   feegate-sim -p PORT -o RECORD.tsv [-d RECEIPT_DELAY_MS] [-l LATENCY_MS]
+ *               [-t TWILIO_TOKEN] [-k FCM_PUBLIC_KEY.pem]
  *
  * Speaks the generic JSON API of channels/sms_http.c (POST /v1/sms) and
  * the Twilio-compatible Messages and Calls APIs of channels/sms_twilio.c
  * and voice_twilio.c (POST /2010-04-01/Accounts/{sid}/Messages.json or
  * Calls.json, basic auth sid:token with -t TOKEN, signed status
  * callbacks), and posts a receipt for each accepted message (a call gets
- * initiated, ringing, in-progress and completed). It records every
- * message it accepts (for a call, the TwiML), one line each, and
+ * initiated, ringing, in-progress and completed); and FCM HTTP v1 with
+ * its OAuth2 token endpoint (fcm.c). It records every message it accepts
+ * (for a call, the TwiML; for a push, "title | body"), one line each, and
  * de-duplicates nothing:
  *
  *   epoch_ms <TAB> message_id <TAB> to <TAB> parts <TAB> text
@@ -29,8 +32,14 @@
  *                                        no-answer
  *   no_receipts                          true: accept, never send receipts
  *   token                                the Bearer token to insist on
+ *   unregistered_prefix                  push tokens so: 404 UNREGISTERED
+ *   invalid_token_prefix                 push tokens so: 400 INVALID_ARGUMENT
+ *   token_fail                           true: the token endpoint refuses
+ *   token_life                           expires_in of new access tokens
+ *   revoke_tokens                        true: access tokens issued so far
+ *                                        get 401 UNAUTHENTICATED
  * GET /_stats: {"received", "unique", "duplicates", "receipts_sent",
- * "receipts_failed", "rejected"}.
+ * "receipts_failed", "rejected", "tokens"}.
  */
 #include <curl/curl.h>
 #include <jansson.h>
@@ -48,13 +57,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-struct faults {
-	int latency_ms, receipt_delay_ms, retry_after, no_receipts;
-	double fail_5xx, fail_429, timeout, reset;
-	char invalid_prefix[32], undeliverable_prefix[32], tempfail_prefix[32];
-	char busy_prefix[32], no_answer_prefix[32];
-	char token[256];
-};
+#include "sim.h"
 
 struct pending {
 	double due;
@@ -66,13 +69,14 @@ struct pending {
 
 static char twilio_token[256];
 
-static struct faults F;
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+struct faults F = {.token_life = 3599};
+pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static struct pending *queue;
 static FILE *record;
+unsigned long long rejected;
 static unsigned long long received, duplicates, receipts_sent, receipts_failed,
-	rejected, seq;
+	seq;
 static unsigned char *seen; /* message ids seen, as a bitmap */
 static size_t seen_bytes;
 static volatile sig_atomic_t stop;
@@ -86,7 +90,7 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double
+double
 chance(void)
 {
 	return (double)random() / ((double)RAND_MAX + 1.0);
@@ -228,7 +232,7 @@ receipt_thread(void *arg)
 	return NULL;
 }
 
-static enum MHD_Result
+enum MHD_Result
 answer(struct MHD_Connection *c, unsigned int status, const char *body,
        int retry_after)
 {
@@ -275,6 +279,13 @@ control(json_t *j)
 	STR(undeliverable_prefix);
 	STR(busy_prefix);
 	STR(no_answer_prefix);
+	STR(unregistered_prefix);
+	STR(invalid_token_prefix);
+	INT(token_life);
+	if (json_is_boolean(json_object_get(j, "token_fail")))
+		F.token_fail = json_is_true(json_object_get(j, "token_fail"));
+	if (json_is_true(json_object_get(j, "revoke_tokens")))
+		F.token_gen++;
 	STR(token);
 	if (json_is_boolean(json_object_get(j, "no_receipts")))
 		F.no_receipts = json_is_true(json_object_get(j, "no_receipts"));
@@ -289,8 +300,7 @@ clean(char *s)
 			*s = ' ';
 }
 
-/* Count and record one accepted message; returns its sequence number. */
-static unsigned long long
+unsigned long long
 record_message(unsigned long long mid, const char *to, int parts,
 	       const char *text)
 {
@@ -414,8 +424,7 @@ sms(struct MHD_Connection *c, const char *body, size_t len)
 	return answer(c, 202, out, 0);
 }
 
-/* One form field, unescaped, into out (empty if absent). */
-static void
+void
 form_get(const char *body, const char *key, char *out, size_t len)
 {
 	size_t klen = strlen(key);
@@ -496,7 +505,7 @@ twilio_callback(const char *cb, double due, const char *const *kv, size_t n)
 	enqueue_receipt(cb, body, sig, due);
 }
 
-static int
+int
 prefixed(const char *to, const char *prefix)
 {
 	return prefix[0] != '\0' && strncmp(to, prefix, strlen(prefix)) == 0;
@@ -688,6 +697,11 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	if (strcmp(method, "POST") == 0 &&
 	    strncmp(url, "/2010-04-01/Accounts/", 21) == 0)
 		return twilio(c, url, cn->body ? cn->body : "");
+	if (strcmp(method, "POST") == 0 && strcmp(url, "/token") == 0)
+		return fcm_token(c, cn->body ? cn->body : "");
+	if (strcmp(method, "POST") == 0 &&
+	    strncmp(url, "/v1/projects/", 13) == 0)
+		return fcm_send(c, url, cn->body ? cn->body : "");
 	if (strcmp(method, "POST") == 0 && strcmp(url, "/_control") == 0) {
 		json_t *j =
 			json_loadb(cn->body ? cn->body : "", cn->len, 0, NULL);
@@ -701,14 +715,16 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		return answer(c, 200, "{\"ok\":true}", 0);
 	}
 	if (strcmp(url, "/_stats") == 0) {
+		unsigned long long tokens = fcm_tokens_issued();
+
 		pthread_mutex_lock(&mu);
 		snprintf(
 			out, sizeof(out),
 			"{\"received\":%llu,\"unique\":%llu,\"duplicates\":%llu,"
 			"\"receipts_sent\":%llu,\"receipts_failed\":%llu,"
-			"\"rejected\":%llu}",
+			"\"rejected\":%llu,\"tokens\":%llu}",
 			received, received - duplicates, duplicates,
-			receipts_sent, receipts_failed, rejected);
+			receipts_sent, receipts_failed, rejected, tokens);
 		pthread_mutex_unlock(&mu);
 		return answer(c, 200, out, 0);
 	}
@@ -747,7 +763,7 @@ main(int argc, char **argv)
 	const char *out = "sim-record.tsv";
 	int port = 8030, ch;
 
-	while ((ch = getopt(argc, argv, "p:o:d:l:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:o:d:l:t:k:")) != -1) {
 		switch (ch) {
 		case 'p':
 			port = (int)strtol(optarg, NULL, 10);
@@ -765,9 +781,14 @@ main(int argc, char **argv)
 			snprintf(twilio_token, sizeof(twilio_token), "%s",
 				 optarg);
 			break;
+		case 'k':
+			if (fcm_load_key(optarg) != 0)
+				return 1;
+			break;
 		default:
 			fprintf(stderr, "usage: feegate-sim -p PORT -o FILE "
-					"[-d RECEIPT_MS] [-l LATENCY_MS]\n");
+					"[-d RECEIPT_MS] [-l LATENCY_MS] "
+					"[-t TWILIO_TOKEN] [-k FCM_PUBKEY]\n");
 			return 2;
 		}
 	}

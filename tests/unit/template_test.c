@@ -136,7 +136,7 @@ test_shipped_templates_golden(void **state)
 	for (l = 0; l < 2; l++) {
 		static const char *const parts[] = {"email.subject",
 						    "email.txt", "email.html",
-						    "voice"};
+						    "voice", "push"};
 		size_t pi;
 
 		for (k = 0; k < 4; k++) {
@@ -313,7 +313,8 @@ test_escaping_and_sections(void **state)
 	put("zh-CN/dunning_1.email.html",
 	    "<p>{{name}}{{#late_fee}} fee {{late_fee}}{{/late_fee}}</p>\n");
 	put("zh-CN/dunning_1.voice", "[{{name}}]\n");
-	put("zh-CN/dunning_1.push", "{\"body\": \"{{name}}\"}\n");
+	put("zh-CN/dunning_1.push",
+	    "{\"title\": \"T\", \"body\": \"{{name}}\"}\n");
 	put("zh-CN/dunning_1.email.txt", "{{name}}\n");
 	ts = template_set_load(root, &limits, &err);
 	if (ts == NULL)
@@ -330,8 +331,9 @@ test_escaping_and_sections(void **state)
 				   "\\ &lt;/b&gt;\xef\xbf\xbd]");
 	out.len = 0;
 	template_render(ts, "zh-CN", "dunning_1", "push", &c, &out, &err);
-	assert_string_equal(out.s, "{\"body\": \"<b>\\\"O'Neil\\\" & \\\\ "
-				   "</b>\xef\xbf\xbd\"}");
+	assert_string_equal(out.s,
+			    "{\"title\": \"T\", \"body\": \"<b>\\\"O'Neil\\\" "
+			    "& \\\\ </b>\xef\xbf\xbd\"}");
 	out.len = 0;
 	c.late_fee_cents = 500;
 	c.name = "A&B";
@@ -443,45 +445,79 @@ test_voice_values(void **state)
 	template_set_free(ts);
 }
 
-/* A voice text goes into TwiML as it is: markup of its own, a bare &, or
- * more than a call can say are refused. */
+/* A scratch set with file holding content must be refused with expect
+ * (and the file's name) in the message. */
 static void
-test_voice_refused(void **state)
+expect_refused(const char *file, const char *content, const char *expect)
 {
-	static const struct {
-		const char *content, *expect;
-	} cases[] = {
-		{"<Say>{{name}}</Say>", "the text goes into XML"},
-		{"Tom & Jerry", "the text goes into XML"},
-	};
 	struct template_set *ts;
 	struct fg_err err;
-	char *big;
+
+	scratch();
+	put(file, content);
+	err.msg[0] = '\0';
+	ts = template_set_load(root, &limits, &err);
+	if (ts != NULL || strstr(err.msg, file) == NULL ||
+	    strstr(err.msg, expect) == NULL)
+		fail_msg("%s: got \"%s\", want \"%s\"", file,
+			 ts ? "(loaded)" : err.msg, expect);
+}
+
+static void
+expect_loaded(const char *file, const char *content)
+{
+	struct template_set *ts;
+	struct fg_err err;
+
+	scratch();
+	put(file, content);
+	ts = template_set_load(root, &limits, &err);
+	if (ts == NULL)
+		fail_msg("%s: %s", file, err.msg);
+	template_set_free(ts);
+}
+
+/* A voice text goes into TwiML as it is: markup of its own, a bare &, or
+ * more than a call can say are refused. A push payload is a JSON object of
+ * strings with a title and a body, small enough for FCM with the longest
+ * name billing can hold. */
+static void
+test_voice_and_push_refused(void **state)
+{
+	static const struct {
+		const char *file, *content, *expect;
+	} cases[] = {
+		{"en/dunning_2.voice", "<Say>{{name}}</Say>",
+		 "the text goes into XML"},
+		{"en/dunning_2.voice", "Tom & Jerry", "the text goes into XML"},
+		{"en/dunning_1.push", "Hi {{name}}",
+		 "with long values: push payload is not JSON"},
+		{"en/dunning_1.push", "{\"title\": \"T\"}",
+		 "needs \"title\" and \"body\""},
+		{"en/dunning_1.push", "{\"title\": \"T\", \"body\": \"\"}",
+		 "needs \"title\""},
+		{"en/dunning_1.push",
+		 "{\"title\": \"T\", \"body\": \"{{name}}\", \"badge\": 1}",
+		 "holds something other than strings"},
+		{"en/dunning_1.push", "[\"{{name}}\"]", "not a JSON object"},
+	};
+	char *big = calloc(1, 4096);
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < FG_NELEM(cases); i++) {
-		scratch();
-		put("en/dunning_2.voice", cases[i].content);
-		ts = template_set_load(root, &limits, &err);
-		assert_null(ts);
-		assert_non_null(strstr(err.msg, "en/dunning_2.voice"));
-		assert_non_null(strstr(err.msg, cases[i].expect));
-	}
-	scratch();
-	put("en/dunning_2.voice", "Tom &amp; Jerry &#26085;");
-	ts = template_set_load(root, &limits, &err);
-	if (ts == NULL)
-		fail_msg("%s", err.msg);
-	template_set_free(ts);
-	big = calloc(1, VOICE_TEXT_MAX + 16);
+	for (i = 0; i < FG_NELEM(cases); i++)
+		expect_refused(cases[i].file, cases[i].content,
+			       cases[i].expect);
+	expect_loaded("en/dunning_2.voice", "Tom &amp; Jerry &#26085;");
 	memset(big, 'a', VOICE_TEXT_MAX - 5);
 	memcpy(big + VOICE_TEXT_MAX - 5, "{{name}}", 8);
-	scratch();
-	put("zh-CN/dunning_1.voice", big);
-	ts = template_set_load(root, &limits, &err);
-	assert_null(ts);
-	assert_non_null(strstr(err.msg, "a call says at most"));
+	expect_refused("zh-CN/dunning_1.voice", big, "a call says at most");
+	/* 3,600 bytes of text fit; with a 128-character name they do not. */
+	snprintf(big, 4096, "{\"title\": \"T\", \"body\": \"%03600d\"}", 0);
+	expect_loaded("en/dunning_1.push", big);
+	snprintf(big, 4096, "{\"title\": \"T\", \"body\": \"%03600d{{name}}\"}",
+		 0);
+	expect_refused("en/dunning_1.push", big, "bytes, at most 4000");
 	free(big);
 }
 
@@ -537,7 +573,7 @@ main(void)
 		cmocka_unit_test(test_escaping_and_sections),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_voice_values),
-		cmocka_unit_test(test_voice_refused),
+		cmocka_unit_test(test_voice_and_push_refused),
 		cmocka_unit_test(test_sms_measure_table),
 	};
 

@@ -1,0 +1,157 @@
+#!/bin/sh
+# App push through FCM HTTP v1, against the simulator: a service-account
+# JWT signed RS256 and checked by the simulator with the public key, one
+# access token for many pushes, a revoked token fetched again after a 401,
+# a token endpoint that refuses (the provider's trouble: attempts kept),
+# UNREGISTERED and INVALID_ARGUMENT tokens dead for good (blocked, never
+# used again, the notice falls back to SMS), 503 temporary, and a key file
+# without a private key refused at start-up.
+. "$(dirname "$0")/lib.sh"
+fresh_schemas
+openssl genrsa -out "$work/key.pem" 2048 2>/dev/null
+openssl rsa -in "$work/key.pem" -pubout -out "$work/pub.pem" 2>/dev/null
+openssl genrsa -out "$work/other.pem" 2048 2>/dev/null
+start_sim 18930 "-d 20 -k $work/pub.pem"
+# service_account KEYFILE PEM: a key file as Google issues them.
+service_account() {
+	{
+		printf '{"type": "service_account", "project_id": "sgcc-hz-app", "private_key_id": "k1",\n'
+		printf ' "private_key": "%s",\n' "$(awk '{ printf "%s\\n", $0 }' "$2")"
+		printf ' "client_email": "feegate@sgcc-hz-app.iam.gserviceaccount.com",\n'
+		printf ' "token_uri": "http://127.0.0.1:%s/token"}\n' "$sim_port"
+	} >"$1"
+}
+service_account "$work/fcm.json" "$work/key.pem"
+push_conf() {  # push_conf KEYFILE
+	write_conf "
+[channels]
+push = fcm
+sms = sim
+
+[provider:fcm]
+type = fcm
+project_id = sgcc-hz-app
+service_account_file = $1
+api_url = http://127.0.0.1:$sim_port
+
+[provider:sim]
+type = http
+url = http://127.0.0.1:$sim_port/v1/sms
+
+[receipts]
+port = 18925
+public_url = http://127.0.0.1:18925
+
+[dispatch]
+receipt_wait = 10
+backoff_min = 1"
+}
+push_conf "$work/fcm.json"
+st() { sqlg "SELECT state FROM messages WHERE contact_id = $1 ORDER BY message_id DESC LIMIT 1"; }
+pushes_to() { awk -F'\t' -v to="$1" '$3 == to' "$work/sim.tsv" | wc -l | tr -d ' '; }
+
+# Accepted: FCM keeps no receipts; one access token serves every push.
+customer 3300000031 0 G1 "张伟"; contact 1 3300000031 push fcm:tokA0000000000000001
+customer 3300000032 0 G1 "Li \"Na\""; contact 2 3300000032 push tokB0000000000000002
+sqlb "UPDATE billing_customers SET locale = 'en' WHERE account_no = '3300000032'"
+customer 3300000033; contact 3 3300000033 push tokC0000000000000003
+for a in 31 32 33; do bill "B$a" "33000000$a" 1234.50 2026-10-01; done
+fgok run --date 2026-10-02 --now "2026-10-02 10:00"
+eq "accepted accepted accepted" "$(st 1) $(st 2) $(st 3)" "accepted by FCM"
+eq "1" "$(sim_stat tokens)" "one access token for all three"
+has "$(sqlg "SELECT provider_ref FROM messages WHERE contact_id = 1")" "projects/sgcc-hz-app/messages/0:" "FCM's message name kept"
+eq "1" "$(pushes_to tokA0000000000000001)" "the fcm: prefix is not part of the token"
+has "$(awk -F'\t' '$3 == "tokA0000000000000001" { print $5 }' "$work/sim.tsv")" \
+   "国网杭州供电公司：电费缴费提醒 | 尊敬的张伟客户，您的户号3300****31电费¥1,234.50已于2026年10月1日到期" "title and body from the template"
+has "$(awk -F'\t' '$3 == "tokB0000000000000002" { print $5 }' "$work/sim.tsv")" \
+   'Dear Li "Na", ¥1,234.50 for account 3300****32' "English, the quote survives JSON"
+id1=$(sqlg "SELECT message_id FROM messages WHERE contact_id = 1")
+eq "$id1" "$(awk -F'\t' '$3 == "tokA0000000000000001" { print $2 }' "$work/sim.tsv")" "the message id travels as data"
+
+# Dead tokens: UNREGISTERED and INVALID_ARGUMENT are permanent; the token is
+# blocked and the notice falls back to SMS.
+customer 3300000034; contact 4 3300000034 push fcm:deadU00000000000004 1; contact 5 3300000034 sms +8613800000005 2
+customer 3300000035; contact 6 3300000035 push fcm:deadI00000000000006 1; contact 7 3300000035 sms +8613800000007 2
+bill B34 3300000034 50.00 2026-10-02; bill B35 3300000035 50.00 2026-10-02
+sim_control '{"unregistered_prefix": "deadU", "invalid_token_prefix": "deadI"}'
+fgok run --date 2026-10-03 --now "2026-10-03 10:00"
+eq "failed_permanent failed_permanent" "$(st 4) $(st 6)" "dead tokens fail for good"
+eq "UNREGISTERED" "$(sqlg "SELECT SUBSTRING_INDEX(reason, ' ', 1) FROM contact_blocks WHERE contact_id = 4")" "UNREGISTERED recorded"
+eq "INVALID_ARGUMENT" "$(sqlg "SELECT SUBSTRING_INDEX(reason, ' ', 1) FROM contact_blocks WHERE contact_id = 6")" "INVALID_ARGUMENT recorded"
+eq "delivered delivered" "$(st 5) $(st 7)" "both fell back to SMS"
+# The next notice does not try the dead token again.
+fgok run --date 2026-10-10 --now "2026-10-10 10:00"
+eq "2" "$(sqlg "SELECT COUNT(*) FROM messages WHERE contact_id = 5")" "notice 2 went to SMS"
+eq "1" "$(sqlg "SELECT COUNT(*) FROM messages WHERE contact_id = 4")" "and not to the dead token"
+
+# A revoked access token, inside one long-running process that cached it:
+# 401, the provider's trouble (attempt kept); a new token is fetched and
+# the push goes out.
+customer 3300000036; contact 8 3300000036 push tokD0000000000000008
+customer 3300000040; contact 12 3300000040 push tokH0000000000000012
+bill B36 3300000036 50.00 2026-10-10
+fgok plan --date 2026-10-11
+"$FEEGATE_BIN" -c "$conf" serve --now "2026-10-11 10:00" >"$work/serve.out" 2>"$work/serve.err" &
+serve=$!
+sim_pids="$sim_pids $serve"
+wait_state() {  # wait_state CONTACT STATE
+	i=0
+	until [ "$(st "$1")" = "$2" ]; do
+		i=$((i + 1)); [ $i -lt 150 ] || fail "contact $1 never reached $2 (is $(st "$1"))"; sleep 0.1
+	done
+}
+wait_state 8 accepted
+tokens=$(sim_stat tokens)
+sim_control '{"revoke_tokens": true}'
+bill B40 3300000040 50.00 2026-10-10
+fgok plan --date 2026-10-11
+wait_state 12 accepted
+kill -TERM "$serve"; wait "$serve" || fail "serve exit status"
+grep -q Sanitizer "$work/serve.err" && fail "sanitizer report: $(cat "$work/serve.err")"
+eq "THIRD_PARTY_AUTH_ERROR Sent" \
+   "$(sqlg "SELECT GROUP_CONCAT(CONCAT(JSON_VALUE(a.detail, '$.code'), '') ORDER BY seq SEPARATOR ' ') FROM audit_log a JOIN messages m USING (message_id) WHERE m.contact_id = 12 AND a.event = 'message_attempt'" | sed 's/HTTP 200/Sent/')" \
+   "a 401 first, then sent"
+eq "1" "$(sqlg "SELECT attempts FROM messages WHERE contact_id = 12")" "the 401 did not use up an attempt"
+eq "$((tokens + 1))" "$(sim_stat tokens)" "one new access token after the 401"
+
+# The token endpoint refuses: nothing can be sent; attempts are kept.
+customer 3300000037; contact 9 3300000037 push tokE0000000000000009
+bill B37 3300000037 50.00 2026-10-11
+sim_control '{"revoke_tokens": true, "token_fail": true}'
+fgok run --date 2026-10-12 --now "2026-10-12 10:00"
+eq "retry 0" "$(sqlg "SELECT state, attempts FROM messages WHERE contact_id = 9")" "no token: requeued, attempt kept"
+has "$(sqlg "SELECT last_error FROM messages WHERE contact_id = 9")" "token endpoint: invalid_grant" "why"
+sim_control '{"token_fail": false}'
+fgok dispatch --now "2026-10-12 10:10"
+eq "accepted" "$(st 9)" "sent once the token endpoint answers"
+
+# A key the project does not know: the signature is refused.
+service_account "$work/other.json" "$work/other.pem"
+push_conf "$work/other.json"
+customer 3300000038; contact 10 3300000038 push tokF0000000000000010
+bill B38 3300000038 50.00 2026-10-12
+sim_control '{"revoke_tokens": true}'
+fgok run --date 2026-10-13 --now "2026-10-13 10:00"
+eq "retry 0" "$(sqlg "SELECT state, attempts FROM messages WHERE contact_id = 10")" "wrong key: nothing sent, attempt kept"
+has "$(sqlg "SELECT last_error FROM messages WHERE contact_id = 10")" "invalid_grant: Invalid JWT Signature." "the token endpoint's reason"
+
+# 503 UNAVAILABLE: temporary, the provider's trouble.
+push_conf "$work/fcm.json"
+sim_control '{"fail_5xx": 1.0, "retry_after": 1}'
+customer 3300000039; contact 11 3300000039 push tokG0000000000000011
+bill B39 3300000039 50.00 2026-10-13
+fgok run --date 2026-10-14 --now "2026-10-14 10:00"
+eq "retry" "$(st 11)" "503: to be retried"
+has "$(sqlg "SELECT last_error FROM messages WHERE contact_id = 11")" "UNAVAILABLE" "with FCM's code"
+sim_control '{"fail_5xx": 0}'
+
+# A key file without a private key is refused at start-up, with the line.
+printf '{"client_email": "x@y", "token_uri": "http://127.0.0.1:1/token"}\n' >"$work/bad.json"
+push_conf "$work/bad.json"
+if fg dispatch --now "2026-10-14 10:00" >"$work/bad.out" 2>"$work/bad.err"; then fail "a bad key file was accepted"; fi
+has "$(cat "$work/bad.err")" "feegate.ini:" "the config line"
+has "$(cat "$work/bad.err")" "service_account_file: $work/bad.json: client_email, private_key and token_uri are needed" "why"
+hasnt "$(cat "$work"/*.err)" "BEGIN PRIVATE KEY" "the key never logged"
+hasnt "$(cat "$work"/*.err)" "tokA0000000000000001" "nor a device token"
+has "$(fg audit verify)" "chain intact" "audit chain"
+done_ok
