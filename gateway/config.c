@@ -23,6 +23,7 @@ enum key_type {
 	KEY_LEVEL,
 	KEY_SCHEMA,
 	KEY_RATE, /* "0.001" per day, stored as parts per million */
+	KEY_COST, /* "0.045" yuan, stored in micro-yuan */
 };
 
 struct key {
@@ -60,6 +61,12 @@ static const struct key keys[] = {
 	{"dunning", "timezone", KEY_STRING, OFF(dunning.timezone), 0, 0},
 	{"dunning", "late_fee_per_day", KEY_RATE, OFF(dunning.late_fee_ppm), 0,
 	 100000},
+	{"dunning", "channel_order", KEY_STRING, OFF(dunning.channel_order), 0,
+	 0},
+	{"costs", "sms", KEY_COST, OFF(costs.sms), 0, 100000000},
+	{"costs", "email", KEY_COST, OFF(costs.email), 0, 100000000},
+	{"costs", "voice", KEY_COST, OFF(costs.voice), 0, 100000000},
+	{"costs", "push", KEY_COST, OFF(costs.push), 0, 100000000},
 	{"templates", "dir", KEY_STRING, OFF(templates.dir), 0, 0},
 	{"sms", "max_parts", KEY_INT, OFF(sms.max_parts), 1, 10},
 	{"voice", "max_attempts", KEY_INT, OFF(voice.max_attempts), 1, 10},
@@ -185,6 +192,42 @@ ini_file_parse(const char *path, ini_line_handler fn, void *user,
 	return 0;
 }
 
+/* [dunning] channel_order: channels named once each, in the order
+ * dunning notices should try them, into channel_rank. */
+static int
+channel_order(struct config *cfg, const char *where, struct fg_err *err)
+{
+	static const char *const names[4] = {"sms", "email", "voice", "push"};
+	char *copy, *tok, *save = NULL;
+	int rank = 0, k;
+
+	memset(cfg->dunning.channel_rank, 0, sizeof(cfg->dunning.channel_rank));
+	if (cfg->dunning.channel_order == NULL)
+		return 0;
+	copy = xstrdup(cfg->dunning.channel_order);
+	for (tok = strtok_r(copy, ", ", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", ", &save)) {
+		for (k = 0; k < 4 && strcmp(tok, names[k]) != 0; k++)
+			;
+		if (k == 4 || cfg->dunning.channel_rank[k] != 0) {
+			err_set(err,
+				"%s: [dunning] channel_order: '%s' %s (sms, "
+				"email, voice, push, each once)",
+				where, tok,
+				k == 4 ? "is not a channel" : "named twice");
+			free(copy);
+			return -1;
+		}
+		cfg->dunning.channel_rank[k] = ++rank;
+	}
+	free(copy);
+	if (rank == 0) {
+		err_set(err, "%s: [dunning] channel_order: empty", where);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 defaults(struct config *cfg)
 {
@@ -286,6 +329,15 @@ set_key(struct parse_state *ps, const struct key *k, const char *value,
 			return bad(msg, len,
 				   "[%s] %s: must be a rate like 0.001 (0.1%% "
 				   "a day), at most 0.1 (got '%s')",
+				   k->section, k->name, value);
+		*(long long *)base = v;
+		return 0;
+	case KEY_COST:
+		if (ppm_parse(value, &v) != 0 || v < k->min || v > k->max)
+			return bad(msg, len,
+				   "[%s] %s: must be an amount in yuan like "
+				   "0.045, at most six decimals and 100 (got "
+				   "'%s')",
 				   k->section, k->name, value);
 		*(long long *)base = v;
 		return 0;
@@ -521,6 +573,8 @@ check(struct config *cfg, struct fg_err *err)
 			return -1;
 		}
 	}
+	if (channel_order(cfg, where, err) != 0)
+		return -1;
 	if (cfg->dunning.min_amount > cfg->dunning.max_bill_amount) {
 		err_set(err,
 			"%s: [dunning]: min_amount is larger than "

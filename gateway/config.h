@@ -52,7 +52,16 @@ struct config {
 			max_bill_amount; /* cents; larger bills are rejected */
 		char *timezone; /* business date when --date is absent */
 		long long late_fee_ppm; /* per day; 0: no late fee */
+		char *channel_order;    /* "push,sms,email,voice" or NULL */
+		/* Each channel's place in channel_order, 1 first; 0 for a
+		 * channel not named (after those named). Indexed like
+		 * [channels]: sms, email, voice, push. */
+		int channel_rank[4];
 	} dunning;
+	struct {
+		/* Micro-yuan: an SMS part, an e-mail, a call, a push. */
+		long long sms, email, voice, push;
+	} costs;
 	struct {
 		char *dir; /* NULL: ../templates beside the binary */
 	} templates;

@@ -3,7 +3,8 @@
  * every query that picks contacts (the planner's notice, the dispatcher's
  * fallback). The query names billing_contacts `ct` and joins
  * CONTACT_BLOCKS_JOIN; CONTACT_REASON_SQL is NULL for a usable contact and
- * otherwise says why not. Addresses are compared byte for byte.
+ * otherwise says why not. Addresses are compared byte for byte. Both pick
+ * the first by contacts_rank_sql(), then priority.
  */
 #ifndef FEEGATE_CONTACTS_H
 #define FEEGATE_CONTACTS_H
@@ -34,5 +35,14 @@
 	"     THEN 'malformed push token'"                                        \
 	"   WHEN cb.contact_id IS NOT NULL THEN 'failed permanently before'"      \
 	" END"
+
+#include "config.h"
+#include "util.h"
+
+/* Append the sort key that puts contacts in [dunning] channel_order, as
+ * "CASE <prefix>channel ... END, " (nothing without an order): every query
+ * that picks a contact orders by it, then by priority. */
+void contacts_rank_sql(const struct config *cfg, const char *prefix,
+		       struct sbuf *b);
 
 #endif

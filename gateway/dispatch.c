@@ -296,6 +296,9 @@ flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		switch (a[i].d.outcome) {
 		case OUTCOME_SENT:
 			d->st->sent++;
+			d->st->sent_by[j->lane->kind]++;
+			d->st->units_by[j->lane->kind] +=
+				j->m.parts > 0 ? (unsigned)j->m.parts : 1;
 			break;
 		case OUTCOME_RETRY:
 		case OUTCOME_REQUEUE:

@@ -21,6 +21,9 @@ struct dispatch_opts {
 
 struct dispatch_stats {
 	unsigned long long claimed, sent, retried, expired, failed, cancelled;
+	/* Taken by a provider, per channel (sms, email, voice, push), and
+	 * what that costs: SMS parts, e-mails, calls, pushes. */
+	unsigned long long sent_by[4], units_by[4];
 	unsigned long long receipts;
 	unsigned long long awaiting; /* still without a final receipt */
 };

@@ -18,6 +18,7 @@
 #include "escalate.h"
 #include "log.h"
 #include "migrate.h"
+#include "money.h"
 #include "night.h"
 #include "planner.h"
 #include "report.h"
@@ -208,20 +209,54 @@ send_due(const struct config *cfg, double now_offset, int serve,
 	return 0;
 }
 
+/* Micro-yuan as yuan with two decimals, rounded half up. */
 static void
-print_dispatch(const struct dispatch_stats *st, FILE *out)
+yuan(long long micro, char *buf, size_t len)
 {
+	money_format_grouped((micro + 5000) / 10000, buf, len);
+}
+
+static void
+print_dispatch(const struct config *cfg, const struct dispatch_stats *st,
+	       FILE *out)
+{
+	static const char *const names[4] = {"sms", "email", "voice", "push"};
+	static const char *const units[4] = {"parts", "e-mails", "calls",
+					     "pushes"};
+	const long long cost[4] = {cfg->costs.sms, cfg->costs.email,
+				   cfg->costs.voice, cfg->costs.push};
+	long long micro[4], total = 0;
+	char buf[48];
+	int k;
+
 	fprintf(out,
 		"  messages sent              %llu (retry later: %llu, expired: "
 		"%llu, failed: %llu, cancelled before sending: %llu)\n",
 		st->sent, st->retried, st->expired, st->failed, st->cancelled);
+	for (k = 0; k < 4; k++) {
+		micro[k] = cost[k] * (long long)st->units_by[k];
+		total += micro[k];
+		if (st->sent_by[k] == 0)
+			continue;
+		yuan(micro[k], buf, sizeof(buf));
+		fprintf(out,
+			"    %-5s                    %llu (%llu %s, ¥%s)\n",
+			names[k], st->sent_by[k], st->units_by[k], units[k],
+			buf);
+	}
+	yuan(total, buf, sizeof(buf));
+	fprintf(out, "  cost                       ¥%s ([costs])\n", buf);
 	fprintf(out, "  receipts                   %llu (awaiting: %llu)\n",
 		st->receipts, st->awaiting);
 	fprintf(out,
 		"dispatch: sent=%llu retried=%llu expired=%llu permfailed=%llu "
-		"unsent=%llu receipts=%llu awaiting=%llu\n",
+		"unsent=%llu receipts=%llu awaiting=%llu",
 		st->sent, st->retried, st->expired, st->failed, st->cancelled,
 		st->receipts, st->awaiting);
+	for (k = 0; k < 4; k++)
+		fprintf(out, " %s=%llu", names[k], st->sent_by[k]);
+	money_format((total + 5000) / 10000, buf, sizeof(buf));
+	fprintf(out, " cost=%s\n", buf);
 }
 
 static int
@@ -249,7 +284,7 @@ cmd_dispatch(const struct config *cfg, int serve, int argc, char **argv)
 	}
 	rc = send_due(cfg, offset, serve, &st);
 	if (rc == 0 && !serve)
-		print_dispatch(&st, stdout);
+		print_dispatch(cfg, &st, stdout);
 	return rc;
 }
 
@@ -309,7 +344,7 @@ cmd_night(const struct config *cfg, int steps, int argc, char **argv)
 	}
 	night_print(&nt, stdout);
 	if (sent)
-		print_dispatch(&st, stdout);
+		print_dispatch(cfg, &st, stdout);
 	db_close(&db);
 	return 0;
 }

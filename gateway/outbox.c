@@ -604,7 +604,9 @@ fallback(struct db *db, const struct config *cfg, struct audit_batch *w,
 		"  AND (" CONTACT_REASON_SQL ") IS NULL"
 		"  AND ct.channel IN (");
 	placeholders(&sql, nch);
-	sbuf_adds(&sql, ") ORDER BY ct.priority, ct.contact_id LIMIT 1");
+	sbuf_adds(&sql, ") ORDER BY ");
+	contacts_rank_sql(cfg, "ct.", &sql);
+	sbuf_adds(&sql, "ct.priority, ct.contact_id LIMIT 1");
 	if (db_exec(db, sql.s, p, nch + 2, &added, err) != 0)
 		goto out;
 	d = json_object();

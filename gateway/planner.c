@@ -165,11 +165,11 @@ static const char sql_contacts[] =
 	"  ct.priority, ct.consent," CONTACT_REASON_SQL " FROM tmp_next x"
 	" JOIN {B}.billing_contacts ct ON ct.account_no = x.account_no" CONTACT_BLOCKS_JOIN;
 
-/* The first consented, usable contact of each account by priority, on a
- * channel we can send on: rows go in sorted, and INSERT IGNORE keeps the
- * first one per account. (A window function does the same, but joining its
- * derived table costs ten times more.) With no [channels] configured (plan
- * only), every channel counts. */
+/* The first consented, usable contact of each account, in [dunning]
+ * channel_order and then by priority, on a channel we can send on: rows go in
+ * sorted, and INSERT IGNORE keeps the first one per account. (A window function
+ * does the same, but joining its derived table costs ten times more.) With no
+ * [channels] configured (plan only), every channel counts. */
 static char *
 sql_pick(const struct config *cfg)
 {
@@ -192,7 +192,9 @@ sql_pick(const struct config *cfg)
 	}
 	if (n > 0)
 		sbuf_adds(&b, ")");
-	sbuf_adds(&b, " ORDER BY account_no, priority, contact_id");
+	sbuf_adds(&b, " ORDER BY account_no, ");
+	contacts_rank_sql(cfg, "", &b);
+	sbuf_adds(&b, "priority, contact_id");
 	return sbuf_take(&b);
 }
 

@@ -65,7 +65,11 @@ test_defaults_and_values(void **state)
 				     "\n"
 				     "[dunning]\n"
 				     "grace_days = 3\n"
-				     "min_amount = 5.5\n");
+				     "min_amount = 5.5\n"
+				     "channel_order = push, sms\n"
+				     "[costs]\n"
+				     "sms = 0.045\n"
+				     "voice = 0.12\n");
 
 	(void)state;
 	assert_int_equal(config_load(&cfg, p, &err), 0);
@@ -79,6 +83,16 @@ test_defaults_and_values(void **state)
 	assert_int_equal(cfg.db.lock_timeout, 600);
 	assert_int_equal(cfg.dunning.late_fee_ppm, 0);
 	assert_int_equal(cfg.sms.max_parts, 3);
+	/* sms, email, voice, push: push first, then sms, the rest after. */
+	assert_int_equal(cfg.dunning.channel_rank[3], 1);
+	assert_int_equal(cfg.dunning.channel_rank[0], 2);
+	assert_int_equal(cfg.dunning.channel_rank[1], 0);
+	assert_int_equal(cfg.dunning.channel_rank[2], 0);
+	assert_int_equal(cfg.costs.sms, 45000);
+	assert_int_equal(cfg.costs.voice, 120000);
+	assert_int_equal(cfg.costs.email, 0);
+	assert_int_equal(cfg.voice.max_attempts, 3);
+	assert_int_equal(cfg.voice.retry_after, 1800);
 	config_free(&cfg);
 }
 
@@ -126,6 +140,18 @@ test_mistakes_table(void **state)
 		 "bad.ini:4: [dunning] late_fee_per_day: must be a rate like 0.001"},
 		{"[database]\nsocket = /s\n[sms]\nmax_parts = 0\n",
 		 "bad.ini:4: [sms] max_parts"},
+		{"[database]\nsocket = /s\n[dunning]\nchannel_order = push,fax\n",
+		 "[dunning] channel_order: 'fax' is not a channel"},
+		{"[database]\nsocket = /s\n[dunning]\nchannel_order = sms,push,sms\n",
+		 "[dunning] channel_order: 'sms' named twice"},
+		{"[database]\nsocket = /s\n[dunning]\nchannel_order = ,\n",
+		 "[dunning] channel_order: empty"},
+		{"[database]\nsocket = /s\n[costs]\nsms = 0.0451234\n",
+		 "bad.ini:4: [costs] sms: must be an amount in yuan like 0.045"},
+		{"[database]\nsocket = /s\n[costs]\nvoice = -1\n",
+		 "bad.ini:4: [costs] voice"},
+		{"[database]\nsocket = /s\n[voice]\nmax_attempts = 11\n",
+		 "bad.ini:4: [voice] max_attempts"},
 	};
 	struct config cfg;
 	struct fg_err err;
