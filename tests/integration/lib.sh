@@ -153,6 +153,34 @@ start_sim() {
 		i=$((i + 1)); [ $i -lt 50 ] || fail "simulator did not start"; sleep 0.1
 	done
 }
+# For FCM: an RSA key pair (the simulator checks JWTs with -k $work/pub.pem)
+# and, once the simulator runs, a service-account key file as Google issues
+# them: service_account FILE [PEM].
+fcm_keys() {
+	openssl genrsa -out "$work/key.pem" 2048 2>/dev/null
+	openssl rsa -in "$work/key.pem" -pubout -out "$work/pub.pem" 2>/dev/null
+}
+service_account() {
+	{
+		printf '{"type": "service_account", "project_id": "sgcc-hz-app", "private_key_id": "k1",\n'
+		printf ' "private_key": "%s",\n' "$(awk '{ printf "%s\\n", $0 }' "${2:-$work/key.pem}")"
+		printf ' "client_email": "feegate@sgcc-hz-app.iam.gserviceaccount.com",\n'
+		printf ' "token_uri": "http://127.0.0.1:%s/token"}\n' "$sim_port"
+	} >"$1"
+}
+# Provider sections pointing at the simulator: fcm_section NAME KEYFILE,
+# twilio_section NAME FROM (auth token in $work/token), sms_section NAME.
+fcm_section() {
+	printf '[provider:%s]\ntype = fcm\nproject_id = sgcc-hz-app\nservice_account_file = %s\napi_url = http://127.0.0.1:%s\n' \
+		"$1" "$2" "$sim_port"
+}
+twilio_section() {
+	printf '[provider:%s]\ntype = twilio\naccount_sid = AC0123456789\nauth_token_file = %s\nfrom = %s\napi_url = http://127.0.0.1:%s\n' \
+		"$1" "$work/token" "$2" "$sim_port"
+}
+sms_section() {
+	printf '[provider:%s]\ntype = http\nurl = http://127.0.0.1:%s/v1/sms\n' "$1" "$sim_port"
+}
 sim_control() { curl -sf -X POST -d "$1" "http://127.0.0.1:$sim_port/_control" >/dev/null || fail "sim control"; }
 sim_stat() { curl -sf "http://127.0.0.1:$sim_port/_stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 # Lines the simulator recorded for a phone number.

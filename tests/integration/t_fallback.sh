@@ -5,15 +5,10 @@
 # choice, is never used; the call-centre timeline shows the whole way.
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
-openssl genrsa -out "$work/key.pem" 2048 2>/dev/null
-openssl rsa -in "$work/key.pem" -pubout -out "$work/pub.pem" 2>/dev/null
+fcm_keys
 start_sim 19030 "-d 20 -t f4llback -k $work/pub.pem"
 printf 'f4llback\n' >"$work/token"
-{
-	printf '{"type": "service_account", "private_key": "%s",\n' "$(awk '{ printf "%s\\n", $0 }' "$work/key.pem")"
-	printf ' "client_email": "feegate@sgcc-hz-app.iam.gserviceaccount.com",\n'
-	printf ' "token_uri": "http://127.0.0.1:%s/token"}\n' "$sim_port"
-} >"$work/fcm.json"
+service_account "$work/fcm.json"
 write_conf "
 [channels]
 push = fcm
@@ -21,22 +16,11 @@ sms = sim
 voice = call
 email = mail
 
-[provider:fcm]
-type = fcm
-project_id = sgcc-hz-app
-service_account_file = $work/fcm.json
-api_url = http://127.0.0.1:$sim_port
+$(fcm_section fcm "$work/fcm.json")
 
-[provider:sim]
-type = http
-url = http://127.0.0.1:$sim_port/v1/sms
+$(sms_section sim)
 
-[provider:call]
-type = twilio
-account_sid = AC0123456789
-auth_token_file = $work/token
-from = +8657195598
-api_url = http://127.0.0.1:$sim_port
+$(twilio_section call +8657195598)
 
 [provider:mail]
 type = smtp

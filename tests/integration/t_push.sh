@@ -8,35 +8,19 @@
 # without a private key refused at start-up.
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
-openssl genrsa -out "$work/key.pem" 2048 2>/dev/null
-openssl rsa -in "$work/key.pem" -pubout -out "$work/pub.pem" 2>/dev/null
+fcm_keys
 openssl genrsa -out "$work/other.pem" 2048 2>/dev/null
 start_sim 18930 "-d 20 -k $work/pub.pem"
-# service_account KEYFILE PEM: a key file as Google issues them.
-service_account() {
-	{
-		printf '{"type": "service_account", "project_id": "sgcc-hz-app", "private_key_id": "k1",\n'
-		printf ' "private_key": "%s",\n' "$(awk '{ printf "%s\\n", $0 }' "$2")"
-		printf ' "client_email": "feegate@sgcc-hz-app.iam.gserviceaccount.com",\n'
-		printf ' "token_uri": "http://127.0.0.1:%s/token"}\n' "$sim_port"
-	} >"$1"
-}
-service_account "$work/fcm.json" "$work/key.pem"
+service_account "$work/fcm.json"
 push_conf() {  # push_conf KEYFILE
 	write_conf "
 [channels]
 push = fcm
 sms = sim
 
-[provider:fcm]
-type = fcm
-project_id = sgcc-hz-app
-service_account_file = $1
-api_url = http://127.0.0.1:$sim_port
+$(fcm_section fcm "$1")
 
-[provider:sim]
-type = http
-url = http://127.0.0.1:$sim_port/v1/sms
+$(sms_section sim)
 
 [receipts]
 port = 18925

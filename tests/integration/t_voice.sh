@@ -15,19 +15,9 @@ write_conf "
 voice = call
 sms = tw
 
-[provider:call]
-type = twilio
-account_sid = AC0123456789
-auth_token_file = $work/token
-from = +8657195598
-api_url = http://127.0.0.1:$sim_port
+$(twilio_section call +8657195598)
 
-[provider:tw]
-type = twilio
-account_sid = AC0123456789
-auth_token_file = $work/token
-from = +8610095598
-api_url = http://127.0.0.1:$sim_port
+$(twilio_section tw +8610095598)
 
 [voice]
 max_attempts = 2
