@@ -106,6 +106,11 @@ check-source:
 	@clang-format --dry-run -Werror $(FORMATTED) || \
 		{ echo "check-source: run 'make format' (.clang-format)"; exit 1; }
 	@echo "check-source: formatted"
+	@mkdir -p build/readme
+	@sed -n '/^```c$$/,/^```$$/p' README.md | sed '1d;$$d' >build/readme/sms_acme.c
+	@$(CC) $(CFLAGS_BASE) $(CFLAGS) -c -o build/readme/sms_acme.o build/readme/sms_acme.c || \
+		{ echo "check-source: the README's adapter example does not compile"; exit 1; }
+	@echo "check-source: the README's adapter example compiles"
 
 format:
 	clang-format -i $(FORMATTED)

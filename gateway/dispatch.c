@@ -717,6 +717,35 @@ open_lanes(struct dispatcher *d, struct fg_err *err)
 	return 0;
 }
 
+/* What needs neither the database nor a provider. */
+static int
+static_checks(const struct config *cfg, struct fg_err *err)
+{
+	if (cfg->receipts.public_url == NULL) {
+		err_set(err,
+			"%s: [receipts] public_url: needed so providers "
+			"can send receipts",
+			cfg->path ? cfg->path : "(config)");
+		return -1;
+	}
+	return channel_registry_check(err);
+}
+
+/* Closes the adapters (in-flight requests are over), the HTTP client and
+ * the loop. */
+static void
+close_lanes(struct dispatcher *d)
+{
+	int i;
+
+	httpc_free(d->http);
+	for (i = 0; i < d->nlanes; i++) {
+		channel_close(d->channels[i]);
+		free(d->lanes[i].pace.ring);
+	}
+	ev_loop_destroy(d->loop);
+}
+
 int
 dispatch_run(const struct config *cfg, struct template_set *ts,
 	     const struct dispatch_opts *o, struct dispatch_stats *st,
@@ -725,7 +754,7 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 	struct dispatcher *d = xcalloc(1, sizeof(*d));
 	char host[64];
 	unsigned long long released = 0;
-	int i, rc = -1;
+	int rc = -1;
 
 	memset(st, 0, sizeof(*st));
 	d->cfg = cfg;
@@ -744,15 +773,7 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 		snprintf(d->owner, sizeof(d->owner), "%.60s:%ld", host,
 			 (long)getpid());
 	}
-	if (cfg->receipts.public_url == NULL) {
-		err_set(err,
-			"%s: [receipts] public_url: needed so providers "
-			"can send receipts",
-			cfg->path ? cfg->path : "(config)");
-		free(d);
-		return -1;
-	}
-	if (channel_registry_check(err) != 0) {
+	if (static_checks(cfg, err) != 0) {
 		free(d);
 		return -1;
 	}
@@ -800,14 +821,27 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 	rc = 0;
 out:
 	receipts_stop(d->receipts);
-	httpc_free(d->http);
-	for (i = 0; i < d->nlanes; i++) {
-		channel_close(d->channels[i]);
-		free(d->lanes[i].pace.ring);
-	}
-	ev_loop_destroy(d->loop);
+	close_lanes(d);
 	if (d->db.my != NULL)
 		db_close(&d->db);
+	free(d);
+	return rc;
+}
+
+int
+dispatch_check(const struct config *cfg, struct fg_err *err)
+{
+	struct dispatcher *d;
+	int rc;
+
+	if (static_checks(cfg, err) != 0)
+		return -1;
+	d = xcalloc(1, sizeof(*d));
+	d->cfg = cfg;
+	d->loop = ev_loop_new(EVFLAG_AUTO);
+	d->http = httpc_new(d->loop);
+	rc = open_lanes(d, err);
+	close_lanes(d);
 	free(d);
 	return rc;
 }

@@ -34,6 +34,11 @@ int dispatch_run(const struct config *cfg, struct template_set *ts,
 		 const struct dispatch_opts *o, struct dispatch_stats *st,
 		 struct fg_err *err);
 
+/* Every configured channel's provider opened and closed again (no
+ * database, no request to a provider): configuration mistakes before any
+ * work. 0, or -1 with FILE:LINE in err. */
+int dispatch_check(const struct config *cfg, struct fg_err *err);
+
 /* "YYYY-MM-DD HH:MM" in the configured timezone as an offset from now. */
 int dispatch_parse_now(const char *s, double *offset);
 

@@ -197,6 +197,11 @@ send_due(const struct config *cfg, double now_offset, int serve,
 		fprintf(stderr, "feegate: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
+	if (dispatch_check(cfg, &err) != 0) {
+		fprintf(stderr, "feegate: %s\n", err.msg);
+		template_set_free(ts);
+		return EXIT_USAGE;
+	}
 	o.once = !serve;
 	o.nightly = serve;
 	o.now_offset = now_offset;
@@ -316,6 +321,12 @@ cmd_night(const struct config *cfg, int steps, int argc, char **argv)
 		    dispatch_parse_now(opts[1].value, &offset) != 0)
 			return usage("--now: '%s' is not \"YYYY-MM-DD HH:MM\"",
 				     opts[1].value);
+		/* A provider configured wrong stops the night before it
+		 * starts, not after it has planned. */
+		if (any_channel(cfg) && dispatch_check(cfg, &err) != 0) {
+			fprintf(stderr, "feegate: %s\n", err.msg);
+			return EXIT_USAGE;
+		}
 	}
 	if (open_db(&db, cfg) != 0)
 		return 1;
