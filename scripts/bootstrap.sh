@@ -7,7 +7,7 @@ set -eu
 PACKAGES="
 build-essential pkg-config time clang-format
 mariadb-server mariadb-client libmariadb-dev
-kannel kannel-extras curl postfix
+kannel kannel-extras curl postfix nghttp2-proxy openssl
 libcurl4-openssl-dev libesmtp-dev libev-dev libmicrohttpd-dev
 libjansson-dev libinih-dev libssl-dev libsodium-dev libcmocka-dev
 "
@@ -45,3 +45,8 @@ $SUDO apt-get update -qq
 # private server under var/ (scripts/db.sh).
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	--no-install-recommends $missing
+# nghttpx is here for the tests (an HTTP/2 front for the simulator), which
+# start their own; the packaged service is not wanted.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet nghttpx 2>/dev/null; then
+	$SUDO systemctl disable --now nghttpx >/dev/null 2>&1 || true
+fi

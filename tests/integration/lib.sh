@@ -80,6 +80,14 @@ bill() {
 	sqlb "INSERT INTO billing_bills (bill_id, account_no, period, amount_due, amount_paid, due_date, status)
 	      VALUES ($(q "$1"), $(q "$2"), '2026-09', $3, ${5:-0}, $(q "$4"), $(q "${6:-open}"))"
 }
+# for_range FIRST END FUNC: FUNC i for FIRST <= i < END.
+for_range() {
+	_i=$1
+	while [ "$_i" -lt "$2" ]; do
+		"$3" "$_i"
+		_i=$((_i + 1))
+	done
+}
 pay() { sqlb "UPDATE billing_bills SET amount_paid = amount_due, status = 'paid' WHERE bill_id = $(q "$1")"; }
 
 night() {
@@ -168,11 +176,12 @@ service_account() {
 		printf ' "token_uri": "http://127.0.0.1:%s/token"}\n' "$sim_port"
 	} >"$1"
 }
-# Provider sections pointing at the simulator: fcm_section NAME KEYFILE,
-# twilio_section NAME FROM (auth token in $work/token), sms_section NAME.
+# Provider sections pointing at the simulator: fcm_section NAME KEYFILE
+# [API_URL], twilio_section NAME FROM (auth token in $work/token),
+# sms_section NAME.
 fcm_section() {
-	printf '[provider:%s]\ntype = fcm\nproject_id = sgcc-hz-app\nservice_account_file = %s\napi_url = http://127.0.0.1:%s\n' \
-		"$1" "$2" "$sim_port"
+	printf '[provider:%s]\ntype = fcm\nproject_id = sgcc-hz-app\nservice_account_file = %s\napi_url = %s\n' \
+		"$1" "$2" "${3:-http://127.0.0.1:$sim_port}"
 }
 twilio_section() {
 	printf '[provider:%s]\ntype = twilio\naccount_sid = AC0123456789\nauth_token_file = %s\nfrom = %s\napi_url = http://127.0.0.1:%s\n' \

@@ -97,11 +97,8 @@ hasnt "$(cat "$work/last.err")" "zhang.wei@example.com" "no address in the log"
 # Connections are reused: twelve messages, sessions of at most five.
 start_sink 18804
 mail_conf 18804
-i=10
-while [ $i -lt 22 ]; do
-	customer "R$i"; contact "$i" "R$i" email "r$i@example.com"; bill "R$i-1" "R$i" 10.00 2026-10-01
-	i=$((i + 1))
-done
+mail_customer() { customer "R$1"; contact "$1" "R$1" email "r$1@example.com"; bill "R$1-1" "R$1" 10.00 2026-10-01; }
+for_range 10 22 mail_customer
 fgok run --date 2026-10-02 --now "2026-10-02 10:30"
 counts=$(tr '\r' '\n' <"$work/sink-18804.log" | tail -1)   # sess=S quit=Q mesg=M
 eq "12" "$(echo "$counts" | sed 's/.*mesg=//')" "twelve messages over SMTP"

@@ -12,13 +12,14 @@ fcm_keys
 openssl genrsa -out "$work/other.pem" 2048 2>/dev/null
 start_sim 18930 "-d 20 -k $work/pub.pem"
 service_account "$work/fcm.json"
-push_conf() {  # push_conf KEYFILE
+push_conf() {  # push_conf KEYFILE [API_URL [MORE PROVIDER LINES]]
 	write_conf "
 [channels]
 push = fcm
 sms = sim
 
-$(fcm_section fcm "$1")
+$(fcm_section fcm "$1" "${2:-}")
+${3:-}
 
 $(sms_section sim)
 
@@ -128,6 +129,39 @@ fgok run --date 2026-10-14 --now "2026-10-14 10:00"
 eq "retry" "$(st 11)" "503: to be retried"
 has "$(sqlg "SELECT last_error FROM messages WHERE contact_id = 11")" "UNAVAILABLE" "with FCM's code"
 sim_control '{"fail_5xx": 0}'
+
+# HTTP/2 where the endpoint offers it: through nghttpx (TLS, h2 by ALPN)
+# in front of the simulator, twenty pushes share one connection as
+# multiplexed streams; with http2 = no they go as HTTP/1.1.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/ca.key" -out "$work/ca.pem" -days 2 \
+	-subj "/CN=feegate test CA" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$work/srv.key" -out "$work/srv.csr" -subj "/CN=127.0.0.1" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$work/san.cnf"
+openssl x509 -req -in "$work/srv.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+	-out "$work/srv.pem" -days 2 -extfile "$work/san.cnf" 2>/dev/null
+nghttpx --conf=/dev/null --frontend='127.0.0.1,18931' --backend="127.0.0.1,$sim_port" --workers=1 --no-ocsp \
+	--accesslog-file="$work/h2-access.log" --accesslog-format='$alpn $remote_port $status $method $path' \
+	--errorlog-file="$work/h2-error.log" "$work/srv.key" "$work/srv.pem" 2>>"$work/h2-error.log" &
+sim_pids="$sim_pids $!"
+wait_listening 18931 nghttpx
+push_conf "$work/fcm.json" https://127.0.0.1:18931 "ca_file = $work/ca.pem"
+h2_customer() { customer "33000001$1"; contact "1$1" "33000001$1" push "tokH2000000000000$1"; bill "B1$1" "33000001$1" 20.00 2026-10-14; }
+for_range 41 61 h2_customer
+fgok run --date 2026-10-15 --now "2026-10-15 10:00"
+eq "20" "$(sqlg "SELECT COUNT(*) FROM messages WHERE contact_id BETWEEN 141 AND 160 AND state = 'accepted'")" "twenty pushes over TLS"
+sends=$(grep -c 'messages:send' "$work/h2-access.log")
+[ "$sends" -ge 20 ] || fail "only $sends pushes reached nghttpx"
+eq "$sends" "$(grep 'messages:send' "$work/h2-access.log" | grep -c '^h2 ')" "every push as HTTP/2"
+conns=$(grep 'messages:send' "$work/h2-access.log" | cut -d' ' -f2 | sort -u | wc -l | tr -d ' ')
+[ "$conns" -le 2 ] || fail "twenty pushes took $conns connections: not multiplexed"
+echo "     $sends pushes over $conns HTTP/2 connection(s)"
+: >"$work/h2-access.log"
+push_conf "$work/fcm.json" https://127.0.0.1:18931 "ca_file = $work/ca.pem
+http2 = no"
+customer 3300000199; contact 199 3300000199 push tokH1000000000000199; bill B199 3300000199 20.00 2026-10-15
+fgok run --date 2026-10-16 --now "2026-10-16 10:00"
+eq "accepted" "$(st 199)" "sent with http2 = no"
+has "$(grep 'messages:send' "$work/h2-access.log")" "http/1.1 " "as HTTP/1.1"
 
 # A key file without a private key is refused at start-up, with the line.
 printf '{"client_email": "x@y", "token_uri": "http://127.0.0.1:1/token"}\n' >"$work/bad.json"
