@@ -9,11 +9,10 @@
  *   project_id = sgcc-hz-app
  *   service_account_file = /etc/feegate/fcm.json  ; the key file Google gives
  *   api_url = https://fcm.googleapis.com          ; optional (tests)
- *   token_url = https://oauth2.googleapis.com/token ; default: the key's
- * token_uri http2 = yes              ; HTTP/2, multiplexed, where the endpoint
- * offers it ca_file = /path/ca.pem   ; optional: trust these CAs instead of the
- * system's ttl = 86400              ; seconds FCM keeps a message for an
- * offline phone
+ *   token_url = https://oauth2.googleapis.com/token ; default: the key's token_uri
+ *   http2 = yes                 ; HTTP/2, multiplexed, where the endpoint offers it
+ *   ca_file = /path/ca.pem      ; optional: trust these CAs, not the system's
+ *   ttl = 86400                 ; seconds FCM keeps a message for an offline phone
  *
  * Access: a JWT {iss: client_email, scope: firebase.messaging, aud:
  * token_url, iat, exp: iat + 3600} signed RS256 with the service account's

@@ -7,9 +7,9 @@
  *   queued/retry --claim--> leased --render--> submitting --answer--> accepted
  *        ^                    |                    |                  | receipt
  *        +--lease expired-----+      lease expired: in doubt          v
- *        +--retry/requeue---------------------(resend after doubt_wait)
- * delivered failed_permanent cancelled (paid before sending), expired,
- * failed_permanent -> fallback
+ *        +--retry/requeue---------------------(resend after doubt_wait) delivered
+ *                                                                     failed_permanent
+ *   cancelled (paid before sending), expired, failed_permanent -> fallback
  *
  * A message in doubt (its dispatcher died after sending) is not sent again
  * until [dispatch] lease seconds have passed without a receipt: a receipt
