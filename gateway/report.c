@@ -140,13 +140,23 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 			  " WHERE first_seen_on BETWEEN ? AND ?"
 			  " GROUP BY 1, 2 ORDER BY 1, 3 DESC",
 			  f, t, err)) == NULL ||
-	    (r[6] = query(db,
-			  "SELECT m.state, COUNT(*), SUM(COALESCE(m.parts, 0)),"
-			  " (SELECT COUNT(*) FROM contact_blocks)"
-			  " FROM messages m"
-			  " WHERE m.created_on BETWEEN ? AND ?"
-			  " GROUP BY m.state ORDER BY m.state",
-			  f, t, err)) == NULL)
+	    (r[6] = query(
+		     db,
+		     "SELECT m.channel, COUNT(*),"
+		     " SUM(m.state = 'delivered'), SUM(m.state = 'accepted'),"
+		     " SUM(m.state = 'failed_permanent'),"
+		     " SUM(m.state = 'expired'), SUM(m.state = 'cancelled'),"
+		     " SUM(m.state IN ('queued', 'retry', 'leased',"
+		     "                 'submitting')),"
+		     " SUM(COALESCE(m.parts, 0)),"
+		     " (SELECT COUNT(*) FROM contact_blocks b"
+		     "   WHERE b.channel = m.channel)"
+		     " FROM messages m"
+		     " WHERE m.created_on BETWEEN ? AND ?"
+		     " GROUP BY m.channel"
+		     " ORDER BY FIELD(m.channel, 'push', 'sms', 'email',"
+		     "                'voice'), m.channel",
+		     f, t, err)) == NULL)
 		goto out;
 
 	fprintf(out, "feegate report %s .. %s (%s night%s run)\n\n", f, t,
@@ -202,25 +212,21 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 				cell(r[3], i, 1), cell(r[3], i, 2));
 	fprintf(out, "), escalated to collectors: %llu\n", esc);
 
-	{
-		unsigned long long parts = 0, blocked = 0;
-
-		fprintf(out, "  messages                ");
-		for (i = 0; i < json_array_size(r[6]); i++) {
-			fprintf(out, " %s: %s%s", cell(r[6], i, 0),
-				cell(r[6], i, 1),
-				i + 1 < json_array_size(r[6]) ? "," : "");
-			parts += ucell(r[6], i, 2);
-			blocked = ucell(r[6], i, 3);
-		}
-		if (json_array_size(r[6]) == 0)
-			fprintf(out, " (none)");
-		fprintf(out, "\n  SMS parts billed         %llu\n", parts);
-		fprintf(out,
-			"  contacts that failed for good (for staff to "
-			"correct)  %llu\n",
-			blocked);
-	}
+	fprintf(out, "\n  messages by channel  (accepted: the provider took "
+		     "it, no receipt yet or none to come)\n");
+	fprintf(out, "    %-8s %8s %9s %8s %7s %7s %9s %7s %9s %12s\n",
+		"channel", "messages", "delivered", "accepted", "failed",
+		"expired", "cancelled", "waiting", "SMS parts",
+		"dead contacts");
+	for (i = 0; i < json_array_size(r[6]); i++)
+		fprintf(out, "    %-8s %8s %9s %8s %7s %7s %9s %7s %9s %12s\n",
+			cell(r[6], i, 0), cell(r[6], i, 1), cell(r[6], i, 2),
+			cell(r[6], i, 3), cell(r[6], i, 4), cell(r[6], i, 5),
+			cell(r[6], i, 6), cell(r[6], i, 7),
+			strcmp(cell(r[6], i, 0), "sms") ? "" : cell(r[6], i, 8),
+			cell(r[6], i, 9));
+	if (json_array_size(r[6]) == 0)
+		fprintf(out, "    (none)\n");
 	fprintf(out, "\n  manual collection tasks by grid\n");
 	fprintf(out, "    %-12s %6s %6s %9s %6s %10s %18s\n", "grid", "tasks",
 		"open", "assigned", "done", "cancelled", "still owed");

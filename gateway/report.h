@@ -1,7 +1,8 @@
 /*
  * report.h: how collection went over a range of business dates (`feegate
  * report`): cases, notices by step, what paid after which notice, tasks by
- * grid, billing rows refused.
+ * grid, messages by channel (with SMS parts and dead contacts), billing rows
+ * refused.
  */
 #ifndef FEEGATE_REPORT_H
 #define FEEGATE_REPORT_H

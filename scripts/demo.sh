@@ -18,13 +18,15 @@ bill=billing_demo
 
 simport=${FEEGATE_DEMO_SIM_PORT:-18030}
 rport=${FEEGATE_DEMO_RECEIPT_PORT:-18025}
+smtpport=${FEEGATE_DEMO_SMTP_PORT:-18026}
 
 [ -x $feegate ] || { echo "demo.sh: build first (make)" >&2; exit 1; }
 sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
 [ -n "$sock" ] || { echo "demo.sh: no database" >&2; exit 1; }
 sql() { mariadb --no-defaults --socket="$sock" -uroot "$@"; }
 
-mkdir -p var/demo
+rm -rf var/demo
+mkdir -p var/demo/mail
 cat >$conf <<CONF
 ; written by scripts/demo.sh
 [database]
@@ -39,16 +41,53 @@ step_days = 7
 notices = 3
 min_amount = 1.00
 
-; SMS goes to the provider simulator (tests/sim), which posts delivery
-; receipts back to the receipt server.
+; Each channel goes to a real peer started below: SMS, voice calls and app
+; pushes to the provider simulator (tests/sim: a generic SMS API, a
+; Twilio-compatible Calls API with signed status callbacks, FCM HTTP v1
+; with its OAuth2 token endpoint), e-mail to Postfix's smtp-sink. Cheapest
+; first: the app, then e-mail, then SMS, then a call.
+channel_order = push,email,sms,voice
+
+[costs]
+sms = 0.045
+email = 0.001
+voice = 0.12
+push = 0
+
 [channels]
 sms = sim
+email = mail
+voice = calls
+push = app
 
 [provider:sim]
 type = http
 url = http://127.0.0.1:$simport/v1/sms
 rate = 500
 concurrency = 16
+
+[provider:mail]
+type = smtp
+host = 127.0.0.1
+port = $smtpport
+from = 国网杭州供电公司 <noreply@example.cn>
+reply_to = service@example.cn
+list_unsubscribe = <mailto:unsubscribe@example.cn>
+workers = 2
+
+[provider:calls]
+type = twilio
+account_sid = AC0123456789
+auth_token_file = $top/var/demo/twilio.token
+from = +8657195598
+api_url = http://127.0.0.1:$simport
+rate = 5
+
+[provider:app]
+type = fcm
+project_id = sgcc-hz-app
+service_account_file = $top/var/demo/fcm.json
+api_url = http://127.0.0.1:$simport
 
 [receipts]
 port = $rport
@@ -68,22 +107,45 @@ sql $bill <sql/billing/contract.sql
 } | sql $bill
 $feegate -c $conf db migrate
 
-echo "== the SMS provider simulator on 127.0.0.1:$simport"
+echo "== peers: the provider simulator on 127.0.0.1:$simport, smtp-sink on 127.0.0.1:$smtpport"
+# Credentials for the simulator only: a Twilio auth token and an FCM
+# service-account key (the simulator checks the JWT with its public half).
+(umask 077 && openssl rand -hex 16 >var/demo/twilio.token)
+scripts/fcm-account.sh var/demo/fcm-key.pem "http://127.0.0.1:$simport/token" >var/demo/fcm.json
 : >var/demo/sim.tsv
-bin/feegate-sim -p "$simport" -o var/demo/sim.tsv -d 20 2>var/demo/sim.log &
+bin/feegate-sim -p "$simport" -o var/demo/sim.tsv -d 20 -t "$(cat var/demo/twilio.token)" \
+	-k var/demo/fcm-key.pub.pem 2>var/demo/sim.log &
 sim=$!
-trap 'kill $sim 2>/dev/null; wait $sim 2>/dev/null' EXIT
+# smtp-sink keeps each e-mail as a file under var/demo/mail/ (as a
+# mailbox would) and counts sessions and messages.
+as=""
+[ "$(id -u)" -ne 0 ] || { as="-u nobody"; chmod 777 var/demo/mail; }
+/usr/sbin/smtp-sink $as -c -d "$top/var/demo/mail/%H%M%S." "127.0.0.1:$smtpport" 64 >var/demo/smtp-sink.log 2>&1 &
+sink=$!
+trap 'kill $sim $sink 2>/dev/null; wait $sim $sink 2>/dev/null || true' EXIT
+# Up when the simulator answers and something accepts TCP on the SMTP
+# port (curl's 7 is "could not connect").
+peers_up() {
+	curl -sf "http://127.0.0.1:$simport/_stats" >/dev/null || return 1
+	curl -s -m 0.2 -o /dev/null "telnet://127.0.0.1:$smtpport" </dev/null || [ $? -ne 7 ]
+}
 i=0
-until curl -sf "http://127.0.0.1:$simport/_stats" >/dev/null; do
-	i=$((i + 1)); [ $i -lt 50 ] || { echo "demo.sh: simulator did not start" >&2; exit 1; }; sleep 0.1
+until peers_up; do
+	i=$((i + 1)); [ $i -lt 50 ] || { echo "demo.sh: a peer did not start (see var/demo/*.log)" >&2; exit 1; }; sleep 0.1
 done
-kill -0 $sim 2>/dev/null || { echo "demo.sh: port $simport is taken (set FEEGATE_DEMO_SIM_PORT)" >&2; exit 1; }
-# Numbers starting +86177 do not exist (the provider says so): feegate
-# blocks them and reports them for correction.
-curl -sf -X POST -d '{"invalid_prefix": "+86177"}' "http://127.0.0.1:$simport/_control" >/dev/null
+for p in $sim $sink; do
+	kill -0 $p 2>/dev/null || { echo "demo.sh: port $simport or $smtpport is taken (FEEGATE_DEMO_SIM_PORT, FEEGATE_DEMO_SMTP_PORT)" >&2; exit 1; }
+done
+# Mobiles starting +86177 do not exist (the provider says so at once),
+# handsets of +86199 never get the SMS (a failed receipt comes later), app
+# tokens starting 0 were uninstalled: feegate blocks those contacts, falls
+# back to the next channel, and reports them for correction.
+curl -sf -X POST -d '{"invalid_prefix": "+86177", "undeliverable_prefix": "+86199", "unregistered_prefix": "0"}' \
+	"http://127.0.0.1:$simport/_control" >/dev/null
 
 echo "== $nights nights from $start (payments posted between nights; sending at 10:00)"
-printf '%-10s %6s %6s %6s %6s %7s %7s %6s %6s %6s %6s\n' date opened "#1" "#2" "#3" failed closed tasks refused sent recpts
+printf '%-10s %6s %5s %5s %5s %6s %6s %5s %7s %5s %5s %5s %5s %7s\n' \
+	date opened "#1" "#2" "#3" failed closed tasks refused sms email voice push cost
 i=0
 while [ $i -lt $nights ]; do
 	d=$(date -u -d "$start + $i day" +%F)
@@ -92,19 +154,34 @@ while [ $i -lt $nights ]; do
 	awk -v d="$d" '/^summary:|^dispatch:/ {
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
 		END { split(v["notices"], n, ",")
-		printf "%-10s %6s %6s %6s %6s %7s %7s %6s %6s %6s %6s\n", d, v["opened"], n[1], n[2], n[3],
-			v["failed"], v["closed"], v["tasks"], v["refused"], v["sent"], v["receipts"] }' var/demo/night-$d.txt
+		printf "%-10s %6s %5s %5s %5s %6s %6s %5s %7s %5s %5s %5s %5s %7s\n", d, v["opened"], n[1], n[2], n[3],
+			v["failed"], v["closed"], v["tasks"], v["refused"], v["sms"], v["email"], v["voice"], v["push"],
+			v["cost"] }' var/demo/night-$d.txt | tee -a var/demo/nights.txt
 	i=$((i + 1))
 done
+awk '{ for (k = 10; k <= 13; k++) t[k] += $k; c += $14 }
+	END { printf "%-10s %47s %5d %5d %5d %5d %7.2f  (yuan, [costs])\n", "total", "", t[10], t[11], t[12], t[13], c }' \
+	var/demo/nights.txt
 
 echo
-echo "the provider received $(wc -l <var/demo/sim.tsv | tr -d ' ') messages: $(curl -sf "http://127.0.0.1:$simport/_stats")"
+echo "what the peers received:"
+sim_stats=$(curl -sf "http://127.0.0.1:$simport/_stats")
+printf '  simulator   %s SMS, %s calls, %s pushes (%s)\n' \
+	"$(awk -F'\t' '$3 ~ /^\+861/' var/demo/sim.tsv | wc -l | tr -d ' ')" \
+	"$(awk -F'\t' '$3 ~ /^\+86[2-9]/' var/demo/sim.tsv | wc -l | tr -d ' ')" \
+	"$(awk -F'\t' '$3 !~ /^\+/' var/demo/sim.tsv | wc -l | tr -d ' ')" "$sim_stats"
+printf '  smtp-sink   %s e-mails, kept in var/demo/mail/ (%s)\n' \
+	"$(find var/demo/mail -type f | wc -l | tr -d ' ')" "$(tr '\r' '\n' <var/demo/smtp-sink.log | tail -1)"
 $feegate -c $conf report
 echo
 $feegate -c $conf audit verify
 
 esc=$(sql -N $gw -e "SELECT account_no FROM collection_tasks WHERE state = 'open' ORDER BY task_id LIMIT 1")
 paid2=$(sql -N $gw -e "SELECT account_no FROM dunning_cases WHERE close_reason = 'paid' AND step = 2 ORDER BY case_id LIMIT 1")
+across=$(sql -N $gw -e "SELECT m.account_no FROM messages m
+                         JOIN messages v ON v.notice_id = m.notice_id AND v.channel = 'voice' AND v.state = 'delivered'
+                         WHERE m.state = 'failed_permanent' ORDER BY m.message_id LIMIT 1")
+mail=$(find var/demo/mail -type f | sort | head -1)
 refused=$(sql -N $gw -e "SELECT account_no FROM input_errors WHERE source = 'bill' AND account_no IS NOT NULL ORDER BY error_id LIMIT 1")
 cat <<EOT
 
@@ -112,9 +189,12 @@ cat <<EOT
   $feegate -c $conf log $esc            # three notices failed, task raised
   $feegate -c $conf log $paid2            # paid after notice 2
   $feegate -c $conf log $refused            # a bill refused as bad input
+  $feegate -c $conf log $across            # one notice across channels, the call answered
   $feegate -c $conf log $esc --json     # the same as JSON
   $feegate -c $conf tasks --state open   # the collectors' work list
   $feegate -c $conf template render dunning_2 sms --account $esc --date 2026-10-09
-Nightly outputs and the daemon's log are in var/demo/; what the provider
-received is var/demo/sim.tsv. The database stays up (scripts/db.sh stop).
+  less $mail     # an e-mail as smtp-sink received it
+Nightly outputs and the daemon's log are in var/demo/; what the simulator
+received (SMS, calls' TwiML, pushes) is var/demo/sim.tsv. The database
+stays up (scripts/db.sh stop).
 EOT

@@ -161,20 +161,12 @@ start_sim() {
 		i=$((i + 1)); [ $i -lt 50 ] || fail "simulator did not start"; sleep 0.1
 	done
 }
-# For FCM: an RSA key pair (the simulator checks JWTs with -k $work/pub.pem)
-# and, once the simulator runs, a service-account key file as Google issues
-# them: service_account FILE [PEM].
-fcm_keys() {
-	openssl genrsa -out "$work/key.pem" 2048 2>/dev/null
-	openssl rsa -in "$work/key.pem" -pubout -out "$work/pub.pem" 2>/dev/null
-}
+# For FCM: an RSA key pair $work/key.pem, $work/key.pub.pem (the simulator
+# checks JWTs with -k $work/key.pub.pem) and, once the simulator runs, a
+# service-account key file as Google issues them: service_account FILE [PEM].
+fcm_keys() { "$top/scripts/fcm-account.sh" "$work/key.pem" x >/dev/null; }
 service_account() {
-	{
-		printf '{"type": "service_account", "project_id": "sgcc-hz-app", "private_key_id": "k1",\n'
-		printf ' "private_key": "%s",\n' "$(awk '{ printf "%s\\n", $0 }' "${2:-$work/key.pem}")"
-		printf ' "client_email": "feegate@sgcc-hz-app.iam.gserviceaccount.com",\n'
-		printf ' "token_uri": "http://127.0.0.1:%s/token"}\n' "$sim_port"
-	} >"$1"
+	"$top/scripts/fcm-account.sh" "${2:-$work/key.pem}" "http://127.0.0.1:$sim_port/token" >"$1"
 }
 # Provider sections pointing at the simulator: fcm_section NAME KEYFILE
 # [API_URL], twilio_section NAME FROM (auth token in $work/token),

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
 fcm_keys
-start_sim 19030 "-d 20 -t f4llback -k $work/pub.pem"
+start_sim 19030 "-d 20 -t f4llback -k $work/key.pub.pem"
 printf 'f4llback\n' >"$work/token"
 service_account "$work/fcm.json"
 write_conf "

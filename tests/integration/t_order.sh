@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
 fcm_keys
-start_sim 19130 "-d 20 -t 0rder -k $work/pub.pem"
+start_sim 19130 "-d 20 -t 0rder -k $work/key.pub.pem"
 printf '0rder\n' >"$work/token"
 service_account "$work/fcm.json"
 order_conf() {  # order_conf [[dunning] lines]
@@ -75,5 +75,21 @@ eq "delivered" "$(sqlg "SELECT state FROM messages WHERE account_no = '330000006
 parts=$(sqlg "SELECT parts FROM messages WHERE account_no = '3300000063' AND channel = 'sms'")
 cost=$(awk -v p="$parts" 'BEGIN { printf "%.2f", p * 0.045 + 0.12 }')
 has "$(cat "$work/last.out")" "sms=1 email=0 voice=1 push=0 cost=$cost" "an SMS and a call paid for (the refused push is not)"
+# The report's table by channel, against the messages table: states and
+# SMS parts per channel, the blocked token and number as dead contacts.
+fgok report
+rep=$(cat "$work/last.out")
+for ch in push sms email voice; do
+	row=$(sqlg "SELECT CONCAT_WS(' ', channel, COUNT(*), SUM(state = 'delivered'), SUM(state = 'accepted'),
+	                   SUM(state = 'failed_permanent'), SUM(state = 'expired'), SUM(state = 'cancelled'),
+	                   SUM(state IN ('queued', 'retry', 'leased', 'submitting')),
+	                   IF(channel = 'sms', SUM(parts), NULL),
+	                   (SELECT COUNT(*) FROM contact_blocks b WHERE b.channel = m.channel))
+	            FROM messages m WHERE channel = '$ch' GROUP BY channel")
+	[ -n "$row" ] || continue
+	eq "$row" "$(echo "$rep" | awk -v c="$ch" '$1 == c { $1 = $1; print }')" "report: $ch"
+done
+eq "push sms voice" "$(echo "$rep" | awk '/messages by channel/ { on = 1; next } on && NF == 0 { exit } on && $1 != "channel" { printf "%s%s", s, $1; s = " " }')" \
+   "report: channels in order, the cheapest first"
 has "$(fg audit verify)" "chain intact" "audit chain"
 done_ok

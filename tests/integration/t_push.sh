@@ -9,8 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
 fcm_keys
-openssl genrsa -out "$work/other.pem" 2048 2>/dev/null
-start_sim 18930 "-d 20 -k $work/pub.pem"
+start_sim 18930 "-d 20 -k $work/key.pub.pem"
 service_account "$work/fcm.json"
 push_conf() {  # push_conf KEYFILE [API_URL [MORE PROVIDER LINES]]
 	write_conf "
