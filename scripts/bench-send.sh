@@ -7,6 +7,10 @@
 # channel gets one message, then times `feegate dispatch` sending them:
 #   sms    to the provider simulator (generic API, receipts after 10 ms)
 #   email  to Postfix's smtp-sink (workers x per_session sessions)
+#   push   to the simulator's FCM API (a service-account JWT exchanged for
+#          an access token, then messages:send; HTTP/1.1 keep-alive)
+#   voice  to the simulator's Twilio-compatible Calls API (rate lifted to
+#          100,000 calls/s: this measures feegate, not a provider's 1 call/s)
 # and prints messages, seconds, messages/s, the peer's own count and
 # feegate's peak resident memory. Everything it starts it stops, by PID.
 # Uses the private MariaDB (scripts/db.sh); schemas bench_billing and
@@ -19,8 +23,8 @@ channel=${1:-}
 n=${2:-20000}
 conc=${3:-32}
 case "$channel" in
-sms | email) ;;
-*) echo "usage: scripts/bench-send.sh sms|email [N] [CONCURRENCY]" >&2; exit 2 ;;
+sms | email | push | voice) ;;
+*) echo "usage: scripts/bench-send.sh sms|email|push|voice [N] [CONCURRENCY]" >&2; exit 2 ;;
 esac
 case "$n$conc" in *[!0-9]* | '') echo "bench-send.sh: N and CONCURRENCY are numbers" >&2; exit 2 ;; esac
 make -s all
@@ -42,6 +46,30 @@ sms)
 	provider="[provider:peer]
 type = http
 url = http://127.0.0.1:$port/v1/sms
+concurrency = $conc"
+	;;
+push)
+	scripts/fcm-account.sh "$dir/fcm-key.pem" "http://127.0.0.1:$port/token" >"$dir/fcm.json"
+	bin/feegate-sim -p "$port" -o "$dir/peer.tsv" -k "$dir/fcm-key.pub.pem" 2>"$dir/peer.log" &
+	peer=$!
+	provider="[provider:peer]
+type = fcm
+project_id = sgcc-hz-app
+service_account_file = $top/$dir/fcm.json
+api_url = http://127.0.0.1:$port
+concurrency = $conc"
+	;;
+voice)
+	(umask 077 && openssl rand -hex 16 >"$dir/twilio.token")
+	bin/feegate-sim -p "$port" -o "$dir/peer.tsv" -d 10 -t "$(cat "$dir/twilio.token")" 2>"$dir/peer.log" &
+	peer=$!
+	provider="[provider:peer]
+type = twilio
+account_sid = AC0123456789
+auth_token_file = $top/$dir/twilio.token
+from = +8657195598
+api_url = http://127.0.0.1:$port
+rate = 100000
 concurrency = $conc"
 	;;
 email)
@@ -98,7 +126,9 @@ read -r secs kb <"$dir/time.txt"
 sent=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state IN ('accepted', 'delivered')")
 left=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state NOT IN ('accepted', 'delivered')")
 case "$channel" in
-sms) got=$(wc -l <"$dir/peer.tsv" | tr -d ' ') ;;
+sms | voice) got=$(wc -l <"$dir/peer.tsv" | tr -d ' ') ;;
+push) got="$(wc -l <"$dir/peer.tsv" | tr -d ' ') received, access tokens issued: $(curl -sf "http://127.0.0.1:$port/_stats" |
+	sed -n 's/.*"tokens":\([0-9]*\).*/\1/p')" ;;
 email) got=$(tr '\r' '\n' <"$dir/peer.log" | tail -1) ;;
 esac
 echo "channel=$channel customers=$n concurrency=$conc sent=$sent not_sent=$left seconds=$secs" \
