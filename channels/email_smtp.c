@@ -6,6 +6,8 @@
  *   host = 127.0.0.1
  *   port = 25
  *   starttls = no            ; no | yes (when offered) | required
+ *   ca_file = /path/ca.pem   ; optional: also trust these CAs for STARTTLS
+ *   timeout = 10             ; seconds to wait for the server at any step
  *   username = feegate       ; optional: SMTP AUTH (PLAIN/LOGIN)
  *   password_file = /etc/feegate/smtp.password
  *   from = 国网杭州供电公司 <noreply@example.cn>
@@ -24,12 +26,26 @@
  * session as sent even when a recipient was refused: each recipient's
  * status is read: 2xx delivered to the server, 4xx temporary, 5xx
  * permanent. No connection is the provider's trouble.
+ *
+ * STARTTLS is libESMTP's own, with an OpenSSL context the adapter makes
+ * (TLS 1.2 or later; the system's CAs plus ca_file for a private relay)
+ * and hands to every session: the server's certificate must verify and
+ * name the host; a host given as an IP address is matched against the
+ * certificate's IP addresses (libESMTP checks DNS names only). A certificate that fails, a server without
+ * STARTTLS when it is required, and a refused MAIL FROM (a wrong password
+ * makes the server refuse the sender, not the recipient: libESMTP moves on
+ * after a failed AUTH) are the provider's trouble, with the reason, and no
+ * recipient is blamed.
  */
 #include <auth-client.h>
 #include <ev.h>
-#include <libesmtp.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+/* After OpenSSL: libesmtp.h declares smtp_starttls_set_ctx() only then. */
+#include <libesmtp.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +74,9 @@ struct email_smtp {
 	pthread_cond_t cv;
 	struct mail *todo, *todo_tail, *done;
 	int stopping;
-	char *server;
+	char *server, *host;
 	enum starttls_option starttls;
+	SSL_CTX *tls; /* for STARTTLS, or NULL when it is off */
 	char *username, *password;
 	char *from_addr, *from_header, *domain;
 	char *reply_to, *list_unsubscribe;
@@ -215,18 +232,92 @@ classify(struct delivery_result *r, const smtp_status_t *st, const char *what)
 			   st->text ? st->text : "not attempted");
 }
 
+/* What one session learnt from libESMTP's events. */
+struct session_ctx {
+	struct email_smtp *e;
+	char why[200]; /* why the session gave up, or "" */
+};
+
+/* libESMTP's events, on the worker thread; the arguments after arg depend
+ * on the event (libesmtp.h). */
+static void
+session_event(smtp_session_t s, int event, void *arg, ...)
+{
+	struct session_ctx *sc = arg;
+	va_list ap;
+
+	(void)s;
+	va_start(ap, arg);
+	switch (event) {
+	case SMTP_EV_EXTNA_STARTTLS:
+		snprintf(sc->why, sizeof(sc->why),
+			 "the server does not offer STARTTLS (starttls = "
+			 "required)");
+		break;
+	case SMTP_EV_INVALID_PEER_CERTIFICATE: {
+		long res = va_arg(ap, long);
+
+		snprintf(sc->why, sizeof(sc->why),
+			 "STARTTLS: the server's certificate is not trusted: "
+			 "%s",
+			 X509_verify_cert_error_string(res));
+		break;
+	}
+	case SMTP_EV_WRONG_PEER_CERTIFICATE: {
+		int *ok = va_arg(ap, int *);
+		const char *name = va_arg(ap, const char *);
+		SSL *ssl = va_arg(ap, SSL *);
+		X509 *cert = SSL_get1_peer_certificate(ssl);
+
+		if (cert != NULL &&
+		    X509_check_ip_asc(cert, sc->e->host, 0) == 1)
+			*ok = 1;
+		else
+			snprintf(sc->why, sizeof(sc->why),
+				 "STARTTLS: the server's certificate is for "
+				 "%.60s, not %.60s",
+				 name && *name ? name : "another name",
+				 sc->e->host);
+		X509_free(cert);
+		break;
+	}
+	case SMTP_EV_NO_PEER_CERTIFICATE:
+		snprintf(sc->why, sizeof(sc->why),
+			 "STARTTLS: the server sent no certificate");
+		break;
+	case SMTP_EV_WEAK_CIPHER:
+		snprintf(sc->why, sizeof(sc->why), "STARTTLS: weak cipher");
+		break;
+	case SMTP_EV_UNUSABLE_CLIENT_CERTIFICATE:
+		snprintf(sc->why, sizeof(sc->why),
+			 "STARTTLS: libESMTP found a client certificate for "
+			 "this host it cannot use (owner, mode 0600?)");
+		break;
+	default:
+		break;
+	}
+	va_end(ap);
+}
+
 /* One SMTP session for a batch of messages, on a worker thread. */
 static void
 send_batch(struct email_smtp *e, struct mail *batch)
 {
 	smtp_session_t s = smtp_create_session();
+	struct session_ctx sc = {.e = e};
 	auth_context_t auth = NULL;
 	struct mail *m;
 	char envid[32], errbuf[128];
 	int ok;
 
 	smtp_set_server(s, e->server);
+	smtp_set_eventcb(s, session_event, &sc);
 	smtp_starttls_enable(s, e->starttls);
+	if (e->tls != NULL)
+		smtp_starttls_set_ctx(s, e->tls);
+	for (ok = Timeout_GREETING; ok <= Timeout_DATA2; ok++)
+		smtp_set_timeout(s, ok | Timeout_OVERRIDE_RFC2822_MINIMUM,
+				 e->ch.timeout_ms);
 	if (e->username != NULL) {
 		auth = auth_create_context();
 		auth_set_mechanism_flags(auth, AUTH_PLUGIN_PLAIN, 0);
@@ -255,8 +346,10 @@ send_batch(struct email_smtp *e, struct mail *batch)
 		if (!ok) {
 			result_set(&m->res, DELIVERY_TEMPFAIL, 1, "connect",
 				   "%s: %s", e->server,
-				   smtp_strerror(smtp_errno(), errbuf,
-						 sizeof(errbuf)));
+				   sc.why[0]
+					   ? sc.why
+					   : smtp_strerror(smtp_errno(), errbuf,
+							   sizeof(errbuf)));
 			continue;
 		}
 		rs = smtp_recipient_status(m->rcpt);
@@ -265,11 +358,17 @@ send_batch(struct email_smtp *e, struct mail *batch)
 			const smtp_status_t *rp =
 				smtp_reverse_path_status(m->msg);
 
+			/* The sender refused is our trouble (a wrong
+			 * password, a relay that does not know us), never
+			 * the recipient's. */
 			if (rp != NULL && rp->code >= 400)
-				classify(&m->res, rp, "MAIL FROM");
+				result_set(&m->res, DELIVERY_TEMPFAIL, 1,
+					   "SMTP", "MAIL FROM: %d %.150s",
+					   rp->code, rp->text ? rp->text : "");
 			else
 				result_set(&m->res, DELIVERY_TEMPFAIL, 1,
-					   "SMTP 0", "not attempted");
+					   "SMTP 0", "not attempted%s%s",
+					   sc.why[0] ? ": " : "", sc.why);
 		} else if (rs->code >= 300) {
 			classify(&m->res, rs, "RCPT");
 		} else if (ms != NULL && ms->code != 0 && ms->code >= 300) {
@@ -405,6 +504,8 @@ email_free(struct email_smtp *e)
 {
 	free(e->threads);
 	free(e->server);
+	free(e->host);
+	SSL_CTX_free(e->tls);
 	free(e->username);
 	if (e->password != NULL) {
 		explicit_bzero(e->password, strlen(e->password));
@@ -426,6 +527,7 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 	const char *host = provider_get(p, "host");
 	const char *port = provider_get(p, "port");
 	const char *tls = provider_get(p, "starttls");
+	const char *ca = provider_get(p, "ca_file");
 	const char *user = provider_get(p, "username");
 	const char *pwfile = provider_get(p, "password_file");
 	const char *from = provider_get(p, "from");
@@ -480,8 +582,30 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 			goto fail;
 		e->username = xstrdup(user);
 	}
+	if (tls != NULL && strcmp(tls, "no") != 0) {
+		e->tls = SSL_CTX_new(TLS_client_method());
+		if (e->tls == NULL)
+			fatal("email: cannot make a TLS context");
+		SSL_CTX_set_min_proto_version(e->tls, TLS1_2_VERSION);
+		SSL_CTX_set_default_verify_paths(e->tls);
+		/* No TLS 1.3 session tickets: sessions are never resumed,
+		 * and libESMTP's reader stalls on tickets that arrive
+		 * after the handshake until the timeout. */
+		SSL_CTX_set_options(e->tls, SSL_OP_NO_TICKET);
+	}
+	if (ca != NULL &&
+	    (e->tls == NULL ||
+	     SSL_CTX_load_verify_locations(e->tls, ca, NULL) != 1)) {
+		err_set(err,
+			"%s:%d: [provider:%s] ca_file: cannot read CA "
+			"certificates from %s%s",
+			cpath, provider_line(p, "ca_file"), p->name, ca,
+			e->tls ? "" : " (and starttls is off)");
+		goto fail;
+	}
 	pthread_once(&auth_once, auth_init);
 	e->loop = env->loop;
+	e->host = xstrdup(host);
 	e->server = xasprintf("%s:%lld", host, pn);
 	e->starttls = tls == NULL || strcmp(tls, "no") == 0 ? Starttls_DISABLED
 		      : strcmp(tls, "yes") == 0             ? Starttls_ENABLED

@@ -470,8 +470,10 @@ claim_lane(struct dispatcher *d, struct lane *l)
 		snprintf(j->idem, sizeof(j->idem), "%llu", j->m.message_id);
 		snprintf(j->receipt_url, sizeof(j->receipt_url),
 			 "%s/receipts/%s?id=%llu&t=%s",
-			 d->cfg->receipts.public_url, l->ch->provider,
-			 j->m.message_id, j->m.token);
+			 d->cfg->receipts.public_url
+				 ? d->cfg->receipts.public_url
+				 : "",
+			 l->ch->provider, j->m.message_id, j->m.token);
 		memset(&out, 0, sizeof(out));
 		out.message_id = j->m.message_id;
 		out.idempotency_key = j->idem;
@@ -700,6 +702,16 @@ open_lanes(struct dispatcher *d, struct fg_err *err)
 				  err);
 		if (ch == NULL)
 			return -1;
+		if (ch->ops->receipt != NULL &&
+		    d->cfg->receipts.public_url == NULL) {
+			err_set(err,
+				"%s: [receipts] public_url: needed so "
+				"[provider:%s] can send receipts",
+				d->cfg->path ? d->cfg->path : "(config)",
+				names[k]);
+			channel_close(ch);
+			return -1;
+		}
 		d->channels[d->nlanes] = ch;
 		l = &d->lanes[d->nlanes++];
 		l->d = d;
@@ -717,20 +729,6 @@ open_lanes(struct dispatcher *d, struct fg_err *err)
 	return 0;
 }
 
-/* What needs neither the database nor a provider. */
-static int
-static_checks(const struct config *cfg, struct fg_err *err)
-{
-	if (cfg->receipts.public_url == NULL) {
-		err_set(err,
-			"%s: [receipts] public_url: needed so providers "
-			"can send receipts",
-			cfg->path ? cfg->path : "(config)");
-		return -1;
-	}
-	return channel_registry_check(err);
-}
-
 /* Closes the adapters (in-flight requests are over), the HTTP client and
  * the loop. */
 static void
@@ -744,6 +742,18 @@ close_lanes(struct dispatcher *d)
 		free(d->lanes[i].pace.ring);
 	}
 	ev_loop_destroy(d->loop);
+}
+
+/* Whether any open provider sends receipts (e-mail and push do not). */
+static int
+lanes_take_receipts(const struct dispatcher *d)
+{
+	int i;
+
+	for (i = 0; i < d->nlanes; i++)
+		if (d->channels[i]->ops->receipt != NULL)
+			return 1;
+	return 0;
 }
 
 int
@@ -773,7 +783,7 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 		snprintf(d->owner, sizeof(d->owner), "%.60s:%ld", host,
 			 (long)getpid());
 	}
-	if (static_checks(cfg, err) != 0) {
+	if (channel_registry_check(err) != 0) {
 		free(d);
 		return -1;
 	}
@@ -784,7 +794,7 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 		goto out;
 	if (open_lanes(d, err) != 0)
 		goto out;
-	if (cfg->receipts.port != 0) {
+	if (cfg->receipts.port != 0 && lanes_take_receipts(d)) {
 		d->receipts =
 			receipts_start(cfg, d->channels, (size_t)d->nlanes,
 				       o->now_offset, err);
@@ -834,7 +844,7 @@ dispatch_check(const struct config *cfg, struct fg_err *err)
 	struct dispatcher *d;
 	int rc;
 
-	if (static_checks(cfg, err) != 0)
+	if (channel_registry_check(err) != 0)
 		return -1;
 	d = xcalloc(1, sizeof(*d));
 	d->cfg = cfg;

@@ -7,7 +7,7 @@ set -eu
 PACKAGES="
 build-essential pkg-config time clang-format
 mariadb-server mariadb-client libmariadb-dev
-kannel kannel-extras curl postfix nghttp2-proxy openssl
+kannel kannel-extras curl postfix nghttp2-proxy openssl python3-aiosmtpd
 libcurl4-openssl-dev libesmtp-dev libev-dev libmicrohttpd-dev
 libjansson-dev libinih-dev libssl-dev libsodium-dev libcmocka-dev
 "

@@ -168,9 +168,22 @@ fcm_keys() { "$top/scripts/fcm-account.sh" "$work/key.pem" x >/dev/null; }
 service_account() {
 	"$top/scripts/fcm-account.sh" "${2:-$work/key.pem}" "http://127.0.0.1:$sim_port/token" >"$1"
 }
+# A private CA ($work/ca.pem) and a server certificate signed by it:
+# server_cert NAME SAN makes $work/NAME.key and $work/NAME.pem for SAN
+# (for example "IP:127.0.0.1,DNS:localhost").
+server_cert() {
+	if [ ! -f "$work/ca.pem" ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/ca.key" -out "$work/ca.pem" -days 2 \
+			-subj "/CN=feegate test CA" 2>/dev/null
+	fi
+	openssl req -newkey rsa:2048 -nodes -keyout "$work/$1.key" -out "$work/$1.csr" -subj "/CN=feegate test server" 2>/dev/null
+	printf 'subjectAltName=%s\n' "$2" >"$work/$1.cnf"
+	openssl x509 -req -in "$work/$1.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+		-out "$work/$1.pem" -days 2 -extfile "$work/$1.cnf" 2>/dev/null
+}
 # Provider sections pointing at the simulator: fcm_section NAME KEYFILE
 # [API_URL], twilio_section NAME FROM (auth token in $work/token),
-# sms_section NAME.
+# smtp_section NAME PORT, sms_section NAME.
 fcm_section() {
 	printf '[provider:%s]\ntype = fcm\nproject_id = sgcc-hz-app\nservice_account_file = %s\napi_url = %s\n' \
 		"$1" "$2" "${3:-http://127.0.0.1:$sim_port}"
@@ -178,6 +191,9 @@ fcm_section() {
 twilio_section() {
 	printf '[provider:%s]\ntype = twilio\naccount_sid = AC0123456789\nauth_token_file = %s\nfrom = %s\napi_url = http://127.0.0.1:%s\n' \
 		"$1" "$work/token" "$2" "$sim_port"
+}
+smtp_section() {  # smtp_section NAME PORT: a relay on 127.0.0.1
+	printf '[provider:%s]\ntype = smtp\nhost = 127.0.0.1\nport = %s\nfrom = 国网杭州供电公司 <noreply@example.cn>\n' "$1" "$2"
 }
 sms_section() {
 	printf '[provider:%s]\ntype = http\nurl = http://127.0.0.1:%s/v1/sms\n' "$1" "$sim_port"

@@ -98,6 +98,17 @@ type = http
 url = http://127.0.0.1:$sim_port/v1/sms
 token_file = $work/missing"
 
+refused "CA certificates that cannot be read" "feegate.ini:15: [provider:m] ca_file: cannot read CA certificates from $work/no-ca.pem" "
+[channels]
+email = m
+
+[provider:m]
+type = smtp
+host = 127.0.0.1
+starttls = required
+ca_file = $work/no-ca.pem
+from = noreply@example.cn"
+
 eq "0" "$(sqlg "SELECT COUNT(*) FROM dunning_cases")" "no night was planned"
 eq "0" "$(sim_stat received)" "no request reached the provider"
 done_ok

@@ -25,11 +25,7 @@ mail_conf() {  # mail_conf SMTP_PORT
 email = mail
 sms = sim
 
-[provider:mail]
-type = smtp
-host = 127.0.0.1
-port = $1
-from = 国网杭州供电公司 <noreply@example.cn>
+$(smtp_section mail "$1")
 reply_to = service@example.cn
 list_unsubscribe = <mailto:unsubscribe@example.cn>
 workers = 2

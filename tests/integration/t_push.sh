@@ -132,12 +132,7 @@ sim_control '{"fail_5xx": 0}'
 # HTTP/2 where the endpoint offers it: through nghttpx (TLS, h2 by ALPN)
 # in front of the simulator, twenty pushes share one connection as
 # multiplexed streams; with http2 = no they go as HTTP/1.1.
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/ca.key" -out "$work/ca.pem" -days 2 \
-	-subj "/CN=feegate test CA" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -keyout "$work/srv.key" -out "$work/srv.csr" -subj "/CN=127.0.0.1" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\n' >"$work/san.cnf"
-openssl x509 -req -in "$work/srv.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
-	-out "$work/srv.pem" -days 2 -extfile "$work/san.cnf" 2>/dev/null
+server_cert srv IP:127.0.0.1
 nghttpx --conf=/dev/null --frontend='127.0.0.1,18931' --backend="127.0.0.1,$sim_port" --workers=1 --no-ocsp \
 	--accesslog-file="$work/h2-access.log" --accesslog-format='$alpn $remote_port $status $method $path' \
 	--errorlog-file="$work/h2-error.log" "$work/srv.key" "$work/srv.pem" 2>>"$work/h2-error.log" &
