@@ -129,6 +129,22 @@ eq "retry" "$(st 11)" "503: to be retried"
 has "$(sqlg "SELECT last_error FROM messages WHERE contact_id = 11")" "UNAVAILABLE" "with FCM's code"
 sim_control '{"fail_5xx": 0}'
 
+# 429 QUOTA_EXCEEDED with Retry-After: temporary, not retried before the
+# provider's time is up, then sent.
+sim_control '{"fail_429": 1.0, "retry_after": 120}'
+customer 3300000041; contact 13 3300000041 push tokG0000000000000013
+bill B41 3300000041 50.00 2026-10-14
+fgok run --date 2026-10-15 --now "2026-10-15 10:00"
+eq "retry" "$(st 13)" "429: to be retried"
+has "$(sqlg "SELECT last_error FROM messages WHERE contact_id = 13")" "QUOTA_EXCEEDED" "with FCM's code"
+eq "1" "$(sqlg "SELECT next_attempt_at >= '2026-10-15 02:02:00' FROM messages WHERE contact_id = 13")" \
+   "not before Retry-After (times are UTC: 10:02 in Hangzhou; $(sqlg "SELECT next_attempt_at FROM messages WHERE contact_id = 13"))"
+sim_control '{"fail_429": 0}'
+fgok dispatch --now "2026-10-15 10:01"
+eq "retry" "$(st 13)" "still waiting a minute later"
+fgok dispatch --now "2026-10-15 10:03"
+eq "accepted" "$(st 13)" "sent once Retry-After has passed"
+
 # HTTP/2 where the endpoint offers it: through nghttpx (TLS, h2 by ALPN)
 # in front of the simulator, twenty pushes share one connection as
 # multiplexed streams; with http2 = no they go as HTTP/1.1.
