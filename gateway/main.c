@@ -51,7 +51,11 @@ static const char usage_text[] =
 	"of nights\n"
 	"  audit verify                     check the audit hash chain\n"
 	"  template render KIND CHANNEL [--locale L] [--account A] [--date D]\n"
-	"                                   a message as it would be sent\n"
+	"                                   a message as it would be sent;"
+	" CHANNEL:\n"
+	"                                   sms, email, voice, push (or "
+	"email.subject,\n"
+	"                                   email.txt, email.html)\n"
 	"\n"
 	"D is a business date YYYY-MM-DD (default: today in [dunning] "
 	"timezone).\n"
@@ -654,12 +658,32 @@ cmd_template(const struct config *cfg, int argc, char **argv)
 	}
 	locale = opts[0].value ? opts[0].value : template_locale(nc.locale);
 	sbuf_init(&out);
-	rc = template_render(ts, locale, pos[1], pos[2], &nc.t, &out, &err);
+	if (strcmp(pos[2], "email") == 0) {
+		/* The three parts of an e-mail, as the adapter puts them
+		 * together. */
+		static const char *const parts[][2] =
+			{{"email.subject", "Subject: "},
+			 {"email.txt", "\n-- text/plain --\n"},
+			 {"email.html", "\n-- text/html --\n"}};
+		size_t i;
+
+		for (i = 0, rc = 0; i < FG_NELEM(parts) && rc == 0; i++) {
+			sbuf_adds(&out, parts[i][1]);
+			rc = template_render(ts, locale, pos[1], parts[i][0],
+					     &nc.t, &out, &err);
+		}
+	} else {
+		rc = template_render(ts, locale, pos[1], pos[2], &nc.t, &out,
+				     &err);
+	}
 	if (rc != 0) {
 		fprintf(stderr, "feegate: %s\n", err.msg);
 		rc = EXIT_USAGE;
 	} else {
-		puts(out.s);
+		/* As rendered, with a line end only where it has none. */
+		fputs(out.s, stdout);
+		if (out.len == 0 || out.s[out.len - 1] != '\n')
+			putchar('\n');
 		if (strcmp(pos[2], "sms") == 0) {
 			sms_measure(out.s, &len);
 			printf("-- %d SMS part%s, %s, %zu units\n", len.parts,

@@ -84,6 +84,16 @@ has "$(grep '^X-Mail-Args:' "$f")" "ENVID=$id1" "DSN ENVID is the message id"
 has "$(part_of "$f" plain)" "尊敬的张伟客户：" "plain part: Chinese text intact"
 has "$(part_of "$f" plain)" "¥1,234.50" "plain part: the amount"
 has "$(part_of "$f" html)" "<p>尊敬的张伟客户：</p>" "HTML part"
+# Byte for byte: both parts as received, decoded, are what the templates
+# render for this customer on this date.
+for t in txt html; do
+	fgok template render dunning_1 "email.$t" --account E1 --date 2026-10-02
+	[ "$t" = txt ] && ty=plain || ty=html
+	part_of "$f" $ty >"$work/got.$t"
+	cmp -s "$work/last.out" "$work/got.$t" || fail "the $ty part differs from the rendered template: $(diff "$work/last.out" "$work/got.$t" | head -5)"
+done
+fgok template render dunning_1 email.subject --account E1 --date 2026-10-02
+eq "$(cat "$work/last.out")" "$(subject_of "$f")" "the Subject is the rendered template"
 f2=$(grep -l "li.na@example.com" "$dump"/*)
 eq "State Grid Hangzhou: your electricity bill is overdue (account E2)" "$(grep '^Subject:' "$f2" | sed 's/^Subject: //; s/\r$//')" \
    "plain ASCII subject for an English customer"
