@@ -28,7 +28,7 @@
  * permanent. No connection is the provider's trouble.
  *
  * STARTTLS is libESMTP's own, with an OpenSSL context the adapter makes
- * (TLS 1.2 or later; the system's CAs plus ca_file for a private relay)
+ * (TLS 1.2, see below; the system's CAs plus ca_file for a private relay)
  * and hands to every session: the server's certificate must verify and
  * name the host; a host given as an IP address is matched against the
  * certificate's IP addresses (libESMTP checks DNS names only). A certificate that fails, a server without
@@ -586,12 +586,15 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 		e->tls = SSL_CTX_new(TLS_client_method());
 		if (e->tls == NULL)
 			fatal("email: cannot make a TLS context");
+		/* TLS 1.2 exactly. libESMTP reads whenever the socket is
+		 * readable; TLS 1.3 sends records after the handshake
+		 * (session tickets, key updates) that make it readable with
+		 * no SMTP reply behind them, and the session then stalls
+		 * until the timeout (seen against Python's ssl server). */
 		SSL_CTX_set_min_proto_version(e->tls, TLS1_2_VERSION);
-		SSL_CTX_set_default_verify_paths(e->tls);
-		/* No TLS 1.3 session tickets: sessions are never resumed,
-		 * and libESMTP's reader stalls on tickets that arrive
-		 * after the handshake until the timeout. */
+		SSL_CTX_set_max_proto_version(e->tls, TLS1_2_VERSION);
 		SSL_CTX_set_options(e->tls, SSL_OP_NO_TICKET);
+		SSL_CTX_set_default_verify_paths(e->tls);
 	}
 	if (ca != NULL &&
 	    (e->tls == NULL ||
