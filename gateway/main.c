@@ -655,6 +655,16 @@ cmd_template(const struct config *cfg, int argc, char **argv)
 		nc.t.due_date = nc.due_date;
 		nc.t.business_date = nc.business_date;
 		context_late_fee(&nc, cfg);
+		/* And a sample outage, for the outage notices. */
+		nc.t.outage_kind = "planned";
+		nc.t.area = opts[0].value && strcmp(opts[0].value, "en") == 0
+				    ? "Jinjiang Community, Wangjiang Street"
+				    : "上城区望江街道近江社区";
+		nc.t.starts_at = "2026-10-20 08:00";
+		nc.t.ends_at = "2026-10-20 17:30";
+		nc.t.reason = NULL;
+		nc.t.old_starts_at = "2026-10-18 08:00";
+		nc.t.old_ends_at = "2026-10-18 17:30";
 	}
 	locale = opts[0].value ? opts[0].value : template_locale(nc.locale);
 	sbuf_init(&out);

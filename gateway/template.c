@@ -23,6 +23,14 @@ const char *const tpl_var_names[TV_COUNT] = {
 	"amount",       "periods",  "due_date",
 	"days_overdue", "late_fee", "payment_channels",
 	"hotline",      "opt_out",  "utility",
+	"outage_kind",  "area",     "starts",
+	"ends",         "reason",   "old_starts",
+	"old_ends",
+};
+
+const char *const tpl_other_kinds[TPL_OTHER_KINDS] = {
+	"payment_received",   "outage_notice",    "outage_reminder",
+	"outage_rescheduled", "outage_cancelled", "outage_restored",
 };
 
 enum tpl_esc {
@@ -43,12 +51,30 @@ static const struct {
 	{"voice", ESC_XML, 0},      {"push", ESC_JSON, 0},
 };
 
-/* Kinds of notice feegate sends; a file for any other kind is a mistake. */
-static const char *const kinds[] = {
-	"dunning_1", "dunning_2",  "dunning_3",        "dunning_4",
-	"dunning_5", "dunning_6",  "dunning_7",        "dunning_8",
-	"dunning_9", "dunning_10", "payment_received",
-};
+/* Kinds of notice feegate sends (dunning_1 .. dunning_10 and the others);
+ * a file for any other kind is a mistake. */
+static int
+known_kind(const char *name, size_t len)
+{
+	char buf[32];
+	size_t k;
+
+	if (len >= sizeof(buf))
+		return 0;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	for (k = 1; k <= 10; k++) {
+		char d[16];
+
+		snprintf(d, sizeof(d), "dunning_%zu", k);
+		if (strcmp(buf, d) == 0)
+			return 1;
+	}
+	for (k = 0; k < FG_NELEM(tpl_other_kinds); k++)
+		if (strcmp(buf, tpl_other_kinds[k]) == 0)
+			return 1;
+	return 0;
+}
 
 static const char *const locales[] = {"zh-CN", "en"};
 #define NLOCALES 2
@@ -97,7 +123,9 @@ struct template_set {
 	char *str[NLOCALES][S_COUNT];
 };
 
-#define SMS_NAME_MAX 20 /* characters of a name in an SMS */
+#define SMS_NAME_MAX   20 /* characters of a name in an SMS */
+#define SMS_AREA_MAX   40 /* of an outage's area */
+#define SMS_REASON_MAX 30 /* of its reason */
 
 static int
 locale_index(const char *locale)
@@ -286,7 +314,7 @@ load_template(struct template_set *ts, const char *dir, const char *locale,
 	      const char *file, struct fg_err *err)
 {
 	struct template t = {0};
-	size_t i, k, len, bad;
+	size_t i, len, bad;
 	const char *dot = strchr(file, '.');
 
 	if (dot == NULL)
@@ -304,14 +332,12 @@ load_template(struct template_set *ts, const char *dir, const char *locale,
 			dir, locale, file, dot + 1);
 		return -1;
 	}
-	for (k = 0; k < FG_NELEM(kinds); k++)
-		if (strlen(kinds[k]) == (size_t)(dot - file) &&
-		    memcmp(kinds[k], file, (size_t)(dot - file)) == 0)
-			break;
-	if (k == FG_NELEM(kinds)) {
+	if (!known_kind(file, (size_t)(dot - file))) {
 		err_set(err,
 			"%s/%s/%s: unknown template '%.*s' (dunning_1 .. "
-			"dunning_10, payment_received)",
+			"dunning_10, payment_received, outage_notice, "
+			"outage_reminder, outage_rescheduled, outage_cancelled, "
+			"outage_restored)",
 			dir, locale, file, (int)(dot - file), file);
 		return -1;
 	}
@@ -411,6 +437,13 @@ static const struct tpl_context long_sample = {
 	.due_date = "2026-08-25",
 	.business_date = "2026-12-31",
 	.late_fee_cents = 9999999,
+	.outage_kind = "temporary",
+	.area = "杭州市上城区望江街道近江社区近江东园一区至五区及钱江新城沿江商业街",
+	.starts_at = "2026-12-31 23:30",
+	.ends_at = "2027-01-01 18:45",
+	.reason = "10千伏近江线开关柜更换及线路迁改，配合市政道路施工",
+	.old_starts_at = "2026-12-30 23:30",
+	.old_ends_at = "2026-12-31 18:45",
 };
 
 int
@@ -541,21 +574,30 @@ template_set_load(const char *dir, const struct template_limits *lim,
 		if (lim->push)
 			parts[nparts++] = "push";
 
-		for (k = 1; k <= lim->notices + 1; k++) {
+		for (k = 1; k <= lim->notices + (int)FG_NELEM(tpl_other_kinds);
+		     k++) {
 			if (k <= lim->notices)
 				snprintf(kind, sizeof(kind), "dunning_%d", k);
 			else
-				snprintf(kind, sizeof(kind),
-					 "payment_received");
+				snprintf(kind, sizeof(kind), "%s",
+					 tpl_other_kinds[k - lim->notices - 1]);
 			for (c = 0; c < nparts; c++) {
 				if (find(ts, locales[li], kind, parts[c]) !=
 				    NULL)
 					continue;
-				err_set(err,
-					"%s/%s/%s.%s: missing (needed for "
-					"[dunning] notices = %d)",
-					dir, locales[li], kind, parts[c],
-					lim->notices);
+				if (k <= lim->notices)
+					err_set(err,
+						"%s/%s/%s.%s: missing (needed "
+						"for [dunning] notices = %d)",
+						dir, locales[li], kind,
+						parts[c], lim->notices);
+				else
+					err_set(err,
+						"%s/%s/%s.%s: missing (every "
+						"channel that can send needs "
+						"one)",
+						dir, locales[li], kind,
+						parts[c]);
 				goto fail;
 			}
 		}
@@ -704,6 +746,80 @@ format_date(int li, int spoken, const char *date, struct sbuf *b)
 		sbuf_addf(b, "%s %d, %d", month_long[m - 1], d, y);
 	else
 		sbuf_addf(b, "%d %s %d", d, month_short[m - 1], y);
+}
+
+/* "YYYY-MM-DD HH:MM" as 2026年10月20日 08:00 or 20 Oct 2026 08:00 (spoken:
+ * 2026年10月20日8点30分, October 20, 2026 at 8:30); with same_day, only the
+ * time (an outage that ends on the day it starts). */
+static void
+format_datetime(int li, int spoken, const char *dt, int same_day,
+		struct sbuf *b)
+{
+	char date[DATE_LEN];
+	int h, mi;
+
+	if (dt == NULL || strlen(dt) < 16 || dt[10] != ' ' || dt[13] != ':')
+		return;
+	memcpy(date, dt, 10);
+	date[10] = '\0';
+	if (!date_valid(date))
+		return;
+	h = (int)strtol(dt + 11, NULL, 10);
+	mi = (int)strtol(dt + 14, NULL, 10);
+	if (!same_day) {
+		format_date(li, spoken, date, b);
+		if (li != 0 || !spoken)
+			sbuf_adds(b, li != 0 && spoken ? " at " : " ");
+	}
+	if (li == 0 && spoken) {
+		sbuf_addf(b, "%d点", h);
+		if (mi != 0)
+			sbuf_addf(b, "%d分", mi);
+	} else if (spoken) {
+		sbuf_addf(b, "%d:%02d", h, mi);
+	} else {
+		sbuf_addf(b, "%02d:%02d", h, mi);
+	}
+}
+
+static int
+same_day(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strlen(a) >= 10 &&
+	       strncmp(a, b, 10) == 0;
+}
+
+/* Billing's free text, valid UTF-8, trimmed, cut to max characters (0: no
+ * limit) with "…". */
+static void
+add_text(struct sbuf *b, const char *v, size_t max)
+{
+	char *clean;
+	const char *s, *e;
+	size_t n, cut;
+
+	if (v == NULL)
+		return;
+	clean = utf8_clean(v, strlen(v), 1);
+	for (s = clean; *s == ' '; s++)
+		;
+	e = s + strlen(s);
+	while (e > s && e[-1] == ' ')
+		e--;
+	n = (size_t)(e - s);
+	if (max > 0 && utf8_len(s, n) > max) {
+		size_t i = 0;
+
+		for (cut = 0; cut < n; cut++)
+			if (((unsigned char)s[cut] & 0xc0) != 0x80 &&
+			    i++ == max - 1)
+				break;
+		sbuf_add(b, s, cut);
+		sbuf_adds(b, "…");
+	} else {
+		sbuf_add(b, s, n);
+	}
+	free(clean);
 }
 
 /* "2026-08,2026-09" as 2026年8月、2026年9月 or Aug 2026, Sep 2026 (spoken:
@@ -908,6 +1024,26 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 		sbuf_adds(&v[TV_HOTLINE], ts->str[li][S_HOTLINE]);
 	sbuf_adds(&v[TV_OPT_OUT], ts->str[li][S_OPT_OUT]);
 	sbuf_adds(&v[TV_UTILITY], ts->str[li][S_UTILITY]);
+	if (ctx->outage_kind != NULL) {
+		int sms = strcmp(channel, "sms") == 0;
+		int temp = strcmp(ctx->outage_kind, "temporary") == 0;
+
+		sbuf_adds(&v[TV_OUTAGE_KIND],
+			  li == 0 ? (temp ? "临时检修停电" : "计划检修停电")
+				  : (temp ? "temporary outage"
+					  : "planned outage"));
+		add_text(&v[TV_AREA], ctx->area, sms ? SMS_AREA_MAX : 0);
+		add_text(&v[TV_REASON], ctx->reason, sms ? SMS_REASON_MAX : 0);
+		format_datetime(li, spoken, ctx->starts_at, 0, &v[TV_STARTS]);
+		format_datetime(li, spoken, ctx->ends_at,
+				same_day(ctx->starts_at, ctx->ends_at),
+				&v[TV_ENDS]);
+		format_datetime(li, spoken, ctx->old_starts_at, 0,
+				&v[TV_OLD_STARTS]);
+		format_datetime(li, spoken, ctx->old_ends_at,
+				same_day(ctx->old_starts_at, ctx->old_ends_at),
+				&v[TV_OLD_ENDS]);
+	}
 }
 
 int

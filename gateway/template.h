@@ -34,10 +34,23 @@ enum tpl_var {
 	TV_HOTLINE,          /* from strings.ini, 95598 by default */
 	TV_OPT_OUT,          /* from strings.ini, where the channel needs one */
 	TV_UTILITY,          /* from strings.ini: the sender's name */
+	/* Outage notices. */
+	TV_OUTAGE_KIND, /* 计划检修停电 / planned maintenance, or temporary */
+	TV_AREA,        /* the area affected */
+	TV_STARTS,      /* 2026年10月20日 08:00 / 20 Oct 2026 08:00 */
+	TV_ENDS,        /* the same, or only the time on the day it starts */
+	TV_REASON,      /* empty when billing gives none */
+	TV_OLD_STARTS, /* a rescheduled outage: the times it had */
+	TV_OLD_ENDS,
 	TV_COUNT
 };
 
 extern const char *const tpl_var_names[TV_COUNT];
+
+/* The notices other than dunning_1..N, each needed in every locale for
+ * every channel that can send. */
+#define TPL_OTHER_KINDS 6
+extern const char *const tpl_other_kinds[TPL_OTHER_KINDS];
 
 /* What a notice says, before locale formatting. */
 struct tpl_context {
@@ -48,6 +61,13 @@ struct tpl_context {
 	const char *due_date; /* YYYY-MM-DD, the earliest overdue */
 	const char *business_date; /* YYYY-MM-DD */
 	long long late_fee_cents;  /* < 0: none configured */
+	/* Outage notices: "planned" or "temporary", the area, and times as
+	 * "YYYY-MM-DD HH:MM" in the utility's time zone; NULL elsewhere. */
+	const char *outage_kind;
+	const char *area;
+	const char *starts_at, *ends_at;
+	const char *reason;
+	const char *old_starts_at, *old_ends_at;
 };
 
 struct template_set;
