@@ -306,7 +306,15 @@ audit_stage_begin(struct db *db, struct fg_err *err)
 		" notices_delivered INT NULL,"
 		" delivered INT NULL,"
 		" source VARCHAR(16) NULL,"
-		" row_key VARCHAR(64) NULL)",
+		" row_key VARCHAR(64) NULL,"
+		" kind VARCHAR(32) NULL,"
+		" outage_id VARCHAR(32) NULL,"
+		" version INT NULL,"
+		" status VARCHAR(16) NULL,"
+		" area VARCHAR(128) NULL,"
+		" starts_at VARCHAR(16) NULL,"
+		" ends_at VARCHAR(16) NULL,"
+		" late_notice INT NULL)",
 		DB_NOARGS, NULL, err);
 }
 

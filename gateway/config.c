@@ -24,6 +24,7 @@ enum key_type {
 	KEY_SCHEMA,
 	KEY_RATE, /* "0.001" per day, stored as parts per million */
 	KEY_COST, /* "0.045" yuan, stored in micro-yuan */
+	KEY_BOOL, /* yes | no */
 };
 
 struct key {
@@ -67,6 +68,12 @@ static const struct key keys[] = {
 	{"costs", "email", KEY_COST, OFF(costs.email), 0, 100000000},
 	{"costs", "voice", KEY_COST, OFF(costs.voice), 0, 100000000},
 	{"costs", "push", KEY_COST, OFF(costs.push), 0, 100000000},
+	{"outage", "planned_notice_days", KEY_INT,
+	 OFF(outage.planned_notice_days), 1, 60},
+	{"outage", "temporary_notice_hours", KEY_INT,
+	 OFF(outage.temporary_notice_hours), 1, 240},
+	{"outage", "reminder_days", KEY_INT, OFF(outage.reminder_days), 0, 30},
+	{"outage", "restored", KEY_BOOL, OFF(outage.restored), 0, 1},
 	{"templates", "dir", KEY_STRING, OFF(templates.dir), 0, 0},
 	{"sms", "max_parts", KEY_INT, OFF(sms.max_parts), 1, 10},
 	{"voice", "max_attempts", KEY_INT, OFF(voice.max_attempts), 1, 10},
@@ -245,6 +252,9 @@ defaults(struct config *cfg)
 	cfg->dunning.min_amount = 100;
 	cfg->dunning.max_bill_amount = 1000000000; /* 10,000,000.00 */
 	cfg->dunning.timezone = xstrdup("Asia/Shanghai");
+	cfg->outage.planned_notice_days = 7;
+	cfg->outage.temporary_notice_hours = 24;
+	cfg->outage.reminder_days = 1;
 	cfg->sms.max_parts = 3;
 	cfg->voice.max_attempts = 3;
 	cfg->voice.retry_after = 1800;
@@ -340,6 +350,13 @@ set_key(struct parse_state *ps, const struct key *k, const char *value,
 				   "'%s')",
 				   k->section, k->name, value);
 		*(long long *)base = v;
+		return 0;
+	case KEY_BOOL:
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+			return bad(msg, len,
+				   "[%s] %s: must be yes or no (got '%s')",
+				   k->section, k->name, value);
+		*(int *)base = strcmp(value, "yes") == 0;
 		return 0;
 	case KEY_LEVEL:
 		if (log_level_parse(value, (enum log_level *)base) != 0)

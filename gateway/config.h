@@ -63,6 +63,13 @@ struct config {
 		long long sms, email, voice, push;
 	} costs;
 	struct {
+		int planned_notice_days;    /* a planned outage: days ahead */
+		int temporary_notice_hours; /* a temporary one: hours ahead */
+		int reminder_days;          /* reminder this many days before;
+					       0: none */
+		int restored;               /* "power restored" after ends_at */
+	} outage;
+	struct {
 		char *dir; /* NULL: ../templates beside the binary */
 	} templates;
 	struct {

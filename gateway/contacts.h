@@ -36,6 +36,38 @@
 	"   WHEN cb.contact_id IS NOT NULL THEN 'failed permanently before'"      \
 	" END"
 
+/* A temporary table of candidate contacts, as contacts_pick_sql() reads
+ * it: "CREATE TEMPORARY TABLE t (" CONTACT_CANDIDATE_COLUMNS "...)", filled
+ * by "INSERT INTO t (" CONTACT_CANDIDATE_NAMES ")" CONTACT_CANDIDATE_SELECT
+ * from billing_contacts ct joined with CONTACT_BLOCKS_JOIN; and the table
+ * of picks (account_no, contact_id). */
+#define CONTACT_CANDIDATE_COLUMNS                                              \
+	" contact_id BIGINT NOT NULL PRIMARY KEY,"                             \
+	" account_no VARCHAR(32) NOT NULL,"                                    \
+	" channel VARCHAR(5) CHARACTER SET ascii NOT NULL,"                    \
+	" priority INT NOT NULL,"                                              \
+	" consent INT NOT NULL,"                                               \
+	" reason VARCHAR(40) CHARACTER SET ascii NULL,"
+#define CONTACT_CANDIDATE_NAMES                                                \
+	"contact_id, account_no, channel, priority, consent, reason"
+#define CONTACT_CANDIDATE_SELECT                                                \
+	" SELECT ct.contact_id, ct.account_no,"                                 \
+	"  IF(CAST(ct.channel AS BINARY) IN ('sms', 'email', 'voice', 'push')," \
+	"     ct.channel, ''),"                                                 \
+	"  ct.priority, ct.consent," CONTACT_REASON_SQL
+/* The unusable candidates of table t, as rows refused (reported to
+ * billing): "INSERT IGNORE INTO tmp_bad" CONTACT_REFUSED_FROM("t"). */
+#define CONTACT_REFUSED_FROM(t)                                                \
+	" (source, row_key, account_no, reason, channel, address)"             \
+	" SELECT 'contact', t.contact_id, t.account_no, t.reason,"             \
+	"  c.channel, c.address"                                               \
+	" FROM " t " t"                                                        \
+	" JOIN {B}.billing_contacts c ON c.contact_id = t.contact_id"          \
+	" WHERE t.reason IS NOT NULL"
+#define CONTACT_PICK_COLUMNS                                                   \
+	" account_no VARCHAR(32) NOT NULL PRIMARY KEY,"                        \
+	" contact_id BIGINT NOT NULL) ENGINE=MEMORY"
+
 #include "config.h"
 #include "util.h"
 
@@ -44,5 +76,15 @@
  * that picks a contact orders by it, then by priority. */
 void contacts_rank_sql(const struct config *cfg, const char *prefix,
 		       struct sbuf *b);
+/* Append " AND <prefix>channel IN (...)", the channels with a provider
+ * (nothing when none is configured: plan only, every channel counts). */
+void contacts_channel_filter(const struct config *cfg, const char *prefix,
+			     struct sbuf *b);
+/* The statement that fills table into (account_no, contact_id) with the
+ * first consented, usable contact of each account in table from
+ * (contact_id, account_no, channel, priority, consent, reason), on a channel
+ * we can send on, in channel_order and then by priority. */
+char *contacts_pick_sql(const struct config *cfg, const char *into,
+			const char *from);
 
 #endif

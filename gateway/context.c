@@ -107,4 +107,6 @@ context_free(struct notice_context *c)
 	FREE(c->name);
 	FREE(c->locale);
 	FREE(c->periods);
+	FREE(c->area);
+	FREE(c->reason);
 }

@@ -18,6 +18,13 @@ struct notice_context {
 	char account_no[33];
 	char due_date[11];
 	char business_date[11];
+	/* An outage notice: the version it tells and, for a reschedule or a
+	 * cancellation, the times told before (t points here). */
+	char outage_kind[16];
+	char *area;
+	char *reason;
+	char starts_at[17], ends_at[17];
+	char old_starts_at[17], old_ends_at[17];
 };
 
 /* *found = 0 if billing does not know the account. */

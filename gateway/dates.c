@@ -36,7 +36,7 @@ date_valid(const char *s)
 }
 
 int
-date_today(const char *tz, char out[DATE_LEN])
+time_local_now(const char *tz, char out[TIME_LEN])
 {
 	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
 	time_t now = time(NULL);
@@ -46,7 +46,7 @@ date_today(const char *tz, char out[DATE_LEN])
 	setenv("TZ", tz, 1);
 	tzset();
 	if (localtime_r(&now, &tm) == NULL ||
-	    strftime(out, DATE_LEN, "%Y-%m-%d", &tm) == 0)
+	    strftime(out, TIME_LEN, "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		rc = -1;
 	if (old != NULL) {
 		setenv("TZ", old, 1);
@@ -56,6 +56,18 @@ date_today(const char *tz, char out[DATE_LEN])
 	}
 	tzset();
 	return rc;
+}
+
+int
+date_today(const char *tz, char out[DATE_LEN])
+{
+	char now[TIME_LEN];
+
+	if (time_local_now(tz, now) != 0)
+		return -1;
+	memcpy(out, now, DATE_LEN - 1);
+	out[DATE_LEN - 1] = '\0';
+	return 0;
 }
 
 void

@@ -14,6 +14,8 @@
 int date_valid(const char *s);
 /* Today's date in the time zone tz (an IANA name such as Asia/Shanghai). */
 int date_today(const char *tz, char out[DATE_LEN]);
+/* The wall-clock time there, "YYYY-MM-DD HH:MM:SS". */
+int time_local_now(const char *tz, char out[TIME_LEN]);
 /* The current UTC time with microseconds, as MariaDB's DATETIME(6) prints
  * it. */
 void time_now_utc(char out[TIME_LEN]);

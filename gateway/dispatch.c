@@ -336,7 +336,7 @@ render(struct dispatcher *d, struct claimed *m)
 	struct sms_length len;
 	struct fg_err err;
 	struct sbuf out;
-	char kind[32];
+	char kind[48];
 
 	if (m->cancel != NULL)
 		return;
@@ -401,16 +401,15 @@ claim_lane(struct dispatcher *d, struct lane *l)
 	struct fg_err err;
 	double wall = wall_now(d);
 	size_t n = 0, room, i;
-	int limit;
+	int limit, anytime_only;
 
 	if (policy_paused(&l->th, wall)) {
 		l->idle = 1; /* run: nothing more to send now */
 		return;
 	}
-	if (!in_window(d, l->kind)) {
-		l->idle = 1;
-		return;
-	}
+	/* Outside the calling window only what may go at any hour (notices
+	 * of temporary outages) is claimed. */
+	anytime_only = !in_window(d, l->kind);
 	limit = l->ch->concurrency - l->inflight;
 	room = pacer_room(&l->pace, ev_now(d->loop));
 	if ((size_t)limit > room)
@@ -421,7 +420,7 @@ claim_lane(struct dispatcher *d, struct lane *l)
 		return;
 	clock_read(d, now, date, NULL);
 	if (outbox_claim(&d->db, d->cfg, channel_kind_names[l->kind], d->owner,
-			 limit, now, &m, &n, &err) != 0) {
+			 limit, anytime_only, now, &m, &n, &err) != 0) {
 		log_warnx("dispatch: claim: %s", err.msg);
 		return;
 	}
@@ -517,6 +516,7 @@ inflight(const struct dispatcher *d)
 struct night_arg {
 	struct dispatcher *d;
 	char date[DATE_LEN];
+	char now[TIME_LEN];
 };
 
 static void *
@@ -532,7 +532,7 @@ night_main(void *p)
 	if (db_connect(&db, d->cfg, 1, &err) != 0) {
 		log_warnx("serve: nightly pass %s: %s", a->date, err.msg);
 	} else {
-		rc = night_open(&nt, &db, d->cfg, a->date, &err);
+		rc = night_open(&nt, &db, d->cfg, a->date, a->now, &err);
 		if (rc == 0)
 			rc = planner_run(&nt, &err);
 		if (rc == 0)
@@ -574,6 +574,15 @@ maybe_nightly(struct dispatcher *d)
 	a = xcalloc(1, sizeof(*a));
 	a->d = d;
 	str_copy(a->date, date, sizeof(a->date));
+	{
+		/* The pass's local time, --now included (the process runs
+		 * in [dunning] timezone). */
+		time_t t = (time_t)wall_now(d);
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		strftime(a->now, sizeof(a->now), "%Y-%m-%d %H:%M:%S", &tm);
+	}
 	atomic_store(&d->night_running, 1);
 	if (pthread_create(&d->night_thread, NULL, night_main, a) != 0) {
 		atomic_store(&d->night_running, 0);

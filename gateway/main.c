@@ -302,7 +302,7 @@ cmd_night(const struct config *cfg, int steps, int argc, char **argv)
 {
 	struct opt opts[] = {{"date", 1, NULL, 0}, {"now", 1, NULL, 0}};
 	const char *pos[1];
-	char date[DATE_LEN];
+	char date[DATE_LEN], now[TIME_LEN];
 	struct dispatch_stats st;
 	struct fg_err err;
 	struct night nt;
@@ -311,8 +311,7 @@ cmd_night(const struct config *cfg, int steps, int argc, char **argv)
 	size_t npos;
 	int rc, sent = 0;
 
-	if ((rc = parse_opts(argc, argv, opts, (steps & STEP_DISPATCH) ? 2 : 1,
-			     pos, 0, &npos)) != 0)
+	if ((rc = parse_opts(argc, argv, opts, 2, pos, 0, &npos)) != 0)
 		return rc;
 	if (opts[1].set && !valid_now(opts[1].value))
 		return usage("--now: '%s' is not \"YYYY-MM-DD HH:MM\"",
@@ -334,7 +333,9 @@ cmd_night(const struct config *cfg, int steps, int argc, char **argv)
 	}
 	if (open_db(&db, cfg) != 0)
 		return 1;
-	rc = night_open(&nt, &db, cfg, date, &err);
+	if (opts[1].set)
+		snprintf(now, sizeof(now), "%s:00", opts[1].value);
+	rc = night_open(&nt, &db, cfg, date, opts[1].set ? now : NULL, &err);
 	if (rc == 0 && (steps & STEP_PLAN))
 		rc = planner_run(&nt, &err);
 	/* Send what the night planned, and wait for receipts (bounded),

@@ -152,7 +152,9 @@ night_rollback(struct night *nt)
 	 * step had created, so the night's next attempt starts clean. */
 	db_exec(nt->db,
 		"DROP TEMPORARY TABLE IF EXISTS audit_stage, tmp_close, tmp_fail,"
-		" tmp_task, tmp_next, tmp_contact, tmp_pick, tmp_unreach",
+		" tmp_task, tmp_next, tmp_contact, tmp_pick, tmp_unreach,"
+		" tmp_over, tmp_ocur, tmp_told, tmp_onote, tmp_ocontact,"
+		" tmp_opick, tmp_ounreach",
 		DB_NOARGS, NULL, &ignored);
 	nt->db->last_errno = why;
 }
@@ -238,6 +240,27 @@ night_record_input_errors(struct night *nt, struct fg_err *err)
 	return 0;
 }
 
+int
+night_decide(struct night *nt, const char *actor, const struct night_stmt *s,
+	     size_t n, const char *count_sql, db_row_fn count_cb,
+	     const char *drop, struct fg_err *err)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "DROP TEMPORARY TABLE %s", drop);
+	if (night_begin(nt, err) != 0)
+		return -1;
+	if (night_exec(nt, s, n, err) != 0 ||
+	    night_record_input_errors(nt, err) != 0 ||
+	    db_query(nt->db, DB_STREAM, count_sql, DB_NOARGS, count_cb, &nt->n,
+		     err) != 0 ||
+	    db_exec(nt->db, sql, DB_NOARGS, NULL, err) != 0) {
+		night_rollback(nt);
+		return -1;
+	}
+	return night_commit(nt, actor, err);
+}
+
 static int
 intake_record(struct night *nt, struct fg_err *err)
 {
@@ -302,7 +325,7 @@ intake(struct night *nt, struct fg_err *err)
 
 int
 night_open(struct night *nt, struct db *db, const struct config *cfg,
-	   const char *date, struct fg_err *err)
+	   const char *date, const char *now, struct fg_err *err)
 {
 	char last[DATE_LEN + 4];
 	int found;
@@ -311,6 +334,11 @@ night_open(struct night *nt, struct db *db, const struct config *cfg,
 	nt->db = db;
 	nt->cfg = cfg;
 	str_copy(nt->date, date, sizeof(nt->date));
+	if (now != NULL)
+		str_copy(nt->now, now, sizeof(nt->now));
+	else if (time_local_now(cfg->dunning.timezone, nt->now) != 0 ||
+		 strncmp(nt->now, date, 10) != 0)
+		snprintf(nt->now, sizeof(nt->now), "%s 00:00:00", date);
 	money_format(cfg->dunning.min_amount, nt->min_amount,
 		     sizeof(nt->min_amount));
 	money_format(cfg->dunning.max_bill_amount, nt->max_bill,
@@ -354,6 +382,35 @@ night_close(struct night *nt)
 	nt->locked = 0;
 }
 
+/* The outage counts, for people (" notice 3, ...") or as key=value. */
+static void
+outage_counts(const struct night_counts *c, int kv, FILE *out)
+{
+	const struct {
+		const char *name;
+		unsigned long long v;
+	} o[] = {
+		{"versions", c->outage_versions},
+		{"notice", c->outage_notices},
+		{"reminder", c->outage_reminders},
+		{"rescheduled", c->outage_rescheduled},
+		{"cancelled", c->outage_cancelled},
+		{"restored", c->outage_restored},
+		{"late", c->outage_late},
+		{"unreachable", c->outage_unreachable},
+	};
+	size_t i;
+
+	for (i = kv ? 0 : 1; i < FG_NELEM(o); i++) {
+		if (kv)
+			fprintf(out, " %s=%llu", o[i].name, o[i].v);
+		else
+			fprintf(out, "%s %s %llu", i == 1 ? "" : ",", o[i].name,
+				o[i].v);
+	}
+	fputc('\n', out);
+}
+
 void
 night_print(const struct night *nt, FILE *out)
 {
@@ -380,6 +437,8 @@ night_print(const struct night *nt, FILE *out)
 		c->messages_cancelled);
 	fprintf(out, "  collection tasks raised    %llu (closed: %llu)\n",
 		c->tasks_created, c->tasks_closed);
+	fprintf(out, "  outage notices            ");
+	outage_counts(c, 0, out);
 	fprintf(out, "  audit rows written         %llu\n", c->audit_rows);
 	/* The same on one key=value line, for scripts and log scrapers. */
 	fprintf(out, "summary: date=%s opened=%llu notices=", nt->date,
@@ -395,4 +454,6 @@ night_print(const struct night *nt, FILE *out)
 			c->closed_cancelled,
 		c->messages_cancelled, c->tasks_created, c->input_errors,
 		c->audit_rows);
+	fprintf(out, "outages: date=%s", nt->date);
+	outage_counts(c, 1, out);
 }

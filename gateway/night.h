@@ -41,21 +41,35 @@ struct night_counts {
 	unsigned long long tasks_created;
 	unsigned long long tasks_closed;
 	unsigned long long audit_rows;
+	/* Outages: versions seen, notices by kind, late and unreachable. */
+	unsigned long long outage_versions;
+	unsigned long long outage_notices;
+	unsigned long long outage_reminders;
+	unsigned long long outage_rescheduled;
+	unsigned long long outage_cancelled;
+	unsigned long long outage_restored;
+	unsigned long long outage_late;
+	unsigned long long outage_unreachable;
 };
 
 struct night {
 	struct db *db;
 	const struct config *cfg;
 	char date[DATE_LEN];
+	/* The local wall-clock time of the pass, "YYYY-MM-DD HH:MM:SS" in
+	 * [dunning] timezone (--now, else now, else the date's start). */
+	char now[TIME_LEN];
 	char min_amount[32];
 	char max_bill[32];
 	int locked;
 	struct night_counts n;
 };
 
-/* Lock, check the date runs forward, note the night, read billing. */
+/* Lock, check the date runs forward, note the night, read billing. now
+ * (local "YYYY-MM-DD HH:MM:SS") MAY be NULL: the wall clock on the date
+ * itself, else the date's start. */
 int night_open(struct night *nt, struct db *db, const struct config *cfg,
-	       const char *date, struct fg_err *err);
+	       const char *date, const char *now, struct fg_err *err);
 void night_close(struct night *nt);
 
 /* A step's transaction: begin with an empty audit stage; commit flushes
@@ -75,6 +89,13 @@ struct night_stmt {
 /* Run statements in order (inside a step's transaction). */
 int night_exec(struct night *nt, const struct night_stmt *s, size_t n,
 	       struct fg_err *err);
+/* A deciding step in one transaction: the statements, the refused rows
+ * they put in tmp_bad, count_sql's rows into count_cb (with the night's
+ * counts as argument), the step's temporary tables (drop: "t1, t2")
+ * dropped, and commit as actor. */
+int night_decide(struct night *nt, const char *actor,
+		 const struct night_stmt *s, size_t n, const char *count_sql,
+		 db_row_fn count_cb, const char *drop, struct fg_err *err);
 /* night_begin, night_exec, night_commit as actor. */
 int night_step(struct night *nt, const char *actor, const struct night_stmt *s,
 	       size_t n, struct fg_err *err);

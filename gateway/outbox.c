@@ -163,9 +163,34 @@ find_claimed(struct claimed *m, size_t n, unsigned long long id)
 	return NULL;
 }
 
+/* Due messages of one channel and priority class, appended to c. */
+static int
+claim_select(struct db *db, struct claim_ctx *c, const char *channel,
+	     int urgent, int anytime_only, int limit, const char *now,
+	     struct fg_err *err)
+{
+	char sql[512];
+
+	/* Two fixed texts: nothing from data reaches the SQL. */
+	snprintf(sql, sizeof(sql),
+		 "SELECT message_id, notice_id, case_id, contact_id,"
+		 " account_no, channel, address, receipt_token, attempts,"
+		 " TIMESTAMPDIFF(SECOND, created_at, ?)"
+		 " FROM messages"
+		 " WHERE %s%s AND state IN ('queued', 'retry') AND channel = ?"
+		 "  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+		 " LIMIT ? FOR UPDATE SKIP LOCKED",
+		 urgent ? "priority > 0" : "priority = 0",
+		 anytime_only ? " AND anytime = 1" : "");
+	return db_query(db, DB_BUFFERED, sql,
+			DB_ARGS(DB_STR(now), DB_STR(channel), DB_STR(now),
+				DB_INT(limit)),
+			claim_cb, c, err);
+}
+
 int
 outbox_claim(struct db *db, const struct config *cfg, const char *channel,
-	     const char *owner, int limit, const char *now,
+	     const char *owner, int limit, int anytime_only, const char *now,
 	     struct claimed **out, size_t *n, struct fg_err *err)
 {
 	struct claim_ctx c = {0};
@@ -181,18 +206,13 @@ outbox_claim(struct db *db, const struct config *cfg, const char *channel,
 	if (db_begin(db, err) != 0)
 		goto fail;
 	/* Lock the due rows nobody else holds; SKIP LOCKED lets several
-	 * dispatchers claim side by side without waiting or overlapping. */
-	if (db_query(db, DB_BUFFERED,
-		     "SELECT message_id, notice_id, case_id, contact_id,"
-		     " account_no, channel, address, receipt_token, attempts,"
-		     " TIMESTAMPDIFF(SECOND, created_at, ?)"
-		     " FROM messages"
-		     " WHERE state IN ('queued', 'retry') AND channel = ?"
-		     "  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
-		     " LIMIT ? FOR UPDATE SKIP LOCKED",
-		     DB_ARGS(DB_STR(now), DB_STR(channel), DB_STR(now),
-			     DB_INT(limit)),
-		     claim_cb, &c, err) != 0)
+	 * dispatchers claim side by side without waiting or overlapping.
+	 * Urgent ones (outage notices) first, through their own index. */
+	if (claim_select(db, &c, channel, 1, anytime_only, limit, now, err) !=
+		    0 ||
+	    (!anytime_only && (size_t)limit > c.n &&
+	     claim_select(db, &c, channel, 0, 0, limit - (int)c.n, now, err) !=
+		     0))
 		goto rollback;
 	if (c.n == 0) {
 		db_rollback(db);
@@ -256,13 +276,20 @@ struct load_ctx {
 	const char *date;
 };
 
+/* The claimed message a loaded row (message_id first) is about. */
+static struct claimed *
+row_claimed(void *arg, const struct db_row *row)
+{
+	struct load_ctx *l = arg;
+
+	return find_claimed(l->m, l->n, strtoull(row->val[0], NULL, 10));
+}
+
 /* The notice and customer behind each message, and whether it may go. */
 static int
 load_cb(void *arg, const struct db_row *row, struct fg_err *err)
 {
-	struct load_ctx *l = arg;
-	struct claimed *m =
-		find_claimed(l->m, l->n, strtoull(row->val[0], NULL, 10));
+	struct claimed *m = row_claimed(arg, row);
 
 	(void)err;
 	if (m == NULL)
@@ -306,6 +333,79 @@ balance_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	return 0;
 }
 
+/* An outage notice's version (and the one told before); a notice for a
+ * version that is no longer the outage's is not sent: the next pass says
+ * what is true now. */
+static int
+outage_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct claimed *m = row_claimed(arg, row);
+
+	(void)err;
+	if (m == NULL)
+		return 0;
+	str_copy(m->ctx.outage_kind, row->val[1], sizeof(m->ctx.outage_kind));
+	m->ctx.area = xstrdup(row->val[2]);
+	m->ctx.reason = row->val[5] ? xstrdup(row->val[5]) : NULL;
+	str_copy(m->ctx.starts_at, row->val[3], sizeof(m->ctx.starts_at));
+	str_copy(m->ctx.ends_at, row->val[4], sizeof(m->ctx.ends_at));
+	str_copy(m->ctx.old_starts_at, row->val[6] ? row->val[6] : "",
+		 sizeof(m->ctx.old_starts_at));
+	str_copy(m->ctx.old_ends_at, row->val[7] ? row->val[7] : "",
+		 sizeof(m->ctx.old_ends_at));
+	m->ctx.t.outage_kind = m->ctx.outage_kind;
+	m->ctx.t.area = m->ctx.area;
+	m->ctx.t.reason = m->ctx.reason;
+	m->ctx.t.starts_at = m->ctx.starts_at;
+	m->ctx.t.ends_at = m->ctx.ends_at;
+	m->ctx.t.old_starts_at =
+		m->ctx.old_starts_at[0] ? m->ctx.old_starts_at : NULL;
+	m->ctx.t.old_ends_at =
+		m->ctx.old_ends_at[0] ? m->ctx.old_ends_at : NULL;
+	if (strcmp(row->val[8], "1") != 0)
+		m->cancel = "the outage changed since this notice was planned";
+	return 0;
+}
+
+static int
+load_outages(struct db *db, struct load_ctx *l, struct fg_err *err)
+{
+	struct db_param *p;
+	struct sbuf sql;
+	size_t i, k = 0;
+	int rc;
+
+	p = xcalloc(l->n, sizeof(*p));
+	for (i = 0; i < l->n; i++)
+		if (strncmp(l->m[i].kind, "outage", 6) == 0)
+			p[k++] = DB_INT((long long)l->m[i].message_id);
+	if (k == 0) {
+		free(p);
+		return 0;
+	}
+	sbuf_init(&sql);
+	sbuf_adds(&sql,
+		  "SELECT m.message_id, v.kind, v.area,"
+		  " DATE_FORMAT(v.starts_at, '%Y-%m-%d %H:%i'),"
+		  " DATE_FORMAT(v.ends_at, '%Y-%m-%d %H:%i'), v.reason,"
+		  " DATE_FORMAT(pv.starts_at, '%Y-%m-%d %H:%i'),"
+		  " DATE_FORMAT(pv.ends_at, '%Y-%m-%d %H:%i'),"
+		  " o.version = n.outage_version"
+		  " FROM messages m JOIN notices n ON n.notice_id = m.notice_id"
+		  " JOIN outage_versions v ON v.outage_id = n.outage_id"
+		  "  AND v.version = n.outage_version"
+		  " LEFT JOIN outage_versions pv ON pv.outage_id = n.outage_id"
+		  "  AND pv.version = n.outage_prev"
+		  " JOIN outages o ON o.outage_id = n.outage_id"
+		  " WHERE m.message_id IN (");
+	placeholders(&sql, k);
+	sbuf_adds(&sql, ")");
+	rc = db_query(db, DB_STREAM, sql.s, p, k, outage_cb, l, err);
+	sbuf_free(&sql);
+	free(p);
+	return rc;
+}
+
 int
 outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 	    size_t n, const char *business_date, struct fg_err *err)
@@ -331,7 +431,8 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 	placeholders(&sql, n);
 	sbuf_adds(&sql, ")");
 	id_params(m, n, 0, &p);
-	if (db_query(db, DB_STREAM, sql.s, p, n, load_cb, &l, err) != 0)
+	if (db_query(db, DB_STREAM, sql.s, p, n, load_cb, &l, err) != 0 ||
+	    load_outages(db, &l, err) != 0)
 		goto out;
 	free(p);
 	p = NULL;
@@ -592,9 +693,11 @@ fallback(struct db *db, const struct config *cfg, struct audit_batch *w,
 	sbuf_adds(
 		&sql,
 		"INSERT INTO messages (notice_id, case_id, account_no, channel,"
-		" contact_id, address, state, created_on)"
+		" contact_id, address, state, created_on, priority, anytime)"
 		" SELECT n.notice_id, n.case_id, n.account_no, ct.channel,"
-		"  ct.contact_id, ct.address, 'queued', ?"
+		"  ct.contact_id, ct.address, 'queued', ?,"
+		"  n.kind LIKE 'outage%', COALESCE((SELECT MAX(f.anytime)"
+		"   FROM messages f WHERE f.notice_id = n.notice_id), 0)"
 		" FROM notices n"
 		" JOIN {B}.billing_contacts ct ON ct.account_no = n.account_no" CONTACT_BLOCKS_JOIN
 		" LEFT JOIN messages tried ON tried.notice_id = n.notice_id"
@@ -612,10 +715,29 @@ fallback(struct db *db, const struct config *cfg, struct audit_batch *w,
 	d = json_object();
 	audit_detail_add(d, "reason", why);
 	if (added == 0) {
-		detail = detail_dump(d);
-		audit_batch_add(w, "notice_unreachable", account_no, case_id,
-				notice_id, 0, 0, detail);
-		free(detail);
+		char live[8];
+		int found;
+
+		/* A notice that went to several contacts at once (a large
+		 * customer's outage notice) still reaches the others. */
+		if (db_query_value(db,
+				   "SELECT 1 FROM messages WHERE notice_id = ?"
+				   " AND state IN ('queued', 'retry', 'leased',"
+				   " 'submitting', 'accepted', 'delivered')"
+				   " LIMIT 1",
+				   DB_ARGS(DB_INT(notice_id)), live,
+				   sizeof(live), &found, err) != 0) {
+			json_decref(d);
+			goto out;
+		}
+		if (!found) {
+			detail = detail_dump(d);
+			audit_batch_add(w, "notice_unreachable", account_no,
+					case_id, notice_id, 0, 0, detail);
+			free(detail);
+		} else {
+			json_decref(d);
+		}
 		rc = 0;
 		goto out;
 	}

@@ -29,7 +29,7 @@ struct claimed {
 	long long contact_id;
 	char account_no[33];
 	char channel[17];
-	char kind[17];
+	char kind[33];
 	int seq;
 	char *address;  /* full: only for the provider */
 	char token[33]; /* receipt token */
@@ -54,10 +54,13 @@ struct attempt {
  * messages in doubt for longer than a lease (resent). now is UTC. */
 int outbox_recover(struct db *db, const struct config *cfg, const char *now,
 		   unsigned long long *requeued, struct fg_err *err);
-/* Claim up to limit due messages of channel for owner. */
+/* Claim up to limit due messages of channel for owner, urgent ones (outage
+ * notices) first; with anytime_only, only those that may go outside the
+ * calling window. */
 int outbox_claim(struct db *db, const struct config *cfg, const char *channel,
-		 const char *owner, int limit, const char *now,
-		 struct claimed **out, size_t *n, struct fg_err *err);
+		 const char *owner, int limit, int anytime_only,
+		 const char *now, struct claimed **out, size_t *n,
+		 struct fg_err *err);
 /* Read what the claimed messages need: the account's context as of the
  * business date, and whether they may still go (case active, balance due). */
 int outbox_load(struct db *db, const struct config *cfg, struct claimed *m,

@@ -11,6 +11,7 @@
 #include "contacts.h"
 #include "escalate.h"
 #include "log.h"
+#include "outage.h"
 
 #define ACTOR "planner"
 
@@ -157,46 +158,9 @@ static const char sql_next_decide[] =
 /* The contacts of those accounts, each with the reason it cannot be used
  * (NULL if it can). Addresses are compared byte for byte. */
 static const char sql_contacts[] =
-	"INSERT INTO tmp_contact (contact_id, account_no, channel, priority,"
-	" consent, reason)"
-	" SELECT ct.contact_id, ct.account_no,"
-	"  IF(CAST(ct.channel AS BINARY) IN ('sms', 'email', 'voice', 'push'),"
-	"     ct.channel, ''),"
-	"  ct.priority, ct.consent," CONTACT_REASON_SQL " FROM tmp_next x"
+	"INSERT INTO tmp_contact (" CONTACT_CANDIDATE_NAMES
+	")" CONTACT_CANDIDATE_SELECT " FROM tmp_next x"
 	" JOIN {B}.billing_contacts ct ON ct.account_no = x.account_no" CONTACT_BLOCKS_JOIN;
-
-/* The first consented, usable contact of each account, in [dunning]
- * channel_order and then by priority, on a channel we can send on: rows go in
- * sorted, and INSERT IGNORE keeps the first one per account. (A window function
- * does the same, but joining its derived table costs ten times more.) With no
- * [channels] configured (plan only), every channel counts. */
-static char *
-sql_pick(const struct config *cfg)
-{
-	const char *ch[4] = {cfg->channels.sms ? "'sms'" : NULL,
-			     cfg->channels.email ? "'email'" : NULL,
-			     cfg->channels.voice ? "'voice'" : NULL,
-			     cfg->channels.push ? "'push'" : NULL};
-	struct sbuf b;
-	int i, n = 0;
-
-	sbuf_init(&b);
-	sbuf_adds(&b, "INSERT IGNORE INTO tmp_pick (account_no, contact_id)"
-		      " SELECT account_no, contact_id FROM tmp_contact"
-		      " WHERE consent = 1 AND reason IS NULL");
-	for (i = 0; i < 4; i++) {
-		if (ch[i] == NULL)
-			continue;
-		sbuf_adds(&b, n++ ? ", " : " AND channel IN (");
-		sbuf_adds(&b, ch[i]);
-	}
-	if (n > 0)
-		sbuf_adds(&b, ")");
-	sbuf_adds(&b, " ORDER BY account_no, ");
-	contacts_rank_sql(cfg, "", &b);
-	sbuf_adds(&b, "priority, contact_id");
-	return sbuf_take(&b);
-}
 
 /* One message per notice, to the contact picked. */
 static const char sql_queue[] =
@@ -226,7 +190,7 @@ planner_advance(struct night *nt, struct fg_err *err)
 {
 	const struct config *cfg = nt->cfg;
 	const char *d = nt->date, *min = nt->min_amount;
-	char *pick = sql_pick(cfg);
+	char *pick = contacts_pick_sql(cfg, "tmp_pick", "tmp_contact");
 	int rc;
 	const struct night_stmt s[] = {
 		{"CREATE TEMPORARY TABLE tmp_next ("
@@ -234,18 +198,10 @@ planner_advance(struct night *nt, struct fg_err *err)
 		 " account_no VARCHAR(32) NOT NULL,"
 		 " seq INT NOT NULL) ENGINE=MEMORY",
 		 DB_NOARGS, NULL},
-		{"CREATE TEMPORARY TABLE tmp_contact ("
-		 " contact_id BIGINT NOT NULL PRIMARY KEY,"
-		 " account_no VARCHAR(32) NOT NULL,"
-		 " channel VARCHAR(5) CHARACTER SET ascii NOT NULL,"
-		 " priority INT NOT NULL,"
-		 " consent INT NOT NULL,"
-		 " reason VARCHAR(40) CHARACTER SET ascii NULL,"
+		{"CREATE TEMPORARY TABLE tmp_contact (" CONTACT_CANDIDATE_COLUMNS
 		 " KEY USING BTREE (reason)) ENGINE=MEMORY",
 		 DB_NOARGS, NULL},
-		{"CREATE TEMPORARY TABLE tmp_pick ("
-		 " account_no VARCHAR(32) NOT NULL PRIMARY KEY,"
-		 " contact_id BIGINT NOT NULL) ENGINE=MEMORY",
+		{"CREATE TEMPORARY TABLE tmp_pick (" CONTACT_PICK_COLUMNS,
 		 DB_NOARGS, NULL},
 		{"CREATE TEMPORARY TABLE tmp_unreach ("
 		 " case_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
@@ -311,35 +267,16 @@ planner_advance(struct night *nt, struct fg_err *err)
 		 " JOIN tmp_unreach u ON n.case_id = u.case_id AND n.seq = u.seq"
 		 " SET n.state = 'failed', n.unreachable = 1, n.failed_on = ?",
 		 DB_ARGS(DB_STR(d)), NULL},
-		{"INSERT IGNORE INTO tmp_bad (source, row_key, account_no,"
-		 " reason, channel, address)"
-		 " SELECT 'contact', t.contact_id, t.account_no, t.reason,"
-		 "  c.channel, c.address"
-		 " FROM tmp_contact t"
-		 " JOIN {B}.billing_contacts c ON c.contact_id = t.contact_id"
-		 " WHERE t.reason IS NOT NULL",
+		{"INSERT IGNORE INTO tmp_bad" CONTACT_REFUSED_FROM(
+			 "tmp_contact"),
 		 DB_NOARGS, NULL},
 	};
 
-	if (night_begin(nt, err) != 0) {
-		free(pick);
-		return -1;
-	}
-	if (night_exec(nt, s, FG_NELEM(s), err) != 0 ||
-	    night_record_input_errors(nt, err) != 0 ||
-	    db_query(nt->db, DB_STREAM,
-		     "SELECT seq, COUNT(*) FROM tmp_next GROUP BY seq",
-		     DB_NOARGS, seq_count_cb, &nt->n, err) != 0 ||
-	    db_exec(nt->db,
-		    "DROP TEMPORARY TABLE tmp_next, tmp_contact, tmp_pick,"
-		    " tmp_unreach",
-		    DB_NOARGS, NULL, err) != 0) {
-		free(pick);
-		night_rollback(nt);
-		return -1;
-	}
+	rc = night_decide(nt, ACTOR, s, FG_NELEM(s),
+			  "SELECT seq, COUNT(*) FROM tmp_next GROUP BY seq",
+			  seq_count_cb,
+			  "tmp_next, tmp_contact, tmp_pick, tmp_unreach", err);
 	free(pick);
-	rc = night_commit(nt, ACTOR, err);
 	return rc;
 }
 
@@ -350,5 +287,7 @@ planner_run(struct night *nt, struct fg_err *err)
 		return -1;
 	if (night_retry(nt, escalate_fail_notices, err) != 0)
 		return -1;
-	return night_retry(nt, planner_advance, err);
+	if (night_retry(nt, planner_advance, err) != 0)
+		return -1;
+	return outage_plan(nt, err);
 }

@@ -97,27 +97,33 @@ find_by(json_t *arr, const char *key, json_int_t id)
 
 struct msg_ctx {
 	json_t *cases;
+	json_t *notices; /* those of no case: outage notices */
 };
+
+/* The notices array a row with case_id (first column) belongs to. */
+static json_t *
+notices_of(const struct msg_ctx *m, const char *case_id)
+{
+	json_t *c;
+
+	if (case_id == NULL)
+		return m->notices;
+	c = find_by(m->cases, "case_id", strtoll(case_id, NULL, 10));
+	return c ? json_object_get(c, "notices") : NULL;
+}
 
 static int
 message_cb(void *arg, const struct db_row *row, struct fg_err *err)
 {
 	struct msg_ctx *m = arg;
-	json_t *c, *n, *msg;
-	size_t i;
+	json_t *list = notices_of(m, row->val[0]), *n, *msg;
 
 	(void)err;
 	/* columns: case_id, notice_id, message_id, channel, address, state,
 	 * attempts, provider_ref, last_error, created_at, updated_at */
-	json_array_foreach(m->cases, i, c)
-	{
-		if (json_integer_value(json_object_get(c, "case_id")) !=
-		    strtoll(row->val[0] ? row->val[0] : "0", NULL, 10))
-			continue;
-		n = find_by(json_object_get(c, "notices"), "notice_id",
-			    strtoll(row->val[1], NULL, 10));
-		if (n == NULL)
-			return 0;
+	n = list ? find_by(list, "notice_id", strtoll(row->val[1], NULL, 10))
+		 : NULL;
+	if (n != NULL) {
 		msg = json_object();
 		json_object_set_new(msg, "message_id", jint(row->val[2]));
 		json_object_set_new(msg, "channel",
@@ -136,7 +142,6 @@ message_cb(void *arg, const struct db_row *row, struct fg_err *err)
 		json_object_set_new(msg, "updated_at",
 				    jstr(row->val[10], row->len[10]));
 		json_array_append_new(json_object_get(n, "messages"), msg);
-		return 0;
 	}
 	return 0;
 }
@@ -144,19 +149,32 @@ message_cb(void *arg, const struct db_row *row, struct fg_err *err)
 static int
 notice_cb(void *arg, const struct db_row *row, struct fg_err *err)
 {
-	json_t *cases = arg, *c, *n;
+	json_t *list = notices_of(arg, row->val[0]), *n;
 
 	(void)err;
-	c = find_by(cases, "case_id", strtoll(row->val[0], NULL, 10));
-	if (c == NULL)
+	if (list == NULL)
 		return 0;
 	n = row_object(row);
 	json_object_del(n, "case_id");
+	/* A dunning notice says its step; an outage notice which outage,
+	 * which version, and whether it went late. */
+	if (row->val[0] != NULL) {
+		json_object_del(n, "kind");
+		json_object_del(n, "outage_id");
+		json_object_del(n, "outage_version");
+		json_object_del(n, "late_notice");
+	} else {
+		json_object_del(n, "seq");
+		json_object_set_new(n, "late_notice",
+				    json_boolean(json_integer_value(
+					    json_object_get(n,
+							    "late_notice"))));
+	}
 	json_object_set_new(n, "unreachable",
 			    json_boolean(json_integer_value(
 				    json_object_get(n, "unreachable"))));
 	json_object_set_new(n, "messages", json_array());
-	json_array_append_new(json_object_get(c, "notices"), n);
+	json_array_append_new(list, n);
 	return 0;
 }
 
@@ -177,10 +195,12 @@ timeline_build(struct db *db, const char *account_no, int *found,
 {
 	json_t *t = json_object(), *cases = json_array(), *tasks = json_array();
 	json_t *errors = json_array(), *events = json_array();
-	struct msg_ctx m = {cases};
+	json_t *others = json_array();
+	struct msg_ctx m = {cases, others};
 
 	json_object_set_new(t, "account_no", json_string(account_no));
 	json_object_set_new(t, "cases", cases);
+	json_object_set_new(t, "notices", others);
 	json_object_set_new(t, "tasks", tasks);
 	json_object_set_new(t, "input_errors", errors);
 	json_object_set_new(t, "audit", events);
@@ -198,12 +218,13 @@ timeline_build(struct db *db, const char *account_no, int *found,
 		    DB_ARGS(DB_STR(account_no)), case_cb, cases, err) != 0 ||
 	    db_query(
 		    db, DB_STREAM,
-		    "SELECT case_id, notice_id, seq,"
+		    "SELECT case_id, notice_id, seq, kind, outage_id,"
+		    " outage_version, late_notice,"
 		    " DATE_FORMAT(sent_on, '%Y-%m-%d') AS sent_on, state,"
 		    " unreachable, DATE_FORMAT(failed_on, '%Y-%m-%d') AS failed_on,"
 		    " DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on"
 		    " FROM notices WHERE account_no = ? ORDER BY notice_id",
-		    DB_ARGS(DB_STR(account_no)), notice_cb, cases, err) != 0 ||
+		    DB_ARGS(DB_STR(account_no)), notice_cb, &m, err) != 0 ||
 	    db_query(
 		    db, DB_STREAM,
 		    "SELECT n.case_id, m.notice_id, m.message_id, m.channel,"
@@ -301,12 +322,42 @@ s_of(const json_t *o, const char *key)
 	return v ? v : "";
 }
 
+/* The rest of a notice's line (state, flags), then its messages, one
+ * line each. */
+static void
+print_notice(const json_t *n, FILE *out)
+{
+	const json_t *m;
+	size_t k;
+
+	fputs(s_of(n, "state"), out);
+	if (json_is_true(json_object_get(n, "late_notice")))
+		fputs("  LATE NOTICE (less lead time than the rules ask)", out);
+	if (json_is_true(json_object_get(n, "unreachable")))
+		fputs(" (unreachable: no consented, valid contact)", out);
+	if (json_is_string(json_object_get(n, "failed_on")))
+		fprintf(out, " on %s", s_of(n, "failed_on"));
+	fputc('\n', out);
+
+	json_array_foreach(json_object_get(n, "messages"), k, m)
+	{
+		fprintf(out, "      message %lld  %-5s %s  %s",
+			(long long)json_integer_value(
+				json_object_get(m, "message_id")),
+			s_of(m, "channel"), s_of(m, "address"),
+			s_of(m, "state"));
+		if (json_is_string(json_object_get(m, "last_error")))
+			fprintf(out, "  (%s)", s_of(m, "last_error"));
+		fputc('\n', out);
+	}
+}
+
 void
 timeline_print(const json_t *t, FILE *out)
 {
 	const json_t *cust = json_object_get(t, "customer");
-	const json_t *c, *n, *m, *e;
-	size_t i, j, k;
+	const json_t *c, *n, *e;
+	size_t i, j;
 
 	fprintf(out, "account %s", s_of(t, "account_no"));
 	if (cust != NULL) {
@@ -342,33 +393,22 @@ timeline_print(const json_t *t, FILE *out)
 		fputc('\n', out);
 		json_array_foreach(json_object_get(c, "notices"), j, n)
 		{
-			fprintf(out, "  %s  notice %lld  %s%s",
-				s_of(n, "sent_on"),
+			fprintf(out, "  %s  notice %lld  ", s_of(n, "sent_on"),
 				(long long)json_integer_value(
-					json_object_get(n, "seq")),
-				s_of(n, "state"),
-				json_is_true(json_object_get(n, "unreachable"))
-					? " (unreachable: no consented, "
-					  "valid contact)"
-					: "");
-			if (json_is_string(json_object_get(n, "failed_on")))
-				fprintf(out, " on %s", s_of(n, "failed_on"));
-			fputc('\n', out);
-			json_array_foreach(json_object_get(n, "messages"), k, m)
-			{
-				fprintf(out, "      message %lld  %-5s %s  %s",
-					(long long)json_integer_value(
-						json_object_get(m,
-								"message_id")),
-					s_of(m, "channel"), s_of(m, "address"),
-					s_of(m, "state"));
-				if (json_is_string(
-					    json_object_get(m, "last_error")))
-					fprintf(out, "  (%s)",
-						s_of(m, "last_error"));
-				fputc('\n', out);
-			}
+					json_object_get(n, "seq")));
+			print_notice(n, out);
 		}
+	}
+	if (json_array_size(json_object_get(t, "notices")) > 0)
+		fprintf(out, "\noutage notices\n");
+	json_array_foreach(json_object_get(t, "notices"), i, n)
+	{
+		fprintf(out, "  %s  %-18s %s version %lld  ",
+			s_of(n, "sent_on"), s_of(n, "kind"),
+			s_of(n, "outage_id"),
+			(long long)json_integer_value(
+				json_object_get(n, "outage_version")));
+		print_notice(n, out);
 	}
 	json_array_foreach(json_object_get(t, "tasks"), i, e)
 	{

@@ -1,0 +1,37 @@
+/*
+ * outage.h: outage notices, planned by the night (after the dunning steps)
+ * from billing_outages and billing_outage_accounts.
+ *
+ * Each pass first records what changed in billing as new outage versions
+ * (outage_versions; a row billing gets wrong is refused with its reason),
+ * then decides, set-based, the notices the pass owes:
+ *   outage_notice       an outage entering its notice window: a planned one
+ *                       [outage] planned_notice_days before the day it
+ *                       starts, a temporary one as soon as it is seen;
+ *                       late_notice when it goes with less lead than that
+ *                       (planned_notice_days, temporary_notice_hours)
+ *   outage_rescheduled  the times changed after the customer was told: old
+ *                       and new times
+ *   outage_cancelled    cancelled after the customer was told (only then)
+ *   outage_reminder     reminder_days before the day it starts, to those
+ *                       told of the current times before today
+ *   outage_restored     after ends_at, to those told, if [outage] restored
+ * A customer counts as told of a version when a notice or reschedule of it
+ * has a message that is going or has gone (not one cancelled, expired or
+ * failed everywhere). One notice per outage, account, kind and version (a
+ * unique key): a pass
+ * run again sends nothing twice. A large customer (segment 'large') hears
+ * on every consented contact (holder, finance, executive); the others on
+ * the first reachable one, falling back like dunning. Outage messages are
+ * claimed before dunning ones, and those of temporary outages are sent
+ * whatever the hour (planned ones keep the calling window).
+ */
+#ifndef FEEGATE_OUTAGE_H
+#define FEEGATE_OUTAGE_H
+
+#include "night.h"
+
+/* One pass at nt->now (the local wall-clock time). */
+int outage_plan(struct night *nt, struct fg_err *err);
+
+#endif
