@@ -74,6 +74,7 @@ static const struct key keys[] = {
 	 OFF(outage.temporary_notice_hours), 1, 240},
 	{"outage", "reminder_days", KEY_INT, OFF(outage.reminder_days), 0, 30},
 	{"outage", "restored", KEY_BOOL, OFF(outage.restored), 0, 1},
+	{"outage", "check_every", KEY_INT, OFF(outage.check_every), 5, 86400},
 	{"templates", "dir", KEY_STRING, OFF(templates.dir), 0, 0},
 	{"sms", "max_parts", KEY_INT, OFF(sms.max_parts), 1, 10},
 	{"voice", "max_attempts", KEY_INT, OFF(voice.max_attempts), 1, 10},
@@ -255,6 +256,7 @@ defaults(struct config *cfg)
 	cfg->outage.planned_notice_days = 7;
 	cfg->outage.temporary_notice_hours = 24;
 	cfg->outage.reminder_days = 1;
+	cfg->outage.check_every = 600;
 	cfg->sms.max_parts = 3;
 	cfg->voice.max_attempts = 3;
 	cfg->voice.retry_after = 1800;

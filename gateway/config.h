@@ -68,6 +68,7 @@ struct config {
 		int reminder_days;          /* reminder this many days before;
 					       0: none */
 		int restored;               /* "power restored" after ends_at */
+		int check_every; /* seconds between serve's outage passes */
 	} outage;
 	struct {
 		char *dir; /* NULL: ../templates beside the binary */

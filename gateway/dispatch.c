@@ -32,6 +32,7 @@
 #include "migrate.h"
 #include "night.h"
 #include "outbox.h"
+#include "outage.h"
 #include "planner.h"
 #include "policy.h"
 #include "receipts.h"
@@ -97,6 +98,7 @@ struct dispatcher {
 	pthread_t night_thread;
 	atomic_int night_running;
 	char last_night[DATE_LEN];
+	double last_outages; /* wall time of the last outage pass */
 };
 
 static double
@@ -517,6 +519,7 @@ struct night_arg {
 	struct dispatcher *d;
 	char date[DATE_LEN];
 	char now[TIME_LEN];
+	int outages_only; /* the periodic outage pass, not the night */
 };
 
 static void *
@@ -531,6 +534,20 @@ night_main(void *p)
 
 	if (db_connect(&db, d->cfg, 1, &err) != 0) {
 		log_warnx("serve: nightly pass %s: %s", a->date, err.msg);
+	} else if (a->outages_only) {
+		rc = night_open_outages(&nt, &db, d->cfg, a->date, a->now,
+					&err);
+		if (rc == 0)
+			rc = outage_plan(&nt, &err);
+		night_close(&nt);
+		if (rc != 0)
+			log_warnx("serve: outage pass %s: %s", a->now, err.msg);
+		else if (nt.n.outage_versions + nt.n.messages_queued > 0)
+			log_info("serve: outage pass %s: versions=%llu "
+				 "messages_queued=%llu late=%llu",
+				 a->now, nt.n.outage_versions,
+				 nt.n.messages_queued, nt.n.outage_late);
+		db_close(&db);
 	} else {
 		rc = night_open(&nt, &db, d->cfg, a->date, a->now, &err);
 		if (rc == 0)
@@ -554,12 +571,16 @@ night_main(void *p)
 	return NULL;
 }
 
+/* The nightly pass once a day at nightly_at; between nights, the outage
+ * pass every [outage] check_every seconds (billing records temporary
+ * outages during the day). One at a time, on a thread of its own. */
 static void
 maybe_nightly(struct dispatcher *d)
 {
 	char date[DATE_LEN];
-	int minute, at;
+	int minute, at, outages_only;
 	struct night_arg *a;
+	double wall = wall_now(d);
 
 	if (!d->o->nightly || atomic_load(&d->night_running))
 		return;
@@ -568,11 +589,17 @@ maybe_nightly(struct dispatcher *d)
 	     (d->cfg->schedule.nightly_at[1] - '0') * 60 +
 	     (d->cfg->schedule.nightly_at[3] - '0') * 10 +
 	     (d->cfg->schedule.nightly_at[4] - '0');
-	if (minute < at || strcmp(d->last_night, date) == 0)
+	outages_only = minute < at || strcmp(d->last_night, date) == 0;
+	if (outages_only &&
+	    (d->last_outages > 0 &&
+	     wall - d->last_outages < d->cfg->outage.check_every))
 		return;
-	str_copy(d->last_night, date, sizeof(d->last_night));
+	d->last_outages = wall;
+	if (!outages_only)
+		str_copy(d->last_night, date, sizeof(d->last_night));
 	a = xcalloc(1, sizeof(*a));
 	a->d = d;
+	a->outages_only = outages_only;
 	str_copy(a->date, date, sizeof(a->date));
 	{
 		/* The pass's local time, --now included (the process runs
@@ -591,7 +618,8 @@ maybe_nightly(struct dispatcher *d)
 		return;
 	}
 	pthread_detach(d->night_thread);
-	log_info("serve: nightly pass %s started", date);
+	if (!outages_only)
+		log_info("serve: nightly pass %s started", date);
 }
 
 /* Messages still waiting for a receipt from a provider that sends them

@@ -40,8 +40,10 @@ static const char usage_text[] =
 	"receipts\n"
 	"  serve [--now \"D HH:MM\"]          daemon: continuous sending, "
 	"receipts, nightly pass\n"
-	"  plan [--date D]                  settle, fail due notices, open "
-	"cases, send notices\n"
+	"  plan [--date D] [--now \"D HH:MM\"]\n"
+	"                                   settle, fail due notices, open "
+	"cases, plan notices\n"
+	"                                   and outage notices\n"
 	"  escalate [--date D]              fail due notices, raise "
 	"collection tasks\n"
 	"  tasks [--state S] [--grid G] [--json]\n"
@@ -617,6 +619,11 @@ cmd_template(const struct config *cfg, int argc, char **argv)
 			     NULL);
 	if ((rc = business_date(cfg, opts[2].value, date)) != 0)
 		return rc;
+	if (opts[1].set && strncmp(pos[1], "outage", 6) == 0)
+		return usage("template: outage notices render with a sample "
+			     "outage; drop --account (what a customer "
+			     "received is in `feegate log %s`)",
+			     opts[1].value);
 	ts = load_templates(cfg, &err);
 	if (ts == NULL) {
 		fprintf(stderr, "feegate: %s\n", err.msg);

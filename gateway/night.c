@@ -109,6 +109,16 @@ static const char sql_customers[] =
 	"     THEN 'unsupported locale'"
 	" END";
 
+/* Where refused rows wait to be recorded. */
+static const char sql_tmp_bad[] = "CREATE TEMPORARY TABLE tmp_bad ("
+				  " source VARCHAR(16) NOT NULL,"
+				  " row_key VARCHAR(64) NOT NULL,"
+				  " account_no VARCHAR(32) NULL,"
+				  " reason VARCHAR(128) NOT NULL,"
+				  " channel VARCHAR(16) NULL,"
+				  " address VARCHAR(320) NULL,"
+				  " PRIMARY KEY (source, row_key, reason))";
+
 /* Overdue bills of an account billing does not know cannot be dunned. */
 static const char sql_bad_customers[] =
 	"INSERT IGNORE INTO tmp_bad (source, row_key, account_no, reason)"
@@ -291,15 +301,7 @@ intake(struct night *nt, struct fg_err *err)
 		{"CREATE TEMPORARY TABLE tmp_quar ("
 		 " account_no VARCHAR(32) NOT NULL PRIMARY KEY) ENGINE=MEMORY",
 		 DB_NOARGS, NULL},
-		{"CREATE TEMPORARY TABLE tmp_bad ("
-		 " source VARCHAR(16) NOT NULL,"
-		 " row_key VARCHAR(64) NOT NULL,"
-		 " account_no VARCHAR(32) NULL,"
-		 " reason VARCHAR(128) NOT NULL,"
-		 " channel VARCHAR(16) NULL,"
-		 " address VARCHAR(320) NULL,"
-		 " PRIMARY KEY (source, row_key, reason))",
-		 DB_NOARGS, NULL},
+		{sql_tmp_bad, DB_NOARGS, NULL},
 		{sql_balance,
 		 DB_ARGS(DB_STR(max), DB_STR(d), DB_STR(max), DB_STR(d),
 			 DB_STR(d), DB_INT(grace)),
@@ -323,13 +325,10 @@ intake(struct night *nt, struct fg_err *err)
 	return night_retry(nt, intake_record, err);
 }
 
-int
-night_open(struct night *nt, struct db *db, const struct config *cfg,
-	   const char *date, const char *now, struct fg_err *err)
+static void
+night_init(struct night *nt, struct db *db, const struct config *cfg,
+	   const char *date, const char *now)
 {
-	char last[DATE_LEN + 4];
-	int found;
-
 	memset(nt, 0, sizeof(*nt));
 	nt->db = db;
 	nt->cfg = cfg;
@@ -339,6 +338,27 @@ night_open(struct night *nt, struct db *db, const struct config *cfg,
 	else if (time_local_now(cfg->dunning.timezone, nt->now) != 0 ||
 		 strncmp(nt->now, date, 10) != 0)
 		snprintf(nt->now, sizeof(nt->now), "%s 00:00:00", date);
+}
+
+int
+night_open_outages(struct night *nt, struct db *db, const struct config *cfg,
+		   const char *date, const char *now, struct fg_err *err)
+{
+	night_init(nt, db, cfg, date, now);
+	if (db_lock(db, "planner", cfg->db.lock_timeout, err) != 0)
+		return -1;
+	nt->locked = 1;
+	return db_exec(db, sql_tmp_bad, DB_NOARGS, NULL, err);
+}
+
+int
+night_open(struct night *nt, struct db *db, const struct config *cfg,
+	   const char *date, const char *now, struct fg_err *err)
+{
+	char last[DATE_LEN + 4];
+	int found;
+
+	night_init(nt, db, cfg, date, now);
 	money_format(cfg->dunning.min_amount, nt->min_amount,
 		     sizeof(nt->min_amount));
 	money_format(cfg->dunning.max_bill_amount, nt->max_bill,

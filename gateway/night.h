@@ -70,6 +70,11 @@ struct night {
  * itself, else the date's start. */
 int night_open(struct night *nt, struct db *db, const struct config *cfg,
 	       const char *date, const char *now, struct fg_err *err);
+/* For the outage pass alone (serve, between nights): the lock and tmp_bad,
+ * no bills read, no night noted. */
+int night_open_outages(struct night *nt, struct db *db,
+		       const struct config *cfg, const char *date,
+		       const char *now, struct fg_err *err);
 void night_close(struct night *nt);
 
 /* A step's transaction: begin with an empty audit stage; commit flushes

@@ -75,7 +75,7 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 	     struct fg_err *err)
 {
 	char f[DATE_LEN], t[DATE_LEN], amount[48];
-	json_t *r[7] = {0};
+	json_t *r[8] = {0};
 	size_t i, k;
 	int rc = -1;
 	unsigned long long after[12] = {0}, below = 0, hold = 0, gone = 0,
@@ -156,7 +156,18 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 		     " GROUP BY m.channel"
 		     " ORDER BY FIELD(m.channel, 'push', 'sms', 'email',"
 		     "                'voice'), m.channel",
-		     f, t, err)) == NULL)
+		     f, t, err)) == NULL ||
+	    (r[7] = query(db,
+			  "SELECT kind, COUNT(*), SUM(late_notice),"
+			  " SUM(unreachable), COUNT(DISTINCT outage_id)"
+			  " FROM notices"
+			  " WHERE outage_id IS NOT NULL"
+			  "  AND sent_on BETWEEN ? AND ?"
+			  " GROUP BY kind"
+			  " ORDER BY FIELD(kind, 'outage_notice',"
+			  "  'outage_rescheduled', 'outage_reminder',"
+			  "  'outage_cancelled', 'outage_restored')",
+			  f, t, err)) == NULL)
 		goto out;
 
 	fprintf(out, "feegate report %s .. %s (%s night%s run)\n\n", f, t,
@@ -226,6 +237,16 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 			strcmp(cell(r[6], i, 0), "sms") ? "" : cell(r[6], i, 8),
 			cell(r[6], i, 9));
 	if (json_array_size(r[6]) == 0)
+		fprintf(out, "    (none)\n");
+	fprintf(out,
+		"\n  outage notices (late: less lead than the rules ask)\n");
+	fprintf(out, "    %-20s %8s %8s %6s %12s\n", "kind", "outages",
+		"notices", "late", "unreachable");
+	for (i = 0; i < json_array_size(r[7]); i++)
+		fprintf(out, "    %-20s %8s %8s %6s %12s\n", cell(r[7], i, 0),
+			cell(r[7], i, 4), cell(r[7], i, 1), cell(r[7], i, 2),
+			cell(r[7], i, 3));
+	if (json_array_size(r[7]) == 0)
 		fprintf(out, "    (none)\n");
 	fprintf(out, "\n  manual collection tasks by grid\n");
 	fprintf(out, "    %-12s %6s %6s %9s %6s %10s %18s\n", "grid", "tasks",

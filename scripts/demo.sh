@@ -48,6 +48,9 @@ min_amount = 1.00
 ; first: the app, then e-mail, then SMS, then a call.
 channel_order = push,email,sms,voice
 
+[outage]
+restored = yes
+
 [costs]
 sms = 0.045
 email = 0.001
@@ -103,7 +106,7 @@ sql -e "DROP DATABASE IF EXISTS $gw; DROP DATABASE IF EXISTS $bill;
 sql $bill <sql/billing/contract.sql
 {
 	echo "SET @n = $customers, @seed = 'feegate-demo', @start = '$start', @on_time = 0.55;"
-	cat sql/demo/generate.sql sql/demo/hostile.sql
+	cat sql/demo/generate.sql sql/demo/hostile.sql sql/demo/outages.sql
 } | sql $bill
 $feegate -c $conf db migrate
 
@@ -144,24 +147,28 @@ curl -sf -X POST -d '{"invalid_prefix": "+86177", "undeliverable_prefix": "+8619
 	"http://127.0.0.1:$simport/_control" >/dev/null
 
 echo "== $nights nights from $start (payments posted between nights; sending at 10:00)"
-printf '%-10s %6s %5s %5s %5s %6s %6s %5s %7s %5s %5s %5s %5s %7s\n' \
-	date opened "#1" "#2" "#3" failed closed tasks refused sms email voice push cost
+printf '%-10s %6s %5s %5s %5s %6s %6s %5s %7s %6s %5s %5s %5s %5s %7s\n' \
+	date opened "#1" "#2" "#3" failed closed tasks refused outage sms email voice push cost
 i=0
 while [ $i -lt $nights ]; do
 	d=$(date -u -d "$start + $i day" +%F)
-	{ echo "SET @d = '$d';"; sed "s/GW\./\`$gw\`./g" sql/demo/pay.sql; } | sql $bill
+	{ echo "SET @d = '$d', @start = '$start';"; sed "s/GW\./\`$gw\`./g" sql/demo/pay.sql
+	  cat sql/demo/outage-changes.sql; } | sql $bill
 	$feegate -c $conf run --date "$d" --now "$d 10:00" >var/demo/night-$d.txt 2>>var/demo/feegate.log
-	awk -v d="$d" '/^summary:|^dispatch:/ {
-		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+	awk -v d="$d" '/^summary:|^dispatch:|^outages:/ {
+		p = $1 == "outages:" ? "o_" : ""
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[p kv[1]] = kv[2] } }
 		END { split(v["notices"], n, ",")
-		printf "%-10s %6s %5s %5s %5s %6s %6s %5s %7s %5s %5s %5s %5s %7s\n", d, v["opened"], n[1], n[2], n[3],
-			v["failed"], v["closed"], v["tasks"], v["refused"], v["sms"], v["email"], v["voice"], v["push"],
-			v["cost"] }' var/demo/night-$d.txt | tee -a var/demo/nights.txt
+		o = v["o_notice"] + v["o_reminder"] + v["o_rescheduled"] + v["o_cancelled"] + v["o_restored"]
+		printf "%-10s %6s %5s %5s %5s %6s %6s %5s %7s %6s %5s %5s %5s %5s %7s\n", d, v["opened"], n[1], n[2], n[3],
+			v["failed"], v["closed"], v["tasks"], v["refused"], o (v["o_late"] ? "*" : ""), v["sms"], v["email"],
+			v["voice"], v["push"], v["cost"] }' var/demo/night-$d.txt | tee -a var/demo/nights.txt
 	i=$((i + 1))
 done
-awk '{ for (k = 10; k <= 13; k++) t[k] += $k; c += $14 }
-	END { printf "%-10s %47s %5d %5d %5d %5d %7.2f  (yuan, [costs])\n", "total", "", t[10], t[11], t[12], t[13], c }' \
+awk '{ for (k = 10; k <= 14; k++) t[k] += $k; c += $15 }
+	END { printf "%-10s %47s %6d %5d %5d %5d %5d %7.2f  (yuan, [costs])\n", "total", "", t[10], t[11], t[12], t[13], t[14], c }' \
 	var/demo/nights.txt
+echo "(outage: outage notices planned that night, reminders and changes included; * some went late)"
 
 echo
 echo "what the peers received:"
@@ -182,6 +189,7 @@ across=$(sql -N $gw -e "SELECT m.account_no FROM messages m
                          JOIN messages v ON v.notice_id = m.notice_id AND v.channel = 'voice' AND v.state = 'delivered'
                          WHERE m.state = 'failed_permanent' ORDER BY m.message_id LIMIT 1")
 mail=$(find var/demo/mail -type f | sort | head -1)
+moved=$(sql -N $gw -e "SELECT account_no FROM notices WHERE kind = 'outage_rescheduled' ORDER BY notice_id LIMIT 1")
 refused=$(sql -N $gw -e "SELECT account_no FROM input_errors WHERE source = 'bill' AND account_no IS NOT NULL ORDER BY error_id LIMIT 1")
 cat <<EOT
 
@@ -190,6 +198,7 @@ cat <<EOT
   $feegate -c $conf log $paid2            # paid after notice 2
   $feegate -c $conf log $refused            # a bill refused as bad input
   $feegate -c $conf log $across            # one notice across channels, the call answered
+  $feegate -c $conf log $moved            # an outage notice, its new times, reminder, power back
   $feegate -c $conf log $esc --json     # the same as JSON
   $feegate -c $conf tasks --state open   # the collectors' work list
   $feegate -c $conf template render dunning_2 sms --account $esc --date 2026-10-09

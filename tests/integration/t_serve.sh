@@ -1,12 +1,16 @@
 #!/bin/sh
 # The daemon: `serve` runs the nightly pass at [schedule] nightly_at on its
-# own, keeps sending, reopens its log on SIGHUP and stops cleanly on SIGTERM.
+# own, and the outage pass between nights; keeps sending, reopens its log on
+# SIGHUP and stops cleanly on SIGTERM.
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
 start_sim 18730 "-d 20"
 send_conf 18725 "
 [schedule]
 nightly_at = 09:30
+
+[outage]
+check_every = 5
 
 [log]
 file = $work/feegate.log"
@@ -33,6 +37,19 @@ until [ -s "$work/feegate.log" ] && grep -q "msg=2 " "$work/feegate.log"; do
 	i=$((i + 1)); [ $i -lt 100 ] || fail "no new log file after SIGHUP"; sleep 0.1
 done
 hasnt "$(cat "$work/feegate.log.1")" "msg=2 " "the old file is left alone"
+
+# Between nights, billing records a temporary outage: the daemon's outage
+# pass (every check_every seconds) notices it and sends at once.
+sqlb "INSERT INTO billing_outages (outage_id, kind, area, starts_at, ends_at)
+      VALUES ('T1', 'temporary', '近江社区', '2026-10-02 14:00', '2026-10-02 16:00')"
+sqlb "INSERT INTO billing_outage_accounts VALUES ('T1', 'S1')"
+i=0
+until [ "$(sim_count +8613800009901)" = 2 ]; do
+	i=$((i + 1)); [ $i -lt 200 ] || fail "no outage pass between nights: $(tail -5 "$work/feegate.log")"; sleep 0.1
+done
+has "$(tail -1 "$work/sim.tsv")" "临时检修停电" "the temporary outage notice"
+has "$(cat "$work/feegate.log")" "serve: outage pass 2026-10-02" "logged"
+eq "2026-10-02" "$(sqlg "SELECT GROUP_CONCAT(business_date) FROM nights")" "and no second night"
 
 kill -TERM "$serve"
 wait "$serve" || fail "serve did not exit 0 on SIGTERM"
