@@ -229,27 +229,14 @@ channel_read_secret(const struct provider_cfg *p, const char *key,
 		    const char *path, const char *config_path,
 		    struct fg_err *err)
 {
-	char buf[1024];
-	FILE *fp = fopen(path, "r");
-	size_t n;
+	const char *why;
+	char *v = secret_file_read(path, &why);
 
-	if (fp == NULL) {
-		err_set(err, "%s:%d: [provider:%s] %s: cannot read %s: %s",
+	if (v == NULL)
+		err_set(err, "%s:%d: [provider:%s] %s: cannot use %s: %s",
 			config_path, provider_line(p, key), p->name, key, path,
-			strerror(errno));
-		return NULL;
-	}
-	if (fgets(buf, sizeof(buf), fp) == NULL)
-		buf[0] = '\0';
-	fclose(fp);
-	n = strcspn(buf, "\r\n");
-	buf[n] = '\0';
-	if (n == 0) {
-		err_set(err, "%s:%d: [provider:%s] %s: %s is empty",
-			config_path, provider_line(p, key), p->name, key, path);
-		return NULL;
-	}
-	return xstrdup(buf);
+			why);
+	return v;
 }
 
 int

@@ -75,6 +75,10 @@ static const struct key keys[] = {
 	{"outage", "reminder_days", KEY_INT, OFF(outage.reminder_days), 0, 30},
 	{"outage", "restored", KEY_BOOL, OFF(outage.restored), 0, 1},
 	{"outage", "check_every", KEY_INT, OFF(outage.check_every), 5, 86400},
+	{"api", "token_file", KEY_STRING, OFF(api.token_file), 0, 0},
+	{"api", "max_body", KEY_INT, OFF(api.max_body), 256, 1048576},
+	{"caps", "routine_per_day", KEY_INT, OFF(caps.routine_per_day), 0,
+	 1000},
 	{"templates", "dir", KEY_STRING, OFF(templates.dir), 0, 0},
 	{"sms", "max_parts", KEY_INT, OFF(sms.max_parts), 1, 10},
 	{"voice", "max_attempts", KEY_INT, OFF(voice.max_attempts), 1, 10},
@@ -257,6 +261,8 @@ defaults(struct config *cfg)
 	cfg->outage.temporary_notice_hours = 24;
 	cfg->outage.reminder_days = 1;
 	cfg->outage.check_every = 600;
+	cfg->api.max_body = 16384;
+	cfg->caps.routine_per_day = 3;
 	cfg->sms.max_parts = 3;
 	cfg->voice.max_attempts = 3;
 	cfg->voice.retry_after = 1800;
@@ -467,31 +473,29 @@ handler(void *user, int line, const char *section, const char *name,
 	return bad(msg, len, "[%s] %s: unknown key", section, name);
 }
 
+/* A secret from its file into *out: [section] key names the file. */
 static int
-read_password_file(struct config *cfg, struct fg_err *err)
+read_secret(struct config *cfg, const char *where, const char *path, char **out,
+	    struct fg_err *err)
 {
-	char buf[512];
 	struct stat st;
-	FILE *fp;
-	size_t n;
+	const char *why;
+	char *v;
 
-	fp = fopen(cfg->db.password_file, "r");
-	if (fp == NULL) {
-		err_set(err, "%s: [database] password_file: cannot read %s: %s",
-			cfg->path, cfg->db.password_file, strerror(errno));
-		return -1;
-	}
-	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 0077) != 0)
+	if (stat(path, &st) == 0 && (st.st_mode & 0077) != 0)
 		log_warnx("config: %s is readable by group or others; "
 			  "chmod 600 it",
-			  cfg->db.password_file);
-	if (fgets(buf, sizeof(buf), fp) == NULL)
-		buf[0] = '\0';
-	fclose(fp);
-	n = strcspn(buf, "\r\n");
-	buf[n] = '\0';
-	free(cfg->db.password);
-	cfg->db.password = xstrdup(buf);
+			  path);
+	v = secret_file_read(path, &why);
+	if (v == NULL) {
+		err_set(err, "%s: %s: cannot use %s: %s", cfg->path, where,
+			path, why);
+		return -1;
+	}
+	if (*out != NULL)
+		explicit_bzero(*out, strlen(*out));
+	free(*out);
+	*out = v;
 	return 0;
 }
 
@@ -537,7 +541,12 @@ check(struct config *cfg, struct fg_err *err)
 			where);
 		return -1;
 	}
-	if (cfg->db.password_file != NULL && read_password_file(cfg, err) != 0)
+	if ((cfg->db.password_file != NULL &&
+	     read_secret(cfg, "[database] password_file", cfg->db.password_file,
+			 &cfg->db.password, err) != 0) ||
+	    (cfg->api.token_file != NULL &&
+	     read_secret(cfg, "[api] token_file", cfg->api.token_file,
+			 &cfg->api.token, err) != 0))
 		return -1;
 	if (strcmp(cfg->db.gateway_schema, cfg->db.billing_schema) == 0) {
 		err_set(err,
@@ -625,6 +634,9 @@ config_free(struct config *cfg)
 
 	if (cfg->db.password != NULL)
 		explicit_bzero(cfg->db.password, strlen(cfg->db.password));
+	if (cfg->api.token != NULL)
+		explicit_bzero(cfg->api.token, strlen(cfg->api.token));
+	FREE(cfg->api.token);
 	for (i = 0; i < FG_NELEM(keys); i++) {
 		if (keys[i].type == KEY_STRING || keys[i].type == KEY_SECRET ||
 		    keys[i].type == KEY_SCHEMA) {

@@ -71,6 +71,15 @@ struct config {
 		int check_every; /* seconds between serve's outage passes */
 	} outage;
 	struct {
+		/* The bearer token the notice API wants; NULL: no API. */
+		char *token_file;
+		char *token;  /* read from token_file: never logged */
+		int max_body; /* bytes; larger requests get 413 */
+	} api;
+	struct {
+		int routine_per_day; /* routine notices per account a day */
+	} caps;
+	struct {
 		char *dir; /* NULL: ../templates beside the binary */
 	} templates;
 	struct {

@@ -109,4 +109,6 @@ context_free(struct notice_context *c)
 	FREE(c->periods);
 	FREE(c->area);
 	FREE(c->reason);
+	FREE(c->ticket);
+	FREE(c->status);
 }

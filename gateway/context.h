@@ -25,6 +25,8 @@ struct notice_context {
 	char *reason;
 	char starts_at[17], ends_at[17];
 	char old_starts_at[17], old_ends_at[17];
+	/* A service notice from the API. */
+	char *ticket, *status;
 };
 
 /* *found = 0 if billing does not know the account. */

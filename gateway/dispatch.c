@@ -240,6 +240,7 @@ job_free(struct job *j)
 	free(j->m.body);
 	free(j->m.subject);
 	free(j->m.html);
+	free(j->m.data);
 	context_free(&j->m.ctx);
 	free(j);
 }
@@ -831,7 +832,8 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 		goto out;
 	if (open_lanes(d, err) != 0)
 		goto out;
-	if (cfg->receipts.port != 0 && lanes_take_receipts(d)) {
+	if (cfg->receipts.port != 0 &&
+	    (lanes_take_receipts(d) || cfg->api.token != NULL)) {
 		d->receipts =
 			receipts_start(cfg, d->channels, (size_t)d->nlanes,
 				       o->now_offset, err);

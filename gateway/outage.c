@@ -308,9 +308,10 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		 DB_ARGS(DB_INT(cfg->outage.restored), DB_STR(now)), NULL},
 		/* The notices, and their messages. */
 		{"INSERT INTO notices (case_id, account_no, kind, seq, sent_on,"
-		 " state, outage_id, outage_version, outage_prev, late_notice)"
+		 " state, outage_id, outage_version, outage_prev, late_notice,"
+		 " urgent, anytime)"
 		 " SELECT NULL, account_no, kind, 0, ?, 'planned', outage_id,"
-		 "  version, prev, late"
+		 "  version, prev, late, 1, anytime"
 		 " FROM tmp_onote ORDER BY outage_id, account_no, kind",
 		 DB_ARGS(DB_STR(d)), NULL},
 		{"INSERT INTO audit_stage (event, account_no, notice_id, kind,"

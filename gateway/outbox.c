@@ -264,6 +264,7 @@ outbox_free(struct claimed *m, size_t n)
 		free(m[i].body);
 		free(m[i].subject);
 		free(m[i].html);
+		free(m[i].data);
 		context_free(&m[i].ctx);
 	}
 	free(m);
@@ -298,6 +299,7 @@ load_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	m->seq = (int)strtol(row->val[2], NULL, 10);
 	m->ctx.name = xstrdup(row->val[6] ? row->val[6] : "");
 	m->ctx.locale = xstrdup(row->val[7] ? row->val[7] : "");
+	m->data = row->val[8] ? xstrdup(row->val[8]) : NULL;
 	if (strncmp(m->kind, "dunning", 7) == 0) {
 		if (strcmp(row->val[3], "1") != 0)
 			m->cancel = "case closed before sending";
@@ -406,6 +408,41 @@ load_outages(struct db *db, struct load_ctx *l, struct fg_err *err)
 	return rc;
 }
 
+/* An API notice says what it is about itself (validated when it came):
+ * its values replace what billing's balance would say. */
+static void
+apply_data(struct claimed *c)
+{
+	json_t *d = json_loads(c->data, 0, NULL);
+	const char *v;
+	long long cents;
+
+	if (d == NULL)
+		return;
+	if ((v = json_string_value(json_object_get(d, "amount"))) != NULL &&
+	    money_parse(v, &cents) == 0)
+		c->ctx.t.amount_cents = cents;
+	if ((v = json_string_value(json_object_get(d, "period"))) != NULL) {
+		free(c->ctx.periods);
+		c->ctx.periods = xstrdup(v);
+		c->ctx.t.periods = c->ctx.periods;
+	}
+	if ((v = json_string_value(json_object_get(d, "due_date"))) != NULL) {
+		str_copy(c->ctx.due_date, v, sizeof(c->ctx.due_date));
+		c->ctx.t.due_date = c->ctx.due_date;
+	}
+	if ((v = json_string_value(json_object_get(d, "ticket"))) != NULL) {
+		c->ctx.ticket = xstrdup(v);
+		c->ctx.t.ticket = c->ctx.ticket;
+	}
+	if ((v = json_string_value(json_object_get(d, "status"))) != NULL) {
+		c->ctx.status = xstrdup(v);
+		c->ctx.t.status = c->ctx.status;
+	}
+	c->ctx.t.late_fee_cents = -1;
+	json_decref(d);
+}
+
 int
 outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 	    size_t n, const char *business_date, struct fg_err *err)
@@ -422,7 +459,7 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 	sbuf_adds(&sql,
 		  "SELECT m.message_id, n.kind, n.seq,"
 		  " k.active_account IS NOT NULL, c.account_no IS NOT NULL,"
-		  " COALESCE(c.dunning_hold <> 0, 0), c.name, c.locale"
+		  " COALESCE(c.dunning_hold <> 0, 0), c.name, c.locale, n.data"
 		  " FROM messages m JOIN notices n ON n.notice_id = m.notice_id"
 		  " LEFT JOIN dunning_cases k ON k.case_id = n.case_id"
 		  " LEFT JOIN {B}.billing_customers c"
@@ -475,6 +512,8 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 		c->ctx.t.due_date = c->ctx.due_date[0] ? c->ctx.due_date : NULL;
 		c->ctx.t.business_date = c->ctx.business_date;
 		context_late_fee(&c->ctx, cfg);
+		if (c->data != NULL)
+			apply_data(c);
 		if (c->cancel == NULL && strncmp(c->kind, "dunning", 7) == 0 &&
 		    c->ctx.t.amount_cents < cfg->dunning.min_amount)
 			c->cancel = "paid before sending";
@@ -668,12 +707,12 @@ fallback_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	return 1;
 }
 
-/* Queue the notice to the next consented, usable contact not tried yet. */
-static int
-fallback(struct db *db, const struct config *cfg, struct audit_batch *w,
-	 const char *account_no, unsigned long long case_id,
-	 unsigned long long notice_id, const char *why,
-	 const char *business_date, struct fg_err *err)
+int
+outbox_queue_next(struct db *db, const struct config *cfg,
+		  struct audit_batch *w, const char *account_no,
+		  unsigned long long case_id, unsigned long long notice_id,
+		  const char *why, const char *business_date,
+		  struct fg_err *err)
 {
 	struct db_param p[8];
 	struct fallback_ctx f = {0};
@@ -695,9 +734,7 @@ fallback(struct db *db, const struct config *cfg, struct audit_batch *w,
 		"INSERT INTO messages (notice_id, case_id, account_no, channel,"
 		" contact_id, address, state, created_on, priority, anytime)"
 		" SELECT n.notice_id, n.case_id, n.account_no, ct.channel,"
-		"  ct.contact_id, ct.address, 'queued', ?,"
-		"  n.kind LIKE 'outage%', COALESCE((SELECT MAX(f.anytime)"
-		"   FROM messages f WHERE f.notice_id = n.notice_id), 0)"
+		"  ct.contact_id, ct.address, 'queued', ?, n.urgent, n.anytime"
 		" FROM notices n"
 		" JOIN {B}.billing_contacts ct ON ct.account_no = n.account_no" CONTACT_BLOCKS_JOIN
 		" LEFT JOIN messages tried ON tried.notice_id = n.notice_id"
@@ -870,9 +907,9 @@ record_once(struct db *db, const struct config *cfg, struct attempt *a,
 		free(detail);
 		if (rc == 0 && (t->d.outcome == OUTCOME_EXPIRED ||
 				t->d.outcome == OUTCOME_FAILED))
-			rc = fallback(db, cfg, w, m->account_no, m->case_id,
-				      m->notice_id, errtext, business_date,
-				      err);
+			rc = outbox_queue_next(db, cfg, w, m->account_no,
+					       m->case_id, m->notice_id,
+					       errtext, business_date, err);
 		if (rc != 0)
 			goto fail;
 	}
@@ -1043,9 +1080,9 @@ receipt_once(struct db *db, const struct config *cfg, const char *provider,
 			rc = block_contact(db, row.contact_id, row.channel,
 					   row.address, errtext, now, err);
 		if (rc == 0)
-			rc = fallback(db, cfg, w, row.account_no, row.case_id,
-				      row.notice_id, errtext, business_date,
-				      err);
+			rc = outbox_queue_next(db, cfg, w, row.account_no,
+					       row.case_id, row.notice_id,
+					       errtext, business_date, err);
 	}
 done:
 	if (rc != 0)

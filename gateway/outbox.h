@@ -39,6 +39,7 @@ struct claimed {
 	const char *cancel; /* non-NULL: do not send, and why */
 	char *body;
 	char *subject, *html; /* e-mail */
+	char *data;           /* an API notice's values (JSON), or NULL */
 	int parts;
 };
 
@@ -54,6 +55,16 @@ struct attempt {
  * messages in doubt for longer than a lease (resent). now is UTC. */
 int outbox_recover(struct db *db, const struct config *cfg, const char *now,
 		   unsigned long long *requeued, struct fg_err *err);
+struct audit_batch;
+/* Queue the notice to the next consented, usable contact not tried yet (in
+ * channel_order, then priority, on a channel with a provider), auditing
+ * message_queued with why, or notice_unreachable when there is none and no
+ * other message of the notice is still going. */
+int outbox_queue_next(struct db *db, const struct config *cfg,
+		      struct audit_batch *w, const char *account_no,
+		      unsigned long long case_id, unsigned long long notice_id,
+		      const char *why, const char *business_date,
+		      struct fg_err *err);
 /* Claim up to limit due messages of channel for owner, urgent ones (outage
  * notices) first; with anytime_only, only those that may go outside the
  * calling window. */

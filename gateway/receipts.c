@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "api.h"
 #include "dates.h"
 #include "db.h"
 #include "log.h"
@@ -126,6 +127,37 @@ clock_now(const struct receipts *rs, char now[TIME_LEN], char date[DATE_LEN])
 	strftime(date, DATE_LEN, "%Y-%m-%d", &tm);
 }
 
+/* The notice API (api.c) on this server's thread and connection. */
+static enum MHD_Result
+api(struct receipts *rs, struct MHD_Connection *c, const char *url,
+    const char *method, const struct conn *cn)
+{
+	struct api_request q = {method,     url,          NULL,
+				cn->body.s, cn->body.len, NULL};
+	char now[TIME_LEN], date[DATE_LEN];
+	struct MHD_Response *r;
+	struct sbuf out;
+	unsigned int status;
+	enum MHD_Result ret;
+
+	clock_now(rs, now, date);
+	q.date = date;
+	q.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						      "Authorization");
+	sbuf_init(&out);
+	status = api_handle(&rs->db, rs->cfg, &q, &out);
+	r = MHD_create_response_from_buffer(out.len, out.s,
+					    MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	if (status == 401)
+		MHD_add_response_header(r, "WWW-Authenticate",
+					"Bearer realm=\"feegate\"");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	sbuf_free(&out);
+	return ret;
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
        const char *version, const char *upload, size_t *upload_size,
@@ -152,7 +184,11 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
-		if (cn->body.len + *upload_size > RECEIPT_MAX_BODY)
+		size_t max = strncmp(url, API_PREFIX, strlen(API_PREFIX)) == 0
+				     ? (size_t)rs->cfg->api.max_body
+				     : RECEIPT_MAX_BODY;
+
+		if (cn->body.len + *upload_size > max)
 			cn->too_big = 1;
 		else
 			sbuf_add(&cn->body, upload, *upload_size);
@@ -161,6 +197,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	}
 	if (cn->too_big)
 		return reply(c, 413, "{\"error\":\"body too large\"}");
+	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) == 0 &&
+	    rs->cfg->api.token != NULL)
+		return api(rs, c, url, method, cn);
 	if (strncmp(url, "/receipts/", 10) == 0)
 		for (i = 0; i < rs->nchannels; i++)
 			if (strcmp(rs->channels[i]->provider, url + 10) == 0)

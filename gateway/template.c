@@ -25,12 +25,13 @@ const char *const tpl_var_names[TV_COUNT] = {
 	"hotline",      "opt_out",  "utility",
 	"outage_kind",  "area",     "starts",
 	"ends",         "reason",   "old_starts",
-	"old_ends",
+	"old_ends",     "ticket",   "status",
 };
 
 const char *const tpl_other_kinds[TPL_OTHER_KINDS] = {
 	"payment_received",   "outage_notice",    "outage_reminder",
 	"outage_rescheduled", "outage_cancelled", "outage_restored",
+	"bill_issued",        "repair_progress",  "business_progress",
 };
 
 enum tpl_esc {
@@ -337,7 +338,8 @@ load_template(struct template_set *ts, const char *dir, const char *locale,
 			"%s/%s/%s: unknown template '%.*s' (dunning_1 .. "
 			"dunning_10, payment_received, outage_notice, "
 			"outage_reminder, outage_rescheduled, outage_cancelled, "
-			"outage_restored)",
+			"outage_restored, bill_issued, repair_progress, "
+			"business_progress)",
 			dir, locale, file, (int)(dot - file), file);
 		return -1;
 	}
@@ -444,6 +446,11 @@ static const struct tpl_context long_sample = {
 	.reason = "10千伏近江线开关柜更换及线路迁改，配合市政道路施工",
 	.old_starts_at = "2026-12-30 23:30",
 	.old_ends_at = "2026-12-31 18:45",
+	.ticket = "GD2026123100001234",
+	/* The notice API takes at most 60 characters. */
+	.status =
+		"抢修人员已到达现场，正在更换受损的电缆接头和开关柜，预计两小时内恢复"
+		"供电，请您耐心等待并注意用电安全，谢谢配合抢修工作顺利",
 };
 
 int
@@ -1024,6 +1031,8 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 		sbuf_adds(&v[TV_HOTLINE], ts->str[li][S_HOTLINE]);
 	sbuf_adds(&v[TV_OPT_OUT], ts->str[li][S_OPT_OUT]);
 	sbuf_adds(&v[TV_UTILITY], ts->str[li][S_UTILITY]);
+	add_text(&v[TV_TICKET], ctx->ticket, 0);
+	add_text(&v[TV_STATUS], ctx->status, 0);
 	if (ctx->outage_kind != NULL) {
 		int sms = strcmp(channel, "sms") == 0;
 		int temp = strcmp(ctx->outage_kind, "temporary") == 0;

@@ -42,6 +42,9 @@ enum tpl_var {
 	TV_REASON,      /* empty when billing gives none */
 	TV_OLD_STARTS, /* a rescheduled outage: the times it had */
 	TV_OLD_ENDS,
+	/* Service notices from the API. */
+	TV_TICKET, /* a repair ticket or application number */
+	TV_STATUS, /* where it stands, as the caller wrote it */
 	TV_COUNT
 };
 
@@ -49,7 +52,7 @@ extern const char *const tpl_var_names[TV_COUNT];
 
 /* The notices other than dunning_1..N, each needed in every locale for
  * every channel that can send. */
-#define TPL_OTHER_KINDS 6
+#define TPL_OTHER_KINDS 9
 extern const char *const tpl_other_kinds[TPL_OTHER_KINDS];
 
 /* What a notice says, before locale formatting. */
@@ -68,6 +71,8 @@ struct tpl_context {
 	const char *starts_at, *ends_at;
 	const char *reason;
 	const char *old_starts_at, *old_ends_at;
+	/* Service notices: NULL elsewhere. */
+	const char *ticket, *status;
 };
 
 struct template_set;

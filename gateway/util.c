@@ -300,3 +300,27 @@ parse_ll(const char *s, long long min, long long max, long long *out)
 	*out = v;
 	return 0;
 }
+
+char *
+secret_file_read(const char *path, const char **why)
+{
+	char buf[1024];
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	if (fp == NULL) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	if (fgets(buf, sizeof(buf), fp) == NULL)
+		buf[0] = '\0';
+	fclose(fp);
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	if (n == 0) {
+		*why = "it is empty";
+		return NULL;
+	}
+	*why = NULL;
+	return xstrdup(buf);
+}

@@ -31,6 +31,9 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* The first line of a secret's file (a password, a token) without its line
+ * end; NULL, with why, if the file cannot be read or the line is empty. */
+char *secret_file_read(const char *path, const char **why);
 char *xstrndup(const char *s, size_t n);
 /* A new string formatted like printf; the caller frees it. */
 char *xasprintf(const char *fmt, ...) FG_ATTR_PRINTF(1, 2);

@@ -33,13 +33,15 @@ ALTER TABLE notices
   ADD COLUMN IF NOT EXISTS outage_id VARCHAR(32) NULL,
   ADD COLUMN IF NOT EXISTS outage_version INT UNSIGNED NULL,
   ADD COLUMN IF NOT EXISTS outage_prev INT UNSIGNED NULL,
-  ADD COLUMN IF NOT EXISTS late_notice TINYINT(1) NOT NULL DEFAULT 0;
+  ADD COLUMN IF NOT EXISTS late_notice TINYINT(1) NOT NULL DEFAULT 0,
+  ADD COLUMN IF NOT EXISTS urgent TINYINT(1) NOT NULL DEFAULT 0,
+  ADD COLUMN IF NOT EXISTS anytime TINYINT(1) NOT NULL DEFAULT 0;
 ALTER TABLE notices
   ADD UNIQUE KEY IF NOT EXISTS notices_outage (outage_id, account_no, kind, outage_version);
 
--- Urgent messages (outage notices) are claimed before the others
+-- Urgent notices (outages) have their messages claimed before the others
 -- (priority), and those of temporary outages go out whatever the hour
--- (anytime).
+-- (anytime); a fallback message takes both from its notice.
 ALTER TABLE messages
   ADD COLUMN IF NOT EXISTS priority TINYINT UNSIGNED NOT NULL DEFAULT 0,
   ADD COLUMN IF NOT EXISTS anytime TINYINT(1) NOT NULL DEFAULT 0;

@@ -89,7 +89,7 @@ account_sid = AC1
 auth_token_file = $work/token
 from = +8657195598"
 
-refused "a secret file that is not there" "[provider:p] token_file: cannot read $work/missing" "
+refused "a secret file that is not there" "[provider:p] token_file: cannot use $work/missing: No such file or directory" "
 [channels]
 sms = p
 

@@ -36,6 +36,8 @@ static const struct tpl_context sample = {
 	.reason = "10千伏线路检修",
 	.old_starts_at = "2026-10-18 08:00",
 	.old_ends_at = "2026-10-18 17:30",
+	.ticket = "GD202610120001",
+	.status = "抢修人员已出发",
 };
 
 static char *
@@ -93,7 +95,8 @@ test_shipped_templates_golden(void **state)
 	static const char *const kinds[] =
 		{"dunning_1",          "dunning_2",        "dunning_3",
 		 "payment_received",   "outage_notice",    "outage_reminder",
-		 "outage_rescheduled", "outage_cancelled", "outage_restored"};
+		 "outage_rescheduled", "outage_cancelled", "outage_restored",
+		 "bill_issued",        "repair_progress",  "business_progress"};
 	static const char *const locales[] = {"zh-CN", "en"};
 	struct template_set *ts;
 	struct fg_err err;

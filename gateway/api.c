@@ -1,0 +1,489 @@
+/*
+ * api.c: see api.h.
+ */
+#include "api.h"
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "dates.h"
+#include "log.h"
+#include "mask.h"
+#include "money.h"
+#include "outbox.h"
+
+#define STATUS_MAX 60 /* characters of a caller's status text */
+
+/* The kinds the API takes and the data each needs. */
+static const struct {
+	const char *kind;
+	const char *fields[3]; /* required, all of them; NULL-terminated */
+	int routine;           /* counted against [caps] routine_per_day */
+	int urgent;            /* claimed first, sent at any hour */
+} kinds[] = {
+	{"payment_received", {"amount", NULL}, 0, 0},
+	{"repair_progress", {"ticket", "status", NULL}, 0, 1},
+	{"business_progress", {"ticket", "status", NULL}, 0, 0},
+	{"bill_issued", {"amount", "period", "due_date"}, 1, 0},
+};
+
+static unsigned int
+fail(struct sbuf *out, unsigned int status, const char *field,
+     const char *error)
+{
+	json_t *o = json_pack("{s:s}", "error", error);
+	char *s;
+
+	if (field != NULL)
+		json_object_set_new(o, "field", json_string(field));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	sbuf_adds(out, s ? s : "{}");
+	free(s);
+	return status;
+}
+
+static unsigned int
+answer(struct sbuf *out, unsigned int status, json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	json_decref(o);
+	sbuf_adds(out, s ? s : "{}");
+	free(s);
+	return status;
+}
+
+/* "Bearer <token>", compared through SHA-256 so that neither the time nor
+ * the length of the comparison says anything about the token. */
+static int
+authorized(const struct config *cfg, const char *header)
+{
+	unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+	const char *given;
+
+	if (cfg->api.token == NULL || header == NULL ||
+	    strncmp(header, "Bearer ", 7) != 0)
+		return 0;
+	given = header + 7;
+	SHA256((const unsigned char *)given, strlen(given), a);
+	SHA256((const unsigned char *)cfg->api.token, strlen(cfg->api.token),
+	       b);
+	return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
+}
+
+static int
+only_chars(const char *s, size_t min, size_t max, const char *set)
+{
+	size_t n = strlen(s);
+
+	return n >= min && n <= max && strspn(s, set) == n;
+}
+
+#define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+/* One data field of kind k; NULL if it is fine, else why not. */
+static const char *
+check_field(const char *name, const json_t *v)
+{
+	const char *s = json_string_value(v);
+	long long cents;
+
+	if (s == NULL)
+		return "must be a string";
+	if (strcmp(name, "amount") == 0)
+		return money_parse(s, &cents) == 0 && cents >= 0 &&
+				       cents <= 1000000000LL
+			       ? NULL
+			       : "must be an amount like 123.45";
+	if (strcmp(name, "period") == 0) {
+		char d[DATE_LEN];
+
+		snprintf(d, sizeof(d), "%.7s-01", s);
+		return strlen(s) == 7 && date_valid(d) ? NULL
+						       : "must be YYYY-MM";
+	}
+	if (strcmp(name, "due_date") == 0)
+		return date_valid(s) ? NULL : "must be a date YYYY-MM-DD";
+	if (strcmp(name, "ticket") == 0)
+		return only_chars(s, 1, 32, ALNUM "-")
+			       ? NULL
+			       : "must be 1-32 letters, "
+				 "digits or '-'";
+	/* status: the caller's words, said to the customer. */
+	{
+		char *clean = utf8_clean(s, strlen(s), 1);
+		size_t chars = utf8_len(s, strlen(s));
+		int ok = strcmp(clean, s) == 0 && chars >= 1 &&
+			 chars <= STATUS_MAX;
+
+		free(clean);
+		return ok ? NULL
+			  : "must be 1-60 characters of UTF-8 text without "
+			    "control characters";
+	}
+}
+
+struct notice_req {
+	const char *account_no, *kind, *key;
+	size_t k; /* index into kinds */
+	char *data;
+	char hash[SHA256_DIGEST_LENGTH * 2 + 1];
+};
+
+/* Validate the body into r; 0, or the status with the answer in out. */
+static unsigned int
+parse_notice(const json_t *j, struct notice_req *r, struct sbuf *out)
+{
+	const char *key, *field;
+	const json_t *v, *data;
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	char *canon, name[80];
+	json_t *c, *empty;
+	size_t i;
+
+	if (!json_is_object(j))
+		return fail(out, 400, NULL, "the body must be a JSON object");
+	json_object_foreach((json_t *)j, key, v)
+	{
+		if (strcmp(key, "account_no") != 0 &&
+		    strcmp(key, "kind") != 0 && strcmp(key, "data") != 0 &&
+		    strcmp(key, "idempotency_key") != 0)
+			return fail(out, 400, key, "unknown field");
+	}
+	r->account_no = json_string_value(json_object_get(j, "account_no"));
+	if (r->account_no == NULL ||
+	    !only_chars(r->account_no, 1, 32, ALNUM "-_"))
+		return fail(out, 400, "account_no",
+			    "must be 1-32 letters, digits, '-' or '_'");
+	r->kind = json_string_value(json_object_get(j, "kind"));
+	for (r->k = 0; r->kind != NULL && r->k < FG_NELEM(kinds); r->k++)
+		if (strcmp(r->kind, kinds[r->k].kind) == 0)
+			break;
+	if (r->kind == NULL || r->k == FG_NELEM(kinds))
+		return fail(out, 400, "kind",
+			    "must be payment_received, repair_progress, "
+			    "business_progress or bill_issued");
+	r->key = json_string_value(json_object_get(j, "idempotency_key"));
+	if (r->key == NULL ||
+	    !only_chars(r->key, 1, 64, ALNUM "-_.:~!$&'()*+,;=@/"))
+		return fail(out, 400, "idempotency_key",
+			    "must be 1-64 visible ASCII characters");
+	data = json_object_get(j, "data");
+	if (data != NULL && !json_is_object(data))
+		return fail(out, 400, "data", "must be an object");
+	json_object_foreach((json_t *)data, key, v)
+	{
+		for (i = 0; kinds[r->k].fields[i] != NULL &&
+			    i < FG_NELEM(kinds[r->k].fields);
+		     i++)
+			if (strcmp(key, kinds[r->k].fields[i]) == 0)
+				break;
+		snprintf(name, sizeof(name), "data.%.60s", key);
+		if (i == FG_NELEM(kinds[r->k].fields) ||
+		    kinds[r->k].fields[i] == NULL)
+			return fail(out, 400, name, "not a field of this kind");
+		if ((field = check_field(key, v)) != NULL)
+			return fail(out, 400, name, field);
+	}
+	for (i = 0;
+	     i < FG_NELEM(kinds[r->k].fields) && kinds[r->k].fields[i] != NULL;
+	     i++) {
+		if (json_object_get(data, kinds[r->k].fields[i]) != NULL)
+			continue;
+		snprintf(name, sizeof(name), "data.%s", kinds[r->k].fields[i]);
+		return fail(out, 400, name, "is required for this kind");
+	}
+	empty = json_object();
+	if (data == NULL)
+		data = empty;
+	r->data = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+	/* What the key stands for: the request without the key. */
+	c = json_pack("{s:s, s:s, s:O}", "account_no", r->account_no, "kind",
+		      r->kind, "data", data);
+	canon = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(c);
+	json_decref(empty);
+	SHA256((const unsigned char *)canon, strlen(canon), md);
+	free(canon);
+	for (i = 0; i < sizeof(md); i++)
+		snprintf(r->hash + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+struct existing {
+	unsigned long long id;
+	char hash[72];
+	char state[16];
+};
+
+static int
+existing_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct existing *e = arg;
+
+	(void)err;
+	e->id = strtoull(row->val[0], NULL, 10);
+	str_copy(e->hash, row->val[1] ? row->val[1] : "", sizeof(e->hash));
+	str_copy(e->state, row->val[2], sizeof(e->state));
+	return 0;
+}
+
+/* Inside the transaction: queue the notice. 0 with *status and out set, or
+ * -1 on a database error. */
+static int
+queue_notice(struct db *db, const struct config *cfg,
+	     const struct api_request *q, const struct notice_req *r,
+	     unsigned int *status, struct sbuf *out, struct fg_err *err)
+{
+	struct audit_batch *w = audit_batch_new();
+	struct existing e = {0};
+	char v[32], *detail;
+	int found, rc = -1;
+	unsigned long long id;
+
+	if (db_query(db, DB_BUFFERED,
+		     "SELECT notice_id, request_hash, state FROM notices"
+		     " WHERE request_key = ? FOR UPDATE",
+		     DB_ARGS(DB_STR(r->key)), existing_cb, &e, err) != 0)
+		goto out;
+	if (e.id != 0) {
+		if (strcmp(e.hash, r->hash) != 0)
+			*status = fail(out, 409, "idempotency_key",
+				       "used before for a different request");
+		else
+			*status =
+				answer(out, 202,
+				       json_pack("{s:I, s:s, s:b}", "notice_id",
+						 (json_int_t)e.id, "state",
+						 e.state, "replayed", 1));
+		rc = 0;
+		goto out;
+	}
+	if (db_query_value(db,
+			   "SELECT 1 FROM {B}.billing_customers"
+			   " WHERE account_no = ?",
+			   DB_ARGS(DB_STR(r->account_no)), v, sizeof(v), &found,
+			   err) != 0)
+		goto out;
+	if (!found) {
+		*status = fail(out, 422, "account_no",
+			       "no such account in billing");
+		rc = 0;
+		goto out;
+	}
+	if (kinds[r->k].routine && cfg->caps.routine_per_day > 0) {
+		if (db_query_value(db,
+				   "SELECT COUNT(*) FROM notices"
+				   " WHERE account_no = ? AND sent_on = ?"
+				   "  AND kind = 'bill_issued'",
+				   DB_ARGS(DB_STR(r->account_no),
+					   DB_STR(q->date)),
+				   v, sizeof(v), &found, err) != 0)
+			goto out;
+		if (strtol(v, NULL, 10) >= cfg->caps.routine_per_day) {
+			json_t *d = json_pack("{s:s, s:i}", "kind", r->kind,
+					      "routine_per_day",
+					      cfg->caps.routine_per_day);
+
+			detail = json_dumps(d, JSON_COMPACT);
+			json_decref(d);
+			audit_batch_add(w, "notice_capped", r->account_no, 0, 0,
+					0, 0, detail);
+			free(detail);
+			if (audit_batch_write(db, w, "api", q->date, err) != 0)
+				goto out;
+			*status = fail(out, 429, NULL,
+				       "routine notices for this account today "
+				       "have reached [caps] routine_per_day");
+			rc = 0;
+			goto out;
+		}
+	}
+	if (db_exec(db,
+		    "INSERT INTO notices (case_id, account_no, kind, seq,"
+		    " sent_on, state, request_key, request_hash, data, urgent,"
+		    " anytime)"
+		    " VALUES (NULL, ?, ?, 0, ?, 'planned', ?, ?, ?, ?, ?)",
+		    DB_ARGS(DB_STR(r->account_no), DB_STR(r->kind),
+			    DB_STR(q->date), DB_STR(r->key), DB_STR(r->hash),
+			    DB_STR(r->data), DB_INT(kinds[r->k].urgent),
+			    DB_INT(kinds[r->k].urgent)),
+		    NULL, err) != 0 ||
+	    db_query_value(db, "SELECT LAST_INSERT_ID()", DB_NOARGS, v,
+			   sizeof(v), &found, err) != 0)
+		goto out;
+	id = strtoull(v, NULL, 10);
+	{
+		json_t *d = json_pack("{s:s, s:s}", "kind", r->kind, "source",
+				      "api");
+
+		detail = json_dumps(d, JSON_COMPACT);
+		json_decref(d);
+		audit_batch_add(w, "notice_planned", r->account_no, 0, id, 0, 0,
+				detail);
+		free(detail);
+	}
+	if (outbox_queue_next(db, cfg, w, r->account_no, 0, id, "notice API",
+			      q->date, err) != 0 ||
+	    db_query_value(db,
+			   "SELECT COUNT(*) FROM messages WHERE notice_id = ?",
+			   DB_ARGS(DB_INT((long long)id)), v, sizeof(v), &found,
+			   err) != 0)
+		goto out;
+	if (strcmp(v, "0") == 0 &&
+	    db_exec(db,
+		    "UPDATE notices SET state = 'failed', unreachable = 1,"
+		    " failed_on = ? WHERE notice_id = ?",
+		    DB_ARGS(DB_STR(q->date), DB_INT((long long)id)), NULL,
+		    err) != 0)
+		goto out;
+	if (audit_batch_write(db, w, "api", q->date, err) != 0)
+		goto out;
+	*status = answer(out, 202,
+			 json_pack("{s:I, s:s, s:b}", "notice_id",
+				   (json_int_t)id, "state",
+				   strcmp(v, "0") == 0 ? "failed" : "planned",
+				   "unreachable", strcmp(v, "0") == 0));
+	rc = 0;
+out:
+	audit_batch_free(w);
+	return rc;
+}
+
+static unsigned int
+post_notice(struct db *db, const struct config *cfg,
+	    const struct api_request *q, struct sbuf *out)
+{
+	struct notice_req r = {0};
+	struct fg_err err;
+	json_error_t je;
+	json_t *j;
+	unsigned int status = 0;
+	int tries;
+
+	j = json_loadb(q->body ? q->body : "", q->body_len,
+		       JSON_REJECT_DUPLICATES, &je);
+	if (j == NULL) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "the body is not JSON: %s", je.text);
+		return fail(out, 400, NULL, why);
+	}
+	status = parse_notice(j, &r, out);
+	if (status != 0)
+		goto done;
+	/* A request racing another with the same key loses on the unique
+	 * key: run it again, and it finds the other's notice. */
+	for (tries = 0; tries < 3; tries++) {
+		out->len = 0;
+		if (db_begin(db, &err) == 0 &&
+		    queue_notice(db, cfg, q, &r, &status, out, &err) == 0 &&
+		    db_commit(db, &err) == 0) {
+			log_info("api: notice kind=%s status=%u", r.kind,
+				 status);
+			goto done;
+		}
+		db_rollback(db);
+		if (db->last_errno != 1062 && !db_retryable(db))
+			break;
+	}
+	log_warnx("api: notice kind=%s: %s", r.kind, err.msg);
+	out->len = 0;
+	status = fail(out, 503, NULL, "try again");
+done:
+	free(r.data);
+	json_decref(j);
+	return status;
+}
+
+static int
+notice_row_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	json_t **o = arg;
+
+	(void)err;
+	*o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "notice_id",
+		       (json_int_t)strtoll(row->val[0], NULL, 10), "account_no",
+		       row->val[1], "kind", row->val[2], "state", row->val[3],
+		       "sent_on", row->val[4], "unreachable",
+		       strcmp(row->val[5], "0") != 0);
+	json_object_set_new(*o, "messages", json_array());
+	return 0;
+}
+
+static int
+message_row_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	json_t *list = json_object_get(arg, "messages");
+	char *masked = mask_address(row->val[1], row->val[2]);
+	json_t *m =
+		json_pack("{s:I, s:s, s:s, s:s, s:I, s:s?, s:s}", "message_id",
+			  (json_int_t)strtoll(row->val[0], NULL, 10), "channel",
+			  row->val[1], "address", masked, "state", row->val[3],
+			  "attempts",
+			  (json_int_t)strtoll(row->val[4], NULL, 10),
+			  "last_error", row->val[5], "updated_at", row->val[6]);
+
+	(void)err;
+	free(masked);
+	json_array_append_new(list, m);
+	return 0;
+}
+
+static unsigned int
+get_notice(struct db *db, const char *id, struct sbuf *out)
+{
+	json_t *o = NULL;
+	struct fg_err err;
+
+	if (!only_chars(id, 1, 19, "0123456789"))
+		return fail(out, 404, NULL, "no such notice");
+	if (db_query(db, DB_BUFFERED,
+		     "SELECT notice_id, account_no, kind, state,"
+		     " DATE_FORMAT(sent_on, '%Y-%m-%d'), unreachable"
+		     " FROM notices WHERE notice_id = ?",
+		     DB_ARGS(DB_INT(strtoll(id, NULL, 10))), notice_row_cb, &o,
+		     &err) != 0)
+		goto trouble;
+	if (o == NULL)
+		return fail(out, 404, NULL, "no such notice");
+	if (db_query(db, DB_BUFFERED,
+		     "SELECT message_id, channel, address, state, attempts,"
+		     " last_error,"
+		     " DATE_FORMAT(updated_at, '%Y-%m-%d %H:%i:%s')"
+		     " FROM messages WHERE notice_id = ? ORDER BY message_id",
+		     DB_ARGS(DB_INT(strtoll(id, NULL, 10))), message_row_cb, o,
+		     &err) != 0)
+		goto trouble;
+	return answer(out, 200, o);
+trouble:
+	json_decref(o);
+	log_warnx("api: notice %s: %s", id, err.msg);
+	return fail(out, 503, NULL, "try again");
+}
+
+unsigned int
+api_handle(struct db *db, const struct config *cfg, const struct api_request *q,
+	   struct sbuf *out)
+{
+	const char *rest = q->path + strlen(API_PREFIX);
+
+	if (!authorized(cfg, q->authorization))
+		return fail(out, 401, NULL, "a valid bearer token is needed");
+	if (strcmp(rest, "notices") == 0) {
+		if (strcmp(q->method, "POST") != 0)
+			return fail(out, 405, NULL, "use POST");
+		return post_notice(db, cfg, q, out);
+	}
+	if (strncmp(rest, "notices/", 8) == 0) {
+		if (strcmp(q->method, "GET") != 0)
+			return fail(out, 405, NULL, "use GET");
+		return get_notice(db, rest + 8, out);
+	}
+	return fail(out, 404, NULL, "no such endpoint");
+}

@@ -1,0 +1,43 @@
+/*
+ * api.h: the notice API on the embedded HTTP server, for the utility's own
+ * systems (payment, repair, business and billing).
+ *
+ *   POST /api/v1/notices      {"account_no", "kind", "data", "idempotency_key"}
+ *                             202 {"notice_id", "state", ...}: queued
+ *   GET  /api/v1/notices/{id} the notice, its state and its messages
+ *
+ * Every request needs "Authorization: Bearer <[api] token_file>" (compared
+ * in constant time): 401 otherwise. A body that is not what the API takes
+ * gets 400 {"error", "field"}; over [api] max_body, 413 (the server cuts
+ * it off while it arrives). kind is payment_received, repair_progress,
+ * business_progress or bill_issued, each with its own data fields. The same
+ * idempotency_key returns the same notice and queues nothing again (a
+ * different request under a used key: 409). A routine kind (bill_issued)
+ * past [caps] routine_per_day for the account that day: 429, recorded as
+ * notice_capped. repair_progress is urgent: claimed first and sent at any
+ * hour; the others keep the calling window. Every notice is an audit row.
+ */
+#ifndef FEEGATE_API_H
+#define FEEGATE_API_H
+
+#include "config.h"
+#include "db.h"
+#include "util.h"
+
+#define API_PREFIX "/api/v1/"
+
+struct api_request {
+	const char *method;
+	const char *path;
+	const char *authorization; /* the header, MAY be NULL */
+	const char *body;
+	size_t body_len;
+	const char *date; /* the business date (local) */
+};
+
+/* Handle one request on db (the server thread's connection): the HTTP
+ * status, and the JSON answer in out. */
+unsigned int api_handle(struct db *db, const struct config *cfg,
+			const struct api_request *q, struct sbuf *out);
+
+#endif

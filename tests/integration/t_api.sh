@@ -1,0 +1,148 @@
+#!/bin/sh
+# The notice API of `serve`: bearer token (401 without), validation with
+# the field named (400), size limit (413), unknown account (422),
+# idempotency (the same key: the same notice, nothing sent twice; another
+# request under a used key: 409), routine caps (429, recorded) with urgent
+# kinds exempt, GET of a notice with masked addresses, and the message
+# really sent with the caller's values.
+. "$(dirname "$0")/lib.sh"
+fresh_schemas
+start_sim 19430 "-d 20"
+printf 'api-T0ken-4-billing\n' >"$work/api.token"
+chmod 600 "$work/api.token"
+send_conf 19425 "
+[api]
+token_file = $work/api.token
+max_body = 2048
+
+[caps]
+routine_per_day = 2
+
+[log]
+file = $work/feegate.log"
+customer 3300008801 0 G1 "陈静"; contact 1 3300008801 sms +8613800008801
+customer 3300008802 0 G1 "无联系人"   # no contact at all
+"$FEEGATE_BIN" -c "$conf" serve --now "2026-10-02 10:00" >"$work/serve.out" 2>"$work/serve.err" &
+serve=$!
+sim_pids="$sim_pids $serve"
+wait_listening 19425 "the API"
+api="http://127.0.0.1:19425/api/v1"
+auth="Authorization: Bearer api-T0ken-4-billing"
+# call METHOD PATH [BODY] [HEADER]: the status in $code, the answer in $body.
+call() {
+	code=$(curl -s -o "$work/resp" -w '%{http_code}' -X "$1" -H "${4:-$auth}" \
+		-H 'Content-Type: application/json' ${3:+--data-binary "$3"} "$api$2")
+	body=$(cat "$work/resp")
+}
+post() { call POST /notices "$1" "${2:-}"; }
+expect() {  # expect CODE FIELD-OR-TEXT WHAT
+	eq "$1" "$code" "$3: status"
+	has "$body" "$2" "$3: answer"
+}
+
+# Authentication.
+post '{"account_no": "3300008801", "kind": "payment_received", "data": {"amount": "1.00"}, "idempotency_key": "k0"}' "X-Nothing: 1"
+expect 401 "bearer token" "no token"
+curl -s -D "$work/headers" -o /dev/null -X POST "$api/notices" -d '{}'
+has "$(cat "$work/headers")" "WWW-Authenticate: Bearer" "the challenge"
+post '{"account_no": "3300008801", "kind": "payment_received", "data": {"amount": "1.00"}, "idempotency_key": "k0"}' \
+     "Authorization: Bearer api-T0ken-4-billinG"
+expect 401 "bearer token" "a wrong token"
+call GET /notices/1 "" "X-Nothing: 1"
+expect 401 "bearer token" "GET without a token"
+
+# Validation: the field at fault is named.
+post '{"account_no": "3300008801", "kind": '
+expect 400 "not JSON" "broken JSON"
+post '{"account_no": "3300008801", "kind": "payment_received", "data": {"amount": "1.00"}, "idempotency_key": "k1", "colour": 1}'
+expect 400 '"field":"colour"' "unknown field"
+post '{"kind": "payment_received", "data": {"amount": "1.00"}, "idempotency_key": "k1"}'
+expect 400 '"field":"account_no"' "missing account"
+post '{"account_no": "3300008801; DROP TABLE notices", "kind": "payment_received", "data": {"amount": "1"}, "idempotency_key": "k1"}'
+expect 400 '"field":"account_no"' "account with SQL in it"
+post '{"account_no": "3300008801", "kind": "dunning_1", "data": {}, "idempotency_key": "k1"}'
+expect 400 '"field":"kind"' "a kind the API does not take"
+post '{"account_no": "3300008801", "kind": "payment_received", "data": {}, "idempotency_key": "k1"}'
+expect 400 '"field":"data.amount"' "required data missing"
+post '{"account_no": "3300008801", "kind": "payment_received", "data": {"amount": "-5"}, "idempotency_key": "k1"}'
+expect 400 '"field":"data.amount"' "negative amount"
+post '{"account_no": "3300008801", "kind": "payment_received", "data": {"amount": "5.00", "ticket": "x"}, "idempotency_key": "k1"}'
+expect 400 '"field":"data.ticket"' "a field of another kind"
+post "{\"account_no\": \"3300008801\", \"kind\": \"repair_progress\", \"data\": {\"ticket\": \"R1\", \"status\": \"$(printf '%070d' 0)\"}, \"idempotency_key\": \"k1\"}"
+expect 400 '"field":"data.status"' "status too long"
+post "$(printf '{"account_no": "3300008801", "kind": "repair_progress", "data": {"ticket": "R1", "status": "\377\376"}, "idempotency_key": "k1"}')"
+expect 400 "not JSON" "invalid UTF-8"
+post '{"account_no": "3300008801", "kind": "bill_issued", "data": {"amount": "5.00", "period": "2026-13", "due_date": "2026-10-20"}, "idempotency_key": "k1"}'
+expect 400 '"field":"data.period"' "a month that does not exist"
+post "{\"account_no\": \"3300008801\", \"kind\": \"payment_received\", \"data\": {\"amount\": \"1.00\"}, \"idempotency_key\": \"$(printf '%03000d' 0)\"}"
+expect 413 "too large" "a body over max_body"
+post '{"account_no": "NOBODY", "kind": "payment_received", "data": {"amount": "1.00"}, "idempotency_key": "k1"}'
+expect 422 '"field":"account_no"' "an account billing does not know"
+eq "0" "$(sqlg "SELECT COUNT(*) FROM notices")" "nothing queued by any of these"
+
+# A payment received: queued, sent with the caller's amount, readable.
+pay='{"account_no": "3300008801", "kind": "payment_received", "data": {"amount": "88.00"}, "idempotency_key": "pay-2026-10-02-0001"}'
+post "$pay"
+expect 202 '"state":"planned"' "accepted"
+id=$(echo "$body" | sed 's/.*"notice_id":\([0-9]*\).*/\1/')
+i=0
+until [ "$(sim_count +8613800008801)" = 1 ]; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "the payment notice was not sent: $(tail -3 "$work/feegate.log")"; sleep 0.1
+done
+has "$(awk -F'\t' '{ print $5 }' "$work/sim.tsv")" "陈静客户：您的户号3300****01已成功缴纳电费¥88.00" "the text, with the caller's amount"
+i=0
+until [ "$(sqlg "SELECT state FROM messages WHERE notice_id = $id")" = delivered ]; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "no receipt"; sleep 0.1
+done
+call GET "/notices/$id"
+expect 200 '"kind":"payment_received"' "GET the notice"
+has "$body" '"address":"+86138****8801"' "its message, masked"
+has "$body" '"state":"delivered"' "and delivered"
+hasnt "$body" "8613800008801" "no full number"
+call GET /notices/999999
+expect 404 "no such notice" "an unknown notice"
+call GET /notices
+expect 405 "use POST" "GET on the collection"
+
+# The same key again: the same notice, nothing sent twice.
+post "$pay"
+expect 202 "\"notice_id\":$id" "replay: the same notice"
+has "$body" '"replayed":true' "marked as a replay"
+post '{"account_no": "3300008801", "kind": "payment_received", "data": {"amount": "99.00"}, "idempotency_key": "pay-2026-10-02-0001"}'
+expect 409 '"field":"idempotency_key"' "another request under a used key"
+sleep 0.5
+eq "1 1" "$(sqlg "SELECT COUNT(*) FROM notices") $(sim_count +8613800008801)" "one notice, one SMS"
+
+# Caps: two routine notices a day; the third is refused and recorded;
+# repair progress is exempt.
+bill() {  # bill KEY
+	post "{\"account_no\": \"3300008801\", \"kind\": \"bill_issued\", \"data\": {\"amount\": \"120.50\", \"period\": \"2026-09\", \"due_date\": \"2026-10-20\"}, \"idempotency_key\": \"$1\"}"
+}
+bill b1; expect 202 planned "first bill notice"
+bill b2; expect 202 planned "second bill notice"
+bill b3; expect 429 "routine_per_day" "third bill notice of the day"
+eq '1 {"kind":"bill_issued","routine_per_day":2}' \
+   "$(sqlg "SELECT COUNT(*), MAX(detail) FROM audit_log WHERE event = 'notice_capped' AND account_no = '3300008801'")" \
+   "the refusal is audited"
+for k in r1 r2 r3; do
+	post "{\"account_no\": \"3300008801\", \"kind\": \"repair_progress\", \"data\": {\"ticket\": \"GD-0099\", \"status\": \"抢修人员已到达现场\"}, \"idempotency_key\": \"$k\"}"
+	expect 202 planned "repair progress $k: urgent kinds are not capped"
+done
+eq "1 1" "$(sqlg "SELECT MIN(urgent), MIN(anytime) FROM notices WHERE kind = 'repair_progress'")" "repair progress is urgent"
+i=0
+until [ "$(sim_count +8613800008801)" = 6 ]; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "not all sent: $(sim_count +8613800008801)"; sleep 0.1
+done
+has "$(awk -F'\t' '{ print $5 }' "$work/sim.tsv")" "工单GD-0099）进度：抢修人员已到达现场" "the caller's ticket and status"
+has "$(awk -F'\t' '{ print $5 }' "$work/sim.tsv")" "2026年9月电费¥120.50已出账，请于2026年10月20日前缴纳" "the bill's values"
+
+# A customer with nobody to tell: accepted, failed at once, unreachable.
+post '{"account_no": "3300008802", "kind": "payment_received", "data": {"amount": "1.00"}, "idempotency_key": "a2"}'
+expect 202 '"unreachable":true' "unreachable at once"
+
+kill -TERM "$serve"
+wait "$serve" || fail "serve did not exit 0"
+hasnt "$(cat "$work/feegate.log" "$work/serve.err")" "api-T0ken" "the token never logged"
+grep -q Sanitizer "$work/serve.err" && fail "sanitizer report: $(cat "$work/serve.err")"
+has "$(fg audit verify)" "chain intact" "audit chain"
+done_ok
