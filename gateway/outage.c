@@ -60,7 +60,7 @@ static const char sql_first[] =
 	"INSERT IGNORE INTO tmp_onote (outage_id, account_no, kind, version,"
 	" prev, late, anytime)"
 	" SELECT c.outage_id, a.account_no, 'outage_notice', c.version, NULL," LATE_SQL
-	", c.kind = 'temporary'"
+	", 0"
 	" FROM tmp_ocur c"
 	" JOIN {B}.billing_outage_accounts a ON a.outage_id = c.outage_id"
 	" JOIN {B}.billing_customers bc ON bc.account_no = a.account_no"
@@ -77,7 +77,7 @@ static const char sql_moved[] =
 	"INSERT IGNORE INTO tmp_onote (outage_id, account_no, kind, version,"
 	" prev, late, anytime)"
 	" SELECT c.outage_id, t.account_no, 'outage_rescheduled', c.version,"
-	"  t.version," LATE_SQL ", c.kind = 'temporary'"
+	"  t.version," LATE_SQL ", 0"
 	" FROM tmp_ocur c JOIN tmp_told t ON t.outage_id = c.outage_id"
 	" JOIN outage_versions tv ON tv.outage_id = t.outage_id"
 	"  AND tv.version = t.version"
@@ -92,7 +92,7 @@ static const char sql_cancelled[] =
 	"INSERT IGNORE INTO tmp_onote (outage_id, account_no, kind, version,"
 	" prev, late, anytime)"
 	" SELECT c.outage_id, t.account_no, 'outage_cancelled', c.version,"
-	"  t.version, 0, c.kind = 'temporary'"
+	"  t.version, 0, 0"
 	" FROM tmp_ocur c JOIN tmp_told t ON t.outage_id = c.outage_id"
 	" JOIN outage_versions tv ON tv.outage_id = t.outage_id"
 	"  AND tv.version = t.version"
@@ -105,7 +105,7 @@ static const char sql_reminder[] =
 	"INSERT IGNORE INTO tmp_onote (outage_id, account_no, kind, version,"
 	" prev, late, anytime)"
 	" SELECT c.outage_id, t.account_no, 'outage_reminder', c.version,"
-	"  t.version, 0, c.kind = 'temporary'"
+	"  t.version, 0, 0"
 	" FROM tmp_ocur c JOIN tmp_told t ON t.outage_id = c.outage_id"
 	" JOIN outage_versions tv ON tv.outage_id = t.outage_id"
 	"  AND tv.version = t.version"
@@ -121,7 +121,7 @@ static const char sql_restored[] =
 	"INSERT IGNORE INTO tmp_onote (outage_id, account_no, kind, version,"
 	" prev, late, anytime)"
 	" SELECT c.outage_id, t.account_no, 'outage_restored', c.version,"
-	"  t.version, 0, c.kind = 'temporary'"
+	"  t.version, 0, 0"
 	" FROM tmp_ocur c JOIN tmp_told t ON t.outage_id = c.outage_id"
 	" LEFT JOIN notices ex ON ex.outage_id = c.outage_id"
 	"  AND ex.account_no = t.account_no AND ex.kind = 'outage_restored'"
@@ -306,6 +306,13 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		 NULL},
 		{sql_restored,
 		 DB_ARGS(DB_INT(cfg->outage.restored), DB_STR(now)), NULL},
+		/* At any hour only what cannot wait for the morning: a
+		 * temporary outage starting within temporary_notice_hours. */
+		{"UPDATE tmp_onote x JOIN tmp_ocur c ON c.outage_id = x.outage_id"
+		 " SET x.anytime = (c.kind = 'temporary'"
+		 "  AND x.kind <> 'outage_restored'"
+		 "  AND TIMESTAMPDIFF(MINUTE, ?, c.starts_at) < ? * 60)",
+		 DB_ARGS(DB_STR(now), DB_INT(H)), NULL},
 		/* The notices, and their messages. */
 		{"INSERT INTO notices (case_id, account_no, kind, seq, sent_on,"
 		 " state, outage_id, outage_version, outage_prev, late_notice,"

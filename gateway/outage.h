@@ -23,8 +23,9 @@
  * run again sends nothing twice. A large customer (segment 'large') hears
  * on every consented contact (holder, finance, executive); the others on
  * the first reachable one, falling back like dunning. Outage messages are
- * claimed before dunning ones, and those of temporary outages are sent
- * whatever the hour (planned ones keep the calling window).
+ * claimed before dunning ones, and those of a temporary outage starting
+ * within temporary_notice_hours are sent whatever the hour (the others keep
+ * the calling window).
  */
 #ifndef FEEGATE_OUTAGE_H
 #define FEEGATE_OUTAGE_H

@@ -4,8 +4,8 @@
 # one first seen 3 days ahead (sent at once, late_notice), one rescheduled
 # twice (old and new times, only to those told), one cancelled (only to
 # those told) and one cancelled before anyone was told (nothing), a
-# temporary outage sent at 22:30 while a planned notice waits for the
-# calling window; a large customer hears on every consented contact, a
+# temporary outage 3.5 h off sent at 22:30 while a planned notice and a
+# temporary outage 39.5 h off wait for the calling window; a large customer hears on every consented contact, a
 # residential one on the first; outage messages are claimed before dunning
 # ones; a night run again sends nothing twice.
 . "$(dirname "$0")/lib.sh"
@@ -131,27 +131,30 @@ has "$(texts +8613800007001 | tail -1)" "原定2026年10月10日 08:00至17:00�
 # wait for the calling window.
 outage O6 temporary "2026-10-08 02:00" "2026-10-08 05:00" L1
 outage O7 planned "2026-10-14 08:00" "2026-10-14 12:00" R2
+outage O8 temporary "2026-10-09 14:00" "2026-10-09 16:00" R2
 night_at 2026-10-07 22:30
-eq "10-07 R2 outage_reminder O2 1|10-07 L1 outage_notice O6 1 late|10-07 R2 outage_notice O7 1" \
-   "$(notices 2026-10-07)" "10-07: the temporary outage (late: 3.5 h ahead), O2's reminder, O7's notice"
+eq "10-07 R2 outage_reminder O2 1|10-07 L1 outage_notice O6 1 late|10-07 R2 outage_notice O7 1|10-07 R2 outage_notice O8 1" \
+   "$(notices 2026-10-07)" "10-07: the temporary outage (late: 3.5 h ahead), O2's reminder, O7's notice, O8 (39.5 h ahead)"
 eq "3" "$(sqlg "SELECT COUNT(*) FROM messages m JOIN notices n ON n.notice_id = m.notice_id
                 WHERE n.outage_id = 'O6' AND m.state IN ('accepted', 'delivered') AND m.anytime = 1")" \
    "the temporary outage sent at 22:30 to all three contacts"
 has "$(texts +8613900007101 | tail -1)" "临时检修停电" "as a temporary outage"
-eq "queued queued" "$(sqlg "SELECT GROUP_CONCAT(m.state ORDER BY m.message_id SEPARATOR ' ') FROM messages m
+eq "queued queued queued" "$(sqlg "SELECT GROUP_CONCAT(m.state ORDER BY m.message_id SEPARATOR ' ') FROM messages m
                             JOIN notices n ON n.notice_id = m.notice_id WHERE n.sent_on = '2026-10-07' AND n.account_no = 'R2'")" \
-   "planned notices wait for 08:00"
+   "planned notices, and a temporary outage that can wait, wait for 08:00"
 fgok dispatch --now "2026-10-08 08:05"
-eq "delivered delivered" "$(sqlg "SELECT GROUP_CONCAT(m.state ORDER BY m.message_id SEPARATOR ' ') FROM messages m
+eq "delivered delivered delivered" "$(sqlg "SELECT GROUP_CONCAT(m.state ORDER BY m.message_id SEPARATOR ' ') FROM messages m
                                   JOIN notices n ON n.notice_id = m.notice_id WHERE n.sent_on = '2026-10-07' AND n.account_no = 'R2'")" \
    "and go in the morning"
 
 night_at 2026-10-08 10:00
-eq "10-08 L1 outage_restored O6 1" "$(notices 2026-10-08)" "10-08: power restored after the temporary outage"
+eq "10-08 L1 outage_restored O6 1|10-08 R2 outage_reminder O8 1" "$(notices 2026-10-08)" \
+   "10-08: power restored after the temporary outage; O8 tomorrow"
 night_at 2026-10-09 10:00
 eq "10-09 R2 outage_restored O2 1" "$(notices 2026-10-09)" "10-09: O2 is over"
 night_at 2026-10-10 10:00
-eq "10-10 L1 outage_reminder O1 1|10-10 R1 outage_reminder O1 1" "$(notices 2026-10-10)" "10-10: O1 tomorrow"
+eq "10-10 L1 outage_reminder O1 1|10-10 R1 outage_reminder O1 1|10-10 R2 outage_restored O8 1" "$(notices 2026-10-10)" \
+   "10-10: O1 tomorrow; O8 is over"
 night_at 2026-10-11 10:00
 eq "10-11 R1 outage_reminder O3 3|10-11 R2 outage_reminder O3 3" "$(notices 2026-10-11)" \
    "10-11: O3 tomorrow (no reminder was due for the times it no longer has)"
@@ -161,7 +164,7 @@ eq "10-12 L1 outage_restored O1 1|10-12 R1 outage_restored O1 1" "$(notices 2026
 # Who received what, in all: R1's second number and L1's contact without
 # consent never; each message once.
 eq "0 0" "$(sim_count +8613800007011) $(sim_count +8613900007104)" "second choice and no consent: nothing"
-eq "7 8" "$(sim_count +8613800007001) $(sim_count +8613800007002)" "R1 and R2: one SMS per notice"
+eq "7 11" "$(sim_count +8613800007001) $(sim_count +8613800007002)" "R1 and R2: one SMS per notice"
 eq "7 7 7" "$(sim_count +8613900007101) $(sim_count +8613900007102) $(sim_count +8613900007103)" \
    "L1's three contacts: every notice"
 eq "0" "$(sim_stat duplicates)" "nothing sent twice"
