@@ -74,6 +74,10 @@ post "$(printf '{"account_no": "3300008801", "kind": "repair_progress", "data": 
 expect 400 "not JSON" "invalid UTF-8"
 post '{"account_no": "3300008801", "kind": "bill_issued", "data": {"amount": "5.00", "period": "2026-13", "due_date": "2026-10-20"}, "idempotency_key": "k1"}'
 expect 400 '"field":"data.period"' "a month that does not exist"
+post '{"account_no": "3300008801", "kind": "repair_progress", "data": {"ticket": "<script>", "status": "ok"}, "idempotency_key": "k1"}'
+expect 400 '"field":"data.ticket"' "markup in a ticket number"
+post '{"account_no": "3300008801", "account_no": "3300008802", "kind": "payment_received", "data": {"amount": "1.00"}, "idempotency_key": "k1"}'
+expect 400 "duplicate" "a key given twice"
 post "{\"account_no\": \"3300008801\", \"kind\": \"payment_received\", \"data\": {\"amount\": \"1.00\"}, \"idempotency_key\": \"$(printf '%03000d' 0)\"}"
 expect 413 "too large" "a body over max_body"
 post '{"account_no": "NOBODY", "kind": "payment_received", "data": {"amount": "1.00"}, "idempotency_key": "k1"}'
