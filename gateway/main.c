@@ -22,6 +22,7 @@
 #include "night.h"
 #include "planner.h"
 #include "report.h"
+#include "staff.h"
 #include "tasks.h"
 #include "template.h"
 #include "timeline.h"
@@ -52,6 +53,11 @@ static const char usage_text[] =
 	"  report [--from D] [--to D]       collection results over a range "
 	"of nights\n"
 	"  audit verify                     check the audit hash chain\n"
+	"  staff add USER --role agent|supervisor|collector [--grid G] "
+	"[--name N]\n"
+	"  staff passwd USER | staff disable USER | staff list\n"
+	"                                   call-centre accounts (password "
+	"on stdin)\n"
 	"  template render KIND CHANNEL [--locale L] [--account A] [--date D]\n"
 	"                                   a message as it would be sent;"
 	" CHANNEL:\n"
@@ -411,25 +417,6 @@ cmd_tasks(const struct config *cfg, int argc, char **argv)
 	return rc ? 1 : 0;
 }
 
-/* An argument that is not an account number and looks like a phone
- * number: +E.164, or 11 digits of a mainland mobile (then +86 is added). */
-static int
-phone_query(const char *arg, char *out, size_t len)
-{
-	size_t n = strlen(arg);
-
-	if (n == 11 && arg[0] == '1' && strspn(arg, "0123456789") == n) {
-		snprintf(out, len, "+86%s", arg);
-		return 1;
-	}
-	if (arg[0] == '+' && n >= 8 && n <= 16 &&
-	    strspn(arg + 1, "0123456789") == n - 1) {
-		snprintf(out, len, "%s", arg);
-		return 1;
-	}
-	return 0;
-}
-
 static int
 cmd_log(const struct config *cfg, int argc, char **argv)
 {
@@ -456,7 +443,7 @@ cmd_log(const struct config *cfg, int argc, char **argv)
 	t = timeline_build(&db, pos[0], &found, &err);
 	if (t == NULL)
 		goto fail;
-	if (!found && phone_query(pos[0], phone, sizeof(phone))) {
+	if (!found && timeline_phone_query(pos[0], phone, sizeof(phone))) {
 		json_decref(t);
 		t = NULL;
 		accounts = json_array();
@@ -715,6 +702,90 @@ cmd_template(const struct config *cfg, int argc, char **argv)
 	return rc;
 }
 
+/* A password from standard input: its first line (a terminal is not
+ * asked twice; scripts pipe it in). */
+static char *
+read_password(void)
+{
+	char buf[STAFF_PASSWORD_MAX + 4];
+	size_t n;
+
+	if (isatty(STDIN_FILENO))
+		fputs("password (one line): ", stderr);
+	if (fgets(buf, sizeof(buf), stdin) == NULL)
+		return NULL;
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+static int
+cmd_staff(const struct config *cfg, int argc, char **argv)
+{
+	struct opt opts[] = {{"role", 1, NULL, 0},
+			     {"grid", 1, NULL, 0},
+			     {"name", 1, NULL, 0}};
+	const char *pos[2];
+	struct fg_err err;
+	char *pw = NULL;
+	struct db db;
+	size_t npos;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, opts, FG_NELEM(opts), pos, 2,
+			     &npos)) != 0)
+		return rc;
+	if (npos == 1 && strcmp(pos[0], "list") == 0) {
+		if (open_db(&db, cfg) != 0)
+			return 1;
+		rc = staff_list(&db, stdout, &err);
+		goto done;
+	}
+	if (npos != 2 || (strcmp(pos[0], "add") != 0 &&
+			  strcmp(pos[0], "passwd") != 0 &&
+			  strcmp(pos[0], "disable") != 0))
+		return usage("staff: expected 'staff add|passwd|disable USER' "
+			     "or 'staff list'",
+			     NULL);
+	if (strcmp(pos[0], "add") == 0 && !opts[0].set)
+		return usage("staff add: --role agent|supervisor|collector",
+			     NULL);
+	if (strcmp(pos[0], "disable") != 0 && (pw = read_password()) == NULL)
+		return usage("staff: the password comes on standard input",
+			     NULL);
+	if (open_db(&db, cfg) != 0) {
+		free(pw);
+		return 1;
+	}
+	if (strcmp(pos[0], "add") == 0)
+		rc = staff_add(&db, pos[1], opts[2].value, opts[0].value,
+			       opts[1].value, pw, &err);
+	else if (strcmp(pos[0], "passwd") == 0)
+		rc = staff_set_password(&db, pos[1], pw, &err);
+	else
+		rc = staff_disable(&db, pos[1], &err);
+	if (rc == 1)
+		err_set(&err, "%s: %s", pos[1],
+			strcmp(pos[0], "add") == 0 ? "the name is taken"
+						   : "no such user");
+	else if (rc == 0)
+		printf("staff: %s %s\n", pos[1],
+		       strcmp(pos[0], "add") == 0      ? "added"
+		       : strcmp(pos[0], "passwd") == 0 ? "has a new password"
+						       : "disabled");
+done:
+	if (pw != NULL) {
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	}
+	db_close(&db);
+	if (rc != 0) {
+		fprintf(stderr, "feegate: staff: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -779,6 +850,8 @@ main(int argc, char **argv)
 		rc = cmd_audit(&cfg, argc, argv);
 	else if (strcmp(cmd, "template") == 0)
 		rc = cmd_template(&cfg, argc, argv);
+	else if (strcmp(cmd, "staff") == 0)
+		rc = cmd_staff(&cfg, argc, argv);
 	else
 		rc = usage("unknown command '%s'", cmd);
 	log_close();

@@ -455,3 +455,20 @@ timeline_print(const json_t *t, FILE *out)
 		free(d);
 	}
 }
+
+int
+timeline_phone_query(const char *arg, char *out, size_t len)
+{
+	size_t n = strlen(arg);
+
+	if (n == 11 && arg[0] == '1' && strspn(arg, "0123456789") == n) {
+		snprintf(out, len, "+86%s", arg);
+		return 1;
+	}
+	if (arg[0] == '+' && n >= 8 && n <= 16 &&
+	    strspn(arg + 1, "0123456789") == n - 1) {
+		snprintf(out, len, "%s", arg);
+		return 1;
+	}
+	return 0;
+}

@@ -20,5 +20,9 @@ json_t *timeline_build(struct db *db, const char *account_no, int *found,
 int timeline_find_accounts(struct db *db, const char *address, json_t *out,
 			   struct fg_err *err);
 void timeline_print(const json_t *t, FILE *out);
+/* A search that is not an account number but looks like a phone number:
+ * +E.164, or 11 digits of a mainland mobile (then +86 is added), into out.
+ * 1 if it is one. */
+int timeline_phone_query(const char *arg, char *out, size_t len);
 
 #endif
