@@ -79,6 +79,10 @@ static const struct key keys[] = {
 	{"api", "max_body", KEY_INT, OFF(api.max_body), 256, 1048576},
 	{"caps", "routine_per_day", KEY_INT, OFF(caps.routine_per_day), 0,
 	 1000},
+	{"web", "listen", KEY_STRING, OFF(web.listen), 0, 0},
+	{"web", "port", KEY_INT, OFF(web.port), 0, 65535},
+	{"web", "idle_minutes", KEY_INT, OFF(web.idle_minutes), 1, 1440},
+	{"web", "secure_cookies", KEY_BOOL, OFF(web.secure_cookies), 0, 1},
 	{"templates", "dir", KEY_STRING, OFF(templates.dir), 0, 0},
 	{"sms", "max_parts", KEY_INT, OFF(sms.max_parts), 1, 10},
 	{"voice", "max_attempts", KEY_INT, OFF(voice.max_attempts), 1, 10},
@@ -263,6 +267,8 @@ defaults(struct config *cfg)
 	cfg->outage.check_every = 600;
 	cfg->api.max_body = 16384;
 	cfg->caps.routine_per_day = 3;
+	cfg->web.listen = xstrdup("127.0.0.1");
+	cfg->web.idle_minutes = 15;
 	cfg->sms.max_parts = 3;
 	cfg->voice.max_attempts = 3;
 	cfg->voice.retry_after = 1800;

@@ -80,6 +80,12 @@ struct config {
 		int routine_per_day; /* routine notices per account a day */
 	} caps;
 	struct {
+		char *listen;       /* the staff pages' address */
+		int port;           /* 0: no staff pages */
+		int idle_minutes;   /* a session ends after this long idle */
+		int secure_cookies; /* behind TLS: cookies marked Secure */
+	} web;
+	struct {
 		char *dir; /* NULL: ../templates beside the binary */
 	} templates;
 	struct {

@@ -34,6 +34,7 @@
 #include "outbox.h"
 #include "outage.h"
 #include "planner.h"
+#include "web.h"
 #include "policy.h"
 #include "receipts.h"
 
@@ -80,6 +81,7 @@ struct dispatcher {
 	struct db db;
 	struct httpc *http;
 	struct receipts *receipts;
+	struct web *web; /* serve's staff pages, or NULL */
 	struct channel *channels[CHANNEL_KINDS];
 	struct lane lanes[CHANNEL_KINDS];
 	int nlanes;
@@ -840,6 +842,12 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 		if (d->receipts == NULL)
 			goto out;
 	}
+	/* The staff pages belong to the daemon, not to a night's run. */
+	if (o->nightly && cfg->web.port != 0) {
+		d->web = web_start(cfg, o->now_offset, err);
+		if (d->web == NULL)
+			goto out;
+	}
 	ev_timer_init(&d->tick, tick_cb, 0., TICK);
 	d->tick.data = d;
 	ev_timer_start(d->loop, &d->tick);
@@ -870,6 +878,7 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 	rc = 0;
 out:
 	receipts_stop(d->receipts);
+	web_stop(d->web);
 	close_lanes(d);
 	if (d->db.my != NULL)
 		db_close(&d->db);

@@ -741,9 +741,9 @@ cmd_staff(const struct config *cfg, int argc, char **argv)
 		rc = staff_list(&db, stdout, &err);
 		goto done;
 	}
-	if (npos != 2 || (strcmp(pos[0], "add") != 0 &&
-			  strcmp(pos[0], "passwd") != 0 &&
-			  strcmp(pos[0], "disable") != 0))
+	if (npos != 2 ||
+	    (strcmp(pos[0], "add") != 0 && strcmp(pos[0], "passwd") != 0 &&
+	     strcmp(pos[0], "disable") != 0))
 		return usage("staff: expected 'staff add|passwd|disable USER' "
 			     "or 'staff list'",
 			     NULL);

@@ -16,6 +16,7 @@
 
 #include "api.h"
 #include "dates.h"
+#include "httpd.h"
 #include "db.h"
 #include "log.h"
 #include "outbox.h"
@@ -32,83 +33,11 @@ struct receipts {
 	atomic_ullong applied;
 };
 
-struct conn {
-	struct sbuf body;
-	int too_big;
-};
-
-struct kv_list {
-	struct http_kv *kv;
-	size_t n;
-};
-
-static void
-kv_add(struct kv_list *l, const char *k, const char *v)
-{
-	l->kv = xrealloc(l->kv, (l->n + 1) * sizeof(*l->kv));
-	l->kv[l->n].key = xstrdup(k);
-	l->kv[l->n].value = xstrdup(v ? v : "");
-	l->n++;
-}
-
-static void
-kv_free(struct kv_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++) {
-		free(l->kv[i].key);
-		free(l->kv[i].value);
-	}
-	free(l->kv);
-}
-
-static enum MHD_Result
-collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	(void)kind;
-	kv_add(cls, key, value);
-	return MHD_YES;
-}
-
-/* application/x-www-form-urlencoded into l. */
-static void
-parse_form(const char *body, size_t len, struct kv_list *l)
-{
-	char *copy = xstrndup(body, len), *save = NULL, *pair;
-
-	for (pair = strtok_r(copy, "&", &save); pair != NULL;
-	     pair = strtok_r(NULL, "&", &save)) {
-		char *eq = strchr(pair, '='), *p;
-
-		if (eq != NULL)
-			*eq++ = '\0';
-		for (p = pair; *p; p++)
-			if (*p == '+')
-				*p = ' ';
-		for (p = eq; p && *p; p++)
-			if (*p == '+')
-				*p = ' ';
-		MHD_http_unescape(pair);
-		if (eq != NULL)
-			MHD_http_unescape(eq);
-		kv_add(l, pair, eq ? eq : "");
-	}
-	free(copy);
-}
-
 static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned int status, const char *json)
 {
-	struct MHD_Response *r =
-		MHD_create_response_from_buffer(strlen(json), (void *)json,
-						MHD_RESPMEM_MUST_COPY);
-	enum MHD_Result ret;
-
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
+	return httpd_reply(c, status, "application/json", json, strlen(json),
+			   NULL);
 }
 
 static void
@@ -130,12 +59,11 @@ clock_now(const struct receipts *rs, char now[TIME_LEN], char date[DATE_LEN])
 /* The notice API (api.c) on this server's thread and connection. */
 static enum MHD_Result
 api(struct receipts *rs, struct MHD_Connection *c, const char *url,
-    const char *method, const struct conn *cn)
+    const char *method, const struct httpd_body *cn)
 {
 	struct api_request q = {method,     url,          NULL,
 				cn->body.s, cn->body.len, NULL};
 	char now[TIME_LEN], date[DATE_LEN];
-	struct MHD_Response *r;
 	struct sbuf out;
 	unsigned int status;
 	enum MHD_Result ret;
@@ -146,14 +74,9 @@ api(struct receipts *rs, struct MHD_Connection *c, const char *url,
 						      "Authorization");
 	sbuf_init(&out);
 	status = api_handle(&rs->db, rs->cfg, &q, &out);
-	r = MHD_create_response_from_buffer(out.len, out.s,
-					    MHD_RESPMEM_MUST_COPY);
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	if (status == 401)
-		MHD_add_response_header(r, "WWW-Authenticate",
-					"Bearer realm=\"feegate\"");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+	ret = httpd_reply(c, status, "application/json", out.s, out.len,
+			  status == 401 ? "WWW-Authenticate" : NULL,
+			  "Bearer realm=\"feegate\"", NULL);
 	sbuf_free(&out);
 	return ret;
 }
@@ -164,7 +87,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
        void **con_cls)
 {
 	struct receipts *rs = cls;
-	struct conn *cn = *con_cls;
+	struct httpd_body *cn;
 	struct kv_list query = {0}, form = {0}, headers = {0};
 	struct http_request req;
 	struct receipt r;
@@ -177,24 +100,12 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	enum MHD_Result ret;
 
 	(void)version;
-	if (cn == NULL) {
-		cn = xcalloc(1, sizeof(*cn));
-		sbuf_init(&cn->body);
-		*con_cls = cn;
+	if (httpd_receive(con_cls, upload, upload_size,
+			  strncmp(url, API_PREFIX, strlen(API_PREFIX)) == 0
+				  ? (size_t)rs->cfg->api.max_body
+				  : RECEIPT_MAX_BODY,
+			  &cn))
 		return MHD_YES;
-	}
-	if (*upload_size > 0) {
-		size_t max = strncmp(url, API_PREFIX, strlen(API_PREFIX)) == 0
-				     ? (size_t)rs->cfg->api.max_body
-				     : RECEIPT_MAX_BODY;
-
-		if (cn->body.len + *upload_size > max)
-			cn->too_big = 1;
-		else
-			sbuf_add(&cn->body, upload, *upload_size);
-		*upload_size = 0;
-		return MHD_YES;
-	}
 	if (cn->too_big)
 		return reply(c, 413, "{\"error\":\"body too large\"}");
 	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) == 0 &&
@@ -209,12 +120,13 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			  url);
 		return reply(c, 404, "{\"error\":\"no such endpoint\"}");
 	}
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &query);
-	MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &headers);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, httpd_collect,
+				  &query);
+	MHD_get_connection_values(c, MHD_HEADER_KIND, httpd_collect, &headers);
 	ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
 	if (ctype != NULL &&
 	    strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0)
-		parse_form(cn->body.s, cn->body.len, &form);
+		httpd_parse_form(cn->body.s, cn->body.len, &form);
 	memset(&req, 0, sizeof(req));
 	req.method = method;
 	req.path = url;
@@ -274,28 +186,11 @@ out:
 	return ret;
 }
 
-static void
-completed(void *cls, struct MHD_Connection *c, void **con_cls,
-	  enum MHD_RequestTerminationCode toe)
-{
-	struct conn *cn = *con_cls;
-
-	(void)cls;
-	(void)c;
-	(void)toe;
-	if (cn != NULL) {
-		sbuf_free(&cn->body);
-		free(cn);
-		*con_cls = NULL;
-	}
-}
-
 struct receipts *
 receipts_start(const struct config *cfg, struct channel *const *channels,
 	       size_t n, double now_offset, struct fg_err *err)
 {
 	struct receipts *rs = xcalloc(1, sizeof(*rs));
-	struct sockaddr_in sa;
 
 	rs->cfg = cfg;
 	rs->channels = channels;
@@ -305,31 +200,11 @@ receipts_start(const struct config *cfg, struct channel *const *channels,
 		free(rs);
 		return NULL;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)cfg->receipts.port);
-	if (inet_pton(AF_INET, cfg->receipts.listen, &sa.sin_addr) != 1) {
-		err_set(err,
-			"%s: [receipts] listen: '%s' is not an IPv4 address",
-			cfg->path ? cfg->path : "(config)",
-			cfg->receipts.listen);
-		db_close(&rs->db);
-		free(rs);
-		return NULL;
-	}
 	/* One internal thread: receipts are applied one at a time, on this
 	 * thread's own connection. */
-	rs->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-					   MHD_USE_EPOLL,
-				   0, NULL, NULL, handle, rs,
-				   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				   MHD_OPTION_NOTIFY_COMPLETED, completed, rs,
-				   MHD_OPTION_CONNECTION_LIMIT, 256u,
-				   MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-				   MHD_OPTION_END);
+	rs->mhd = httpd_start("[receipts]", cfg->receipts.listen,
+			      cfg->receipts.port, 256u, handle, rs, err);
 	if (rs->mhd == NULL) {
-		err_set(err, "receipts: cannot listen on %s:%d",
-			cfg->receipts.listen, cfg->receipts.port);
 		db_close(&rs->db);
 		free(rs);
 		return NULL;

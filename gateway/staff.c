@@ -212,9 +212,8 @@ make_dummy(void)
 }
 
 int
-staff_check_password(struct db *db, const char *username,
-		     const char *password, struct staff_member *m,
-		     struct fg_err *err)
+staff_check_password(struct db *db, const char *username, const char *password,
+		     struct staff_member *m, struct fg_err *err)
 {
 	struct check_ctx c = {.m = m};
 	int ok;

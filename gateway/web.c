@@ -1,0 +1,738 @@
+/*
+ * web.c: see web.h. One libmicrohttpd thread with its own database
+ * connection: a call centre's few dozen agents are served one request at a
+ * time, each a handful of indexed queries.
+ */
+#include "web.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dates.h"
+#include "db.h"
+#include "httpd.h"
+#include "log.h"
+#include "mask.h"
+#include "staff.h"
+#include "timeline.h"
+
+#define WEB_MAX_BODY    16384
+#define COOKIE          "fg_session"
+#define FAIL_WINDOW_MIN 15 /* minutes failures are counted over */
+#define FAIL_PER_USER   5
+#define FAIL_PER_REMOTE 20
+
+struct web {
+	struct MHD_Daemon *mhd;
+	const struct config *cfg;
+	struct db db;
+	double now_offset;
+};
+
+/* A request as the pages see it. */
+struct req {
+	struct web *w;
+	struct MHD_Connection *c;
+	const char *method, *path;
+	struct kv_list query, form;
+	char remote[64];
+	char now[TIME_LEN]; /* UTC, as the database keeps times */
+	/* The session, when there is one. */
+	struct staff_member who;
+	char csrf[33];
+	int logged_in;
+};
+
+/* --- HTML ------------------------------------------------------------ */
+
+static void
+esc(struct sbuf *b, const char *s)
+{
+	char *clean = utf8_clean(s ? s : "", s ? strlen(s) : 0, 1);
+	const char *p;
+
+	for (p = clean; *p; p++) {
+		switch (*p) {
+		case '&':
+			sbuf_adds(b, "&amp;");
+			break;
+		case '<':
+			sbuf_adds(b, "&lt;");
+			break;
+		case '>':
+			sbuf_adds(b, "&gt;");
+			break;
+		case '"':
+			sbuf_adds(b, "&quot;");
+			break;
+		case '\'':
+			sbuf_adds(b, "&#39;");
+			break;
+		default:
+			sbuf_add(b, p, 1);
+		}
+	}
+	free(clean);
+}
+
+static void
+page_start(struct sbuf *b, const struct req *r, const char *title)
+{
+	sbuf_adds(b, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head>"
+		     "<meta charset=\"utf-8\"><title>");
+	esc(b, title);
+	sbuf_adds(
+		b,
+		" · feegate</title><style>"
+		"body{font-family:sans-serif;margin:1.5em;max-width:70em}"
+		"table{border-collapse:collapse}"
+		"td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}"
+		".late{color:#a00}.muted{color:#666}"
+		"</style></head><body>\n");
+	if (r->logged_in) {
+		sbuf_adds(b, "<form method=\"post\" action=\"/logout\" "
+			     "style=\"float:right\">");
+		esc(b, r->who.display_name);
+		sbuf_adds(b, " (");
+		esc(b, r->who.role);
+		sbuf_adds(b, ") <input type=\"hidden\" name=\"csrf\" value=\"");
+		esc(b, r->csrf);
+		sbuf_adds(b, "\"><button>退出 Log out</button></form>"
+			     "<p><a href=\"/\">查询 Search</a></p>\n");
+	}
+	sbuf_adds(b, "<h1>");
+	esc(b, title);
+	sbuf_adds(b, "</h1>\n");
+}
+
+static enum MHD_Result
+send_page(struct req *r, unsigned int status, struct sbuf *b)
+{
+	enum MHD_Result ret;
+
+	sbuf_adds(b, "</body></html>\n");
+	ret = httpd_reply(r->c, status, "text/html; charset=utf-8", b->s,
+			  b->len, "Cache-Control", "no-store",
+			  "X-Frame-Options", "DENY", "Content-Security-Policy",
+			  "default-src 'none'; style-src 'unsafe-inline'; "
+			  "img-src data:; form-action 'self'",
+			  NULL);
+	sbuf_free(b);
+	return ret;
+}
+
+static enum MHD_Result
+redirect(struct req *r, const char *to, const char *cookie)
+{
+	return httpd_reply(r->c, 303, "text/plain", "", 0, "Location", to,
+			   cookie ? "Set-Cookie" : NULL, cookie, NULL);
+}
+
+static enum MHD_Result
+message_page(struct req *r, unsigned int status, const char *title,
+	     const char *text)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	page_start(&b, r, title);
+	sbuf_adds(&b, "<p>");
+	esc(&b, text);
+	sbuf_adds(&b, "</p>\n");
+	return send_page(r, status, &b);
+}
+
+/* --- the access log --------------------------------------------------- */
+
+static void
+access_log(struct req *r, const char *action, const char *account,
+	   const char *detail)
+{
+	struct fg_err err;
+
+	if (db_exec(&r->w->db,
+		    "INSERT INTO access_log (at, staff_id, username, remote,"
+		    " action, account_no, detail)"
+		    " VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?)",
+		    DB_ARGS(DB_STR(r->now), DB_INT((long long)r->who.id),
+			    DB_STR(r->who.username), DB_STR(r->remote),
+			    DB_STR(action), account ? DB_STR(account) : DB_NULL,
+			    detail ? DB_STR(detail) : DB_NULL),
+		    NULL, &err) != 0)
+		log_warnx("web: access log: %s", err.msg);
+}
+
+/* --- sessions --------------------------------------------------------- */
+
+static void
+sha256_hex(const char *s, char out[65])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	size_t i;
+
+	SHA256((const unsigned char *)s, strlen(s), md);
+	for (i = 0; i < sizeof(md); i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static void
+random_hex(char *out, size_t bytes)
+{
+	unsigned char buf[32];
+	size_t i;
+
+	randombytes_buf(buf, bytes);
+	for (i = 0; i < bytes; i++)
+		snprintf(out + 2 * i, 3, "%02x", buf[i]);
+	sodium_memzero(buf, sizeof(buf));
+}
+
+static int
+session_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct req *r = arg;
+
+	(void)err;
+	r->who.id = strtoull(row->val[0], NULL, 10);
+	str_copy(r->who.username, row->val[1], sizeof(r->who.username));
+	str_copy(r->who.display_name, row->val[2], sizeof(r->who.display_name));
+	str_copy(r->who.role, row->val[3], sizeof(r->who.role));
+	str_copy(r->who.grid_id, row->val[4] ? row->val[4] : "",
+		 sizeof(r->who.grid_id));
+	str_copy(r->csrf, row->val[5], sizeof(r->csrf));
+	r->logged_in = 1;
+	return 0;
+}
+
+/* The session of the cookie, if it is alive: touched, and r->who set. */
+static int
+session_load(struct req *r, struct fg_err *err)
+{
+	const char *tok =
+		MHD_lookup_connection_value(r->c, MHD_COOKIE_KIND, COOKIE);
+	char hash[65];
+
+	if (tok == NULL || strlen(tok) != 64)
+		return 0;
+	sha256_hex(tok, hash);
+	if (db_query(&r->w->db, DB_BUFFERED,
+		     "SELECT t.staff_id, t.username, t.display_name, t.role,"
+		     " t.grid_id, s.csrf"
+		     " FROM staff_sessions s JOIN staff t"
+		     "  ON t.staff_id = s.staff_id"
+		     " WHERE s.token_hash = ? AND t.disabled = 0"
+		     "  AND s.last_seen > DATE_SUB(?, INTERVAL ? MINUTE)",
+		     DB_ARGS(DB_STR(hash), DB_STR(r->now),
+			     DB_INT(r->w->cfg->web.idle_minutes)),
+		     session_cb, r, err) != 0)
+		return -1;
+	if (r->logged_in &&
+	    db_exec(&r->w->db,
+		    "UPDATE staff_sessions SET last_seen = ?"
+		    " WHERE token_hash = ?",
+		    DB_ARGS(DB_STR(r->now), DB_STR(hash)), NULL, err) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+csrf_ok(const struct req *r)
+{
+	const char *given = kv_get(&r->form, "csrf");
+
+	return r->logged_in && given != NULL && strlen(given) == 32 &&
+	       CRYPTO_memcmp(given, r->csrf, 32) == 0;
+}
+
+static char *
+cookie(const struct req *r, const char *value, int max_age)
+{
+	return xasprintf("%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", COOKIE,
+			 value, r->w->cfg->web.secure_cookies ? "; Secure" : "",
+			 max_age == 0 ? "; Max-Age=0" : "");
+}
+
+/* --- pages ------------------------------------------------------------- */
+
+static enum MHD_Result
+login_form(struct req *r, unsigned int status, const char *problem)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	page_start(&b, r, "登录 Log in");
+	if (problem != NULL) {
+		sbuf_adds(&b, "<p class=\"late\">");
+		esc(&b, problem);
+		sbuf_adds(&b, "</p>\n");
+	}
+	sbuf_adds(&b, "<form method=\"post\" action=\"/login\">"
+		      "<p><label>用户名 User <input name=\"user\" "
+		      "autocomplete=\"username\" required></label></p>"
+		      "<p><label>密码 Password <input name=\"password\" "
+		      "type=\"password\" autocomplete=\"current-password\" "
+		      "required></label></p>"
+		      "<p><button>登录 Log in</button></p></form>\n");
+	return send_page(r, status, &b);
+}
+
+static enum MHD_Result
+login(struct req *r)
+{
+	const char *user = kv_get(&r->form, "user");
+	const char *pw = kv_get(&r->form, "password");
+	char tok[65], hash[65], csrf[33], v[16], *set;
+	struct staff_member m;
+	struct fg_err err;
+	enum MHD_Result ret;
+	int found, rc;
+	long by_user = 0, by_remote = 0;
+
+	if (user == NULL || pw == NULL || strlen(user) > 64)
+		return login_form(r, 400,
+				  "用户名和密码 User and password, please");
+	if (db_query_value(&r->w->db,
+			   "SELECT COUNT(*) FROM staff_login_failures"
+			   " WHERE username = ?"
+			   "  AND at > DATE_SUB(?, INTERVAL ? MINUTE)",
+			   DB_ARGS(DB_STR(user), DB_STR(r->now),
+				   DB_INT(FAIL_WINDOW_MIN)),
+			   v, sizeof(v), &found, &err) != 0)
+		goto trouble;
+	by_user = strtol(v, NULL, 10);
+	if (db_query_value(&r->w->db,
+			   "SELECT COUNT(*) FROM staff_login_failures"
+			   " WHERE remote = ?"
+			   "  AND at > DATE_SUB(?, INTERVAL ? MINUTE)",
+			   DB_ARGS(DB_STR(r->remote), DB_STR(r->now),
+				   DB_INT(FAIL_WINDOW_MIN)),
+			   v, sizeof(v), &found, &err) != 0)
+		goto trouble;
+	by_remote = strtol(v, NULL, 10);
+	if (by_user >= FAIL_PER_USER || by_remote >= FAIL_PER_REMOTE) {
+		str_copy(r->who.username, user, sizeof(r->who.username));
+		access_log(r, "login_throttled", NULL, NULL);
+		return login_form(r, 429,
+				  "登录失败次数过多，请15分钟后再试 Too many "
+				  "failed logins: try again in 15 minutes");
+	}
+	rc = staff_check_password(&r->w->db, user, pw, &m, &err);
+	if (rc < 0)
+		goto trouble;
+	if (rc == 0) {
+		if (db_exec(&r->w->db,
+			    "INSERT INTO staff_login_failures (username,"
+			    " remote, at) VALUES (?, ?, ?)",
+			    DB_ARGS(DB_STR(user), DB_STR(r->remote),
+				    DB_STR(r->now)),
+			    NULL, &err) != 0)
+			goto trouble;
+		str_copy(r->who.username, user, sizeof(r->who.username));
+		access_log(r, "login_failed", NULL, NULL);
+		return login_form(
+			r, 401,
+			"用户名或密码不正确 Wrong user name or password");
+	}
+	random_hex(tok, 32);
+	random_hex(csrf, 16);
+	sha256_hex(tok, hash);
+	if (db_exec(&r->w->db,
+		    "INSERT INTO staff_sessions (token_hash, staff_id, csrf,"
+		    " created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
+		    DB_ARGS(DB_STR(hash), DB_INT((long long)m.id), DB_STR(csrf),
+			    DB_STR(r->now), DB_STR(r->now)),
+		    NULL, &err) != 0)
+		goto trouble;
+	r->who = m;
+	access_log(r, "login", NULL, NULL);
+	set = cookie(r, tok, -1);
+	sodium_memzero(tok, sizeof(tok));
+	ret = redirect(r, "/", set);
+	free(set);
+	return ret;
+trouble:
+	log_warnx("web: login: %s", err.msg);
+	return message_page(r, 503, "请稍后再试 Try again",
+			    "数据库暂时不可用 The database is unavailable");
+}
+
+static enum MHD_Result
+logout(struct req *r)
+{
+	const char *tok =
+		MHD_lookup_connection_value(r->c, MHD_COOKIE_KIND, COOKIE);
+	char hash[65], *set;
+	struct fg_err err;
+	enum MHD_Result ret;
+
+	if (tok != NULL && strlen(tok) == 64) {
+		sha256_hex(tok, hash);
+		if (db_exec(&r->w->db,
+			    "DELETE FROM staff_sessions WHERE token_hash = ?",
+			    DB_ARGS(DB_STR(hash)), NULL, &err) != 0)
+			log_warnx("web: logout: %s", err.msg);
+	}
+	access_log(r, "logout", NULL, NULL);
+	set = cookie(r, "", 0);
+	ret = redirect(r, "/login", set);
+	free(set);
+	return ret;
+}
+
+static void
+search_form(struct sbuf *b, const char *q)
+{
+	sbuf_adds(b, "<form method=\"get\" action=\"/search\"><p><label>"
+		     "户号或电话 Account or phone <input name=\"q\" value=\"");
+	esc(b, q ? q : "");
+	sbuf_adds(b, "\" required></label> <button>查询 Search</button></p>"
+		     "</form>\n");
+}
+
+static enum MHD_Result
+home(struct req *r)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	page_start(&b, r, "客户查询 Customer search");
+	search_form(&b, NULL);
+	return send_page(r, 200, &b);
+}
+
+static enum MHD_Result
+search(struct req *r)
+{
+	const char *q = kv_get(&r->query, "q");
+	char phone[32], *shown;
+	json_t *accounts = json_array(), *t, *a;
+	struct fg_err err;
+	struct sbuf b;
+	size_t i;
+	int found = 0;
+
+	if (q == NULL || *q == '\0' || strlen(q) > 64) {
+		json_decref(accounts);
+		return redirect(r, "/", NULL);
+	}
+	/* An account number first; else a phone number, matched against the
+	 * stored number but never shown in full. */
+	t = timeline_build(&r->w->db, q, &found, &err);
+	if (t == NULL)
+		goto trouble;
+	json_decref(t);
+	if (found) {
+		json_array_append_new(accounts,
+				      json_pack("{s:s}", "account_no", q));
+		shown = xstrdup(q);
+	} else if (timeline_phone_query(q, phone, sizeof(phone))) {
+		if (timeline_find_accounts(&r->w->db, phone, accounts, &err) !=
+		    0)
+			goto trouble;
+		shown = mask_address("sms", phone);
+	} else {
+		shown = xstrdup("(not an account or phone number)");
+	}
+	access_log(r, "search", NULL, shown);
+	sbuf_init(&b);
+	page_start(&b, r, "查询结果 Search results");
+	search_form(&b, NULL);
+	sbuf_adds(&b, "<p>查询 Searched: ");
+	esc(&b, shown);
+	free(shown);
+	sbuf_adds(&b, "</p>\n<ul>\n");
+	json_array_foreach(accounts, i, a)
+	{
+		const char *acct =
+			json_string_value(json_object_get(a, "account_no"));
+
+		sbuf_adds(&b, "<li><a href=\"/customer/");
+		esc(&b, acct);
+		sbuf_adds(&b, "\">");
+		esc(&b, acct);
+		sbuf_adds(&b, "</a></li>\n");
+	}
+	if (json_array_size(accounts) == 0)
+		sbuf_adds(&b, "<li>没有找到 Nothing found</li>\n");
+	sbuf_adds(&b, "</ul>\n");
+	json_decref(accounts);
+	return send_page(r, 200, &b);
+trouble:
+	json_decref(accounts);
+	log_warnx("web: search: %s", err.msg);
+	return message_page(r, 503, "请稍后再试 Try again",
+			    "数据库暂时不可用 The database is unavailable");
+}
+
+static const char *
+str_of(const json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "";
+}
+
+static void
+messages_table(struct sbuf *b, const json_t *n)
+{
+	const json_t *m;
+	size_t k;
+
+	if (json_array_size(json_object_get(n, "messages")) == 0)
+		return;
+	sbuf_adds(b, "<table><tr><th>消息 Message</th><th>渠道 Channel</th>"
+		     "<th>地址 Address</th><th>状态 State</th>"
+		     "<th>尝试 Attempts</th><th>服务商编号 Provider ref</th>"
+		     "<th>错误 Error</th><th>更新 Updated (UTC)</th></tr>\n");
+	json_array_foreach(json_object_get(n, "messages"), k, m)
+	{
+		sbuf_addf(b, "<tr><td>%lld</td><td>",
+			  (long long)json_integer_value(
+				  json_object_get(m, "message_id")));
+		esc(b, str_of(m, "channel"));
+		sbuf_adds(b, "</td><td>");
+		esc(b, str_of(m, "address"));
+		sbuf_adds(b, "</td><td>");
+		esc(b, str_of(m, "state"));
+		sbuf_addf(b, "</td><td>%lld</td><td>",
+			  (long long)json_integer_value(
+				  json_object_get(m, "attempts")));
+		esc(b, str_of(m, "provider_ref"));
+		sbuf_adds(b, "</td><td>");
+		esc(b, str_of(m, "last_error"));
+		sbuf_adds(b, "</td><td>");
+		esc(b, str_of(m, "updated_at"));
+		sbuf_adds(b, "</td></tr>\n");
+	}
+	sbuf_adds(b, "</table>\n");
+}
+
+static enum MHD_Result
+customer(struct req *r, const char *account)
+{
+	const json_t *cust, *c, *n, *e;
+	struct fg_err err;
+	json_t *t;
+	struct sbuf b;
+	size_t i, j;
+	int found = 0;
+
+	if (strcmp(r->who.role, "collector") == 0)
+		return message_page(r, 403, "无权限 Not allowed",
+				    "收费员只查看本网格的任务 Collectors see "
+				    "their grid's tasks");
+	t = timeline_build(&r->w->db, account, &found, &err);
+	if (t == NULL) {
+		log_warnx("web: customer: %s", err.msg);
+		return message_page(r, 503, "请稍后再试 Try again",
+				    "数据库暂时不可用 The database is "
+				    "unavailable");
+	}
+	if (!found) {
+		json_decref(t);
+		return message_page(r, 404, "没有这个户号 No such account",
+				    account);
+	}
+	access_log(r, "view", account, NULL);
+	sbuf_init(&b);
+	page_start(&b, r, "客户 Customer");
+	cust = json_object_get(t, "customer");
+	sbuf_adds(&b, "<p>户号 Account <b>");
+	esc(&b, account);
+	sbuf_adds(&b, "</b> ");
+	esc(&b, str_of(cust, "name"));
+	sbuf_adds(&b, " · ");
+	esc(&b, str_of(cust, "segment"));
+	sbuf_adds(&b, " · 网格 grid ");
+	esc(&b, str_of(cust, "grid_id"));
+	sbuf_adds(&b, "</p>\n<h2>催缴 Dunning cases</h2>\n");
+	if (json_array_size(json_object_get(t, "cases")) == 0)
+		sbuf_adds(&b, "<p class=\"muted\">无 None</p>\n");
+	json_array_foreach(json_object_get(t, "cases"), i, c)
+	{
+		sbuf_addf(&b, "<h3>案件 Case %lld · ",
+			  (long long)json_integer_value(
+				  json_object_get(c, "case_id")));
+		esc(&b, str_of(c, "state"));
+		sbuf_adds(&b, " · 开立 opened ");
+		esc(&b, str_of(c, "opened_on"));
+		sbuf_adds(&b, "</h3>\n");
+		json_array_foreach(json_object_get(c, "notices"), j, n)
+		{
+			sbuf_addf(&b, "<p>通知 Notice %lld · ",
+				  (long long)json_integer_value(
+					  json_object_get(n, "seq")));
+			esc(&b, str_of(n, "sent_on"));
+			sbuf_adds(&b, " · ");
+			esc(&b, str_of(n, "state"));
+			sbuf_adds(&b, "</p>\n");
+			messages_table(&b, n);
+		}
+	}
+	sbuf_adds(&b, "<h2>停电及服务通知 Outage and service notices</h2>\n");
+	if (json_array_size(json_object_get(t, "notices")) == 0)
+		sbuf_adds(&b, "<p class=\"muted\">无 None</p>\n");
+	json_array_foreach(json_object_get(t, "notices"), i, n)
+	{
+		sbuf_adds(&b, "<p>");
+		esc(&b, str_of(n, "sent_on"));
+		sbuf_adds(&b, " · ");
+		esc(&b, str_of(n, "kind"));
+		sbuf_adds(&b, " ");
+		esc(&b, str_of(n, "outage_id"));
+		sbuf_adds(&b, " · ");
+		esc(&b, str_of(n, "state"));
+		if (json_is_true(json_object_get(n, "late_notice")))
+			sbuf_adds(&b, " <span class=\"late\">迟发 LATE</span>");
+		sbuf_adds(&b, "</p>\n");
+		messages_table(&b, n);
+	}
+	sbuf_adds(&b, "<h2>收费任务 Collection tasks</h2>\n");
+	if (json_array_size(json_object_get(t, "tasks")) == 0)
+		sbuf_adds(&b, "<p class=\"muted\">无 None</p>\n");
+	json_array_foreach(json_object_get(t, "tasks"), i, e)
+	{
+		sbuf_addf(&b, "<p>任务 Task %lld · ",
+			  (long long)json_integer_value(
+				  json_object_get(e, "task_id")));
+		esc(&b, str_of(e, "state"));
+		sbuf_adds(&b, " · 网格 grid ");
+		esc(&b, str_of(e, "grid_id"));
+		sbuf_adds(&b, " · 欠费 owing ");
+		esc(&b, str_of(e, "amount_due"));
+		sbuf_adds(&b, "</p>\n");
+	}
+	sbuf_addf(&b,
+		  "<h2>审计记录 Audit trail</h2>\n<p>%zu 条 rows "
+		  "(<code>feegate audit verify</code> checks the chain)</p>\n",
+		  json_array_size(json_object_get(t, "audit")));
+	json_decref(t);
+	return send_page(r, 200, &b);
+}
+
+/* --- dispatch ------------------------------------------------------------ */
+
+static void
+clock_now(const struct web *w, char now[TIME_LEN])
+{
+	time_t t = time(NULL) + (time_t)w->now_offset;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(now, TIME_LEN, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static enum MHD_Result
+route(struct req *r)
+{
+	struct fg_err err;
+	int post = strcmp(r->method, "POST") == 0;
+
+	if (strcmp(r->path, "/login") == 0)
+		return post ? login(r) : login_form(r, 200, NULL);
+	if (session_load(r, &err) != 0) {
+		log_warnx("web: session: %s", err.msg);
+		return message_page(r, 503, "请稍后再试 Try again",
+				    "数据库暂时不可用 The database is "
+				    "unavailable");
+	}
+	if (!r->logged_in)
+		return redirect(r, "/login", NULL);
+	if (post && !csrf_ok(r)) {
+		access_log(r, "csrf_refused", NULL, r->path);
+		return message_page(r, 403, "请求被拒绝 Refused",
+				    "表单已过期，请重新打开页面 The form is "
+				    "stale: open the page again");
+	}
+	if (post && strcmp(r->path, "/logout") == 0)
+		return logout(r);
+	if (!post && strcmp(r->path, "/") == 0)
+		return home(r);
+	if (!post && strcmp(r->path, "/search") == 0)
+		return search(r);
+	if (!post && strncmp(r->path, "/customer/", 10) == 0 &&
+	    strlen(r->path + 10) > 0 && strlen(r->path + 10) <= 32)
+		return customer(r, r->path + 10);
+	return message_page(r, 404, "没有这个页面 Not found", r->path);
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+       const char *version, const char *upload, size_t *upload_size,
+       void **con_cls)
+{
+	struct web *w = cls;
+	struct httpd_body *cn;
+	const union MHD_ConnectionInfo *ci;
+	struct req r;
+	enum MHD_Result ret;
+
+	(void)version;
+	if (httpd_receive(con_cls, upload, upload_size, WEB_MAX_BODY, &cn))
+		return MHD_YES;
+	memset(&r, 0, sizeof(r));
+	r.w = w;
+	r.c = c;
+	r.method = method;
+	r.path = url;
+	clock_now(w, r.now);
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci != NULL && ci->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET,
+			  &((const struct sockaddr_in *)ci->client_addr)
+				   ->sin_addr,
+			  r.remote, sizeof(r.remote));
+	if (cn->too_big)
+		return message_page(&r, 413, "太大 Too large",
+				    "请求太大 The request is too large");
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, httpd_collect,
+				  &r.query);
+	httpd_parse_form(cn->body.s, cn->body.len, &r.form);
+	ret = route(&r);
+	kv_free(&r.query);
+	kv_free(&r.form);
+	return ret;
+}
+
+struct web *
+web_start(const struct config *cfg, double now_offset, struct fg_err *err)
+{
+	struct web *w = xcalloc(1, sizeof(*w));
+
+	w->cfg = cfg;
+	w->now_offset = now_offset;
+	if (sodium_init() < 0) {
+		err_set(err, "web: libsodium cannot start");
+		free(w);
+		return NULL;
+	}
+	if (db_connect(&w->db, cfg, 1, err) != 0) {
+		free(w);
+		return NULL;
+	}
+	w->mhd = httpd_start("[web]", cfg->web.listen, cfg->web.port, 128u,
+			     handle, w, err);
+	if (w->mhd == NULL) {
+		db_close(&w->db);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+web_stop(struct web *w)
+{
+	if (w == NULL)
+		return;
+	MHD_stop_daemon(w->mhd);
+	db_close(&w->db);
+	free(w);
+}

@@ -1,0 +1,139 @@
+#!/bin/sh
+# The staff pages of `serve` (over HTTP with curl; the browser tests come
+# with the rest of the pages): no page without a session, login with
+# Argon2id passwords, cookies HttpOnly and SameSite=Strict with only a hash
+# in the database, failed logins throttled, CSRF on POST, search by account
+# and by phone, a customer page that never shows a full number and escapes
+# what billing wrote, collectors kept out, disabled staff logged out, and
+# every search and view in the access log.
+. "$(dirname "$0")/lib.sh"
+fresh_schemas
+start_sim 19530 "-d 20"
+send_conf 19525 "
+[web]
+port = 19531
+
+[log]
+file = $work/feegate.log"
+customer 3300008901 0 G1 "<script>alert(1)</script>周明"
+contact 1 3300008901 sms +8613800008901
+bill B1 3300008901 150.00 2026-10-01
+fgok run --date 2026-10-02 --now "2026-10-02 10:00"
+eq "delivered" "$(sqlg "SELECT state FROM messages")" "a notice to look at"
+
+printf 'agent-password-1\n' | fgok staff add li.na --role agent --name "李娜"
+printf 'super-password-1\n' | fgok staff add zhao --role supervisor
+printf 'collect-password\n' | fgok staff add qian --role collector --grid G1
+printf 'x\n' | fg staff add short --role agent >/dev/null 2>&1 && fail "a one-letter password was taken"
+fgok staff list
+has "$(cat "$work/last.out")" "li.na                agent" "staff list"
+has "$(sqlg "SELECT pw_hash FROM staff WHERE username = 'li.na'")" '$argon2id$' "Argon2id hash"
+
+"$FEEGATE_BIN" -c "$conf" serve --now "2026-10-02 11:00" >"$work/serve.out" 2>"$work/serve.err" &
+serve=$!
+sim_pids="$sim_pids $serve"
+wait_listening 19531 "the staff pages"
+web="http://127.0.0.1:19531"
+# get PATH [JAR]: status in $code, page in $page, headers in $work/h.
+get() {
+	code=$(curl -s -D "$work/h" -o "$work/page" -w '%{http_code}' -b "${2:-$work/jar}" -c "${2:-$work/jar}" "$web$1")
+	page=$(cat "$work/page")
+}
+# post PATH DATA [JAR]
+post() {
+	code=$(curl -s -D "$work/h" -o "$work/page" -w '%{http_code}' -b "${3:-$work/jar}" -c "${3:-$work/jar}" \
+		--data "$2" "$web$1")
+	page=$(cat "$work/page")
+}
+csrf() { sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$work/page" | head -1; }
+
+# Nothing without a session.
+for p in / /search?q=3300008901 /customer/3300008901; do
+	get "$p" "$work/nobody"
+	eq "303" "$code" "GET $p without a session"
+	has "$(cat "$work/h")" "Location: /login" "GET $p: to the login page"
+done
+post /logout "csrf=x" "$work/nobody"
+eq "303" "$code" "POST without a session"
+
+# A wrong password.
+post /login "user=li.na&password=wrong-password" "$work/bad"
+eq "401" "$code" "a wrong password"
+has "$page" "Wrong user name or password" "says so"
+post /login "user=nobody&password=whatever-pass" "$work/bad"
+eq "401" "$code" "an unknown user: the same answer"
+
+# Logged in.
+post /login "user=li.na&password=agent-password-1"
+eq "303" "$code" "logged in"
+set_cookie=$(grep -i '^Set-Cookie:' "$work/h")
+has "$set_cookie" "HttpOnly" "cookie HttpOnly"
+has "$set_cookie" "SameSite=Strict" "cookie SameSite=Strict"
+hasnt "$set_cookie" "Secure" "no Secure flag without TLS"
+token=$(awk '$6 == "fg_session" { print $7 }' "$work/jar")
+eq "64" "${#token}" "a 256-bit token"
+eq "0" "$(sqlg "SELECT COUNT(*) FROM staff_sessions WHERE token_hash = '$token'")" "the database keeps only its hash"
+eq "1" "$(sqlg "SELECT COUNT(*) FROM staff_sessions WHERE token_hash = SHA2('$token', 256)")" "its SHA-256"
+
+# Search by account and by phone; the customer page.
+get "/search?q=3300008901"
+eq "200" "$code" "search by account"
+has "$page" 'href="/customer/3300008901"' "links the customer"
+get "/search?q=13800008901"
+has "$page" 'href="/customer/3300008901"' "search by phone finds the account"
+hasnt "$page" "13800008901" "the searched number is not shown in full"
+has "$page" "+86138****8901" "it is shown masked"
+get /customer/3300008901
+eq "200" "$code" "the customer page"
+has "$page" "+86138****8901" "the message's address, masked"
+hasnt "$page" "8613800008901" "never in full"
+has "$page" "&lt;script&gt;alert(1)&lt;/script&gt;周明" "billing's name escaped"
+hasnt "$page" "<script>" "no markup from billing"
+has "$page" "delivered" "the message's state"
+has "$(grep -i '^Content-Security-Policy:' "$work/h")" "default-src 'none'" "no scripts, no external resources"
+eq "search,search,view" "$(sqlg "SELECT GROUP_CONCAT(action ORDER BY id) FROM access_log WHERE username = 'li.na' AND action IN ('search', 'view')")" \
+   "searches and views in the access log"
+eq "3300008901" "$(sqlg "SELECT account_no FROM access_log WHERE action = 'view'")" "with the account viewed"
+hasnt "$(sqlg "SELECT GROUP_CONCAT(detail) FROM access_log")" "13800008901" "no full number in the access log"
+
+# CSRF: a POST without the session's token is refused; with it, logout.
+post /logout "csrf=00000000000000000000000000000000"
+eq "403" "$code" "logout with a forged CSRF token"
+get /
+eq "200" "$code" "still logged in"
+token_csrf=$(csrf)
+eq "32" "${#token_csrf}" "the page carries the CSRF token"
+post /logout "csrf=$token_csrf"
+eq "303" "$code" "logout"
+get /
+eq "303" "$code" "logged out"
+eq "0" "$(sqlg "SELECT COUNT(*) FROM staff_sessions s JOIN staff t USING (staff_id) WHERE t.username = 'li.na'")" "session gone"
+
+# Collectors do not see customer pages.
+post /login "user=qian&password=collect-password" "$work/qian"
+get /customer/3300008901 "$work/qian"
+eq "403" "$code" "a collector on a customer page"
+
+# Disabling an account ends its sessions.
+post /login "user=zhao&password=super-password-1" "$work/zhao"
+get / "$work/zhao"
+eq "200" "$code" "supervisor logged in"
+fgok staff disable zhao
+get / "$work/zhao"
+eq "303" "$code" "disabled: logged out"
+post /login "user=zhao&password=super-password-1" "$work/zhao"
+eq "401" "$code" "and cannot log in"
+
+# Five failures for a name in 15 minutes: even the right password waits.
+for i in 1 2 3 4; do post /login "user=li.na&password=guess-$i-xxxxx" "$work/bad"; done
+post /login "user=li.na&password=agent-password-1" "$work/bad"
+eq "429" "$code" "throttled after five failures"
+has "$page" "Too many failed logins" "says so"
+eq "1" "$(sqlg "SELECT COUNT(*) FROM access_log WHERE action = 'login_throttled'")" "recorded"
+
+kill -TERM "$serve"
+wait "$serve" || fail "serve did not exit 0"
+hasnt "$(cat "$work/feegate.log" "$work/serve.err")" "agent-password-1" "no password in the log"
+hasnt "$(cat "$work/feegate.log" "$work/serve.err")" "$token" "no session token in the log"
+grep -q Sanitizer "$work/serve.err" && fail "sanitizer report: $(cat "$work/serve.err")"
+done_ok
