@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,8 @@
 #include "mask.h"
 #include "money.h"
 #include "outbox.h"
+#include "tasks.h"
+#include "timeline.h"
 
 #define STATUS_MAX 60 /* characters of a caller's status text */
 
@@ -467,6 +470,70 @@ trouble:
 	return fail(out, 503, NULL, "try again");
 }
 
+/* What a streaming printer wrote to a FILE, into out. */
+static unsigned int
+captured(FILE *f, char **buf, size_t *len, int rc, struct sbuf *out,
+	 const char *what, const struct fg_err *err)
+{
+	fclose(f);
+	if (rc != 0) {
+		free(*buf);
+		log_warnx("api: %s: %s", what, err->msg);
+		return fail(out, 503, NULL, "try again");
+	}
+	sbuf_add(out, *buf, *len);
+	free(*buf);
+	return 200;
+}
+
+static unsigned int
+get_tasks(struct db *db, const struct api_request *q, struct sbuf *out)
+{
+	const char *state = q->query ? kv_get(q->query, "state") : NULL;
+	const char *grid = q->query ? kv_get(q->query, "grid") : NULL;
+	struct fg_err err;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	if (state != NULL && !tasks_valid_state(state))
+		return fail(out, 400, "state",
+			    "must be open, assigned, done or cancelled");
+	if (grid != NULL && strlen(grid) > 32)
+		return fail(out, 400, "grid", "at most 32 characters");
+	f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return fail(out, 503, NULL, "try again");
+	rc = tasks_print(db, state, grid, 1, f, &err);
+	return captured(f, &buf, &len, rc, out, "tasks", &err);
+}
+
+static unsigned int
+get_timeline(struct db *db, const char *rest, struct sbuf *out)
+{
+	const char *slash = strchr(rest, '/');
+	char account[40];
+	struct fg_err err;
+	json_t *t;
+	int found = 0;
+
+	if (slash == NULL || strcmp(slash, "/timeline") != 0 ||
+	    slash - rest < 1 || slash - rest > 32)
+		return fail(out, 404, NULL, "no such endpoint");
+	snprintf(account, sizeof(account), "%.*s", (int)(slash - rest), rest);
+	t = timeline_build(db, account, &found, &err);
+	if (t == NULL) {
+		log_warnx("api: timeline: %s", err.msg);
+		return fail(out, 503, NULL, "try again");
+	}
+	if (!found) {
+		json_decref(t);
+		return fail(out, 404, "account_no", "no such account");
+	}
+	return answer(out, 200, t);
+}
+
 unsigned int
 api_handle(struct db *db, const struct config *cfg, const struct api_request *q,
 	   struct sbuf *out)
@@ -485,5 +552,9 @@ api_handle(struct db *db, const struct config *cfg, const struct api_request *q,
 			return fail(out, 405, NULL, "use GET");
 		return get_notice(db, rest + 8, out);
 	}
+	if (strcmp(q->method, "GET") == 0 && strcmp(rest, "tasks") == 0)
+		return get_tasks(db, q, out);
+	if (strcmp(q->method, "GET") == 0 && strncmp(rest, "accounts/", 9) == 0)
+		return get_timeline(db, rest + 9, out);
 	return fail(out, 404, NULL, "no such endpoint");
 }

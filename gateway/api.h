@@ -5,6 +5,11 @@
  *   POST /api/v1/notices      {"account_no", "kind", "data", "idempotency_key"}
  *                             202 {"notice_id", "state", ...}: queued
  *   GET  /api/v1/notices/{id} the notice, its state and its messages
+ *   GET  /api/v1/accounts/{account_no}/timeline
+ *                             the call-centre timeline (as `feegate log
+ *                             --json`), for the call centre's own CRM
+ *   GET  /api/v1/tasks?grid=&state=
+ *                             collection tasks (as `feegate tasks --json`)
  *
  * Every request needs "Authorization: Bearer <[api] token_file>" (compared
  * in constant time): 401 otherwise. A body that is not what the API takes
@@ -22,6 +27,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "httpd.h"
 #include "util.h"
 
 #define API_PREFIX "/api/v1/"
@@ -29,7 +35,8 @@
 struct api_request {
 	const char *method;
 	const char *path;
-	const char *authorization; /* the header, MAY be NULL */
+	const struct kv_list *query; /* the URL's arguments */
+	const char *authorization;   /* the header, MAY be NULL */
 	const char *body;
 	size_t body_len;
 	const char *date; /* the business date (local) */

@@ -61,19 +61,27 @@ static enum MHD_Result
 api(struct receipts *rs, struct MHD_Connection *c, const char *url,
     const char *method, const struct httpd_body *cn)
 {
-	struct api_request q = {method,     url,          NULL,
-				cn->body.s, cn->body.len, NULL};
+	struct kv_list query = {0};
+	struct api_request q = {0};
 	char now[TIME_LEN], date[DATE_LEN];
 	struct sbuf out;
 	unsigned int status;
 	enum MHD_Result ret;
 
 	clock_now(rs, now, date);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, httpd_collect,
+				  &query);
+	q.method = method;
+	q.path = url;
+	q.query = &query;
+	q.body = cn->body.s;
+	q.body_len = cn->body.len;
 	q.date = date;
 	q.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						      "Authorization");
 	sbuf_init(&out);
 	status = api_handle(&rs->db, rs->cfg, &q, &out);
+	kv_free(&query);
 	ret = httpd_reply(c, status, "application/json", out.s, out.len,
 			  status == 401 ? "WWW-Authenticate" : NULL,
 			  "Bearer realm=\"feegate\"", NULL);

@@ -3,8 +3,9 @@
 # the field named (400), size limit (413), unknown account (422),
 # idempotency (the same key: the same notice, nothing sent twice; another
 # request under a used key: 409), routine caps (429, recorded) with urgent
-# kinds exempt, GET of a notice with masked addresses, and the message
-# really sent with the caller's values.
+# kinds exempt, GET of a notice with masked addresses, the message really
+# sent with the caller's values; and for the call centre's CRM the
+# timeline (equal to `feegate log --json`) and the tasks.
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
 start_sim 19430 "-d 20"
@@ -143,6 +144,43 @@ has "$(awk -F'\t' '{ print $5 }' "$work/sim.tsv")" "2026年9月电费¥120.50已
 # A customer with nobody to tell: accepted, failed at once, unreachable.
 post '{"account_no": "3300008802", "kind": "payment_received", "data": {"amount": "1.00"}, "idempotency_key": "a2"}'
 expect 202 '"unreachable":true' "unreachable at once"
+
+# For the call centre's CRM: the timeline (the same document as `feegate
+# log --json`) and the collection tasks.
+call GET /accounts/3300008801/timeline
+eq "200" "$code" "timeline"
+cp "$work/resp" "$work/api-timeline.json"
+fgok log 3300008801 --json
+/usr/bin/python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))' \
+	"$work/api-timeline.json" "$work/last.out" || fail "the API timeline differs from feegate log --json"
+hasnt "$body" "8613800008801" "no full number in the timeline"
+call GET /accounts/NOBODY/timeline
+expect 404 "no such account" "an unknown account's timeline"
+call GET /accounts/3300008801/timeline "" "X-Nothing: 1"
+expect 401 "bearer token" "timeline without a token"
+call GET "/tasks?state=open"
+eq "200" "$code" "tasks"
+eq "[]" "$(echo "$body" | tr -d ' \n')" "no tasks yet"
+# Two tasks in two grids (as escalation would raise them): the API lists
+# what `feegate tasks --json` lists, filtered the same way.
+sqlg "INSERT INTO collection_tasks (account_no, case_id, grid_id, amount_due, notices_failed, notices_delivered, reason, created_on)
+      VALUES ('3300008801', 901, 'G1', 150.00, 3, 2, 'three notices failed', '2026-10-02'),
+             ('3300008802', 902, 'G2', 75.50, 3, 0, 'three notices failed', '2026-10-02')" >/dev/null
+for f in "" "?grid=G2" "?grid=G1&state=open" "?state=done"; do
+	call GET "/tasks$f"
+	eq "200" "$code" "tasks$f"
+	cp "$work/resp" "$work/api-tasks.json"
+	args=$(echo "$f" | sed 's/^?//; s/grid=\([^&]*\)/--grid \1/; s/state=\([^&]*\)/--state \1/; s/&/ /')
+	# shellcheck disable=SC2086
+	fgok tasks $args --json
+	/usr/bin/python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))' \
+		"$work/api-tasks.json" "$work/last.out" || fail "tasks$f: the API differs from feegate tasks --json"
+done
+call GET "/tasks?grid=G2"
+has "$body" '"account_no":"3300008802"' "the grid's task"
+hasnt "$body" "3300008801" "not the other grid's"
+call GET "/tasks?state=bogus"
+expect 400 '"field":"state"' "an unknown task state"
 
 kill -TERM "$serve"
 wait "$serve" || fail "serve did not exit 0"
