@@ -14,6 +14,7 @@
 #include "dates.h"
 #include "log.h"
 #include "mask.h"
+#include "metrics.h"
 #include "money.h"
 #include "outbox.h"
 #include "tasks.h"
@@ -542,6 +543,15 @@ api_handle(struct db *db, const struct config *cfg, const struct api_request *q,
 
 	if (!authorized(cfg, q->authorization))
 		return fail(out, 401, NULL, "a valid bearer token is needed");
+	if (strcmp(q->path, "/metrics") == 0) {
+		struct fg_err err;
+
+		if (metrics_render(db, q->now, out, &err) == 0)
+			return 200;
+		log_warnx("api: metrics: %s", err.msg);
+		out->len = 0;
+		return fail(out, 503, NULL, "try again");
+	}
 	if (strcmp(rest, "notices") == 0) {
 		if (strcmp(q->method, "POST") != 0)
 			return fail(out, 405, NULL, "use POST");

@@ -10,6 +10,7 @@
  *                             --json`), for the call centre's own CRM
  *   GET  /api/v1/tasks?grid=&state=
  *                             collection tasks (as `feegate tasks --json`)
+ *   GET  /metrics             Prometheus text format (metrics.h)
  *
  * Every request needs "Authorization: Bearer <[api] token_file>" (compared
  * in constant time): 401 otherwise. A body that is not what the API takes
@@ -40,6 +41,7 @@ struct api_request {
 	const char *body;
 	size_t body_len;
 	const char *date; /* the business date (local) */
+	const char *now;  /* UTC, as the database keeps times */
 };
 
 /* Handle one request on db (the server thread's connection): the HTTP

@@ -29,6 +29,7 @@
 #include "httpc.h"
 #include "log.h"
 #include "mask.h"
+#include "metrics.h"
 #include "migrate.h"
 #include "night.h"
 #include "outbox.h"
@@ -70,6 +71,7 @@ struct job {
 	char idem[24];
 	struct delivery_result res;
 	int expired_before_send;
+	double sent_at; /* ev_time() when the request left */
 	struct job *next;
 };
 
@@ -223,6 +225,8 @@ job_done(void *arg, const struct delivery_result *res)
 	struct dispatcher *d = j->lane->d;
 
 	j->res = *res;
+	if (j->sent_at > 0)
+		metrics_latency(j->lane->ch->provider, ev_time() - j->sent_at);
 	/* Whatever the provider said goes to the log, the audit trail and
 	 * the database: never with the customer's address in it. */
 	mask_in_text(j->m.channel, j->m.address, j->res.text,
@@ -490,6 +494,7 @@ claim_lane(struct dispatcher *d, struct lane *l)
 		out.locale = template_locale(j->m.ctx.locale);
 		l->inflight++;
 		pacer_sent(&l->pace, ev_now(d->loop));
+		j->sent_at = ev_time();
 		l->ch->ops->submit(l->ch, &out, job_done, j);
 	}
 	outbox_free(m, n);

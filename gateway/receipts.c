@@ -17,6 +17,7 @@
 #include "api.h"
 #include "dates.h"
 #include "httpd.h"
+#include "metrics.h"
 #include "db.h"
 #include "log.h"
 #include "outbox.h"
@@ -77,12 +78,17 @@ api(struct receipts *rs, struct MHD_Connection *c, const char *url,
 	q.body = cn->body.s;
 	q.body_len = cn->body.len;
 	q.date = date;
+	q.now = now;
 	q.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						      "Authorization");
 	sbuf_init(&out);
 	status = api_handle(&rs->db, rs->cfg, &q, &out);
 	kv_free(&query);
-	ret = httpd_reply(c, status, "application/json", out.s, out.len,
+	ret = httpd_reply(c, status,
+			  strcmp(url, "/metrics") == 0 && status == 200
+				  ? "text/plain; version=0.0.4"
+				  : "application/json",
+			  out.s, out.len,
 			  status == 401 ? "WWW-Authenticate" : NULL,
 			  "Bearer realm=\"feegate\"", NULL);
 	sbuf_free(&out);
@@ -116,7 +122,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		return MHD_YES;
 	if (cn->too_big)
 		return reply(c, 413, "{\"error\":\"body too large\"}");
-	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) == 0 &&
+	if ((strncmp(url, API_PREFIX, strlen(API_PREFIX)) == 0 ||
+	     strcmp(url, "/metrics") == 0) &&
 	    rs->cfg->api.token != NULL)
 		return api(rs, c, url, method, cn);
 	if (strncmp(url, "/receipts/", 10) == 0)
@@ -182,8 +189,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		: r.status == DELIVERY_PERMFAIL ? "failed"
 						: "expired",
 		r.final, r.code, verdict == 1 ? " duplicate=1" : "");
-	if (verdict == 0)
+	if (verdict == 0) {
 		atomic_fetch_add(&rs->applied, 1);
+		metrics_receipt();
+	}
 	snprintf(out, sizeof(out), "{\"ok\":true,\"duplicate\":%s}",
 		 verdict == 1 ? "true" : "false");
 	ret = reply(c, 200, out);

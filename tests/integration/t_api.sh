@@ -182,6 +182,24 @@ hasnt "$body" "3300008801" "not the other grid's"
 call GET "/tasks?state=bogus"
 expect 400 '"field":"state"' "an unknown task state"
 
+# Metrics for the operators' Prometheus (the same bearer token).
+call GET /metrics "" "X-Nothing: 1"
+eq "401" "$code" "metrics without a token"
+code=$(curl -s -o "$work/metrics" -w '%{http_code}' -H "$auth" "http://127.0.0.1:19425/metrics")
+eq "200" "$code" "metrics"
+m=$(cat "$work/metrics")
+delivered=$(sqlg "SELECT COUNT(*) FROM messages WHERE channel = 'sms' AND state = 'delivered'")
+has "$m" "feegate_messages{channel=\"sms\",state=\"delivered\"} $delivered" "messages by channel and state, as the database has them"
+has "$m" "feegate_audit_chain_length $(sqlg "SELECT seq FROM audit_head")" "the audit chain's length"
+has "$m" "feegate_tasks_created_total 2" "tasks"
+sent=$(awk -F' ' '/^feegate_provider_latency_seconds_count\{provider="sim"\}/ { print $2 }' "$work/metrics")
+[ "${sent:-0}" -ge 6 ] || fail "provider latency histogram: $sent requests counted"
+eq "$sent" "$(awk -F' ' '/^feegate_provider_latency_seconds_bucket\{provider="sim",le="\+Inf"\}/ { print $2 }' "$work/metrics")" \
+   "the +Inf bucket holds every request"
+rc=$(awk '/^feegate_receipts_total/ { print $2 }' "$work/metrics")
+[ "${rc:-0}" -ge 6 ] || fail "receipts counted: $rc"
+has "$m" "# TYPE feegate_provider_latency_seconds histogram" "typed"
+
 kill -TERM "$serve"
 wait "$serve" || fail "serve did not exit 0"
 hasnt "$(cat "$work/feegate.log" "$work/serve.err")" "api-T0ken" "the token never logged"

@@ -1,0 +1,22 @@
+/*
+ * metrics.h: what `GET /metrics` reports, in Prometheus's text format
+ * (served on the notice API's listener, with its bearer token). Counters
+ * kept in this process (provider latency, receipts applied) and figures
+ * read from the database at each scrape (messages by channel and state,
+ * queue depth, the oldest due message, tasks, the audit chain).
+ */
+#ifndef FEEGATE_METRICS_H
+#define FEEGATE_METRICS_H
+
+#include "db.h"
+#include "util.h"
+
+/* One provider answer, seconds after the request left. Thread-safe. */
+void metrics_latency(const char *provider, double seconds);
+/* One receipt applied. Thread-safe. */
+void metrics_receipt(void);
+/* The whole exposition into out; now is UTC. */
+int metrics_render(struct db *db, const char *now, struct sbuf *out,
+		   struct fg_err *err);
+
+#endif
