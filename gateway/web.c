@@ -15,12 +15,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "dates.h"
 #include "db.h"
 #include "httpd.h"
 #include "log.h"
 #include "mask.h"
 #include "staff.h"
+#include "tasks.h"
 #include "timeline.h"
 
 #define WEB_MAX_BODY    16384
@@ -43,7 +45,8 @@ struct req {
 	const char *method, *path;
 	struct kv_list query, form;
 	char remote[64];
-	char now[TIME_LEN]; /* UTC, as the database keeps times */
+	char now[TIME_LEN];  /* UTC, as the database keeps times */
+	char date[DATE_LEN]; /* the local business date */
 	/* The session, when there is one. */
 	struct staff_member who;
 	char csrf[33];
@@ -105,7 +108,8 @@ page_start(struct sbuf *b, const struct req *r, const char *title)
 		sbuf_adds(b, ") <input type=\"hidden\" name=\"csrf\" value=\"");
 		esc(b, r->csrf);
 		sbuf_adds(b, "\"><button>退出 Log out</button></form>"
-			     "<p><a href=\"/\">查询 Search</a></p>\n");
+			     "<p><a href=\"/\">查询 Search</a> · "
+			     "<a href=\"/tasks\">收费任务 Tasks</a></p>\n");
 	}
 	sbuf_adds(b, "<h1>");
 	esc(b, title);
@@ -514,6 +518,139 @@ messages_table(struct sbuf *b, const json_t *n)
 	sbuf_adds(b, "</table>\n");
 }
 
+static enum MHD_Result customer(struct req *r, const char *account);
+
+struct contacts_ctx {
+	struct sbuf *b;
+	const struct req *r;
+	const char *reveal; /* the contact_id to show in full, or NULL */
+};
+
+static int
+contact_row(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct contacts_ctx *x = arg;
+	int full = x->reveal != NULL && strcmp(row->val[0], x->reveal) == 0;
+	char *masked = mask_address(row->val[1] ? row->val[1] : "",
+				    row->val[2] ? row->val[2] : "");
+
+	(void)err;
+	sbuf_adds(x->b, "<tr><td>");
+	esc(x->b, row->val[0]);
+	sbuf_adds(x->b, "</td><td>");
+	esc(x->b, row->val[1]);
+	sbuf_adds(x->b, "</td><td>");
+	esc(x->b, full ? row->val[2] : masked);
+	if (full)
+		sbuf_adds(x->b, " <b class=\"late\">(已查看 revealed)</b>");
+	sbuf_adds(x->b, "</td><td>");
+	esc(x->b, row->val[3]);
+	sbuf_adds(x->b, "</td><td>");
+	esc(x->b, row->val[4]);
+	sbuf_adds(x->b, "</td><td>");
+	sbuf_adds(x->b, strcmp(row->val[5], "0") ? "是 yes" : "否 no");
+	sbuf_adds(x->b, "</td></tr>\n");
+	free(masked);
+	return 0;
+}
+
+/* The customer's contacts, masked (one in full after a supervisor's
+ * reveal), and for a supervisor the form to reveal one. */
+static int
+contacts_section(const struct req *r, const char *account, struct sbuf *b,
+		 struct fg_err *err)
+{
+	struct contacts_ctx x = {b, r, NULL};
+
+	if (strcmp(r->method, "POST") == 0)
+		x.reveal = kv_get(&r->form, "contact_id");
+	sbuf_adds(b, "<h2>联系方式 Contacts</h2>\n<table><tr><th>编号 Id</th>"
+		     "<th>渠道 Channel</th><th>地址 Address</th>"
+		     "<th>角色 Role</th><th>优先级 Priority</th>"
+		     "<th>同意 Consent</th></tr>\n");
+	if (db_query(&r->w->db, DB_BUFFERED,
+		     "SELECT contact_id, channel, address, role, priority,"
+		     " consent FROM {B}.billing_contacts WHERE account_no = ?"
+		     " ORDER BY priority, contact_id",
+		     DB_ARGS(DB_STR(account)), contact_row, &x, err) != 0)
+		return -1;
+	sbuf_adds(b, "</table>\n");
+	if (strcmp(r->who.role, "supervisor") != 0)
+		return 0;
+	sbuf_adds(b, "<form method=\"post\" action=\"/customer/");
+	esc(b, account);
+	sbuf_adds(b, "/reveal\"><p>查看完整号码 Reveal in full: <label>编号 Id "
+		     "<input name=\"contact_id\" size=\"8\" required></label> "
+		     "<label>原因 Reason <input name=\"reason\" size=\"40\" "
+		     "minlength=\"5\" maxlength=\"200\" required></label> "
+		     "<input type=\"hidden\" name=\"csrf\" value=\"");
+	esc(b, r->csrf);
+	sbuf_adds(b, "\"><button>查看 Reveal</button></p></form>\n");
+	return 0;
+}
+
+/* A supervisor reveals one contact's address, with a reason: an audit
+ * row and an access-log row, then the page with it in full. */
+static enum MHD_Result
+reveal(struct req *r, const char *account)
+{
+	const char *id = kv_get(&r->form, "contact_id");
+	const char *reason = kv_get(&r->form, "reason");
+	struct audit_batch *w;
+	struct fg_err err;
+	char v[8], *clean, *detail;
+	json_t *d;
+	int found;
+
+	if (strcmp(r->who.role, "supervisor") != 0) {
+		access_log(r, "reveal_refused", account, NULL);
+		return message_page(
+			r, 403, "无权限 Not allowed",
+			"只有主管可以查看完整号码 Only a supervisor "
+			"may reveal a number");
+	}
+	if (id == NULL || reason == NULL || strlen(id) > 19 ||
+	    strspn(id, "0123456789") != strlen(id) || !*id ||
+	    utf8_len(reason, strlen(reason)) < 5 || strlen(reason) > 600)
+		return message_page(
+			r, 400, "请填写原因 A reason, please",
+			"联系方式编号和至少5个字的原因 A contact id "
+			"and a reason of at least 5 characters");
+	if (db_query_value(&r->w->db,
+			   "SELECT 1 FROM {B}.billing_contacts"
+			   " WHERE contact_id = ? AND account_no = ?",
+			   DB_ARGS(DB_INT(strtoll(id, NULL, 10)),
+				   DB_STR(account)),
+			   v, sizeof(v), &found, &err) != 0)
+		goto trouble;
+	if (!found)
+		return message_page(r, 404, "没有这个联系方式 No such contact",
+				    id);
+	clean = utf8_clean(reason, strlen(reason), 1);
+	d = json_pack("{s:s, s:I, s:s}", "staff", r->who.username, "contact_id",
+		      (json_int_t)strtoll(id, NULL, 10), "reason", clean);
+	free(clean);
+	detail = json_dumps(d, JSON_COMPACT);
+	json_decref(d);
+	w = audit_batch_new();
+	audit_batch_add(w, "address_revealed", account, 0, 0, 0, 0, detail);
+	free(detail);
+	if (db_begin(&r->w->db, &err) != 0 ||
+	    audit_batch_write(&r->w->db, w, "web", r->date, &err) != 0 ||
+	    db_commit(&r->w->db, &err) != 0) {
+		db_rollback(&r->w->db);
+		audit_batch_free(w);
+		goto trouble;
+	}
+	audit_batch_free(w);
+	access_log(r, "reveal", account, id);
+	return customer(r, account);
+trouble:
+	log_warnx("web: reveal: %s", err.msg);
+	return message_page(r, 503, "请稍后再试 Try again",
+			    "数据库暂时不可用 The database is unavailable");
+}
+
 static enum MHD_Result
 customer(struct req *r, const char *account)
 {
@@ -552,7 +689,16 @@ customer(struct req *r, const char *account)
 	esc(&b, str_of(cust, "segment"));
 	sbuf_adds(&b, " · 网格 grid ");
 	esc(&b, str_of(cust, "grid_id"));
-	sbuf_adds(&b, "</p>\n<h2>催缴 Dunning cases</h2>\n");
+	sbuf_adds(&b, "</p>\n");
+	if (contacts_section(r, account, &b, &err) != 0) {
+		json_decref(t);
+		sbuf_free(&b);
+		log_warnx("web: contacts: %s", err.msg);
+		return message_page(r, 503, "请稍后再试 Try again",
+				    "数据库暂时不可用 The database is "
+				    "unavailable");
+	}
+	sbuf_adds(&b, "<h2>催缴 Dunning cases</h2>\n");
 	if (json_array_size(json_object_get(t, "cases")) == 0)
 		sbuf_adds(&b, "<p class=\"muted\">无 None</p>\n");
 	json_array_foreach(json_object_get(t, "cases"), i, c)
@@ -617,16 +763,118 @@ customer(struct req *r, const char *account)
 	return send_page(r, 200, &b);
 }
 
+static enum MHD_Result
+tasks_page(struct req *r)
+{
+	const char *state = kv_get(&r->query, "state");
+	const char *grid = kv_get(&r->query, "grid");
+	int collector = strcmp(r->who.role, "collector") == 0;
+	struct fg_err err;
+	const json_t *e;
+	json_t *tasks;
+	char *buf = NULL;
+	size_t len = 0, i;
+	struct sbuf b;
+	FILE *f;
+	int rc;
+
+	if (state != NULL && (*state == '\0' || !tasks_valid_state(state)))
+		state = NULL;
+	if (grid != NULL && (*grid == '\0' || strlen(grid) > 32))
+		grid = NULL;
+	/* A collector sees the tasks of the grid they work, whatever the
+	 * address bar says. */
+	if (collector)
+		grid = r->who.grid_id;
+	f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return message_page(r, 503, "请稍后再试 Try again", "memory");
+	rc = tasks_print(&r->w->db, state, grid, 1, f, &err);
+	fclose(f);
+	tasks = rc == 0 ? json_loadb(buf, len, 0, NULL) : NULL;
+	free(buf);
+	if (tasks == NULL) {
+		log_warnx("web: tasks: %s", rc ? err.msg : "bad JSON");
+		return message_page(r, 503, "请稍后再试 Try again",
+				    "数据库暂时不可用 The database is "
+				    "unavailable");
+	}
+	access_log(r, "tasks", NULL, grid);
+	sbuf_init(&b);
+	page_start(&b, r, "收费任务 Collection tasks");
+	sbuf_adds(&b, "<form method=\"get\" action=\"/tasks\"><p>");
+	if (!collector) {
+		sbuf_adds(&b, "<label>网格 Grid <input name=\"grid\" value=\"");
+		esc(&b, grid ? grid : "");
+		sbuf_adds(&b, "\"></label> ");
+	} else {
+		sbuf_adds(&b, "网格 Grid ");
+		esc(&b, grid);
+		sbuf_adds(&b, " ");
+	}
+	sbuf_adds(&b, "<label>状态 State <select name=\"state\">"
+		      "<option value=\"\">全部 all</option>");
+	for (i = 0; i < 4; i++) {
+		static const char *const st[] = {"open", "assigned", "done",
+						 "cancelled"};
+
+		sbuf_addf(&b, "<option%s>%s</option>",
+			  state && strcmp(state, st[i]) == 0 ? " selected" : "",
+			  st[i]);
+	}
+	sbuf_adds(&b, "</select></label> <button>筛选 Filter</button></p>"
+		      "</form>\n<table><tr><th>任务 Task</th><th>户号 Account"
+		      "</th><th>网格 Grid</th><th>欠费 Owing</th>"
+		      "<th>失败通知 Failed</th><th>已送达 Delivered</th>"
+		      "<th>状态 State</th><th>创建 Created</th></tr>\n");
+	json_array_foreach(tasks, i, e)
+	{
+		const char *acct = str_of(e, "account_no");
+
+		sbuf_addf(&b, "<tr><td>%lld</td><td>",
+			  (long long)json_integer_value(
+				  json_object_get(e, "task_id")));
+		if (!collector) {
+			sbuf_adds(&b, "<a href=\"/customer/");
+			esc(&b, acct);
+			sbuf_adds(&b, "\">");
+		}
+		esc(&b, acct);
+		sbuf_adds(&b, collector ? "</td><td>" : "</a></td><td>");
+		esc(&b, str_of(e, "grid_id"));
+		sbuf_adds(&b, "</td><td>");
+		esc(&b, str_of(e, "amount_due"));
+		sbuf_addf(&b, "</td><td>%lld</td><td>%lld</td><td>",
+			  (long long)json_integer_value(
+				  json_object_get(e, "notices_failed")),
+			  (long long)json_integer_value(
+				  json_object_get(e, "notices_delivered")));
+		esc(&b, str_of(e, "state"));
+		sbuf_adds(&b, "</td><td>");
+		esc(&b, str_of(e, "created_on"));
+		sbuf_adds(&b, "</td></tr>\n");
+	}
+	sbuf_adds(&b, "</table>\n");
+	if (json_array_size(tasks) == 0)
+		sbuf_adds(&b, "<p class=\"muted\">无 None</p>\n");
+	json_decref(tasks);
+	return send_page(r, 200, &b);
+}
+
 /* --- dispatch ------------------------------------------------------------ */
 
+/* UTC for the database; the local date (the daemon runs in [dunning]
+ * timezone) for audit rows. */
 static void
-clock_now(const struct web *w, char now[TIME_LEN])
+clock_now(const struct web *w, char now[TIME_LEN], char date[DATE_LEN])
 {
 	time_t t = time(NULL) + (time_t)w->now_offset;
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
 	strftime(now, TIME_LEN, "%Y-%m-%d %H:%M:%S", &tm);
+	localtime_r(&t, &tm);
+	strftime(date, DATE_LEN, "%Y-%m-%d", &tm);
 }
 
 static enum MHD_Result
@@ -660,6 +908,20 @@ route(struct req *r)
 	if (!post && strncmp(r->path, "/customer/", 10) == 0 &&
 	    strlen(r->path + 10) > 0 && strlen(r->path + 10) <= 32)
 		return customer(r, r->path + 10);
+	if (post && strncmp(r->path, "/customer/", 10) == 0) {
+		const char *slash = strchr(r->path + 10, '/');
+		char account[40];
+
+		if (slash != NULL && strcmp(slash, "/reveal") == 0 &&
+		    slash - (r->path + 10) > 0 &&
+		    slash - (r->path + 10) <= 32) {
+			snprintf(account, sizeof(account), "%.*s",
+				 (int)(slash - (r->path + 10)), r->path + 10);
+			return reveal(r, account);
+		}
+	}
+	if (!post && strcmp(r->path, "/tasks") == 0)
+		return tasks_page(r);
 	return message_page(r, 404, "没有这个页面 Not found", r->path);
 }
 
@@ -682,7 +944,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	r.c = c;
 	r.method = method;
 	r.path = url;
-	clock_now(w, r.now);
+	clock_now(w, r.now, r.date);
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci != NULL && ci->client_addr->sa_family == AF_INET)
 		inet_ntop(AF_INET,

@@ -4,8 +4,9 @@
 # Argon2id passwords, cookies HttpOnly and SameSite=Strict with only a hash
 # in the database, failed logins throttled, CSRF on POST, search by account
 # and by phone, a customer page that never shows a full number and escapes
-# what billing wrote, collectors kept out, disabled staff logged out, and
-# every search and view in the access log.
+# what billing wrote, a supervisor's reveal with a reason (audited) that
+# an agent cannot do, collectors kept to their grid's tasks, disabled staff
+# logged out, and every search and view in the access log.
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
 start_sim 19530 "-d 20"
@@ -113,6 +114,46 @@ eq "0" "$(sqlg "SELECT COUNT(*) FROM staff_sessions s JOIN staff t USING (staff_
 post /login "user=qian&password=collect-password" "$work/qian"
 get /customer/3300008901 "$work/qian"
 eq "403" "$code" "a collector on a customer page"
+
+# A supervisor may reveal one number in full, with a reason: an audit row.
+printf 'sun-password-12\n' | fgok staff add sun --role supervisor
+post /login "user=sun&password=sun-password-12" "$work/sun"
+get /customer/3300008901 "$work/sun"
+has "$page" 'action="/customer/3300008901/reveal"' "the supervisor's reveal form"
+c=$(csrf)
+post /customer/3300008901/reveal "csrf=$c&contact_id=1&reason=ok" "$work/sun"
+eq "400" "$code" "a reveal without a real reason"
+post /customer/3300008901/reveal "csrf=$c&contact_id=1&reason=%E5%AE%A2%E6%88%B7%E6%9D%A5%E7%94%B5%E6%A0%B8%E5%AE%9E%E5%8F%B7%E7%A0%81" "$work/sun"
+eq "200" "$code" "revealed"
+has "$page" "+8613800008901 <b" "the number in full, marked"
+eq '{"staff":"sun","contact_id":1,"reason":"客户来电核实号码"}' \
+   "$(sqlg "SELECT detail FROM audit_log WHERE event = 'address_revealed' AND account_no = '3300008901'")" \
+   "the reveal is an audit row, with who and why"
+has "$(fg audit verify)" "chain intact" "and the chain holds"
+eq "1" "$(sqlg "SELECT COUNT(*) FROM access_log WHERE action = 'reveal' AND username = 'sun'")" "and in the access log"
+get /customer/3300008901 "$work/sun"
+hasnt "$page" "8613800008901" "once: the next view is masked again"
+post /login "user=li.na&password=agent-password-1" "$work/li2"
+get / "$work/li2"
+c=$(csrf)
+get /customer/3300008901 "$work/li2"
+hasnt "$page" "/reveal" "an agent has no reveal form"
+post /customer/3300008901/reveal "csrf=$c&contact_id=1&reason=just+curious+here" "$work/li2"
+eq "403" "$code" "an agent cannot reveal"
+hasnt "$page" "8613800008901" "and sees nothing in full"
+
+# Tasks: a collector sees the grid they work, whatever they ask for.
+sqlg "INSERT INTO collection_tasks (account_no, case_id, grid_id, amount_due, notices_failed, notices_delivered, reason, created_on)
+      VALUES ('3300008901', 801, 'G1', 150.00, 3, 3, 'three notices failed', '2026-10-02'),
+             ('3300009902', 802, 'G2', 75.50, 3, 0, 'three notices failed', '2026-10-02')" >/dev/null
+get "/tasks?grid=G2" "$work/qian"
+eq "200" "$code" "the collector's task list"
+has "$page" "3300008901" "their grid's task"
+hasnt "$page" "3300009902" "not another grid's, even when asked"
+hasnt "$page" 'href="/customer/' "and no customer links"
+get "/tasks?grid=G2&state=open" "$work/li2"
+has "$page" "3300009902" "an agent filters by grid"
+hasnt "$page" "3300008901" "only that grid"
 
 # Disabling an account ends its sessions.
 post /login "user=zhao&password=super-password-1" "$work/zhao"
