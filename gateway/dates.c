@@ -97,3 +97,22 @@ time_now_utc(char out[TIME_LEN])
 	}
 	out[26] = '\0';
 }
+
+/* Days since 1970-01-01 of a valid YYYY-MM-DD (Howard Hinnant's
+ * days_from_civil). */
+long
+date_days(const char *date)
+{
+	long y = strtol(date, NULL, 10);
+	unsigned m = (unsigned)strtoul(date + 5, NULL, 10);
+	unsigned d = (unsigned)strtoul(date + 8, NULL, 10);
+	long era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long)doe - 719468;
+}

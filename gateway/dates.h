@@ -12,6 +12,8 @@
 /* A real calendar date between 2000-01-01 and 2199-12-31, exactly in the
  * form YYYY-MM-DD. */
 int date_valid(const char *s);
+/* Days since 1970-01-01 of a valid YYYY-MM-DD. */
+long date_days(const char *date);
 /* Today's date in the time zone tz (an IANA name such as Asia/Shanghai). */
 int date_today(const char *tz, char out[DATE_LEN]);
 /* The wall-clock time there, "YYYY-MM-DD HH:MM:SS". */

@@ -273,3 +273,56 @@ out:
 		json_decref(r[i]);
 	return rc;
 }
+
+json_t *
+report_data(struct db *db, const char *from, const char *to, struct fg_err *err)
+{
+	json_t *o = json_object(), *r;
+
+	/* Units billed: what reached the provider (an SMS by its parts). */
+	r = query(db,
+		  "SELECT DATE_FORMAT(created_on, '%Y-%m-%d'), channel,"
+		  " COUNT(*), SUM(state = 'delivered'),"
+		  " SUM(state = 'failed_permanent'),"
+		  " SUM(IF(provider_ref IS NULL, 0,"
+		  "  IF(channel = 'sms', COALESCE(parts, 1), 1)))"
+		  " FROM messages WHERE created_on BETWEEN ? AND ?"
+		  " GROUP BY 1, 2 ORDER BY 1, FIELD(channel, 'push', 'sms',"
+		  "  'email', 'voice'), channel",
+		  from, to, err);
+	if (r == NULL)
+		goto fail;
+	json_object_set_new(o, "nights", r);
+	/* How the cases opened in the range ended (or stand). */
+	r = query(db,
+		  "SELECT CASE WHEN k.close_reason = 'paid' AND x.task_id"
+		  "  IS NOT NULL THEN 'task'"
+		  " WHEN k.close_reason = 'paid' THEN CONCAT('notice ', k.step)"
+		  " WHEN k.state = 'closed' THEN k.close_reason"
+		  " ELSE k.state END, COUNT(*)"
+		  " FROM dunning_cases k"
+		  " LEFT JOIN collection_tasks x ON x.case_id = k.case_id"
+		  " WHERE k.opened_on BETWEEN ? AND ?"
+		  " GROUP BY 1 ORDER BY 1",
+		  from, to, err);
+	if (r == NULL)
+		goto fail;
+	json_object_set_new(o, "recovery", r);
+	/* Contacts that failed for good, for staff to correct. */
+	r = query(db,
+		  "SELECT b.contact_id, COALESCE(c.account_no, ''), b.channel,"
+		  " b.address, b.reason,"
+		  " DATE_FORMAT(b.since, '%Y-%m-%d'), b.failures"
+		  " FROM contact_blocks b"
+		  " LEFT JOIN {B}.billing_contacts c"
+		  "  ON c.contact_id = b.contact_id"
+		  " ORDER BY b.since DESC, b.contact_id LIMIT 1000",
+		  NULL, NULL, err);
+	if (r == NULL)
+		goto fail;
+	json_object_set_new(o, "blocked", r);
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}

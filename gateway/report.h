@@ -9,10 +9,21 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "db.h"
 
 /* from and to MAY be NULL: the first and last night run. */
 int report_print(struct db *db, const char *from, const char *to, FILE *out,
 		 struct fg_err *err);
+
+/* The staff pages' reports for [from, to] (both given) as JSON arrays of
+ * string rows: "nights" (date, channel, messages, delivered, failed,
+ * units billed), "recovery" (how cases opened in the range ended: "notice
+ * N", "task", other close reasons, or their state; count), "blocked"
+ * (contact_id, account_no, channel, address (full: mask it), reason,
+ * since, failures). */
+json_t *report_data(struct db *db, const char *from, const char *to,
+		    struct fg_err *err);
 
 #endif

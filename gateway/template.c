@@ -709,25 +709,6 @@ template_set_free(struct template_set *ts)
 	free(ts);
 }
 
-/* Days since 1970-01-01 of a valid YYYY-MM-DD (Howard Hinnant's
- * days_from_civil). */
-static long
-days_of(const char *date)
-{
-	long y = strtol(date, NULL, 10);
-	unsigned m = (unsigned)strtoul(date + 5, NULL, 10);
-	unsigned d = (unsigned)strtoul(date + 8, NULL, 10);
-	long era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long)doe - 719468;
-}
-
 static const char *const month_short[] = {"Jan", "Feb", "Mar", "Apr",
 					  "May", "Jun", "Jul", "Aug",
 					  "Sep", "Oct", "Nov", "Dec"};
@@ -1017,7 +998,8 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 	if (ctx->due_date && ctx->business_date && date_valid(ctx->due_date) &&
 	    date_valid(ctx->business_date))
 		sbuf_addf(&v[TV_DAYS_OVERDUE], "%ld",
-			  days_of(ctx->business_date) - days_of(ctx->due_date));
+			  date_days(ctx->business_date) -
+				  date_days(ctx->due_date));
 	if (ctx->late_fee_cents >= 0 && spoken) {
 		spoken_money(li, ctx->late_fee_cents, &v[TV_LATE_FEE]);
 	} else if (ctx->late_fee_cents >= 0) {

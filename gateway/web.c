@@ -21,6 +21,8 @@
 #include "httpd.h"
 #include "log.h"
 #include "mask.h"
+#include "money.h"
+#include "report.h"
 #include "staff.h"
 #include "tasks.h"
 #include "timeline.h"
@@ -109,7 +111,8 @@ page_start(struct sbuf *b, const struct req *r, const char *title)
 		esc(b, r->csrf);
 		sbuf_adds(b, "\"><button>退出 Log out</button></form>"
 			     "<p><a href=\"/\">查询 Search</a> · "
-			     "<a href=\"/tasks\">收费任务 Tasks</a></p>\n");
+			     "<a href=\"/tasks\">收费任务 Tasks</a> · "
+			     "<a href=\"/reports\">报表 Reports</a></p>\n");
 	}
 	sbuf_adds(b, "<h1>");
 	esc(b, title);
@@ -861,6 +864,217 @@ tasks_page(struct req *r)
 	return send_page(r, 200, &b);
 }
 
+/* A bar chart as inline SVG: one bar per value, labels under some. */
+static void
+svg_bars(struct sbuf *b, const char *title, const char *const *labels,
+	 const long long *values, size_t n)
+{
+	const int w = 760, h = 210, top = 10, base = 150;
+	long long max = 1;
+	size_t i, every = n > 15 ? (n + 14) / 15 : 1;
+	double bw;
+
+	for (i = 0; i < n; i++)
+		if (values[i] > max)
+			max = values[i];
+	bw = n ? (double)(w - 40) / (double)n : 0;
+	if (bw > 40)
+		bw = 40;
+	sbuf_addf(b,
+		  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+		  "height=\"%d\" role=\"img\"><title>",
+		  w, h);
+	esc(b, title);
+	sbuf_addf(b,
+		  "</title><line x1=\"30\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+		  "stroke=\"#999\"/><text x=\"0\" y=\"%d\" "
+		  "font-size=\"10\">%lld</text>",
+		  base, w, base, top + 8, max);
+	for (i = 0; i < n; i++) {
+		double bh = (double)values[i] * (base - top) / (double)max;
+
+		sbuf_addf(b,
+			  "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+			  "height=\"%.1f\" fill=\"#3a6ea5\"><title>",
+			  32 + bw * (double)i, base - bh, bw > 2 ? bw - 1 : bw,
+			  bh);
+		esc(b, labels[i]);
+		sbuf_addf(b, ": %lld</title></rect>", values[i]);
+		if (i % every == 0) {
+			sbuf_addf(b,
+				  "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" "
+				  "transform=\"rotate(45 %.1f %d)\">",
+				  32 + bw * (double)i, base + 10,
+				  32 + bw * (double)i, base + 10);
+			esc(b, labels[i]);
+			sbuf_adds(b, "</text>");
+		}
+	}
+	sbuf_adds(b, "</svg>\n");
+}
+
+static const char *
+row_cell(const json_t *rows, size_t r, size_t c)
+{
+	const char *v =
+		json_string_value(json_array_get(json_array_get(rows, r), c));
+
+	return v ? v : "";
+}
+
+/* Micro-yuan per unit of a channel ([costs]). */
+static long long
+unit_cost(const struct config *cfg, const char *channel)
+{
+	return strcmp(channel, "sms") == 0     ? cfg->costs.sms
+	       : strcmp(channel, "email") == 0 ? cfg->costs.email
+	       : strcmp(channel, "voice") == 0 ? cfg->costs.voice
+	       : strcmp(channel, "push") == 0  ? cfg->costs.push
+					       : 0;
+}
+
+static enum MHD_Result
+reports(struct req *r)
+{
+	const char *from = kv_get(&r->query, "from");
+	const char *to = kv_get(&r->query, "to");
+	char f[DATE_LEN], t[DATE_LEN], money[48];
+	const char **labels;
+	long long *values, total = 0;
+	struct fg_err err;
+	json_t *d, *nights, *rec, *blocked;
+	struct sbuf b;
+	size_t i, n = 0;
+
+	if (strcmp(r->who.role, "collector") == 0)
+		return message_page(r, 403, "无权限 Not allowed",
+				    "收费员只查看本网格的任务 Collectors see "
+				    "their grid's tasks");
+	str_copy(t, to && date_valid(to) ? to : r->date, sizeof(t));
+	if (from && date_valid(from)) {
+		str_copy(f, from, sizeof(f));
+	} else {
+		time_t x = (time_t)date_days(t) * 86400 - 30 * 86400;
+		struct tm tm;
+
+		gmtime_r(&x, &tm);
+		strftime(f, sizeof(f), "%Y-%m-%d", &tm);
+	}
+	d = report_data(&r->w->db, f, t, &err);
+	if (d == NULL) {
+		log_warnx("web: reports: %s", err.msg);
+		return message_page(r, 503, "请稍后再试 Try again",
+				    "数据库暂时不可用 The database is "
+				    "unavailable");
+	}
+	access_log(r, "reports", NULL, f);
+	nights = json_object_get(d, "nights");
+	rec = json_object_get(d, "recovery");
+	blocked = json_object_get(d, "blocked");
+	sbuf_init(&b);
+	page_start(&b, r, "报表 Reports");
+	sbuf_addf(&b,
+		  "<form method=\"get\" action=\"/reports\"><p><label>从 From "
+		  "<input name=\"from\" value=\"%s\"></label> <label>到 To "
+		  "<input name=\"to\" value=\"%s\"></label> <button>查看 "
+		  "Show</button></p></form>\n",
+		  f, t);
+	/* Messages per night: a chart of the totals, then the table. */
+	labels = xcalloc(json_array_size(nights) + 1, sizeof(*labels));
+	values = xcalloc(json_array_size(nights) + 1, sizeof(*values));
+	for (i = 0; i < json_array_size(nights); i++) {
+		const char *day = row_cell(nights, i, 0);
+
+		if (n == 0 || strcmp(labels[n - 1], day) != 0)
+			labels[n++] = day;
+		values[n - 1] += strtoll(row_cell(nights, i, 2), NULL, 10);
+	}
+	sbuf_adds(&b, "<h2>每晚消息 Messages per night</h2>\n");
+	svg_bars(&b, "messages per night", labels, values, n);
+	free(labels);
+	free(values);
+	sbuf_adds(&b, "<table id=\"nights\"><tr><th>日期 Night</th>"
+		      "<th>渠道 Channel</th><th>消息 Messages</th>"
+		      "<th>送达 Delivered</th><th>失败 Failed</th>"
+		      "<th>计费 Units</th><th>费用 Cost (¥)</th></tr>\n");
+	for (i = 0; i < json_array_size(nights); i++) {
+		const char *ch = row_cell(nights, i, 1);
+		long long units = strtoll(row_cell(nights, i, 5), NULL, 10);
+		long long micro = units * unit_cost(r->w->cfg, ch);
+
+		total += micro;
+		money_format_grouped((micro + 5000) / 10000, money,
+				     sizeof(money));
+		sbuf_adds(&b, "<tr><td>");
+		esc(&b, row_cell(nights, i, 0));
+		sbuf_adds(&b, "</td><td>");
+		esc(&b, ch);
+		sbuf_addf(&b,
+			  "</td><td>%s</td><td>%s</td><td>%s</td><td>%lld"
+			  "</td><td>%s</td></tr>\n",
+			  row_cell(nights, i, 2), row_cell(nights, i, 3),
+			  row_cell(nights, i, 4), units, money);
+	}
+	money_format_grouped((total + 5000) / 10000, money, sizeof(money));
+	sbuf_addf(&b,
+		  "</table>\n<p>合计费用 Total cost ¥<b id=\"cost\">%s</b> "
+		  "([costs])</p>\n",
+		  money);
+	/* Recovery of the cases opened in the range. */
+	{
+		const char **rl =
+			xcalloc(json_array_size(rec) + 1, sizeof(*rl));
+		long long *rv = xcalloc(json_array_size(rec) + 1, sizeof(*rv));
+
+		sbuf_adds(&b, "<h2>回收 Recovery</h2>\n<table id=\"recovery\">"
+			      "<tr><th>结果 Outcome</th><th>案件 Cases</th>"
+			      "</tr>\n");
+		for (i = 0; i < json_array_size(rec); i++) {
+			rl[i] = row_cell(rec, i, 0);
+			rv[i] = strtoll(row_cell(rec, i, 1), NULL, 10);
+			sbuf_adds(&b, "<tr><td>");
+			esc(&b, rl[i]);
+			sbuf_addf(&b, "</td><td>%lld</td></tr>\n", rv[i]);
+		}
+		sbuf_adds(&b, "</table>\n");
+		svg_bars(&b, "cases by outcome", rl, rv, json_array_size(rec));
+		free(rl);
+		free(rv);
+	}
+	/* Contacts to correct. */
+	sbuf_adds(&b, "<h2>待更正的联系方式 Contacts to correct</h2>\n"
+		      "<table id=\"blocked\"><tr><th>编号 Id</th>"
+		      "<th>户号 Account</th><th>渠道 Channel</th>"
+		      "<th>地址 Address</th><th>原因 Reason</th>"
+		      "<th>自 Since</th><th>失败 Failures</th></tr>\n");
+	for (i = 0; i < json_array_size(blocked); i++) {
+		char *masked = mask_address(row_cell(blocked, i, 2),
+					    row_cell(blocked, i, 3));
+
+		sbuf_adds(&b, "<tr><td>");
+		esc(&b, row_cell(blocked, i, 0));
+		sbuf_adds(&b, "</td><td><a href=\"/customer/");
+		esc(&b, row_cell(blocked, i, 1));
+		sbuf_adds(&b, "\">");
+		esc(&b, row_cell(blocked, i, 1));
+		sbuf_adds(&b, "</a></td><td>");
+		esc(&b, row_cell(blocked, i, 2));
+		sbuf_adds(&b, "</td><td>");
+		esc(&b, masked);
+		sbuf_adds(&b, "</td><td>");
+		esc(&b, row_cell(blocked, i, 4));
+		sbuf_adds(&b, "</td><td>");
+		esc(&b, row_cell(blocked, i, 5));
+		sbuf_adds(&b, "</td><td>");
+		esc(&b, row_cell(blocked, i, 6));
+		sbuf_adds(&b, "</td></tr>\n");
+		free(masked);
+	}
+	sbuf_adds(&b, "</table>\n");
+	json_decref(d);
+	return send_page(r, 200, &b);
+}
+
 /* --- dispatch ------------------------------------------------------------ */
 
 /* UTC for the database; the local date (the daemon runs in [dunning]
@@ -922,6 +1136,8 @@ route(struct req *r)
 	}
 	if (!post && strcmp(r->path, "/tasks") == 0)
 		return tasks_page(r);
+	if (!post && strcmp(r->path, "/reports") == 0)
+		return reports(r);
 	return message_page(r, 404, "没有这个页面 Not found", r->path);
 }
 

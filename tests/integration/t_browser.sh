@@ -87,11 +87,16 @@ fill input[name=reason] 客户来电要求核实预留号码
 click form[action="/customer/3300008901/reveal"] button
 text revealed
 screenshot $work/customer-supervisor.png
+goto $web/reports?from=2026-10-01&to=2026-10-31
+text reports
+screenshot $work/reports.png
 EOF
 sup=$(block supervisor 'text revealed')
 has "$sup" "+8613800008901 (已查看 revealed)" "the supervisor sees the number after giving a reason"
 has "$(sqlg "SELECT detail FROM audit_log WHERE event = 'address_revealed'")" '"reason":"客户来电要求核实预留号码"' \
    "the reveal and its reason are audited"
 [ -s "$work/customer-supervisor.png" ] || fail "no supervisor screenshot"
-echo "     screenshots: $work/customer-agent.png $work/customer-supervisor.png"
+has "$(block supervisor 'text reports')" "每晚消息 Messages per night" "the reports page renders"
+[ -s "$work/reports.png" ] || fail "no reports screenshot"
+echo "     screenshots: $work/customer-agent.png $work/customer-supervisor.png $work/reports.png"
 done_ok

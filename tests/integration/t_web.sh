@@ -14,13 +14,21 @@ send_conf 19525 "
 [web]
 port = 19531
 
+[costs]
+sms = 0.045
+
 [log]
 file = $work/feegate.log"
 customer 3300008901 0 G1 "<script>alert(1)</script>周明"
 contact 1 3300008901 sms +8613800008901
 bill B1 3300008901 150.00 2026-10-01
+customer 3300008902 0 G1 "吴刚"
+contact 2 3300008902 sms +8613900008902
+bill B2 3300008902 80.00 2026-10-01
+sim_control '{"invalid_prefix": "+8613900008902"}'
 fgok run --date 2026-10-02 --now "2026-10-02 10:00"
-eq "delivered" "$(sqlg "SELECT state FROM messages")" "a notice to look at"
+eq "delivered failed_permanent" "$(sqlg "SELECT GROUP_CONCAT(state ORDER BY message_id SEPARATOR ' ') FROM messages")" \
+   "a notice to look at, and a number that does not exist"
 
 printf 'agent-password-1\n' | fgok staff add li.na --role agent --name "李娜"
 printf 'super-password-1\n' | fgok staff add zhao --role supervisor
@@ -154,6 +162,24 @@ hasnt "$page" 'href="/customer/' "and no customer links"
 get "/tasks?grid=G2&state=open" "$work/li2"
 has "$page" "3300009902" "an agent filters by grid"
 hasnt "$page" "3300008901" "only that grid"
+
+# Reports: the figures as the database has them, charts as inline SVG.
+get "/reports?from=2026-10-01&to=2026-10-31" "$work/li2"
+eq "200" "$code" "reports"
+row=$(sqlg "SELECT CONCAT_WS('|', COUNT(*), SUM(state = 'delivered'), SUM(state = 'failed_permanent'),
+                   SUM(IF(provider_ref IS NULL, 0, parts))) FROM messages WHERE created_on = '2026-10-02'")
+units=$(echo "$row" | cut -d'|' -f4)
+cost=$(awk -v u="$units" 'BEGIN { printf "%.2f", u * 0.045 }')
+has "$page" "<tr><td>2026-10-02</td><td>sms</td><td>$(echo "$row" | cut -d'|' -f1)</td><td>$(echo "$row" | cut -d'|' -f2)</td><td>$(echo "$row" | cut -d'|' -f3)</td><td>$units</td><td>$cost</td></tr>" \
+   "a night's messages, delivered, failed, units and cost"
+has "$page" "Total cost ¥<b id=\"cost\">$cost</b>" "the total cost"
+has "$page" "<tr><td>open</td><td>$(sqlg "SELECT COUNT(*) FROM dunning_cases WHERE state = 'open'")</td></tr>" "recovery: open cases"
+has "$page" "<svg xmlns=" "charts as inline SVG"
+has "$page" "+86139****8902" "the number to correct, masked"
+hasnt "$page" "8613900008902" "never in full"
+has "$page" "$(sqlg "SELECT reason FROM contact_blocks")" "with its reason"
+get /reports "$work/qian"
+eq "403" "$code" "collectors see no reports"
 
 # Disabling an account ends its sessions.
 post /login "user=zhao&password=super-password-1" "$work/zhao"
