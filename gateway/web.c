@@ -486,8 +486,48 @@ str_of(const json_t *o, const char *k)
 	return v ? v : "";
 }
 
+/* Under a message: each attempt and receipt the audit trail holds for it
+ * (time, what, provider's code, reference, text). */
 static void
-messages_table(struct sbuf *b, const json_t *n)
+message_events(struct sbuf *b, const json_t *audit, json_int_t message_id)
+{
+	const json_t *e, *d;
+	size_t i;
+
+	json_array_foreach(audit, i, e)
+	{
+		const char *ev = str_of(e, "event");
+
+		if (json_integer_value(json_object_get(e, "message_id")) !=
+			    message_id ||
+		    (strcmp(ev, "message_attempt") != 0 &&
+		     strcmp(ev, "receipt") != 0))
+			continue;
+		d = json_object_get(e, "detail");
+		sbuf_adds(b, "<tr class=\"muted\"><td></td><td colspan=\"7\">");
+		esc(b, str_of(e, "at"));
+		sbuf_adds(b, " · ");
+		esc(b, strcmp(ev, "receipt") == 0 ? "回执 receipt"
+						  : "发送 attempt");
+		sbuf_adds(b, " · ");
+		esc(b, str_of(d, strcmp(ev, "receipt") == 0 ? "status"
+							    : "result"));
+		sbuf_adds(b, " · ");
+		esc(b, str_of(d, "code"));
+		if (*str_of(d, "ref")) {
+			sbuf_adds(b, " · ");
+			esc(b, str_of(d, "ref"));
+		}
+		if (*str_of(d, "text")) {
+			sbuf_adds(b, " · ");
+			esc(b, str_of(d, "text"));
+		}
+		sbuf_adds(b, "</td></tr>\n");
+	}
+}
+
+static void
+messages_table(struct sbuf *b, const json_t *n, const json_t *audit)
 {
 	const json_t *m;
 	size_t k;
@@ -517,6 +557,9 @@ messages_table(struct sbuf *b, const json_t *n)
 		sbuf_adds(b, "</td><td>");
 		esc(b, str_of(m, "updated_at"));
 		sbuf_adds(b, "</td></tr>\n");
+		message_events(b, audit,
+			       json_integer_value(
+				       json_object_get(m, "message_id")));
 	}
 	sbuf_adds(b, "</table>\n");
 }
@@ -654,6 +697,45 @@ trouble:
 			    "数据库暂时不可用 The database is unavailable");
 }
 
+static int
+check_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct sbuf *b = arg;
+
+	(void)err;
+	sbuf_adds(b,
+		  strcmp(row->val[1], "1") == 0
+			  ? "<span id=\"chain\">审计链完整 Chain intact</span>"
+			  : "<span id=\"chain\" class=\"late\">审计链被改动 "
+			    "CHAIN BROKEN</span>");
+	sbuf_adds(b, " (");
+	esc(b, row->val[3]);
+	sbuf_adds(b, "; ");
+	esc(b, row->val[2]);
+	sbuf_adds(b, " rows; checked ");
+	esc(b, row->val[0]);
+	sbuf_adds(b, " UTC)");
+	return 0;
+}
+
+/* How the chain stood at the last `feegate audit verify`. */
+static void
+audit_status(struct req *r, struct sbuf *b)
+{
+	struct fg_err err;
+	size_t before = b->len;
+
+	if (db_query(&r->w->db, DB_BUFFERED,
+		     "SELECT DATE_FORMAT(checked_at, '%Y-%m-%d %H:%i:%s'),"
+		     " intact, rows_seen, summary FROM audit_checks"
+		     " ORDER BY check_id DESC LIMIT 1",
+		     DB_NOARGS, check_cb, b, &err) != 0)
+		log_warnx("web: audit status: %s", err.msg);
+	if (b->len == before)
+		sbuf_adds(b, "<span id=\"chain\">审计链尚未检查 Chain not "
+			     "checked yet (feegate audit verify)</span>");
+}
+
 static enum MHD_Result
 customer(struct req *r, const char *account)
 {
@@ -722,7 +804,7 @@ customer(struct req *r, const char *account)
 			sbuf_adds(&b, " · ");
 			esc(&b, str_of(n, "state"));
 			sbuf_adds(&b, "</p>\n");
-			messages_table(&b, n);
+			messages_table(&b, n, json_object_get(t, "audit"));
 		}
 	}
 	sbuf_adds(&b, "<h2>停电及服务通知 Outage and service notices</h2>\n");
@@ -741,7 +823,7 @@ customer(struct req *r, const char *account)
 		if (json_is_true(json_object_get(n, "late_notice")))
 			sbuf_adds(&b, " <span class=\"late\">迟发 LATE</span>");
 		sbuf_adds(&b, "</p>\n");
-		messages_table(&b, n);
+		messages_table(&b, n, json_object_get(t, "audit"));
 	}
 	sbuf_adds(&b, "<h2>收费任务 Collection tasks</h2>\n");
 	if (json_array_size(json_object_get(t, "tasks")) == 0)
@@ -759,10 +841,12 @@ customer(struct req *r, const char *account)
 		sbuf_adds(&b, "</p>\n");
 	}
 	sbuf_addf(&b,
-		  "<h2>审计记录 Audit trail</h2>\n<p>%zu 条 rows "
-		  "(<code>feegate audit verify</code> checks the chain)</p>\n",
+		  "<h2>审计记录 Audit trail</h2>\n<p>%zu 条 rows for "
+		  "this customer. ",
 		  json_array_size(json_object_get(t, "audit")));
 	json_decref(t);
+	audit_status(r, &b);
+	sbuf_adds(&b, "</p>\n");
 	return send_page(r, 200, &b);
 }
 

@@ -100,6 +100,9 @@ has "$page" "&lt;script&gt;alert(1)&lt;/script&gt;周明" "billing's name escape
 hasnt "$page" "<script>" "no markup from billing"
 has "$page" "delivered" "the message's state"
 has "$(grep -i '^Content-Security-Policy:' "$work/h")" "default-src 'none'" "no scripts, no external resources"
+has "$page" "发送 attempt · Sent · HTTP 202 · sim-1" "each attempt, with the provider's code and reference"
+has "$page" "回执 receipt · delivered · DELIVRD · sim-1" "each receipt"
+has "$page" "Chain not checked yet" "the audit chain: not checked yet"
 eq "search,search,view" "$(sqlg "SELECT GROUP_CONCAT(action ORDER BY id) FROM access_log WHERE username = 'li.na' AND action IN ('search', 'view')")" \
    "searches and views in the access log"
 eq "3300008901" "$(sqlg "SELECT account_no FROM access_log WHERE action = 'view'")" "with the account viewed"
@@ -141,6 +144,7 @@ has "$(fg audit verify)" "chain intact" "and the chain holds"
 eq "1" "$(sqlg "SELECT COUNT(*) FROM access_log WHERE action = 'reveal' AND username = 'sun'")" "and in the access log"
 get /customer/3300008901 "$work/sun"
 hasnt "$page" "8613800008901" "once: the next view is masked again"
+has "$page" '<span id="chain">审计链完整 Chain intact</span>' "the chain as the last audit verify found it"
 post /login "user=li.na&password=agent-password-1" "$work/li2"
 get / "$work/li2"
 c=$(csrf)
@@ -197,6 +201,20 @@ post /login "user=li.na&password=agent-password-1" "$work/bad"
 eq "429" "$code" "throttled after five failures"
 has "$page" "Too many failed logins" "says so"
 eq "1" "$(sqlg "SELECT COUNT(*) FROM access_log WHERE action = 'login_throttled'")" "recorded"
+
+# Idle sessions end.
+get / "$work/li2"
+eq "200" "$code" "an active session"
+sqlg "UPDATE staff_sessions s JOIN staff t USING (staff_id) SET s.last_seen = s.last_seen - INTERVAL 16 MINUTE
+      WHERE t.username = 'li.na'" >/dev/null
+get / "$work/li2"
+eq "303" "$code" "16 minutes idle: logged out"
+
+# A tampered audit trail shows on the customer page once verified.
+sqlg "UPDATE audit_log SET detail = '{}' WHERE seq = 2" >/dev/null
+fg audit verify >/dev/null && fail "audit verify missed the change"
+get /customer/3300008901 "$work/sun"
+has "$page" "CHAIN BROKEN" "a broken chain is shown to staff"
 
 kill -TERM "$serve"
 wait "$serve" || fail "serve did not exit 0"
