@@ -1110,15 +1110,25 @@ reports(struct req *r)
 			xcalloc(json_array_size(rec) + 1, sizeof(*rl));
 		long long *rv = xcalloc(json_array_size(rec) + 1, sizeof(*rv));
 
-		sbuf_adds(&b, "<h2>回收 Recovery</h2>\n<table id=\"recovery\">"
-			      "<tr><th>结果 Outcome</th><th>案件 Cases</th>"
-			      "</tr>\n");
+		long long cases = 0;
+
+		sbuf_adds(&b,
+			  "<h2>回收 Recovery</h2>\n<p>开立于此期间的案件如何"
+			  "结束 How the cases opened in the range ended: "
+			  "paid after notice N, after the manual task, or "
+			  "still open</p>\n<table id=\"recovery\">"
+			  "<tr><th>结果 Outcome</th><th>案件 Cases</th>"
+			  "<th>占比 Share</th></tr>\n");
+		for (i = 0; i < json_array_size(rec); i++)
+			cases += strtoll(row_cell(rec, i, 1), NULL, 10);
 		for (i = 0; i < json_array_size(rec); i++) {
 			rl[i] = row_cell(rec, i, 0);
 			rv[i] = strtoll(row_cell(rec, i, 1), NULL, 10);
 			sbuf_adds(&b, "<tr><td>");
 			esc(&b, rl[i]);
-			sbuf_addf(&b, "</td><td>%lld</td></tr>\n", rv[i]);
+			sbuf_addf(&b,
+				  "</td><td>%lld</td><td>%.1f%%</td></tr>\n",
+				  rv[i], 100.0 * (double)rv[i] / (double)cases);
 		}
 		sbuf_adds(&b, "</table>\n");
 		svg_bars(&b, "cases by outcome", rl, rv, json_array_size(rec));

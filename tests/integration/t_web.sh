@@ -168,6 +168,9 @@ has "$page" "3300009902" "an agent filters by grid"
 hasnt "$page" "3300008901" "only that grid"
 
 # Reports: the figures as the database has them, charts as inline SVG.
+# One of the two customers pays after notice 1.
+pay B2
+fgok plan --date 2026-10-03
 get "/reports?from=2026-10-01&to=2026-10-31" "$work/li2"
 eq "200" "$code" "reports"
 row=$(sqlg "SELECT CONCAT_WS('|', COUNT(*), SUM(state = 'delivered'), SUM(state = 'failed_permanent'),
@@ -177,7 +180,11 @@ cost=$(awk -v u="$units" 'BEGIN { printf "%.2f", u * 0.045 }')
 has "$page" "<tr><td>2026-10-02</td><td>sms</td><td>$(echo "$row" | cut -d'|' -f1)</td><td>$(echo "$row" | cut -d'|' -f2)</td><td>$(echo "$row" | cut -d'|' -f3)</td><td>$units</td><td>$cost</td></tr>" \
    "a night's messages, delivered, failed, units and cost"
 has "$page" "Total cost ¥<b id=\"cost\">$cost</b>" "the total cost"
-has "$page" "<tr><td>open</td><td>$(sqlg "SELECT COUNT(*) FROM dunning_cases WHERE state = 'open'")</td></tr>" "recovery: open cases"
+open=$(sqlg "SELECT COUNT(*) FROM dunning_cases WHERE state = 'open'")
+share=$(awk -v o="$open" -v t="$(sqlg "SELECT COUNT(*) FROM dunning_cases")" 'BEGIN { printf "%.1f", 100 * o / t }')
+has "$page" "<tr><td>open</td><td>$open</td><td>$share%</td></tr>" "recovery: open cases and their share"
+eq "1" "$(sqlg "SELECT COUNT(*) FROM dunning_cases WHERE close_reason = 'paid' AND step = 1")" "one paid after notice 1"
+has "$page" "<tr><td>notice 1</td><td>1</td><td>50.0%</td></tr>" "recovery: paid after notice 1, and its share"
 has "$page" "<svg xmlns=" "charts as inline SVG"
 has "$page" "+86139****8902" "the number to correct, masked"
 hasnt "$page" "8613900008902" "never in full"
