@@ -43,25 +43,38 @@ sqlb() { sql_in "$bschema" "$1"; }
 sqlg() { sql_in "$gschema" "$1"; }
 sql_ok() { [ ! -s "$work/sql-errors" ] || fail "a query failed: $(cat "$work/sql-errors")"; }
 
+# feegate runs as feegate_it, with only the grants of sql/grants.sql;
+# schemas are made and migrated by root (admin.ini), as in production.
+APP_PASSWORD=it-app-Passw0rd
 write_conf() {
 	cat >"$conf" <<CONF
 [database]
 socket = $sock
-user = root
+user = feegate_it
+password = $APP_PASSWORD
 gateway_schema = $gschema
 billing_schema = $bschema
 lock_timeout = 60
 $*
 CONF
 }
+fg_admin() {
+	printf '[database]\nsocket = %s\nuser = root\ngateway_schema = %s\nbilling_schema = %s\n' \
+		"$sock" "$gschema" "$bschema" >"$work/admin.ini"
+	"$FEEGATE_BIN" -c "$work/admin.ini" "$@"
+}
 
-# fresh_schemas [extra config lines]: empty billing and gateway schemas.
+# fresh_schemas [extra config lines]: empty billing and gateway schemas,
+# and the application account's grants on them.
 fresh_schemas() {
 	mysql_cli -e "DROP DATABASE IF EXISTS \`$gschema\`; DROP DATABASE IF EXISTS \`$bschema\`;
 		CREATE DATABASE \`$bschema\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 	mysql_cli "$bschema" <"$top/sql/billing/contract.sql"
+	fg_admin db migrate >/dev/null
+	mysql_cli -e "CREATE USER IF NOT EXISTS 'feegate_it'@'localhost' IDENTIFIED BY '$APP_PASSWORD';
+		SET @gw = '$gschema', @bill = '$bschema', @account = '''feegate_it''@''localhost''';
+		SOURCE $top/sql/grants.sql" || fail "grants"
 	write_conf "$@"
-	fg db migrate >/dev/null
 }
 
 fg() { "$FEEGATE_BIN" -c "$conf" "$@"; }

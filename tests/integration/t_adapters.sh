@@ -31,7 +31,7 @@ exits_2() {  # exits_2 WHAT EXPECT ARGS...
 	return 0
 }
 
-refused "unknown type" "feegate.ini:12: [provider:p] type: no sms adapter of type 'acme' (sms types: http, kannel, twilio)" "
+refused "unknown type" "feegate.ini:13: [provider:p] type: no sms adapter of type 'acme' (sms types: http, kannel, twilio)" "
 [channels]
 sms = p
 
@@ -47,7 +47,7 @@ sms = p
 type = smtp
 host = 127.0.0.1"
 
-refused "a key the adapter does not know" "feegate.ini:14: [provider:p] colour: unknown key for type http" "
+refused "a key the adapter does not know" "feegate.ini:15: [provider:p] colour: unknown key for type http" "
 [channels]
 sms = p
 
@@ -98,7 +98,7 @@ type = http
 url = http://127.0.0.1:$sim_port/v1/sms
 token_file = $work/missing"
 
-refused "CA certificates that cannot be read" "feegate.ini:15: [provider:m] ca_file: cannot read CA certificates from $work/no-ca.pem" "
+refused "CA certificates that cannot be read" "feegate.ini:16: [provider:m] ca_file: cannot read CA certificates from $work/no-ca.pem" "
 [channels]
 email = m
 

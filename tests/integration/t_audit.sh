@@ -71,4 +71,17 @@ sqlg "CREATE TABLE saved AS SELECT * FROM audit_log WHERE seq >= $last - 1; DELE
 expect_broken "truncated tail" "removed from the end"
 sqlg "INSERT INTO audit_log SELECT * FROM saved; DROP TABLE saved"
 has "$(fg audit verify)" "chain intact" "restored"
+# feegate's own account (sql/grants.sql, the one every test runs as) may
+# append to the audit trail but never change or delete a row of it, nor
+# write billing.
+app_sql() {
+	mariadb --no-defaults --socket="$sock" -ufeegate_it -p"$APP_PASSWORD" --batch --skip-column-names -e "$1" 2>&1
+}
+for stmt in "UPDATE \`$gschema\`.audit_log SET detail = '{}' WHERE seq = 1" \
+	"DELETE FROM \`$gschema\`.audit_log WHERE seq = 1" \
+	"UPDATE \`$bschema\`.billing_bills SET status = 'paid'"; do
+	out=$(app_sql "$stmt") && fail "the application account may: $stmt"
+	has "$out" "command denied" "refused: $stmt"
+done
+eq "1" "$(app_sql "SELECT COUNT(*) > 0 FROM \`$gschema\`.audit_log")" "but it reads the trail"
 done_ok

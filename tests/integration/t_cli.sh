@@ -41,7 +41,7 @@ printf '[database]\nsocket = %s\nuser = root\ngateway_schema = it_cli_empty\nbil
 run_rc 1 "schema not migrated" "$FEEGATE_BIN" -c "$work/empty.ini" run --date 2026-10-01
 has "$out" "run \`feegate db migrate\`" "tells the operator what to do"
 mysql_cli -e "DROP DATABASE it_cli_empty"
-run_rc 0 "migrate again" fg db migrate
+run_rc 0 "migrate again" fg_admin db migrate
 has "$out" "nothing to do" "migrate is idempotent"
 
 # log by account and by phone number; masked either way.

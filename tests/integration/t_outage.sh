@@ -30,7 +30,6 @@ public_url = http://127.0.0.1:19325
 receipt_wait = 10"
 }
 conf_with 8
-fg db migrate >/dev/null
 customer R1; contact 1 R1 sms +8613800007001 1; contact 2 R1 sms +8613800007011 2
 customer R2; contact 3 R2 sms +8613800007002
 customer L1 0 G1 "钱塘机械厂"

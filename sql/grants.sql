@@ -1,0 +1,32 @@
+-- The privileges feegate's own database account needs, and no more: read
+-- the billing schema; read and write its own tables; append to the audit
+-- trail but never change or delete a row of it. Run as an administrator
+-- after `feegate db migrate` (which an administrator runs too), with the
+-- names set first:
+--
+--   mariadb -e "SET @gw = 'feegate', @bill = 'billing',
+--               @account = '''feegate''@''localhost'''; SOURCE sql/grants.sql"
+--
+-- (create the account first: CREATE USER 'feegate'@'localhost'
+-- IDENTIFIED BY '...'). The integration tests run feegate under exactly
+-- these grants.
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT ON `', @bill, '`.* TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT CREATE TEMPORARY TABLES ON `', @gw, '`.* TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT ON `', @gw, '`.schema_migrations TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT ON `', @gw, '`.notice_log TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT ON `', @gw, '`.audit_log TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, UPDATE ON `', @gw, '`.audit_head TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT ON `', @gw, '`.access_log TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT ON `', @gw, '`.staff_login_failures TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE, DELETE ON `', @gw, '`.staff_sessions TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.nights TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.dunning_cases TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.notices TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.messages TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.collection_tasks TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.input_errors TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.contact_blocks TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.outages TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.outage_versions TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.staff TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT ON `', @gw, '`.audit_checks TO ', @account);
