@@ -5,6 +5,7 @@
 #   make test       install what is missing, build, unit tests under ASan+UBSan,
 #                   integration tests against a private MariaDB
 #   make bench-plan N=1000000   time one night's planning at scale
+#   make fuzz FUZZ_SECONDS=60   run the libFuzzer targets (tests/fuzz/)
 
 CC      ?= cc
 PKGS    := libmariadb jansson inih libcrypto libssl libcurl libmicrohttpd libesmtp-1.0 libsodium
@@ -27,7 +28,7 @@ SAN_OBJ  := $(patsubst %.c,build/san/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRCS))
 
 .PHONY: all test test-only unit integration demo bootstrap db-start db-stop \
-        check-source format golden bench-plan clean
+        check-source format golden bench-plan clean fuzz fuzz-smoke
 
 all: bin/feegate bin/feegate-sim
 
@@ -72,7 +73,7 @@ test:
 	scripts/bootstrap.sh
 	$(MAKE) test-only
 
-test-only: all bin/feegate-san check-source unit integration
+test-only: all bin/feegate-san check-source unit integration fuzz-smoke
 	@echo "make test: all passed"
 
 unit: $(UNIT_BINS)
@@ -80,6 +81,34 @@ unit: $(UNIT_BINS)
 
 integration: bin/feegate bin/feegate-san bin/feegate-sim
 	tests/integration/run.sh
+
+# libFuzzer targets (clang): the template renderer, the notice API's
+# validation, the configuration parser, address masking. `make fuzz` runs
+# each for FUZZ_SECONDS on a copy of its seed corpus (tests/fuzz/corpus/);
+# `make test` runs each briefly (fuzz-smoke).
+FUZZ_CC      := clang
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=all
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJ     := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRCS))
+FUZZ_SECONDS ?= 60
+.SECONDARY: $(FUZZ_OBJ)
+
+build/fuzz/%.o: %.c $(wildcard gateway/*.h channels/*.h) | build/gen/migrations.c
+	@mkdir -p $(@D)
+	@echo "  CC fuzz $<"
+	@$(FUZZ_CC) $(CFLAGS_BASE) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	@$(FUZZ_CC) $(CFLAGS_BASE) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+fuzz: $(FUZZ_TARGETS)
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: $(FUZZ_TARGETS)
+	@scripts/fuzz.sh 5 $(FUZZ_TARGETS)
 
 demo:
 	scripts/bootstrap.sh
@@ -96,7 +125,7 @@ db-stop:
 	scripts/db.sh stop
 
 # Banned string functions (see STYLE.md) and formatting.
-FORMATTED = $(wildcard gateway/*.[ch] channels/*.[ch] tests/unit/*.c tests/sim/*.[ch])
+FORMATTED = $(wildcard gateway/*.[ch] channels/*.[ch] tests/unit/*.c tests/sim/*.[ch] tests/fuzz/*.c)
 check-source:
 	@if grep -nE '\b(strcpy|sprintf|strcat|gets|atoi)[[:space:]]*\(' \
 		gateway/*.c gateway/*.h channels/*.c channels/*.h tests/unit/*.c tests/sim/*.c 2>/dev/null \

@@ -182,8 +182,8 @@ parse_notice(const json_t *j, struct notice_req *r, struct sbuf *out)
 		return fail(out, 400, "data", "must be an object");
 	json_object_foreach((json_t *)data, key, v)
 	{
-		for (i = 0; kinds[r->k].fields[i] != NULL &&
-			    i < FG_NELEM(kinds[r->k].fields);
+		for (i = 0; i < FG_NELEM(kinds[r->k].fields) &&
+			    kinds[r->k].fields[i] != NULL;
 		     i++)
 			if (strcmp(key, kinds[r->k].fields[i]) == 0)
 				break;
@@ -357,6 +357,23 @@ queue_notice(struct db *db, const struct config *cfg,
 out:
 	audit_batch_free(w);
 	return rc;
+}
+
+unsigned int
+api_check_notice(const char *body, size_t len, struct sbuf *out)
+{
+	struct notice_req r = {0};
+	json_error_t je;
+	json_t *j =
+		json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &je);
+	unsigned int status;
+
+	if (j == NULL)
+		return fail(out, 400, NULL, "the body is not JSON");
+	status = parse_notice(j, &r, out);
+	free(r.data);
+	json_decref(j);
+	return status;
 }
 
 static unsigned int

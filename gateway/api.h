@@ -49,4 +49,8 @@ struct api_request {
 unsigned int api_handle(struct db *db, const struct config *cfg,
 			const struct api_request *q, struct sbuf *out);
 
+/* The validation of a POST body alone (no database): 0 if it would be
+ * taken, else the 4xx status with the answer in out. For the fuzzer. */
+unsigned int api_check_notice(const char *body, size_t len, struct sbuf *out);
+
 #endif

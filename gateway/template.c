@@ -936,9 +936,9 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 {
 	int spoken = strcmp(channel, "voice") == 0;
 	char money[48];
-	char *clean;
+	char *clean, *account;
 	size_t n, cut;
-	int i;
+	int i, ascii;
 
 	for (i = 0; i < TV_COUNT; i++)
 		sbuf_init(&v[i]);
@@ -967,26 +967,35 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 	free(clean);
 	if (v[TV_NAME].len == 0)
 		sbuf_adds(&v[TV_NAME], ts->str[li][S_NAME_FALLBACK]);
-	if (spoken && ctx->account_no != NULL) {
-		n = strlen(ctx->account_no);
-		spaced_digits(&v[TV_ACCOUNT], ctx->account_no);
+	/* An account number is digits and letters; one that is not (billing
+	 * holds garbage) is shown cleaned and masked whole, never cut in
+	 * the middle of a character. */
+	account = ctx->account_no ? utf8_clean(ctx->account_no,
+					       strlen(ctx->account_no), 1)
+				  : NULL;
+	ascii = account != NULL &&
+		strspn(account, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
+				"rstuvwxyz0123456789-_") == strlen(account);
+	if (spoken && account != NULL && ascii) {
+		n = strlen(account);
+		spaced_digits(&v[TV_ACCOUNT], account);
 		spaced_digits(&v[TV_ACCOUNT_MASKED],
-			      ctx->account_no + (n > 4 ? n - 4 : 0));
-	} else if (ctx->account_no != NULL) {
-		sbuf_adds(&v[TV_ACCOUNT], ctx->account_no);
+			      account + (n > 4 ? n - 4 : 0));
+	} else if (account != NULL) {
+		sbuf_adds(&v[TV_ACCOUNT], account);
 		/* 3300000123 -> 3300****23: enough for the customer to
 		 * recognise, not enough for a stranger reading a lock screen.
 		 */
-		n = strlen(ctx->account_no);
-		if (n >= 7) {
-			sbuf_add(&v[TV_ACCOUNT_MASKED], ctx->account_no, 4);
+		n = strlen(account);
+		if (n >= 7 && ascii) {
+			sbuf_add(&v[TV_ACCOUNT_MASKED], account, 4);
 			sbuf_adds(&v[TV_ACCOUNT_MASKED], "****");
-			sbuf_adds(&v[TV_ACCOUNT_MASKED],
-				  ctx->account_no + n - 2);
+			sbuf_adds(&v[TV_ACCOUNT_MASKED], account + n - 2);
 		} else {
 			sbuf_adds(&v[TV_ACCOUNT_MASKED], "****");
 		}
 	}
+	free(account);
 	if (spoken) {
 		spoken_money(li, ctx->amount_cents, &v[TV_AMOUNT]);
 	} else {
