@@ -146,7 +146,12 @@ post '{"account_no": "3300008802", "kind": "payment_received", "data": {"amount"
 expect 202 '"unreachable":true' "unreachable at once"
 
 # For the call centre's CRM: the timeline (the same document as `feegate
-# log --json`) and the collection tasks.
+# log --json`) and the collection tasks. First let every receipt land, so
+# that both read the same state.
+i=0
+until [ "$(sqlg "SELECT COUNT(*) FROM messages WHERE state IN ('queued', 'retry', 'leased', 'submitting', 'accepted')")" = 0 ]; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "messages still in flight"; sleep 0.1
+done
 call GET /accounts/3300008801/timeline
 eq "200" "$code" "timeline"
 cp "$work/resp" "$work/api-timeline.json"
