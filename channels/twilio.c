@@ -196,8 +196,11 @@ twilio_verify(const struct twilio *t, const struct http_request *req,
 	sbuf_init(&data);
 	sbuf_addf(&data, "%s%s?id=%s&t=%s", t->public_url, req->path,
 		  id ? id : "", tok ? tok : "");
-	memcpy(sorted, req->form, req->nform * sizeof(*sorted));
-	qsort(sorted, req->nform, sizeof(*sorted), kv_cmp);
+	/* A callback with no fields at all has no form to copy. */
+	if (req->nform > 0) {
+		memcpy(sorted, req->form, req->nform * sizeof(*sorted));
+		qsort(sorted, req->nform, sizeof(*sorted), kv_cmp);
+	}
 	for (i = 0; i < req->nform; i++) {
 		sbuf_adds(&data, sorted[i].key);
 		sbuf_adds(&data, sorted[i].value);
