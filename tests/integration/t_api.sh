@@ -83,6 +83,13 @@ post "{\"account_no\": \"3300008801\", \"kind\": \"payment_received\", \"data\":
 expect 413 "too large" "a body over max_body"
 post '{"account_no": "NOBODY", "kind": "payment_received", "data": {"amount": "1.00"}, "idempotency_key": "k1"}'
 expect 422 '"field":"account_no"' "an account billing does not know"
+# The hostile corpus: each refused with a 4xx and a JSON error.
+for f in "$top"/tests/data/hostile/api/*.json; do
+	code=$(curl -s -o "$work/resp" -w '%{http_code}' -X POST -H "$auth" -H 'Content-Type: application/json' \
+		--data-binary "@$f" "$api/notices")
+	case "$code" in 400 | 413 | 422) ;; *) fail "$(basename "$f"): status $code" ;; esac
+	has "$(cat "$work/resp")" '"error"' "$(basename "$f"): a JSON error"
+done
 eq "0" "$(sqlg "SELECT COUNT(*) FROM notices")" "nothing queued by any of these"
 
 # A payment received: queued, sent with the caller's amount, readable.
@@ -140,6 +147,16 @@ until [ "$(sim_count +8613800008801)" = 6 ]; do
 done
 has "$(awk -F'\t' '{ print $5 }' "$work/sim.tsv")" "工单GD-0099）进度：抢修人员已到达现场" "the caller's ticket and status"
 has "$(awk -F'\t' '{ print $5 }' "$work/sim.tsv")" "2026年9月电费¥120.50已出账，请于2026年10月20日前缴纳" "the bill's values"
+
+# Template syntax in a caller's text is text: said as written, never
+# expanded.
+post '{"account_no": "3300008801", "kind": "repair_progress", "data": {"ticket": "GD-0100", "status": "{{hotline}}{{account}}"}, "idempotency_key": "tpl"}'
+expect 202 planned "template syntax in a status"
+i=0
+until grep -q "GD-0100" "$work/sim.tsv"; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "the notice with template syntax was not sent"; sleep 0.1
+done
+has "$(grep GD-0100 "$work/sim.tsv")" "进度：{{hotline}}{{account}}。" "sent literally"
 
 # A customer with nobody to tell: accepted, failed at once, unreachable.
 post '{"account_no": "3300008802", "kind": "payment_received", "data": {"amount": "1.00"}, "idempotency_key": "a2"}'
