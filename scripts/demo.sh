@@ -19,6 +19,7 @@ bill=billing_demo
 simport=${FEEGATE_DEMO_SIM_PORT:-18030}
 rport=${FEEGATE_DEMO_RECEIPT_PORT:-18025}
 smtpport=${FEEGATE_DEMO_SMTP_PORT:-18026}
+webport=${FEEGATE_DEMO_WEB_PORT:-18080}
 
 [ -x $feegate ] || { echo "demo.sh: build first (make)" >&2; exit 1; }
 sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
@@ -98,6 +99,10 @@ public_url = http://127.0.0.1:$rport
 
 [dispatch]
 receipt_wait = 20
+
+; The call centre's pages, when you start \`feegate serve\` on this file.
+[web]
+port = $webport
 CONF
 
 echo "== sample billing data: $customers customers, 3 monthly bills each"
@@ -203,6 +208,10 @@ cat <<EOT
   $feegate -c $conf tasks --state open   # the collectors' work list
   $feegate -c $conf template render dunning_2 sms --account $esc --date 2026-10-09
   less $mail     # an e-mail as smtp-sink received it
+
+== the call centre's pages:
+  printf '%s\\n' 'demo-password-1' | $feegate -c $conf staff add demo --role supervisor
+  $feegate -c $conf serve       # then open http://127.0.0.1:$webport/ (Ctrl-C stops it)
 Nightly outputs and the daemon's log are in var/demo/; what the simulator
 received (SMS, calls' TwiML, pushes) is var/demo/sim.tsv. The database
 stays up (scripts/db.sh stop).
