@@ -31,10 +31,17 @@ staff_password_problem(const char *password)
 	return NULL;
 }
 
-/* The password's Argon2id string into out (crypto_pwhash_STRBYTES). */
+/* An acceptable password's Argon2id string into out
+ * (crypto_pwhash_STRBYTES). */
 static int
 hash_password(const char *password, char *out, struct fg_err *err)
 {
+	const char *why = staff_password_problem(password);
+
+	if (why != NULL) {
+		err_set(err, "%s", why);
+		return -1;
+	}
 	if (sodium_init() < 0) {
 		err_set(err, "libsodium cannot start");
 		return -1;
@@ -55,7 +62,6 @@ staff_add(struct db *db, const char *username, const char *display_name,
 {
 	char hash[crypto_pwhash_STRBYTES], now[TIME_LEN];
 	unsigned long long added = 0;
-	const char *why;
 
 	if (strlen(username) == 0 || strlen(username) > 64 ||
 	    strspn(username, "abcdefghijklmnopqrstuvwxyz0123456789._-") !=
@@ -69,10 +75,6 @@ staff_add(struct db *db, const char *username, const char *display_name,
 	}
 	if (strcmp(role, "collector") == 0 && (grid_id == NULL || !*grid_id)) {
 		err_set(err, "a collector needs --grid");
-		return -1;
-	}
-	if ((why = staff_password_problem(password)) != NULL) {
-		err_set(err, "%s", why);
 		return -1;
 	}
 	if (hash_password(password, hash, err) != 0)
@@ -98,12 +100,7 @@ staff_set_password(struct db *db, const char *username, const char *password,
 {
 	char hash[crypto_pwhash_STRBYTES], now[TIME_LEN];
 	unsigned long long n = 0;
-	const char *why;
 
-	if ((why = staff_password_problem(password)) != NULL) {
-		err_set(err, "%s", why);
-		return -1;
-	}
 	if (hash_password(password, hash, err) != 0)
 		return -1;
 	time_now_utc(now);
