@@ -284,7 +284,8 @@ timeline_build(struct db *db, const char *account_no, int *found,
 				    json_boolean(strcmp(v, "0") != 0));
 	}
 	*found = json_object_get(t, "customer") != NULL ||
-		 json_array_size(cases) > 0 || json_array_size(errors) > 0;
+		 json_array_size(cases) > 0 || json_array_size(errors) > 0 ||
+		 json_array_size(others) > 0;
 	/* The audit detail is JSON text; embed it as JSON. */
 	{
 		size_t i;
@@ -470,5 +471,29 @@ timeline_phone_query(const char *arg, char *out, size_t len)
 		snprintf(out, len, "%s", arg);
 		return 1;
 	}
+	return 0;
+}
+
+int
+timeline_exists(struct db *db, const char *account_no, int *found,
+		struct fg_err *err)
+{
+	char v[8];
+
+	/* What timeline_build() would find, without building it. */
+	if (db_query_value(
+		    db,
+		    "SELECT EXISTS(SELECT 1 FROM {B}.billing_customers"
+		    "  WHERE account_no = ?)"
+		    " OR EXISTS(SELECT 1 FROM dunning_cases"
+		    "  WHERE account_no = ?)"
+		    " OR EXISTS(SELECT 1 FROM input_errors"
+		    "  WHERE account_no = ?)"
+		    " OR EXISTS(SELECT 1 FROM notices WHERE account_no = ?)",
+		    DB_ARGS(DB_STR(account_no), DB_STR(account_no),
+			    DB_STR(account_no), DB_STR(account_no)),
+		    v, sizeof(v), NULL, err) != 0)
+		return -1;
+	*found = strcmp(v, "1") == 0;
 	return 0;
 }

@@ -16,6 +16,9 @@
  * unknown to both billing and the gateway). The caller json_decref()s it. */
 json_t *timeline_build(struct db *db, const char *account_no, int *found,
 		       struct fg_err *err);
+/* Whether timeline_build() would find the account, cheaply. */
+int timeline_exists(struct db *db, const char *account_no, int *found,
+		    struct fg_err *err);
 /* Accounts whose contacts have this phone number or e-mail address. */
 int timeline_find_accounts(struct db *db, const char *address, json_t *out,
 			   struct fg_err *err);
