@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 static FILE *log_fp;
 static char *log_path;
 static enum log_level log_max = LOG_LEVEL_INFO;
+/* One line at a time, whatever thread writes it. */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static FILE *
 log_out(void)
@@ -48,8 +51,11 @@ log_reopen(void)
 	if (fp == NULL)
 		return -1;
 	setvbuf(fp, NULL, _IOLBF, 0);
-	fclose(log_fp);
+	pthread_mutex_lock(&log_mu);
+	if (log_fp != NULL)
+		fclose(log_fp);
 	log_fp = fp;
+	pthread_mutex_unlock(&log_mu);
 	return 0;
 }
 
@@ -84,10 +90,12 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, int errnum)
 	char ts[32];
 	struct timespec now;
 	struct tm tm;
-	FILE *fp = log_out();
+	FILE *fp;
 
 	if (level > log_max)
 		return;
+	pthread_mutex_lock(&log_mu);
+	fp = log_out();
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -96,6 +104,21 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, int errnum)
 	if (errnum)
 		fprintf(fp, ": %s", strerror(errnum));
 	fputc('\n', fp);
+	/* A log file that cannot be written (the disk is full) must not
+	 * silence the daemon: say so once on stderr and log there until
+	 * the file is reopened (SIGHUP). The work itself is in the database
+	 * and the audit trail, and goes on. */
+	if (fp != stderr && (ferror(fp) || fflush(fp) != 0)) {
+		int e = errno;
+
+		fprintf(stderr,
+			"feegate: cannot write the log file %s: %s; logging "
+			"to stderr until it is reopened\n",
+			log_path ? log_path : "?", strerror(e ? e : EIO));
+		fclose(log_fp);
+		log_fp = NULL;
+	}
+	pthread_mutex_unlock(&log_mu);
 }
 
 void
