@@ -42,6 +42,7 @@ struct config {
 		int connect_timeout;
 		int lock_timeout; /* seconds to wait for the planner lock */
 		int lock_wait;    /* seconds a statement waits for a row lock */
+		int reconnect_for; /* seconds to keep connecting after a loss */
 	} db;
 	struct {
 		int grace_days;

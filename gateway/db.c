@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <errmsg.h>
+#include <mysqld_error.h>
 
 #include "log.h"
 
@@ -45,16 +49,35 @@ sql_label(const char *sql, char *out, size_t len)
 	out[o] = '\0';
 }
 
-static __thread unsigned int
-	*stmt_errno_sink; /* per thread: one connection each */
+/* Client and server errors that mean the connection is gone: the server
+ * restarted or went away, or killed the session. Its transaction went with
+ * it. */
+static int
+errno_lost(unsigned int e)
+{
+	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST ||
+	       e == CR_SERVER_LOST_EXTENDED || e == CR_CONNECTION_ERROR ||
+	       e == CR_CONN_HOST_ERROR || e == ER_SERVER_SHUTDOWN ||
+	       e == ER_CONNECTION_KILLED;
+}
+
+static void
+note_errno(struct db *db, unsigned int e)
+{
+	db->last_errno = e;
+	if (errno_lost(e))
+		db->lost = 1;
+}
+
+static __thread struct db *stmt_db; /* per thread: one connection each */
 
 static void
 stmt_error(MYSQL_STMT *st, const char *sql, struct fg_err *err)
 {
 	char label[80];
 
-	if (stmt_errno_sink != NULL)
-		*stmt_errno_sink = mysql_stmt_errno(st);
+	if (stmt_db != NULL)
+		note_errno(stmt_db, mysql_stmt_errno(st));
 	sql_label(sql, label, sizeof(label));
 	err_set(err, "db: %s: %s (error %u)", label, mysql_stmt_error(st),
 		mysql_stmt_errno(st));
@@ -77,19 +100,16 @@ expand(struct db *db, const char *sql)
 	return sbuf_take(&b);
 }
 
-int
-db_connect(struct db *db, const struct config *cfg, int use_gateway,
-	   struct fg_err *err)
+/* Open db->my and set the session up as every statement expects. */
+static int
+session_open(struct db *db, struct fg_err *err)
 {
+	const struct config *cfg = db->cfg;
 	unsigned int timeout = (unsigned int)cfg->db.connect_timeout;
 	my_bool off = 0;
 	const char *host = cfg->db.host;
 	unsigned int proto;
 
-	memset(db, 0, sizeof(*db));
-	db->billing = xasprintf("`%s`", cfg->db.billing_schema);
-	db->gateway = xasprintf("`%s`", cfg->db.gateway_schema);
-	db->gateway_name = xstrdup(cfg->db.gateway_schema);
 	db->my = mysql_init(NULL);
 	if (db->my == NULL)
 		fatalx("db: mysql_init failed");
@@ -107,9 +127,10 @@ db_connect(struct db *db, const struct config *cfg, int use_gateway,
 		err_set(err, "db: connect to %s as %s: %s (error %u)",
 			cfg->db.socket ? cfg->db.socket : cfg->db.host,
 			cfg->db.user, mysql_error(db->my), mysql_errno(db->my));
-		db_close(db);
+		note_errno(db, mysql_errno(db->my));
 		return -1;
 	}
+	db->lost = 0;
 	/* Strict: a value that does not fit is an error, never silently cut.
 	 * UTC: business dates come from the caller, times are stored as UTC.
 	 * READ COMMITTED: reading billing takes no locks on billing's rows.
@@ -127,21 +148,90 @@ db_connect(struct db *db, const struct config *cfg, int use_gateway,
 		    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
 		    DB_NOARGS, NULL, err) != 0 ||
 	    db_exec(db, "SET SESSION innodb_lock_wait_timeout = ?",
-		    DB_ARGS(DB_INT(cfg->db.lock_wait)), NULL, err) != 0) {
-		db_close(db);
+		    DB_ARGS(DB_INT(cfg->db.lock_wait)), NULL, err) != 0)
 		return -1;
-	}
-	if (use_gateway && db_use_gateway(db, err) != 0) {
+	if (db->use_gateway && db_use_gateway(db, err) != 0)
+		return -1;
+	return 0;
+}
+
+int
+db_connect(struct db *db, const struct config *cfg, int use_gateway,
+	   struct fg_err *err)
+{
+	memset(db, 0, sizeof(*db));
+	db->cfg = cfg;
+	db->use_gateway = use_gateway;
+	db->billing = xasprintf("`%s`", cfg->db.billing_schema);
+	db->gateway = xasprintf("`%s`", cfg->db.gateway_schema);
+	db->gateway_name = xstrdup(cfg->db.gateway_schema);
+	if (session_open(db, err) != 0) {
 		db_close(db);
 		return -1;
 	}
 	return 0;
 }
 
+static int take_lock(struct db *db, const char *full, int timeout_s,
+		     struct fg_err *err);
+
+int
+db_revive(struct db *db, struct fg_err *err)
+{
+	double t0 = now_s(), delay = 0.2, waited;
+	int limit = db->cfg->db.reconnect_for, tries, i;
+
+	log_warnx("db: lost the connection to the database (error %u); "
+		  "connecting again for up to %d s",
+		  db->last_errno, limit);
+	for (tries = 1;; tries++) {
+		if (db->my != NULL)
+			mysql_close(db->my);
+		db->my = NULL;
+		if (session_open(db, err) == 0) {
+			for (i = 0; i < DB_MAX_LOCKS; i++)
+				if (db->locks[i] != NULL &&
+				    take_lock(db, db->locks[i],
+					      db->cfg->db.lock_timeout,
+					      err) != 0)
+					break;
+			if (i == DB_MAX_LOCKS) {
+				db->reconnects++;
+				log_info("db: connected again after %.1f s "
+					 "(%d tries)",
+					 now_s() - t0, tries);
+				return 0;
+			}
+			/* Another feegate holds our lock now: whatever we
+			 * were doing under it must not go on. */
+			db->lost = 0;
+			return -1;
+		}
+		db->lost = 1;
+		waited = now_s() - t0;
+		if (!errno_lost(db->last_errno) &&
+		    db->last_errno != ER_CON_COUNT_ERROR)
+			return -1; /* refused for good: wrong password, ... */
+		if (waited + delay > limit) {
+			char why[sizeof(err->msg)];
+
+			str_copy(why, err->msg, sizeof(why));
+			err_set(err,
+				"db: the database has not come back within "
+				"%d s (%d tries): %s",
+				limit, tries, why);
+			return -1;
+		}
+		usleep((useconds_t)(delay * 1e6));
+		delay = delay * 2 > 5 ? 5 : delay * 2;
+	}
+}
+
 int
 db_use_gateway(struct db *db, struct fg_err *err)
 {
 	if (mysql_select_db(db->my, db->gateway_name) != 0) {
+		note_errno(db, mysql_errno(db->my));
 		err_set(err, "db: use schema %s: %s (run `feegate db migrate`)",
 			db->gateway_name, mysql_error(db->my));
 		return -1;
@@ -155,9 +245,29 @@ db_close(struct db *db)
 	if (db->my != NULL)
 		mysql_close(db->my);
 	db->my = NULL;
+	for (int i = 0; i < DB_MAX_LOCKS; i++)
+		FREE(db->locks[i]);
 	FREE(db->billing);
 	FREE(db->gateway);
 	FREE(db->gateway_name);
+}
+
+/* Every statement on this thread's connection starts here: errors land in
+ * db->last_errno, and a lost connection is opened again first. */
+static int
+use_db(struct db *db, struct fg_err *err)
+{
+	stmt_db = db;
+	if (db->lost && db->in_txn) {
+		/* Never half a transaction on a new session. */
+		err_set(err, "db: the connection was lost in the middle of a "
+			     "transaction");
+		return -1;
+	}
+	if (db->lost && db_revive(db, err) != 0)
+		return -1;
+	db->last_errno = 0;
+	return 0;
 }
 
 /* Prepare sql (after {B} expansion) and bind p. */
@@ -169,9 +279,10 @@ prepare(struct db *db, const char *sql, const struct db_param *p, size_t np,
 	char *text = expand(db, sql);
 	size_t i;
 
-	/* Statement errors on this connection land in db->last_errno. */
-	stmt_errno_sink = &db->last_errno;
-	db->last_errno = 0;
+	if (use_db(db, err) != 0) {
+		free(text);
+		return NULL;
+	}
 	st = mysql_stmt_init(db->my);
 	if (st == NULL)
 		fatalx("db: mysql_stmt_init: out of memory");
@@ -478,15 +589,32 @@ db_query_value(struct db *db, const char *sql, const struct db_param *p,
 }
 
 int
-db_retryable(const struct db *db)
+db_retryable(struct db *db)
 {
-	return db->last_errno == 1213 || db->last_errno == 1205;
+	struct fg_err err;
+
+	if (db->last_errno == ER_LOCK_DEADLOCK ||
+	    db->last_errno == ER_LOCK_WAIT_TIMEOUT)
+		return 1;
+	if (!db->lost || db->commit_doubt)
+		return 0;
+	if (db_revive(db, &err) != 0) {
+		log_warnx("%s", err.msg);
+		return 0;
+	}
+	return 1;
 }
 
 int
 db_begin(struct db *db, struct fg_err *err)
 {
+	if (use_db(db, err) != 0)
+		return -1;
+	db->commit_doubt = 0;
+	db->in_txn = 1;
 	if (mysql_autocommit(db->my, 0) != 0) {
+		db->in_txn = 0;
+		note_errno(db, mysql_errno(db->my));
 		err_set(err, "db: begin: %s", mysql_error(db->my));
 		return -1;
 	}
@@ -499,10 +627,14 @@ db_commit(struct db *db, struct fg_err *err)
 	double t0 = now_s();
 
 	if (mysql_commit(db->my) != 0) {
-		err_set(err, "db: commit: %s", mysql_error(db->my));
+		note_errno(db, mysql_errno(db->my));
+		db->commit_doubt = db->lost;
+		err_set(err, "db: commit: %s (error %u)", mysql_error(db->my),
+			db->last_errno);
 		db_rollback(db);
 		return -1;
 	}
+	db->in_txn = 0;
 	log_debug("db: commit: %.3f s", now_s() - t0);
 	mysql_autocommit(db->my, 1);
 	return 0;
@@ -511,6 +643,9 @@ db_commit(struct db *db, struct fg_err *err)
 void
 db_rollback(struct db *db)
 {
+	db->in_txn = 0;
+	if (db->lost)
+		return; /* the server rolled it back with the session */
 	if (mysql_rollback(db->my) != 0)
 		log_warnx("db: rollback: %s", mysql_error(db->my));
 	mysql_autocommit(db->my, 1);
@@ -531,13 +666,12 @@ lock_name(struct db *db, const char *name, char *out, size_t len)
 	snprintf(out, len, "feegate.%.32s~%08x.%s", db->gateway_name, h, name);
 }
 
-int
-db_lock(struct db *db, const char *name, int timeout_s, struct fg_err *err)
+static int
+take_lock(struct db *db, const char *full, int timeout_s, struct fg_err *err)
 {
-	char full[160], got[8];
+	char got[8];
 	int found;
 
-	lock_name(db, name, full, sizeof(full));
 	if (db_query_value(db, "SELECT GET_LOCK(?, ?)",
 			   DB_ARGS(DB_STR(full), DB_INT(timeout_s)), got,
 			   sizeof(got), &found, err) != 0)
@@ -551,13 +685,38 @@ db_lock(struct db *db, const char *name, int timeout_s, struct fg_err *err)
 	return 0;
 }
 
+int
+db_lock(struct db *db, const char *name, int timeout_s, struct fg_err *err)
+{
+	char full[160];
+	int i;
+
+	lock_name(db, name, full, sizeof(full));
+	if (take_lock(db, full, timeout_s, err) != 0)
+		return -1;
+	/* Held by the session: a new session after a lost connection takes
+	 * it again (db_revive). */
+	for (i = 0; i < DB_MAX_LOCKS; i++)
+		if (db->locks[i] == NULL) {
+			db->locks[i] = xstrdup(full);
+			break;
+		}
+	return 0;
+}
+
 void
 db_unlock(struct db *db, const char *name)
 {
 	struct fg_err err;
 	char full[160], got[8];
+	int i;
 
 	lock_name(db, name, full, sizeof(full));
+	for (i = 0; i < DB_MAX_LOCKS; i++)
+		if (db->locks[i] != NULL && strcmp(db->locks[i], full) == 0) {
+			FREE(db->locks[i]);
+			break;
+		}
 	if (db_query_value(db, "SELECT RELEASE_LOCK(?)", DB_ARGS(DB_STR(full)),
 			   got, sizeof(got), NULL, &err) != 0)
 		log_warnx("%s", err.msg);
@@ -615,6 +774,10 @@ db_bulk_new(struct db *db, const char *sql, const char *coltypes, size_t cap,
 		} else {
 			c->ival = xcalloc(cap, sizeof(*c->ival));
 		}
+	}
+	if (use_db(db, err) != 0) {
+		db_bulk_free(b);
+		return NULL;
 	}
 	text = expand(db, sql);
 	b->st = mysql_stmt_init(db->my);
@@ -704,6 +867,7 @@ db_bulk_flush(struct db_bulk *b, struct fg_err *err)
 	if (mysql_stmt_attr_set(b->st, STMT_ATTR_ARRAY_SIZE, &size) != 0 ||
 	    mysql_stmt_bind_param(b->st, b->bind) != 0 ||
 	    mysql_stmt_execute(b->st) != 0) {
+		stmt_db = b->db;
 		stmt_error(b->st, b->sql, err);
 		return -1;
 	}

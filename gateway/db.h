@@ -12,12 +12,21 @@
 #include "config.h"
 #include "util.h"
 
+#define DB_MAX_LOCKS 4
+
 struct db {
 	MYSQL *my;
+	const struct config *cfg; /* to connect again */
+	int use_gateway;
 	char *billing; /* `billing` */
 	char *gateway; /* `feegate` */
 	char *gateway_name;
 	unsigned int last_errno; /* of the last statement that failed */
+	int lost;         /* the connection is gone: connect again first */
+	int commit_doubt; /* it went during COMMIT: may have committed */
+	int in_txn;
+	unsigned int reconnects;   /* times db_revive connected again */
+	char *locks[DB_MAX_LOCKS]; /* advisory locks held, taken again */
 };
 
 enum db_param_type {
@@ -80,9 +89,20 @@ int db_query_value(struct db *db, const char *sql, const struct db_param *p,
 		   size_t np, char *out, size_t outlen, int *found,
 		   struct fg_err *err);
 
-/* The last failure was a deadlock or lock wait timeout: the transaction
- * was rolled back and may simply be run again. */
-int db_retryable(const struct db *db);
+/*
+ * The last failure rolled the transaction back whole and it may simply be
+ * run again: a deadlock, a lock wait timeout, or a lost connection (the
+ * server restarted or killed the session) once db_revive has connected
+ * again. Not when the connection went during COMMIT: that transaction may
+ * have committed, and is left to the callers' recovery (leases, receipts,
+ * the night's idempotent re-run).
+ */
+int db_retryable(struct db *db);
+
+/* The connection is gone: connect again, with backoff, for at most
+ * [database] reconnect_for seconds; session settings, default schema and
+ * advisory locks as before. Every statement does this first when needed. */
+int db_revive(struct db *db, struct fg_err *err);
 
 int db_begin(struct db *db, struct fg_err *err);
 int db_commit(struct db *db, struct fg_err *err);

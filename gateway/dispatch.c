@@ -102,6 +102,7 @@ struct dispatcher {
 	pthread_t night_thread;
 	atomic_int night_running;
 	char last_night[DATE_LEN];
+	char db_failed[256]; /* the database did not come back */
 	double last_outages; /* wall time of the last outage pass */
 };
 
@@ -321,7 +322,13 @@ flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 			break;
 		}
 	}
-	if (outbox_record(&d->db, d->cfg, a, n, now, date, &err) != 0) {
+	if (d->db_failed[0] != '\0') {
+		/* No database to record them in: they stay `submitting`, in
+		 * doubt, as after a crash. */
+		log_warnx("dispatch: %zu results not recorded (no database); "
+			  "receipts or a resend settle them",
+			  n);
+	} else if (outbox_record(&d->db, d->cfg, a, n, now, date, &err) != 0) {
 		/* The messages stay `submitting`: once their lease has run
 		 * out they are in doubt, and a receipt or a resend settles
 		 * them. Nothing is lost. */
@@ -557,12 +564,9 @@ night_main(void *p)
 				 nt.n.messages_queued, nt.n.outage_late);
 		db_close(&db);
 	} else {
-		rc = night_open(&nt, &db, d->cfg, a->date, a->now, &err);
-		if (rc == 0)
-			rc = planner_run(&nt, &err);
-		if (rc == 0)
-			rc = escalate_run(&nt, &err);
-		night_close(&nt);
+		struct night_run_opts o = {.plan = 1, .escalate = 1};
+
+		rc = night_run(&nt, &db, d->cfg, a->date, a->now, &o, &err);
 		if (rc != 0)
 			log_warnx("serve: nightly pass %s: %s", a->date,
 				  err.msg);
@@ -660,6 +664,17 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (d->stopping) {
 		if (inflight(d) == 0 && d->done_head == NULL)
 			ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	/* A statement found the connection gone: connect again here, with
+	 * backoff (the loop waits: nothing can be claimed or recorded
+	 * meanwhile), or stop when the database does not come back. */
+	if (d->db.lost && db_revive(&d->db, &err) != 0) {
+		log_warnx("dispatch: %s; stopping once the requests in flight "
+			  "are answered",
+			  err.msg);
+		str_copy(d->db_failed, err.msg, sizeof(d->db_failed));
+		d->stopping = 1;
 		return;
 	}
 	if (now - d->last_recover >= d->cfg->dispatch.lease / 2.0) {
@@ -786,6 +801,12 @@ close_lanes(struct dispatcher *d)
 		channel_close(d->channels[i]);
 		free(d->lanes[i].pace.ring);
 	}
+	/* libev ties a signal to one loop until it is stopped: a second run
+	 * in this process (the night again after a lost connection) needs
+	 * them free. */
+	ev_signal_stop(d->loop, &d->sigterm);
+	ev_signal_stop(d->loop, &d->sigint);
+	ev_signal_stop(d->loop, &d->sighup);
 	ev_loop_destroy(d->loop);
 }
 
@@ -869,6 +890,14 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 	log_info("dispatch: started as %s with %d provider%s", d->owner,
 		 d->nlanes, d->nlanes == 1 ? "" : "s");
 	ev_run(d->loop, 0);
+	if (d->db_failed[0] != '\0') {
+		/* Leases run out and in-doubt messages are settled by the
+		 * next dispatcher: nothing is lost. */
+		err_set(err, "%s", d->db_failed);
+		while (atomic_load(&d->night_running))
+			usleep(100000);
+		goto out;
+	}
 	/* Anything claimed but never submitted goes back to the queue. */
 	flush_cb(d->loop, &d->flush, 0);
 	if (outbox_release(&d->db, d->owner, &released, err) != 0)

@@ -305,6 +305,20 @@ cmd_dispatch(const struct config *cfg, int serve, int argc, char **argv)
 	return rc;
 }
 
+struct send_arg {
+	const struct config *cfg;
+	double offset;
+	struct dispatch_stats *st;
+};
+
+static int
+send_between(void *arg)
+{
+	struct send_arg *a = arg;
+
+	return send_due(a->cfg, a->offset, 0, a->st);
+}
+
 static int
 cmd_night(const struct config *cfg, int steps, int argc, char **argv)
 {
@@ -316,6 +330,8 @@ cmd_night(const struct config *cfg, int steps, int argc, char **argv)
 	struct night nt;
 	struct db db;
 	double offset = 0;
+	struct night_run_opts o = {0};
+	struct send_arg sa;
 	size_t npos;
 	int rc, sent = 0;
 
@@ -343,24 +359,22 @@ cmd_night(const struct config *cfg, int steps, int argc, char **argv)
 		return 1;
 	if (opts[1].set)
 		snprintf(now, sizeof(now), "%s:00", opts[1].value);
-	rc = night_open(&nt, &db, cfg, date, opts[1].set ? now : NULL, &err);
-	if (rc == 0 && (steps & STEP_PLAN))
-		rc = planner_run(&nt, &err);
+	o.plan = (steps & STEP_PLAN) != 0;
+	o.escalate = (steps & STEP_ESCALATE) != 0;
 	/* Send what the night planned, and wait for receipts (bounded),
 	 * before deciding what has failed. Without the planner lock: the
 	 * dispatcher may run beside other dispatchers. */
-	if (rc == 0 && (steps & STEP_DISPATCH) && any_channel(cfg)) {
-		rc = send_due(cfg, offset, 0, &st);
+	if ((steps & STEP_DISPATCH) && any_channel(cfg)) {
+		sa = (struct send_arg){cfg, offset, &st};
+		o.between = send_between;
+		o.arg = &sa;
 		sent = 1;
-		if (rc != 0) {
-			night_close(&nt);
-			db_close(&db);
-			return rc;
-		}
 	}
-	if (rc == 0 && (steps & STEP_ESCALATE))
-		rc = escalate_run(&nt, &err);
-	night_close(&nt);
+	rc = night_run(&nt, &db, cfg, date, opts[1].set ? now : NULL, &o, &err);
+	if (o.between_rc != 0) {
+		db_close(&db);
+		return rc;
+	}
 	if (rc != 0) {
 		fprintf(stderr, "feegate: night %s: %s\n", date, err.msg);
 		db_close(&db);

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "escalate.h"
 #include "log.h"
 #include "money.h"
+#include "planner.h"
 
 /*
  * Overdue balance per account, in one pass over the open bills past
@@ -178,7 +180,10 @@ night_retry(struct night *nt, int (*step)(struct night *, struct fg_err *),
 
 	for (tries = 0;; tries++) {
 		rc = step(nt, err);
-		if (rc == 0 || !db_retryable(nt->db) || tries == 3)
+		/* A lost connection took the night's temporary tables with
+		 * it: the whole night runs again, not the step. */
+		if (rc == 0 || nt->db->lost || !db_retryable(nt->db) ||
+		    tries == 3)
 			return rc;
 		/* Rolled back whole (temporary tables too): run it again, and
 		 * count only what the run that commits does. */
@@ -400,6 +405,37 @@ night_close(struct night *nt)
 	if (nt->locked)
 		db_unlock(nt->db, "planner");
 	nt->locked = 0;
+}
+
+int
+night_run(struct night *nt, struct db *db, const struct config *cfg,
+	  const char *date, const char *now, struct night_run_opts *o,
+	  struct fg_err *err)
+{
+	int tries, rc;
+
+	o->between_rc = 0;
+	for (tries = 0;; tries++) {
+		unsigned int reconnects = db->reconnects;
+
+		rc = night_open(nt, db, cfg, date, now, err);
+		if (rc == 0 && o->plan)
+			rc = planner_run(nt, err);
+		if (rc == 0 && o->between != NULL &&
+		    (o->between_rc = o->between(o->arg)) != 0) {
+			night_close(nt);
+			return o->between_rc;
+		}
+		if (rc == 0 && o->escalate)
+			rc = escalate_run(nt, err);
+		night_close(nt);
+		if (rc == 0 || rc == 2 || tries == 2 || db->lost ||
+		    db->reconnects == reconnects)
+			return rc;
+		log_warnx("night %s: the database connection was lost (%s); "
+			  "running the night again from the start",
+			  date, err->msg);
+	}
 }
 
 /* The outage counts, for people (" notice 3, ...") or as key=value. */

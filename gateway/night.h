@@ -77,6 +77,22 @@ int night_open_outages(struct night *nt, struct db *db,
 		       const char *now, struct fg_err *err);
 void night_close(struct night *nt);
 
+/* A whole night: open, plan, whatever the caller does between (the `run`
+ * command sends there), escalate, close. When the connection was lost and
+ * came back (the server restarted), the session's temporary tables went
+ * with it: the night, being idempotent, runs again from the start, at most
+ * three times. Returns as night_open and the steps do (0, -1 with err, 2),
+ * or the non-zero status of between, stored in *between_rc. */
+struct night_run_opts {
+	int plan, escalate;
+	int (*between)(void *arg);
+	void *arg;
+	int between_rc;
+};
+int night_run(struct night *nt, struct db *db, const struct config *cfg,
+	      const char *date, const char *now, struct night_run_opts *o,
+	      struct fg_err *err);
+
 /* A step's transaction: begin with an empty audit stage; commit flushes
  * the stage into the audit trail as actor, then commits. */
 int night_begin(struct night *nt, struct fg_err *err);

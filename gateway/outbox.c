@@ -625,8 +625,9 @@ fail:
 	return -1;
 }
 
-/* Run a transaction again when the database chose it as a deadlock victim
- * or it waited too long for a lock: it was rolled back whole. */
+/* Run a transaction again when the database chose it as a deadlock victim,
+ * it waited too long for a lock, or the connection went and came back: it
+ * was rolled back whole (db_retryable). */
 #define RETRY_TXN(db, call)                                                    \
 	do {                                                                   \
 		int tries_;                                                    \
@@ -634,7 +635,7 @@ fail:
 			int rc_ = (call);                                      \
 			if (rc_ == 0 || !db_retryable(db) || tries_ == 4)      \
 				return rc_;                                    \
-			log_warnx("outbox: lock conflict, trying again: %s",   \
+			log_warnx("outbox: rolled back, running it again: %s", \
 				  err->msg);                                   \
 			usleep(5000u * (unsigned)(tries_ + 1));                \
 		}                                                              \

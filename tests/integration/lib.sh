@@ -79,6 +79,18 @@ fresh_schemas() {
 
 fg() { "$FEEGATE_BIN" -c "$conf" "$@"; }
 
+# sms_accounts N [PREFIX]: accounts PREFIX1..PREFIXN, each with one SMS
+# contact (contact_id n) and one bill of 50.00 due 2026-10-01.
+sms_accounts() {
+	p=${2:-K}
+	sqlb "INSERT INTO billing_customers (account_no, name, grid_id)
+	      SELECT CONCAT('$p', seq), CONCAT('客户', seq), 'G1' FROM seq_1_to_$1"
+	sqlb "INSERT INTO billing_contacts (contact_id, account_no, channel, address)
+	      SELECT seq, CONCAT('$p', seq), 'sms', CONCAT('+86138', LPAD(seq, 8, '0')) FROM seq_1_to_$1"
+	sqlb "INSERT INTO billing_bills (bill_id, account_no, period, amount_due, due_date)
+	      SELECT CONCAT('B', seq), CONCAT('$p', seq), '2026-09', 50.00, '2026-10-01' FROM seq_1_to_$1"
+}
+
 q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"; }
 
 customer() {

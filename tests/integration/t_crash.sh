@@ -7,12 +7,7 @@
 N=300
 load() {
 	fresh_schemas
-	sqlb "INSERT INTO billing_customers (account_no, name, grid_id)
-	      SELECT CONCAT('K', seq), CONCAT('客户', seq), 'G1' FROM seq_1_to_$N"
-	sqlb "INSERT INTO billing_contacts (contact_id, account_no, channel, address)
-	      SELECT seq, CONCAT('K', seq), 'sms', CONCAT('+86138', LPAD(seq, 8, '0')) FROM seq_1_to_$N"
-	sqlb "INSERT INTO billing_bills (bill_id, account_no, period, amount_due, due_date)
-	      SELECT CONCAT('B', seq), CONCAT('K', seq), '2026-09', 50.00, '2026-10-01' FROM seq_1_to_$N"
+	sms_accounts $N K
 }
 start_sim 18430 "-d 50 -l 20"
 
