@@ -294,8 +294,16 @@ flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 			a[i].d.outcome = OUTCOME_EXPIRED;
 			a[i].d.delay = 0;
 		} else {
+			int was = policy_paused(&j->lane->th, wall);
+
 			policy_decide(d->cfg, &j->lane->th, wall, &j->res,
 				      j->m.attempts, j->m.age, &a[i].d);
+			if (!was && policy_paused(&j->lane->th, wall))
+				log_warnx("provider=%s paused for %.0f s "
+					  "(provider-wide trouble: %s %s)",
+					  j->lane->ch->provider,
+					  j->lane->th.paused_until - wall,
+					  j->res.code, j->res.text);
 		}
 		log_safe(j->res.text, stat, sizeof(stat));
 		log_info("msg=%llu channel=%s provider=%s attempt=%d result=%s "
@@ -343,6 +351,26 @@ flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		job_free(list);
 		list = j;
 	}
+}
+
+/* A claimed batch that could not be loaded or marked (nothing of it has
+ * been sent: the rest of this dispatcher's work is `submitting` or later)
+ * goes back to the queue now, not when its lease runs out; failing that,
+ * the lease brings it back. */
+static void
+give_back(struct dispatcher *d, struct claimed *m, size_t n)
+{
+	unsigned long long back = 0;
+	struct fg_err err;
+
+	outbox_free(m, n);
+	if (outbox_release(&d->db, d->owner, "claimed batch not sent", &back,
+			   &err) != 0)
+		log_warnx("dispatch: giving back %zu claimed messages: %s", n,
+			  err.msg);
+	else if (back > 0)
+		log_info("dispatch: %llu claimed messages back in the queue",
+			 back);
 }
 
 /* Render what may go; returns how many are to be submitted. */
@@ -432,6 +460,7 @@ claim_lane(struct dispatcher *d, struct lane *l)
 		limit = (int)room;
 	if (limit > d->cfg->dispatch.batch)
 		limit = d->cfg->dispatch.batch;
+	limit = policy_room(&l->th, wall, l->inflight, limit);
 	if (limit <= 0)
 		return;
 	clock_read(d, now, date, NULL);
@@ -445,10 +474,9 @@ claim_lane(struct dispatcher *d, struct lane *l)
 		return;
 	d->st->claimed += n;
 	if (outbox_load(&d->db, d->cfg, m, n, date, &err) != 0) {
-		/* Leave them leased: the lease expires and they come back. */
 		log_warnx("dispatch: loading %zu claimed messages: %s", n,
 			  err.msg);
-		outbox_free(m, n);
+		give_back(d, m, n);
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -456,7 +484,7 @@ claim_lane(struct dispatcher *d, struct lane *l)
 	if (outbox_submitting(&d->db, m, n, l->ch->provider, now, date, &err) !=
 	    0) {
 		log_warnx("dispatch: marking %zu messages: %s", n, err.msg);
-		outbox_free(m, n);
+		give_back(d, m, n);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -900,7 +928,9 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 	}
 	/* Anything claimed but never submitted goes back to the queue. */
 	flush_cb(d->loop, &d->flush, 0);
-	if (outbox_release(&d->db, d->owner, &released, err) != 0)
+	if (outbox_release(&d->db, d->owner,
+			   "dispatcher stopping before sending", &released,
+			   err) != 0)
 		log_warnx("dispatch: releasing leases: %s", err->msg);
 	else if (released > 0)
 		log_info("dispatch: %llu claimed messages released", released);

@@ -1114,8 +1114,8 @@ outbox_receipt(struct db *db, const struct config *cfg, const char *provider,
 }
 
 int
-outbox_release(struct db *db, const char *owner, unsigned long long *n,
-	       struct fg_err *err)
+outbox_release(struct db *db, const char *owner, const char *why,
+	       unsigned long long *n, struct fg_err *err)
 {
 	if (db_begin(db, err) != 0)
 		return -1;
@@ -1124,9 +1124,9 @@ outbox_release(struct db *db, const char *owner, unsigned long long *n,
 		    "INSERT INTO audit_stage (event, account_no, case_id,"
 		    " notice_id, message_id, reason)"
 		    " SELECT 'message_requeued', account_no, case_id, notice_id,"
-		    "  message_id, 'dispatcher stopping before sending'"
+		    "  message_id, ?"
 		    " FROM messages WHERE lease_owner = ? AND state = 'leased'",
-		    DB_ARGS(DB_STR(owner)), NULL, err) != 0 ||
+		    DB_ARGS(DB_STR(why), DB_STR(owner)), NULL, err) != 0 ||
 	    db_exec(db,
 		    "UPDATE messages SET state = 'retry', lease_owner = NULL,"
 		    " lease_expires_at = NULL,"

@@ -90,9 +90,10 @@ int outbox_receipt(struct db *db, const struct config *cfg,
 		   const char *provider, const struct receipt *r,
 		   const char *now, const char *business_date, int *verdict,
 		   struct fg_err *err);
-/* Give back what owner leased and did not submit (shutdown). */
-int outbox_release(struct db *db, const char *owner, unsigned long long *n,
-		   struct fg_err *err);
+/* Give back what owner leased and did not submit (shutdown, or a batch
+ * that could not be marked); why goes into the audit. */
+int outbox_release(struct db *db, const char *owner, const char *why,
+		   unsigned long long *n, struct fg_err *err);
 /* Messages accepted by one of these providers (those that send receipts)
  * and still waiting for a final receipt. */
 int outbox_awaiting(struct db *db, const char *const *providers, size_t np,

@@ -10,6 +10,11 @@
  *   or POLICY_STORM temporary failures in a row: a 5xx storm): the message
  *   goes back to the queue without using up an attempt, and the provider
  *   is paused: 1 s, doubling to 60 s, or as long as Retry-After asks.
+ *   When a pause ends, one message goes alone as a probe; the provider
+ *   gets its full concurrency back only once a request succeeds (or is
+ *   refused for its own recipient, which also shows the provider is
+ *   up), so a provider that is down for minutes sees a request per pause,
+ *   not a volley of `concurrency` requests.
  * - Other TEMPFAIL (timeout, reset, a lone 5xx, unknown answers): retry
  *   after a backoff that doubles per attempt from [dispatch] backoff_min
  *   up to backoff_max (and at least Retry-After); after max_attempts, or
@@ -43,6 +48,16 @@ policy_paused(const struct throttle *t, double now)
 	return now < t->paused_until;
 }
 
+int
+policy_room(const struct throttle *t, double now, int inflight, int room)
+{
+	if (policy_paused(t, now))
+		return 0;
+	if (t->pause > 0) /* a pause ended: one probe at a time */
+		return inflight > 0 || room < 1 ? 0 : 1;
+	return room;
+}
+
 static void
 pause_provider(struct throttle *t, double now, int retry_after)
 {
@@ -68,6 +83,7 @@ policy_decide(const struct config *cfg, struct throttle *t, double now,
 		return;
 	case DELIVERY_PERMFAIL:
 		t->failures = 0;
+		t->pause = 0;
 		d->outcome = OUTCOME_FAILED;
 		return;
 	case DELIVERY_TEMPFAIL:

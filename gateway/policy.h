@@ -42,5 +42,9 @@ void policy_decide(const struct config *cfg, struct throttle *t, double now,
 /* Seconds to wait before attempt number attempts + 1. */
 long policy_backoff(const struct config *cfg, int attempts, int retry_after);
 int policy_paused(const struct throttle *t, double now);
+/* How many of room requests may leave now, with inflight requests out:
+ * none while paused, one probe at a time after a pause until a request
+ * succeeds, room otherwise. */
+int policy_room(const struct throttle *t, double now, int inflight, int room);
 
 #endif
