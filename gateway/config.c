@@ -162,13 +162,31 @@ counted_reader(char *str, int num, void *stream)
 	struct ini_state *st = stream;
 	size_t n;
 
-	if (fgets(str, num, st->fp) == NULL)
+	int c = EOF;
+
+	/* By hand rather than fgets: a NUL byte must not pass for the end of
+	 * the line. */
+	for (n = 0; (int)n < num - 1 && (c = fgetc(st->fp)) != EOF;) {
+		str[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (n == 0)
 		return NULL;
+	str[n] = '\0';
 	st->line++;
-	n = strlen(str);
-	if (n > 0 && str[n - 1] != '\n' && !feof(st->fp)) {
+	if (memchr(str, '\0', n) != NULL) {
+		ini_bad(st, "a NUL byte: not a text file?");
+		str[0] = '\0';
+		return str;
+	}
+	if (!utf8_valid(str, n)) {
+		ini_bad(st, "not valid UTF-8");
+		str[0] = '\0';
+		return str;
+	}
+	if (c != '\n' && c != EOF && !feof(st->fp)) {
 		char msg[64];
-		int c;
 
 		snprintf(msg, sizeof(msg), "line longer than %d characters",
 			 num - 2);
@@ -476,6 +494,10 @@ handler(void *user, int line, const char *section, const char *name,
 		if (strcmp(keys[i].name, name) == 0)
 			return set_key(ps, &keys[i], value, msg, len);
 	}
+	if (section[0] == '\0')
+		return bad(msg, len,
+			   "%s: outside any [section] (a ']' missing above?)",
+			   name);
 	if (!known_section)
 		return bad(msg, len, "unknown section [%s]", section);
 	return bad(msg, len, "[%s] %s: unknown key", section, name);

@@ -269,6 +269,20 @@ utf8_len(const char *s, size_t n)
 	return count;
 }
 
+int
+utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	while (i < n) {
+		if ((k = utf8_seq(p + i, n - i)) == 0)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
 size_t
 u64_to_dec(unsigned long long v, char *buf)
 {

@@ -63,6 +63,8 @@ char *sbuf_take(struct sbuf *b);
 char *utf8_clean(const char *s, size_t n, int strip_controls);
 /* Number of code points in valid UTF-8 s (invalid bytes count as one). */
 size_t utf8_len(const char *s, size_t n);
+/* Whether s is valid UTF-8 throughout. */
+int utf8_valid(const char *s, size_t n);
 
 /* v in decimal into buf (at least 21 bytes); returns the length. For hot
  * paths where printf's generality costs more than the work itself. */

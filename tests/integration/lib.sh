@@ -79,6 +79,28 @@ fresh_schemas() {
 
 fg() { "$FEEGATE_BIN" -c "$conf" "$@"; }
 
+# replay_configs: every configuration in tests/data/hostile/config/ (the
+# socket filled in) is refused by `feegate run` with exit status 2 and the
+# message in EXPECT, naming the file (and line where there is one); prints
+# how many were replayed.
+replay_configs() {
+	d=$top/tests/data/hostile/config
+	mkdir -p "$work/config"
+	n=0
+	while IFS="$(printf '\t')" read -r f want; do
+		case "$f" in '#'* | '') continue ;; esac
+		sed "s|@SOCK@|$sock|" "$d/$f" >"$work/config/$f"
+		rc=0
+		out=$("$FEEGATE_BIN" -c "$work/config/$f" run --date 2026-10-02 2>&1) || rc=$?
+		[ "$rc" -eq 2 ] || fail "config $f: exit status $rc, not 2: $out"
+		has "$out" "$want" "config $f"
+		case "$out" in *Sanitizer*) fail "config $f: sanitizer report: $out" ;; esac
+		n=$((n + 1))
+	done <"$d/EXPECT"
+	[ "$n" -eq "$(ls "$d"/*.ini | wc -l)" ] || fail "tests/data/hostile/config: a file without a line in EXPECT"
+	echo "$n"
+}
+
 # sms_accounts N [PREFIX]: accounts PREFIX1..PREFIXN, each with one SMS
 # contact (contact_id n) and one bill of 50.00 due 2026-10-01.
 sms_accounts() {

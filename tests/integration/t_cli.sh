@@ -31,6 +31,8 @@ has "$out" "bad.ini:4: [database] passwd: unknown key" "names the key"
 hasnt "$out" "hunter2" "never echoes the password"
 run_rc 2 "missing config file" "$FEEGATE_BIN" -c "$work/none.ini" run
 has "$out" "none.ini: cannot open" "names the file"
+replay_configs >"$work/configs"
+echo "     hostile configurations refused: $(cat "$work/configs")"
 
 # Runtime failures: exit 1, with the reason.
 printf '[database]\nsocket = %s/nowhere.sock\nuser = root\n' "$work" >"$work/nodb.ini"
