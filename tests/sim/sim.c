@@ -19,6 +19,9 @@
  *
  * Faults on demand: POST /_control with a JSON object, any of
  *   latency_ms, receipt_delay_ms        answer and receipt delays
+ *   receipt_retry_s                      how long a receipt the receiver
+ *                                        refuses or misses is tried again,
+ *                                        with backoff (default 600)
  *   fail_5xx, fail_429, timeout, reset   shares of requests (0..1) that get
  *                                        503, 429 + Retry-After, no answer
  *                                        for 30 s, or a closed connection
@@ -61,6 +64,8 @@
 
 struct pending {
 	double due;
+	double first; /* when it was first due */
+	int tries;
 	char *url;
 	char *body;
 	char *signature; /* X-Twilio-Signature, or NULL: JSON */
@@ -69,7 +74,7 @@ struct pending {
 
 static char twilio_token[256];
 
-struct faults F = {.token_life = 3599};
+struct faults F = {.token_life = 3599, .receipt_retry_s = 600};
 pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static struct pending *queue;
@@ -115,22 +120,32 @@ mark_seen(unsigned long long id)
 	return dup;
 }
 
+/* Into the queue, which is kept in order of due time. */
 static void
-enqueue_receipt(const char *url, const char *body, const char *sig, double due)
+insert_pending(struct pending *p)
 {
-	struct pending *p = calloc(1, sizeof(*p)), **pp;
+	struct pending **pp;
 
-	p->due = due;
-	p->url = strdup(url);
-	p->body = strdup(body);
-	p->signature = sig ? strdup(sig) : NULL;
 	pthread_mutex_lock(&mu);
-	for (pp = &queue; *pp != NULL && (*pp)->due <= due; pp = &(*pp)->next)
+	for (pp = &queue; *pp != NULL && (*pp)->due <= p->due;
+	     pp = &(*pp)->next)
 		;
 	p->next = *pp;
 	*pp = p;
 	pthread_cond_signal(&cv);
 	pthread_mutex_unlock(&mu);
+}
+
+static void
+enqueue_receipt(const char *url, const char *body, const char *sig, double due)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+
+	p->due = p->first = due;
+	p->url = strdup(url);
+	p->body = strdup(body);
+	p->signature = sig ? strdup(sig) : NULL;
+	insert_pending(p);
 }
 
 static size_t
@@ -139,6 +154,32 @@ discard(char *p, size_t s, size_t n, void *u)
 	(void)p;
 	(void)u;
 	return s * n;
+}
+
+/* One attempt at a receipt; the HTTP status, 0 when there was no answer. */
+static long
+post_receipt(CURL *c, struct curl_slist *json, const struct pending *p)
+{
+	struct curl_slist *form = NULL;
+	long status = 0;
+
+	curl_easy_setopt(c, CURLOPT_URL, p->url);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
+	if (p->signature != NULL) {
+		char hdr[128];
+
+		snprintf(hdr, sizeof(hdr), "X-Twilio-Signature: %s",
+			 p->signature);
+		form = curl_slist_append(form, hdr);
+		form = curl_slist_append(
+			form,
+			"Content-Type: application/x-www-form-urlencoded");
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, form ? form : json);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(form);
+	return status;
 }
 
 static void *
@@ -154,8 +195,7 @@ receipt_thread(void *arg)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	while (!stop) {
 		struct pending *p;
-		long status = 0;
-		int tries;
+		long status;
 
 		pthread_mutex_lock(&mu);
 		while (queue == NULL && !stop)
@@ -177,45 +217,22 @@ receipt_thread(void *arg)
 		p = queue;
 		queue = p->next;
 		pthread_mutex_unlock(&mu);
-		curl_easy_setopt(c, CURLOPT_URL, p->url);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
-		if (p->signature != NULL) {
-			char hdr[128];
-			struct curl_slist *fh = NULL;
+		status = post_receipt(c, h, p);
+		/* Like a provider: a receiver that is down or says "try
+		 * again" gets the receipt again later, with backoff, for
+		 * receipt_retry_s (default 600 s); the others wait for no
+		 * one. */
+		if ((status == 0 || status >= 500) && !stop &&
+		    now_s() - p->first < F.receipt_retry_s) {
+			double wait =
+				0.3 *
+				(double)(1 << (p->tries < 6 ? p->tries : 6));
 
-			snprintf(hdr, sizeof(hdr), "X-Twilio-Signature: %s",
-				 p->signature);
-			fh = curl_slist_append(fh, hdr);
-			fh = curl_slist_append(
-				fh,
-				"Content-Type: application/x-www-form-urlencoded");
-			curl_easy_setopt(c, CURLOPT_HTTPHEADER, fh);
-			for (tries = 0; tries < 50 && !stop; tries++) {
-				status = 0;
-				if (curl_easy_perform(c) == CURLE_OK)
-					curl_easy_getinfo(
-						c, CURLINFO_RESPONSE_CODE,
-						&status);
-				if (status != 0 && status < 500)
-					break;
-				usleep(300000);
-			}
-			curl_slist_free_all(fh);
-			goto counted;
+			p->tries++;
+			p->due = now_s() + (wait < 10 ? wait : 10);
+			insert_pending(p);
+			continue;
 		}
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-		/* Like a provider: keep trying for a while (here 15 s) if the
-		 * receiver is down or says "try again". */
-		for (tries = 0; tries < 50 && !stop; tries++) {
-			status = 0;
-			if (curl_easy_perform(c) == CURLE_OK)
-				curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE,
-						  &status);
-			if (status != 0 && status < 500)
-				break;
-			usleep(300000);
-		}
-	counted:
 		pthread_mutex_lock(&mu);
 		if (status >= 200 && status < 300)
 			receipts_sent++;
@@ -269,6 +286,7 @@ control(json_t *j)
 	snprintf(F.k, sizeof(F.k), "%s", s)
 	INT(latency_ms);
 	INT(receipt_delay_ms);
+	INT(receipt_retry_s);
 	INT(retry_after);
 	DBL(fail_5xx);
 	DBL(fail_429);
