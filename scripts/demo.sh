@@ -184,9 +184,14 @@ printf '  simulator   %s SMS, %s calls, %s pushes (%s)\n' \
 	"$(awk -F'\t' '$3 !~ /^\+/' var/demo/sim.tsv | wc -l | tr -d ' ')" "$sim_stats"
 printf '  smtp-sink   %s e-mails, kept in var/demo/mail/ (%s)\n' \
 	"$(find var/demo/mail -type f | wc -l | tr -d ' ')" "$(tr '\r' '\n' <var/demo/smtp-sink.log | tail -1)"
-$feegate -c $conf report
+$feegate -c $conf report | tee var/demo/report.txt
 echo
 $feegate -c $conf audit verify
+
+echo
+echo "== privacy: no full number, e-mail address, push token or credential in feegate's outputs"
+scripts/check-secrets.sh "$sock" $bill $gw -s var/demo/twilio.token -s var/demo/fcm-key.pem \
+	var/demo/feegate.log var/demo/night-*.txt var/demo/report.txt
 
 esc=$(sql -N $gw -e "SELECT account_no FROM collection_tasks WHERE state = 'open' ORDER BY task_id LIMIT 1")
 paid2=$(sql -N $gw -e "SELECT account_no FROM dunning_cases WHERE close_reason = 'paid' AND step = 2 ORDER BY case_id LIMIT 1")

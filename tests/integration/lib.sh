@@ -262,7 +262,8 @@ sms = sim
 type = http
 url = http://127.0.0.1:$sim_port/v1/sms
 rate = ${RATE:-500}
-concurrency = 8
+concurrency = ${CONCURRENCY:-8}${TIMEOUT:+
+timeout = $TIMEOUT}
 
 [receipts]
 port = $rport
@@ -290,17 +291,18 @@ fgok() {
 # billing: every phone number, e-mail address and push token is masked.
 # (The simulator's and peers' records are the providers' side: not
 # checked.)
+# No full contact address, nor the database password, in what feegate wrote
+# (scripts/check-secrets.sh; peers' own logs are not feegate's output).
 no_full_addresses() {
-	sqlb "SELECT DISTINCT address FROM billing_contacts WHERE LENGTH(address) >= 8" >"$work/addresses" 2>/dev/null || return 0
-	[ -s "$work/addresses" ] || return 0
-	sqlg "SELECT detail FROM audit_log" >"$work/audit-details" 2>/dev/null || : >"$work/audit-details"
-	for f in "$work"/last.out "$work"/last.err "$work"/*.err "$work"/feegate.log "$work"/night-*.out \
-		"$work"/serve.out "$work/audit-details"; do
+	mysql_cli "$bschema" -e "SELECT 1 FROM billing_contacts LIMIT 0" 2>/dev/null || return 0
+	printf '%s\n' "$APP_PASSWORD" >"$work/db-password"
+	set --
+	for f in "$work"/last.out "$work"/last.err "$work"/*.err "$work"/feegate.log "$work"/night-*.out "$work"/serve.out; do
 		[ -f "$f" ] || continue
 		case "$f" in */sim.err | */peer-*.log | */chrome*) continue ;; esac
-		if grep -F -q -f "$work/addresses" "$f"; then
-			fail "a full address in $(basename "$f"): $(grep -F -o -f "$work/addresses" "$f" | head -1 | cut -c1-6)..."
-		fi
+		set -- "$@" "$f"
 	done
+	"$top/scripts/check-secrets.sh" "$sock" "$bschema" "$gschema" -s "$work/db-password" "$@" >"$work/check-secrets" 2>&1 ||
+		fail "$(cat "$work/check-secrets")"
 }
 done_ok() { sql_ok; no_full_addresses; echo "ok   $name"; }
