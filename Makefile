@@ -6,6 +6,7 @@
 #                   integration tests against a private MariaDB
 #   make bench-plan N=1000000   time one night's planning at scale
 #   make fuzz FUZZ_SECONDS=60   run the libFuzzer targets (tests/fuzz/)
+#   make faults [FAULTS="sigkill four"]   the fault suite (scripts/faults.sh)
 
 CC      ?= cc
 PKGS    := libmariadb jansson inih libcrypto libssl libcurl libmicrohttpd libesmtp-1.0 libsodium
@@ -28,7 +29,7 @@ SAN_OBJ  := $(patsubst %.c,build/san/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRCS))
 
 .PHONY: all test test-only unit integration demo bootstrap db-start db-stop \
-        check-source format golden bench-plan clean fuzz fuzz-smoke
+        check-source format golden bench-plan clean fuzz fuzz-smoke faults
 
 all: bin/feegate bin/feegate-sim
 
@@ -109,6 +110,11 @@ fuzz: $(FUZZ_TARGETS)
 
 fuzz-smoke: $(FUZZ_TARGETS)
 	@scripts/fuzz.sh 5 $(FUZZ_TARGETS)
+
+# The fault suite (about 20 minutes): scripts/faults.sh, one table.
+faults:
+	@scripts/bootstrap.sh >/dev/null
+	@scripts/faults.sh $(FAULTS)
 
 demo:
 	scripts/bootstrap.sh

@@ -82,8 +82,7 @@ eq "12" "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'delivered'")" "E: 
 
 # T: the provider does not answer within the timeout: temporary, retried.
 fresh_schemas
-send_conf 18225
-sed -i 's/^concurrency = 8$/concurrency = 8\ntimeout = 1/' "$conf"
+TIMEOUT=1 send_conf 18225
 customer TO1; contact 1 TO1 sms +8613800008801; bill TO1-1 TO1 50.00 2026-10-01
 sim_control '{"timeout": 1.0}'
 fgok run --date 2026-10-02 --now "2026-10-02 10:00"
