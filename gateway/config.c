@@ -76,6 +76,8 @@ static const struct key keys[] = {
 	{"outage", "reminder_days", KEY_INT, OFF(outage.reminder_days), 0, 30},
 	{"outage", "restored", KEY_BOOL, OFF(outage.restored), 0, 1},
 	{"outage", "check_every", KEY_INT, OFF(outage.check_every), 5, 86400},
+	{"outage", "large_contacts", KEY_INT, OFF(outage.large_contacts), 1,
+	 1000},
 	{"api", "token_file", KEY_STRING, OFF(api.token_file), 0, 0},
 	{"api", "max_body", KEY_INT, OFF(api.max_body), 256, 1048576},
 	{"caps", "routine_per_day", KEY_INT, OFF(caps.routine_per_day), 0,
@@ -285,6 +287,7 @@ defaults(struct config *cfg)
 	cfg->outage.temporary_notice_hours = 24;
 	cfg->outage.reminder_days = 1;
 	cfg->outage.check_every = 600;
+	cfg->outage.large_contacts = 10;
 	cfg->api.max_body = 16384;
 	cfg->caps.routine_per_day = 3;
 	cfg->web.listen = xstrdup("127.0.0.1");

@@ -69,7 +69,8 @@ struct config {
 		int reminder_days;          /* reminder this many days before;
 					       0: none */
 		int restored;               /* "power restored" after ends_at */
-		int check_every; /* seconds between serve's outage passes */
+		int check_every;    /* seconds between serve's outage passes */
+		int large_contacts; /* a large customer's contacts told, at most */
 	} outage;
 	struct {
 		/* The bearer token the notice API wants; NULL: no API. */

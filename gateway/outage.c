@@ -164,8 +164,10 @@ count_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	return 0;
 }
 
-/* The statements that queue messages: a large customer's every usable
- * contact on a channel we send on, the others' first (tmp_opick). */
+/* The statements that queue messages: a large customer's usable contacts
+ * on channels we send on, the first [outage] large_contacts of them in the
+ * order dunning would pick them (billing may list thousands: a factory's
+ * every employee must not get a text); the others' first (tmp_opick). */
 static char *
 sql_queue_large(const struct config *cfg)
 {
@@ -179,12 +181,20 @@ sql_queue_large(const struct config *cfg)
 		" anytime)"
 		" SELECT n.notice_id, NULL, x.account_no, ct.channel,"
 		"  ct.contact_id, ct.address, 'queued', ?, 1, x.anytime" ONOTE_JOIN
-		" JOIN {B}.billing_customers bc ON bc.account_no = x.account_no"
-		" JOIN tmp_ocontact t ON t.account_no = x.account_no"
-		" JOIN {B}.billing_contacts ct ON ct.contact_id = t.contact_id"
-		" WHERE CAST(bc.segment AS BINARY) = 'large'"
-		"  AND t.consent = 1 AND t.reason IS NULL");
+		" JOIN (SELECT t.account_no, t.contact_id, ROW_NUMBER() OVER"
+		"   (PARTITION BY t.account_no ORDER BY ");
+	contacts_rank_sql(cfg, "t.", &b);
+	sbuf_adds(&b, "t.priority, t.contact_id) AS rn"
+		      "  FROM tmp_ocontact t JOIN {B}.billing_customers bc"
+		      "   ON bc.account_no = t.account_no"
+		      "  WHERE CAST(bc.segment AS BINARY) = 'large'"
+		      "   AND t.consent = 1 AND t.reason IS NULL");
 	contacts_channel_filter(cfg, "t.", &b);
+	sbuf_adds(
+		&b,
+		") t ON t.account_no = x.account_no"
+		" JOIN {B}.billing_contacts ct ON ct.contact_id = t.contact_id"
+		" WHERE t.rn <= ?");
 	return sbuf_take(&b);
 }
 
@@ -334,7 +344,8 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		 "  ON ct.account_no = x.account_no" CONTACT_BLOCKS_JOIN,
 		 DB_NOARGS, NULL},
 		{pick, DB_NOARGS, NULL},
-		{large, DB_ARGS(DB_STR(d)), &nt->n.messages_queued},
+		{large, DB_ARGS(DB_STR(d), DB_INT(cfg->outage.large_contacts)),
+		 &nt->n.messages_queued},
 		{sql_queue_first, DB_ARGS(DB_STR(d)), &nt->n.messages_queued},
 		{"INSERT INTO audit_stage (event, account_no, notice_id,"
 		 " message_id, channel, contact_id, address)"
