@@ -42,7 +42,8 @@ mask_address(const char *channel, const char *address)
 	} else if ((strcmp(channel, "sms") == 0 ||
 		    strcmp(channel, "voice") == 0) &&
 		   n >= 9) {
-		sbuf_add(&b, address, cp_offset(address, n - 8));
+		sbuf_add(&b, address,
+			 cp_offset(address, n - 8 < 6 ? n - 8 : 6));
 		sbuf_adds(&b, "****");
 		sbuf_adds(&b, address + cp_offset(address, n - 4));
 	} else if (strcmp(channel, "push") == 0 && n > 8) {

@@ -4,8 +4,11 @@
  * expression of the notice_log view (sql/gateway/001_foundation.sql); the
  * integration suite checks that the two agree.
  *
- *   sms, voice (9+ characters): all but the last 8 kept, 4 masked, last 4
- *                                kept: +8613812345678 -> +86138****5678
+ *   sms, voice (9+ characters): all but the last 8 kept (at most 6), 4
+ *                                masked, last 4 kept:
+ *                                +8613812345678 -> +86138****5678; a long
+ *                                malformed one from billing keeps no more:
+ *                                +8613812345678<x> -> +86138****8<x>
  *   email (local part not empty): first character, ***, then @domain:
  *                                 zhang.wei@example.com -> z***@example.com
  *   push (9+ characters):         first 6 characters then ***
