@@ -18,6 +18,8 @@
 	"   WHEN CAST(ct.channel AS BINARY) NOT IN"                               \
 	"        ('sms', 'email', 'voice', 'push')"                               \
 	"     THEN 'unknown channel'"                                             \
+	"   WHEN CAST(ct.address AS BINARY) REGEXP '[[:cntrl:]]'"                 \
+	"     THEN 'address contains control characters'"                         \
 	"   WHEN ct.channel IN ('sms', 'voice') AND CAST(ct.address AS BINARY)"   \
 	"        NOT REGEXP '^[+][1-9][0-9]{7,14}$'"                              \
 	"     THEN 'phone number not in E.164 form'"                              \

@@ -102,6 +102,8 @@ static const char sql_customers[] =
 	"   WHEN CONVERT(CONVERT(CONVERT(c.name USING binary) USING utf8mb4)"
 	"        USING binary) <> CONVERT(c.name USING binary)"
 	"     THEN 'name is not valid UTF-8'"
+	"   WHEN CAST(c.name AS BINARY) REGEXP '[[:cntrl:]]'"
+	"     THEN 'name contains control characters'"
 	"   WHEN CHAR_LENGTH(c.name) > 128"
 	"     THEN 'name longer than 128 characters'"
 	"   WHEN CAST(COALESCE(c.segment, '') AS BINARY) NOT IN"

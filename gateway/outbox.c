@@ -297,7 +297,10 @@ load_cb(void *arg, const struct db_row *row, struct fg_err *err)
 		return 0;
 	str_copy(m->kind, row->val[1], sizeof(m->kind));
 	m->seq = (int)strtol(row->val[2], NULL, 10);
-	m->ctx.name = xstrdup(row->val[6] ? row->val[6] : "");
+	/* Billing's bytes: a NUL or control byte becomes U+FFFD here rather
+	 * than cutting the name short or reaching a provider. */
+	m->ctx.name = row->val[6] ? utf8_clean(row->val[6], row->len[6], 1)
+				  : xstrdup("");
 	m->ctx.locale = xstrdup(row->val[7] ? row->val[7] : "");
 	m->data = row->val[8] ? xstrdup(row->val[8]) : NULL;
 	if (strncmp(m->kind, "dunning", 7) == 0) {

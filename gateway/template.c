@@ -124,9 +124,10 @@ struct template_set {
 	char *str[NLOCALES][S_COUNT];
 };
 
-#define SMS_NAME_MAX   20 /* characters of a name in an SMS */
-#define SMS_AREA_MAX   40 /* of an outage's area */
-#define SMS_REASON_MAX 30 /* of its reason */
+#define SMS_NAME_MAX   20  /* characters of a name in an SMS */
+#define NAME_MAX_CHARS 128 /* elsewhere (the contract's limit) */
+#define SMS_AREA_MAX   40  /* of an outage's area */
+#define SMS_REASON_MAX 30  /* of its reason */
 
 static int
 locale_index(const char *locale)
@@ -938,13 +939,15 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 	char money[48];
 	char *clean, *account;
 	size_t n, cut;
-	int i, ascii;
+	int i, ascii, max;
 
 	for (i = 0; i < TV_COUNT; i++)
 		sbuf_init(&v[i]);
 	clean = utf8_clean(ctx->name ? ctx->name : "",
 			   ctx->name ? strlen(ctx->name) : 0, 1);
-	/* Trim, and keep an SMS short: at most SMS_NAME_MAX characters. */
+	/* Trim, and keep an SMS short: at most SMS_NAME_MAX characters;
+	 * NAME_MAX_CHARS elsewhere (billing's 4,000-character name, recorded
+	 * as wrong, must not make a push too long to send). */
 	{
 		char *s = clean, *e;
 
@@ -954,11 +957,12 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 		while (e > s && e[-1] == ' ')
 			e--;
 		n = (size_t)(e - s);
-		if (strcmp(channel, "sms") == 0 &&
-		    utf8_len(s, n) > SMS_NAME_MAX) {
+		max = strcmp(channel, "sms") == 0 ? SMS_NAME_MAX
+						  : NAME_MAX_CHARS;
+		if (utf8_len(s, n) > (size_t)max) {
 			for (cut = 0, i = 0; cut < n; cut++)
 				if (((unsigned char)s[cut] & 0xc0) != 0x80 &&
-				    i++ == SMS_NAME_MAX)
+				    i++ == max)
 					break;
 			n = cut;
 		}
