@@ -211,6 +211,30 @@ start_sim() {
 # For FCM: an RSA key pair $work/key.pem, $work/key.pub.pem (the simulator
 # checks JWTs with -k $work/key.pub.pem) and, once the simulator runs, a
 # service-account key file as Google issues them: service_account FILE [PEM].
+# start_sink PORT [options]: Postfix's smtp-sink on 127.0.0.1:PORT, every
+# message it takes dumped into $work/mail/PORT.*, its counters in
+# $work/sink-PORT.log.
+start_sink() {
+	[ -x /usr/sbin/smtp-sink ] || fail "smtp-sink is not installed (scripts/bootstrap.sh installs postfix)"
+	port=$1
+	shift
+	mkdir -p "$work/mail"
+	chmod 777 "$work/mail" "$work"
+	asuser=""
+	[ "$(id -u)" -ne 0 ] || asuser="-u nobody"
+	/usr/sbin/smtp-sink $asuser -c "$@" -d "$work/mail/$port.%H%M%S." "127.0.0.1:$port" 64 >"$work/sink-$port.log" 2>&1 &
+	sim_pids="$sim_pids $!"
+	wait_listening "$port" smtp-sink
+}
+# part_of FILE TYPE: the decoded text/plain or text/html part of a message
+# smtp-sink dumped.
+part_of() {
+	awk -v t="$2" '
+		$0 ~ "^Content-Type: text/" t { inpart = 1; next }
+		inpart && /^\r?$/ && !body { body = 1; next }
+		inpart && body && /^--/ { exit }
+		inpart && body { sub(/\r$/, ""); print }' "$1" | base64 -d
+}
 fcm_keys() { "$top/scripts/fcm-account.sh" "$work/key.pem" x >/dev/null; }
 service_account() {
 	"$top/scripts/fcm-account.sh" "${2:-$work/key.pem}" "http://127.0.0.1:$sim_port/token" >"$1"

@@ -4,21 +4,9 @@
 # envelope), 4xx temporary, 5xx permanent with a fallback across channels to
 # SMS, and no server at all as the provider's trouble.
 . "$(dirname "$0")/lib.sh"
-SINK=/usr/sbin/smtp-sink
-[ -x $SINK ] || fail "smtp-sink is not installed (scripts/bootstrap.sh installs postfix)"
 fresh_schemas
 start_sim 18830 "-d 20"
 dump="$work/mail"
-mkdir -p "$dump"
-chmod 777 "$dump" "$work"
-asuser=""
-[ "$(id -u)" -eq 0 ] && asuser="-u nobody"
-start_sink() {  # start_sink PORT [options]: dumps into $dump/PORT.*
-	port=$1; shift
-	$SINK $asuser -c "$@" -d "$dump/$port.%H%M%S." "127.0.0.1:$port" 64 >"$work/sink-$port.log" 2>&1 &
-	sim_pids="$sim_pids $!"
-	wait_listening "$port" smtp-sink
-}
 mail_conf() {  # mail_conf SMTP_PORT
 	write_conf "
 [channels]
@@ -50,14 +38,6 @@ subject_of() {
 		while read -r w; do  # each word whole UTF-8 on its own (RFC 2047 5.3)
 			printf '%s' "$w" | base64 -d | iconv -f UTF-8 -t UTF-8 2>/dev/null || printf '<split character>'
 		done
-}
-# part FILE TYPE: the decoded text/plain or text/html part.
-part_of() {
-	awk -v t="$2" '
-		$0 ~ "^Content-Type: text/" t { inpart = 1; next }
-		inpart && /^\r?$/ && !body { body = 1; next }
-		inpart && body && /^--/ { exit }
-		inpart && body { sub(/\r$/, ""); print }' "$1" | base64 -d
 }
 
 start_sink 18801
