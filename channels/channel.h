@@ -90,7 +90,9 @@ const char *http_request_header(const struct http_request *r, const char *key);
  * the result callback has run. */
 struct outbound {
 	unsigned long long message_id;
-	const char *idempotency_key; /* the message id: send it to providers */
+	const char *idempotency_key; /* "<message id>-<16 hex>": the same for
+					every attempt, unique across
+					gateways; send it to providers */
 	const char *to;              /* full address; never log it */
 	const char *body;            /* SMS text; e-mail plain-text part */
 	const char *subject;         /* e-mail only */

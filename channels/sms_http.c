@@ -8,8 +8,12 @@
  *   token_file = /etc/feegate/sms.token    ; "Authorization: Bearer ..."
  *   from = 95598                           ; sender id, optional
  *
- * Request: POST url, Content-Type: application/json, Idempotency-Key: the
- * message id, body {"message_id": "123", "to": "+8613800000000",
+ * Request: POST url, Content-Type: application/json, Idempotency-Key:
+ * "<message id>-<16 hex>" (the same for every attempt of a message, never
+ * the same for two messages of any gateway: a platform that keeps the keys
+ * it has taken and answers a repeated one as before makes a resend after a
+ * lost answer or a crash harmless), body {"message_id": "123",
+ * "to": "+8613800000000",
  * "from": "95598", "text": "...", "parts": 2, "receipt_url": "https://..."}.
  * Answer: 2xx {"id": "provider reference"}; an error as 4xx/5xx
  * {"error": {"code": "...", "message": "..."}}. Error codes invalid_number,
@@ -144,13 +148,14 @@ sms_http_submit(struct channel *ch, const struct outbound *m,
 	const char *headers[4];
 	struct httpc_request req;
 	struct delivery_result res;
-	char idem[64], *body;
+	char idem[80], mid[24], *body;
 	struct call *c;
 	json_t *j;
 	size_t nh = 0;
 
 	j = json_object();
-	json_object_set_new(j, "message_id", json_string(m->idempotency_key));
+	snprintf(mid, sizeof(mid), "%llu", m->message_id);
+	json_object_set_new(j, "message_id", json_string(mid));
 	json_object_set_new(j, "to", json_string(m->to));
 	if (s->from != NULL)
 		json_object_set_new(j, "from", json_string(s->from));

@@ -13,6 +13,7 @@
 
 #include <ev.h>
 #include <math.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -68,7 +69,7 @@ struct job {
 	struct lane *lane;
 	struct claimed m;
 	char receipt_url[600];
-	char idem[24];
+	char idem[40];
 	struct delivery_result res;
 	int expired_before_send;
 	double sent_at; /* ev_time() when the request left */
@@ -437,6 +438,23 @@ render(struct dispatcher *d, struct claimed *m)
 	}
 }
 
+/* What a provider may de-duplicate on: the message id, and 64 bits of the
+ * SHA-256 of its receipt token (random per message, kept across attempts,
+ * and not revealed by its hash). The same for every attempt of a message;
+ * never the same for two messages, not even of two gateways (or a gateway
+ * database made again) sharing one provider account, whose message ids
+ * repeat: "12345-9f86d081884c7d65". */
+static void
+idempotency_key(const struct claimed *m, char *out, size_t len)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	SHA256((const unsigned char *)m->token, strlen(m->token), md);
+	snprintf(out, len, "%llu-%02x%02x%02x%02x%02x%02x%02x%02x",
+		 m->message_id, md[0], md[1], md[2], md[3], md[4], md[5], md[6],
+		 md[7]);
+}
+
 static void
 claim_lane(struct dispatcher *d, struct lane *l)
 {
@@ -510,7 +528,7 @@ claim_lane(struct dispatcher *d, struct lane *l)
 			job_done(j, &j->res);
 			continue;
 		}
-		snprintf(j->idem, sizeof(j->idem), "%llu", j->m.message_id);
+		idempotency_key(&j->m, j->idem, sizeof(j->idem));
 		snprintf(j->receipt_url, sizeof(j->receipt_url),
 			 "%s/receipts/%s?id=%llu&t=%s",
 			 d->cfg->receipts.public_url
