@@ -5,8 +5,10 @@
 #   fault <TAB> runs <TAB> messages <TAB> lost <TAB> duplicated <TAB> result
 # lost: messages not in a final state (delivered, accepted, failed_permanent,
 # expired, cancelled), plus messages recorded as delivered or accepted that
-# the provider never received. duplicated: messages the provider received
-# more than once (the simulator de-duplicates nothing).
+# the provider never received. duplicated: messages the provider took (and
+# would have sent) more than once; the simulator's generic API, like a
+# platform following the README, answers a repeated Idempotency-Key as
+# before without taking the message again (counted as a replay).
 : "${FAULT_RESULTS:=$top/var/faults/results.tsv}"
 
 # The business date of today in the utility's time zone, and a calling
@@ -84,7 +86,7 @@ tally() {
 	[ "$lost" -eq 0 ] || problem "$lost lost ($stuck unfinished, $phantom never received)"
 	[ "${dup:-x}" = 0 ] || problem "${dup:-?} sent twice"
 	if [ -z "$problems" ]; then result=ok; else result="FAIL${problems}"; fi
-	echo "     $1: $states; provider received $(sim_stat received), unique $(sim_stat unique)"
+	echo "     $1: $states; provider received $(sim_stat received), unique $(sim_stat unique), replays $(sim_stat replays)"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$msgs" "$lost" "${dup:-?}" "$result" >>"$FAULT_RESULTS"
 	[ -z "$problems" ]
 }

@@ -92,6 +92,23 @@ sim_control '{"timeout": 0}'
 fgok dispatch --now "2026-10-02 10:01"
 eq "delivered" "$(sqlg "SELECT state FROM messages WHERE contact_id = 1")" "T: delivered on the retry"
 
+# L: the provider takes a message and its answer is lost (the request
+# times out): the message is in doubt and sent again with the same
+# Idempotency-Key; a platform that honours the key (the simulator's generic
+# API does, as the README asks) answers as before and sends nothing twice.
+fresh_schemas
+TIMEOUT=1 send_conf 18225
+customer LA1; contact 1 LA1 sms +8613800008802; bill LA1-1 LA1 50.00 2026-10-01
+replays=$(sim_stat replays)
+sim_control '{"lost_answer": 1.0, "no_receipts": true}'
+fgok run --date 2026-10-02 --now "2026-10-02 10:00"
+eq "retry 1" "$(sqlg "SELECT state, attempts FROM messages WHERE contact_id = 1")" "L: a lost answer is a timeout"
+eq "1" "$(sim_count +8613800008802)" "L: but the provider took it"
+fgok dispatch --now "2026-10-02 10:01"
+eq "accepted 2" "$(sqlg "SELECT state, attempts FROM messages WHERE contact_id = 1")" "L: the second attempt is answered"
+eq "1 $((replays + 1))" "$(sim_count +8613800008802) $(sim_stat replays)" "L: as a replay: taken once, not sent twice"
+sim_control '{"lost_answer": 0, "no_receipts": false}'
+
 # F: rate = 10 messages/s: never more than 10 in any second at the provider.
 fresh_schemas
 RATE=10 send_conf 18225

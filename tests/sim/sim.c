@@ -12,8 +12,11 @@
  * callbacks), and posts a receipt for each accepted message (a call gets
  * initiated, ringing, in-progress and completed); and FCM HTTP v1 with
  * its OAuth2 token endpoint (fcm.c). It records every message it accepts
- * (for a call, the TwiML; for a push, "title | body"), one line each, and
- * de-duplicates nothing:
+ * (for a call, the TwiML; for a push, "title | body"), one line each. The
+ * generic API honours Idempotency-Key as the gateway's API documentation
+ * asks of a platform (a key it has taken gets the first answer again and
+ * nothing is sent: a "replay"); the Twilio and FCM APIs, like the real
+ * ones, de-duplicate nothing:
  *
  *   epoch_ms <TAB> message_id <TAB> to <TAB> parts <TAB> text
  *
@@ -25,6 +28,10 @@
  *   fail_5xx, fail_429, timeout, reset   shares of requests (0..1) that get
  *                                        503, 429 + Retry-After, no answer
  *                                        for 30 s, or a closed connection
+ *   lost_answer                          share of generic-API requests that
+ *                                        are taken (recorded, receipt sent)
+ *                                        but whose answer never comes: the
+ *                                        sender cannot know it went
  *   retry_after                          seconds, with 429
  *   invalid_prefix                       numbers starting so: 400
  *                                        invalid_number (permanent)
@@ -41,8 +48,8 @@
  *   token_life                           expires_in of new access tokens
  *   revoke_tokens                        true: access tokens issued so far
  *                                        get 401 UNAUTHENTICATED
- * GET /_stats: {"received", "unique", "duplicates", "receipts_sent",
- * "receipts_failed", "rejected", "tokens"}.
+ * GET /_stats: {"received", "unique", "duplicates", "replays",
+ * "receipts_sent", "receipts_failed", "rejected", "tokens"}.
  */
 #include <curl/curl.h>
 #include <jansson.h>
@@ -80,8 +87,16 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static struct pending *queue;
 static FILE *record;
 unsigned long long rejected;
-static unsigned long long received, duplicates, receipts_sent, receipts_failed,
-	seq;
+static unsigned long long received, duplicates, replays, receipts_sent,
+	receipts_failed, seq;
+/* Idempotency-Keys taken, by message id ("<id>-<hex>": ids of different
+ * gateway databases repeat, so the whole key is compared). */
+struct taken {
+	unsigned long long n;
+	char key[48];
+};
+static struct taken *taken;
+static size_t taken_len;
 static unsigned char *seen; /* message ids seen, as a bitmap */
 static size_t seen_bytes;
 static volatile sig_atomic_t stop;
@@ -118,6 +133,30 @@ mark_seen(unsigned long long id)
 	dup = (seen[byte] >> (id % 8)) & 1;
 	seen[byte] |= (unsigned char)(1 << (id % 8));
 	return dup;
+}
+
+/* The sequence number an Idempotency-Key was taken under, 0 if none; with
+ * set != 0, remember set for it. Under mu. */
+static unsigned long long
+taken_as(const char *key, unsigned long long set)
+{
+	unsigned long long id = strtoull(key, NULL, 10);
+
+	if (id >= taken_len) {
+		size_t n;
+
+		if (set == 0)
+			return 0;
+		n = (size_t)(id + 1) * 2;
+		taken = realloc(taken, n * sizeof(*taken));
+		memset(taken + taken_len, 0, (n - taken_len) * sizeof(*taken));
+		taken_len = n;
+	}
+	if (set != 0) {
+		taken[id].n = set;
+		snprintf(taken[id].key, sizeof(taken[id].key), "%s", key);
+	}
+	return strcmp(taken[id].key, key) == 0 ? taken[id].n : 0;
 }
 
 /* Into the queue, which is kept in order of due time. */
@@ -292,6 +331,7 @@ control(json_t *j)
 	DBL(fail_429);
 	DBL(timeout);
 	DBL(reset);
+	DBL(lost_answer);
 	STR(invalid_prefix);
 	STR(tempfail_prefix);
 	STR(undeliverable_prefix);
@@ -344,7 +384,7 @@ sms(struct MHD_Connection *c, const char *body, size_t len)
 {
 	struct faults f;
 	json_t *j = json_loadb(body, len, 0, NULL);
-	const char *to, *text, *id, *url, *auth;
+	const char *to, *text, *id, *url, *auth, *idem;
 	char out[128], rbody[256];
 	unsigned long long mid, n;
 	int parts, undeliverable;
@@ -392,6 +432,7 @@ sms(struct MHD_Connection *c, const char *body, size_t len)
 			      "\"message\":\"slow down\"}}",
 			      f.retry_after);
 	}
+	r -= f.fail_429;
 	to = json_string_value(json_object_get(j, "to"));
 	text = json_string_value(json_object_get(j, "text"));
 	id = json_string_value(json_object_get(j, "message_id"));
@@ -427,7 +468,24 @@ sms(struct MHD_Connection *c, const char *body, size_t len)
 			strncmp(to, f.undeliverable_prefix,
 				strlen(f.undeliverable_prefix)) == 0;
 	mid = strtoull(id, NULL, 10);
+	idem = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					   "Idempotency-Key");
+	pthread_mutex_lock(&mu);
+	n = idem != NULL ? taken_as(idem, 0) : 0;
+	if (n != 0)
+		replays++;
+	pthread_mutex_unlock(&mu);
+	if (n != 0) { /* taken before: the same answer, nothing sent */
+		json_decref(j);
+		snprintf(out, sizeof(out), "{\"id\":\"sim-%llu\"}", n);
+		return answer(c, 202, out, 0);
+	}
 	n = record_message(mid, to, parts, text);
+	if (idem != NULL) {
+		pthread_mutex_lock(&mu);
+		taken_as(idem, n);
+		pthread_mutex_unlock(&mu);
+	}
 	if (url != NULL && !f.no_receipts) {
 		snprintf(
 			rbody, sizeof(rbody),
@@ -438,6 +496,10 @@ sms(struct MHD_Connection *c, const char *body, size_t len)
 				now_s() + f.receipt_delay_ms / 1000.0);
 	}
 	json_decref(j);
+	if (r < f.lost_answer) { /* taken, but the answer is lost */
+		sleep(30);
+		return MHD_NO;
+	}
 	snprintf(out, sizeof(out), "{\"id\":\"sim-%llu\"}", n);
 	return answer(c, 202, out, 0);
 }
@@ -739,9 +801,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		snprintf(
 			out, sizeof(out),
 			"{\"received\":%llu,\"unique\":%llu,\"duplicates\":%llu,"
+			"\"replays\":%llu,"
 			"\"receipts_sent\":%llu,\"receipts_failed\":%llu,"
 			"\"rejected\":%llu,\"tokens\":%llu}",
-			received, received - duplicates, duplicates,
+			received, received - duplicates, duplicates, replays,
 			receipts_sent, receipts_failed, rejected, tokens);
 		pthread_mutex_unlock(&mu);
 		return answer(c, 200, out, 0);

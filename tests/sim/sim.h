@@ -11,7 +11,7 @@
 struct faults {
 	int latency_ms, receipt_delay_ms, retry_after, no_receipts;
 	int receipt_retry_s;
-	double fail_5xx, fail_429, timeout, reset;
+	double fail_5xx, fail_429, timeout, reset, lost_answer;
 	char invalid_prefix[32], undeliverable_prefix[32], tempfail_prefix[32];
 	char busy_prefix[32], no_answer_prefix[32];
 	char token[256];
