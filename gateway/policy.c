@@ -10,11 +10,13 @@
  *   or POLICY_STORM temporary failures in a row: a 5xx storm): the message
  *   goes back to the queue without using up an attempt, and the provider
  *   is paused: 1 s, doubling to 60 s, or as long as Retry-After asks.
- *   When a pause ends, one message goes alone as a probe; the provider
- *   gets its full concurrency back only once a request succeeds (or is
- *   refused for its own recipient, which also shows the provider is
- *   up), so a provider that is down for minutes sees a request per pause,
- *   not a volley of `concurrency` requests.
+ *   When a pause ends, POLICY_PROBES messages go as probes; the provider
+ *   gets its full concurrency back once a request succeeds (or is
+ *   refused for its own recipient, which also shows the provider is up),
+ *   and the pause doubles only if none does. A provider that is down for
+ *   minutes sees a few requests per pause, not a volley of `concurrency`;
+ *   one that fails 40% of requests at random is not held back by one
+ *   unlucky probe.
  * - Other TEMPFAIL (timeout, reset, a lone 5xx, unknown answers): retry
  *   after a backoff that doubles per attempt from [dispatch] backoff_min
  *   up to backoff_max (and at least Retry-After); after max_attempts, or
@@ -53,8 +55,11 @@ policy_room(const struct throttle *t, double now, int inflight, int room)
 {
 	if (policy_paused(t, now))
 		return 0;
-	if (t->pause > 0) /* a pause ended: one probe at a time */
-		return inflight > 0 || room < 1 ? 0 : 1;
+	if (t->pause > 0) { /* a pause ended: a few probes */
+		int probes = POLICY_PROBES - inflight;
+
+		return probes < 0 ? 0 : probes < room ? probes : room;
+	}
 	return room;
 }
 
@@ -92,6 +97,8 @@ policy_decide(const struct config *cfg, struct throttle *t, double now,
 	t->failures++;
 	if (r->provider_wide || t->failures >= POLICY_STORM ||
 	    policy_paused(t, now)) {
+		/* The first failure back from the probes pauses again; the
+		 * others, answered while paused, only go back to the queue. */
 		if (!policy_paused(t, now))
 			pause_provider(t, now, r->retry_after);
 		d->outcome = OUTCOME_REQUEUE;

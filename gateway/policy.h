@@ -32,7 +32,8 @@ struct throttle {
 	double paused_until;
 };
 
-#define POLICY_STORM 5 /* consecutive temporary failures = provider trouble */
+#define POLICY_STORM  5 /* consecutive temporary failures = provider trouble */
+#define POLICY_PROBES 3 /* requests out at once after a pause */
 
 /* Decide for one result; updates the provider's throttle. attempts counts
  * this one; age is seconds since the message was created. */
@@ -43,8 +44,8 @@ void policy_decide(const struct config *cfg, struct throttle *t, double now,
 long policy_backoff(const struct config *cfg, int attempts, int retry_after);
 int policy_paused(const struct throttle *t, double now);
 /* How many of room requests may leave now, with inflight requests out:
- * none while paused, one probe at a time after a pause until a request
- * succeeds, room otherwise. */
+ * none while paused, POLICY_PROBES at a time after a pause until a
+ * request succeeds, room otherwise. */
 int policy_room(const struct throttle *t, double now, int inflight, int room);
 
 #endif

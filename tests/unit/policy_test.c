@@ -121,23 +121,36 @@ test_one_probe_after_a_pause(void **state)
 	assert_int_equal(policy_room(&t, 100, 5, 32), 32);
 	policy_decide(&cfg, &t, 100, &bad, 1, 10, &d);
 	assert_int_equal(policy_room(&t, 100.5, 0, 32), 0); /* paused */
-	assert_int_equal(policy_room(&t, 101, 0, 32), 1);   /* a probe */
-	assert_int_equal(policy_room(&t, 101, 1, 32), 0);   /* one at a time */
-	assert_int_equal(policy_room(&t, 101, 0, 0), 0);    /* no room */
-	/* The probe fails: a longer pause, then one probe again. */
+	assert_int_equal(policy_room(&t, 101, 0, 32), POLICY_PROBES);
+	assert_int_equal(policy_room(&t, 101, POLICY_PROBES - 1, 32), 1);
+	assert_int_equal(policy_room(&t, 101, POLICY_PROBES, 32), 0);
+	assert_int_equal(policy_room(&t, 101, 40, 32), 0); /* out before */
+	assert_int_equal(policy_room(&t, 101, 0, 1), 1);   /* room is less */
+	assert_int_equal(policy_room(&t, 101, 0, 0), 0);
+	/* The probes fail: a longer pause, then probes again. */
 	policy_decide(&cfg, &t, 101, &bad, 1, 10, &d);
+	policy_decide(&cfg, &t, 101, &bad, 1, 10, &d); /* answered paused */
+	assert_int_equal(d.outcome, OUTCOME_REQUEUE);
 	assert_int_equal(policy_room(&t, 102, 0, 32), 0);
-	assert_int_equal(policy_room(&t, 103, 0, 32), 1);
-	/* The probe goes through: full room again. */
-	policy_decide(&cfg, &t, 103, &ok, 1, 10, &d);
+	assert_int_equal(policy_room(&t, 103, 0, 32), POLICY_PROBES);
+	/* One fails, pausing again; another, answered during that pause,
+	 * went through: full room once the short pause is over. */
+	policy_decide(&cfg, &t, 103, &bad, 1, 10, &d);
+	policy_decide(&cfg, &t, 103.1, &ok, 1, 10, &d);
+	assert_int_equal(policy_room(&t, 103.5, 0, 32), 0);
+	assert_int_equal(policy_room(&t, 107.1, 0, 32), 32);
+	/* A success ends probing at once. */
+	policy_decide(&cfg, &t, 108, &bad, 1, 10, &d);
+	assert_int_equal(policy_room(&t, 109, 0, 32), POLICY_PROBES);
+	policy_decide(&cfg, &t, 109, &ok, 1, 10, &d);
 	assert_int_equal(d.outcome, OUTCOME_SENT);
-	assert_int_equal(policy_room(&t, 103, 0, 32), 32);
+	assert_int_equal(policy_room(&t, 109, 0, 32), 32);
 	/* A recipient refused also shows the provider is up. */
-	policy_decide(&cfg, &t, 104, &bad, 1, 10, &d);
-	assert_int_equal(policy_room(&t, 105, 0, 32), 1);
-	policy_decide(&cfg, &t, 105, &perm, 1, 10, &d);
+	policy_decide(&cfg, &t, 110, &bad, 1, 10, &d);
+	assert_int_equal(policy_room(&t, 111, 0, 32), POLICY_PROBES);
+	policy_decide(&cfg, &t, 111, &perm, 1, 10, &d);
 	assert_int_equal(d.outcome, OUTCOME_FAILED);
-	assert_int_equal(policy_room(&t, 105, 0, 32), 32);
+	assert_int_equal(policy_room(&t, 111, 0, 32), 32);
 }
 
 int
