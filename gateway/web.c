@@ -766,9 +766,11 @@ customer(struct req *r, const char *account)
 	cust = json_object_get(t, "customer");
 	sbuf_adds(&b, "<p>户号 Account <b>");
 	esc(&b, account);
-	sbuf_adds(&b, "</b> ");
+	/* <bdi>: a right-to-left override in billing's name (U+202E) turns
+	 * only the name around, not the rest of the line. */
+	sbuf_adds(&b, "</b> <bdi>");
 	esc(&b, str_of(cust, "name"));
-	sbuf_adds(&b, " · ");
+	sbuf_adds(&b, "</bdi> · ");
 	esc(&b, str_of(cust, "segment"));
 	sbuf_adds(&b, " · 网格 grid ");
 	esc(&b, str_of(cust, "grid_id"));

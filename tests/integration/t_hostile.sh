@@ -110,5 +110,8 @@ for k in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15; do
 done
 curl -s -o "$work/page" -b "$work/jar" "http://127.0.0.1:19731/customer/HN01-s"
 has "$(cat "$work/page")" "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" "the name escaped in the page"
+curl -s -o "$work/page" -b "$work/jar" "http://127.0.0.1:19731/customer/HN14-s"
+has "$(cat "$work/page")" "$(printf '<bdi>\342\200\256evil\342\200\217\357\273\277</bdi>')" \
+	"a right-to-left override in a name turns only the name around"
 has "$(fg audit verify)" "chain intact" "audit chain"
 done_ok
