@@ -84,8 +84,8 @@ integration: bin/feegate bin/feegate-san bin/feegate-sim
 	tests/integration/run.sh
 
 # libFuzzer targets (clang): the template renderer, the notice API's
-# validation, the configuration parser, the receipt parsers, phone search
-# and address masking. `make fuzz` runs
+# validation, the configuration parser, the receipt parsers, the address
+# validator, phone search and address masking. `make fuzz` runs
 # each for FUZZ_SECONDS on a copy of its seed corpus (tests/fuzz/corpus/);
 # `make test` runs each briefly (fuzz-smoke).
 FUZZ_CC      := clang

@@ -3,6 +3,75 @@
  */
 #include "contacts.h"
 
+#include <pthread.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+enum { RE_CONTROL, RE_E164, RE_CN_MOBILE, RE_EMAIL, RE_PUSH, RE_COUNT };
+static regex_t re[RE_COUNT];
+static pthread_once_t re_once = PTHREAD_ONCE_INIT;
+
+static void
+re_compile(void)
+{
+	static const char *const src[RE_COUNT] = {CONTACT_RE_CONTROL,
+						  CONTACT_RE_E164,
+						  CONTACT_RE_CN_MOBILE,
+						  CONTACT_RE_EMAIL,
+						  CONTACT_RE_PUSH};
+	int i;
+
+	for (i = 0; i < RE_COUNT; i++)
+		if (regcomp(&re[i], src[i], REG_EXTENDED | REG_NOSUB) != 0)
+			fatalx("contacts: pattern %d does not compile", i);
+}
+
+static int
+matches(int k, const char *s)
+{
+	return regexec(&re[k], s, 0, NULL, 0) == 0;
+}
+
+static const char *
+reason_of(int sms, int voice, int email, int push, const char *a, size_t n)
+{
+	if (matches(RE_CONTROL, a))
+		return "address contains control characters";
+	if ((sms || voice) && !matches(RE_E164, a))
+		return "phone number not in E.164 form";
+	if (sms && strncmp(a, "+86", 3) == 0 && !matches(RE_CN_MOBILE, a))
+		return "not a mainland China mobile number";
+	if (email && (n > CONTACT_EMAIL_MAX || !matches(RE_EMAIL, a)))
+		return "malformed e-mail address";
+	if (push && !matches(RE_PUSH, a))
+		return "malformed push token";
+	return NULL;
+}
+
+const char *
+contact_reason(const char *channel, const char *address, size_t n)
+{
+	int sms = strcmp(channel, "sms") == 0;
+	int voice = strcmp(channel, "voice") == 0;
+	int email = strcmp(channel, "email") == 0;
+	int push = strcmp(channel, "push") == 0;
+	const char *why;
+	char *a;
+
+	pthread_once(&re_once, re_compile);
+	if (!sms && !voice && !email && !push)
+		return "unknown channel";
+	if (memchr(address, '\0', n) != NULL)
+		return "address contains control characters";
+	a = xstrndup(address, n); /* regexec wants it terminated */
+	why = reason_of(sms, voice, email, push, a, n);
+	free(a);
+	return why;
+}
+
 void
 contacts_rank_sql(const struct config *cfg, const char *prefix, struct sbuf *b)
 {

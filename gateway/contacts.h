@@ -9,34 +9,52 @@
 #ifndef FEEGATE_CONTACTS_H
 #define FEEGATE_CONTACTS_H
 
+/* What a usable address looks like, one source for the SQL below (MariaDB's
+ * PCRE over the address's bytes) and for contact_reason() (POSIX extended
+ * regular expressions in the C locale, bytewise): written in the syntax
+ * both read alike. A control byte is refused first, so PCRE's `$` (which
+ * also matches before a final newline) and POSIX's never disagree. */
+#define CONTACT_RE_CONTROL   "[[:cntrl:]]"
+#define CONTACT_RE_E164      "^[+][1-9][0-9]{7,14}$"
+#define CONTACT_RE_CN_MOBILE "^[+]861[3-9][0-9]{9}$"
+#define CONTACT_RE_EMAIL                                                       \
+	"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"       \
+	"([.][A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+#define CONTACT_RE_PUSH   "^[A-Za-z0-9:_-]{16,4096}$"
+#define CONTACT_EMAIL_MAX 254 /* bytes */
+#define CONTACT_STR_(x)   #x
+#define CONTACT_STR(x)    CONTACT_STR_(x)
+
 #define CONTACT_BLOCKS_JOIN                                                    \
 	" LEFT JOIN contact_blocks cb ON cb.contact_id = ct.contact_id"        \
 	"  AND cb.address = ct.address"
 
-#define CONTACT_REASON_SQL                                                        \
-	" CASE"                                                                   \
-	"   WHEN CAST(ct.channel AS BINARY) NOT IN"                               \
-	"        ('sms', 'email', 'voice', 'push')"                               \
-	"     THEN 'unknown channel'"                                             \
-	"   WHEN CAST(ct.address AS BINARY) REGEXP '[[:cntrl:]]'"                 \
-	"     THEN 'address contains control characters'"                         \
-	"   WHEN ct.channel IN ('sms', 'voice') AND CAST(ct.address AS BINARY)"   \
-	"        NOT REGEXP '^[+][1-9][0-9]{7,14}$'"                              \
-	"     THEN 'phone number not in E.164 form'"                              \
-	"   WHEN ct.channel = 'sms' AND CAST(ct.address AS BINARY) LIKE '+86%'"   \
-	"        AND CAST(ct.address AS BINARY)"                                  \
-	"        NOT REGEXP '^[+]861[3-9][0-9]{9}$'"                              \
-	"     THEN 'not a mainland China mobile number'"                          \
-	"   WHEN ct.channel = 'email' AND (LENGTH(ct.address) > 254"              \
-	"        OR CAST(ct.address AS BINARY) NOT REGEXP"                        \
-	"        '^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?" \
-	"([.][A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$')"                         \
-	"     THEN 'malformed e-mail address'"                                    \
-	"   WHEN ct.channel = 'push' AND CAST(ct.address AS BINARY)"              \
-	"        NOT REGEXP '^[A-Za-z0-9:_-]{16,4096}$'"                          \
-	"     THEN 'malformed push token'"                                        \
-	"   WHEN cb.contact_id IS NOT NULL THEN 'failed permanently before'"      \
+/* clang-format off */
+#define CONTACT_REASON_SQL                                                     \
+	" CASE"                                                                \
+	"   WHEN CAST(ct.channel AS BINARY) NOT IN"                            \
+	"        ('sms', 'email', 'voice', 'push')"                            \
+	"     THEN 'unknown channel'"                                          \
+	"   WHEN CAST(ct.address AS BINARY) REGEXP '" CONTACT_RE_CONTROL "'"   \
+	"     THEN 'address contains control characters'"                      \
+	"   WHEN ct.channel IN ('sms', 'voice') AND CAST(ct.address AS BINARY)"\
+	"        NOT REGEXP '" CONTACT_RE_E164 "'"                             \
+	"     THEN 'phone number not in E.164 form'"                           \
+	"   WHEN ct.channel = 'sms' AND CAST(ct.address AS BINARY) LIKE '+86%'"\
+	"        AND CAST(ct.address AS BINARY)"                               \
+	"        NOT REGEXP '" CONTACT_RE_CN_MOBILE "'"                        \
+	"     THEN 'not a mainland China mobile number'"                       \
+	"   WHEN ct.channel = 'email'"                                         \
+	"        AND (LENGTH(ct.address) > " CONTACT_STR(CONTACT_EMAIL_MAX)    \
+	"             OR CAST(ct.address AS BINARY)"                           \
+	"                NOT REGEXP '" CONTACT_RE_EMAIL "')"                   \
+	"     THEN 'malformed e-mail address'"                                 \
+	"   WHEN ct.channel = 'push' AND CAST(ct.address AS BINARY)"           \
+	"        NOT REGEXP '" CONTACT_RE_PUSH "'"                             \
+	"     THEN 'malformed push token'"                                     \
+	"   WHEN cb.contact_id IS NOT NULL THEN 'failed permanently before'"   \
 	" END"
+/* clang-format on */
 
 /* A temporary table of candidate contacts, as contacts_pick_sql() reads
  * it: "CREATE TEMPORARY TABLE t (" CONTACT_CANDIDATE_COLUMNS "...)", filled
@@ -88,5 +106,11 @@ void contacts_channel_filter(const struct config *cfg, const char *prefix,
  * we can send on, in channel_order and then by priority. */
 char *contacts_pick_sql(const struct config *cfg, const char *into,
 			const char *from);
+
+/* Why an address (n bytes, perhaps with a NUL inside) cannot be used on a
+ * channel, in the words of CONTACT_REASON_SQL, or NULL when it can. The
+ * dispatcher checks every message once more before it leaves; fuzzed by
+ * tests/fuzz/fuzz_address.c. Thread-safe. */
+const char *contact_reason(const char *channel, const char *address, size_t n);
 
 #endif

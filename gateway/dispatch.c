@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "contacts.h"
 #include "dates.h"
 #include "db.h"
 #include "escalate.h"
@@ -464,6 +465,7 @@ claim_lane(struct dispatcher *d, struct lane *l)
 	double wall = wall_now(d);
 	size_t n = 0, room, i;
 	int limit, anytime_only;
+	const char *why;
 
 	if (policy_paused(&l->th, wall)) {
 		l->idle = 1; /* run: nothing more to send now */
@@ -525,6 +527,16 @@ claim_lane(struct dispatcher *d, struct lane *l)
 			result_set(&j->res, DELIVERY_TEMPFAIL, 0, "expired",
 				   "older than expire_after before it could "
 				   "be sent");
+			job_done(j, &j->res);
+			continue;
+		}
+		/* Checked when the message was queued; once more before it
+		 * leaves, with the same patterns in C. */
+		why = contact_reason(j->m.channel, j->m.address,
+				     strlen(j->m.address));
+		if (why != NULL) {
+			result_set(&j->res, DELIVERY_PERMFAIL, 0,
+				   "invalid_address", "%s", why);
 			job_done(j, &j->res);
 			continue;
 		}

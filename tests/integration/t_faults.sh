@@ -109,6 +109,19 @@ eq "accepted 2" "$(sqlg "SELECT state, attempts FROM messages WHERE contact_id =
 eq "1 $((replays + 1))" "$(sim_count +8613800008802) $(sim_stat replays)" "L: as a replay: taken once, not sent twice"
 sim_control '{"lost_answer": 0, "no_receipts": false}'
 
+# V: an address changed under the queue (by hand, or by a bug) is checked
+# once more, in C with the SQL's patterns, before it leaves: refused for
+# good, never sent.
+fresh_schemas
+send_conf 18225
+customer VA1; contact 1 VA1 sms +8613800008803; bill VA1-1 VA1 50.00 2026-10-01
+fgok plan --date 2026-10-02
+mysql_cli "$gschema" -e "UPDATE messages SET address = CONCAT(address, CHAR(10))"
+fgok dispatch --now "2026-10-02 10:00"
+eq "failed_permanent" "$(sqlg "SELECT state FROM messages WHERE contact_id = 1")" "V: refused before it left"
+has "$(sqlg "SELECT last_error FROM messages WHERE contact_id = 1")" "address contains control characters" "V: with the reason"
+eq "0" "$(sim_count +8613800008803)" "V: nothing sent"
+
 # F: rate = 10 messages/s: never more than 10 in any second at the provider.
 fresh_schemas
 RATE=10 send_conf 18225
