@@ -65,6 +65,14 @@ until_done() {
 	while [ "$(unfinished)" -gt 0 ] && [ $(( $(date +%s) - t0 )) -lt "$1" ]; do sleep 2; done
 }
 
+# until_receipts SECONDS: wait until no message awaits its receipt (none
+# is `accepted`), at most SECONDS; a dispatcher must be listening.
+until_receipts() {
+	ur0=$(date +%s)
+	while [ "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'accepted'")" -gt 0 ] &&
+		[ $(( $(date +%s) - ur0 )) -lt "$1" ]; do sleep 2; done
+}
+
 # unfinished: messages not in a final state.
 unfinished() {
 	sqlg "SELECT COUNT(*) FROM messages WHERE state NOT IN

@@ -23,6 +23,7 @@ bound=$((32 + 3 * (7 + DOWN / 60)))
 [ "$during" -le "$bound" ] || problem "$during attempts while the provider was down, more than $bound (a retry storm)"
 sim_control '{"reset": 0}'
 until_done 600
+until_receipts 120
 serve_stop
 delivered=$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'delivered'")
 [ "$delivered" -eq "$N" ] || problem "only $delivered of $N delivered once the provider was back"

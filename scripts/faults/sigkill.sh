@@ -38,8 +38,7 @@ done
 # 600 s): the daemon listens until none is awaited, at most 300 s.
 serve_start
 t0=$(date +%s)
-while [ "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'accepted'")" -gt 0 ] &&
-	[ $(( $(date +%s) - t0 )) -lt 300 ]; do sleep 2; done
+until_receipts 300
 serve_stop
 echo "     receipts settled $(( $(date +%s) - t0 )) s after the last dispatcher"
 tally "SIGKILL x$KILLS during a $N-message night" "$((k + i + 1))"
