@@ -51,6 +51,8 @@ post '{"account_no": "3300008801", "kind": "payment_received", "data": {"amount"
 expect 401 "bearer token" "a wrong token"
 call GET /notices/1 "" "X-Nothing: 1"
 expect 401 "bearer token" "GET without a token"
+eq "0 0" "$(sqlg "SELECT (SELECT COUNT(*) FROM notices), (SELECT COUNT(*) FROM audit_log)")" \
+   "nothing queued or audited without a valid token"
 
 # Validation: the field at fault is named.
 post '{"account_no": "3300008801", "kind": '
