@@ -46,7 +46,7 @@ reason_of(int sms, int voice, int email, int push, const char *a, size_t n)
 		return "not a mainland China mobile number";
 	if (email && (n > CONTACT_EMAIL_MAX || !matches(RE_EMAIL, a)))
 		return "malformed e-mail address";
-	if (push && !matches(RE_PUSH, a))
+	if (push && (n > CONTACT_PUSH_MAX || !matches(RE_PUSH, a)))
 		return "malformed push token";
 	return NULL;
 }

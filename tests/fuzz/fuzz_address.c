@@ -53,7 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    len > 254 ||
 			    strpbrk(addr, " \t\r\n\"'<>()") != NULL)
 				abort();
-		} else if (len < 16 ||
+		} else if (len < 16 || len > 4096 ||
 			   strspn(addr, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl"
 					"mnopqrstuvwxyz0123456789:_-") != len) {
 			abort();

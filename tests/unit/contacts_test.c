@@ -113,6 +113,15 @@ test_lengths(void **state)
 	assert_string_equal(contact_reason("email", mail.s, mail.len),
 			    "malformed e-mail address");
 	sbuf_free(&mail);
+	/* A push token: 4,096 bytes at most. */
+	sbuf_init(&mail);
+	while (mail.len < 4096)
+		sbuf_adds(&mail, "tok:");
+	assert_null(contact_reason("push", mail.s, mail.len));
+	sbuf_adds(&mail, "x");
+	assert_string_equal(contact_reason("push", mail.s, mail.len),
+			    "malformed push token");
+	sbuf_free(&mail);
 }
 
 int
