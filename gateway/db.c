@@ -100,6 +100,79 @@ expand(struct db *db, const char *sql)
 	return sbuf_take(&b);
 }
 
+/* The connection is closing or closed: its prepared statements go with
+ * it (after mysql_close() they are only freed). */
+static void
+stmts_forget(struct db *db)
+{
+	int i;
+
+	for (i = 0; i < DB_STMT_CACHE; i++) {
+		if (db->stmts[i].text == NULL)
+			continue;
+		mysql_stmt_close(db->stmts[i].st);
+		FREE(db->stmts[i].text);
+		db->stmts[i].st = NULL;
+	}
+}
+
+/* A cached statement for text, taken out of the cache while it is in use
+ * (a statement run from inside another's row callback gets its own), or
+ * NULL. */
+static MYSQL_STMT *
+stmt_take(struct db *db, const char *text)
+{
+	MYSQL_STMT *st;
+	int i;
+
+	for (i = 0; i < DB_STMT_CACHE; i++) {
+		if (db->stmts[i].text == NULL ||
+		    strcmp(db->stmts[i].text, text) != 0)
+			continue;
+		st = db->stmts[i].st;
+		FREE(db->stmts[i].text);
+		db->stmts[i].st = NULL;
+		db->reuses++;
+		return st;
+	}
+	return NULL;
+}
+
+/* Done with st, prepared from text (which it takes) on connection number
+ * session: kept for the next run when it ended cleanly on the connection
+ * still open, closed otherwise. The least recently used makes room. */
+static void
+stmt_release(struct db *db, MYSQL_STMT *st, char *text, unsigned long session,
+	     int clean)
+{
+	int i, slot = -1;
+
+	if (!clean || db->lost || db->my == NULL || session != db->session) {
+		mysql_stmt_close(st);
+		free(text);
+		return;
+	}
+	for (i = 0; i < DB_STMT_CACHE; i++) {
+		if (db->stmts[i].text != NULL &&
+		    strcmp(db->stmts[i].text, text) == 0) {
+			mysql_stmt_close(st); /* a twin came back first */
+			free(text);
+			return;
+		}
+		if (slot < 0 || db->stmts[i].text == NULL ||
+		    (db->stmts[slot].text != NULL &&
+		     db->stmts[i].used < db->stmts[slot].used))
+			slot = i;
+	}
+	if (db->stmts[slot].text != NULL) {
+		mysql_stmt_close(db->stmts[slot].st);
+		free(db->stmts[slot].text);
+	}
+	db->stmts[slot].text = text;
+	db->stmts[slot].st = st;
+	db->stmts[slot].used = ++db->stmt_tick;
+}
+
 /* Open db->my and set the session up as every statement expects. */
 static int
 session_open(struct db *db, struct fg_err *err)
@@ -131,6 +204,7 @@ session_open(struct db *db, struct fg_err *err)
 		return -1;
 	}
 	db->lost = 0;
+	db->session++;
 	/* Strict: a value that does not fit is an error, never silently cut.
 	 * UTC: business dates come from the caller, times are stored as UTC.
 	 * READ COMMITTED: reading billing takes no locks on billing's rows.
@@ -188,6 +262,7 @@ db_revive(struct db *db, struct fg_err *err)
 		if (db->my != NULL)
 			mysql_close(db->my);
 		db->my = NULL;
+		stmts_forget(db);
 		if (session_open(db, err) == 0) {
 			for (i = 0; i < DB_MAX_LOCKS; i++)
 				if (db->locks[i] != NULL &&
@@ -245,6 +320,11 @@ db_close(struct db *db)
 	if (db->my != NULL)
 		mysql_close(db->my);
 	db->my = NULL;
+	stmts_forget(db);
+	if (db->prepares + db->reuses > 0)
+		log_debug("db: %llu statements prepared, %llu run again "
+			  "without preparing",
+			  db->prepares, db->reuses);
 	for (int i = 0; i < DB_MAX_LOCKS; i++)
 		FREE(db->locks[i]);
 	FREE(db->billing);
@@ -270,10 +350,13 @@ use_db(struct db *db, struct fg_err *err)
 	return 0;
 }
 
-/* Prepare sql (after {B} expansion) and bind p. */
+/* Prepare sql (after {B} expansion), or take it from the cache, and bind
+ * p; *textp gets the expanded text and *sessionp the connection's number,
+ * for stmt_release(). */
 static MYSQL_STMT *
 prepare(struct db *db, const char *sql, const struct db_param *p, size_t np,
-	MYSQL_BIND *bind, unsigned long *lens, struct fg_err *err)
+	MYSQL_BIND *bind, unsigned long *lens, char **textp,
+	unsigned long *sessionp, struct fg_err *err)
 {
 	MYSQL_STMT *st;
 	char *text = expand(db, sql);
@@ -283,12 +366,16 @@ prepare(struct db *db, const char *sql, const struct db_param *p, size_t np,
 		free(text);
 		return NULL;
 	}
-	st = mysql_stmt_init(db->my);
-	if (st == NULL)
-		fatalx("db: mysql_stmt_init: out of memory");
-	if (mysql_stmt_prepare(st, text, strlen(text)) != 0) {
-		stmt_error(st, sql, err);
-		goto fail;
+	st = stmt_take(db, text);
+	if (st == NULL) {
+		st = mysql_stmt_init(db->my);
+		if (st == NULL)
+			fatalx("db: mysql_stmt_init: out of memory");
+		db->prepares++;
+		if (mysql_stmt_prepare(st, text, strlen(text)) != 0) {
+			stmt_error(st, sql, err);
+			goto fail;
+		}
 	}
 	if (mysql_stmt_param_count(st) != np) {
 		err_set(err,
@@ -322,7 +409,8 @@ prepare(struct db *db, const char *sql, const struct db_param *p, size_t np,
 			goto fail;
 		}
 	}
-	free(text);
+	*textp = text;
+	*sessionp = db->session;
 	return st;
 fail:
 	free(text);
@@ -368,10 +456,11 @@ db_exec(struct db *db, const char *sql, const struct db_param *p, size_t np,
 	struct binds b;
 	MYSQL_STMT *st;
 	double t0 = now_s();
-	char label[80];
+	char label[80], *text = NULL;
+	unsigned long session = 0;
 
 	binds_init(&b, np);
-	st = prepare(db, sql, p, np, b.bind, b.lens, err);
+	st = prepare(db, sql, p, np, b.bind, b.lens, &text, &session, err);
 	if (st == NULL) {
 		binds_free(&b);
 		return -1;
@@ -379,7 +468,7 @@ db_exec(struct db *db, const char *sql, const struct db_param *p, size_t np,
 	/* The bindings point at b.lens until the statement has run. */
 	if (mysql_stmt_execute(st) != 0) {
 		stmt_error(st, sql, err);
-		mysql_stmt_close(st);
+		stmt_release(db, st, text, session, 0);
 		binds_free(&b);
 		return -1;
 	}
@@ -389,7 +478,7 @@ db_exec(struct db *db, const char *sql, const struct db_param *p, size_t np,
 	sql_label(sql, label, sizeof(label));
 	log_debug("db: exec: %.3f s, %llu rows: %s", now_s() - t0,
 		  (unsigned long long)mysql_stmt_affected_rows(st), label);
-	mysql_stmt_close(st);
+	stmt_release(db, st, text, session, 1);
 	return 0;
 }
 
@@ -420,9 +509,12 @@ db_query(struct db *db, enum db_query_mode mode, const char *sql,
 	int rc = -1, frc, cb;
 	double t0 = now_s();
 	unsigned long long nrows = 0;
+	char *text = NULL;
+	unsigned long session = 0;
+	int drained = 0;
 
 	binds_init(&pb, np);
-	st = prepare(db, sql, p, np, pb.bind, pb.lens, err);
+	st = prepare(db, sql, p, np, pb.bind, pb.lens, &text, &session, err);
 	if (st == NULL) {
 		binds_free(&pb);
 		return -1;
@@ -481,8 +573,10 @@ db_query(struct db *db, enum db_query_mode mode, const char *sql,
 		char *vals[64];
 
 		frc = mysql_stmt_fetch(st);
-		if (frc == MYSQL_NO_DATA)
+		if (frc == MYSQL_NO_DATA) {
+			drained = 1;
 			break;
+		}
 		if (frc == 1) {
 			stmt_error(st, sql, err);
 			goto out;
@@ -541,7 +635,9 @@ out:
 	if (meta != NULL)
 		mysql_free_result(meta);
 	mysql_stmt_free_result(st);
-	mysql_stmt_close(st);
+	/* Kept only when every row was read: a statement left mid-stream is
+	 * not worth flushing. */
+	stmt_release(db, st, text, session, rc == 0 && drained);
 	if (row.val != NULL)
 		for (i = 0; i < n; i++)
 			free(row.val[i]);

@@ -13,6 +13,15 @@
 #include "util.h"
 
 #define DB_MAX_LOCKS 4
+/* Prepared statements kept per connection, by text: one run again (every
+ * batch of the dispatcher) skips the prepare round trip. */
+#define DB_STMT_CACHE 64
+
+struct db_stmt {
+	char *text; /* after {B} expansion; NULL: a free slot */
+	MYSQL_STMT *st;
+	unsigned long long used; /* for least recently used eviction */
+};
 
 struct db {
 	MYSQL *my;
@@ -27,6 +36,11 @@ struct db {
 	int in_txn;
 	unsigned int reconnects;   /* times db_revive connected again */
 	char *locks[DB_MAX_LOCKS]; /* advisory locks held, taken again */
+	struct db_stmt stmts[DB_STMT_CACHE];
+	unsigned long long stmt_tick;
+	unsigned long session; /* connections opened: a statement of an
+				  earlier one is never kept */
+	unsigned long long prepares, reuses; /* statements prepared, reused */
 };
 
 enum db_param_type {
