@@ -13,6 +13,9 @@
 #          100,000 calls/s: this measures feegate, not a provider's 1 call/s)
 # and prints messages, seconds, messages/s, the peer's own count and
 # feegate's peak resident memory. Everything it starts it stops, by PID.
+# FEEGATE_BENCH_WRAP runs the dispatcher under a profiler, e.g.
+#   FEEGATE_BENCH_WRAP="perf record -g -o var/bench/perf.data --"
+# (the figures then include the profiler's cost).
 # Uses the private MariaDB (scripts/db.sh); schemas bench_billing and
 # bench_feegate are dropped and recreated.
 set -eu
@@ -120,7 +123,7 @@ bin/feegate -c "$conf" plan --date 2026-10-01 >/dev/null
 queued=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")
 echo "== $queued $channel messages queued; sending" >&2
 
-/usr/bin/time -f '%e %M' -o "$dir/time.txt" \
+/usr/bin/time -f '%e %M' -o "$dir/time.txt" ${FEEGATE_BENCH_WRAP:-} \
 	bin/feegate -c "$conf" dispatch --now "2026-10-01 10:00" >"$dir/dispatch.txt" 2>"$dir/dispatch.err"
 read -r secs kb <"$dir/time.txt"
 sent=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state IN ('accepted', 'delivered')")
