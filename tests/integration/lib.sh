@@ -21,8 +21,14 @@ name=$(basename "$0" .sh)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 sock=$("$top/scripts/db.sh" start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
-bschema="it_${name#t_}_bill"
-gschema="it_${name#t_}_gw"
+# Fault scenarios (scripts/faults/NAME.sh) get schemas of their own: the
+# `receipts` scenario must not share t_receipts' while `make test` runs.
+case "$name" in
+t_*) prefix=it_${name#t_} ;;
+*) prefix=fault_$name ;;
+esac
+bschema="${prefix}_bill"
+gschema="${prefix}_gw"
 work="$top/var/test/$name"
 conf="$work/feegate.ini"
 rm -rf "$work"
