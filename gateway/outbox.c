@@ -810,6 +810,78 @@ out:
 	return rc;
 }
 
+/* The attempts of a batch the providers took: their messages accepted
+ * (unless a receipt came first: its state stays) and their notices sent,
+ * in two statements for up to RECORD_CHUNK of them instead of two each. */
+#define RECORD_CHUNK 200
+
+static int
+record_sent_chunk(struct db *db, struct attempt **s, size_t k,
+		  struct fg_err *err)
+{
+	struct db_param *p = xcalloc(5 * k, sizeof(*p));
+	struct sbuf sql;
+	size_t i, np = 0;
+	int rc;
+
+	sbuf_init(&sql);
+	sbuf_adds(&sql, "UPDATE messages SET"
+			" state = IF(state = 'submitting', 'accepted', state),"
+			" provider = CASE message_id");
+	for (i = 0; i < k; i++) {
+		sbuf_adds(&sql, " WHEN ? THEN ?");
+		p[np++] = DB_INT(s[i]->m->message_id);
+		p[np++] = DB_STR(s[i]->provider);
+	}
+	sbuf_adds(&sql, " END, provider_ref = CASE message_id");
+	for (i = 0; i < k; i++) {
+		sbuf_adds(&sql, " WHEN ? THEN ?");
+		p[np++] = DB_INT(s[i]->m->message_id);
+		p[np++] = DB_STR(s[i]->res.ref);
+	}
+	sbuf_adds(&sql, " END, lease_owner = NULL, lease_expires_at = NULL"
+			" WHERE message_id IN (");
+	placeholders(&sql, k);
+	sbuf_adds(&sql, ")");
+	for (i = 0; i < k; i++)
+		p[np++] = DB_INT(s[i]->m->message_id);
+	rc = db_exec(db, sql.s, p, np, NULL, err);
+	if (rc == 0) {
+		sbuf_free(&sql);
+		sbuf_init(&sql);
+		sbuf_adds(&sql, "UPDATE notices SET state = 'sent'"
+				" WHERE state IN ('planned', 'sending')"
+				"  AND notice_id IN (");
+		placeholders(&sql, k);
+		sbuf_adds(&sql, ")");
+		for (i = 0; i < k; i++)
+			p[i] = DB_INT(s[i]->m->notice_id);
+		rc = db_exec(db, sql.s, p, k, NULL, err);
+	}
+	sbuf_free(&sql);
+	free(p);
+	return rc;
+}
+
+static int
+record_sent(struct db *db, struct attempt *a, size_t n, struct fg_err *err)
+{
+	struct attempt *s[RECORD_CHUNK];
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (a[i].d.outcome != OUTCOME_SENT)
+			continue;
+		s[k++] = &a[i];
+		if (k == RECORD_CHUNK) {
+			if (record_sent_chunk(db, s, k, err) != 0)
+				return -1;
+			k = 0;
+		}
+	}
+	return k > 0 ? record_sent_chunk(db, s, k, err) : 0;
+}
+
 static int
 record_once(struct db *db, const struct config *cfg, struct attempt *a,
 	    size_t n, const char *now, const char *business_date,
@@ -822,6 +894,8 @@ record_once(struct db *db, const struct config *cfg, struct attempt *a,
 		audit_batch_free(w);
 		return -1;
 	}
+	if (record_sent(db, a, n, err) != 0)
+		goto fail;
 	for (i = 0; i < n; i++) {
 		struct attempt *t = &a[i];
 		struct claimed *m = t->m;
@@ -846,27 +920,7 @@ record_once(struct db *db, const struct config *cfg, struct attempt *a,
 		detail = detail_dump(d);
 		switch (t->d.outcome) {
 		case OUTCOME_SENT:
-			/* A receipt may have come first: keep its state. */
-			rc = db_exec(
-				db,
-				"UPDATE messages SET"
-				" state = IF(state = 'submitting', 'accepted',"
-				"  state),"
-				" provider = ?, provider_ref = ?,"
-				" lease_owner = NULL, lease_expires_at = NULL"
-				" WHERE message_id = ?",
-				DB_ARGS(DB_STR(t->provider), DB_STR(r->ref),
-					DB_INT(m->message_id)),
-				NULL, err);
-			if (rc == 0)
-				rc = db_exec(
-					db,
-					"UPDATE notices SET state = 'sent'"
-					" WHERE notice_id = ?"
-					"  AND state IN ('planned', 'sending')",
-					DB_ARGS(DB_INT(m->notice_id)), NULL,
-					err);
-			break;
+			break; /* all of them at once: record_sent() */
 		case OUTCOME_RETRY:
 		case OUTCOME_REQUEUE:
 			rc = db_exec(
