@@ -29,6 +29,19 @@ placeholders(struct sbuf *b, size_t n)
 		sbuf_adds(b, i ? ", ?" : "?");
 }
 
+/* head, then an IN list of n placeholders and ")": a new string. */
+static char *
+sql_in_list(const char *head, size_t n)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	sbuf_adds(&b, head);
+	placeholders(&b, n);
+	sbuf_adds(&b, ")");
+	return sbuf_take(&b);
+}
+
 static void
 audit_detail_add(json_t *o, const char *key, const char *v)
 {
@@ -846,19 +859,19 @@ record_sent_chunk(struct db *db, struct attempt **s, size_t k,
 	for (i = 0; i < k; i++)
 		p[np++] = DB_INT(s[i]->m->message_id);
 	rc = db_exec(db, sql.s, p, np, NULL, err);
+	sbuf_free(&sql);
 	if (rc == 0) {
-		sbuf_free(&sql);
-		sbuf_init(&sql);
-		sbuf_adds(&sql, "UPDATE notices SET state = 'sent'"
-				" WHERE state IN ('planned', 'sending')"
-				"  AND notice_id IN (");
-		placeholders(&sql, k);
-		sbuf_adds(&sql, ")");
+		char *nsql =
+			sql_in_list("UPDATE notices SET state = 'sent'"
+				    " WHERE state IN ('planned', 'sending')"
+				    "  AND notice_id IN (",
+				    k);
+
 		for (i = 0; i < k; i++)
 			p[i] = DB_INT(s[i]->m->notice_id);
-		rc = db_exec(db, sql.s, p, k, NULL, err);
+		rc = db_exec(db, nsql, p, k, NULL, err);
+		free(nsql);
 	}
-	sbuf_free(&sql);
 	free(p);
 	return rc;
 }
@@ -1211,25 +1224,23 @@ outbox_awaiting(struct db *db, const char *const *providers, size_t np,
 		unsigned long long *n, struct fg_err *err)
 {
 	struct db_param *p;
-	struct sbuf sql;
+	char *sql;
 	size_t i;
 	int rc;
 
 	*n = 0;
 	if (np == 0)
 		return 0;
-	sbuf_init(&sql);
-	sbuf_adds(&sql, "SELECT COUNT(*) FROM messages"
-			" WHERE state IN ('accepted', 'submitting')"
-			" AND provider IN (");
-	placeholders(&sql, np);
-	sbuf_adds(&sql, ")");
+	sql = sql_in_list("SELECT COUNT(*) FROM messages"
+			  " WHERE state IN ('accepted', 'submitting')"
+			  " AND provider IN (",
+			  np);
 	p = xcalloc(np, sizeof(*p));
 	for (i = 0; i < np; i++)
 		p[i] = DB_STR(providers[i]);
-	rc = db_query(db, DB_STREAM, sql.s, p, np, count_cb, n, err);
+	rc = db_query(db, DB_STREAM, sql, p, np, count_cb, n, err);
 	free(p);
-	sbuf_free(&sql);
+	free(sql);
 	return rc;
 }
 
