@@ -44,7 +44,7 @@ peer=""
 trap '[ -z "$peer" ] || { kill $peer 2>/dev/null; wait $peer 2>/dev/null; }' EXIT
 case "$channel" in
 sms)
-	bin/feegate-sim -p "$port" -o "$dir/peer.tsv" -d 10 2>"$dir/peer.log" &
+	bin/feegate-sim -p "$port" -o "$dir/peer.tsv" ${FEEGATE_BENCH_SIM:--d 10} 2>"$dir/peer.log" &
 	peer=$!
 	provider="[provider:peer]
 type = http
@@ -123,9 +123,25 @@ bin/feegate -c "$conf" plan --date 2026-10-01 >/dev/null
 queued=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")
 echo "== $queued $channel messages queued; sending" >&2
 
-/usr/bin/time -f '%e %M' -o "$dir/time.txt" ${FEEGATE_BENCH_WRAP:-} \
+# CPU seconds (user + system) a process has used so far, from /proc.
+cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+dbpid=$(cat var/db/mysqld.pid 2>/dev/null || echo 0)
+db0=$(cpu "$dbpid")
+peer0=$(cpu "$peer")
+# FEEGATE_BENCH_DBPERF=FILE: perf record the database server meanwhile.
+dbperf=""
+if [ -n "${FEEGATE_BENCH_DBPERF:-}" ]; then
+	perf record -F 999 -g -p "$dbpid" -o "$FEEGATE_BENCH_DBPERF" >/dev/null 2>&1 &
+	dbperf=$!
+fi
+[ -z "${FEEGATE_BENCH_STATUS:-}" ] || sql -N <"$FEEGATE_BENCH_STATUS" >"$dir/status0.txt"
+/usr/bin/time -f '%e %M %U %S' -o "$dir/time.txt" ${FEEGATE_BENCH_WRAP:-} \
 	bin/feegate -c "$conf" dispatch --now "2026-10-01 10:00" >"$dir/dispatch.txt" 2>"$dir/dispatch.err"
-read -r secs kb <"$dir/time.txt"
+read -r secs kb fu fs <"$dir/time.txt"
+[ -z "$dbperf" ] || { kill -INT "$dbperf"; wait "$dbperf" || true; }
+[ -z "${FEEGATE_BENCH_STATUS:-}" ] || sql -N <"$FEEGATE_BENCH_STATUS" >"$dir/status1.txt"
+cpu_db=$(awk -v a="$db0" -v b="$(cpu "$dbpid")" 'BEGIN { printf "%.1f", b - a }')
+cpu_peer=$(awk -v a="$peer0" -v b="$(cpu "$peer")" 'BEGIN { printf "%.1f", b - a }')
 sent=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state IN ('accepted', 'delivered')")
 left=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state NOT IN ('accepted', 'delivered')")
 case "$channel" in
@@ -136,4 +152,5 @@ email) got=$(tr '\r' '\n' <"$dir/peer.log" | tail -1) ;;
 esac
 echo "channel=$channel customers=$n concurrency=$conc sent=$sent not_sent=$left seconds=$secs" \
 	"per_second=$(awk -v m="$sent" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? m / s : 0) }')" \
-	"peak_rss_mb=$((kb / 1024)) peer=\"$got\""
+	"peak_rss_mb=$((kb / 1024)) cpu_feegate=$(awk -v u="$fu" -v s="$fs" 'BEGIN { printf "%.1f", u + s }')" \
+	"cpu_mariadb=$cpu_db cpu_peer=$cpu_peer peer=\"$got\""

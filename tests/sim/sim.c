@@ -3,14 +3,16 @@
  * benchmarks.
  *
  *   feegate-sim -p PORT -o RECORD.tsv [-d RECEIPT_DELAY_MS] [-l LATENCY_MS]
- *               [-t TWILIO_TOKEN] [-k FCM_PUBLIC_KEY.pem]
+ *               [-r RECEIPT_THREADS] [-t TWILIO_TOKEN] [-k FCM_PUBLIC_KEY.pem]
  *
  * Speaks the generic JSON API of channels/sms_http.c (POST /v1/sms) and
  * the Twilio-compatible Messages and Calls APIs of channels/sms_twilio.c
  * and voice_twilio.c (POST /2010-04-01/Accounts/{sid}/Messages.json or
  * Calls.json, basic auth sid:token with -t TOKEN, signed status
  * callbacks), and posts a receipt for each accepted message (a call gets
- * initiated, ringing, in-progress and completed); and FCM HTTP v1 with
+ * initiated, ringing, in-progress and completed) from RECEIPT_THREADS
+ * threads side by side (default 8), as a provider's callback workers do;
+ * and FCM HTTP v1 with
  * its OAuth2 token endpoint (fcm.c). It records every message it accepts
  * (for a call, the TwiML; for a push, "title | body"), one line each. The
  * generic API honours Idempotency-Key as the gateway's API documentation
@@ -84,7 +86,8 @@ static char twilio_token[256];
 struct faults F = {.token_life = 3599, .receipt_retry_s = 600};
 pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static struct pending *queue;
+static struct pending *queue, *queue_tail;
+static int receipt_threads = 8;
 static FILE *record;
 unsigned long long rejected;
 static unsigned long long received, duplicates, replays, receipts_sent,
@@ -159,18 +162,25 @@ taken_as(const char *key, unsigned long long set)
 	return strcmp(taken[id].key, key) == 0 ? taken[id].n : 0;
 }
 
-/* Into the queue, which is kept in order of due time. */
+/* Into the queue, which is kept in order of due time. Receipts are
+ * mostly due in the order they are made: those go to the tail at once (a
+ * walk from the head made a long queue quadratic); retries walk. */
 static void
 insert_pending(struct pending *p)
 {
 	struct pending **pp;
 
 	pthread_mutex_lock(&mu);
-	for (pp = &queue; *pp != NULL && (*pp)->due <= p->due;
-	     pp = &(*pp)->next)
-		;
+	if (queue_tail != NULL && queue_tail->due <= p->due)
+		pp = &queue_tail->next;
+	else
+		for (pp = &queue; *pp != NULL && (*pp)->due <= p->due;
+		     pp = &(*pp)->next)
+			;
 	p->next = *pp;
 	*pp = p;
+	if (p->next == NULL)
+		queue_tail = p;
 	pthread_cond_signal(&cv);
 	pthread_mutex_unlock(&mu);
 }
@@ -255,6 +265,8 @@ receipt_thread(void *arg)
 		}
 		p = queue;
 		queue = p->next;
+		if (queue == NULL)
+			queue_tail = NULL;
 		pthread_mutex_unlock(&mu);
 		status = post_receipt(c, h, p);
 		/* Like a provider: a receiver that is down or says "try
@@ -840,11 +852,11 @@ main(int argc, char **argv)
 {
 	struct MHD_Daemon *d;
 	struct sockaddr_in sa;
-	pthread_t rt;
+	pthread_t rt[64];
 	const char *out = "sim-record.tsv";
-	int port = 8030, ch;
+	int port = 8030, ch, i;
 
-	while ((ch = getopt(argc, argv, "p:o:d:l:t:k:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:o:d:l:t:k:r:")) != -1) {
 		switch (ch) {
 		case 'p':
 			port = (int)strtol(optarg, NULL, 10);
@@ -866,9 +878,17 @@ main(int argc, char **argv)
 			if (fcm_load_key(optarg) != 0)
 				return 1;
 			break;
+		case 'r':
+			receipt_threads = (int)strtol(optarg, NULL, 10);
+			if (receipt_threads < 1 || receipt_threads > 64) {
+				fprintf(stderr, "feegate-sim: -r 1..64\n");
+				return 2;
+			}
+			break;
 		default:
 			fprintf(stderr, "usage: feegate-sim -p PORT -o FILE "
 					"[-d RECEIPT_MS] [-l LATENCY_MS] "
+					"[-r RECEIPT_THREADS] "
 					"[-t TWILIO_TOKEN] [-k FCM_PUBKEY]\n");
 			return 2;
 		}
@@ -898,7 +918,8 @@ main(int argc, char **argv)
 			port);
 		return 1;
 	}
-	pthread_create(&rt, NULL, receipt_thread, NULL);
+	for (i = 0; i < receipt_threads; i++)
+		pthread_create(&rt[i], NULL, receipt_thread, NULL);
 	fprintf(stderr,
 		"feegate-sim: listening on 127.0.0.1:%d, recording to %s\n",
 		port, out);
@@ -907,7 +928,8 @@ main(int argc, char **argv)
 	pthread_mutex_lock(&mu);
 	pthread_cond_broadcast(&cv);
 	pthread_mutex_unlock(&mu);
-	pthread_join(rt, NULL);
+	for (i = 0; i < receipt_threads; i++)
+		pthread_join(rt[i], NULL);
 	MHD_stop_daemon(d);
 	fclose(record);
 	curl_global_cleanup();
