@@ -266,11 +266,10 @@ log_safe(const char *in, char *out, size_t len)
 			out[i] = '\'';
 }
 
-/* Write every queued result in one transaction (ev_prepare). */
+/* Write every queued result in one transaction. */
 static void
-flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+record_done(struct dispatcher *d)
 {
-	struct dispatcher *d = w->data;
 	struct attempt *a;
 	struct job *j, *list = d->done_head;
 	char now[TIME_LEN], date[DATE_LEN];
@@ -278,8 +277,6 @@ flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	double wall = wall_now(d);
 	size_t n = 0, i;
 
-	(void)loop;
-	(void)revents;
 	if (list == NULL)
 		return;
 	for (j = list; j != NULL; j = j->next)
@@ -355,24 +352,37 @@ flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	}
 }
 
-/* A claimed batch that could not be loaded or marked (nothing of it has
- * been sent: the rest of this dispatcher's work is `submitting` or later)
- * goes back to the queue now, not when its lease runs out; failing that,
- * the lease brings it back. */
-static void
-give_back(struct dispatcher *d, struct claimed *m, size_t n)
-{
-	unsigned long long back = 0;
-	struct fg_err err;
+static void claim_lane(struct dispatcher *d, struct lane *l, int least);
 
-	outbox_free(m, n);
-	if (outbox_release(&d->db, d->owner, "claimed batch not sent", &back,
-			   &err) != 0)
-		log_warnx("dispatch: giving back %zu claimed messages: %s", n,
-			  err.msg);
-	else if (back > 0)
-		log_info("dispatch: %llu claimed messages back in the queue",
-			 back);
+/* Before the loop sleeps (ev_prepare): write the results that came in,
+ * then refill the lanes whose answers freed a good share of their
+ * concurrency. Waiting for the next tick would cap a lane at concurrency
+ * per tick (32 / 20 ms = 1,600 messages/s), whatever the provider could
+ * take; claiming for every freed slot would make a transaction of each. */
+static void
+flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct dispatcher *d = w->data;
+	int i;
+
+	(void)loop;
+	(void)revents;
+	if (d->done_head == NULL)
+		return;
+	record_done(d);
+	if (d->stopping || d->db_failed[0] != '\0')
+		return;
+	for (i = 0; i < d->nlanes; i++) {
+		struct lane *l = &d->lanes[i];
+		int least = l->ch->concurrency < d->cfg->dispatch.batch
+				    ? l->ch->concurrency
+				    : d->cfg->dispatch.batch;
+
+		claim_lane(d, l, least / 4 > 0 ? least / 4 : 1);
+	}
+	/* What the claim settled at once (expired, invalid address) is
+	 * written now, not after the next wake-up. */
+	record_done(d);
 }
 
 /* Render what may go; returns how many are to be submitted. */
@@ -456,8 +466,10 @@ idempotency_key(const struct claimed *m, char *out, size_t len)
 		 md[7]);
 }
 
+/* Claim, load, render, mark and submit what the lane may send now, when
+ * that is at least `least` messages. */
 static void
-claim_lane(struct dispatcher *d, struct lane *l)
+claim_lane(struct dispatcher *d, struct lane *l, int least)
 {
 	char now[TIME_LEN], date[DATE_LEN];
 	struct claimed *m = NULL;
@@ -481,11 +493,11 @@ claim_lane(struct dispatcher *d, struct lane *l)
 	if (limit > d->cfg->dispatch.batch)
 		limit = d->cfg->dispatch.batch;
 	limit = policy_room(&l->th, wall, l->inflight, limit);
-	if (limit <= 0)
+	if (limit <= 0 || limit < least)
 		return;
 	clock_read(d, now, date, NULL);
-	if (outbox_claim(&d->db, d->cfg, channel_kind_names[l->kind], d->owner,
-			 limit, anytime_only, now, &m, &n, &err) != 0) {
+	if (outbox_claim(&d->db, channel_kind_names[l->kind], limit,
+			 anytime_only, now, &m, &n, &err) != 0) {
 		log_warnx("dispatch: claim: %s", err.msg);
 		return;
 	}
@@ -493,18 +505,20 @@ claim_lane(struct dispatcher *d, struct lane *l)
 	if (n == 0)
 		return;
 	d->st->claimed += n;
+	/* Nothing of the batch has been sent: when it cannot be loaded or
+	 * marked, the claim is rolled back and its messages are due again. */
 	if (outbox_load(&d->db, d->cfg, m, n, date, &err) != 0) {
 		log_warnx("dispatch: loading %zu claimed messages: %s", n,
 			  err.msg);
-		give_back(d, m, n);
+		outbox_abandon(&d->db, m, n);
 		return;
 	}
 	for (i = 0; i < n; i++)
 		render(d, &m[i]);
-	if (outbox_submitting(&d->db, m, n, l->ch->provider, now, date, &err) !=
-	    0) {
+	if (outbox_submitting(&d->db, d->cfg, m, n, d->owner, l->ch->provider,
+			      now, date, &err) != 0) {
 		log_warnx("dispatch: marking %zu messages: %s", n, err.msg);
-		give_back(d, m, n);
+		outbox_free(m, n);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -749,7 +763,7 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	maybe_nightly(d);
 	for (i = 0; i < d->nlanes; i++)
-		claim_lane(d, &d->lanes[i]);
+		claim_lane(d, &d->lanes[i], 1);
 	if (!d->o->once || !all_idle(d))
 		return;
 	/* run: nothing more to send now; wait for receipts, bounded. */
@@ -957,7 +971,7 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 		goto out;
 	}
 	/* Anything claimed but never submitted goes back to the queue. */
-	flush_cb(d->loop, &d->flush, 0);
+	record_done(d);
 	if (outbox_release(&d->db, d->owner,
 			   "dispatcher stopping before sending", &released,
 			   err) != 0)

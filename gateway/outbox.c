@@ -202,25 +202,26 @@ claim_select(struct db *db, struct claim_ctx *c, const char *channel,
 }
 
 int
-outbox_claim(struct db *db, const struct config *cfg, const char *channel,
-	     const char *owner, int limit, int anytime_only, const char *now,
-	     struct claimed **out, size_t *n, struct fg_err *err)
+outbox_claim(struct db *db, const char *channel, int limit, int anytime_only,
+	     const char *now, struct claimed **out, size_t *n,
+	     struct fg_err *err)
 {
 	struct claim_ctx c = {0};
-	struct sbuf sql;
-	struct db_param *p;
-	struct claimed *ids;
 	size_t k;
 
 	*out = NULL;
 	*n = 0;
 	c.m = xcalloc((size_t)limit, sizeof(*c.m));
-	sbuf_init(&sql);
 	if (db_begin(db, err) != 0)
 		goto fail;
 	/* Lock the due rows nobody else holds; SKIP LOCKED lets several
 	 * dispatchers claim side by side without waiting or overlapping.
-	 * Urgent ones (outage notices) first, through their own index. */
+	 * Urgent ones (outage notices) first, through their own index. The
+	 * row locks are the lease while the batch is loaded and rendered:
+	 * outbox_submitting() marks and commits in the same transaction (a
+	 * separate `leased` commit cost a statement per message and a
+	 * commit per batch), and a dispatcher that dies before that leaves
+	 * nothing behind but a rolled-back transaction. */
 	if (claim_select(db, &c, channel, 1, anytime_only, limit, now, err) !=
 		    0 ||
 	    (!anytime_only && (size_t)limit > c.n &&
@@ -230,39 +231,25 @@ outbox_claim(struct db *db, const struct config *cfg, const char *channel,
 	if (c.n == 0) {
 		db_rollback(db);
 		free(c.m);
-		sbuf_free(&sql);
 		return 0;
 	}
-	sbuf_adds(&sql, "UPDATE messages SET state = 'leased', lease_owner = ?,"
-			" lease_expires_at = DATE_ADD(?, INTERVAL ? SECOND),"
-			" attempts = attempts + 1"
-			" WHERE message_id IN (");
-	placeholders(&sql, c.n);
-	sbuf_adds(&sql, ")");
-	ids = c.m;
-	id_params(ids, c.n, 3, &p);
-	p[0] = DB_STR(owner);
-	p[1] = DB_STR(now);
-	p[2] = DB_INT(cfg->dispatch.lease);
-	if (db_exec(db, sql.s, p, c.n + 3, NULL, err) != 0) {
-		free(p);
-		goto rollback;
-	}
-	free(p);
-	if (db_commit(db, err) != 0)
-		goto fail;
 	for (k = 0; k < c.n; k++)
 		c.m[k].attempts++;
 	*out = c.m;
 	*n = c.n;
-	sbuf_free(&sql);
 	return 0;
 rollback:
 	db_rollback(db);
 fail:
 	outbox_free(c.m, c.n);
-	sbuf_free(&sql);
 	return -1;
+}
+
+void
+outbox_abandon(struct db *db, struct claimed *m, size_t n)
+{
+	db_rollback(db);
+	outbox_free(m, n);
 }
 
 void
@@ -558,28 +545,28 @@ new_token(char out[33])
 	return 0;
 }
 
-static int
-submitting_once(struct db *db, struct claimed *m, size_t n,
-		const char *provider, const char *now,
-		const char *business_date, struct fg_err *err)
+int
+outbox_submitting(struct db *db, const struct config *cfg, struct claimed *m,
+		  size_t n, const char *owner, const char *provider,
+		  const char *now, const char *business_date,
+		  struct fg_err *err)
 {
 	struct audit_batch *w = audit_batch_new();
 	struct db_bulk *b = NULL;
 	size_t i;
 
-	if (db_begin(db, err) != 0) {
-		audit_batch_free(w);
-		return -1;
-	}
 	/* The receipt token: 128 random bits per message, from OpenSSL's
 	 * CSPRNG (MariaDB's RANDOM_BYTES() is evaluated once per statement:
-	 * a batch would share one token). Kept across attempts. */
+	 * a batch would share one token). Kept across attempts. The lease
+	 * now says when a message that got no answer is in doubt. */
 	b = db_bulk_new(db,
 			"UPDATE messages SET state = 'submitting', body = ?,"
 			" parts = ?, submitted_at = ?, provider = ?,"
-			" receipt_token = COALESCE(receipt_token, ?)"
+			" receipt_token = COALESCE(receipt_token, ?),"
+			" attempts = attempts + 1, lease_owner = ?,"
+			" lease_expires_at = DATE_ADD(?, INTERVAL ? SECOND)"
 			" WHERE message_id = ?",
-			"sisssi", 500, err);
+			"sisssssii", 500, err);
 	if (b == NULL)
 		goto fail;
 	for (i = 0; i < n; i++) {
@@ -596,6 +583,7 @@ submitting_once(struct db *db, struct claimed *m, size_t n,
 			audit_detail_add(d, "address", masked);
 			free(masked);
 			detail = detail_dump(d);
+			/* Not an attempt: attempts stays as it was. */
 			if (db_exec(db,
 				    "UPDATE messages SET state = 'cancelled',"
 				    " last_error = ?, lease_owner = NULL,"
@@ -622,7 +610,10 @@ submitting_once(struct db *db, struct claimed *m, size_t n,
 		db_bulk_str(b, 2, now);
 		db_bulk_str(b, 3, provider);
 		db_bulk_str(b, 4, c->token);
-		db_bulk_int(b, 5, (long long)c->message_id);
+		db_bulk_str(b, 5, owner);
+		db_bulk_str(b, 6, now);
+		db_bulk_int(b, 7, cfg->dispatch.lease);
+		db_bulk_int(b, 8, (long long)c->message_id);
 		if (db_bulk_row(b, err) != 0)
 			goto fail;
 	}
@@ -656,17 +647,6 @@ fail:
 			usleep(5000u * (unsigned)(tries_ + 1));                \
 		}                                                              \
 	} while (0)
-
-int
-outbox_submitting(struct db *db, struct claimed *m, size_t n,
-		  const char *provider, const char *now,
-		  const char *business_date, struct fg_err *err)
-{
-	if (n == 0)
-		return 0;
-	RETRY_TXN(db,
-		  submitting_once(db, m, n, provider, now, business_date, err));
-}
 
 static int
 block_contact(struct db *db, long long contact_id, const char *channel,

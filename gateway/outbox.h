@@ -1,15 +1,18 @@
 /*
  * outbox.h: the messages table as a queue (STYLE.md: "the database is the
- * queue"). A message is claimed with SELECT ... FOR UPDATE SKIP LOCKED and a
- * lease, marked `submitting` (committed) before its request leaves, and
- * recorded as soon as the provider answers:
+ * queue"). A message is claimed with SELECT ... FOR UPDATE SKIP LOCKED (the
+ * row locks are its lease while it is loaded and rendered), marked
+ * `submitting` with a lease in the same transaction, committed before its
+ * request leaves, and recorded as soon as the provider answers:
  *
- *   queued/retry --claim--> leased --render--> submitting --answer--> accepted
- *        ^                    |                    |                  | receipt
- *        +--lease expired-----+      lease expired: in doubt          v
- *        +--retry/requeue---------------------(resend after doubt_wait) delivered
- *                                                                     failed_permanent
+ *   queued/retry --claim, render--> submitting --answer--> accepted
+ *        ^        (one transaction)       |                  | receipt
+ *        |                lease expired: in doubt            v
+ *        +--retry/requeue----(resend after doubt_wait)     delivered,
+ *                                                          failed_permanent
  *   cancelled (paid before sending), expired, failed_permanent -> fallback
+ *   (`leased`, written by the claim itself in earlier builds, is still
+ *   recovered when a lease runs out.)
  *
  * A message in doubt (its dispatcher died after sending) is not sent again
  * until [dispatch] lease seconds have passed without a receipt: a receipt
@@ -65,21 +68,27 @@ int outbox_queue_next(struct db *db, const struct config *cfg,
 		      unsigned long long case_id, unsigned long long notice_id,
 		      const char *why, const char *business_date,
 		      struct fg_err *err);
-/* Claim up to limit due messages of channel for owner, urgent ones (outage
- * notices) first; with anytime_only, only those that may go outside the
- * calling window. */
-int outbox_claim(struct db *db, const struct config *cfg, const char *channel,
-		 const char *owner, int limit, int anytime_only,
-		 const char *now, struct claimed **out, size_t *n,
-		 struct fg_err *err);
+/* Claim up to limit due messages of channel, urgent ones (outage notices)
+ * first; with anytime_only, only those that may go outside the calling
+ * window. When any are claimed, the transaction that locks them stays
+ * open: outbox_load() them, then outbox_submitting() (which commits) or
+ * outbox_abandon(). */
+int outbox_claim(struct db *db, const char *channel, int limit,
+		 int anytime_only, const char *now, struct claimed **out,
+		 size_t *n, struct fg_err *err);
 /* Read what the claimed messages need: the account's context as of the
  * business date, and whether they may still go (case active, balance due). */
 int outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 		size_t n, const char *business_date, struct fg_err *err);
-/* Cancel what may not go, mark the rest submitting (with their text). */
-int outbox_submitting(struct db *db, struct claimed *m, size_t n,
+/* Cancel what may not go, mark the rest submitting (with their text and a
+ * lease for owner) and commit the claim; on failure the claim is rolled
+ * back whole and the messages are due again as they were. */
+int outbox_submitting(struct db *db, const struct config *cfg,
+		      struct claimed *m, size_t n, const char *owner,
 		      const char *provider, const char *now,
 		      const char *business_date, struct fg_err *err);
+/* Roll back a claim (nothing of it was sent) and free the batch. */
+void outbox_abandon(struct db *db, struct claimed *m, size_t n);
 /* Record attempts: states, audit rows, contact blocks and fallbacks. */
 int outbox_record(struct db *db, const struct config *cfg, struct attempt *a,
 		  size_t n, const char *now, const char *business_date,
