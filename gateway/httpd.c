@@ -135,6 +135,7 @@ httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (b != NULL) {
 		sbuf_free(&b->body);
+		free(b->work);
 		free(b);
 		*con_cls = NULL;
 	}
@@ -142,8 +143,8 @@ httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 struct MHD_Daemon *
 httpd_start(const char *what, const char *listen, int port,
-	    unsigned int conn_limit, MHD_AccessHandlerCallback handler,
-	    void *arg, struct fg_err *err)
+	    unsigned int conn_limit, unsigned int flags,
+	    MHD_AccessHandlerCallback handler, void *arg, struct fg_err *err)
 {
 	struct sockaddr_in sa;
 	struct MHD_Daemon *d;
@@ -156,8 +157,9 @@ httpd_start(const char *what, const char *listen, int port,
 			listen);
 		return NULL;
 	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0,
-			     NULL, NULL, handler, arg, MHD_OPTION_SOCK_ADDR,
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+				     flags,
+			     0, NULL, NULL, handler, arg, MHD_OPTION_SOCK_ADDR,
 			     (struct sockaddr *)&sa,
 			     MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, NULL,
 			     MHD_OPTION_CONNECTION_LIMIT, conn_limit,

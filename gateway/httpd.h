@@ -34,6 +34,7 @@ enum MHD_Result httpd_reply(struct MHD_Connection *c, unsigned int status,
 struct httpd_body {
 	struct sbuf body;
 	int too_big; /* over the limit: the rest was dropped */
+	void *work;  /* the handler's, freed with free() on completion */
 };
 
 /* The first calls of an access handler: 1 while the request is still
@@ -45,9 +46,10 @@ int httpd_receive(void **con_cls, const char *upload, size_t *upload_size,
 void httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		     enum MHD_RequestTerminationCode toe);
 /* Listen on the IPv4 address listen:port with one internal thread running
- * handler(arg); what names the server in errors ("[web]"). */
+ * handler(arg); what names the server in errors ("[web]"). flags: more
+ * MHD_FLAGs (MHD_ALLOW_SUSPEND_RESUME), or 0. */
 struct MHD_Daemon *httpd_start(const char *what, const char *listen, int port,
-			       unsigned int conn_limit,
+			       unsigned int conn_limit, unsigned int flags,
 			       MHD_AccessHandlerCallback handler, void *arg,
 			       struct fg_err *err);
 

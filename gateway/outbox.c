@@ -29,16 +29,44 @@ placeholders(struct sbuf *b, size_t n)
 		sbuf_adds(b, i ? ", ?" : "?");
 }
 
-/* head, then an IN list of n placeholders and ")": a new string. */
+/* IN lists of batches are padded to a power of two by repeating their last
+ * value, so that statement texts repeat and a prepared statement is run
+ * again: batches of every size from 1 to 500 would prepare one per size
+ * (receipts prepared three statements per batch). */
+static size_t
+in_pad(size_t n)
+{
+	size_t k = 1;
+
+	while (k < n)
+		k <<= 1;
+	return k;
+}
+
+/* p[0..n) is set: repeat p[n - 1] up to in_pad(n), which p has room for;
+ * returns in_pad(n). */
+static size_t
+pad_params(struct db_param *p, size_t n)
+{
+	size_t i, k = in_pad(n);
+
+	for (i = n; n > 0 && i < k; i++)
+		p[i] = p[n - 1];
+	return k;
+}
+
+/* head, an IN list of in_pad(n) placeholders, ")" and tail: a new
+ * string. */
 static char *
-sql_in_list(const char *head, size_t n)
+sql_in_list(const char *head, size_t n, const char *tail)
 {
 	struct sbuf b;
 
 	sbuf_init(&b);
 	sbuf_adds(&b, head);
-	placeholders(&b, n);
+	placeholders(&b, in_pad(n));
 	sbuf_adds(&b, ")");
+	sbuf_adds(&b, tail);
 	return sbuf_take(&b);
 }
 
@@ -149,19 +177,16 @@ claim_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	return 0;
 }
 
-/* The ids of m as parameters. */
+/* The ids of m as parameters for an IN list, padded: in_pad(n) of them. */
 static struct db_param *
-id_params(const struct claimed *m, size_t n, size_t extra_before,
-	  struct db_param **first)
+id_params(const struct claimed *m, size_t n)
 {
-	struct db_param *p = xcalloc(n + extra_before + 4, sizeof(*p));
+	struct db_param *p = xcalloc(in_pad(n), sizeof(*p));
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		p[extra_before + i].type = DBP_INT;
-		p[extra_before + i].i = (long long)m[i].message_id;
-	}
-	*first = p;
+	for (i = 0; i < n; i++)
+		p[i] = DB_INT((long long)m[i].message_id);
+	pad_params(p, n);
 	return p;
 }
 
@@ -380,7 +405,7 @@ load_outages(struct db *db, struct load_ctx *l, struct fg_err *err)
 	size_t i, k = 0;
 	int rc;
 
-	p = xcalloc(l->n, sizeof(*p));
+	p = xcalloc(in_pad(l->n), sizeof(*p));
 	for (i = 0; i < l->n; i++)
 		if (strncmp(l->m[i].kind, "outage", 6) == 0)
 			p[k++] = DB_INT((long long)l->m[i].message_id);
@@ -403,9 +428,10 @@ load_outages(struct db *db, struct load_ctx *l, struct fg_err *err)
 		  "  AND pv.version = n.outage_prev"
 		  " JOIN outages o ON o.outage_id = n.outage_id"
 		  " WHERE m.message_id IN (");
-	placeholders(&sql, k);
+	placeholders(&sql, in_pad(k));
 	sbuf_adds(&sql, ")");
-	rc = db_query(db, DB_STREAM, sql.s, p, k, outage_cb, l, err);
+	rc = db_query(db, DB_STREAM, sql.s, p, pad_params(p, k), outage_cb, l,
+		      err);
 	sbuf_free(&sql);
 	free(p);
 	return rc;
@@ -468,10 +494,11 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 		  " LEFT JOIN {B}.billing_customers c"
 		  "  ON c.account_no = m.account_no"
 		  " WHERE m.message_id IN (");
-	placeholders(&sql, n);
+	placeholders(&sql, in_pad(n));
 	sbuf_adds(&sql, ")");
-	id_params(m, n, 0, &p);
-	if (db_query(db, DB_STREAM, sql.s, p, n, load_cb, &l, err) != 0 ||
+	p = id_params(m, n);
+	if (db_query(db, DB_STREAM, sql.s, p, in_pad(n), load_cb, &l, err) !=
+		    0 ||
 	    load_outages(db, &l, err) != 0)
 		goto out;
 	free(p);
@@ -489,14 +516,15 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 		" WHERE b.status = 'open' AND CAST(b.status AS BINARY) = 'open'"
 		"  AND b.due_date < DATE_SUB(?, INTERVAL ? DAY)"
 		"  AND b.account_no IN (");
-	placeholders(&sql, n);
+	placeholders(&sql, in_pad(n));
 	sbuf_adds(&sql, ") GROUP BY b.account_no");
-	p = xcalloc(n + 2, sizeof(*p));
+	p = xcalloc(in_pad(n) + 2, sizeof(*p));
 	p[0] = DB_STR(business_date);
 	p[1] = DB_INT(cfg->dunning.grace_days);
 	for (i = 0; i < n; i++)
 		p[2 + i] = DB_STR(m[i].account_no);
-	if (db_query(db, DB_STREAM, sql.s, p, n + 2, balance_cb, &l, err) != 0)
+	if (db_query(db, DB_STREAM, sql.s, p, 2 + pad_params(p + 2, n),
+		     balance_cb, &l, err) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		struct claimed *c = &m[i];
@@ -812,32 +840,35 @@ static int
 record_sent_chunk(struct db *db, struct attempt **s, size_t k,
 		  struct fg_err *err)
 {
-	struct db_param *p = xcalloc(5 * k, sizeof(*p));
+	size_t kk = in_pad(k), i, np = 0;
+	struct db_param *p = xcalloc(5 * kk, sizeof(*p));
 	struct sbuf sql;
-	size_t i, np = 0;
 	int rc;
 
+	/* Padded like an IN list: the last attempt repeats. */
+#define S(i) s[(i) < k ? (i) : k - 1]
 	sbuf_init(&sql);
 	sbuf_adds(&sql, "UPDATE messages SET"
 			" state = IF(state = 'submitting', 'accepted', state),"
 			" provider = CASE message_id");
-	for (i = 0; i < k; i++) {
+	for (i = 0; i < kk; i++) {
 		sbuf_adds(&sql, " WHEN ? THEN ?");
-		p[np++] = DB_INT(s[i]->m->message_id);
-		p[np++] = DB_STR(s[i]->provider);
+		p[np++] = DB_INT(S(i)->m->message_id);
+		p[np++] = DB_STR(S(i)->provider);
 	}
 	sbuf_adds(&sql, " END, provider_ref = CASE message_id");
-	for (i = 0; i < k; i++) {
+	for (i = 0; i < kk; i++) {
 		sbuf_adds(&sql, " WHEN ? THEN ?");
-		p[np++] = DB_INT(s[i]->m->message_id);
-		p[np++] = DB_STR(s[i]->res.ref);
+		p[np++] = DB_INT(S(i)->m->message_id);
+		p[np++] = DB_STR(S(i)->res.ref);
 	}
 	sbuf_adds(&sql, " END, lease_owner = NULL, lease_expires_at = NULL"
 			" WHERE message_id IN (");
-	placeholders(&sql, k);
+	placeholders(&sql, kk);
 	sbuf_adds(&sql, ")");
-	for (i = 0; i < k; i++)
-		p[np++] = DB_INT(s[i]->m->message_id);
+	for (i = 0; i < kk; i++)
+		p[np++] = DB_INT(S(i)->m->message_id);
+#undef S
 	rc = db_exec(db, sql.s, p, np, NULL, err);
 	sbuf_free(&sql);
 	if (rc == 0) {
@@ -845,11 +876,11 @@ record_sent_chunk(struct db *db, struct attempt **s, size_t k,
 			sql_in_list("UPDATE notices SET state = 'sent'"
 				    " WHERE state IN ('planned', 'sending')"
 				    "  AND notice_id IN (",
-				    k);
+				    k, "");
 
 		for (i = 0; i < k; i++)
 			p[i] = DB_INT(s[i]->m->notice_id);
-		rc = db_exec(db, nsql, p, k, NULL, err);
+		rc = db_exec(db, nsql, p, pad_params(p, k), NULL, err);
 		free(nsql);
 	}
 	free(p);
@@ -985,182 +1016,288 @@ outbox_record(struct db *db, const struct config *cfg, struct attempt *a,
 }
 
 struct receipt_row {
-	int found;
+	unsigned long long message_id;
 	char state[24];
-	char token[40];
+	char token[64];
 	unsigned long long notice_id, case_id;
 	long long contact_id;
 	char account_no[33];
 	char channel[17];
 	char *address;
-	long long calls; /* attempts on this channel for the notice */
+};
+
+struct receipt_rows {
+	struct receipt_row *r;
+	size_t n;
 };
 
 static int
 receipt_row_cb(void *arg, const struct db_row *row, struct fg_err *err)
 {
-	struct receipt_row *r = arg;
+	struct receipt_rows *rows = arg;
+	struct receipt_row *r = &rows->r[rows->n++];
 
 	(void)err;
-	r->found = 1;
-	str_copy(r->state, row->val[0], sizeof(r->state));
-	str_copy(r->token, row->val[1] ? row->val[1] : "", sizeof(r->token));
-	r->notice_id = strtoull(row->val[2], NULL, 10);
-	r->case_id = row->val[3] ? strtoull(row->val[3], NULL, 10) : 0;
-	r->contact_id = row->val[4] ? strtoll(row->val[4], NULL, 10) : 0;
-	str_copy(r->account_no, row->val[5], sizeof(r->account_no));
-	str_copy(r->channel, row->val[6], sizeof(r->channel));
-	r->address = xstrdup(row->val[7]);
-	r->calls = row->val[8] ? strtoll(row->val[8], NULL, 10) : 0;
-	return 1;
+	r->message_id = strtoull(row->val[0], NULL, 10);
+	str_copy(r->state, row->val[1], sizeof(r->state));
+	str_copy(r->token, row->val[2] ? row->val[2] : "", sizeof(r->token));
+	r->notice_id = strtoull(row->val[3], NULL, 10);
+	r->case_id = row->val[4] ? strtoull(row->val[4], NULL, 10) : 0;
+	r->contact_id = row->val[5] ? strtoll(row->val[5], NULL, 10) : 0;
+	str_copy(r->account_no, row->val[6], sizeof(r->account_no));
+	str_copy(r->channel, row->val[7], sizeof(r->channel));
+	r->address = xstrdup(row->val[8]);
+	return 0;
 }
 
 static int
-receipt_once(struct db *db, const struct config *cfg, const char *provider,
-	     const struct receipt *rc_in, const char *now,
-	     const char *business_date, int *verdict, struct fg_err *err)
+receipt_row_cmp(const void *a, const void *b)
 {
-	struct receipt_row row = {0};
-	struct audit_batch *w = NULL;
-	const char *status;
-	char errtext[256], rtext[sizeof(rc_in->text)];
-	json_t *d;
-	char *detail;
-	int rc = -1, again;
+	unsigned long long x = ((const struct receipt_row *)a)->message_id,
+			   y = ((const struct receipt_row *)b)->message_id;
 
-	*verdict = -1;
-	if (db_begin(db, err) != 0)
-		return -1;
-	if (db_query(
-		    db, DB_STREAM,
-		    "SELECT state, receipt_token, notice_id, case_id, contact_id,"
-		    " account_no, channel, address,"
-		    " (SELECT SUM(x.attempts) FROM messages x"
-		    "  WHERE x.notice_id = m.notice_id AND x.channel = m.channel)"
-		    " FROM messages m WHERE message_id = ? FOR UPDATE",
-		    DB_ARGS(DB_INT(rc_in->message_id)), receipt_row_cb, &row,
-		    err) != 0)
-		goto fail;
-	/* Unknown message, or a token that is not the message's: nothing
-	 * changes (constant-time compare: the token is the credential). */
-	if (!row.found || strlen(row.token) != 32 ||
-	    strlen(rc_in->token) != 32 ||
-	    CRYPTO_memcmp(row.token, rc_in->token, 32) != 0) {
-		db_rollback(db);
-		free(row.address);
-		err_set(err, "%s",
-			row.found ? "wrong receipt token" : "no such message");
-		return 0;
-	}
-	if (strcmp(row.state, "delivered") == 0 ||
-	    strcmp(row.state, "failed_permanent") == 0 ||
-	    strcmp(row.state, "expired") == 0 ||
-	    strcmp(row.state, "cancelled") == 0) {
-		*verdict = 1; /* a replay or a late duplicate: no change */
-		db_rollback(db);
-		free(row.address);
-		return 0;
-	}
-	/* Busy or not answered: the same address again later, while the
-	 * notice has calls left. */
-	again = rc_in->final && rc_in->status == DELIVERY_TEMPFAIL &&
-		rc_in->retry && row.calls < cfg->voice.max_attempts;
-	w = audit_batch_new();
-	status = !rc_in->final                        ? "progress"
-		 : rc_in->status == DELIVERY_OK       ? "delivered"
-		 : rc_in->status == DELIVERY_PERMFAIL ? "failed"
-		 : again                              ? "retry"
-						      : "expired";
-	/* What the provider says may quote the address: masked. */
-	str_copy(rtext, rc_in->text, sizeof(rtext));
-	mask_in_text(row.channel, row.address, rtext, sizeof(rtext));
-	snprintf(errtext, sizeof(errtext), "%s%s%s", rc_in->code,
-		 rtext[0] ? " " : "", rtext);
-	d = json_object();
-	audit_detail_add(d, "provider", provider);
-	audit_detail_add(d, "status", status);
-	audit_detail_add(d, "code", rc_in->code);
-	audit_detail_add(d, "text", rtext);
-	audit_detail_add(d, "ref", rc_in->ref);
-	detail = detail_dump(d);
-	audit_batch_add(w, "receipt", row.account_no, row.case_id,
-			row.notice_id, rc_in->message_id, 0, detail);
-	free(detail);
-	rc = 0;
-	if (!rc_in->final)
-		goto done;
-	if (again) {
-		rc = db_exec(db,
-			     "UPDATE messages SET state = 'retry',"
-			     " next_attempt_at = CAST(? AS DATETIME(6))"
-			     "  + INTERVAL ? SECOND,"
-			     " last_error = ?, lease_owner = NULL,"
-			     " lease_expires_at = NULL WHERE message_id = ?",
-			     DB_ARGS(DB_STR(now),
-				     DB_INT(cfg->voice.retry_after),
-				     DB_STR(errtext),
-				     DB_INT(rc_in->message_id)),
-			     NULL, err);
-	} else if (rc_in->status == DELIVERY_OK) {
-		rc = db_exec(
-			db,
-			"UPDATE messages SET state = 'delivered', final_at = ?,"
-			" lease_owner = NULL, lease_expires_at = NULL"
-			" WHERE message_id = ?",
-			DB_ARGS(DB_STR(now), DB_INT(rc_in->message_id)), NULL,
-			err);
-		if (rc == 0)
-			rc = db_exec(db,
-				     "UPDATE notices SET state = 'delivered'"
-				     " WHERE notice_id = ? AND state IN"
-				     "  ('planned', 'sending', 'sent')",
-				     DB_ARGS(DB_INT(row.notice_id)), NULL, err);
-	} else {
-		int failed = rc_in->status == DELIVERY_PERMFAIL;
+	return x < y ? -1 : x > y;
+}
 
-		rc = db_exec(db,
-			     "UPDATE messages SET state = ?, final_at = ?,"
-			     " last_error = ?, lease_owner = NULL,"
-			     " lease_expires_at = NULL WHERE message_id = ?",
-			     DB_ARGS(DB_STR(failed ? "failed_permanent"
-						   : "expired"),
-				     DB_STR(now), DB_STR(errtext),
-				     DB_INT(rc_in->message_id)),
-			     NULL, err);
-		if (rc == 0 && failed)
-			rc = block_contact(db, row.contact_id, row.channel,
-					   row.address, errtext, now, err);
-		if (rc == 0)
-			rc = outbox_queue_next(db, cfg, w, row.account_no,
-					       row.case_id, row.notice_id,
-					       errtext, business_date, err);
-	}
-done:
-	if (rc != 0)
-		goto fail;
-	if (audit_batch_write(db, w, ACTOR, business_date, err) != 0)
-		goto fail;
-	audit_batch_free(w);
-	w = NULL;
-	if (db_commit(db, err) != 0)
-		goto fail;
-	*verdict = 0;
-	free(row.address);
+static struct receipt_row *
+receipt_row_find(struct receipt_rows *rows, unsigned long long id)
+{
+	struct receipt_row key;
+
+	key.message_id = id;
+	return bsearch(&key, rows->r, rows->n, sizeof(*rows->r),
+		       receipt_row_cmp);
+}
+
+static int
+sum_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	(void)err;
+	*(long long *)arg = row->val[0] ? strtoll(row->val[0], NULL, 10) : 0;
 	return 0;
+}
+
+static int
+is_final_state(const char *state)
+{
+	return strcmp(state, "delivered") == 0 ||
+	       strcmp(state, "failed_permanent") == 0 ||
+	       strcmp(state, "expired") == 0 || strcmp(state, "cancelled") == 0;
+}
+
+/* One receipt that is not "delivered": its own statements (busy and
+ * unanswered calls, failures with their fallback: a few per night). */
+static int
+receipt_other(struct db *db, const struct config *cfg, struct audit_batch *w,
+	      struct receipt_row *row, const struct receipt *r, int again,
+	      const char *errtext, const char *now, const char *business_date,
+	      struct fg_err *err)
+{
+	int failed = r->status == DELIVERY_PERMFAIL, rc;
+
+	if (again) {
+		str_copy(row->state, "retry", sizeof(row->state));
+		return db_exec(db,
+			       "UPDATE messages SET state = 'retry',"
+			       " next_attempt_at = CAST(? AS DATETIME(6))"
+			       "  + INTERVAL ? SECOND,"
+			       " last_error = ?, lease_owner = NULL,"
+			       " lease_expires_at = NULL WHERE message_id = ?",
+			       DB_ARGS(DB_STR(now),
+				       DB_INT(cfg->voice.retry_after),
+				       DB_STR(errtext), DB_INT(r->message_id)),
+			       NULL, err);
+	}
+	str_copy(row->state, failed ? "failed_permanent" : "expired",
+		 sizeof(row->state));
+	rc = db_exec(db,
+		     "UPDATE messages SET state = ?, final_at = ?,"
+		     " last_error = ?, lease_owner = NULL,"
+		     " lease_expires_at = NULL WHERE message_id = ?",
+		     DB_ARGS(DB_STR(row->state), DB_STR(now), DB_STR(errtext),
+			     DB_INT(r->message_id)),
+		     NULL, err);
+	if (rc == 0 && failed)
+		rc = block_contact(db, row->contact_id, row->channel,
+				   row->address, errtext, now, err);
+	if (rc == 0)
+		rc = outbox_queue_next(db, cfg, w, row->account_no,
+				       row->case_id, row->notice_id, errtext,
+				       business_date, err);
+	return rc;
+}
+
+/* The delivered ones of a batch: two statements for all of them. */
+static int
+receipts_delivered(struct db *db, const unsigned long long *mid,
+		   const unsigned long long *nid, size_t k, const char *now,
+		   struct fg_err *err)
+{
+	struct db_param *p;
+	char *sql;
+	size_t i;
+	int rc;
+
+	if (k == 0)
+		return 0;
+	p = xcalloc(in_pad(k) + 1, sizeof(*p));
+	p[0] = DB_STR(now);
+	for (i = 0; i < k; i++)
+		p[1 + i] = DB_INT((long long)mid[i]);
+	sql = sql_in_list("UPDATE messages SET state = 'delivered',"
+			  " final_at = ?, lease_owner = NULL,"
+			  " lease_expires_at = NULL WHERE message_id IN (",
+			  k, "");
+	rc = db_exec(db, sql, p, 1 + pad_params(p + 1, k), NULL, err);
+	free(sql);
+	if (rc == 0) {
+		for (i = 0; i < k; i++)
+			p[i] = DB_INT((long long)nid[i]);
+		sql = sql_in_list("UPDATE notices SET state = 'delivered'"
+				  " WHERE state IN ('planned', 'sending',"
+				  "  'sent') AND notice_id IN (",
+				  k, "");
+		rc = db_exec(db, sql, p, pad_params(p, k), NULL, err);
+		free(sql);
+	}
+	free(p);
+	return rc;
+}
+
+static int
+receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
+	      size_t n, const char *now, const char *business_date,
+	      struct fg_err *err)
+{
+	struct receipt_rows rows = {xcalloc(n, sizeof(*rows.r)), 0};
+	struct audit_batch *w = NULL;
+	struct db_param *p = xcalloc(in_pad(n), sizeof(*p));
+	unsigned long long *mid = xcalloc(n, sizeof(*mid)),
+			   *nid = xcalloc(n, sizeof(*nid));
+	size_t i, k = 0;
+	char *sql = NULL;
+	int rc = -1;
+
+	for (i = 0; i < n; i++) {
+		it[i].verdict = -1;
+		it[i].why[0] = '\0';
+		p[i] = DB_INT((long long)it[i].r.message_id);
+	}
+	if (db_begin(db, err) != 0)
+		goto out;
+	sql = sql_in_list("SELECT message_id, state, receipt_token, notice_id,"
+			  " case_id, contact_id, account_no, channel, address"
+			  " FROM messages WHERE message_id IN (",
+			  n, " FOR UPDATE");
+	if (db_query(db, DB_BUFFERED, sql, p, pad_params(p, n), receipt_row_cb,
+		     &rows, err) != 0)
+		goto fail;
+	qsort(rows.r, rows.n, sizeof(*rows.r), receipt_row_cmp);
+	w = audit_batch_new();
+	/* In order of arrival: a call's progress, then its end. */
+	for (i = 0; i < n; i++) {
+		const struct receipt *r = &it[i].r;
+		struct receipt_row *row =
+			receipt_row_find(&rows, r->message_id);
+		const char *status;
+		char errtext[256], rtext[sizeof(r->text)];
+		long long calls = 0;
+		int again = 0;
+		json_t *d;
+		char *detail;
+
+		/* Unknown message, or a token that is not the message's:
+		 * nothing changes (constant-time compare: the token is the
+		 * credential). */
+		if (row == NULL || strlen(row->token) != 32 ||
+		    strlen(r->token) != 32 ||
+		    CRYPTO_memcmp(row->token, r->token, 32) != 0) {
+			str_copy(it[i].why,
+				 row != NULL ? "wrong receipt token"
+					     : "no such message",
+				 sizeof(it[i].why));
+			continue;
+		}
+		if (is_final_state(row->state)) {
+			it[i].verdict = 1; /* a replay or a late duplicate */
+			continue;
+		}
+		/* Busy or not answered: the same address again later, while
+		 * the notice has calls left. */
+		if (r->final && r->status == DELIVERY_TEMPFAIL && r->retry) {
+			if (db_query(db, DB_BUFFERED,
+				     "SELECT SUM(attempts) FROM messages"
+				     " WHERE notice_id = ? AND channel = ?",
+				     DB_ARGS(DB_INT(row->notice_id),
+					     DB_STR(row->channel)),
+				     sum_cb, &calls, err) != 0)
+				goto fail;
+			again = calls < cfg->voice.max_attempts;
+		}
+		status = !r->final                        ? "progress"
+			 : r->status == DELIVERY_OK       ? "delivered"
+			 : r->status == DELIVERY_PERMFAIL ? "failed"
+			 : again                          ? "retry"
+							  : "expired";
+		/* What the provider says may quote the address: masked. */
+		str_copy(rtext, r->text, sizeof(rtext));
+		mask_in_text(row->channel, row->address, rtext, sizeof(rtext));
+		snprintf(errtext, sizeof(errtext), "%s%s%s", r->code,
+			 rtext[0] ? " " : "", rtext);
+		d = json_object();
+		audit_detail_add(d, "provider", it[i].provider);
+		audit_detail_add(d, "status", status);
+		audit_detail_add(d, "code", r->code);
+		audit_detail_add(d, "text", rtext);
+		audit_detail_add(d, "ref", r->ref);
+		detail = detail_dump(d);
+		audit_batch_add(w, "receipt", row->account_no, row->case_id,
+				row->notice_id, r->message_id, 0, detail);
+		free(detail);
+		it[i].verdict = 0;
+		if (!r->final)
+			continue;
+		if (r->status == DELIVERY_OK && !again) {
+			str_copy(row->state, "delivered", sizeof(row->state));
+			mid[k] = r->message_id;
+			nid[k++] = row->notice_id;
+		} else if (receipt_other(db, cfg, w, row, r, again, errtext,
+					 now, business_date, err) != 0) {
+			goto fail;
+		}
+	}
+	if (receipts_delivered(db, mid, nid, k, now, err) != 0 ||
+	    audit_batch_write(db, w, ACTOR, business_date, err) != 0)
+		goto fail;
+	if (db_commit(db, err) != 0)
+		goto out;
+	rc = 0;
+	goto out;
 fail:
-	audit_batch_free(w);
 	db_rollback(db);
-	free(row.address);
-	return -1;
+out:
+	if (rc != 0)
+		for (i = 0; i < n; i++)
+			it[i].verdict = -1;
+	audit_batch_free(w);
+	for (i = 0; i < rows.n; i++)
+		free(rows.r[i].address);
+	free(rows.r);
+	free(p);
+	free(mid);
+	free(nid);
+	free(sql);
+	return rc;
 }
 
 int
-outbox_receipt(struct db *db, const struct config *cfg, const char *provider,
-	       const struct receipt *rc_in, const char *now,
-	       const char *business_date, int *verdict, struct fg_err *err)
+outbox_receipts(struct db *db, const struct config *cfg,
+		struct receipt_item *it, size_t n, const char *now,
+		const char *business_date, struct fg_err *err)
 {
-	RETRY_TXN(db, receipt_once(db, cfg, provider, rc_in, now, business_date,
-				   verdict, err));
+	if (n == 0)
+		return 0;
+	RETRY_TXN(db, receipts_once(db, cfg, it, n, now, business_date, err));
 }
 
 int
@@ -1214,11 +1351,12 @@ outbox_awaiting(struct db *db, const char *const *providers, size_t np,
 	sql = sql_in_list("SELECT COUNT(*) FROM messages"
 			  " WHERE state IN ('accepted', 'submitting')"
 			  " AND provider IN (",
-			  np);
-	p = xcalloc(np, sizeof(*p));
+			  np, "");
+	p = xcalloc(in_pad(np), sizeof(*p));
 	for (i = 0; i < np; i++)
 		p[i] = DB_STR(providers[i]);
-	rc = db_query(db, DB_STREAM, sql, p, np, count_cb, n, err);
+	rc = db_query(db, DB_STREAM, sql, p, pad_params(p, np), count_cb, n,
+		      err);
 	free(p);
 	free(sql);
 	return rc;

@@ -93,12 +93,19 @@ void outbox_abandon(struct db *db, struct claimed *m, size_t n);
 int outbox_record(struct db *db, const struct config *cfg, struct attempt *a,
 		  size_t n, const char *now, const char *business_date,
 		  struct fg_err *err);
-/* Apply one receipt for provider. *verdict: 0 applied, 1 duplicate (no
- * change), -1 refused (unknown message or wrong token: no change). */
-int outbox_receipt(struct db *db, const struct config *cfg,
-		   const char *provider, const struct receipt *r,
-		   const char *now, const char *business_date, int *verdict,
-		   struct fg_err *err);
+/* One receipt of a batch, and what became of it. */
+struct receipt_item {
+	const char *provider;
+	struct receipt r;
+	int verdict;  /* 0 applied, 1 duplicate (no change), -1 refused */
+	char why[64]; /* refused: unknown message or wrong token */
+};
+/* Apply receipts in one transaction, in order (a call's progress, then its
+ * end; a second final receipt for a message is a duplicate). On failure
+ * nothing of the batch is applied and every verdict is -1. */
+int outbox_receipts(struct db *db, const struct config *cfg,
+		    struct receipt_item *it, size_t n, const char *now,
+		    const char *business_date, struct fg_err *err);
 /* Give back what owner leased and did not submit (shutdown, or a batch
  * that could not be marked); why goes into the audit. */
 int outbox_release(struct db *db, const char *owner, const char *why,

@@ -1289,7 +1289,7 @@ web_start(const struct config *cfg, double now_offset, struct fg_err *err)
 		free(w);
 		return NULL;
 	}
-	w->mhd = httpd_start("[web]", cfg->web.listen, cfg->web.port, 128u,
+	w->mhd = httpd_start("[web]", cfg->web.listen, cfg->web.port, 128u, 0,
 			     handle, w, err);
 	if (w->mhd == NULL) {
 		db_close(&w->db);
