@@ -619,8 +619,12 @@ db_query(struct db *db, enum db_query_mode mode, const char *sql,
 			row.val[i] = vals[i];
 		if (cb < 0)
 			goto out;
-		if (cb > 0)
+		if (cb > 0) {
+			/* Enough: a result that had no more rows anyway (a
+			 * one-row lookup) leaves the statement reusable. */
+			drained = mysql_stmt_fetch(st) == MYSQL_NO_DATA;
 			break;
+		}
 	}
 	rc = 0;
 	{
@@ -835,6 +839,9 @@ struct bulk_col {
 struct db_bulk {
 	struct db *db;
 	char *sql;
+	char *text; /* expanded, for the statement cache */
+	unsigned long session;
+	int failed; /* a flush failed: the statement is not kept */
 	MYSQL_STMT *st;
 	unsigned int ncols;
 	size_t cap, n;
@@ -875,18 +882,27 @@ db_bulk_new(struct db *db, const char *sql, const char *coltypes, size_t cap,
 		db_bulk_free(b);
 		return NULL;
 	}
+	/* Kept prepared like any other statement (every audit batch and
+	 * every batch marked submitting runs one). */
 	text = expand(db, sql);
-	b->st = mysql_stmt_init(db->my);
-	if (b->st == NULL)
-		fatalx("db: mysql_stmt_init: out of memory");
-	if (mysql_stmt_prepare(b->st, text, strlen(text)) != 0) {
-		stmt_error(b->st, sql, err);
-		free(text);
-		db_bulk_free(b);
-		return NULL;
+	b->session = db->session;
+	b->st = stmt_take(db, text);
+	if (b->st == NULL) {
+		b->st = mysql_stmt_init(db->my);
+		if (b->st == NULL)
+			fatalx("db: mysql_stmt_init: out of memory");
+		db->prepares++;
+		if (mysql_stmt_prepare(b->st, text, strlen(text)) != 0) {
+			stmt_error(b->st, sql, err);
+			free(text);
+			b->failed = 1;
+			db_bulk_free(b);
+			return NULL;
+		}
 	}
-	free(text);
+	b->text = text;
 	if (mysql_stmt_param_count(b->st) != b->ncols) {
+		b->failed = 1;
 		err_set(err, "db: internal: bulk statement takes %lu columns",
 			mysql_stmt_param_count(b->st));
 		db_bulk_free(b);
@@ -963,6 +979,7 @@ db_bulk_flush(struct db_bulk *b, struct fg_err *err)
 	if (mysql_stmt_attr_set(b->st, STMT_ATTR_ARRAY_SIZE, &size) != 0 ||
 	    mysql_stmt_bind_param(b->st, b->bind) != 0 ||
 	    mysql_stmt_execute(b->st) != 0) {
+		b->failed = 1;
 		stmt_db = b->db;
 		stmt_error(b->st, b->sql, err);
 		return -1;
@@ -981,8 +998,13 @@ db_bulk_free(struct db_bulk *b)
 
 	if (b == NULL)
 		return;
-	if (b->st != NULL)
-		mysql_stmt_close(b->st);
+	if (b->st != NULL && b->text != NULL) {
+		stmt_release(b->db, b->st, b->text, b->session, !b->failed);
+	} else {
+		if (b->st != NULL)
+			mysql_stmt_close(b->st);
+		free(b->text);
+	}
 	for (i = 0; i < b->ncols; i++) {
 		free(b->col[i].off);
 		free(b->col[i].ptr);
