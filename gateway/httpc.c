@@ -17,6 +17,8 @@
 #include "log.h"
 #include "util.h"
 
+#define HTTPC_MAX_CONNS 4096 /* idle connections kept for reuse, at most */
+
 struct req;
 
 struct httpc {
@@ -212,6 +214,12 @@ httpc_new(struct ev_loop *loop)
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
 	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	/* Keep every connection the providers' concurrency opened: curl's
+	 * default cache (four per handle in flight) shrinks as requests
+	 * finish, and closed one connection in ten to Kannel; each new one
+	 * costs a handshake and a slow start on both sides. */
+	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS,
+			  (long)HTTPC_MAX_CONNS);
 	return h;
 }
 
