@@ -4,6 +4,8 @@
 #   make demo       install what is missing, build, run 45 nights of sample data
 #   make test       install what is missing, build, unit tests under ASan+UBSan,
 #                   integration tests against a private MariaDB
+#   make bench      install what is missing, build, run the benchmarks
+#                   (scripts/bench.sh; about 20 minutes) and print the tables
 #   make bench-plan N=1000000   time one night's planning at scale
 #   make fuzz FUZZ_SECONDS=60   run the libFuzzer targets (tests/fuzz/)
 #   make faults [FAULTS="sigkill four"]   the fault suite (scripts/faults.sh)
@@ -29,7 +31,7 @@ SAN_OBJ  := $(patsubst %.c,build/san/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRCS))
 
 .PHONY: all test test-only unit integration demo bootstrap db-start db-stop \
-        check-source format golden bench-plan clean fuzz fuzz-smoke faults
+        check-source format golden bench bench-plan clean fuzz fuzz-smoke faults
 
 all: bin/feegate bin/feegate-sim
 
@@ -155,6 +157,11 @@ format:
 # change; read `git diff tests/data` before committing.
 golden: build/san/tests/template_test
 	FEEGATE_UPDATE_GOLDEN=1 build/san/tests/template_test
+
+bench:
+	scripts/bootstrap.sh
+	$(MAKE) all
+	scripts/bench.sh
 
 bench-plan: bin/feegate
 	scripts/bench-plan.sh $(or $(N),1000000)

@@ -32,7 +32,7 @@ esac
 case "$n$conc" in *[!0-9]* | '') echo "bench-send.sh: N and CONCURRENCY are numbers" >&2; exit 2 ;; esac
 make -s all
 sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
-sql() { mariadb --no-defaults --socket="$sock" -uroot "$@"; }
+. scripts/bench-lib.sh
 port=${FEEGATE_BENCH_PORT:-18930}
 rport=$((port + 1))
 dir=var/bench/send-$channel
@@ -92,32 +92,10 @@ workers = $w
 per_session = 20"
 	;;
 esac
-cat >"$conf" <<CONF
-[database]
-socket = $sock
-user = root
-gateway_schema = bench_feegate
-billing_schema = bench_billing
-
-[channels]
-$channel = peer
-
-$provider
-
-[receipts]
-port = $rport
-public_url = http://127.0.0.1:$rport
-
-[dispatch]
-receipt_wait = 0
-CONF
+bench_conf "$conf" "$channel" "$provider" "$rport" 0
 
 echo "== N=$n: generating billing data" >&2
-sql -e "DROP DATABASE IF EXISTS bench_feegate; DROP DATABASE IF EXISTS bench_billing;
-        CREATE DATABASE bench_billing CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-sql bench_billing <sql/billing/contract.sql
-{ echo "SET @n = $n, @seed = 'bench', @start = '2026-10-01', @on_time = 0.70;"
-  cat sql/demo/generate.sql; } | sql bench_billing
+bench_gen "$n"
 bin/feegate -c "$conf" db migrate >/dev/null
 bin/feegate -c "$conf" plan --date 2026-10-01 >/dev/null
 queued=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")

@@ -14,49 +14,7 @@ mkdir -p "$k"
 # ports (four from $1).
 kannel_conf() {
 	kp=$1
-	cat >"$k/kannel.conf" <<CONF
-group = core
-admin-port = $kp
-admin-interface = 127.0.0.1
-admin-password = adminpw
-status-password = statuspw
-admin-deny-ip = "*.*.*.*"
-admin-allow-ip = "127.0.0.1"
-smsbox-port = $((kp + 1))
-smsbox-interface = 127.0.0.1
-box-deny-ip = "*.*.*.*"
-box-allow-ip = "127.0.0.1"
-log-file = "$k/bearerbox.log"
-log-level = 1
-dlr-storage = internal
-
-group = smsc
-smsc = fake
-smsc-id = FAKE
-port = $((kp + 2))
-our-host = 127.0.0.1
-connect-allow-ip = 127.0.0.1
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = $((kp + 1))
-sendsms-port = $((kp + 3))
-sendsms-interface = 127.0.0.1
-log-file = "$k/smsbox.log"
-log-level = 1
-
-group = sendsms-user
-username = feegate
-password = kannelpw
-user-deny-ip = "*.*.*.*"
-user-allow-ip = "127.0.0.1"
-max-messages = 3
-concatenation = true
-
-group = sms-service
-keyword = default
-text = "No service specified"
-CONF
+	"$top/tests/peers/kannel-conf.sh" "$kp" "$k" feegate kannelpw >"$k/kannel.conf"
 }
 printf 'kannelpw\n' >"$k/password"
 chmod 600 "$k/password"

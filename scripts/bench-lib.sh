@@ -1,0 +1,38 @@
+# bench-lib.sh: what scripts/bench.sh and scripts/bench-send.sh share.
+# Sourced after $sock (the private MariaDB's socket) is set.
+
+sql() { mariadb --no-defaults --socket="$sock" -uroot "$@"; }
+
+# bench_conf FILE CHANNEL PROVIDER-SECTION RECEIPT_PORT RECEIPT_WAIT: a
+# config on the bench schemas with one channel, served by [provider:peer].
+bench_conf() {
+	cat >"$1" <<CONF
+[database]
+socket = $sock
+user = root
+gateway_schema = bench_feegate
+billing_schema = bench_billing
+
+[channels]
+$2 = peer
+
+$3
+
+[receipts]
+port = $4
+public_url = http://127.0.0.1:$4
+
+[dispatch]
+receipt_wait = $5
+CONF
+}
+
+# bench_gen N: N generated customers (the demo's generator, 70% paying on
+# time) in a new bench_billing; the gateway schema goes with the old data.
+bench_gen() {
+	sql -e "DROP DATABASE IF EXISTS bench_feegate; DROP DATABASE IF EXISTS bench_billing;
+	        CREATE DATABASE bench_billing CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+	sql bench_billing <sql/billing/contract.sql
+	{ echo "SET @n = $1, @seed = 'bench', @start = '2026-10-01', @on_time = 0.70;"
+	  cat sql/demo/generate.sql; } | sql bench_billing
+}
