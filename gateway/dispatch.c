@@ -40,6 +40,7 @@
 #include "web.h"
 #include "policy.h"
 #include "receipts.h"
+#include "recorder.h"
 
 #define TICK 0.02 /* seconds between claims */
 
@@ -83,6 +84,7 @@ struct dispatcher {
 	struct template_set *ts;
 	struct ev_loop *loop;
 	struct db db;
+	struct recorder *rec; /* writes the results */
 	struct httpc *http;
 	struct receipts *receipts;
 	struct web *web; /* serve's staff pages, or NULL */
@@ -266,14 +268,26 @@ log_safe(const char *in, char *out, size_t len)
 			out[i] = '\'';
 }
 
-/* Write every queued result in one transaction. */
+/* A list of jobs whose results are written (recorder_put's release). */
+static void
+jobs_free(void *arg)
+{
+	struct job *j = arg, *next;
+
+	for (; j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+}
+
+/* Decide what every answer that came in means and hand them to the
+ * recorder, which writes them in one transaction. */
 static void
 record_done(struct dispatcher *d)
 {
 	struct attempt *a;
 	struct job *j, *list = d->done_head;
 	char now[TIME_LEN], date[DATE_LEN];
-	struct fg_err err;
 	double wall = wall_now(d);
 	size_t n = 0, i;
 
@@ -329,27 +343,23 @@ record_done(struct dispatcher *d)
 			break;
 		}
 	}
+	/* The provider has answered: the slot is free now, whenever the
+	 * answer is written. */
+	for (j = list; j != NULL; j = j->next)
+		if (!j->expired_before_send)
+			j->lane->inflight--;
+	d->done_head = d->done_tail = NULL;
 	if (d->db_failed[0] != '\0') {
 		/* No database to record them in: they stay `submitting`, in
 		 * doubt, as after a crash. */
 		log_warnx("dispatch: %zu results not recorded (no database); "
 			  "receipts or a resend settle them",
 			  n);
-	} else if (outbox_record(&d->db, d->cfg, a, n, now, date, &err) != 0) {
-		/* The messages stay `submitting`: once their lease has run
-		 * out they are in doubt, and a receipt or a resend settles
-		 * them. Nothing is lost. */
-		log_warnx("dispatch: recording %zu results: %s", n, err.msg);
+		free(a);
+		jobs_free(list);
+		return;
 	}
-	free(a);
-	d->done_head = d->done_tail = NULL;
-	while (list != NULL) {
-		j = list->next;
-		if (!list->expired_before_send)
-			list->lane->inflight--;
-		job_free(list);
-		list = j;
-	}
+	recorder_put(d->rec, a, n, now, date, jobs_free, list);
 }
 
 static void claim_lane(struct dispatcher *d, struct lane *l, int least);
@@ -494,6 +504,10 @@ claim_lane(struct dispatcher *d, struct lane *l, int least)
 		limit = d->cfg->dispatch.batch;
 	limit = policy_room(&l->th, wall, l->inflight, limit);
 	if (limit <= 0 || limit < least)
+		return;
+	/* The recorder is behind: no more answers to write until it has
+	 * caught up (memory stays bounded). */
+	if (recorder_backlog(d->rec) > (size_t)d->cfg->dispatch.batch * 10)
 		return;
 	clock_read(d, now, date, NULL);
 	if (outbox_claim(&d->db, channel_kind_names[l->kind], limit,
@@ -930,6 +944,9 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 	if (db_connect(&d->db, cfg, 1, err) != 0 ||
 	    migrate_check(&d->db, err) != 0)
 		goto out;
+	d->rec = recorder_start(cfg, err);
+	if (d->rec == NULL)
+		goto out;
 	if (open_lanes(d, err) != 0)
 		goto out;
 	if (cfg->receipts.port != 0 &&
@@ -970,8 +987,11 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 			usleep(100000);
 		goto out;
 	}
-	/* Anything claimed but never submitted goes back to the queue. */
+	/* The last answers written; anything claimed but never submitted
+	 * goes back to the queue. */
 	record_done(d);
+	recorder_stop(d->rec);
+	d->rec = NULL;
 	if (outbox_release(&d->db, d->owner,
 			   "dispatcher stopping before sending", &released,
 			   err) != 0)
@@ -985,6 +1005,7 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 		usleep(100000);
 	rc = 0;
 out:
+	recorder_stop(d->rec);
 	receipts_stop(d->receipts);
 	web_stop(d->web);
 	close_lanes(d);
