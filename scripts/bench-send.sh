@@ -97,6 +97,9 @@ bench_conf "$conf" "$channel" "$provider" "$rport" 0
 echo "== N=$n: generating billing data" >&2
 bench_gen "$n"
 bin/feegate -c "$conf" db migrate >/dev/null
+# FEEGATE_BENCH_SQL: statements run on the gateway schema before the night
+# (experiments: what an index or a table costs).
+[ -z "${FEEGATE_BENCH_SQL:-}" ] || sql bench_feegate -e "$FEEGATE_BENCH_SQL"
 bin/feegate -c "$conf" plan --date 2026-10-01 >/dev/null
 queued=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")
 echo "== $queued $channel messages queued; sending" >&2
