@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -908,6 +909,21 @@ lanes_take_receipts(const struct dispatcher *d)
 	return 0;
 }
 
+/* Providers' connections and their receipt callbacks (up to 2,048) can
+ * take more descriptors than a login's soft limit, often 1,024: up to the
+ * hard limit (systemd: LimitNOFILE). */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("dispatch: raising the open files limit");
+	}
+}
+
 int
 dispatch_run(const struct config *cfg, struct template_set *ts,
 	     const struct dispatch_opts *o, struct dispatch_stats *st,
@@ -939,6 +955,7 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 		free(d);
 		return -1;
 	}
+	raise_fd_limit();
 	d->loop = ev_loop_new(EVFLAG_AUTO);
 	d->http = httpc_new(d->loop);
 	if (db_connect(&d->db, cfg, 1, err) != 0 ||

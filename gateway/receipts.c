@@ -31,6 +31,10 @@
 
 #define RECEIPT_MAX_BODY 65536
 #define RECEIPT_BATCH    500 /* receipts per transaction, at most */
+/* Connections at once. A provider keeps its callback connections open
+ * between receipts: at 256 Kannel's smsbox filled them all and its last
+ * 256 delivery reports waited 30 s for idle ones to time out. */
+#define RECEIPT_CONNECTIONS 2048u
 
 /* A receipt between its request and its answer. */
 struct pending {
@@ -351,7 +355,7 @@ receipts_start(const struct config *cfg, struct channel *const *channels,
 	rs->writer_started = 1;
 	/* One internal thread takes the requests; the writer applies them. */
 	rs->mhd = httpd_start("[receipts]", cfg->receipts.listen,
-			      cfg->receipts.port, 256u,
+			      cfg->receipts.port, RECEIPT_CONNECTIONS,
 			      MHD_ALLOW_SUSPEND_RESUME, handle, rs, err);
 	if (rs->mhd == NULL)
 		goto fail;

@@ -912,6 +912,8 @@ main(int argc, char **argv)
 			     (struct sockaddr *)&sa,
 			     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+			     /* several gateways' worth of connections */
+			     MHD_OPTION_CONNECTION_LIMIT, 4000u,
 			     MHD_OPTION_END);
 	if (d == NULL) {
 		fprintf(stderr, "feegate-sim: cannot listen on 127.0.0.1:%d\n",
