@@ -66,6 +66,13 @@ struct lane {
 	struct pacer pace;
 	int inflight;
 	int idle;
+	int claiming; /* a claim is under way on the claimer */
+	/* Claimed, marked and rendered ahead, waiting for a free slot (only
+	 * when the provider sets no rate: a paced lane claims what it may
+	 * send now). */
+	struct job *ready, *ready_tail;
+	int nready;
+	unsigned long idle_epoch; /* idle as of this drain epoch */
 };
 
 struct job {
@@ -75,8 +82,35 @@ struct job {
 	char idem[40];
 	struct delivery_result res;
 	int expired_before_send;
+	int settled;    /* its result is known before sending */
+	int not_sent;   /* claimed, then the lane paused or stopping: requeue */
+	int counted;    /* submitted: holds one of the lane's slots */
 	double sent_at; /* ev_time() when the request left */
 	struct job *next;
+};
+
+/* A lane's claim, made on the claimer's thread. */
+struct claim_req {
+	struct lane *lane;
+	int limit, anytime_only;
+	char now[TIME_LEN], date[DATE_LEN];
+	unsigned long epoch; /* the dispatcher's drain epoch when asked */
+	int settled_before;  /* every answer was written when asked */
+	struct job *jobs;    /* made: to submit, or settled */
+	size_t claimed, cancelled;
+	int failed;
+	struct claim_req *next;
+};
+
+struct claimer {
+	pthread_t thread;
+	int started, inited;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct claim_req *todo, *done; /* under mu */
+	int stopping;                  /* under mu */
+	struct db db;
+	ev_async async; /* done: back on the loop */
 };
 
 struct dispatcher {
@@ -85,7 +119,8 @@ struct dispatcher {
 	struct template_set *ts;
 	struct ev_loop *loop;
 	struct db db;
-	struct recorder *rec; /* writes the results */
+	struct recorder *rec;   /* writes the results */
+	struct claimer claimer; /* claims, renders, marks */
 	struct httpc *http;
 	struct receipts *receipts;
 	struct web *web; /* serve's staff pages, or NULL */
@@ -99,6 +134,9 @@ struct dispatcher {
 	struct job *done_head, *done_tail;
 	int stopping;
 	int draining;
+	/* run's end: a claim asked for after the outbox was seen quiet
+	 * (epoch quiet_epoch) found nothing on every lane */
+	unsigned long epoch, quiet_epoch;
 	double drain_started, last_drain_check, last_recover;
 	struct dispatch_stats *st;
 	struct fg_err *err;
@@ -307,6 +345,16 @@ record_done(struct dispatcher *d)
 		if (j->expired_before_send) {
 			a[i].d.outcome = OUTCOME_EXPIRED;
 			a[i].d.delay = 0;
+		} else if (j->not_sent) {
+			/* Never left: back to the queue, the attempt not
+			 * counted, due when the pause ends. */
+			a[i].d.outcome = OUTCOME_REQUEUE;
+			a[i].d.delay =
+				j->lane->th.paused_until > wall
+					? (long)(j->lane->th.paused_until -
+						 wall) +
+						  1
+					: 0;
 		} else {
 			int was = policy_paused(&j->lane->th, wall);
 
@@ -347,10 +395,10 @@ record_done(struct dispatcher *d)
 	/* The provider has answered: the slot is free now, whenever the
 	 * answer is written. */
 	for (j = list; j != NULL; j = j->next)
-		if (!j->expired_before_send)
+		if (j->counted)
 			j->lane->inflight--;
 	d->done_head = d->done_tail = NULL;
-	if (d->db_failed[0] != '\0') {
+	if (d->db_failed[0] != '\0' || d->rec == NULL) {
 		/* No database to record them in: they stay `submitting`, in
 		 * doubt, as after a crash. */
 		log_warnx("dispatch: %zu results not recorded (no database); "
@@ -364,6 +412,7 @@ record_done(struct dispatcher *d)
 }
 
 static void claim_lane(struct dispatcher *d, struct lane *l, int least);
+static void lane_pump(struct dispatcher *d, struct lane *l);
 
 /* Before the loop sleeps (ev_prepare): write the results that came in,
  * then refill the lanes whose answers freed a good share of their
@@ -381,8 +430,12 @@ flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	if (d->done_head == NULL)
 		return;
 	record_done(d);
-	if (d->stopping || d->db_failed[0] != '\0')
+	for (i = 0; i < d->nlanes; i++)
+		lane_pump(d, &d->lanes[i]);
+	if (d->stopping || d->db_failed[0] != '\0') {
+		record_done(d);
 		return;
+	}
 	for (i = 0; i < d->nlanes; i++) {
 		struct lane *l = &d->lanes[i];
 		int least = l->ch->concurrency < d->cfg->dispatch.batch
@@ -477,121 +530,336 @@ idempotency_key(const struct claimed *m, char *out, size_t len)
 		 md[7]);
 }
 
-/* Claim, load, render, mark and submit what the lane may send now, when
- * that is at least `least` messages. */
-static void
-claim_lane(struct dispatcher *d, struct lane *l, int least)
+/* Build the job for a claimed message that may go: settled at once when it
+ * expired or its address fails the checks, otherwise ready to submit. */
+static struct job *
+make_job(struct dispatcher *d, struct lane *l, struct claimed *m)
 {
-	char now[TIME_LEN], date[DATE_LEN];
-	struct claimed *m = NULL;
-	struct fg_err err;
-	double wall = wall_now(d);
-	size_t n = 0, room, i;
-	int limit, anytime_only;
+	struct job *j = xcalloc(1, sizeof(*j));
 	const char *why;
 
-	if (policy_paused(&l->th, wall)) {
-		l->idle = 1; /* run: nothing more to send now */
-		return;
+	j->lane = l;
+	j->m = *m;
+	memset(m, 0, sizeof(*m)); /* j owns the strings now */
+	if (j->m.age >= d->cfg->dispatch.expire_after) {
+		j->expired_before_send = 1;
+		result_set(&j->res, DELIVERY_TEMPFAIL, 0, "expired",
+			   "older than expire_after before it could be sent");
+		j->settled = 1;
+		return j;
 	}
-	/* Outside the calling window only what may go at any hour (notices
-	 * of temporary outages) is claimed. */
-	anytime_only = !in_window(d, l->kind);
-	limit = l->ch->concurrency - l->inflight;
-	room = pacer_room(&l->pace, ev_now(d->loop));
-	if ((size_t)limit > room)
-		limit = (int)room;
-	if (limit > d->cfg->dispatch.batch)
-		limit = d->cfg->dispatch.batch;
-	limit = policy_room(&l->th, wall, l->inflight, limit);
-	if (limit <= 0 || limit < least)
-		return;
-	/* The recorder is behind: no more answers to write until it has
-	 * caught up (memory stays bounded). */
-	if (recorder_backlog(d->rec) > (size_t)d->cfg->dispatch.batch * 10)
-		return;
-	clock_read(d, now, date, NULL);
-	if (outbox_claim(&d->db, channel_kind_names[l->kind], limit,
-			 anytime_only, now, &m, &n, &err) != 0) {
+	/* Checked when the message was queued; once more before it leaves,
+	 * with the same patterns in C. */
+	why = contact_reason(j->m.channel, j->m.address, strlen(j->m.address));
+	if (why != NULL) {
+		result_set(&j->res, DELIVERY_PERMFAIL, 0, "invalid_address",
+			   "%s", why);
+		j->settled = 1;
+		return j;
+	}
+	idempotency_key(&j->m, j->idem, sizeof(j->idem));
+	snprintf(j->receipt_url, sizeof(j->receipt_url),
+		 "%s/receipts/%s?id=%llu&t=%s",
+		 d->cfg->receipts.public_url ? d->cfg->receipts.public_url : "",
+		 l->ch->provider, j->m.message_id, j->m.token);
+	return j;
+}
+
+/* The claimer's thread: claim, load, render and mark a lane's batch on its
+ * own connection, while the loop goes on sending. Nothing of a batch has
+ * been sent: when it cannot be loaded or marked, the claim is rolled back
+ * and its messages are due again. */
+static void
+claim_work(struct dispatcher *d, struct claim_req *q)
+{
+	struct lane *l = q->lane;
+	struct db *db = &d->claimer.db;
+	struct claimed *m = NULL;
+	struct job **tail = &q->jobs;
+	struct fg_err err;
+	size_t n = 0, i;
+
+	if (outbox_claim(db, channel_kind_names[l->kind], q->limit,
+			 q->anytime_only, q->now, &m, &n, &err) != 0) {
 		log_warnx("dispatch: claim: %s", err.msg);
+		q->failed = 1;
 		return;
 	}
-	l->idle = n == 0;
+	q->claimed = n;
 	if (n == 0)
 		return;
-	d->st->claimed += n;
-	/* Nothing of the batch has been sent: when it cannot be loaded or
-	 * marked, the claim is rolled back and its messages are due again. */
-	if (outbox_load(&d->db, d->cfg, m, n, date, &err) != 0) {
+	if (outbox_load(db, d->cfg, m, n, q->date, &err) != 0) {
 		log_warnx("dispatch: loading %zu claimed messages: %s", n,
 			  err.msg);
-		outbox_abandon(&d->db, m, n);
+		outbox_abandon(db, m, n);
+		q->failed = 1;
 		return;
 	}
 	for (i = 0; i < n; i++)
 		render(d, &m[i]);
-	if (outbox_submitting(&d->db, d->cfg, m, n, d->owner, l->ch->provider,
-			      now, date, &err) != 0) {
+	if (outbox_submitting(db, d->cfg, m, n, d->owner, l->ch->provider,
+			      q->now, q->date, &err) != 0) {
 		log_warnx("dispatch: marking %zu messages: %s", n, err.msg);
 		outbox_free(m, n);
+		q->failed = 1;
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		struct job *j;
-		struct outbound out;
-
 		if (m[i].cancel != NULL) {
-			d->st->cancelled++;
+			q->cancelled++;
 			log_info("msg=%llu channel=%s result=Cancelled "
 				 "stat=\"%s\"",
 				 m[i].message_id, m[i].channel, m[i].cancel);
 			continue;
 		}
-		j = xcalloc(1, sizeof(*j));
-		j->lane = l;
-		j->m = m[i];
-		memset(&m[i], 0, sizeof(m[i])); /* j owns the strings now */
-		if (j->m.age >= d->cfg->dispatch.expire_after) {
-			j->expired_before_send = 1;
-			result_set(&j->res, DELIVERY_TEMPFAIL, 0, "expired",
-				   "older than expire_after before it could "
-				   "be sent");
-			job_done(j, &j->res);
-			continue;
-		}
-		/* Checked when the message was queued; once more before it
-		 * leaves, with the same patterns in C. */
-		why = contact_reason(j->m.channel, j->m.address,
-				     strlen(j->m.address));
-		if (why != NULL) {
-			result_set(&j->res, DELIVERY_PERMFAIL, 0,
-				   "invalid_address", "%s", why);
-			job_done(j, &j->res);
-			continue;
-		}
-		idempotency_key(&j->m, j->idem, sizeof(j->idem));
-		snprintf(j->receipt_url, sizeof(j->receipt_url),
-			 "%s/receipts/%s?id=%llu&t=%s",
-			 d->cfg->receipts.public_url
-				 ? d->cfg->receipts.public_url
-				 : "",
-			 l->ch->provider, j->m.message_id, j->m.token);
-		memset(&out, 0, sizeof(out));
-		out.message_id = j->m.message_id;
-		out.idempotency_key = j->idem;
-		out.to = j->m.address;
-		out.body = j->m.body;
-		out.subject = j->m.subject;
-		out.html = j->m.html;
-		out.parts = j->m.parts;
-		out.receipt_url = j->receipt_url;
-		out.locale = template_locale(j->m.ctx.locale);
-		l->inflight++;
-		pacer_sent(&l->pace, ev_now(d->loop));
-		j->sent_at = ev_time();
-		l->ch->ops->submit(l->ch, &out, job_done, j);
+		*tail = make_job(d, l, &m[i]);
+		tail = &(*tail)->next;
 	}
 	outbox_free(m, n);
+}
+
+static void *
+claimer_main(void *arg)
+{
+	struct dispatcher *d = arg;
+	struct claimer *c = &d->claimer;
+
+	for (;;) {
+		struct claim_req *q;
+
+		pthread_mutex_lock(&c->mu);
+		while (c->todo == NULL && !c->stopping)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->todo == NULL) {
+			pthread_mutex_unlock(&c->mu);
+			return NULL;
+		}
+		q = c->todo;
+		c->todo = q->next;
+		q->next = NULL;
+		pthread_mutex_unlock(&c->mu);
+		claim_work(d, q);
+		pthread_mutex_lock(&c->mu);
+		q->next = c->done;
+		c->done = q;
+		pthread_mutex_unlock(&c->mu);
+		ev_async_send(d->loop, &c->async);
+	}
+}
+
+/* Submit a job the claimer made, on the loop. */
+static void
+submit_job(struct dispatcher *d, struct job *j)
+{
+	struct lane *l = j->lane;
+	struct outbound out;
+
+	memset(&out, 0, sizeof(out));
+	out.message_id = j->m.message_id;
+	out.idempotency_key = j->idem;
+	out.to = j->m.address;
+	out.body = j->m.body;
+	out.subject = j->m.subject;
+	out.html = j->m.html;
+	out.parts = j->m.parts;
+	out.receipt_url = j->receipt_url;
+	out.locale = template_locale(j->m.ctx.locale);
+	l->inflight++;
+	j->counted = 1;
+	pacer_sent(&l->pace, ev_now(d->loop));
+	j->sent_at = ev_time();
+	l->ch->ops->submit(l->ch, &out, job_done, j);
+}
+
+/* Submit from the lane's ready list while it has free slots (and its
+ * pacing allows). What waits there while the provider is paused, or the
+ * dispatcher stops, goes back to the queue without an attempt counted. */
+static void
+lane_pump(struct dispatcher *d, struct lane *l)
+{
+	double wall = wall_now(d);
+	int requeue = d->stopping || policy_paused(&l->th, wall);
+	int room = requeue ? l->nready
+			   : policy_room(&l->th, wall, l->inflight,
+					 l->ch->concurrency - l->inflight);
+	size_t pace = pacer_room(&l->pace, ev_now(d->loop));
+
+	if (!requeue && (size_t)room > pace)
+		room = (int)pace;
+	while (l->ready != NULL && room-- > 0) {
+		struct job *j = l->ready;
+
+		l->ready = j->next;
+		if (l->ready == NULL)
+			l->ready_tail = NULL;
+		l->nready--;
+		j->next = NULL;
+		if (!requeue) {
+			submit_job(d, j);
+			continue;
+		}
+		j->not_sent = 1;
+		result_set(&j->res, DELIVERY_TEMPFAIL, 0, "not_sent",
+			   "claimed while the provider was paused or the "
+			   "dispatcher stopping");
+		job_done(j, &j->res);
+	}
+}
+
+/* Batches back from the claimer (ev_async): onto their lanes' ready
+ * lists, and out as far as there are free slots. */
+static void
+claimed_take(struct dispatcher *d)
+{
+	struct claimer *c = &d->claimer;
+	struct claim_req *q, *next;
+
+	pthread_mutex_lock(&c->mu);
+	q = c->done;
+	c->done = NULL;
+	pthread_mutex_unlock(&c->mu);
+	for (; q != NULL; q = next) {
+		struct lane *l = q->lane;
+		struct job *j, *jn;
+
+		next = q->next;
+		l->claiming = 0;
+		/* Nothing due, and nothing could have been made due by an
+		 * answer still being written (a fallback). */
+		if (!q->failed) {
+			l->idle = q->claimed == 0 && q->settled_before;
+			if (l->idle)
+				l->idle_epoch = q->epoch;
+		}
+		d->st->claimed += q->claimed;
+		d->st->cancelled += q->cancelled;
+		for (j = q->jobs; j != NULL; j = jn) {
+			jn = j->next;
+			j->next = NULL;
+			if (j->settled) {
+				job_done(j, &j->res);
+				continue;
+			}
+			if (l->ready_tail != NULL)
+				l->ready_tail->next = j;
+			else
+				l->ready = j;
+			l->ready_tail = j;
+			l->nready++;
+		}
+		free(q);
+		lane_pump(d, l);
+	}
+}
+
+static void
+claimed_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	claimed_take(w->data);
+}
+
+/* Ask the claimer for what the lane may send now, when that is at least
+ * `least` messages and no claim of the lane is under way. */
+static void
+claim_lane(struct dispatcher *d, struct lane *l, int least)
+{
+	struct claimer *c = &d->claimer;
+	struct claim_req *q;
+	double wall = wall_now(d);
+	size_t room;
+	int limit;
+
+	if (l->claiming)
+		return;
+	if (policy_paused(&l->th, wall)) {
+		l->idle = 1; /* run: nothing more to send now */
+		l->idle_epoch = d->epoch;
+		return;
+	}
+	limit = l->ch->concurrency - l->inflight - l->nready;
+	room = pacer_room(&l->pace, ev_now(d->loop));
+	if ((size_t)limit > room)
+		limit = (int)room;
+	limit = policy_room(&l->th, wall, l->inflight, limit);
+	if (limit <= 0 || limit < least)
+		return;
+	/* Unpaced, claim half a batch ahead: the next messages are ready
+	 * when answers free their slots, not a claim later. */
+	if (l->ch->rate == 0)
+		limit += (l->ch->concurrency < d->cfg->dispatch.batch
+				  ? l->ch->concurrency
+				  : d->cfg->dispatch.batch) /
+			 2;
+	if (limit > d->cfg->dispatch.batch)
+		limit = d->cfg->dispatch.batch;
+	/* The recorder is behind: no more answers to write until it has
+	 * caught up (memory stays bounded). */
+	if (recorder_backlog(d->rec) > (size_t)d->cfg->dispatch.batch * 10)
+		return;
+	q = xcalloc(1, sizeof(*q));
+	q->lane = l;
+	q->limit = limit;
+	/* Outside the calling window only what may go at any hour (notices
+	 * of temporary outages) is claimed. */
+	q->anytime_only = !in_window(d, l->kind);
+	clock_read(d, q->now, q->date, NULL);
+	q->epoch = d->epoch;
+	q->settled_before =
+		d->done_head == NULL && recorder_backlog(d->rec) == 0;
+	l->claiming = 1;
+	pthread_mutex_lock(&c->mu);
+	q->next = c->todo;
+	c->todo = q;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static int
+claimer_start(struct dispatcher *d, struct fg_err *err)
+{
+	struct claimer *c = &d->claimer;
+
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	c->inited = 1;
+	ev_async_init(&c->async, claimed_cb);
+	c->async.data = d;
+	ev_async_start(d->loop, &c->async);
+	if (db_connect(&c->db, d->cfg, 1, err) != 0)
+		return -1;
+	if (pthread_create(&c->thread, NULL, claimer_main, d) != 0) {
+		err_set(err, "dispatch: cannot start the claimer thread");
+		return -1;
+	}
+	c->started = 1;
+	return 0;
+}
+
+/* Stops the thread once the claims asked for are made; what they claimed
+ * goes back to the queue through the recorder. */
+static void
+claimer_stop(struct dispatcher *d)
+{
+	struct claimer *c = &d->claimer;
+
+	if (!c->inited)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->stopping = 1;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	if (c->started)
+		pthread_join(c->thread, NULL);
+	c->started = 0;
+	d->stopping = 1;
+	claimed_take(d);
+	ev_async_stop(d->loop, &c->async);
+	db_close(&c->db);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	c->inited = 0;
 }
 
 static int
@@ -599,10 +867,22 @@ all_idle(const struct dispatcher *d)
 {
 	int i;
 
-	if (d->done_head != NULL)
+	if (d->done_head != NULL || recorder_backlog(d->rec) > 0)
 		return 0;
 	for (i = 0; i < d->nlanes; i++)
-		if (!d->lanes[i].idle || d->lanes[i].inflight > 0)
+		if (!d->lanes[i].idle || d->lanes[i].inflight > 0 ||
+		    d->lanes[i].claiming || d->lanes[i].nready > 0)
+			return 0;
+	return 1;
+}
+
+static int
+lanes_idle_since(const struct dispatcher *d, unsigned long epoch)
+{
+	int i;
+
+	for (i = 0; i < d->nlanes; i++)
+		if (d->lanes[i].idle_epoch < epoch)
 			return 0;
 	return 1;
 }
@@ -613,7 +893,8 @@ inflight(const struct dispatcher *d)
 	int i, n = 0;
 
 	for (i = 0; i < d->nlanes; i++)
-		n += d->lanes[i].inflight;
+		n += d->lanes[i].inflight + d->lanes[i].claiming +
+		     d->lanes[i].nready;
 	return n;
 }
 
@@ -748,6 +1029,8 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	int i;
 
 	(void)revents;
+	for (i = 0; i < d->nlanes; i++)
+		lane_pump(d, &d->lanes[i]);
 	if (d->stopping) {
 		if (inflight(d) == 0 && d->done_head == NULL)
 			ev_break(loop, EVBREAK_ALL);
@@ -777,24 +1060,42 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 				 back);
 	}
 	maybe_nightly(d);
+	/* run: once the last claims found nothing and nothing is in flight,
+	 * wait for receipts, bounded (and go on claiming meanwhile: a retry
+	 * may fall due). Checked before this tick's claims, which answer on
+	 * the claimer's thread. */
+	if (d->o->once && all_idle(d)) {
+		if (!d->draining) {
+			d->draining = 1;
+			d->drain_started = now;
+			d->last_drain_check = 0;
+		}
+		/* Nothing awaited, and since then every lane's claim found
+		 * nothing (a failed receipt may have queued a fallback). */
+		if (d->quiet_epoch != 0 &&
+		    lanes_idle_since(d, d->quiet_epoch)) {
+			ev_break(loop, EVBREAK_ALL);
+			return;
+		}
+		if (now - d->last_drain_check >= 0.25) {
+			d->last_drain_check = now;
+			if (awaiting_receipts(d, &d->st->awaiting, &err) != 0)
+				log_warnx("dispatch: %s", err.msg);
+			if (now - d->drain_started >=
+			    d->cfg->dispatch.receipt_wait) {
+				ev_break(loop, EVBREAK_ALL);
+				return;
+			}
+			if (d->st->awaiting != 0)
+				d->quiet_epoch = 0;
+			else if (d->quiet_epoch == 0)
+				d->quiet_epoch = ++d->epoch;
+		}
+	} else {
+		d->quiet_epoch = 0;
+	}
 	for (i = 0; i < d->nlanes; i++)
 		claim_lane(d, &d->lanes[i], 1);
-	if (!d->o->once || !all_idle(d))
-		return;
-	/* run: nothing more to send now; wait for receipts, bounded. */
-	if (!d->draining) {
-		d->draining = 1;
-		d->drain_started = now;
-		d->last_drain_check = 0;
-	}
-	if (now - d->last_drain_check >= 0.25) {
-		d->last_drain_check = now;
-		if (awaiting_receipts(d, &d->st->awaiting, &err) != 0)
-			log_warnx("dispatch: %s", err.msg);
-		if (d->st->awaiting == 0 ||
-		    now - d->drain_started >= d->cfg->dispatch.receipt_wait)
-			ev_break(loop, EVBREAK_ALL);
-	}
 }
 
 static void
@@ -964,6 +1265,8 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 	d->rec = recorder_start(cfg, err);
 	if (d->rec == NULL)
 		goto out;
+	if (claimer_start(d, err) != 0)
+		goto out;
 	if (open_lanes(d, err) != 0)
 		goto out;
 	if (cfg->receipts.port != 0 &&
@@ -1006,6 +1309,7 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 	}
 	/* The last answers written; anything claimed but never submitted
 	 * goes back to the queue. */
+	claimer_stop(d);
 	record_done(d);
 	recorder_stop(d->rec);
 	d->rec = NULL;
@@ -1022,6 +1326,8 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 		usleep(100000);
 	rc = 0;
 out:
+	claimer_stop(d);
+	record_done(d);
 	recorder_stop(d->rec);
 	receipts_stop(d->receipts);
 	web_stop(d->web);

@@ -59,6 +59,8 @@ struct receipts {
 	pthread_cond_t cv;
 	struct pending *head, *tail; /* under mu */
 	int stopping;                /* under mu */
+	int stopping_seen;           /* the writer's copy of stopping */
+	int down; /* the writer's: the last batch found no database */
 };
 
 static enum MHD_Result
@@ -194,10 +196,20 @@ write_batch(struct receipts *rs, struct pending *list, size_t n)
 	for (p = list, i = 0; p != NULL; p = p->next, i++)
 		it[i] = p->item;
 	clock_now(rs, now, date);
-	if (outbox_receipts(&rs->wdb, rs->cfg, it, n, now, date, &err) != 0) {
-		log_warnx("receipts: a batch of %zu: %s", n, err.msg);
+	/* The database is gone (it did not come back for the last batch)
+	 * and the server is stopping: the providers send these again. */
+	if (rs->down && rs->stopping_seen) {
 		for (i = 0; i < n; i++)
-			if (n == 1 ||
+			it[i].verdict = -2;
+	} else if (outbox_receipts(&rs->wdb, rs->cfg, it, n, now, date, &err) !=
+		   0) {
+		log_warnx("receipts: a batch of %zu: %s", n, err.msg);
+		/* Receipt by receipt, so that one the database refuses does
+		 * not hold back the others; not when the database is gone
+		 * (each would wait for it again). */
+		rs->down = rs->wdb.lost;
+		for (i = 0; i < n; i++)
+			if (n == 1 || rs->down ||
 			    outbox_receipts(&rs->wdb, rs->cfg, &it[i], 1, now,
 					    date, &err) != 0) {
 				log_warnx("receipts: msg=%llu provider=%s: %s",
@@ -215,6 +227,8 @@ write_batch(struct receipts *rs, struct pending *list, size_t n)
 			metrics_receipt();
 		}
 	}
+	if (applied > 0)
+		rs->down = 0;
 	atomic_fetch_add(&rs->applied, applied);
 	free(it);
 }
@@ -242,6 +256,7 @@ writer_main(void *arg)
 		if (rs->head == NULL)
 			rs->tail = NULL;
 		p->next = NULL;
+		rs->stopping_seen = rs->stopping;
 		pthread_mutex_unlock(&rs->mu);
 		write_batch(rs, list, n);
 		/* The connection may be answered (and the pending freed with

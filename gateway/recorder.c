@@ -34,6 +34,8 @@ struct recorder {
 	struct handover *head, *tail; /* under mu */
 	size_t backlog;               /* under mu */
 	int stopping;                 /* under mu */
+	int stopping_seen;            /* the thread's copy of stopping */
+	int down; /* the thread's: the last write found no database */
 };
 
 /* Write hand-overs of one business date in one transaction; the time of
@@ -57,10 +59,19 @@ write_list(struct recorder *r, struct handover *list)
 	}
 	/* Not written: the messages stay `submitting`; once their lease
 	 * has run out they are in doubt, and a receipt or a resend settles
-	 * them. Nothing is lost. */
-	if (outbox_record(&r->db, r->cfg, a, n, last->now, last->date, &err) !=
-	    0)
+	 * them. Nothing is lost. Stopping with the database gone, the rest
+	 * is not tried (each try waits [database] reconnect_for). */
+	if (r->down && r->stopping_seen) {
+		log_warnx("dispatch: %zu results not recorded (no database); "
+			  "receipts or a resend settle them",
+			  n);
+	} else if (outbox_record(&r->db, r->cfg, a, n, last->now, last->date,
+				 &err) != 0) {
 		log_warnx("dispatch: recording %zu results: %s", n, err.msg);
+		r->down = r->db.lost;
+	} else {
+		r->down = 0;
+	}
 	free(a);
 	for (h = list; h != NULL; h = next) {
 		next = h->next;
@@ -103,6 +114,7 @@ recorder_main(void *arg)
 		if (r->head == NULL)
 			r->tail = NULL;
 		p->next = NULL;
+		r->stopping_seen = r->stopping;
 		pthread_mutex_unlock(&r->mu);
 		write_list(r, list);
 	}
