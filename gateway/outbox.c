@@ -55,6 +55,38 @@ pad_params(struct db_param *p, size_t n)
 	return k;
 }
 
+/* " CASE message_id WHEN ? THEN ? ... END" for n rows into sql, their
+ * ids and values into p from *np on (n pairs): one statement sets a
+ * column to each row's own value. */
+static void
+case_by_id(struct sbuf *sql, struct db_param *p, size_t *np,
+	   const struct db_param *ids, const struct db_param *vals, size_t n)
+{
+	size_t i;
+
+	sbuf_adds(sql, " CASE message_id");
+	for (i = 0; i < n; i++) {
+		sbuf_adds(sql, " WHEN ? THEN ?");
+		p[(*np)++] = ids[i];
+		p[(*np)++] = vals[i];
+	}
+	sbuf_adds(sql, " END");
+}
+
+/* The rest of an IN list of the n ids: placeholders and ")" into sql,
+ * the ids into p from *np on. */
+static void
+in_by_id(struct sbuf *sql, struct db_param *p, size_t *np,
+	 const struct db_param *ids, size_t n)
+{
+	size_t i;
+
+	placeholders(sql, n);
+	sbuf_adds(sql, ")");
+	for (i = 0; i < n; i++)
+		p[(*np)++] = ids[i];
+}
+
 /* head, an IN list of in_pad(n) placeholders, ")" and tail: a new
  * string. */
 static char *
@@ -573,6 +605,54 @@ new_token(char out[33])
 	return 0;
 }
 
+/* One statement for the batch: each message's text, parts and token by
+ * CASE on its id (padded like an IN list), the lease for all. The lease
+ * says when a message that got no answer is in doubt. */
+static int
+mark_submitting(struct db *db, const struct config *cfg, struct claimed **c,
+		size_t k, const char *owner, const char *provider,
+		const char *now, struct fg_err *err)
+{
+	size_t kk = in_pad(k), i, np = 0;
+	struct db_param *p = xcalloc(7 * kk + 5, sizeof(*p)),
+			*v = xcalloc(4 * kk, sizeof(*v));
+	struct db_param *id = v, *body = v + kk, *parts = v + 2 * kk,
+			*token = v + 3 * kk;
+	struct sbuf sql;
+	int rc;
+
+	for (i = 0; i < kk; i++) { /* padded: the last one repeats */
+		const struct claimed *m = c[i < k ? i : k - 1];
+
+		id[i] = DB_INT((long long)m->message_id);
+		body[i] = DB_STR(m->body);
+		parts[i] = DB_INT(m->parts);
+		token[i] = DB_STR(m->token);
+	}
+	sbuf_init(&sql);
+	sbuf_adds(&sql, "UPDATE messages SET state = 'submitting', body =");
+	case_by_id(&sql, p, &np, id, body, kk);
+	sbuf_adds(&sql, ", parts =");
+	case_by_id(&sql, p, &np, id, parts, kk);
+	sbuf_adds(&sql, ", receipt_token = COALESCE(receipt_token,");
+	case_by_id(&sql, p, &np, id, token, kk);
+	sbuf_adds(&sql, "), submitted_at = ?, provider = ?,"
+			" attempts = attempts + 1, lease_owner = ?,"
+			" lease_expires_at = DATE_ADD(?, INTERVAL ? SECOND)"
+			" WHERE message_id IN (");
+	p[np++] = DB_STR(now);
+	p[np++] = DB_STR(provider);
+	p[np++] = DB_STR(owner);
+	p[np++] = DB_STR(now);
+	p[np++] = DB_INT(cfg->dispatch.lease);
+	in_by_id(&sql, p, &np, id, kk);
+	rc = db_exec(db, sql.s, p, np, NULL, err);
+	sbuf_free(&sql);
+	free(p);
+	free(v);
+	return rc;
+}
+
 int
 outbox_submitting(struct db *db, const struct config *cfg, struct claimed *m,
 		  size_t n, const char *owner, const char *provider,
@@ -580,23 +660,9 @@ outbox_submitting(struct db *db, const struct config *cfg, struct claimed *m,
 		  struct fg_err *err)
 {
 	struct audit_batch *w = audit_batch_new();
-	struct db_bulk *b = NULL;
-	size_t i;
+	struct claimed **go = xcalloc(n, sizeof(*go));
+	size_t i, k = 0;
 
-	/* The receipt token: 128 random bits per message, from OpenSSL's
-	 * CSPRNG (MariaDB's RANDOM_BYTES() is evaluated once per statement:
-	 * a batch would share one token). Kept across attempts. The lease
-	 * now says when a message that got no answer is in doubt. */
-	b = db_bulk_new(db,
-			"UPDATE messages SET state = 'submitting', body = ?,"
-			" parts = ?, submitted_at = ?, provider = ?,"
-			" receipt_token = COALESCE(receipt_token, ?),"
-			" attempts = attempts + 1, lease_owner = ?,"
-			" lease_expires_at = DATE_ADD(?, INTERVAL ? SECOND)"
-			" WHERE message_id = ?",
-			"sisssssii", 500, err);
-	if (b == NULL)
-		goto fail;
 	for (i = 0; i < n; i++) {
 		struct claimed *c = &m[i];
 
@@ -629,33 +695,27 @@ outbox_submitting(struct db *db, const struct config *cfg, struct claimed *m,
 			free(detail);
 			continue;
 		}
+		/* The receipt token: 128 random bits per message, from
+		 * OpenSSL's CSPRNG (MariaDB's RANDOM_BYTES() is evaluated
+		 * once per statement: a batch would share one token). Kept
+		 * across attempts. */
 		if (c->token[0] == '\0' && new_token(c->token) != 0) {
 			err_set(err, "outbox: no random bytes for a token");
 			goto fail;
 		}
-		db_bulk_str(b, 0, c->body);
-		db_bulk_int(b, 1, c->parts);
-		db_bulk_str(b, 2, now);
-		db_bulk_str(b, 3, provider);
-		db_bulk_str(b, 4, c->token);
-		db_bulk_str(b, 5, owner);
-		db_bulk_str(b, 6, now);
-		db_bulk_int(b, 7, cfg->dispatch.lease);
-		db_bulk_int(b, 8, (long long)c->message_id);
-		if (db_bulk_row(b, err) != 0)
-			goto fail;
+		go[k++] = c;
 	}
-	if (db_bulk_flush(b, err) != 0)
+	if (k > 0 &&
+	    mark_submitting(db, cfg, go, k, owner, provider, now, err) != 0)
 		goto fail;
-	db_bulk_free(b);
-	b = NULL;
 	if (audit_batch_write(db, w, ACTOR, business_date, err) != 0)
 		goto fail;
 	audit_batch_free(w);
+	free(go);
 	return db_commit(db, err);
 fail:
-	db_bulk_free(b);
 	audit_batch_free(w);
+	free(go);
 	db_rollback(db);
 	return -1;
 }
@@ -841,34 +901,29 @@ record_sent_chunk(struct db *db, struct attempt **s, size_t k,
 		  struct fg_err *err)
 {
 	size_t kk = in_pad(k), i, np = 0;
-	struct db_param *p = xcalloc(5 * kk, sizeof(*p));
+	struct db_param *p = xcalloc(5 * kk, sizeof(*p)),
+			*v = xcalloc(3 * kk, sizeof(*v));
+	struct db_param *id = v, *prov = v + kk, *ref = v + 2 * kk;
 	struct sbuf sql;
 	int rc;
 
-	/* Padded like an IN list: the last attempt repeats. */
-#define S(i) s[(i) < k ? (i) : k - 1]
+	for (i = 0; i < kk; i++) { /* padded: the last one repeats */
+		const struct attempt *a = s[i < k ? i : k - 1];
+
+		id[i] = DB_INT((long long)a->m->message_id);
+		prov[i] = DB_STR(a->provider);
+		ref[i] = DB_STR(a->res.ref);
+	}
 	sbuf_init(&sql);
 	sbuf_adds(&sql, "UPDATE messages SET"
 			" state = IF(state = 'submitting', 'accepted', state),"
-			" provider = CASE message_id");
-	for (i = 0; i < kk; i++) {
-		sbuf_adds(&sql, " WHEN ? THEN ?");
-		p[np++] = DB_INT(S(i)->m->message_id);
-		p[np++] = DB_STR(S(i)->provider);
-	}
-	sbuf_adds(&sql, " END, provider_ref = CASE message_id");
-	for (i = 0; i < kk; i++) {
-		sbuf_adds(&sql, " WHEN ? THEN ?");
-		p[np++] = DB_INT(S(i)->m->message_id);
-		p[np++] = DB_STR(S(i)->res.ref);
-	}
-	sbuf_adds(&sql, " END, lease_owner = NULL, lease_expires_at = NULL"
+			" provider =");
+	case_by_id(&sql, p, &np, id, prov, kk);
+	sbuf_adds(&sql, ", provider_ref =");
+	case_by_id(&sql, p, &np, id, ref, kk);
+	sbuf_adds(&sql, ", lease_owner = NULL, lease_expires_at = NULL"
 			" WHERE message_id IN (");
-	placeholders(&sql, kk);
-	sbuf_adds(&sql, ")");
-	for (i = 0; i < kk; i++)
-		p[np++] = DB_INT(S(i)->m->message_id);
-#undef S
+	in_by_id(&sql, p, &np, id, kk);
 	rc = db_exec(db, sql.s, p, np, NULL, err);
 	sbuf_free(&sql);
 	if (rc == 0) {
@@ -879,11 +934,12 @@ record_sent_chunk(struct db *db, struct attempt **s, size_t k,
 				    k, "");
 
 		for (i = 0; i < k; i++)
-			p[i] = DB_INT(s[i]->m->notice_id);
+			p[i] = DB_INT((long long)s[i]->m->notice_id);
 		rc = db_exec(db, nsql, p, pad_params(p, k), NULL, err);
 		free(nsql);
 	}
 	free(p);
+	free(v);
 	return rc;
 }
 
