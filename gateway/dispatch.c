@@ -42,6 +42,7 @@
 #include "policy.h"
 #include "receipts.h"
 #include "recorder.h"
+#include "workq.h"
 
 #define TICK 0.02 /* seconds between claims */
 
@@ -91,6 +92,7 @@ struct job {
 
 /* A lane's claim, made on the claimer's thread. */
 struct claim_req {
+	struct workq_item wi; /* first */
 	struct lane *lane;
 	int limit, anytime_only;
 	char now[TIME_LEN], date[DATE_LEN];
@@ -99,16 +101,12 @@ struct claim_req {
 	struct job *jobs;    /* made: to submit, or settled */
 	size_t claimed, cancelled;
 	int failed;
-	struct claim_req *next;
 };
 
 struct claimer {
 	pthread_t thread;
 	int started, inited;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct claim_req *todo, *done; /* under mu */
-	int stopping;                  /* under mu */
+	struct workq todo, done; /* to the claimer, back to the loop */
 	struct db db;
 	ev_async async; /* done: back on the loop */
 };
@@ -623,28 +621,17 @@ claimer_main(void *arg)
 {
 	struct dispatcher *d = arg;
 	struct claimer *c = &d->claimer;
+	struct workq_item *q, *next;
 
-	for (;;) {
-		struct claim_req *q;
-
-		pthread_mutex_lock(&c->mu);
-		while (c->todo == NULL && !c->stopping)
-			pthread_cond_wait(&c->cv, &c->mu);
-		if (c->todo == NULL) {
-			pthread_mutex_unlock(&c->mu);
-			return NULL;
+	/* Stopping, what was asked for is still claimed (and goes back). */
+	while ((q = workq_take(&c->todo, NULL)) != NULL)
+		for (; q != NULL; q = next) {
+			next = q->next;
+			claim_work(d, (struct claim_req *)q);
+			workq_put(&c->done, q);
+			ev_async_send(d->loop, &c->async);
 		}
-		q = c->todo;
-		c->todo = q->next;
-		q->next = NULL;
-		pthread_mutex_unlock(&c->mu);
-		claim_work(d, q);
-		pthread_mutex_lock(&c->mu);
-		q->next = c->done;
-		c->done = q;
-		pthread_mutex_unlock(&c->mu);
-		ev_async_send(d->loop, &c->async);
-	}
+	return NULL;
 }
 
 /* Submit a job the claimer made, on the loop. */
@@ -714,15 +701,12 @@ claimed_take(struct dispatcher *d)
 	struct claimer *c = &d->claimer;
 	struct claim_req *q, *next;
 
-	pthread_mutex_lock(&c->mu);
-	q = c->done;
-	c->done = NULL;
-	pthread_mutex_unlock(&c->mu);
+	q = (struct claim_req *)workq_take_now(&c->done);
 	for (; q != NULL; q = next) {
 		struct lane *l = q->lane;
 		struct job *j, *jn;
 
-		next = q->next;
+		next = (struct claim_req *)q->wi.next;
 		l->claiming = 0;
 		/* Nothing due, and nothing could have been made due by an
 		 * answer still being written (a fallback). */
@@ -809,11 +793,10 @@ claim_lane(struct dispatcher *d, struct lane *l, int least)
 	q->settled_before =
 		d->done_head == NULL && recorder_backlog(d->rec) == 0;
 	l->claiming = 1;
-	pthread_mutex_lock(&c->mu);
-	q->next = c->todo;
-	c->todo = q;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
+	if (workq_put(&c->todo, &q->wi) != 0) { /* the claimer stopped */
+		l->claiming = 0;
+		free(q);
+	}
 }
 
 static int
@@ -821,8 +804,8 @@ claimer_start(struct dispatcher *d, struct fg_err *err)
 {
 	struct claimer *c = &d->claimer;
 
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
+	workq_init(&c->todo);
+	workq_init(&c->done);
 	c->inited = 1;
 	ev_async_init(&c->async, claimed_cb);
 	c->async.data = d;
@@ -846,10 +829,7 @@ claimer_stop(struct dispatcher *d)
 
 	if (!c->inited)
 		return;
-	pthread_mutex_lock(&c->mu);
-	c->stopping = 1;
-	pthread_cond_broadcast(&c->cv);
-	pthread_mutex_unlock(&c->mu);
+	workq_stop(&c->todo);
 	if (c->started)
 		pthread_join(c->thread, NULL);
 	c->started = 0;
@@ -857,8 +837,8 @@ claimer_stop(struct dispatcher *d)
 	claimed_take(d);
 	ev_async_stop(d->loop, &c->async);
 	db_close(&c->db);
-	pthread_mutex_destroy(&c->mu);
-	pthread_cond_destroy(&c->cv);
+	workq_destroy(&c->todo);
+	workq_destroy(&c->done);
 	c->inited = 0;
 }
 

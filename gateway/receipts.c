@@ -28,6 +28,7 @@
 #include "db.h"
 #include "log.h"
 #include "outbox.h"
+#include "workq.h"
 
 #define RECEIPT_MAX_BODY 65536
 #define RECEIPT_BATCH    500 /* receipts per transaction, at most */
@@ -38,11 +39,12 @@
 
 /* A receipt between its request and its answer. */
 struct pending {
+	struct workq_item wi; /* first */
 	struct MHD_Connection *c;
 	struct receipt_item item;
 	int failed; /* not written: the provider sends it again */
-	struct pending *next;
 };
+#define PNEXT(p) ((struct pending *)(p)->wi.next)
 
 struct receipts {
 	struct MHD_Daemon *mhd;
@@ -55,12 +57,9 @@ struct receipts {
 	atomic_ullong applied;
 	pthread_t writer;
 	int writer_started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct pending *head, *tail; /* under mu */
-	int stopping;                /* under mu */
-	int stopping_seen;           /* the writer's copy of stopping */
-	int down; /* the writer's: the last batch found no database */
+	struct workq q;    /* receipts for the writer */
+	int stopping_seen; /* the writer's: stopping when taken */
+	int down;          /* the writer's: the last batch found no database */
 };
 
 static enum MHD_Result
@@ -160,11 +159,8 @@ enqueue(struct receipts *rs, struct MHD_Connection *c, struct httpd_body *cn,
 {
 	struct pending *p;
 
-	pthread_mutex_lock(&rs->mu);
-	if (rs->stopping) {
-		pthread_mutex_unlock(&rs->mu);
+	if (workq_stopping(&rs->q))
 		return reply(c, 503, "{\"error\":\"try again\"}");
-	}
 	p = xcalloc(1, sizeof(*p));
 	p->c = c;
 	p->item.provider = provider;
@@ -172,13 +168,11 @@ enqueue(struct receipts *rs, struct MHD_Connection *c, struct httpd_body *cn,
 	cn->work = p;
 	/* Suspended before the writer can see it: it resumes it. */
 	MHD_suspend_connection(c);
-	if (rs->tail != NULL)
-		rs->tail->next = p;
-	else
-		rs->head = p;
-	rs->tail = p;
-	pthread_cond_signal(&rs->cv);
-	pthread_mutex_unlock(&rs->mu);
+	if (workq_put(&rs->q, &p->wi) != 0) {
+		/* Stopped meanwhile: a 503 when it is called again. */
+		p->failed = 1;
+		MHD_resume_connection(c);
+	}
 	return MHD_YES;
 }
 
@@ -193,7 +187,7 @@ write_batch(struct receipts *rs, struct pending *list, size_t n)
 	struct fg_err err;
 	size_t i, applied = 0;
 
-	for (p = list, i = 0; p != NULL; p = p->next, i++)
+	for (p = list, i = 0; p != NULL; p = PNEXT(p), i++)
 		it[i] = p->item;
 	clock_now(rs, now, date);
 	/* The database is gone (it did not come back for the last batch)
@@ -218,7 +212,7 @@ write_batch(struct receipts *rs, struct pending *list, size_t n)
 				it[i].verdict = -2;
 			}
 	}
-	for (p = list, i = 0; p != NULL; p = p->next, i++) {
+	for (p = list, i = 0; p != NULL; p = PNEXT(p), i++) {
 		p->item.verdict = it[i].verdict;
 		str_copy(p->item.why, it[i].why, sizeof(p->item.why));
 		p->failed = it[i].verdict == -2;
@@ -237,35 +231,30 @@ static void *
 writer_main(void *arg)
 {
 	struct receipts *rs = arg;
+	struct pending *rest;
 
-	for (;;) {
-		struct pending *list, *p, *next;
-		size_t n = 0;
+	/* Everything queued, in transactions of up to RECEIPT_BATCH. */
+	while ((rest = (struct pending *)workq_take(&rs->q,
+						    &rs->stopping_seen)) !=
+	       NULL) {
+		while (rest != NULL) {
+			struct pending *list = rest, *p = rest, *next;
+			size_t n;
 
-		pthread_mutex_lock(&rs->mu);
-		while (rs->head == NULL && !rs->stopping)
-			pthread_cond_wait(&rs->cv, &rs->mu);
-		if (rs->head == NULL) { /* stopping, and nothing left */
-			pthread_mutex_unlock(&rs->mu);
-			return NULL;
-		}
-		list = p = rs->head;
-		for (n = 1; n < RECEIPT_BATCH && p->next != NULL; n++)
-			p = p->next;
-		rs->head = p->next;
-		if (rs->head == NULL)
-			rs->tail = NULL;
-		p->next = NULL;
-		rs->stopping_seen = rs->stopping;
-		pthread_mutex_unlock(&rs->mu);
-		write_batch(rs, list, n);
-		/* The connection may be answered (and the pending freed with
-		 * it) as soon as it is resumed. */
-		for (p = list; p != NULL; p = next) {
-			next = p->next;
-			MHD_resume_connection(p->c);
+			for (n = 1; n < RECEIPT_BATCH && PNEXT(p) != NULL; n++)
+				p = PNEXT(p);
+			rest = PNEXT(p);
+			p->wi.next = NULL;
+			write_batch(rs, list, n);
+			/* The connection may be answered (and the pending
+			 * freed with it) as soon as it is resumed. */
+			for (p = list; p != NULL; p = next) {
+				next = PNEXT(p);
+				MHD_resume_connection(p->c);
+			}
 		}
 	}
+	return NULL; /* stopping, and nothing left */
 }
 
 static enum MHD_Result
@@ -358,8 +347,7 @@ receipts_start(const struct config *cfg, struct channel *const *channels,
 	rs->channels = channels;
 	rs->nchannels = n;
 	rs->now_offset = now_offset;
-	pthread_mutex_init(&rs->mu, NULL);
-	pthread_cond_init(&rs->cv, NULL);
+	workq_init(&rs->q);
 	if (db_connect(&rs->db, cfg, 1, err) != 0 ||
 	    db_connect(&rs->wdb, cfg, 1, err) != 0)
 		goto fail;
@@ -394,17 +382,13 @@ receipts_stop(struct receipts *rs)
 	/* New receipts get a 503; those queued are written and resumed
 	 * before the server stops (MHD must not stop with a connection
 	 * suspended). */
-	pthread_mutex_lock(&rs->mu);
-	rs->stopping = 1;
-	pthread_cond_broadcast(&rs->cv);
-	pthread_mutex_unlock(&rs->mu);
+	workq_stop(&rs->q);
 	if (rs->writer_started)
 		pthread_join(rs->writer, NULL);
 	if (rs->mhd != NULL)
 		MHD_stop_daemon(rs->mhd);
 	db_close(&rs->db);
 	db_close(&rs->wdb);
-	pthread_mutex_destroy(&rs->mu);
-	pthread_cond_destroy(&rs->cv);
+	workq_destroy(&rs->q);
 	free(rs);
 }

@@ -4,24 +4,26 @@
 #include "recorder.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dates.h"
 #include "db.h"
 #include "log.h"
+#include "workq.h"
 
 #define RECORDER_MAX 2000 /* attempts per transaction, at most */
 
 /* One hand-over from the loop. */
 struct handover {
+	struct workq_item item; /* first */
 	struct attempt *a;
 	size_t n;
 	char now[TIME_LEN];
 	char date[DATE_LEN];
 	void (*release)(void *);
 	void *arg;
-	struct handover *next;
 };
 
 struct recorder {
@@ -29,14 +31,13 @@ struct recorder {
 	struct db db;
 	pthread_t thread;
 	int started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct handover *head, *tail; /* under mu */
-	size_t backlog;               /* under mu */
-	int stopping;                 /* under mu */
-	int stopping_seen;            /* the thread's copy of stopping */
+	struct workq q;
+	atomic_size_t backlog; /* attempts handed over, not written */
+	int stopping_seen;     /* the thread's: stopping when taken */
 	int down; /* the thread's: the last write found no database */
 };
+
+#define NEXT(h) ((struct handover *)(h)->item.next)
 
 /* Write hand-overs of one business date in one transaction; the time of
  * the last stands for all (they are milliseconds apart). */
@@ -48,12 +49,12 @@ write_list(struct recorder *r, struct handover *list)
 	struct fg_err err;
 	size_t n = 0, k = 0;
 
-	for (h = list; h != NULL; h = h->next) {
+	for (h = list; h != NULL; h = NEXT(h)) {
 		n += h->n;
 		last = h;
 	}
 	a = xcalloc(n, sizeof(*a));
-	for (h = list; h != NULL; h = h->next) {
+	for (h = list; h != NULL; h = NEXT(h)) {
 		memcpy(a + k, h->a, h->n * sizeof(*a));
 		k += h->n;
 	}
@@ -74,50 +75,41 @@ write_list(struct recorder *r, struct handover *list)
 	}
 	free(a);
 	for (h = list; h != NULL; h = next) {
-		next = h->next;
+		next = NEXT(h);
 		h->release(h->arg);
 		free(h->a);
 		free(h);
 	}
-	pthread_mutex_lock(&r->mu);
-	r->backlog -= n;
-	pthread_mutex_unlock(&r->mu);
+	atomic_fetch_sub(&r->backlog, n);
 }
 
 static void *
 recorder_main(void *arg)
 {
 	struct recorder *r = arg;
+	struct handover *rest;
 
-	for (;;) {
-		struct handover *list, *p;
-		size_t n;
+	/* Everything handed over since the last write, in transactions of
+	 * up to RECORDER_MAX attempts of one business date. */
+	while ((rest = (struct handover *)workq_take(&r->q,
+						     &r->stopping_seen)) !=
+	       NULL) {
+		while (rest != NULL) {
+			struct handover *list = rest, *p = rest;
+			size_t n = p->n;
 
-		pthread_mutex_lock(&r->mu);
-		while (r->head == NULL && !r->stopping)
-			pthread_cond_wait(&r->cv, &r->mu);
-		if (r->head == NULL) { /* stopping, and all written */
-			pthread_mutex_unlock(&r->mu);
-			return NULL;
+			while (NEXT(p) != NULL &&
+			       strcmp(NEXT(p)->date, list->date) == 0 &&
+			       n + NEXT(p)->n <= RECORDER_MAX) {
+				p = NEXT(p);
+				n += p->n;
+			}
+			rest = NEXT(p);
+			p->item.next = NULL;
+			write_list(r, list);
 		}
-		/* Everything handed over since the last write, up to
-		 * RECORDER_MAX attempts of one business date. */
-		list = p = r->head;
-		n = p->n;
-		while (p->next != NULL &&
-		       strcmp(p->next->date, list->date) == 0 &&
-		       n + p->next->n <= RECORDER_MAX) {
-			p = p->next;
-			n += p->n;
-		}
-		r->head = p->next;
-		if (r->head == NULL)
-			r->tail = NULL;
-		p->next = NULL;
-		r->stopping_seen = r->stopping;
-		pthread_mutex_unlock(&r->mu);
-		write_list(r, list);
 	}
+	return NULL; /* stopping, and all written */
 }
 
 struct recorder *
@@ -126,8 +118,7 @@ recorder_start(const struct config *cfg, struct fg_err *err)
 	struct recorder *r = xcalloc(1, sizeof(*r));
 
 	r->cfg = cfg;
-	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cv, NULL);
+	workq_init(&r->q);
 	if (db_connect(&r->db, cfg, 1, err) != 0) {
 		recorder_stop(r);
 		return NULL;
@@ -153,26 +144,17 @@ recorder_put(struct recorder *r, struct attempt *a, size_t n, const char *now,
 	str_copy(h->date, date, sizeof(h->date));
 	h->release = release;
 	h->arg = arg;
-	pthread_mutex_lock(&r->mu);
-	if (r->tail != NULL)
-		r->tail->next = h;
-	else
-		r->head = h;
-	r->tail = h;
-	r->backlog += n;
-	pthread_cond_signal(&r->cv);
-	pthread_mutex_unlock(&r->mu);
+	atomic_fetch_add(&r->backlog, n);
+	/* The loop stops the recorder only after its last hand-over. */
+	if (workq_put(&r->q, &h->item) != 0)
+		fatalx("dispatch: internal: results handed to a stopped "
+		       "recorder");
 }
 
 size_t
 recorder_backlog(struct recorder *r)
 {
-	size_t n;
-
-	pthread_mutex_lock(&r->mu);
-	n = r->backlog;
-	pthread_mutex_unlock(&r->mu);
-	return n;
+	return atomic_load(&r->backlog);
 }
 
 void
@@ -180,14 +162,10 @@ recorder_stop(struct recorder *r)
 {
 	if (r == NULL)
 		return;
-	pthread_mutex_lock(&r->mu);
-	r->stopping = 1;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
+	workq_stop(&r->q);
 	if (r->started)
 		pthread_join(r->thread, NULL);
 	db_close(&r->db);
-	pthread_mutex_destroy(&r->mu);
-	pthread_cond_destroy(&r->cv);
+	workq_destroy(&r->q);
 	free(r);
 }

@@ -1,0 +1,37 @@
+/*
+ * workq.h: items handed from some threads to another, which takes
+ * everything queued at once (group commit: one transaction for all of it).
+ * An item embeds a struct workq_item as its first member. Serves the
+ * receipt writer, the dispatcher's recorder and its claimer.
+ */
+#ifndef FEEGATE_WORKQ_H
+#define FEEGATE_WORKQ_H
+
+#include <pthread.h>
+
+struct workq_item {
+	struct workq_item *next;
+};
+
+struct workq {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct workq_item *head, *tail;
+	int stopping;
+};
+
+void workq_init(struct workq *q);
+void workq_destroy(struct workq *q);
+/* Queue it; -1 (not queued) once the queue is stopping. */
+int workq_put(struct workq *q, struct workq_item *it);
+/* Everything queued, in order (a NULL-terminated list), waiting until
+ * there is something; NULL once the queue is stopping and empty. With
+ * stopping: whether it was stopping when taken. */
+struct workq_item *workq_take(struct workq *q, int *stopping);
+/* Everything queued, or NULL: does not wait. */
+struct workq_item *workq_take_now(struct workq *q);
+/* Puts are refused from now on; takers get what is left, then NULL. */
+void workq_stop(struct workq *q);
+int workq_stopping(struct workq *q);
+
+#endif
