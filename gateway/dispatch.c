@@ -1212,7 +1212,6 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 {
 	struct dispatcher *d = xcalloc(1, sizeof(*d));
 	char host[64];
-	unsigned long long released = 0;
 	int rc = -1;
 
 	memset(st, 0, sizeof(*st));
@@ -1287,18 +1286,13 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 			usleep(100000);
 		goto out;
 	}
-	/* The last answers written; anything claimed but never submitted
-	 * goes back to the queue. */
+	/* Anything claimed but never submitted goes back to the queue (as
+	 * not sent), and the last answers are written. Nothing is left
+	 * `leased`: a claim is committed only as `submitting`. */
 	claimer_stop(d);
 	record_done(d);
 	recorder_stop(d->rec);
 	d->rec = NULL;
-	if (outbox_release(&d->db, d->owner,
-			   "dispatcher stopping before sending", &released,
-			   err) != 0)
-		log_warnx("dispatch: releasing leases: %s", err->msg);
-	else if (released > 0)
-		log_info("dispatch: %llu claimed messages released", released);
 	if (awaiting_receipts(d, &st->awaiting, err) != 0)
 		st->awaiting = 0;
 	st->receipts = receipts_count(d->receipts);

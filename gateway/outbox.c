@@ -1356,34 +1356,6 @@ outbox_receipts(struct db *db, const struct config *cfg,
 	RETRY_TXN(db, receipts_once(db, cfg, it, n, now, business_date, err));
 }
 
-int
-outbox_release(struct db *db, const char *owner, const char *why,
-	       unsigned long long *n, struct fg_err *err)
-{
-	if (db_begin(db, err) != 0)
-		return -1;
-	if (audit_stage_begin(db, err) != 0 ||
-	    db_exec(db,
-		    "INSERT INTO audit_stage (event, account_no, case_id,"
-		    " notice_id, message_id, reason)"
-		    " SELECT 'message_requeued', account_no, case_id, notice_id,"
-		    "  message_id, ?"
-		    " FROM messages WHERE lease_owner = ? AND state = 'leased'",
-		    DB_ARGS(DB_STR(why), DB_STR(owner)), NULL, err) != 0 ||
-	    db_exec(db,
-		    "UPDATE messages SET state = 'retry', lease_owner = NULL,"
-		    " lease_expires_at = NULL,"
-		    " attempts = IF(attempts > 0, attempts - 1, 0)"
-		    " WHERE lease_owner = ? AND state = 'leased'",
-		    DB_ARGS(DB_STR(owner)), n, err) != 0 ||
-	    audit_stage_flush(db, ACTOR, NULL, NULL, err) != 0 ||
-	    db_commit(db, err) != 0) {
-		db_rollback(db);
-		return -1;
-	}
-	return 0;
-}
-
 static int
 count_cb(void *arg, const struct db_row *row, struct fg_err *err)
 {

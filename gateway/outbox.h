@@ -106,10 +106,6 @@ struct receipt_item {
 int outbox_receipts(struct db *db, const struct config *cfg,
 		    struct receipt_item *it, size_t n, const char *now,
 		    const char *business_date, struct fg_err *err);
-/* Give back what owner leased and did not submit (shutdown, or a batch
- * that could not be marked); why goes into the audit. */
-int outbox_release(struct db *db, const char *owner, const char *why,
-		   unsigned long long *n, struct fg_err *err);
 /* Messages accepted by one of these providers (those that send receipts)
  * and still waiting for a final receipt. */
 int outbox_awaiting(struct db *db, const char *const *providers, size_t np,
