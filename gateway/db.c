@@ -693,6 +693,10 @@ db_retryable(struct db *db)
 {
 	struct fg_err err;
 
+	if (db->not_committed) {
+		db->not_committed = 0;
+		return 1;
+	}
 	if (db->last_errno == ER_LOCK_DEADLOCK ||
 	    db->last_errno == ER_LOCK_WAIT_TIMEOUT)
 		return 1;
@@ -711,6 +715,7 @@ db_begin(struct db *db, struct fg_err *err)
 	if (use_db(db, err) != 0)
 		return -1;
 	db->commit_doubt = 0;
+	db->not_committed = 0;
 	db->in_txn = 1;
 	if (mysql_autocommit(db->my, 0) != 0) {
 		db->in_txn = 0;
@@ -721,16 +726,90 @@ db_begin(struct db *db, struct fg_err *err)
 	return 0;
 }
 
+/* Whether session id (of this server) is gone, its transaction with it
+ * (committed or rolled back), within a few seconds: 1 gone, 0 not, -1 on
+ * error. A session sees its own account's others in PROCESSLIST. */
+static int
+session_gone(struct db *db, unsigned long id, struct fg_err *err)
+{
+	char v[24];
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (db_query_value(
+			    db,
+			    "SELECT COUNT(*) FROM"
+			    " information_schema.PROCESSLIST WHERE ID = ?",
+			    DB_ARGS(DB_INT(id)), v, sizeof(v), NULL, err) != 0)
+			return -1;
+		if (strcmp(v, "0") == 0)
+			return 1;
+		usleep(50000);
+	}
+	err_set(err, "db: the old session %lu is still there after 5 s", id);
+	return 0;
+}
+
+/* The connection went during the COMMIT of the transaction marked mark:
+ * connect again, wait until the old session is gone (the server may still
+ * be committing for it), and see whether the mark is there. */
+static int
+commit_resolve(struct db *db, const char *mark, struct fg_err *err)
+{
+	char why[sizeof(err->msg)], v[8];
+	unsigned long old = mysql_thread_id(db->my);
+	int found;
+
+	str_copy(why, err->msg, sizeof(why));
+	db->in_txn = 0;
+	if (db_revive(db, err) != 0 || session_gone(db, old, err) != 1 ||
+	    db_query_value(db, "SELECT 1 FROM commit_marks WHERE mark = ?",
+			   DB_ARGS(DB_STR(mark)), v, sizeof(v), &found,
+			   err) != 0) {
+		db->commit_doubt = 1;
+		err_prefix(err, "%s; whether it was committed is not known",
+			   why);
+		return -1;
+	}
+	if (found) {
+		log_warnx("db: the connection went during COMMIT; the "
+			  "transaction had been committed");
+		return 0;
+	}
+	db->not_committed = 1;
+	err_set(err, "%s; the transaction was not committed", why);
+	return -1;
+}
+
 int
 db_commit(struct db *db, struct fg_err *err)
 {
 	double t0 = now_s();
+	char mark[33];
+	int marked = 0;
 
+	if (db->use_gateway) {
+		if (random_hex128(mark) != 0) {
+			err_set(err, "db: commit: no random bytes for a mark");
+			db_rollback(db);
+			return -1;
+		}
+		if (db_exec(db,
+			    "INSERT INTO commit_marks (mark, made_at)"
+			    " VALUES (?, UTC_TIMESTAMP())",
+			    DB_ARGS(DB_STR(mark)), NULL, err) != 0) {
+			db_rollback(db);
+			return -1;
+		}
+		marked = 1;
+	}
 	if (mysql_commit(db->my) != 0) {
 		note_errno(db, mysql_errno(db->my));
-		db->commit_doubt = db->lost;
 		err_set(err, "db: commit: %s (error %u)", mysql_error(db->my),
 			db->last_errno);
+		if (db->lost && marked)
+			return commit_resolve(db, mark, err);
+		db->commit_doubt = db->lost;
 		db_rollback(db);
 		return -1;
 	}

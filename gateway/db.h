@@ -31,8 +31,11 @@ struct db {
 	char *gateway; /* `feegate` */
 	char *gateway_name;
 	unsigned int last_errno; /* of the last statement that failed */
-	int lost;         /* the connection is gone: connect again first */
-	int commit_doubt; /* it went during COMMIT: may have committed */
+	int lost;          /* the connection is gone: connect again first */
+	int commit_doubt;  /* it went during COMMIT and did not come back:
+			     may have committed */
+	int not_committed; /* it went during COMMIT, came back, and the
+			      transaction's mark is not there */
 	int in_txn;
 	unsigned int reconnects;   /* times db_revive connected again */
 	char *locks[DB_MAX_LOCKS]; /* advisory locks held, taken again */
@@ -105,11 +108,13 @@ int db_query_value(struct db *db, const char *sql, const struct db_param *p,
 
 /*
  * The last failure rolled the transaction back whole and it may simply be
- * run again: a deadlock, a lock wait timeout, or a lost connection (the
+ * run again: a deadlock, a lock wait timeout, a lost connection (the
  * server restarted or killed the session) once db_revive has connected
- * again. Not when the connection went during COMMIT: that transaction may
- * have committed, and is left to the callers' recovery (leases, receipts,
- * the night's idempotent re-run).
+ * again, or a COMMIT the connection went during and that db_commit found
+ * was not made. Not when the connection went during COMMIT and the
+ * database did not come back: that transaction may have committed, and
+ * is left to the callers' recovery (leases, receipts, the night's
+ * idempotent re-run).
  */
 int db_retryable(struct db *db);
 
@@ -119,6 +124,14 @@ int db_retryable(struct db *db);
 int db_revive(struct db *db, struct fg_err *err);
 
 int db_begin(struct db *db, struct fg_err *err);
+/*
+ * On a connection to the gateway schema, the transaction's last statement
+ * writes a random mark to commit_marks. When the connection goes during
+ * COMMIT, db_commit connects again and looks for the mark: there, the
+ * commit was made and db_commit returns 0; not there, the transaction was
+ * rolled back and db_retryable() says so. A message claimed or a result
+ * recorded in that instant is then neither stranded nor written twice.
+ */
 int db_commit(struct db *db, struct fg_err *err);
 void db_rollback(struct db *db);
 

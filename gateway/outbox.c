@@ -5,7 +5,6 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +173,13 @@ outbox_recover(struct db *db, const struct config *cfg, const char *now,
 	    db_exec(db,
 		    "UPDATE messages SET lease_owner = NULL WHERE lease_owner = ?",
 		    DB_ARGS(DB_STR(marker)), NULL, err) != 0 ||
+	    /* A commit mark (db.c) is looked for seconds after it is
+	     * written; a day later it is of no use. */
+	    db_exec(db,
+		    "DELETE FROM commit_marks"
+		    " WHERE made_at < UTC_TIMESTAMP() - INTERVAL 1 DAY"
+		    " LIMIT 10000",
+		    DB_NOARGS, NULL, err) != 0 ||
 	    audit_stage_flush(db, ACTOR, NULL, NULL, err) != 0 ||
 	    db_commit(db, err) != 0) {
 		db_rollback(db);
@@ -588,23 +594,6 @@ out:
 	return rc;
 }
 
-static int
-new_token(char out[33])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char r[16];
-	int i;
-
-	if (RAND_bytes(r, sizeof(r)) != 1)
-		return -1;
-	for (i = 0; i < 16; i++) {
-		out[2 * i] = hex[r[i] >> 4];
-		out[2 * i + 1] = hex[r[i] & 0xf];
-	}
-	out[32] = '\0';
-	return 0;
-}
-
 /* One statement for the batch: each message's text, parts and token by
  * CASE on its id (padded like an IN list), the lease for all. The lease
  * says when a message that got no answer is in doubt. */
@@ -699,7 +688,7 @@ outbox_submitting(struct db *db, const struct config *cfg, struct claimed *m,
 		 * OpenSSL's CSPRNG (MariaDB's RANDOM_BYTES() is evaluated
 		 * once per statement: a batch would share one token). Kept
 		 * across attempts. */
-		if (c->token[0] == '\0' && new_token(c->token) != 0) {
+		if (c->token[0] == '\0' && random_hex128(c->token) != 0) {
 			err_set(err, "outbox: no random bytes for a token");
 			goto fail;
 		}

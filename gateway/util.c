@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/rand.h>
+
 #include "log.h"
 
 void
@@ -337,4 +339,21 @@ secret_file_read(const char *path, const char **why)
 	}
 	*why = NULL;
 	return xstrdup(buf);
+}
+
+int
+random_hex128(char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[16];
+	int i;
+
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return -1;
+	for (i = 0; i < 16; i++) {
+		out[2 * i] = hex[r[i] >> 4];
+		out[2 * i + 1] = hex[r[i] & 0xf];
+	}
+	out[32] = '\0';
+	return 0;
 }

@@ -73,4 +73,8 @@ size_t u64_to_dec(unsigned long long v, char *buf);
 /* Parse a whole string as a decimal long long in [min, max]. */
 int parse_ll(const char *s, long long min, long long max, long long *out);
 
+/* 128 random bits from OpenSSL's CSPRNG as 32 lowercase hex digits; -1
+ * when there are no random bytes to be had. */
+int random_hex128(char out[33]);
+
 #endif

@@ -30,3 +30,4 @@ EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.outages TO
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.outage_versions TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.staff TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT ON `', @gw, '`.audit_checks TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, DELETE ON `', @gw, '`.commit_marks TO ', @account);
