@@ -52,8 +52,10 @@
 #include <time.h>
 
 #include "channel.h"
+#include "workq.h"
 
 struct mail {
+	struct workq_item wi; /* first */
 	unsigned long long message_id;
 	char *to, *subject, *text, *html, *built;
 	channel_done_fn done;
@@ -61,8 +63,8 @@ struct mail {
 	struct delivery_result res;
 	smtp_message_t msg;
 	smtp_recipient_t rcpt;
-	struct mail *next;
 };
+#define MNEXT(m) ((struct mail *)(m)->wi.next)
 
 struct email_smtp {
 	struct channel ch;
@@ -70,10 +72,8 @@ struct email_smtp {
 	ev_async async;
 	pthread_t *threads;
 	int nthreads;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct mail *todo, *todo_tail, *done;
-	int stopping;
+	struct workq todo; /* for the workers, a session's worth each */
+	struct workq done; /* for the loop */
 	char *server, *host;
 	enum starttls_option starttls;
 	SSL_CTX *tls; /* for STARTTLS, or NULL when it is off */
@@ -324,7 +324,7 @@ send_batch(struct email_smtp *e, struct mail *batch)
 		auth_set_interact_cb(auth, interact, e);
 		smtp_auth_set_context(s, auth);
 	}
-	for (m = batch; m != NULL; m = m->next) {
+	for (m = batch; m != NULL; m = MNEXT(m)) {
 		build_message(e, m);
 		m->msg = smtp_add_message(s);
 		smtp_set_reverse_path(m->msg, e->from_addr);
@@ -340,7 +340,7 @@ send_batch(struct email_smtp *e, struct mail *batch)
 					    Notify_FAILURE | Notify_DELAY);
 	}
 	ok = smtp_start_session(s);
-	for (m = batch; m != NULL; m = m->next) {
+	for (m = batch; m != NULL; m = MNEXT(m)) {
 		const smtp_status_t *rs, *ms;
 
 		if (!ok) {
@@ -386,37 +386,20 @@ static void *
 worker(void *arg)
 {
 	struct email_smtp *e = arg;
+	struct mail *batch, *m, *next;
 
-	for (;;) {
-		struct mail *batch = NULL, **tail = &batch;
-		int n = 0;
-
-		pthread_mutex_lock(&e->mu);
-		while (e->todo == NULL && !e->stopping)
-			pthread_cond_wait(&e->cv, &e->mu);
-		if (e->todo == NULL && e->stopping) {
-			pthread_mutex_unlock(&e->mu);
-			return NULL;
-		}
-		while (e->todo != NULL && n < e->per_session) {
-			struct mail *m = e->todo;
-
-			e->todo = m->next;
-			m->next = NULL;
-			*tail = m;
-			tail = &m->next;
-			n++;
-		}
-		if (e->todo == NULL)
-			e->todo_tail = NULL;
-		pthread_mutex_unlock(&e->mu);
+	/* Stopping, what is still queued is sent first. */
+	while ((batch = (struct mail *)workq_take_max(&e->todo,
+						      (size_t)e->per_session,
+						      NULL)) != NULL) {
 		send_batch(e, batch);
-		pthread_mutex_lock(&e->mu);
-		*tail = e->done;
-		e->done = batch;
-		pthread_mutex_unlock(&e->mu);
+		for (m = batch; m != NULL; m = next) {
+			next = MNEXT(m);
+			workq_put(&e->done, &m->wi);
+		}
 		ev_async_send(e->loop, &e->async);
 	}
+	return NULL;
 }
 
 static void
@@ -439,12 +422,9 @@ async_cb(struct ev_loop *loop, ev_async *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	pthread_mutex_lock(&e->mu);
-	list = e->done;
-	e->done = NULL;
-	pthread_mutex_unlock(&e->mu);
+	list = (struct mail *)workq_take_now(&e->done);
 	for (; list != NULL; list = next) {
-		next = list->next;
+		next = MNEXT(list);
 		list->done(list->job, &list->res);
 		mail_free(list);
 	}
@@ -516,6 +496,8 @@ email_free(struct email_smtp *e)
 	free(e->domain);
 	free(e->reply_to);
 	free(e->list_unsubscribe);
+	workq_destroy(&e->todo);
+	workq_destroy(&e->done);
 	free(e);
 }
 
@@ -539,6 +521,8 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 	long long nw = 4, ps = 20, pn = 25;
 	struct email_smtp *e = xcalloc(1, sizeof(*e));
 
+	workq_init(&e->todo);
+	workq_init(&e->done);
 	if (host == NULL || strpbrk(host, " \r\n:") != NULL) {
 		err_set(err,
 			"%s:%d: [provider:%s] host: the SMTP server's name "
@@ -619,8 +603,6 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 	e->dsn = yes_no(dsn, 1);
 	/* Enough in flight to fill every worker's sessions. */
 	e->ch.concurrency = (int)(nw * ps);
-	pthread_mutex_init(&e->mu, NULL);
-	pthread_cond_init(&e->cv, NULL);
 	ev_async_init(&e->async, async_cb);
 	e->async.data = e;
 	ev_async_start(e->loop, &e->async);
@@ -660,14 +642,9 @@ email_smtp_submit(struct channel *ch, const struct outbound *o,
 	m->html = xstrdup(o->html);
 	m->done = done;
 	m->job = job;
-	pthread_mutex_lock(&e->mu);
-	if (e->todo_tail != NULL)
-		e->todo_tail->next = m;
-	else
-		e->todo = m;
-	e->todo_tail = m;
-	pthread_cond_signal(&e->cv);
-	pthread_mutex_unlock(&e->mu);
+	/* The loop stops the channel only after its last submit. */
+	if (workq_put(&e->todo, &m->wi) != 0)
+		fatalx("email: internal: a message submitted after close");
 }
 
 static void
@@ -677,19 +654,14 @@ email_smtp_close(struct channel *ch)
 	struct mail *m, *next;
 	int i;
 
-	pthread_mutex_lock(&e->mu);
-	e->stopping = 1;
-	pthread_cond_broadcast(&e->cv);
-	pthread_mutex_unlock(&e->mu);
+	workq_stop(&e->todo);
 	for (i = 0; i < e->nthreads; i++)
 		pthread_join(e->threads[i], NULL);
 	ev_async_stop(e->loop, &e->async);
-	for (m = e->done; m != NULL; m = next) {
-		next = m->next;
+	for (m = (struct mail *)workq_take_now(&e->done); m != NULL; m = next) {
+		next = MNEXT(m);
 		mail_free(m);
 	}
-	pthread_mutex_destroy(&e->mu);
-	pthread_cond_destroy(&e->cv);
 	email_free(e);
 }
 

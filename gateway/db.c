@@ -728,7 +728,10 @@ db_begin(struct db *db, struct fg_err *err)
 
 /* Whether session id (of this server) is gone, its transaction with it
  * (committed or rolled back), within a few seconds: 1 gone, 0 not, -1 on
- * error. A session sees its own account's others in PROCESSLIST. */
+ * error. A session sees its own account's others in PROCESSLIST. After a
+ * server restart the id may belong to a new session by the time we look:
+ * then this waits its 5 s and the commit stays in doubt, as it was before
+ * there were marks. */
 static int
 session_gone(struct db *db, unsigned long id, struct fg_err *err)
 {

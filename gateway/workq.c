@@ -3,7 +3,7 @@
  */
 #include "workq.h"
 
-#include <stddef.h>
+#include <stdint.h>
 
 void
 workq_init(struct workq *q)
@@ -40,29 +40,47 @@ workq_put(struct workq *q, struct workq_item *it)
 	return 0;
 }
 
-/* Under q->mu. */
+/* Under q->mu: the first max items queued. */
 static struct workq_item *
-take_all(struct workq *q)
+take(struct workq *q, size_t max)
 {
-	struct workq_item *all = q->head;
+	struct workq_item *first = q->head, *last = q->head;
+	size_t n;
 
-	q->head = q->tail = NULL;
-	return all;
+	if (first == NULL)
+		return NULL;
+	if (max == SIZE_MAX) { /* all: no need to walk the list */
+		q->head = q->tail = NULL;
+		return first;
+	}
+	for (n = 1; n < max && last->next != NULL; n++)
+		last = last->next;
+	q->head = last->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	last->next = NULL;
+	return first;
 }
 
 struct workq_item *
-workq_take(struct workq *q, int *stopping)
+workq_take_max(struct workq *q, size_t max, int *stopping)
 {
-	struct workq_item *all;
+	struct workq_item *some;
 
 	pthread_mutex_lock(&q->mu);
 	while (q->head == NULL && !q->stopping)
 		pthread_cond_wait(&q->cv, &q->mu);
 	if (stopping != NULL)
 		*stopping = q->stopping;
-	all = take_all(q);
+	some = take(q, max);
 	pthread_mutex_unlock(&q->mu);
-	return all;
+	return some;
+}
+
+struct workq_item *
+workq_take(struct workq *q, int *stopping)
+{
+	return workq_take_max(q, SIZE_MAX, stopping);
 }
 
 struct workq_item *
@@ -71,7 +89,7 @@ workq_take_now(struct workq *q)
 	struct workq_item *all;
 
 	pthread_mutex_lock(&q->mu);
-	all = take_all(q);
+	all = take(q, SIZE_MAX);
 	pthread_mutex_unlock(&q->mu);
 	return all;
 }

@@ -2,12 +2,14 @@
  * workq.h: items handed from some threads to another, which takes
  * everything queued at once (group commit: one transaction for all of it).
  * An item embeds a struct workq_item as its first member. Serves the
- * receipt writer, the dispatcher's recorder and its claimer.
+ * receipt writer, the dispatcher's recorder and its claimer, and the
+ * e-mail channel's workers (a session's worth each).
  */
 #ifndef FEEGATE_WORKQ_H
 #define FEEGATE_WORKQ_H
 
 #include <pthread.h>
+#include <stddef.h>
 
 struct workq_item {
 	struct workq_item *next;
@@ -28,6 +30,8 @@ int workq_put(struct workq *q, struct workq_item *it);
  * there is something; NULL once the queue is stopping and empty. With
  * stopping: whether it was stopping when taken. */
 struct workq_item *workq_take(struct workq *q, int *stopping);
+/* The same, but at most max items (the first queued). */
+struct workq_item *workq_take_max(struct workq *q, size_t max, int *stopping);
 /* Everything queued, or NULL: does not wait. */
 struct workq_item *workq_take_now(struct workq *q);
 /* Puts are refused from now on; takers get what is left, then NULL. */
