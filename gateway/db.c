@@ -182,6 +182,7 @@ session_open(struct db *db, struct fg_err *err)
 	my_bool off = 0;
 	const char *host = cfg->db.host;
 	unsigned int proto;
+	char boot[24];
 
 	db->my = mysql_init(NULL);
 	if (db->my == NULL)
@@ -224,6 +225,13 @@ session_open(struct db *db, struct fg_err *err)
 	    db_exec(db, "SET SESSION innodb_lock_wait_timeout = ?",
 		    DB_ARGS(DB_INT(cfg->db.lock_wait)), NULL, err) != 0)
 		return -1;
+	if (db_query_value(db,
+			   "SELECT UNIX_TIMESTAMP() - VARIABLE_VALUE"
+			   " FROM information_schema.GLOBAL_STATUS"
+			   " WHERE VARIABLE_NAME = 'UPTIME'",
+			   DB_NOARGS, boot, sizeof(boot), NULL, err) != 0)
+		return -1;
+	db->server_boot = strtoll(boot, NULL, 10);
 	if (db->use_gateway && db_use_gateway(db, err) != 0)
 		return -1;
 	return 0;
@@ -726,18 +734,20 @@ db_begin(struct db *db, struct fg_err *err)
 	return 0;
 }
 
-/* Whether session id (of this server) is gone, its transaction with it
- * (committed or rolled back), within a few seconds: 1 gone, 0 not, -1 on
- * error. A session sees its own account's others in PROCESSLIST. After a
- * server restart the id may belong to a new session by the time we look:
- * then this waits its 5 s and the commit stays in doubt, as it was before
- * there were marks. */
+/* Whether session id is gone, its transaction with it (committed or
+ * rolled back), within a few seconds: 1 gone, 0 not, -1 on error. A
+ * session sees its own account's others in PROCESSLIST. A server that
+ * has started since (boot, as seen before) settled it while starting, and
+ * may have given the id to a new session. */
 static int
-session_gone(struct db *db, unsigned long id, struct fg_err *err)
+session_gone(struct db *db, unsigned long id, long long boot,
+	     struct fg_err *err)
 {
 	char v[24];
 	int i;
 
+	if (llabs(db->server_boot - boot) > 2)
+		return 1;
 	for (i = 0; i < 100; i++) {
 		if (db_query_value(
 			    db,
@@ -761,11 +771,12 @@ commit_resolve(struct db *db, const char *mark, struct fg_err *err)
 {
 	char why[sizeof(err->msg)], v[8];
 	unsigned long old = mysql_thread_id(db->my);
+	long long boot = db->server_boot;
 	int found;
 
 	str_copy(why, err->msg, sizeof(why));
 	db->in_txn = 0;
-	if (db_revive(db, err) != 0 || session_gone(db, old, err) != 1 ||
+	if (db_revive(db, err) != 0 || session_gone(db, old, boot, err) != 1 ||
 	    db_query_value(db, "SELECT 1 FROM commit_marks WHERE mark = ?",
 			   DB_ARGS(DB_STR(mark)), v, sizeof(v), &found,
 			   err) != 0) {
