@@ -43,4 +43,15 @@ cut_run() { # MODE SIM_PORT WHAT_THE_LOG_SAYS
 }
 cut_run after 18463 "the transaction had been committed"
 cut_run before 18464 "the transaction was not committed"
+
+# Marks are looked for seconds after they are written; a dispatcher
+# deletes those older than a day and leaves the others.
+recent=$(sqlg "SELECT COUNT(*) FROM commit_marks")
+[ "$recent" -gt 0 ] || fail "no commit marks were written"
+sqlg "INSERT INTO commit_marks (mark, made_at) VALUES
+      (REPEAT('a', 32), UTC_TIMESTAMP() - INTERVAL 25 HOUR),
+      (REPEAT('b', 32), UTC_TIMESTAMP() - INTERVAL 30 DAY)" >/dev/null
+fgok dispatch --now "2026-10-02 10:05"
+eq 0 "$(sqlg "SELECT COUNT(*) FROM commit_marks WHERE made_at < UTC_TIMESTAMP() - INTERVAL 1 DAY")" "marks older than a day deleted"
+[ "$(sqlg "SELECT COUNT(*) FROM commit_marks")" -ge "$recent" ] || fail "recent commit marks deleted"
 done_ok
