@@ -796,6 +796,19 @@ commit_resolve(struct db *db, const char *mark, struct fg_err *err)
 }
 
 int
+db_commit_mark(struct db *db, char mark[33], struct fg_err *err)
+{
+	if (random_hex128(mark) != 0) {
+		err_set(err, "db: no random bytes for a commit mark");
+		return -1;
+	}
+	return db_exec(db,
+		       "INSERT INTO commit_marks (mark, made_at)"
+		       " VALUES (?, UTC_TIMESTAMP())",
+		       DB_ARGS(DB_STR(mark)), NULL, err);
+}
+
+int
 db_commit(struct db *db, struct fg_err *err)
 {
 	double t0 = now_s();
@@ -803,15 +816,7 @@ db_commit(struct db *db, struct fg_err *err)
 	int marked = 0;
 
 	if (db->use_gateway) {
-		if (random_hex128(mark) != 0) {
-			err_set(err, "db: commit: no random bytes for a mark");
-			db_rollback(db);
-			return -1;
-		}
-		if (db_exec(db,
-			    "INSERT INTO commit_marks (mark, made_at)"
-			    " VALUES (?, UTC_TIMESTAMP())",
-			    DB_ARGS(DB_STR(mark)), NULL, err) != 0) {
+		if (db_commit_mark(db, mark, err) != 0) {
 			db_rollback(db);
 			return -1;
 		}

@@ -135,6 +135,8 @@ int db_begin(struct db *db, struct fg_err *err);
  * recorded in that instant is then neither stranded nor written twice.
  */
 int db_commit(struct db *db, struct fg_err *err);
+/* Write a new commit mark (into mark) in the open transaction. */
+int db_commit_mark(struct db *db, char mark[33], struct fg_err *err);
 void db_rollback(struct db *db);
 
 /* A named advisory lock (GET_LOCK), scoped to the gateway schema. Returns

@@ -121,6 +121,26 @@ out:
 	return rc;
 }
 
+/* Every write transaction ends with a commit mark (db.c): an account that
+ * may not write one can commit nothing. Tried at start-up, rolled back. */
+static int
+grants_check(struct db *db, struct fg_err *err)
+{
+	char mark[33];
+
+	if (db_begin(db, err) != 0)
+		return -1;
+	if (db_commit_mark(db, mark, err) != 0) {
+		db_rollback(db);
+		err_prefix(err, "the database account cannot write "
+				"commit_marks (after `feegate db migrate`, run "
+				"sql/grants.sql again)");
+		return -1;
+	}
+	db_rollback(db);
+	return 0;
+}
+
 int
 migrate_check(struct db *db, struct fg_err *err)
 {
@@ -149,5 +169,5 @@ migrate_check(struct db *db, struct fg_err *err)
 			db->gateway_name, have, want);
 		return -1;
 	}
-	return 0;
+	return grants_check(db, err);
 }
