@@ -182,7 +182,6 @@ session_open(struct db *db, struct fg_err *err)
 	my_bool off = 0;
 	const char *host = cfg->db.host;
 	unsigned int proto;
-	char boot[24];
 
 	db->my = mysql_init(NULL);
 	if (db->my == NULL)
@@ -206,6 +205,7 @@ session_open(struct db *db, struct fg_err *err)
 	}
 	db->lost = 0;
 	db->session++;
+	db->connected_at = now_s();
 	/* Strict: a value that does not fit is an error, never silently cut.
 	 * UTC: business dates come from the caller, times are stored as UTC.
 	 * READ COMMITTED: reading billing takes no locks on billing's rows.
@@ -225,13 +225,6 @@ session_open(struct db *db, struct fg_err *err)
 	    db_exec(db, "SET SESSION innodb_lock_wait_timeout = ?",
 		    DB_ARGS(DB_INT(cfg->db.lock_wait)), NULL, err) != 0)
 		return -1;
-	if (db_query_value(db,
-			   "SELECT UNIX_TIMESTAMP() - VARIABLE_VALUE"
-			   " FROM information_schema.GLOBAL_STATUS"
-			   " WHERE VARIABLE_NAME = 'UPTIME'",
-			   DB_NOARGS, boot, sizeof(boot), NULL, err) != 0)
-		return -1;
-	db->server_boot = strtoll(boot, NULL, 10);
 	if (db->use_gateway && db_use_gateway(db, err) != 0)
 		return -1;
 	return 0;
@@ -734,19 +727,25 @@ db_begin(struct db *db, struct fg_err *err)
 	return 0;
 }
 
-/* Whether session id is gone, its transaction with it (committed or
- * rolled back), within a few seconds: 1 gone, 0 not, -1 on error. A
- * session sees its own account's others in PROCESSLIST. A server that
- * has started since (boot, as seen before) settled it while starting, and
- * may have given the id to a new session. */
+/* Whether the session id, connected at (monotonic) since, is gone, its
+ * transaction with it (committed or rolled back), within a few seconds: 1
+ * gone, 0 not, -1 on error. A session sees its own account's others in
+ * PROCESSLIST. A server that has been up for less time than that session
+ * had been connected started again since: it settled the transaction
+ * while starting, and may have given the id to a new session. */
 static int
-session_gone(struct db *db, unsigned long id, long long boot,
-	     struct fg_err *err)
+session_gone(struct db *db, unsigned long id, double since, struct fg_err *err)
 {
 	char v[24];
 	int i;
 
-	if (llabs(db->server_boot - boot) > 2)
+	if (db_query_value(db,
+			   "SELECT VARIABLE_VALUE FROM"
+			   " information_schema.GLOBAL_STATUS"
+			   " WHERE VARIABLE_NAME = 'UPTIME'",
+			   DB_NOARGS, v, sizeof(v), NULL, err) != 0)
+		return -1;
+	if (strtod(v, NULL) + 2 < now_s() - since)
 		return 1;
 	for (i = 0; i < 100; i++) {
 		if (db_query_value(
@@ -771,12 +770,12 @@ commit_resolve(struct db *db, const char *mark, struct fg_err *err)
 {
 	char why[sizeof(err->msg)], v[8];
 	unsigned long old = mysql_thread_id(db->my);
-	long long boot = db->server_boot;
+	double since = db->connected_at;
 	int found;
 
 	str_copy(why, err->msg, sizeof(why));
 	db->in_txn = 0;
-	if (db_revive(db, err) != 0 || session_gone(db, old, boot, err) != 1 ||
+	if (db_revive(db, err) != 0 || session_gone(db, old, since, err) != 1 ||
 	    db_query_value(db, "SELECT 1 FROM commit_marks WHERE mark = ?",
 			   DB_ARGS(DB_STR(mark)), v, sizeof(v), &found,
 			   err) != 0) {

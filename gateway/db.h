@@ -37,9 +37,8 @@ struct db {
 	int not_committed; /* it went during COMMIT, came back, and the
 			      transaction's mark is not there */
 	int in_txn;
-	unsigned int reconnects; /* times db_revive connected again */
-	long long server_boot;   /* when the server started (Unix time, +-1 s),
-				  as seen at connect: a restart changes it */
+	unsigned int reconnects;   /* times db_revive connected again */
+	double connected_at;       /* monotonic seconds at connect */
 	char *locks[DB_MAX_LOCKS]; /* advisory locks held, taken again */
 	struct db_stmt stmts[DB_STMT_CACHE];
 	unsigned long long stmt_tick;
