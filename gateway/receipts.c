@@ -32,6 +32,11 @@
 
 #define RECEIPT_MAX_BODY 65536
 #define RECEIPT_BATCH    500 /* receipts per transaction, at most */
+/* How long the writer waits for more once a receipt is queued: receipts
+ * trickle in (a provider posts each on its own), and a transaction per
+ * handful cost MariaDB more than the receipts themselves (`make bench`:
+ * 7,150 -> 8,500 messages/s with receipts). */
+#define RECEIPT_LINGER_US 5000
 /* Connections at once. A provider keeps its callback connections open
  * between receipts: at 256 Kannel's smsbox filled them all and its last
  * 256 delivery reports waited 30 s for idle ones to time out. */
@@ -234,9 +239,10 @@ writer_main(void *arg)
 	struct pending *rest;
 
 	/* Everything queued, in transactions of up to RECEIPT_BATCH. */
-	while ((rest = (struct pending *)workq_take(&rs->q,
-						    &rs->stopping_seen)) !=
-	       NULL) {
+	while ((rest = (struct pending *)
+			workq_take_linger(&rs->q, RECEIPT_BATCH,
+					  RECEIPT_LINGER_US,
+					  &rs->stopping_seen)) != NULL) {
 		while (rest != NULL) {
 			struct pending *list = rest, *p = rest, *next;
 			size_t n;

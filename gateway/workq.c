@@ -4,13 +4,21 @@
 #include "workq.h"
 
 #include <stdint.h>
+#include <time.h>
 
 void
 workq_init(struct workq *q)
 {
+	pthread_condattr_t ca;
+
 	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->cv, NULL);
+	/* Lingering waits by the monotonic clock: a clock step is no wait. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	q->head = q->tail = NULL;
+	q->n = 0;
 	q->stopping = 0;
 }
 
@@ -35,6 +43,7 @@ workq_put(struct workq *q, struct workq_item *it)
 	else
 		q->head = it;
 	q->tail = it;
+	q->n++;
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 	return 0;
@@ -49,12 +58,14 @@ take(struct workq *q, size_t max)
 
 	if (first == NULL)
 		return NULL;
-	if (max == SIZE_MAX) { /* all: no need to walk the list */
+	if (max >= q->n) { /* all: no need to walk the list */
 		q->head = q->tail = NULL;
+		q->n = 0;
 		return first;
 	}
 	for (n = 1; n < max && last->next != NULL; n++)
 		last = last->next;
+	q->n -= n;
 	q->head = last->next;
 	if (q->head == NULL)
 		q->tail = NULL;
@@ -75,6 +86,32 @@ workq_take_max(struct workq *q, size_t max, int *stopping)
 	some = take(q, max);
 	pthread_mutex_unlock(&q->mu);
 	return some;
+}
+
+struct workq_item *
+workq_take_linger(struct workq *q, size_t want, long linger_us, int *stopping)
+{
+	struct workq_item *all;
+	struct timespec until;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->head == NULL && !q->stopping)
+		pthread_cond_wait(&q->cv, &q->mu);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += linger_us / 1000000;
+	until.tv_nsec += (linger_us % 1000000) * 1000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	while (q->n < want && !q->stopping &&
+	       pthread_cond_timedwait(&q->cv, &q->mu, &until) == 0)
+		;
+	if (stopping != NULL)
+		*stopping = q->stopping;
+	all = take(q, SIZE_MAX);
+	pthread_mutex_unlock(&q->mu);
+	return all;
 }
 
 struct workq_item *

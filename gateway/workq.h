@@ -19,6 +19,7 @@ struct workq {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct workq_item *head, *tail;
+	size_t n; /* queued */
 	int stopping;
 };
 
@@ -32,6 +33,12 @@ int workq_put(struct workq *q, struct workq_item *it);
 struct workq_item *workq_take(struct workq *q, int *stopping);
 /* The same, but at most max items (the first queued). */
 struct workq_item *workq_take_max(struct workq *q, size_t max, int *stopping);
+/* Everything queued, waiting until there is something and then, while
+ * fewer than want are queued, up to linger_us microseconds more for
+ * others to come (unless the queue is stopping): fewer, larger
+ * transactions when items trickle in, for at most linger_us of delay. */
+struct workq_item *workq_take_linger(struct workq *q, size_t want,
+				     long linger_us, int *stopping);
 /* Everything queued, or NULL: does not wait. */
 struct workq_item *workq_take_now(struct workq *q);
 /* Puts are refused from now on; takers get what is left, then NULL. */

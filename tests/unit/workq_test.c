@@ -1,12 +1,14 @@
 /*
  * workq_test.c: the hand-over queue: order, taking at most N, stopping,
- * and a taker on another thread.
+ * a taker on another thread, and lingering for more.
  */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -112,6 +114,89 @@ test_taker_thread_gets_everything(void **state)
 	workq_destroy(&q);
 }
 
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct putter {
+	struct workq *q;
+	struct item *it;
+	int n;
+};
+
+/* Puts one, then the rest a little later, one by one. */
+static void *
+put_slowly(void *arg)
+{
+	struct putter *p = arg;
+	int i;
+
+	for (i = 0; i < p->n; i++) {
+		if (i > 0)
+			usleep(2000);
+		workq_put(p->q, &p->it[i].wi);
+	}
+	return NULL;
+}
+
+static void
+test_linger_gathers_what_comes(void **state)
+{
+	struct workq q;
+	struct item it[7];
+	struct putter p = {&q, it, 5};
+	pthread_t th;
+	int i, first = -1, stopping = 1;
+	double t0;
+
+	(void)state;
+	for (i = 0; i < 7; i++)
+		it[i].v = i;
+	workq_init(&q);
+	/* Items put while it lingers are taken with the first; it returns
+	 * once want are there, long before its (60 s) linger ends. */
+	t0 = mono_now();
+	assert_int_equal(pthread_create(&th, NULL, put_slowly, &p), 0);
+	assert_int_equal(count(workq_take_linger(&q, 5, 60000000L, &stopping),
+			       &first),
+			 5);
+	pthread_join(th, NULL);
+	assert_int_equal(first, 0);
+	assert_int_equal(stopping, 0);
+	assert_true(mono_now() - t0 < 30.0);
+	/* The count survives a partial take: 7 put, 3 taken, 4 left are
+	 * want already. */
+	for (i = 0; i < 7; i++)
+		assert_int_equal(workq_put(&q, &it[i].wi), 0);
+	assert_int_equal(count(workq_take_max(&q, 3, NULL), NULL), 3);
+	t0 = mono_now();
+	assert_int_equal(count(workq_take_linger(&q, 4, 60000000L, NULL),
+			       &first),
+			 4);
+	assert_int_equal(first, 3);
+	assert_true(mono_now() - t0 < 30.0);
+	/* Fewer than want: what there is once the linger is over. */
+	assert_int_equal(workq_put(&q, &it[0].wi), 0);
+	assert_int_equal(count(workq_take_linger(&q, 100, 20000L, NULL), NULL),
+			 1);
+	/* Stopping: no lingering. */
+	assert_int_equal(workq_put(&q, &it[1].wi), 0);
+	workq_stop(&q);
+	t0 = mono_now();
+	assert_int_equal(count(workq_take_linger(&q, 100, 60000000L, &stopping),
+			       NULL),
+			 1);
+	assert_int_equal(stopping, 1);
+	assert_true(mono_now() - t0 < 30.0);
+	assert_null(workq_take_linger(&q, 100, 60000000L, NULL));
+	workq_destroy(&q);
+}
+
 int
 main(void)
 {
@@ -119,6 +204,7 @@ main(void)
 		cmocka_unit_test(test_take_max_in_order),
 		cmocka_unit_test(test_stop_leaves_the_rest_to_take),
 		cmocka_unit_test(test_taker_thread_gets_everything),
+		cmocka_unit_test(test_linger_gathers_what_comes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
