@@ -88,25 +88,55 @@ workq_take_max(struct workq *q, size_t max, int *stopping)
 	return some;
 }
 
+/* t plus us microseconds. */
+static struct timespec
+ts_after(struct timespec t, long us)
+{
+	t.tv_sec += us / 1000000;
+	t.tv_nsec += (us % 1000000) * 1000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
+static int
+ts_before(struct timespec a, struct timespec b)
+{
+	return a.tv_sec < b.tv_sec ||
+	       (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
 struct workq_item *
-workq_take_linger(struct workq *q, size_t want, long linger_us, int *stopping)
+workq_take_linger(struct workq *q, size_t want, long gap_us, long max_us,
+		  int *stopping)
 {
 	struct workq_item *all;
-	struct timespec until;
+	struct timespec now, until, last;
+	size_t seen;
 
 	pthread_mutex_lock(&q->mu);
 	while (q->head == NULL && !q->stopping)
 		pthread_cond_wait(&q->cv, &q->mu);
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += linger_us / 1000000;
-	until.tv_nsec += (linger_us % 1000000) * 1000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	last = ts_after(now, max_us);
+	until = ts_after(now, gap_us);
+	seen = q->n;
+	while (q->n < want && !q->stopping) {
+		int timed_out = pthread_cond_timedwait(&q->cv, &q->mu,
+						       ts_before(until, last)
+							       ? &until
+							       : &last) != 0;
+
+		if (q->n != seen) { /* more came: wait a gap from now */
+			seen = q->n;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			until = ts_after(now, gap_us);
+		} else if (timed_out) {
+			break;
+		}
 	}
-	while (q->n < want && !q->stopping &&
-	       pthread_cond_timedwait(&q->cv, &q->mu, &until) == 0)
-		;
 	if (stopping != NULL)
 		*stopping = q->stopping;
 	all = take(q, SIZE_MAX);

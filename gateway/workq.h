@@ -34,11 +34,13 @@ struct workq_item *workq_take(struct workq *q, int *stopping);
 /* The same, but at most max items (the first queued). */
 struct workq_item *workq_take_max(struct workq *q, size_t max, int *stopping);
 /* Everything queued, waiting until there is something and then, while
- * fewer than want are queued, up to linger_us microseconds more for
- * others to come (unless the queue is stopping): fewer, larger
- * transactions when items trickle in, for at most linger_us of delay. */
-struct workq_item *workq_take_linger(struct workq *q, size_t want,
-				     long linger_us, int *stopping);
+ * fewer than want are queued, for more as long as each comes within
+ * gap_us microseconds of the one before, for at most max_us in all
+ * (unless the queue is stopping): fewer, larger transactions while items
+ * keep coming, and no waiting for items that cannot come (a sender that
+ * waits for its answer before it sends again). */
+struct workq_item *workq_take_linger(struct workq *q, size_t want, long gap_us,
+				     long max_us, int *stopping);
 /* Everything queued, or NULL: does not wait. */
 struct workq_item *workq_take_now(struct workq *q);
 /* Puts are refused from now on; takers get what is left, then NULL. */

@@ -127,9 +127,10 @@ struct putter {
 	struct workq *q;
 	struct item *it;
 	int n;
+	long every_us;
 };
 
-/* Puts one, then the rest a little later, one by one. */
+/* Puts one, then the rest one by one, every_us apart. */
 static void *
 put_slowly(void *arg)
 {
@@ -138,62 +139,81 @@ put_slowly(void *arg)
 
 	for (i = 0; i < p->n; i++) {
 		if (i > 0)
-			usleep(2000);
+			usleep((useconds_t)p->every_us);
 		workq_put(p->q, &p->it[i].wi);
 	}
 	return NULL;
 }
 
+#define MINUTE_US 60000000L
+
 static void
 test_linger_gathers_what_comes(void **state)
 {
 	struct workq q;
-	struct item it[7];
-	struct putter p = {&q, it, 5};
+	struct item it[50];
+	struct putter p = {&q, it, 5, 2000};
 	pthread_t th;
-	int i, first = -1, stopping = 1;
+	int i, first = -1, stopping = 1, got;
 	double t0;
 
 	(void)state;
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 50; i++)
 		it[i].v = i;
 	workq_init(&q);
-	/* Items put while it lingers are taken with the first; it returns
-	 * once want are there, long before its (60 s) linger ends. */
+	/* Items that come within the gap of each other are taken with the
+	 * first; it returns once want are there, long before its gap (1 s)
+	 * or its whole linger (a minute) is over. */
 	t0 = mono_now();
 	assert_int_equal(pthread_create(&th, NULL, put_slowly, &p), 0);
-	assert_int_equal(count(workq_take_linger(&q, 5, 60000000L, &stopping),
+	assert_int_equal(count(workq_take_linger(&q, 5, 1000000L, MINUTE_US,
+						 &stopping),
 			       &first),
 			 5);
 	pthread_join(th, NULL);
 	assert_int_equal(first, 0);
 	assert_int_equal(stopping, 0);
-	assert_true(mono_now() - t0 < 30.0);
-	/* The count survives a partial take: 7 put, 3 taken, 4 left are
-	 * want already. */
+	assert_true(mono_now() - t0 < 0.9);
+	/* The count survives a partial take: 7 put, 3 taken, the 4 left
+	 * are want already. */
 	for (i = 0; i < 7; i++)
 		assert_int_equal(workq_put(&q, &it[i].wi), 0);
 	assert_int_equal(count(workq_take_max(&q, 3, NULL), NULL), 3);
 	t0 = mono_now();
-	assert_int_equal(count(workq_take_linger(&q, 4, 60000000L, NULL),
+	assert_int_equal(count(workq_take_linger(&q, 4, MINUTE_US, MINUTE_US,
+						 NULL),
 			       &first),
 			 4);
 	assert_int_equal(first, 3);
 	assert_true(mono_now() - t0 < 30.0);
-	/* Fewer than want: what there is once the linger is over. */
+	/* Nothing more comes: what there is once a gap (20 ms) has passed,
+	 * not after the minute. */
 	assert_int_equal(workq_put(&q, &it[0].wi), 0);
-	assert_int_equal(count(workq_take_linger(&q, 100, 20000L, NULL), NULL),
+	t0 = mono_now();
+	assert_int_equal(count(workq_take_linger(&q, 100, 20000L, MINUTE_US,
+						 NULL),
+			       NULL),
 			 1);
+	assert_true(mono_now() - t0 < 30.0);
+	/* Items keep coming within the gap: the whole linger (20 ms) ends
+	 * the wait, long before the 50 (100 ms or more) are all there. */
+	p.n = 50;
+	assert_int_equal(pthread_create(&th, NULL, put_slowly, &p), 0);
+	got = count(workq_take_linger(&q, 100, 1000000L, 20000L, NULL), NULL);
+	assert_true(got >= 1 && got < 50);
+	pthread_join(th, NULL);
+	assert_int_equal(count(workq_take_now(&q), NULL), 50 - got);
 	/* Stopping: no lingering. */
 	assert_int_equal(workq_put(&q, &it[1].wi), 0);
 	workq_stop(&q);
 	t0 = mono_now();
-	assert_int_equal(count(workq_take_linger(&q, 100, 60000000L, &stopping),
+	assert_int_equal(count(workq_take_linger(&q, 100, MINUTE_US, MINUTE_US,
+						 &stopping),
 			       NULL),
 			 1);
 	assert_int_equal(stopping, 1);
 	assert_true(mono_now() - t0 < 30.0);
-	assert_null(workq_take_linger(&q, 100, 60000000L, NULL));
+	assert_null(workq_take_linger(&q, 100, MINUTE_US, MINUTE_US, NULL));
 	workq_destroy(&q);
 }
 
