@@ -67,6 +67,8 @@ max_allowed_packet = 256M
 tmp_table_size = 256M
 max_heap_table_size = 256M
 max_connections = 200
+performance_schema = ${FEEGATE_DB_PERFSCHEMA:-OFF}
+performance-schema-consumer-events-statements-current = ON
 CNF
 }
 
