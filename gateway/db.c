@@ -403,6 +403,11 @@ prepare(struct db *db, const char *sql, const struct db_param *p, size_t np,
 				bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
 				bind[i].buffer = (void *)&p[i].i;
 				break;
+			case DBP_ID:
+				bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
+				bind[i].buffer = (void *)&p[i].u;
+				bind[i].is_unsigned = 1;
+				break;
 			}
 		}
 		if (mysql_stmt_bind_param(st, bind) != 0) {

@@ -51,17 +51,22 @@ enum db_param_type {
 	DBP_NULL,
 	DBP_STR,
 	DBP_INT,
+	DBP_ID, /* an unsigned id: compared with BIGINT UNSIGNED columns as
+		   an integer (a signed one is compared as a decimal) */
 };
 
 struct db_param {
 	enum db_param_type type;
 	const char *s;
 	long long i;
+	unsigned long long u;
 };
 
 #define DB_STR(x) ((struct db_param){.type = DBP_STR, .s = (x)})
 #define DB_INT(x) ((struct db_param){.type = DBP_INT, .i = (long long)(x)})
-#define DB_NULL   ((struct db_param){.type = DBP_NULL})
+#define DB_ID(x)                                                               \
+	((struct db_param){.type = DBP_ID, .u = (unsigned long long)(x)})
+#define DB_NULL ((struct db_param){.type = DBP_NULL})
 /* DB_ARGS(DB_STR(date), DB_INT(7)) expands to the array and its length. */
 #define DB_ARGS(...)                                                           \
 	(const struct db_param[]){__VA_ARGS__},                                \

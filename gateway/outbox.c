@@ -223,7 +223,7 @@ id_params(const struct claimed *m, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		p[i] = DB_INT((long long)m[i].message_id);
+		p[i] = DB_ID(m[i].message_id);
 	pad_params(p, n);
 	return p;
 }
@@ -446,7 +446,7 @@ load_outages(struct db *db, struct load_ctx *l, struct fg_err *err)
 	p = xcalloc(in_pad(l->n), sizeof(*p));
 	for (i = 0; i < l->n; i++)
 		if (strncmp(l->m[i].kind, "outage", 6) == 0)
-			p[k++] = DB_INT((long long)l->m[i].message_id);
+			p[k++] = DB_ID(l->m[i].message_id);
 	if (k == 0) {
 		free(p);
 		return 0;
@@ -613,7 +613,7 @@ mark_submitting(struct db *db, const struct config *cfg, struct claimed **c,
 	for (i = 0; i < kk; i++) { /* padded: the last one repeats */
 		const struct claimed *m = c[i < k ? i : k - 1];
 
-		id[i] = DB_INT((long long)m->message_id);
+		id[i] = DB_ID(m->message_id);
 		body[i] = DB_STR(m->body);
 		parts[i] = DB_INT(m->parts);
 		token[i] = DB_STR(m->token);
@@ -673,7 +673,7 @@ outbox_submitting(struct db *db, const struct config *cfg, struct claimed *m,
 				    " lease_expires_at = NULL, final_at = ?"
 				    " WHERE message_id = ?",
 				    DB_ARGS(DB_STR(c->cancel), DB_STR(now),
-					    DB_INT(c->message_id)),
+					    DB_ID(c->message_id)),
 				    NULL, err) != 0) {
 				free(detail);
 				goto fail;
@@ -798,7 +798,7 @@ outbox_queue_next(struct db *db, const struct config *cfg,
 	int rc = -1;
 
 	p[0] = DB_STR(business_date);
-	p[1] = DB_INT(notice_id);
+	p[1] = DB_ID(notice_id);
 	nch = enabled_channels(cfg, p + 2);
 	if (nch == 0)
 		p[2 + nch++] = DB_STR("none");
@@ -836,7 +836,7 @@ outbox_queue_next(struct db *db, const struct config *cfg,
 				   " AND state IN ('queued', 'retry', 'leased',"
 				   " 'submitting', 'accepted', 'delivered')"
 				   " LIMIT 1",
-				   DB_ARGS(DB_INT(notice_id)), live,
+				   DB_ARGS(DB_ID(notice_id)), live,
 				   sizeof(live), &found, err) != 0) {
 			json_decref(d);
 			goto out;
@@ -856,7 +856,7 @@ outbox_queue_next(struct db *db, const struct config *cfg,
 		     "SELECT message_id, channel, contact_id, address"
 		     " FROM messages WHERE notice_id = ?"
 		     " ORDER BY message_id DESC LIMIT 1",
-		     DB_ARGS(DB_INT(notice_id)), fallback_cb, &f, err) != 0) {
+		     DB_ARGS(DB_ID(notice_id)), fallback_cb, &f, err) != 0) {
 		json_decref(d);
 		goto out;
 	}
@@ -899,7 +899,7 @@ record_sent_chunk(struct db *db, struct attempt **s, size_t k,
 	for (i = 0; i < kk; i++) { /* padded: the last one repeats */
 		const struct attempt *a = s[i < k ? i : k - 1];
 
-		id[i] = DB_INT((long long)a->m->message_id);
+		id[i] = DB_ID(a->m->message_id);
 		prov[i] = DB_STR(a->provider);
 		ref[i] = DB_STR(a->res.ref);
 	}
@@ -923,7 +923,7 @@ record_sent_chunk(struct db *db, struct attempt **s, size_t k,
 				    k, "");
 
 		for (i = 0; i < k; i++)
-			p[i] = DB_INT((long long)s[i]->m->notice_id);
+			p[i] = DB_ID(s[i]->m->notice_id);
 		rc = db_exec(db, nsql, p, pad_params(p, k), NULL, err);
 		free(nsql);
 	}
@@ -1003,7 +1003,7 @@ record_once(struct db *db, const struct config *cfg, struct attempt *a,
 				DB_ARGS(DB_STR(t->provider), DB_STR(errtext),
 					DB_STR(now), DB_INT(t->d.delay),
 					DB_INT(t->d.outcome == OUTCOME_REQUEUE),
-					DB_INT(m->message_id)),
+					DB_ID(m->message_id)),
 				NULL, err);
 			break;
 		case OUTCOME_EXPIRED:
@@ -1019,7 +1019,7 @@ record_once(struct db *db, const struct config *cfg, struct attempt *a,
 						       ? "failed_permanent"
 						       : "expired"),
 					DB_STR(t->provider), DB_STR(errtext),
-					DB_STR(now), DB_INT(m->message_id)),
+					DB_STR(now), DB_ID(m->message_id)),
 				NULL, err);
 			if (rc == 0 && t->d.outcome == OUTCOME_FAILED)
 				rc = block_contact(db, m->contact_id,
@@ -1150,7 +1150,7 @@ receipt_other(struct db *db, const struct config *cfg, struct audit_batch *w,
 			       " lease_expires_at = NULL WHERE message_id = ?",
 			       DB_ARGS(DB_STR(now),
 				       DB_INT(cfg->voice.retry_after),
-				       DB_STR(errtext), DB_INT(r->message_id)),
+				       DB_STR(errtext), DB_ID(r->message_id)),
 			       NULL, err);
 	}
 	str_copy(row->state, failed ? "failed_permanent" : "expired",
@@ -1160,7 +1160,7 @@ receipt_other(struct db *db, const struct config *cfg, struct audit_batch *w,
 		     " last_error = ?, lease_owner = NULL,"
 		     " lease_expires_at = NULL WHERE message_id = ?",
 		     DB_ARGS(DB_STR(row->state), DB_STR(now), DB_STR(errtext),
-			     DB_INT(r->message_id)),
+			     DB_ID(r->message_id)),
 		     NULL, err);
 	if (rc == 0 && failed)
 		rc = block_contact(db, row->contact_id, row->channel,
@@ -1188,7 +1188,7 @@ receipts_delivered(struct db *db, const unsigned long long *mid,
 	p = xcalloc(in_pad(k) + 1, sizeof(*p));
 	p[0] = DB_STR(now);
 	for (i = 0; i < k; i++)
-		p[1 + i] = DB_INT((long long)mid[i]);
+		p[1 + i] = DB_ID(mid[i]);
 	sql = sql_in_list("UPDATE messages SET state = 'delivered',"
 			  " final_at = ?, lease_owner = NULL,"
 			  " lease_expires_at = NULL WHERE message_id IN (",
@@ -1197,7 +1197,7 @@ receipts_delivered(struct db *db, const unsigned long long *mid,
 	free(sql);
 	if (rc == 0) {
 		for (i = 0; i < k; i++)
-			p[i] = DB_INT((long long)nid[i]);
+			p[i] = DB_ID(nid[i]);
 		sql = sql_in_list("UPDATE notices SET state = 'delivered'"
 				  " WHERE state IN ('planned', 'sending',"
 				  "  'sent') AND notice_id IN (",
@@ -1226,7 +1226,7 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 	for (i = 0; i < n; i++) {
 		it[i].verdict = -1;
 		it[i].why[0] = '\0';
-		p[i] = DB_INT((long long)it[i].r.message_id);
+		p[i] = DB_ID(it[i].r.message_id);
 	}
 	if (db_begin(db, err) != 0)
 		goto out;
@@ -1273,7 +1273,7 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 			if (db_query(db, DB_BUFFERED,
 				     "SELECT SUM(attempts) FROM messages"
 				     " WHERE notice_id = ? AND channel = ?",
-				     DB_ARGS(DB_INT(row->notice_id),
+				     DB_ARGS(DB_ID(row->notice_id),
 					     DB_STR(row->channel)),
 				     sum_cb, &calls, err) != 0)
 				goto fail;
