@@ -3,17 +3,18 @@
  * benchmarks.
  *
  *   feegate-sim -p PORT -o RECORD.tsv [-d RECEIPT_DELAY_MS] [-l LATENCY_MS]
- *               [-r RECEIPT_THREADS] [-t TWILIO_TOKEN] [-k FCM_PUBLIC_KEY.pem]
+ *               [-r RECEIPT_CONNECTIONS] [-t TWILIO_TOKEN]
+ *               [-k FCM_PUBLIC_KEY.pem]
  *
  * Speaks the generic JSON API of channels/sms_http.c (POST /v1/sms) and
  * the Twilio-compatible Messages and Calls APIs of channels/sms_twilio.c
  * and voice_twilio.c (POST /2010-04-01/Accounts/{sid}/Messages.json or
  * Calls.json, basic auth sid:token with -t TOKEN, signed status
  * callbacks), and posts a receipt for each accepted message (a call gets
- * initiated, ringing, in-progress and completed) from RECEIPT_THREADS
- * threads side by side (default 8), as a provider's callback workers do;
- * and FCM HTTP v1 with
- * its OAuth2 token endpoint (fcm.c). It records every message it accepts
+ * initiated, ringing, in-progress and completed) on up to
+ * RECEIPT_CONNECTIONS kept-alive connections at once (default 8), as a
+ * provider's callback workers do; and FCM HTTP v1 with its OAuth2 token
+ * endpoint (fcm.c). It records every message it accepts
  * (for a call, the TwiML; for a push, "title | body"), one line each. The
  * generic API honours Idempotency-Key as the gateway's API documentation
  * asks of a platform (a key it has taken gets the first answer again and
@@ -85,9 +86,9 @@ static char twilio_token[256];
 
 struct faults F = {.token_life = 3599, .receipt_retry_s = 600};
 pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static struct pending *queue, *queue_tail;
-static int receipt_threads = 8;
+static int receipt_conns = 8; /* receipts posted at once (-r) */
+static CURLM *poster;         /* posts them (receipt_thread) */
 static FILE *record;
 unsigned long long rejected;
 static unsigned long long received, duplicates, replays, receipts_sent,
@@ -164,11 +165,13 @@ taken_as(const char *key, unsigned long long set)
 
 /* Into the queue, which is kept in order of due time. Receipts are
  * mostly due in the order they are made: those go to the tail at once (a
- * walk from the head made a long queue quadratic); retries walk. */
+ * walk from the head made a long queue quadratic); retries walk. The
+ * poster is woken only when the head changes: it waits for the head. */
 static void
 insert_pending(struct pending *p)
 {
 	struct pending **pp;
+	int head;
 
 	pthread_mutex_lock(&mu);
 	if (queue_tail != NULL && queue_tail->due <= p->due)
@@ -181,8 +184,10 @@ insert_pending(struct pending *p)
 	*pp = p;
 	if (p->next == NULL)
 		queue_tail = p;
-	pthread_cond_signal(&cv);
+	head = queue == p;
 	pthread_mutex_unlock(&mu);
+	if (head)
+		curl_multi_wakeup(poster);
 }
 
 static void
@@ -205,98 +210,140 @@ discard(char *p, size_t s, size_t n, void *u)
 	return s * n;
 }
 
-/* One attempt at a receipt; the HTTP status, 0 when there was no answer. */
-static long
-post_receipt(CURL *c, struct curl_slist *json, const struct pending *p)
-{
-	struct curl_slist *form = NULL;
-	long status = 0;
+/* One connection of the poster and the receipt it is posting. */
+struct post {
+	CURL *c;
+	struct curl_slist *hdr;
+	struct pending *p; /* NULL: free */
+};
 
-	curl_easy_setopt(c, CURLOPT_URL, p->url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
+/* Start posting p on s. */
+static void
+post_start(struct post *s, struct pending *p, struct curl_slist *json)
+{
+	s->p = p;
+	curl_easy_setopt(s->c, CURLOPT_URL, p->url);
+	curl_easy_setopt(s->c, CURLOPT_POSTFIELDS, p->body);
 	if (p->signature != NULL) {
 		char hdr[128];
 
 		snprintf(hdr, sizeof(hdr), "X-Twilio-Signature: %s",
 			 p->signature);
-		form = curl_slist_append(form, hdr);
-		form = curl_slist_append(
-			form,
+		s->hdr = curl_slist_append(NULL, hdr);
+		s->hdr = curl_slist_append(
+			s->hdr,
 			"Content-Type: application/x-www-form-urlencoded");
 	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, form ? form : json);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(form);
-	return status;
+	curl_easy_setopt(s->c, CURLOPT_HTTPHEADER, s->hdr ? s->hdr : json);
+	curl_multi_add_handle(poster, s->c);
 }
 
+/* p was posted and got HTTP status (0: no answer). Like a provider: a
+ * receiver that is down or says "try again" gets the receipt again later,
+ * with backoff, for receipt_retry_s (default 600 s); the others wait for
+ * no one. */
+static void
+post_done(struct pending *p, long status)
+{
+	if ((status == 0 || status >= 500) && !stop &&
+	    now_s() - p->first < F.receipt_retry_s) {
+		double wait =
+			0.3 * (double)(1 << (p->tries < 6 ? p->tries : 6));
+
+		p->tries++;
+		p->due = now_s() + (wait < 10 ? wait : 10);
+		insert_pending(p);
+		return;
+	}
+	pthread_mutex_lock(&mu);
+	if (status >= 200 && status < 300)
+		receipts_sent++;
+	else
+		receipts_failed++;
+	pthread_mutex_unlock(&mu);
+	free(p->url);
+	free(p->body);
+	free(p->signature);
+	free(p);
+}
+
+/* The poster: receipts as they fall due, up to receipt_conns at once on
+ * kept-alive connections, as a provider's callback workers post them;
+ * one thread drives them all (curl's multi interface). */
 static void *
 receipt_thread(void *arg)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *h =
+	struct post *slot = calloc((size_t)receipt_conns, sizeof(*slot));
+	struct curl_slist *json =
 		curl_slist_append(NULL, "Content-Type: application/json");
+	int i, busy = 0;
 
 	(void)arg;
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	while (!stop) {
-		struct pending *p;
-		long status;
-
-		pthread_mutex_lock(&mu);
-		while (queue == NULL && !stop)
-			pthread_cond_wait(&cv, &mu);
-		if (stop) {
-			pthread_mutex_unlock(&mu);
-			break;
-		}
-		if (queue->due > now_s()) {
-			struct timespec ts;
-			double due = queue->due;
-
-			ts.tv_sec = (time_t)due;
-			ts.tv_nsec = (long)((due - (double)ts.tv_sec) * 1e9);
-			pthread_cond_timedwait(&cv, &mu, &ts);
-			pthread_mutex_unlock(&mu);
-			continue;
-		}
-		p = queue;
-		queue = p->next;
-		if (queue == NULL)
-			queue_tail = NULL;
-		pthread_mutex_unlock(&mu);
-		status = post_receipt(c, h, p);
-		/* Like a provider: a receiver that is down or says "try
-		 * again" gets the receipt again later, with backoff, for
-		 * receipt_retry_s (default 600 s); the others wait for no
-		 * one. */
-		if ((status == 0 || status >= 500) && !stop &&
-		    now_s() - p->first < F.receipt_retry_s) {
-			double wait =
-				0.3 *
-				(double)(1 << (p->tries < 6 ? p->tries : 6));
-
-			p->tries++;
-			p->due = now_s() + (wait < 10 ? wait : 10);
-			insert_pending(p);
-			continue;
-		}
-		pthread_mutex_lock(&mu);
-		if (status >= 200 && status < 300)
-			receipts_sent++;
-		else
-			receipts_failed++;
-		pthread_mutex_unlock(&mu);
-		free(p->url);
-		free(p->body);
-		free(p->signature);
-		free(p);
+	for (i = 0; i < receipt_conns; i++) {
+		slot[i].c = curl_easy_init();
+		curl_easy_setopt(slot[i].c, CURLOPT_WRITEFUNCTION, discard);
+		curl_easy_setopt(slot[i].c, CURLOPT_TIMEOUT, 10L);
+		curl_easy_setopt(slot[i].c, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(slot[i].c, CURLOPT_PRIVATE, &slot[i]);
 	}
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
+	while (!stop) {
+		CURLMsg *msg;
+		int running, left, wait_ms = 1000;
+
+		curl_multi_perform(poster, &running);
+		while ((msg = curl_multi_info_read(poster, &left)) != NULL) {
+			struct post *s = NULL;
+			long status = 0;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+					  (char **)&s);
+			if (msg->data.result == CURLE_OK)
+				curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE,
+						  &status);
+			curl_multi_remove_handle(poster, s->c);
+			curl_slist_free_all(s->hdr);
+			s->hdr = NULL;
+			post_done(s->p, status);
+			s->p = NULL;
+			busy--;
+		}
+		pthread_mutex_lock(&mu);
+		for (i = 0; i < receipt_conns && queue != NULL &&
+			    queue->due <= now_s();
+		     i++) {
+			struct pending *p = queue;
+
+			if (slot[i].p != NULL)
+				continue;
+			queue = p->next;
+			if (queue == NULL)
+				queue_tail = NULL;
+			post_start(&slot[i], p, json);
+			busy++;
+		}
+		if (queue != NULL && busy < receipt_conns) {
+			double ms = (queue->due - now_s()) * 1000.0;
+
+			wait_ms = ms < 1 ? 1 : ms > 1000 ? 1000 : (int)ms;
+		}
+		pthread_mutex_unlock(&mu);
+		curl_multi_poll(poster, NULL, 0, wait_ms, NULL);
+	}
+	for (i = 0; i < receipt_conns; i++) {
+		if (slot[i].p != NULL) {
+			curl_multi_remove_handle(poster, slot[i].c);
+			curl_slist_free_all(slot[i].hdr);
+			free(slot[i].p->url);
+			free(slot[i].p->body);
+			free(slot[i].p->signature);
+			free(slot[i].p);
+		}
+		curl_easy_cleanup(slot[i].c);
+	}
+	free(slot);
+	curl_slist_free_all(json);
 	return NULL;
 }
 
@@ -852,9 +899,9 @@ main(int argc, char **argv)
 {
 	struct MHD_Daemon *d;
 	struct sockaddr_in sa;
-	pthread_t rt[64];
+	pthread_t rt;
 	const char *out = "sim-record.tsv";
-	int port = 8030, ch, i;
+	int port = 8030, ch;
 
 	while ((ch = getopt(argc, argv, "p:o:d:l:t:k:r:")) != -1) {
 		switch (ch) {
@@ -879,16 +926,16 @@ main(int argc, char **argv)
 				return 1;
 			break;
 		case 'r':
-			receipt_threads = (int)strtol(optarg, NULL, 10);
-			if (receipt_threads < 1 || receipt_threads > 64) {
-				fprintf(stderr, "feegate-sim: -r 1..64\n");
+			receipt_conns = (int)strtol(optarg, NULL, 10);
+			if (receipt_conns < 1 || receipt_conns > 1024) {
+				fprintf(stderr, "feegate-sim: -r 1..1024\n");
 				return 2;
 			}
 			break;
 		default:
 			fprintf(stderr, "usage: feegate-sim -p PORT -o FILE "
 					"[-d RECEIPT_MS] [-l LATENCY_MS] "
-					"[-r RECEIPT_THREADS] "
+					"[-r RECEIPT_CONNECTIONS] "
 					"[-t TWILIO_TOKEN] [-k FCM_PUBKEY]\n");
 			return 2;
 		}
@@ -920,18 +967,17 @@ main(int argc, char **argv)
 			port);
 		return 1;
 	}
-	for (i = 0; i < receipt_threads; i++)
-		pthread_create(&rt[i], NULL, receipt_thread, NULL);
+	poster = curl_multi_init();
+	curl_multi_setopt(poster, CURLMOPT_MAXCONNECTS, (long)receipt_conns);
+	pthread_create(&rt, NULL, receipt_thread, NULL);
 	fprintf(stderr,
 		"feegate-sim: listening on 127.0.0.1:%d, recording to %s\n",
 		port, out);
 	while (!stop)
 		pause();
-	pthread_mutex_lock(&mu);
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
-	for (i = 0; i < receipt_threads; i++)
-		pthread_join(rt[i], NULL);
+	curl_multi_wakeup(poster);
+	pthread_join(rt, NULL);
+	curl_multi_cleanup(poster);
 	MHD_stop_daemon(d);
 	fclose(record);
 	curl_global_cleanup();
