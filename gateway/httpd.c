@@ -157,7 +157,7 @@ httpd_start(const char *what, const char *listen, int port,
 			listen);
 		return NULL;
 	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 				     flags,
 			     0, NULL, NULL, handler, arg, MHD_OPTION_SOCK_ADDR,
 			     (struct sockaddr *)&sa,

@@ -47,7 +47,10 @@ void httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		     enum MHD_RequestTerminationCode toe);
 /* Listen on the IPv4 address listen:port with one internal thread running
  * handler(arg); what names the server in errors ("[web]"). flags: more
- * MHD_FLAGs (MHD_ALLOW_SUSPEND_RESUME), or 0. */
+ * MHD_FLAGs (MHD_ALLOW_SUSPEND_RESUME), or 0. The thread polls
+ * (level-triggered): libmicrohttpd 0.9.75's epoll mode left kept-alive
+ * connections with a request unread when 128 were ready at once
+ * (t_receipts_load). */
 struct MHD_Daemon *httpd_start(const char *what, const char *listen, int port,
 			       unsigned int conn_limit, unsigned int flags,
 			       MHD_AccessHandlerCallback handler, void *arg,

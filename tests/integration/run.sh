@@ -5,7 +5,7 @@ set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 # Build what the tests run (the ASan+UBSan binary), so that a test never
 # passes or fails on a stale one.
-make -s -C "$dir/../.." bin/feegate-san bin/feegate-sim >/dev/null || exit 1
+make -s -C "$dir/../.." bin/feegate bin/feegate-san bin/feegate-sim >/dev/null || exit 1
 cd "$dir"
 if [ $# -eq 0 ]; then set -- t_*.sh; fi
 pass=0
