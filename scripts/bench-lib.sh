@@ -5,6 +5,8 @@ sql() { mariadb --no-defaults --socket="$sock" -uroot "$@"; }
 
 # bench_conf FILE CHANNEL PROVIDER-SECTION RECEIPT_PORT RECEIPT_WAIT: a
 # config on the bench schemas with one channel, served by [provider:peer].
+# FEEGATE_BENCH_DISPATCH: more [dispatch] lines (experiments), e.g.
+# "batch = 400".
 bench_conf() {
 	cat >"$1" <<CONF
 [database]
@@ -24,6 +26,7 @@ public_url = http://127.0.0.1:$4
 
 [dispatch]
 receipt_wait = $5
+${FEEGATE_BENCH_DISPATCH:-}
 CONF
 }
 
