@@ -206,6 +206,7 @@ session_open(struct db *db, struct fg_err *err)
 	db->lost = 0;
 	db->session++;
 	db->connected_at = now_s();
+	db->autocommit_off = 0;
 	/* Strict: a value that does not fit is an error, never silently cut.
 	 * UTC: business dates come from the caller, times are stored as UTC.
 	 * READ COMMITTED: reading billing takes no locks on billing's rows.
@@ -351,6 +352,23 @@ use_db(struct db *db, struct fg_err *err)
 	return 0;
 }
 
+/* use_db() for a statement: outside a transaction it commits by itself. */
+static int
+use_db_stmt(struct db *db, struct fg_err *err)
+{
+	if (use_db(db, err) != 0)
+		return -1;
+	if (!db->in_txn && db->autocommit_off) {
+		if (mysql_autocommit(db->my, 1) != 0) {
+			note_errno(db, mysql_errno(db->my));
+			err_set(err, "db: autocommit: %s", mysql_error(db->my));
+			return -1;
+		}
+		db->autocommit_off = 0;
+	}
+	return 0;
+}
+
 /* Prepare sql (after {B} expansion), or take it from the cache, and bind
  * p; *textp gets the expanded text and *sessionp the connection's number,
  * for stmt_release(). */
@@ -363,7 +381,7 @@ prepare(struct db *db, const char *sql, const struct db_param *p, size_t np,
 	char *text = expand(db, sql);
 	size_t i;
 
-	if (use_db(db, err) != 0) {
+	if (use_db_stmt(db, err) != 0) {
 		free(text);
 		return NULL;
 	}
@@ -723,12 +741,17 @@ db_begin(struct db *db, struct fg_err *err)
 	db->commit_doubt = 0;
 	db->not_committed = 0;
 	db->in_txn = 1;
+	/* Off since the last transaction of this session: the first
+	 * statement starts the next one. */
+	if (db->autocommit_off)
+		return 0;
 	if (mysql_autocommit(db->my, 0) != 0) {
 		db->in_txn = 0;
 		note_errno(db, mysql_errno(db->my));
 		err_set(err, "db: begin: %s", mysql_error(db->my));
 		return -1;
 	}
+	db->autocommit_off = 1;
 	return 0;
 }
 
@@ -838,7 +861,6 @@ db_commit(struct db *db, struct fg_err *err)
 	}
 	db->in_txn = 0;
 	log_debug("db: commit: %.3f s", now_s() - t0);
-	mysql_autocommit(db->my, 1);
 	return 0;
 }
 
@@ -850,7 +872,6 @@ db_rollback(struct db *db)
 		return; /* the server rolled it back with the session */
 	if (mysql_rollback(db->my) != 0)
 		log_warnx("db: rollback: %s", mysql_error(db->my));
-	mysql_autocommit(db->my, 1);
 }
 
 /* MariaDB lock names hold 64 characters: "feegate.SCHEMA.NAME", or with a
@@ -980,7 +1001,7 @@ db_bulk_new(struct db *db, const char *sql, const char *coltypes, size_t cap,
 			c->ival = xcalloc(cap, sizeof(*c->ival));
 		}
 	}
-	if (use_db(db, err) != 0) {
+	if (use_db_stmt(db, err) != 0) {
 		db_bulk_free(b);
 		return NULL;
 	}
