@@ -2,6 +2,8 @@
 # Sourced after $sock (the private MariaDB's socket) is set.
 
 sql() { mariadb --no-defaults --socket="$sock" -uroot "$@"; }
+# CPU seconds (user + system) process $1 has used so far, from /proc.
+cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # bench_conf FILE CHANNEL PROVIDER-SECTION RECEIPT_PORT RECEIPT_WAIT: a
 # config on the bench schemas with one channel, served by [provider:peer].

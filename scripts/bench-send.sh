@@ -104,8 +104,6 @@ bin/feegate -c "$conf" plan --date 2026-10-01 >/dev/null
 queued=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")
 echo "== $queued $channel messages queued; sending" >&2
 
-# CPU seconds (user + system) a process has used so far, from /proc.
-cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 dbpid=$(cat var/db/mysqld.pid 2>/dev/null || echo 0)
 db0=$(cpu "$dbpid")
 peer0=$(cpu "$peer")

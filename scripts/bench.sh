@@ -34,6 +34,7 @@ KANNEL_DIR=${FEEGATE_KANNEL_PEER:-$top/../shared/peers/kannel}
 make -s all
 sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
 . scripts/bench-lib.sh
+dbpid=$(cat var/db/mysqld.pid 2>/dev/null || echo 0)
 out=var/bench/all
 rm -rf "$out"
 mkdir -p "$out"
@@ -106,7 +107,7 @@ dispatch() {
 	while [ $i -lt "$k" ]; do
 		c=$1
 		[ $i -eq 0 ] || c=$1-$i
-		/usr/bin/time -f '%e %M' -o "$run.time$i" bin/feegate -c "$c" dispatch --now "2026-10-01 10:00" \
+		/usr/bin/time -f '%e %M %U %S' -o "$run.time$i" bin/feegate -c "$c" dispatch --now "2026-10-01 10:00" \
 			>"$run.out$i" 2>"$run.err$i" &
 		dp="$dp $!"
 		i=$((i + 1))
@@ -114,7 +115,8 @@ dispatch() {
 	for p in $dp; do wait "$p" || { echo "bench: a dispatcher failed: $(tail -2 "$run.err0")" >&2; exit 1; }; done
 	t1=$(date +%s.%N)
 	kb=$(cat "$run".time* | awk '$2 > m { m = $2 } END { print m }')
-	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') $kb" >"$run.dispatch"
+	fcpu=$(cat "$run".time* | awk '{ c += $3 + $4 } END { printf "%.2f", c }')
+	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') $kb $fcpu" >"$run.dispatch"
 }
 
 # measure: from the gateway schema, "messages dispatch_rate receipts
@@ -163,10 +165,14 @@ bench_scale() {
 			say "scale: $n customers, run $r of $RUNS"
 			plan "$out/scale.ini"
 			sim -l 20 -d 10 -r 32
+			db0=$(cpu "$dbpid")
+			sim0=$(cpu "$simpid")
 			dispatch "$out/scale.ini"
+			db1=$(cpu "$dbpid")
+			sim1=$(cpu "$simpid")
 			stop $simpid
 			read -r ps pkb <"$run.plan"
-			read -r ds dkb <"$run.dispatch"
+			read -r ds dkb fcpu <"$run.dispatch"
 			measure >"$run.measure"
 			set -- $(cat "$run.measure")
 			echo "$ps" >>"$out/scale-$n.plan"
@@ -174,6 +180,13 @@ bench_scale() {
 			echo "$4" >>"$out/scale-$n.receipts"
 			echo $(( (pkb > dkb ? pkb : dkb) / 1024 )) >>"$out/scale-$n.rss"
 			echo "$1" >"$out/scale-$n.messages"
+			# CPU microseconds per message, sending and its receipt
+			awk -v m="$1" -v f="$fcpu" -v d0="$db0" -v d1="$db1" -v s0="$sim0" -v s1="$sim1" \
+				'BEGIN { printf "%.0f %.0f %.0f\n", f * 1e6 / m, (d1 - d0) * 1e6 / m, (s1 - s0) * 1e6 / m }' >"$run.cpu"
+			read -r cf cd cs <"$run.cpu"
+			echo "$cf" >>"$out/scale-$n.cpu-feegate"
+			echo "$cd" >>"$out/scale-$n.cpu-mariadb"
+			echo "$cs" >>"$out/scale-$n.cpu-sim"
 			say "   plan $ps s, $1 messages at $2/s, $3 receipts at $4/s, dispatch ${ds} s"
 			r=$((r + 1))
 		done
@@ -182,12 +195,15 @@ bench_scale() {
 		echo
 		echo "1. Nightly pass at scale (SMS, simulator: 20 ms latency, receipts; concurrency 256; $RUNS runs: median (range))"
 		echo
-		echo "| customers | messages | plan s | messages/s | receipts/s | peak RSS MB |"
-		echo "|---|---|---|---|---|---|"
+		echo "| customers | messages | plan s | messages/s | receipts/s | peak RSS MB | CPU µs per message: feegate | MariaDB | simulator |"
+		echo "|---|---|---|---|---|---|---|---|---|"
 		for n in $SIZES; do
 			echo "| $n | $(cat "$out/scale-$n.messages") | $(stat "$out/scale-$n.plan") |" \
-				"$(stat "$out/scale-$n.rate") | $(stat "$out/scale-$n.receipts") | $(stat "$out/scale-$n.rss") |"
+				"$(stat "$out/scale-$n.rate") | $(stat "$out/scale-$n.receipts") | $(stat "$out/scale-$n.rss") |" \
+				"$(stat "$out/scale-$n.cpu-feegate") | $(stat "$out/scale-$n.cpu-mariadb") | $(stat "$out/scale-$n.cpu-sim") |"
 		done
+		echo
+		echo "CPU: user + system seconds of the dispatcher, the database server and the simulator while the messages and their receipts went, per message; the machine has 2 cores (2,000,000 µs of CPU a second)."
 	} >>"$out/tables.md"
 }
 
