@@ -37,11 +37,11 @@ struct db {
 	int not_committed; /* it went during COMMIT, came back, and the
 			      transaction's mark is not there */
 	int in_txn;
-	int autocommit_off;      /* left off after a transaction: the next begin
-			       costs no round trip, a statement outside
-			       one turns it on again first */
-	unsigned int reconnects; /* times db_revive connected again */
-	double connected_at;     /* monotonic seconds at connect */
+	/* Autocommit is left off after a transaction: the next begin costs
+	 * no round trip; a statement outside one turns it on first. */
+	int autocommit_off;
+	unsigned int reconnects;   /* times db_revive connected again */
+	double connected_at;       /* monotonic seconds at connect */
 	char *locks[DB_MAX_LOCKS]; /* advisory locks held, taken again */
 	struct db_stmt stmts[DB_STMT_CACHE];
 	unsigned long long stmt_tick;
