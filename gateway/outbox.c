@@ -247,7 +247,13 @@ claim_select(struct db *db, struct claim_ctx *c, const char *channel,
 {
 	char sql[512];
 
-	/* Two fixed texts: nothing from data reaches the SQL. */
+	/* Two fixed texts: nothing from data reaches the SQL. A message's
+	 * priority is 0 or 1 (its notice's `urgent`; migration 010 checks
+	 * it): with `priority = 1` rather than `> 0` the range on
+	 * messages_urgent stays on what is due. `> 0` walked every urgent
+	 * message ever sent, or made MariaDB take messages_due and walk the
+	 * night's queue (25,662 queued and 205,296 old outage messages: 27
+	 * ms a claim instead of 0.4). */
 	snprintf(sql, sizeof(sql),
 		 "SELECT message_id, notice_id, case_id, contact_id,"
 		 " account_no, channel, address, receipt_token, attempts,"
@@ -256,7 +262,7 @@ claim_select(struct db *db, struct claim_ctx *c, const char *channel,
 		 " WHERE %s%s AND state IN ('queued', 'retry') AND channel = ?"
 		 "  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
 		 " LIMIT ? FOR UPDATE SKIP LOCKED",
-		 urgent ? "priority > 0" : "priority = 0",
+		 urgent ? "priority = 1" : "priority = 0",
 		 anytime_only ? " AND anytime = 1" : "");
 	return db_query(db, DB_BUFFERED, sql,
 			DB_ARGS(DB_STR(now), DB_STR(channel), DB_STR(now),
