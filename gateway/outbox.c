@@ -248,9 +248,10 @@ claim_select(struct db *db, struct claim_ctx *c, const char *channel,
 	char sql[512];
 
 	/* Two fixed texts: nothing from data reaches the SQL. A message's
-	 * priority is 0 or 1 (its notice's `urgent`; migration 010 checks
-	 * it): with `priority = 1` rather than `> 0` the range on
-	 * messages_urgent stays on what is due. `> 0` walked every urgent
+	 * priority is 0 or 1: its notice's `urgent` (outage.c writes 1, the
+	 * API a kind's 0 or 1), copied by fallbacks; a new level must be
+	 * claimed here too. With `priority = 1` rather than `> 0` the range
+	 * on messages_urgent stays on what is due. `> 0` walked every urgent
 	 * message ever sent, or made MariaDB take messages_due and walk the
 	 * night's queue (25,662 queued and 205,296 old outage messages: 27
 	 * ms a claim instead of 0.4). */
