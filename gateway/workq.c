@@ -124,11 +124,13 @@ workq_take_linger(struct workq *q, size_t want, long gap_us, long max_us,
 	until = ts_after(now, gap_us);
 	seen = q->n;
 	while (q->n < want && !q->stopping) {
-		int timed_out = pthread_cond_timedwait(&q->cv, &q->mu,
-						       ts_before(until, last)
-							       ? &until
-							       : &last) != 0;
+		int at_last = !ts_before(until, last);
+		int timed_out =
+			pthread_cond_timedwait(&q->cv, &q->mu,
+					       at_last ? &last : &until) != 0;
 
+		if (timed_out && at_last)
+			break;      /* max_us is up, whatever keeps coming */
 		if (q->n != seen) { /* more came: wait a gap from now */
 			seen = q->n;
 			clock_gettime(CLOCK_MONOTONIC, &now);

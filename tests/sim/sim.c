@@ -238,6 +238,15 @@ post_start(struct post *s, struct pending *p, struct curl_slist *json)
 	curl_multi_add_handle(poster, s->c);
 }
 
+static void
+pending_free(struct pending *p)
+{
+	free(p->url);
+	free(p->body);
+	free(p->signature);
+	free(p);
+}
+
 /* p was posted and got HTTP status (0: no answer). Like a provider: a
  * receiver that is down or says "try again" gets the receipt again later,
  * with backoff, for receipt_retry_s (default 600 s); the others wait for
@@ -261,10 +270,7 @@ post_done(struct pending *p, long status)
 	else
 		receipts_failed++;
 	pthread_mutex_unlock(&mu);
-	free(p->url);
-	free(p->body);
-	free(p->signature);
-	free(p);
+	pending_free(p);
 }
 
 /* The poster: receipts as they fall due, up to receipt_conns at once on
@@ -335,10 +341,7 @@ receipt_thread(void *arg)
 		if (slot[i].p != NULL) {
 			curl_multi_remove_handle(poster, slot[i].c);
 			curl_slist_free_all(slot[i].hdr);
-			free(slot[i].p->url);
-			free(slot[i].p->body);
-			free(slot[i].p->signature);
-			free(slot[i].p);
+			pending_free(slot[i].p);
 		}
 		curl_easy_cleanup(slot[i].c);
 	}
