@@ -99,7 +99,12 @@ struct outbound {
 	const char *html;            /* e-mail only: the HTML part */
 	int parts;
 	const char *receipt_url; /* absolute, with the message's token */
-	const char *locale;      /* the template's: "zh-CN" or "en" */
+	/* The same in two pieces, for APIs that take many messages in one
+	 * request: the provider's receipt endpoint (absolute, no query) and
+	 * the message's token, which a receipt posted there must carry. */
+	const char *receipt_endpoint;
+	const char *receipt_token;
+	const char *locale; /* the template's: "zh-CN" or "en" */
 };
 
 /* Called exactly once per submit, from the event loop. */
@@ -126,11 +131,14 @@ struct channel_ops {
 	/* MUST NOT block: the result comes through done, exactly once. */
 	void (*submit)(struct channel *ch, const struct outbound *m,
 		       channel_done_fn done, void *job);
-	/* MAY be NULL (the provider sends no receipts). Parses one callback;
-	 * 0 with r filled, -1 when it is not a valid receipt (err says why).
+	/* MAY be NULL (the provider sends no receipts). Parses one callback,
+	 * which carries one receipt or (an API that posts them in batches)
+	 * several: returns how many (1..max) with r[0..n) filled (they come
+	 * zeroed), or -1 when it is not valid, as a whole (err says why). A receipt without
+	 * message_id and token takes them from the query (?id=&t=).
 	 * Runs on the receipt server's thread: MUST NOT touch the loop. */
 	int (*receipt)(struct channel *ch, const struct http_request *req,
-		       struct receipt *r, struct fg_err *err);
+		       struct receipt *r, size_t max, struct fg_err *err);
 	/* Frees the adapter; in-flight requests have finished. */
 	void (*close)(struct channel *ch);
 };

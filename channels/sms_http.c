@@ -23,9 +23,25 @@
  * Receipt: POST receipt_url {"id": "...", "status": "delivered" | "failed" |
  * "undeliverable" | "expired" | "queued" | "sent", "code": "...",
  * "text": "..."}.
+ *
+ * Batches (batch = N, 2..1000): up to N messages in one request, for a
+ * platform that takes them so; a request costs both sides far more than
+ * a message in it. Messages gather while the loop runs and go when N are
+ * there or the loop has nothing else to do (no waiting for more): POST url
+ * {"from": "95598", "receipt_url": "https://.../receipts/NAME",
+ * "messages": [{"message_id": "123", "idempotency_key": "123-...",
+ * "to": "+86...", "text": "...", "parts": 2, "receipt_token": "..."},
+ * ...]}. Answer: 2xx {"results": [{"message_id": "123", "id": "ref"} or
+ * {"message_id": "123", "error": {"code": "...", "message": "..."}}, ...]},
+ * one per message in order; an answer for the request as a whole (4xx,
+ * 5xx, none) is every message's. The platform may post receipts to
+ * receipt_url in batches too: {"receipts": [{"message_id": "123",
+ * "token": "<receipt_token>", "id": "...", "status": "delivered", ...},
+ * ...]} (up to 500), answered 200 once all are written.
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <ev.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,18 +52,36 @@
 #include "httpc.h"
 #include "log.h"
 
-struct sms_http {
-	struct channel ch; /* first: the dispatcher's view */
-	struct httpc *http;
-	char *url;
-	char *auth_header; /* "Authorization: Bearer ..." or NULL; secret */
-	char *from;
-};
+#define BATCH_MAX 1000
 
 struct call {
 	channel_done_fn done;
 	void *job;
+	unsigned long long message_id;
 };
+
+/* The messages of one request: one, or a batch. */
+struct batch {
+	json_t *messages; /* batches: the request's "messages" */
+	const char *endpoint;
+	size_t n;
+	struct call calls[]; /* n */
+};
+
+struct sms_http {
+	struct channel ch; /* first: the dispatcher's view */
+	struct httpc *http;
+	struct ev_loop *loop;
+	char *url;
+	char *auth_header; /* "Authorization: Bearer ..." or NULL; secret */
+	char *from;
+	size_t batch;   /* messages a request; 1: the one-message form */
+	char *endpoint; /* the receipt endpoint of the batch gathering */
+	struct batch *gathering; /* NULL: none */
+	ev_prepare flush;        /* sends it before the loop waits */
+};
+
+static void flush_cb(struct ev_loop *loop, ev_prepare *w, int revents);
 
 static struct channel *
 sms_http_open(const struct provider_cfg *p, const struct channel_env *env,
@@ -56,9 +90,11 @@ sms_http_open(const struct provider_cfg *p, const struct channel_env *env,
 	const char *url = provider_get(p, "url");
 	const char *token_file = provider_get(p, "token_file");
 	const char *from = provider_get(p, "from");
+	const char *batch = provider_get(p, "batch");
 	const char *cpath = env->config_path ? env->config_path : "(config)";
 	struct sms_http *s;
 	char *token = NULL;
+	long long nb = 1;
 
 	if (url == NULL || (strncmp(url, "http://", 7) != 0 &&
 			    strncmp(url, "https://", 8) != 0)) {
@@ -66,6 +102,14 @@ sms_http_open(const struct provider_cfg *p, const struct channel_env *env,
 			"%s:%d: [provider:%s] url: an http:// or https:// "
 			"URL is needed",
 			cpath, provider_line(p, "url"), p->name);
+		return NULL;
+	}
+	if (batch != NULL && parse_ll(batch, 1, BATCH_MAX, &nb) != 0) {
+		err_set(err,
+			"%s:%d: [provider:%s] batch: messages a request, 1 "
+			"to %d (got '%s')",
+			cpath, provider_line(p, "batch"), p->name, BATCH_MAX,
+			batch);
 		return NULL;
 	}
 	if (token_file != NULL) {
@@ -76,13 +120,17 @@ sms_http_open(const struct provider_cfg *p, const struct channel_env *env,
 	}
 	s = xcalloc(1, sizeof(*s));
 	s->http = env->http;
+	s->loop = env->loop;
 	s->url = xstrdup(url);
 	s->from = from ? xstrdup(from) : NULL;
+	s->batch = (size_t)nb;
 	if (token != NULL) {
 		s->auth_header = xasprintf("Authorization: Bearer %s", token);
 		explicit_bzero(token, strlen(token));
 		free(token);
 	}
+	ev_prepare_init(&s->flush, flush_cb);
+	s->flush.data = s;
 	return &s->ch;
 }
 
@@ -94,79 +142,132 @@ json_str(json_t *o, const char *key)
 	return v ? v : "";
 }
 
+/* What an error answer means: e is {"code", "message"} (or NULL); status
+ * is the HTTP status of the request, 0 for one message's error inside a
+ * batch's 2xx answer. */
 static void
-sms_http_response(void *arg, const struct httpc_response *r)
+error_result(json_t *e, long status, int retry_after,
+	     struct delivery_result *res)
 {
 	static const char *const permanent[] = {
 		"invalid_number", "unknown_number", "opted_out",
 		"blocked",        "rejected",
 	};
-	struct call *c = arg;
-	struct delivery_result res;
-	json_t *j = NULL, *e;
 	char code[32];
 	size_t i;
 
-	if (channel_transport_error(r, &res))
-		goto done;
-	j = json_loadb(r->body, r->body_len, 0, NULL);
-	snprintf(code, sizeof(code), "HTTP %ld", r->status);
-	if (r->status >= 200 && r->status < 300) {
-		result_set(&res, DELIVERY_OK, 0, code, "accepted");
-		str_copy(res.ref, json_str(j, "id"), sizeof(res.ref));
-		goto done;
-	}
-	e = json_object_get(j, "error");
-	if (json_is_object(e)) {
+	if (status != 0)
+		snprintf(code, sizeof(code), "HTTP %ld", status);
+	else
+		str_copy(code, "error", sizeof(code));
+	if (json_is_object(e) && json_str(e, "code")[0] != '\0') {
 		snprintf(code, sizeof(code), "%s", json_str(e, "code"));
 		for (i = 0; i < FG_NELEM(permanent); i++) {
 			if (strcmp(code, permanent[i]) == 0) {
-				result_set(&res, DELIVERY_PERMFAIL, 0, code,
+				result_set(res, DELIVERY_PERMFAIL, 0, code,
 					   "%.150s", json_str(e, "message"));
-				goto done;
+				return;
 			}
 		}
 	}
-	if (r->status == 401 || r->status == 403 || r->status == 429)
-		result_set(&res, DELIVERY_TEMPFAIL, 1, code, "HTTP %ld %.120s",
-			   r->status, json_str(e, "message"));
+	if (status == 0)
+		result_set(res, DELIVERY_TEMPFAIL, 0, code, "%.150s",
+			   json_str(e, "message"));
 	else
-		result_set(&res, DELIVERY_TEMPFAIL, 0, code, "HTTP %ld %.120s",
-			   r->status, json_str(e, "message"));
-	res.retry_after = r->retry_after;
-done:
-	json_decref(j);
-	c->done(c->job, &res);
-	free(c);
+		result_set(res, DELIVERY_TEMPFAIL,
+			   status == 401 || status == 403 || status == 429,
+			   code, "HTTP %ld %.120s", status,
+			   json_str(e, "message"));
+	res->retry_after = retry_after;
+}
+
+/* A batch's 2xx answer: each message's result, in order. One the answer
+ * does not account for was perhaps taken: it is tried again (with its
+ * Idempotency-Key, harmless to a platform that keeps them). */
+static void
+batch_results(struct batch *b, json_t *j, long status)
+{
+	json_t *results = json_object_get(j, "results");
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		struct call *c = &b->calls[i];
+		json_t *r = json_array_get(results, i);
+		struct delivery_result res;
+		char want[24];
+
+		snprintf(want, sizeof(want), "%llu", c->message_id);
+		if (!json_is_object(r) ||
+		    strcmp(json_str(r, "message_id"), want) != 0)
+			result_set(&res, DELIVERY_TEMPFAIL, 0, "bad_answer",
+				   "HTTP %ld: no result for this message in "
+				   "the batch's answer",
+				   status);
+		else if (json_object_get(r, "error") != NULL)
+			error_result(json_object_get(r, "error"), 0, 0, &res);
+		else {
+			char code[32];
+
+			snprintf(code, sizeof(code), "HTTP %ld", status);
+			result_set(&res, DELIVERY_OK, 0, code, "accepted");
+			str_copy(res.ref, json_str(r, "id"), sizeof(res.ref));
+		}
+		c->done(c->job, &res);
+	}
 }
 
 static void
-sms_http_submit(struct channel *ch, const struct outbound *m,
-		channel_done_fn done, void *job)
+batch_free(struct batch *b)
 {
-	struct sms_http *s = (struct sms_http *)ch;
+	json_decref(b->messages);
+	free(b);
+}
+
+static void
+sms_http_response(void *arg, const struct httpc_response *r)
+{
+	struct batch *b = arg;
+	struct delivery_result res;
+	json_t *j = NULL;
+	size_t i;
+
+	if (channel_transport_error(r, &res))
+		goto all;
+	j = json_loadb(r->body, r->body_len, 0, NULL);
+	if (r->status >= 200 && r->status < 300 && b->messages != NULL) {
+		batch_results(b, j, r->status);
+		goto out;
+	}
+	if (r->status >= 200 && r->status < 300) {
+		char code[32];
+
+		snprintf(code, sizeof(code), "HTTP %ld", r->status);
+		result_set(&res, DELIVERY_OK, 0, code, "accepted");
+		str_copy(res.ref, json_str(j, "id"), sizeof(res.ref));
+	} else {
+		error_result(json_object_get(j, "error"), r->status,
+			     r->retry_after, &res);
+	}
+all:
+	for (i = 0; i < b->n; i++)
+		b->calls[i].done(b->calls[i].job, &res);
+out:
+	json_decref(j);
+	batch_free(b);
+}
+
+/* Send a request's body for b's messages. */
+static void
+post(struct sms_http *s, struct batch *b, const char *body, const char *idem)
+{
 	const char *headers[4];
 	struct httpc_request req;
 	struct delivery_result res;
-	char idem[80], mid[24], *body;
-	struct call *c;
-	json_t *j;
-	size_t nh = 0;
+	size_t nh = 0, i;
 
-	j = json_object();
-	snprintf(mid, sizeof(mid), "%llu", m->message_id);
-	json_object_set_new(j, "message_id", json_string(mid));
-	json_object_set_new(j, "to", json_string(m->to));
-	if (s->from != NULL)
-		json_object_set_new(j, "from", json_string(s->from));
-	json_object_set_new(j, "text", json_string(m->body));
-	json_object_set_new(j, "parts", json_integer(m->parts));
-	json_object_set_new(j, "receipt_url", json_string(m->receipt_url));
-	body = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", m->idempotency_key);
 	headers[nh++] = "Content-Type: application/json";
-	headers[nh++] = idem;
+	if (idem != NULL)
+		headers[nh++] = idem;
 	if (s->auth_header != NULL)
 		headers[nh++] = s->auth_header;
 	headers[nh] = NULL;
@@ -176,35 +277,117 @@ sms_http_submit(struct channel *ch, const struct outbound *m,
 	req.headers = headers;
 	req.body = body;
 	req.body_len = body ? strlen(body) : 0;
-	req.timeout_ms = ch->timeout_ms;
-	c = xcalloc(1, sizeof(*c));
-	c->done = done;
-	c->job = job;
-	if (body == NULL ||
-	    httpc_start(s->http, &req, sms_http_response, c) != 0) {
-		free(c);
-		result_set(&res, DELIVERY_TEMPFAIL, 0, "local",
-			   "could not start the request");
-		done(job, &res);
-	}
+	req.timeout_ms = s->ch.timeout_ms;
+	if (body != NULL &&
+	    httpc_start(s->http, &req, sms_http_response, b) == 0)
+		return;
+	result_set(&res, DELIVERY_TEMPFAIL, 0, "local",
+		   "could not start the request");
+	for (i = 0; i < b->n; i++)
+		b->calls[i].done(b->calls[i].job, &res);
+	batch_free(b);
+}
+
+/* Send the batch gathered so far. */
+static void
+flush(struct sms_http *s)
+{
+	struct batch *b = s->gathering;
+	json_t *j;
+	char *body;
+
+	ev_prepare_stop(s->loop, &s->flush);
+	if (b == NULL)
+		return;
+	s->gathering = NULL;
+	j = json_object();
+	if (s->from != NULL)
+		json_object_set_new(j, "from", json_string(s->from));
+	json_object_set_new(j, "receipt_url", json_string(s->endpoint));
+	json_object_set(j, "messages", b->messages);
+	body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	post(s, b, body, NULL);
 	free(body);
 }
 
-static int
-sms_http_receipt(struct channel *ch, const struct http_request *req,
-		 struct receipt *r, struct fg_err *err)
+static void
+flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-	json_t *j;
-	const char *status;
+	(void)loop;
+	(void)revents;
+	flush(w->data);
+}
 
-	(void)ch;
-	j = json_loadb(req->body ? req->body : "", req->body_len, 0, NULL);
-	if (!json_is_object(j)) {
-		json_decref(j);
-		err_set(err, "receipt body is not a JSON object");
-		return -1;
+/* A message into the batch being gathered. */
+static void
+gather(struct sms_http *s, const struct outbound *m, json_t *msg,
+       channel_done_fn done, void *job)
+{
+	struct batch *b = s->gathering;
+
+	if (b == NULL) {
+		b = xcalloc(1, sizeof(*b) + s->batch * sizeof(b->calls[0]));
+		b->messages = json_array();
+		s->gathering = b;
+		free(s->endpoint);
+		s->endpoint =
+			xstrdup(m->receipt_endpoint ? m->receipt_endpoint : "");
+		ev_prepare_start(s->loop, &s->flush);
 	}
-	status = json_str(j, "status");
+	json_object_set_new(msg, "idempotency_key",
+			    json_string(m->idempotency_key));
+	if (m->receipt_token != NULL)
+		json_object_set_new(msg, "receipt_token",
+				    json_string(m->receipt_token));
+	json_array_append_new(b->messages, msg);
+	b->calls[b->n].done = done;
+	b->calls[b->n].job = job;
+	b->calls[b->n].message_id = m->message_id;
+	if (++b->n == s->batch)
+		flush(s);
+}
+
+static void
+sms_http_submit(struct channel *ch, const struct outbound *m,
+		channel_done_fn done, void *job)
+{
+	struct sms_http *s = (struct sms_http *)ch;
+	struct batch *b;
+	char idem[80], mid[24], *body;
+	json_t *j;
+
+	j = json_object();
+	snprintf(mid, sizeof(mid), "%llu", m->message_id);
+	json_object_set_new(j, "message_id", json_string(mid));
+	json_object_set_new(j, "to", json_string(m->to));
+	json_object_set_new(j, "text", json_string(m->body));
+	json_object_set_new(j, "parts", json_integer(m->parts));
+	if (s->batch > 1) {
+		gather(s, m, j, done, job);
+		return;
+	}
+	if (s->from != NULL)
+		json_object_set_new(j, "from", json_string(s->from));
+	json_object_set_new(j, "receipt_url", json_string(m->receipt_url));
+	body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", m->idempotency_key);
+	b = xcalloc(1, sizeof(*b) + sizeof(b->calls[0]));
+	b->n = 1;
+	b->calls[0].done = done;
+	b->calls[0].job = job;
+	b->calls[0].message_id = m->message_id;
+	post(s, b, body, idem);
+	free(body);
+}
+
+/* One receipt object: the provider's reference, status, code and text. */
+static int
+receipt_fields(json_t *j, struct receipt *r, struct fg_err *err)
+{
+	const char *status = json_str(j, "status");
+
 	str_copy(r->ref, json_str(j, "id"), sizeof(r->ref));
 	str_copy(r->code, json_str(j, "code"), sizeof(r->code));
 	snprintf(r->text, sizeof(r->text), "%.150s", json_str(j, "text"));
@@ -222,13 +405,65 @@ sms_http_receipt(struct channel *ch, const struct http_request *req,
 		r->status = DELIVERY_OK;
 	} else {
 		err_set(err, "unknown receipt status '%.40s'", status);
-		json_decref(j);
 		return -1;
 	}
 	if (r->code[0] == '\0')
 		str_copy(r->code, status, sizeof(r->code));
-	json_decref(j);
 	return 0;
+}
+
+/* A batch's receipts: each names its message and token (an entry without
+ * them is refused as unknown when it is written, the others go on). */
+static int
+receipt_batch(json_t *list, struct receipt *r, size_t max, struct fg_err *err)
+{
+	size_t i, n = json_array_size(list);
+
+	if (!json_is_array(list) || n == 0 || n > max) {
+		err_set(err, "\"receipts\" must be an array of 1 to %zu", max);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		json_t *e = json_array_get(list, i), *id;
+
+		if (!json_is_object(e)) {
+			err_set(err, "receipt %zu is not a JSON object", i + 1);
+			return -1;
+		}
+		id = json_object_get(e, "message_id");
+		r[i].message_id =
+			json_is_integer(id)
+				? (unsigned long long)json_integer_value(id)
+				: strtoull(json_str(e, "message_id"), NULL, 10);
+		if (strlen(json_str(e, "token")) < sizeof(r[i].token))
+			str_copy(r[i].token, json_str(e, "token"),
+				 sizeof(r[i].token));
+		if (receipt_fields(e, &r[i], err) != 0)
+			return -1;
+	}
+	return (int)n;
+}
+
+static int
+sms_http_receipt(struct channel *ch, const struct http_request *req,
+		 struct receipt *r, size_t max, struct fg_err *err)
+{
+	json_t *j;
+	int n;
+
+	(void)ch;
+	j = json_loadb(req->body ? req->body : "", req->body_len, 0, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		err_set(err, "receipt body is not a JSON object");
+		return -1;
+	}
+	if (json_object_get(j, "receipts") != NULL)
+		n = receipt_batch(json_object_get(j, "receipts"), r, max, err);
+	else
+		n = receipt_fields(j, r, err) == 0 ? 1 : -1;
+	json_decref(j);
+	return n;
 }
 
 static void
@@ -242,6 +477,11 @@ sms_http_close(struct channel *ch)
 		free(s->auth_header);
 	}
 	free(s->from);
+	ev_prepare_stop(s->loop, &s->flush);
+	if (s->gathering != NULL) /* cannot be: each goes before the loop
+				     waits, and the dispatcher waits */
+		batch_free(s->gathering);
+	free(s->endpoint);
 	free(s);
 }
 

@@ -185,13 +185,14 @@ sms_kannel_submit(struct channel *ch, const struct outbound *m,
  * 8 accepted by the SMSC, 16 rejected by the SMSC. */
 static int
 sms_kannel_receipt(struct channel *ch, const struct http_request *req,
-		   struct receipt *r, struct fg_err *err)
+		   struct receipt *r, size_t max, struct fg_err *err)
 {
 	const char *status = http_request_query(req, "status");
 	const char *ref = http_request_query(req, "ref");
 	long long st;
 
 	(void)ch;
+	(void)max; /* one report per request */
 	if (status == NULL || parse_ll(status, 0, 255, &st) != 0) {
 		err_set(err, "no report type (status=%%d)");
 		return -1;
@@ -217,7 +218,7 @@ sms_kannel_receipt(struct channel *ch, const struct http_request *req,
 		err_set(err, "unknown report type %lld", st);
 		return -1;
 	}
-	return 0;
+	return 1;
 }
 
 static void

@@ -87,13 +87,14 @@ sms_twilio_submit(struct channel *ch, const struct outbound *m,
 
 static int
 sms_twilio_receipt(struct channel *ch, const struct http_request *req,
-		   struct receipt *r, struct fg_err *err)
+		   struct receipt *r, size_t max, struct fg_err *err)
 {
 	struct sms_twilio *t = (struct sms_twilio *)ch;
 	long code;
 	const char *status = twilio_callback(&t->tw, req, "MessageStatus",
 					     "MessageSid", r, &code, err);
 
+	(void)max; /* one callback per request */
 	if (status == NULL)
 		return -1;
 	r->final = 1;
@@ -115,7 +116,7 @@ sms_twilio_receipt(struct channel *ch, const struct http_request *req,
 		err_set(err, "unknown MessageStatus '%.32s'", status);
 		return -1;
 	}
-	return 0;
+	return 1;
 }
 
 static void

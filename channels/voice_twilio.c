@@ -130,7 +130,7 @@ voice_twilio_submit(struct channel *ch, const struct outbound *m,
 
 static int
 voice_twilio_receipt(struct channel *ch, const struct http_request *req,
-		     struct receipt *r, struct fg_err *err)
+		     struct receipt *r, size_t max, struct fg_err *err)
 {
 	static const char *const progress[] = {"queued", "initiated", "ringing",
 					       "in-progress"};
@@ -141,6 +141,7 @@ voice_twilio_receipt(struct channel *ch, const struct http_request *req,
 					     "CallSid", r, &code, err);
 	size_t i;
 
+	(void)max; /* one callback per request */
 	if (status == NULL)
 		return -1;
 	if (duration != NULL && duration[0] != '\0' &&
@@ -150,7 +151,7 @@ voice_twilio_receipt(struct channel *ch, const struct http_request *req,
 		if (strcmp(status, progress[i]) == 0) {
 			r->final = 0;
 			r->status = DELIVERY_OK;
-			return 0;
+			return 1;
 		}
 	r->final = 1;
 	if (strcmp(status, "completed") == 0) {
@@ -169,7 +170,7 @@ voice_twilio_receipt(struct channel *ch, const struct http_request *req,
 		err_set(err, "unknown CallStatus '%.32s'", status);
 		return -1;
 	}
-	return 0;
+	return 1;
 }
 
 static void

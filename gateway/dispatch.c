@@ -63,6 +63,7 @@ struct lane {
 	struct dispatcher *d;
 	enum channel_kind kind;
 	struct channel *ch;
+	char *receipt_endpoint; /* where its provider posts receipts */
 	struct throttle th;
 	struct pacer pace;
 	int inflight;
@@ -556,10 +557,8 @@ make_job(struct dispatcher *d, struct lane *l, struct claimed *m)
 		return j;
 	}
 	idempotency_key(&j->m, j->idem, sizeof(j->idem));
-	snprintf(j->receipt_url, sizeof(j->receipt_url),
-		 "%s/receipts/%s?id=%llu&t=%s",
-		 d->cfg->receipts.public_url ? d->cfg->receipts.public_url : "",
-		 l->ch->provider, j->m.message_id, j->m.token);
+	snprintf(j->receipt_url, sizeof(j->receipt_url), "%s?id=%llu&t=%s",
+		 l->receipt_endpoint, j->m.message_id, j->m.token);
 	return j;
 }
 
@@ -650,6 +649,8 @@ submit_job(struct dispatcher *d, struct job *j)
 	out.html = j->m.html;
 	out.parts = j->m.parts;
 	out.receipt_url = j->receipt_url;
+	out.receipt_endpoint = l->receipt_endpoint;
+	out.receipt_token = j->m.token;
 	out.locale = template_locale(j->m.ctx.locale);
 	l->inflight++;
 	j->counted = 1;
@@ -1145,6 +1146,12 @@ open_lanes(struct dispatcher *d, struct fg_err *err)
 		l->d = d;
 		l->kind = (enum channel_kind)k;
 		l->ch = ch;
+		l->receipt_endpoint =
+			xasprintf("%s/receipts/%s",
+				  d->cfg->receipts.public_url
+					  ? d->cfg->receipts.public_url
+					  : "",
+				  ch->provider);
 		pacer_init(&l->pace, ch->rate);
 	}
 	if (d->nlanes == 0) {
@@ -1168,6 +1175,7 @@ close_lanes(struct dispatcher *d)
 	for (i = 0; i < d->nlanes; i++) {
 		channel_close(d->channels[i]);
 		free(d->lanes[i].pace.ring);
+		free(d->lanes[i].receipt_endpoint);
 	}
 	/* libev ties a signal to one loop until it is stopped: a second run
 	 * in this process (the night again after a lost connection) needs

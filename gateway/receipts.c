@@ -31,7 +31,9 @@
 #include "workq.h"
 
 #define RECEIPT_MAX_BODY 65536
-#define RECEIPT_BATCH    500 /* receipts per transaction, at most */
+/* Receipts per transaction at most, and in one request of a provider
+ * that posts them in batches. */
+#define RECEIPT_BATCH 500
 /* Once a receipt is queued the writer waits for more while they keep
  * coming, each within RECEIPT_GAP_US of the one before, for up to
  * RECEIPT_LINGER_US: receipts trickle in (a provider posts each on its
@@ -46,12 +48,14 @@
  * 256 delivery reports waited 30 s for idle ones to time out. */
 #define RECEIPT_CONNECTIONS 2048u
 
-/* A receipt between its request and its answer. */
+/* A request's receipts between the request and its answer. */
 struct pending {
 	struct workq_item wi; /* first */
 	struct MHD_Connection *c;
-	struct receipt_item item;
-	int failed; /* not written: the provider sends it again */
+	int failed; /* not all written: the provider sends them again */
+	int batch;  /* posted as a batch: answered as one */
+	size_t n;
+	struct receipt_item item[]; /* n */
 };
 #define PNEXT(p) ((struct pending *)(p)->wi.next)
 
@@ -60,8 +64,9 @@ struct receipts {
 	const struct config *cfg;
 	struct channel *const *channels;
 	size_t nchannels;
-	struct db db;  /* the notice API's, on the server's thread */
-	struct db wdb; /* the writer's */
+	struct db db;           /* the notice API's, on the server's thread */
+	struct db wdb;          /* the writer's */
+	struct receipt *parsed; /* RECEIPT_BATCH: the server thread's */
 	double now_offset;
 	atomic_ullong applied;
 	pthread_t writer;
@@ -132,48 +137,77 @@ api(struct receipts *rs, struct MHD_Connection *c, const char *url,
 	return ret;
 }
 
-/* The answer to a receipt the writer is done with. */
+/* The log line of a receipt the writer is done with; 1 if it was
+ * refused. */
+static int
+log_receipt(const struct receipt_item *it)
+{
+	const struct receipt *r = &it->r;
+
+	if (it->verdict < 0) {
+		log_warnx("receipts: msg=%llu provider=%s refused: %s",
+			  r->message_id, it->provider, it->why);
+		return 1;
+	}
+	log_info(
+		"receipt msg=%llu provider=%s status=%s final=%d code=\"%s\"%s",
+		r->message_id, it->provider,
+		r->status == DELIVERY_OK         ? "delivered"
+		: r->status == DELIVERY_PERMFAIL ? "failed"
+						 : "expired",
+		r->final, r->code, it->verdict == 1 ? " duplicate=1" : "");
+	return 0;
+}
+
+/* The answer to a request the writer is done with. A batch is answered
+ * as one: 503 unless every receipt in it was written (the provider posts
+ * it again; those written are duplicates then), else 200 with counts. */
 static enum MHD_Result
 answer(struct pending *p)
 {
-	const struct receipt *r = &p->item.r;
-	char out[64];
+	size_t i, dup = 0, refused = 0;
+	char out[96];
 
 	if (p->failed)
 		/* Our trouble (logged by the writer): the provider will send
 		 * it again. */
 		return reply(p->c, 503, "{\"error\":\"try again\"}");
-	if (p->item.verdict < 0) {
-		log_warnx("receipts: msg=%llu provider=%s refused: %s",
-			  r->message_id, p->item.provider, p->item.why);
+	for (i = 0; i < p->n; i++) {
+		refused += (size_t)log_receipt(&p->item[i]);
+		dup += p->item[i].verdict == 1;
+	}
+	if (!p->batch && refused > 0)
 		return reply(p->c, 403,
 			     "{\"error\":\"unknown message or token\"}");
-	}
-	log_info(
-		"receipt msg=%llu provider=%s status=%s final=%d code=\"%s\"%s",
-		r->message_id, p->item.provider,
-		r->status == DELIVERY_OK         ? "delivered"
-		: r->status == DELIVERY_PERMFAIL ? "failed"
-						 : "expired",
-		r->final, r->code, p->item.verdict == 1 ? " duplicate=1" : "");
-	snprintf(out, sizeof(out), "{\"ok\":true,\"duplicate\":%s}",
-		 p->item.verdict == 1 ? "true" : "false");
+	if (!p->batch)
+		snprintf(out, sizeof(out), "{\"ok\":true,\"duplicate\":%s}",
+			 dup > 0 ? "true" : "false");
+	else
+		snprintf(out, sizeof(out),
+			 "{\"ok\":true,\"receipts\":%zu,\"duplicates\":%zu,"
+			 "\"refused\":%zu}",
+			 p->n, dup, refused);
 	return reply(p->c, 200, out);
 }
 
-/* Hold the request until the writer has applied its receipt. */
+/* Hold the request until the writer has applied its receipts. */
 static enum MHD_Result
 enqueue(struct receipts *rs, struct MHD_Connection *c, struct httpd_body *cn,
-	const char *provider, const struct receipt *r)
+	const char *provider, const struct receipt *r, size_t n, int batch)
 {
 	struct pending *p;
+	size_t i;
 
 	if (workq_stopping(&rs->q))
 		return reply(c, 503, "{\"error\":\"try again\"}");
-	p = xcalloc(1, sizeof(*p));
+	p = xcalloc(1, sizeof(*p) + n * sizeof(p->item[0]));
 	p->c = c;
-	p->item.provider = provider;
-	p->item.r = *r;
+	p->batch = batch;
+	p->n = n;
+	for (i = 0; i < n; i++) {
+		p->item[i].provider = provider;
+		p->item[i].r = r[i];
+	}
 	cn->work = p;
 	/* Suspended before the writer can see it: it resumes it. */
 	MHD_suspend_connection(c);
@@ -185,8 +219,9 @@ enqueue(struct receipts *rs, struct MHD_Connection *c, struct httpd_body *cn,
 	return MHD_YES;
 }
 
-/* Apply one batch; when the batch as a whole fails, each receipt alone,
- * so that one the database refuses does not hold back the others. */
+/* Apply the receipts of a list of requests in one transaction; when it
+ * fails as a whole, each receipt alone, so that one the database refuses
+ * does not hold back the others. */
 static void
 write_batch(struct receipts *rs, struct pending *list, size_t n)
 {
@@ -194,10 +229,11 @@ write_batch(struct receipts *rs, struct pending *list, size_t n)
 	char now[TIME_LEN], date[DATE_LEN];
 	struct pending *p;
 	struct fg_err err;
-	size_t i, applied = 0;
+	size_t i, k, applied = 0;
 
-	for (p = list, i = 0; p != NULL; p = PNEXT(p), i++)
-		it[i] = p->item;
+	for (p = list, i = 0; p != NULL; p = PNEXT(p))
+		for (k = 0; k < p->n; k++)
+			it[i++] = p->item[k];
 	clock_now(rs, now, date);
 	/* The database is gone (it did not come back for the last batch)
 	 * and the server is stopping: the providers send these again. */
@@ -221,15 +257,17 @@ write_batch(struct receipts *rs, struct pending *list, size_t n)
 				it[i].verdict = -2;
 			}
 	}
-	for (p = list, i = 0; p != NULL; p = PNEXT(p), i++) {
-		p->item.verdict = it[i].verdict;
-		str_copy(p->item.why, it[i].why, sizeof(p->item.why));
-		p->failed = it[i].verdict == -2;
-		if (it[i].verdict == 0) {
-			applied++;
-			metrics_receipt();
+	for (p = list, i = 0; p != NULL; p = PNEXT(p))
+		for (k = 0; k < p->n; k++, i++) {
+			p->item[k].verdict = it[i].verdict;
+			str_copy(p->item[k].why, it[i].why,
+				 sizeof(p->item[k].why));
+			p->failed |= it[i].verdict == -2;
+			if (it[i].verdict == 0) {
+				applied++;
+				metrics_receipt();
+			}
 		}
-	}
 	if (applied > 0)
 		rs->down = 0;
 	atomic_fetch_add(&rs->applied, applied);
@@ -249,10 +287,14 @@ writer_main(void *arg)
 					  &rs->stopping_seen)) != NULL) {
 		while (rest != NULL) {
 			struct pending *list = rest, *p = rest, *next;
-			size_t n;
+			size_t n = p->n;
 
-			for (n = 1; n < RECEIPT_BATCH && PNEXT(p) != NULL; n++)
+			/* Whole requests, up to RECEIPT_BATCH receipts. */
+			while (PNEXT(p) != NULL &&
+			       n + PNEXT(p)->n <= RECEIPT_BATCH) {
 				p = PNEXT(p);
+				n += p->n;
+			}
 			rest = PNEXT(p);
 			p->wi.next = NULL;
 			write_batch(rs, list, n);
@@ -276,11 +318,12 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	struct httpd_body *cn;
 	struct kv_list query = {0}, form = {0}, headers = {0};
 	struct http_request req;
-	struct receipt r;
+	struct receipt *r = rs->parsed;
 	struct fg_err err;
 	struct channel *ch = NULL;
-	const char *id, *ctype;
+	const char *id, *token, *ctype;
 	size_t i;
+	int n;
 	enum MHD_Result ret;
 
 	(void)version;
@@ -326,20 +369,27 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	req.nheaders = headers.n;
 	req.body = cn->body.s;
 	req.body_len = cn->body.len;
-	memset(&r, 0, sizeof(r));
-	id = http_request_query(&req, "id");
-	if (ch->ops->receipt(ch, &req, &r, &err) != 0) {
+	/* r comes zeroed (and is zeroed again after use). */
+	n = ch->ops->receipt(ch, &req, r, RECEIPT_BATCH, &err);
+	if (n <= 0 || n > RECEIPT_BATCH) {
 		log_warnx("receipts: provider=%s refused: %s", ch->provider,
-			  err.msg);
+			  n < 0 ? err.msg : "no receipt");
+		memset(r, 0, RECEIPT_BATCH * sizeof(*r));
 		ret = reply(c, 400, "{\"error\":\"not a valid receipt\"}");
 		goto out;
 	}
-	if (r.message_id == 0 && id != NULL)
-		r.message_id = strtoull(id, NULL, 10);
-	if (r.token[0] == '\0' && http_request_query(&req, "t") != NULL)
-		str_copy(r.token, http_request_query(&req, "t"),
-			 sizeof(r.token));
-	ret = enqueue(rs, c, cn, ch->provider, &r);
+	/* The one-receipt form names its message in the URL. */
+	id = http_request_query(&req, "id");
+	token = http_request_query(&req, "t");
+	for (i = 0; i < (size_t)n; i++) {
+		if (r[i].message_id == 0 && id != NULL)
+			r[i].message_id = strtoull(id, NULL, 10);
+		if (r[i].token[0] == '\0' && token != NULL)
+			str_copy(r[i].token, token, sizeof(r[i].token));
+	}
+	/* A batch's endpoint names no message. */
+	ret = enqueue(rs, c, cn, ch->provider, r, (size_t)n, id == NULL);
+	memset(r, 0, (size_t)n * sizeof(*r));
 out:
 	kv_free(&query);
 	kv_free(&form);
@@ -358,6 +408,7 @@ receipts_start(const struct config *cfg, struct channel *const *channels,
 	rs->nchannels = n;
 	rs->now_offset = now_offset;
 	workq_init(&rs->q);
+	rs->parsed = xcalloc(RECEIPT_BATCH, sizeof(*rs->parsed));
 	if (db_connect(&rs->db, cfg, 1, err) != 0 ||
 	    db_connect(&rs->wdb, cfg, 1, err) != 0)
 		goto fail;
@@ -400,5 +451,6 @@ receipts_stop(struct receipts *rs)
 	db_close(&rs->db);
 	db_close(&rs->wdb);
 	workq_destroy(&rs->q);
+	free(rs->parsed);
 	free(rs);
 }

@@ -13,6 +13,8 @@
 #          100,000 calls/s: this measures feegate, not a provider's 1 call/s)
 # and prints messages, seconds, messages/s, the peer's own count and
 # feegate's peak resident memory. Everything it starts it stops, by PID.
+# FEEGATE_BENCH_PROVIDER adds lines to the sms provider's section (e.g.
+# "batch = 100": the generic API's batch form).
 # FEEGATE_BENCH_WRAP runs the dispatcher under a profiler, e.g.
 #   FEEGATE_BENCH_WRAP="perf record -g -o var/bench/perf.data --"
 # (the figures then include the profiler's cost).
@@ -49,7 +51,8 @@ sms)
 	provider="[provider:peer]
 type = http
 url = http://127.0.0.1:$port/v1/sms
-concurrency = $conc"
+concurrency = $conc
+${FEEGATE_BENCH_PROVIDER:-}"
 	;;
 push)
 	scripts/fcm-account.sh "$dir/fcm-key.pem" "http://127.0.0.1:$port/token" >"$dir/fcm.json"

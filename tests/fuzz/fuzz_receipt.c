@@ -79,7 +79,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kv_list form = {0}, headers = {0};
 	struct http_request req = {0};
 	struct channel *ch;
-	struct receipt r;
+	struct receipt r[4];
+	int n;
 	struct fg_err err;
 	char *body;
 
@@ -105,9 +106,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req.nheaders = headers.n;
 	req.body = body;
 	req.body_len = size - 1;
-	memset(&r, 0, sizeof(r));
-	if (ch->ops->receipt(ch, &req, &r, &err) != 0 && err.msg[0] == '\0')
+	memset(r, 0, sizeof(r));
+	n = ch->ops->receipt(ch, &req, r, FG_NELEM(r), &err);
+	if (n < 0 && err.msg[0] == '\0')
 		abort(); /* a refusal says why */
+	if (n == 0 || n > (int)FG_NELEM(r))
+		abort(); /* at least one, never more than room for */
 	kv_free(&form);
 	kv_free(&headers);
 	free(body);

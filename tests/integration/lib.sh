@@ -280,6 +280,20 @@ sim_stat() { curl -sf "http://127.0.0.1:$sim_port/_stats" | sed -n "s/.*\"$1\":\
 # Lines the simulator recorded for a phone number.
 sim_count() { awk -F'\t' -v to="$1" '$3 == to' "$work/sim.tsv" | wc -l | tr -d ' '; }
 
+# serve_accepted N NOW: `serve` in the background, keeping the receipt
+# server up (its PID in $serve, stopped with the simulator's), until N
+# messages are accepted.
+serve_accepted() {
+	# (the binary itself, not the fg function: $! must be feegate's PID)
+	"$FEEGATE_BIN" -c "$conf" serve --now "$2" >"$work/serve.out" 2>"$work/serve.err" &
+	serve=$!
+	sim_pids="$sim_pids $serve"
+	i=0
+	until [ "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'accepted'")" = "$1" ]; do
+		i=$((i + 1)); [ $i -lt 100 ] || fail "messages not accepted"; sleep 0.1
+	done
+}
+
 # Config for sending to the simulator: receipts on $1, simulator on $sim_port.
 send_conf() {
 	rport=$1
@@ -293,7 +307,8 @@ type = http
 url = http://127.0.0.1:$sim_port/v1/sms
 rate = ${RATE:-500}
 concurrency = ${CONCURRENCY:-8}${TIMEOUT:+
-timeout = $TIMEOUT}
+timeout = $TIMEOUT}${BATCH:+
+batch = $BATCH}
 
 [receipts]
 port = $rport

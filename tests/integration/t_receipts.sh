@@ -11,14 +11,7 @@ customer A2; contact 2 A2 sms +8613800008002; bill A2-1 A2 60.00 2026-10-01
 sim_control '{"no_receipts": true}'
 # Keep the receipt server up while we post to it: serve, stopped by PID.
 fgok plan --date 2026-10-02
-# (the binary itself, not the fg function: $! must be feegate's PID)
-"$FEEGATE_BIN" -c "$conf" serve --now "2026-10-02 10:00" >"$work/serve.out" 2>"$work/serve.err" &
-serve=$!
-sim_pids="$sim_pids $serve"
-i=0
-until [ "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'accepted'")" = 2 ]; do
-	i=$((i + 1)); [ $i -lt 100 ] || fail "messages not accepted"; sleep 0.1
-done
+serve_accepted 2 "2026-10-02 10:00"
 id=$(sqlg "SELECT message_id FROM messages WHERE contact_id = 1")
 tok=$(sqlg "SELECT receipt_token FROM messages WHERE contact_id = 1")
 id2=$(sqlg "SELECT message_id FROM messages WHERE contact_id = 2")

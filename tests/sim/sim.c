@@ -3,17 +3,21 @@
  * benchmarks.
  *
  *   feegate-sim -p PORT -o RECORD.tsv [-d RECEIPT_DELAY_MS] [-l LATENCY_MS]
- *               [-r RECEIPT_CONNECTIONS] [-t TWILIO_TOKEN]
+ *               [-r RECEIPT_CONNECTIONS] [-b RECEIPT_BATCH]
+ *               [-t TWILIO_TOKEN]
  *               [-k FCM_PUBLIC_KEY.pem]
  *
- * Speaks the generic JSON API of channels/sms_http.c (POST /v1/sms) and
+ * Speaks the generic JSON API of channels/sms_http.c (POST /v1/sms, one
+ * message or a batch) and
  * the Twilio-compatible Messages and Calls APIs of channels/sms_twilio.c
  * and voice_twilio.c (POST /2010-04-01/Accounts/{sid}/Messages.json or
  * Calls.json, basic auth sid:token with -t TOKEN, signed status
  * callbacks), and posts a receipt for each accepted message (a call gets
  * initiated, ringing, in-progress and completed) on up to
  * RECEIPT_CONNECTIONS kept-alive connections at once (default 8), as a
- * provider's callback workers do; and FCM HTTP v1 with its OAuth2 token
+ * provider's callback workers do (for messages taken in a batch, the
+ * receipts due for one receipt_url go in batches of up to RECEIPT_BATCH,
+ * default 100); and FCM HTTP v1 with its OAuth2 token
  * endpoint (fcm.c). It records every message it accepts
  * (for a call, the TwiML; for a push, "title | body"), one line each. The
  * generic API honours Idempotency-Key as the gateway's API documentation
@@ -52,7 +56,8 @@
  *   revoke_tokens                        true: access tokens issued so far
  *                                        get 401 UNAUTHENTICATED
  * GET /_stats: {"received", "unique", "duplicates", "replays",
- * "receipts_sent", "receipts_failed", "rejected", "tokens"}.
+ * "receipts_sent", "receipts_failed", "rejected", "tokens",
+ * "sms_requests" (to the generic API), "receipt_posts"}.
  */
 #include <curl/curl.h>
 #include <jansson.h>
@@ -79,6 +84,7 @@ struct pending {
 	char *url;
 	char *body;
 	char *signature; /* X-Twilio-Signature, or NULL: JSON */
+	int batch;       /* one entry of a batch posted to url */
 	struct pending *next;
 };
 
@@ -88,11 +94,13 @@ struct faults F = {.token_life = 3599, .receipt_retry_s = 600};
 pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct pending *queue, *queue_tail;
 static int receipt_conns = 8; /* receipts posted at once (-r) */
-static CURLM *poster;         /* posts them (receipt_thread) */
+/* Receipts in one post at most, for messages taken in a batch (-b). */
+static int receipt_batch = 100;
+static CURLM *poster; /* posts them (receipt_thread) */
 static FILE *record;
 unsigned long long rejected;
 static unsigned long long received, duplicates, replays, receipts_sent,
-	receipts_failed, seq;
+	receipts_failed, receipt_posts, sms_requests, seq;
 /* Idempotency-Keys taken, by message id ("<id>-<hex>": ids of different
  * gateway databases repeat, so the whole key is compared). */
 struct taken {
@@ -191,10 +199,12 @@ insert_pending(struct pending *p)
 }
 
 static void
-enqueue_receipt(const char *url, const char *body, const char *sig, double due)
+enqueue_receipt(const char *url, const char *body, const char *sig, double due,
+		int batch)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 
+	p->batch = batch;
 	p->due = p->first = due;
 	p->url = strdup(url);
 	p->body = strdup(body);
@@ -210,20 +220,37 @@ discard(char *p, size_t s, size_t n, void *u)
 	return s * n;
 }
 
-/* One connection of the poster and the receipt it is posting. */
+/* One connection of the poster and the receipts it is posting. */
 struct post {
 	CURL *c;
 	struct curl_slist *hdr;
-	struct pending *p; /* NULL: free */
+	struct pending *p; /* NULL: free; a list for a batch */
+	char *body;        /* a batch's */
 };
 
-/* Start posting p on s. */
+/* Start posting p on s: one receipt, or a batch of them (p and those
+ * after it in the list). */
 static void
 post_start(struct post *s, struct pending *p, struct curl_slist *json)
 {
 	s->p = p;
 	curl_easy_setopt(s->c, CURLOPT_URL, p->url);
-	curl_easy_setopt(s->c, CURLOPT_POSTFIELDS, p->body);
+	receipt_posts++; /* under mu (receipt_thread) */
+	if (p->batch) {
+		size_t len = 16, o;
+		struct pending *q;
+
+		for (q = p; q != NULL; q = q->next)
+			len += strlen(q->body) + 1;
+		s->body = malloc(len);
+		o = (size_t)snprintf(s->body, len, "{\"receipts\":[");
+		for (q = p; q != NULL; q = q->next)
+			o += (size_t)snprintf(s->body + o, len - o, "%s%s",
+					      q == p ? "" : ",", q->body);
+		snprintf(s->body + o, len - o, "]}");
+	}
+	curl_easy_setopt(s->c, CURLOPT_POSTFIELDS,
+			 p->batch ? s->body : p->body);
 	if (p->signature != NULL) {
 		char hdr[128];
 
@@ -311,19 +338,36 @@ receipt_thread(void *arg)
 			curl_multi_remove_handle(poster, s->c);
 			curl_slist_free_all(s->hdr);
 			s->hdr = NULL;
-			post_done(s->p, status);
-			s->p = NULL;
+			free(s->body);
+			s->body = NULL;
+			while (s->p != NULL) {
+				struct pending *p = s->p;
+
+				s->p = p->next;
+				p->next = NULL;
+				post_done(p, status);
+			}
 			busy--;
 		}
 		pthread_mutex_lock(&mu);
 		for (i = 0; i < receipt_conns && queue != NULL &&
 			    queue->due <= now_s();
 		     i++) {
-			struct pending *p = queue;
+			struct pending *p = queue, *last = p;
+			int n = 1;
 
 			if (slot[i].p != NULL)
 				continue;
-			queue = p->next;
+			/* A batch's receipts due now for one URL go together. */
+			while (p->batch && n < receipt_batch &&
+			       last->next != NULL && last->next->batch &&
+			       last->next->due <= now_s() &&
+			       strcmp(last->next->url, p->url) == 0) {
+				last = last->next;
+				n++;
+			}
+			queue = last->next;
+			last->next = NULL;
 			if (queue == NULL)
 				queue_tail = NULL;
 			post_start(&slot[i], p, json);
@@ -341,7 +385,13 @@ receipt_thread(void *arg)
 		if (slot[i].p != NULL) {
 			curl_multi_remove_handle(poster, slot[i].c);
 			curl_slist_free_all(slot[i].hdr);
-			pending_free(slot[i].p);
+			free(slot[i].body);
+			while (slot[i].p != NULL) {
+				struct pending *p = slot[i].p;
+
+				slot[i].p = p->next;
+				pending_free(p);
+			}
 		}
 		curl_easy_cleanup(slot[i].c);
 	}
@@ -420,9 +470,9 @@ clean(char *s)
 			*s = ' ';
 }
 
-unsigned long long
-record_message(unsigned long long mid, const char *to, int parts,
-	       const char *text)
+/* One accepted message into the record (flushed by the caller). */
+static unsigned long long
+record_put(unsigned long long mid, const char *to, int parts, const char *text)
 {
 	unsigned long long n;
 	char *t = strdup(text);
@@ -435,25 +485,145 @@ record_message(unsigned long long mid, const char *to, int parts,
 		duplicates++;
 	fprintf(record, "%.0f\t%llu\t%s\t%d\t%s\n", now_s() * 1000, mid, to,
 		parts, t);
-	fflush(record);
 	pthread_mutex_unlock(&mu);
 	free(t);
 	return n;
 }
 
+static void
+record_flush(void)
+{
+	pthread_mutex_lock(&mu);
+	fflush(record);
+	pthread_mutex_unlock(&mu);
+}
+
+unsigned long long
+record_message(unsigned long long mid, const char *to, int parts,
+	       const char *text)
+{
+	unsigned long long n = record_put(mid, to, parts, text);
+
+	record_flush();
+	return n;
+}
+
+/* An error answer of the generic API. */
+static json_t *
+api_error(const char *code, const char *message)
+{
+	return json_pack("{s:{s:s,s:s}}", "error", "code", code, "message",
+			 message);
+}
+
+/* One message of the generic API, alone or in a batch: its HTTP status
+ * (alone) and result object ({"id"} or {"error"}); *fresh counts it when
+ * it was taken now (not a replay). Receipts go to url: alone, one each
+ * there; in a batch (token set), in batches, each naming its message and
+ * token. */
+static unsigned int
+sms_message(const struct faults *f, json_t *m, const char *idem,
+	    const char *url, const char *token, json_t **result, int *fresh)
+{
+	const char *to = json_string_value(json_object_get(m, "to"));
+	const char *text = json_string_value(json_object_get(m, "text"));
+	const char *id = json_string_value(json_object_get(m, "message_id"));
+	int parts = (int)json_integer_value(json_object_get(m, "parts"));
+	unsigned long long mid, n;
+	char ref[32];
+	int undeliverable;
+
+	if (to == NULL || text == NULL || id == NULL) {
+		*result = api_error("bad_request", "to, text and message_id");
+		return 400;
+	}
+	if (prefixed(to, f->invalid_prefix)) {
+		pthread_mutex_lock(&mu);
+		rejected++;
+		pthread_mutex_unlock(&mu);
+		*result = api_error("invalid_number", "no such subscriber");
+		return 400;
+	}
+	if (prefixed(to, f->tempfail_prefix)) {
+		*result = api_error("unavailable", "subscriber system busy");
+		return 503;
+	}
+	undeliverable = prefixed(to, f->undeliverable_prefix);
+	mid = strtoull(id, NULL, 10);
+	pthread_mutex_lock(&mu);
+	n = idem != NULL ? taken_as(idem, 0) : 0;
+	if (n != 0)
+		replays++;
+	pthread_mutex_unlock(&mu);
+	if (n == 0) {
+		(*fresh)++;
+		n = record_put(mid, to, parts, text);
+		if (idem != NULL) {
+			pthread_mutex_lock(&mu);
+			taken_as(idem, n);
+			pthread_mutex_unlock(&mu);
+		}
+		if (url != NULL && !f->no_receipts) {
+			json_t *r =
+				json_pack("{s:s,s:s,s:s}", "id", "", "status",
+					  undeliverable ? "failed"
+							: "delivered",
+					  "code",
+					  undeliverable ? "absent_subscriber"
+							: "DELIVRD");
+			char *body;
+
+			snprintf(ref, sizeof(ref), "sim-%llu", n);
+			json_object_set_new(r, "id", json_string(ref));
+			if (token != NULL) {
+				json_object_set_new(r, "message_id",
+						    json_string(id));
+				json_object_set_new(r, "token",
+						    json_string(token));
+			}
+			body = json_dumps(r, JSON_COMPACT);
+			json_decref(r);
+			enqueue_receipt(url, body, NULL,
+					now_s() + f->receipt_delay_ms / 1000.0,
+					token != NULL);
+			free(body);
+		}
+	} /* else taken before: the same answer, nothing sent */
+	snprintf(ref, sizeof(ref), "sim-%llu", n);
+	*result = json_pack("{s:s}", "id", ref);
+	return 202;
+}
+
+static enum MHD_Result
+answer_json(struct MHD_Connection *c, unsigned int status, json_t *j,
+	    int retry_after)
+{
+	char *body = json_dumps(j, JSON_COMPACT);
+	enum MHD_Result ret =
+		answer(c, status, body ? body : "{}", retry_after);
+
+	free(body);
+	json_decref(j);
+	return ret;
+}
+
+/* POST /v1/sms: one message, or {"messages": [...]} in a batch. The
+ * faults of a request (latency, token, reset, timeout, 503, 429, a lost
+ * answer) are the whole batch's. */
 static enum MHD_Result
 sms(struct MHD_Connection *c, const char *body, size_t len)
 {
 	struct faults f;
-	json_t *j = json_loadb(body, len, 0, NULL);
-	const char *to, *text, *id, *url, *auth, *idem;
-	char out[128], rbody[256];
-	unsigned long long mid, n;
-	int parts, undeliverable;
+	json_t *j = json_loadb(body, len, 0, NULL), *list, *res, *results;
+	const char *auth, *idem, *url;
+	unsigned int status;
+	size_t i;
+	int fresh = 0;
 	double r;
 
 	pthread_mutex_lock(&mu);
 	f = F;
+	sms_requests++;
 	pthread_mutex_unlock(&mu);
 	if (f.latency_ms > 0)
 		usleep((useconds_t)f.latency_ms * 1000);
@@ -462,108 +632,62 @@ sms(struct MHD_Connection *c, const char *body, size_t len)
 	    (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 ||
 	     strcmp(auth + 7, f.token) != 0)) {
 		json_decref(j);
-		return answer(c, 401,
-			      "{\"error\":{\"code\":\"unauthorized\","
-			      "\"message\":\"bad token\"}}",
-			      0);
+		return answer_json(c, 401,
+				   api_error("unauthorized", "bad token"), 0);
 	}
 	r = chance();
-	if (r < f.reset) {
+	if (r < f.reset + f.timeout) {
 		json_decref(j);
+		if (r >= f.reset)
+			sleep(30);
 		return MHD_NO; /* the connection is closed */
 	}
-	r -= f.reset;
-	if (r < f.timeout) {
-		json_decref(j);
-		sleep(30);
-		return MHD_NO;
-	}
-	r -= f.timeout;
+	r -= f.reset + f.timeout;
 	if (r < f.fail_5xx) {
 		json_decref(j);
-		return answer(c, 503,
-			      "{\"error\":{\"code\":\"unavailable\","
-			      "\"message\":\"try later\"}}",
-			      0);
+		return answer_json(c, 503,
+				   api_error("unavailable", "try later"), 0);
 	}
 	r -= f.fail_5xx;
 	if (r < f.fail_429) {
 		json_decref(j);
-		return answer(c, 429,
-			      "{\"error\":{\"code\":\"rate_limited\","
-			      "\"message\":\"slow down\"}}",
-			      f.retry_after);
+		return answer_json(c, 429,
+				   api_error("rate_limited", "slow down"),
+				   f.retry_after);
 	}
 	r -= f.fail_429;
-	to = json_string_value(json_object_get(j, "to"));
-	text = json_string_value(json_object_get(j, "text"));
-	id = json_string_value(json_object_get(j, "message_id"));
 	url = json_string_value(json_object_get(j, "receipt_url"));
-	parts = (int)json_integer_value(json_object_get(j, "parts"));
-	if (to == NULL || text == NULL || id == NULL) {
-		json_decref(j);
-		return answer(c, 400,
-			      "{\"error\":{\"code\":\"bad_request\","
-			      "\"message\":\"to, text and message_id\"}}",
-			      0);
+	list = json_object_get(j, "messages");
+	if (list == NULL) {
+		idem = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						   "Idempotency-Key");
+		status = sms_message(&f, j, idem, url, NULL, &res, &fresh);
+	} else {
+		results = json_array();
+		for (i = 0; i < json_array_size(list); i++) {
+			json_t *m = json_array_get(list, i);
+			const char *key = json_string_value(
+				json_object_get(m, "idempotency_key"));
+			const char *token = json_string_value(
+				json_object_get(m, "receipt_token"));
+
+			sms_message(&f, m, key, url, token, &res, &fresh);
+			json_object_set(res, "message_id",
+					json_object_get(m, "message_id"));
+			json_array_append_new(results, res);
+		}
+		res = json_pack("{s:o}", "results", results);
+		status = json_is_array(list) ? 202 : 400;
 	}
-	if (f.invalid_prefix[0] &&
-	    strncmp(to, f.invalid_prefix, strlen(f.invalid_prefix)) == 0) {
-		pthread_mutex_lock(&mu);
-		rejected++;
-		pthread_mutex_unlock(&mu);
-		json_decref(j);
-		return answer(c, 400,
-			      "{\"error\":{\"code\":\"invalid_number\","
-			      "\"message\":\"no such subscriber\"}}",
-			      0);
-	}
-	if (f.tempfail_prefix[0] &&
-	    strncmp(to, f.tempfail_prefix, strlen(f.tempfail_prefix)) == 0) {
-		json_decref(j);
-		return answer(c, 503,
-			      "{\"error\":{\"code\":\"unavailable\","
-			      "\"message\":\"subscriber system busy\"}}",
-			      0);
-	}
-	undeliverable = f.undeliverable_prefix[0] &&
-			strncmp(to, f.undeliverable_prefix,
-				strlen(f.undeliverable_prefix)) == 0;
-	mid = strtoull(id, NULL, 10);
-	idem = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-					   "Idempotency-Key");
-	pthread_mutex_lock(&mu);
-	n = idem != NULL ? taken_as(idem, 0) : 0;
-	if (n != 0)
-		replays++;
-	pthread_mutex_unlock(&mu);
-	if (n != 0) { /* taken before: the same answer, nothing sent */
-		json_decref(j);
-		snprintf(out, sizeof(out), "{\"id\":\"sim-%llu\"}", n);
-		return answer(c, 202, out, 0);
-	}
-	n = record_message(mid, to, parts, text);
-	if (idem != NULL) {
-		pthread_mutex_lock(&mu);
-		taken_as(idem, n);
-		pthread_mutex_unlock(&mu);
-	}
-	if (url != NULL && !f.no_receipts) {
-		snprintf(
-			rbody, sizeof(rbody),
-			"{\"id\":\"sim-%llu\",\"status\":\"%s\",\"code\":\"%s\"}",
-			n, undeliverable ? "failed" : "delivered",
-			undeliverable ? "absent_subscriber" : "DELIVRD");
-		enqueue_receipt(url, rbody, NULL,
-				now_s() + f.receipt_delay_ms / 1000.0);
-	}
+	record_flush();
 	json_decref(j);
-	if (r < f.lost_answer) { /* taken, but the answer is lost */
+	if (fresh > 0 && r < f.lost_answer) {
+		/* taken, but the answer is lost (a replay's is not) */
+		json_decref(res);
 		sleep(30);
 		return MHD_NO;
 	}
-	snprintf(out, sizeof(out), "{\"id\":\"sim-%llu\"}", n);
-	return answer(c, 202, out, 0);
+	return answer_json(c, status, res, 0);
 }
 
 void
@@ -644,7 +768,7 @@ twilio_callback(const char *cb, double due, const char *const *kv, size_t n)
 				      i ? "&" : "", kv[i], e);
 		free(e);
 	}
-	enqueue_receipt(cb, body, sig, due);
+	enqueue_receipt(cb, body, sig, due, 0);
 }
 
 int
@@ -818,7 +942,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
        void **con_cls)
 {
 	struct conn *cn = *con_cls;
-	char out[256];
+	char out[512];
 
 	(void)cls;
 	(void)version;
@@ -865,9 +989,11 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			"{\"received\":%llu,\"unique\":%llu,\"duplicates\":%llu,"
 			"\"replays\":%llu,"
 			"\"receipts_sent\":%llu,\"receipts_failed\":%llu,"
-			"\"rejected\":%llu,\"tokens\":%llu}",
+			"\"rejected\":%llu,\"tokens\":%llu,"
+			"\"sms_requests\":%llu,\"receipt_posts\":%llu}",
 			received, received - duplicates, duplicates, replays,
-			receipts_sent, receipts_failed, rejected, tokens);
+			receipts_sent, receipts_failed, rejected, tokens,
+			sms_requests, receipt_posts);
 		pthread_mutex_unlock(&mu);
 		return answer(c, 200, out, 0);
 	}
@@ -906,7 +1032,7 @@ main(int argc, char **argv)
 	const char *out = "sim-record.tsv";
 	int port = 8030, ch;
 
-	while ((ch = getopt(argc, argv, "p:o:d:l:t:k:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:o:d:l:t:k:r:b:")) != -1) {
 		switch (ch) {
 		case 'p':
 			port = (int)strtol(optarg, NULL, 10);
@@ -928,6 +1054,13 @@ main(int argc, char **argv)
 			if (fcm_load_key(optarg) != 0)
 				return 1;
 			break;
+		case 'b':
+			receipt_batch = (int)strtol(optarg, NULL, 10);
+			if (receipt_batch < 1 || receipt_batch > 500) {
+				fprintf(stderr, "feegate-sim: -b 1..500\n");
+				return 2;
+			}
+			break;
 		case 'r':
 			receipt_conns = (int)strtol(optarg, NULL, 10);
 			if (receipt_conns < 1 || receipt_conns > 1024) {
@@ -938,7 +1071,7 @@ main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: feegate-sim -p PORT -o FILE "
 					"[-d RECEIPT_MS] [-l LATENCY_MS] "
-					"[-r RECEIPT_CONNECTIONS] "
+					"[-r RECEIPT_CONNECTIONS] [-b BATCH] "
 					"[-t TWILIO_TOKEN] [-k FCM_PUBKEY]\n");
 			return 2;
 		}
