@@ -5,13 +5,16 @@
 #  1. nightly pass at scale: N customers (FEEGATE_BENCH_SIZES, default
 #     "100000 1000000"; about 28% owe money on the first night), SMS to the
 #     provider simulator with 20 ms latency and receipts 10 ms after
-#     acceptance; plan time, dispatch rate (first message marked to the last
+#     acceptance (the http adapter's batch form, FEEGATE_BENCH_BATCH
+#     messages a request, default 100, FEEGATE_BENCH_INFLIGHT in flight,
+#     default 512); plan time, dispatch rate (first message marked to the last
 #     attempt's audit row committed), receipts/s, peak resident memory;
 #  2. SMS side by side with Kannel 1.4.5 (../shared/peers/kannel/): the same
 #     number of messages (a) straight into Kannel's sendsms by `ab -k` with
 #     delivery reports on, in-memory and spool store, (b) through feegate's
 #     `kannel` adapter into that Kannel, (c) through feegate's `http` adapter
-#     into the simulator (no latency, receipts on);
+#     into the simulator (no latency, receipts on), one message a request
+#     and in batches;
 #  3. e-mail side by side with Postfix: the same messages by feegate's
 #     e-mail channel and by Postfix's smtp-source into one smtp-sink;
 #  4. scale-out: 1, 2 and 4 dispatchers on one database (20 ms latency);
@@ -29,6 +32,10 @@ SIZES=${FEEGATE_BENCH_SIZES:-100000 1000000}
 SIDE=${FEEGATE_BENCH_SIDE:-100000} # customers for benchmarks 2-4
 PORT=${FEEGATE_BENCH_PORT:-18940}  # 18940-18949 and 13200-13299
 SECTIONS=${FEEGATE_BENCH_SECTIONS:-scale kannel email scaleout}
+# The http adapter's batch form (messages a request) and the messages in
+# flight, for benchmarks 1, 2 (c) and 4.
+BATCH=${FEEGATE_BENCH_BATCH:-100}
+INFLIGHT=${FEEGATE_BENCH_INFLIGHT:-512}
 KANNEL_DIR=${FEEGATE_KANNEL_PEER:-$top/../shared/peers/kannel}
 
 make -s all
@@ -150,13 +157,14 @@ sim() { # sim ARGS...: the provider simulator on PORT
 }
 sim_stat() { curl -s "http://127.0.0.1:$PORT/_stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 
-http_provider() { # http_provider CONCURRENCY
+http_provider() { # http_provider CONCURRENCY [BATCH]
 	printf '[provider:peer]\ntype = http\nurl = http://127.0.0.1:%s/v1/sms\nconcurrency = %s\n' "$PORT" "$1"
+	[ -z "${2:-}" ] || printf 'batch = %s\n' "$2"
 }
 
 # ---------------------------------------------------------------- 1. scale
 bench_scale() {
-	conf "$out/scale.ini" sms "$(http_provider 256)"
+	conf "$out/scale.ini" sms "$(http_provider "$INFLIGHT" "$BATCH")"
 	for n in $SIZES; do
 		gen "$n"
 		r=1
@@ -193,7 +201,7 @@ bench_scale() {
 	done
 	{
 		echo
-		echo "1. Nightly pass at scale (SMS, simulator: 20 ms latency, receipts; concurrency 256; $RUNS runs: median (range))"
+		echo "1. Nightly pass at scale (SMS, http adapter in batches of $BATCH, $INFLIGHT messages in flight; simulator: 20 ms latency, receipts in batches of 100; $RUNS runs: median (range))"
 		echo
 		echo "| customers | messages | plan s | messages/s | receipts/s | peak RSS MB | CPU µs per message: feegate | MariaDB | simulator |"
 		echo "|---|---|---|---|---|---|---|---|---|"
@@ -253,6 +261,7 @@ concurrency = 50"
 	printf 'benchpw\n' >"$out/kannel.pw"
 	chmod 600 "$out/kannel.pw"
 	conf "$out/own.ini" sms "$(http_provider 50)"
+	conf "$out/ownb.ini" sms "$(http_provider "$INFLIGHT" "$BATCH")"
 	run=$out/kannel-count
 	plan "$out/own.ini"
 	n=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")
@@ -260,16 +269,21 @@ concurrency = 50"
 	dlr="http%3A%2F%2F127.0.0.1%3A$dport%2Fdlr%3Fid%3D%25I%26status%3D%25d"
 	r=1
 	while [ "$r" -le "$RUNS" ]; do
-		run=$out/kannel-c-$r
-		say "kannel (c): $n messages through feegate's http adapter into the simulator, run $r"
-		plan "$out/own.ini"
-		sim -d 10 -r 32
-		dispatch "$out/own.ini"
-		stop $simpid
-		measure >"$run.measure"
-		set -- $(cat "$run.measure")
-		echo "$2" >>"$out/kannel-c.accepted"
-		echo "$4" >>"$out/kannel-c.receipts"
+		# (c) twice: one message a request, and in batches
+		for c in c cb; do
+			ini=$out/own.ini
+			[ "$c" = c ] || ini=$out/ownb.ini
+			run=$out/kannel-$c-$r
+			say "kannel ($c): $n messages through feegate's http adapter into the simulator, run $r"
+			plan "$ini"
+			sim -d 10 -r 32
+			dispatch "$ini"
+			stop $simpid
+			measure >"$run.measure"
+			set -- $(cat "$run.measure")
+			echo "$2" >>"$out/kannel-$c.accepted"
+			echo "$4" >>"$out/kannel-$c.receipts"
+		done
 		# The load generator sends one of the notices feegate sent (two
 		# UCS-2 parts), so that Kannel carries the same parts.
 		text=$(sql -N bench_feegate -e "SELECT body FROM messages ORDER BY message_id LIMIT 1" |
@@ -314,6 +328,7 @@ concurrency = 50"
 	as=$(median "$out/kannel-a-spool.accepted")
 	bm=$(median "$out/kannel-b.accepted")
 	cm=$(median "$out/kannel-c.accepted")
+	cb=$(median "$out/kannel-cb.accepted")
 	{
 		echo
 		echo "2. SMS side by side with Kannel 1.4.5 ($n notices of two UCS-2 parts, 50 concurrent requests, delivery reports on, Kannel with TCP_NODELAY (nodelay.so); $RUNS runs: median (range))"
@@ -323,11 +338,12 @@ concurrency = 50"
 		echo "| (a) ab -k into Kannel, in-memory store | $(stat "$out/kannel-a-memory.accepted") | $(stat "$out/kannel-a-memory.delivered") |"
 		echo "| (a) ab -k into Kannel, spool store | $(stat "$out/kannel-a-spool.accepted") | $(stat "$out/kannel-a-spool.delivered") |"
 		echo "| (b) feegate kannel adapter into Kannel (in-memory) | $(stat "$out/kannel-b.accepted") | $(stat "$out/kannel-b.receipts") |"
-		echo "| (c) feegate http adapter into the simulator | $(stat "$out/kannel-c.accepted") | $(stat "$out/kannel-c.receipts") |"
+		echo "| (c) feegate http adapter into the simulator, one message a request (50 at once) | $(stat "$out/kannel-c.accepted") | $(stat "$out/kannel-c.receipts") |"
+		echo "| (c) the same in batches of $BATCH ($INFLIGHT messages in flight; receipts in batches of 100) | $(stat "$out/kannel-cb.accepted") | $(stat "$out/kannel-cb.receipts") |"
 		echo
 		echo "Ratios of medians: (b)/(a, in-memory) = $(ratio "$bm" "$am") (target >= 0.80);" \
-			"(c)/(a, in-memory) = $(ratio "$cm" "$am") (target >= 1);" \
-			"(c)/(a, spool) = $(ratio "$cm" "$as") (target >= 3)."
+			"(c)/(a, in-memory) = $(ratio "$cb" "$am") in batches, $(ratio "$cm" "$am") one a request (target >= 1);" \
+			"(c)/(a, spool) = $(ratio "$cb" "$as") in batches, $(ratio "$cm" "$as") one a request (target >= 3)."
 		echo "feegate's figures include its durable outbox and audit trail (fsync at every commit)."
 	} >>"$out/tables.md"
 }
@@ -387,10 +403,11 @@ per_session = 20"
 bench_scaleout() {
 	gen "$SIDE"
 	for k in 1 2 4; do
-		# The provider's capacity stays 256 requests at once, shared.
-		conf "$out/out.ini" sms "$(http_provider $((256 / k)))"
+		# The provider's capacity stays $INFLIGHT messages at once,
+		# shared.
+		conf "$out/out.ini" sms "$(http_provider $((INFLIGHT / k)) "$BATCH")"
 		for i in 1 2 3; do
-			conf "$out/out.ini-$i" sms "$(http_provider $((256 / k)))" $((PORT + 4 + i))
+			conf "$out/out.ini-$i" sms "$(http_provider $((INFLIGHT / k)) "$BATCH")" $((PORT + 4 + i))
 		done
 		r=1
 		while [ "$r" -le "$RUNS" ]; do
@@ -411,7 +428,7 @@ bench_scaleout() {
 	done
 	{
 		echo
-		echo "4. Scale-out: dispatchers on one database ($n SMS, simulator 20 ms latency, receipts; 256 requests at once in all, shared; $RUNS runs: median (range))"
+		echo "4. Scale-out: dispatchers on one database ($n SMS in batches of $BATCH, simulator 20 ms latency, receipts; $INFLIGHT messages in flight in all, shared; $RUNS runs: median (range))"
 		echo
 		echo "| dispatchers | messages/s | received twice (all runs) |"
 		echo "|---|---|---|"
