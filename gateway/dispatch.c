@@ -413,6 +413,30 @@ record_done(struct dispatcher *d)
 static void claim_lane(struct dispatcher *d, struct lane *l, int least);
 static void lane_pump(struct dispatcher *d, struct lane *l);
 
+/* Messages sent or about to be, on any lane: answers still to come. */
+static int
+answers_to_come(const struct dispatcher *d)
+{
+	int i;
+
+	for (i = 0; i < d->nlanes; i++)
+		if (d->lanes[i].inflight > 0 || d->lanes[i].nready > 0)
+			return 1;
+	return 0;
+}
+
+/* The fewest free slots worth a claim: a quarter of a batch (or of the
+ * lane's concurrency, when that is smaller). */
+static int
+claim_least(const struct dispatcher *d, const struct lane *l)
+{
+	int least = l->ch->concurrency < d->cfg->dispatch.batch
+			    ? l->ch->concurrency
+			    : d->cfg->dispatch.batch;
+
+	return least / 4 > 0 ? least / 4 : 1;
+}
+
 /* Before the loop sleeps (ev_prepare): write the results that came in,
  * then refill the lanes whose answers freed a good share of their
  * concurrency. Waiting for the next tick would cap a lane at concurrency
@@ -435,14 +459,8 @@ flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		record_done(d);
 		return;
 	}
-	for (i = 0; i < d->nlanes; i++) {
-		struct lane *l = &d->lanes[i];
-		int least = l->ch->concurrency < d->cfg->dispatch.batch
-				    ? l->ch->concurrency
-				    : d->cfg->dispatch.batch;
-
-		claim_lane(d, l, least / 4 > 0 ? least / 4 : 1);
-	}
+	for (i = 0; i < d->nlanes; i++)
+		claim_lane(d, &d->lanes[i], claim_least(d, &d->lanes[i]));
 	/* What the claim settled at once (expired, invalid address) is
 	 * written now, not after the next wake-up. */
 	record_done(d);
@@ -732,8 +750,15 @@ claimed_take(struct dispatcher *d)
 			l->ready_tail = j;
 			l->nready++;
 		}
-		free(q);
 		lane_pump(d, l);
+		/* A claim that found messages is followed by the next while
+		 * slots are free: waiting for answers to free more left the
+		 * claimer idle for a provider's round trip after each claim
+		 * (15-20 ms of every 35 with 20 ms latency and 512 slots). */
+		if (q->claimed > 0 && !q->failed && !d->stopping &&
+		    d->db_failed[0] == '\0')
+			claim_lane(d, l, claim_least(d, l));
+		free(q);
 	}
 }
 
@@ -791,8 +816,12 @@ claim_lane(struct dispatcher *d, struct lane *l, int least)
 	q->anytime_only = !in_window(d, l->kind);
 	clock_read(d, q->now, q->date, NULL);
 	q->epoch = d->epoch;
-	q->settled_before =
-		d->done_head == NULL && recorder_backlog(d->rec) == 0;
+	/* Settled: no answer to come or to write (one may queue a fallback,
+	 * or be awaited for its receipt). Another lane's claim does not
+	 * count: what it finds keeps that lane busy. */
+	q->settled_before = d->done_head == NULL &&
+			    recorder_backlog(d->rec) == 0 &&
+			    !answers_to_come(d);
 	l->claiming = 1;
 	if (workq_put(&c->todo, &q->wi) != 0) { /* the claimer stopped */
 		l->claiming = 0;
