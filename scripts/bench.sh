@@ -270,19 +270,19 @@ concurrency = 50"
 	r=1
 	while [ "$r" -le "$RUNS" ]; do
 		# (c) twice: one message a request, and in batches
-		for c in c cb; do
+		for cc in c cb; do
 			ini=$out/own.ini
-			[ "$c" = c ] || ini=$out/ownb.ini
-			run=$out/kannel-$c-$r
-			say "kannel ($c): $n messages through feegate's http adapter into the simulator, run $r"
+			[ "$cc" = c ] || ini=$out/ownb.ini
+			run=$out/kannel-$cc-$r
+			say "kannel ($cc): $n messages through feegate's http adapter into the simulator, run $r"
 			plan "$ini"
 			sim -d 10 -r 32
 			dispatch "$ini"
 			stop $simpid
 			measure >"$run.measure"
 			set -- $(cat "$run.measure")
-			echo "$2" >>"$out/kannel-$c.accepted"
-			echo "$4" >>"$out/kannel-$c.receipts"
+			echo "$2" >>"$out/kannel-$cc.accepted"
+			echo "$4" >>"$out/kannel-$cc.receipts"
 		done
 		# The load generator sends one of the notices feegate sent (two
 		# UCS-2 parts), so that Kannel carries the same parts.
