@@ -63,7 +63,6 @@ struct call {
 /* The messages of one request: one, or a batch. */
 struct batch {
 	json_t *messages; /* batches: the request's "messages" */
-	const char *endpoint;
 	size_t n;
 	struct call calls[]; /* n */
 };
@@ -181,6 +180,17 @@ error_result(json_t *e, long status, int retry_after,
 	res->retry_after = retry_after;
 }
 
+/* Taken: the provider's reference is o's "id". */
+static void
+accepted(struct delivery_result *res, long status, json_t *o)
+{
+	char code[32];
+
+	snprintf(code, sizeof(code), "HTTP %ld", status);
+	result_set(res, DELIVERY_OK, 0, code, "accepted");
+	str_copy(res->ref, json_str(o, "id"), sizeof(res->ref));
+}
+
 /* A batch's 2xx answer: each message's result, in order. One the answer
  * does not account for was perhaps taken: it is tried again (with its
  * Idempotency-Key, harmless to a platform that keeps them). */
@@ -205,13 +215,8 @@ batch_results(struct batch *b, json_t *j, long status)
 				   status);
 		else if (json_object_get(r, "error") != NULL)
 			error_result(json_object_get(r, "error"), 0, 0, &res);
-		else {
-			char code[32];
-
-			snprintf(code, sizeof(code), "HTTP %ld", status);
-			result_set(&res, DELIVERY_OK, 0, code, "accepted");
-			str_copy(res.ref, json_str(r, "id"), sizeof(res.ref));
-		}
+		else
+			accepted(&res, status, r);
 		c->done(c->job, &res);
 	}
 }
@@ -239,11 +244,7 @@ sms_http_response(void *arg, const struct httpc_response *r)
 		goto out;
 	}
 	if (r->status >= 200 && r->status < 300) {
-		char code[32];
-
-		snprintf(code, sizeof(code), "HTTP %ld", r->status);
-		result_set(&res, DELIVERY_OK, 0, code, "accepted");
-		str_copy(res.ref, json_str(j, "id"), sizeof(res.ref));
+		accepted(&res, r->status, j);
 	} else {
 		error_result(json_object_get(j, "error"), r->status,
 			     r->retry_after, &res);
