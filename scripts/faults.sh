@@ -15,6 +15,7 @@
 #   four        FAULT_FOUR_N=40000 (four dispatchers at once)
 #   startup     hostile configurations, database down, log on /dev/full
 # FEEGATE_BIN picks the binary (default bin/feegate, the optimized build).
+# BATCH=N (and CONCURRENCY=M) send in the http adapter's batch form.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
