@@ -37,7 +37,7 @@
  * 5xx, none) is every message's. The platform may post receipts to
  * receipt_url in batches too: {"receipts": [{"message_id": "123",
  * "token": "<receipt_token>", "id": "...", "status": "delivered", ...},
- * ...]} (up to 500), answered 200 once all are written.
+ * ...]} (up to 500, 64 KiB), answered 200 once all are written.
  */
 #include <curl/curl.h>
 #include <errno.h>
