@@ -228,33 +228,42 @@ batch_free(struct batch *b)
 	free(b);
 }
 
+/* The same result for every message of b (one answer for the request
+ * as a whole), and b is done. */
+static void
+finish_all(struct batch *b, const struct delivery_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		b->calls[i].done(b->calls[i].job, res);
+	batch_free(b);
+}
+
 static void
 sms_http_response(void *arg, const struct httpc_response *r)
 {
 	struct batch *b = arg;
 	struct delivery_result res;
-	json_t *j = NULL;
-	size_t i;
+	json_t *j;
 
-	if (channel_transport_error(r, &res))
-		goto all;
+	if (channel_transport_error(r, &res)) {
+		finish_all(b, &res);
+		return;
+	}
 	j = json_loadb(r->body, r->body_len, 0, NULL);
 	if (r->status >= 200 && r->status < 300 && b->messages != NULL) {
 		batch_results(b, j, r->status);
-		goto out;
-	}
-	if (r->status >= 200 && r->status < 300) {
-		accepted(&res, r->status, j);
+		batch_free(b);
 	} else {
-		error_result(json_object_get(j, "error"), r->status,
-			     r->retry_after, &res);
+		if (r->status >= 200 && r->status < 300)
+			accepted(&res, r->status, j);
+		else
+			error_result(json_object_get(j, "error"), r->status,
+				     r->retry_after, &res);
+		finish_all(b, &res);
 	}
-all:
-	for (i = 0; i < b->n; i++)
-		b->calls[i].done(b->calls[i].job, &res);
-out:
 	json_decref(j);
-	batch_free(b);
 }
 
 /* Send a request's body for b's messages. */
@@ -264,7 +273,7 @@ post(struct sms_http *s, struct batch *b, const char *body, const char *idem)
 	const char *headers[4];
 	struct httpc_request req;
 	struct delivery_result res;
-	size_t nh = 0, i;
+	size_t nh = 0;
 
 	headers[nh++] = "Content-Type: application/json";
 	if (idem != NULL)
@@ -284,9 +293,7 @@ post(struct sms_http *s, struct batch *b, const char *body, const char *idem)
 		return;
 	result_set(&res, DELIVERY_TEMPFAIL, 0, "local",
 		   "could not start the request");
-	for (i = 0; i < b->n; i++)
-		b->calls[i].done(b->calls[i].job, &res);
-	batch_free(b);
+	finish_all(b, &res);
 }
 
 /* Send the batch gathered so far. */

@@ -531,7 +531,7 @@ sms_message(const struct faults *f, json_t *m, const char *idem,
 	int parts = (int)json_integer_value(json_object_get(m, "parts"));
 	unsigned long long mid, n;
 	char ref[32];
-	int undeliverable;
+	int undeliverable, taken_now = 0;
 
 	if (to == NULL || text == NULL || id == NULL) {
 		*result = api_error("bad_request", "to, text and message_id");
@@ -556,6 +556,7 @@ sms_message(const struct faults *f, json_t *m, const char *idem,
 		replays++;
 	pthread_mutex_unlock(&mu);
 	if (n == 0) {
+		taken_now = 1;
 		(*fresh)++;
 		n = record_put(mid, to, parts, text);
 		if (idem != NULL) {
@@ -563,33 +564,27 @@ sms_message(const struct faults *f, json_t *m, const char *idem,
 			taken_as(idem, n);
 			pthread_mutex_unlock(&mu);
 		}
-		if (url != NULL && !f->no_receipts) {
-			json_t *r =
-				json_pack("{s:s,s:s,s:s}", "id", "", "status",
-					  undeliverable ? "failed"
-							: "delivered",
-					  "code",
-					  undeliverable ? "absent_subscriber"
-							: "DELIVRD");
-			char *body;
-
-			snprintf(ref, sizeof(ref), "sim-%llu", n);
-			json_object_set_new(r, "id", json_string(ref));
-			if (token != NULL) {
-				json_object_set_new(r, "message_id",
-						    json_string(id));
-				json_object_set_new(r, "token",
-						    json_string(token));
-			}
-			body = json_dumps(r, JSON_COMPACT);
-			json_decref(r);
-			enqueue_receipt(url, body, NULL,
-					now_s() + f->receipt_delay_ms / 1000.0,
-					token != NULL);
-			free(body);
-		}
 	} /* else taken before: the same answer, nothing sent */
 	snprintf(ref, sizeof(ref), "sim-%llu", n);
+	if (taken_now && url != NULL && !f->no_receipts) {
+		json_t *r = json_pack("{s:s,s:s,s:s}", "id", ref, "status",
+				      undeliverable ? "failed" : "delivered",
+				      "code",
+				      undeliverable ? "absent_subscriber"
+						    : "DELIVRD");
+		char *body;
+
+		if (token != NULL) {
+			json_object_set_new(r, "message_id", json_string(id));
+			json_object_set_new(r, "token", json_string(token));
+		}
+		body = json_dumps(r, JSON_COMPACT);
+		json_decref(r);
+		enqueue_receipt(url, body, NULL,
+				now_s() + f->receipt_delay_ms / 1000.0,
+				token != NULL);
+		free(body);
+	}
 	*result = json_pack("{s:s}", "id", ref);
 	return 202;
 }
