@@ -2,6 +2,7 @@
  * metrics.c: see metrics.h.
  */
 #include "metrics.h"
+#include "outbox.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -99,7 +100,8 @@ metrics_render(struct db *db, const char *now, struct sbuf *out,
 		     "SELECT channel, COUNT(*),"
 		     " MAX(TIMESTAMPDIFF(SECOND,"
 		     "  COALESCE(next_attempt_at, created_at), ?))"
-		     " FROM messages WHERE state IN ('queued', 'retry')"
+		     " FROM messages WHERE " OUTBOX_ANY_PRIORITY
+		     "  AND state IN ('queued', 'retry')"
 		     "  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
 		     " GROUP BY channel ORDER BY channel",
 		     DB_ARGS(DB_STR(now), DB_STR(now)), depth, out, err) != 0)

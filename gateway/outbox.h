@@ -27,6 +27,13 @@
 #include "db.h"
 #include "policy.h"
 
+/* Every priority a message can have: its notice's `urgent`, 0 or 1 (the
+ * claim takes each level by name, claim_select in outbox.c). A query that
+ * looks messages up by state says it too, so that it can use the outbox's
+ * one index by state, messages_urgent (priority, state, next_attempt_at;
+ * migration 010). A new level goes here and into claim_select. */
+#define OUTBOX_ANY_PRIORITY "priority IN (0, 1)"
+
 struct claimed {
 	unsigned long long message_id, notice_id, case_id;
 	long long contact_id;
