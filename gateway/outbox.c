@@ -124,6 +124,29 @@ detail_dump(json_t *o)
 	return s;
 }
 
+/* The rows a recovery step has just marked with `marker` (all `retry`
+ * now): an audit row each, then the mark cleared. Found by state: nothing
+ * indexes lease_owner (migration 011), and `retry` holds few rows. */
+static int
+stage_marked(struct db *db, const char *marker, const char *event,
+	     const char *reason, struct fg_err *err)
+{
+	if (db_exec(db,
+		    "INSERT INTO audit_stage (event, account_no, case_id,"
+		    " notice_id, message_id, reason)"
+		    " SELECT ?, account_no, case_id, notice_id, message_id, ?"
+		    " FROM messages WHERE " OUTBOX_ANY_PRIORITY
+		    "  AND state = 'retry' AND lease_owner = ?",
+		    DB_ARGS(DB_STR(event), DB_STR(reason), DB_STR(marker)),
+		    NULL, err) != 0)
+		return -1;
+	return db_exec(db,
+		       "UPDATE messages SET lease_owner = NULL"
+		       " WHERE " OUTBOX_ANY_PRIORITY
+		       "  AND state = 'retry' AND lease_owner = ?",
+		       DB_ARGS(DB_STR(marker)), NULL, err);
+}
+
 int
 outbox_recover(struct db *db, const struct config *cfg, const char *now,
 	       unsigned long long *requeued, struct fg_err *err)
@@ -145,16 +168,8 @@ outbox_recover(struct db *db, const struct config *cfg, const char *now,
 		    "  AND lease_expires_at < ?",
 		    DB_ARGS(DB_STR(marker), DB_STR(now), DB_STR(now)), &a,
 		    err) != 0 ||
-	    db_exec(db,
-		    "INSERT INTO audit_stage (event, account_no, case_id,"
-		    " notice_id, message_id, reason)"
-		    " SELECT 'message_requeued', account_no, case_id, notice_id,"
-		    "  message_id, 'lease expired before sending'"
-		    " FROM messages WHERE lease_owner = ?",
-		    DB_ARGS(DB_STR(marker)), NULL, err) != 0 ||
-	    db_exec(db,
-		    "UPDATE messages SET lease_owner = NULL WHERE lease_owner = ?",
-		    DB_ARGS(DB_STR(marker)), NULL, err) != 0 ||
+	    (a > 0 && stage_marked(db, marker, "message_requeued",
+				   "lease expired before sending", err) != 0) ||
 	    db_exec(db,
 		    "UPDATE messages SET state = 'retry', lease_owner = ?,"
 		    " lease_expires_at = NULL, next_attempt_at = ?,"
@@ -164,16 +179,9 @@ outbox_recover(struct db *db, const struct config *cfg, const char *now,
 		    DB_ARGS(DB_STR(marker), DB_STR(now), DB_STR(now),
 			    DB_INT(cfg->dispatch.lease)),
 		    &b, err) != 0 ||
-	    db_exec(db,
-		    "INSERT INTO audit_stage (event, account_no, case_id,"
-		    " notice_id, message_id, reason)"
-		    " SELECT 'message_in_doubt', account_no, case_id, notice_id,"
-		    "  message_id, 'no answer and no receipt: sending again'"
-		    " FROM messages WHERE lease_owner = ?",
-		    DB_ARGS(DB_STR(marker)), NULL, err) != 0 ||
-	    db_exec(db,
-		    "UPDATE messages SET lease_owner = NULL WHERE lease_owner = ?",
-		    DB_ARGS(DB_STR(marker)), NULL, err) != 0 ||
+	    (b > 0 && stage_marked(db, marker, "message_in_doubt",
+				   "no answer and no receipt: sending again",
+				   err) != 0) ||
 	    /* A commit mark (db.c) is looked for seconds after it is
 	     * written; a day later it is of no use. */
 	    db_exec(db,

@@ -36,6 +36,35 @@ eq "$N" "$(sim_stat unique)" "the provider received every message"
 eq "0" "$(sim_stat duplicates)" "and none twice"
 has "$(fg audit verify)" "chain intact" "audit chain after SIGKILL"
 
+# Whatever the kill left in doubt was put back, audited, and its mark
+# cleared: no lease outlives its message's answer.
+eq "0" "$(sqlg "SELECT COUNT(*) FROM messages WHERE lease_owner IS NOT NULL")" "no lease or recovery mark left"
+eq "$(sqlg "SELECT COUNT(*) FROM messages WHERE last_error LIKE 'in doubt%'")" \
+	"$(sqlg "SELECT COUNT(DISTINCT message_id) FROM audit_log WHERE event = 'message_in_doubt'")" \
+	"every message put back in doubt is audited"
+
+# 1b. Leases a dead dispatcher left behind, made by hand: six `submitting`
+# (in doubt) and six `leased` (claimed, never sent; earlier builds wrote
+# that state). Recovery puts back exactly those, audits each once, clears
+# its marks, and each is sent once.
+start_sim 18432 "-d 50 -l 20"
+load
+send_conf 18425 "lease = 5
+receipt_wait = 3"
+fgok plan --date 2026-10-02
+sqlg "UPDATE messages SET state = 'submitting', attempts = 1, lease_owner = 'dead:1',
+	lease_expires_at = '2026-10-01 00:00' WHERE message_id % 50 = 1"
+sqlg "UPDATE messages SET state = 'leased', attempts = 1, lease_owner = 'dead:1',
+	lease_expires_at = '2026-10-01 00:00' WHERE message_id % 50 = 2"
+fgok dispatch --now "2026-10-02 10:00"
+eq "$N" "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'delivered'")" "dead leases: every message delivered"
+eq "0" "$(sim_stat duplicates)" "dead leases: none twice"
+eq "6 6 1,51,101,151,201,251" "$(sqlg "SELECT COUNT(*), COUNT(DISTINCT message_id), GROUP_CONCAT(DISTINCT message_id ORDER BY message_id) FROM audit_log WHERE event = 'message_in_doubt'" | tr '\t' ' ')" "the six in doubt audited once each"
+eq "6 6 2,52,102,152,202,252" "$(sqlg "SELECT COUNT(*), COUNT(DISTINCT message_id), GROUP_CONCAT(DISTINCT message_id ORDER BY message_id) FROM audit_log WHERE event = 'message_requeued'" | tr '\t' ' ')" "the six leased requeued once each"
+eq "6" "$(sqlg "SELECT COUNT(*) FROM messages WHERE message_id % 50 = 2 AND attempts = 1")" "a lease that never sent costs no attempt"
+eq "0" "$(sqlg "SELECT COUNT(*) FROM messages WHERE lease_owner IS NOT NULL")" "dead leases: no mark left"
+has "$(fg audit verify)" "chain intact" "audit chain after recovery"
+
 # 2. Three dispatchers at once on one database (a fresh simulator: the
 # message ids start again).
 start_sim 18431 "-d 50 -l 20"
