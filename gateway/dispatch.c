@@ -137,6 +137,10 @@ struct dispatcher {
 	 * (epoch quiet_epoch) found nothing on every lane */
 	unsigned long epoch, quiet_epoch;
 	double drain_started, last_drain_check, last_recover;
+	/* Receipts are awaited for messages that went since then: a lease and
+	 * receipt_wait before this process started (a predecessor that died
+	 * a moment ago), not for an earlier night's lost report. */
+	char awaited_since[TIME_LEN];
 	struct dispatch_stats *st;
 	struct fg_err *err;
 	int failed;
@@ -157,13 +161,11 @@ wall_now(const struct dispatcher *d)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + d->o->now_offset;
 }
 
-/* Now as UTC text for SQL, and the business date and minute of the day
- * where the utility is (the process runs in [dunning] timezone). */
+/* Wall time w as UTC text for SQL, and the business date and minute of
+ * the day where the utility is (the process runs in [dunning] timezone). */
 static void
-clock_read(const struct dispatcher *d, char now[TIME_LEN], char date[DATE_LEN],
-	   int *minute)
+time_text(double w, char now[TIME_LEN], char date[DATE_LEN], int *minute)
 {
-	double w = wall_now(d);
 	time_t t = (time_t)w;
 	struct tm tm;
 	char base[24];
@@ -177,6 +179,14 @@ clock_read(const struct dispatcher *d, char now[TIME_LEN], char date[DATE_LEN],
 		strftime(date, DATE_LEN, "%Y-%m-%d", &tm);
 	if (minute != NULL)
 		*minute = tm.tm_hour * 60 + tm.tm_min;
+}
+
+/* Now, as time_text gives it. */
+static void
+clock_read(const struct dispatcher *d, char now[TIME_LEN], char date[DATE_LEN],
+	   int *minute)
+{
+	time_text(wall_now(d), now, date, minute);
 }
 
 int
@@ -1026,7 +1036,7 @@ awaiting_receipts(struct dispatcher *d, unsigned long long *n,
 	for (i = 0; i < d->nlanes; i++)
 		if (d->lanes[i].ch->ops->receipt != NULL)
 			with[nr++] = d->lanes[i].ch->provider;
-	return outbox_awaiting(&d->db, with, nr, n, err);
+	return outbox_awaiting(&d->db, with, nr, d->awaited_since, n, err);
 }
 
 static void
@@ -1272,6 +1282,9 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 		free(d);
 		return -1;
 	}
+	time_text(wall_now(d) - cfg->dispatch.lease -
+			  cfg->dispatch.receipt_wait,
+		  d->awaited_since, NULL, NULL);
 	raise_fd_limit();
 	d->loop = ev_loop_new(EVFLAG_AUTO);
 	d->http = httpc_new(d->loop);

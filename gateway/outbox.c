@@ -620,7 +620,7 @@ mark_submitting(struct db *db, const struct config *cfg, struct claimed **c,
 		const char *now, struct fg_err *err)
 {
 	size_t kk = in_pad(k), i, np = 0;
-	struct db_param *p = xcalloc(7 * kk + 5, sizeof(*p)),
+	struct db_param *p = xcalloc(7 * kk + 6, sizeof(*p)),
 			*v = xcalloc(4 * kk, sizeof(*v));
 	struct db_param *id = v, *body = v + kk, *parts = v + 2 * kk,
 			*token = v + 3 * kk;
@@ -642,10 +642,12 @@ mark_submitting(struct db *db, const struct config *cfg, struct claimed **c,
 	case_by_id(&sql, p, &np, id, parts, kk);
 	sbuf_adds(&sql, ", receipt_token = COALESCE(receipt_token,");
 	case_by_id(&sql, p, &np, id, token, kk);
-	sbuf_adds(&sql, "), submitted_at = ?, provider = ?,"
+	sbuf_adds(&sql, "), submitted_at = ?, next_attempt_at = ?,"
+			" provider = ?,"
 			" attempts = attempts + 1, lease_owner = ?,"
 			" lease_expires_at = DATE_ADD(?, INTERVAL ? SECOND)"
 			" WHERE message_id IN (");
+	p[np++] = DB_STR(now);
 	p[np++] = DB_STR(now);
 	p[np++] = DB_STR(provider);
 	p[np++] = DB_STR(owner);
@@ -1372,7 +1374,7 @@ count_cb(void *arg, const struct db_row *row, struct fg_err *err)
 
 int
 outbox_awaiting(struct db *db, const char *const *providers, size_t np,
-		unsigned long long *n, struct fg_err *err)
+		const char *since, unsigned long long *n, struct fg_err *err)
 {
 	struct db_param *p;
 	char *sql;
@@ -1385,13 +1387,14 @@ outbox_awaiting(struct db *db, const char *const *providers, size_t np,
 	sql = sql_in_list("SELECT COUNT(*) FROM messages"
 			  " WHERE " OUTBOX_ANY_PRIORITY
 			  " AND state IN ('accepted', 'submitting')"
-			  " AND provider IN (",
+			  " AND next_attempt_at >= ? AND provider IN (",
 			  np, "");
-	p = xcalloc(in_pad(np), sizeof(*p));
+	p = xcalloc(in_pad(np) + 1, sizeof(*p));
+	p[0] = DB_STR(since);
 	for (i = 0; i < np; i++)
-		p[i] = DB_STR(providers[i]);
-	rc = db_query(db, DB_STREAM, sql, p, pad_params(p, np), count_cb, n,
-		      err);
+		p[1 + i] = DB_STR(providers[i]);
+	rc = db_query(db, DB_STREAM, sql, p, 1 + pad_params(p + 1, np),
+		      count_cb, n, err);
 	free(p);
 	free(sql);
 	return rc;

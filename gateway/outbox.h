@@ -14,6 +14,12 @@
  *   (`leased`, written by the claim itself in earlier builds, is still
  *   recovered when a lease runs out.)
  *
+ * next_attempt_at is when a queued or retry message falls due; from the
+ * claim on (submitting, accepted and after) it is when its last attempt
+ * went, so that the receipts still awaited are found by the state index
+ * for recent messages only (outbox_awaiting), not among every `accepted`
+ * message ever sent (an e-mail stays `accepted`; a report can be lost).
+ *
  * A message in doubt (its dispatcher died after sending) is not sent again
  * until [dispatch] lease seconds have passed without a receipt: a receipt
  * settles it. Every change writes its audit rows in the same transaction.
@@ -113,10 +119,11 @@ struct receipt_item {
 int outbox_receipts(struct db *db, const struct config *cfg,
 		    struct receipt_item *it, size_t n, const char *now,
 		    const char *business_date, struct fg_err *err);
-/* Messages accepted by one of these providers (those that send receipts)
- * and still waiting for a final receipt. */
+/* Messages accepted by one of these providers (those that send receipts),
+ * gone since `since`, and still waiting for a final receipt. */
 int outbox_awaiting(struct db *db, const char *const *providers, size_t np,
-		    unsigned long long *n, struct fg_err *err);
+		    const char *since, unsigned long long *n,
+		    struct fg_err *err);
 /* Messages due now on channel (claimable). */
 int outbox_due(struct db *db, const char *channel, const char *now,
 	       unsigned long long *n, struct fg_err *err);

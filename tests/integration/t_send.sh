@@ -48,6 +48,20 @@ eq "0" "$(sim_count +8613800001011)" "nothing sent to an account that paid"
 eq "cancelled paid before sending" "$(sqlg "SELECT m.state, m.last_error FROM messages m JOIN notices n USING (notice_id) WHERE n.account_no = 'P1'")" \
    "message cancelled with the reason"
 
+# A report that never came for an earlier night's message (N1's first
+# notice, put back to `accepted` by hand) does not hold up a later night:
+# `run` waits for what went since shortly before it started, not for that
+# (receipt_wait = 10 here; before, every later run waited all of it).
+sqlg "UPDATE messages m JOIN notices n USING (notice_id) SET m.state = 'accepted' WHERE n.account_no = 'N1' AND n.seq = 1"
+customer L1; contact 13 L1 sms +8613800001013; bill L1-1 L1 50.00 2026-10-31
+t0=$(date +%s)
+fgok run --date 2026-11-01 --now "2026-11-01 10:00"
+took=$(($(date +%s) - t0))
+[ "$took" -lt 8 ] || fail "run waited ${took} s for an earlier night's receipt"
+eq "1" "$(sim_count +8613800001013)" "the night's own message went"
+has "$(cat "$work/last.out")" "awaiting=0" "nothing awaited from an earlier night"
+eq "delivered" "$(sqlg "SELECT m.state FROM messages m JOIN notices n USING (notice_id) WHERE n.account_no = 'L1'")" "and its receipt was waited for"
+
 # The calling window (08:00-21:00 Asia/Shanghai): queued at 21:30, sent at 08:00.
 customer W1; contact 12 W1 sms +8613800001012; bill W1-1 W1 50.00 2026-11-01
 fgok run --date 2026-11-02 --now "2026-11-02 21:30"
