@@ -1399,17 +1399,3 @@ outbox_awaiting(struct db *db, const char *const *providers, size_t np,
 	free(sql);
 	return rc;
 }
-
-int
-outbox_due(struct db *db, const char *channel, const char *now,
-	   unsigned long long *n, struct fg_err *err)
-{
-	*n = 0;
-	return db_query(
-		db, DB_STREAM,
-		"SELECT COUNT(*) FROM messages"
-		" WHERE " OUTBOX_ANY_PRIORITY
-		" AND state IN ('queued', 'retry') AND channel = ?"
-		"  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
-		DB_ARGS(DB_STR(channel), DB_STR(now)), count_cb, n, err);
-}

@@ -124,9 +124,6 @@ int outbox_receipts(struct db *db, const struct config *cfg,
 int outbox_awaiting(struct db *db, const char *const *providers, size_t np,
 		    const char *since, unsigned long long *n,
 		    struct fg_err *err);
-/* Messages due now on channel (claimable). */
-int outbox_due(struct db *db, const char *channel, const char *now,
-	       unsigned long long *n, struct fg_err *err);
 void outbox_free(struct claimed *m, size_t n);
 
 #endif
