@@ -42,12 +42,13 @@ conf=$dir/feegate.ini
 rm -rf "$dir"
 mkdir -p "$dir"
 
-peer=""
-trap '[ -z "$peer" ] || { kill $peer 2>/dev/null; wait $peer 2>/dev/null; }' EXIT
+. scripts/peers.sh
+peer_fail() { echo "bench-send.sh: $*" >&2; exit 1; }
+trap peers_stop EXIT
+sim="the simulator on 127.0.0.1:$port"
 case "$channel" in
 sms)
-	bin/feegate-sim -p "$port" -o "$dir/peer.tsv" ${FEEGATE_BENCH_SIM:--d 10} 2>"$dir/peer.log" &
-	peer=$!
+	peer_start "$sim" "$dir/peer.log" bin/feegate-sim -p "$port" -o "$dir/peer.tsv" ${FEEGATE_BENCH_SIM:--d 10}
 	provider="[provider:peer]
 type = http
 url = http://127.0.0.1:$port/v1/sms
@@ -56,8 +57,7 @@ ${FEEGATE_BENCH_PROVIDER:-}"
 	;;
 push)
 	scripts/fcm-account.sh "$dir/fcm-key.pem" "http://127.0.0.1:$port/token" >"$dir/fcm.json"
-	bin/feegate-sim -p "$port" -o "$dir/peer.tsv" -k "$dir/fcm-key.pub.pem" 2>"$dir/peer.log" &
-	peer=$!
+	peer_start "$sim" "$dir/peer.log" bin/feegate-sim -p "$port" -o "$dir/peer.tsv" -k "$dir/fcm-key.pub.pem"
 	provider="[provider:peer]
 type = fcm
 project_id = sgcc-hz-app
@@ -67,8 +67,7 @@ concurrency = $conc"
 	;;
 voice)
 	(umask 077 && openssl rand -hex 16 >"$dir/twilio.token")
-	bin/feegate-sim -p "$port" -o "$dir/peer.tsv" -d 10 -t "$(cat "$dir/twilio.token")" 2>"$dir/peer.log" &
-	peer=$!
+	peer_start "$sim" "$dir/peer.log" bin/feegate-sim -p "$port" -o "$dir/peer.tsv" -d 10 -t "$(cat "$dir/twilio.token")"
 	provider="[provider:peer]
 type = twilio
 account_sid = AC0123456789
@@ -81,10 +80,7 @@ concurrency = $conc"
 email)
 	[ -x /usr/sbin/smtp-sink ] || { echo "bench-send.sh: smtp-sink missing (scripts/bootstrap.sh)" >&2; exit 1; }
 	# -c: counters (sessions, messages) on stdout; no dump, only counts.
-	as=""
-	[ "$(id -u)" -ne 0 ] || as="-u nobody"
-	/usr/sbin/smtp-sink $as -c "127.0.0.1:$port" 256 >"$dir/peer.log" 2>&1 &
-	peer=$!
+	peer_start "smtp-sink on 127.0.0.1:$port" "$dir/peer.log" /usr/sbin/smtp-sink $(sink_user) -c "127.0.0.1:$port" 256
 	w=$(( (conc + 19) / 20 ))
 	provider="[provider:peer]
 type = smtp
@@ -95,6 +91,8 @@ workers = $w
 per_session = 20"
 	;;
 esac
+peer=$peer_pid
+peer_port "the $channel peer" "$port"
 bench_conf "$conf" "$channel" "$provider" "$rport" 0
 
 echo "== N=$n: generating billing data" >&2
@@ -138,6 +136,7 @@ fi
 /usr/bin/time -f '%e %M %U %S' -o "$dir/time.txt" ${FEEGATE_BENCH_WRAP:-} \
 	bin/feegate -c "$conf" dispatch --now "2026-10-01 10:00" >"$dir/dispatch.txt" 2>"$dir/dispatch.err"
 read -r secs kb fu fs <"$dir/time.txt"
+peers_alive
 [ -z "$dbperf" ] || { kill -INT "$dbperf"; wait "$dbperf" || true; }
 [ -z "$ps" ] || { kill "$ps"; wait "$ps" 2>/dev/null || true; }
 [ -z "${FEEGATE_BENCH_STATUS:-}" ] || sql -N <"$FEEGATE_BENCH_STATUS" >"$dir/status1.txt"
@@ -149,7 +148,7 @@ case "$channel" in
 sms | voice) got=$(wc -l <"$dir/peer.tsv" | tr -d ' ') ;;
 push) got="$(wc -l <"$dir/peer.tsv" | tr -d ' ') received, access tokens issued: $(curl -sf "http://127.0.0.1:$port/_stats" |
 	sed -n 's/.*"tokens":\([0-9]*\).*/\1/p')" ;;
-email) got=$(tr '\r' '\n' <"$dir/peer.log" | tail -1) ;;
+email) got=$(peer_log_end "$dir/peer.log") ;;
 esac
 echo "channel=$channel customers=$n concurrency=$conc sent=$sent not_sent=$left seconds=$secs" \
 	"per_second=$(awk -v m="$sent" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? m / s : 0) }')" \

@@ -45,23 +45,11 @@ dbpid=$(cat var/db/mysqld.pid 2>/dev/null || echo 0)
 out=var/bench/all
 rm -rf "$out"
 mkdir -p "$out"
-pids=""
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	for p in $pids; do wait "$p" 2>/dev/null || true; done
-	pids=""
-}
-trap cleanup EXIT INT TERM
-started() { pids="$pids $1"; }
-stop() { # stop PID...: signal, wait, forget
-	for p in "$@"; do kill "$p" 2>/dev/null || true; done
-	for p in "$@"; do wait "$p" 2>/dev/null || true; done
-	keep=""
-	for q in $pids; do
-		case " $* " in *" $q "*) ;; *) keep="$keep $q" ;; esac
-	done
-	pids=$keep
-}
+# Peers (simulator, Kannel, smtp-sink, the DLR sink): scripts/peers.sh.
+. scripts/peers.sh
+peer_fail() { echo "bench: $*" >&2; exit 1; }
+trap peers_stop EXIT
+trap 'exit 130' INT TERM
 say() { echo "== $*" >&2; }
 # median (min-max) of the numbers in a file, one per line
 stat() {
@@ -73,14 +61,6 @@ stat() {
 }
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-wait_port() { # wait_port PORT [path]: until something answers HTTP there
-	i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$1${2:-/}"; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || { echo "bench: nothing listens on $1" >&2; exit 1; }
-		sleep 0.1
-	done
-}
 
 # gen N: N customers into bench_billing (kept while N stays the same).
 gen() {
@@ -120,6 +100,7 @@ dispatch() {
 		i=$((i + 1))
 	done
 	for p in $dp; do wait "$p" || { echo "bench: a dispatcher failed: $(tail -2 "$run.err0")" >&2; exit 1; }; done
+	peers_alive
 	t1=$(date +%s.%N)
 	kb=$(cat "$run".time* | awk '$2 > m { m = $2 } END { print m }')
 	fcpu=$(cat "$run".time* | awk '{ c += $3 + $4 } END { printf "%.2f", c }')
@@ -150,10 +131,9 @@ measure() {
 
 sim() { # sim ARGS...: the provider simulator on PORT
 	rm -f "$run.sim.tsv"
-	bin/feegate-sim -p "$PORT" -o "$run.sim.tsv" "$@" 2>"$run.sim.log" &
-	simpid=$!
-	started $simpid
-	wait_port "$PORT" /_stats
+	peer_start "the simulator on 127.0.0.1:$PORT" "$run.sim.log" bin/feegate-sim -p "$PORT" -o "$run.sim.tsv" "$@"
+	simpid=$peer_pid
+	peer_http "the simulator on 127.0.0.1:$PORT" "http://127.0.0.1:$PORT/_stats"
 }
 sim_stat() { curl -s "http://127.0.0.1:$PORT/_stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 
@@ -178,7 +158,7 @@ bench_scale() {
 			dispatch "$out/scale.ini"
 			db1=$(cpu "$dbpid")
 			sim1=$(cpu "$simpid")
-			stop $simpid
+			peer_stop $simpid
 			read -r ps pkb <"$run.plan"
 			read -r ds dkb fcpu <"$run.dispatch"
 			measure >"$run.measure"
@@ -228,19 +208,21 @@ kannel_start() {
 	kd=$out/kannel-$KBASE
 	mkdir -p "$kd/spool"
 	tests/peers/kannel-conf.sh "$KBASE" "$top/$kd" bench benchpw "$1" >"$kd/kannel.conf"
-	LD_PRELOAD=$top/$out/nodelay.so /usr/sbin/bearerbox -v 2 "$kd/kannel.conf" >"$kd/bb.out" 2>&1 &
-	kpids=$!
-	sleep 0.5
-	/usr/lib/kannel/test/fakesmsc -H 127.0.0.1 -r $((KBASE + 2)) -m 0 '100 200 text nop' >"$kd/fake.out" 2>&1 &
-	kpids="$kpids $!"
+	peer_start "Kannel's bearerbox" "$kd/bb.out" \
+		env LD_PRELOAD="$top/$out/nodelay.so" /usr/sbin/bearerbox -v 2 "$kd/kannel.conf"
+	kpids=$peer_pid
+	peer_http "Kannel's bearerbox" "http://127.0.0.1:$KBASE/status?password=statuspw"
+	peer_start "Kannel's fake SMSC" "$kd/fake.out" \
+		/usr/lib/kannel/test/fakesmsc -H 127.0.0.1 -r $((KBASE + 2)) -m 0 '100 200 text nop'
+	kpids="$kpids $peer_pid"
 	sleep 0.3
-	LD_PRELOAD=$top/$out/nodelay.so /usr/sbin/smsbox -v 2 "$kd/kannel.conf" >"$kd/sb.out" 2>&1 &
-	kpids="$kpids $!"
-	for p in $kpids; do started "$p"; done
-	wait_port $((KBASE + 3)) /cgi-bin/sendsms
+	peer_start "Kannel's smsbox" "$kd/sb.out" \
+		env LD_PRELOAD="$top/$out/nodelay.so" /usr/sbin/smsbox -v 2 "$kd/kannel.conf"
+	kpids="$kpids $peer_pid"
+	peer_http "Kannel's smsbox" "http://127.0.0.1:$((KBASE + 3))/cgi-bin/sendsms"
 	ksend=http://127.0.0.1:$((KBASE + 3))/cgi-bin/sendsms
 }
-kannel_stop() { stop $kpids; }
+kannel_stop() { for p in $kpids; do peer_stop "$p"; done; }
 
 bench_kannel() {
 	for b in bearerbox smsbox; do
@@ -278,7 +260,7 @@ concurrency = 50"
 			plan "$ini"
 			sim -d 10 -r 32
 			dispatch "$ini"
-			stop $simpid
+			peer_stop $simpid
 			measure >"$run.measure"
 			set -- $(cat "$run.measure")
 			echo "$2" >>"$out/kannel-$cc.accepted"
@@ -292,9 +274,8 @@ concurrency = 50"
 			run=$out/kannel-a-$store-$r
 			say "kannel (a): $n messages by ab -k -c 50 into Kannel ($store store), run $r"
 			kannel_start $store
-			"$out/dlrsink" "$dport" "$run.dlr" >"$run.dlrsink" 2>&1 &
-			dlrpid=$!
-			started $dlrpid
+			peer_start "the DLR sink on 127.0.0.1:$dport" "$run.dlrsink" "$out/dlrsink" "$dport" "$run.dlr"
+			dlrpid=$peer_pid
 			t0=$(date +%s.%N)
 			ab -k -c 50 -n "$n" "$ksend?username=bench&password=benchpw&from=95598&to=8613800000000&charset=UTF-8&coding=2&text=$text&dlr-mask=1&dlr-url=$dlr" >"$run.ab" 2>&1
 			t1=$(date +%s.%N)
@@ -308,7 +289,7 @@ concurrency = 50"
 			t2=$(sed -n 's/.* last=\([0-9.]*\).*/\1/p' "$run.dlr")
 			awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f\n", n / (b - a) }' >>"$out/kannel-a-$store.accepted"
 			awk -v n="$n" -v a="$t0" -v b="$t2" 'BEGIN { printf "%.0f\n", n / (b - a) }' >>"$out/kannel-a-$store.delivered"
-			stop $dlrpid
+			peer_stop $dlrpid
 			kannel_stop
 		done
 		run=$out/kannel-b-$r
@@ -361,15 +342,12 @@ port = $sport
 from = 国网杭州供电公司 <noreply@example.cn>
 workers = 4
 per_session = 20"
-	as=""
-	[ "$(id -u)" -ne 0 ] || as="-u nobody"
 	r=1
 	while [ "$r" -le "$RUNS" ]; do
 		run=$out/email-$r
-		/usr/sbin/smtp-sink $as -c "127.0.0.1:$sport" 256 >"$run.sink" 2>&1 &
-		sink=$!
-		started $sink
-		sleep 0.3
+		peer_start "smtp-sink on 127.0.0.1:$sport" "$run.sink" /usr/sbin/smtp-sink $(sink_user) -c "127.0.0.1:$sport" 256
+		sink=$peer_pid
+		peer_port "smtp-sink on 127.0.0.1:$sport" "$sport"
 		plan "$out/email.ini"
 		n=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")
 		say "email: $n messages by feegate, run $r"
@@ -383,7 +361,7 @@ per_session = 20"
 		/usr/sbin/smtp-source -s 4 -m "$n" -l "$size" -f noreply@example.cn -t a@example.cn -d "127.0.0.1:$sport" >"$run.source" 2>&1
 		t1=$(date +%s.%N)
 		awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f\n", n / (b - a) }' >>"$out/email-postfix.rate"
-		stop $sink
+		peer_stop $sink
 		r=$((r + 1))
 	done
 	{
@@ -418,7 +396,7 @@ bench_scaleout() {
 			sim -l 20 -d 10 -r 32
 			dispatch "$out/out.ini" "$k"
 			dup=$(sim_stat duplicates)
-			stop $simpid
+			peer_stop $simpid
 			measure >"$run.measure"
 			set -- $(cat "$run.measure")
 			echo "$2" >>"$out/out-$k.rate"
@@ -449,7 +427,7 @@ for s in $SECTIONS; do
 	*) echo "bench: unknown section $s" >&2; exit 2 ;;
 	esac
 done
-cleanup
+peers_stop
 {
 	echo
 	echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB; MariaDB $(sql -N -e 'SELECT VERSION()');" \

@@ -91,7 +91,8 @@ start() {
 	i=0
 	while ! alive; do
 		i=$((i + 1))
-		[ $i -le 300 ] || die "server did not start within 30 s; see $errlog"
+		kill -0 $! 2>/dev/null || die "the server stopped as it started; $errlog ends: $(errlog_end)"
+		[ $i -le 300 ] || die "server did not start within 30 s; $errlog ends: $(errlog_end)"
 		sleep 0.1
 	done
 	echo "FEEGATE_DB_SOCKET=$sock"
@@ -111,11 +112,17 @@ stop() {
 	echo "db.sh: stopped"
 }
 
+# The last line of the server's error log: why it stopped or did not start.
+errlog_end() {
+	[ -s "$errlog" ] || { echo "(empty)"; return 0; }
+	sed '/^[[:space:]]*$/d' "$errlog" | tail -n 1
+}
+
 status() {
 	if alive; then
 		echo "db.sh: running, pid $(cat "$pidf" 2>/dev/null), FEEGATE_DB_SOCKET=$sock"
 	else
-		echo "db.sh: not running"
+		echo "db.sh: the private MariaDB is not running; $errlog ends: $(errlog_end)"
 		return 3
 	fi
 }

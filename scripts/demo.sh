@@ -21,9 +21,25 @@ rport=${FEEGATE_DEMO_RECEIPT_PORT:-18025}
 smtpport=${FEEGATE_DEMO_SMTP_PORT:-18026}
 webport=${FEEGATE_DEMO_WEB_PORT:-18080}
 
-[ -x $feegate ] || { echo "demo.sh: build first (make)" >&2; exit 1; }
+# Every step is checked: a step that fails, or a peer that stops, ends the
+# tour at once with what went wrong, and the exit status is not 0.
+die() {
+	echo "demo.sh: $*" >&2
+	exit 1
+}
+. scripts/peers.sh
+peer_fail() { die "$@"; }
+finish() {
+	rc=$?
+	peers_stop
+	[ $rc -eq 0 ] || echo "demo.sh: the tour did not run to the end (exit status $rc); see var/demo/" >&2
+	exit $rc
+}
+trap finish EXIT
+
+[ -x $feegate ] || die "build first (make)"
 sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
-[ -n "$sock" ] || { echo "demo.sh: no database" >&2; exit 1; }
+[ -n "$sock" ] || die "no database"
 sql() { mariadb --no-defaults --socket="$sock" -uroot "$@"; }
 
 rm -rf var/demo
@@ -121,35 +137,23 @@ echo "== peers: the provider simulator on 127.0.0.1:$simport, smtp-sink on 127.0
 (umask 077 && openssl rand -hex 16 >var/demo/twilio.token)
 scripts/fcm-account.sh var/demo/fcm-key.pem "http://127.0.0.1:$simport/token" >var/demo/fcm.json
 : >var/demo/sim.tsv
-bin/feegate-sim -p "$simport" -o var/demo/sim.tsv -d 20 -t "$(cat var/demo/twilio.token)" \
-	-k var/demo/fcm-key.pub.pem 2>var/demo/sim.log &
-sim=$!
+peer_start "the simulator on 127.0.0.1:$simport (FEEGATE_DEMO_SIM_PORT)" var/demo/sim.log \
+	bin/feegate-sim -p "$simport" -o var/demo/sim.tsv -d 20 -t "$(cat var/demo/twilio.token)" \
+	-k var/demo/fcm-key.pub.pem
+peer_http "the simulator on 127.0.0.1:$simport" "http://127.0.0.1:$simport/_stats"
 # smtp-sink keeps each e-mail as a file under var/demo/mail/ (as a
-# mailbox would) and counts sessions and messages.
-as=""
-[ "$(id -u)" -ne 0 ] || { as="-u nobody"; chmod 777 var/demo/mail; }
-/usr/sbin/smtp-sink $as -c -d "$top/var/demo/mail/%H%M%S." "127.0.0.1:$smtpport" 64 >var/demo/smtp-sink.log 2>&1 &
-sink=$!
-trap 'kill $sim $sink 2>/dev/null; wait $sim $sink 2>/dev/null || true' EXIT
-# Up when the simulator answers and something accepts TCP on the SMTP
-# port (curl's 7 is "could not connect").
-peers_up() {
-	curl -sf "http://127.0.0.1:$simport/_stats" >/dev/null || return 1
-	curl -s -m 0.2 -o /dev/null "telnet://127.0.0.1:$smtpport" </dev/null || [ $? -ne 7 ]
-}
-i=0
-until peers_up; do
-	i=$((i + 1)); [ $i -lt 50 ] || { echo "demo.sh: a peer did not start (see var/demo/*.log)" >&2; exit 1; }; sleep 0.1
-done
-for p in $sim $sink; do
-	kill -0 $p 2>/dev/null || { echo "demo.sh: port $simport or $smtpport is taken (FEEGATE_DEMO_SIM_PORT, FEEGATE_DEMO_SMTP_PORT)" >&2; exit 1; }
-done
+# mailbox would) and counts sessions and messages; it runs as the user
+# running the demo (sink_user), so it can write there.
+[ -x /usr/sbin/smtp-sink ] || die "smtp-sink is not installed (scripts/bootstrap.sh installs postfix)"
+peer_start "smtp-sink on 127.0.0.1:$smtpport (FEEGATE_DEMO_SMTP_PORT)" var/demo/smtp-sink.log \
+	/usr/sbin/smtp-sink $(sink_user) -c -d "$top/var/demo/mail/%H%M%S." "127.0.0.1:$smtpport" 64
+peer_port "smtp-sink on 127.0.0.1:$smtpport" "$smtpport"
 # Mobiles starting +86177 do not exist (the provider says so at once),
 # handsets of +86199 never get the SMS (a failed receipt comes later), app
 # tokens starting 0 were uninstalled: feegate blocks those contacts, falls
 # back to the next channel, and reports them for correction.
 curl -sf -X POST -d '{"invalid_prefix": "+86177", "undeliverable_prefix": "+86199", "unregistered_prefix": "0"}' \
-	"http://127.0.0.1:$simport/_control" >/dev/null
+	"http://127.0.0.1:$simport/_control" >/dev/null || die "the simulator refused its settings"
 
 echo "== $nights nights from $start (payments posted between nights; sending at 10:00)"
 printf '%-10s %6s %5s %5s %5s %6s %6s %5s %7s %6s %5s %5s %5s %5s %7s\n' \
@@ -159,7 +163,8 @@ while [ $i -lt $nights ]; do
 	d=$(date -u -d "$start + $i day" +%F)
 	{ echo "SET @d = '$d', @start = '$start';"; sed "s/GW\./\`$gw\`./g" sql/demo/pay.sql
 	  cat sql/demo/outage-changes.sql; } | sql $bill
-	$feegate -c $conf run --date "$d" --now "$d 10:00" >var/demo/night-$d.txt 2>>var/demo/feegate.log
+	$feegate -c $conf run --date "$d" --now "$d 10:00" >var/demo/night-$d.txt 2>>var/demo/feegate.log ||
+		die "the night of $d failed; var/demo/feegate.log ends: $(peer_log_end var/demo/feegate.log)"
 	awk -v d="$d" '/^summary:|^dispatch:|^outages:/ {
 		p = $1 == "outages:" ? "o_" : ""
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[p kv[1]] = kv[2] } }
@@ -168,6 +173,7 @@ while [ $i -lt $nights ]; do
 		printf "%-10s %6s %5s %5s %5s %6s %6s %5s %7s %6s %5s %5s %5s %5s %7s\n", d, v["opened"], n[1], n[2], n[3],
 			v["failed"], v["closed"], v["tasks"], v["refused"], o (v["o_late"] ? "*" : ""), v["sms"], v["email"],
 			v["voice"], v["push"], v["cost"] }' var/demo/night-$d.txt | tee -a var/demo/nights.txt
+	peers_alive
 	i=$((i + 1))
 done
 awk '{ for (k = 10; k <= 14; k++) t[k] += $k; c += $15 }
@@ -177,21 +183,30 @@ echo "(outage: outage notices planned that night, reminders and changes included
 
 echo
 echo "what the peers received:"
-sim_stats=$(curl -sf "http://127.0.0.1:$simport/_stats")
-printf '  simulator   %s SMS, %s calls, %s pushes (%s)\n' \
-	"$(awk -F'\t' '$3 ~ /^\+861/' var/demo/sim.tsv | wc -l | tr -d ' ')" \
-	"$(awk -F'\t' '$3 ~ /^\+86[2-9]/' var/demo/sim.tsv | wc -l | tr -d ' ')" \
-	"$(awk -F'\t' '$3 !~ /^\+/' var/demo/sim.tsv | wc -l | tr -d ' ')" "$sim_stats"
-printf '  smtp-sink   %s e-mails, kept in var/demo/mail/ (%s)\n' \
-	"$(find var/demo/mail -type f | wc -l | tr -d ' ')" "$(tr '\r' '\n' <var/demo/smtp-sink.log | tail -1)"
+sim_stats=$(curl -sf "http://127.0.0.1:$simport/_stats") || die "the simulator does not answer"
+got_sms=$(awk -F'\t' '$3 ~ /^\+861/' var/demo/sim.tsv | wc -l | tr -d ' ')
+got_voice=$(awk -F'\t' '$3 ~ /^\+86[2-9]/' var/demo/sim.tsv | wc -l | tr -d ' ')
+got_push=$(awk -F'\t' '$3 !~ /^\+/' var/demo/sim.tsv | wc -l | tr -d ' ')
+got_email=$(find var/demo/mail -type f | wc -l | tr -d ' ')
+printf '  simulator   %s SMS, %s calls, %s pushes (%s)\n' "$got_sms" "$got_voice" "$got_push" "$sim_stats"
+printf '  smtp-sink   %s e-mails, kept in var/demo/mail/ (%s)\n' "$got_email" "$(peer_log_end var/demo/smtp-sink.log)"
+# The tour ran only if every channel carried messages and each peer
+# received exactly what the nights say feegate sent it.
+set -- $(awk '{ for (k = 11; k <= 14; k++) t[k] += $k } END { print t[11], t[12], t[13], t[14] }' var/demo/nights.txt)
+for c in "sms $1 $got_sms simulator" "email $2 $got_email smtp-sink" "voice $3 $got_voice simulator" \
+	"push $4 $got_push simulator"; do
+	set -- $c
+	[ "$2" -gt 0 ] || die "no $1 message was sent in $nights nights"
+	[ "$2" -eq "$3" ] || die "feegate sent $2 $1 messages, the $4 received $3"
+done
 $feegate -c $conf report | tee var/demo/report.txt
 echo
-$feegate -c $conf audit verify
+$feegate -c $conf audit verify || die "audit verify does not pass"
 
 echo
 echo "== privacy: no full number, e-mail address, push token or credential in feegate's outputs"
 scripts/check-secrets.sh "$sock" $bill $gw -s var/demo/twilio.token -s var/demo/fcm-key.pem \
-	var/demo/feegate.log var/demo/night-*.txt var/demo/report.txt
+	var/demo/feegate.log var/demo/night-*.txt var/demo/report.txt || die "a full address or a secret in feegate's outputs"
 
 esc=$(sql -N $gw -e "SELECT account_no FROM collection_tasks WHERE state = 'open' ORDER BY task_id LIMIT 1")
 paid2=$(sql -N $gw -e "SELECT account_no FROM dunning_cases WHERE close_reason = 'paid' AND step = 2 ORDER BY case_id LIMIT 1")

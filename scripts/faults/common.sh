@@ -50,7 +50,7 @@ bounded_dispatch() {
 serve_start() {
 	"$FEEGATE_BIN" -c "$conf" serve >>"$work/serve.out" 2>>"$work/serve.err" &
 	serve_pid=$!
-	sim_pids="$sim_pids $serve_pid"
+	bg_pids="$bg_pids $serve_pid"
 }
 serve_stop() {
 	kill -TERM "$serve_pid" 2>/dev/null || true

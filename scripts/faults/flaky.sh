@@ -19,7 +19,7 @@ sim_control '{"fail_5xx": 0.3, "timeout": 0.05, "lost_answer": 0.05, "retry_afte
 (while :; do sleep 6; curl -sf -X POST -d '{"fail_429": 1.0}' "http://127.0.0.1:$sim_port/_control" >/dev/null
 	sleep 2; curl -sf -X POST -d '{"fail_429": 0}' "http://127.0.0.1:$sim_port/_control" >/dev/null; done) &
 bursts=$!
-sim_pids="$sim_pids $bursts"
+bg_pids="$bg_pids $bursts"
 start=$(date +%s)
 serve_start
 until_done 900

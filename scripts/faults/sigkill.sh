@@ -18,7 +18,7 @@ k=0
 while read -r t; do
 	"$FEEGATE_BIN" -c "$conf" dispatch >>"$work/dispatch.out" 2>>"$work/dispatch.err" &
 	pid=$!
-	sim_pids="$sim_pids $pid"
+	bg_pids="$bg_pids $pid"
 	sleep "$t"
 	kill -9 "$pid" 2>/dev/null && k=$((k + 1))
 	wait "$pid" 2>/dev/null || true

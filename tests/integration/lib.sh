@@ -17,6 +17,10 @@ set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 name=$(basename "$0" .sh)
+# Peers (the simulator, smtp-sink, Kannel, ...) are started, watched and
+# stopped through scripts/peers.sh: one that stops is named, with the end
+# of its log, by the next step that checks (fgok, night, a wait, fail).
+. "$top/scripts/peers.sh"
 : "${FEEGATE_BIN:=$top/bin/feegate-san}"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -155,9 +159,20 @@ night() {
 		cat "$work/night-$1.err" >&2
 		exit 1
 	fi
+	peers_alive
 }
 
-fail() { echo "FAIL $name: $*" >&2; exit 1; }
+# fail MSG: the test fails; a peer that has stopped, or a database that
+# does not answer, is named first: it is most likely why.
+fail() {
+	_why=""
+	peers_check || _why="$peers_problem; then: "
+	_db=$("$top/scripts/db.sh" status 2>&1) || _why="$_why$_db; then: "
+	fail_now "$_why$*"
+}
+fail_now() { echo "FAIL $name: $*" >&2; exit 1; }
+# (a failed wait or check of peers.sh names the peer already)
+peer_fail() { fail_now "$@"; }
 eq() { sql_ok; [ "$1" = "$2" ] || fail "$3: expected [$1], got [$2]"; }
 has() { sql_ok; case "$1" in *"$2"*) ;; *) fail "$3: [$2] not in output:
 $1" ;; esac; }
@@ -183,54 +198,43 @@ snapshot() {
 	      SELECT 'a', COUNT(*) FROM audit_log"
 }
 
-# The provider simulator: started on port $1, stopped (by PID) when the
-# test exits; records what it received in $work/sim.tsv.
-sim_pids=""
+# Processes of feegate's own that a test runs in the background (serve, a
+# dispatcher it kills): stopped, by PID, when the test exits, as are the
+# peers.
+bg_pids=""
 cleanup() {
-	for p in $sim_pids; do kill "$p" 2>/dev/null || true; done
-	for p in $sim_pids; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-		kill -9 "$p" 2>/dev/null || true
-	done
+	peers_stop
+	[ -z "$bg_pids" ] || peer_kill $bg_pids
+	bg_pids=""
 }
 trap cleanup EXIT
 # wait_listening PORT WHAT: until something accepts TCP on 127.0.0.1:PORT
-# (curl's exit code 7 is "could not connect"; any other code means a peer
-# answered, whatever it thought of the request).
-wait_listening() {
-	i=0
-	while curl -s -m 0.2 -o /dev/null "telnet://127.0.0.1:$1" </dev/null; [ $? -eq 7 ]; do
-		i=$((i + 1)); [ $i -lt 50 ] || fail "$2 on port $1 did not start"; sleep 0.1
-	done
-}
+# (a peer that stops meanwhile fails the test at once, named).
+wait_listening() { peer_port "$2" "$1"; }
+# The provider simulator: start_sim PORT [OPTIONS], stopped (by PID) when
+# the test exits; records what it received in $work/sim.tsv.
 start_sim() {
 	sim_port=$1
 	: >"$work/sim.tsv"
-	"$top/bin/feegate-sim" -p "$sim_port" -o "$work/sim.tsv" ${2:-} 2>>"$work/sim.log" &
-	sim_pids="$sim_pids $!"
-	i=0
-	until curl -sf "http://127.0.0.1:$sim_port/_stats" >/dev/null; do
-		i=$((i + 1)); [ $i -lt 50 ] || fail "simulator did not start"; sleep 0.1
-	done
+	peer_start "the simulator on 127.0.0.1:$sim_port" "$work/sim.log" \
+		"$top/bin/feegate-sim" -p "$sim_port" -o "$work/sim.tsv" ${2:-}
+	peer_http "the simulator on 127.0.0.1:$sim_port" "http://127.0.0.1:$sim_port/_stats"
 }
 # For FCM: an RSA key pair $work/key.pem, $work/key.pub.pem (the simulator
 # checks JWTs with -k $work/key.pub.pem) and, once the simulator runs, a
 # service-account key file as Google issues them: service_account FILE [PEM].
 # start_sink PORT [options]: Postfix's smtp-sink on 127.0.0.1:PORT, every
 # message it takes dumped into $work/mail/PORT.*, its counters in
-# $work/sink-PORT.log.
+# $work/sink-PORT.log. It runs as the user running the test (sink_user),
+# so it can write wherever the test can.
 start_sink() {
 	[ -x /usr/sbin/smtp-sink ] || fail "smtp-sink is not installed (scripts/bootstrap.sh installs postfix)"
 	port=$1
 	shift
 	mkdir -p "$work/mail"
-	chmod 777 "$work/mail" "$work"
-	asuser=""
-	[ "$(id -u)" -ne 0 ] || asuser="-u nobody"
-	/usr/sbin/smtp-sink $asuser -c "$@" -d "$work/mail/$port.%H%M%S." "127.0.0.1:$port" 64 >"$work/sink-$port.log" 2>&1 &
-	sim_pids="$sim_pids $!"
-	wait_listening "$port" smtp-sink
+	peer_start "smtp-sink on 127.0.0.1:$port" "$work/sink-$port.log" \
+		/usr/sbin/smtp-sink $(sink_user) -c "$@" -d "$work/mail/$port.%H%M%S." "127.0.0.1:$port" 64
+	peer_port "smtp-sink on 127.0.0.1:$port" "$port"
 }
 # part_of FILE TYPE: the decoded text/plain or text/html part of a message
 # smtp-sink dumped.
@@ -281,15 +285,16 @@ sim_stat() { curl -sf "http://127.0.0.1:$sim_port/_stats" | sed -n "s/.*\"$1\":\
 sim_count() { awk -F'\t' -v to="$1" '$3 == to' "$work/sim.tsv" | wc -l | tr -d ' '; }
 
 # serve_accepted N NOW: `serve` in the background, keeping the receipt
-# server up (its PID in $serve, stopped with the simulator's), until N
+# server up (its PID in $serve, stopped when the test exits), until N
 # messages are accepted.
 serve_accepted() {
 	# (the binary itself, not the fg function: $! must be feegate's PID)
 	"$FEEGATE_BIN" -c "$conf" serve --now "$2" >"$work/serve.out" 2>"$work/serve.err" &
 	serve=$!
-	sim_pids="$sim_pids $serve"
+	bg_pids="$bg_pids $serve"
 	i=0
 	until [ "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'accepted'")" = "$1" ]; do
+		peers_alive
 		i=$((i + 1)); [ $i -lt 100 ] || fail "messages not accepted"; sleep 0.1
 	done
 }
@@ -329,6 +334,7 @@ fgok() {
 	if grep -q Sanitizer "$work/last.err"; then
 		echo "FAIL $name: sanitizer report in feegate $*:" >&2; cat "$work/last.err" >&2; exit 1
 	fi
+	peers_alive
 }
 
 # Whatever a test did, feegate's own outputs (its log, stdout and stderr
@@ -350,4 +356,4 @@ no_full_addresses() {
 	"$top/scripts/check-secrets.sh" "$sock" "$bschema" "$gschema" -s "$work/db-password" "$@" >"$work/check-secrets" 2>&1 ||
 		fail "$(cat "$work/check-secrets")"
 }
-done_ok() { sql_ok; no_full_addresses; echo "ok   $name"; }
+done_ok() { sql_ok; peers_alive; no_full_addresses; echo "ok   $name"; }

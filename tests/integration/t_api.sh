@@ -25,7 +25,7 @@ customer 3300008801 0 G1 "陈静"; contact 1 3300008801 sms +8613800008801
 customer 3300008802 0 G1 "无联系人"   # no contact at all
 "$FEEGATE_BIN" -c "$conf" serve --now "2026-10-02 10:00" >"$work/serve.out" 2>"$work/serve.err" &
 serve=$!
-sim_pids="$sim_pids $serve"
+bg_pids="$bg_pids $serve"
 wait_listening 19425 "the API"
 api="http://127.0.0.1:19425/api/v1"
 auth="Authorization: Bearer api-T0ken-4-billing"

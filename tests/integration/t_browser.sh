@@ -23,14 +23,14 @@ printf 'agent-password-1\n' | fgok staff add li.na --role agent --name "李娜"
 printf 'super-password-1\n' | fgok staff add zhao --role supervisor --name "赵强"
 
 "$FEEGATE_BIN" -c "$conf" serve --now "2026-10-02 11:00" >"$work/serve.out" 2>"$work/serve.err" &
-sim_pids="$sim_pids $!"
+bg_pids="$bg_pids $!"
 wait_listening 19631 "the staff pages"
 rm -rf "$work/chrome"
-$CHROMIUM --headless=new --no-sandbox --disable-gpu --no-first-run --no-default-browser-check \
-	--remote-debugging-address=127.0.0.1 --remote-debugging-port=19632 \
-	--user-data-dir="$work/chrome" about:blank >"$work/chrome.log" 2>&1 &
-sim_pids="$sim_pids $!"
-wait_listening 19632 "chromium"
+peer_start chromium "$work/chrome.log" $CHROMIUM --headless=new --no-sandbox --disable-gpu \
+	--no-first-run --no-default-browser-check --disable-background-networking --disable-component-update \
+	--disable-sync --remote-debugging-address=127.0.0.1 --remote-debugging-port=19632 \
+	--user-data-dir="$work/chrome" about:blank
+wait_listening 19632 chromium
 web=http://127.0.0.1:19631
 # browse NAME: run the steps on stdin, output in $work/NAME.out
 browse() {

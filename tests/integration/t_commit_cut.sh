@@ -17,12 +17,10 @@ cut_run() { # MODE SIM_PORT WHAT_THE_LOG_SAYS
 	RATE=1000 CONCURRENCY=16 send_conf 18461 "receipt_wait = 10"
 	fgok plan --date 2026-10-02
 	: >"$work/cuts.$1"
-	python3 "$top/tests/peers/commit_cut.py" $proxy_port "$sock" "$1" 4 6 "$work/cuts.$1" 2>>"$work/proxy.log" &
-	sim_pids="$sim_pids $!"
-	i=0
-	until mariadb --no-defaults -h 127.0.0.1 -P $proxy_port -ufeegate_it -p"$APP_PASSWORD" -e "SELECT 1" >/dev/null 2>&1; do
-		i=$((i + 1)); [ $i -lt 100 ] || fail "the proxy did not start: $(cat "$work/proxy.log")"; sleep 0.1
-	done
+	peer_start "the COMMIT-cutting proxy on 127.0.0.1:$proxy_port" "$work/proxy.log" \
+		python3 "$top/tests/peers/commit_cut.py" $proxy_port "$sock" "$1" 4 6 "$work/cuts.$1"
+	peer_wait "the COMMIT-cutting proxy" "127.0.0.1:$proxy_port" \
+		mariadb --no-defaults -h 127.0.0.1 -P $proxy_port -ufeegate_it -p"$APP_PASSWORD" -e "SELECT 1" >/dev/null 2>&1
 	: >"$work/cuts.$1" # (the probe's session made no COMMIT; start clean)
 	sed "s|^socket = .*|host = 127.0.0.1\nport = $proxy_port|" "$conf" >"$work/cut.ini"
 	rc=0
@@ -39,7 +37,6 @@ cut_run() { # MODE SIM_PORT WHAT_THE_LOG_SAYS
 	eq "$N" "$(sqlg "SELECT COUNT(*) FROM audit_log WHERE event = 'message_attempt'")" "$1: one attempt row each"
 	has "$(fg audit verify)" "chain intact" "$1: audit chain"
 	cleanup
-	sim_pids=""
 }
 cut_run after 18463 "the transaction had been committed"
 cut_run before 18464 "the transaction was not committed"

@@ -18,7 +18,7 @@ receipt_wait = 3"
 fgok plan --date 2026-10-02
 "$FEEGATE_BIN" -c "$conf" dispatch --now "2026-10-02 10:00" >"$work/d1.out" 2>"$work/d1.err" &
 d1=$!
-sim_pids="$sim_pids $d1"
+bg_pids="$bg_pids $d1"
 i=0
 until [ "$(sim_stat received)" -ge 40 ]; do i=$((i + 1)); [ $i -lt 200 ] || fail "nothing sent"; sleep 0.05; done
 kill -9 "$d1"

@@ -86,7 +86,7 @@ mail_conf 18804
 mail_customer() { customer "R$1"; contact "$1" "R$1" email "r$1@example.com"; bill "R$1-1" "R$1" 10.00 2026-10-01; }
 for_range 10 22 mail_customer
 fgok run --date 2026-10-02 --now "2026-10-02 10:30"
-counts=$(tr '\r' '\n' <"$work/sink-18804.log" | tail -1)   # sess=S quit=Q mesg=M
+counts=$(peer_log_end "$work/sink-18804.log")   # sess=S quit=Q mesg=M
 eq "12" "$(echo "$counts" | sed 's/.*mesg=//')" "twelve messages over SMTP"
 sessions=$(($(echo "$counts" | sed 's/sess=\([0-9]*\).*/\1/') - 1))   # less start_sink's probe
 [ "$sessions" -ge 3 ] && [ "$sessions" -le 6 ] ||

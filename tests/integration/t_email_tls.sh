@@ -17,9 +17,8 @@ printf 'wrong-password\n' >"$work/wrong.password"
 start_peer() {  # start_peer PORT [options]: keeps mail in $work/mail-PORT
 	port=$1; shift
 	mkdir -p "$work/mail-$port"
-	$PEER "$port" "$work/mail-$port" "$@" 2>"$work/peer-$port.log" &
-	sim_pids="$sim_pids $!"
-	wait_listening "$port" "SMTP server"
+	peer_start "the SMTP peer on 127.0.0.1:$port" "$work/peer-$port.log" $PEER "$port" "$work/mail-$port" "$@"
+	wait_listening "$port" "the SMTP peer on 127.0.0.1:$port"
 }
 tls_conf() {  # tls_conf PORT [PROVIDER LINES]
 	write_conf "

@@ -98,7 +98,7 @@ done
 printf 'agent-password-1\n' | fgok staff add li.na --role agent
 printf '[web]\nport = 19731\n' >>"$conf"
 "$FEEGATE_BIN" -c "$conf" serve --now "2026-10-01 11:00" >"$work/serve.out" 2>"$work/serve.err" &
-sim_pids="$sim_pids $!"
+bg_pids="$bg_pids $!"
 wait_listening 19731 "the staff pages"
 curl -s -o /dev/null -c "$work/jar" --data "user=li.na&password=agent-password-1" http://127.0.0.1:19731/login
 for k in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15; do

@@ -21,19 +21,15 @@ chmod 600 "$k/password"
 
 start_kannel() {
 	kannel_conf "$1"
-	$BB "$k/kannel.conf" >"$k/bb.out" 2>&1 &
-	sim_pids="$sim_pids $!"
-	sleep 0.5
-	$FAKE -H 127.0.0.1 -r $((kp + 2)) -m 0 '100 200 text nop' >"$k/fake.out" 2>&1 &
-	sim_pids="$sim_pids $!"
+	peer_start "Kannel's bearerbox" "$k/bb.out" $BB "$k/kannel.conf"
+	peer_http "Kannel's bearerbox" "http://127.0.0.1:$kp/status?password=statuspw"
+	peer_start "Kannel's fake SMSC" "$k/fake.out" $FAKE -H 127.0.0.1 -r $((kp + 2)) -m 0 '100 200 text nop'
 	sleep 0.3
-	$SB "$k/kannel.conf" >"$k/sb.out" 2>&1 &
-	smsbox=$!
-	sim_pids="$sim_pids $smsbox"
-	i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$((kp + 3))/cgi-bin/sendsms"; do
-		i=$((i + 1)); [ $i -lt 100 ] || fail "Kannel did not start: $(tail -3 "$k/sb.out")"; sleep 0.1
-	done
+	peer_start "Kannel's smsbox" "$k/sb.out" $SB "$k/kannel.conf"
+	peer_http "Kannel's smsbox" "http://127.0.0.1:$((kp + 3))/cgi-bin/sendsms"
+}
+stop_kannel() {
+	for p in "Kannel's smsbox" "Kannel's fake SMSC" "Kannel's bearerbox"; do peer_stop "$p"; done
 }
 
 kannel_feegate_conf() {
@@ -73,8 +69,7 @@ eq "4" "$(sqlg "SELECT COUNT(*) FROM audit_log WHERE event = 'receipt' AND detai
 hasnt "$(cat "$work/last.err")" "kannelpw" "the password is never logged"
 
 # Kannel down: the provider's trouble; no message uses up an attempt.
-for p in $sim_pids; do case " $(pgrep -d ' ' -f "$k/kannel.conf") " in *" $p "*) kill "$p" ;; esac; done
-sleep 0.5
+stop_kannel
 customer K9; contact 9 K9 sms +8613900000009; bill K9-1 K9 88.00 2026-10-08
 fgok run --date 2026-10-09 --now "2026-10-09 10:00"
 eq "retry 0" "$(sqlg "SELECT state, attempts FROM messages WHERE contact_id = 9")" "refused connection: requeued, attempt kept"

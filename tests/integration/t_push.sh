@@ -77,7 +77,7 @@ bill B36 3300000036 50.00 2026-10-10
 fgok plan --date 2026-10-11
 "$FEEGATE_BIN" -c "$conf" serve --now "2026-10-11 10:00" >"$work/serve.out" 2>"$work/serve.err" &
 serve=$!
-sim_pids="$sim_pids $serve"
+bg_pids="$bg_pids $serve"
 wait_state() {  # wait_state CONTACT STATE
 	i=0
 	until [ "$(st "$1")" = "$2" ]; do
@@ -149,11 +149,11 @@ eq "accepted" "$(st 13)" "sent once Retry-After has passed"
 # in front of the simulator, twenty pushes share one connection as
 # multiplexed streams; with http2 = no they go as HTTP/1.1.
 server_cert srv IP:127.0.0.1
-nghttpx --conf=/dev/null --frontend='127.0.0.1,18931' --backend="127.0.0.1,$sim_port" --workers=1 --no-ocsp \
+peer_start "nghttpx on 127.0.0.1:18931" "$work/h2-error.log" nghttpx --conf=/dev/null \
+	--frontend='127.0.0.1,18931' --backend="127.0.0.1,$sim_port" --workers=1 --no-ocsp \
 	--accesslog-file="$work/h2-access.log" --accesslog-format='$alpn $remote_port $status $method $path' \
-	--errorlog-file="$work/h2-error.log" "$work/srv.key" "$work/srv.pem" 2>>"$work/h2-error.log" &
-sim_pids="$sim_pids $!"
-wait_listening 18931 nghttpx
+	--errorlog-file="$work/h2-error.log" "$work/srv.key" "$work/srv.pem"
+wait_listening 18931 "nghttpx on 127.0.0.1:18931"
 push_conf "$work/fcm.json" https://127.0.0.1:18931 "ca_file = $work/ca.pem"
 h2_customer() { customer "33000001$1"; contact "1$1" "33000001$1" push "tokH2000000000000$1"; bill "B1$1" "33000001$1" 20.00 2026-10-14; }
 for_range 41 61 h2_customer

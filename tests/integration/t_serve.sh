@@ -18,7 +18,7 @@ customer S1; contact 1 S1 sms +8613800009901; bill S1-1 S1 60.00 2026-10-01
 
 "$FEEGATE_BIN" -c "$conf" serve --now "2026-10-02 09:45" >"$work/serve.out" 2>"$work/serve.err" &
 serve=$!
-sim_pids="$sim_pids $serve"
+bg_pids="$bg_pids $serve"
 i=0
 until [ "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'delivered'")" = 1 ]; do
 	i=$((i + 1)); [ $i -lt 100 ] || fail "the nightly pass did not run and send: $(tail -5 "$work/feegate.log")"; sleep 0.1

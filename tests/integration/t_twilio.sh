@@ -53,7 +53,7 @@ tok=$(sqlg "SELECT receipt_token FROM messages WHERE contact_id = 1")
 # (run has finished and its receipt server with it: serve for the test)
 "$FEEGATE_BIN" -c "$conf" serve --now "2026-10-02 10:00" >"$work/serve.out" 2>"$work/serve.err" &
 serve=$!
-sim_pids="$sim_pids $serve"
+bg_pids="$bg_pids $serve"
 i=0
 until curl -s -o /dev/null "http://127.0.0.1:18625/"; do i=$((i + 1)); [ $i -lt 50 ] || fail "serve did not start"; sleep 0.1; done
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'X-Twilio-Signature: AAAAAAAAAAAAAAAAAAAAAAAAAAA=' \

@@ -40,7 +40,7 @@ has "$(sqlg "SELECT pw_hash FROM staff WHERE username = 'li.na'")" '$argon2id$' 
 
 "$FEEGATE_BIN" -c "$conf" serve --now "2026-10-02 11:00" >"$work/serve.out" 2>"$work/serve.err" &
 serve=$!
-sim_pids="$sim_pids $serve"
+bg_pids="$bg_pids $serve"
 wait_listening 19531 "the staff pages"
 web="http://127.0.0.1:19531"
 # get PATH [JAR]: status in $code, page in $page, headers in $work/h.

@@ -60,6 +60,7 @@
  * "sms_requests" (to the generic API), "receipt_posts"}.
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <openssl/evp.h>
@@ -1094,8 +1095,11 @@ main(int argc, char **argv)
 			     MHD_OPTION_CONNECTION_LIMIT, 4000u,
 			     MHD_OPTION_END);
 	if (d == NULL) {
-		fprintf(stderr, "feegate-sim: cannot listen on 127.0.0.1:%d\n",
-			port);
+		/* libmicrohttpd leaves bind()'s errno: "Address already in
+		 * use" says the port is taken. */
+		fprintf(stderr,
+			"feegate-sim: cannot listen on 127.0.0.1:%d: %s\n",
+			port, errno != 0 ? strerror(errno) : "no reason given");
 		return 1;
 	}
 	poster = curl_multi_init();
