@@ -1,7 +1,7 @@
 # bench-lib.sh: what scripts/bench.sh and scripts/bench-send.sh share.
 # Sourced after $sock (the private MariaDB's socket) is set.
 
-sql() { mariadb --no-defaults --socket="$sock" -uroot "$@"; }
+sql() { mariadb --no-defaults --default-character-set=utf8mb4 --socket="$sock" -uroot "$@"; }
 # CPU seconds (user + system) process $1 has used so far, from /proc.
 cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 

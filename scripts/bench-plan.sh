@@ -21,7 +21,7 @@ cd "$top"
 [ $# -gt 0 ] || set -- 100000 1000000
 make -s all
 sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
-sql() { mariadb --no-defaults --socket="$sock" -uroot "$@"; }
+sql() { mariadb --no-defaults --default-character-set=utf8mb4 --socket="$sock" -uroot "$@"; }
 conf=var/bench.ini
 mkdir -p var/bench
 cat >$conf <<CONF

@@ -15,7 +15,7 @@ sock=$1 bill=$2 gw=$3
 shift 3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-sql() { mariadb --no-defaults --socket="$sock" -uroot --batch --skip-column-names "$@"; }
+sql() { mariadb --no-defaults --default-character-set=utf8mb4 --socket="$sock" -uroot --batch --skip-column-names "$@"; }
 sql "$bill" -e "SELECT DISTINCT address FROM billing_contacts WHERE LENGTH(address) >= 8" >"$tmp/addresses" 2>/dev/null || : >"$tmp/addresses"
 : >"$tmp/secrets"
 while [ $# -gt 0 ] && [ "$1" = "-s" ]; do

@@ -40,7 +40,8 @@ trap finish EXIT
 [ -x $feegate ] || die "build first (make)"
 sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
 [ -n "$sock" ] || die "no database"
-sql() { mariadb --no-defaults --socket="$sock" -uroot "$@"; }
+# utf8mb4 said, never taken from the locale (latin1 under LANG=C or none).
+sql() { mariadb --no-defaults --default-character-set=utf8mb4 --socket="$sock" -uroot "$@"; }
 
 rm -rf var/demo
 mkdir -p var/demo/mail

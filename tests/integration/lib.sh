@@ -14,6 +14,9 @@
 #   hasnt HAYSTACK NEEDLE WHAT
 # A test ends with `done_ok`; the first failed assertion exits non-zero.
 set -eu
+# One locale whoever runs the tests, and the plainest: nothing may depend on
+# a UTF-8 locale being set (the mariadb client took latin1 from a bare one).
+export LC_ALL=C
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 name=$(basename "$0" .sh)
@@ -38,7 +41,10 @@ conf="$work/feegate.ini"
 rm -rf "$work"
 mkdir -p "$work"
 
-mysql_cli() { mariadb --no-defaults --socket="$sock" -uroot --batch --skip-column-names "$@"; }
+# The client's character set is said, never taken from the user's locale
+# (under LANG=C or none it is latin1, and Chinese text would be stored
+# double-encoded).
+mysql_cli() { mariadb --no-defaults --default-character-set=utf8mb4 --socket="$sock" -uroot --batch --skip-column-names "$@"; }
 # A query that fails inside $(...) cannot stop the test by itself: it is
 # written down, and the next assertion (or done_ok) fails on it.
 sql_in() {

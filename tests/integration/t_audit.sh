@@ -75,7 +75,7 @@ has "$(fg audit verify)" "chain intact" "restored"
 # append to the audit trail but never change or delete a row of it, nor
 # write billing.
 app_sql() {
-	mariadb --no-defaults --socket="$sock" -ufeegate_it -p"$APP_PASSWORD" --batch --skip-column-names -e "$1" 2>&1
+	mariadb --no-defaults --default-character-set=utf8mb4 --socket="$sock" -ufeegate_it -p"$APP_PASSWORD" --batch --skip-column-names -e "$1" 2>&1
 }
 for stmt in "UPDATE \`$gschema\`.audit_log SET detail = '{}' WHERE seq = 1" \
 	"DELETE FROM \`$gschema\`.audit_log WHERE seq = 1" \
