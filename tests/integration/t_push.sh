@@ -149,7 +149,9 @@ eq "accepted" "$(st 13)" "sent once Retry-After has passed"
 # in front of the simulator, twenty pushes share one connection as
 # multiplexed streams; with http2 = no they go as HTTP/1.1.
 server_cert srv IP:127.0.0.1
-peer_start "nghttpx on 127.0.0.1:18931" "$work/h2-error.log" nghttpx --conf=/dev/null \
+# (by its path: /usr/sbin is not on an ordinary user's PATH)
+[ -x /usr/sbin/nghttpx ] || fail "nghttpx is not installed (scripts/bootstrap.sh installs nghttp2-proxy)"
+peer_start "nghttpx on 127.0.0.1:18931" "$work/h2-error.log" /usr/sbin/nghttpx --conf=/dev/null \
 	--frontend='127.0.0.1,18931' --backend="127.0.0.1,$sim_port" --workers=1 --no-ocsp \
 	--accesslog-file="$work/h2-access.log" --accesslog-format='$alpn $remote_port $status $method $path' \
 	--errorlog-file="$work/h2-error.log" "$work/srv.key" "$work/srv.pem"
