@@ -91,6 +91,7 @@ tally() {
 	states=$(sqlg "SELECT GROUP_CONCAT(CONCAT(state, '=', n) ORDER BY state SEPARATOR ' ')
 	               FROM (SELECT state, COUNT(*) n FROM messages GROUP BY state) x")
 	case "$(fg audit verify 2>&1)" in *"chain intact"*) ;; *) problem "audit verify does not pass" ;; esac
+	peers_check || problem "$peers_problem"
 	[ "$lost" -eq 0 ] || problem "$lost lost ($stuck unfinished, $phantom never received)"
 	[ "${dup:-x}" = 0 ] || problem "${dup:-?} sent twice"
 	if [ -z "$problems" ]; then result=ok; else result="FAIL${problems}"; fi

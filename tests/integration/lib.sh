@@ -226,9 +226,6 @@ start_sim() {
 		"$top/bin/feegate-sim" -p "$sim_port" -o "$work/sim.tsv" ${2:-}
 	peer_http "the simulator on 127.0.0.1:$sim_port" "http://127.0.0.1:$sim_port/_stats"
 }
-# For FCM: an RSA key pair $work/key.pem, $work/key.pub.pem (the simulator
-# checks JWTs with -k $work/key.pub.pem) and, once the simulator runs, a
-# service-account key file as Google issues them: service_account FILE [PEM].
 # start_sink PORT [options]: Postfix's smtp-sink on 127.0.0.1:PORT, every
 # message it takes dumped into $work/mail/PORT.*, its counters in
 # $work/sink-PORT.log. It runs as the user running the test (sink_user),
@@ -251,6 +248,9 @@ part_of() {
 		inpart && body && /^--/ { exit }
 		inpart && body { sub(/\r$/, ""); print }' "$1" | base64 -d
 }
+# For FCM: an RSA key pair $work/key.pem, $work/key.pub.pem (the simulator
+# checks JWTs with -k $work/key.pub.pem) and, once the simulator runs, a
+# service-account key file as Google issues them: service_account FILE [PEM].
 fcm_keys() { "$top/scripts/fcm-account.sh" "$work/key.pem" x >/dev/null; }
 service_account() {
 	"$top/scripts/fcm-account.sh" "${2:-$work/key.pem}" "http://127.0.0.1:$sim_port/token" >"$1"
