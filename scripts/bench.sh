@@ -100,8 +100,8 @@ dispatch() {
 		i=$((i + 1))
 	done
 	for p in $dp; do wait "$p" || { echo "bench: a dispatcher failed: $(tail -2 "$run.err0")" >&2; exit 1; }; done
-	peers_alive
 	t1=$(date +%s.%N)
+	peers_alive
 	kb=$(cat "$run".time* | awk '$2 > m { m = $2 } END { print m }')
 	fcpu=$(cat "$run".time* | awk '{ c += $3 + $4 } END { printf "%.2f", c }')
 	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') $kb $fcpu" >"$run.dispatch"
