@@ -45,7 +45,7 @@ mkdir -p "$dir"
 . scripts/peers.sh
 peer_fail() { echo "bench-send.sh: $*" >&2; exit 1; }
 trap peers_stop EXIT
-sim="the simulator on 127.0.0.1:$port"
+sim="the simulator on 127.0.0.1:$port" # (the peer's name)
 case "$channel" in
 sms)
 	peer_start "$sim" "$dir/peer.log" bin/feegate-sim -p "$port" -o "$dir/peer.tsv" ${FEEGATE_BENCH_SIM:--d 10}
@@ -80,7 +80,8 @@ concurrency = $conc"
 email)
 	[ -x /usr/sbin/smtp-sink ] || { echo "bench-send.sh: smtp-sink missing (scripts/bootstrap.sh)" >&2; exit 1; }
 	# -c: counters (sessions, messages) on stdout; no dump, only counts.
-	peer_start "smtp-sink on 127.0.0.1:$port" "$dir/peer.log" /usr/sbin/smtp-sink $(sink_user) -c "127.0.0.1:$port" 256
+	sim="smtp-sink on 127.0.0.1:$port"
+	peer_start "$sim" "$dir/peer.log" /usr/sbin/smtp-sink $(sink_user) -c "127.0.0.1:$port" 256
 	w=$(( (conc + 19) / 20 ))
 	provider="[provider:peer]
 type = smtp
@@ -92,7 +93,7 @@ per_session = 20"
 	;;
 esac
 peer=$peer_pid
-peer_port "the $channel peer" "$port"
+peer_port "$sim" "$port"
 bench_conf "$conf" "$channel" "$provider" "$rport" 0
 
 echo "== N=$n: generating billing data" >&2

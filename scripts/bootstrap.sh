@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="
-build-essential pkg-config time clang-format clang
+build-essential pkg-config time clang-format clang iproute2
 mariadb-server mariadb-client libmariadb-dev
 kannel kannel-extras apache2-utils curl postfix nghttp2-proxy openssl python3-aiosmtpd
 chromium python3-websocket fonts-wqy-microhei

@@ -138,17 +138,19 @@ echo "== peers: the provider simulator on 127.0.0.1:$simport, smtp-sink on 127.0
 (umask 077 && openssl rand -hex 16 >var/demo/twilio.token)
 scripts/fcm-account.sh var/demo/fcm-key.pem "http://127.0.0.1:$simport/token" >var/demo/fcm.json
 : >var/demo/sim.tsv
-peer_start "the simulator on 127.0.0.1:$simport (FEEGATE_DEMO_SIM_PORT)" var/demo/sim.log \
+sim="the simulator on 127.0.0.1:$simport (FEEGATE_DEMO_SIM_PORT)"
+peer_start "$sim" var/demo/sim.log \
 	bin/feegate-sim -p "$simport" -o var/demo/sim.tsv -d 20 -t "$(cat var/demo/twilio.token)" \
 	-k var/demo/fcm-key.pub.pem
-peer_http "the simulator on 127.0.0.1:$simport" "http://127.0.0.1:$simport/_stats"
+peer_http "$sim" "http://127.0.0.1:$simport/_stats"
 # smtp-sink keeps each e-mail as a file under var/demo/mail/ (as a
 # mailbox would) and counts sessions and messages; it runs as the user
 # running the demo (sink_user), so it can write there.
 [ -x /usr/sbin/smtp-sink ] || die "smtp-sink is not installed (scripts/bootstrap.sh installs postfix)"
-peer_start "smtp-sink on 127.0.0.1:$smtpport (FEEGATE_DEMO_SMTP_PORT)" var/demo/smtp-sink.log \
+sink="smtp-sink on 127.0.0.1:$smtpport (FEEGATE_DEMO_SMTP_PORT)"
+peer_start "$sink" var/demo/smtp-sink.log \
 	/usr/sbin/smtp-sink $(sink_user) -c -d "$top/var/demo/mail/%H%M%S." "127.0.0.1:$smtpport" 64
-peer_port "smtp-sink on 127.0.0.1:$smtpport" "$smtpport"
+peer_port "$sink" "$smtpport"
 # Mobiles starting +86177 do not exist (the provider says so at once),
 # handsets of +86199 never get the SMS (a failed receipt comes later), app
 # tokens starting 0 were uninstalled: feegate blocks those contacts, falls

@@ -8,9 +8,10 @@
 #       CMD in the background, its stdout and stderr appended to LOG,
 #       stdin from /dev/null; its PID in $peer_pid. NAME says which peer
 #       in every message ("smtp-sink on 127.0.0.1:18801").
-#   peer_port NAME PORT   wait (10 s) until something accepts TCP on
+#   peer_port NAME PORT   wait (10 s) until the peer NAME accepts TCP on
 #                         127.0.0.1:PORT; stops at once if a peer died
 #   peer_http NAME URL    wait (10 s) until URL answers HTTP, likewise
+#   peer_wait NAME PORT PROBE...   likewise until PROBE succeeds
 #   peers_check           0 when every peer started is still running;
 #                         else 1 with $peers_problem saying which peer
 #                         stopped, how, and the last line of its log
@@ -80,22 +81,40 @@ peers_alive() {
 	peers_check || peer_fail "$peers_problem"
 }
 
-# peer_wait NAME WHERE PROBE...: until PROBE succeeds, 10 s at most; a peer
+# peer_wait NAME PORT PROBE...: until PROBE succeeds, 10 s at most, and
+# the listening socket on 127.0.0.1:PORT is the peer's own (ss): another
+# program on a port the peer could not take answers the probe too. A peer
 # that stops meanwhile ends the wait at once.
 peer_wait() {
 	_pwname=$1
-	_pwhere=$2
+	_pwport=$2
 	shift 2
 	_pi=0
-	until "$@"; do
+	until "$@" && peer_holds "$_pwname" "$_pwport"; do
 		peers_alive
 		_pi=$((_pi + 1))
-		[ $_pi -lt 100 ] || peer_fail "$_pwname does not answer on $_pwhere after 10 s"
+		[ $_pi -lt 100 ] || peer_fail "$_pwname does not answer on 127.0.0.1:$_pwport after 10 s$peer_held_by"
 		sleep 0.1
 	done
-	# Something answered; if it was another program on a port our peer
-	# could not take, the peer has died by now.
-	peers_alive
+}
+# peer_holds NAME PORT: the peer named NAME listens on PORT; if not,
+# $peer_held_by says who does. Whoever answers is taken for it where NAME
+# is not a peer (feegate's own serve, say) or ss (iproute2) is missing.
+peer_holds() {
+	peer_held_by=""
+	command -v ss >/dev/null 2>&1 || return 0
+	_phss=$(ss -ltnpH "sport = :$2" 2>/dev/null)
+	_phnamed=0
+	while IFS="$peer_tab" read -r _ppid _pname _plog; do
+		[ "$_pname" = "$1" ] || continue
+		_phnamed=1
+		case "$_phss" in *"pid=$_ppid,"*) return 0 ;; esac
+	done <<EOF
+$peers
+EOF
+	[ $_phnamed = 1 ] || return 0
+	[ -z "$_phss" ] || peer_held_by="; port $2 is held by another program: $(printf '%s' "$_phss" | sed 's/.*users://' | head -n 1)"
+	return 1
 }
 # curl's exit code 7 is "could not connect"; any other means a peer
 # answered, whatever it thought of the request.
@@ -106,8 +125,10 @@ peer_accepts() {
 peer_answers() {
 	curl -s -m 2 -o /dev/null "$1" </dev/null
 }
-peer_port() { peer_wait "$1" "127.0.0.1:$2" peer_accepts "$2"; }
-peer_http() { peer_wait "$1" "$2" peer_answers "$2"; }
+peer_port() { peer_wait "$1" "$2" peer_accepts "$2"; }
+peer_http() {
+	peer_wait "$1" "$(printf '%s' "$2" | sed 's|^[a-z]*://[^:/]*:\([0-9]*\).*|\1|')" peer_answers "$2"
+}
 
 # peer_take NAME|PID: remove the peers so named (or with that PID) from
 # the list; their PIDs in $peer_taken.

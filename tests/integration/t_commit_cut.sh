@@ -19,7 +19,7 @@ cut_run() { # MODE SIM_PORT WHAT_THE_LOG_SAYS
 	: >"$work/cuts.$1"
 	peer_start "the COMMIT-cutting proxy on 127.0.0.1:$proxy_port" "$work/proxy.log" \
 		python3 "$top/tests/peers/commit_cut.py" $proxy_port "$sock" "$1" 4 6 "$work/cuts.$1"
-	peer_wait "the COMMIT-cutting proxy" "127.0.0.1:$proxy_port" \
+	peer_wait "the COMMIT-cutting proxy on 127.0.0.1:$proxy_port" "$proxy_port" \
 		mariadb --no-defaults -h 127.0.0.1 -P $proxy_port -ufeegate_it -p"$APP_PASSWORD" -e "SELECT 1" >/dev/null 2>&1
 	: >"$work/cuts.$1" # (the probe's session made no COMMIT; start clean)
 	sed "s|^socket = .*|host = 127.0.0.1\nport = $proxy_port|" "$conf" >"$work/cut.ini"
