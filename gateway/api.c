@@ -269,8 +269,9 @@ queue_notice(struct db *db, const struct config *cfg,
 		goto out;
 	}
 	if (db_query_value(db,
-			   "SELECT 1 FROM {B}.billing_customers"
-			   " WHERE account_no = ?",
+			   "SELECT 1 FROM (SELECT ? AS k) p"
+			   " JOIN {B}.billing_customers c"
+			   "  ON {=customers.account_no c.account_no p.k}",
 			   DB_ARGS(DB_STR(r->account_no)), v, sizeof(v), &found,
 			   err) != 0)
 		goto out;

@@ -30,7 +30,7 @@
 
 #define CONTACT_BLOCKS_JOIN                                                    \
 	" LEFT JOIN contact_blocks cb ON cb.contact_id = ct.contact_id"        \
-	"  AND cb.address = ct.address"
+	"  AND {=contacts.address ct.address cb.address}"
 
 /* clang-format off */
 #define CONTACT_REASON_SQL                                                     \

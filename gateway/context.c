@@ -46,21 +46,23 @@ context_load(struct db *db, const struct config *cfg, const char *account_no,
 	memset(out, 0, sizeof(*out));
 	str_copy(out->account_no, account_no, sizeof(out->account_no));
 	str_copy(out->business_date, date, sizeof(out->business_date));
-	if (db_query(db, DB_STREAM,
-		     "SELECT c.name, c.locale,"
-		     " SUM(b.amount_due - b.amount_paid),"
-		     " GROUP_CONCAT(DISTINCT b.period ORDER BY b.period"
-		     "  SEPARATOR ','),"
-		     " DATE_FORMAT(MIN(b.due_date), '%Y-%m-%d')"
-		     " FROM {B}.billing_customers c"
-		     " LEFT JOIN {B}.billing_bills b"
-		     "  ON b.account_no = c.account_no AND b.status = 'open'"
-		     "  AND CAST(b.status AS BINARY) = 'open'"
-		     "  AND b.due_date < DATE_SUB(?, INTERVAL ? DAY)"
-		     " WHERE c.account_no = ? GROUP BY c.account_no",
-		     DB_ARGS(DB_STR(date), DB_INT(cfg->dunning.grace_days),
-			     DB_STR(account_no)),
-		     row_cb, &l, err) != 0) {
+	if (db_query(
+		    db, DB_STREAM,
+		    "SELECT c.name, c.locale,"
+		    " SUM(b.amount_due - b.amount_paid),"
+		    " GROUP_CONCAT(DISTINCT b.period ORDER BY b.period"
+		    "  SEPARATOR ','),"
+		    " DATE_FORMAT(MIN(b.due_date), '%Y-%m-%d')"
+		    " FROM (SELECT ? AS k) p JOIN {B}.billing_customers c"
+		    "  ON {=customers.account_no c.account_no p.k}"
+		    " LEFT JOIN {B}.billing_bills b"
+		    "  ON {=bills.account_no b.account_no p.k}"
+		    "  AND b.status = 'open' AND CAST(b.status AS BINARY) = 'open'"
+		    "  AND b.due_date < DATE_SUB(?, INTERVAL ? DAY)"
+		    " GROUP BY p.k",
+		    DB_ARGS(DB_STR(account_no), DB_STR(date),
+			    DB_INT(cfg->dunning.grace_days)),
+		    row_cb, &l, err) != 0) {
 		context_free(out);
 		return -1;
 	}

@@ -13,6 +13,7 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include "billing.h"
 #include "log.h"
 
 static double
@@ -83,18 +84,46 @@ stmt_error(MYSQL_STMT *st, const char *sql, struct fg_err *err)
 		mysql_stmt_errno(st));
 }
 
-/* Replace each "{B}" with the billing schema. */
-static char *
-expand(struct db *db, const char *sql)
+/* Where a token of billing.h starts in sql ("{B}", "{=", "{T ", "{V "),
+ * or NULL. Other braces (a regular expression's "{7,14}") are text. */
+static const char *
+next_token(const char *sql)
 {
-	struct sbuf b;
 	const char *p;
 
+	for (p = strchr(sql, '{'); p != NULL; p = strchr(p + 1, '{'))
+		if ((p[1] == 'B' && p[2] == '}') || p[1] == '=' ||
+		    ((p[1] == 'T' || p[1] == 'V') && p[2] == ' '))
+			return p;
+	return NULL;
+}
+
+/* Expand the tokens of billing.h: "{B}" is the billing schema, the others
+ * billing_expand() makes. NULL, with err set, for a token that cannot be. */
+static char *
+expand(struct db *db, const char *sql, struct fg_err *err)
+{
+	struct sbuf b;
+	const char *p, *close;
+
 	sbuf_init(&b);
-	while ((p = strstr(sql, "{B}")) != NULL) {
+	while ((p = next_token(sql)) != NULL) {
 		sbuf_add(&b, sql, (size_t)(p - sql));
-		sbuf_adds(&b, db->billing);
-		sql = p + 3;
+		if (p[1] == 'B') {
+			sbuf_adds(&b, db->billing);
+			sql = p + 3;
+			continue;
+		}
+		close = strchr(p, '}');
+		if (close == NULL ||
+		    billing_expand(p + 1, (size_t)(close - p - 1), &b, err) !=
+			    0) {
+			if (close == NULL)
+				err_set(err, "db: internal: unclosed {");
+			sbuf_free(&b);
+			return NULL;
+		}
+		sql = close + 1;
 	}
 	sbuf_adds(&b, sql);
 	return sbuf_take(&b);
@@ -378,9 +407,11 @@ prepare(struct db *db, const char *sql, const struct db_param *p, size_t np,
 	unsigned long *sessionp, struct fg_err *err)
 {
 	MYSQL_STMT *st;
-	char *text = expand(db, sql);
+	char *text = expand(db, sql, err);
 	size_t i;
 
+	if (text == NULL)
+		return NULL;
 	if (use_db_stmt(db, err) != 0) {
 		free(text);
 		return NULL;
@@ -1007,7 +1038,12 @@ db_bulk_new(struct db *db, const char *sql, const char *coltypes, size_t cap,
 	}
 	/* Kept prepared like any other statement (every audit batch and
 	 * every batch marked submitting runs one). */
-	text = expand(db, sql);
+	text = expand(db, sql, err);
+	if (text == NULL) {
+		b->failed = 1;
+		db_bulk_free(b);
+		return NULL;
+	}
 	b->session = db->session;
 	b->st = stmt_take(db, text);
 	if (b->st == NULL) {

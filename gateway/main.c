@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "billing_check.h"
 #include "config.h"
 #include "context.h"
 #include "dates.h"
@@ -47,6 +48,9 @@ static const char usage_text[] =
 	"                                   and outage notices\n"
 	"  escalate [--date D]              fail due notices, raise "
 	"collection tasks\n"
+	"  billing check [--json]           the billing contract as feegate "
+	"sees it: every\n"
+	"                                   column, usable or why not\n"
 	"  tasks [--state S] [--grid G] [--json]\n"
 	"                                   manual collection tasks\n"
 	"  log ACCOUNT|PHONE [--json]       one customer's timeline\n"
@@ -156,16 +160,21 @@ valid_now(const char *s)
 	       s[14] >= '0' && s[14] <= '5' && s[15] >= '0' && s[15] <= '9';
 }
 
+/* Connect, check the gateway schema's version and, for a command that
+ * reads billing, the billing contract: 0, or the exit status (1; 2 when
+ * the billing contract cannot be used), having said why. */
 static int
-open_db(struct db *db, const struct config *cfg)
+open_db(struct db *db, const struct config *cfg, int billing)
 {
 	struct fg_err err;
+	int rc = 1;
 
-	if (db_connect(db, cfg, 1, &err) != 0 || migrate_check(db, &err) != 0) {
+	if (db_connect(db, cfg, 1, &err) != 0 || migrate_check(db, &err) != 0 ||
+	    (billing && (rc = billing_open(db, &err)) != 0)) {
 		fprintf(stderr, "feegate: %s\n", err.msg);
 		if (db->my != NULL)
 			db_close(db);
-		return 1;
+		return rc == 2 ? EXIT_USAGE : 1;
 	}
 	return 0;
 }
@@ -282,6 +291,7 @@ cmd_dispatch(const struct config *cfg, int serve, int argc, char **argv)
 	struct opt opts[] = {{"now", 1, NULL, 0}};
 	const char *pos[1];
 	struct dispatch_stats st;
+	struct db db;
 	double offset = 0;
 	size_t npos;
 	int rc;
@@ -299,6 +309,11 @@ cmd_dispatch(const struct config *cfg, int serve, int argc, char **argv)
 			"feegate: [channels]: no provider configured\n");
 		return EXIT_USAGE;
 	}
+	/* The schema's version and the billing contract, before anything
+	 * starts (the dispatcher's own connections use the contract read). */
+	if ((rc = open_db(&db, cfg, 1)) != 0)
+		return rc;
+	db_close(&db);
 	rc = send_due(cfg, offset, serve, &st);
 	if (rc == 0 && !serve)
 		print_dispatch(cfg, &st, stdout);
@@ -355,8 +370,8 @@ cmd_night(const struct config *cfg, int steps, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (open_db(&db, cfg) != 0)
-		return 1;
+	if ((rc = open_db(&db, cfg, 1)) != 0)
+		return rc;
 	if (opts[1].set)
 		snprintf(now, sizeof(now), "%s:00", opts[1].value);
 	o.plan = (steps & STEP_PLAN) != 0;
@@ -402,6 +417,34 @@ cmd_db(const struct config *cfg, int argc, char **argv)
 }
 
 static int
+cmd_billing(const struct config *cfg, int argc, char **argv)
+{
+	struct opt opts[] = {{"json", 0, NULL, 0}};
+	const char *pos[1];
+	struct fg_err err;
+	struct db db;
+	size_t npos;
+	int rc, problems = 0;
+
+	if (argc < 1 || strcmp(argv[0], "check") != 0)
+		return usage("billing: expected 'billing check [--json]'",
+			     NULL);
+	if ((rc = parse_opts(argc - 1, argv + 1, opts, FG_NELEM(opts), pos, 0,
+			     &npos)) != 0)
+		return rc;
+	/* (not open_db(.., 1): the contract is what is being checked) */
+	if ((rc = open_db(&db, cfg, 0)) != 0)
+		return rc;
+	rc = billing_check_print(&db, opts[0].set, stdout, &problems, &err);
+	db_close(&db);
+	if (rc != 0) {
+		fprintf(stderr, "feegate: billing check: %s\n", err.msg);
+		return 1;
+	}
+	return problems == 0 ? 0 : 1;
+}
+
+static int
 cmd_tasks(const struct config *cfg, int argc, char **argv)
 {
 	struct opt opts[] = {{"state", 1, NULL, 0},
@@ -421,8 +464,8 @@ cmd_tasks(const struct config *cfg, int argc, char **argv)
 			"--state: '%s' is not one of open, assigned, done, "
 			"cancelled",
 			opts[0].value);
-	if (open_db(&db, cfg) != 0)
-		return 1;
+	if ((rc = open_db(&db, cfg, 0)) != 0)
+		return rc;
 	rc = tasks_print(&db, opts[0].value, opts[1].value, opts[2].set, stdout,
 			 &err);
 	if (rc != 0)
@@ -451,8 +494,8 @@ cmd_log(const struct config *cfg, int argc, char **argv)
 	if (strlen(pos[0]) > 320)
 		return usage("log: %s is too long",
 			     "the account or phone number");
-	if (open_db(&db, cfg) != 0)
-		return 1;
+	if ((rc = open_db(&db, cfg, 1)) != 0)
+		return rc;
 	rc = 1;
 	t = timeline_build(&db, pos[0], &found, &err);
 	if (t == NULL)
@@ -526,8 +569,8 @@ cmd_report(const struct config *cfg, int argc, char **argv)
 		if (opts[i].set && !date_valid(opts[i].value))
 			return usage("'%s' is not a date YYYY-MM-DD",
 				     opts[i].value);
-	if (open_db(&db, cfg) != 0)
-		return 1;
+	if ((rc = open_db(&db, cfg, 1)) != 0)
+		return rc;
 	rc = report_print(&db, opts[0].value, opts[1].value, stdout, &err);
 	if (rc != 0)
 		fprintf(stderr, "feegate: report: %s\n", err.msg);
@@ -545,8 +588,8 @@ cmd_audit(const struct config *cfg, int argc, char **argv)
 
 	if (argc != 1 || strcmp(argv[0], "verify") != 0)
 		return usage("audit: expected 'audit verify'", NULL);
-	if (open_db(&db, cfg) != 0)
-		return 1;
+	if ((rc = open_db(&db, cfg, 0)) != 0)
+		return rc;
 	rc = audit_verify(&db, &rows, &err);
 	if (rc == 0)
 		printf("audit: chain intact: %llu rows, head %s\n", rows,
@@ -650,9 +693,9 @@ cmd_template(const struct config *cfg, int argc, char **argv)
 	}
 	memset(&nc, 0, sizeof(nc));
 	if (opts[1].set) {
-		if (open_db(&db, cfg) != 0) {
+		if ((rc = open_db(&db, cfg, 1)) != 0) {
 			template_set_free(ts);
-			return 1;
+			return rc;
 		}
 		rc = context_load(&db, cfg, opts[1].value, date, &nc, &found,
 				  &err);
@@ -768,8 +811,8 @@ cmd_staff(const struct config *cfg, int argc, char **argv)
 			     &npos)) != 0)
 		return rc;
 	if (npos == 1 && strcmp(pos[0], "list") == 0) {
-		if (open_db(&db, cfg) != 0)
-			return 1;
+		if ((rc = open_db(&db, cfg, 0)) != 0)
+			return rc;
 		rc = staff_list(&db, stdout, &err);
 		goto done;
 	}
@@ -785,9 +828,9 @@ cmd_staff(const struct config *cfg, int argc, char **argv)
 	if (strcmp(pos[0], "disable") != 0 && (pw = read_password()) == NULL)
 		return usage("staff: the password comes on standard input",
 			     NULL);
-	if (open_db(&db, cfg) != 0) {
+	if ((rc = open_db(&db, cfg, 0)) != 0) {
 		free(pw);
-		return 1;
+		return rc;
 	}
 	if (strcmp(pos[0], "add") == 0)
 		rc = staff_add(&db, pos[1], opts[2].value, opts[0].value,
@@ -872,6 +915,8 @@ main(int argc, char **argv)
 		rc = cmd_dispatch(&cfg, 0, argc, argv);
 	else if (strcmp(cmd, "serve") == 0)
 		rc = cmd_dispatch(&cfg, 1, argc, argv);
+	else if (strcmp(cmd, "billing") == 0)
+		rc = cmd_billing(&cfg, argc, argv);
 	else if (strcmp(cmd, "tasks") == 0)
 		rc = cmd_tasks(&cfg, argc, argv);
 	else if (strcmp(cmd, "log") == 0)

@@ -75,7 +75,7 @@ migrate_run(const struct config *cfg, struct fg_err *err)
 		return -1;
 	sql = xasprintf(
 		"CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4 "
-		"COLLATE utf8mb4_unicode_ci",
+		"COLLATE utf8mb4_nopad_bin",
 		db.gateway);
 	rc = db_exec(&db, sql, DB_NOARGS, NULL, err);
 	free(sql);

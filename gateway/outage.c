@@ -38,16 +38,18 @@ static const char sql_changed[] =
 	"INSERT INTO tmp_over (outage_id, version)"
 	" SELECT b.outage_id, COALESCE(o.version, 0) + 1"
 	" FROM {B}.billing_outages b"
-	" LEFT JOIN tmp_bad x ON x.source = 'outage' AND x.row_key = b.outage_id"
-	" LEFT JOIN outages o ON o.outage_id = b.outage_id"
+	" LEFT JOIN tmp_bad x ON x.source = 'outage'"
+	"  AND {=outages.outage_id b.outage_id x.row_key}"
+	" LEFT JOIN outages o ON {=outages.outage_id b.outage_id o.outage_id}"
 	" LEFT JOIN outage_versions v ON v.outage_id = o.outage_id"
 	"  AND v.version = o.version"
 	" WHERE b.ends_at >= DATE_SUB(?, INTERVAL 2 DAY) AND x.row_key IS NULL"
-	"   AND (v.outage_id IS NULL OR NOT (CAST(v.kind AS BINARY) <=> b.kind"
-	"        AND CAST(v.area AS BINARY) <=> b.area"
+	"   AND (v.outage_id IS NULL"
+	"        OR NOT (v.kind <=> {T outages.kind b.kind}"
+	"        AND v.area <=> {T outages.area b.area}"
 	"        AND v.starts_at <=> b.starts_at AND v.ends_at <=> b.ends_at"
-	"        AND CAST(v.reason AS BINARY) <=> b.reason"
-	"        AND CAST(v.status AS BINARY) <=> b.status))";
+	"        AND v.reason <=> {T outages.reason b.reason}"
+	"        AND v.status <=> {T outages.status b.status}))";
 
 /* Late: less lead than the rules ask, for the times the notice gives. */
 #define LATE_SQL                                                               \
@@ -62,12 +64,15 @@ static const char sql_first[] =
 	" SELECT c.outage_id, a.account_no, 'outage_notice', c.version, NULL," LATE_SQL
 	", 0"
 	" FROM tmp_ocur c"
-	" JOIN {B}.billing_outage_accounts a ON a.outage_id = c.outage_id"
-	" JOIN {B}.billing_customers bc ON bc.account_no = a.account_no"
+	" JOIN {B}.billing_outage_accounts a"
+	"  ON {=outage_accounts.outage_id a.outage_id c.outage_id}"
+	" JOIN {B}.billing_customers bc"
+	"  ON {=customers.account_no bc.account_no a.account_no}"
 	" LEFT JOIN tmp_told t ON t.outage_id = c.outage_id"
-	"  AND t.account_no = a.account_no"
+	"  AND {=outage_accounts.account_no a.account_no t.account_no}"
 	" LEFT JOIN notices ex ON ex.outage_id = c.outage_id"
-	"  AND ex.account_no = a.account_no AND ex.kind = 'outage_notice'"
+	"  AND {=outage_accounts.account_no a.account_no ex.account_no}"
+	"  AND ex.kind = 'outage_notice'"
 	"  AND ex.outage_version = c.version"
 	" WHERE c.status = 'scheduled' AND c.ends_at > ?"
 	"   AND t.account_no IS NULL AND ex.notice_id IS NULL"
@@ -186,7 +191,7 @@ sql_queue_large(const struct config *cfg)
 	contacts_rank_sql(cfg, "t.", &b);
 	sbuf_adds(&b, "t.priority, t.contact_id) AS rn"
 		      "  FROM tmp_ocontact t JOIN {B}.billing_customers bc"
-		      "   ON bc.account_no = t.account_no"
+		      "   ON {=customers.account_no bc.account_no t.account_no}"
 		      "  WHERE CAST(bc.segment AS BINARY) = 'large'"
 		      "   AND t.consent = 1 AND t.reason IS NULL");
 	contacts_channel_filter(cfg, "t.", &b);
@@ -203,7 +208,8 @@ static const char sql_queue_first[] =
 	" contact_id, address, state, created_on, priority, anytime)"
 	" SELECT n.notice_id, NULL, x.account_no, ct.channel, ct.contact_id,"
 	"  ct.address, 'queued', ?, 1, x.anytime" ONOTE_JOIN
-	" JOIN {B}.billing_customers bc ON bc.account_no = x.account_no"
+	" JOIN {B}.billing_customers bc"
+	"  ON {=customers.account_no bc.account_no x.account_no}"
 	" JOIN tmp_opick p ON p.account_no = x.account_no"
 	" JOIN {B}.billing_contacts ct ON ct.contact_id = p.contact_id"
 	" WHERE CAST(bc.segment AS BINARY) <> 'large' OR bc.segment IS NULL";
@@ -266,7 +272,8 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		 " SELECT x.outage_id, x.version, b.kind, b.area, b.starts_at,"
 		 "  b.ends_at, b.reason, b.status, ?, ?"
 		 " FROM tmp_over x"
-		 " JOIN {B}.billing_outages b ON b.outage_id = x.outage_id",
+		 " JOIN {B}.billing_outages b"
+		 "  ON {=outages.outage_id b.outage_id x.outage_id}",
 		 DB_ARGS(DB_STR(d), DB_STR(now)), NULL},
 		{"INSERT INTO outages (outage_id, version, first_seen_at)"
 		 " SELECT outage_id, version, ? FROM tmp_over"
@@ -341,7 +348,7 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		 ")" CONTACT_CANDIDATE_SELECT
 		 " FROM (SELECT DISTINCT account_no FROM tmp_onote) x"
 		 " JOIN {B}.billing_contacts ct"
-		 "  ON ct.account_no = x.account_no" CONTACT_BLOCKS_JOIN,
+		 "  ON {=contacts.account_no ct.account_no x.account_no}" CONTACT_BLOCKS_JOIN,
 		 DB_NOARGS, NULL},
 		{pick, DB_NOARGS, NULL},
 		{large, DB_ARGS(DB_STR(d), DB_INT(cfg->outage.large_contacts)),

@@ -547,7 +547,7 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 		  " FROM messages m JOIN notices n ON n.notice_id = m.notice_id"
 		  " LEFT JOIN dunning_cases k ON k.case_id = n.case_id"
 		  " LEFT JOIN {B}.billing_customers c"
-		  "  ON c.account_no = m.account_no"
+		  "  ON {=customers.account_no c.account_no m.account_no}"
 		  " WHERE m.message_id IN (");
 	placeholders(&sql, in_pad(n));
 	sbuf_adds(&sql, ")");
@@ -563,7 +563,8 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 	sbuf_init(&sql);
 	sbuf_adds(
 		&sql,
-		"SELECT b.account_no, SUM(b.amount_due - b.amount_paid),"
+		"SELECT {T bills.account_no b.account_no} a,"
+		" SUM(b.amount_due - b.amount_paid),"
 		" GROUP_CONCAT(DISTINCT b.period ORDER BY b.period"
 		"  SEPARATOR ','),"
 		" DATE_FORMAT(MIN(b.due_date), '%Y-%m-%d')"
@@ -572,7 +573,7 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 		"  AND b.due_date < DATE_SUB(?, INTERVAL ? DAY)"
 		"  AND b.account_no IN (");
 	placeholders(&sql, in_pad(n));
-	sbuf_adds(&sql, ") GROUP BY b.account_no");
+	sbuf_adds(&sql, ") GROUP BY a");
 	p = xcalloc(in_pad(n) + 2, sizeof(*p));
 	p[0] = DB_STR(business_date);
 	p[1] = DB_INT(cfg->dunning.grace_days);
@@ -829,7 +830,8 @@ outbox_queue_next(struct db *db, const struct config *cfg,
 		" SELECT n.notice_id, n.case_id, n.account_no, ct.channel,"
 		"  ct.contact_id, ct.address, 'queued', ?, n.urgent, n.anytime"
 		" FROM notices n"
-		" JOIN {B}.billing_contacts ct ON ct.account_no = n.account_no" CONTACT_BLOCKS_JOIN
+		" JOIN {B}.billing_contacts ct"
+		"  ON {=contacts.account_no ct.account_no n.account_no}" CONTACT_BLOCKS_JOIN
 		" LEFT JOIN messages tried ON tried.notice_id = n.notice_id"
 		"  AND tried.contact_id = ct.contact_id"
 		" WHERE n.notice_id = ? AND ct.consent = 1"

@@ -25,7 +25,8 @@ static const char sql_close_decide[] =
 	"   ELSE 'hold' END"
 	" FROM dunning_cases k"
 	" LEFT JOIN tmp_bal t ON t.account_no = k.account_no"
-	" LEFT JOIN {B}.billing_customers c ON c.account_no = k.account_no"
+	" LEFT JOIN {B}.billing_customers c"
+	"  ON {=customers.account_no c.account_no k.account_no}"
 	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
 	" WHERE k.active_account IS NOT NULL AND q.account_no IS NULL"
 	"   AND (c.account_no IS NULL OR COALESCE(t.balance, 0) < ?"
@@ -160,7 +161,8 @@ static const char sql_next_decide[] =
 static const char sql_contacts[] =
 	"INSERT INTO tmp_contact (" CONTACT_CANDIDATE_NAMES
 	")" CONTACT_CANDIDATE_SELECT " FROM tmp_next x"
-	" JOIN {B}.billing_contacts ct ON ct.account_no = x.account_no" CONTACT_BLOCKS_JOIN;
+	" JOIN {B}.billing_contacts ct"
+	"  ON {=contacts.account_no ct.account_no x.account_no}" CONTACT_BLOCKS_JOIN;
 
 /* One message per notice, to the contact picked. */
 static const char sql_queue[] =

@@ -205,8 +205,10 @@ timeline_build(struct db *db, const char *account_no, int *found,
 	json_object_set_new(t, "input_errors", errors);
 	json_object_set_new(t, "audit", events);
 	if (db_query(db, DB_STREAM,
-		     "SELECT name, locale, segment, grid_id, dunning_hold"
-		     " FROM {B}.billing_customers WHERE account_no = ?",
+		     "SELECT c.name, c.locale, c.segment, c.grid_id,"
+		     " c.dunning_hold"
+		     " FROM (SELECT ? AS k) p JOIN {B}.billing_customers c"
+		     "  ON {=customers.account_no c.account_no p.k}",
 		     DB_ARGS(DB_STR(account_no)), customer_cb, t, err) != 0 ||
 	    db_query(
 		    db, DB_STREAM,
@@ -310,8 +312,11 @@ timeline_find_accounts(struct db *db, const char *address, json_t *out,
 		       struct fg_err *err)
 {
 	return db_query(db, DB_STREAM,
-			"SELECT DISTINCT account_no FROM {B}.billing_contacts"
-			" WHERE address = ? ORDER BY account_no LIMIT 50",
+			"SELECT DISTINCT"
+			"  {T contacts.account_no c.account_no} AS account_no"
+			" FROM (SELECT ? AS k) p JOIN {B}.billing_contacts c"
+			"  ON {=contacts.address c.address p.k}"
+			" ORDER BY account_no LIMIT 50",
 			DB_ARGS(DB_STR(address)), append_row_cb, out, err);
 }
 
@@ -483,8 +488,9 @@ timeline_exists(struct db *db, const char *account_no, int *found,
 	/* What timeline_build() would find, without building it. */
 	if (db_query_value(
 		    db,
-		    "SELECT EXISTS(SELECT 1 FROM {B}.billing_customers"
-		    "  WHERE account_no = ?)"
+		    "SELECT EXISTS(SELECT 1 FROM (SELECT ? AS k) p"
+		    "  JOIN {B}.billing_customers c"
+		    "  ON {=customers.account_no c.account_no p.k})"
 		    " OR EXISTS(SELECT 1 FROM dunning_cases"
 		    "  WHERE account_no = ?)"
 		    " OR EXISTS(SELECT 1 FROM input_errors"

@@ -613,9 +613,11 @@ contacts_section(const struct req *r, const char *account, struct sbuf *b,
 		     "<th>角色 Role</th><th>优先级 Priority</th>"
 		     "<th>同意 Consent</th></tr>\n");
 	if (db_query(&r->w->db, DB_BUFFERED,
-		     "SELECT contact_id, channel, address, role, priority,"
-		     " consent FROM {B}.billing_contacts WHERE account_no = ?"
-		     " ORDER BY priority, contact_id",
+		     "SELECT c.contact_id, c.channel, c.address, c.role,"
+		     " c.priority, c.consent"
+		     " FROM (SELECT ? AS k) p JOIN {B}.billing_contacts c"
+		     "  ON {=contacts.account_no c.account_no p.k}"
+		     " ORDER BY c.priority, c.contact_id",
 		     DB_ARGS(DB_STR(account)), contact_row, &x, err) != 0)
 		return -1;
 	sbuf_adds(b, "</table>\n");
@@ -661,10 +663,12 @@ reveal(struct req *r, const char *account)
 			"联系方式编号和至少5个字的原因 A contact id "
 			"and a reason of at least 5 characters");
 	if (db_query_value(&r->w->db,
-			   "SELECT 1 FROM {B}.billing_contacts"
-			   " WHERE contact_id = ? AND account_no = ?",
-			   DB_ARGS(DB_INT(strtoll(id, NULL, 10)),
-				   DB_STR(account)),
+			   "SELECT 1 FROM (SELECT ? AS k) p"
+			   " JOIN {B}.billing_contacts c"
+			   "  ON {=contacts.account_no c.account_no p.k}"
+			   " WHERE c.contact_id = ?",
+			   DB_ARGS(DB_STR(account),
+				   DB_INT(strtoll(id, NULL, 10))),
 			   v, sizeof(v), &found, &err) != 0)
 		goto trouble;
 	if (!found)

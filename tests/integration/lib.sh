@@ -82,10 +82,27 @@ fg_admin() {
 
 # fresh_schemas [extra config lines]: empty billing and gateway schemas,
 # and the application account's grants on them.
+# BILLING_CHARSET="CHARSET COLLATION" makes the billing schema in that
+# character set and collation and the contract's tables without one of
+# their own (they take the schema's, as a utility's tables often do);
+# GATEWAY_CHARSET likewise makes the gateway schema before db migrate.
 fresh_schemas() {
-	mysql_cli -e "DROP DATABASE IF EXISTS \`$gschema\`; DROP DATABASE IF EXISTS \`$bschema\`;
-		CREATE DATABASE \`$bschema\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-	mysql_cli "$bschema" <"$top/sql/billing/contract.sql"
+	mysql_cli -e "DROP DATABASE IF EXISTS \`$gschema\`; DROP DATABASE IF EXISTS \`$bschema\`"
+	if [ -n "${BILLING_CHARSET:-}" ]; then
+		set -- ${BILLING_CHARSET} "$@"
+		mysql_cli -e "CREATE DATABASE \`$bschema\` CHARACTER SET $1 COLLATE $2"
+		shift 2
+		sed 's/ DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;/;/' "$top/sql/billing/contract.sql" |
+			mysql_cli "$bschema"
+	else
+		mysql_cli -e "CREATE DATABASE \`$bschema\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+		mysql_cli "$bschema" <"$top/sql/billing/contract.sql"
+	fi
+	if [ -n "${GATEWAY_CHARSET:-}" ]; then
+		set -- ${GATEWAY_CHARSET} "$@"
+		mysql_cli -e "CREATE DATABASE \`$gschema\` CHARACTER SET $1 COLLATE $2"
+		shift 2
+	fi
 	fg_admin db migrate >/dev/null
 	mysql_cli -e "CREATE USER IF NOT EXISTS 'feegate_it'@'localhost' IDENTIFIED BY '$APP_PASSWORD';
 		SET @gw = '$gschema', @bill = '$bschema', @account = '''feegate_it''@''localhost''';

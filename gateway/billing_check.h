@@ -1,0 +1,35 @@
+/*
+ * billing_check.h: the billing contract read from the database, as the
+ * feegate account sees it (information_schema), and the start-up check
+ * that every command reading billing makes before it does anything.
+ */
+#ifndef FEEGATE_BILLING_CHECK_H
+#define FEEGATE_BILLING_CHECK_H
+
+#include <stdio.h>
+
+#include "billing.h"
+#include "db.h"
+
+/* Fill c (billing_contract_init'ed here) from information_schema. */
+int billing_read(struct db *db, struct billing_contract *c, struct fg_err *err);
+
+/*
+ * Read the contract and make it the one statements use. Returns 0; -1
+ * when the database cannot be read; 2 when feegate cannot use the
+ * contract: every problem is logged, one line each naming the column,
+ * and err says how many and the first. Once it has succeeded, later
+ * calls return 0 at once.
+ */
+int billing_open(struct db *db, struct fg_err *err);
+
+/*
+ * `feegate billing check`: the contract as read, object by object and
+ * column by column (there or not, type, character set and collation,
+ * usable or why not), as text or (json) one JSON document, to out.
+ * *problems gets how many problems there are: a night runs only without.
+ */
+int billing_check_print(struct db *db, int json, FILE *out, int *problems,
+			struct fg_err *err);
+
+#endif

@@ -1,0 +1,69 @@
+#!/bin/sh
+# A billing schema feegate cannot use is refused at start-up, naming the
+# column, before anything is planned; `feegate billing check` lists every
+# column, usable or why not, as text and as JSON.
+. "$(dirname "$0")/lib.sh"
+fresh_schemas
+customer C1; contact 1 C1 sms +8613800000001; bill B1 C1 50.00 2026-10-01
+
+fgok billing check
+has "$(cat "$work/last.out")" "billing_bills: table" "the objects"
+has "$(cat "$work/last.out")" "  amount_due    decimal, 2 decimals                  ok" "a column and its verdict"
+has "$(cat "$work/last.out")" "no problems: a night can run" "the verdict"
+
+# What a utility's schema may get wrong.
+sqlb "ALTER TABLE billing_bills MODIFY amount_due FLOAT NOT NULL"
+sqlb "ALTER TABLE billing_customers DROP COLUMN segment"
+sqlb "ALTER TABLE billing_contacts MODIFY consent CHAR(1) NOT NULL DEFAULT 'Y'"
+sqlb "RENAME TABLE billing_outage_accounts TO outage_accounts_old"
+rc=0
+fg run --date 2026-10-02 --now "2026-10-02 10:00" >"$work/run.out" 2>"$work/run.err" || rc=$?
+eq "2" "$rc" "a night refuses to start: exit status 2"
+has "$(cat "$work/run.err")" "billing schema $bschema: 4 problems with the contract, the first: billing_outage_accounts: no such table or view" \
+    "the message"
+for p in "billing_bills.amount_due: float, must be DECIMAL" "billing_customers.segment: no such column" \
+	"billing_contacts.consent: char in utf8mb4, must be an integer type"; do
+	has "$(cat "$work/run.err")" "$p" "each problem logged, naming the column"
+done
+eq "0 0 0" "$(sqlg "SELECT (SELECT COUNT(*) FROM nights), (SELECT COUNT(*) FROM audit_log), (SELECT COUNT(*) FROM dunning_cases)")" \
+   "nothing planned, nothing written"
+sim_port=19899 # (nothing listens: serve must stop before it sends)
+write_conf "
+[channels]
+sms = sim
+
+$(sms_section sim)
+
+[receipts]
+port = 19898
+public_url = http://127.0.0.1:19898"
+rc=0
+fg serve >"$work/serve.out" 2>"$work/serve.err" || rc=$?
+eq "2" "$rc" "serve refuses to start too"
+has "$(cat "$work/serve.err")" "billing_bills.amount_due: float, must be DECIMAL" "and says why"
+rc=0
+fg billing check >"$work/check.out" 2>&1 || rc=$?
+eq "1" "$rc" "billing check: exit status 1, a night cannot run"
+has "$(cat "$work/check.out")" "  amount_due    float                                must be DECIMAL" "the float"
+has "$(cat "$work/check.out")" "  segment       -                                    no such column" "the missing column"
+has "$(cat "$work/check.out")" "billing_outage_accounts: MISSING (no such table or view)" "the missing table"
+has "$(cat "$work/check.out")" "4 problems: no night runs until they are fixed" "the verdict"
+rc=0
+fg billing check --json >"$work/check.json" 2>&1 || rc=$?
+eq "1" "$rc" "--json: the same exit status"
+eq "4 False float must be DECIMAL" "$(/usr/bin/python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+c = [c for o in j["objects"] if o["name"] == "billing_bills" for c in o["columns"] if c["name"] == "amount_due"][0]
+print(j["problems"], j["night_can_run"], c["type"], c["problem"])' "$work/check.json")" "--json: the problems and the column"
+rc=0
+fg billing nonsense >/dev/null 2>&1 || rc=$?
+eq "2" "$rc" "bad usage: exit status 2"
+
+# Mended, the night runs.
+sqlb "ALTER TABLE billing_bills MODIFY amount_due DECIMAL(12,2) NOT NULL"
+sqlb "ALTER TABLE billing_customers ADD COLUMN segment VARCHAR(16) NOT NULL DEFAULT 'residential'"
+sqlb "ALTER TABLE billing_contacts MODIFY consent TINYINT NOT NULL DEFAULT 1"
+sqlb "RENAME TABLE outage_accounts_old TO billing_outage_accounts"
+fgok run --date 2026-10-02
+eq "open/1 1:planned" "$(state C1)" "the night runs once the schema is mended"
+done_ok
