@@ -145,7 +145,7 @@ void
 billing_note_column(struct billing_contract *c, const char *table,
 		    const char *column, const char *data_type,
 		    const char *charset, const char *collation,
-		    long long max_chars, int scale)
+		    long long max_chars, int scale, int nullable)
 {
 	int o = object_of(table);
 	size_t i;
@@ -171,6 +171,7 @@ billing_note_column(struct billing_contract *c, const char *table,
 			str_copy(k->charset, "binary", sizeof(k->charset));
 		k->max_chars = max_chars;
 		k->scale = scale;
+		k->nullable = nullable;
 	}
 }
 
@@ -294,6 +295,18 @@ billing_contract_current(void)
 	return current_set ? &current : NULL;
 }
 
+/* UTF-8 as RFC 3629 has it, over bytes (PCRE without UTF mode), in an SQL
+ * string: no overlong forms, no surrogates (CESU-8), nothing above
+ * U+10FFFF. MariaDB's own conversion lets surrogates through. */
+#define UTF8_RE                                                                \
+	"^(?:[\\\\x00-\\\\x7F]|[\\\\xC2-\\\\xDF][\\\\x80-\\\\xBF]"             \
+	"|\\\\xE0[\\\\xA0-\\\\xBF][\\\\x80-\\\\xBF]"                           \
+	"|[\\\\xE1-\\\\xEC\\\\xEE\\\\xEF][\\\\x80-\\\\xBF]{2}"                 \
+	"|\\\\xED[\\\\x80-\\\\x9F][\\\\x80-\\\\xBF]"                           \
+	"|\\\\xF0[\\\\x90-\\\\xBF][\\\\x80-\\\\xBF]{2}"                        \
+	"|[\\\\xF1-\\\\xF3][\\\\x80-\\\\xBF]{3}"                               \
+	"|\\\\xF4[\\\\x80-\\\\x8F][\\\\x80-\\\\xBF]{2})*$"
+
 /*
  * L = R byte for byte (see billing.h). For text, two comparisons: one in
  * L's collation, with R converted to L's character set, which an index on
@@ -320,6 +333,25 @@ expand_eq(const struct billing_column *k, const char *l, size_t ln,
 			  (int)rn, r, (int)ln, l);
 }
 
+/* L longer than n characters, or 0 when it cannot be: a text column
+ * declared no longer, or a number of no more digits than n. Bytes are
+ * counted as the UTF-8 characters they hold. */
+static void
+expand_wide(const struct billing_column *k, const char *l, size_t ln, long n,
+	    struct sbuf *out)
+{
+	if (k->max_chars > 0 && k->max_chars <= n) {
+		sbuf_adds(out, "0");
+		return;
+	}
+	if (strcmp(k->charset, "binary") == 0)
+		sbuf_addf(out,
+			  "(CHAR_LENGTH(CONVERT(%.*s USING utf8mb4)) > %ld)",
+			  (int)ln, l, n);
+	else
+		sbuf_addf(out, "(CHAR_LENGTH(%.*s) > %ld)", (int)ln, l, n);
+}
+
 /* The next space-separated field of [*p, end); its length in *n. */
 static const char *
 field(const char **p, const char *end, size_t *n)
@@ -343,16 +375,18 @@ billing_expand(const char *tok, size_t n, struct sbuf *out, struct fg_err *err)
 	const struct billing_column *k;
 	char op = n > 0 ? tok[0] : '\0';
 
-	if (op != '=' && op != 'T' && op != 'V') {
+	if (strchr("=TVNWI", op) == NULL || op == '\0') {
 		err_set(err, "billing: unknown token {%.*s}", (int)n, tok);
 		return -1;
 	}
 	col = field(&p, end, &cn);
 	l = field(&p, end, &ln);
-	if (op == '=')
+	if (op == '=' || op == 'W')
 		r = field(&p, end, &rn);
 	field(&p, end, &rest);
-	if (cn == 0 || ln == 0 || (op == '=' && rn == 0) || rest != 0) {
+	if (cn == 0 || ln == 0 || ((op == '=' || op == 'W') && rn == 0) ||
+	    rest != 0 ||
+	    (op == 'W' && (rn > 9 || strspn(r, "0123456789") < rn))) {
 		err_set(err, "billing: malformed token {%.*s}", (int)n, tok);
 		return -1;
 	}
@@ -372,6 +406,25 @@ billing_expand(const char *tok, size_t n, struct sbuf *out, struct fg_err *err)
 	case '=':
 		expand_eq(k, l, ln, r, rn, out);
 		break;
+	case 'N':
+		if (k->nullable)
+			sbuf_addf(out, "(%.*s IS NULL)", (int)ln, l);
+		else
+			sbuf_adds(out, "0");
+		break;
+	case 'W':
+		expand_wide(k, l, ln, strtol(r, NULL, 10), out);
+		break;
+	case 'I':
+		if (k->charset[0] != '\0')
+			sbuf_addf(out,
+				  "(%.*s REGEXP '^(0|-?[1-9][0-9]{0,17})$')",
+				  (int)ln, l);
+		else if (k->nullable)
+			sbuf_addf(out, "(%.*s IS NOT NULL)", (int)ln, l);
+		else
+			sbuf_adds(out, "1");
+		break;
 	case 'T':
 		sbuf_addf(out,
 			  "CONVERT(%.*s USING utf8mb4)"
@@ -380,11 +433,8 @@ billing_expand(const char *tok, size_t n, struct sbuf *out, struct fg_err *err)
 		break;
 	default: /* 'V' */
 		if (strcmp(k->charset, "binary") == 0)
-			sbuf_addf(out,
-				  "(CONVERT(CONVERT(CONVERT(%.*s USING binary)"
-				  " USING utf8mb4) USING binary) ="
-				  " CONVERT(%.*s USING binary))",
-				  (int)ln, l, (int)ln, l);
+			sbuf_addf(out, "(%.*s REGEXP '" UTF8_RE "')", (int)ln,
+				  l);
 		else
 			sbuf_adds(out, "1");
 		break;

@@ -27,10 +27,18 @@
  *   {V obj.col L}   1 when L is text the gateway can take: always for a
  *                   column with a character set; for bytes (VARBINARY,
  *                   BLOB), when they are UTF-8.
+ *   {N obj.col L}   L IS NULL, or 0 when the column cannot be NULL
+ *   {W obj.col L n} L is longer than n characters, or 0 when the column
+ *                   cannot hold more: a check that costs nothing (not
+ *                   even a scan) where billing's types are the contract's
+ *   {I obj.col L}   L is an id the gateway can keep as a BIGINT: an
+ *                   integer column's value, or text of digits (without
+ *                   leading zeros, so that it reads back the same); 1
+ *                   when the column is integers that cannot be NULL
  *
  * obj is the object's name without "billing_": customers, contacts,
  * bills, outages, outage_accounts. L and R are SQL expressions without
- * spaces (an alias and a column).
+ * spaces (an alias and a column); n a number.
  */
 #ifndef FEEGATE_BILLING_H
 #define FEEGATE_BILLING_H
@@ -78,6 +86,7 @@ struct billing_column {
 	char collation[64];  /* "" likewise */
 	long long max_chars; /* of a text column; 0 otherwise */
 	int scale;           /* of a DECIMAL */
+	int nullable;
 };
 
 #define BILLING_NCOLUMNS 30
@@ -102,7 +111,7 @@ void billing_note_object(struct billing_contract *c, const char *table,
 void billing_note_column(struct billing_contract *c, const char *table,
 			 const char *column, const char *data_type,
 			 const char *charset, const char *collation,
-			 long long max_chars, int scale);
+			 long long max_chars, int scale, int nullable);
 /* The column of contract column "obj.col" (short object name), or NULL. */
 const struct billing_column *billing_column(const struct billing_contract *c,
 					    const char *obj_col, size_t n);

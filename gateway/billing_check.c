@@ -30,7 +30,9 @@ column_cb(void *arg, const struct db_row *row, struct fg_err *err)
 			    row->val[3], row->val[4],
 			    row->val[5] ? strtoll(row->val[5], NULL, 10) : 0,
 			    row->val[6] ? (int)strtol(row->val[6], NULL, 10)
-					: 0);
+					: 0,
+			    row->val[7] != NULL &&
+				    strcmp(row->val[7], "YES") == 0);
 	return 0;
 }
 
@@ -49,7 +51,7 @@ billing_read(struct db *db, struct billing_contract *c, struct fg_err *err)
 		    db, DB_STREAM,
 		    "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE,"
 		    " CHARACTER_SET_NAME, COLLATION_NAME,"
-		    " CHARACTER_MAXIMUM_LENGTH, NUMERIC_SCALE"
+		    " CHARACTER_MAXIMUM_LENGTH, NUMERIC_SCALE, IS_NULLABLE"
 		    " FROM information_schema.COLUMNS"
 		    " WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN" CONTRACT_OBJECTS,
 		    DB_ARGS(DB_STR(schema)), column_cb, c, err) != 0) {

@@ -29,15 +29,27 @@
 #define CONTACT_STR(x)    CONTACT_STR_(x)
 
 #define CONTACT_BLOCKS_JOIN                                                    \
-	" LEFT JOIN contact_blocks cb ON cb.contact_id = ct.contact_id"        \
+	" LEFT JOIN contact_blocks cb"                                         \
+	"  ON {=contacts.contact_id ct.contact_id cb.contact_id}"              \
 	"  AND {=contacts.address ct.address cb.address}"
+
+/* Longer addresses do not fit the outbox (messages.address). */
+#define CONTACT_ADDRESS_MAX 320 /* characters */
 
 /* clang-format off */
 #define CONTACT_REASON_SQL                                                     \
 	" CASE"                                                                \
+	"   WHEN ct.channel IS NULL THEN 'channel missing'"                    \
+	"   WHEN ct.address IS NULL THEN 'address missing'"                    \
+	"   WHEN ct.consent IS NULL THEN 'consent missing'"                    \
+	"   WHEN ct.priority IS NULL THEN 'priority missing'"                  \
 	"   WHEN CAST(ct.channel AS BINARY) NOT IN"                            \
 	"        ('sms', 'email', 'voice', 'push')"                            \
 	"     THEN 'unknown channel'"                                          \
+	"   WHEN NOT {V contacts.address ct.address}"                          \
+	"     THEN 'address is not valid UTF-8'"                               \
+	"   WHEN {W contacts.address ct.address " CONTACT_STR(CONTACT_ADDRESS_MAX) "}"\
+	"     THEN 'address longer than 320 characters'"                       \
 	"   WHEN CAST(ct.address AS BINARY) REGEXP '" CONTACT_RE_CONTROL "'"   \
 	"     THEN 'address contains control characters'"                      \
 	"   WHEN ct.channel IN ('sms', 'voice') AND CAST(ct.address AS BINARY)"\
@@ -70,7 +82,7 @@
 	" contact_id BIGINT NOT NULL PRIMARY KEY,"                             \
 	" account_no VARCHAR(32) NOT NULL,"                                    \
 	" channel VARCHAR(5) CHARACTER SET ascii NOT NULL,"                    \
-	" priority INT NOT NULL,"                                              \
+	" priority BIGINT NOT NULL,"                                           \
 	" consent INT NOT NULL,"                                               \
 	" reason VARCHAR(40) CHARACTER SET ascii NULL,"
 #define CONTACT_CANDIDATE_NAMES                                                \
@@ -79,7 +91,7 @@
 	" SELECT ct.contact_id, ct.account_no,"                                 \
 	"  IF(CAST(ct.channel AS BINARY) IN ('sms', 'email', 'voice', 'push')," \
 	"     ct.channel, ''),"                                                 \
-	"  ct.priority, ct.consent," CONTACT_REASON_SQL
+	"  COALESCE(ct.priority, 0), COALESCE(ct.consent <> 0, 0)," CONTACT_REASON_SQL
 /* The unusable candidates of table t, as rows refused (reported to
  * billing): "INSERT IGNORE INTO tmp_bad" CONTACT_REFUSED_FROM("t"). */
 #define CONTACT_REFUSED_FROM(t)                                                \
@@ -87,8 +99,25 @@
 	" SELECT 'contact', t.contact_id, t.account_no, t.reason,"             \
 	"  c.channel, c.address"                                               \
 	" FROM " t " t"                                                        \
-	" JOIN {B}.billing_contacts c ON c.contact_id = t.contact_id"          \
+	" JOIN {B}.billing_contacts c"                                         \
+	"  ON {=contacts.contact_id c.contact_id t.contact_id}"                \
 	" WHERE t.reason IS NOT NULL"
+/* Contacts without a contact_id the outbox can keep (it names each
+ * message's contact by a BIGINT) cannot be used: CONTACT_HAS_ID leaves
+ * them out of the candidates, and this records them, for the accounts of
+ * table x (account_no): "INSERT IGNORE INTO tmp_bad"
+ * CONTACT_NO_ID_FROM("x"). Nothing to do, and no read, where billing's
+ * contact_id is integers and cannot be NULL. */
+#define CONTACT_HAS_ID " COALESCE({I contacts.contact_id ct.contact_id}, 0)"
+#define CONTACT_NO_ID_FROM(x)                                                   \
+	" (source, row_key, account_no, reason)"                                \
+	" SELECT 'contact',"                                                    \
+	"  COALESCE(ct.contact_id, CONCAT('(none), account ', ct.account_no))," \
+	"  ct.account_no, IF(ct.contact_id IS NULL, 'contact_id missing',"      \
+	"  'contact_id is not a whole number without leading zeros')"           \
+	" FROM " x " x JOIN {B}.billing_contacts ct"                            \
+	"  ON {=contacts.account_no ct.account_no x.account_no}"                \
+	" WHERE NOT" CONTACT_HAS_ID
 #define CONTACT_PICK_COLUMNS                                                   \
 	" account_no VARCHAR(32) NOT NULL PRIMARY KEY,"                        \
 	" contact_id BIGINT NOT NULL) ENGINE=MEMORY"

@@ -49,7 +49,7 @@ context_load(struct db *db, const struct config *cfg, const char *account_no,
 	if (db_query(
 		    db, DB_STREAM,
 		    "SELECT c.name, c.locale,"
-		    " SUM(b.amount_due - b.amount_paid),"
+		    " ROUND(SUM(b.amount_due - b.amount_paid), 2),"
 		    " GROUP_CONCAT(DISTINCT b.period ORDER BY b.period"
 		    "  SEPARATOR ','),"
 		    " DATE_FORMAT(MIN(b.due_date), '%Y-%m-%d')"

@@ -84,8 +84,9 @@ stmt_error(MYSQL_STMT *st, const char *sql, struct fg_err *err)
 		mysql_stmt_errno(st));
 }
 
-/* Where a token of billing.h starts in sql ("{B}", "{=", "{T ", "{V "),
- * or NULL. Other braces (a regular expression's "{7,14}") are text. */
+/* Where a token of billing.h starts in sql ("{B}", "{=", or a letter of
+ * "TVNWI" and a space), or NULL. Other braces (a regular expression's
+ * "{7,14}") are text. */
 static const char *
 next_token(const char *sql)
 {
@@ -93,7 +94,8 @@ next_token(const char *sql)
 
 	for (p = strchr(sql, '{'); p != NULL; p = strchr(p + 1, '{'))
 		if ((p[1] == 'B' && p[2] == '}') || p[1] == '=' ||
-		    ((p[1] == 'T' || p[1] == 'V') && p[2] == ' '))
+		    (p[1] != '\0' && strchr("TVNWI", p[1]) != NULL &&
+		     p[2] == ' '))
 			return p;
 	return NULL;
 }

@@ -13,16 +13,28 @@
 #define ACTOR "planner"
 
 /* Why billing's outage row cannot be used; NULL if it can. Only outages
- * that have not been over for two days are looked at. */
+ * that have not been over for two days are looked at. Values longer than
+ * the gateway keeps (outage_versions) are refused, not cut. */
 static const char sql_bad[] =
 	"INSERT IGNORE INTO tmp_bad (source, row_key, account_no, reason)"
-	" SELECT 'outage', b.outage_id, NULL, CASE"
+	" SELECT 'outage', COALESCE(b.outage_id, '(none)'), NULL, CASE"
+	"   WHEN b.outage_id IS NULL THEN 'outage_id missing'"
+	"   WHEN {W outages.outage_id b.outage_id 32}"
+	"     THEN 'outage_id longer than 32 characters'"
+	"   WHEN b.kind IS NULL THEN 'kind missing'"
+	"   WHEN b.status IS NULL THEN 'status missing'"
 	"   WHEN CAST(b.kind AS BINARY) NOT IN ('planned', 'temporary')"
 	"     THEN 'unknown outage kind'"
 	"   WHEN CAST(b.status AS BINARY) NOT IN ('scheduled', 'cancelled')"
 	"     THEN 'unknown outage status'"
-	"   WHEN b.area IS NULL OR CHAR_LENGTH(TRIM(b.area)) = 0"
+	"   WHEN b.area IS NULL OR CHAR_LENGTH(TRIM({T outages.area b.area})) = 0"
 	"     THEN 'area is empty'"
+	"   WHEN NOT {V outages.area b.area} OR NOT {V outages.reason b.reason}"
+	"     THEN 'area or reason is not valid UTF-8'"
+	"   WHEN {W outages.area b.area 128}"
+	"     THEN 'area longer than 128 characters'"
+	"   WHEN {W outages.reason b.reason 255}"
+	"     THEN 'reason longer than 255 characters'"
 	"   WHEN b.starts_at IS NULL OR b.ends_at IS NULL"
 	"     THEN 'starts_at or ends_at missing'"
 	"   WHEN b.ends_at <= b.starts_at THEN 'ends_at not after starts_at'"
@@ -44,6 +56,7 @@ static const char sql_changed[] =
 	" LEFT JOIN outage_versions v ON v.outage_id = o.outage_id"
 	"  AND v.version = o.version"
 	" WHERE b.ends_at >= DATE_SUB(?, INTERVAL 2 DAY) AND x.row_key IS NULL"
+	"   AND b.outage_id IS NOT NULL"
 	"   AND (v.outage_id IS NULL"
 	"        OR NOT (v.kind <=> {T outages.kind b.kind}"
 	"        AND v.area <=> {T outages.area b.area}"
@@ -195,11 +208,10 @@ sql_queue_large(const struct config *cfg)
 		      "  WHERE CAST(bc.segment AS BINARY) = 'large'"
 		      "   AND t.consent = 1 AND t.reason IS NULL");
 	contacts_channel_filter(cfg, "t.", &b);
-	sbuf_adds(
-		&b,
-		") t ON t.account_no = x.account_no"
-		" JOIN {B}.billing_contacts ct ON ct.contact_id = t.contact_id"
-		" WHERE t.rn <= ?");
+	sbuf_adds(&b, ") t ON t.account_no = x.account_no"
+		      " JOIN {B}.billing_contacts ct"
+		      "  ON {=contacts.contact_id ct.contact_id t.contact_id}"
+		      " WHERE t.rn <= ?");
 	return sbuf_take(&b);
 }
 
@@ -211,7 +223,8 @@ static const char sql_queue_first[] =
 	" JOIN {B}.billing_customers bc"
 	"  ON {=customers.account_no bc.account_no x.account_no}"
 	" JOIN tmp_opick p ON p.account_no = x.account_no"
-	" JOIN {B}.billing_contacts ct ON ct.contact_id = p.contact_id"
+	" JOIN {B}.billing_contacts ct"
+	"  ON {=contacts.contact_id ct.contact_id p.contact_id}"
 	" WHERE CAST(bc.segment AS BINARY) <> 'large' OR bc.segment IS NULL";
 
 static int
@@ -348,7 +361,8 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		 ")" CONTACT_CANDIDATE_SELECT
 		 " FROM (SELECT DISTINCT account_no FROM tmp_onote) x"
 		 " JOIN {B}.billing_contacts ct"
-		 "  ON {=contacts.account_no ct.account_no x.account_no}" CONTACT_BLOCKS_JOIN,
+		 "  ON {=contacts.account_no ct.account_no x.account_no}" CONTACT_BLOCKS_JOIN
+		 " WHERE" CONTACT_HAS_ID,
 		 DB_NOARGS, NULL},
 		{pick, DB_NOARGS, NULL},
 		{large, DB_ARGS(DB_STR(d), DB_INT(cfg->outage.large_contacts)),
@@ -375,6 +389,9 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		{"UPDATE notices n JOIN tmp_ounreach u ON u.notice_id = n.notice_id"
 		 " SET n.state = 'failed', n.unreachable = 1, n.failed_on = ?",
 		 DB_ARGS(DB_STR(d)), NULL},
+		{"INSERT IGNORE INTO tmp_bad" CONTACT_NO_ID_FROM(
+			 "(SELECT DISTINCT account_no FROM tmp_onote)"),
+		 DB_NOARGS, NULL},
 		{"INSERT IGNORE INTO tmp_bad" CONTACT_REFUSED_FROM(
 			 "tmp_ocontact"),
 		 DB_NOARGS, NULL},

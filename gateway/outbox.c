@@ -564,7 +564,7 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 	sbuf_adds(
 		&sql,
 		"SELECT {T bills.account_no b.account_no} a,"
-		" SUM(b.amount_due - b.amount_paid),"
+		" ROUND(SUM(b.amount_due - b.amount_paid), 2),"
 		" GROUP_CONCAT(DISTINCT b.period ORDER BY b.period"
 		"  SEPARATOR ','),"
 		" DATE_FORMAT(MIN(b.due_date), '%Y-%m-%d')"
@@ -833,9 +833,9 @@ outbox_queue_next(struct db *db, const struct config *cfg,
 		" JOIN {B}.billing_contacts ct"
 		"  ON {=contacts.account_no ct.account_no n.account_no}" CONTACT_BLOCKS_JOIN
 		" LEFT JOIN messages tried ON tried.notice_id = n.notice_id"
-		"  AND tried.contact_id = ct.contact_id"
-		" WHERE n.notice_id = ? AND ct.consent = 1"
-		"  AND tried.message_id IS NULL"
+		"  AND {=contacts.contact_id ct.contact_id tried.contact_id}"
+		" WHERE n.notice_id = ? AND ct.consent <> 0"
+		"  AND" CONTACT_HAS_ID "  AND tried.message_id IS NULL"
 		"  AND (" CONTACT_REASON_SQL ") IS NULL"
 		"  AND ct.channel IN (");
 	placeholders(&sql, nch);

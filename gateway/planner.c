@@ -162,7 +162,8 @@ static const char sql_contacts[] =
 	"INSERT INTO tmp_contact (" CONTACT_CANDIDATE_NAMES
 	")" CONTACT_CANDIDATE_SELECT " FROM tmp_next x"
 	" JOIN {B}.billing_contacts ct"
-	"  ON {=contacts.account_no ct.account_no x.account_no}" CONTACT_BLOCKS_JOIN;
+	"  ON {=contacts.account_no ct.account_no x.account_no}" CONTACT_BLOCKS_JOIN
+	" WHERE" CONTACT_HAS_ID;
 
 /* One message per notice, to the contact picked. */
 static const char sql_queue[] =
@@ -173,7 +174,8 @@ static const char sql_queue[] =
 	" FROM tmp_next x"
 	" JOIN notices n ON n.case_id = x.case_id AND n.seq = x.seq"
 	" JOIN tmp_pick p ON p.account_no = x.account_no"
-	" JOIN {B}.billing_contacts c ON c.contact_id = p.contact_id";
+	" JOIN {B}.billing_contacts c"
+	"  ON {=contacts.contact_id c.contact_id p.contact_id}";
 
 static int
 seq_count_cb(void *arg, const struct db_row *row, struct fg_err *err)
@@ -269,6 +271,8 @@ planner_advance(struct night *nt, struct fg_err *err)
 		 " JOIN tmp_unreach u ON n.case_id = u.case_id AND n.seq = u.seq"
 		 " SET n.state = 'failed', n.unreachable = 1, n.failed_on = ?",
 		 DB_ARGS(DB_STR(d)), NULL},
+		{"INSERT IGNORE INTO tmp_bad" CONTACT_NO_ID_FROM("tmp_next"),
+		 DB_NOARGS, NULL},
 		{"INSERT IGNORE INTO tmp_bad" CONTACT_REFUSED_FROM(
 			 "tmp_contact"),
 		 DB_NOARGS, NULL},

@@ -315,7 +315,7 @@ report_data(struct db *db, const char *from, const char *to, struct fg_err *err)
 		  " DATE_FORMAT(b.since, '%Y-%m-%d'), b.failures"
 		  " FROM contact_blocks b"
 		  " LEFT JOIN {B}.billing_contacts c"
-		  "  ON c.contact_id = b.contact_id"
+		  "  ON {=contacts.contact_id c.contact_id b.contact_id}"
 		  " ORDER BY b.since DESC, b.contact_id LIMIT 1000",
 		  NULL, NULL, err);
 	if (r == NULL)

@@ -245,10 +245,13 @@ utf8_clean(const char *s, size_t n, int strip_controls)
 	sbuf_init(&b);
 	while (i < n) {
 		k = utf8_seq(p + i, n - i);
-		if (k == 0 || (strip_controls && k == 1 && p[i] != '\t' &&
-			       (p[i] < 0x20 || p[i] == 0x7f))) {
+		/* Controls: C0 but tab, DEL, and C1 (U+0080-U+009F). */
+		if (k == 0 || (strip_controls &&
+			       ((k == 1 && p[i] != '\t' &&
+				 (p[i] < 0x20 || p[i] == 0x7f)) ||
+				(k == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)))) {
 			sbuf_add(&b, "\xef\xbf\xbd", 3);
-			i++;
+			i += k ? k : 1;
 			continue;
 		}
 		sbuf_add(&b, s + i, k);

@@ -58,8 +58,8 @@ void sbuf_addf(struct sbuf *b, const char *fmt, ...) FG_ATTR_PRINTF(2, 3);
 char *sbuf_take(struct sbuf *b);
 
 /* Copy s into a new string in which every invalid UTF-8 sequence is replaced
- * by U+FFFD and control characters (except tab) by U+FFFD as well when
- * strip_controls is set. The caller frees the result. */
+ * by U+FFFD and control characters (C0 except tab, DEL, C1) by U+FFFD as
+ * well when strip_controls is set. The caller frees the result. */
 char *utf8_clean(const char *s, size_t n, int strip_controls);
 /* Number of code points in valid UTF-8 s (invalid bytes count as one). */
 size_t utf8_len(const char *s, size_t n);

@@ -85,10 +85,15 @@ fg_admin() {
 # BILLING_CHARSET="CHARSET COLLATION" makes the billing schema in that
 # character set and collation and the contract's tables without one of
 # their own (they take the schema's, as a utility's tables often do);
-# GATEWAY_CHARSET likewise makes the gateway schema before db migrate.
+# GATEWAY_CHARSET likewise makes the gateway schema before db migrate;
+# BILLING_SQL=FILE makes billing's objects with FILE instead of
+# sql/billing/contract.sql (sql/billing/views-example.sql).
 fresh_schemas() {
 	mysql_cli -e "DROP DATABASE IF EXISTS \`$gschema\`; DROP DATABASE IF EXISTS \`$bschema\`"
-	if [ -n "${BILLING_CHARSET:-}" ]; then
+	if [ -n "${BILLING_SQL:-}" ]; then
+		mysql_cli -e "CREATE DATABASE \`$bschema\`"
+		mysql_cli "$bschema" <"$BILLING_SQL"
+	elif [ -n "${BILLING_CHARSET:-}" ]; then
 		set -- ${BILLING_CHARSET} "$@"
 		mysql_cli -e "CREATE DATABASE \`$bschema\` CHARACTER SET $1 COLLATE $2"
 		shift 2
@@ -320,6 +325,33 @@ serve_accepted() {
 		peers_alive
 		i=$((i + 1)); [ $i -lt 100 ] || fail "messages not accepted"; sleep 0.1
 	done
+}
+
+# serve_api NOW PORT TOKEN: `serve` in the background (PID in $serve,
+# stopped when the test exits) until its notice API answers on PORT;
+# api_post BODY: POST a notice with TOKEN, the status in $code and the
+# answer in $work/resp; payment_delivered BODY_TEXT WHAT: until the one
+# payment_received message is delivered, and it says BODY_TEXT.
+serve_api() {
+	"$FEEGATE_BIN" -c "$conf" serve --now "$1" >"$work/serve.out" 2>"$work/serve.err" &
+	serve=$!
+	bg_pids="$bg_pids $serve"
+	api_port=$2 api_token=$3
+	wait_listening "$api_port" "the API of serve"
+}
+api_post() {
+	code=$(curl -s -o "$work/resp" -w '%{http_code}' -X POST -H "Authorization: Bearer $api_token" \
+		--data-binary "$1" "http://127.0.0.1:$api_port/api/v1/notices")
+}
+payment_delivered() {
+	i=0
+	until [ "$(sqlg "SELECT COUNT(*) FROM messages m JOIN notices n USING (notice_id)
+	                 WHERE n.kind = 'payment_received' AND m.state = 'delivered'")" = 1 ]; do
+		peers_alive
+		i=$((i + 1)); [ $i -lt 100 ] || fail "$2: the API's notice was not delivered"; sleep 0.1
+	done
+	has "$(sqlg "SELECT body FROM messages m JOIN notices n USING (notice_id) WHERE n.kind = 'payment_received'")" \
+	    "$1" "$2: the API's notice as sent"
 }
 
 # Config for sending to the simulator: receipts on $1, simulator on $sim_port.

@@ -66,4 +66,18 @@ sqlb "ALTER TABLE billing_contacts MODIFY consent TINYINT NOT NULL DEFAULT 1"
 sqlb "RENAME TABLE outage_accounts_old TO billing_outage_accounts"
 fgok run --date 2026-10-02
 eq "open/1 1:planned" "$(state C1)" "the night runs once the schema is mended"
+
+# Ids may be text. A contact_id the outbox cannot keep as a number is
+# refused with its reason; the account's next contact gets the notice.
+sqlb "ALTER TABLE billing_contacts MODIFY contact_id VARCHAR(20) NOT NULL"
+customer C2
+sqlb "INSERT INTO billing_contacts (contact_id, account_no, channel, address, priority) VALUES
+      ('C-8', 'C2', 'sms', '+8613800000008', 1), ('007', 'C2', 'sms', '+8613800000007', 1),
+      ('9', 'C2', 'sms', '+8613800000009', 2)"
+bill B2 C2 60.00 2026-10-02
+fgok run --date 2026-10-03
+eq "9" "$(sqlg "SELECT contact_id FROM messages WHERE account_no = 'C2'")" "C2's notice to contact 9"
+eq "007 contact_id is not a whole number without leading zeros
+C-8 contact_id is not a whole number without leading zeros" \
+   "$(sqlg "SELECT row_key, reason FROM input_errors WHERE account_no = 'C2' ORDER BY row_key")" "the others refused"
 done_ok

@@ -78,25 +78,12 @@ full() {
 	   "$w the ladder to the task (0: the outage notice)"
 	eq "G7 100.00" "$(sqlg "SELECT grid_id, amount_due FROM collection_tasks WHERE account_no = 'A1'")" \
 	   "$w the task: grid and amount"
-	"$FEEGATE_BIN" -c "$conf" serve --now "2026-10-23 11:00" >"$work/serve.out" 2>"$work/serve.err" &
-	serve=$!
-	bg_pids="$bg_pids $serve"
-	wait_listening 19855 "the API of serve"
-	code=$(curl -s -o "$work/resp" -w '%{http_code}' -X POST -H "Authorization: Bearer api-T0ken-collations" \
-		--data-binary '{"account_no": "A1", "kind": "payment_received", "data": {"amount": "100.00"}, "idempotency_key": "c1"}' \
-		http://127.0.0.1:19855/api/v1/notices)
+	serve_api "2026-10-23 11:00" 19855 api-T0ken-collations
+	api_post '{"account_no": "A1", "kind": "payment_received", "data": {"amount": "100.00"}, "idempotency_key": "c1"}'
 	eq "202" "$code" "$w the API takes a notice for A1: $(cat "$work/resp")"
-	code=$(curl -s -o "$work/resp" -w '%{http_code}' -X POST -H "Authorization: Bearer api-T0ken-collations" \
-		--data-binary '{"account_no": "a1", "kind": "payment_received", "data": {"amount": "1.00"}, "idempotency_key": "c2"}' \
-		http://127.0.0.1:19855/api/v1/notices)
+	api_post '{"account_no": "a1", "kind": "payment_received", "data": {"amount": "1.00"}, "idempotency_key": "c2"}'
 	eq "422" "$code" "$w ... and not for a1: $(cat "$work/resp")"
-	i=0
-	until [ "$(sqlg "SELECT COUNT(*) FROM messages m JOIN notices n USING (notice_id)
-	                 WHERE n.kind = 'payment_received' AND m.state = 'delivered'")" = 1 ]; do
-		i=$((i + 1)); [ $i -lt 100 ] || fail "$w the API's notice was not delivered"; sleep 0.1
-	done
-	has "$(sqlg "SELECT body FROM messages m JOIN notices n USING (notice_id) WHERE n.kind = 'payment_received'")" \
-	    "张伟" "$w the API's notice, name intact"
+	payment_delivered "张伟" "$w name intact"
 	kill -TERM "$serve"
 	wait "$serve" || fail "$w serve's exit status"
 }

@@ -38,6 +38,11 @@ test_utf8_clean_table(void **state)
 		 "b\tc"},
 		{"a\nb", 3, 0, "a\nb"},
 		{"nul\0x", 5, 1, "nul\xef\xbf\xbdx"},
+		/* C1 controls (U+0085 NEL, U+009B CSI) are controls too;
+		 * U+00A0 is not */
+		{"a\xc2\x85z\xc2\x9b", 6, 1, "a\xef\xbf\xbdz\xef\xbf\xbd"},
+		{"a\xc2\xa0z", 4, 1, "a\xc2\xa0z"},
+		{"a\xc2\x85z", 4, 0, "a\xc2\x85z"},
 	};
 	size_t i;
 
