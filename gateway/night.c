@@ -116,10 +116,10 @@ static const char sql_bad_elsewhere[] =
  * Name, segment or locale problems do not stop dunning (a message can do
  * without the name); they are recorded so that billing can correct them.
  * A missing dunning_hold is read as a hold: no notice until billing says.
- * IGNORE: converting a name that is not UTF-8 warns, and strict mode would
- * make that warning end the night; the conversion is the check itself.
- * Nothing else here can be cut short (a grid_id too long for the contract
- * is dropped, not truncated). */
+ * IGNORE: a grid_id of bytes that are not UTF-8 converts with a warning,
+ * and strict mode would make that warning end the night (a name is checked
+ * before it is converted). Nothing else here can be cut short (a grid_id
+ * too long for the contract is dropped, not truncated). */
 static const char sql_customers[] =
 	"UPDATE IGNORE tmp_bal t JOIN {B}.billing_customers c"
 	"  ON {=customers.account_no c.account_no t.account_no}"
