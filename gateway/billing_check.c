@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "night.h"
 
 #define CONTRACT_OBJECTS                                                       \
 	" ('billing_customers', 'billing_contacts', 'billing_bills',"          \
@@ -172,12 +173,232 @@ contract_json(const struct billing_contract *c, int problems)
 			 problems, "night_can_run", problems == 0);
 }
 
+/*
+ * The reads of billing that run often, each as one lookup (a constant for
+ * the value looked up), and the index that serves it in the contract's
+ * own tables. EXPLAIN says how MariaDB would run it today, through views
+ * too: a plan that scans a large table is a missing index (or a view that
+ * hides one behind an expression).
+ */
+static const struct {
+	const char *what;
+	const char *sql;
+	const char *index;
+} reads[] = {
+	{"overdue bills (once a night)",
+	 "SELECT b.bill_id FROM {B}.billing_bills b"
+	 " WHERE b.status = 'open' AND b.due_date < CURDATE()",
+	 "billing_bills (status, due_date)"},
+	{"bills of one account (settling; before every message)",
+	 "SELECT b.bill_id FROM {B}.billing_bills b"
+	 " WHERE {=bills.account_no b.account_no '0'}",
+	 "billing_bills (account_no)"},
+	{"one customer (intake; notice API; staff pages)",
+	 "SELECT c.name FROM {B}.billing_customers c"
+	 " WHERE {=customers.account_no c.account_no '0'}",
+	 "billing_customers (account_no)"},
+	{"contacts of one account (planning; fallback)",
+	 "SELECT ct.address FROM {B}.billing_contacts ct"
+	 " WHERE {=contacts.account_no ct.account_no '0'}",
+	 "billing_contacts (account_no)"},
+	{"one contact (queueing; before every message)",
+	 "SELECT ct.address FROM {B}.billing_contacts ct"
+	 " WHERE {=contacts.contact_id ct.contact_id '0'}",
+	 "billing_contacts (contact_id)"},
+	{"accounts of one outage",
+	 "SELECT oa.account_no FROM {B}.billing_outage_accounts oa"
+	 " WHERE {=outage_accounts.outage_id oa.outage_id '0'}",
+	 "billing_outage_accounts (outage_id)"},
+};
+
+/* A table scanned in a plan costs something from this many rows on. */
+#define SCAN_ROWS 1000
+
+struct plan {
+	double rows;    /* examined, all tables of the plan multiplied */
+	double scanned; /* the largest table read whole */
+};
+
+static int
+explain_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct plan *p = arg;
+	double rows;
+
+	(void)err;
+	if (row->ncols < 9 || row->val[3] == NULL)
+		return 0;
+	rows = row->val[8] != NULL ? strtod(row->val[8], NULL) : 1;
+	if (rows < 1)
+		rows = 1;
+	p->rows *= rows;
+	if ((strcmp(row->val[3], "ALL") == 0 ||
+	     strcmp(row->val[3], "index") == 0) &&
+	    rows > p->scanned)
+		p->scanned = rows;
+	return 0;
+}
+
+/* MariaDB's answer to EXPLAIN of a view whose tables the account may not
+ * read. */
+#define ER_VIEW_NO_EXPLAIN 1345
+
+/* The reads' plans, as JSON: what, scan or not, rows, advice; or, where
+ * MariaDB shows no plan to this account, why not. */
+static json_t *
+reads_json(struct db *db, struct fg_err *err)
+{
+	json_t *a = json_array();
+	char sql[1024];
+	size_t i;
+
+	for (i = 0; i < FG_NELEM(reads); i++) {
+		struct plan p = {1, 0};
+		int scan;
+
+		snprintf(sql, sizeof(sql), "EXPLAIN %s", reads[i].sql);
+		if (db_query(db, DB_STREAM, sql, DB_NOARGS, explain_cb, &p,
+			     err) != 0) {
+			if (db->last_errno != ER_VIEW_NO_EXPLAIN) {
+				json_decref(a);
+				return NULL;
+			}
+			json_array_append_new(
+				a, json_pack("{s:s, s:s}", "read",
+					     reads[i].what, "unknown",
+					     "a view over tables this account "
+					     "may not read: MariaDB shows no "
+					     "plan (ask for SHOW VIEW and "
+					     "SELECT on them to see it)"));
+			continue;
+		}
+		scan = p.scanned >= SCAN_ROWS;
+		json_array_append_new(a,
+				      json_pack("{s:s, s:b, s:I, s:s?}", "read",
+						reads[i].what, "scan", scan,
+						"rows", (json_int_t)p.rows,
+						"advice",
+						scan ? reads[i].index : NULL));
+	}
+	return a;
+}
+
+static int
+refused_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	json_t *first = json_array();
+	const char *k = row->val[3] != NULL ? row->val[3] : "";
+
+	(void)err;
+	while (*k != '\0') {
+		size_t n = strcspn(k, " ");
+
+		json_array_append_new(first, json_stringn(k, n));
+		k += n + (k[n] == ' ');
+	}
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:I, s:o}", "source",
+					     row->val[0], "reason", row->val[1],
+					     "count",
+					     (json_int_t)strtoll(row->val[2],
+								 NULL, 10),
+					     "first", first));
+	return 0;
+}
+
+/* What a night on date would refuse and look at, as JSON. */
+static json_t *
+rows_json(struct db *db, const char *date, struct fg_err *err)
+{
+	struct night_preview p;
+	json_t *refused = json_array();
+
+	if (night_preview(db, db->cfg, date, &p, refused_cb, refused, err) !=
+	    0) {
+		json_decref(refused);
+		return NULL;
+	}
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:o}", "date", date,
+			 "overdue_accounts", (json_int_t)p.overdue,
+			 "not_in_customers", (json_int_t)p.unknown, "on_hold",
+			 (json_int_t)p.held, "paused", (json_int_t)p.paused,
+			 "refused", refused);
+}
+
+static void
+rows_print(const json_t *rows, FILE *out)
+{
+	const json_t *r;
+	size_t i, j;
+
+	fprintf(out,
+		"\nrows, as a night on %s would take them (nothing written)\n"
+		"  accounts with overdue bills %lld (not in billing_customers "
+		"%lld, on hold %lld, paused for a refused bill %lld)\n",
+		json_string_value(json_object_get(rows, "date")),
+		json_integer_value(json_object_get(rows, "overdue_accounts")),
+		json_integer_value(json_object_get(rows, "not_in_customers")),
+		json_integer_value(json_object_get(rows, "on_hold")),
+		json_integer_value(json_object_get(rows, "paused")));
+	if (json_array_size(json_object_get(rows, "refused")) == 0)
+		fprintf(out, "  rows refused                0\n");
+	json_array_foreach(json_object_get(rows, "refused"), i, r)
+	{
+		const json_t *k;
+
+		fprintf(out, "  refused %-8s %6lld  %s (",
+			json_string_value(json_object_get(r, "source")),
+			json_integer_value(json_object_get(r, "count")),
+			json_string_value(json_object_get(r, "reason")));
+		json_array_foreach(json_object_get(r, "first"), j, k)
+			fprintf(out, "%s%s", j > 0 ? ", " : "",
+				json_string_value(k));
+		fprintf(out, "%s)\n",
+			json_integer_value(json_object_get(r, "count")) >
+					(json_int_t)j
+				? ", ..."
+				: "");
+	}
+}
+
+static void
+reads_print(const json_t *reads_j, FILE *out)
+{
+	const json_t *r;
+	size_t i;
+
+	fprintf(out, "\nreads of billing, as MariaDB plans them today\n");
+	json_array_foreach(reads_j, i, r)
+	{
+		long long rows = json_integer_value(json_object_get(r, "rows"));
+		const char *unknown =
+			json_string_value(json_object_get(r, "unknown"));
+
+		if (unknown != NULL)
+			fprintf(out, "  %-54s ?, %s\n",
+				json_string_value(json_object_get(r, "read")),
+				unknown);
+		else if (json_is_true(json_object_get(r, "scan")))
+			fprintf(out,
+				"  %-54s SCAN, ~%lld rows each time: add an "
+				"index on %s\n",
+				json_string_value(json_object_get(r, "read")),
+				rows,
+				json_string_value(
+					json_object_get(r, "advice")));
+		else
+			fprintf(out, "  %-54s ok, ~%lld row%s\n",
+				json_string_value(json_object_get(r, "read")),
+				rows, rows == 1 ? "" : "s");
+	}
+}
+
 int
-billing_check_print(struct db *db, int json, FILE *out, int *problems,
-		    struct fg_err *err)
+billing_check_print(struct db *db, const char *date, int json, FILE *out,
+		    int *problems, struct fg_err *err)
 {
 	struct billing_contract c;
 	struct sbuf ignored;
+	json_t *rows = NULL, *plans = NULL;
 	char type[160];
 	int o;
 	size_t i;
@@ -187,10 +408,25 @@ billing_check_print(struct db *db, int json, FILE *out, int *problems,
 	sbuf_init(&ignored);
 	*problems = billing_problems(&c, &ignored);
 	sbuf_free(&ignored);
+	/* The rows and the plans only where the night's statements can run. */
+	if (*problems == 0) {
+		if (billing_contract_current() == NULL)
+			billing_contract_set(&c);
+		if ((rows = rows_json(db, date, err)) == NULL ||
+		    (plans = reads_json(db, err)) == NULL) {
+			json_decref(rows);
+			return -1;
+		}
+	}
 	if (json) {
 		json_t *j = contract_json(&c, *problems);
-		char *s = json_dumps(j, JSON_INDENT(2));
+		char *s;
 
+		json_object_set_new(j, "rows",
+				    rows != NULL ? rows : json_null());
+		json_object_set_new(j, "reads",
+				    plans != NULL ? plans : json_null());
+		s = json_dumps(j, JSON_INDENT(2));
 		fprintf(out, "%s\n", s);
 		free(s);
 		json_decref(j);
@@ -221,6 +457,12 @@ billing_check_print(struct db *db, int json, FILE *out, int *problems,
 					       "read it)");
 		}
 	}
+	if (rows != NULL)
+		rows_print(rows, out);
+	if (plans != NULL)
+		reads_print(plans, out);
+	json_decref(rows);
+	json_decref(plans);
 	if (*problems == 0)
 		fprintf(out, "\nno problems: a night can run\n");
 	else

@@ -26,10 +26,14 @@ int billing_open(struct db *db, struct fg_err *err);
 /*
  * `feegate billing check`: the contract as read, object by object and
  * column by column (there or not, type, character set and collation,
- * usable or why not), as text or (json) one JSON document, to out.
- * *problems gets how many problems there are: a night runs only without.
+ * usable or why not); where a night can run, the rows a night on date
+ * would refuse (night_preview: counts and the first keys, nothing
+ * written) and how MariaDB plans the frequent reads of billing (a scan of
+ * a large table names the index to add). As text or (json) one JSON
+ * document, to out. *problems gets how many problems the contract has: a
+ * night runs only without. Refused rows and scans are not problems.
  */
-int billing_check_print(struct db *db, int json, FILE *out, int *problems,
-			struct fg_err *err);
+int billing_check_print(struct db *db, const char *date, int json, FILE *out,
+			int *problems, struct fg_err *err);
 
 #endif

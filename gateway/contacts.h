@@ -92,6 +92,15 @@
 	"  IF(CAST(ct.channel AS BINARY) IN ('sms', 'email', 'voice', 'push')," \
 	"     ct.channel, ''),"                                                 \
 	"  COALESCE(ct.priority, 0), COALESCE(ct.consent <> 0, 0)," CONTACT_REASON_SQL
+/* The candidates of the accounts of table (or derived table) x: "INSERT
+ * [IGNORE] INTO t (" CONTACT_CANDIDATE_NAMES ")" CONTACT_CANDIDATES_OF(x). */
+#define CONTACT_ACCOUNT_JOIN                                                   \
+	" JOIN {B}.billing_contacts ct"                                        \
+	"  ON {=contacts.account_no ct.account_no x.account_no}"
+#define CONTACT_CANDIDATES_OF(x)                                               \
+	CONTACT_CANDIDATE_SELECT " FROM " x                                    \
+				 " x" CONTACT_ACCOUNT_JOIN CONTACT_BLOCKS_JOIN \
+				 " WHERE" CONTACT_HAS_ID
 /* The unusable candidates of table t, as rows refused (reported to
  * billing): "INSERT IGNORE INTO tmp_bad" CONTACT_REFUSED_FROM("t"). */
 #define CONTACT_REFUSED_FROM(t)                                                \
@@ -115,9 +124,7 @@
 	"  COALESCE(ct.contact_id, CONCAT('(none), account ', ct.account_no))," \
 	"  ct.account_no, IF(ct.contact_id IS NULL, 'contact_id missing',"      \
 	"  'contact_id is not a whole number without leading zeros')"           \
-	" FROM " x " x JOIN {B}.billing_contacts ct"                            \
-	"  ON {=contacts.account_no ct.account_no x.account_no}"                \
-	" WHERE NOT" CONTACT_HAS_ID
+	" FROM " x " x" CONTACT_ACCOUNT_JOIN " WHERE NOT" CONTACT_HAS_ID
 #define CONTACT_PICK_COLUMNS                                                   \
 	" account_no VARCHAR(32) NOT NULL PRIMARY KEY,"                        \
 	" contact_id BIGINT NOT NULL) ENGINE=MEMORY"

@@ -48,9 +48,12 @@ static const char usage_text[] =
 	"                                   and outage notices\n"
 	"  escalate [--date D]              fail due notices, raise "
 	"collection tasks\n"
-	"  billing check [--json]           the billing contract as feegate "
+	"  billing check [--json] [--date D]\n"
+	"                                   the billing contract as feegate "
 	"sees it: every\n"
-	"                                   column, usable or why not\n"
+	"                                   column, usable or why not; the "
+	"rows a night\n"
+	"                                   would refuse; reads that scan\n"
 	"  tasks [--state S] [--grid G] [--json]\n"
 	"                                   manual collection tasks\n"
 	"  log ACCOUNT|PHONE [--json]       one customer's timeline\n"
@@ -419,23 +422,27 @@ cmd_db(const struct config *cfg, int argc, char **argv)
 static int
 cmd_billing(const struct config *cfg, int argc, char **argv)
 {
-	struct opt opts[] = {{"json", 0, NULL, 0}};
+	struct opt opts[] = {{"json", 0, NULL, 0}, {"date", 1, NULL, 0}};
 	const char *pos[1];
+	char date[DATE_LEN];
 	struct fg_err err;
 	struct db db;
 	size_t npos;
 	int rc, problems = 0;
 
 	if (argc < 1 || strcmp(argv[0], "check") != 0)
-		return usage("billing: expected 'billing check [--json]'",
+		return usage("billing: expected 'billing check [--json] "
+			     "[--date YYYY-MM-DD]'",
 			     NULL);
 	if ((rc = parse_opts(argc - 1, argv + 1, opts, FG_NELEM(opts), pos, 0,
-			     &npos)) != 0)
+			     &npos)) != 0 ||
+	    (rc = business_date(cfg, opts[1].value, date)) != 0)
 		return rc;
 	/* (not open_db(.., 1): the contract is what is being checked) */
 	if ((rc = open_db(&db, cfg, 0)) != 0)
 		return rc;
-	rc = billing_check_print(&db, opts[0].set, stdout, &problems, &err);
+	rc = billing_check_print(&db, date, opts[0].set, stdout, &problems,
+				 &err);
 	db_close(&db);
 	if (rc != 0) {
 		fprintf(stderr, "feegate: billing check: %s\n", err.msg);

@@ -4,13 +4,16 @@
 #include "night.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "audit.h"
+#include "contacts.h"
 #include "escalate.h"
 #include "log.h"
 #include "money.h"
+#include "outage.h"
 #include "planner.h"
 
 /*
@@ -320,8 +323,12 @@ intake_record(struct night *nt, struct fg_err *err)
 	return night_commit(nt, "planner", err);
 }
 
+/* What tonight's bills and customers are: tmp_bal (the overdue balance
+ * of each account, and its customer row), tmp_quar (accounts paused for a
+ * bad bill) and tmp_bad (the rows refused), in the session's temporary
+ * tables only. */
 static int
-intake(struct night *nt, struct fg_err *err)
+intake_decide(struct night *nt, struct fg_err *err)
 {
 	const char *d = nt->date, *max = nt->max_bill;
 	const int grace = nt->cfg->dunning.grace_days;
@@ -364,7 +371,13 @@ intake(struct night *nt, struct fg_err *err)
 		{sql_bad_customers, DB_NOARGS, NULL},
 	};
 
-	if (night_exec(nt, s, FG_NELEM(s), err) != 0)
+	return night_exec(nt, s, FG_NELEM(s), err);
+}
+
+static int
+intake(struct night *nt, struct fg_err *err)
+{
+	if (intake_decide(nt, err) != 0)
 		return -1;
 	return night_retry(nt, intake_record, err);
 }
@@ -382,6 +395,10 @@ night_init(struct night *nt, struct db *db, const struct config *cfg,
 	else if (time_local_now(cfg->dunning.timezone, nt->now) != 0 ||
 		 strncmp(nt->now, date, 10) != 0)
 		snprintf(nt->now, sizeof(nt->now), "%s 00:00:00", date);
+	money_format(cfg->dunning.min_amount, nt->min_amount,
+		     sizeof(nt->min_amount));
+	money_format(cfg->dunning.max_bill_amount, nt->max_bill,
+		     sizeof(nt->max_bill));
 }
 
 int
@@ -403,10 +420,6 @@ night_open(struct night *nt, struct db *db, const struct config *cfg,
 	int found;
 
 	night_init(nt, db, cfg, date, now);
-	money_format(cfg->dunning.min_amount, nt->min_amount,
-		     sizeof(nt->min_amount));
-	money_format(cfg->dunning.max_bill_amount, nt->max_bill,
-		     sizeof(nt->max_bill));
 	if (db_lock(db, "planner", cfg->db.lock_timeout, err) != 0)
 		return -1;
 	nt->locked = 1;
@@ -431,6 +444,79 @@ night_open(struct night *nt, struct db *db, const struct config *cfg,
 		    DB_ARGS(DB_STR(date)), NULL, err) != 0)
 		return -1;
 	return intake(nt, err);
+}
+
+static int
+preview_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct night_preview *p = arg;
+
+	(void)err;
+	p->overdue = strtoull(row->val[0], NULL, 10);
+	p->unknown = row->val[1] ? strtoull(row->val[1], NULL, 10) : 0;
+	p->held = row->val[2] ? strtoull(row->val[2], NULL, 10) : 0;
+	p->paused = strtoull(row->val[3], NULL, 10);
+	return 0;
+}
+
+/* The accounts a notice may go to tonight (the planner looks at those of
+ * them whose next notice is due): their contacts are looked at. The
+ * parameter is the minimum amount. */
+#define PREVIEW_ACCOUNTS                                                       \
+	"(SELECT t.account_no FROM tmp_bal t"                                  \
+	" LEFT JOIN tmp_quar q ON q.account_no = t.account_no"                 \
+	" WHERE t.known = 1 AND t.hold = 0 AND q.account_no IS NULL"           \
+	"  AND t.balance >= ?)"
+
+int
+night_preview(struct db *db, const struct config *cfg, const char *date,
+	      struct night_preview *p, db_row_fn refused_cb, void *arg,
+	      struct fg_err *err)
+{
+	struct night nt;
+	struct fg_err ignored;
+	int rc = -1;
+
+	night_init(&nt, db, cfg, date, NULL);
+	memset(p, 0, sizeof(*p));
+	const struct night_stmt s[] = {
+		{"CREATE TEMPORARY TABLE tmp_contact (" CONTACT_CANDIDATE_COLUMNS
+		 " KEY (account_no)) ENGINE=MEMORY",
+		 DB_NOARGS, NULL},
+		{"INSERT INTO tmp_contact (" CONTACT_CANDIDATE_NAMES
+		 ")" CONTACT_CANDIDATES_OF(PREVIEW_ACCOUNTS),
+		 DB_ARGS(DB_STR(nt.min_amount)), NULL},
+		{"INSERT IGNORE INTO tmp_bad" CONTACT_NO_ID_FROM(
+			 PREVIEW_ACCOUNTS),
+		 DB_ARGS(DB_STR(nt.min_amount)), NULL},
+		{"INSERT IGNORE INTO tmp_bad" CONTACT_REFUSED_FROM(
+			 "tmp_contact"),
+		 DB_NOARGS, NULL},
+		{outage_sql_refused, DB_ARGS(DB_STR(nt.now), DB_STR(nt.now)),
+		 NULL},
+	};
+
+	if (intake_decide(&nt, err) == 0 &&
+	    night_exec(&nt, s, FG_NELEM(s), err) == 0 &&
+	    db_query(db, DB_STREAM,
+		     "SELECT COUNT(*), SUM(known = 0),"
+		     " SUM(known = 1 AND hold = 1),"
+		     " (SELECT COUNT(*) FROM tmp_quar)"
+		     " FROM tmp_bal",
+		     DB_NOARGS, preview_cb, p, err) == 0 &&
+	    db_query(
+		    db, DB_STREAM,
+		    "SELECT source, reason, COUNT(*),"
+		    " GROUP_CONCAT(row_key ORDER BY LENGTH(row_key), row_key SEPARATOR ' '"
+		    "  LIMIT " NIGHT_PREVIEW_KEYS_STR ")"
+		    " FROM tmp_bad GROUP BY source, reason"
+		    " ORDER BY source, COUNT(*) DESC, reason",
+		    DB_NOARGS, refused_cb, arg, err) == 0)
+		rc = 0;
+	db_exec(db, "DROP TEMPORARY TABLE IF EXISTS tmp_contact", DB_NOARGS,
+		NULL, &ignored);
+	night_close(&nt);
+	return rc;
 }
 
 void

@@ -77,6 +77,29 @@ int night_open_outages(struct night *nt, struct db *db,
 		       const char *now, struct fg_err *err);
 void night_close(struct night *nt);
 
+/*
+ * What a night on date would make of billing's rows today, decided by the
+ * night's own statements into the session's temporary tables (dropped
+ * after) and written nowhere: no lock, no audit row, no input_errors.
+ * Fills p, and gives refused_cb one row per source and reason (source,
+ * reason, how many, the first NIGHT_PREVIEW_KEYS keys space-separated),
+ * sources in order, the most frequent reason first. The contacts looked
+ * at are those of every account a notice may go to (known, not on hold,
+ * not paused, owing at least min_amount); a night looks at those of them
+ * whose next notice is due. Outages as the night does.
+ */
+#define NIGHT_PREVIEW_KEYS     5
+#define NIGHT_PREVIEW_KEYS_STR "5"
+struct night_preview {
+	unsigned long long overdue; /* accounts with overdue bills */
+	unsigned long long unknown; /* ... that billing_customers lacks */
+	unsigned long long held;    /* ... with dunning_hold set */
+	unsigned long long paused;  /* ... paused for a refused bill */
+};
+int night_preview(struct db *db, const struct config *cfg, const char *date,
+		  struct night_preview *p, db_row_fn refused_cb, void *arg,
+		  struct fg_err *err);
+
 /* A whole night: open, plan, whatever the caller does between (the `run`
  * command sends there), escalate, close. When the connection was lost and
  * came back (the server restarted), the session's temporary tables went

@@ -15,7 +15,7 @@
 /* Why billing's outage row cannot be used; NULL if it can. Only outages
  * that have not been over for two days are looked at. Values longer than
  * the gateway keeps (outage_versions) are refused, not cut. */
-static const char sql_bad[] =
+const char outage_sql_refused[] =
 	"INSERT IGNORE INTO tmp_bad (source, row_key, account_no, reason)"
 	" SELECT 'outage', COALESCE(b.outage_id, '(none)'), NULL, CASE"
 	"   WHEN b.outage_id IS NULL THEN 'outage_id missing'"
@@ -278,7 +278,7 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		 " account_no VARCHAR(32) NOT NULL) ENGINE=MEMORY",
 		 DB_NOARGS, NULL},
 		/* What billing changed. */
-		{sql_bad, DB_ARGS(DB_STR(now), DB_STR(now)), NULL},
+		{outage_sql_refused, DB_ARGS(DB_STR(now), DB_STR(now)), NULL},
 		{sql_changed, DB_ARGS(DB_STR(now)), &nt->n.outage_versions},
 		{"INSERT INTO outage_versions (outage_id, version, kind, area,"
 		 " starts_at, ends_at, reason, status, seen_on, seen_at)"
@@ -358,11 +358,8 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		 " ORDER BY n.notice_id",
 		 DB_NOARGS, NULL},
 		{"INSERT IGNORE INTO tmp_ocontact (" CONTACT_CANDIDATE_NAMES
-		 ")" CONTACT_CANDIDATE_SELECT
-		 " FROM (SELECT DISTINCT account_no FROM tmp_onote) x"
-		 " JOIN {B}.billing_contacts ct"
-		 "  ON {=contacts.account_no ct.account_no x.account_no}" CONTACT_BLOCKS_JOIN
-		 " WHERE" CONTACT_HAS_ID,
+		 ")" CONTACT_CANDIDATES_OF(
+			 "(SELECT DISTINCT account_no FROM tmp_onote)"),
 		 DB_NOARGS, NULL},
 		{pick, DB_NOARGS, NULL},
 		{large, DB_ARGS(DB_STR(d), DB_INT(cfg->outage.large_contacts)),

@@ -35,4 +35,8 @@
 /* One pass at nt->now (the local wall-clock time). */
 int outage_plan(struct night *nt, struct fg_err *err);
 
+/* The statement that puts billing's outage rows feegate refuses into
+ * tmp_bad, with their reasons; its two parameters are nt->now. */
+extern const char outage_sql_refused[];
+
 #endif

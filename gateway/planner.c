@@ -160,10 +160,7 @@ static const char sql_next_decide[] =
  * (NULL if it can). Addresses are compared byte for byte. */
 static const char sql_contacts[] =
 	"INSERT INTO tmp_contact (" CONTACT_CANDIDATE_NAMES
-	")" CONTACT_CANDIDATE_SELECT " FROM tmp_next x"
-	" JOIN {B}.billing_contacts ct"
-	"  ON {=contacts.account_no ct.account_no x.account_no}" CONTACT_BLOCKS_JOIN
-	" WHERE" CONTACT_HAS_ID;
+	")" CONTACT_CANDIDATES_OF("tmp_next");
 
 /* One message per notice, to the contact picked. */
 static const char sql_queue[] =

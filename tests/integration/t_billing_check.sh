@@ -75,9 +75,54 @@ sqlb "INSERT INTO billing_contacts (contact_id, account_no, channel, address, pr
       ('C-8', 'C2', 'sms', '+8613800000008', 1), ('007', 'C2', 'sms', '+8613800000007', 1),
       ('9', 'C2', 'sms', '+8613800000009', 2)"
 bill B2 C2 60.00 2026-10-02
+# Rows a night would refuse, decided by the night's own statements,
+# shown before the night and written nowhere.
+customer C3; contact 31 C3 sms 13800000031; bill B3 C3 70.00 2026-10-01
+customer C4; contact 41 C4 sms 13800000041; bill B4 C4 70.00 2026-10-01
+sqlb "INSERT INTO billing_bills (bill_id, account_no, period, amount_due, due_date, status)
+      VALUES ('B4X', 'C4', '2026-13', 1.00, '2026-10-01', 'open'), ('B9', 'C9', '2026-09', 9.00, '2026-10-01', 'open')"
+before=$(sqlg "SELECT (SELECT COUNT(*) FROM input_errors), (SELECT COUNT(*) FROM audit_log), (SELECT COUNT(*) FROM messages)")
+fgok billing check --date 2026-10-03
+out=$(cat "$work/last.out")
+has "$out" "accounts with overdue bills 5 (not in billing_customers 1, on hold 0, paused for a refused bill 1)" "the accounts"
+has "$out" "  refused bill          1  malformed period (B4X)" "a bill and its key"
+has "$out" "  refused contact       2  contact_id is not a whole number without leading zeros (007, C-8)" \
+    "the most frequent reason first, keys in order"
+has "$out" "  refused contact       1  phone number not in E.164 form (31)" "a contact"
+hasnt "$out" "(41)" "not the contacts of a paused account (the night does not look at them)"
+has "$out" "  refused customer      1  overdue bills for an account not in billing_customers (C9)" "a customer"
+eq "$before" "$(sqlg "SELECT (SELECT COUNT(*) FROM input_errors), (SELECT COUNT(*) FROM audit_log), (SELECT COUNT(*) FROM messages)")" \
+   "billing check writes nothing"
+fgok billing check --date 2026-10-03 --json
+/usr/bin/python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+for r in j["rows"]["refused"]:
+    print(r["source"], r["count"], r["reason"], ",".join(r["first"]))' "$work/last.out" | sort >"$work/check.rows"
 fgok run --date 2026-10-03
+sqlg "SELECT source, COUNT(*), reason, GROUP_CONCAT(row_key ORDER BY LENGTH(row_key), row_key)
+      FROM input_errors WHERE last_seen_on = '2026-10-03' GROUP BY source, reason" | tr '\t' ' ' | sort >"$work/night.rows"
+eq "$(cat "$work/night.rows")" "$(cat "$work/check.rows")" "the night refuses what the check said it would"
 eq "9" "$(sqlg "SELECT contact_id FROM messages WHERE account_no = 'C2'")" "C2's notice to contact 9"
 eq "007 contact_id is not a whole number without leading zeros
 C-8 contact_id is not a whole number without leading zeros" \
    "$(sqlg "SELECT row_key, reason FROM input_errors WHERE account_no = 'C2' ORDER BY row_key")" "the others refused"
+
+# The reads that run often, as MariaDB plans them: a lookup that scans a
+# large table names the index that would serve it.
+sqlb "INSERT INTO billing_bills (bill_id, account_no, period, amount_due, amount_paid, due_date, status)
+      SELECT CONCAT('P', seq), CONCAT('X', seq), '2026-09', 1, 1, '2026-09-01', 'paid' FROM seq_1_to_3000"
+sqlb "ANALYZE TABLE billing_bills" >/dev/null
+fgok billing check
+has "$(cat "$work/last.out")" "  bills of one account (settling; before every message)  ok, ~1 row" "the index serves"
+sqlb "ALTER TABLE billing_bills DROP INDEX bills_account"
+sqlb "ANALYZE TABLE billing_bills" >/dev/null
+fgok billing check
+has "$(cat "$work/last.out")" "  bills of one account (settling; before every message)  SCAN, ~" "a scan"
+has "$(cat "$work/last.out")" "rows each time: add an index on billing_bills (account_no)" "the index to add"
+has "$(cat "$work/last.out")" "no problems: a night can run" "a scan is advice, not a problem"
+fgok billing check --json
+eq "True billing_bills (account_no) True" "$(/usr/bin/python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+r = [r for r in j["reads"] if r["read"].startswith("bills of one account")][0]
+print(r["scan"], r["advice"], 1000 <= r["rows"] <= 10000)' "$work/last.out")" "--json: the scan and its rows (3,004 bills)"
 done_ok
