@@ -62,9 +62,136 @@ billing_read(struct db *db, struct billing_contract *c, struct fg_err *err)
 	return 0;
 }
 
+/* A column of a row by name (SHOW statements' columns move between
+ * versions), or NULL. */
+static const char *
+row_col(const struct db_row *row, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < row->ncols; i++)
+		if (strcmp(row->name[i], name) == 0)
+			return row->val[i];
+	return NULL;
+}
+
+static int
+yes(const char *v)
+{
+	return v != NULL && strcmp(v, "Yes") == 0;
+}
+
+struct lag_ctx {
+	const char *name; /* "" for the unnamed connection */
+	struct billing_lag *l;
+	int found;
+};
+
+/* One replication connection's status: is it the one, and how far
+ * behind. Error texts are not quoted (a failed row event's may hold a
+ * customer's data): their numbers are. */
+static int
+lag_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct lag_ctx *x = arg;
+	struct billing_lag *l = x->l;
+	const char *name = row_col(row, "Connection_name"),
+		   *io = row_col(row, "Slave_IO_Running"),
+		   *sql = row_col(row, "Slave_SQL_Running"),
+		   *behind = row_col(row, "Seconds_Behind_Master"),
+		   *io_err = row_col(row, "Last_IO_Errno"),
+		   *sql_err = row_col(row, "Last_SQL_Errno");
+
+	(void)err;
+	if (name == NULL || strcmp(name, x->name) != 0)
+		return 0;
+	x->found = 1;
+	l->seconds = -1;
+	if (!yes(sql))
+		snprintf(l->why, sizeof(l->why),
+			 "replication is stopped (SQL thread %s, last error "
+			 "%s)",
+			 sql ? sql : "?", sql_err ? sql_err : "?");
+	else if (!yes(io))
+		snprintf(l->why, sizeof(l->why),
+			 "the replica receives nothing from the billing "
+			 "server (IO thread %s, last error %s)",
+			 io ? io : "?", io_err ? io_err : "?");
+	else if (behind == NULL)
+		snprintf(l->why, sizeof(l->why),
+			 "the replica does not know how far behind it is");
+	else
+		l->seconds = strtoll(behind, NULL, 10);
+	return 0;
+}
+
+int
+billing_lag_read(struct db *db, struct billing_lag *l, struct fg_err *err)
+{
+	const char *conn = db->cfg->db.billing_replica;
+	struct lag_ctx x = {"", l, 0};
+
+	memset(l, 0, sizeof(*l));
+	l->seconds = 0;
+	if (conn == NULL)
+		return 0;
+	l->replicated = 1;
+	if (strcmp(conn, "default") != 0)
+		x.name = conn;
+	if (db_query(db, DB_BUFFERED, "SHOW ALL SLAVES STATUS", DB_NOARGS,
+		     lag_cb, &x, err) != 0) {
+		err_prefix(err,
+			   "billing_replica = %s: reading the replication "
+			   "status (the account needs SLAVE MONITOR: "
+			   "sql/grants.sql with @replica = 1)",
+			   conn);
+		return -1;
+	}
+	if (!x.found) {
+		err_set(err,
+			"billing_replica = %s: this server has no replication "
+			"connection of that name (SHOW ALL SLAVES STATUS)",
+			conn);
+		return -1;
+	}
+	return 0;
+}
+
+int
+billing_fresh(struct db *db, struct billing_lag *l, struct fg_err *err)
+{
+	const struct config *cfg = db->cfg;
+
+	if (billing_lag_read(db, l, err) != 0)
+		return -1;
+	if (!l->replicated)
+		return 0;
+	if (l->seconds < 0) {
+		err_set(err,
+			"billing schema %s (replica %s): %s; its data is of "
+			"unknown age, nothing is planned or dunned on it",
+			cfg->db.billing_schema, cfg->db.billing_replica,
+			l->why);
+		return 1;
+	}
+	if (l->seconds > cfg->db.max_billing_lag) {
+		snprintf(l->why, sizeof(l->why), "%lld s behind", l->seconds);
+		err_set(err,
+			"billing schema %s (replica %s) is %lld s behind the "
+			"billing server, more than max_billing_lag = %d: "
+			"nothing is planned or dunned on it",
+			cfg->db.billing_schema, cfg->db.billing_replica,
+			l->seconds, cfg->db.max_billing_lag);
+		return 1;
+	}
+	return 0;
+}
+
 int
 billing_open(struct db *db, struct fg_err *err)
 {
+	struct billing_lag lag;
+
 	struct billing_contract c;
 	struct sbuf problems;
 	const char *nl;
@@ -72,6 +199,10 @@ billing_open(struct db *db, struct fg_err *err)
 
 	if (billing_contract_current() != NULL)
 		return 0;
+	/* A replication connection that is not there is a configuration
+	 * error; one that is stopped or behind is tonight's state. */
+	if (billing_lag_read(db, &lag, err) != 0)
+		return 2;
 	if (billing_read(db, &c, err) != 0)
 		return -1;
 	sbuf_init(&problems);
@@ -392,13 +523,50 @@ reads_print(const json_t *reads_j, FILE *out)
 	}
 }
 
+/* Billing's freshness as JSON (null where billing is local); a replica
+ * too far behind, stopped or not found adds a problem. */
+static json_t *
+replica_json(struct db *db, int *problems)
+{
+	struct billing_lag l;
+	struct fg_err e;
+	int rc = billing_fresh(db, &l, &e);
+
+	if (rc == 0 && !l.replicated)
+		return json_null();
+	if (rc != 0)
+		(*problems)++;
+	return json_pack("{s:s, s:I, s:i, s:b, s:s?}", "connection",
+			 db->cfg->db.billing_replica, "lag",
+			 (json_int_t)(rc < 0 ? -1 : l.seconds), "max_lag",
+			 db->cfg->db.max_billing_lag, "fresh", rc == 0,
+			 "problem", rc == 0 ? NULL : e.msg);
+}
+
+static void
+replica_print(const json_t *r, FILE *out)
+{
+	if (json_is_null(r))
+		return;
+	if (json_is_true(json_object_get(r, "fresh")))
+		fprintf(out,
+			"\nbilling data: replica %s, %lld s behind the billing "
+			"server (max_billing_lag %lld): fresh\n",
+			json_string_value(json_object_get(r, "connection")),
+			json_integer_value(json_object_get(r, "lag")),
+			json_integer_value(json_object_get(r, "max_lag")));
+	else
+		fprintf(out, "\nbilling data: %s\n",
+			json_string_value(json_object_get(r, "problem")));
+}
+
 int
 billing_check_print(struct db *db, const char *date, int json, FILE *out,
 		    int *problems, struct fg_err *err)
 {
 	struct billing_contract c;
 	struct sbuf ignored;
-	json_t *rows = NULL, *plans = NULL;
+	json_t *rows = NULL, *plans = NULL, *replica;
 	char type[160];
 	int o;
 	size_t i;
@@ -408,6 +576,8 @@ billing_check_print(struct db *db, const char *date, int json, FILE *out,
 	sbuf_init(&ignored);
 	*problems = billing_problems(&c, &ignored);
 	sbuf_free(&ignored);
+	/* Billing as a replica: too stale (or not there) is a problem too. */
+	replica = replica_json(db, problems);
 	/* The rows and the plans only where the night's statements can run. */
 	if (*problems == 0) {
 		if (billing_contract_current() == NULL)
@@ -422,6 +592,7 @@ billing_check_print(struct db *db, const char *date, int json, FILE *out,
 		json_t *j = contract_json(&c, *problems);
 		char *s;
 
+		json_object_set_new(j, "replica", replica);
 		json_object_set_new(j, "rows",
 				    rows != NULL ? rows : json_null());
 		json_object_set_new(j, "reads",
@@ -457,6 +628,8 @@ billing_check_print(struct db *db, const char *date, int json, FILE *out,
 					       "read it)");
 		}
 	}
+	replica_print(replica, out);
+	json_decref(replica);
 	if (rows != NULL)
 		rows_print(rows, out);
 	if (plans != NULL)

@@ -48,6 +48,10 @@ static const struct key keys[] = {
 	 0},
 	{"database", "billing_schema", KEY_SCHEMA, OFF(db.billing_schema), 0,
 	 0},
+	{"database", "billing_replica", KEY_SCHEMA, OFF(db.billing_replica), 0,
+	 0},
+	{"database", "max_billing_lag", KEY_INT, OFF(db.max_billing_lag), 1,
+	 86400},
 	{"database", "connect_timeout", KEY_INT, OFF(db.connect_timeout), 1,
 	 600},
 	{"database", "lock_timeout", KEY_INT, OFF(db.lock_timeout), 0, 86400},
@@ -273,6 +277,7 @@ defaults(struct config *cfg)
 	cfg->db.user = xstrdup("feegate");
 	cfg->db.gateway_schema = xstrdup("feegate");
 	cfg->db.billing_schema = xstrdup("billing");
+	cfg->db.max_billing_lag = 600;
 	cfg->db.connect_timeout = 10;
 	cfg->db.lock_timeout = 600;
 	cfg->db.lock_wait = 50;

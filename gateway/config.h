@@ -39,6 +39,11 @@ struct config {
 		char *password_file;
 		char *gateway_schema;
 		char *billing_schema;
+		/* The replication connection that feeds billing_schema from
+		 * the billing server (SHOW ALL SLAVES STATUS; "default" for
+		 * the unnamed one), or NULL: billing is local. */
+		char *billing_replica;
+		int max_billing_lag; /* seconds behind it, at most */
 		int connect_timeout;
 		int lock_timeout; /* seconds to wait for the planner lock */
 		int lock_wait;    /* seconds a statement waits for a row lock */

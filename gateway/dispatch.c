@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "billing_check.h"
 #include "channel.h"
 #include "contacts.h"
 #include "dates.h"
@@ -110,6 +111,10 @@ struct claimer {
 	struct workq todo, done; /* to the claimer, back to the loop */
 	struct db db;
 	ev_async async; /* done: back on the loop */
+	/* Billing as a replica: read at most once a second; while it is
+	 * too stale, only urgent (outage) messages are claimed. */
+	double fresh_at;
+	int stale;
 };
 
 struct dispatcher {
@@ -147,9 +152,11 @@ struct dispatcher {
 	/* serve: the nightly pass on its own thread */
 	pthread_t night_thread;
 	atomic_int night_running;
+	atomic_int night_failed; /* the last nightly pass did not finish */
 	char last_night[DATE_LEN];
-	char db_failed[256]; /* the database did not come back */
-	double last_outages; /* wall time of the last outage pass */
+	double night_retry_at; /* wall time: not before, after a failure */
+	char db_failed[256];   /* the database did not come back */
+	double last_outages;   /* wall time of the last outage pass */
 };
 
 static double
@@ -590,6 +597,40 @@ make_job(struct dispatcher *d, struct lane *l, struct claimed *m)
 	return j;
 }
 
+/* Whether billing is too stale to dun on (a replica too far behind or
+ * stopped: billing_fresh), on the claimer's thread, read at most once a
+ * second. The re-check before each message reads billing: a payment is
+ * seen once the replica has it, so a message waits while the replica
+ * lags more than max_billing_lag (urgent outage notices, which no
+ * payment stops, go on). Each change is logged once. */
+static int
+billing_stale(struct dispatcher *d)
+{
+	struct claimer *c = &d->claimer;
+	struct billing_lag lag;
+	struct fg_err err;
+	struct timespec ts;
+	double now;
+	int stale;
+
+	if (d->cfg->db.billing_replica == NULL)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (c->fresh_at > 0 && now - c->fresh_at < 1.0)
+		return c->stale;
+	c->fresh_at = now;
+	stale = billing_fresh(&c->db, &lag, &err) != 0;
+	if (stale && !c->stale)
+		log_warnx("dispatch: %s; dunning messages wait", err.msg);
+	else if (!stale && c->stale)
+		log_info("dispatch: billing replica %s is %lld s behind again: "
+			 "dunning messages go on",
+			 d->cfg->db.billing_replica, lag.seconds);
+	c->stale = stale;
+	return stale;
+}
+
 /* The claimer's thread: claim, load, render and mark a lane's batch on its
  * own connection, while the loop goes on sending. Nothing of a batch has
  * been sent: when it cannot be loaded or marked, the claim is rolled back
@@ -605,7 +646,9 @@ claim_work(struct dispatcher *d, struct claim_req *q)
 	size_t n = 0, i;
 
 	if (outbox_claim(db, channel_kind_names[l->kind], q->limit,
-			 q->anytime_only, q->now, &m, &n, &err) != 0) {
+			 (q->anytime_only ? OUTBOX_ANYTIME_ONLY : 0) |
+				 (billing_stale(d) ? OUTBOX_URGENT_ONLY : 0),
+			 q->now, &m, &n, &err) != 0) {
 		log_warnx("dispatch: claim: %s", err.msg);
 		q->failed = 1;
 		return;
@@ -955,10 +998,14 @@ night_main(void *p)
 		struct night_run_opts o = {.plan = 1, .escalate = 1};
 
 		rc = night_run(&nt, &db, d->cfg, a->date, a->now, &o, &err);
-		if (rc != 0)
-			log_warnx("serve: nightly pass %s: %s", a->date,
-				  err.msg);
-		else
+		/* A night is idempotent: one that failed (billing too stale,
+		 * the database away) runs again later the same day. */
+		if (rc != 0) {
+			log_warnx("serve: nightly pass %s: %s; trying again in "
+				  "%d s",
+				  a->date, err.msg, d->cfg->outage.check_every);
+			atomic_store(&d->night_failed, 1);
+		} else
 			log_info("serve: nightly pass %s: cases_opened=%llu "
 				 "messages_queued=%llu tasks=%llu audit=%llu",
 				 a->date, nt.n.cases_opened,
@@ -989,7 +1036,12 @@ maybe_nightly(struct dispatcher *d)
 	     (d->cfg->schedule.nightly_at[1] - '0') * 60 +
 	     (d->cfg->schedule.nightly_at[3] - '0') * 10 +
 	     (d->cfg->schedule.nightly_at[4] - '0');
-	outages_only = minute < at || strcmp(d->last_night, date) == 0;
+	if (atomic_exchange(&d->night_failed, 0)) {
+		d->last_night[0] = '\0';
+		d->night_retry_at = wall + d->cfg->outage.check_every;
+	}
+	outages_only = minute < at || strcmp(d->last_night, date) == 0 ||
+		       wall < d->night_retry_at;
 	if (outages_only &&
 	    (d->last_outages > 0 &&
 	     wall - d->last_outages < d->cfg->outage.check_every))

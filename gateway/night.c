@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "billing_check.h"
 #include "contacts.h"
 #include "escalate.h"
 #include "log.h"
@@ -401,6 +402,19 @@ night_init(struct night *nt, struct db *db, const struct config *cfg,
 		     sizeof(nt->max_bill));
 }
 
+/* Nothing is planned on billing data older than max_billing_lag: read
+ * after the lock, just before billing is. */
+static int
+night_fresh(struct night *nt, struct fg_err *err)
+{
+	struct billing_lag l;
+	int rc = billing_fresh(nt->db, &l, err);
+
+	nt->replicated = l.replicated;
+	nt->billing_lag = l.seconds;
+	return rc == 0 ? 0 : -1;
+}
+
 int
 night_open_outages(struct night *nt, struct db *db, const struct config *cfg,
 		   const char *date, const char *now, struct fg_err *err)
@@ -409,6 +423,8 @@ night_open_outages(struct night *nt, struct db *db, const struct config *cfg,
 	if (db_lock(db, "planner", cfg->db.lock_timeout, err) != 0)
 		return -1;
 	nt->locked = 1;
+	if (night_fresh(nt, err) != 0)
+		return -1;
 	return db_exec(db, sql_tmp_bad, DB_NOARGS, NULL, err);
 }
 
@@ -423,6 +439,8 @@ night_open(struct night *nt, struct db *db, const struct config *cfg,
 	if (db_lock(db, "planner", cfg->db.lock_timeout, err) != 0)
 		return -1;
 	nt->locked = 1;
+	if (night_fresh(nt, err) != 0)
+		return -1;
 	if (db_query_value(db,
 			   "SELECT DATE_FORMAT(MAX(business_date), '%Y-%m-%d')"
 			   " FROM nights",
@@ -621,6 +639,11 @@ night_print(const struct night *nt, FILE *out)
 	fprintf(out, "  outage notices            ");
 	outage_counts(c, 0, out);
 	fprintf(out, "  audit rows written         %llu\n", c->audit_rows);
+	if (nt->replicated)
+		fprintf(out,
+			"  billing data               replica %s, %lld s behind "
+			"the billing server\n",
+			nt->cfg->db.billing_replica, nt->billing_lag);
 	/* The same on one key=value line, for scripts and log scrapers. */
 	fprintf(out, "summary: date=%s opened=%llu notices=", nt->date,
 		c->cases_opened);
@@ -635,6 +658,9 @@ night_print(const struct night *nt, FILE *out)
 			c->closed_cancelled,
 		c->messages_cancelled, c->tasks_created, c->input_errors,
 		c->audit_rows);
+	if (nt->replicated)
+		fprintf(out, "billing: date=%s replica=%s lag=%lld\n", nt->date,
+			nt->cfg->db.billing_replica, nt->billing_lag);
 	fprintf(out, "outages: date=%s", nt->date);
 	outage_counts(c, 1, out);
 }

@@ -61,17 +61,22 @@ struct night {
 	char now[TIME_LEN];
 	char min_amount[32];
 	char max_bill[32];
+	/* Where billing is a replica: how far behind it was when the night
+	 * read it (seconds). */
+	int replicated;
+	long long billing_lag;
 	int locked;
 	struct night_counts n;
 };
 
-/* Lock, check the date runs forward, note the night, read billing. now
+/* Lock, check billing is fresh enough (billing_fresh: 1 with err when
+ * not), check the date runs forward, note the night, read billing. now
  * (local "YYYY-MM-DD HH:MM:SS") MAY be NULL: the wall clock on the date
  * itself, else the date's start. */
 int night_open(struct night *nt, struct db *db, const struct config *cfg,
 	       const char *date, const char *now, struct fg_err *err);
-/* For the outage pass alone (serve, between nights): the lock and tmp_bad,
- * no bills read, no night noted. */
+/* For the outage pass alone (serve, between nights): the lock, billing's
+ * freshness and tmp_bad, no bills read, no night noted. */
 int night_open_outages(struct night *nt, struct db *db,
 		       const struct config *cfg, const char *date,
 		       const char *now, struct fg_err *err);

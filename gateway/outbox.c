@@ -282,10 +282,11 @@ claim_select(struct db *db, struct claim_ctx *c, const char *channel,
 }
 
 int
-outbox_claim(struct db *db, const char *channel, int limit, int anytime_only,
+outbox_claim(struct db *db, const char *channel, int limit, unsigned int only,
 	     const char *now, struct claimed **out, size_t *n,
 	     struct fg_err *err)
 {
+	const int anytime_only = (only & OUTBOX_ANYTIME_ONLY) != 0;
 	struct claim_ctx c = {0};
 	size_t k;
 
@@ -304,7 +305,8 @@ outbox_claim(struct db *db, const char *channel, int limit, int anytime_only,
 	 * nothing behind but a rolled-back transaction. */
 	if (claim_select(db, &c, channel, 1, anytime_only, limit, now, err) !=
 		    0 ||
-	    (!anytime_only && (size_t)limit > c.n &&
+	    (!anytime_only && !(only & OUTBOX_URGENT_ONLY) &&
+	     (size_t)limit > c.n &&
 	     claim_select(db, &c, channel, 0, 0, limit - (int)c.n, now, err) !=
 		     0))
 		goto rollback;

@@ -82,12 +82,15 @@ int outbox_queue_next(struct db *db, const struct config *cfg,
 		      const char *why, const char *business_date,
 		      struct fg_err *err);
 /* Claim up to limit due messages of channel, urgent ones (outage notices)
- * first; with anytime_only, only those that may go outside the calling
- * window. When any are claimed, the transaction that locks them stays
- * open: outbox_load() them, then outbox_submitting() (which commits) or
- * outbox_abandon(). */
+ * first; with OUTBOX_ANYTIME_ONLY, only those that may go outside the
+ * calling window; with OUTBOX_URGENT_ONLY, only urgent ones (while billing
+ * is too stale to dun on). When any are claimed, the transaction that
+ * locks them stays open: outbox_load() them, then outbox_submitting()
+ * (which commits) or outbox_abandon(). */
+#define OUTBOX_ANYTIME_ONLY 1u
+#define OUTBOX_URGENT_ONLY  2u
 int outbox_claim(struct db *db, const char *channel, int limit,
-		 int anytime_only, const char *now, struct claimed **out,
+		 unsigned int only, const char *now, struct claimed **out,
 		 size_t *n, struct fg_err *err);
 /* Read what the claimed messages need: the account's context as of the
  * business date, and whether they may still go (case active, balance due). */

@@ -3,6 +3,8 @@
 # and the demo. Data under $FEEGATE_VAR/db (default: var/db in the checkout),
 # unix socket only (skip-networking), root without a password over the socket.
 # `start` is idempotent and prints FEEGATE_DB_SOCKET=<absolute path>.
+# FEEGATE_DB_PORT=N listens on 127.0.0.1:N too (a replication source must);
+# FEEGATE_DB_CNF adds lines to the server's configuration (later lines win).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,8 +57,13 @@ datadir = $data
 socket = $sock
 pid-file = $pidf
 log-error = $errlog
-skip-networking
+$(if [ -n "${FEEGATE_DB_PORT:-}" ]; then
+	printf 'bind-address = 127.0.0.1\nport = %s\n' "$FEEGATE_DB_PORT"
+else
+	echo skip-networking
+fi)
 skip-name-resolve
+skip-slave-start
 character-set-server = utf8mb4
 collation-server = utf8mb4_unicode_ci
 default-time-zone = '+00:00'
@@ -69,6 +76,7 @@ max_heap_table_size = 256M
 max_connections = 200
 performance_schema = ${FEEGATE_DB_PERFSCHEMA:-OFF}
 performance-schema-consumer-events-statements-current = ON
+${FEEGATE_DB_CNF:-}
 CNF
 }
 

@@ -33,3 +33,8 @@ EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.outage_ver
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.staff TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT ON `', @gw, '`.audit_checks TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, DELETE ON `', @gw, '`.commit_marks TO ', @account);
+-- Where the gateway's server is a replica of the billing server ([database]
+-- billing_replica), feegate reads the replication's lag: set @replica = 1
+-- too, for SLAVE MONITOR (SHOW ALL SLAVES STATUS, nothing more).
+EXECUTE IMMEDIATE IF(@replica = 1,
+  CONCAT('GRANT SLAVE MONITOR ON *.* TO ', @account), 'DO 0');
