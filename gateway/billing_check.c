@@ -418,14 +418,17 @@ static int
 refused_cb(void *arg, const struct db_row *row, struct fg_err *err)
 {
 	json_t *first = json_array();
-	const char *k = row->val[3] != NULL ? row->val[3] : "";
+	const char *k = row->val[3], *end = k != NULL ? k + row->len[3] : k;
 
 	(void)err;
-	while (*k != '\0') {
-		size_t n = strcspn(k, " ");
+	/* Billing's keys, NUL-separated, as text that prints safely. */
+	while (k != NULL && k < end) {
+		size_t n = strnlen(k, (size_t)(end - k));
+		char *clean = utf8_clean(k, n, 1);
 
-		json_array_append_new(first, json_stringn(k, n));
-		k += n + (k[n] == ' ');
+		json_array_append_new(first, json_string(clean));
+		free(clean);
+		k += n + 1;
 	}
 	json_array_append_new(arg, json_pack("{s:s, s:s, s:I, s:o}", "source",
 					     row->val[0], "reason", row->val[1],

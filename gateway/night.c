@@ -494,9 +494,7 @@ night_preview(struct db *db, const struct config *cfg, const char *date,
 	struct night nt;
 	struct fg_err ignored;
 	int rc = -1;
-
-	night_init(&nt, db, cfg, date, NULL);
-	memset(p, 0, sizeof(*p));
+	/* (the parameters point into nt, filled by night_init below) */
 	const struct night_stmt s[] = {
 		{"CREATE TEMPORARY TABLE tmp_contact (" CONTACT_CANDIDATE_COLUMNS
 		 " KEY (account_no)) ENGINE=MEMORY",
@@ -514,6 +512,8 @@ night_preview(struct db *db, const struct config *cfg, const char *date,
 		 NULL},
 	};
 
+	night_init(&nt, db, cfg, date, NULL);
+	memset(p, 0, sizeof(*p));
 	if (intake_decide(&nt, err) == 0 &&
 	    night_exec(&nt, s, FG_NELEM(s), err) == 0 &&
 	    db_query(db, DB_STREAM,
@@ -522,14 +522,13 @@ night_preview(struct db *db, const struct config *cfg, const char *date,
 		     " (SELECT COUNT(*) FROM tmp_quar)"
 		     " FROM tmp_bal",
 		     DB_NOARGS, preview_cb, p, err) == 0 &&
-	    db_query(
-		    db, DB_STREAM,
-		    "SELECT source, reason, COUNT(*),"
-		    " GROUP_CONCAT(row_key ORDER BY LENGTH(row_key), row_key SEPARATOR ' '"
-		    "  LIMIT " NIGHT_PREVIEW_KEYS_STR ")"
-		    " FROM tmp_bad GROUP BY source, reason"
-		    " ORDER BY source, COUNT(*) DESC, reason",
-		    DB_NOARGS, refused_cb, arg, err) == 0)
+	    db_query(db, DB_STREAM,
+		     "SELECT source, reason, COUNT(*),"
+		     " GROUP_CONCAT(row_key ORDER BY LENGTH(row_key), row_key"
+		     "  SEPARATOR X'00' LIMIT " NIGHT_PREVIEW_KEYS ")"
+		     " FROM tmp_bad GROUP BY source, reason"
+		     " ORDER BY source, COUNT(*) DESC, reason",
+		     DB_NOARGS, refused_cb, arg, err) == 0)
 		rc = 0;
 	db_exec(db, "DROP TEMPORARY TABLE IF EXISTS tmp_contact", DB_NOARGS,
 		NULL, &ignored);

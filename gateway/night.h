@@ -87,14 +87,14 @@ void night_close(struct night *nt);
  * night's own statements into the session's temporary tables (dropped
  * after) and written nowhere: no lock, no audit row, no input_errors.
  * Fills p, and gives refused_cb one row per source and reason (source,
- * reason, how many, the first NIGHT_PREVIEW_KEYS keys space-separated),
- * sources in order, the most frequent reason first. The contacts looked
+ * reason, how many, the first NIGHT_PREVIEW_KEYS keys),
+ * sources in order, the most frequent reason first; the keys are
+ * separated by NUL bytes (a key may hold spaces). The contacts looked
  * at are those of every account a notice may go to (known, not on hold,
  * not paused, owing at least min_amount); a night looks at those of them
  * whose next notice is due. Outages as the night does.
  */
-#define NIGHT_PREVIEW_KEYS     5
-#define NIGHT_PREVIEW_KEYS_STR "5"
+#define NIGHT_PREVIEW_KEYS "5"
 struct night_preview {
 	unsigned long long overdue; /* accounts with overdue bills */
 	unsigned long long unknown; /* ... that billing_customers lacks */

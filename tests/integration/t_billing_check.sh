@@ -80,17 +80,19 @@ bill B2 C2 60.00 2026-10-02
 customer C3; contact 31 C3 sms 13800000031; bill B3 C3 70.00 2026-10-01
 customer C4; contact 41 C4 sms 13800000041; bill B4 C4 70.00 2026-10-01
 sqlb "INSERT INTO billing_bills (bill_id, account_no, period, amount_due, due_date, status)
-      VALUES ('B4X', 'C4', '2026-13', 1.00, '2026-10-01', 'open'), ('B9', 'C9', '2026-09', 9.00, '2026-10-01', 'open')"
+      VALUES ('B4X', 'C4', '2026-13', 1.00, '2026-10-01', 'open'), ('B9', 'C9', '2026-09', 9.00, '2026-10-01', 'open'),
+             ('B1S', 'C1 ', '2026-09', 9.00, '2026-10-01', 'open')"
 before=$(sqlg "SELECT (SELECT COUNT(*) FROM input_errors), (SELECT COUNT(*) FROM audit_log), (SELECT COUNT(*) FROM messages)")
 fgok billing check --date 2026-10-03
 out=$(cat "$work/last.out")
-has "$out" "accounts with overdue bills 5 (not in billing_customers 1, on hold 0, paused for a refused bill 1)" "the accounts"
+has "$out" "accounts with overdue bills 6 (not in billing_customers 2, on hold 0, paused for a refused bill 1)" "the accounts"
 has "$out" "  refused bill          1  malformed period (B4X)" "a bill and its key"
 has "$out" "  refused contact       2  contact_id is not a whole number without leading zeros (007, C-8)" \
     "the most frequent reason first, keys in order"
 has "$out" "  refused contact       1  phone number not in E.164 form (31)" "a contact"
 hasnt "$out" "(41)" "not the contacts of a paused account (the night does not look at them)"
-has "$out" "  refused customer      1  overdue bills for an account not in billing_customers (C9)" "a customer"
+has "$out" "  refused customer      2  overdue bills for an account not in billing_customers (C9, C1 )" \
+    "customers, a key with a space kept whole ('C1 ' is not C1)"
 eq "$before" "$(sqlg "SELECT (SELECT COUNT(*) FROM input_errors), (SELECT COUNT(*) FROM audit_log), (SELECT COUNT(*) FROM messages)")" \
    "billing check writes nothing"
 fgok billing check --date 2026-10-03 --json
