@@ -291,6 +291,8 @@ job_done(void *arg, const struct delivery_result *res)
 	 * the database: never with the customer's address in it. */
 	mask_in_text(j->m.channel, j->m.address, j->res.text,
 		     sizeof(j->res.text));
+	mask_in_text(j->m.channel, j->m.address, j->res.code,
+		     sizeof(j->res.code));
 	j->next = NULL;
 	if (d->done_tail != NULL)
 		d->done_tail->next = j;

@@ -56,7 +56,7 @@ mask_address(const char *channel, const char *address)
 	return sbuf_take(&b);
 }
 
-/* Replace each case-insensitive occurrence of needle in b's text. */
+/* Replace each case-insensitive occurrence of needle in text. */
 static void
 replace_all(struct sbuf *out, const char *text, const char *needle,
 	    const char *with)
@@ -72,34 +72,314 @@ replace_all(struct sbuf *out, const char *text, const char *needle,
 	sbuf_adds(out, p);
 }
 
+/*
+ * How a phone number is written in someone else's words: digits, ASCII or
+ * fullwidth (U+FF10-U+FF19), in groups between which stand at most two of
+ * space, '-', '.', '/', '(' and ')' (or their fullwidth forms, or an
+ * ideographic space), after an optional '+' (or U+FF0B).
+ */
+
+/* The byte length of a digit at p (1 or 3), its value in *d; 0 if none. */
+static size_t
+digit_at(const unsigned char *p, int *d)
+{
+	if (*p >= '0' && *p <= '9') {
+		*d = *p - '0';
+		return 1;
+	}
+	if (p[0] == 0xef && p[1] == 0xbc && p[2] >= 0x90 && p[2] <= 0x99) {
+		*d = p[2] - 0x90;
+		return 3;
+	}
+	return 0;
+}
+
+/* The byte length of a separator between digit groups at p; 0 if none. */
+static size_t
+separator_at(const unsigned char *p)
+{
+	if (*p == ' ' || *p == '-' || *p == '.' || *p == '/' || *p == '(' ||
+	    *p == ')')
+		return 1;
+	/* fullwidth ( ) - . / and the ideographic space */
+	if (p[0] == 0xef && p[1] == 0xbc &&
+	    (p[2] == 0x88 || p[2] == 0x89 || p[2] == 0x8d || p[2] == 0x8e ||
+	     p[2] == 0x8f))
+		return 3;
+	if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)
+		return 3;
+	return 0;
+}
+
+static size_t
+plus_at(const unsigned char *p)
+{
+	if (*p == '+')
+		return 1;
+	return p[0] == 0xef && p[1] == 0xbc && p[2] == 0x8b ? 3 : 0;
+}
+
+#define RUN_MAX 24 /* digits: longer runs are not phone numbers */
+
+struct run {
+	size_t len;          /* bytes, from the start of the run */
+	int plus;            /* it began with a plus sign */
+	size_t ndigits;      /* all of them, even past RUN_MAX */
+	char d[RUN_MAX + 1]; /* the first RUN_MAX, as ASCII */
+};
+
+/* The number written at p, if one starts there: 1 and r filled. */
+static int
+run_at(const unsigned char *p, struct run *r)
+{
+	size_t i = plus_at(p), k;
+	int d;
+
+	memset(r, 0, sizeof(*r));
+	r->plus = i > 0;
+	if (digit_at(p + i, &d) == 0)
+		return 0;
+	for (;;) {
+		size_t s = i, seps = 0;
+
+		if ((k = digit_at(p + i, &d)) > 0) {
+			if (r->ndigits < RUN_MAX)
+				r->d[r->ndigits] = (char)('0' + d);
+			r->ndigits++;
+			i += k;
+			r->len = i;
+			continue;
+		}
+		while (seps < 2 && (k = separator_at(p + s)) > 0) {
+			s += k;
+			seps++;
+		}
+		if (seps == 0 || digit_at(p + s, &d) == 0)
+			return 1;
+		i = s;
+	}
+}
+
+/* Whether the run is the number whose digits (no '+') are e164: all of
+ * them, or its last 7 or more (the national number, with or without a
+ * trunk or international prefix of zeros). Without e164, any run of 7
+ * digits or more. */
+static int
+run_is(const struct run *r, const char *e164)
+{
+	const char *d = r->d;
+	size_t n, en;
+
+	if (r->ndigits > RUN_MAX)
+		return 0;
+	n = r->ndigits;
+	while (n > 0 && *d == '0') {
+		d++;
+		n--;
+	}
+	if (n < 7)
+		return 0;
+	if (e164 == NULL)
+		return 1;
+	en = strlen(e164);
+	return n <= en && memcmp(e164 + en - n, d, n) == 0;
+}
+
+/* The run as mask_address() shows a number of its digits, with the '+'
+ * only where the run had one. */
+static void
+run_masked(const struct run *r, struct sbuf *out)
+{
+	char num[RUN_MAX + 2], *m;
+
+	num[0] = '+';
+	memcpy(num + 1, r->d, r->ndigits);
+	num[r->ndigits + 1] = '\0';
+	m = mask_address("sms", num);
+	sbuf_adds(out, r->plus || m[0] != '+' ? m : m + 1);
+	free(m);
+}
+
+/* Mask the numbers in text: those of e164's digits, or with e164 NULL,
+ * every number of 7 digits or more. */
+static void
+mask_numbers(struct sbuf *out, const char *text, const char *e164)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	struct run r;
+
+	while (*p != '\0') {
+		if (run_at(p, &r)) {
+			if (run_is(&r, e164))
+				run_masked(&r, out);
+			else
+				sbuf_add(out, (const char *)p, r.len);
+			p += r.len;
+		} else {
+			sbuf_add(out, (const char *)p, 1);
+			p++;
+		}
+	}
+}
+
+/* A character of an address's local part (RFC 5322 atext, and '.'). */
+static int
+local_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || strchr(".!#$%&'*+/=?^_`{|}~-", c);
+}
+
+static int
+domain_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '.';
+}
+
+/* The local part alone, standing as a word (any case): its first
+ * character and ***. Parts shorter than 3 characters name nobody and
+ * would mask ordinary words. */
+static void
+mask_local(struct sbuf *out, const char *text, const char *address)
+{
+	const char *at = strchr(address, '@'), *p = text, *hit;
+	size_t n = at != NULL ? (size_t)(at - address) : 0;
+	char local[256];
+
+	if (n < 3 || n >= sizeof(local)) {
+		sbuf_adds(out, text);
+		return;
+	}
+	memcpy(local, address, n);
+	local[n] = '\0';
+	while ((hit = strcasestr(p, local)) != NULL) {
+		int alone =
+			(hit == text || !local_char((unsigned char)hit[-1])) &&
+			!local_char((unsigned char)hit[n]);
+
+		sbuf_add(out, p, (size_t)(hit - p));
+		if (alone) {
+			sbuf_add(out, hit, 1);
+			sbuf_adds(out, "***");
+		} else {
+			sbuf_add(out, hit, n);
+		}
+		p = hit + n;
+	}
+	sbuf_adds(out, p);
+}
+
+/* Every e-mail address in text, masked (for text about no one address). */
+static void
+mask_emails(struct sbuf *out, const char *text)
+{
+	const char *p = text, *at;
+
+	while ((at = strchr(p, '@')) != NULL) {
+		const char *l = at, *r = at + 1;
+
+		while (l > p && local_char((unsigned char)l[-1]))
+			l--;
+		while (domain_char((unsigned char)*r))
+			r++;
+		if (l == at || r == at + 1) {
+			sbuf_add(out, p, (size_t)(at + 1 - p));
+			p = at + 1;
+			continue;
+		}
+		sbuf_add(out, p, (size_t)(l - p));
+		sbuf_add(out, l, 1);
+		sbuf_adds(out, "***");
+		sbuf_add(out, at, (size_t)(r - at));
+		p = r;
+	}
+	sbuf_adds(out, p);
+}
+
+/* One pass of masking, from *text to a new string that replaces it. */
+typedef void (*mask_pass)(struct sbuf *out, const char *text, const void *arg);
+
+static void
+pass_replace(struct sbuf *out, const char *text, const void *arg)
+{
+	const char *const *ab = arg;
+
+	replace_all(out, text, ab[0], ab[1]);
+}
+
+static void
+pass_numbers(struct sbuf *out, const char *text, const void *arg)
+{
+	mask_numbers(out, text, arg);
+}
+
+static void
+pass_local(struct sbuf *out, const char *text, const void *arg)
+{
+	mask_local(out, text, arg);
+}
+
+static void
+pass_emails(struct sbuf *out, const char *text, const void *arg)
+{
+	(void)arg;
+	mask_emails(out, text);
+}
+
+static void
+run_pass(char **text, mask_pass f, const void *arg)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	f(&b, *text, arg);
+	free(*text);
+	*text = sbuf_take(&b);
+}
+
+/* Whether address is a phone number feegate sends to: '+' and digits. */
+static int
+is_e164(const char *address)
+{
+	size_t n = strlen(address);
+
+	return n >= 8 && address[0] == '+' &&
+	       strspn(address + 1, "0123456789") == n - 1;
+}
+
 void
 mask_in_text(const char *channel, const char *address, char *text, size_t size)
 {
-	char *masked, *once, *twice, *e;
-	struct sbuf b;
+	char *t, *e;
 	size_t i;
 
 	if (size == 0)
 		return;
-	masked = mask_address(channel, address);
-	sbuf_init(&b);
-	replace_all(&b, text, address, masked);
-	once = sbuf_take(&b);
-	sbuf_init(&b);
-	/* A number is often quoted without its '+'. */
-	if (address[0] == '+' && strlen(address) >= 9)
-		replace_all(&b, once, address + 1, masked + 1);
-	else
-		sbuf_adds(&b, once);
-	twice = sbuf_take(&b);
-	str_copy(text, twice, size);
+	t = xstrdup(text);
+	if (address == NULL) {
+		run_pass(&t, pass_numbers, NULL);
+		run_pass(&t, pass_emails, NULL);
+	} else {
+		char *masked = mask_address(channel, address);
+		const char *ab[2] = {address, masked};
+		int phone = strcmp(channel, "sms") == 0 ||
+			    strcmp(channel, "voice") == 0;
+
+		if (address[0] != '\0')
+			run_pass(&t, pass_replace, ab);
+		if (phone && is_e164(address))
+			run_pass(&t, pass_numbers, address + 1);
+		if (strcmp(channel, "email") == 0)
+			run_pass(&t, pass_local, address);
+		free(masked);
+	}
+	str_copy(text, t, size);
+	free(t);
 	for (i = 0; text[i] != '\0'; i++)
 		if (text[i] == '\r' || text[i] == '\n' || text[i] == '\t')
 			text[i] = ' ';
 	e = text + strlen(text);
 	while (e > text && e[-1] == ' ')
 		*--e = '\0';
-	free(masked);
-	free(once);
-	free(twice);
 }

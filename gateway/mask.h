@@ -24,12 +24,26 @@
 /* A new string; the caller frees it. */
 char *mask_address(const char *channel, const char *address);
 
-/* A provider's or server's text about a message ("550 <zhang.wei@...>:
- * user unknown", "The 'To' number 8613812345678 is not valid") masked in
- * place before it reaches a log, the audit trail or the database: every
- * occurrence of the address (any case), and for a phone number of its
- * digits without the leading '+', becomes mask_address(); line breaks
- * become spaces and trailing blanks go. Cut to size - 1 bytes. */
+/*
+ * A provider's, relay's or server's text masked in place before it reaches
+ * a log, the audit trail, the database or a page; cut to size - 1 bytes,
+ * line breaks made spaces, trailing blanks gone. The one function every
+ * path that keeps or prints such text uses.
+ *
+ * About one message (address not NULL), every form in which the address
+ * may be quoted:
+ *   - the address itself, in any letter case;
+ *   - a phone number (sms, voice; E.164) written in any way that ends with
+ *     7 or more of its digits: with or without '+' and the country code,
+ *     with a trunk or international prefix of zeros (0, 00), digits in
+ *     groups between spaces, '-', '.', '/' or parentheses, ASCII or
+ *     fullwidth digits; shown as mask_address() shows those digits (with
+ *     '+' only where the text had one): "136 7319 3639" -> "136****3639";
+ *   - an e-mail address's local part standing alone as a word, any case,
+ *     when it has 3 characters or more: "zhang.wei" -> "z***".
+ * About no one address (address NULL: a receipt that names no message),
+ * every number of 7 digits or more and every e-mail address.
+ */
 void mask_in_text(const char *channel, const char *address, char *text,
 		  size_t size);
 

@@ -1307,9 +1307,13 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 			 : r->status == DELIVERY_PERMFAIL ? "failed"
 			 : again                          ? "retry"
 							  : "expired";
-		/* What the provider says may quote the address: masked. */
+		/* What the provider says may quote the address, in any form:
+		 * masked where it is kept, so the log line after it too. */
+		mask_in_text(row->channel, row->address, it[i].r.text,
+			     sizeof(it[i].r.text));
+		mask_in_text(row->channel, row->address, it[i].r.code,
+			     sizeof(it[i].r.code));
 		str_copy(rtext, r->text, sizeof(rtext));
-		mask_in_text(row->channel, row->address, rtext, sizeof(rtext));
 		snprintf(errtext, sizeof(errtext), "%s%s%s", r->code,
 			 rtext[0] ? " " : "", rtext);
 		d = json_object();

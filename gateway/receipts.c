@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "db.h"
 #include "log.h"
+#include "mask.h"
 #include "outbox.h"
 #include "workq.h"
 
@@ -372,6 +373,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	/* r comes zeroed (and is zeroed again after use). */
 	n = ch->ops->receipt(ch, &req, r, RECEIPT_BATCH, &err);
 	if (n <= 0 || n > RECEIPT_BATCH) {
+		/* The adapter's words may quote what the provider sent, about
+		 * no message we know: every number and address masked. */
+		if (n < 0)
+			mask_in_text("", NULL, err.msg, sizeof(err.msg));
 		log_warnx("receipts: provider=%s refused: %s", ch->provider,
 			  n < 0 ? err.msg : "no receipt");
 		memset(r, 0, RECEIPT_BATCH * sizeof(*r));

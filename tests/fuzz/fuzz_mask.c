@@ -3,7 +3,7 @@
  * numbers staff type into search (timeline_phone_query: only E.164 or an
  * 11-digit mainland mobile, normalized, never longer than its buffer),
  * masking of addresses and of provider texts (the masked form never holds
- * a number's digits in full). Addresses from billing are validated in SQL
+ * a number's digits in full, in whatever form a provider quotes it). Addresses from billing are validated in SQL
  * (CONTACT_REASON_SQL), driven by the corpus of t_hostile. Nothing
  * crashes.
  */
@@ -37,6 +37,94 @@ digits_shown(const char *in, const char *masked)
 	return 0;
 }
 
+/* text with fullwidth digits made ASCII and every separator and other
+ * non-digit byte between digits dropped: how a reader sees the digits. */
+static void
+digits_only(const char *text, char *out, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t o = 0;
+
+	while (*p != '\0' && o + 1 < len) {
+		if (*p >= '0' && *p <= '9') {
+			out[o++] = (char)*p++;
+		} else if (p[0] == 0xef && p[1] == 0xbc && p[2] >= 0x90 &&
+			   p[2] <= 0x99) {
+			out[o++] = (char)('0' + p[2] - 0x90);
+			p += 3;
+		} else if (*p == '*') { /* a mask breaks the run */
+			out[o++] = '*';
+			p++;
+		} else {
+			p++;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* A mainland mobile made of the input's digits, quoted by a provider in
+ * each form mask_in_text() knows: its last 7 digits never survive. */
+static void
+quoted_forms(const char *in)
+{
+	char nat[12], addr[16], text[256], about[256], norm[256], fw[64];
+	size_t n = 0, i, o;
+	const char *p;
+
+	for (p = in; *p != '\0' && n < 11; p++)
+		if (*p >= '0' && *p <= '9')
+			nat[n++] = *p;
+	if (n < 11)
+		return;
+	nat[0] = '1';
+	nat[11] = '\0';
+	snprintf(addr, sizeof(addr), "+86%s", nat);
+	for (i = 0, o = 0; i < 11; i++, o += 3) {
+		fw[o] = (char)0xef;
+		fw[o + 1] = (char)0xbc;
+		fw[o + 2] = (char)(0x90 + nat[i] - '0');
+	}
+	fw[o] = '\0';
+	for (i = 0; i < 6; i++) {
+		switch (i) {
+		case 0:
+			snprintf(text, sizeof(text), "号码%s为空号", nat);
+			break;
+		case 1:
+			snprintf(text, sizeof(text), "to 86%s.", nat);
+			break;
+		case 2:
+			snprintf(text, sizeof(text), "+86 %.3s-%.4s-%.4s", nat,
+				 nat + 3, nat + 7);
+			break;
+		case 3:
+			snprintf(text, sizeof(text), "0086 %.3s %.4s %.4s", nat,
+				 nat + 3, nat + 7);
+			break;
+		case 4:
+			snprintf(text, sizeof(text), "(%s)", fw);
+			break;
+		default:
+			snprintf(text, sizeof(text), "%s: %s", in, nat);
+			break;
+		}
+		/* About the message, and about no one address (the same
+		 * form, less the random input the number came from). */
+		str_copy(about, text, sizeof(about));
+		mask_in_text("sms", addr, text, sizeof(text));
+		digits_only(text, norm, sizeof(norm));
+		/* (the last form holds the input, which may hold anything) */
+		if (i < 5 && strstr(norm, nat + 4) != NULL)
+			abort();
+		if (i < 5) {
+			mask_in_text("", NULL, about, sizeof(about));
+			digits_only(about, norm, sizeof(norm));
+			if (strstr(norm, nat + 4) != NULL)
+				abort();
+		}
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -61,6 +149,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(text, sizeof(text), "error for %s: refused", in);
 		mask_in_text(channels[i], in, text, sizeof(text));
 	}
+	quoted_forms(in);
 	if (timeline_phone_query(in, phone, sizeof(phone))) {
 		n = strlen(phone);
 		if (phone[0] != '+' || n < 8 || n > 16 ||

@@ -393,8 +393,10 @@ fgok() {
 }
 
 # Whatever a test did, feegate's own outputs (its log, stdout and stderr
-# of every command, the audit trail) never hold a full address from
-# billing: every phone number, e-mail address and push token is masked.
+# of every command, pages a test kept as $work/page-*, the audit trail,
+# messages.last_error and contact_blocks.reason) never hold a full address
+# from billing, in any form: every phone number, e-mail address and push
+# token is masked.
 # (The simulator's and peers' records are the providers' side: not
 # checked.)
 # No full contact address, nor the database password, in what feegate wrote
@@ -402,8 +404,12 @@ fgok() {
 no_full_addresses() {
 	mysql_cli "$bschema" -e "SELECT 1 FROM billing_contacts LIMIT 0" 2>/dev/null || return 0
 	printf '%s\n' "$APP_PASSWORD" >"$work/db-password"
+	# The gateway's text columns that hold what providers said.
+	mysql_cli "$gschema" -e "SELECT last_error FROM messages WHERE last_error IS NOT NULL;
+		SELECT reason FROM contact_blocks" >"$work/db-texts" 2>/dev/null || : >"$work/db-texts"
 	set --
-	for f in "$work"/last.out "$work"/last.err "$work"/*.err "$work"/feegate.log "$work"/night-*.out "$work"/serve.out; do
+	for f in "$work"/last.out "$work"/last.err "$work"/*.err "$work"/feegate.log "$work"/night-*.out "$work"/serve.out \
+		"$work"/db-texts "$work"/page-*; do
 		[ -f "$f" ] || continue
 		case "$f" in */sim.err | */peer-*.log | */chrome*) continue ;; esac
 		set -- "$@" "$f"

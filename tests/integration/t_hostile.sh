@@ -102,12 +102,12 @@ for a in $(cut -f1 "$expect" | grep -v '^(no account)$'); do
 	fg log "$a" --json >"$work/log.json" 2>"$work/log.err" || fail "feegate log $a: $(cat "$work/log.err")"
 	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$work/log.json" || fail "feegate log $a --json is not JSON"
 done
-printf 'agent-password-1\n' | fgok staff add li.na --role agent
+printf 'agent-password-1\n' | fgok staff add wu.agent --role agent
 printf '[web]\nport = 19731\n' >>"$conf"
 "$FEEGATE_BIN" -c "$conf" serve --now "2026-10-01 11:00" >"$work/serve.out" 2>"$work/serve.err" &
 bg_pids="$bg_pids $!"
 wait_listening 19731 "the staff pages"
-curl -s -o /dev/null -c "$work/jar" --data "user=li.na&password=agent-password-1" http://127.0.0.1:19731/login
+curl -s -o /dev/null -c "$work/jar" --data "user=wu.agent&password=agent-password-1" http://127.0.0.1:19731/login
 for k in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15; do
 	code=$(curl -s -o "$work/page" -w '%{http_code}' -b "$work/jar" "http://127.0.0.1:19731/customer/HN$k-s")
 	eq "200" "$code" "the page of HN$k-s"

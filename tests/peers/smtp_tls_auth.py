@@ -3,7 +3,7 @@
 python3-aiosmtpd), bound to 127.0.0.1.
 
   smtp_tls_auth.py PORT OUTDIR [--cert CERT --key KEY] [--user USER
-                   --password-file FILE]
+                   --password-file FILE] [--refuse-rcpt PREFIX]
 
 With a certificate it offers STARTTLS and refuses everything but EHLO,
 STARTTLS and QUIT before it; with a user it offers AUTH PLAIN and LOGIN
@@ -14,7 +14,10 @@ written to OUTDIR/N.eml, the message exactly as received after one line
   X-Test-Session: tls=yes|no auth=USER|- from=SENDER to=RECIPIENT
 
 and every AUTH attempt is appended to OUTDIR/auth.log as "ok USER" or
-"refused USER". Stopped with SIGTERM.
+"refused USER". With --refuse-rcpt, a recipient whose local part starts
+with PREFIX is refused (550 5.1.1) in the words relays use, quoting it in
+turn in capitals, its local part alone in another case, and in a
+different domain. Stopped with SIGTERM.
 """
 import argparse
 import os
@@ -27,10 +30,27 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Keep:
-    def __init__(self, outdir):
+    def __init__(self, outdir, refuse=None):
         self.outdir = outdir
         self.n = 0
+        self.refused = 0
+        self.refuse = refuse
         self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        local, _, domain = address.partition("@")
+        if self.refuse and local.startswith(self.refuse):
+            with self.lock:
+                k = self.refused
+                self.refused += 1
+            words = [
+                "<%s>: Recipient address rejected: User unknown" % address.upper(),
+                "mailbox %s unavailable (%s@%s)" % (local.upper(), local.title(), domain.upper()),
+                "user %s unknown; did you mean %s@mail.%s?" % (local, local.upper(), domain),
+            ]
+            return "550 5.1.1 " + words[k % len(words)]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
@@ -55,6 +75,7 @@ def main():
     ap.add_argument("--key")
     ap.add_argument("--user")
     ap.add_argument("--password-file")
+    ap.add_argument("--refuse-rcpt")
     a = ap.parse_args()
 
     password = None
@@ -81,7 +102,7 @@ def main():
     if a.user:
         kw.update(authenticator=authenticator, auth_required=True,
                   auth_require_tls=bool(a.cert))
-    c = Controller(Keep(a.outdir), hostname="127.0.0.1", port=a.port,
+    c = Controller(Keep(a.outdir, a.refuse_rcpt), hostname="127.0.0.1", port=a.port,
                    server_hostname="feegate-test", **kw)
     c.start()
     stop = threading.Event()

@@ -48,6 +48,12 @@
  *   busy_prefix, no_answer_prefix        calls to such numbers end busy or
  *                                        no-answer
  *   no_receipts                          true: accept, never send receipts
+ *   quote                                true: an error or a failed receipt
+ *                                        quotes the number, each time in
+ *                                        the next of the forms providers
+ *                                        use: +86..., 86..., national,
+ *                                        trunk 0, 0086, grouped by spaces,
+ *                                        dashes or dots, fullwidth digits
  *   token                                the Bearer token to insist on
  *   unregistered_prefix                  push tokens so: 404 UNREGISTERED
  *   invalid_token_prefix                 push tokens so: 400 INVALID_ARGUMENT
@@ -458,6 +464,8 @@ control(json_t *j)
 	if (json_is_true(json_object_get(j, "revoke_tokens")))
 		F.token_gen++;
 	STR(token);
+	if (json_is_boolean(json_object_get(j, "quote")))
+		F.quote = json_is_true(json_object_get(j, "quote"));
 	if (json_is_boolean(json_object_get(j, "no_receipts")))
 		F.no_receipts = json_is_true(json_object_get(j, "no_receipts"));
 	pthread_mutex_unlock(&mu);
@@ -509,6 +517,75 @@ record_message(unsigned long long mid, const char *to, int parts,
 	return n;
 }
 
+/* The number to (E.164) as a provider may quote it: form k of the
+ * forms below, in turn (k modulo their count). */
+static void
+quoted_number(const char *to, unsigned int k, char *out, size_t len)
+{
+	const char *nat = to[0] == '+' ? to + 1 : to;
+	char fw[96];
+	size_t i, o = 0;
+
+	if (strncmp(nat, "86", 2) == 0)
+		nat += 2;
+	for (i = 0; nat[i] != '\0' && o + 4 < sizeof(fw); i++) {
+		fw[o++] = (char)0xef;
+		fw[o++] = (char)0xbc;
+		fw[o++] = (char)(0x90 + (nat[i] - '0'));
+	}
+	fw[o] = '\0';
+	switch (k % 9) {
+	case 0:
+		snprintf(out, len, "%s", to);
+		break;
+	case 1:
+		snprintf(out, len, "%s", to[0] == '+' ? to + 1 : to);
+		break;
+	case 2:
+		snprintf(out, len, "%s", nat);
+		break;
+	case 3:
+		snprintf(out, len, "0%s", nat);
+		break;
+	case 4:
+		snprintf(out, len, "0086 %s", nat);
+		break;
+	case 5:
+		snprintf(out, len, "+86 %.3s %.4s %s", nat, nat + 3, nat + 7);
+		break;
+	case 6:
+		snprintf(out, len, "%.3s-%.4s-%s", nat, nat + 3, nat + 7);
+		break;
+	case 7:
+		snprintf(out, len, "%.3s.%.4s.%s", nat, nat + 3, nat + 7);
+		break;
+	default:
+		snprintf(out, len, "%s", fw);
+		break;
+	}
+}
+
+/* The text of an error about number to: with the quote fault, the number
+ * quoted in its next form, in Chinese as a mainland platform writes. */
+static void
+about_number(const struct faults *f, const char *to, const char *plain,
+	     char *out, size_t len)
+{
+	static unsigned int turn;
+	char q[128];
+	unsigned int k;
+
+	if (!f->quote) {
+		snprintf(out, len, "%s", plain);
+		return;
+	}
+	pthread_mutex_lock(&mu);
+	k = turn++;
+	pthread_mutex_unlock(&mu);
+	quoted_number(to, k, q, sizeof(q));
+	snprintf(out, len, "号码%s%s", q, plain);
+}
+
 /* An error answer of the generic API. */
 static json_t *
 api_error(const char *code, const char *message)
@@ -539,14 +616,22 @@ sms_message(const struct faults *f, json_t *m, const char *idem,
 		return 400;
 	}
 	if (prefixed(to, f->invalid_prefix)) {
+		char msg[192];
+
 		pthread_mutex_lock(&mu);
 		rejected++;
 		pthread_mutex_unlock(&mu);
-		*result = api_error("invalid_number", "no such subscriber");
+		about_number(f, to, "为空号 (no such subscriber)", msg,
+			     sizeof(msg));
+		*result = api_error("invalid_number", msg);
 		return 400;
 	}
 	if (prefixed(to, f->tempfail_prefix)) {
-		*result = api_error("unavailable", "subscriber system busy");
+		char msg[192];
+
+		about_number(f, to, "系统忙 (subscriber system busy)", msg,
+			     sizeof(msg));
+		*result = api_error("unavailable", msg);
 		return 503;
 	}
 	undeliverable = prefixed(to, f->undeliverable_prefix);
@@ -575,6 +660,13 @@ sms_message(const struct faults *f, json_t *m, const char *idem,
 						    : "DELIVRD");
 		char *body;
 
+		if (undeliverable && f->quote) {
+			char msg[192];
+
+			about_number(f, to, "不在服务区 (absent subscriber)",
+				     msg, sizeof(msg));
+			json_object_set_new(r, "text", json_string(msg));
+		}
 		if (token != NULL) {
 			json_object_set_new(r, "message_id", json_string(id));
 			json_object_set_new(r, "token", json_string(token));

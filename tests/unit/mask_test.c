@@ -91,6 +91,65 @@ test_in_text(void **state)
 	assert_string_equal(t, "SMTP 451 try later");
 }
 
+/* Every form in which a provider or relay may quote a customer's number
+ * or e-mail address (issue 20), as the masked text reads. */
+static const struct {
+	const char *channel, *address, *text, *masked;
+} forms[] = {
+	/* the issue's own: the national number inside Chinese text */
+	{"sms", "+8613673193639",
+	 "{\"error\":{\"code\":\"unknown_number\",\"message\":"
+	 "\"号码13673193639为空号\"}}",
+	 "{\"error\":{\"code\":\"unknown_number\",\"message\":"
+	 "\"号码136****3639为空号\"}}"},
+	{"sms", "+8613673193639", "to +86 136 7319 3639 failed",
+	 "to +86136****3639 failed"},
+	{"sms", "+8613673193639", "to 86-136-7319-3639", "to 86136****3639"},
+	{"sms", "+8613673193639", "to 136.7319.3639.", "to 136****3639."},
+	{"sms", "+8613673193639", "to 0086 13673193639", "to 00861****3639"},
+	{"sms", "+8613673193639", "(+86) 136-7319-3639 busy",
+	 "(+86136****3639 busy"},
+	{"sms", "+8613673193639", "号码１３６７３１９３６３９无效",
+	 "号码136****3639无效"},
+	{"sms", "+8613673193639", "＋８６　１３６　７３１９　３６３９",
+	 "+86136****3639"},
+	{"voice", "+8657187654321", "call to 0571-8765-4321 busy",
+	 "call to 0571****4321 busy"},
+	{"voice", "+8657187654321", "(0571) 87654321 no answer",
+	 "(0571****4321 no answer"},
+	/* the last 7 digits alone are the number too */
+	{"sms", "+8613673193639", "ends 7319 3639", "ends ****3639"},
+	/* other numbers, amounts and dates stay */
+	{"sms", "+8613673193639",
+	 "id 20261002113000 cost 0.045 for 13673193630",
+	 "id 20261002113000 cost 0.045 for 13673193630"},
+	{"email", "zhang.wei@example.com", "user ZHANG.WEI unknown",
+	 "user Z*** unknown"},
+	{"email", "zhang.wei@example.com", "<zhang.wei@Other.example> moved",
+	 "<z***@Other.example> moved"},
+	{"email", "zhang.wei@example.com", "mailbox zhang.weiss full",
+	 "mailbox zhang.weiss full"},
+	{"email", "li@example.com", "li@example.com: no such user, li",
+	 "l***@example.com: no such user, li"},
+	/* about no one address: every number and e-mail address */
+	{"", NULL, "bad receipt for 8613673193639 / Zhang.Wei@Example.COM",
+	 "bad receipt for 86136****3639 / Z***@Example.COM"},
+};
+
+static void
+test_in_text_forms(void **state)
+{
+	char t[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		str_copy(t, forms[i].text, sizeof(t));
+		mask_in_text(forms[i].channel, forms[i].address, t, sizeof(t));
+		assert_string_equal(t, forms[i].masked);
+	}
+}
+
 int
 main(void)
 {
@@ -98,6 +157,7 @@ main(void)
 		cmocka_unit_test(test_mask_table),
 		cmocka_unit_test(test_no_full_number),
 		cmocka_unit_test(test_in_text),
+		cmocka_unit_test(test_in_text_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
