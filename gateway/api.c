@@ -89,6 +89,8 @@ only_chars(const char *s, size_t min, size_t max, const char *set)
 }
 
 #define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+/* U+0021-U+007E: what the README allows in an idempotency key. */
+#define VISIBLE_ASCII ALNUM "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
 /* One data field of kind k; NULL if it is fine, else why not. */
 static const char *
@@ -173,8 +175,7 @@ parse_notice(const json_t *j, struct notice_req *r, struct sbuf *out)
 			    "must be payment_received, repair_progress, "
 			    "business_progress or bill_issued");
 	r->key = json_string_value(json_object_get(j, "idempotency_key"));
-	if (r->key == NULL ||
-	    !only_chars(r->key, 1, 64, ALNUM "-_.:~!$&'()*+,;=@/"))
+	if (r->key == NULL || !only_chars(r->key, 1, 64, VISIBLE_ASCII))
 		return fail(out, 400, "idempotency_key",
 			    "must be 1-64 visible ASCII characters");
 	data = json_object_get(j, "data");

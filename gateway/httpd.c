@@ -101,15 +101,29 @@ httpd_reply(struct MHD_Connection *c, unsigned int status, const char *type,
 }
 
 int
-httpd_receive(void **con_cls, const char *upload, size_t *upload_size,
-	      size_t max, struct httpd_body **body)
+httpd_receive(struct MHD_Connection *c, void **con_cls, const char *upload,
+	      size_t *upload_size, size_t max, struct httpd_body **body)
 {
 	struct httpd_body *b = *con_cls;
 
 	if (b == NULL) {
+		const char *cl = MHD_lookup_connection_value(
+			c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
 		b = xcalloc(1, sizeof(*b));
 		sbuf_init(&b->body);
 		*con_cls = b;
+		/* Said to be too large: answered now, not after it came. */
+		if (cl != NULL && strtoull(cl, NULL, 10) > max) {
+			b->too_big = 1;
+			*body = b;
+			return 0;
+		}
+		return 1;
+	}
+	if (b->too_big && b->body.len == 0 && *upload_size > 0) {
+		/* (what follows an early 413 is dropped) */
+		*upload_size = 0;
 		return 1;
 	}
 	if (*upload_size > 0) {
@@ -141,6 +155,40 @@ httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
+static int
+hex_value(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+/* MHD_OPTION_UNESCAPE_CALLBACK: percent-decoding of the path and the query
+ * as MHD's own, except that %00 stays as it is written: a NUL would end a
+ * path early, and `/api/v1/notices%00` would be read as the notices'. */
+static size_t
+unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *r = s, *w = s;
+
+	(void)cls;
+	(void)c;
+	while (*r != '\0') {
+		int hi, lo;
+
+		if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 &&
+		    (lo = hex_value(r[2])) >= 0 && (hi | lo) != 0) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 struct MHD_Daemon *
 httpd_start(const char *what, const char *listen, int port,
 	    unsigned int conn_limit, unsigned int flags,
@@ -164,6 +212,7 @@ httpd_start(const char *what, const char *listen, int port,
 			     MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, NULL,
 			     MHD_OPTION_CONNECTION_LIMIT, conn_limit,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+			     MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 			     MHD_OPTION_END);
 	if (d == NULL)
 		err_set(err, "%s: cannot listen on %s:%d", what, listen, port);

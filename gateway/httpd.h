@@ -39,9 +39,11 @@ struct httpd_body {
 
 /* The first calls of an access handler: 1 while the request is still
  * arriving (the handler returns MHD_YES), 0 once it is whole (*body set).
- * Bodies over max are cut off and flagged too_big. */
-int httpd_receive(void **con_cls, const char *upload, size_t *upload_size,
-		  size_t max, struct httpd_body **body);
+ * Bodies over max are cut off and flagged too_big; one whose declared
+ * Content-Length is over max is flagged at once, before any of it is
+ * read, so that the handler answers 413 without waiting for it. */
+int httpd_receive(struct MHD_Connection *c, void **con_cls, const char *upload,
+		  size_t *upload_size, size_t max, struct httpd_body **body);
 /* MHD_OPTION_NOTIFY_COMPLETED: frees what httpd_receive kept. */
 void httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		     enum MHD_RequestTerminationCode toe);

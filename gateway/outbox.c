@@ -1232,12 +1232,103 @@ receipts_delivered(struct db *db, const unsigned long long *mid,
 	return rc;
 }
 
+/* The progress reports (a message's "sent", a call's "ringing") already
+ * in the audit trail for the messages of a batch, and those the batch
+ * adds: a provider that posts one again (a retry, a replay) is answered
+ * as for a duplicate and nothing more is written. */
+struct progress_seen {
+	struct {
+		unsigned long long message_id;
+		char code[32];
+	} * e;
+	size_t n, cap;
+};
+
+static void
+progress_add(struct progress_seen *s, unsigned long long mid, const char *code)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 16;
+		s->e = xrealloc(s->e, s->cap * sizeof(*s->e));
+	}
+	s->e[s->n].message_id = mid;
+	str_copy(s->e[s->n].code, code, sizeof(s->e[s->n].code));
+	s->n++;
+}
+
+static int
+progress_has(const struct progress_seen *s, unsigned long long mid,
+	     const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->e[i].message_id == mid &&
+		    strcmp(s->e[i].code, code) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+progress_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	(void)err;
+	if (row->val[1] != NULL)
+		progress_add(arg, strtoull(row->val[0], NULL, 10), row->val[1]);
+	return 0;
+}
+
+/* Read what the trail holds for the batch's progress reports (through
+ * the account's index: a message's rows are its account's). Nothing to
+ * read, and no statement, when the batch has none. */
+static int
+progress_read(struct db *db, const struct receipt_item *it, size_t n,
+	      struct receipt_rows *rows, struct progress_seen *s,
+	      struct fg_err *err)
+{
+	struct db_param *p = xcalloc(2 * in_pad(n), sizeof(*p));
+	struct sbuf sql;
+	size_t i, k = 0;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct receipt_row *row;
+
+		if (it[i].r.final)
+			continue;
+		row = receipt_row_find(rows, it[i].r.message_id);
+		if (row == NULL)
+			continue;
+		p[k] = DB_STR(row->account_no);
+		p[in_pad(n) + k] = DB_ID(row->message_id);
+		k++;
+	}
+	if (k > 0) {
+		sbuf_init(&sql);
+		sbuf_adds(&sql, "SELECT message_id, JSON_UNQUOTE(JSON_VALUE("
+				"detail, '$.code')) FROM audit_log"
+				" WHERE event = 'receipt' AND account_no IN (");
+		placeholders(&sql, k);
+		sbuf_adds(&sql, ") AND message_id IN (");
+		placeholders(&sql, k);
+		sbuf_adds(&sql, ") AND JSON_VALUE(detail, '$.status') ="
+				" 'progress'");
+		memmove(p + k, p + in_pad(n), k * sizeof(*p));
+		rc = db_query(db, DB_BUFFERED, sql.s, p, 2 * k, progress_cb, s,
+			      err);
+		sbuf_free(&sql);
+	}
+	free(p);
+	return rc;
+}
+
 static int
 receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 	      size_t n, const char *now, const char *business_date,
 	      struct fg_err *err)
 {
 	struct receipt_rows rows = {xcalloc(n, sizeof(*rows.r)), 0};
+	struct progress_seen seen = {0};
 	struct audit_batch *w = NULL;
 	struct db_param *p = xcalloc(in_pad(n), sizeof(*p));
 	unsigned long long *mid = xcalloc(n, sizeof(*mid)),
@@ -1261,6 +1352,8 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 		     &rows, err) != 0)
 		goto fail;
 	qsort(rows.r, rows.n, sizeof(*rows.r), receipt_row_cmp);
+	if (progress_read(db, it, n, &rows, &seen, err) != 0)
+		goto fail;
 	w = audit_batch_new();
 	/* In order of arrival: a call's progress, then its end. */
 	for (i = 0; i < n; i++) {
@@ -1286,10 +1379,14 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 				 sizeof(it[i].why));
 			continue;
 		}
-		if (is_final_state(row->state)) {
+		if (is_final_state(row->state) ||
+		    (!r->final &&
+		     progress_has(&seen, r->message_id, r->code))) {
 			it[i].verdict = 1; /* a replay or a late duplicate */
 			continue;
 		}
+		if (!r->final)
+			progress_add(&seen, r->message_id, r->code);
 		/* Busy or not answered: the same address again later, while
 		 * the notice has calls left. */
 		if (r->final && r->status == DELIVERY_TEMPFAIL && r->retry) {
@@ -1352,6 +1449,7 @@ out:
 		for (i = 0; i < n; i++)
 			it[i].verdict = -1;
 	audit_batch_free(w);
+	free(seen.e);
 	for (i = 0; i < rows.n; i++)
 		free(rows.r[i].address);
 	free(rows.r);

@@ -328,7 +328,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	enum MHD_Result ret;
 
 	(void)version;
-	if (httpd_receive(con_cls, upload, upload_size,
+	if (httpd_receive(c, con_cls, upload, upload_size,
 			  strncmp(url, API_PREFIX, strlen(API_PREFIX)) == 0
 				  ? (size_t)rs->cfg->api.max_body
 				  : RECEIPT_MAX_BODY,

@@ -1251,7 +1251,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	enum MHD_Result ret;
 
 	(void)version;
-	if (httpd_receive(con_cls, upload, upload_size, WEB_MAX_BODY, &cn))
+	if (httpd_receive(c, con_cls, upload, upload_size, WEB_MAX_BODY, &cn))
 		return MHD_YES;
 	memset(&r, 0, sizeof(r));
 	r.w = w;

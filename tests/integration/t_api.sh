@@ -144,7 +144,7 @@ for k in r1 r2 r3; do
 done
 eq "1 1" "$(sqlg "SELECT MIN(urgent), MIN(anytime) FROM notices WHERE kind = 'repair_progress'")" "repair progress is urgent"
 i=0
-until [ "$(sim_count +8613800008801)" = 6 ]; do
+until [ "$(sim_count +8613800008801)" -ge 6 ]; do
 	i=$((i + 1)); [ $i -lt 100 ] || fail "not all sent: $(sim_count +8613800008801)"; sleep 0.1
 done
 has "$(awk -F'\t' '{ print $5 }' "$work/sim.tsv")" "工单GD-0099）进度：抢修人员已到达现场" "the caller's ticket and status"
@@ -159,6 +159,53 @@ until grep -q "GD-0100" "$work/sim.tsv"; do
 	i=$((i + 1)); [ $i -lt 100 ] || fail "the notice with template syntax was not sent"; sleep 0.1
 done
 has "$(grep GD-0100 "$work/sim.tsv")" "进度：{{hotline}}{{account}}。" "sent literally"
+
+# Idempotency keys compare byte for byte, and any visible ASCII goes.
+rp() {  # rp TICKET KEY: a repair progress notice (urgent: never capped)
+	post "{\"account_no\": \"3300008801\", \"kind\": \"repair_progress\", \"data\": {\"ticket\": \"$1\", \"status\": \"ok\"}, \"idempotency_key\": \"$2\"}"
+}
+nid() { echo "$body" | sed 's/.*"notice_id":\([0-9]*\).*/\1/'; }
+rp K1 Case-Key-1; expect 202 planned "a key"
+k1=$(nid)
+rp K2 CASE-KEY-1; expect 202 planned "the same key in capitals: another key, not 409"
+[ "$(nid)" != "$k1" ] || fail "CASE-KEY-1 got Case-Key-1's notice"
+rp K3 case-key-1; expect 202 planned "in lower case: a third key"
+hasnt "$body" '"replayed":true' "not a replay of another key"
+rp K4 'order#42'; expect 202 planned "a key with '#'"
+rp K5 'x<>[]{}|^`%?y'; expect 202 planned "a key of other visible ASCII"
+eq "5" "$(sqlg "SELECT COUNT(*) FROM notices WHERE request_key IN ('Case-Key-1', 'CASE-KEY-1', 'case-key-1', 'order#42', 'x<>[]{}|^\`%?y')")" \
+   "five keys, five notices"
+rp K6 'a b'; expect 400 '"field":"idempotency_key"' "a space is not visible ASCII"
+# A path with an encoded NUL is not the notices' path.
+call POST "/notices%00" '{"account_no": "3300008801", "kind": "repair_progress", "data": {"ticket": "N0", "status": "ok"}, "idempotency_key": "nul"}'
+eq "404" "$code" "POST /notices%00"
+eq "0" "$(sqlg "SELECT COUNT(*) FROM notices WHERE request_key = 'nul'")" "nothing queued through it"
+# A body declared too large is refused at once, not after it came (or
+# after the 30 s the server waits for it).
+t0=$(date +%s)
+code=$(curl -s -o "$work/resp" -w '%{http_code}' --max-time 10 -X POST -H "$auth" -H 'Content-Type: application/json' \
+	-H 'Content-Length: 104857600' -H 'Expect:' --data-binary '{"a":1}' "$api/notices")
+eq "413" "$code" "a declared 100 MB body: 413"
+[ $(($(date +%s) - t0)) -le 3 ] || fail "the 413 took $(($(date +%s) - t0)) s"
+# A progress receipt posted again (a provider's retry) is audited once.
+sim_control '{"no_receipts": true}'
+rp K7 progress-once; expect 202 planned "a notice whose receipts we post ourselves"
+i=0
+until [ "$(sqlg "SELECT m.state FROM messages m JOIN notices n USING (notice_id) WHERE n.request_key = 'progress-once'")" = accepted ]; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "the message was not accepted"; sleep 0.1
+done
+sim_control '{"no_receipts": false}'
+set -- $(sqlg "SELECT m.message_id, m.receipt_token FROM messages m JOIN notices n USING (notice_id) WHERE n.request_key = 'progress-once'")
+for k in 1 2 3; do
+	code=$(curl -s -o "$work/resp" -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data-binary '{"id": "sim-x", "status": "sent"}' "http://127.0.0.1:19425/receipts/sim?id=$1&t=$2")
+	eq "200" "$code" "progress receipt, post $k"
+done
+code=$(curl -s -o "$work/resp" -w '%{http_code}' -H 'Content-Type: application/json' \
+	--data-binary '{"id": "sim-x", "status": "delivered"}' "http://127.0.0.1:19425/receipts/sim?id=$1&t=$2")
+eq "200" "$code" "the final receipt"
+eq "1 1" "$(sqlg "SELECT SUM(JSON_VALUE(detail, '$.status') = 'progress'), SUM(JSON_VALUE(detail, '$.status') = 'delivered')
+                  FROM audit_log WHERE event = 'receipt' AND message_id = $1")" "one progress row, one delivered row"
 
 # A customer with nobody to tell: accepted, failed at once, unreachable.
 post '{"account_no": "3300008802", "kind": "payment_received", "data": {"amount": "1.00"}, "idempotency_key": "a2"}'
