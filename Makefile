@@ -11,7 +11,7 @@
 #   make faults [FAULTS="sigkill four"]   the fault suite (scripts/faults.sh)
 
 CC      ?= cc
-PKGS    := libmariadb jansson inih libcrypto libssl libcurl libmicrohttpd libesmtp-1.0 libsodium
+PKGS    := libmariadb jansson inih libcrypto libssl libcurl libmicrohttpd libesmtp-1.0 libsodium zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread
 

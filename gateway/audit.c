@@ -15,9 +15,6 @@
 
 #define AUDIT_BATCH      1000 /* rows per bulk insert */
 #define AUDIT_STAGE_PAGE 2000 /* staged rows read at a time */
-#define AUDIT_ZERO_HASH                                                        \
-	"0000000000000000000000000000000000000000000000000000000000000000"
-
 static void
 digest_field(EVP_MD_CTX *md, const char *v)
 {
@@ -423,9 +420,46 @@ audit_stage_flush(struct db *db, const char *actor, const char *business_date,
 		       DB_NOARGS, NULL, err);
 }
 
-struct verify_ctx {
-	unsigned long long seq; /* last row seen */
+int
+audit_chain_next(struct audit_chain *c, const struct audit_row *r,
+		 const char *stored_hash, struct fg_err *err)
+{
 	char hash[AUDIT_HASH_LEN];
+	unsigned long long seq = strtoull(r->seq, NULL, 10);
+
+	if (seq != c->seq + 1) {
+		if (seq == c->seq + 2)
+			err_set(err,
+				"audit: chain broken at seq %llu: row %llu "
+				"removed",
+				c->seq + 1, c->seq + 1);
+		else if (seq > c->seq)
+			err_set(err,
+				"audit: chain broken at seq %llu: rows "
+				"%llu-%llu removed",
+				c->seq + 1, c->seq + 1, seq - 1);
+		else
+			err_set(err,
+				"audit: chain broken at seq %llu: row %llu "
+				"out of order",
+				c->seq + 1, seq);
+		return 1;
+	}
+	audit_hash(c->hash, r, hash);
+	if (stored_hash == NULL || strcmp(hash, stored_hash) != 0) {
+		err_set(err,
+			"audit: chain broken at seq %llu: row changed or "
+			"inserted out of order (hash does not match)",
+			seq);
+		return 1;
+	}
+	c->seq = seq;
+	memcpy(c->hash, hash, sizeof(hash));
+	return 0;
+}
+
+struct verify_ctx {
+	struct audit_chain c;
 	int broken;
 	struct fg_err *report;
 };
@@ -435,24 +469,8 @@ verify_cb(void *arg, const struct db_row *row, struct fg_err *err)
 {
 	struct verify_ctx *v = arg;
 	struct audit_row r;
-	char hash[AUDIT_HASH_LEN];
-	unsigned long long seq = strtoull(row->val[0], NULL, 10);
 
 	(void)err;
-	if (seq != v->seq + 1) {
-		if (seq == v->seq + 2)
-			err_set(v->report,
-				"audit: chain broken at seq %llu: row %llu "
-				"removed",
-				v->seq + 1, v->seq + 1);
-		else
-			err_set(v->report,
-				"audit: chain broken at seq %llu: rows "
-				"%llu-%llu removed",
-				v->seq + 1, v->seq + 1, seq - 1);
-		v->broken = 1;
-		return 1;
-	}
 	r.seq = row->val[0];
 	r.business_date = row->val[1];
 	r.at = row->val[2];
@@ -464,37 +482,28 @@ verify_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	r.message_id = row->val[8];
 	r.task_id = row->val[9];
 	r.detail = row->val[10];
-	audit_hash(v->hash, &r, hash);
-	if (row->val[11] == NULL || strcmp(hash, row->val[11]) != 0) {
-		err_set(v->report,
-			"audit: chain broken at seq %llu: row changed or "
-			"inserted out of order (hash does not match)",
-			seq);
+	if (audit_chain_next(&v->c, &r, row->val[11], v->report) != 0) {
 		v->broken = 1;
 		return 1;
 	}
-	v->seq = seq;
-	memcpy(v->hash, hash, sizeof(hash));
 	return 0;
 }
 
 int
-audit_verify(struct db *db, unsigned long long *rows, struct fg_err *err)
+audit_verify_from(struct db *db, const struct audit_chain *from,
+		  unsigned long long *rows, struct fg_err *err)
 {
-	struct verify_ctx v = {.report = err};
+	struct verify_ctx v = {.c = *from, .report = err};
 	char head[96], *sp;
 	unsigned long long head_seq;
 	int found;
 
-	str_copy(v.hash, AUDIT_ZERO_HASH, sizeof(v.hash));
 	if (db_query(db, DB_STREAM,
-		     "SELECT seq, DATE_FORMAT(business_date, '%Y-%m-%d'),"
-		     " DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f'), actor, event,"
-		     " account_no, case_id, notice_id, message_id, task_id,"
-		     " detail, hash FROM audit_log ORDER BY seq",
-		     DB_NOARGS, verify_cb, &v, err) != 0)
+		     "SELECT " AUDIT_ROW_COLUMNS " FROM audit_log"
+		     " WHERE seq > ? ORDER BY seq",
+		     DB_ARGS(DB_ID(from->seq)), verify_cb, &v, err) != 0)
 		return -1;
-	*rows = v.seq;
+	*rows = v.c.seq - from->seq;
 	if (v.broken)
 		return 1;
 	if (db_query_value(db,
@@ -509,21 +518,21 @@ audit_verify(struct db *db, unsigned long long *rows, struct fg_err *err)
 	}
 	*sp++ = '\0';
 	head_seq = strtoull(head, NULL, 10);
-	if (head_seq > v.seq) {
+	if (head_seq > v.c.seq) {
 		err_set(err,
 			"audit: chain broken at seq %llu: rows %llu-%llu "
 			"removed from the end (head is %llu)",
-			v.seq + 1, v.seq + 1, head_seq, head_seq);
+			v.c.seq + 1, v.c.seq + 1, head_seq, head_seq);
 		return 1;
 	}
-	if (head_seq < v.seq || strcmp(sp, v.hash) != 0) {
+	if (head_seq < v.c.seq || strcmp(sp, v.c.hash) != 0) {
 		err_set(err,
 			"audit: chain broken at seq %llu: rows after the head "
 			"(%llu) or head hash does not match",
 			head_seq + 1, head_seq);
 		return 1;
 	}
-	str_copy(err->msg, v.hash, sizeof(err->msg));
+	str_copy(err->msg, v.c.hash, sizeof(err->msg));
 	return 0;
 }
 

@@ -95,8 +95,30 @@ int audit_stage_flush(struct db *db, const char *actor,
 		      const char *business_date, unsigned long long *rows,
 		      struct fg_err *err);
 
-/* Walk the whole chain. Returns 0 if intact, 1 if broken (the first row at
- * fault is described in err), -1 if it could not be read. */
-int audit_verify(struct db *db, unsigned long long *rows, struct fg_err *err);
+/* Where the chain stands: the last row's seq and hash (0 and
+ * AUDIT_ZERO_HASH before the first row, or a checkpoint's). */
+struct audit_chain {
+	unsigned long long seq;
+	char hash[AUDIT_HASH_LEN];
+};
+#define AUDIT_ZERO_HASH                                                        \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+/* The columns of a row as audit_row and verify read them, hash last. */
+#define AUDIT_ROW_COLUMNS                                                      \
+	"seq, DATE_FORMAT(business_date, '%Y-%m-%d'),"                         \
+	" DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f'), actor, event,"              \
+	" account_no, case_id, notice_id, message_id, task_id, detail, hash"
+
+/* Whether r, with stored_hash, is the next row of the chain at c: 0 and
+ * c moved on to it, or 1 with err naming the first row at fault. */
+int audit_chain_next(struct audit_chain *c, const struct audit_row *r,
+		     const char *stored_hash, struct fg_err *err);
+
+/* Walk the chain in the table from from (the start, or a checkpoint) to
+ * the head. Returns 0 if intact (err->msg holds the head's hash), 1 if
+ * broken (the first row at fault is described in err), -1 if it could not
+ * be read. *rows gets how many rows were walked. */
+int audit_verify_from(struct db *db, const struct audit_chain *from,
+		      unsigned long long *rows, struct fg_err *err);
 
 #endif

@@ -80,6 +80,14 @@ static const struct key keys[] = {
 	{"outage", "reminder_days", KEY_INT, OFF(outage.reminder_days), 0, 30},
 	{"outage", "restored", KEY_BOOL, OFF(outage.restored), 0, 1},
 	{"outage", "check_every", KEY_INT, OFF(outage.check_every), 5, 86400},
+	{"retention", "message_days", KEY_INT, OFF(retention.message_days), 1,
+	 36500},
+	{"retention", "access_days", KEY_INT, OFF(retention.access_days), 1,
+	 36500},
+	{"retention", "history_days", KEY_INT, OFF(retention.history_days), 1,
+	 36500},
+	{"retention", "input_error_days", KEY_INT,
+	 OFF(retention.input_error_days), 1, 36500},
 	{"outage", "large_contacts", KEY_INT, OFF(outage.large_contacts), 1,
 	 1000},
 	{"api", "token_file", KEY_STRING, OFF(api.token_file), 0, 0},
@@ -292,6 +300,10 @@ defaults(struct config *cfg)
 	cfg->outage.temporary_notice_hours = 24;
 	cfg->outage.reminder_days = 1;
 	cfg->outage.check_every = 600;
+	cfg->retention.message_days = 180;
+	cfg->retention.access_days = 365;
+	cfg->retention.history_days = 1095;
+	cfg->retention.input_error_days = 90;
 	cfg->outage.large_contacts = 10;
 	cfg->api.max_body = 16384;
 	cfg->caps.routine_per_day = 3;

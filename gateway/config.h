@@ -78,6 +78,13 @@ struct config {
 		int large_contacts; /* a large customer's contacts told, at most */
 	} outage;
 	struct {
+		/* Days kept (gateway/purge.h): a message's text and full
+		 * address after its final state; the staff access log;
+		 * closed cases, notices and their messages; billing rows
+		 * refused and not seen since. */
+		int message_days, access_days, history_days, input_error_days;
+	} retention;
+	struct {
 		/* The bearer token the notice API wants; NULL: no API. */
 		char *token_file;
 		char *token;  /* read from token_file: never logged */

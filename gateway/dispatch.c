@@ -39,6 +39,7 @@
 #include "outbox.h"
 #include "outage.h"
 #include "planner.h"
+#include "purge.h"
 #include "web.h"
 #include "policy.h"
 #include "receipts.h"
@@ -1007,12 +1008,25 @@ night_main(void *p)
 				  "%d s",
 				  a->date, err.msg, d->cfg->outage.check_every);
 			atomic_store(&d->night_failed, 1);
-		} else
+		} else {
+			struct purge_counts pc;
+
 			log_info("serve: nightly pass %s: cases_opened=%llu "
 				 "messages_queued=%llu tasks=%llu audit=%llu",
 				 a->date, nt.n.cases_opened,
 				 nt.n.messages_queued, nt.n.tasks_created,
 				 nt.n.audit_rows);
+			/* Then what [retention] no longer keeps, in short
+			 * transactions beside the sending. */
+			if (purge_run(&db, d->cfg, a->date, &pc, &err) != 0)
+				log_warnx("serve: %s", err.msg);
+			else
+				log_info("serve: purge %s: redacted=%llu "
+					 "cases=%llu messages=%llu "
+					 "access_log=%llu batches=%llu",
+					 a->date, pc.redacted, pc.cases,
+					 pc.messages, pc.access, pc.batches);
+		}
 		db_close(&db);
 	}
 	free(a);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "audit_archive.h"
 #include "billing_check.h"
 #include "config.h"
 #include "context.h"
@@ -21,6 +22,7 @@
 #include "migrate.h"
 #include "money.h"
 #include "night.h"
+#include "purge.h"
 #include "planner.h"
 #include "report.h"
 #include "staff.h"
@@ -59,7 +61,13 @@ static const char usage_text[] =
 	"  log ACCOUNT|PHONE [--json]       one customer's timeline\n"
 	"  report [--from D] [--to D]       collection results over a range "
 	"of nights\n"
-	"  audit verify                     check the audit hash chain\n"
+	"  audit verify [--archive FILE]    check the audit hash chain (and an "
+	"archive)\n"
+	"  audit checkpoint --before D [--archive FILE]\n"
+	"                                   archive and remove rows before D "
+	"(administrator)\n"
+	"  purge [--date D]                 drop what [retention] no longer "
+	"keeps\n"
 	"  staff add USER --role agent|supervisor|collector [--grid G] "
 	"[--name N]\n"
 	"  staff passwd USER | staff disable USER | staff list\n"
@@ -585,20 +593,75 @@ cmd_report(const struct config *cfg, int argc, char **argv)
 	return rc ? 1 : 0;
 }
 
+/* `audit checkpoint --before D [--archive FILE]` (an administrator's). */
+static int
+cmd_checkpoint(const struct config *cfg, int argc, char **argv)
+{
+	struct opt opts[] = {{"before", 1, NULL, 0}, {"archive", 1, NULL, 0}};
+	const char *pos[1];
+	struct audit_checkpoint cp;
+	char name[128];
+	struct fg_err err;
+	struct db db;
+	size_t npos;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, opts, FG_NELEM(opts), pos, 0,
+			     &npos)) != 0)
+		return rc;
+	if (!opts[0].set || !date_valid(opts[0].value))
+		return usage("audit checkpoint: --before YYYY-MM-DD is needed",
+			     NULL);
+	snprintf(name, sizeof(name), "audit-before-%s.jsonl.gz", opts[0].value);
+	if ((rc = open_db(&db, cfg, 0)) != 0)
+		return rc;
+	rc = audit_checkpoint(&db, opts[0].value,
+			      opts[1].set ? opts[1].value : name, &cp, &err);
+	db_close(&db);
+	if (rc == 1) {
+		printf("%s\n", err.msg);
+		return 0;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "feegate: %s\n", err.msg);
+		return 1;
+	}
+	printf("audit: checkpoint at seq %llu (hash %s): rows %llu-%llu "
+	       "archived to %s (sha256 %s) and removed\n",
+	       cp.seq, cp.hash, cp.from_seq, cp.seq, cp.archive, cp.sha256);
+	return 0;
+}
+
 static int
 cmd_audit(const struct config *cfg, int argc, char **argv)
 {
-	unsigned long long rows = 0;
+	struct opt opts[] = {{"archive", 1, NULL, 0}};
+	const char *pos[1];
+	unsigned long long rows = 0, archived = 0;
 	struct fg_err err;
 	struct db db;
+	size_t npos;
 	int rc;
 
-	if (argc != 1 || strcmp(argv[0], "verify") != 0)
-		return usage("audit: expected 'audit verify'", NULL);
+	if (argc >= 1 && strcmp(argv[0], "checkpoint") == 0)
+		return cmd_checkpoint(cfg, argc - 1, argv + 1);
+	if (argc < 1 || strcmp(argv[0], "verify") != 0)
+		return usage("audit: expected 'audit verify [--archive FILE]' "
+			     "or 'audit checkpoint --before D'",
+			     NULL);
+	if ((rc = parse_opts(argc - 1, argv + 1, opts, FG_NELEM(opts), pos, 0,
+			     &npos)) != 0)
+		return rc;
 	if ((rc = open_db(&db, cfg, 0)) != 0)
 		return rc;
-	rc = audit_verify(&db, &rows, &err);
-	if (rc == 0)
+	rc = opts[0].set ? audit_verify_archive(&db, opts[0].value, &archived,
+						&rows, &err)
+			 : audit_verify(&db, &rows, &err);
+	if (rc == 0 && opts[0].set)
+		printf("audit: archive %s intact: %llu rows, continued by the "
+		       "table: %llu rows, head %s\n",
+		       opts[0].value, archived, rows, err.msg);
+	else if (rc == 0)
 		printf("audit: chain intact: %llu rows, head %s\n", rows,
 		       err.msg);
 	else if (rc == 1)
@@ -625,6 +688,33 @@ cmd_audit(const struct config *cfg, int argc, char **argv)
 	}
 	db_close(&db);
 	return rc == 0 ? 0 : 1;
+}
+
+static int
+cmd_purge(const struct config *cfg, int argc, char **argv)
+{
+	struct opt opts[] = {{"date", 1, NULL, 0}};
+	const char *pos[1];
+	char date[DATE_LEN];
+	struct purge_counts c;
+	struct fg_err err;
+	struct db db;
+	size_t npos;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, opts, FG_NELEM(opts), pos, 0,
+			     &npos)) != 0 ||
+	    (rc = business_date(cfg, opts[0].value, date)) != 0 ||
+	    (rc = open_db(&db, cfg, 0)) != 0)
+		return rc;
+	rc = purge_run(&db, cfg, date, &c, &err);
+	db_close(&db);
+	if (rc != 0) {
+		fprintf(stderr, "feegate: %s\n", err.msg);
+		return 1;
+	}
+	purge_print(date, &c, stdout);
+	return 0;
 }
 
 /* [templates] dir, else templates/ beside the binary's directory (the
@@ -932,6 +1022,8 @@ main(int argc, char **argv)
 		rc = cmd_report(&cfg, argc, argv);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(&cfg, argc, argv);
+	else if (strcmp(cmd, "purge") == 0)
+		rc = cmd_purge(&cfg, argc, argv);
 	else if (strcmp(cmd, "template") == 0)
 		rc = cmd_template(&cfg, argc, argv);
 	else if (strcmp(cmd, "staff") == 0)

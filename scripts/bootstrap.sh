@@ -10,7 +10,7 @@ mariadb-server mariadb-client libmariadb-dev
 kannel kannel-extras apache2-utils curl postfix nghttp2-proxy openssl python3-aiosmtpd
 chromium python3-websocket fonts-wqy-microhei
 libcurl4-openssl-dev libesmtp-dev libev-dev libmicrohttpd-dev
-libjansson-dev libinih-dev libssl-dev libsodium-dev libcmocka-dev
+libjansson-dev libinih-dev libssl-dev libsodium-dev libcmocka-dev zlib1g-dev
 "
 
 missing=""

@@ -18,21 +18,24 @@ EXECUTE IMMEDIATE CONCAT('GRANT SELECT ON `', @gw, '`.schema_migrations TO ', @a
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT ON `', @gw, '`.notice_log TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT ON `', @gw, '`.audit_log TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, UPDATE ON `', @gw, '`.audit_head TO ', @account);
-EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT ON `', @gw, '`.access_log TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT ON `', @gw, '`.audit_checkpoints TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, DELETE ON `', @gw, '`.access_log TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT ON `', @gw, '`.staff_login_failures TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE, DELETE ON `', @gw, '`.staff_sessions TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.nights TO ', @account);
-EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.dunning_cases TO ', @account);
-EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.notices TO ', @account);
-EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.messages TO ', @account);
-EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.collection_tasks TO ', @account);
-EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.input_errors TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE, DELETE ON `', @gw, '`.dunning_cases TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE, DELETE ON `', @gw, '`.notices TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE, DELETE ON `', @gw, '`.messages TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE, DELETE ON `', @gw, '`.collection_tasks TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE, DELETE ON `', @gw, '`.input_errors TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.contact_blocks TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.outages TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.outage_versions TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.staff TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT ON `', @gw, '`.audit_checks TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, DELETE ON `', @gw, '`.commit_marks TO ', @account);
+-- Retention (feegate purge): old history removed, in small transactions.
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.purge_marks TO ', @account);
 -- Where the gateway's server is a replica of the billing server ([database]
 -- billing_replica), feegate reads the replication's lag: set @replica = 1
 -- too, for SLAVE MONITOR (SHOW ALL SLAVES STATUS, nothing more).
