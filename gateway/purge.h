@@ -17,8 +17,9 @@
  * administrator's) archives and cuts it with its proof (audit.h).
  *
  * Each batch of at most PURGE_BATCH rows is its own short transaction, so
- * the dispatcher is never held up for long; a run goes on until nothing is
- * left to do. Running it again does nothing more (idempotent). Each run
+ * the dispatcher is never held up for long, and is followed by as long
+ * idle, so that a purge takes at most half the database's time from the
+ * sending beside it; a run goes on until nothing is left to do. Running it again does nothing more (idempotent). Each run
  * that did something appends one `purged` audit row with its counts.
  */
 #ifndef FEEGATE_PURGE_H
