@@ -8,6 +8,7 @@
 #include <ini.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -97,7 +98,9 @@ static const struct key keys[] = {
 	{"web", "listen", KEY_STRING, OFF(web.listen), 0, 0},
 	{"web", "port", KEY_INT, OFF(web.port), 0, 65535},
 	{"web", "idle_minutes", KEY_INT, OFF(web.idle_minutes), 1, 1440},
+	{"web", "session_hours", KEY_INT, OFF(web.session_hours), 1, 168},
 	{"web", "secure_cookies", KEY_BOOL, OFF(web.secure_cookies), 0, 1},
+	{"web", "trusted_proxies", KEY_STRING, OFF(web.trusted_proxies), 0, 0},
 	{"templates", "dir", KEY_STRING, OFF(templates.dir), 0, 0},
 	{"sms", "max_parts", KEY_INT, OFF(sms.max_parts), 1, 10},
 	{"voice", "max_attempts", KEY_INT, OFF(voice.max_attempts), 1, 10},
@@ -309,6 +312,7 @@ defaults(struct config *cfg)
 	cfg->caps.routine_per_day = 3;
 	cfg->web.listen = xstrdup("127.0.0.1");
 	cfg->web.idle_minutes = 15;
+	cfg->web.session_hours = 12;
 	cfg->sms.max_parts = 3;
 	cfg->voice.max_attempts = 3;
 	cfg->voice.retry_after = 1800;
@@ -567,6 +571,62 @@ valid_timezone(const char *tz)
 }
 
 /* Rules that concern several keys, checked once the file is read. */
+/* "10.0.0.0/8, 192.0.2.7" into cfg->web.proxies; 0, or -1 with err. */
+static int
+parse_proxies(struct config *cfg, const char *where, struct fg_err *err)
+{
+	char *copy, *tok, *save = NULL;
+	int rc = 0;
+
+	cfg->web.nproxies = 0;
+	if (cfg->web.trusted_proxies == NULL)
+		return 0;
+	copy = xstrdup(cfg->web.trusted_proxies);
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL && rc == 0;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		char *slash = strchr(tok, '/'), given[64];
+		long bits = 32;
+		struct in_addr a;
+
+		str_copy(given, tok, sizeof(given));
+		if (slash != NULL) {
+			*slash = '\0';
+			if (parse_ll(slash + 1, 0, 32, &(long long){0}) != 0)
+				bits = -1;
+			else
+				bits = strtol(slash + 1, NULL, 10);
+		}
+		if (bits < 0 || inet_pton(AF_INET, tok, &a) != 1 ||
+		    cfg->web.nproxies == CONFIG_MAX_PROXIES) {
+			err_set(err,
+				"%s: [web] trusted_proxies: '%s' is not an "
+				"IPv4 address or CIDR (at most %d of them)",
+				where, given, CONFIG_MAX_PROXIES);
+			rc = -1;
+			break;
+		}
+		cfg->web.proxies[cfg->web.nproxies].mask =
+			bits == 0 ? 0 : 0xffffffffu << (32 - bits);
+		cfg->web.proxies[cfg->web.nproxies].net =
+			ntohl(a.s_addr) &
+			cfg->web.proxies[cfg->web.nproxies].mask;
+		cfg->web.nproxies++;
+	}
+	free(copy);
+	return rc;
+}
+
+int
+config_trusted_proxy(const struct config *cfg, unsigned int a)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->web.nproxies; i++)
+		if ((a & cfg->web.proxies[i].mask) == cfg->web.proxies[i].net)
+			return 1;
+	return 0;
+}
+
 static int
 check(struct config *cfg, struct fg_err *err)
 {
@@ -605,6 +665,8 @@ check(struct config *cfg, struct fg_err *err)
 			where);
 		return -1;
 	}
+	if (parse_proxies(cfg, where, err) != 0)
+		return -1;
 	if (!valid_timezone(cfg->dunning.timezone)) {
 		err_set(err,
 			"%s: [dunning] timezone: '%s' is not a time zone known to "

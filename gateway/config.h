@@ -28,6 +28,12 @@ struct provider_cfg {
 
 #define CONFIG_MAX_PROVIDERS 16
 
+#define CONFIG_MAX_PROXIES 16
+
+/* Whether the IPv4 address a (host order) is one of the trusted proxies. */
+struct config;
+int config_trusted_proxy(const struct config *cfg, unsigned int a);
+
 struct config {
 	char *path;
 	struct {
@@ -97,7 +103,16 @@ struct config {
 		char *listen;       /* the staff pages' address */
 		int port;           /* 0: no staff pages */
 		int idle_minutes;   /* a session ends after this long idle */
+		int session_hours;  /* ... and this long after login, at most */
 		int secure_cookies; /* behind TLS: cookies marked Secure */
+		/* Proxies whose X-Forwarded-For is believed (IPv4 addresses
+		 * or CIDRs, as given, and parsed): the client's address is
+		 * what they say, for the lockout and the access log. */
+		char *trusted_proxies;
+		struct config_cidr {
+			unsigned int net, mask; /* host order */
+		} proxies[CONFIG_MAX_PROXIES];
+		size_t nproxies;
 	} web;
 	struct {
 		char *dir; /* NULL: ../templates beside the binary */

@@ -89,6 +89,10 @@ httpd_reply(struct MHD_Connection *c, unsigned int status, const char *type,
 	va_list ap;
 
 	MHD_add_response_header(r, "Content-Type", type);
+	/* Every answer, pages, API and receipts alike: no content sniffing,
+	 * and no URL (an account number in a path) handed to another site. */
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	va_start(ap, len);
 	while ((name = va_arg(ap, const char *)) != NULL) {
 		value = va_arg(ap, const char *);

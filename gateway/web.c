@@ -235,9 +235,12 @@ session_load(struct req *r, struct fg_err *err)
 		     " FROM staff_sessions s JOIN staff t"
 		     "  ON t.staff_id = s.staff_id"
 		     " WHERE s.token_hash = ? AND t.disabled = 0"
-		     "  AND s.last_seen > DATE_SUB(?, INTERVAL ? MINUTE)",
+		     "  AND s.last_seen > DATE_SUB(?, INTERVAL ? MINUTE)"
+		     "  AND s.created_at > DATE_SUB(?, INTERVAL ? HOUR)",
 		     DB_ARGS(DB_STR(hash), DB_STR(r->now),
-			     DB_INT(r->w->cfg->web.idle_minutes)),
+			     DB_INT(r->w->cfg->web.idle_minutes),
+			     DB_STR(r->now),
+			     DB_INT(r->w->cfg->web.session_hours)),
 		     session_cb, r, err) != 0)
 		return -1;
 	if (r->logged_in &&
@@ -1239,6 +1242,51 @@ route(struct req *r)
 	return message_page(r, 404, "没有这个页面 Not found", r->path);
 }
 
+/*
+ * The client's address into r->remote: the connection's, or, when that is
+ * one of [web] trusted_proxies, what X-Forwarded-For says, read from the
+ * right: the first address that is not itself a trusted proxy (a client
+ * can write anything on the left; only the proxies' own additions count).
+ * A malformed hop stops the reading: the last one believed is kept.
+ */
+static void
+client_address(struct req *r, const struct in_addr *peer)
+{
+	const char *xff;
+	char copy[512], *p;
+
+	inet_ntop(AF_INET, peer, r->remote, sizeof(r->remote));
+	if (!config_trusted_proxy(r->w->cfg, ntohl(peer->s_addr)) ||
+	    (xff = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
+					       "X-Forwarded-For")) == NULL)
+		return;
+	str_copy(copy, xff, sizeof(copy));
+	while (copy[0] != '\0') {
+		struct in_addr a;
+		struct in6_addr a6;
+		char *hop;
+
+		p = strrchr(copy, ',');
+		hop = p != NULL ? p + 1 : copy;
+		while (*hop == ' ' || *hop == '\t')
+			hop++;
+		hop[strcspn(hop, " \t")] = '\0';
+		if (inet_pton(AF_INET, hop, &a) == 1) {
+			str_copy(r->remote, hop, sizeof(r->remote));
+			if (!config_trusted_proxy(r->w->cfg, ntohl(a.s_addr)))
+				return;
+		} else if (inet_pton(AF_INET6, hop, &a6) == 1) {
+			str_copy(r->remote, hop, sizeof(r->remote));
+			return;
+		} else {
+			return;
+		}
+		if (p == NULL)
+			return;
+		*p = '\0';
+	}
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
        const char *version, const char *upload, size_t *upload_size,
@@ -1261,10 +1309,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	clock_now(w, r.now, r.date);
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci != NULL && ci->client_addr->sa_family == AF_INET)
-		inet_ntop(AF_INET,
-			  &((const struct sockaddr_in *)ci->client_addr)
-				   ->sin_addr,
-			  r.remote, sizeof(r.remote));
+		client_address(&r,
+			       &((const struct sockaddr_in *)ci->client_addr)
+					->sin_addr);
 	if (cn->too_big)
 		return message_page(&r, 413, "太大 Too large",
 				    "请求太大 The request is too large");

@@ -90,6 +90,7 @@ peer_wait() {
 	_pwport=$2
 	shift 2
 	_pi=0
+	peer_held_by=""
 	until "$@" && peer_holds "$_pwname" "$_pwport"; do
 		peers_alive
 		_pi=$((_pi + 1))

@@ -31,7 +31,7 @@ api="http://127.0.0.1:19425/api/v1"
 auth="Authorization: Bearer api-T0ken-4-billing"
 # call METHOD PATH [BODY] [HEADER]: the status in $code, the answer in $body.
 call() {
-	code=$(curl -s -o "$work/resp" -w '%{http_code}' -X "$1" -H "${4:-$auth}" \
+	code=$(curl -s -D "$work/resp-headers" -o "$work/resp" -w '%{http_code}' -X "$1" -H "${4:-$auth}" \
 		-H 'Content-Type: application/json' ${3:+--data-binary "$3"} "$api$2")
 	body=$(cat "$work/resp")
 }
@@ -110,6 +110,8 @@ until [ "$(sqlg "SELECT state FROM messages WHERE notice_id = $id")" = delivered
 done
 call GET "/notices/$id"
 expect 200 '"kind":"payment_received"' "GET the notice"
+has "$(cat "$work/resp-headers")" "X-Content-Type-Options: nosniff" "API answers: no content sniffing"
+has "$(cat "$work/resp-headers")" "Referrer-Policy: no-referrer" "API answers: no referrer"
 has "$body" '"address":"+86138****8801"' "its message, masked"
 has "$body" '"state":"delivered"' "and delivered"
 hasnt "$body" "8613800008801" "no full number"

@@ -100,6 +100,8 @@ has "$page" "&lt;script&gt;alert(1)&lt;/script&gt;周明" "billing's name escape
 hasnt "$page" "<script>" "no markup from billing"
 has "$page" "delivered" "the message's state"
 has "$(grep -i '^Content-Security-Policy:' "$work/h")" "default-src 'none'" "no scripts, no external resources"
+has "$(cat "$work/h")" "X-Content-Type-Options: nosniff" "no content sniffing"
+has "$(cat "$work/h")" "Referrer-Policy: no-referrer" "no page's address handed to another site"
 has "$page" "发送 attempt · Sent · HTTP 202 · sim-1" "each attempt, with the provider's code and reference"
 has "$page" "回执 receipt · delivered · DELIVRD · sim-1" "each receipt"
 has "$page" "Chain not checked yet" "the audit chain: not checked yet"
@@ -216,6 +218,16 @@ sqlg "UPDATE staff_sessions s JOIN staff t USING (staff_id) SET s.last_seen = s.
       WHERE t.username = 'li.na'" >/dev/null
 get / "$work/li2"
 eq "303" "$code" "16 minutes idle: logged out"
+# A busy session ends too, session_hours (12) after its login.
+post /login "user=sun&password=sun-password-12" "$work/long"
+get / "$work/long"
+eq "200" "$code" "a new supervisor session"
+tok=$(awk '$6 == "fg_session" { print $7 }' "$work/long")
+[ ${#tok} -eq 64 ] || fail "no session cookie in the jar"
+sqlg "UPDATE staff_sessions SET created_at = created_at - INTERVAL 13 HOUR
+      WHERE token_hash = '$(printf '%s' "$tok" | sha256sum | cut -d' ' -f1)'" >/dev/null
+get / "$work/long"
+eq "303" "$code" "13 hours after login, however busy: logged out"
 
 # A tampered audit trail shows on the customer page once verified.
 sqlg "UPDATE audit_log SET detail = '{}' WHERE seq = 2" >/dev/null
