@@ -90,9 +90,12 @@ httpd_reply(struct MHD_Connection *c, unsigned int status, const char *type,
 
 	MHD_add_response_header(r, "Content-Type", type);
 	/* Every answer, pages, API and receipts alike: no content sniffing,
-	 * and no URL (an account number in a path) handed to another site. */
+	 * and no URL (an account number in a path) handed to another site.
+	 * same-origin rather than no-referrer: under no-referrer a browser
+	 * sends "Origin: null" with every form POST, and the login form is
+	 * guarded by its Origin (web.c, same_origin). */
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Referrer-Policy", "same-origin");
 	va_start(ap, len);
 	while ((name = va_arg(ap, const char *)) != NULL) {
 		value = va_arg(ap, const char *);

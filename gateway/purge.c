@@ -176,26 +176,27 @@ static int
 history(struct db *db, const char *cut, struct purge_counts *c,
 	struct fg_err *err)
 {
+	/* (each statement in parentheses: one string each, for clang) */
 	static const char *const cases[] = {
 		"DELETE FROM tmp_purge",
-		"INSERT INTO tmp_purge (id) SELECT case_id FROM dunning_cases"
-		" WHERE closed_on < ? AND state = 'closed'"
-		" ORDER BY closed_on, case_id LIMIT " STR(PURGE_BATCH),
-		"DELETE m FROM tmp_purge x JOIN notices n ON n.case_id = x.id"
-		" JOIN messages m ON m.notice_id = n.notice_id",
+		("INSERT INTO tmp_purge (id) SELECT case_id FROM dunning_cases"
+		 " WHERE closed_on < ? AND state = 'closed'"
+		 " ORDER BY closed_on, case_id LIMIT " STR(PURGE_BATCH)),
+		("DELETE m FROM tmp_purge x JOIN notices n ON n.case_id = x.id"
+		 " JOIN messages m ON m.notice_id = n.notice_id"),
 		"DELETE n FROM tmp_purge x JOIN notices n ON n.case_id = x.id",
-		"DELETE t FROM tmp_purge x JOIN collection_tasks t"
-		" ON t.case_id = x.id WHERE t.state IN ('done', 'cancelled')",
-		"DELETE k FROM tmp_purge x JOIN dunning_cases k"
-		" ON k.case_id = x.id",
+		("DELETE t FROM tmp_purge x JOIN collection_tasks t"
+		 " ON t.case_id = x.id WHERE t.state IN ('done', 'cancelled')"),
+		("DELETE k FROM tmp_purge x JOIN dunning_cases k"
+		 " ON k.case_id = x.id"),
 	};
 	static const char *const loose[] = {
 		"DELETE FROM tmp_purge",
-		"INSERT INTO tmp_purge (id) SELECT notice_id FROM notices"
-		" WHERE case_id IS NULL AND sent_on < ?"
-		" ORDER BY notice_id LIMIT " STR(PURGE_BATCH),
-		"DELETE m FROM tmp_purge x JOIN messages m"
-		" ON m.notice_id = x.id",
+		("INSERT INTO tmp_purge (id) SELECT notice_id FROM notices"
+		 " WHERE case_id IS NULL AND sent_on < ?"
+		 " ORDER BY notice_id LIMIT " STR(PURGE_BATCH)),
+		("DELETE m FROM tmp_purge x JOIN messages m"
+		 " ON m.notice_id = x.id"),
 		"DELETE n FROM tmp_purge x JOIN notices n ON n.notice_id = x.id",
 	};
 	const struct db_param pc[] = {DB_STR(cut)};

@@ -293,6 +293,30 @@ login_form(struct req *r, unsigned int status, const char *problem)
 	return send_page(r, status, &b);
 }
 
+/* The login form has no session, so no CSRF token: a login posted from
+ * another site's page (login CSRF: the agent working under the
+ * attacker's account) is told by the Origin a browser sends with every
+ * POST, which must name this server (the Host it was asked as). Clients
+ * that send no Origin (scripts) are not browsers on another page. */
+static int
+same_origin(const struct req *r)
+{
+	const char *origin =
+		MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "Origin");
+	const char *host =
+		MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "Host");
+
+	if (origin == NULL)
+		return 1;
+	if (strncmp(origin, "https://", 8) == 0)
+		origin += 8;
+	else if (strncmp(origin, "http://", 7) == 0)
+		origin += 7;
+	else
+		return 0; /* "null" (a sandboxed page), or worse */
+	return host != NULL && strcasecmp(origin, host) == 0;
+}
+
 static enum MHD_Result
 login(struct req *r)
 {
@@ -305,6 +329,12 @@ login(struct req *r)
 	int found, rc;
 	long by_user = 0, by_remote = 0;
 
+	if (!same_origin(r)) {
+		access_log(r, "login_cross_site", NULL, NULL);
+		return message_page(r, 403, "请求被拒绝 Refused",
+				    "从其他网站提交的登录 A login posted from "
+				    "another site");
+	}
 	if (user == NULL || pw == NULL || strlen(user) > 64)
 		return login_form(r, 400,
 				  "用户名和密码 User and password, please");
@@ -397,13 +427,16 @@ logout(struct req *r)
 }
 
 static void
-search_form(struct sbuf *b, const char *q)
+search_form(struct sbuf *b, const struct req *r)
 {
-	sbuf_adds(b, "<form method=\"get\" action=\"/search\"><p><label>"
-		     "户号或电话 Account or phone <input name=\"q\" value=\"");
-	esc(b, q ? q : "");
-	sbuf_adds(b, "\" required></label> <button>查询 Search</button></p>"
-		     "</form>\n");
+	/* A POST: a phone number is never in a URL (proxy logs, history,
+	 * Referer), and the session's CSRF token goes with it. */
+	sbuf_adds(b, "<form method=\"post\" action=\"/search\">"
+		     "<input type=\"hidden\" name=\"csrf\" value=\"");
+	esc(b, r->csrf);
+	sbuf_adds(b, "\"><p><label>户号或电话 Account or phone <input "
+		     "name=\"q\" required></label> <button>查询 Search</button>"
+		     "</p></form>\n");
 }
 
 static enum MHD_Result
@@ -413,20 +446,20 @@ home(struct req *r)
 
 	sbuf_init(&b);
 	page_start(&b, r, "客户查询 Customer search");
-	search_form(&b, NULL);
+	search_form(&b, r);
 	return send_page(r, 200, &b);
 }
 
 static enum MHD_Result
 search(struct req *r)
 {
-	const char *q = kv_get(&r->query, "q");
+	const char *q = kv_get(&r->form, "q");
 	char phone[32], *shown;
 	json_t *accounts = json_array(), *a;
 	struct fg_err err;
 	struct sbuf b;
 	size_t i;
-	int found = 0;
+	int found = 0, collector = strcmp(r->who.role, "collector") == 0;
 
 	if (q == NULL || *q == '\0' || strlen(q) > 64) {
 		json_decref(accounts);
@@ -448,10 +481,35 @@ search(struct req *r)
 	} else {
 		shown = xstrdup("(not an account or phone number)");
 	}
+	/* A collector finds only the customers of the grid they work (and
+	 * opens none of them: no customer pages for collectors). */
+	if (collector) {
+		for (i = json_array_size(accounts); i-- > 0;) {
+			char v[8];
+
+			a = json_array_get(accounts, i);
+			if (db_query_value(
+				    &r->w->db,
+				    "SELECT 1 FROM (SELECT ? AS k) p"
+				    " JOIN {B}.billing_customers c"
+				    "  ON {=customers.account_no c.account_no p.k}"
+				    " WHERE {T customers.grid_id c.grid_id} = ?",
+				    DB_ARGS(DB_STR(json_string_value(
+						    json_object_get(
+							    a, "account_no"))),
+					    DB_STR(r->who.grid_id)),
+				    v, sizeof(v), &found, &err) != 0) {
+				free(shown);
+				goto trouble;
+			}
+			if (!found)
+				json_array_remove(accounts, i);
+		}
+	}
 	access_log(r, "search", NULL, shown);
 	sbuf_init(&b);
 	page_start(&b, r, "查询结果 Search results");
-	search_form(&b, NULL);
+	search_form(&b, r);
 	sbuf_adds(&b, "<p>查询 Searched: ");
 	esc(&b, shown);
 	free(shown);
@@ -461,6 +519,12 @@ search(struct req *r)
 		const char *acct =
 			json_string_value(json_object_get(a, "account_no"));
 
+		if (collector) {
+			sbuf_adds(&b, "<li>");
+			esc(&b, acct);
+			sbuf_adds(&b, "</li>\n");
+			continue;
+		}
 		sbuf_adds(&b, "<li><a href=\"/customer/");
 		esc(&b, acct);
 		sbuf_adds(&b, "\">");
@@ -1218,8 +1282,11 @@ route(struct req *r)
 		return logout(r);
 	if (!post && strcmp(r->path, "/") == 0)
 		return home(r);
-	if (!post && strcmp(r->path, "/search") == 0)
+	if (post && strcmp(r->path, "/search") == 0)
 		return search(r);
+	/* (a search by URL is not one: the number would be in the URL) */
+	if (!post && strcmp(r->path, "/search") == 0)
+		return redirect(r, "/", NULL);
 	if (!post && strncmp(r->path, "/customer/", 10) == 0 &&
 	    strlen(r->path + 10) > 0 && strlen(r->path + 10) <= 32)
 		return customer(r, r->path + 10);

@@ -111,7 +111,7 @@ done
 call GET "/notices/$id"
 expect 200 '"kind":"payment_received"' "GET the notice"
 has "$(cat "$work/resp-headers")" "X-Content-Type-Options: nosniff" "API answers: no content sniffing"
-has "$(cat "$work/resp-headers")" "Referrer-Policy: no-referrer" "API answers: no referrer"
+has "$(cat "$work/resp-headers")" "Referrer-Policy: same-origin" "API answers: no referrer"
 has "$body" '"address":"+86138****8801"' "its message, masked"
 has "$body" '"state":"delivered"' "and delivered"
 hasnt "$body" "8613800008801" "no full number"

@@ -65,6 +65,18 @@ done
 post /logout "csrf=x" "$work/nobody"
 eq "303" "$code" "POST without a session"
 
+# A login posted from another site's page (login CSRF): refused by its
+# Origin; from this server's own page, taken.
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Origin: http://evil.example' \
+	--data "user=li.na&password=agent-password-1" "$web/login")
+eq "403" "$code" "a login posted from another site"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Origin: null' \
+	--data "user=li.na&password=agent-password-1" "$web/login")
+eq "403" "$code" "a login from a sandboxed page"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Origin: $web" \
+	--data "user=zhao&password=super-password-1" "$web/login")
+eq "303" "$code" "a login from this server's own page"
+
 # A wrong password.
 post /login "user=li.na&password=wrong-password" "$work/bad"
 eq "401" "$code" "a wrong password"
@@ -84,14 +96,24 @@ eq "64" "${#token}" "a 256-bit token"
 eq "0" "$(sqlg "SELECT COUNT(*) FROM staff_sessions WHERE token_hash = '$token'")" "the database keeps only its hash"
 eq "1" "$(sqlg "SELECT COUNT(*) FROM staff_sessions WHERE token_hash = SHA2('$token', 256)")" "its SHA-256"
 
-# Search by account and by phone; the customer page.
-get "/search?q=3300008901"
+# Search by account and by phone (a POST: no number in a URL); the
+# customer page.
+search() {  # search Q [JAR]: from the home page's form, its CSRF token
+	get / "${2:-$work/jar}"
+	post /search "csrf=$(csrf)&q=$1" "${2:-$work/jar}"
+}
+search 3300008901
 eq "200" "$code" "search by account"
 has "$page" 'href="/customer/3300008901"' "links the customer"
-get "/search?q=13800008901"
+search 13800008901
 has "$page" 'href="/customer/3300008901"' "search by phone finds the account"
 hasnt "$page" "13800008901" "the searched number is not shown in full"
 has "$page" "+86138****8901" "it is shown masked"
+get "/search?q=13800008901"
+eq "303" "$code" "a search by URL is none"
+has "$(cat "$work/h")" "Location: /" "back to the form"
+post /search "q=13800008901"
+eq "403" "$code" "a search without the form's token"
 get /customer/3300008901
 eq "200" "$code" "the customer page"
 has "$page" "+86138****8901" "the message's address, masked"
@@ -101,7 +123,7 @@ hasnt "$page" "<script>" "no markup from billing"
 has "$page" "delivered" "the message's state"
 has "$(grep -i '^Content-Security-Policy:' "$work/h")" "default-src 'none'" "no scripts, no external resources"
 has "$(cat "$work/h")" "X-Content-Type-Options: nosniff" "no content sniffing"
-has "$(cat "$work/h")" "Referrer-Policy: no-referrer" "no page's address handed to another site"
+has "$(cat "$work/h")" "Referrer-Policy: same-origin" "no page's address handed to another site"
 has "$page" "发送 attempt · Sent · HTTP 202 · sim-1" "each attempt, with the provider's code and reference"
 has "$page" "回执 receipt · delivered · DELIVRD · sim-1" "each receipt"
 has "$page" "Chain not checked yet" "the audit chain: not checked yet"
@@ -127,6 +149,16 @@ eq "0" "$(sqlg "SELECT COUNT(*) FROM staff_sessions s JOIN staff t USING (staff_
 post /login "user=qian&password=collect-password" "$work/qian"
 get /customer/3300008901 "$work/qian"
 eq "403" "$code" "a collector on a customer page"
+# A collector's search finds the customers of their grid only, unlinked.
+customer 3300008903 0 G2 "郑伟"; contact 3 3300008903 sms +8613800008903
+search 13800008903 "$work/qian"
+eq "200" "$code" "a collector's search"
+hasnt "$page" "3300008903" "another grid's customer is not found"
+search 13800008901 "$work/qian"
+has "$page" "<li>3300008901</li>" "a customer of the collector's grid, without a link"
+post /login "user=zhao&password=super-password-1" "$work/z3"
+search 13800008903 "$work/z3"
+has "$page" 'href="/customer/3300008903"' "a supervisor finds the other grid's customer"
 
 # A supervisor may reveal one number in full, with a reason: an audit row.
 printf 'sun-password-12\n' | fgok staff add sun --role supervisor
