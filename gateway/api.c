@@ -62,22 +62,77 @@ answer(struct sbuf *out, unsigned int status, json_t *o)
 	return status;
 }
 
-/* "Bearer <token>", compared through SHA-256 so that neither the time nor
- * the length of the comparison says anything about the token. */
-static int
-authorized(const struct config *cfg, const char *header)
+/* "Bearer <token>": which client it is, and what it may do (0 and NULL:
+ * none). Tokens are compared through SHA-256 (tokens_file keeps only
+ * that), so that neither the time nor the length of the comparison says
+ * anything about a token. */
+static unsigned int
+authenticate(const struct config *cfg, const char *header, const char **who)
 {
 	unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+	unsigned int scopes = 0;
 	const char *given;
+	size_t i;
 
-	if (cfg->api.token == NULL || header == NULL ||
-	    strncmp(header, "Bearer ", 7) != 0)
+	*who = NULL;
+	if (header == NULL || strncmp(header, "Bearer ", 7) != 0)
 		return 0;
 	given = header + 7;
 	SHA256((const unsigned char *)given, strlen(given), a);
-	SHA256((const unsigned char *)cfg->api.token, strlen(cfg->api.token),
-	       b);
-	return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
+	for (i = 0; i < cfg->api.nclients; i++)
+		if (CRYPTO_memcmp(a, cfg->api.clients[i].hash, sizeof(a)) ==
+		    0) {
+			*who = cfg->api.clients[i].name;
+			scopes = cfg->api.clients[i].scopes;
+		}
+	if (cfg->api.token != NULL) {
+		SHA256((const unsigned char *)cfg->api.token,
+		       strlen(cfg->api.token), b);
+		if (CRYPTO_memcmp(a, b, sizeof(a)) == 0) {
+			*who = "token_file";
+			scopes = API_SCOPE_ALL;
+		}
+	}
+	return scopes;
+}
+
+/* The scope an endpoint wants; 0 for one there is not. */
+static unsigned int
+scope_of(const char *path)
+{
+	const char *rest = path + strlen(API_PREFIX);
+
+	if (strcmp(path, "/metrics") == 0)
+		return API_SCOPE_METRICS_READ;
+	if (strncmp(path, API_PREFIX, strlen(API_PREFIX)) != 0)
+		return 0;
+	if (strcmp(rest, "notices") == 0 || strncmp(rest, "notices/", 8) == 0)
+		return API_SCOPE_NOTICES_WRITE;
+	if (strcmp(rest, "tasks") == 0)
+		return API_SCOPE_TASKS_READ;
+	if (strncmp(rest, "accounts/", 9) == 0)
+		return API_SCOPE_TIMELINE_READ;
+	return 0;
+}
+
+/* A refused request: counted, and logged with the client's name or
+ * address (never the token). */
+static unsigned int
+refuse(const struct api_request *q, const char *who, unsigned int status,
+       struct sbuf *out)
+{
+	metrics_api_refused(status == 403);
+	log_warnx("api: %s %s from %s refused (%u): %s", q->method, q->path,
+		  who != NULL ? who
+		  : q->remote ? q->remote
+			      : "?",
+		  status,
+		  status == 401 ? "no valid bearer token"
+				: "the token lacks the scope");
+	return status == 401
+		       ? fail(out, 401, NULL, "a valid bearer token is needed")
+		       : fail(out, 403, NULL,
+			      "this token may not do that (its scopes)");
 }
 
 static int
@@ -558,10 +613,14 @@ unsigned int
 api_handle(struct db *db, const struct config *cfg, const struct api_request *q,
 	   struct sbuf *out)
 {
-	const char *rest = q->path + strlen(API_PREFIX);
+	const char *rest = q->path + strlen(API_PREFIX), *who;
+	unsigned int scopes = authenticate(cfg, q->authorization, &who),
+		     want = scope_of(q->path);
 
-	if (!authorized(cfg, q->authorization))
-		return fail(out, 401, NULL, "a valid bearer token is needed");
+	if (scopes == 0)
+		return refuse(q, NULL, 401, out);
+	if (want != 0 && (scopes & want) == 0)
+		return refuse(q, who, 403, out);
 	if (strcmp(q->path, "/metrics") == 0) {
 		struct fg_err err;
 

@@ -40,8 +40,9 @@ struct api_request {
 	const char *authorization;   /* the header, MAY be NULL */
 	const char *body;
 	size_t body_len;
-	const char *date; /* the business date (local) */
-	const char *now;  /* UTC, as the database keeps times */
+	const char *date;   /* the business date (local) */
+	const char *now;    /* UTC, as the database keeps times */
+	const char *remote; /* the client's address, MAY be NULL */
 };
 
 /* Handle one request on db (the server thread's connection): the HTTP

@@ -92,6 +92,7 @@ static const struct key keys[] = {
 	{"outage", "large_contacts", KEY_INT, OFF(outage.large_contacts), 1,
 	 1000},
 	{"api", "token_file", KEY_STRING, OFF(api.token_file), 0, 0},
+	{"api", "tokens_file", KEY_STRING, OFF(api.tokens_file), 0, 0},
 	{"api", "max_body", KEY_INT, OFF(api.max_body), 256, 1048576},
 	{"caps", "routine_per_day", KEY_INT, OFF(caps.routine_per_day), 0,
 	 1000},
@@ -553,6 +554,136 @@ read_secret(struct config *cfg, const char *where, const char *path, char **out,
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	unsigned int scope;
+} scope_names[] = {
+	{"notices:write", API_SCOPE_NOTICES_WRITE},
+	{"timeline:read", API_SCOPE_TIMELINE_READ},
+	{"tasks:read", API_SCOPE_TASKS_READ},
+	{"metrics:read", API_SCOPE_METRICS_READ},
+};
+
+unsigned int
+config_api_scopes(const char *list)
+{
+	unsigned int scopes = 0;
+	const char *p = list;
+
+	while (*p != '\0') {
+		size_t n = strcspn(p, ","), i;
+		unsigned int one = 0;
+
+		for (i = 0; i < FG_NELEM(scope_names); i++)
+			if (strlen(scope_names[i].name) == n &&
+			    strncmp(p, scope_names[i].name, n) == 0)
+				one = scope_names[i].scope;
+		if (one == 0)
+			return 0;
+		scopes |= one;
+		p += n + (p[n] == ',');
+	}
+	return scopes;
+}
+
+int
+config_api_enabled(const struct config *cfg)
+{
+	return cfg->api.token != NULL || cfg->api.nclients > 0;
+}
+
+static int
+hex_byte(const char *h)
+{
+	int v = 0, i;
+
+	for (i = 0; i < 2; i++) {
+		char c = h[i];
+
+		v *= 16;
+		if (c >= '0' && c <= '9')
+			v += c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v += c - 'a' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* [api] tokens_file: a line per client, "NAME SCOPES SHA256-HEX";
+ * blank lines and "#" comments allowed. Errors name FILE:LINE. */
+static int
+read_clients(struct config *cfg, struct fg_err *err)
+{
+	const char *path = cfg->api.tokens_file;
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int no = 0;
+
+	if (f == NULL && errno == ENOENT)
+		return 0; /* no client yet: `feegate token add` makes it */
+	if (f == NULL) {
+		err_set(err, "%s: [api] tokens_file: cannot read %s: %s",
+			cfg->path, path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char name[64], scopes[160], hash[80], extra[2];
+		struct api_client *c;
+		size_t i;
+		int n;
+
+		no++;
+		if (line[strspn(line, " \t\r\n")] == '\0' ||
+		    line[strspn(line, " \t")] == '#')
+			continue;
+		n = sscanf(line, "%63s %159s %79s %1s", name, scopes, hash,
+			   extra);
+		if (n != 3 || strlen(name) > 32 ||
+		    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+				 "qrstuvwxyz0123456789._-") != strlen(name) ||
+		    config_api_scopes(scopes) == 0 || strlen(hash) != 64) {
+			err_set(err,
+				"%s:%d: expected NAME SCOPES SHA256 (scopes "
+				"among notices:write, timeline:read, "
+				"tasks:read, metrics:read, comma-separated)",
+				path, no);
+			fclose(f);
+			return -1;
+		}
+		for (i = 0; i < cfg->api.nclients; i++)
+			if (strcmp(cfg->api.clients[i].name, name) == 0) {
+				err_set(err, "%s:%d: client %s given twice",
+					path, no, name);
+				fclose(f);
+				return -1;
+			}
+		cfg->api.clients =
+			xrealloc(cfg->api.clients,
+				 (cfg->api.nclients + 1) * sizeof(*c));
+		c = &cfg->api.clients[cfg->api.nclients];
+		str_copy(c->name, name, sizeof(c->name));
+		c->scopes = config_api_scopes(scopes);
+		for (i = 0; i < 32; i++) {
+			int b = hex_byte(hash + 2 * i);
+
+			if (b < 0) {
+				err_set(err,
+					"%s:%d: the hash is 64 lowercase hex "
+					"digits (SHA-256 of the token)",
+					path, no);
+				fclose(f);
+				return -1;
+			}
+			c->hash[i] = (unsigned char)b;
+		}
+		cfg->api.nclients++;
+	}
+	fclose(f);
+	return 0;
+}
+
 /* An IANA zone name with a file under /usr/share/zoneinfo (glibc would
  * silently take an unknown name for UTC). */
 static int
@@ -656,7 +787,8 @@ check(struct config *cfg, struct fg_err *err)
 			 &cfg->db.password, err) != 0) ||
 	    (cfg->api.token_file != NULL &&
 	     read_secret(cfg, "[api] token_file", cfg->api.token_file,
-			 &cfg->api.token, err) != 0))
+			 &cfg->api.token, err) != 0) ||
+	    (cfg->api.tokens_file != NULL && read_clients(cfg, err) != 0))
 		return -1;
 	if (strcmp(cfg->db.gateway_schema, cfg->db.billing_schema) == 0) {
 		err_set(err,
@@ -749,6 +881,8 @@ config_free(struct config *cfg)
 	if (cfg->api.token != NULL)
 		explicit_bzero(cfg->api.token, strlen(cfg->api.token));
 	FREE(cfg->api.token);
+	FREE(cfg->api.clients);
+	cfg->api.nclients = 0;
 	for (i = 0; i < FG_NELEM(keys); i++) {
 		if (keys[i].type == KEY_STRING || keys[i].type == KEY_SECRET ||
 		    keys[i].type == KEY_SCHEMA) {

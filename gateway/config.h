@@ -30,6 +30,18 @@ struct provider_cfg {
 
 #define CONFIG_MAX_PROXIES 16
 
+/* What an API client may do. */
+#define API_SCOPE_NOTICES_WRITE 1u /* POST notices, GET a notice */
+#define API_SCOPE_TIMELINE_READ 2u /* a customer's timeline */
+#define API_SCOPE_TASKS_READ    4u /* collection tasks */
+#define API_SCOPE_METRICS_READ  8u /* /metrics */
+#define API_SCOPE_ALL           15u
+/* "notices:write,timeline:read" -> scopes; 0 if a name is unknown. */
+unsigned int config_api_scopes(const char *list);
+/* Whether the notice API is on (a tokens_file or a token_file). */
+struct config;
+int config_api_enabled(const struct config *cfg);
+
 /* Whether the IPv4 address a (host order) is one of the trusted proxies. */
 struct config;
 int config_trusted_proxy(const struct config *cfg, unsigned int a);
@@ -91,7 +103,16 @@ struct config {
 		int message_days, access_days, history_days, input_error_days;
 	} retention;
 	struct {
-		/* The bearer token the notice API wants; NULL: no API. */
+		/* The API's clients (tokens_file: "NAME SCOPES SHA256" a
+		 * line), each with what it may do; the old single bearer
+		 * token (token_file) may do everything. Neither: no API. */
+		char *tokens_file;
+		struct api_client {
+			char name[33];
+			unsigned int scopes;    /* API_SCOPE_* */
+			unsigned char hash[32]; /* SHA-256 of the token */
+		} * clients;
+		size_t nclients;
 		char *token_file;
 		char *token;  /* read from token_file: never logged */
 		int max_body; /* bytes; larger requests get 413 */

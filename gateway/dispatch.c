@@ -1367,7 +1367,11 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 	if (open_lanes(d, err) != 0)
 		goto out;
 	if (cfg->receipts.port != 0 &&
-	    (lanes_take_receipts(d) || cfg->api.token != NULL)) {
+	    (lanes_take_receipts(d) || config_api_enabled(cfg))) {
+		if (cfg->api.token != NULL)
+			log_warnx("api: [api] token_file gives one token every "
+				  "scope; it is deprecated: give each client "
+				  "its own in tokens_file (feegate token add)");
 		d->receipts =
 			receipts_start(cfg, d->channels, (size_t)d->nlanes,
 				       o->now_offset, err);

@@ -3,6 +3,10 @@
  * Exit status: 0 done, 1 runtime failure, 2 bad usage or configuration.
  */
 #include <jansson.h>
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +72,8 @@ static const char usage_text[] =
 	"(administrator)\n"
 	"  purge [--date D]                 drop what [retention] no longer "
 	"keeps\n"
+	"  token add NAME --scope S[,S]     a new API client's token, shown "
+	"once\n"
 	"  staff add USER --role agent|supervisor|collector [--grid G] "
 	"[--name N]\n"
 	"  staff passwd USER | staff disable USER | staff list\n"
@@ -690,6 +696,72 @@ cmd_audit(const struct config *cfg, int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 }
 
+/* `token add NAME --scope S[,S...]`: a new API client; its token is
+ * printed once, and only its SHA-256 kept (in [api] tokens_file). */
+static int
+cmd_token(const struct config *cfg, int argc, char **argv)
+{
+	struct opt opts[] = {{"scope", 1, NULL, 0}};
+	const char *pos[2];
+	unsigned char raw[32], md[SHA256_DIGEST_LENGTH];
+	char token[65], hash[65];
+	size_t npos, i;
+	FILE *f;
+	int rc, fd;
+
+	if (argc < 1 || strcmp(argv[0], "add") != 0)
+		return usage("token: expected 'token add NAME --scope S[,S]'",
+			     NULL);
+	if ((rc = parse_opts(argc - 1, argv + 1, opts, FG_NELEM(opts), pos, 1,
+			     &npos)) != 0)
+		return rc;
+	if (npos != 1 || strlen(pos[0]) > 32 ||
+	    strspn(pos[0], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw"
+			   "xyz0123456789._-") != strlen(pos[0]) ||
+	    !opts[0].set || config_api_scopes(opts[0].value) == 0)
+		return usage("token add NAME --scope S[,S]: NAME is 1-32 of "
+			     "A-Z a-z 0-9 . _ -; scopes among notices:write, "
+			     "timeline:read, tasks:read, metrics:read",
+			     NULL);
+	if (cfg->api.tokens_file == NULL)
+		return usage("token add: set [api] tokens_file first", NULL);
+	for (i = 0; i < cfg->api.nclients; i++)
+		if (strcmp(cfg->api.clients[i].name, pos[0]) == 0)
+			return usage("token add: %s has a token already",
+				     pos[0]);
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		fprintf(stderr, "feegate: token add: no randomness\n");
+		return 1;
+	}
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(token + 2 * i, 3, "%02x", raw[i]);
+	SHA256((const unsigned char *)token, 64, md);
+	for (i = 0; i < sizeof(md); i++)
+		snprintf(hash + 2 * i, 3, "%02x", md[i]);
+	fd = open(cfg->api.tokens_file, O_WRONLY | O_APPEND | O_CREAT, 0600);
+	if (fd < 0 || (f = fdopen(fd, "a")) == NULL) {
+		fprintf(stderr, "feegate: token add: %s: %s\n",
+			cfg->api.tokens_file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	fprintf(f, "%s %s %s\n", pos[0], opts[0].value, hash);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "feegate: token add: %s: %s\n",
+			cfg->api.tokens_file, strerror(errno));
+		return 1;
+	}
+	printf("%s\n", token);
+	fprintf(stderr,
+		"feegate: the token of %s, shown this once (only its SHA-256 "
+		"is kept in %s); serve reads it when it starts\n",
+		pos[0], cfg->api.tokens_file);
+	explicit_bzero(token, sizeof(token));
+	explicit_bzero(raw, sizeof(raw));
+	return 0;
+}
+
 static int
 cmd_purge(const struct config *cfg, int argc, char **argv)
 {
@@ -1024,6 +1096,8 @@ main(int argc, char **argv)
 		rc = cmd_audit(&cfg, argc, argv);
 	else if (strcmp(cmd, "purge") == 0)
 		rc = cmd_purge(&cfg, argc, argv);
+	else if (strcmp(cmd, "token") == 0)
+		rc = cmd_token(&cfg, argc, argv);
 	else if (strcmp(cmd, "template") == 0)
 		rc = cmd_template(&cfg, argc, argv);
 	else if (strcmp(cmd, "staff") == 0)

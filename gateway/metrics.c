@@ -23,6 +23,7 @@ static struct {
 	} p[MAX_PROVIDERS];
 	size_t np;
 	unsigned long long receipts;
+	unsigned long long api_refused[2]; /* 401, 403 */
 } M = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 void
@@ -45,6 +46,14 @@ metrics_latency(const char *provider, double seconds)
 		M.p[i].count++;
 		M.p[i].sum += seconds;
 	}
+	pthread_mutex_unlock(&M.mu);
+}
+
+void
+metrics_api_refused(int forbidden)
+{
+	pthread_mutex_lock(&M.mu);
+	M.api_refused[forbidden != 0]++;
 	pthread_mutex_unlock(&M.mu);
 }
 
@@ -124,10 +133,15 @@ metrics_render(struct db *db, const char *now, struct sbuf *out,
 		  "# HELP feegate_receipts_total Receipts applied by this "
 		  "process.\n# TYPE feegate_receipts_total counter\n"
 		  "feegate_receipts_total %llu\n"
+		  "# HELP feegate_api_refused_total API requests refused: "
+		  "no valid token (401), a token without the scope (403).\n"
+		  "# TYPE feegate_api_refused_total counter\n"
+		  "feegate_api_refused_total{status=\"401\"} %llu\n"
+		  "feegate_api_refused_total{status=\"403\"} %llu\n"
 		  "# HELP feegate_provider_latency_seconds From request to "
 		  "answer, by provider.\n"
 		  "# TYPE feegate_provider_latency_seconds histogram\n",
-		  M.receipts);
+		  M.receipts, M.api_refused[0], M.api_refused[1]);
 	for (i = 0; i < M.np; i++) {
 		unsigned long long cum = 0;
 

@@ -15,6 +15,9 @@
 void metrics_latency(const char *provider, double seconds);
 /* One receipt applied. Thread-safe. */
 void metrics_receipt(void);
+/* A request the API refused: no valid token (401) or, forbidden, a token
+ * without the scope (403). */
+void metrics_api_refused(int forbidden);
 /* The whole exposition into out; now is UTC. */
 int metrics_render(struct db *db, const char *now, struct sbuf *out,
 		   struct fg_err *err);

@@ -107,7 +107,7 @@ api(struct receipts *rs, struct MHD_Connection *c, const char *url,
 {
 	struct kv_list query = {0};
 	struct api_request q = {0};
-	char now[TIME_LEN], date[DATE_LEN];
+	char now[TIME_LEN], date[DATE_LEN], remote[64];
 	struct sbuf out;
 	unsigned int status;
 	enum MHD_Result ret;
@@ -124,6 +124,17 @@ api(struct receipts *rs, struct MHD_Connection *c, const char *url,
 	q.now = now;
 	q.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						      "Authorization");
+	{
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+			c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+		if (ci != NULL && ci->client_addr->sa_family == AF_INET &&
+		    inet_ntop(AF_INET,
+			      &((const struct sockaddr_in *)ci->client_addr)
+				       ->sin_addr,
+			      remote, sizeof(remote)) != NULL)
+			q.remote = remote;
+	}
 	sbuf_init(&out);
 	status = api_handle(&rs->db, rs->cfg, &q, &out);
 	kv_free(&query);
@@ -340,7 +351,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		return reply(c, 413, "{\"error\":\"body too large\"}");
 	if ((strncmp(url, API_PREFIX, strlen(API_PREFIX)) == 0 ||
 	     strcmp(url, "/metrics") == 0) &&
-	    rs->cfg->api.token != NULL)
+	    config_api_enabled(rs->cfg))
 		return api(rs, c, url, method, cn);
 	if (strncmp(url, "/receipts/", 10) == 0)
 		for (i = 0; i < rs->nchannels; i++)
