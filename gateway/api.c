@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "dates.h"
@@ -115,6 +116,65 @@ scope_of(const char *path)
 	return 0;
 }
 
+/* Addresses refused often: API_REFUSALS in a minute, and the address
+ * waits out the rest of that minute (429) before its token is even
+ * looked at. A small table on the API server's one thread; the oldest
+ * entry makes room. */
+#define API_REFUSALS 20
+#define API_WINDOW   60.0
+static struct {
+	char addr[64];
+	double since;
+	int refused;
+} refusals[256];
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The entry of addr (made, or renewed when its minute is over). */
+static size_t
+refusal_slot(const char *addr, double now)
+{
+	size_t i, oldest = 0;
+
+	for (i = 0; i < FG_NELEM(refusals); i++) {
+		if (strcmp(refusals[i].addr, addr) == 0) {
+			if (now - refusals[i].since >= API_WINDOW) {
+				refusals[i].since = now;
+				refusals[i].refused = 0;
+			}
+			return i;
+		}
+		if (refusals[i].since < refusals[oldest].since)
+			oldest = i;
+	}
+	str_copy(refusals[oldest].addr, addr, sizeof(refusals[oldest].addr));
+	refusals[oldest].since = now;
+	refusals[oldest].refused = 0;
+	return oldest;
+}
+
+/* Seconds addr must still wait, or 0. */
+static int
+address_waits(const char *addr)
+{
+	double now = mono_now();
+	size_t i;
+
+	if (addr == NULL)
+		return 0;
+	i = refusal_slot(addr, now);
+	if (refusals[i].refused < API_REFUSALS)
+		return 0;
+	return (int)(API_WINDOW - (now - refusals[i].since)) + 1;
+}
+
 /* A refused request: counted, and logged with the client's name or
  * address (never the token). */
 static unsigned int
@@ -122,6 +182,8 @@ refuse(const struct api_request *q, const char *who, unsigned int status,
        struct sbuf *out)
 {
 	metrics_api_refused(status == 403);
+	if (q->remote != NULL)
+		refusals[refusal_slot(q->remote, mono_now())].refused++;
 	log_warnx("api: %s %s from %s refused (%u): %s", q->method, q->path,
 		  who != NULL ? who
 		  : q->remote ? q->remote
@@ -617,6 +679,16 @@ api_handle(struct db *db, const struct config *cfg, const struct api_request *q,
 	unsigned int scopes = authenticate(cfg, q->authorization, &who),
 		     want = scope_of(q->path);
 
+	int wait = address_waits(q->remote);
+
+	if (wait > 0) {
+		log_warnx("api: %s %s from %s: refused %d times in a minute, "
+			  "waits %d s",
+			  q->method, q->path, q->remote, API_REFUSALS, wait);
+		return fail(out, 429, NULL,
+			    "too many refused requests from this address: "
+			    "wait a minute");
+	}
 	if (scopes == 0)
 		return refuse(q, NULL, 401, out);
 	if (want != 0 && (scopes & want) == 0)

@@ -4,7 +4,8 @@
 # [api] tokens_file; billing's token may queue notices and nothing else,
 # the CRM's read timelines, Prometheus's read /metrics. No token or an
 # unknown one: 401; a token without the scope: 403; each refusal logged
-# with the client's name or address (never the token) and counted. The
+# with the client's name or address (never the token) and counted; an
+# address refused twenty times in a minute waits. The
 # old single token_file still works, for every scope, with a warning.
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
@@ -69,6 +70,16 @@ has "$(cat "$work/resp")" 'feegate_api_refused_total{status="401"} 2' "refusals 
 has "$(cat "$work/resp")" 'feegate_api_refused_total{status="403"} 4' "and 403"
 has "$(cat "$work/feegate.log")" "api: GET /metrics from billing refused (403)" "a refusal logged with the client's name"
 has "$(cat "$work/feegate.log")" "api: GET /metrics from 127.0.0.1 refused (401)" "or, unknown, its address"
+# An address refused twenty times in a minute waits, even with a good
+# token; another address does not.
+for i in $(seq 1 20); do
+	curl -s -o /dev/null --interface 127.0.0.2 -H "Authorization: Bearer nope$i" "$api/metrics"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 -H "Authorization: Bearer $prom" "$api/metrics")
+eq "429" "$code" "the address refused twenty times waits"
+has "$(cat "$work/feegate.log")" "from 127.0.0.2: refused 20 times in a minute, waits" "and the wait is logged"
+call "$prom" GET /metrics
+eq "200" "$code" "another address does not wait"
 for t in "$billing" "$crm" "$prom"; do
 	hasnt "$(cat "$work/feegate.log" "$work/serve.err")" "$t" "no token in the log"
 done
