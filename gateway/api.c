@@ -67,8 +67,8 @@ answer(struct sbuf *out, unsigned int status, json_t *o)
  * none). Tokens are compared through SHA-256 (tokens_file keeps only
  * that), so that neither the time nor the length of the comparison says
  * anything about a token. */
-static unsigned int
-authenticate(const struct config *cfg, const char *header, const char **who)
+unsigned int
+api_scopes(const struct config *cfg, const char *header, const char **who)
 {
 	unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
 	unsigned int scopes = 0;
@@ -676,7 +676,7 @@ api_handle(struct db *db, const struct config *cfg, const struct api_request *q,
 	   struct sbuf *out)
 {
 	const char *rest = q->path + strlen(API_PREFIX), *who;
-	unsigned int scopes = authenticate(cfg, q->authorization, &who),
+	unsigned int scopes = api_scopes(cfg, q->authorization, &who),
 		     want = scope_of(q->path);
 
 	int wait = address_waits(q->remote);

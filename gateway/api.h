@@ -45,6 +45,11 @@ struct api_request {
 	const char *remote; /* the client's address, MAY be NULL */
 };
 
+/* What the "Bearer <token>" header opens (API_SCOPE_*; 0: nothing), and
+ * *who the client's name ([api] tokens_file) or "token_file". */
+unsigned int api_scopes(const struct config *cfg, const char *header,
+			const char **who);
+
 /* Handle one request on db (the server thread's connection): the HTTP
  * status, and the JSON answer in out. */
 unsigned int api_handle(struct db *db, const struct config *cfg,

@@ -93,6 +93,8 @@ static const struct key keys[] = {
 	 1000},
 	{"api", "token_file", KEY_STRING, OFF(api.token_file), 0, 0},
 	{"api", "tokens_file", KEY_STRING, OFF(api.tokens_file), 0, 0},
+	{"metrics", "listen", KEY_STRING, OFF(metrics.listen), 0, 0},
+	{"metrics", "port", KEY_INT, OFF(metrics.port), 0, 65535},
 	{"api", "max_body", KEY_INT, OFF(api.max_body), 256, 1048576},
 	{"caps", "routine_per_day", KEY_INT, OFF(caps.routine_per_day), 0,
 	 1000},
@@ -312,6 +314,7 @@ defaults(struct config *cfg)
 	cfg->api.max_body = 16384;
 	cfg->caps.routine_per_day = 3;
 	cfg->web.listen = xstrdup("127.0.0.1");
+	cfg->metrics.listen = xstrdup("127.0.0.1");
 	cfg->web.idle_minutes = 15;
 	cfg->web.session_hours = 12;
 	cfg->sms.max_parts = 3;

@@ -103,6 +103,10 @@ struct config {
 		int message_days, access_days, history_days, input_error_days;
 	} retention;
 	struct {
+		char *listen; /* /metrics on a listener of its own */
+		int port;     /* 0: none (then on the API's listener) */
+	} metrics;
+	struct {
 		/* The API's clients (tokens_file: "NAME SCOPES SHA256" a
 		 * line), each with what it may do; the old single bearer
 		 * token (token_file) may do everything. Neither: no API. */

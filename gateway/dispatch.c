@@ -43,6 +43,7 @@
 #include "web.h"
 #include "policy.h"
 #include "receipts.h"
+#include "scrape.h"
 #include "recorder.h"
 #include "workq.h"
 
@@ -128,7 +129,8 @@ struct dispatcher {
 	struct claimer claimer; /* claims, renders, marks */
 	struct httpc *http;
 	struct receipts *receipts;
-	struct web *web; /* serve's staff pages, or NULL */
+	struct web *web;       /* serve's staff pages, or NULL */
+	struct scrape *scrape; /* serve's own /metrics listener, or NULL */
 	struct channel *channels[CHANNEL_KINDS];
 	struct lane lanes[CHANNEL_KINDS];
 	int nlanes;
@@ -1384,6 +1386,11 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 		if (d->web == NULL)
 			goto out;
 	}
+	if (o->nightly && cfg->metrics.port != 0) {
+		d->scrape = scrape_start(cfg, err);
+		if (d->scrape == NULL)
+			goto out;
+	}
 	ev_timer_init(&d->tick, tick_cb, 0., TICK);
 	d->tick.data = d;
 	ev_timer_start(d->loop, &d->tick);
@@ -1427,6 +1434,7 @@ out:
 	recorder_stop(d->rec);
 	receipts_stop(d->receipts);
 	web_stop(d->web);
+	scrape_stop(d->scrape);
 	close_lanes(d);
 	if (d->db.my != NULL)
 		db_close(&d->db);

@@ -7,6 +7,8 @@
 # with the client's name or address (never the token) and counted; an
 # address refused twenty times in a minute waits. The
 # old single token_file still works, for every scope, with a warning.
+# /metrics may have a listener of its own ([metrics] port): on loopback it
+# asks no token.
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
 start_sim 19390 "-d 10"
@@ -93,6 +95,9 @@ send_conf 19391 "
 [api]
 token_file = $work/api.token
 
+[metrics]
+port = 19392
+
 [log]
 file = $work/feegate2.log"
 "$FEEGATE_BIN" -c "$conf" serve --now "2026-10-02 10:00" >"$work/serve.out" 2>"$work/serve.err" &
@@ -104,6 +109,15 @@ eq "200" "$code" "the old token reads a timeline"
 call old-Single-T0ken GET /metrics
 eq "200" "$code" "and the metrics"
 has "$(cat "$work/feegate2.log")" "token_file gives one token every scope; it is deprecated" "with a warning"
+# /metrics on a listener of its own, on loopback: no token asked.
+wait_listening 19392 "the metrics listener"
+code=$(curl -s -o "$work/metrics" -w '%{http_code}' http://127.0.0.1:19392/metrics)
+eq "200" "$code" "/metrics on its own loopback listener, without a token"
+has "$(cat "$work/metrics")" "feegate_audit_chain_length" "the metrics"
+code=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:19392/api/v1/tasks)
+eq "404" "$code" "and nothing else there"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:19392/metrics)
+eq "405" "$code" "GET only"
 kill -TERM "$serve"
 wait "$serve" || fail "serve's exit status"
 done_ok
