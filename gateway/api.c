@@ -128,15 +128,6 @@ static struct {
 	int refused;
 } refusals[256];
 
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The entry of addr (made, or renewed when its minute is over). */
 static size_t
 refusal_slot(const char *addr, double now)
@@ -160,19 +151,24 @@ refusal_slot(const char *addr, double now)
 	return oldest;
 }
 
-/* Seconds addr must still wait, or 0. */
+/* Seconds addr must still wait, or 0. Only looked up: an address that
+ * was never refused takes no room. */
 static int
 address_waits(const char *addr)
 {
 	double now = mono_now();
 	size_t i;
 
-	if (addr == NULL)
-		return 0;
-	i = refusal_slot(addr, now);
-	if (refusals[i].refused < API_REFUSALS)
-		return 0;
-	return (int)(API_WINDOW - (now - refusals[i].since)) + 1;
+	for (i = 0; addr != NULL && i < FG_NELEM(refusals); i++)
+		if (strcmp(refusals[i].addr, addr) == 0)
+			return refusals[i].refused < API_REFUSALS ||
+					       now - refusals[i].since >=
+						       API_WINDOW
+				       ? 0
+				       : (int)(API_WINDOW -
+					       (now - refusals[i].since)) +
+						 1;
+	return 0;
 }
 
 /* A refused request: counted, and logged with the client's name or
@@ -264,7 +260,6 @@ parse_notice(const json_t *j, struct notice_req *r, struct sbuf *out)
 {
 	const char *key, *field;
 	const json_t *v, *data;
-	unsigned char md[SHA256_DIGEST_LENGTH];
 	char *canon, name[80];
 	json_t *c, *empty;
 	size_t i;
@@ -330,10 +325,8 @@ parse_notice(const json_t *j, struct notice_req *r, struct sbuf *out)
 	canon = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(c);
 	json_decref(empty);
-	SHA256((const unsigned char *)canon, strlen(canon), md);
+	sha256_hex(canon, strlen(canon), r->hash);
 	free(canon);
-	for (i = 0; i < sizeof(md); i++)
-		snprintf(r->hash + 2 * i, 3, "%02x", md[i]);
 	return 0;
 }
 

@@ -85,9 +85,8 @@ void
 audit_hash(const char *prev_hash, const struct audit_row *r,
 	   char out[AUDIT_HASH_LEN])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md_value[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0, i;
+	unsigned int md_len = 0;
 	EVP_MD_CTX *md = digest_ctx();
 
 	EVP_DigestUpdate(md, "feegate-audit-1\n", 16);
@@ -104,11 +103,7 @@ audit_hash(const char *prev_hash, const struct audit_row *r,
 	digest_field(md, r->task_id);
 	digest_field(md, r->detail);
 	EVP_DigestFinal_ex(md, md_value, &md_len);
-	for (i = 0; i < md_len && i < 32; i++) {
-		out[2 * i] = hex[md_value[i] >> 4];
-		out[2 * i + 1] = hex[md_value[i] & 0xf];
-	}
-	out[64] = '\0';
+	hex_encode(md_value, md_len < 32 ? md_len : 32, out);
 }
 
 struct audit_writer {

@@ -47,7 +47,7 @@ static int
 file_sha256(const char *path, char out[AUDIT_HASH_LEN], struct fg_err *err)
 {
 	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx;
 	FILE *f = fopen(path, "rb");
 	size_t n;
@@ -63,8 +63,7 @@ file_sha256(const char *path, char out[AUDIT_HASH_LEN], struct fg_err *err)
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	fclose(f);
-	for (i = 0; i < mdlen; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, mdlen, out);
 	return 0;
 }
 

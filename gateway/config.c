@@ -595,25 +595,6 @@ config_api_enabled(const struct config *cfg)
 	return cfg->api.token != NULL || cfg->api.nclients > 0;
 }
 
-static int
-hex_byte(const char *h)
-{
-	int v = 0, i;
-
-	for (i = 0; i < 2; i++) {
-		char c = h[i];
-
-		v *= 16;
-		if (c >= '0' && c <= '9')
-			v += c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v += c - 'a' + 10;
-		else
-			return -1;
-	}
-	return v;
-}
-
 /* [api] tokens_file: a line per client, "NAME SCOPES SHA256-HEX";
  * blank lines and "#" comments allowed. Errors name FILE:LINE. */
 static int
@@ -668,18 +649,14 @@ read_clients(struct config *cfg, struct fg_err *err)
 		c = &cfg->api.clients[cfg->api.nclients];
 		str_copy(c->name, name, sizeof(c->name));
 		c->scopes = config_api_scopes(scopes);
-		for (i = 0; i < 32; i++) {
-			int b = hex_byte(hash + 2 * i);
-
-			if (b < 0) {
-				err_set(err,
-					"%s:%d: the hash is 64 lowercase hex "
-					"digits (SHA-256 of the token)",
-					path, no);
-				fclose(f);
-				return -1;
-			}
-			c->hash[i] = (unsigned char)b;
+		if (strspn(hash, "0123456789abcdef") != 64 ||
+		    hex_decode(hash, c->hash, sizeof(c->hash)) != 0) {
+			err_set(err,
+				"%s:%d: the hash is 64 lowercase hex digits "
+				"(SHA-256 of the token)",
+				path, no);
+			fclose(f);
+			return -1;
 		}
 		cfg->api.nclients++;
 	}

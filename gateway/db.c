@@ -16,15 +16,6 @@
 #include "billing.h"
 #include "log.h"
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A short, single-line name for a statement in error messages. */
 static void
 sql_label(const char *sql, char *out, size_t len)
@@ -236,7 +227,7 @@ session_open(struct db *db, struct fg_err *err)
 	}
 	db->lost = 0;
 	db->session++;
-	db->connected_at = now_s();
+	db->connected_at = mono_now();
 	db->autocommit_off = 0;
 	/* Strict: a value that does not fit is an error, never silently cut.
 	 * UTC: business dates come from the caller, times are stored as UTC.
@@ -285,7 +276,7 @@ static int take_lock(struct db *db, const char *full, int timeout_s,
 int
 db_revive(struct db *db, struct fg_err *err)
 {
-	double t0 = now_s(), delay = 0.2, waited;
+	double t0 = mono_now(), delay = 0.2, waited;
 	int limit = db->cfg->db.reconnect_for, tries, i;
 
 	log_warnx("db: lost the connection to the database (error %u); "
@@ -307,7 +298,7 @@ db_revive(struct db *db, struct fg_err *err)
 				db->reconnects++;
 				log_info("db: connected again after %.1f s "
 					 "(%d tries)",
-					 now_s() - t0, tries);
+					 mono_now() - t0, tries);
 				return 0;
 			}
 			/* Another feegate holds our lock now: whatever we
@@ -316,7 +307,7 @@ db_revive(struct db *db, struct fg_err *err)
 			return -1;
 		}
 		db->lost = 1;
-		waited = now_s() - t0;
+		waited = mono_now() - t0;
 		if (!errno_lost(db->last_errno) &&
 		    db->last_errno != ER_CON_COUNT_ERROR)
 			return -1; /* refused for good: wrong password, ... */
@@ -512,7 +503,7 @@ db_exec(struct db *db, const char *sql, const struct db_param *p, size_t np,
 {
 	struct binds b;
 	MYSQL_STMT *st;
-	double t0 = now_s();
+	double t0 = mono_now();
 	char label[80], *text = NULL;
 	unsigned long session = 0;
 
@@ -533,7 +524,7 @@ db_exec(struct db *db, const char *sql, const struct db_param *p, size_t np,
 	if (affected != NULL)
 		*affected = mysql_stmt_affected_rows(st);
 	sql_label(sql, label, sizeof(label));
-	log_debug("db: exec: %.3f s, %llu rows: %s", now_s() - t0,
+	log_debug("db: exec: %.3f s, %llu rows: %s", mono_now() - t0,
 		  (unsigned long long)mysql_stmt_affected_rows(st), label);
 	stmt_release(db, st, text, session, 1);
 	return 0;
@@ -564,7 +555,7 @@ db_query(struct db *db, enum db_query_mode mode, const char *sql,
 	unsigned long *caps = NULL;
 	unsigned int i, n = 0;
 	int rc = -1, frc, cb;
-	double t0 = now_s();
+	double t0 = mono_now();
 	unsigned long long nrows = 0;
 	char *text = NULL;
 	unsigned long session = 0;
@@ -688,7 +679,7 @@ db_query(struct db *db, enum db_query_mode mode, const char *sql,
 		char label[80];
 
 		sql_label(sql, label, sizeof(label));
-		log_debug("db: query: %.3f s, %llu rows: %s", now_s() - t0,
+		log_debug("db: query: %.3f s, %llu rows: %s", mono_now() - t0,
 			  nrows, label);
 	}
 out:
@@ -806,7 +797,7 @@ session_gone(struct db *db, unsigned long id, double since, struct fg_err *err)
 			   " WHERE VARIABLE_NAME = 'UPTIME'",
 			   DB_NOARGS, v, sizeof(v), NULL, err) != 0)
 		return -1;
-	if (strtod(v, NULL) + 2 < now_s() - since)
+	if (strtod(v, NULL) + 2 < mono_now() - since)
 		return 1;
 	for (i = 0; i < 100; i++) {
 		if (db_query_value(
@@ -871,7 +862,7 @@ db_commit_mark(struct db *db, char mark[33], struct fg_err *err)
 int
 db_commit(struct db *db, struct fg_err *err)
 {
-	double t0 = now_s();
+	double t0 = mono_now();
 	char mark[33];
 	int marked = 0;
 
@@ -893,7 +884,7 @@ db_commit(struct db *db, struct fg_err *err)
 		return -1;
 	}
 	db->in_txn = 0;
-	log_debug("db: commit: %.3f s", now_s() - t0);
+	log_debug("db: commit: %.3f s", mono_now() - t0);
 	return 0;
 }
 
@@ -1116,7 +1107,7 @@ int
 db_bulk_flush(struct db_bulk *b, struct fg_err *err)
 {
 	unsigned int size = (unsigned int)b->n, i;
-	double t0 = now_s();
+	double t0 = mono_now();
 	size_t r;
 
 	if (b->n == 0)
@@ -1145,7 +1136,7 @@ db_bulk_flush(struct db_bulk *b, struct fg_err *err)
 		stmt_error(b->st, b->sql, err);
 		return -1;
 	}
-	log_debug("db: bulk: %.3f s, %u rows", now_s() - t0, size);
+	log_debug("db: bulk: %.3f s, %u rows", mono_now() - t0, size);
 	b->n = 0;
 	b->arena.len = 0;
 	b->arena.s[0] = '\0';

@@ -614,14 +614,12 @@ billing_stale(struct dispatcher *d)
 	struct claimer *c = &d->claimer;
 	struct billing_lag lag;
 	struct fg_err err;
-	struct timespec ts;
 	double now;
 	int stale;
 
 	if (d->cfg->db.billing_replica == NULL)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	now = mono_now();
 	if (c->fresh_at > 0 && now - c->fresh_at < 1.0)
 		return c->stale;
 	c->fresh_at = now;

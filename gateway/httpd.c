@@ -162,15 +162,6 @@ httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
-static int
-hex_value(char c)
-{
-	return c >= '0' && c <= '9'   ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-				      : -1;
-}
-
 /* MHD_OPTION_UNESCAPE_CALLBACK: percent-decoding of the path and the query
  * as MHD's own, except that %00 stays as it is written: a NUL would end a
  * path early, and `/api/v1/notices%00` would be read as the notices'. */
@@ -184,8 +175,9 @@ unescape(void *cls, struct MHD_Connection *c, char *s)
 	while (*r != '\0') {
 		int hi, lo;
 
-		if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 &&
-		    (lo = hex_value(r[2])) >= 0 && (hi | lo) != 0) {
+		if (r[0] == '%' && (hi = hex_digit((unsigned char)r[1])) >= 0 &&
+		    (lo = hex_digit((unsigned char)r[2])) >= 0 &&
+		    (hi | lo) != 0) {
 			*w++ = (char)(hi * 16 + lo);
 			r += 3;
 		} else {

@@ -4,8 +4,6 @@
  */
 #include <jansson.h>
 #include <fcntl.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -703,7 +701,6 @@ cmd_token(const struct config *cfg, int argc, char **argv)
 {
 	struct opt opts[] = {{"scope", 1, NULL, 0}};
 	const char *pos[2];
-	unsigned char raw[32], md[SHA256_DIGEST_LENGTH];
 	char token[65], hash[65];
 	size_t npos, i;
 	FILE *f;
@@ -729,15 +726,11 @@ cmd_token(const struct config *cfg, int argc, char **argv)
 		if (strcmp(cfg->api.clients[i].name, pos[0]) == 0)
 			return usage("token add: %s has a token already",
 				     pos[0]);
-	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+	if (random_hex(token, 32) != 0) {
 		fprintf(stderr, "feegate: token add: no randomness\n");
 		return 1;
 	}
-	for (i = 0; i < sizeof(raw); i++)
-		snprintf(token + 2 * i, 3, "%02x", raw[i]);
-	SHA256((const unsigned char *)token, 64, md);
-	for (i = 0; i < sizeof(md); i++)
-		snprintf(hash + 2 * i, 3, "%02x", md[i]);
+	sha256_hex(token, 64, hash);
 	fd = open(cfg->api.tokens_file, O_WRONLY | O_APPEND | O_CREAT, 0600);
 	if (fd < 0 || (f = fdopen(fd, "a")) == NULL) {
 		fprintf(stderr, "feegate: token add: %s: %s\n",
@@ -758,7 +751,6 @@ cmd_token(const struct config *cfg, int argc, char **argv)
 		"is kept in %s); serve reads it when it starts\n",
 		pos[0], cfg->api.tokens_file);
 	explicit_bzero(token, sizeof(token));
-	explicit_bzero(raw, sizeof(raw));
 	return 0;
 }
 

@@ -70,11 +70,9 @@ batch(struct db *db, struct purge_counts *c, const char *const *sql,
       unsigned long long **affected, size_t n, struct fg_err *err)
 {
 	unsigned long long a;
-	struct timespec t0, t1;
-	double took;
+	double t0 = mono_now(), took;
 	size_t i;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (db_begin(db, err) != 0)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -88,9 +86,7 @@ batch(struct db *db, struct purge_counts *c, const char *const *sql,
 	c->batches++;
 	if (db_commit(db, err) != 0)
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	took = (double)(t1.tv_sec - t0.tv_sec) +
-	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	took = mono_now() - t0;
 	if (took > c->longest)
 		c->longest = took;
 	/* As long again idle: a purge takes at most half the database's

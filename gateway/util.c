@@ -7,8 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "log.h"
 
@@ -344,19 +347,76 @@ secret_file_read(const char *path, const char **why)
 	return xstrdup(buf);
 }
 
+void
+hex_encode(const unsigned char *b, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+int
+hex_digit(int c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+int
+hex_decode(const char *hex, unsigned char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int hi = hex_digit((unsigned char)hex[2 * i]), lo;
+
+		if (hi < 0 ||
+		    (lo = hex_digit((unsigned char)hex[2 * i + 1])) < 0)
+			return -1;
+		out[i] = (unsigned char)(hi * 16 + lo);
+	}
+	return 0;
+}
+
+void
+sha256_hex(const void *s, size_t n, char out[65])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	SHA256(s, n, md);
+	hex_encode(md, sizeof(md), out);
+}
+
+int
+random_hex(char *out, size_t n)
+{
+	unsigned char r[64];
+
+	if (n > sizeof(r) || RAND_bytes(r, (int)n) != 1)
+		return -1;
+	hex_encode(r, n, out);
+	OPENSSL_cleanse(r, sizeof(r));
+	return 0;
+}
+
 int
 random_hex128(char out[33])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char r[16];
-	int i;
+	return random_hex(out, 16);
+}
 
-	if (RAND_bytes(r, sizeof(r)) != 1)
-		return -1;
-	for (i = 0; i < 16; i++) {
-		out[2 * i] = hex[r[i] >> 4];
-		out[2 * i + 1] = hex[r[i] & 0xf];
-	}
-	out[32] = '\0';
-	return 0;
+double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

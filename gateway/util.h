@@ -73,8 +73,22 @@ size_t u64_to_dec(unsigned long long v, char *buf);
 /* Parse a whole string as a decimal long long in [min, max]. */
 int parse_ll(const char *s, long long min, long long max, long long *out);
 
-/* 128 random bits from OpenSSL's CSPRNG as 32 lowercase hex digits; -1
- * when there are no random bytes to be had. */
+/* n bytes as 2n lowercase hex digits and a NUL, into out. */
+void hex_encode(const unsigned char *b, size_t n, char *out);
+/* The value of hex digit c (either case), or -1. */
+int hex_digit(int c);
+/* 2n hex digits into n bytes: 0, or -1 if one is not a hex digit. */
+int hex_decode(const char *hex, unsigned char *out, size_t n);
+/* SHA-256 of n bytes at s as 64 lowercase hex digits. */
+void sha256_hex(const void *s, size_t n, char out[65]);
+
+/* n random bytes (at most 64) from OpenSSL's CSPRNG as 2n lowercase hex
+ * digits; -1 when there are no random bytes to be had. */
+int random_hex(char *out, size_t n);
+/* 128 random bits: random_hex(out, 16). */
 int random_hex128(char out[33]);
+
+/* Seconds on the monotonic clock: for intervals, never for dates. */
+double mono_now(void);
 
 #endif

@@ -9,7 +9,6 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,26 +177,14 @@ access_log(struct req *r, const char *action, const char *account,
 
 /* --- sessions --------------------------------------------------------- */
 
+/* Session tokens from libsodium, which cannot fail once started. */
 static void
-sha256_hex(const char *s, char out[65])
-{
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	size_t i;
-
-	SHA256((const unsigned char *)s, strlen(s), md);
-	for (i = 0; i < sizeof(md); i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-static void
-random_hex(char *out, size_t bytes)
+random_token(char *out, size_t bytes)
 {
 	unsigned char buf[32];
-	size_t i;
 
 	randombytes_buf(buf, bytes);
-	for (i = 0; i < bytes; i++)
-		snprintf(out + 2 * i, 3, "%02x", buf[i]);
+	hex_encode(buf, bytes, out);
 	sodium_memzero(buf, sizeof(buf));
 }
 
@@ -228,7 +215,7 @@ session_load(struct req *r, struct fg_err *err)
 
 	if (tok == NULL || strlen(tok) != 64)
 		return 0;
-	sha256_hex(tok, hash);
+	sha256_hex(tok, strlen(tok), hash);
 	if (db_query(&r->w->db, DB_BUFFERED,
 		     "SELECT t.staff_id, t.username, t.display_name, t.role,"
 		     " t.grid_id, s.csrf"
@@ -380,9 +367,9 @@ login(struct req *r)
 			r, 401,
 			"用户名或密码不正确 Wrong user name or password");
 	}
-	random_hex(tok, 32);
-	random_hex(csrf, 16);
-	sha256_hex(tok, hash);
+	random_token(tok, 32);
+	random_token(csrf, 16);
+	sha256_hex(tok, strlen(tok), hash);
 	if (db_exec(&r->w->db,
 		    "INSERT INTO staff_sessions (token_hash, staff_id, csrf,"
 		    " created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
@@ -413,7 +400,7 @@ logout(struct req *r)
 	enum MHD_Result ret;
 
 	if (tok != NULL && strlen(tok) == 64) {
-		sha256_hex(tok, hash);
+		sha256_hex(tok, strlen(tok), hash);
 		if (db_exec(&r->w->db,
 			    "DELETE FROM staff_sessions WHERE token_hash = ?",
 			    DB_ARGS(DB_STR(hash)), NULL, &err) != 0)

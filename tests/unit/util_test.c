@@ -117,6 +117,31 @@ test_sbuf_and_err(void **state)
 	assert_string_equal(err.msg, "night 2026-10-01: db: gone");
 }
 
+/* Hex both ways, SHA-256 against FIPS 180-2's "abc" vector, random hex. */
+static void
+test_hex(void **state)
+{
+	const unsigned char b[] = {0x00, 0x7f, 0xa5, 0xff};
+	unsigned char back[4];
+	char out[65], r1[65], r2[65];
+
+	(void)state;
+	hex_encode(b, sizeof(b), out);
+	assert_string_equal(out, "007fa5ff");
+	assert_int_equal(hex_decode("007FA5ff", back, 4), 0);
+	assert_memory_equal(back, b, 4);
+	assert_int_equal(hex_decode("00 7", back, 2), -1);
+	sha256_hex("abc", 3, out);
+	assert_string_equal(out, "ba7816bf8f01cfea414140de5dae2223"
+				 "b00361a396177a9cb410ff61f20015ad");
+	assert_int_equal(random_hex(r1, 32), 0);
+	assert_int_equal(random_hex(r2, 32), 0);
+	assert_int_equal(strlen(r1), 64);
+	assert_int_equal(strspn(r1, "0123456789abcdef"), 64);
+	assert_string_not_equal(r1, r2);
+	assert_int_equal(random_hex(r1, 65), -1);
+}
+
 int
 main(void)
 {
@@ -124,6 +149,7 @@ main(void)
 		cmocka_unit_test(test_utf8_clean_table),
 		cmocka_unit_test(test_utf8_len),
 		cmocka_unit_test(test_str_copy),
+		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_parse_ll),
 		cmocka_unit_test(test_sbuf_and_err),
 	};
