@@ -13,8 +13,9 @@
  *
  * Each message is GET url?username&password&from&to&text&charset=UTF-8
  * &coding=2 (UCS-2 when the text is not GSM-7)&dlr-mask&dlr-url, where
- * dlr-url is our receipt URL plus &status=%d&ref=%I (Kannel fills in the
- * report type and its message id). Kannel answers 202 "0: Accepted for
+ * dlr-url is our receipt URL plus &status=%d&ref=%I&answer=%A (Kannel
+ * fills in the report type, its message id, kept as the message's
+ * provider_ref, and the SMSC's answer). Kannel answers 202 "0: Accepted for
  * delivery" or "3: Queued for later delivery"; 403 is our credentials
  * (the provider's trouble); 4xx naming the receiver is permanent;
  * anything else is temporary. Kannel takes no idempotency key: a message
@@ -160,7 +161,10 @@ sms_kannel_submit(struct channel *ch, const struct outbound *m,
 	snprintf(mask, sizeof(mask), "%d", k->dlr_mask);
 	add_param(k, &url, "dlr-mask", mask);
 	sbuf_init(&dlr);
-	sbuf_addf(&dlr, "%s&status=%%d&ref=%%I", m->receipt_url);
+	/* The report type, Kannel's id for the message and the SMSC's own
+	 * words (an SMPP receipt's "stat:UNDELIV err:...", a refusal's
+	 * "NACK/0x0000000b/..."). */
+	sbuf_addf(&dlr, "%s&status=%%d&ref=%%I&answer=%%A", m->receipt_url);
 	add_param(k, &url, "dlr-url", dlr.s);
 	sbuf_free(&dlr);
 	memset(&req, 0, sizeof(req));
@@ -180,16 +184,60 @@ sms_kannel_submit(struct channel *ch, const struct outbound *m,
 	sbuf_free(&url);
 }
 
-/* GET /receipts/NAME?id&t&status=%d&ref=%I: Kannel's report types are
- * bits: 1 delivered to the phone, 2 not delivered, 4 queued at the SMSC,
- * 8 accepted by the SMSC, 16 rejected by the SMSC. */
+/* An SMPP error code in a refusal Kannel passes on ("NACK/0x0000000b/
+ * Invalid Destination Address"): the ones that say the number itself is
+ * wrong are permanent; the others (a full queue, throttling, a system
+ * error) are the SMSC's trouble of the moment. -1: none given. */
+static long
+nack_code(const char *answer)
+{
+	const char *p = answer ? strstr(answer, "NACK/") : NULL;
+	char *end;
+	long code;
+
+	if (p == NULL)
+		return -1;
+	code = strtol(p + 5, &end, 16);
+	return end == p + 5 ? -1 : code;
+}
+
+/* The "stat:" of an SMPP delivery receipt ("id:... stat:UNDELIV err:001"),
+ * into out (empty when there is none). */
+static void
+receipt_stat(const char *answer, char *out, size_t len)
+{
+	const char *p = answer ? strstr(answer, "stat:") : NULL;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (p == NULL)
+		return;
+	for (p += 5; n + 1 < len && p[n] != '\0' && p[n] != ' '; n++)
+		out[n] = p[n];
+	out[n] = '\0';
+}
+
+/* GET /receipts/NAME?id&t&status=%d&ref=%I&answer=%A: Kannel's report
+ * types are bits: 1 delivered to the phone, 2 not delivered, 4 queued at
+ * the SMSC, 8 accepted by the SMSC, 16 rejected by the SMSC; the answer
+ * is the SMSC's own text where it gave one. Classified by that text:
+ * - 2 with "stat:REJECTD" (the network refused the number): permanent;
+ *   any other 2 (UNDELIV, EXPIRED, DELETED, or none: the phone was off or
+ *   out of coverage until the SMSC's own validity ran out) is temporary,
+ *   the same number tried again later within expire_after;
+ * - 16 with an SMPP error that says the number is wrong (0x0B invalid
+ *   destination, 0x50/0x51 its TON/NPI) or none: permanent; other errors
+ *   (0x14 queue full, 0x58 throttled, 0x08 system error, ...) temporary. */
 static int
 sms_kannel_receipt(struct channel *ch, const struct http_request *req,
 		   struct receipt *r, size_t max, struct fg_err *err)
 {
 	const char *status = http_request_query(req, "status");
 	const char *ref = http_request_query(req, "ref");
+	const char *answer = http_request_query(req, "answer");
+	char stat[16];
 	long long st;
+	long nack;
 
 	(void)ch;
 	(void)max; /* one report per request */
@@ -200,23 +248,39 @@ sms_kannel_receipt(struct channel *ch, const struct http_request *req,
 	snprintf(r->code, sizeof(r->code), "dlr %lld", st);
 	if (ref != NULL)
 		str_copy(r->ref, ref, sizeof(r->ref));
+	receipt_stat(answer, stat, sizeof(stat));
+	nack = nack_code(answer);
 	r->final = 1;
 	if (st & 1) {
 		r->status = DELIVERY_OK;
 		str_copy(r->text, "delivered to the phone", sizeof(r->text));
-	} else if (st & (2 | 16)) {
-		r->status = DELIVERY_PERMFAIL;
-		str_copy(r->text,
-			 st & 16 ? "rejected by the SMSC"
-				 : "not delivered to the phone",
-			 sizeof(r->text));
+		return 1;
+	} else if (st & 16) {
+		r->status =
+			nack < 0 || nack == 0x0b || nack == 0x50 || nack == 0x51
+				? DELIVERY_PERMFAIL
+				: DELIVERY_TEMPFAIL;
+		r->retry = r->status == DELIVERY_TEMPFAIL;
+		snprintf(r->text, sizeof(r->text), "rejected by the SMSC");
+	} else if (st & 2) {
+		r->status = strcmp(stat, "REJECTD") == 0 ? DELIVERY_PERMFAIL
+							 : DELIVERY_TEMPFAIL;
+		r->retry = r->status == DELIVERY_TEMPFAIL;
+		snprintf(r->text, sizeof(r->text),
+			 "not delivered to the phone");
 	} else if (st & (4 | 8)) {
 		r->final = 0;
 		r->status = DELIVERY_OK;
 		str_copy(r->text, "accepted by the SMSC", sizeof(r->text));
+		return 1;
 	} else {
 		err_set(err, "unknown report type %lld", st);
 		return -1;
+	}
+	if (answer != NULL && answer[0] != '\0') {
+		size_t n = strlen(r->text);
+
+		snprintf(r->text + n, sizeof(r->text) - n, ": %.120s", answer);
 	}
 	return 1;
 }

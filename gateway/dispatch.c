@@ -87,6 +87,7 @@ struct job {
 	char idem[40];
 	struct delivery_result res;
 	int expired_before_send;
+	int refused;    /* feegate would not send it (too long) */
 	int settled;    /* its result is known before sending */
 	int not_sent;   /* claimed, then the lane paused or stopping: requeue */
 	int counted;    /* submitted: holds one of the lane's slots */
@@ -358,13 +359,14 @@ record_done(struct dispatcher *d)
 	a = xcalloc(n, sizeof(*a));
 	clock_read(d, now, date, NULL);
 	for (j = list, i = 0; j != NULL; j = j->next, i++) {
-		char stat[240];
+		char stat[240], parts[40];
 
 		a[i].m = &j->m;
 		a[i].provider = j->lane->ch->provider;
 		a[i].res = j->res;
-		if (j->expired_before_send) {
-			a[i].d.outcome = OUTCOME_EXPIRED;
+		if (j->expired_before_send || j->refused) {
+			a[i].d.outcome =
+				j->refused ? OUTCOME_REFUSED : OUTCOME_EXPIRED;
 			a[i].d.delay = 0;
 		} else if (j->not_sent) {
 			/* Never left: back to the queue, the attempt not
@@ -389,10 +391,15 @@ record_done(struct dispatcher *d)
 					  j->res.code, j->res.text);
 		}
 		log_safe(j->res.text, stat, sizeof(stat));
-		log_info("msg=%llu channel=%s provider=%s attempt=%d result=%s "
-			 "stat=\"%s %s\"",
+		/* The parts with the SMS, to set beside the carrier's bill. */
+		parts[0] = '\0';
+		if (j->lane->kind == CHANNEL_SMS)
+			snprintf(parts, sizeof(parts), " parts=%d coding=%s",
+				 j->m.parts, j->m.ucs2 ? "UCS-2" : "GSM-7");
+		log_info("msg=%llu channel=%s provider=%s attempt=%d result=%s"
+			 "%s stat=\"%s %s\"",
 			 j->m.message_id, j->m.channel, j->lane->ch->provider,
-			 j->m.attempts, outcome_names[a[i].d.outcome],
+			 j->m.attempts, outcome_names[a[i].d.outcome], parts,
 			 j->res.code, stat);
 		switch (a[i].d.outcome) {
 		case OUTCOME_SENT:
@@ -409,6 +416,7 @@ record_done(struct dispatcher *d)
 			d->st->expired++;
 			break;
 		case OUTCOME_FAILED:
+		case OUTCOME_REFUSED:
 			d->st->failed++;
 			break;
 		}
@@ -492,7 +500,6 @@ flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 static void
 render(struct dispatcher *d, struct claimed *m)
 {
-	struct sms_length len;
 	struct fg_err err;
 	struct sbuf out;
 	char kind[48];
@@ -527,6 +534,29 @@ render(struct dispatcher *d, struct claimed *m)
 		}
 		m->subject = sbuf_take(&subj);
 		m->html = sbuf_take(&html);
+	} else if (strcmp(m->channel, "sms") == 0) {
+		struct sms_fit fit;
+
+		if (template_render_sms(d->ts, template_locale(m->ctx.locale),
+					kind, &m->ctx.t, d->cfg->sms.max_parts,
+					&out, &fit, &err) != 0) {
+			m->cancel = "no template for this notice";
+			log_warnx("dispatch: msg=%llu: %s", m->message_id,
+				  err.msg);
+			sbuf_free(&out);
+			return;
+		}
+		sms_fit_describe(&fit, m->fit, sizeof(m->fit));
+		if (!fit.fits)
+			snprintf(m->refuse, sizeof(m->refuse),
+				 "%d SMS parts (%zu %s units) even with the "
+				 "name left out and the optional text "
+				 "dropped; [sms] max_parts is %d",
+				 fit.len.parts, fit.len.units,
+				 fit.len.ucs2 ? "UCS-2" : "GSM-7",
+				 d->cfg->sms.max_parts);
+		m->ucs2 = fit.len.ucs2;
+		m->parts = fit.len.parts;
 	} else if (template_render(d->ts, template_locale(m->ctx.locale), kind,
 				   m->channel, &m->ctx.t, &out, &err) != 0) {
 		/* Checked at start-up for what the ladder sends; anything
@@ -544,12 +574,8 @@ render(struct dispatcher *d, struct claimed *m)
 		m->cancel = "push payload refused at render";
 		log_warnx("dispatch: msg=%llu: %s", m->message_id, err.msg);
 	}
-	if (strcmp(m->channel, "sms") == 0) {
-		sms_measure(m->body, &len);
-		m->parts = len.parts;
-	} else {
+	if (strcmp(m->channel, "sms") != 0)
 		m->parts = 1;
-	}
 }
 
 /* What a provider may de-duplicate on: the message id, and 64 bits of the
@@ -584,6 +610,13 @@ make_job(struct dispatcher *d, struct lane *l, struct claimed *m)
 		j->expired_before_send = 1;
 		result_set(&j->res, DELIVERY_TEMPFAIL, 0, "expired",
 			   "older than expire_after before it could be sent");
+		j->settled = 1;
+		return j;
+	}
+	if (j->m.refuse[0] != '\0') {
+		j->refused = 1;
+		result_set(&j->res, DELIVERY_PERMFAIL, 0, "too_long", "%s",
+			   j->m.refuse);
 		j->settled = 1;
 		return j;
 	}

@@ -294,8 +294,12 @@ print_dispatch(const struct config *cfg, const struct dispatch_stats *st,
 		"unsent=%llu receipts=%llu awaiting=%llu",
 		st->sent, st->retried, st->expired, st->failed, st->cancelled,
 		st->receipts, st->awaiting);
-	for (k = 0; k < 4; k++)
+	/* Messages per channel, and the SMS parts the carrier bills. */
+	for (k = 0; k < 4; k++) {
 		fprintf(out, " %s=%llu", names[k], st->sent_by[k]);
+		if (k == 0) /* sms */
+			fprintf(out, " sms_parts=%llu", st->units_by[k]);
+	}
 	money_format((total + 5000) / 10000, buf, sizeof(buf));
 	fprintf(out, " cost=%s\n", buf);
 }
@@ -821,12 +825,13 @@ cmd_template(const struct config *cfg, int argc, char **argv)
 {
 	struct opt opts[] = {{"locale", 1, NULL, 0},
 			     {"account", 1, NULL, 0},
-			     {"date", 1, NULL, 0}};
+			     {"date", 1, NULL, 0},
+			     {"name", 1, NULL, 0}};
 	const char *pos[3], *locale;
 	char date[DATE_LEN];
 	struct notice_context nc;
 	struct template_set *ts;
-	struct sms_length len;
+	struct sms_fit fit;
 	struct fg_err err;
 	struct sbuf out;
 	struct db db;
@@ -872,7 +877,8 @@ cmd_template(const struct config *cfg, int argc, char **argv)
 		/* A sample customer, for trying templates out. */
 		str_copy(nc.account_no, "3300000123", sizeof(nc.account_no));
 		nc.name = xstrdup(
-			opts[0].value && strcmp(opts[0].value, "en") == 0
+			opts[3].value ? opts[3].value
+			: opts[0].value && strcmp(opts[0].value, "en") == 0
 				? "Zhang Wei"
 				: "张伟");
 		nc.locale = xstrdup(opts[0].value ? opts[0].value : "zh-CN");
@@ -913,6 +919,10 @@ cmd_template(const struct config *cfg, int argc, char **argv)
 			rc = template_render(ts, locale, pos[1], parts[i][0],
 					     &nc.t, &out, &err);
 		}
+	} else if (strcmp(pos[2], "sms") == 0) {
+		/* As the dispatcher sends it: made to fit max_parts. */
+		rc = template_render_sms(ts, locale, pos[1], &nc.t,
+					 cfg->sms.max_parts, &out, &fit, &err);
 	} else {
 		rc = template_render(ts, locale, pos[1], pos[2], &nc.t, &out,
 				     &err);
@@ -926,10 +936,20 @@ cmd_template(const struct config *cfg, int argc, char **argv)
 		if (out.len == 0 || out.s[out.len - 1] != '\n')
 			putchar('\n');
 		if (strcmp(pos[2], "sms") == 0) {
-			sms_measure(out.s, &len);
-			printf("-- %d SMS part%s, %s, %zu units\n", len.parts,
-			       len.parts == 1 ? "" : "s",
-			       len.ucs2 ? "UCS-2" : "GSM-7", len.units);
+			char how[SMS_FIT_HOW];
+
+			sms_fit_describe(&fit, how, sizeof(how));
+			printf("-- %d SMS part%s, %s, %zu units%s%s\n",
+			       fit.len.parts, fit.len.parts == 1 ? "" : "s",
+			       fit.len.ucs2 ? "UCS-2" : "GSM-7", fit.len.units,
+			       how[0] ? "; " : "", how);
+			if (!fit.fits) {
+				printf("-- over [sms] max_parts = %d: not "
+				       "sent, the notice goes to the next "
+				       "contact\n",
+				       cfg->sms.max_parts);
+				rc = 1;
+			}
 		}
 	}
 	sbuf_free(&out);

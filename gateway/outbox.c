@@ -931,9 +931,12 @@ record_sent_chunk(struct db *db, struct attempt **s, size_t k,
 			" state = IF(state = 'submitting', 'accepted', state),"
 			" provider =");
 	case_by_id(&sql, p, &np, id, prov, kk);
-	sbuf_adds(&sql, ", provider_ref =");
+	/* A reference a receipt brought first (Kannel names its message
+	 * only there, and its report can beat the answer) is kept. */
+	sbuf_adds(&sql, ", provider_ref = COALESCE(NULLIF(");
 	case_by_id(&sql, p, &np, id, ref, kk);
-	sbuf_adds(&sql, ", lease_owner = NULL, lease_expires_at = NULL"
+	sbuf_adds(&sql, ", ''), NULLIF(provider_ref, ''), '')"
+			", lease_owner = NULL, lease_expires_at = NULL"
 			" WHERE message_id IN (");
 	in_by_id(&sql, p, &np, id, kk);
 	rc = db_exec(db, sql.s, p, np, NULL, err);
@@ -1006,6 +1009,8 @@ record_once(struct db *db, const struct config *cfg, struct attempt *a,
 		audit_detail_add(d, "ref", r->ref);
 		if (m->parts > 0)
 			json_object_set_new(d, "parts", json_integer(m->parts));
+		if (m->fit[0] != '\0')
+			audit_detail_add(d, "shortened", m->fit);
 		if (t->d.delay > 0)
 			json_object_set_new(d, "retry_in",
 					    json_integer(t->d.delay));
@@ -1031,6 +1036,7 @@ record_once(struct db *db, const struct config *cfg, struct attempt *a,
 			break;
 		case OUTCOME_EXPIRED:
 		case OUTCOME_FAILED:
+		case OUTCOME_REFUSED:
 			rc = db_exec(
 				db,
 				"UPDATE messages SET state = ?, provider = ?,"
@@ -1038,9 +1044,9 @@ record_once(struct db *db, const struct config *cfg, struct attempt *a,
 				" lease_owner = NULL, lease_expires_at = NULL"
 				" WHERE message_id = ?"
 				"  AND state IN ('submitting', 'leased')",
-				DB_ARGS(DB_STR(t->d.outcome == OUTCOME_FAILED
-						       ? "failed_permanent"
-						       : "expired"),
+				DB_ARGS(DB_STR(t->d.outcome == OUTCOME_EXPIRED
+						       ? "expired"
+						       : "failed_permanent"),
 					DB_STR(t->provider), DB_STR(errtext),
 					DB_STR(now), DB_ID(m->message_id)),
 				NULL, err);
@@ -1056,7 +1062,8 @@ record_once(struct db *db, const struct config *cfg, struct attempt *a,
 					0, detail);
 		free(detail);
 		if (rc == 0 && (t->d.outcome == OUTCOME_EXPIRED ||
-				t->d.outcome == OUTCOME_FAILED))
+				t->d.outcome == OUTCOME_FAILED ||
+				t->d.outcome == OUTCOME_REFUSED))
 			rc = outbox_queue_next(db, cfg, w, m->account_no,
 					       m->case_id, m->notice_id,
 					       errtext, business_date, err);
@@ -1092,6 +1099,8 @@ struct receipt_row {
 	char account_no[33];
 	char channel[17];
 	char *address;
+	int attempts;
+	int has_ref; /* provider_ref is set */
 };
 
 struct receipt_rows {
@@ -1115,6 +1124,8 @@ receipt_row_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	str_copy(r->account_no, row->val[6], sizeof(r->account_no));
 	str_copy(r->channel, row->val[7], sizeof(r->channel));
 	r->address = xstrdup(row->val[8]);
+	r->attempts = row->val[9] ? (int)strtol(row->val[9], NULL, 10) : 0;
+	r->has_ref = row->val[10] != NULL && row->val[10][0] == '1';
 	return 0;
 }
 
@@ -1163,7 +1174,7 @@ receipt_other(struct db *db, const struct config *cfg, struct audit_batch *w,
 {
 	int failed = r->status == DELIVERY_PERMFAIL, rc;
 
-	if (again) {
+	if (again && strcmp(row->channel, "voice") == 0) {
 		str_copy(row->state, "retry", sizeof(row->state));
 		return db_exec(db,
 			       "UPDATE messages SET state = 'retry',"
@@ -1175,6 +1186,33 @@ receipt_other(struct db *db, const struct config *cfg, struct audit_batch *w,
 				       DB_INT(cfg->voice.retry_after),
 				       DB_STR(errtext), DB_ID(r->message_id)),
 			       NULL, err);
+	}
+	if (again) {
+		/* Not delivered for the moment (a phone off until the SMSC
+		 * gave up): the same address after the backoff, while the
+		 * message is younger than expire_after; then it expires. */
+		unsigned long long n = 0;
+
+		if (db_exec(db,
+			    "UPDATE messages SET state = 'retry',"
+			    " next_attempt_at = CAST(? AS DATETIME(6))"
+			    "  + INTERVAL ? SECOND,"
+			    " last_error = ?, lease_owner = NULL,"
+			    " lease_expires_at = NULL WHERE message_id = ?"
+			    " AND created_at > CAST(? AS DATETIME(6))"
+			    "  - INTERVAL ? SECOND",
+			    DB_ARGS(DB_STR(now),
+				    DB_INT(policy_backoff(cfg, row->attempts,
+							  0)),
+				    DB_STR(errtext), DB_ID(r->message_id),
+				    DB_STR(now),
+				    DB_INT(cfg->dispatch.expire_after)),
+			    &n, err) != 0)
+			return -1;
+		if (n > 0) {
+			str_copy(row->state, "retry", sizeof(row->state));
+			return 0;
+		}
 	}
 	str_copy(row->state, failed ? "failed_permanent" : "expired",
 		 sizeof(row->state));
@@ -1322,6 +1360,40 @@ progress_read(struct db *db, const struct receipt_item *it, size_t n,
 	return rc;
 }
 
+/* The references that came with receipts, for messages that had none:
+ * one statement for the batch. */
+static int
+receipts_refs(struct db *db, const struct receipt_item *it, const size_t *idx,
+	      size_t k, struct fg_err *err)
+{
+	size_t kk = in_pad(k), i, np = 0;
+	struct db_param *p, *v;
+	struct sbuf sql;
+	int rc;
+
+	if (k == 0)
+		return 0;
+	p = xcalloc(3 * kk, sizeof(*p));
+	v = xcalloc(2 * kk, sizeof(*v));
+	for (i = 0; i < kk; i++) { /* padded: the last one repeats */
+		const struct receipt *r = &it[idx[i < k ? i : k - 1]].r;
+
+		v[i] = DB_ID(r->message_id);
+		v[kk + i] = DB_STR(r->ref);
+	}
+	sbuf_init(&sql);
+	sbuf_adds(&sql, "UPDATE messages SET provider_ref =");
+	case_by_id(&sql, p, &np, v, v + kk, kk);
+	sbuf_adds(&sql, " WHERE COALESCE(provider_ref, '') = ''"
+			" AND message_id IN (");
+	in_by_id(&sql, p, &np, v, kk);
+	rc = db_exec(db, sql.s, p, np, NULL, err);
+	sbuf_free(&sql);
+	free(p);
+	free(v);
+	return rc;
+}
+
 static int
 receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 	      size_t n, const char *now, const char *business_date,
@@ -1333,6 +1405,7 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 	struct db_param *p = xcalloc(in_pad(n), sizeof(*p));
 	unsigned long long *mid = xcalloc(n, sizeof(*mid)),
 			   *nid = xcalloc(n, sizeof(*nid));
+	size_t *refs = xcalloc(n, sizeof(*refs)), nrefs = 0;
 	size_t i, k = 0;
 	char *sql = NULL;
 	int rc = -1;
@@ -1345,7 +1418,8 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 	if (db_begin(db, err) != 0)
 		goto out;
 	sql = sql_in_list("SELECT message_id, state, receipt_token, notice_id,"
-			  " case_id, contact_id, account_no, channel, address"
+			  " case_id, contact_id, account_no, channel, address,"
+			  " attempts, COALESCE(provider_ref, '') <> ''"
 			  " FROM messages WHERE message_id IN (",
 			  n, " FOR UPDATE");
 	if (db_query(db, DB_BUFFERED, sql, p, pad_params(p, n), receipt_row_cb,
@@ -1389,7 +1463,11 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 			progress_add(&seen, r->message_id, r->code);
 		/* Busy or not answered: the same address again later, while
 		 * the notice has calls left. */
-		if (r->final && r->status == DELIVERY_TEMPFAIL && r->retry) {
+		if (r->final && r->status == DELIVERY_TEMPFAIL && r->retry &&
+		    strcmp(row->channel, "voice") != 0) {
+			again = row->attempts < cfg->dispatch.max_attempts;
+		} else if (r->final && r->status == DELIVERY_TEMPFAIL &&
+			   r->retry) {
 			if (db_query(db, DB_BUFFERED,
 				     "SELECT SUM(attempts) FROM messages"
 				     " WHERE notice_id = ? AND channel = ?",
@@ -1424,6 +1502,12 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 				row->notice_id, r->message_id, 0, detail);
 		free(detail);
 		it[i].verdict = 0;
+		/* A provider that names its message only in the receipt
+		 * (Kannel's %I): kept as the message's reference. */
+		if (!row->has_ref && r->ref[0] != '\0') {
+			refs[nrefs++] = i;
+			row->has_ref = 1;
+		}
 		if (!r->final)
 			continue;
 		if (r->status == DELIVERY_OK && !again) {
@@ -1435,7 +1519,8 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 			goto fail;
 		}
 	}
-	if (receipts_delivered(db, mid, nid, k, now, err) != 0 ||
+	if (receipts_refs(db, it, refs, nrefs, err) != 0 ||
+	    receipts_delivered(db, mid, nid, k, now, err) != 0 ||
 	    audit_batch_write(db, w, ACTOR, business_date, err) != 0)
 		goto fail;
 	if (db_commit(db, err) != 0)
@@ -1455,6 +1540,7 @@ out:
 	free(rows.r);
 	free(p);
 	free(mid);
+	free(refs);
 	free(nid);
 	free(sql);
 	return rc;

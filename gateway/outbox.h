@@ -53,10 +53,13 @@ struct claimed {
 	long age;       /* seconds since created */
 	struct notice_context ctx;
 	const char *cancel; /* non-NULL: do not send, and why */
+	char refuse[192]; /* not "": not sent, fall back, and why (too long) */
+	char fit[96];     /* what was left out to fit [sms] max_parts, or "" */
 	char *body;
 	char *subject, *html; /* e-mail */
 	char *data;           /* an API notice's values (JSON), or NULL */
 	int parts;
+	int ucs2; /* an SMS in UCS-2 (else GSM-7) */
 };
 
 /* The outcome of one attempt, for outbox_record. */

@@ -26,8 +26,8 @@
  */
 #include "policy.h"
 
-const char *const outcome_names[] = {"Sent", "TempFail", "TempFail", "Expired",
-				     "PermFail"};
+const char *const outcome_names[] = {"Sent",    "TempFail", "TempFail",
+				     "Expired", "PermFail", "Refused"};
 
 long
 policy_backoff(const struct config *cfg, int attempts, int retry_after)

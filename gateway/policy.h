@@ -16,6 +16,9 @@ enum outcome {
 	OUTCOME_EXPIRED, /* temporary too often or too long: give up here,
 			    fall back to the next contact */
 	OUTCOME_FAILED,  /* permanent: block the contact, fall back */
+	OUTCOME_REFUSED, /* feegate would not send it (an SMS over [sms]
+			    max_parts): failed on this contact without
+			    blocking it, fall back */
 };
 
 extern const char *const outcome_names[];

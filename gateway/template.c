@@ -26,6 +26,7 @@ const char *const tpl_var_names[TV_COUNT] = {
 	"outage_kind",  "area",     "starts",
 	"ends",         "reason",   "old_starts",
 	"old_ends",     "ticket",   "status",
+	"signature",    "optional",
 };
 
 const char *const tpl_other_kinds[TPL_OTHER_KINDS] = {
@@ -102,6 +103,7 @@ struct template
 	char *src;
 	struct piece *p;
 	size_t n;
+	int nopt; /* {{#optional}} sections */
 };
 
 /* A locale's fixed wording, from its strings.ini. */
@@ -111,11 +113,13 @@ enum {
 	S_HOTLINE,
 	S_OPT_OUT,
 	S_NAME_FALLBACK,
+	S_SIGNATURE,
 	S_COUNT
 };
 
 static const char *const string_keys[S_COUNT] = {
-	"utility", "payment_channels", "hotline", "opt_out", "name_fallback",
+	"utility", "payment_channels", "hotline",
+	"opt_out", "name_fallback",    "signature",
 };
 
 struct template_set {
@@ -258,6 +262,16 @@ compile(struct template *t, struct fg_err *err)
 			sbuf_free(&known);
 			return -1;
 		}
+		if (var == TV_OPTIONAL && type == P_VAR) {
+			err_set(err,
+				"%s:%d: {{optional}} is not a value: mark text "
+				"an SMS may leave out as "
+				"{{#optional}}...{{/optional}}",
+				t->path, line_of(s, (size_t)(open - s)));
+			return -1;
+		}
+		if (var == TV_OPTIONAL && type == P_OPEN)
+			t->nopt++;
 		if (type == P_OPEN) {
 			if (depth == FG_NELEM(stack)) {
 				err_set(err, "%s:%d: sections nested too deep",
@@ -411,7 +425,7 @@ strings_cb(void *user, int line, const char *section, const char *key,
 	snprintf(
 		msg, len,
 		"%s: unknown key (utility, payment_channels, hotline, opt_out, "
-		"name_fallback)",
+		"name_fallback, signature)",
 		key);
 	return -1;
 }
@@ -436,8 +450,11 @@ static const struct tpl_context long_sample = {
 	.account_no = "33000000000000000000000000000001",
 	.name = "浙江钱塘机械制造股份有限公司杭州分公司二号厂区",
 	.amount_cents = 999999999,
-	.periods = "2026-07,2026-08,2026-09",
-	.due_date = "2026-08-25",
+	/* Eight months across a year; a bill due ten years ago, the oldest
+	 * a night takes (days overdue in four digits). */
+	.periods = "2025-11,2025-12,2026-01,2026-02,2026-03,2026-04,2026-05,"
+		   "2026-06",
+	.due_date = "2017-01-01",
 	.business_date = "2026-12-31",
 	.late_fee_cents = 9999999,
 	.outage_kind = "temporary",
@@ -521,6 +538,83 @@ xml_text(const char *s)
 	return 1;
 }
 
+/* The worst names for an SMS, one for each way of counting: the longest
+ * of GSM-7 (characters of the extension table count twice), of UCS-2, of
+ * characters beyond the BMP (a rare surname, an emoji: two units each), a
+ * Latin name with one character outside GSM-7 (which turns the whole
+ * text into UCS-2), and a long Latin name cut at a word. */
+static const char *const worst_sms_names[] = {
+	"{Hangzhou} [Qiantang] ~Machinery|Works~ \\Co.\\ Ltd €€€€",
+	longest_name,
+	"𠮷𠮷𠮷𠮷𠮷𠮷𠮷𠮷𠮷𠮷𠮷𠮷𠮷𠮷𠮷𠮷𠮷𠮷𠮷𠮷𠮷😀😀😀",
+	"Zoë Qiantang-Hangzhou Machinery Works",
+	"Hangzhou Qiantang Machinery Works Co. Ltd",
+};
+
+/* Whether t says {{signature}} outside every section. */
+static int
+signed_always(const struct template *t)
+{
+	size_t i;
+	int depth = 0;
+
+	for (i = 0; i < t->n; i++) {
+		if (t->p[i].type == P_OPEN)
+			depth++;
+		else if (t->p[i].type == P_CLOSE)
+			depth--;
+		else if (t->p[i].type == P_VAR && t->p[i].var == TV_SIGNATURE &&
+			 depth == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* An SMS template fits in max_parts with the longest values and every
+ * worst name, after every shortening it allows, and says who sends it
+ * (mainland carriers refuse bulk SMS without the 【signature】). */
+static int
+check_sms(const struct template_set *ts, const struct template *t,
+	  int max_parts, struct fg_err *err)
+{
+	const char *sig = ts->str[locale_index(t->locale)][S_SIGNATURE];
+	struct tpl_context sample = long_sample;
+	struct sms_fit fit;
+	struct sbuf out;
+	size_t k;
+	int rc = 0;
+
+	sbuf_init(&out);
+	for (k = 0; k < FG_NELEM(worst_sms_names) && rc == 0; k++) {
+		sample.name = worst_sms_names[k];
+		out.len = 0;
+		out.s[0] = '\0';
+		template_render_sms(ts, t->locale, t->kind, &sample, max_parts,
+				    &out, &fit, err);
+		if (!fit.fits) {
+			err_set(err,
+				"%s: takes %d SMS parts (%zu %s units) with "
+				"long values and the name \"%.24s...\", even "
+				"with the name left out and its %d optional "
+				"section(s) dropped; [sms] max_parts is %d: "
+				"shorten it or mark text {{#optional}}",
+				t->path, fit.len.parts, fit.len.units,
+				fit.len.ucs2 ? "UCS-2" : "GSM-7",
+				worst_sms_names[k], t->nopt, max_parts);
+			rc = -1;
+		}
+	}
+	if (rc == 0 && !signed_always(t)) {
+		err_set(err,
+			"%s: does not say who sends it: every SMS needs "
+			"{{signature}} (%s) outside any section",
+			t->path, sig);
+		rc = -1;
+	}
+	sbuf_free(&out);
+	return rc;
+}
+
 struct template_set *
 template_set_load(const char *dir, const struct template_limits *lim,
 		  struct fg_err *err)
@@ -563,6 +657,14 @@ template_set_load(const char *dir, const struct template_limits *lim,
 					string_keys[i]);
 				goto fail;
 			}
+		}
+		if (ts->str[li][S_SIGNATURE][0] == '\0') {
+			err_set(err,
+				"%s: signature is empty: carriers in mainland "
+				"China refuse bulk SMS without one "
+				"(【国网杭州供电公司】)",
+				path);
+			goto fail;
 		}
 	}
 	/* What the ladder will ask for must exist, in every locale, for
@@ -613,7 +715,6 @@ template_set_load(const char *dir, const struct template_limits *lim,
 	/* Every SMS template fits in max_parts even with long values, and
 	 * every voice text in VOICE_TEXT_MAX characters. */
 	for (i = 0; i < (int)ts->n; i++) {
-		struct sms_length len;
 		struct tpl_context sample;
 
 		if (strcmp(ts->t[i].channel, "push") == 0) {
@@ -657,27 +758,9 @@ template_set_load(const char *dir, const struct template_limits *lim,
 			}
 			continue;
 		}
-		if (strcmp(ts->t[i].channel, "sms") != 0)
-			continue;
-		sample = long_sample;
-
-		if (strcmp(ts->t[i].locale, "en") == 0)
-			sample.name =
-				"Hangzhou Qiantang Machinery Works Co. Ltd";
-		out.len = 0;
-		out.s[0] = '\0';
-		template_render(ts, ts->t[i].locale, ts->t[i].kind, "sms",
-				&sample, &out, err);
-		sms_measure(out.s, &len);
-		if (len.parts > lim->sms_max_parts) {
-			err_set(err,
-				"%s: takes %d SMS parts with long values (%zu "
-				"%s units); [sms] max_parts is %d",
-				ts->t[i].path, len.parts, len.units,
-				len.ucs2 ? "UCS-2" : "GSM-7",
-				lim->sms_max_parts);
+		if (strcmp(ts->t[i].channel, "sms") == 0 &&
+		    check_sms(ts, &ts->t[i], lim->sms_max_parts, err) != 0)
 			goto fail;
-		}
 	}
 	sbuf_free(&out);
 	return ts;
@@ -779,9 +862,9 @@ same_day(const char *a, const char *b)
 }
 
 /* Billing's free text, valid UTF-8, trimmed, cut to max characters (0: no
- * limit) with "…". */
+ * limit) ending in ell. */
 static void
-add_text(struct sbuf *b, const char *v, size_t max)
+add_text(struct sbuf *b, const char *v, size_t max, const char *ell)
 {
 	char *clean;
 	const char *s, *e;
@@ -804,46 +887,54 @@ add_text(struct sbuf *b, const char *v, size_t max)
 			    i++ == max - 1)
 				break;
 		sbuf_add(b, s, cut);
-		sbuf_adds(b, "…");
+		sbuf_adds(b, ell);
 	} else {
 		sbuf_add(b, s, n);
 	}
 	free(clean);
 }
 
-/* "2026-08,2026-09" as 2026年8月、2026年9月 or Aug 2026, Sep 2026 (spoken:
- * August 2026); at most six, then "等N期" / "and N more". */
+/* "2026-08,2026-09" as 2026年8月、9月 or Aug, Sep 2026 (spoken: August,
+ * September 2026): each year written once, with its first month in zh-CN
+ * and after its last one in en; at most max months (six, three in an
+ * SMS), then "等N期" / "and N more". */
 static void
-format_periods(int li, int spoken, const char *periods, struct sbuf *b)
+format_periods(int li, int spoken, const char *periods, int max, struct sbuf *b)
 {
 	const char *const *mon = spoken ? month_long : month_short;
 	const char *p = periods;
-	int shown = 0, total = 0;
+	int shown = 0, total = 0, year = 0;
 
 	if (p == NULL)
 		return;
 	while (*p != '\0') {
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
-		int y, m;
+		int y = 0, m = 0;
 
 		total++;
-		if (len == 7 && p[4] == '-' && shown < 6) {
+		if (len == 7 && p[4] == '-' && shown < max) {
 			y = (int)strtol(p, NULL, 10);
 			m = (int)strtol(p + 5, NULL, 10);
-			if (y > 0 && m >= 1 && m <= 12) {
-				if (li == 0)
-					sbuf_addf(b, "%s%d年%d月",
-						  shown ? "、" : "", y, m);
-				else
-					sbuf_addf(b, "%s%s %d",
-						  shown ? ", " : "", mon[m - 1],
-						  y);
-				shown++;
-			}
+		}
+		if (y > 0 && m >= 1 && m <= 12) {
+			if (li == 0 && y == year)
+				sbuf_addf(b, "、%d月", m);
+			else if (li == 0)
+				sbuf_addf(b, "%s%d年%d月", shown ? "、" : "", y,
+					  m);
+			else if (y == year || shown == 0)
+				sbuf_addf(b, "%s%s", shown ? ", " : "",
+					  mon[m - 1]);
+			else
+				sbuf_addf(b, " %d, %s", year, mon[m - 1]);
+			year = y;
+			shown++;
 		}
 		p += len + (end != NULL);
 	}
+	if (li != 0 && shown > 0)
+		sbuf_addf(b, " %d", year);
 	if (total > shown && shown > 0) {
 		if (li == 0)
 			sbuf_addf(b, "等%d期", total);
@@ -927,28 +1018,74 @@ spoken_money(int li, long long cents, struct sbuf *b)
 		sbuf_addf(b, " %lld fen", a % 100);
 }
 
+/* How a name is cut: to at most max characters (0: not at all, the
+ * locale's fallback instead), ending in ell where it was cut. */
+struct name_cut {
+	size_t max;
+	const char *ell;
+};
+
+/* The name s (n bytes, valid UTF-8, trimmed) within cut->max characters:
+ * whole when it fits; otherwise a Latin name is cut after its last whole
+ * word that fits, a hyphen ending a word too ("Hangzhou Precision…", not
+ * "Hangzhou Precision C"),
+ * a Chinese name (or one long word) after the last character that fits,
+ * and the ellipsis added. The result, ellipsis included, is at most
+ * cut->max characters. */
+static void
+add_name(struct sbuf *b, const char *s, size_t n, const struct name_cut *cut)
+{
+	size_t ell = utf8_len(cut->ell, strlen(cut->ell));
+	size_t keep, i, chars, space = 0;
+
+	if (utf8_len(s, n) <= cut->max) {
+		sbuf_add(b, s, n);
+		return;
+	}
+	keep = cut->max > ell ? cut->max - ell : 1;
+	/* The byte offset after keep characters, and the last space
+	 * before it. */
+	for (i = 0, chars = 0; i < n; i++) {
+		if (((unsigned char)s[i] & 0xc0) == 0x80)
+			continue;
+		if (chars == keep)
+			break;
+		if (s[i] == ' ' || s[i] == '-')
+			space = i;
+		chars++;
+	}
+	if (i < n && (s[i] == ' ' || s[i] == '-'))
+		space = i;
+	if (space > 0)
+		i = space;
+	while (i > 0 && strchr(" ,;:-&/(", s[i - 1]) != NULL)
+		i--;
+	sbuf_add(b, s, i);
+	sbuf_adds(b, cut->ell);
+}
+
 /* The values of every variable for ctx in locale li, for channel. A voice
  * gets them as it should say them: digits of the account and hotline one
  * by one, the last four of the account for account_masked, amounts in
  * yuan and jiao/fen, months in full. */
 static void
 fill_values(const struct template_set *ts, int li, const char *channel,
-	    const struct tpl_context *ctx, struct sbuf v[TV_COUNT])
+	    const struct tpl_context *ctx, const struct name_cut *cut,
+	    struct sbuf v[TV_COUNT])
 {
 	int spoken = strcmp(channel, "voice") == 0;
 	char money[48];
 	char *clean, *account;
-	size_t n, cut;
-	int i, ascii, max;
+	size_t n;
+	int i, ascii;
 
 	for (i = 0; i < TV_COUNT; i++)
 		sbuf_init(&v[i]);
 	clean = utf8_clean(ctx->name ? ctx->name : "",
 			   ctx->name ? strlen(ctx->name) : 0, 1);
-	/* Trim, and keep an SMS short: at most SMS_NAME_MAX characters;
-	 * NAME_MAX_CHARS elsewhere (billing's 4,000-character name, recorded
-	 * as wrong, must not make a push too long to send). */
-	{
+	/* Trimmed and cut (billing's 4,000-character name, recorded as
+	 * wrong, must not make a push too long to send). */
+	if (cut->max > 0) {
 		char *s = clean, *e;
 
 		while (*s == ' ')
@@ -956,17 +1093,7 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 		e = s + strlen(s);
 		while (e > s && e[-1] == ' ')
 			e--;
-		n = (size_t)(e - s);
-		max = strcmp(channel, "sms") == 0 ? SMS_NAME_MAX
-						  : NAME_MAX_CHARS;
-		if (utf8_len(s, n) > (size_t)max) {
-			for (cut = 0, i = 0; cut < n; cut++)
-				if (((unsigned char)s[cut] & 0xc0) != 0x80 &&
-				    i++ == max)
-					break;
-			n = cut;
-		}
-		sbuf_add(&v[TV_NAME], s, n);
+		add_name(&v[TV_NAME], s, (size_t)(e - s), cut);
 	}
 	free(clean);
 	if (v[TV_NAME].len == 0)
@@ -1006,7 +1133,8 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 		money_format_grouped(ctx->amount_cents, money, sizeof(money));
 		sbuf_addf(&v[TV_AMOUNT], "¥%s", money);
 	}
-	format_periods(li, spoken, ctx->periods, &v[TV_PERIODS]);
+	format_periods(li, spoken, ctx->periods,
+		       strcmp(channel, "sms") == 0 ? 3 : 6, &v[TV_PERIODS]);
 	format_date(li, spoken, ctx->due_date, &v[TV_DUE_DATE]);
 	if (ctx->due_date && ctx->business_date && date_valid(ctx->due_date) &&
 	    date_valid(ctx->business_date))
@@ -1026,8 +1154,10 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 		sbuf_adds(&v[TV_HOTLINE], ts->str[li][S_HOTLINE]);
 	sbuf_adds(&v[TV_OPT_OUT], ts->str[li][S_OPT_OUT]);
 	sbuf_adds(&v[TV_UTILITY], ts->str[li][S_UTILITY]);
-	add_text(&v[TV_TICKET], ctx->ticket, 0);
-	add_text(&v[TV_STATUS], ctx->status, 0);
+	sbuf_adds(&v[TV_SIGNATURE], ts->str[li][S_SIGNATURE]);
+	sbuf_adds(&v[TV_OPTIONAL], "1");
+	add_text(&v[TV_TICKET], ctx->ticket, 0, cut->ell);
+	add_text(&v[TV_STATUS], ctx->status, 0, cut->ell);
 	if (ctx->outage_kind != NULL) {
 		int sms = strcmp(channel, "sms") == 0;
 		int temp = strcmp(ctx->outage_kind, "temporary") == 0;
@@ -1036,8 +1166,10 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 			  li == 0 ? (temp ? "临时检修停电" : "计划检修停电")
 				  : (temp ? "temporary outage"
 					  : "planned outage"));
-		add_text(&v[TV_AREA], ctx->area, sms ? SMS_AREA_MAX : 0);
-		add_text(&v[TV_REASON], ctx->reason, sms ? SMS_REASON_MAX : 0);
+		add_text(&v[TV_AREA], ctx->area, sms ? SMS_AREA_MAX : 0,
+			 cut->ell);
+		add_text(&v[TV_REASON], ctx->reason, sms ? SMS_REASON_MAX : 0,
+			 cut->ell);
 		format_datetime(li, spoken, ctx->starts_at, 0, &v[TV_STARTS]);
 		format_datetime(li, spoken, ctx->ends_at,
 				same_day(ctx->starts_at, ctx->ends_at),
@@ -1050,23 +1182,18 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 	}
 }
 
-int
-template_render(const struct template_set *ts, const char *locale,
-		const char *kind, const char *channel,
-		const struct tpl_context *ctx, struct sbuf *out,
-		struct fg_err *err)
+/* Render t for ctx, its name cut as cut says, leaving out the last drop
+ * of its optional sections. */
+static void
+render_with(const struct template_set *ts, const struct template *t,
+	    const struct tpl_context *ctx, const struct name_cut *cut, int drop,
+	    struct sbuf *out)
 {
-	const struct template *t = find(ts, locale, kind, channel);
 	struct sbuf v[TV_COUNT];
 	size_t i;
-	int li;
+	int li = locale_index(t->locale), opt = 0;
 
-	if (t == NULL) {
-		err_set(err, "template: no %s/%s.%s", locale, kind, channel);
-		return -1;
-	}
-	li = locale_index(locale);
-	fill_values(ts, li, channel, ctx, v);
+	fill_values(ts, li, t->channel, ctx, cut, v);
 	for (i = 0; i < t->n; i++) {
 		const struct piece *p = &t->p[i];
 
@@ -1078,7 +1205,8 @@ template_render(const struct template_set *ts, const char *locale,
 			add_escaped(out, v[p->var].s, t->esc);
 			break;
 		case P_OPEN:
-			if (v[p->var].len == 0)
+			if (v[p->var].len == 0 ||
+			    (p->var == TV_OPTIONAL && opt++ >= t->nopt - drop))
 				i = p->close;
 			break;
 		case P_CLOSE:
@@ -1087,7 +1215,115 @@ template_render(const struct template_set *ts, const char *locale,
 	}
 	for (li = 0; li < TV_COUNT; li++)
 		sbuf_free(&v[li]);
+}
+
+int
+template_render(const struct template_set *ts, const char *locale,
+		const char *kind, const char *channel,
+		const struct tpl_context *ctx, struct sbuf *out,
+		struct fg_err *err)
+{
+	const struct template *t = find(ts, locale, kind, channel);
+	struct name_cut cut = {NAME_MAX_CHARS, "…"};
+
+	if (t == NULL) {
+		err_set(err, "template: no %s/%s.%s", locale, kind, channel);
+		return -1;
+	}
+	if (strcmp(channel, "sms") == 0)
+		cut.max = SMS_NAME_MAX;
+	render_with(ts, t, ctx, &cut, 0, out);
 	return 0;
+}
+
+/* The name's limits an SMS tries in turn (0: the fallback instead). */
+static const size_t sms_name_steps[] = {SMS_NAME_MAX, 12};
+
+/* Render with cut, and with "..." in place of "…" when that takes fewer
+ * units (a GSM-7 text that "…" would turn into UCS-2); measured. */
+static void
+render_measured(const struct template_set *ts, const struct template *t,
+		const struct tpl_context *ctx, size_t name_max, int drop,
+		struct sbuf *out, struct sms_length *len)
+{
+	struct name_cut cut = {name_max, "…"};
+	struct sms_length alt;
+	size_t mark = out->len;
+	struct sbuf b;
+
+	render_with(ts, t, ctx, &cut, drop, out);
+	sms_measure(out->s + mark, len);
+	if (!len->ucs2 || strstr(out->s + mark, "…") == NULL)
+		return;
+	cut.ell = "...";
+	sbuf_init(&b);
+	render_with(ts, t, ctx, &cut, drop, &b);
+	sms_measure(b.s, &alt);
+	if (!alt.ucs2) {
+		out->len = mark;
+		sbuf_add(out, b.s, b.len);
+		*len = alt;
+	}
+	sbuf_free(&b);
+}
+
+int
+template_render_sms(const struct template_set *ts, const char *locale,
+		    const char *kind, const struct tpl_context *ctx,
+		    int max_parts, struct sbuf *out, struct sms_fit *fit,
+		    struct fg_err *err)
+{
+	const struct template *t = find(ts, locale, kind, "sms");
+	size_t mark = out->len, step, nsteps = FG_NELEM(sms_name_steps);
+	int drop;
+
+	memset(fit, 0, sizeof(*fit));
+	if (t == NULL) {
+		err_set(err, "template: no %s/%s.sms", locale, kind);
+		return -1;
+	}
+	/* The name cut, then the optional sections left out (the last
+	 * first) with the name at its shortest, then the same again with
+	 * the locale's fallback in place of the name: the first text that
+	 * fits goes. */
+	for (step = 0; step <= nsteps; step++) {
+		size_t max = step < nsteps ? sms_name_steps[step] : 0;
+		int last = step == nsteps - 1 || step == nsteps ? t->nopt : 0;
+
+		for (drop = 0; drop <= last; drop++) {
+			out->len = mark;
+			out->s[mark] = '\0';
+			render_measured(ts, t, ctx, max, drop, out, &fit->len);
+			fit->name_max = max;
+			fit->dropped = drop;
+			if (fit->len.parts <= max_parts) {
+				fit->fits = 1;
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+void
+sms_fit_describe(const struct sms_fit *fit, char *out, size_t len)
+{
+	char name[48] = "";
+
+	if (fit->name_max == 0)
+		snprintf(name, sizeof(name), "name left out");
+	else if (fit->name_max < SMS_NAME_MAX)
+		snprintf(name, sizeof(name), "name cut to %zu characters",
+			 fit->name_max);
+	snprintf(out, len, "%s%s%s%s", fit->fits ? "" : "does not fit",
+		 !fit->fits && (name[0] || fit->dropped) ? ": " : "", name, "");
+	if (fit->dropped > 0) {
+		size_t n = strlen(out);
+
+		snprintf(out + n, len - n, "%s%d optional section%s left out",
+			 name[0] ? ", " : "", fit->dropped,
+			 fit->dropped == 1 ? "" : "s");
+	}
 }
 
 /* GSM 03.38 default alphabet, and its extension table (two septets each). */

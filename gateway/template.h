@@ -11,8 +11,10 @@
  *
  * Everything is checked when the set is loaded (start-up), with file:line:
  * unknown variables, unbalanced sections, invalid UTF-8, missing templates,
- * SMS texts longer than [sms] max_parts even with long values. Rendering
- * itself cannot fail on a loaded template.
+ * SMS texts longer than [sms] max_parts even with the longest values and
+ * the worst names of each encoding after every shortening the template
+ * allows, SMS texts without the locale's signature. Rendering itself
+ * cannot fail on a loaded template.
  */
 #ifndef FEEGATE_TEMPLATE_H
 #define FEEGATE_TEMPLATE_H
@@ -45,6 +47,10 @@ enum tpl_var {
 	/* Service notices from the API. */
 	TV_TICKET, /* a repair ticket or application number */
 	TV_STATUS, /* where it stands, as the caller wrote it */
+	TV_SIGNATURE, /* from strings.ini: 【国网杭州供电公司】, in every SMS */
+	/* Not a value: {{#optional}}...{{/optional}} marks text an SMS may
+	 * leave out to stay within [sms] max_parts (template_render_sms). */
+	TV_OPTIONAL,
 	TV_COUNT
 };
 
@@ -106,14 +112,6 @@ void template_set_free(struct template_set *ts);
 /* The locale feegate writes in for a customer's locale (unknown: zh-CN). */
 const char *template_locale(const char *customer_locale);
 
-/* Render kind for channel ("sms", "email.txt", "email.html", "voice",
- * "push") in locale into out (appended). -1 only if there is no such
- * template. */
-int template_render(const struct template_set *ts, const char *locale,
-		    const char *kind, const char *channel,
-		    const struct tpl_context *ctx, struct sbuf *out,
-		    struct fg_err *err);
-
 /* How an SMS text is sent: GSM 03.38 7-bit (160 characters in one message,
  * 153 per part when concatenated; ^{}\[~]|€ count twice) or UCS-2 (70, 67
  * per part; characters beyond the BMP count twice). */
@@ -123,6 +121,41 @@ struct sms_length {
 	int parts;
 };
 
+/* Render kind for channel ("sms", "email.txt", "email.html", "voice",
+ * "push") in locale into out (appended). -1 only if there is no such
+ * template. */
+int template_render(const struct template_set *ts, const char *locale,
+		    const char *kind, const char *channel,
+		    const struct tpl_context *ctx, struct sbuf *out,
+		    struct fg_err *err);
+
 void sms_measure(const char *text, struct sms_length *out);
+
+/* How an SMS was made to fit: its length, the name's limit it took (0:
+ * the locale's fallback in place of the name), and how many optional
+ * sections it left out. */
+struct sms_fit {
+	struct sms_length len;
+	size_t name_max;
+	int dropped;
+	int fits; /* within max_parts */
+};
+
+/* Render kind's SMS in locale within max_parts: as it is when it fits;
+ * otherwise the name cut (at a word, with an ellipsis), then the
+ * template's {{#optional}} sections left out, the last first, then the
+ * name replaced by the fallback: the first text that fits, never the
+ * tail cut. When nothing fits, fit->fits is 0 and out holds the shortest
+ * try (not to be sent). -1 only if there is no such template. */
+/* What fit did to the text, for logs and the audit trail: "" when
+ * nothing, else "name cut to 12 characters, 1 optional section left out"
+ * or "name left out, ..."; "does not fit" when it does not. */
+#define SMS_FIT_HOW 96
+void sms_fit_describe(const struct sms_fit *fit, char *out, size_t len);
+
+int template_render_sms(const struct template_set *ts, const char *locale,
+			const char *kind, const struct tpl_context *ctx,
+			int max_parts, struct sbuf *out, struct sms_fit *fit,
+			struct fg_err *err);
 
 #endif

@@ -382,6 +382,14 @@ $*"
 }
 
 # Run feegate expecting success and no sanitizer report.
+# run_rc EXPECTED_RC WHAT ARGS...: run ARGS, stdout and stderr in $out.
+run_rc() {
+	want=$1; what=$2; shift 2
+	set +e
+	out=$("$@" 2>&1); rc=$?
+	set -e
+	eq "$want" "$rc" "$what: exit status"
+}
 fgok() {
 	if ! fg "$@" >"$work/last.out" 2>"$work/last.err"; then
 		echo "FAIL $name: feegate $* failed:" >&2; tail -20 "$work/last.err" >&2; exit 1

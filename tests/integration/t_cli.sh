@@ -6,14 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
 
-run_rc() {  # run_rc EXPECTED_RC WHAT ARGS...: stdout+stderr in $out
-	want=$1; what=$2; shift 2
-	set +e
-	out=$("$@" 2>&1); rc=$?
-	set -e
-	eq "$want" "$rc" "$what: exit status"
-}
-
 # Usage and configuration mistakes: exit 2.
 run_rc 2 "unknown command" fg frobnicate
 has "$out" "unknown command 'frobnicate'" "names the command"
@@ -78,8 +70,8 @@ has "$out" "#1: 1" "report counts notices by step"
 
 # template render: a sample customer, or one from billing with its balance.
 run_rc 0 "template render sample" fg template render dunning_1 sms --locale en --date 2026-10-12
-has "$out" "Dear Zhang Wei, ¥1,234.50 for account 3300****23 (Aug 2026, Sep 2026) was due on 20 Sep 2026 and is 22 days overdue" "sample notice"
-has "$out" "-- 2 SMS parts, GSM-7" "part count"
+has "$out" "Dear Zhang Wei, ¥1,234.50 on acct 3300****23 (Aug, Sep 2026) is 22 days overdue" "sample notice"
+has "$out" "-- 3 SMS parts, UCS-2" "part count (UCS-2 for the 【signature】)"
 run_rc 0 "template render for an account" fg template render dunning_2 sms --account C1 --date 2026-10-11
 has "$out" "张伟客户您好：您的户号****电费¥123.45（2026年9月）已逾期10天" "rendered from billing"
 has "$out" "UCS-2" "Chinese is UCS-2"

@@ -78,7 +78,7 @@ for line in open(sys.argv[1], encoding="utf-8"):
     if not tags <= {"Response", "Say", "Pause"}:
         sys.exit("elements %s in %s" % (tags, line[:120]))
 PY
-has "$(grep '+8613800000031' "$work/sim.tsv")" "尊敬的{{account_no}}{{#lat客户" "template syntax in a name is text (the SMS cuts a name at 20)"
+has "$(grep '+8613800000031' "$work/sim.tsv")" "尊敬的{{account_no}}{{#la…客户" "template syntax in a name is text (the SMS cuts a name at 20, marked)"
 has "$(grep 'tokN01' "$work/sim.tsv")" '尊敬的<script>alert("x")</script>客户' "the push says the name as written"
 has "$(grep '+8657100000053' "$work/sim.tsv")" 'Dear &quot;]]&gt;&lt;/Say&gt;&lt;Hangup/&gt;&lt;Say&gt;,' "TwiML in a name is escaped"
 

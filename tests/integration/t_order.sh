@@ -55,7 +55,7 @@ fgok run --date 2026-10-02 --now "2026-10-02 10:00"
 eq "sms" "$(first 3300000061)" "by priority: SMS"
 parts=$(sqlg "SELECT parts FROM messages WHERE account_no = '3300000061'")
 cost=$(awk -v p="$parts" 'BEGIN { printf "%.2f", p * 0.045 }')
-has "$(cat "$work/last.out")" "sms=1 email=0 voice=0 push=0 cost=$cost" "the night's cost: $parts SMS parts"
+has "$(cat "$work/last.out")" "sms=1 sms_parts=$parts email=0 voice=0 push=0 cost=$cost" "the night's cost: $parts SMS parts"
 has "$(cat "$work/last.out")" "    sms                      1 ($parts parts, ¥$cost)" "per channel, for people"
 
 # Cheapest first: the app, then SMS; the call is not named and comes last.
@@ -63,7 +63,7 @@ order_conf "channel_order = push,sms"
 bill B62 3300000062 80.00 2026-10-02
 fgok run --date 2026-10-03 --now "2026-10-03 10:00"
 eq "push" "$(first 3300000062)" "channel_order: push first"
-has "$(cat "$work/last.out")" "sms=0 email=0 voice=0 push=1 cost=0.00" "half a fen a push rounds to nothing"
+has "$(cat "$work/last.out")" "sms=0 sms_parts=0 email=0 voice=0 push=1 cost=0.00" "half a fen a push rounds to nothing"
 
 # Fallback follows the order too: the dead token, then SMS (named), then
 # voice (not named), whatever the customer's priorities say.
@@ -74,7 +74,7 @@ eq "push,sms,voice" "$(chain 3300000063)" "push, then SMS, then the call"
 eq "delivered" "$(sqlg "SELECT state FROM messages WHERE account_no = '3300000063' AND channel = 'voice'")" "the call answered"
 parts=$(sqlg "SELECT parts FROM messages WHERE account_no = '3300000063' AND channel = 'sms'")
 cost=$(awk -v p="$parts" 'BEGIN { printf "%.2f", p * 0.045 + 0.12 }')
-has "$(cat "$work/last.out")" "sms=1 email=0 voice=1 push=0 cost=$cost" "an SMS and a call paid for (the refused push is not)"
+has "$(cat "$work/last.out")" "sms=1 sms_parts=$parts email=0 voice=1 push=0 cost=$cost" "an SMS and a call paid for (the refused push is not)"
 # The report's table by channel, against the messages table: states and
 # SMS parts per channel, the blocked token and number as dead contacts.
 fgok report

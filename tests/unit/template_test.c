@@ -116,6 +116,7 @@ test_shipped_templates_golden(void **state)
 				if (fee && strncmp(kinds[k], "outage", 6) == 0)
 					continue;
 				struct sms_length len;
+				struct sms_fit fit;
 				struct sbuf out;
 				char ref[256];
 
@@ -124,14 +125,18 @@ test_shipped_templates_golden(void **state)
 				if (fee)
 					c.late_fee_cents = 2716;
 				sbuf_init(&out);
-				assert_int_equal(template_render(ts, locales[l],
-								 kinds[k],
-								 "sms", &c,
-								 &out, &err),
+				assert_int_equal(template_render_sms(ts,
+								     locales[l],
+								     kinds[k],
+								     &c, 3,
+								     &out, &fit,
+								     &err),
 						 0);
-				sms_measure(out.s, &len);
-				/* Typical notices fit in two SMS. */
-				if (!fee && len.parts > 2)
+				len = fit.len;
+				/* Typical notices fit in two SMS in
+				 * Chinese, three in English (UCS-2 for its
+				 * 【signature】). */
+				if (!fee && len.parts > (l == 0 ? 2 : 3))
 					fail_msg("%s %s: %d SMS parts",
 						 locales[l], kinds[k],
 						 len.parts);
@@ -215,14 +220,14 @@ scratch(void)
 	for (l = 0; l < 2; l++) {
 		snprintf(rel, sizeof(rel), "%s/strings.ini", locales[l]);
 		put(rel, "utility = U\npayment_channels = P\nhotline = 95598\n"
-			 "opt_out = T\nname_fallback = C\n");
+			 "opt_out = T\nname_fallback = C\nsignature = S:\n");
 		for (i = 0; i < FG_NELEM(files) + TPL_OTHER_KINDS; i++) {
 			snprintf(
 				rel, sizeof(rel), "%s/%s.sms", locales[l],
 				i < FG_NELEM(files)
 					? files[i]
 					: tpl_other_kinds[i - FG_NELEM(files)]);
-			put(rel, "Hi {{name}}, {{amount}}.\n");
+			put(rel, "{{signature}}Hi {{name}}, {{amount}}.\n");
 		}
 	}
 }
@@ -262,6 +267,8 @@ test_mistakes_refused(void **state)
 		{"en/dunning_3.sms", "one\ntwo\nthree \xff\n",
 		 "en/dunning_3.sms:3: byte 15 is not valid UTF-8"},
 		{"en/dunning_3.sms", "bell\a\n", "en/dunning_3.sms:1: byte 5"},
+		{"en/dunning_3.sms", "{{signature}}\n{{optional}}",
+		 "en/dunning_3.sms:2: {{optional}} is not a value"},
 		{"en/dunnig_1.sms", "x",
 		 "en/dunnig_1.sms: unknown template 'dunnig_1'"},
 		{"en/dunning_1.smss", "x",
@@ -303,8 +310,24 @@ test_mistakes_refused(void **state)
 		assert_null(ts);
 		assert_non_null(strstr(err.msg,
 				       "en/payment_received.sms: takes "
-				       "4 SMS parts with long values"));
+				       "4 SMS parts (482 GSM-7 units)"));
 	}
+	/* An SMS that does not say who sends it, or an empty signature. */
+	scratch();
+	put("zh-CN/outage_notice.sms", "{{area}}停电{{#optional}}{{signature}}"
+				       "{{/optional}}");
+	ts = template_set_load(root, &limits, &err);
+	assert_null(ts);
+	assert_non_null(strstr(err.msg, "zh-CN/outage_notice.sms: does not say "
+					"who sends it: every SMS needs "
+					"{{signature}} (S:)"));
+	scratch();
+	put("en/strings.ini", "utility = U\npayment_channels = P\n"
+			      "hotline = 95598\nopt_out = T\n"
+			      "name_fallback = C\nsignature =\n");
+	ts = template_set_load(root, &limits, &err);
+	assert_null(ts);
+	assert_non_null(strstr(err.msg, "en/strings.ini: signature is empty"));
 	/* A required template missing. */
 	scratch();
 	{
@@ -375,35 +398,46 @@ test_escaping_and_sections(void **state)
 static void
 test_names(void **state)
 {
+	static const struct {
+		const char *name, *channel, *want;
+	} cases[] = {
+		{"  一二三四五六七八九十一二三四五六七八九十一二三  ", "sms",
+		 "S:[一二三四五六七八九十一二三四五六七八九…]"},
+		{"  一二三四五六七八九十一二三四五六七八九十一二三  ",
+		 "email.txt",
+		 "[一二三四五六七八九十一二三四五六七八九十一二三]"},
+		{"   ", "sms", "S:[C]"},
+		{"Li\x1b[31mNa", "sms", "S:[Li\xef\xbf\xbd[31mNa]"},
+		/* A Latin name is cut after a whole word, and says so. */
+		{"Hangzhou Precision Casting Works", "sms",
+		 "S:[Hangzhou Precision…]"},
+		{"Hangzhou, Precision-Casting Works", "sms",
+		 "S:[Hangzhou, Precision…]"},
+		{"Qiantangjiangmachineryworks Ltd", "sms",
+		 "S:[Qiantangjiangmachin…]"},
+	};
 	struct tpl_context c = sample;
+	size_t i;
 	struct template_set *ts;
 	struct fg_err err;
 	struct sbuf out;
 
 	(void)state;
 	scratch();
-	put("en/dunning_1.sms", "[{{name}}]");
+	put("en/dunning_1.sms", "{{signature}}[{{name}}]");
 	put("en/dunning_1.email.txt", "[{{name}}]");
 	ts = template_set_load(root, &limits, &err);
 	if (ts == NULL)
 		fail_msg("%s", err.msg);
 	sbuf_init(&out);
-	c.name = "  一二三四五六七八九十一二三四五六七八九十一二三  ";
-	template_render(ts, "en", "dunning_1", "sms", &c, &out, &err);
-	assert_string_equal(out.s,
-			    "[一二三四五六七八九十一二三四五六七八九十]");
-	out.len = 0;
-	template_render(ts, "en", "dunning_1", "email.txt", &c, &out, &err);
-	assert_string_equal(out.s,
-			    "[一二三四五六七八九十一二三四五六七八九十一二三]");
-	out.len = 0;
-	c.name = "   ";
-	template_render(ts, "en", "dunning_1", "sms", &c, &out, &err);
-	assert_string_equal(out.s, "[C]");
-	out.len = 0;
-	c.name = "Li\x1b[31mNa";
-	template_render(ts, "en", "dunning_1", "sms", &c, &out, &err);
-	assert_string_equal(out.s, "[Li\xef\xbf\xbd[31mNa]");
+	for (i = 0; i < FG_NELEM(cases); i++) {
+		out.len = 0;
+		out.s[0] = '\0';
+		c.name = cases[i].name;
+		template_render(ts, "en", "dunning_1", cases[i].channel, &c,
+				&out, &err);
+		assert_string_equal(out.s, cases[i].want);
+	}
 	sbuf_free(&out);
 	template_set_free(ts);
 }
@@ -419,15 +453,15 @@ test_voice_values(void **state)
 		const char *want;
 	} cases[] = {
 		{"zh-CN", 123450,
-		 "3 3 0 0 0 0 0 1 2 3|0 1 2 3|1234元5角|2026年9月20日|9 5 5 9 8|2026年8月、2026年9月"},
+		 "3 3 0 0 0 0 0 1 2 3|0 1 2 3|1234元5角|2026年9月20日|9 5 5 9 8|2026年8月、9月"},
 		{"zh-CN", 123405,
-		 "3 3 0 0 0 0 0 1 2 3|0 1 2 3|1234元零5分|2026年9月20日|9 5 5 9 8|2026年8月、2026年9月"},
+		 "3 3 0 0 0 0 0 1 2 3|0 1 2 3|1234元零5分|2026年9月20日|9 5 5 9 8|2026年8月、9月"},
 		{"zh-CN", 100,
-		 "3 3 0 0 0 0 0 1 2 3|0 1 2 3|1元|2026年9月20日|9 5 5 9 8|2026年8月、2026年9月"},
+		 "3 3 0 0 0 0 0 1 2 3|0 1 2 3|1元|2026年9月20日|9 5 5 9 8|2026年8月、9月"},
 		{"en", 123450,
-		 "3 3 0 0 0 0 0 1 2 3|0 1 2 3|1,234 yuan 50 fen|September 20, 2026|9 5 5 9 8|August 2026, September 2026"},
+		 "3 3 0 0 0 0 0 1 2 3|0 1 2 3|1,234 yuan 50 fen|September 20, 2026|9 5 5 9 8|August, September 2026"},
 		{"en", 5,
-		 "3 3 0 0 0 0 0 1 2 3|0 1 2 3|0 yuan 5 fen|September 20, 2026|9 5 5 9 8|August 2026, September 2026"},
+		 "3 3 0 0 0 0 0 1 2 3|0 1 2 3|0 yuan 5 fen|September 20, 2026|9 5 5 9 8|August, September 2026"},
 	};
 	struct tpl_context c = sample;
 	struct template_set *ts;
@@ -456,11 +490,14 @@ test_voice_values(void **state)
 	/* The same values in an SMS stay as they are written. */
 	out.len = 0;
 	c.amount_cents = 123450;
-	put("zh-CN/dunning_1.sms", "{{account}}|{{amount}}|{{hotline}}");
+	put("zh-CN/dunning_1.sms",
+	    "{{signature}}{{account}}|{{amount}}|{{hotline}}");
 	template_set_free(ts);
 	ts = template_set_load(root, &limits, &err);
+	if (ts == NULL)
+		fail_msg("%s", err.msg);
 	template_render(ts, "zh-CN", "dunning_1", "sms", &c, &out, &err);
-	assert_string_equal(out.s, "3300000123|¥1,234.50|95598");
+	assert_string_equal(out.s, "S:3300000123|¥1,234.50|95598");
 	sbuf_free(&out);
 	template_set_free(ts);
 }
@@ -541,6 +578,156 @@ test_voice_and_push_refused(void **state)
 	free(big);
 }
 
+/* The shipped notices with values an ordinary customer has (a name of
+ * four characters, three months overdue, up to ¥99,999.99, no late fee;
+ * an outage of a street and its community): a Chinese notice in two SMS,
+ * an English one (UCS-2 for its 【signature】) in three, nothing cut or
+ * left out. */
+static void
+test_typical_notices_fit(void **state)
+{
+	static const char *const kinds[] =
+		{"dunning_1",          "dunning_2",        "dunning_3",
+		 "payment_received",   "outage_notice",    "outage_reminder",
+		 "outage_rescheduled", "outage_cancelled", "outage_restored",
+		 "bill_issued",        "repair_progress",  "business_progress"};
+	static const struct {
+		const char *locale, *name;
+		int parts;
+	} cases[] = {
+		{"zh-CN", "欧阳建国", 2},
+		{"en", "Zhang Wei", 3},
+	};
+	struct template_set *ts;
+	struct fg_err err;
+	size_t k, i;
+
+	(void)state;
+	ts = template_set_load("templates", &limits, &err);
+	if (ts == NULL)
+		fail_msg("%s", err.msg);
+	for (i = 0; i < FG_NELEM(cases); i++) {
+		for (k = 0; k < FG_NELEM(kinds); k++) {
+			struct tpl_context c = sample;
+			struct sms_fit fit;
+			struct sbuf out;
+
+			c.name = cases[i].name;
+			c.periods = "2026-07,2026-08,2026-09";
+			c.due_date = "2026-07-20";
+			c.amount_cents = 9999999;
+			sbuf_init(&out);
+			assert_int_equal(template_render_sms(ts,
+							     cases[i].locale,
+							     kinds[k], &c, 3,
+							     &out, &fit, &err),
+					 0);
+			if (fit.len.parts > cases[i].parts || !fit.fits ||
+			    fit.dropped > 0 || fit.name_max != 20)
+				fail_msg("%s %s: %d parts (%zu units), %d "
+					 "optional dropped, name limit %zu: "
+					 "%s",
+					 cases[i].locale, kinds[k],
+					 fit.len.parts, fit.len.units,
+					 fit.dropped, fit.name_max, out.s);
+			/* An outage notice names no one. */
+			if (strncmp(kinds[k], "outage", 6) != 0)
+				assert_non_null(strstr(out.s, cases[i].name));
+			sbuf_free(&out);
+		}
+	}
+	template_set_free(ts);
+}
+
+/* An SMS over max_parts is made to fit by the template's own rules, in
+ * order: the name cut, the optional sections left out (the last first),
+ * the name left out; never by cutting the tail. */
+static void
+test_sms_fit(void **state)
+{
+	static const struct {
+		const char *name;
+		int max_parts;
+		const char *want; /* the text, or NULL: does not fit */
+		size_t name_max;  /* the limit it took */
+		int dropped;
+	} cases[] = {
+		/* 138 GSM-7 septets and the name: 160 fit in one message;
+		 * each section takes 28. */
+		{"Zhang Wei", 1, "S:Dear Zhang Wei, <A><B>end", 20, 0},
+		/* A Latin name cut at a word; "..." keeps it GSM-7. */
+		{"Hangzhou Qiantang Precision Casting Works Co", 1,
+		 "S:Dear Hangzhou Qiantang..., <A><B>end", 20, 0},
+		/* "Zoë" makes it UCS-2 (70 a message): cutting does not
+		 * help, leaving out both sections does not either (88
+		 * units); the fallback in place of the name makes it GSM-7
+		 * again, with both sections. */
+		{"Zoë Li", 1, "S:Dear C, <A><B>end", 0, 0},
+		/* Two UCS-2 messages (134): the last section goes first. */
+		{"张伟", 2, "S:Dear 张伟, <A>end", 12, 1},
+		{"欧阳", 1, "S:Dear C, <A><B>end", 0, 0},
+		{"欧阳", 0, NULL, 0, 2},
+	};
+	struct template_set *ts;
+	struct fg_err err;
+	struct sbuf out;
+	char a[32], b[32], e[80], tpl[256], want[256];
+	size_t i;
+
+	(void)state;
+	memset(a, 'a', 25);
+	a[25] = '\0';
+	memset(b, 'b', 25);
+	b[25] = '\0';
+	memset(e, 'e', 70);
+	e[70] = '\0';
+	scratch();
+	snprintf(tpl, sizeof(tpl),
+		 "{{signature}}Dear {{name}}, {{#optional}}<A>%s{{/optional}}"
+		 "{{#optional}}<B>%s{{/optional}}end%s",
+		 a, b, e);
+	put("en/dunning_1.sms", tpl);
+	ts = template_set_load(root, &limits, &err);
+	if (ts == NULL)
+		fail_msg("%s", err.msg);
+	sbuf_init(&out);
+	for (i = 0; i < FG_NELEM(cases); i++) {
+		struct tpl_context c = sample;
+		struct sms_fit fit;
+		char *p, *q;
+
+		c.name = cases[i].name;
+		out.len = 0;
+		out.s[0] = '\0';
+		assert_int_equal(template_render_sms(ts, "en", "dunning_1", &c,
+						     cases[i].max_parts, &out,
+						     &fit, &err),
+				 0);
+		/* Compare without the 60-letter runs. */
+		snprintf(want, sizeof(want), "%s", out.s);
+		while ((p = strstr(want, "aaaa")) != NULL ||
+		       (p = strstr(want, "bbbb")) != NULL ||
+		       (p = strstr(want, "eeee")) != NULL) {
+			for (q = p; *q == *p; q++)
+				;
+			memmove(p, q, strlen(q) + 1);
+		}
+		if (cases[i].want == NULL) {
+			assert_int_equal(fit.fits, 0);
+			continue;
+		}
+		if (!fit.fits || strcmp(want, cases[i].want) != 0 ||
+		    fit.name_max != cases[i].name_max ||
+		    fit.dropped != cases[i].dropped)
+			fail_msg("case %zu: fits %d, \"%s\", name limit %zu, "
+				 "%d dropped",
+				 i, fit.fits, want, fit.name_max, fit.dropped);
+		assert_true(fit.len.parts <= cases[i].max_parts);
+	}
+	sbuf_free(&out);
+	template_set_free(ts);
+}
+
 static void
 test_sms_measure_table(void **state)
 {
@@ -595,6 +782,8 @@ main(void)
 		cmocka_unit_test(test_voice_values),
 		cmocka_unit_test(test_voice_and_push_refused),
 		cmocka_unit_test(test_sms_measure_table),
+		cmocka_unit_test(test_typical_notices_fit),
+		cmocka_unit_test(test_sms_fit),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
