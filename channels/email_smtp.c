@@ -10,9 +10,10 @@
  *   timeout = 10             ; seconds to wait for the server at any step
  *   username = feegate       ; optional: SMTP AUTH (PLAIN/LOGIN)
  *   password_file = /etc/feegate/smtp.password
- *   from = 国网杭州供电公司 <noreply@example.cn>
- *   reply_to = service@example.cn              ; optional
- *   list_unsubscribe = <mailto:unsubscribe@example.cn>   ; optional
+ *   from = 国网杭州供电公司 <noreply@example.cn>   ; one mailbox
+ *   reply_to = 客服中心 <service@example.cn>       ; optional
+ *   list_unsubscribe = <mailto:u@example.cn>, <https://example.cn/u?k={key}>
+ *   helo = mail.example.cn   ; EHLO name (default: the FQDN, else from's domain)
  *   workers = 4              ; SMTP sessions at once
  *   per_session = 20         ; messages sent over one connection
  *   dsn = yes                ; ask for NOTIFY=FAILURE,DELAY and ENVID
@@ -20,12 +21,17 @@
  * smtp_start_session() runs a whole SMTP session synchronously, so sessions
  * run on a small pool of worker threads; results go back to the loop
  * through an ev_async watcher. Each message is multipart/alternative
- * (text/plain and text/html, UTF-8, base64) with an RFC 2047 Subject and
- * From display name, a Message-ID derived from the message id, Date, From,
- * To, Reply-To and List-Unsubscribe where configured. libESMTP reports the
- * session as sent even when a recipient was refused: each recipient's
- * status is read: 2xx delivered to the server, 4xx temporary, 5xx
- * permanent. No connection is the provider's trouble.
+ * (text/plain and text/html, UTF-8, base64); its headers are built as
+ * mail, not pasted: display names quoted or in RFC 2047 words, lines
+ * folded at 76 columns (struct hdr), Auto-Submitted, one-click
+ * List-Unsubscribe with an https URI. The DSN's ENVID is the message's
+ * key (id and 16 hex digits of its token's hash), which `feegate bounce`
+ * checks. libESMTP reports the session as sent even when a recipient was
+ * refused: each recipient's status is read and classified by its enhanced
+ * code (refusal_whose, relay_runs): 2xx delivered to the server, 4xx
+ * temporary, 5.1.x/5.2.1/5.2.2 the recipient's (permanent), 5.7/5.3/5.5
+ * and refusals in a row the relay's (the provider pauses, nobody is
+ * blocked). No connection is the provider's trouble.
  *
  * STARTTLS is libESMTP's own, with an OpenSSL context the adapter makes
  * (TLS 1.2, see below; the system's CAs plus ca_file for a private relay)
@@ -37,6 +43,7 @@
  * after a failed AUTH) are the provider's trouble, with the reason, and no
  * recipient is blamed.
  */
+#include <arpa/inet.h>
 #include <auth-client.h>
 #include <ev.h>
 #include <openssl/evp.h>
@@ -44,12 +51,15 @@
 #include <openssl/x509v3.h>
 /* After OpenSSL: libesmtp.h declares smtp_starttls_set_ctx() only then. */
 #include <libesmtp.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "channel.h"
 #include "workq.h"
@@ -57,6 +67,7 @@
 struct mail {
 	struct workq_item wi; /* first */
 	unsigned long long message_id;
+	char *key; /* the idempotency key: the DSN's ENVID, {key} */
 	char *to, *subject, *text, *html, *built;
 	channel_done_fn done;
 	void *job;
@@ -78,9 +89,9 @@ struct email_smtp {
 	enum starttls_option starttls;
 	SSL_CTX *tls; /* for STARTTLS, or NULL when it is off */
 	char *username, *password;
-	char *from_addr, *from_header, *domain;
-	char *reply_to, *list_unsubscribe;
-	int per_session, dsn;
+	char *from_addr, *from_name, *domain, *helo;
+	char *reply_addr, *reply_name, *list_unsubscribe;
+	int per_session, dsn, one_click;
 };
 
 static pthread_once_t auth_once = PTHREAD_ONCE_INIT;
@@ -115,44 +126,181 @@ base64_lines(struct sbuf *b, const char *data, size_t len)
 	}
 }
 
-/* RFC 2047 encoded words (UTF-8, B), folded, never splitting a character;
- * plain text is kept as it is. */
+/* A header being written, folded before a token that would take its
+ * line past 76 columns (RFC 2047 asks that of lines with encoded words;
+ * RFC 5322 recommends 78). */
+struct hdr {
+	struct sbuf *b;
+	size_t col;
+};
+
 static void
-encoded_words(struct sbuf *b, const char *s)
+hdr_start(struct hdr *h, struct sbuf *b, const char *name)
+{
+	h->b = b;
+	sbuf_addf(b, "%s:", name);
+	h->col = strlen(name) + 1;
+}
+
+static void
+hdr_token(struct hdr *h, const char *t, size_t n, int space)
+{
+	if (space && h->col + 1 + n > 76) {
+		sbuf_adds(h->b, "\r\n ");
+		h->col = 1;
+	} else if (space) {
+		sbuf_adds(h->b, " ");
+		h->col++;
+	}
+	sbuf_add(h->b, t, n);
+	h->col += n;
+}
+
+static void
+hdr_end(struct hdr *h)
+{
+	sbuf_adds(h->b, "\r\n");
+}
+
+/* Text that needs no encoding: printable ASCII without "=?". */
+static int
+plain_ascii(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i, start = 0, n = strlen(s);
-	unsigned char out[80];
-	int plain = 1, first = 1;
 
-	for (i = 0; i < n; i++)
-		if (p[i] >= 0x80 || p[i] < 0x20 || p[i] == '=' || p[i] == '?')
-			plain = 0;
-	if (plain) {
-		sbuf_adds(b, s);
-		return;
-	}
+	for (; *p != '\0'; p++)
+		if (*p >= 0x7f || *p < 0x20)
+			return 0;
+	return strstr(s, "=?") == NULL;
+}
+
+/* s as RFC 2047 encoded words (UTF-8, B), each at most 36 bytes of text
+ * (a 60-column word) and whole characters (RFC 2047 5.3). */
+static void
+hdr_encoded(struct hdr *h, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t start = 0, n = strlen(s);
+	unsigned char out[64];
+	char word[80];
+
 	while (start < n) {
-		size_t end = start, k;
+		size_t end = start;
+		int k;
 
-		/* Up to 45 bytes (60 in base64) per word, ending on a
-		 * character boundary. */
 		while (end < n) {
 			size_t len = p[end] < 0x80   ? 1
 				     : p[end] < 0xe0 ? 2
 				     : p[end] < 0xf0 ? 3
 						     : 4;
 
-			if (end + len - start > 45)
+			if (end + len - start > 36)
 				break;
 			end += len;
 		}
-		k = (size_t)EVP_EncodeBlock(out, p + start, (int)(end - start));
-		sbuf_addf(b, "%s=?UTF-8?B?%.*s?=", first ? "" : "\r\n ", (int)k,
-			  out);
-		first = 0;
+		k = EVP_EncodeBlock(out, p + start, (int)(end - start));
+		snprintf(word, sizeof(word), "=?UTF-8?B?%.*s?=", k, out);
+		hdr_token(h, word, strlen(word), 1);
 		start = end;
 	}
+}
+
+/* Unstructured text (a Subject): words as they are when it is plain
+ * ASCII, else encoded words. */
+static void
+hdr_text(struct hdr *h, const char *s)
+{
+	const char *w = s, *e;
+
+	if (!plain_ascii(s)) {
+		hdr_encoded(h, s);
+		return;
+	}
+	for (; *w != '\0'; w = e) {
+		while (*w == ' ')
+			w++;
+		if (*w == '\0')
+			break;
+		e = strchr(w, ' ');
+		if (e == NULL)
+			e = w + strlen(w);
+		hdr_token(h, w, (size_t)(e - w), 1);
+	}
+}
+
+/* RFC 5322 atext, and the space between atoms. */
+static int
+atext(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || strchr("!#$%&'*+-/=?^_`{|}~ ", c);
+}
+
+/* One mailbox: the display name as a phrase (atoms as they are; a name
+ * with specials such as "," or "()" as one quoted string; a name that
+ * is not ASCII as encoded words), then <addr>. */
+static void
+hdr_mailbox(struct hdr *h, const char *display, const char *addr)
+{
+	char tok[300];
+	const unsigned char *p;
+	size_t n = 0;
+	int atoms = 1;
+
+	if (display != NULL && display[0] != '\0') {
+		for (p = (const unsigned char *)display; *p != '\0'; p++)
+			atoms &= atext(*p);
+		if (!plain_ascii(display)) {
+			hdr_encoded(h, display);
+		} else if (atoms) {
+			hdr_text(h, display);
+		} else {
+			tok[n++] = '"';
+			for (p = (const unsigned char *)display;
+			     *p != '\0' && n + 3 < sizeof(tok); p++) {
+				if (*p == '"' || *p == '\\')
+					tok[n++] = '\\';
+				tok[n++] = (char)*p;
+			}
+			tok[n++] = '"';
+			hdr_token(h, tok, n, 1);
+		}
+	}
+	snprintf(tok, sizeof(tok), "<%s>", addr);
+	hdr_token(h, tok, strlen(tok), 1);
+}
+
+/* list_unsubscribe with {key} replaced by the message's key. */
+static void
+hdr_unsubscribe(struct hdr *h, const char *v, const char *key)
+{
+	const char *s = v, *e;
+	struct sbuf one;
+
+	sbuf_init(&one);
+	while (*s != '\0') {
+		const char *k;
+
+		while (*s == ' ' || *s == ',')
+			s++;
+		if (*s == '\0')
+			break;
+		e = strchr(s, '>');
+		e = e ? e + 1 : s + strlen(s);
+		one.len = 0;
+		one.s[0] = '\0';
+		while ((k = strstr(s, "{key}")) != NULL && k < e) {
+			sbuf_add(&one, s, (size_t)(k - s));
+			sbuf_adds(&one, key);
+			s = k + 5;
+		}
+		sbuf_add(&one, s, (size_t)(e - s));
+		if (strchr(e, '<') != NULL)
+			sbuf_adds(&one, ",");
+		hdr_token(h, one.s, one.len, 1);
+		s = e;
+	}
+	sbuf_free(&one);
 }
 
 static void
@@ -160,6 +308,7 @@ build_message(const struct email_smtp *e, struct mail *m)
 {
 	char date[64], boundary[64];
 	struct sbuf b;
+	struct hdr h;
 	time_t now = time(NULL);
 	struct tm tm;
 
@@ -169,17 +318,34 @@ build_message(const struct email_smtp *e, struct mail *m)
 		 m->message_id, (unsigned long)now);
 	sbuf_init(&b);
 	sbuf_addf(&b, "Date: %s\r\n", date);
-	sbuf_addf(&b, "From: %s\r\n", e->from_header);
-	sbuf_addf(&b, "To: <%s>\r\n", m->to);
-	if (e->reply_to != NULL)
-		sbuf_addf(&b, "Reply-To: %s\r\n", e->reply_to);
-	sbuf_adds(&b, "Subject: ");
-	encoded_words(&b, m->subject);
-	sbuf_adds(&b, "\r\n");
+	hdr_start(&h, &b, "From");
+	hdr_mailbox(&h, e->from_name, e->from_addr);
+	hdr_end(&h);
+	hdr_start(&h, &b, "To");
+	hdr_mailbox(&h, NULL, m->to);
+	hdr_end(&h);
+	if (e->reply_addr != NULL) {
+		hdr_start(&h, &b, "Reply-To");
+		hdr_mailbox(&h, e->reply_name, e->reply_addr);
+		hdr_end(&h);
+	}
+	hdr_start(&h, &b, "Subject");
+	hdr_text(&h, m->subject);
+	hdr_end(&h);
 	sbuf_addf(&b, "Message-ID: <feegate.%llu@%s>\r\n", m->message_id,
 		  e->domain);
-	if (e->list_unsubscribe != NULL)
-		sbuf_addf(&b, "List-Unsubscribe: %s\r\n", e->list_unsubscribe);
+	/* Out-of-office and other automatic replies must not answer it
+	 * (RFC 3834). */
+	sbuf_adds(&b, "Auto-Submitted: auto-generated\r\n");
+	if (e->list_unsubscribe != NULL) {
+		hdr_start(&h, &b, "List-Unsubscribe");
+		hdr_unsubscribe(&h, e->list_unsubscribe, m->key);
+		hdr_end(&h);
+		/* One click (RFC 8058): only with an https URI to POST to. */
+		if (e->one_click)
+			sbuf_adds(&b, "List-Unsubscribe-Post: "
+				      "List-Unsubscribe=One-Click\r\n");
+	}
 	sbuf_adds(&b, "MIME-Version: 1.0\r\n");
 	sbuf_addf(&b,
 		  "Content-Type: multipart/alternative; boundary=\"%s\"\r\n"
@@ -216,20 +382,130 @@ interact(auth_client_request_t req, char **result, int fields, void *arg)
 	return 1;
 }
 
-static void
-classify(struct delivery_result *r, const smtp_status_t *st, const char *what)
-{
-	char code[32];
+/* Whose a refusal is, by its enhanced status code (RFC 3463): the
+ * recipient's (5.1.x, bad mailbox or domain, but 5.1.7 and 5.1.8, the
+ * sender's; 5.2.1 disabled, 5.2.2 full), the relay's (5.7.x security or
+ * policy: relaying denied, authentication; 5.3.x its own system; 5.5.x
+ * the protocol, a refused EHLO name; the sender's 5.1.7/5.1.8; 530 and
+ * 535 authentication), or not said (no enhanced code, or another). */
+enum whose {
+	W_UNSAID,
+	W_RECIPIENT,
+	W_RELAY,
+};
 
-	snprintf(code, sizeof(code), "SMTP %d", st->code);
-	if (st->code >= 200 && st->code < 300)
+static enum whose
+refusal_whose(const smtp_status_t *st, char *enh, size_t len)
+{
+	int c = st->enh_class, sub = st->enh_subject, det = st->enh_detail;
+
+	if (c <= 0 && st->text != NULL &&
+	    sscanf(st->text, "%d.%d.%d", &c, &sub, &det) != 3)
+		c = 0;
+	enh[0] = '\0';
+	if (c > 0)
+		snprintf(enh, len, " %d.%d.%d", c, sub, det);
+	if (st->code == 530 || st->code == 535)
+		return W_RELAY;
+	if (c <= 0)
+		return W_UNSAID;
+	if (sub == 7 || sub == 3 || sub == 5 ||
+	    (sub == 1 && (det == 7 || det == 8)))
+		return W_RELAY;
+	if (sub == 1 || (sub == 2 && (det == 1 || det == 2)))
+		return W_RECIPIENT;
+	return W_UNSAID;
+}
+
+/* The relay refusing in a row is its own trouble, not dead addresses:
+ * refusals no code blames on the recipient that come first in a session
+ * (before it has taken anyone), or RELAY_RUN of them in a row of
+ * different recipients later (a relay that does not relay for us says so
+ * to everyone). A code that blames the recipient (5.1.1) is believed. */
+#define RELAY_RUN 3
+
+static void
+relay_trouble(struct delivery_result *r, const char *why)
+{
+	char text[400];
+
+	snprintf(text, sizeof(text),
+		 "the relay refused it (%s), not the "
+		 "address: %.120s",
+		 why, r->text);
+	str_copy(r->text, text, sizeof(r->text));
+	r->status = DELIVERY_TEMPFAIL;
+	r->provider_wide = 1;
+}
+
+/* One recipient's result from libESMTP's statuses: 2xx taken, 4xx
+ * temporary (the relay's when its code says so), 5xx permanent when it
+ * is the recipient's, the relay's trouble when it says so; *whose tells
+ * the session what was not said. */
+static void
+classify(struct delivery_result *r, const smtp_status_t *st, const char *what,
+	 enum whose *whose)
+{
+	char code[32], enh[16];
+
+	*whose = refusal_whose(st, enh, sizeof(enh));
+	snprintf(code, sizeof(code), "SMTP %d%s", st->code, enh);
+	if (st->code >= 200 && st->code < 300) {
 		result_set(r, DELIVERY_OK, 0, code, "%s accepted", what);
-	else if (st->code >= 500)
+		*whose = W_RECIPIENT; /* nothing to say about the relay */
+		return;
+	}
+	if (st->code >= 500)
 		result_set(r, DELIVERY_PERMFAIL, 0, code, "%s: %.150s", what,
 			   st->text ? st->text : "");
 	else
 		result_set(r, DELIVERY_TEMPFAIL, 0, code, "%s: %.150s", what,
 			   st->text ? st->text : "not attempted");
+	if (*whose == W_RELAY)
+		relay_trouble(r, st->code >= 500 ? "its policy or trouble"
+						 : "for now");
+}
+
+/* After a session: see RELAY_RUN. */
+static void
+relay_runs(struct mail *batch, const enum whose *whose, size_t n)
+{
+	struct mail *m, *start = NULL;
+	size_t i, run = 0, first = 0;
+	int leading = 1;
+
+	(void)n;
+
+	for (m = batch, i = 0; m != NULL; m = MNEXT(m), i++) {
+		int unsaid = m->res.status == DELIVERY_PERMFAIL &&
+			     whose[i] == W_UNSAID;
+
+		if (m->res.status == DELIVERY_OK)
+			leading = 0;
+		if (unsaid && leading) {
+			relay_trouble(&m->res, "the first recipients of a "
+					       "session");
+			continue;
+		}
+		if (unsaid && (run == 0 || strcasecmp(m->to, start->to) != 0)) {
+			if (run++ == 0) {
+				start = m;
+				first = i;
+			}
+		} else if (!unsaid) {
+			run = 0;
+		}
+		if (run == RELAY_RUN) {
+			struct mail *k = start;
+			size_t j;
+
+			for (j = first; j <= i; j++, k = MNEXT(k))
+				relay_trouble(&k->res, "several recipients in "
+						       "a row");
+		} else if (run > RELAY_RUN) {
+			relay_trouble(&m->res, "several recipients in a row");
+		}
+	}
 }
 
 /* What one session learnt from libESMTP's events. */
@@ -307,10 +583,13 @@ send_batch(struct email_smtp *e, struct mail *batch)
 	struct session_ctx sc = {.e = e};
 	auth_context_t auth = NULL;
 	struct mail *m;
-	char envid[32], errbuf[128];
+	enum whose *whose;
+	char errbuf[128];
+	size_t n, i;
 	int ok;
 
 	smtp_set_server(s, e->server);
+	smtp_set_hostname(s, e->helo);
 	smtp_set_eventcb(s, session_event, &sc);
 	smtp_starttls_enable(s, e->starttls);
 	if (e->tls != NULL)
@@ -330,9 +609,11 @@ send_batch(struct email_smtp *e, struct mail *batch)
 		smtp_set_reverse_path(m->msg, e->from_addr);
 		smtp_set_message_str(m->msg, m->built);
 		if (e->dsn) {
-			snprintf(envid, sizeof(envid), "%llu", m->message_id);
+			/* The key, not the bare id: a bounce that names it
+			 * is one feegate's own message caused (feegate
+			 * bounce checks it against the message's token). */
 			smtp_dsn_set_ret(m->msg, Ret_HDRS);
-			smtp_dsn_set_envid(m->msg, envid);
+			smtp_dsn_set_envid(m->msg, m->key);
 		}
 		m->rcpt = smtp_add_recipient(m->msg, m->to);
 		if (e->dsn)
@@ -340,7 +621,10 @@ send_batch(struct email_smtp *e, struct mail *batch)
 					    Notify_FAILURE | Notify_DELAY);
 	}
 	ok = smtp_start_session(s);
-	for (m = batch; m != NULL; m = MNEXT(m)) {
+	for (m = batch, n = 0; m != NULL; m = MNEXT(m))
+		n++;
+	whose = xcalloc(n, sizeof(*whose));
+	for (m = batch, i = 0; m != NULL; m = MNEXT(m), i++) {
 		const smtp_status_t *rs, *ms;
 
 		if (!ok) {
@@ -370,13 +654,16 @@ send_batch(struct email_smtp *e, struct mail *batch)
 					   "SMTP 0", "not attempted%s%s",
 					   sc.why[0] ? ": " : "", sc.why);
 		} else if (rs->code >= 300) {
-			classify(&m->res, rs, "RCPT");
+			classify(&m->res, rs, "RCPT", &whose[i]);
 		} else if (ms != NULL && ms->code != 0 && ms->code >= 300) {
-			classify(&m->res, ms, "DATA");
+			classify(&m->res, ms, "DATA", &whose[i]);
 		} else {
-			classify(&m->res, rs, "message");
+			classify(&m->res, rs, "message", &whose[i]);
 		}
 	}
+	if (ok)
+		relay_runs(batch, whose, n);
+	free(whose);
 	smtp_destroy_session(s);
 	if (auth != NULL)
 		auth_destroy_context(auth);
@@ -405,6 +692,7 @@ worker(void *arg)
 static void
 mail_free(struct mail *m)
 {
+	free(m->key);
 	free(m->to);
 	free(m->subject);
 	free(m->text);
@@ -438,44 +726,151 @@ yes_no(const char *v, int def)
 	return strcmp(v, "yes") == 0 ? 1 : strcmp(v, "no") == 0 ? 0 : -1;
 }
 
-/* from = "Display Name <addr@domain>" or "addr@domain": the envelope
- * address, the domain for Message-IDs and the From header with its display
- * name in RFC 2047. */
+/* An address feegate puts in a header or the envelope: a dot-atom local
+ * part, "@", and a domain of letters, digits and hyphens with at least
+ * one dot (ASCII only: no quoted local parts, no address literals). */
 static int
-parse_from(struct email_smtp *e, const char *from)
+addr_valid(const char *a)
 {
-	const char *lt = strchr(from, '<'), *gt = lt ? strchr(lt, '>') : NULL;
-	const char *at, *s, *end;
-	struct sbuf fh;
+	const char *at = strrchr(a, '@'), *p;
+	int dots = 0;
 
-	if (lt != NULL && gt != NULL)
-		e->from_addr = xstrndup(lt + 1, (size_t)(gt - lt - 1));
-	else
-		e->from_addr = xstrdup(from);
-	at = strchr(e->from_addr, '@');
-	if (at == NULL || at == e->from_addr || at[1] == '\0' ||
-	    strpbrk(e->from_addr, " <>\"") != NULL)
-		return -1;
-	e->domain = xstrdup(at + 1);
-	sbuf_init(&fh);
-	if (lt != NULL && gt != NULL) {
-		/* The display name, trimmed and unquoted. */
-		for (s = from; *s == ' ' || *s == '"'; s++)
-			;
-		for (end = lt; end > s && (end[-1] == ' ' || end[-1] == '"');
-		     end--)
-			;
-		if (end > s) {
-			char *name = xstrndup(s, (size_t)(end - s));
-
-			encoded_words(&fh, name);
-			sbuf_adds(&fh, " ");
-			free(name);
+	if (at == NULL || at == a || at[1] == '\0' || a[0] == '.' ||
+	    at[-1] == '.' || strstr(a, "..") != NULL)
+		return 0;
+	for (p = a; p < at; p++)
+		if (!atext((unsigned char)*p) && *p != '.')
+			return 0;
+	for (p = a; p < at; p++)
+		if (*p == ' ')
+			return 0;
+	for (p = at + 1; *p != '\0'; p++) {
+		if (*p == '.') {
+			if (p[1] == '.' || p[1] == '\0' || p == at + 1 ||
+			    p[-1] == '-' || p[1] == '-')
+				return 0;
+			dots++;
+		} else if (!((*p >= 'a' && *p <= 'z') ||
+			     (*p >= 'A' && *p <= 'Z') ||
+			     (*p >= '0' && *p <= '9') || *p == '-')) {
+			return 0;
 		}
 	}
-	sbuf_addf(&fh, "<%s>", e->from_addr);
-	e->from_header = sbuf_take(&fh);
-	return 0;
+	return dots > 0 && at[1] != '-';
+}
+
+/* One mailbox as an operator writes it: "addr", "Name <addr>" or
+ * "\"Name\" <addr>" (the name may hold commas and parentheses: it is
+ * what stands before "<", unquoted). -1 when it is not one mailbox with
+ * a valid address. */
+static int
+mailbox_parse(const char *in, char **display, char **addr)
+{
+	const char *lt = strrchr(in, '<'), *gt, *s, *end;
+
+	*display = *addr = NULL;
+	if (!header_safe(in))
+		return -1;
+	if (lt == NULL) {
+		for (s = in; *s == ' '; s++)
+			;
+		for (end = s + strlen(s); end > s && end[-1] == ' '; end--)
+			;
+		*addr = xstrndup(s, (size_t)(end - s));
+	} else {
+		gt = strchr(lt, '>');
+		if (gt == NULL || strspn(gt + 1, " ") != strlen(gt + 1))
+			return -1;
+		*addr = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+		for (s = in; *s == ' '; s++)
+			;
+		for (end = lt; end > s && end[-1] == ' '; end--)
+			;
+		if (end - s >= 2 && *s == '"' && end[-1] == '"') {
+			s++;
+			end--;
+		}
+		if (memchr(s, '"', (size_t)(end - s)) != NULL ||
+		    memchr(s, '<', (size_t)(end - s)) != NULL)
+			return -1;
+		*display = xstrndup(s, (size_t)(end - s));
+	}
+	return addr_valid(*addr) ? 0 : -1;
+}
+
+/* list_unsubscribe: one or more <mailto:...> or <https://...> (RFC 2369),
+ * separated by commas; sets one_click when there is an https one (RFC
+ * 8058). */
+static int
+unsubscribe_valid(struct email_smtp *e, const char *v)
+{
+	const char *s = v, *end;
+	int n = 0;
+
+	if (!header_safe(v))
+		return 0;
+	for (;;) {
+		while (*s == ' ' || *s == ',')
+			s++;
+		if (*s == '\0')
+			return n > 0;
+		if (*s != '<' || (end = strchr(s, '>')) == NULL ||
+		    memchr(s, ' ', (size_t)(end - s)) != NULL)
+			return 0;
+		if (strncmp(s + 1, "https://", 8) == 0)
+			e->one_click = 1;
+		else if (strncmp(s + 1, "mailto:", 7) != 0)
+			return 0;
+		n++;
+		s = end + 1;
+	}
+}
+
+/* A name to say in EHLO: a fully qualified domain name, or an address
+ * literal "[192.0.2.1]". */
+static int
+helo_valid(const char *h)
+{
+	char addr[300];
+	struct in_addr in;
+	size_t n = strlen(h);
+
+	if (n >= 3 && h[0] == '[' && h[n - 1] == ']' && n < sizeof(addr)) {
+		snprintf(addr, sizeof(addr), "%.*s", (int)(n - 2), h + 1);
+		return inet_pton(AF_INET, addr, &in) == 1;
+	}
+	if (n >= 254)
+		return 0;
+	snprintf(addr, sizeof(addr), "x@%.253s", h);
+	return addr_valid(addr);
+}
+
+/* The EHLO name: [provider] helo, else this machine's fully qualified
+ * name, else the From address's domain; never a bare host name, which
+ * many relays refuse (reject_non_fqdn_helo_hostname). */
+static char *
+helo_name(const char *helo, const char *from_domain)
+{
+	struct addrinfo hints, *ai = NULL;
+	char host[256];
+	char *name = NULL;
+
+	if (helo != NULL)
+		return xstrdup(helo);
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_flags = AI_CANONNAME;
+		if (strchr(host, '.') != NULL)
+			name = xstrdup(host);
+		else if (getaddrinfo(host, NULL, &hints, &ai) == 0 &&
+			 ai->ai_canonname != NULL &&
+			 strchr(ai->ai_canonname, '.') != NULL)
+			name = xstrdup(ai->ai_canonname);
+		if (ai != NULL)
+			freeaddrinfo(ai);
+	}
+	return name != NULL ? name : xstrdup(from_domain);
 }
 
 /* Frees what open set up; the workers are already joined (or never ran). */
@@ -492,9 +887,11 @@ email_free(struct email_smtp *e)
 		free(e->password);
 	}
 	free(e->from_addr);
-	free(e->from_header);
+	free(e->from_name);
 	free(e->domain);
-	free(e->reply_to);
+	free(e->helo);
+	free(e->reply_addr);
+	free(e->reply_name);
 	free(e->list_unsubscribe);
 	workq_destroy(&e->todo);
 	workq_destroy(&e->done);
@@ -518,6 +915,7 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 	const char *workers = provider_get(p, "workers");
 	const char *per = provider_get(p, "per_session");
 	const char *dsn = provider_get(p, "dsn");
+	const char *helo = provider_get(p, "helo");
 	long long nw = 4, ps = 20, pn = 25;
 	struct email_smtp *e = xcalloc(1, sizeof(*e));
 
@@ -542,16 +940,42 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 			cpath, p->line, p->name);
 		goto fail;
 	}
-	if (from == NULL || !header_safe(from) ||
-	    (reply && !header_safe(reply)) || (unsub && !header_safe(unsub)) ||
-	    parse_from(e, from) != 0) {
+	if (from == NULL ||
+	    mailbox_parse(from, &e->from_name, &e->from_addr) != 0) {
 		err_set(err,
-			"%s:%d: [provider:%s] from: an address is needed, "
-			"as name <user@domain> or user@domain (and no "
-			"header may hold a line break)",
-			cpath, provider_line(p, "from"), p->name);
+			"%s:%d: [provider:%s] from: one address is needed, as "
+			"user@example.cn, Name <user@example.cn> or \"Name, "
+			"with commas\" <user@example.cn> (got '%.80s')",
+			cpath, provider_line(p, "from"), p->name,
+			from ? from : "");
 		goto fail;
 	}
+	e->domain = xstrdup(strrchr(e->from_addr, '@') + 1);
+	if (reply != NULL &&
+	    mailbox_parse(reply, &e->reply_name, &e->reply_addr) != 0) {
+		err_set(err,
+			"%s:%d: [provider:%s] reply_to: one address is needed, "
+			"as in from (got '%.80s')",
+			cpath, provider_line(p, "reply_to"), p->name, reply);
+		goto fail;
+	}
+	if (unsub != NULL && !unsubscribe_valid(e, unsub)) {
+		err_set(err,
+			"%s:%d: [provider:%s] list_unsubscribe: "
+			"<mailto:...> and/or <https://...>, separated by "
+			"commas ({key} in a URL is each message's key)",
+			cpath, provider_line(p, "list_unsubscribe"), p->name);
+		goto fail;
+	}
+	if (helo != NULL && !helo_valid(helo)) {
+		err_set(err,
+			"%s:%d: [provider:%s] helo: a fully qualified host "
+			"name (mail.example.cn) or an address literal "
+			"([192.0.2.1]) (got '%.80s')",
+			cpath, provider_line(p, "helo"), p->name, helo);
+		goto fail;
+	}
+	e->helo = helo_name(helo, e->domain);
 	if ((user == NULL) != (pwfile == NULL)) {
 		err_set(err,
 			"%s:%d: [provider:%s]: username and password_file "
@@ -597,7 +1021,6 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 	e->starttls = tls == NULL || strcmp(tls, "no") == 0 ? Starttls_DISABLED
 		      : strcmp(tls, "yes") == 0             ? Starttls_ENABLED
 							    : Starttls_REQUIRED;
-	e->reply_to = reply ? xstrdup(reply) : NULL;
 	e->list_unsubscribe = unsub ? xstrdup(unsub) : NULL;
 	e->per_session = (int)ps;
 	e->dsn = yes_no(dsn, 1);
@@ -634,6 +1057,7 @@ email_smtp_submit(struct channel *ch, const struct outbound *o,
 	}
 	m = xcalloc(1, sizeof(*m));
 	m->message_id = o->message_id;
+	m->key = xstrdup(o->idempotency_key);
 	m->to = xstrdup(o->to);
 	/* A subject is one line, whatever the template says. */
 	m->subject = xstrdup(o->subject);

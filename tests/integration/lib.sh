@@ -261,6 +261,19 @@ start_sink() {
 		/usr/sbin/smtp-sink $(sink_user) -c "$@" -d "$work/mail/$port.%H%M%S." "127.0.0.1:$port" 64
 	peer_port "smtp-sink on 127.0.0.1:$port" "$port"
 }
+# start_smtp_peer PORT [options]: the aiosmtpd relay (tests/peers/
+# smtp_tls_auth.py, options as it documents) on 127.0.0.1:PORT, keeping
+# what it takes in $work/mail-PORT.
+start_smtp_peer() {
+	/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null ||
+		fail "python3-aiosmtpd is not installed (scripts/bootstrap.sh installs it)"
+	port=$1
+	shift
+	mkdir -p "$work/mail-$port"
+	peer_start "the SMTP peer on 127.0.0.1:$port" "$work/peer-$port.log" \
+		/usr/bin/python3 "$top/tests/peers/smtp_tls_auth.py" "$port" "$work/mail-$port" "$@"
+	wait_listening "$port" "the SMTP peer on 127.0.0.1:$port"
+}
 # part_of FILE TYPE: the decoded text/plain or text/html part of a message
 # smtp-sink dumped.
 part_of() {

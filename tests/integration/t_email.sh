@@ -1,8 +1,9 @@
 #!/bin/sh
 # E-mail through libESMTP to Postfix's smtp-sink: proper MIME as received
 # (RFC 2047 Subject and From, both parts in UTF-8, Message-ID, DSN on the
-# envelope), 4xx temporary, 5xx permanent with a fallback across channels to
-# SMS, and no server at all as the provider's trouble.
+# envelope), 4xx temporary, a dead mailbox (5.1.1) permanent with a fallback
+# across channels to SMS, a relay's own refusal (5.3.0) and no server at
+# all as the provider's trouble.
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
 start_sim 18830 "-d 20"
@@ -55,12 +56,12 @@ id1=$(sqlg "SELECT message_id FROM messages WHERE contact_id = 1")
 eq "【国网杭州供电公司】电费缴费提醒（户号E1）" "$(subject_of "$f")" "RFC 2047 subject decodes to the Chinese text"
 has "$(cat "$f")" "From: =?UTF-8?B?$(printf '国网杭州供电公司' | base64)?= <noreply@example.cn>" "encoded From display name"
 has "$(cat "$f")" "Message-ID: <feegate.$id1@example.cn>" "Message-ID from the message id"
-has "$(cat "$f")" "Reply-To: service@example.cn" "Reply-To"
+has "$(cat "$f")" "Reply-To: <service@example.cn>" "Reply-To"
 has "$(cat "$f")" "List-Unsubscribe: <mailto:unsubscribe@example.cn>" "List-Unsubscribe"
 has "$(cat "$f")" "Content-Type: multipart/alternative;" "multipart/alternative"
 has "$(grep '^Date: ' "$f")" "+0000" "Date header"
 has "$(grep '^X-Rcpt-Args:' "$f")" "NOTIFY=FAILURE,DELAY" "DSN NOTIFY on the recipient"
-has "$(grep '^X-Mail-Args:' "$f")" "ENVID=$id1" "DSN ENVID is the message id"
+has "$(grep '^X-Mail-Args:' "$f")" "ENVID=$id1-" "DSN ENVID is the message's key (its id and 16 hex digits)"
 has "$(part_of "$f" plain)" "尊敬的张伟客户：" "plain part: Chinese text intact"
 has "$(part_of "$f" plain)" "¥1,234.50" "plain part: the amount"
 has "$(part_of "$f" html)" "<p>尊敬的张伟客户：</p>" "HTML part"
@@ -100,14 +101,25 @@ fgok run --date 2026-10-03 --now "2026-10-03 10:00"
 eq "retry" "$(sqlg "SELECT state FROM messages WHERE contact_id = 3")" "4xx: temporary"
 has "$(sqlg "SELECT last_error FROM messages WHERE contact_id = 3")" "SMTP 4" "with the SMTP code"
 
-# 5xx to RCPT: permanent, blocked, and the notice falls back to SMS.
+# 5xx to RCPT from smtp-sink ("500 5.3.0 Error: command failed"): the
+# relay's own trouble (5.3.x), not the address's: nothing blocked.
 start_sink 18803 -f RCPT
 mail_conf 18803
+customer E7; contact 7 E7 email e7@example.com; bill E7-1 E7 50.00 2026-10-01
+fgok run --date 2026-10-04 --now "2026-10-04 09:00"
+eq "retry 0" "$(sqlg "SELECT state, attempts FROM messages WHERE contact_id = 7")" "5.3.0: the relay's trouble, attempt kept"
+eq "0" "$(sqlg "SELECT COUNT(*) FROM contact_blocks")" "5.3.0: no address blocked"
+pay E7-1
+
+# 5.1.1 to RCPT (a relay that knows the mailbox is dead, aiosmtpd): that
+# address is blocked, and the notice falls back to SMS.
+start_smtp_peer 18806 --refuse-rcpt nobody
+mail_conf 18806
 customer E4; contact 4 E4 email nobody@example.com 1; contact 5 E4 sms +8613800008804 2
 bill E4-1 E4 50.00 2026-10-01
 fgok run --date 2026-10-04 --now "2026-10-04 10:00"
-eq "failed_permanent" "$(sqlg "SELECT state FROM messages WHERE contact_id = 4")" "5xx: permanent"
-has "$(sqlg "SELECT reason FROM contact_blocks WHERE contact_id = 4")" "SMTP 5" "the address is blocked"
+eq "failed_permanent" "$(sqlg "SELECT state FROM messages WHERE contact_id = 4")" "5.1.1: permanent"
+has "$(sqlg "SELECT reason FROM contact_blocks WHERE contact_id = 4")" "SMTP 550 5.1.1" "the address is blocked"
 eq "delivered" "$(sqlg "SELECT state FROM messages WHERE contact_id = 5")" "fell back across channels to SMS"
 eq "1" "$(sim_count +8613800008804)" "the SMS went out"
 

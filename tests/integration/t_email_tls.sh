@@ -6,20 +6,11 @@
 # reason (nothing sent in clear, no recipient blamed); the password never
 # reaches the logs.
 . "$(dirname "$0")/lib.sh"
-PEER="/usr/bin/python3 $top/tests/peers/smtp_tls_auth.py"
-/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null ||
-	fail "python3-aiosmtpd is not installed (scripts/bootstrap.sh installs it)"
 fresh_schemas
 server_cert smtp IP:127.0.0.1,DNS:localhost
 server_cert other DNS:mail.example.cn
 printf 'S3cret-Subm1ssion\n' >"$work/smtp.password"
 printf 'wrong-password\n' >"$work/wrong.password"
-start_peer() {  # start_peer PORT [options]: keeps mail in $work/mail-PORT
-	port=$1; shift
-	mkdir -p "$work/mail-$port"
-	peer_start "the SMTP peer on 127.0.0.1:$port" "$work/peer-$port.log" $PEER "$port" "$work/mail-$port" "$@"
-	wait_listening "$port" "the SMTP peer on 127.0.0.1:$port"
-}
 tls_conf() {  # tls_conf PORT [PROVIDER LINES]
 	write_conf "
 [channels]
@@ -50,7 +41,7 @@ refused() {
 	eq "$5" "$(kept "$4")" "$6: nothing more reached the server"
 }
 
-start_peer 19201 --cert "$work/smtp.pem" --key "$work/smtp.key" --user feegate --password-file "$work/smtp.password"
+start_smtp_peer 19201 --cert "$work/smtp.pem" --key "$work/smtp.key" --user feegate --password-file "$work/smtp.password"
 good="starttls = required
 ca_file = $work/ca.pem
 username = feegate"
@@ -92,13 +83,13 @@ password_file = $work/smtp.password"
 refused 3 2026-10-04 "certificate is not trusted" 19201 2 "untrusted certificate"
 
 # A trusted certificate for another name.
-start_peer 19202 --cert "$work/other.pem" --key "$work/other.key"
+start_smtp_peer 19202 --cert "$work/other.pem" --key "$work/other.key"
 tls_conf 19202 "starttls = required
 ca_file = $work/ca.pem"
 refused 4 2026-10-05 "certificate is for mail.example.cn, not 127.0.0.1" 19202 0 "certificate for another name"
 
 # A server without STARTTLS: required refuses it, yes sends in clear.
-start_peer 19203
+start_smtp_peer 19203
 tls_conf 19203 "starttls = required"
 refused 5 2026-10-06 "does not offer STARTTLS" 19203 0 "no STARTTLS"
 tls_conf 19203 "starttls = yes"

@@ -4,6 +4,7 @@ python3-aiosmtpd), bound to 127.0.0.1.
 
   smtp_tls_auth.py PORT OUTDIR [--cert CERT --key KEY] [--user USER
                    --password-file FILE] [--refuse-rcpt PREFIX]
+                   [--rcpt-reply REPLY]
 
 With a certificate it offers STARTTLS and refuses everything but EHLO,
 STARTTLS and QUIT before it; with a user it offers AUTH PLAIN and LOGIN
@@ -11,13 +12,15 @@ STARTTLS and QUIT before it; with a user it offers AUTH PLAIN and LOGIN
 authenticated, as a submission server does. Each message it accepts is
 written to OUTDIR/N.eml, the message exactly as received after one line
 
-  X-Test-Session: tls=yes|no auth=USER|- from=SENDER to=RECIPIENT
+  X-Test-Session: tls=yes|no auth=USER|- from=SENDER to=RECIPIENT helo=NAME
 
 and every AUTH attempt is appended to OUTDIR/auth.log as "ok USER" or
 "refused USER". With --refuse-rcpt, a recipient whose local part starts
 with PREFIX is refused (550 5.1.1) in the words relays use, quoting it in
 turn in capitals, its local part alone in another case, and in a
-different domain. Stopped with SIGTERM.
+different domain. With --rcpt-reply, every recipient is refused with
+REPLY ("554 5.7.1 Relay access denied", {rcpt} standing for the address),
+as a relay that will not relay for us answers. Stopped with SIGTERM.
 """
 import argparse
 import os
@@ -30,8 +33,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Keep:
-    def __init__(self, outdir, refuse=None):
+    def __init__(self, outdir, refuse=None, reply=None):
         self.outdir = outdir
+        self.reply = reply
         self.n = 0
         self.refused = 0
         self.refuse = refuse
@@ -39,6 +43,8 @@ class Keep:
 
     async def handle_RCPT(self, server, session, envelope, address, options):
         local, _, domain = address.partition("@")
+        if self.reply:
+            return self.reply.replace("{rcpt}", address)
         if self.refuse and local.startswith(self.refuse):
             with self.lock:
                 k = self.refused
@@ -57,9 +63,9 @@ class Keep:
             self.n += 1
             n = self.n
         user = session.auth_data.login.decode() if session.authenticated else "-"
-        head = "X-Test-Session: tls=%s auth=%s from=%s to=%s\r\n" % (
+        head = "X-Test-Session: tls=%s auth=%s from=%s to=%s helo=%s\r\n" % (
             "yes" if session.ssl else "no", user, envelope.mail_from,
-            ",".join(envelope.rcpt_tos))
+            ",".join(envelope.rcpt_tos), session.host_name)
         path = os.path.join(self.outdir, "%d.eml" % n)
         with open(path + ".tmp", "wb") as f:
             f.write(head.encode() + envelope.original_content)
@@ -76,6 +82,7 @@ def main():
     ap.add_argument("--user")
     ap.add_argument("--password-file")
     ap.add_argument("--refuse-rcpt")
+    ap.add_argument("--rcpt-reply")
     a = ap.parse_args()
 
     password = None
@@ -102,7 +109,7 @@ def main():
     if a.user:
         kw.update(authenticator=authenticator, auth_required=True,
                   auth_require_tls=bool(a.cert))
-    c = Controller(Keep(a.outdir, a.refuse_rcpt), hostname="127.0.0.1", port=a.port,
+    c = Controller(Keep(a.outdir, a.refuse_rcpt, a.rcpt_reply), hostname="127.0.0.1", port=a.port,
                    server_hostname="feegate-test", **kw)
     c.start()
     stop = threading.Event()
