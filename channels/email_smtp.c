@@ -14,6 +14,7 @@
  *   reply_to = 客服中心 <service@example.cn>       ; optional
  *   list_unsubscribe = <mailto:u@example.cn>, <https://example.cn/u?k={key}>
  *   helo = mail.example.cn   ; EHLO name (default: the FQDN, else from's domain)
+ *   return_path = bounces@example.cn ; envelope sender (default: from's)
  *   workers = 4              ; SMTP sessions at once
  *   per_session = 20         ; messages sent over one connection
  *   dsn = yes                ; ask for NOTIFY=FAILURE,DELAY and ENVID
@@ -91,6 +92,7 @@ struct email_smtp {
 	char *username, *password;
 	char *from_addr, *from_name, *domain, *helo;
 	char *reply_addr, *reply_name, *list_unsubscribe;
+	char *return_path; /* the envelope sender: where bounces go */
 	int per_session, dsn, one_click;
 };
 
@@ -606,7 +608,7 @@ send_batch(struct email_smtp *e, struct mail *batch)
 	for (m = batch; m != NULL; m = MNEXT(m)) {
 		build_message(e, m);
 		m->msg = smtp_add_message(s);
-		smtp_set_reverse_path(m->msg, e->from_addr);
+		smtp_set_reverse_path(m->msg, e->return_path);
 		smtp_set_message_str(m->msg, m->built);
 		if (e->dsn) {
 			/* The key, not the bare id: a bounce that names it
@@ -893,6 +895,7 @@ email_free(struct email_smtp *e)
 	free(e->reply_addr);
 	free(e->reply_name);
 	free(e->list_unsubscribe);
+	free(e->return_path);
 	workq_destroy(&e->todo);
 	workq_destroy(&e->done);
 	free(e);
@@ -916,6 +919,7 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 	const char *per = provider_get(p, "per_session");
 	const char *dsn = provider_get(p, "dsn");
 	const char *helo = provider_get(p, "helo");
+	const char *retpath = provider_get(p, "return_path");
 	long long nw = 4, ps = 20, pn = 25;
 	struct email_smtp *e = xcalloc(1, sizeof(*e));
 
@@ -976,6 +980,15 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 		goto fail;
 	}
 	e->helo = helo_name(helo, e->domain);
+	if (retpath != NULL && !addr_valid(retpath)) {
+		err_set(err,
+			"%s:%d: [provider:%s] return_path: an address, "
+			"bounces@example.cn (got '%.80s')",
+			cpath, provider_line(p, "return_path"), p->name,
+			retpath);
+		goto fail;
+	}
+	e->return_path = xstrdup(retpath ? retpath : e->from_addr);
 	if ((user == NULL) != (pwfile == NULL)) {
 		err_set(err,
 			"%s:%d: [provider:%s]: username and password_file "

@@ -13,7 +13,6 @@
 
 #include <ev.h>
 #include <math.h>
-#include <openssl/sha.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -84,7 +83,7 @@ struct job {
 	struct lane *lane;
 	struct claimed m;
 	char receipt_url[600];
-	char idem[40];
+	char idem[OUTBOX_KEY_LEN];
 	struct delivery_result res;
 	int expired_before_send;
 	int refused;    /* feegate would not send it (too long) */
@@ -578,23 +577,6 @@ render(struct dispatcher *d, struct claimed *m)
 		m->parts = 1;
 }
 
-/* What a provider may de-duplicate on: the message id, and 64 bits of the
- * SHA-256 of its receipt token (random per message, kept across attempts,
- * and not revealed by its hash). The same for every attempt of a message;
- * never the same for two messages, not even of two gateways (or a gateway
- * database made again) sharing one provider account, whose message ids
- * repeat: "12345-9f86d081884c7d65". */
-static void
-idempotency_key(const struct claimed *m, char *out, size_t len)
-{
-	unsigned char md[SHA256_DIGEST_LENGTH];
-
-	SHA256((const unsigned char *)m->token, strlen(m->token), md);
-	snprintf(out, len, "%llu-%02x%02x%02x%02x%02x%02x%02x%02x",
-		 m->message_id, md[0], md[1], md[2], md[3], md[4], md[5], md[6],
-		 md[7]);
-}
-
 /* Build the job for a claimed message that may go: settled at once when it
  * expired or its address fails the checks, otherwise ready to submit. */
 static struct job *
@@ -629,7 +611,7 @@ make_job(struct dispatcher *d, struct lane *l, struct claimed *m)
 		j->settled = 1;
 		return j;
 	}
-	idempotency_key(&j->m, j->idem, sizeof(j->idem));
+	outbox_key(j->m.message_id, j->m.token, j->idem);
 	snprintf(j->receipt_url, sizeof(j->receipt_url), "%s?id=%llu&t=%s",
 		 l->receipt_endpoint, j->m.message_id, j->m.token);
 	return j;

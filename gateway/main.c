@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "audit_archive.h"
 #include "billing_check.h"
+#include "bounce.h"
 #include "config.h"
 #include "context.h"
 #include "dates.h"
@@ -77,7 +78,12 @@ static const char usage_text[] =
 	"  staff passwd USER | staff disable USER | staff list\n"
 	"                                   call-centre accounts (password "
 	"on stdin)\n"
+	"  bounce                           read one bounce (a DSN) on "
+	"standard input and\n"
+	"                                   record what it says (Postfix "
+	"pipe, aliases)\n"
 	"  template render KIND CHANNEL [--locale L] [--account A] [--date D]\n"
+	"                  [--name N]\n"
 	"                                   a message as it would be sent;"
 	" CHANNEL:\n"
 	"                                   sms, email, voice, push (or "
@@ -758,6 +764,59 @@ cmd_token(const struct config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/* What an MTA's pipe makes of the exit status: 0 delivered, 75
+ * (EX_TEMPFAIL) deferred and tried again later. A bounce feegate does not
+ * believe is delivered (and logged): returning it would only bounce the
+ * bounce. */
+#define EXIT_TEMPFAIL 75
+#define BOUNCE_MAX    (4 * 1024 * 1024)
+
+static int
+cmd_bounce(const struct config *cfg, int argc, char **argv)
+{
+	struct opt opts[] = {{"date", 1, NULL, 0}};
+	const char *pos[1];
+	char date[DATE_LEN], now[TIME_LEN], what[400], buf[65536];
+	enum bounce_result res;
+	struct fg_err err;
+	struct sbuf msg;
+	struct dsn d;
+	struct db db;
+	size_t npos, n;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, opts, FG_NELEM(opts), pos, 0,
+			     &npos)) != 0 ||
+	    (rc = business_date(cfg, opts[0].value, date)) != 0)
+		return rc;
+	sbuf_init(&msg);
+	while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+		if (msg.len < BOUNCE_MAX)
+			sbuf_add(&msg, buf, n);
+	if (dsn_parse(msg.s, msg.len, &d, &err) != 0) {
+		log_info("bounce: ignored: %s", err.msg);
+		printf("ignored: %s\n", err.msg);
+		sbuf_free(&msg);
+		return 0;
+	}
+	sbuf_free(&msg);
+	/* Billing too: a failure falls back to the notice's next contact. */
+	if (open_db(&db, cfg, 1) != 0)
+		return EXIT_TEMPFAIL;
+	time_now_utc(now);
+	rc = bounce_apply(&db, cfg, &d, now, date, &res, what, sizeof(what),
+			  &err);
+	db_close(&db);
+	if (rc != 0) {
+		log_warnx("bounce: %s (the MTA will try again)", err.msg);
+		fprintf(stderr, "feegate: bounce: %s\n", err.msg);
+		return EXIT_TEMPFAIL;
+	}
+	log_info("bounce: %s", what);
+	printf("%s\n", what);
+	return 0;
+}
+
 static int
 cmd_purge(const struct config *cfg, int argc, char **argv)
 {
@@ -1108,6 +1167,8 @@ main(int argc, char **argv)
 		rc = cmd_audit(&cfg, argc, argv);
 	else if (strcmp(cmd, "purge") == 0)
 		rc = cmd_purge(&cfg, argc, argv);
+	else if (strcmp(cmd, "bounce") == 0)
+		rc = cmd_bounce(&cfg, argc, argv);
 	else if (strcmp(cmd, "token") == 0)
 		rc = cmd_token(&cfg, argc, argv);
 	else if (strcmp(cmd, "template") == 0)

@@ -335,6 +335,16 @@ outbox_abandon(struct db *db, struct claimed *m, size_t n)
 }
 
 void
+outbox_key(unsigned long long message_id, const char *token,
+	   char out[OUTBOX_KEY_LEN])
+{
+	char hex[65];
+
+	sha256_hex(token, strlen(token), hex);
+	snprintf(out, OUTBOX_KEY_LEN, "%llu-%.16s", message_id, hex);
+}
+
+void
 outbox_free(struct claimed *m, size_t n)
 {
 	size_t i;

@@ -132,4 +132,15 @@ int outbox_awaiting(struct db *db, const char *const *providers, size_t np,
 		    struct fg_err *err);
 void outbox_free(struct claimed *m, size_t n);
 
+/* What a provider may de-duplicate on, and what a bounce names the
+ * message by (the DSN's ENVID): the message id and 64 bits of the
+ * SHA-256 of its receipt token (random per message, kept across attempts,
+ * and not revealed by its hash). The same for every attempt of a message;
+ * never the same for two messages, not even of two gateways (or a gateway
+ * database made again) sharing one provider account, whose message ids
+ * repeat: "12345-9f86d081884c7d65". */
+#define OUTBOX_KEY_LEN 48
+void outbox_key(unsigned long long message_id, const char *token,
+		char out[OUTBOX_KEY_LEN]);
+
 #endif

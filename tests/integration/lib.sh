@@ -230,7 +230,12 @@ snapshot() {
 # dispatcher it kills): stopped, by PID, when the test exits, as are the
 # peers.
 bg_pids=""
+# exit_hooks: functions a test adds to, run when it exits (a peer that
+# needs more than a PID to stop).
+exit_hooks=""
 cleanup() {
+	for _h in $exit_hooks; do "$_h" || true; done
+	exit_hooks=""
 	peers_stop
 	[ -z "$bg_pids" ] || peer_kill $bg_pids
 	bg_pids=""
