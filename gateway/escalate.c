@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "outbox.h"
 
 #define ACTOR "escalation"
 
@@ -41,7 +42,7 @@ escalate_fail_notices(struct night *nt, struct fg_err *err)
 			 DB_STR(nt->min_amount)),
 		 &nt->n.notices_failed},
 		{"UPDATE tmp_fail f JOIN messages m ON m.notice_id = f.notice_id"
-		 " SET f.delivered = 1 WHERE m.state = 'delivered'",
+		 " SET f.delivered = 1 WHERE " OUTBOX_REACHED("m"),
 		 DB_NOARGS, NULL},
 		{"INSERT INTO audit_stage (event, account_no, case_id,"
 		 " notice_id, seq, amount, delivered)"
@@ -82,18 +83,19 @@ static const char sql_task_decide[] =
 	"   WHERE f.case_id = k.case_id AND f.state = 'failed') AS failed,"
 	"  (SELECT COUNT(DISTINCT d.notice_id) FROM notices d"
 	"   JOIN messages m ON m.notice_id = d.notice_id"
-	"   WHERE d.case_id = k.case_id AND m.state = 'delivered')"
-	" FROM dunning_cases k"
-	" JOIN notices n ON n.case_id = k.case_id AND n.seq = k.step"
-	" JOIN tmp_bal t ON t.account_no = k.account_no"
-	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
-	" LEFT JOIN collection_tasks x ON x.case_id = k.case_id"
-	" WHERE k.active_account IS NOT NULL AND k.state = 'open'"
-	"   AND k.step >= ? AND n.state = 'failed'"
-	"   AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)"
-	"   AND t.balance >= ? AND t.known = 1 AND t.hold = 0"
-	"   AND q.account_no IS NULL AND x.task_id IS NULL"
-	" HAVING failed >= ?";
+	"   WHERE d.case_id = k.case_id AND " OUTBOX_REACHED(
+		"m") ")"
+		     " FROM dunning_cases k"
+		     " JOIN notices n ON n.case_id = k.case_id AND n.seq = k.step"
+		     " JOIN tmp_bal t ON t.account_no = k.account_no"
+		     " LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
+		     " LEFT JOIN collection_tasks x ON x.case_id = k.case_id"
+		     " WHERE k.active_account IS NOT NULL AND k.state = 'open'"
+		     "   AND k.step >= ? AND n.state = 'failed'"
+		     "   AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)"
+		     "   AND t.balance >= ? AND t.known = 1 AND t.hold = 0"
+		     "   AND q.account_no IS NULL AND x.task_id IS NULL"
+		     " HAVING failed >= ?";
 
 int
 escalate_raise_tasks(struct night *nt, struct fg_err *err)

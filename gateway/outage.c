@@ -57,12 +57,7 @@ static const char sql_changed[] =
 	"  AND v.version = o.version"
 	" WHERE b.ends_at >= DATE_SUB(?, INTERVAL 2 DAY) AND x.row_key IS NULL"
 	"   AND b.outage_id IS NOT NULL"
-	"   AND (v.outage_id IS NULL"
-	"        OR NOT (v.kind <=> {T outages.kind b.kind}"
-	"        AND v.area <=> {T outages.area b.area}"
-	"        AND v.starts_at <=> b.starts_at AND v.ends_at <=> b.ends_at"
-	"        AND v.reason <=> {T outages.reason b.reason}"
-	"        AND v.status <=> {T outages.status b.status}))";
+	"   AND (v.outage_id IS NULL OR NOT " OUTAGE_SAME("v", "b") ")";
 
 /* Late: less lead than the rules ask, for the times the notice gives. */
 #define LATE_SQL                                                               \
@@ -317,8 +312,8 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		 " FROM tmp_ocur c JOIN notices n ON n.outage_id = c.outage_id"
 		 " WHERE n.kind IN ('outage_notice', 'outage_rescheduled')"
 		 "  AND EXISTS (SELECT 1 FROM messages m"
-		 "   WHERE m.notice_id = n.notice_id AND m.state IN ('queued',"
-		 "    'retry', 'leased', 'submitting', 'accepted', 'delivered'))"
+		 "   WHERE m.notice_id = n.notice_id AND m.state IN ("
+		 "    'leased', 'submitting', 'accepted', 'delivered'))"
 		 " GROUP BY n.outage_id, n.account_no",
 		 DB_NOARGS, NULL},
 		{sql_first,

@@ -17,9 +17,13 @@
  *                       told of the current times before today
  *   outage_restored     after ends_at, to those told, if [outage] restored
  * A customer counts as told of a version when a notice or reschedule of it
- * has a message that is going or has gone (not one cancelled, expired or
- * failed everywhere). One notice per outage, account, kind and version (a
- * unique key): a pass
+ * has a message that has gone or is leaving now (accepted, delivered, or
+ * in the provider's hands): one still waiting in the queue (held by the
+ * calling window overnight) is not, so when billing moves the outage
+ * meanwhile the customer gets a plain notice of the new times, never "moved
+ * from" times they never heard, and no reminder goes before its notice
+ * has. One notice per outage, account, kind and version (a unique key): a
+ * pass
  * run again sends nothing twice. A large customer (segment 'large') hears
  * on every consented contact (holder, finance, executive); the others on
  * the first reachable one, falling back like dunning. Outage messages are
@@ -34,6 +38,17 @@
 
 /* One pass at nt->now (the local wall-clock time). */
 int outage_plan(struct night *nt, struct fg_err *err);
+
+/* Whether outage_versions row V says what billing's row B (of
+ * billing_outages) says now: the same comparison for a pass (a new
+ * version) and for the dispatcher (the outage changed since the pass). */
+#define OUTAGE_SAME(V, B)                                                      \
+	"(" V ".kind <=> {T outages.kind " B ".kind}"                          \
+	" AND " V ".area <=> {T outages.area " B ".area}"                      \
+	" AND " V ".starts_at <=> " B ".starts_at"                             \
+	" AND " V ".ends_at <=> " B ".ends_at"                                 \
+	" AND " V ".reason <=> {T outages.reason " B ".reason}"                \
+	" AND " V ".status <=> {T outages.status " B ".status})"
 
 /* The statement that puts billing's outage rows feegate refuses into
  * tmp_bad, with their reasons; its two parameters are nt->now. */

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mask.h"
 #include "money.h"
+#include "outage.h"
 
 #define ACTOR "dispatcher"
 
@@ -99,6 +100,19 @@ sql_in_list(const char *head, size_t n, const char *tail)
 	sbuf_adds(&b, ")");
 	sbuf_adds(&b, tail);
 	return sbuf_take(&b);
+}
+
+/* head, then the k ids in p[0..k) as an IN list ("head (?, ?, ...)"),
+ * run; p has room for in_pad(k). */
+static int
+exec_in(struct db *db, const char *head, struct db_param *p, size_t k,
+	struct fg_err *err)
+{
+	char *sql = sql_in_list(head, k, "");
+	int rc = db_exec(db, sql, p, pad_params(p, k), NULL, err);
+
+	free(sql);
+	return rc;
 }
 
 static void
@@ -461,6 +475,9 @@ outage_cb(void *arg, const struct db_row *row, struct fg_err *err)
 		m->ctx.old_ends_at[0] ? m->ctx.old_ends_at : NULL;
 	if (strcmp(row->val[8], "1") != 0)
 		m->cancel = "the outage changed since this notice was planned";
+	else if (row->val[9] == NULL || strcmp(row->val[9], "1") != 0)
+		m->cancel = "billing changed the outage since the last pass "
+			    "(the next pass tells what is true now)";
 	return 0;
 }
 
@@ -481,20 +498,28 @@ load_outages(struct db *db, struct load_ctx *l, struct fg_err *err)
 		return 0;
 	}
 	sbuf_init(&sql);
-	sbuf_adds(&sql,
-		  "SELECT m.message_id, v.kind, v.area,"
-		  " DATE_FORMAT(v.starts_at, '%Y-%m-%d %H:%i'),"
-		  " DATE_FORMAT(v.ends_at, '%Y-%m-%d %H:%i'), v.reason,"
-		  " DATE_FORMAT(pv.starts_at, '%Y-%m-%d %H:%i'),"
-		  " DATE_FORMAT(pv.ends_at, '%Y-%m-%d %H:%i'),"
-		  " o.version = n.outage_version"
-		  " FROM messages m JOIN notices n ON n.notice_id = m.notice_id"
-		  " JOIN outage_versions v ON v.outage_id = n.outage_id"
-		  "  AND v.version = n.outage_version"
-		  " LEFT JOIN outage_versions pv ON pv.outage_id = n.outage_id"
-		  "  AND pv.version = n.outage_prev"
-		  " JOIN outages o ON o.outage_id = n.outage_id"
-		  " WHERE m.message_id IN (");
+	sbuf_adds(
+		&sql,
+		"SELECT m.message_id, v.kind, v.area,"
+		" DATE_FORMAT(v.starts_at, '%Y-%m-%d %H:%i'),"
+		" DATE_FORMAT(v.ends_at, '%Y-%m-%d %H:%i'), v.reason,"
+		" DATE_FORMAT(pv.starts_at, '%Y-%m-%d %H:%i'),"
+		" DATE_FORMAT(pv.ends_at, '%Y-%m-%d %H:%i'),"
+		" o.version = n.outage_version,"
+		/* Billing's row itself, right before sending: the
+		   * versions know only what a pass saw. */
+		" " OUTAGE_SAME(
+			"v",
+			"b") ""
+			     " FROM messages m JOIN notices n ON n.notice_id = m.notice_id"
+			     " JOIN outage_versions v ON v.outage_id = n.outage_id"
+			     "  AND v.version = n.outage_version"
+			     " LEFT JOIN outage_versions pv ON pv.outage_id = n.outage_id"
+			     "  AND pv.version = n.outage_prev"
+			     " JOIN outages o ON o.outage_id = n.outage_id"
+			     " LEFT JOIN {B}.billing_outages b"
+			     "  ON {=outages.outage_id b.outage_id n.outage_id}"
+			     " WHERE m.message_id IN (");
 	placeholders(&sql, in_pad(k));
 	sbuf_adds(&sql, ")");
 	rc = db_query(db, DB_STREAM, sql.s, p, pad_params(p, k), outage_cb, l,
@@ -674,6 +699,39 @@ mark_submitting(struct db *db, const struct config *cfg, struct claimed **c,
 	return rc;
 }
 
+/* An outage or service notice whose messages were all cancelled (the
+ * outage changed, the notice is no longer true) is cancelled itself, not
+ * left planned. A dunning notice stays as it is: the night fails it when
+ * it is due, and the ladder goes on from there. */
+static int
+notices_cancelled(struct db *db, const struct claimed *m, size_t n,
+		  struct fg_err *err)
+{
+	struct db_param *p = xcalloc(in_pad(n), sizeof(*p));
+	size_t i, k = 0;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if (m[i].cancel != NULL && strcmp(m[i].kind, "dunning") != 0)
+			p[k++] = DB_ID(m[i].notice_id);
+	if (k == 0) {
+		free(p);
+		return 0;
+	}
+	rc = exec_in(db,
+		     "UPDATE notices n SET n.state = 'cancelled'"
+		     " WHERE n.state IN ('planned', 'sending')"
+		     " AND n.kind <> 'dunning'"
+		     " AND NOT EXISTS (SELECT 1 FROM messages x"
+		     "  WHERE x.notice_id = n.notice_id AND x.state IN"
+		     "  ('queued', 'retry', 'leased', 'submitting',"
+		     "   'accepted', 'delivered'))"
+		     " AND n.notice_id IN (",
+		     p, k, err);
+	free(p);
+	return rc;
+}
+
 int
 outbox_submitting(struct db *db, const struct config *cfg, struct claimed *m,
 		  size_t n, const char *owner, const char *provider,
@@ -728,6 +786,8 @@ outbox_submitting(struct db *db, const struct config *cfg, struct claimed *m,
 	}
 	if (k > 0 &&
 	    mark_submitting(db, cfg, go, k, owner, provider, now, err) != 0)
+		goto fail;
+	if (k < n && notices_cancelled(db, m, n, err) != 0)
 		goto fail;
 	if (audit_batch_write(db, w, ACTOR, business_date, err) != 0)
 		goto fail;
@@ -875,6 +935,20 @@ outbox_queue_next(struct db *db, const struct config *cfg,
 			goto out;
 		}
 		if (!found) {
+			/* Its last contact failed: unreachable, as a notice
+			 * with no contact at all is when it is planned
+			 * (failed at once; it counts toward the ladder). */
+			if (db_exec(db,
+				    "UPDATE notices SET state = 'failed',"
+				    " unreachable = 1, failed_on = ?"
+				    " WHERE notice_id = ? AND state IN"
+				    " ('planned', 'sending', 'sent')",
+				    DB_ARGS(DB_STR(business_date),
+					    DB_ID(notice_id)),
+				    NULL, err) != 0) {
+				json_decref(d);
+				goto out;
+			}
 			detail = detail_dump(d);
 			audit_batch_add(w, "notice_unreachable", account_no,
 					case_id, notice_id, 0, 0, detail);
@@ -952,16 +1026,13 @@ record_sent_chunk(struct db *db, struct attempt **s, size_t k,
 	rc = db_exec(db, sql.s, p, np, NULL, err);
 	sbuf_free(&sql);
 	if (rc == 0) {
-		char *nsql =
-			sql_in_list("UPDATE notices SET state = 'sent'"
-				    " WHERE state IN ('planned', 'sending')"
-				    "  AND notice_id IN (",
-				    k, "");
-
 		for (i = 0; i < k; i++)
 			p[i] = DB_ID(s[i]->m->notice_id);
-		rc = db_exec(db, nsql, p, pad_params(p, k), NULL, err);
-		free(nsql);
+		rc = exec_in(db,
+			     "UPDATE notices SET state = 'sent'"
+			     " WHERE state IN ('planned', 'sending')"
+			     "  AND notice_id IN (",
+			     p, k, err);
 	}
 	free(p);
 	free(v);
@@ -1269,12 +1340,11 @@ receipts_delivered(struct db *db, const unsigned long long *mid,
 	if (rc == 0) {
 		for (i = 0; i < k; i++)
 			p[i] = DB_ID(nid[i]);
-		sql = sql_in_list("UPDATE notices SET state = 'delivered'"
-				  " WHERE state IN ('planned', 'sending',"
-				  "  'sent') AND notice_id IN (",
-				  k, "");
-		rc = db_exec(db, sql, p, pad_params(p, k), NULL, err);
-		free(sql);
+		rc = exec_in(db,
+			     "UPDATE notices SET state = 'delivered'"
+			     " WHERE state IN ('planned', 'sending',"
+			     "  'sent') AND notice_id IN (",
+			     p, k, err);
 	}
 	free(p);
 	return rc;

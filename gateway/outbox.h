@@ -40,6 +40,13 @@
  * migration 010). A new level goes here and into claim_select. */
 #define OUTBOX_ANY_PRIORITY "priority IN (0, 1)"
 
+/* A message that reached the customer, as far as anyone will ever say:
+ * delivered, or taken by a provider of a channel that sends no receipts
+ * (e-mail without a bounce, app push). M is the messages alias. */
+#define OUTBOX_REACHED(M)                                                      \
+	"(" M ".state = 'delivered' OR (" M ".state = 'accepted' AND " M       \
+	".channel IN ('email', 'push')))"
+
 struct claimed {
 	unsigned long long message_id, notice_id, case_id;
 	long long contact_id;

@@ -6,6 +6,10 @@
  *   for good on this contact; the contact is blocked while billing keeps
  *   the same address, and the notice falls back to the next consented,
  *   valid contact by priority.
+ * - Refused (not the provider's answer: feegate would not send the text,
+ *   an SMS over [sms] max_parts after every shortening its template
+ *   allows): failed for good on this contact without blocking it, and the
+ *   notice falls back.
  * - TEMPFAIL caused by the provider (refused connection, 401/403, 429,
  *   or POLICY_STORM temporary failures in a row: a 5xx storm): the message
  *   goes back to the queue without using up an attempt, and the provider

@@ -285,7 +285,8 @@ report_data(struct db *db, const char *from, const char *to, struct fg_err *err)
 		  " COUNT(*), SUM(state = 'delivered'),"
 		  " SUM(state = 'failed_permanent'),"
 		  " SUM(IF(provider_ref IS NULL, 0,"
-		  "  IF(channel = 'sms', COALESCE(parts, 1), 1)))"
+		  "  IF(channel = 'sms', COALESCE(parts, 1), 1))),"
+		  " SUM(state = 'accepted')"
 		  " FROM messages WHERE created_on BETWEEN ? AND ?"
 		  " GROUP BY 1, 2 ORDER BY 1, FIELD(channel, 'push', 'sms',"
 		  "  'email', 'voice'), channel",

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dates.h"
 #include "mask.h"
 #include "money.h"
 #include "util.h"
@@ -189,6 +190,110 @@ case_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	return 0;
 }
 
+static const char *
+s_of(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : "";
+}
+
+/* What a notice's messages came to, as far as anyone will say: the
+ * first of these that holds. */
+static const char *
+reach_of(const json_t *n)
+{
+	const json_t *m;
+	size_t k;
+	int delivered = 0, taken = 0, pending = 0, going = 0, cancelled = 0,
+	    total = 0;
+
+	if (json_is_true(json_object_get(n, "unreachable")))
+		return "unreachable";
+	json_array_foreach(json_object_get(n, "messages"), k, m)
+	{
+		const char *st = s_of(m, "state"), *ch = s_of(m, "channel");
+
+		total++;
+		if (strcmp(st, "delivered") == 0)
+			delivered++;
+		else if (strcmp(st, "accepted") == 0 &&
+			 (strcmp(ch, "email") == 0 || strcmp(ch, "push") == 0))
+			taken++;
+		else if (strcmp(st, "accepted") == 0)
+			pending++;
+		else if (strcmp(st, "cancelled") == 0)
+			cancelled++;
+		else if (strcmp(st, "failed_permanent") != 0 &&
+			 strcmp(st, "expired") != 0)
+			going++;
+	}
+	return delivered            ? "delivered"
+	       : taken              ? "accepted"
+	       : pending            ? "awaiting_receipt"
+	       : going              ? "sending"
+	       : total == 0         ? "not_sent"
+	       : cancelled == total ? "cancelled"
+				    : "not_delivered";
+}
+
+static const struct {
+	const char *key, *en, *zh;
+} reach_words[] = {
+	{"delivered", "delivered", "已送达"},
+	{"accepted", "sent (no receipt for this channel)", "已发出（无回执）"},
+	{"awaiting_receipt", "sent, awaiting its receipt", "已发出，待回执"},
+	{"sending", "being sent", "发送中"},
+	{"not_sent", "not sent", "未发送"},
+	{"cancelled", "not sent (cancelled)", "未发送（已取消）"},
+	{"not_delivered", "not delivered", "未送达"},
+	{"unreachable", "unreachable: no consented, valid contact",
+	 "无法联系：无可用联系方式"},
+};
+
+/* A notice's state in words a call-centre agent reads right: what its
+ * messages came to, then, for a dunning notice, what the customer did
+ * ("delivered · unpaid after 7 days": "failed" means unpaid, not
+ * undelivered). Sets "reached" (a key of reach_words), "status" and
+ * "status_zh". */
+static void
+notice_status(json_t *n, int dunning)
+{
+	const char *reach = reach_of(n), *state = s_of(n, "state");
+	char en[160], zh[160];
+	size_t i;
+
+	for (i = 0; i < FG_NELEM(reach_words) - 1; i++)
+		if (strcmp(reach_words[i].key, reach) == 0)
+			break;
+	snprintf(en, sizeof(en), "%s", reach_words[i].en);
+	snprintf(zh, sizeof(zh), "%s", reach_words[i].zh);
+	if (dunning && strcmp(state, "failed") == 0 &&
+	    strcmp(reach, "unreachable") != 0 &&
+	    date_valid(s_of(n, "failed_on")) &&
+	    date_valid(s_of(n, "sent_on"))) {
+		long days = date_days(s_of(n, "failed_on")) -
+			    date_days(s_of(n, "sent_on"));
+		size_t l = strlen(en), lz = strlen(zh);
+
+		snprintf(en + l, sizeof(en) - l, " · unpaid after %ld days",
+			 days);
+		snprintf(zh + lz, sizeof(zh) - lz, " · %ld天后仍未缴费", days);
+	} else if (strcmp(state, "settled") == 0) {
+		str_copy(en + strlen(en), " · paid", sizeof(en) - strlen(en));
+		str_copy(zh + strlen(zh), " · 已缴费", sizeof(zh) - strlen(zh));
+	} else if (strcmp(state, "cancelled") == 0 &&
+		   strcmp(reach, "cancelled") != 0) {
+		str_copy(en + strlen(en), " · notice cancelled",
+			 sizeof(en) - strlen(en));
+		str_copy(zh + strlen(zh), " · 通知已取消",
+			 sizeof(zh) - strlen(zh));
+	}
+	json_object_set_new(n, "reached", json_string(reach));
+	json_object_set_new(n, "status", json_string(en));
+	json_object_set_new(n, "status_zh", json_string(zh));
+}
+
 json_t *
 timeline_build(struct db *db, const char *account_no, int *found,
 	       struct fg_err *err)
@@ -288,6 +393,17 @@ timeline_build(struct db *db, const char *account_no, int *found,
 	*found = json_object_get(t, "customer") != NULL ||
 		 json_array_size(cases) > 0 || json_array_size(errors) > 0 ||
 		 json_array_size(others) > 0;
+	{
+		size_t i, j;
+		json_t *c, *n;
+
+		json_array_foreach(cases, i, c)
+		{
+			json_array_foreach(json_object_get(c, "notices"), j, n)
+				notice_status(n, 1);
+		}
+		json_array_foreach(others, i, n) notice_status(n, 0);
+	}
 	/* The audit detail is JSON text; embed it as JSON. */
 	{
 		size_t i;
@@ -320,14 +436,6 @@ timeline_find_accounts(struct db *db, const char *address, json_t *out,
 			DB_ARGS(DB_STR(address)), append_row_cb, out, err);
 }
 
-static const char *
-s_of(const json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-
-	return v ? v : "";
-}
-
 /* The rest of a notice's line (state, flags), then its messages, one
  * line each. */
 static void
@@ -336,13 +444,12 @@ print_notice(const json_t *n, FILE *out)
 	const json_t *m;
 	size_t k;
 
-	fputs(s_of(n, "state"), out);
+	fputs(s_of(n, "status"), out);
 	if (json_is_true(json_object_get(n, "late_notice")))
 		fputs("  LATE NOTICE (less lead time than the rules ask)", out);
-	if (json_is_true(json_object_get(n, "unreachable")))
-		fputs(" (unreachable: no consented, valid contact)", out);
 	if (json_is_string(json_object_get(n, "failed_on")))
-		fprintf(out, " on %s", s_of(n, "failed_on"));
+		fprintf(out, " (%s on %s)", s_of(n, "state"),
+			s_of(n, "failed_on"));
 	fputc('\n', out);
 
 	json_array_foreach(json_object_get(n, "messages"), k, m)
@@ -352,6 +459,8 @@ print_notice(const json_t *n, FILE *out)
 				json_object_get(m, "message_id")),
 			s_of(m, "channel"), s_of(m, "address"),
 			s_of(m, "state"));
+		if (s_of(m, "provider_ref")[0] != '\0')
+			fprintf(out, "  ref %s", s_of(m, "provider_ref"));
 		if (json_is_string(json_object_get(m, "last_error")))
 			fprintf(out, "  (%s)", s_of(m, "last_error"));
 		fputc('\n', out);

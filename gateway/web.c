@@ -792,6 +792,18 @@ audit_status(struct req *r, struct sbuf *b)
 			     "checked yet (feegate audit verify)</span>");
 }
 
+/* A notice's state as an agent reads it (timeline.c's notice_status):
+ * "已送达 · 7天后仍未缴费 delivered · unpaid after 7 days". */
+static void
+notice_words(struct sbuf *b, const json_t *n)
+{
+	sbuf_adds(b, "<span class=\"status\">");
+	esc(b, str_of(n, "status_zh"));
+	sbuf_adds(b, " ");
+	esc(b, str_of(n, "status"));
+	sbuf_adds(b, "</span>");
+}
+
 static enum MHD_Result
 customer(struct req *r, const char *account)
 {
@@ -860,7 +872,7 @@ customer(struct req *r, const char *account)
 					  json_object_get(n, "seq")));
 			esc(&b, str_of(n, "sent_on"));
 			sbuf_adds(&b, " · ");
-			esc(&b, str_of(n, "state"));
+			notice_words(&b, n);
 			sbuf_adds(&b, "</p>\n");
 			messages_table(&b, n, json_object_get(t, "audit"));
 		}
@@ -877,7 +889,7 @@ customer(struct req *r, const char *account)
 		sbuf_adds(&b, " ");
 		esc(&b, str_of(n, "outage_id"));
 		sbuf_adds(&b, " · ");
-		esc(&b, str_of(n, "state"));
+		notice_words(&b, n);
 		if (json_is_true(json_object_get(n, "late_notice")))
 			sbuf_adds(&b, " <span class=\"late\">迟发 LATE</span>");
 		sbuf_adds(&b, "</p>\n");
@@ -1137,7 +1149,8 @@ reports(struct req *r)
 	free(values);
 	sbuf_adds(&b, "<table id=\"nights\"><tr><th>日期 Night</th>"
 		      "<th>渠道 Channel</th><th>消息 Messages</th>"
-		      "<th>送达 Delivered</th><th>失败 Failed</th>"
+		      "<th>送达 Delivered</th><th>已发出 Accepted</th>"
+		      "<th>失败 Failed</th>"
 		      "<th>计费 Units</th><th>费用 Cost (¥)</th></tr>\n");
 	for (i = 0; i < json_array_size(nights); i++) {
 		const char *ch = row_cell(nights, i, 1);
@@ -1152,10 +1165,11 @@ reports(struct req *r)
 		sbuf_adds(&b, "</td><td>");
 		esc(&b, ch);
 		sbuf_addf(&b,
-			  "</td><td>%s</td><td>%s</td><td>%s</td><td>%lld"
-			  "</td><td>%s</td></tr>\n",
+			  "</td><td>%s</td><td>%s</td><td>%s</td><td>%s"
+			  "</td><td>%lld</td><td>%s</td></tr>\n",
 			  row_cell(nights, i, 2), row_cell(nights, i, 3),
-			  row_cell(nights, i, 4), units, money);
+			  row_cell(nights, i, 6), row_cell(nights, i, 4), units,
+			  money);
 	}
 	money_format_grouped((total + 5000) / 10000, money, sizeof(money));
 	sbuf_addf(&b,

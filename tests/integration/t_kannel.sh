@@ -125,6 +125,7 @@ eq "$(sqlg "SELECT COUNT(*) FROM messages WHERE provider = 'kannel' AND state = 
                 AND provider_ref = (SELECT JSON_VALUE(a.detail, '$.ref') FROM audit_log a WHERE a.message_id = m.message_id AND a.event = 'receipt')")" \
    "Kannel's id for each message (%I) kept as its provider_ref"
 has "$(fg log K5 --json)" "\"provider_ref\": \"$(sqlg "SELECT provider_ref FROM messages WHERE contact_id = 5")\"" "the timeline shows it"
+has "$(fg log K5)" "delivered  ref $(sqlg "SELECT provider_ref FROM messages WHERE contact_id = 5")" "feegate log too"
 
 # Reports that say "not delivered", with the SMSC's own answer (%A), as
 # Kannel's smsbox calls the dlr-url (its fake SMSC only reports success, so

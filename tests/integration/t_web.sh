@@ -208,11 +208,11 @@ fgok plan --date 2026-10-03
 get "/reports?from=2026-10-01&to=2026-10-31" "$work/li2"
 eq "200" "$code" "reports"
 row=$(sqlg "SELECT CONCAT_WS('|', COUNT(*), SUM(state = 'delivered'), SUM(state = 'failed_permanent'),
-                   SUM(IF(provider_ref IS NULL, 0, parts))) FROM messages WHERE created_on = '2026-10-02'")
+                   SUM(IF(provider_ref IS NULL, 0, parts)), SUM(state = 'accepted')) FROM messages WHERE created_on = '2026-10-02'")
 units=$(echo "$row" | cut -d'|' -f4)
 cost=$(awk -v u="$units" 'BEGIN { printf "%.2f", u * 0.045 }')
-has "$page" "<tr><td>2026-10-02</td><td>sms</td><td>$(echo "$row" | cut -d'|' -f1)</td><td>$(echo "$row" | cut -d'|' -f2)</td><td>$(echo "$row" | cut -d'|' -f3)</td><td>$units</td><td>$cost</td></tr>" \
-   "a night's messages, delivered, failed, units and cost"
+has "$page" "<tr><td>2026-10-02</td><td>sms</td><td>$(echo "$row" | cut -d'|' -f1)</td><td>$(echo "$row" | cut -d'|' -f2)</td><td>$(echo "$row" | cut -d'|' -f5)</td><td>$(echo "$row" | cut -d'|' -f3)</td><td>$units</td><td>$cost</td></tr>" \
+   "a night's messages, delivered, accepted, failed, units and cost"
 has "$page" "Total cost ¥<b id=\"cost\">$cost</b>" "the total cost"
 open=$(sqlg "SELECT COUNT(*) FROM dunning_cases WHERE state = 'open'")
 share=$(awk -v o="$open" -v t="$(sqlg "SELECT COUNT(*) FROM dunning_cases")" 'BEGIN { printf "%.1f", 100 * o / t }')
