@@ -64,6 +64,9 @@ struct receipt {
 	char code[32];
 	char text[192];
 	char ref[128];
+	/* ref is the provider's only name for the message (Kannel gives none
+	 * when it takes one): kept as the message's provider_ref. */
+	int names_message;
 };
 
 /* A provider callback as the receipt server received it. */

@@ -246,8 +246,10 @@ sms_kannel_receipt(struct channel *ch, const struct http_request *req,
 		return -1;
 	}
 	snprintf(r->code, sizeof(r->code), "dlr %lld", st);
-	if (ref != NULL)
+	if (ref != NULL) {
 		str_copy(r->ref, ref, sizeof(r->ref));
+		r->names_message = 1;
+	}
 	receipt_stat(answer, stat, sizeof(stat));
 	nack = nack_code(answer);
 	r->final = 1;

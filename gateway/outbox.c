@@ -1584,7 +1584,7 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 		it[i].verdict = 0;
 		/* A provider that names its message only in the receipt
 		 * (Kannel's %I): kept as the message's reference. */
-		if (!row->has_ref && r->ref[0] != '\0') {
+		if (!row->has_ref && r->names_message && r->ref[0] != '\0') {
 			refs[nrefs++] = i;
 			row->has_ref = 1;
 		}
