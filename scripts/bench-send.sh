@@ -103,6 +103,13 @@ bin/feegate -c "$conf" db migrate >/dev/null
 # (experiments: what an index or a table costs).
 [ -z "${FEEGATE_BENCH_SQL:-}" ] || sql bench_feegate -e "$FEEGATE_BENCH_SQL"
 bin/feegate -c "$conf" plan --date 2026-10-01 >/dev/null
+# FEEGATE_BENCH_IDLE_EMAIL=1: an e-mail provider configured beside the
+# channel, with nothing to send (as a deployment has): what idle channels'
+# claims cost the busy one.
+if [ -n "${FEEGATE_BENCH_IDLE_EMAIL:-}" ] && [ "$channel" != email ]; then
+	sed -i 's/^\[channels\]$/[channels]\nemail = idle/' "$conf"
+	printf '\n[provider:idle]\ntype = smtp\nhost = 127.0.0.1\nport = 9\nfrom = noreply@example.cn\n' >>"$conf"
+fi
 queued=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")
 echo "== $queued $channel messages queued; sending" >&2
 
