@@ -1277,6 +1277,9 @@ template_render_sms(const struct template_set *ts, const char *locale,
 	size_t mark = out->len, step, nsteps = FG_NELEM(sms_name_steps);
 	int drop;
 
+	size_t name_chars =
+		ctx->name ? utf8_len(ctx->name, strlen(ctx->name)) : 0;
+
 	memset(fit, 0, sizeof(*fit));
 	if (t == NULL) {
 		err_set(err, "template: no %s/%s.sms", locale, kind);
@@ -1295,6 +1298,8 @@ template_render_sms(const struct template_set *ts, const char *locale,
 			out->s[mark] = '\0';
 			render_measured(ts, t, ctx, max, drop, out, &fit->len);
 			fit->name_max = max;
+			fit->name_cut = max == 0 || (max < SMS_NAME_MAX &&
+						     name_chars > max);
 			fit->dropped = drop;
 			if (fit->len.parts <= max_parts) {
 				fit->fits = 1;
@@ -1308,22 +1313,28 @@ template_render_sms(const struct template_set *ts, const char *locale,
 void
 sms_fit_describe(const struct sms_fit *fit, char *out, size_t len)
 {
-	char name[48] = "";
+	struct sbuf b;
+	const char *sep = "";
 
-	if (fit->name_max == 0)
-		snprintf(name, sizeof(name), "name left out");
-	else if (fit->name_max < SMS_NAME_MAX)
-		snprintf(name, sizeof(name), "name cut to %zu characters",
-			 fit->name_max);
-	snprintf(out, len, "%s%s%s%s", fit->fits ? "" : "does not fit",
-		 !fit->fits && (name[0] || fit->dropped) ? ": " : "", name, "");
-	if (fit->dropped > 0) {
-		size_t n = strlen(out);
-
-		snprintf(out + n, len - n, "%s%d optional section%s left out",
-			 name[0] ? ", " : "", fit->dropped,
-			 fit->dropped == 1 ? "" : "s");
+	sbuf_init(&b);
+	if (!fit->fits) {
+		sbuf_adds(&b, "does not fit");
+		sep = ": ";
 	}
+	if (fit->name_cut) {
+		sbuf_adds(&b, sep);
+		if (fit->name_max == 0)
+			sbuf_adds(&b, "name left out");
+		else
+			sbuf_addf(&b, "name cut to %zu characters",
+				  fit->name_max);
+		sep = ", ";
+	}
+	if (fit->dropped > 0)
+		sbuf_addf(&b, "%s%d optional section%s left out", sep,
+			  fit->dropped, fit->dropped == 1 ? "" : "s");
+	str_copy(out, b.s, len);
+	sbuf_free(&b);
 }
 
 /* GSM 03.38 default alphabet, and its extension table (two septets each). */

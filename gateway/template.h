@@ -137,6 +137,7 @@ void sms_measure(const char *text, struct sms_length *out);
 struct sms_fit {
 	struct sms_length len;
 	size_t name_max;
+	int name_cut; /* the name was cut shorter (or left out) to fit */
 	int dropped;
 	int fits; /* within max_parts */
 };

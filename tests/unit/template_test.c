@@ -651,22 +651,25 @@ test_sms_fit(void **state)
 		const char *want; /* the text, or NULL: does not fit */
 		size_t name_max;  /* the limit it took */
 		int dropped;
+		const char *how; /* sms_fit_describe */
 	} cases[] = {
 		/* 138 GSM-7 septets and the name: 160 fit in one message;
 		 * each section takes 28. */
-		{"Zhang Wei", 1, "S:Dear Zhang Wei, <A><B>end", 20, 0},
+		{"Zhang Wei", 1, "S:Dear Zhang Wei, <A><B>end", 20, 0, ""},
 		/* A Latin name cut at a word; "..." keeps it GSM-7. */
 		{"Hangzhou Qiantang Precision Casting Works Co", 1,
-		 "S:Dear Hangzhou Qiantang..., <A><B>end", 20, 0},
+		 "S:Dear Hangzhou Qiantang..., <A><B>end", 20, 0, ""},
 		/* "Zoë" makes it UCS-2 (70 a message): cutting does not
 		 * help, leaving out both sections does not either (88
 		 * units); the fallback in place of the name makes it GSM-7
 		 * again, with both sections. */
-		{"Zoë Li", 1, "S:Dear C, <A><B>end", 0, 0},
+		{"Zoë Li", 1, "S:Dear C, <A><B>end", 0, 0, "name left out"},
 		/* Two UCS-2 messages (134): the last section goes first. */
-		{"张伟", 2, "S:Dear 张伟, <A>end", 12, 1},
-		{"欧阳", 1, "S:Dear C, <A><B>end", 0, 0},
-		{"欧阳", 0, NULL, 0, 2},
+		{"张伟", 2, "S:Dear 张伟, <A>end", 12, 1,
+		 "1 optional section left out"},
+		{"欧阳", 1, "S:Dear C, <A><B>end", 0, 0, "name left out"},
+		{"欧阳", 0, NULL, 0, 2,
+		 "does not fit: name left out, 2 optional sections left out"},
 	};
 	struct template_set *ts;
 	struct fg_err err;
@@ -714,6 +717,8 @@ test_sms_fit(void **state)
 		}
 		if (cases[i].want == NULL) {
 			assert_int_equal(fit.fits, 0);
+			sms_fit_describe(&fit, want, sizeof(want));
+			assert_string_equal(want, cases[i].how);
 			continue;
 		}
 		if (!fit.fits || strcmp(want, cases[i].want) != 0 ||
@@ -723,6 +728,8 @@ test_sms_fit(void **state)
 				 "%d dropped",
 				 i, fit.fits, want, fit.name_max, fit.dropped);
 		assert_true(fit.len.parts <= cases[i].max_parts);
+		sms_fit_describe(&fit, want, sizeof(want));
+		assert_string_equal(want, cases[i].how);
 	}
 	sbuf_free(&out);
 	template_set_free(ts);
