@@ -101,6 +101,7 @@ struct outbound {
 	const char *subject;         /* e-mail only */
 	const char *html;            /* e-mail only: the HTML part */
 	int parts;
+	int ucs2; /* an SMS the dispatcher measured as UCS-2 (else GSM-7) */
 	const char *receipt_url; /* absolute, with the message's token */
 	/* The same in two pieces, for APIs that take many messages in one
 	 * request: the provider's receipt endpoint (absolute, no query) and

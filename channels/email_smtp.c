@@ -63,6 +63,7 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "contacts.h"
 #include "workq.h"
 
 struct mail {
@@ -470,13 +471,11 @@ classify(struct delivery_result *r, const smtp_status_t *st, const char *what,
 
 /* After a session: see RELAY_RUN. */
 static void
-relay_runs(struct mail *batch, const enum whose *whose, size_t n)
+relay_runs(struct mail *batch, const enum whose *whose)
 {
 	struct mail *m, *start = NULL;
 	size_t i, run = 0, first = 0;
 	int leading = 1;
-
-	(void)n;
 
 	for (m = batch, i = 0; m != NULL; m = MNEXT(m), i++) {
 		int unsaid = m->res.status == DELIVERY_PERMFAIL &&
@@ -664,7 +663,7 @@ send_batch(struct email_smtp *e, struct mail *batch)
 		}
 	}
 	if (ok)
-		relay_runs(batch, whose, n);
+		relay_runs(batch, whose);
 	free(whose);
 	smtp_destroy_session(s);
 	if (auth != NULL)
@@ -728,37 +727,13 @@ yes_no(const char *v, int def)
 	return strcmp(v, "yes") == 0 ? 1 : strcmp(v, "no") == 0 ? 0 : -1;
 }
 
-/* An address feegate puts in a header or the envelope: a dot-atom local
- * part, "@", and a domain of letters, digits and hyphens with at least
- * one dot (ASCII only: no quoted local parts, no address literals). */
+/* An address feegate puts in a header or the envelope: one the gateway
+ * would take as a customer's e-mail address (contacts.h, the same
+ * pattern billing's contacts are checked with). */
 static int
 addr_valid(const char *a)
 {
-	const char *at = strrchr(a, '@'), *p;
-	int dots = 0;
-
-	if (at == NULL || at == a || at[1] == '\0' || a[0] == '.' ||
-	    at[-1] == '.' || strstr(a, "..") != NULL)
-		return 0;
-	for (p = a; p < at; p++)
-		if (!atext((unsigned char)*p) && *p != '.')
-			return 0;
-	for (p = a; p < at; p++)
-		if (*p == ' ')
-			return 0;
-	for (p = at + 1; *p != '\0'; p++) {
-		if (*p == '.') {
-			if (p[1] == '.' || p[1] == '\0' || p == at + 1 ||
-			    p[-1] == '-' || p[1] == '-')
-				return 0;
-			dots++;
-		} else if (!((*p >= 'a' && *p <= 'z') ||
-			     (*p >= 'A' && *p <= 'Z') ||
-			     (*p >= '0' && *p <= '9') || *p == '-')) {
-			return 0;
-		}
-	}
-	return dots > 0 && at[1] != '-';
+	return contact_reason("email", a, strlen(a)) == NULL;
 }
 
 /* One mailbox as an operator writes it: "addr", "Name <addr>" or

@@ -29,7 +29,6 @@
 
 #include "channel.h"
 #include "httpc.h"
-#include "template.h"
 
 struct sms_kannel {
 	struct channel ch;
@@ -138,7 +137,6 @@ sms_kannel_submit(struct channel *ch, const struct outbound *m,
 	struct sms_kannel *k = (struct sms_kannel *)ch;
 	struct httpc_request req;
 	struct delivery_result res;
-	struct sms_length len;
 	struct sbuf url, dlr;
 	char mask[8];
 	struct call *c;
@@ -155,8 +153,8 @@ sms_kannel_submit(struct channel *ch, const struct outbound *m,
 	add_param(k, &url, "to", m->to[0] == '+' ? m->to + 1 : m->to);
 	add_param(k, &url, "text", m->body);
 	add_param(k, &url, "charset", "UTF-8");
-	sms_measure(m->body, &len);
-	if (len.ucs2)
+	/* Measured when it was rendered (template_render_sms). */
+	if (m->ucs2)
 		add_param(k, &url, "coding", "2");
 	snprintf(mask, sizeof(mask), "%d", k->dlr_mask);
 	add_param(k, &url, "dlr-mask", mask);

@@ -316,23 +316,18 @@ bounced_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	return 0;
 }
 
-/* "12345-9f86d081884c7d65": the id, or 0 when it is not a key. */
+/* The message id a key names ("12345-9f86d081884c7d65"), or 0; the rest
+ * is checked by comparing the whole key with the message's. */
 static unsigned long long
 key_id(const char *key)
 {
-	const char *dash = strchr(key, '-');
-	size_t i;
+	char *end;
+	unsigned long long id;
 
-	if (dash == NULL || dash == key || strlen(dash + 1) != 16 ||
-	    (size_t)(dash - key) > 20)
+	if (!isdigit((unsigned char)key[0]))
 		return 0;
-	for (i = 0; key + i < dash; i++)
-		if (!isdigit((unsigned char)key[i]))
-			return 0;
-	for (i = 1; i <= 16; i++)
-		if (hex_digit(dash[i]) < 0 || isupper((unsigned char)dash[i]))
-			return 0;
-	return strtoull(key, NULL, 10);
+	id = strtoull(key, &end, 10);
+	return *end == '-' ? id : 0;
 }
 
 int

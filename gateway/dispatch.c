@@ -737,6 +737,7 @@ submit_job(struct dispatcher *d, struct job *j)
 	out.subject = j->m.subject;
 	out.html = j->m.html;
 	out.parts = j->m.parts;
+	out.ucs2 = j->m.ucs2;
 	out.receipt_url = j->receipt_url;
 	out.receipt_endpoint = l->receipt_endpoint;
 	out.receipt_token = j->m.token;

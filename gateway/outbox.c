@@ -348,6 +348,15 @@ outbox_abandon(struct db *db, struct claimed *m, size_t n)
 	outbox_free(m, n);
 }
 
+int
+outbox_reached(const char *state, const char *channel)
+{
+	return strcmp(state, "delivered") == 0 ||
+	       (strcmp(state, "accepted") == 0 &&
+		(strcmp(channel, "email") == 0 ||
+		 strcmp(channel, "push") == 0));
+}
+
 void
 outbox_key(unsigned long long message_id, const char *token,
 	   char out[OUTBOX_KEY_LEN])

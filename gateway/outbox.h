@@ -42,10 +42,12 @@
 
 /* A message that reached the customer, as far as anyone will ever say:
  * delivered, or taken by a provider of a channel that sends no receipts
- * (e-mail without a bounce, app push). M is the messages alias. */
+ * (e-mail without a bounce, app push). M is the messages alias;
+ * outbox_reached() is the same rule in C for one message. */
 #define OUTBOX_REACHED(M)                                                      \
 	"(" M ".state = 'delivered' OR (" M ".state = 'accepted' AND " M       \
 	".channel IN ('email', 'push')))"
+int outbox_reached(const char *state, const char *channel);
 
 struct claimed {
 	unsigned long long message_id, notice_id, case_id;

@@ -861,10 +861,51 @@ same_day(const char *a, const char *b)
 	       strncmp(a, b, 10) == 0;
 }
 
-/* Billing's free text, valid UTF-8, trimmed, cut to max characters (0: no
- * limit) ending in ell. */
+/* The name s (n bytes, valid UTF-8, trimmed) within max characters:
+ * whole when it fits; otherwise a Latin name is cut after its last whole
+ * word that fits, a hyphen ending a word too ("Hangzhou Precision…", not
+ * "Hangzhou Precision C"),
+ * a Chinese name (or one long word) after the last character that fits,
+ * and the ellipsis added. The result, ellipsis included, is at most max
+ * characters. */
 static void
-add_text(struct sbuf *b, const char *v, size_t max, const char *ell)
+add_name(struct sbuf *b, const char *s, size_t n, size_t max, const char *ell)
+{
+	size_t ellc = utf8_len(ell, strlen(ell));
+	size_t keep, i, chars, space = 0;
+
+	if (utf8_len(s, n) <= max) {
+		sbuf_add(b, s, n);
+		return;
+	}
+	keep = max > ellc ? max - ellc : 1;
+	/* The byte offset after keep characters, and the last space
+	 * before it. */
+	for (i = 0, chars = 0; i < n; i++) {
+		if (((unsigned char)s[i] & 0xc0) == 0x80)
+			continue;
+		if (chars == keep)
+			break;
+		if (s[i] == ' ' || s[i] == '-')
+			space = i;
+		chars++;
+	}
+	if (i < n && (s[i] == ' ' || s[i] == '-'))
+		space = i;
+	if (space > 0)
+		i = space;
+	while (i > 0 && strchr(" ,;:-&/(", s[i - 1]) != NULL)
+		i--;
+	sbuf_add(b, s, i);
+	sbuf_adds(b, ell);
+}
+
+/* Billing's free text, valid UTF-8, trimmed, cut to max characters (0: no
+ * limit) ending in ell: after the last character that fits, or with
+ * at_word as a name is cut (add_name). */
+static void
+add_text(struct sbuf *b, const char *v, size_t max, const char *ell,
+	 int at_word)
 {
 	char *clean;
 	const char *s, *e;
@@ -879,7 +920,9 @@ add_text(struct sbuf *b, const char *v, size_t max, const char *ell)
 	while (e > s && e[-1] == ' ')
 		e--;
 	n = (size_t)(e - s);
-	if (max > 0 && utf8_len(s, n) > max) {
+	if (max > 0 && at_word) {
+		add_name(b, s, n, max, ell);
+	} else if (max > 0 && utf8_len(s, n) > max) {
 		size_t i = 0;
 
 		for (cut = 0; cut < n; cut++)
@@ -1025,45 +1068,6 @@ struct name_cut {
 	const char *ell;
 };
 
-/* The name s (n bytes, valid UTF-8, trimmed) within cut->max characters:
- * whole when it fits; otherwise a Latin name is cut after its last whole
- * word that fits, a hyphen ending a word too ("Hangzhou Precision…", not
- * "Hangzhou Precision C"),
- * a Chinese name (or one long word) after the last character that fits,
- * and the ellipsis added. The result, ellipsis included, is at most
- * cut->max characters. */
-static void
-add_name(struct sbuf *b, const char *s, size_t n, const struct name_cut *cut)
-{
-	size_t ell = utf8_len(cut->ell, strlen(cut->ell));
-	size_t keep, i, chars, space = 0;
-
-	if (utf8_len(s, n) <= cut->max) {
-		sbuf_add(b, s, n);
-		return;
-	}
-	keep = cut->max > ell ? cut->max - ell : 1;
-	/* The byte offset after keep characters, and the last space
-	 * before it. */
-	for (i = 0, chars = 0; i < n; i++) {
-		if (((unsigned char)s[i] & 0xc0) == 0x80)
-			continue;
-		if (chars == keep)
-			break;
-		if (s[i] == ' ' || s[i] == '-')
-			space = i;
-		chars++;
-	}
-	if (i < n && (s[i] == ' ' || s[i] == '-'))
-		space = i;
-	if (space > 0)
-		i = space;
-	while (i > 0 && strchr(" ,;:-&/(", s[i - 1]) != NULL)
-		i--;
-	sbuf_add(b, s, i);
-	sbuf_adds(b, cut->ell);
-}
-
 /* The values of every variable for ctx in locale li, for channel. A voice
  * gets them as it should say them: digits of the account and hotline one
  * by one, the last four of the account for account_masked, amounts in
@@ -1075,27 +1079,16 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 {
 	int spoken = strcmp(channel, "voice") == 0;
 	char money[48];
-	char *clean, *account;
+	char *account;
 	size_t n;
 	int i, ascii;
 
 	for (i = 0; i < TV_COUNT; i++)
 		sbuf_init(&v[i]);
-	clean = utf8_clean(ctx->name ? ctx->name : "",
-			   ctx->name ? strlen(ctx->name) : 0, 1);
 	/* Trimmed and cut (billing's 4,000-character name, recorded as
 	 * wrong, must not make a push too long to send). */
-	if (cut->max > 0) {
-		char *s = clean, *e;
-
-		while (*s == ' ')
-			s++;
-		e = s + strlen(s);
-		while (e > s && e[-1] == ' ')
-			e--;
-		add_name(&v[TV_NAME], s, (size_t)(e - s), cut);
-	}
-	free(clean);
+	if (cut->max > 0)
+		add_text(&v[TV_NAME], ctx->name, cut->max, cut->ell, 1);
 	if (v[TV_NAME].len == 0)
 		sbuf_adds(&v[TV_NAME], ts->str[li][S_NAME_FALLBACK]);
 	/* An account number is digits and letters; one that is not (billing
@@ -1156,8 +1149,8 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 	sbuf_adds(&v[TV_UTILITY], ts->str[li][S_UTILITY]);
 	sbuf_adds(&v[TV_SIGNATURE], ts->str[li][S_SIGNATURE]);
 	sbuf_adds(&v[TV_OPTIONAL], "1");
-	add_text(&v[TV_TICKET], ctx->ticket, 0, cut->ell);
-	add_text(&v[TV_STATUS], ctx->status, 0, cut->ell);
+	add_text(&v[TV_TICKET], ctx->ticket, 0, cut->ell, 0);
+	add_text(&v[TV_STATUS], ctx->status, 0, cut->ell, 0);
 	if (ctx->outage_kind != NULL) {
 		int sms = strcmp(channel, "sms") == 0;
 		int temp = strcmp(ctx->outage_kind, "temporary") == 0;
@@ -1167,9 +1160,9 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 				  : (temp ? "temporary outage"
 					  : "planned outage"));
 		add_text(&v[TV_AREA], ctx->area, sms ? SMS_AREA_MAX : 0,
-			 cut->ell);
+			 cut->ell, 0);
 		add_text(&v[TV_REASON], ctx->reason, sms ? SMS_REASON_MAX : 0,
-			 cut->ell);
+			 cut->ell, 0);
 		format_datetime(li, spoken, ctx->starts_at, 0, &v[TV_STARTS]);
 		format_datetime(li, spoken, ctx->ends_at,
 				same_day(ctx->starts_at, ctx->ends_at),
@@ -1294,6 +1287,11 @@ template_render_sms(const struct template_set *ts, const char *locale,
 		int last = step == nsteps - 1 || step == nsteps ? t->nopt : 0;
 
 		for (drop = 0; drop <= last; drop++) {
+			/* A name this short is the same text as the first
+			 * try, which did not fit. */
+			if (step > 0 && max > 0 && name_chars <= max &&
+			    drop == 0)
+				continue;
 			out->len = mark;
 			out->s[mark] = '\0';
 			render_measured(ts, t, ctx, max, drop, out, &fit->len);

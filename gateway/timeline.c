@@ -10,6 +10,7 @@
 #include "dates.h"
 #include "mask.h"
 #include "money.h"
+#include "outbox.h"
 #include "util.h"
 
 /* Text from the database as a JSON string, or null. Names and reasons may
@@ -217,8 +218,7 @@ reach_of(const json_t *n)
 		total++;
 		if (strcmp(st, "delivered") == 0)
 			delivered++;
-		else if (strcmp(st, "accepted") == 0 &&
-			 (strcmp(ch, "email") == 0 || strcmp(ch, "push") == 0))
+		else if (outbox_reached(st, ch))
 			taken++;
 		else if (strcmp(st, "accepted") == 0)
 			pending++;
