@@ -47,6 +47,17 @@
 #include "workq.h"
 
 #define TICK 0.02 /* seconds between claims */
+/* The longest a lane whose last claim found nothing waits for its next:
+ * its waits double from TICK up to this. Claiming every idle lane at
+ * every tick and after every answer, as before, put three empty claims
+ * (a transaction, two index probes) ahead of the busy lane's on the one
+ * claimer: with every channel configured an SMS-only night went at
+ * 3,441-3,529 messages/s instead of 4,169-4,413 (100,000 customers,
+ * MariaDB 350 instead of 280 us a message). Work queued elsewhere
+ * (a fallback, a notice by the API, another process's plan) waits at
+ * most this; the outage and nightly passes and run's last look wake the
+ * lanes at once. */
+#define IDLE_MAX 0.5
 
 /* At most cap sends in any window of `window` seconds: the provider's
  * contractual rate is never exceeded, whatever the burst. The provider
@@ -76,7 +87,8 @@ struct lane {
 	 * send now). */
 	struct job *ready, *ready_tail;
 	int nready;
-	unsigned long idle_epoch; /* idle as of this drain epoch */
+	unsigned long idle_epoch;     /* idle as of this drain epoch */
+	double idle_wait, idle_until; /* found nothing: not claimed before */
 };
 
 struct job {
@@ -160,6 +172,7 @@ struct dispatcher {
 	double night_retry_at; /* wall time: not before, after a failure */
 	char db_failed[256];   /* the database did not come back */
 	double last_outages;   /* wall time of the last outage pass */
+	atomic_int wake;       /* a pass queued work: claim every lane */
 };
 
 static double
@@ -805,6 +818,16 @@ claimed_take(struct dispatcher *d)
 			l->idle = q->claimed == 0 && q->settled_before;
 			if (l->idle)
 				l->idle_epoch = q->epoch;
+			if (q->claimed > 0) {
+				l->idle_wait = 0;
+			} else {
+				l->idle_wait = l->idle_wait * 2 < TICK
+						       ? TICK
+						       : l->idle_wait * 2;
+				if (l->idle_wait > IDLE_MAX)
+					l->idle_wait = IDLE_MAX;
+			}
+			l->idle_until = ev_now(d->loop) + l->idle_wait;
 		}
 		d->st->claimed += q->claimed;
 		d->st->cancelled += q->cancelled;
@@ -853,7 +876,7 @@ claim_lane(struct dispatcher *d, struct lane *l, int least)
 	size_t room;
 	int limit;
 
-	if (l->claiming)
+	if (l->claiming || ev_now(d->loop) < l->idle_until)
 		return;
 	if (policy_paused(&l->th, wall)) {
 		l->idle = 1; /* run: nothing more to send now */
@@ -942,6 +965,16 @@ claimer_stop(struct dispatcher *d)
 	workq_destroy(&c->todo);
 	workq_destroy(&c->done);
 	c->inited = 0;
+}
+
+/* Every lane claimed at the next chance, however long it found nothing. */
+static void
+lanes_wake(struct dispatcher *d)
+{
+	int i;
+
+	for (i = 0; i < d->nlanes; i++)
+		d->lanes[i].idle_wait = d->lanes[i].idle_until = 0;
 }
 
 static int
@@ -1046,6 +1079,7 @@ night_main(void *p)
 		db_close(&db);
 	}
 	free(a);
+	atomic_store(&d->wake, 1);
 	atomic_store(&d->night_running, 0);
 	return NULL;
 }
@@ -1164,6 +1198,8 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 				 back);
 	}
 	maybe_nightly(d);
+	if (atomic_exchange(&d->wake, 0))
+		lanes_wake(d);
 	/* run: once the last claims found nothing and nothing is in flight,
 	 * wait for receipts, bounded (and go on claiming meanwhile: a retry
 	 * may fall due). Checked before this tick's claims, which answer on
@@ -1192,8 +1228,10 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			}
 			if (d->st->awaiting != 0)
 				d->quiet_epoch = 0;
-			else if (d->quiet_epoch == 0)
+			else if (d->quiet_epoch == 0) {
 				d->quiet_epoch = ++d->epoch;
+				lanes_wake(d);
+			}
 		}
 	} else {
 		d->quiet_epoch = 0;

@@ -6,6 +6,11 @@
 # global: nothing else runs meanwhile) say how many rows it read; through
 # an index without the channel (before migration 016) each claim read
 # every waiting SMS.
+# Then 3,000 of them sent with e-mail configured beside, and nothing to
+# send by e-mail: the idle lane's claims (MariaDB's slow query log, every
+# statement) stay a few a second; before, it was claimed at every tick
+# and after every answer, hundreds of times a second, each claim a
+# transaction on the one claimer ahead of the busy lane's.
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
 start_sink 19450
@@ -23,6 +28,7 @@ claim_conf() {
 $1
 
 $(sms_section sim)
+concurrency = 32
 
 $(smtp_section mail 19450)
 
@@ -47,4 +53,26 @@ read=$((after - before))
 echo "     a dispatch with e-mail idle beside $N waiting SMS read $read rows"
 [ "$read" -lt 2000 ] || fail "the idle channel's claims read $read rows (bounded: under 2,000 whatever is queued)"
 eq "$N" "$(sqlg "SELECT COUNT(*) FROM messages WHERE channel = 'sms' AND state = 'queued'")" "the SMS untouched"
+
+sqlg "UPDATE messages SET state = 'cancelled' WHERE channel = 'sms' AND message_id > (SELECT m FROM
+      (SELECT MIN(message_id) + 2999 AS m FROM messages) x)"
+claim_conf "sms = sim
+email = mail"
+sim_control '{"latency_ms": 20}'
+slow=$work/slow.log
+sqlg "SET GLOBAL slow_query_log_file = '$slow', GLOBAL long_query_time = 0, GLOBAL slow_query_log = ON"
+t0=$(date +%s.%N)
+"$FEEGATE_BIN" -c "$conf" dispatch --now "2026-10-02 10:00" >"$work/dispatch.out" 2>"$work/dispatch.err"
+rc=$?
+t1=$(date +%s.%N)
+sqlg "SET GLOBAL slow_query_log = OFF"
+eq 0 "$rc" "dispatch: $(tail -2 "$work/dispatch.err")"
+eq 3000 "$(sqlg "SELECT COUNT(*) FROM messages WHERE channel = 'sms' AND state IN ('accepted', 'delivered')")" "3,000 SMS sent"
+idle=$(grep -c "priority = 0 AND state IN ('queued', 'retry') AND channel = 'email'" "$slow" || true)
+busy=$(grep -c "priority = 0 AND state IN ('queued', 'retry') AND channel = 'sms'" "$slow" || true)
+secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+echo "     in $secs s: $busy claims for SMS, $idle for the idle e-mail lane"
+[ "$busy" -gt 0 ] || fail "no SMS claim in the slow log: $slow"
+bound=$(awk -v s="$secs" 'BEGIN { printf "%d", 3 * s + 10 }')
+[ "$idle" -le "$bound" ] || fail "the idle e-mail lane claimed $idle times in $secs s (at most $bound: it waits up to 0.5 s after finding nothing)"
 done_ok
