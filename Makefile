@@ -5,8 +5,11 @@
 #   make test       install what is missing, build, unit tests under ASan+UBSan,
 #                   integration tests against a private MariaDB
 #   make bench      install what is missing, build, run the benchmarks
-#                   (scripts/bench.sh; about 20 minutes) and print the tables
+#                   (scripts/bench.sh; docs/performance.md) and print the tables
 #   make bench-plan N=1000000   time one night's planning at scale
+#   make bench-province [N=10000000]   two nights of a province, planned
+#                   and sent (scripts/bench-province.sh; over an hour)
+#   make bench-claim [N=1000000]   what a claim costs with N messages queued
 #   make fuzz FUZZ_SECONDS=60   run the libFuzzer targets (tests/fuzz/)
 #   make faults [FAULTS="sigkill four"]   the fault suite (scripts/faults.sh)
 
@@ -31,7 +34,8 @@ SAN_OBJ  := $(patsubst %.c,build/san/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRCS))
 
 .PHONY: all test test-only unit integration demo bootstrap db-start db-stop \
-        check-source format golden bench bench-plan clean fuzz fuzz-smoke faults
+        check-source format golden bench bench-plan bench-province bench-claim \
+        clean fuzz fuzz-smoke faults
 
 all: bin/feegate bin/feegate-sim
 
@@ -165,6 +169,13 @@ bench:
 
 bench-plan: bin/feegate
 	scripts/bench-plan.sh $(or $(N),1000000)
+
+bench-province:
+	scripts/bootstrap.sh
+	scripts/bench-province.sh $(or $(N),10000000)
+
+bench-claim: bin/feegate
+	scripts/bench-claim.sh $(or $(N),1000000)
 
 clean:
 	rm -rf build bin

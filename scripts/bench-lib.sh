@@ -1,5 +1,11 @@
-# bench-lib.sh: what scripts/bench.sh and scripts/bench-send.sh share.
-# Sourced after $sock (the private MariaDB's socket) is set.
+# bench-lib.sh: what the benchmarks share. Sourced from the checkout's
+# top: builds what is missing and starts the private MariaDB
+# (scripts/db.sh; FEEGATE_VAR and FEEGATE_DB_CNF as it reads them), its
+# socket in $sock.
+
+make -s all
+sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
+[ -n "$sock" ] || { echo "$0: no database (scripts/db.sh start)" >&2; exit 1; }
 
 sql() { mariadb --no-defaults --default-character-set=utf8mb4 --socket="$sock" -uroot "$@"; }
 # CPU seconds (user + system) process $1 has used so far, from /proc.

@@ -22,9 +22,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 [ $# -gt 0 ] || set -- 100000 1000000
-make -s all
-sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
-sql() { mariadb --no-defaults --default-character-set=utf8mb4 --socket="$sock" -uroot "$@"; }
+. scripts/bench-lib.sh # builds, starts the database: $sock
 conf=var/bench.ini
 mkdir -p var/bench
 cat >$conf <<CONF

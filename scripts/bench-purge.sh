@@ -25,9 +25,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 n=${1:-1000000}
 case "$n" in *[!0-9]* | '') echo "usage: scripts/bench-purge.sh [N]" >&2; exit 2 ;; esac
-make -s all
-sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
-. scripts/bench-lib.sh
+. scripts/bench-lib.sh # builds, starts the database: $sock
 . scripts/peers.sh
 peer_fail() { echo "bench-purge.sh: $*" >&2; exit 1; }
 trap peers_stop EXIT

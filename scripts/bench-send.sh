@@ -32,9 +32,7 @@ sms | email | push | voice) ;;
 *) echo "usage: scripts/bench-send.sh sms|email|push|voice [N] [CONCURRENCY]" >&2; exit 2 ;;
 esac
 case "$n$conc" in *[!0-9]* | '') echo "bench-send.sh: N and CONCURRENCY are numbers" >&2; exit 2 ;; esac
-make -s all
-sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
-. scripts/bench-lib.sh
+. scripts/bench-lib.sh # builds, starts the database: $sock
 port=${FEEGATE_BENCH_PORT:-18930}
 rport=$((port + 1))
 dir=var/bench/send-$channel

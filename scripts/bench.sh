@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench.sh: `make bench`. Four benchmarks, each run FEEGATE_BENCH_RUNS times
+# bench.sh: `make bench`. Seven benchmarks, each run FEEGATE_BENCH_RUNS times
 # (default 3), each printing one table of medians and ranges:
 #
 #  1. nightly pass at scale: N customers (FEEGATE_BENCH_SIZES, default
@@ -18,7 +18,14 @@
 #  3. e-mail side by side with Postfix: the same messages by feegate's
 #     e-mail channel and by Postfix's smtp-source into one smtp-sink;
 #  4. scale-out: 1, 2 and 4 dispatchers on one database (20 ms latency);
-#     messages/s and messages the simulator received twice.
+#     messages/s and messages the simulator received twice;
+#  5. (section deploy) a night as deployed, at each of FEEGATE_BENCH_SIZES:
+#     every channel configured, the demo's mix of contacts, an outage's
+#     urgent notices mid-night, `feegate serve` sending
+#     (scripts/bench-deploy.sh): messages/s per channel and overall;
+#  6. the claim whatever is configured: one channel's night with only that
+#     channel configured, and with all four;
+#  7. one provider answering in 2 s beside the others: their rates.
 #
 # Everything listens on 127.0.0.1; everything started is stopped by PID.
 # Uses the private MariaDB (scripts/db.sh); schemas bench_billing and
@@ -31,16 +38,14 @@ RUNS=${FEEGATE_BENCH_RUNS:-3}
 SIZES=${FEEGATE_BENCH_SIZES:-100000 1000000}
 SIDE=${FEEGATE_BENCH_SIDE:-100000} # customers for benchmarks 2-4
 PORT=${FEEGATE_BENCH_PORT:-18940}  # 18940-18949 and 13200-13299
-SECTIONS=${FEEGATE_BENCH_SECTIONS:-scale kannel email scaleout}
+SECTIONS=${FEEGATE_BENCH_SECTIONS:-scale kannel email scaleout deploy}
 # The http adapter's batch form (messages a request) and the messages in
 # flight, for benchmarks 1, 2 (c) and 4.
 BATCH=${FEEGATE_BENCH_BATCH:-100}
 INFLIGHT=${FEEGATE_BENCH_INFLIGHT:-512}
 KANNEL_DIR=${FEEGATE_KANNEL_PEER:-$top/../shared/peers/kannel}
 
-make -s all
-sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
-. scripts/bench-lib.sh
+. scripts/bench-lib.sh # builds, starts the database: $sock
 dbpid=$(cat var/db/mysqld.pid 2>/dev/null || echo 0)
 out=var/bench/all
 rm -rf "$out"
@@ -416,6 +421,99 @@ bench_scaleout() {
 	} >>"$out/tables.md"
 }
 
+# ---------------------------------------------------------------- 5. deploy
+# deploy_run NAME N [VAR=VALUE...]: scripts/bench-deploy.sh N with those
+# settings; its line to $out/NAME.lines.
+deploy_run() {
+	name=$1
+	n=$2
+	shift 2
+	say "deploy: $n customers $*"
+	env FEEGATE_BENCH_OUT="$out/deploy" FEEGATE_BENCH_PORT=$PORT "$@" scripts/bench-deploy.sh "$n" \
+		>>"$out/$name.lines" 2>"$out/deploy.err" ||
+		{ echo "bench: bench-deploy.sh failed: $(tail -3 "$out/deploy.err")" >&2; exit 1; }
+	tail -1 "$out/$name.lines" >&2
+}
+# deploy_col NAME KEY [rate|count|value]: the median (range) of KEY over
+# NAME's lines (KEY=COUNT@RATE or KEY=VALUE).
+deploy_col() {
+	what=${3:-rate}
+	awk -v k="$2" -v w="$what" '{
+		for (i = 1; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[1] != k) continue
+			split(kv[2], cr, "@")
+			print (w == "rate" ? cr[2] : cr[1])
+		} }' "$out/$1.lines" >"$out/$1.$2.$what"
+	stat "$out/$1.$2.$what"
+}
+bench_deploy() {
+	for n in $SIZES; do
+		r=1
+		while [ "$r" -le "$RUNS" ]; do
+			deploy_run "deploy-$n" "$n"
+			r=$((r + 1))
+		done
+	done
+	for q in sms email; do
+		for c in queued all; do
+			r=1
+			while [ "$r" -le "$RUNS" ]; do
+				deploy_run "claim-$q-$c" "$SIDE" FEEGATE_BENCH_OUTAGE=0 FEEGATE_BENCH_QUEUE=$q FEEGATE_BENCH_CONFIGURE=$c
+				r=$((r + 1))
+			done
+		done
+	done
+	for s in none sms email push; do
+		r=1
+		while [ "$r" -le "$RUNS" ]; do
+			slow=""
+			[ "$s" = none ] || slow=$s:2
+			deploy_run "slow-$s" "$SIDE" FEEGATE_BENCH_OUTAGE=0 FEEGATE_BENCH_SLOW=$slow
+			r=$((r + 1))
+		done
+	done
+	{
+		echo
+		echo "5. A night as deployed: every channel configured (SMS by the generic API in batches of 100, e-mail to smtp-sink, voice by the Twilio API, push by FCM v1; 20 ms an answer, receipts), each customer's channel in the order push, e-mail, voice, SMS; a third of the way through, a temporary outage of N/5 accounts (at most 50,000) whose urgent notices serve's outage pass (every 5 s) queues on top; \`feegate serve\` sends. $RUNS runs: median (range)"
+		echo
+		echo "| customers | messages: night + urgent | plan s | SMS msg/s | e-mail | voice | push | urgent msg/s | outage seen to last urgent s | overall msg/s | receipts/s | serve RSS MB | CPU µs/message: feegate | MariaDB | simulator |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		for n in $SIZES; do
+			d=deploy-$n
+			tot=$(deploy_col "$d" overall count | cut -d' ' -f1)
+			urg=$(deploy_col "$d" urgent count | cut -d' ' -f1)
+			echo "| $n | $((tot - urg)) + $urg | $(deploy_col "$d" plan_s value) | $(deploy_col "$d" sms) | $(deploy_col "$d" email) |" \
+				"$(deploy_col "$d" voice) | $(deploy_col "$d" push) | $(deploy_col "$d" urgent) | $(deploy_col "$d" urgent_last_s value) |" \
+				"$(deploy_col "$d" overall) | $(deploy_col "$d" receipts) | $(deploy_col "$d" peak_rss_mb value) |" \
+				"$(deploy_col "$d" feegate value) | $(deploy_col "$d" mariadb value) | $(deploy_col "$d" sim value) |"
+		done
+		echo
+		echo "A channel's msg/s: its share of the night over the seconds from serve's start to its last message (urgent ones are claimed first, so each channel's night ends after them); urgent: from the first urgent message to the last."
+		echo
+		echo "6. The claim, whatever is configured ($SIDE customers, one channel's messages queued, no outage; $RUNS runs: median (range))"
+		echo
+		echo "| queued | only that channel configured: msg/s | all four configured: msg/s |"
+		echo "|---|---|---|"
+		for q in sms email; do
+			echo "| $q only | $(deploy_col "claim-$q-queued" overall) | $(deploy_col "claim-$q-all" overall) |"
+		done
+		echo
+		echo "7. A slow provider beside the others ($SIDE customers, the mix of 5 without the outage; one provider answering in 2 s; $RUNS runs: median (range) of the others' msg/s)"
+		echo
+		echo "| slow provider | SMS msg/s | e-mail | voice | push |"
+		echo "|---|---|---|---|---|"
+		for s in none sms email push; do
+			row="| $s |"
+			for c in sms email voice push; do
+				if [ "$c" = "$s" ]; then row="$row (slow: $(deploy_col "slow-$s" "$c")) |"
+				else row="$row $(deploy_col "slow-$s" "$c") |"; fi
+			done
+			echo "$row"
+		done
+	} >>"$out/tables.md"
+}
+
 start=$(date +%s)
 : >"$out/tables.md"
 for s in $SECTIONS; do
@@ -424,6 +522,7 @@ for s in $SECTIONS; do
 	kannel) bench_kannel ;;
 	email) bench_email ;;
 	scaleout) bench_scaleout ;;
+	deploy) bench_deploy ;;
 	*) echo "bench: unknown section $s" >&2; exit 2 ;;
 	esac
 done

@@ -1054,8 +1054,16 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	if (strcmp(method, "POST") == 0 && strcmp(url, "/token") == 0)
 		return fcm_token(c, cn->body ? cn->body : "");
 	if (strcmp(method, "POST") == 0 &&
-	    strncmp(url, "/v1/projects/", 13) == 0)
+	    strncmp(url, "/v1/projects/", 13) == 0) {
+		int ms;
+
+		pthread_mutex_lock(&mu);
+		ms = F.latency_ms;
+		pthread_mutex_unlock(&mu);
+		if (ms > 0) /* like every API here: an answer's latency */
+			usleep((useconds_t)ms * 1000);
 		return fcm_send(c, url, cn->body ? cn->body : "");
+	}
 	if (strcmp(method, "POST") == 0 && strcmp(url, "/_control") == 0) {
 		json_t *j =
 			json_loadb(cn->body ? cn->body : "", cn->len, 0, NULL);

@@ -1,0 +1,101 @@
+#!/bin/sh
+# bench-province.sh [N]: a province's nights on this machine. N customers
+# (default 10,000,000) from the demo's generator in a MariaDB server of
+# their own under var/bench/province/ (kept between runs while N stays
+# the same: generating 10M takes long; buffer pool FEEGATE_PROVINCE_POOL,
+# default 12G), then two nights, each planned and sent:
+#   night 1 (2026-10-01): every overdue account opens a case, notice 1
+#   night 2 (2026-10-08): notice 1 fails for every case still unpaid,
+#                         notice 2 goes out; next month's bills open more
+# Sending: SMS by the `http` adapter in batches of 100 (512 in flight) to
+# the provider simulator (20 ms an answer, receipts 10 ms after), as
+# `make bench` section 1. Printed per night: plan seconds, messages,
+# messages/s and receipts/s (from the dispatcher's start to the last
+# attempt and the last receipt), peak resident memory of feegate (plan and
+# dispatch), MariaDB and the simulator, CPU microseconds per message of
+# each, and the database's size per customer. Everything it starts it
+# stops, by PID; the server is stopped at the end (its data stays).
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+n=${1:-10000000}
+case "$n" in *[!0-9]* | '') echo "usage: scripts/bench-province.sh [N]" >&2; exit 2 ;; esac
+port=${FEEGATE_BENCH_PORT:-18950} # the simulator; +1 receipts
+export FEEGATE_VAR="$top/var/bench/province"
+export FEEGATE_DB_CNF="innodb_buffer_pool_size = ${FEEGATE_PROVINCE_POOL:-12G}"
+. scripts/bench-lib.sh # builds, starts the database: $sock
+dir=$FEEGATE_VAR/run
+rm -rf "$dir"
+mkdir -p "$dir"
+. scripts/peers.sh
+peer_fail() { echo "bench-province.sh: $*" >&2; exit 1; }
+trap 'peers_stop; scripts/db.sh stop >/dev/null 2>&1 || true' EXIT
+trap 'exit 130' INT TERM
+say() { echo "== $(date +%T) $*" >&2; }
+dbpid=$(cat "$FEEGATE_VAR/db/mysqld.pid")
+
+have=$(sql -N -e "SELECT COUNT(*) FROM bench_billing.billing_customers" 2>/dev/null || echo 0)
+if [ "$have" != "$n" ]; then
+	say "generating $n customers (kept under $FEEGATE_VAR)"
+	t=$(date +%s)
+	bench_gen "$n"
+	sql bench_billing -e "ANALYZE TABLE billing_customers, billing_contacts, billing_bills" >/dev/null
+	echo "$(( $(date +%s) - t ))" >"$FEEGATE_VAR/generated-seconds"
+	say "generated in $(cat "$FEEGATE_VAR/generated-seconds") s"
+fi
+bench_conf "$dir/feegate.ini" sms "[provider:peer]
+type = http
+url = http://127.0.0.1:$port/v1/sms
+batch = 100
+concurrency = 512" $((port + 1)) 600
+sql -e "DROP DATABASE IF EXISTS bench_feegate"
+bin/feegate -c "$dir/feegate.ini" db migrate >/dev/null
+
+# size SCHEMA: its data and indexes in bytes (statistics made fresh)
+size() {
+	sql -N -e "SELECT CONCAT('ANALYZE TABLE \`$1\`.\`', table_name, '\`;') FROM information_schema.tables
+		WHERE table_schema = '$1' AND engine = 'InnoDB'" | sql >/dev/null
+	sql -N -e "SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = '$1'"
+}
+hwm() { awk '/^VmHWM:/ { print int($2 / 1024) }' "/proc/$1/status"; }
+
+# night NUMBER DATE: plan, then send with receipts; one line of figures.
+night() {
+	say "night $1 ($2): planning"
+	/usr/bin/time -f '%e %M' -o "$dir/plan$1.time" bin/feegate -c "$dir/feegate.ini" plan --date "$2" >"$dir/plan$1.out"
+	read -r ps pkb <"$dir/plan$1.time"
+	m=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")
+	say "night $1: planned in $ps s, $m messages; sending"
+	: >"$dir/sim$1.tsv"
+	peer_start "the simulator on 127.0.0.1:$port" "$dir/sim$1.log" bin/feegate-sim -p "$port" -o /dev/null -l 20 -d 10 -r 32
+	sim=$peer_pid
+	peer_http "the simulator on 127.0.0.1:$port" "http://127.0.0.1:$port/_stats"
+	db0=$(cpu "$dbpid")
+	s0=$(cpu "$sim")
+	t0=$(date +%s.%N)
+	/usr/bin/time -f '%e %M %U %S' -o "$dir/dispatch$1.time" bin/feegate -c "$dir/feegate.ini" \
+		dispatch --now "$2 10:00" >"$dir/dispatch$1.out" 2>"$dir/dispatch$1.err"
+	db1=$(cpu "$dbpid")
+	s1=$(cpu "$sim")
+	smb=$(hwm "$sim")
+	peer_stop "$sim"
+	read -r ds dkb fu fs <"$dir/dispatch$1.time"
+	left=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE created_on = '$2' AND state NOT IN ('accepted', 'delivered')")
+	[ "$left" -eq 0 ] || peer_fail "night $1: $left messages not sent; see $dir/dispatch$1.err"
+	set -- "$1" "$2" $(sql -N bench_feegate -e "
+		SELECT ROUND($m / (TIMESTAMPDIFF(MICROSECOND, FROM_UNIXTIME($t0), MAX(CASE WHEN event = 'message_attempt' THEN at END)) / 1e6)),
+		       ROUND(SUM(event = 'receipt') / (TIMESTAMPDIFF(MICROSECOND, FROM_UNIXTIME($t0), MAX(CASE WHEN event = 'receipt' THEN at END)) / 1e6))
+		FROM audit_log WHERE at >= FROM_UNIXTIME($t0)")
+	echo "night=$1 date=$2 plan_s=$ps messages=$m per_second=$3 receipts_per_second=$4 dispatch_s=$ds" \
+		"rss_mb: plan=$((pkb / 1024)) dispatch=$((dkb / 1024)) mariadb=$(hwm "$dbpid") sim=$smb" \
+		"cpu_us_per_message: feegate=$(awk -v u="$fu" -v s="$fs" -v m="$m" 'BEGIN { printf "%.0f", (u + s) * 1e6 / m }')" \
+		"mariadb=$(awk -v a="$db0" -v b="$db1" -v m="$m" 'BEGIN { printf "%.0f", (b - a) * 1e6 / m }')" \
+		"sim=$(awk -v a="$s0" -v b="$s1" -v m="$m" 'BEGIN { printf "%.0f", (b - a) * 1e6 / m }')" \
+		"bytes_per_customer: billing=$(( $(size bench_billing) / n )) gateway=$(( $(size bench_feegate) / n ))" |
+		tee -a "$dir/nights.txt"
+}
+night 1 2026-10-01
+night 2 2026-10-08
+echo "customers=$n generated_s=$(cat "$FEEGATE_VAR/generated-seconds" 2>/dev/null || echo '?')" \
+	"buffer_pool=${FEEGATE_PROVINCE_POOL:-12G} disk_kb=$(du -sk "$FEEGATE_VAR/db" | cut -f1)" | tee -a "$dir/nights.txt"
