@@ -60,12 +60,14 @@ claim_conf "sms = sim
 email = mail"
 sim_control '{"latency_ms": 20}'
 slow=$work/slow.log
+slow_off() { sqlg "SET GLOBAL slow_query_log = OFF"; }
+exit_hooks="$exit_hooks slow_off" # a failure does not leave it on
 sqlg "SET GLOBAL slow_query_log_file = '$slow', GLOBAL long_query_time = 0, GLOBAL slow_query_log = ON"
 t0=$(date +%s.%N)
 "$FEEGATE_BIN" -c "$conf" dispatch --now "2026-10-02 10:00" >"$work/dispatch.out" 2>"$work/dispatch.err"
 rc=$?
 t1=$(date +%s.%N)
-sqlg "SET GLOBAL slow_query_log = OFF"
+slow_off
 eq 0 "$rc" "dispatch: $(tail -2 "$work/dispatch.err")"
 eq 3000 "$(sqlg "SELECT COUNT(*) FROM messages WHERE channel = 'sms' AND state IN ('accepted', 'delivered')")" "3,000 SMS sent"
 idle=$(grep -c "priority = 0 AND state IN ('queued', 'retry') AND channel = 'email'" "$slow" || true)
