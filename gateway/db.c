@@ -63,6 +63,10 @@ note_errno(struct db *db, unsigned int e)
 
 static __thread struct db *stmt_db; /* per thread: one connection each */
 
+/* The room each MEMORY temporary table of a night may take, in GB (see
+ * session_open). */
+#define NIGHT_TABLE_GB "4"
+
 static void
 stmt_error(MYSQL_STMT *st, const char *sql, struct fg_err *err)
 {
@@ -75,9 +79,9 @@ stmt_error(MYSQL_STMT *st, const char *sql, struct fg_err *err)
 		mysql_stmt_errno(st),
 		/* ER_RECORD_FILE_FULL: a MEMORY table at its limit */
 		mysql_stmt_errno(st) == 1114
-			? "; a working table of the night outgrew the 4 GB "
-			  "feegate allows each (about 150 MB a million "
-			  "customers)"
+			? "; a working table of the night outgrew the " NIGHT_TABLE_GB
+			  " GB feegate allows each (about "
+			  "150 MB a million customers)"
 			: "");
 }
 
@@ -238,16 +242,16 @@ session_open(struct db *db, struct fg_err *err)
 	/* Strict: a value that does not fit is an error, never silently cut.
 	 * UTC: business dates come from the caller, times are stored as UTC.
 	 * READ COMMITTED: reading billing takes no locks on billing's rows.
-	 * Room for the night's narrow MEMORY temporary tables: 4 GB each at
-	 * most, taken only as rows come. The largest, the contacts of the
-	 * accounts owing tonight (tmp_contact), outgrew 1 GB at 10 million
-	 * customers (make bench-province: about 150 MB a million); 4 GB
-	 * holds about 25 million. */
+	 * Room for the night's narrow MEMORY temporary tables:
+	 * NIGHT_TABLE_GB each at most, taken only as rows come. The
+	 * largest, the contacts of the accounts owing tonight (tmp_contact),
+	 * outgrew 1 GB at 10 million customers (make bench-province: about
+	 * 150 MB a million); 4 GB holds about 25 million. */
 	if (db_exec(db,
 		    "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
 		    "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
 		    "NO_ENGINE_SUBSTITUTION', time_zone = '+00:00',"
-		    " max_heap_table_size = 4294967296,"
+		    " max_heap_table_size = " NIGHT_TABLE_GB " * 1073741824,"
 		    " tmp_table_size = 1073741824,"
 		    " sort_buffer_size = 67108864",
 		    DB_NOARGS, NULL, err) != 0 ||
