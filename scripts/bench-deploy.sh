@@ -170,7 +170,7 @@ while :; do
 	sleep 0.2
 done
 t1=$(date +%s.%N)
-hwm=$(awk '/^VmHWM:/ { print int($2 / 1024) }' "/proc/$serve/status")
+mb=$(hwm "$serve")
 fcpu=$(cpu "$serve")
 db1=$(cpu "$dbpid")
 sim1=$(cpu "$simpid")
@@ -195,7 +195,7 @@ sql -N bench_feegate -e "SELECT COUNT(*), COALESCE(TIMESTAMPDIFF(MICROSECOND, FR
 # start to the channel's last one; urgent=SENT@RATE from the first urgent
 # attempt to the last (urgent_first_s after the insertion: the outage
 # pass's wait); overall: every message from the start to the last.
-awk -v plan="$ps" -v n="$n" -v mb="$hwm" -v f="$fcpu" -v d0="$db0" -v d1="$db1" -v s0="$sim0" -v s1="$sim1" \
+awk -v plan="$ps" -v n="$n" -v mb="$mb" -v f="$fcpu" -v d0="$db0" -v d1="$db1" -v s0="$sim0" -v s1="$sim1" \
 	-v all="$all" -v rc="$(cat "$dir/receipts.tsv")" '
 	BEGIN { uf = -1 }
 	$2 == 0 { k[$1] += $3; if ($5 > s[$1]) s[$1] = $5 }

@@ -10,6 +10,8 @@ sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
 sql() { mariadb --no-defaults --default-character-set=utf8mb4 --socket="$sock" -uroot "$@"; }
 # CPU seconds (user + system) process $1 has used so far, from /proc.
 cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# Peak resident memory of process $1 so far, in MB.
+hwm() { awk '/^VmHWM:/ { print int($2 / 1024) }' "/proc/$1/status"; }
 
 # bench_conf FILE CHANNEL PROVIDER-SECTION RECEIPT_PORT RECEIPT_WAIT: a
 # config on the bench schemas with one channel, served by [provider:peer].

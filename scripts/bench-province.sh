@@ -58,7 +58,6 @@ size() {
 		WHERE table_schema = '$1' AND engine = 'InnoDB'" | sql >/dev/null
 	sql -N -e "SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = '$1'"
 }
-hwm() { awk '/^VmHWM:/ { print int($2 / 1024) }' "/proc/$1/status"; }
 
 # night NUMBER DATE: plan, then send with receipts; one line of figures.
 night() {
