@@ -348,6 +348,15 @@ existing_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	return 0;
 }
 
+/* A notice by its caller's key, and by its id, with its state as shown. */
+static const char sql_notice_by_key[] =
+	"SELECT notice_id, request_hash, " NOTICE_STATE
+	" FROM notices n WHERE request_key = ? FOR UPDATE";
+static const char sql_notice_by_id[] =
+	"SELECT notice_id, account_no, kind, " NOTICE_STATE
+	", DATE_FORMAT(sent_on, '%Y-%m-%d'), unreachable"
+	" FROM notices n WHERE notice_id = ?";
+
 /* Inside the transaction: queue the notice. 0 with *status and out set, or
  * -1 on a database error. */
 static int
@@ -361,9 +370,7 @@ queue_notice(struct db *db, const struct config *cfg,
 	int found, rc = -1;
 	unsigned long long id;
 
-	if (db_query(db, DB_BUFFERED,
-		     "SELECT notice_id, request_hash, state FROM notices"
-		     " WHERE request_key = ? FOR UPDATE",
+	if (db_query(db, DB_BUFFERED, sql_notice_by_key,
 		     DB_ARGS(DB_STR(r->key)), existing_cb, &e, err) != 0)
 		goto out;
 	if (e.id != 0) {
@@ -576,10 +583,7 @@ get_notice(struct db *db, const char *id, struct sbuf *out)
 
 	if (!only_chars(id, 1, 19, "0123456789"))
 		return fail(out, 404, NULL, "no such notice");
-	if (db_query(db, DB_BUFFERED,
-		     "SELECT notice_id, account_no, kind, state,"
-		     " DATE_FORMAT(sent_on, '%Y-%m-%d'), unreachable"
-		     " FROM notices WHERE notice_id = ?",
+	if (db_query(db, DB_BUFFERED, sql_notice_by_id,
 		     DB_ARGS(DB_INT(strtoll(id, NULL, 10))), notice_row_cb, &o,
 		     &err) != 0)
 		goto trouble;

@@ -997,8 +997,8 @@ out:
 }
 
 /* The attempts of a batch the providers took: their messages accepted
- * (unless a receipt came first: its state stays) and their notices sent,
- * in two statements for up to RECORD_CHUNK of them instead of two each. */
+ * (unless a receipt came first: its state stays), in one statement for up
+ * to RECORD_CHUNK of them (their notices read as sent: NOTICE_STATE). */
 #define RECORD_CHUNK 200
 
 static int
@@ -1034,15 +1034,6 @@ record_sent_chunk(struct db *db, struct attempt **s, size_t k,
 	in_by_id(&sql, p, &np, id, kk);
 	rc = db_exec(db, sql.s, p, np, NULL, err);
 	sbuf_free(&sql);
-	if (rc == 0) {
-		for (i = 0; i < k; i++)
-			p[i] = DB_ID(s[i]->m->notice_id);
-		rc = exec_in(db,
-			     "UPDATE notices SET state = 'sent'"
-			     " WHERE state IN ('planned', 'sending')"
-			     "  AND notice_id IN (",
-			     p, k, err);
-	}
 	free(p);
 	free(v);
 	return rc;
@@ -1323,11 +1314,11 @@ receipt_other(struct db *db, const struct config *cfg, struct audit_batch *w,
 	return rc;
 }
 
-/* The delivered ones of a batch: two statements for all of them. */
+/* The delivered ones of a batch: one statement for all of them (their
+ * notices read as delivered: NOTICE_STATE). */
 static int
-receipts_delivered(struct db *db, const unsigned long long *mid,
-		   const unsigned long long *nid, size_t k, const char *now,
-		   struct fg_err *err)
+receipts_delivered(struct db *db, const unsigned long long *mid, size_t k,
+		   const char *now, struct fg_err *err)
 {
 	struct db_param *p;
 	char *sql;
@@ -1346,15 +1337,6 @@ receipts_delivered(struct db *db, const unsigned long long *mid,
 			  k, "");
 	rc = db_exec(db, sql, p, 1 + pad_params(p + 1, k), NULL, err);
 	free(sql);
-	if (rc == 0) {
-		for (i = 0; i < k; i++)
-			p[i] = DB_ID(nid[i]);
-		rc = exec_in(db,
-			     "UPDATE notices SET state = 'delivered'"
-			     " WHERE state IN ('planned', 'sending',"
-			     "  'sent') AND notice_id IN (",
-			     p, k, err);
-	}
 	free(p);
 	return rc;
 }
@@ -1492,8 +1474,7 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 	struct progress_seen seen = {0};
 	struct audit_batch *w = NULL;
 	struct db_param *p = xcalloc(in_pad(n), sizeof(*p));
-	unsigned long long *mid = xcalloc(n, sizeof(*mid)),
-			   *nid = xcalloc(n, sizeof(*nid));
+	unsigned long long *mid = xcalloc(n, sizeof(*mid));
 	size_t *refs = xcalloc(n, sizeof(*refs)), nrefs = 0;
 	size_t i, k = 0;
 	char *sql = NULL;
@@ -1601,15 +1582,14 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 			continue;
 		if (r->status == DELIVERY_OK && !again) {
 			str_copy(row->state, "delivered", sizeof(row->state));
-			mid[k] = r->message_id;
-			nid[k++] = row->notice_id;
+			mid[k++] = r->message_id;
 		} else if (receipt_other(db, cfg, w, row, r, again, errtext,
 					 now, business_date, err) != 0) {
 			goto fail;
 		}
 	}
 	if (receipts_refs(db, it, refs, nrefs, err) != 0 ||
-	    receipts_delivered(db, mid, nid, k, now, err) != 0 ||
+	    receipts_delivered(db, mid, k, now, err) != 0 ||
 	    audit_batch_write(db, w, ACTOR, business_date, err) != 0)
 		goto fail;
 	if (db_commit(db, err) != 0)
@@ -1630,7 +1610,6 @@ out:
 	free(p);
 	free(mid);
 	free(refs);
-	free(nid);
 	free(sql);
 	return rc;
 }

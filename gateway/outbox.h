@@ -49,6 +49,20 @@
 	".channel IN ('email', 'push')))"
 int outbox_reached(const char *state, const char *channel);
 
+/* A notice's state as the timeline, the API and `feegate log` show it. The
+ * row keeps `planned` while its messages go out and changes only when the
+ * notice itself is decided (failed, settled, cancelled); `sent` (a provider
+ * took one of its messages) and `delivered` (a receipt said one arrived)
+ * are read from its messages, not written: two row writes a message fewer
+ * on the night's busiest path. Rows written before that still say `sent`
+ * or `delivered` and read the same. The notices are `n` where it is used. */
+#define NOTICE_STATE                                                           \
+	"IF(n.state IN ('planned', 'sending', 'sent', 'delivered'),"           \
+	" COALESCE((SELECT CASE WHEN MAX(x.state = 'delivered') THEN"          \
+	" 'delivered' WHEN MAX(x.state = 'accepted') THEN 'sent' END"          \
+	" FROM messages x WHERE x.notice_id = n.notice_id), n.state),"         \
+	" n.state)"
+
 struct claimed {
 	unsigned long long message_id, notice_id, case_id;
 	long long contact_id;

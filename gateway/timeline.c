@@ -327,10 +327,11 @@ timeline_build(struct db *db, const char *account_no, int *found,
 		    db, DB_STREAM,
 		    "SELECT case_id, notice_id, seq, kind, outage_id,"
 		    " outage_version, late_notice,"
-		    " DATE_FORMAT(sent_on, '%Y-%m-%d') AS sent_on, state,"
+		    " DATE_FORMAT(sent_on, '%Y-%m-%d') AS sent_on,"
+		    " " NOTICE_STATE " AS state,"
 		    " unreachable, DATE_FORMAT(failed_on, '%Y-%m-%d') AS failed_on,"
 		    " DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on"
-		    " FROM notices WHERE account_no = ? ORDER BY notice_id",
+		    " FROM notices n WHERE account_no = ? ORDER BY notice_id",
 		    DB_ARGS(DB_STR(account_no)), notice_cb, &m, err) != 0 ||
 	    db_query(
 		    db, DB_STREAM,

@@ -207,13 +207,37 @@ $1" ;; esac; }
 hasnt() { sql_ok; case "$1" in *"$2"*) fail "$3: [$2] should not be in output:
 $1" ;; *) ;; esac; }
 
+# notice_states ACCT: "seq:state,..." of the account's notices in order, as
+# `feegate log --json` shows them (a notice's sent and delivered are read
+# from its messages, not kept in its row).
+notice_states() {
+	[ "$(sqlg "SELECT COUNT(*) FROM notices WHERE account_no = $(q "$1")")" != 0 ] || return 0
+	fgok log "$1" --json
+	/usr/bin/python3 -c '
+import json, sys
+found = []
+def walk(v):
+    if isinstance(v, dict):
+        if "notice_id" in v and "state" in v:
+            found.append(v)
+        for x in v.values():
+            walk(x)
+    elif isinstance(v, list):
+        for x in v:
+            walk(x)
+walk(json.load(open(sys.argv[1])))
+found.sort(key=lambda n: int(n["notice_id"]))
+# an outage notice has no step: 0, as in its row
+print(",".join("%s:%s" % (n.get("seq", 0), n["state"]) for n in found))' "$work/last.out"
+}
+
 # state ACCT: "case_state/step notice_states... task_state" for one account,
 # a compact picture of where its ladder stands.
 state() {
-	sqlg "SELECT CONCAT_WS(' ',
-	        (SELECT GROUP_CONCAT(CONCAT(state, '/', step) ORDER BY case_id) FROM dunning_cases WHERE account_no = $(q "$1")),
-	        (SELECT GROUP_CONCAT(CONCAT(seq, ':', state) ORDER BY notice_id) FROM notices WHERE account_no = $(q "$1")),
-	        (SELECT GROUP_CONCAT(CONCAT('task:', state) ORDER BY task_id) FROM collection_tasks WHERE account_no = $(q "$1")))"
+	printf '%s\n' "$(sqlg "SELECT GROUP_CONCAT(CONCAT(state, '/', step) ORDER BY case_id) FROM dunning_cases WHERE account_no = $(q "$1")")" \
+		"$(notice_states "$1")" \
+		"$(sqlg "SELECT GROUP_CONCAT(CONCAT('task:', state) ORDER BY task_id) FROM collection_tasks WHERE account_no = $(q "$1")")" |
+		grep -v '^\(NULL\)\?$' | paste -sd' ' -
 }
 
 # snapshot: every gateway row that a re-run must not change.

@@ -114,6 +114,8 @@ has "$(cat "$work/resp-headers")" "X-Content-Type-Options: nosniff" "API answers
 has "$(cat "$work/resp-headers")" "Referrer-Policy: same-origin" "API answers: no referrer"
 has "$body" '"address":"+86138****8801"' "its message, masked"
 has "$body" '"state":"delivered"' "and delivered"
+eq "delivered planned" "$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["state"])' "$work/resp") $(sqlg "SELECT state FROM notices WHERE notice_id = $id")" \
+	"the notice reads delivered from its message (its row is not written for it)"
 hasnt "$body" "8613800008801" "no full number"
 call GET /notices/999999
 expect 404 "no such notice" "an unknown notice"
@@ -123,6 +125,7 @@ expect 405 "use POST" "GET on the collection"
 # The same key again: the same notice, nothing sent twice.
 post "$pay"
 expect 202 "\"notice_id\":$id" "replay: the same notice"
+has "$body" '"state":"delivered"' "replay: the notice as it stands"
 has "$body" '"replayed":true' "marked as a replay"
 post '{"account_no": "3300008801", "kind": "payment_received", "data": {"amount": "99.00"}, "idempotency_key": "pay-2026-10-02-0001"}'
 expect 409 '"field":"idempotency_key"' "another request under a used key"

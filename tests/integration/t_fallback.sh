@@ -45,7 +45,7 @@ fgok run --date 2026-10-02 --now "2026-10-02 10:00"
 eq "push failed_permanent|sms failed_permanent|voice delivered" \
    "$(sqlg "SELECT GROUP_CONCAT(CONCAT(channel, ' ', state) ORDER BY message_id SEPARATOR '|') FROM messages")" \
    "push dead, then SMS undelivered, then the call answered"
-eq "delivered" "$(sqlg "SELECT state FROM notices")" "the notice is delivered, once"
+eq "1:delivered" "$(notice_states 3300000051)" "the notice is delivered, once"
 eq "1 1 1" "$(sim_stat rejected) $(sim_count +8613800000052) $(sim_count +8657100000053)" \
    "each channel tried once (the push refused, the SMS and the call taken)"
 eq "0" "$(sqlg "SELECT COUNT(*) FROM messages WHERE channel = 'email'")" "e-mail, last by priority, not needed"
