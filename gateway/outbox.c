@@ -1181,7 +1181,9 @@ struct receipt_row {
 	char channel[17];
 	char *address;
 	int attempts;
-	int has_ref; /* provider_ref is set */
+	int has_ref;    /* provider_ref is set */
+	char *progress; /* the progress codes applied: PROGRESS_SEP each */
+	int progressed; /* progress grew in this batch: to be written */
 };
 
 struct receipt_rows {
@@ -1207,6 +1209,7 @@ receipt_row_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	r->address = xstrdup(row->val[8]);
 	r->attempts = row->val[9] ? (int)strtol(row->val[9], NULL, 10) : 0;
 	r->has_ref = row->val[10] != NULL && row->val[10][0] == '1';
+	r->progress = xstrdup(row->val[11] ? row->val[11] : "");
 	return 0;
 }
 
@@ -1341,101 +1344,68 @@ receipts_delivered(struct db *db, const unsigned long long *mid, size_t k,
 	return rc;
 }
 
-/* The progress reports (a message's "sent", a call's "ringing") already
- * in the audit trail for the messages of a batch, and those the batch
- * adds: a provider that posts one again (a retry, a replay) is answered
- * as for a duplicate and nothing more is written. */
-struct progress_seen {
-	struct {
-		unsigned long long message_id;
-		char code[32];
-	} * e;
-	size_t n, cap;
-};
+/* The progress reports (a message's "sent", a call's "ringing") a message
+ * has had are kept on its row, each code followed by PROGRESS_SEP (read
+ * with the row, written with the batch): a provider that posts one again
+ * (a retry, a replay) is answered as for a duplicate and nothing more is
+ * written. They were looked up in the audit trail, through the account's
+ * index: the trail of every account in the batch, a quarter of the
+ * receipts' database time in a night with voice calls (three progress
+ * reports a call). A code too long to keep (the column holds
+ * PROGRESS_MAX) is audited again if posted again. */
+#define PROGRESS_SEP '\n'
+#define PROGRESS_MAX 512
+
+/* code, as kept: the separator never inside one. */
+static void
+progress_code(const char *code, char *out, size_t size)
+{
+	char *c;
+
+	str_copy(out, code, size);
+	for (c = out; *c != '\0'; c++)
+		if (*c == PROGRESS_SEP)
+			*c = ' ';
+}
+
+static int
+progress_has(const struct receipt_row *row, const char *code)
+{
+	const char *p = row->progress;
+	size_t n = strlen(code);
+
+	while (*p != '\0') {
+		const char *end = strchr(p, PROGRESS_SEP);
+
+		if (end == NULL)
+			break;
+		if ((size_t)(end - p) == n && memcmp(p, code, n) == 0)
+			return 1;
+		p = end + 1;
+	}
+	return 0;
+}
 
 static void
-progress_add(struct progress_seen *s, unsigned long long mid, const char *code)
+progress_add(struct receipt_row *row, const char *code)
 {
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 16;
-		s->e = xrealloc(s->e, s->cap * sizeof(*s->e));
-	}
-	s->e[s->n].message_id = mid;
-	str_copy(s->e[s->n].code, code, sizeof(s->e[s->n].code));
-	s->n++;
+	size_t have = strlen(row->progress), n = strlen(code);
+
+	if (have + n + 1 >= PROGRESS_MAX)
+		return;
+	row->progress = xrealloc(row->progress, have + n + 2);
+	memcpy(row->progress + have, code, n);
+	row->progress[have + n] = PROGRESS_SEP;
+	row->progress[have + n + 1] = '\0';
+	row->progressed = 1;
 }
 
+/* UPDATE messages SET column = each message's own value WHERE where
+ * message_id IN (...): one statement for the k of them. */
 static int
-progress_has(const struct progress_seen *s, unsigned long long mid,
-	     const char *code)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (s->e[i].message_id == mid &&
-		    strcmp(s->e[i].code, code) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-progress_cb(void *arg, const struct db_row *row, struct fg_err *err)
-{
-	(void)err;
-	if (row->val[1] != NULL)
-		progress_add(arg, strtoull(row->val[0], NULL, 10), row->val[1]);
-	return 0;
-}
-
-/* Read what the trail holds for the batch's progress reports (through
- * the account's index: a message's rows are its account's). Nothing to
- * read, and no statement, when the batch has none. */
-static int
-progress_read(struct db *db, const struct receipt_item *it, size_t n,
-	      struct receipt_rows *rows, struct progress_seen *s,
-	      struct fg_err *err)
-{
-	struct db_param *p = xcalloc(2 * in_pad(n), sizeof(*p));
-	struct sbuf sql;
-	size_t i, k = 0;
-	int rc = 0;
-
-	for (i = 0; i < n; i++) {
-		const struct receipt_row *row;
-
-		if (it[i].r.final)
-			continue;
-		row = receipt_row_find(rows, it[i].r.message_id);
-		if (row == NULL)
-			continue;
-		p[k] = DB_STR(row->account_no);
-		p[in_pad(n) + k] = DB_ID(row->message_id);
-		k++;
-	}
-	if (k > 0) {
-		sbuf_init(&sql);
-		sbuf_adds(&sql, "SELECT message_id, JSON_UNQUOTE(JSON_VALUE("
-				"detail, '$.code')) FROM audit_log"
-				" WHERE event = 'receipt' AND account_no IN (");
-		placeholders(&sql, k);
-		sbuf_adds(&sql, ") AND message_id IN (");
-		placeholders(&sql, k);
-		sbuf_adds(&sql, ") AND JSON_VALUE(detail, '$.status') ="
-				" 'progress'");
-		memmove(p + k, p + in_pad(n), k * sizeof(*p));
-		rc = db_query(db, DB_BUFFERED, sql.s, p, 2 * k, progress_cb, s,
-			      err);
-		sbuf_free(&sql);
-	}
-	free(p);
-	return rc;
-}
-
-/* The references that came with receipts, for messages that had none:
- * one statement for the batch. */
-static int
-receipts_refs(struct db *db, const struct receipt_item *it, const size_t *idx,
-	      size_t k, struct fg_err *err)
+update_by_id(struct db *db, const char *column, const char *where,
+	     const unsigned long long *ids, const char *const *vals, size_t k,
+	     struct fg_err *err)
 {
 	size_t kk = in_pad(k), i, np = 0;
 	struct db_param *p, *v;
@@ -1447,21 +1417,54 @@ receipts_refs(struct db *db, const struct receipt_item *it, const size_t *idx,
 	p = xcalloc(3 * kk, sizeof(*p));
 	v = xcalloc(2 * kk, sizeof(*v));
 	for (i = 0; i < kk; i++) { /* padded: the last one repeats */
-		const struct receipt *r = &it[idx[i < k ? i : k - 1]].r;
-
-		v[i] = DB_ID(r->message_id);
-		v[kk + i] = DB_STR(r->ref);
+		v[i] = DB_ID(ids[i < k ? i : k - 1]);
+		v[kk + i] = DB_STR(vals[i < k ? i : k - 1]);
 	}
 	sbuf_init(&sql);
-	sbuf_adds(&sql, "UPDATE messages SET provider_ref =");
+	sbuf_adds(&sql, "UPDATE messages SET ");
+	sbuf_adds(&sql, column);
+	sbuf_adds(&sql, " =");
 	case_by_id(&sql, p, &np, v, v + kk, kk);
-	sbuf_adds(&sql, " WHERE COALESCE(provider_ref, '') = ''"
-			" AND message_id IN (");
+	sbuf_adds(&sql, " WHERE ");
+	sbuf_adds(&sql, where);
+	sbuf_adds(&sql, " message_id IN (");
 	in_by_id(&sql, p, &np, v, kk);
 	rc = db_exec(db, sql.s, p, np, NULL, err);
 	sbuf_free(&sql);
 	free(p);
 	free(v);
+	return rc;
+}
+
+/* The references that came with receipts, for messages that had none,
+ * and the progress codes the batch added: a statement each. */
+static int
+receipts_rows_write(struct db *db, const struct receipt_item *it,
+		    const size_t *refs, size_t nrefs,
+		    const struct receipt_rows *rows, struct fg_err *err)
+{
+	size_t n = nrefs > rows->n ? nrefs : rows->n, i, k = 0;
+	unsigned long long *ids = xcalloc(n + 1, sizeof(*ids));
+	const char **vals = xcalloc(n + 1, sizeof(*vals));
+	int rc;
+
+	for (i = 0; i < nrefs; i++) {
+		ids[i] = it[refs[i]].r.message_id;
+		vals[i] = it[refs[i]].r.ref;
+	}
+	rc = update_by_id(db, "provider_ref",
+			  "COALESCE(provider_ref, '') = ''"
+			  " AND",
+			  ids, vals, nrefs, err);
+	for (i = 0; rc == 0 && i < rows->n; i++)
+		if (rows->r[i].progressed) {
+			ids[k] = rows->r[i].message_id;
+			vals[k++] = rows->r[i].progress;
+		}
+	if (rc == 0)
+		rc = update_by_id(db, "progress", "", ids, vals, k, err);
+	free(ids);
+	free(vals);
 	return rc;
 }
 
@@ -1471,7 +1474,6 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 	      struct fg_err *err)
 {
 	struct receipt_rows rows = {xcalloc(n, sizeof(*rows.r)), 0};
-	struct progress_seen seen = {0};
 	struct audit_batch *w = NULL;
 	struct db_param *p = xcalloc(in_pad(n), sizeof(*p));
 	unsigned long long *mid = xcalloc(n, sizeof(*mid));
@@ -1487,17 +1489,16 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 	}
 	if (db_begin(db, err) != 0)
 		goto out;
-	sql = sql_in_list("SELECT message_id, state, receipt_token, notice_id,"
-			  " case_id, contact_id, account_no, channel, address,"
-			  " attempts, COALESCE(provider_ref, '') <> ''"
-			  " FROM messages WHERE message_id IN (",
-			  n, " FOR UPDATE");
+	sql = sql_in_list(
+		"SELECT message_id, state, receipt_token, notice_id,"
+		" case_id, contact_id, account_no, channel, address,"
+		" attempts, COALESCE(provider_ref, '') <> '', progress"
+		" FROM messages WHERE message_id IN (",
+		n, " FOR UPDATE");
 	if (db_query(db, DB_BUFFERED, sql, p, pad_params(p, n), receipt_row_cb,
 		     &rows, err) != 0)
 		goto fail;
 	qsort(rows.r, rows.n, sizeof(*rows.r), receipt_row_cmp);
-	if (progress_read(db, it, n, &rows, &seen, err) != 0)
-		goto fail;
 	w = audit_batch_new();
 	/* In order of arrival: a call's progress, then its end. */
 	for (i = 0; i < n; i++) {
@@ -1505,7 +1506,8 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 		struct receipt_row *row =
 			receipt_row_find(&rows, r->message_id);
 		const char *status;
-		char errtext[256], rtext[sizeof(r->text)];
+		char errtext[256], rtext[sizeof(r->text)],
+			code[sizeof(r->code)];
 		long long calls = 0;
 		int again = 0;
 		json_t *d;
@@ -1523,14 +1525,20 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 				 sizeof(it[i].why));
 			continue;
 		}
+		/* What the provider says may quote the address, in any form:
+		 * masked where it is kept, so the log line after it too. */
+		mask_in_text(row->channel, row->address, it[i].r.text,
+			     sizeof(it[i].r.text));
+		mask_in_text(row->channel, row->address, it[i].r.code,
+			     sizeof(it[i].r.code));
+		progress_code(r->code, code, sizeof(code));
 		if (is_final_state(row->state) ||
-		    (!r->final &&
-		     progress_has(&seen, r->message_id, r->code))) {
+		    (!r->final && progress_has(row, code))) {
 			it[i].verdict = 1; /* a replay or a late duplicate */
 			continue;
 		}
 		if (!r->final)
-			progress_add(&seen, r->message_id, r->code);
+			progress_add(row, code);
 		/* Busy or not answered: the same address again later, while
 		 * the notice has calls left. */
 		if (r->final && r->status == DELIVERY_TEMPFAIL && r->retry &&
@@ -1552,12 +1560,6 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 			 : r->status == DELIVERY_PERMFAIL ? "failed"
 			 : again                          ? "retry"
 							  : "expired";
-		/* What the provider says may quote the address, in any form:
-		 * masked where it is kept, so the log line after it too. */
-		mask_in_text(row->channel, row->address, it[i].r.text,
-			     sizeof(it[i].r.text));
-		mask_in_text(row->channel, row->address, it[i].r.code,
-			     sizeof(it[i].r.code));
 		str_copy(rtext, r->text, sizeof(rtext));
 		snprintf(errtext, sizeof(errtext), "%s%s%s", r->code,
 			 rtext[0] ? " " : "", rtext);
@@ -1588,7 +1590,7 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 			goto fail;
 		}
 	}
-	if (receipts_refs(db, it, refs, nrefs, err) != 0 ||
+	if (receipts_rows_write(db, it, refs, nrefs, &rows, err) != 0 ||
 	    receipts_delivered(db, mid, k, now, err) != 0 ||
 	    audit_batch_write(db, w, ACTOR, business_date, err) != 0)
 		goto fail;
@@ -1603,9 +1605,10 @@ out:
 		for (i = 0; i < n; i++)
 			it[i].verdict = -1;
 	audit_batch_free(w);
-	free(seen.e);
-	for (i = 0; i < rows.n; i++)
+	for (i = 0; i < rows.n; i++) {
 		free(rows.r[i].address);
+		free(rows.r[i].progress);
+	}
 	free(rows.r);
 	free(p);
 	free(mid);

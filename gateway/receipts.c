@@ -271,9 +271,9 @@ write_batch(struct receipts *rs, struct pending *list, size_t n)
 	}
 	for (p = list, i = 0; p != NULL; p = PNEXT(p))
 		for (k = 0; k < p->n; k++, i++) {
-			p->item[k].verdict = it[i].verdict;
-			str_copy(p->item[k].why, it[i].why,
-				 sizeof(p->item[k].why));
+			/* The verdict, and the code and text as they were
+			 * kept (masked: the log line quotes them). */
+			p->item[k] = it[i];
 			p->failed |= it[i].verdict == -2;
 			if (it[i].verdict == 0) {
 				applied++;

@@ -206,11 +206,22 @@ for k in 1 2 3; do
 		--data-binary '{"id": "sim-x", "status": "sent"}' "http://127.0.0.1:19425/receipts/sim?id=$1&t=$2")
 	eq "200" "$code" "progress receipt, post $k"
 done
+# Other codes between, one with the separator the row keeps them by (a
+# newline) and one quoting the number: each is one row however often it
+# comes, and "sent" is still known after them.
+for b in '{"id": "sim-x", "status": "queued", "code": "at\nSMSC"}' '{"id": "sim-x", "status": "queued", "code": "at\nSMSC"}' \
+	'{"id": "sim-x", "status": "queued", "code": "to 8613800008801"}' '{"id": "sim-x", "status": "queued", "code": "to 8613800008801"}' \
+	'{"id": "sim-x", "status": "sent"}'; do
+	code=$(curl -s -o "$work/resp" -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data-binary "$b" "http://127.0.0.1:19425/receipts/sim?id=$1&t=$2")
+	eq "200" "$code" "progress receipt $b"
+done
 code=$(curl -s -o "$work/resp" -w '%{http_code}' -H 'Content-Type: application/json' \
 	--data-binary '{"id": "sim-x", "status": "delivered"}' "http://127.0.0.1:19425/receipts/sim?id=$1&t=$2")
 eq "200" "$code" "the final receipt"
-eq "1 1" "$(sqlg "SELECT SUM(JSON_VALUE(detail, '$.status') = 'progress'), SUM(JSON_VALUE(detail, '$.status') = 'delivered')
-                  FROM audit_log WHERE event = 'receipt' AND message_id = $1")" "one progress row, one delivered row"
+eq "3 1" "$(sqlg "SELECT SUM(JSON_VALUE(detail, '$.status') = 'progress'), SUM(JSON_VALUE(detail, '$.status') = 'delivered')
+                  FROM audit_log WHERE event = 'receipt' AND message_id = $1")" "one progress row a code, one delivered row"
+hasnt "$(sqlg "SELECT detail FROM audit_log WHERE event = 'receipt' AND message_id = $1")" "13800008801" "the number quoted in a code is masked"
 
 # A customer with nobody to tell: accepted, failed at once, unreachable.
 post '{"account_no": "3300008802", "kind": "payment_received", "data": {"amount": "1.00"}, "idempotency_key": "a2"}'
