@@ -309,6 +309,9 @@ job_done(void *arg, const struct delivery_result *res)
 		     sizeof(j->res.text));
 	mask_in_text(j->m.channel, j->m.address, j->res.code,
 		     sizeof(j->res.code));
+	/* Some platforms' message ids carry the number. */
+	mask_in_text(j->m.channel, j->m.address, j->res.ref,
+		     sizeof(j->res.ref));
 	j->next = NULL;
 	if (d->done_tail != NULL)
 		d->done_tail->next = j;

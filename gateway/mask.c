@@ -210,11 +210,22 @@ mask_numbers(struct sbuf *out, const char *text, const char *e164)
 
 	while (*p != '\0') {
 		if (run_at(p, &r)) {
-			if (run_is(&r, e164))
+			size_t k = plus_at(p), n;
+			int d;
+
+			if (run_is(&r, e164)) {
 				run_masked(&r, out);
-			else
-				sbuf_add(out, (const char *)p, r.len);
-			p += r.len;
+				p += r.len;
+				continue;
+			}
+			/* Not as a whole: its first group of digits stays,
+			 * and the rest is looked at again, so that a number
+			 * joined to other digits by a separator (a
+			 * provider's id "MSG-20261002-8613...") is found. */
+			while ((n = digit_at(p + k, &d)) > 0)
+				k += n;
+			sbuf_add(out, (const char *)p, k);
+			p += k;
 		} else {
 			sbuf_add(out, (const char *)p, 1);
 			p++;

@@ -1531,6 +1531,8 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 			     sizeof(it[i].r.text));
 		mask_in_text(row->channel, row->address, it[i].r.code,
 			     sizeof(it[i].r.code));
+		mask_in_text(row->channel, row->address, it[i].r.ref,
+			     sizeof(it[i].r.ref));
 		progress_code(r->code, code, sizeof(code));
 		if (is_final_state(row->state) ||
 		    (!r->final && progress_has(row, code))) {

@@ -48,8 +48,9 @@
  *   busy_prefix, no_answer_prefix        calls to such numbers end busy or
  *                                        no-answer
  *   no_receipts                          true: accept, never send receipts
- *   quote                                true: an error or a failed receipt
- *                                        quotes the number, each time in
+ *   quote                                true: an error, a failed receipt
+ *                                        and an SMS's id (so its receipts)
+ *                                        quote the number, each time in
  *                                        the next of the forms providers
  *                                        use: +86..., 86..., national,
  *                                        trunk 0, 0086, grouped by spaces,
@@ -640,7 +641,7 @@ sms_message(const struct faults *f, json_t *m, const char *idem,
 	const char *id = json_string_value(json_object_get(m, "message_id"));
 	int parts = (int)json_integer_value(json_object_get(m, "parts"));
 	unsigned long long mid, n;
-	char ref[32];
+	char ref[192];
 	int undeliverable, taken_now = 0;
 
 	if (to == NULL || text == NULL || id == NULL) {
@@ -684,6 +685,13 @@ sms_message(const struct faults *f, json_t *m, const char *idem,
 		}
 	} /* else taken before: the same answer, nothing sent */
 	snprintf(ref, sizeof(ref), "sim-%llu", n);
+	if (f->quote) {
+		/* Some platforms' message ids carry the number. */
+		char q[128];
+
+		quoted_number(to, (unsigned int)n, q, sizeof(q));
+		snprintf(ref, sizeof(ref), "sim-%llu-%s", n, q);
+	}
 	if (taken_now && url != NULL && !f->no_receipts) {
 		json_t *r = json_pack("{s:s,s:s,s:s}", "id", ref, "status",
 				      undeliverable ? "failed" : "delivered",

@@ -10,8 +10,8 @@
 
 struct faults {
 	int latency_ms, receipt_delay_ms, retry_after, no_receipts;
-	int quote; /* errors and failed receipts quote the number, in turn in
-		    * each form a provider may write it (quoted_number) */
+	int quote; /* errors, failed receipts and SMS ids quote the number, in
+		    * turn in each form a provider may write it (quoted_number) */
 	int receipt_retry_s;
 	double fail_5xx, fail_429, timeout, reset, lost_answer;
 	char invalid_prefix[32], undeliverable_prefix[32], tempfail_prefix[32];

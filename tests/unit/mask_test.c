@@ -117,6 +117,12 @@ static const struct {
 	 "call to 0571****4321 busy"},
 	{"voice", "+8657187654321", "(0571) 87654321 no answer",
 	 "(0571****4321 no answer"},
+	/* joined to other digits by a separator: a provider's message id */
+	{"sms", "+8613673193639", "id sim-3-013673193639",
+	 "id sim-3-0136****3639"},
+	{"sms", "+8613673193639", "MSG-20261002-8613673193639 ok",
+	 "MSG-20261002-86136****3639 ok"},
+	{"voice", "+8657187654321", "CA-1-057187654321", "CA-1-0571****4321"},
 	/* the last 7 digits alone are the number too */
 	{"sms", "+8613673193639", "ends 7319 3639", "ends ****3639"},
 	/* other numbers, amounts and dates stay */
