@@ -119,11 +119,14 @@ plus_at(const unsigned char *p)
 	return p[0] == 0xef && p[1] == 0xbc && p[2] == 0x8b ? 3 : 0;
 }
 
-#define RUN_MAX 24 /* digits: longer runs are not phone numbers */
+/* Digits: longer runs are not phone numbers, nor ids holding one (a date,
+ * a time and the number: 27). */
+#define RUN_MAX 32
 
 struct run {
 	size_t len;          /* bytes, from the start of the run */
 	int plus;            /* it began with a plus sign */
+	int grouped;         /* separators between its digits */
 	size_t ndigits;      /* all of them, even past RUN_MAX */
 	char d[RUN_MAX + 1]; /* the first RUN_MAX, as ASCII */
 };
@@ -156,19 +159,23 @@ run_at(const unsigned char *p, struct run *r)
 		}
 		if (seps == 0 || digit_at(p + s, &d) == 0)
 			return 1;
+		r->grouped = 1;
 		i = s;
 	}
 }
 
 /* Whether the run is the number whose digits (no '+') are e164: all of
  * them, or its last 7 or more (the national number, with or without a
- * trunk or international prefix of zeros). Without e164, any run of 7
- * digits or more. */
+ * trunk or international prefix of zeros), or a run of digits alone
+ * with all of it but its country code inside, glued to other digits (a
+ * provider's id made of a date and the number; grouped runs are looked
+ * at group by group, mask_numbers). Without e164, any run of 7 digits or
+ * more. */
 static int
 run_is(const struct run *r, const char *e164)
 {
 	const char *d = r->d;
-	size_t n, en;
+	size_t n, en, k;
 
 	if (r->ndigits > RUN_MAX)
 		return 0;
@@ -182,7 +189,11 @@ run_is(const struct run *r, const char *e164)
 	if (e164 == NULL)
 		return 1;
 	en = strlen(e164);
-	return n <= en && memcmp(e164 + en - n, d, n) == 0;
+	if (n <= en && memcmp(e164 + en - n, d, n) == 0)
+		return 1;
+	k = en > 10 ? en - 3 : 7; /* without a country code of up to 3 */
+	return !r->grouped && n > k && en >= k &&
+	       strstr(r->d, e164 + en - k) != NULL;
 }
 
 /* The run as mask_address() shows a number of its digits, with the '+'

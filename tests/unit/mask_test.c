@@ -123,6 +123,11 @@ static const struct {
 	{"sms", "+8613673193639", "MSG-20261002-8613673193639 ok",
 	 "MSG-20261002-86136****3639 ok"},
 	{"voice", "+8657187654321", "CA-1-057187654321", "CA-1-0571****4321"},
+	/* glued to other digits: a date and the number in one id */
+	{"sms", "+8613673193639", "id 2026100213673193639 ok",
+	 "id 20261****3639 ok"},
+	{"sms", "+8613673193639", "id 202610021130008613673193639",
+	 "id 20261****3639"},
 	/* the last 7 digits alone are the number too */
 	{"sms", "+8613673193639", "ends 7319 3639", "ends ****3639"},
 	/* other numbers, amounts and dates stay */
