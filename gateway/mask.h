@@ -39,6 +39,10 @@ char *mask_address(const char *channel, const char *address);
  *     groups between spaces, '-', '.', '/' or parentheses, ASCII or
  *     fullwidth digits; shown as mask_address() shows those digits (with
  *     '+' only where the text had one): "136 7319 3639" -> "136****3639";
+ *     also joined to other digits, by a separator ("MSG-20261002-86136...":
+ *     a grouped run is looked at again after each group) or glued in one
+ *     run that holds all its digits but the country code
+ *     ("2026100213673193639" -> "20261****3639");
  *   - an e-mail address's local part standing alone as a word, any case,
  *     when it has 3 characters or more: "zhang.wei" -> "z***".
  * About no one address (address NULL: a receipt that names no message),

@@ -1345,8 +1345,9 @@ receipts_delivered(struct db *db, const unsigned long long *mid, size_t k,
 }
 
 /* The progress reports (a message's "sent", a call's "ringing") a message
- * has had are kept on its row, each code followed by PROGRESS_SEP (read
- * with the row, written with the batch): a provider that posts one again
+ * has had are kept on its row, each code followed by PROGRESS_SEP (a
+ * newline, which a code masked by mask_in_text never holds; read with the
+ * row, written with the batch): a provider that posts one again
  * (a retry, a replay) is answered as for a duplicate and nothing more is
  * written. They were looked up in the audit trail, through the account's
  * index: the trail of every account in the batch, a quarter of the
@@ -1355,18 +1356,6 @@ receipts_delivered(struct db *db, const unsigned long long *mid, size_t k,
  * PROGRESS_MAX) is audited again if posted again. */
 #define PROGRESS_SEP '\n'
 #define PROGRESS_MAX 512
-
-/* code, as kept: the separator never inside one. */
-static void
-progress_code(const char *code, char *out, size_t size)
-{
-	char *c;
-
-	str_copy(out, code, size);
-	for (c = out; *c != '\0'; c++)
-		if (*c == PROGRESS_SEP)
-			*c = ' ';
-}
 
 static int
 progress_has(const struct receipt_row *row, const char *code)
@@ -1506,8 +1495,7 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 		struct receipt_row *row =
 			receipt_row_find(&rows, r->message_id);
 		const char *status;
-		char errtext[256], rtext[sizeof(r->text)],
-			code[sizeof(r->code)];
+		char errtext[256], rtext[sizeof(r->text)];
 		long long calls = 0;
 		int again = 0;
 		json_t *d;
@@ -1533,14 +1521,13 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 			     sizeof(it[i].r.code));
 		mask_in_text(row->channel, row->address, it[i].r.ref,
 			     sizeof(it[i].r.ref));
-		progress_code(r->code, code, sizeof(code));
 		if (is_final_state(row->state) ||
-		    (!r->final && progress_has(row, code))) {
+		    (!r->final && progress_has(row, r->code))) {
 			it[i].verdict = 1; /* a replay or a late duplicate */
 			continue;
 		}
 		if (!r->final)
-			progress_add(row, code);
+			progress_add(row, r->code);
 		/* Busy or not answered: the same address again later, while
 		 * the notice has calls left. */
 		if (r->final && r->status == DELIVERY_TEMPFAIL && r->retry &&
