@@ -306,7 +306,11 @@ audit_stage_begin(struct db *db, struct fg_err *err)
 		" area VARCHAR(128) NULL,"
 		" starts_at VARCHAR(16) NULL,"
 		" ends_at VARCHAR(16) NULL,"
-		" late_notice INT NULL)",
+		" late_notice INT NULL,"
+		" `case_opened.amount` DECIMAL(16,2) NULL,"
+		" `message_queued.channel` VARCHAR(16) NULL,"
+		" `message_queued.contact_id` BIGINT NULL,"
+		" `message_queued.address` VARCHAR(320) NULL)",
 		DB_NOARGS, NULL, err);
 }
 
@@ -324,28 +328,43 @@ id_of(const char *v)
 	return v != NULL ? strtoull(v, NULL, 10) : 0;
 }
 
-/* The detail object of one staged row, as compact JSON. */
+/* The channel a staged address belongs to: the column "channel" beside
+ * it, in the same object (for "x.address", "x.channel"). */
+static const char *
+stage_channel(const struct db_row *row, const char *address)
+{
+	size_t pre = strlen(address) - strlen("address");
+	unsigned int i;
+
+	for (i = STAGE_FIXED; i < row->ncols; i++)
+		if (strncmp(row->name[i], address, pre) == 0 &&
+		    strcmp(row->name[i] + pre, "channel") == 0)
+			return row->val[i] != NULL ? row->val[i] : "";
+	return "";
+}
+
+/* The detail object of one staged row, as compact JSON. A column named
+ * "event.key" goes into a member object "event" (an event the row carries,
+ * see audit.h); NULL columns are left out, and so is an object that would
+ * be empty. */
 static char *
 stage_detail(const struct db_row *row)
 {
-	const char *channel = NULL;
 	json_t *obj = json_object();
 	unsigned int i;
 	char *out, *clean;
 
-	for (i = STAGE_FIXED; i < row->ncols; i++)
-		if (strcmp(row->name[i], "channel") == 0)
-			channel = row->val[i];
 	for (i = STAGE_FIXED; i < row->ncols; i++) {
-		const char *v = row->val[i];
-		json_t *j;
+		const char *v = row->val[i], *name = row->name[i];
+		const char *dot = strchr(name, '.'), *key = name;
+		json_t *j, *into = obj;
 
 		if (v == NULL)
 			continue;
 		if (row->is_int[i]) {
 			j = json_integer(strtoll(v, NULL, 10));
-		} else if (strcmp(row->name[i], "address") == 0) {
-			char *m = mask_address(channel ? channel : "", v);
+		} else if (strcmp(dot ? dot + 1 : name, "address") == 0) {
+			char *m = mask_address(stage_channel(row, name), v);
 			clean = utf8_clean(m, strlen(m), 1);
 			j = json_string(clean);
 			free(clean);
@@ -355,7 +374,19 @@ stage_detail(const struct db_row *row)
 			j = json_string(clean);
 			free(clean);
 		}
-		json_object_set_new(obj, row->name[i], j);
+		if (dot != NULL) {
+			char member[64];
+
+			snprintf(member, sizeof(member), "%.*s",
+				 (int)(dot - name), name);
+			into = json_object_get(obj, member);
+			if (into == NULL) {
+				into = json_object();
+				json_object_set_new(obj, member, into);
+			}
+			key = dot + 1;
+		}
+		json_object_set_new(into, key, j);
 	}
 	out = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);

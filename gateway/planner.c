@@ -215,13 +215,6 @@ planner_advance(struct night *nt, struct fg_err *err)
 		 DB_ARGS(DB_INT(cfg->dunning.notices), DB_STR(min), DB_STR(d),
 			 DB_INT(cfg->dunning.step_days)),
 		 NULL},
-		/* New cases are exactly those at seq 1 tonight. */
-		{"INSERT INTO audit_stage (event, account_no, case_id, amount)"
-		 " SELECT 'case_opened', k.account_no, k.case_id,"
-		 "  k.balance_at_open"
-		 " FROM tmp_next x JOIN dunning_cases k ON k.case_id = x.case_id"
-		 " WHERE x.seq = 1",
-		 DB_NOARGS, NULL},
 		{"INSERT INTO notices (case_id, account_no, kind, seq, sent_on,"
 		 " state)"
 		 " SELECT case_id, account_no, 'dunning', seq, ?, 'planned'"
@@ -233,21 +226,20 @@ planner_advance(struct night *nt, struct fg_err *err)
 		{sql_contacts, DB_NOARGS, NULL},
 		{pick, DB_NOARGS, NULL},
 		{sql_queue, DB_ARGS(DB_STR(d)), &nt->n.messages_queued},
+		/* One row a notice, carrying its case's opening (new cases
+		 * are exactly those at seq 1 tonight) and its message. */
 		{"INSERT INTO audit_stage (event, account_no, case_id,"
-		 " notice_id, seq)"
+		 " notice_id, message_id, seq, `case_opened.amount`,"
+		 " `message_queued.channel`, `message_queued.contact_id`,"
+		 " `message_queued.address`)"
 		 " SELECT 'notice_planned', x.account_no, x.case_id,"
-		 "  n.notice_id, x.seq"
+		 "  n.notice_id, m.message_id, x.seq,"
+		 "  IF(x.seq = 1, k.balance_at_open, NULL), m.channel,"
+		 "  m.contact_id, m.address"
 		 " FROM tmp_next x"
-		 " JOIN notices n ON n.case_id = x.case_id AND n.seq = x.seq",
-		 DB_NOARGS, NULL},
-		{"INSERT INTO audit_stage (event, account_no, case_id,"
-		 " notice_id, message_id, channel, contact_id, address)"
-		 " SELECT 'message_queued', m.account_no, m.case_id,"
-		 "  m.notice_id, m.message_id, m.channel, m.contact_id,"
-		 "  m.address"
-		 " FROM tmp_next x"
+		 " JOIN dunning_cases k ON k.case_id = x.case_id"
 		 " JOIN notices n ON n.case_id = x.case_id AND n.seq = x.seq"
-		 " JOIN messages m ON m.notice_id = n.notice_id",
+		 " LEFT JOIN messages m ON m.notice_id = n.notice_id",
 		 DB_NOARGS, NULL},
 		/* Notices with no contact to go to: found once, then
 		 * audited and failed through this small table. */

@@ -97,6 +97,74 @@ find_by(json_t *arr, const char *key, json_int_t id)
 	return NULL;
 }
 
+/* Events one audit row may carry for its account (audit.h), in the
+ * order they happened around the row's own event, and the ids that are
+ * theirs: a carried case_opened is about the case only, a carried
+ * message_queued is the one about the row's message_id. */
+static const struct carried {
+	const char *event;
+	int before;
+	int has_notice, has_message;
+} carried[] = {
+	{"case_opened", 1, 0, 0},
+	{"message_queued", 0, 1, 1},
+};
+
+/* The event a row carries as its detail member c, ids as c says. */
+static json_t *
+carried_event(const json_t *row, const struct carried *c, json_t *detail)
+{
+	json_t *e = json_deep_copy(row);
+
+	json_object_set_new(e, "event", json_string(c->event));
+	if (!c->has_notice)
+		json_object_set_new(e, "notice_id", json_null());
+	if (!c->has_message)
+		json_object_set_new(e, "message_id", json_null());
+	json_object_set(e, "detail", detail);
+	return e;
+}
+
+/* The audit rows (detail as JSON text) as events: each detail embedded as
+ * JSON, and the events a row carries listed as events of their own, under
+ * the row's seq. */
+static json_t *
+audit_events(json_t *rows)
+{
+	json_t *out = json_array(), *e;
+	size_t i, k;
+
+	json_array_foreach(rows, i, e)
+	{
+		json_t *d = json_loads(json_string_value(
+					       json_object_get(e, "detail")),
+				       0, NULL);
+		json_t *before = json_array(), *after = json_array();
+
+		if (d != NULL)
+			json_object_set_new(e, "detail", d);
+		for (k = 0; d != NULL && k < FG_NELEM(carried); k++) {
+			json_t *c = json_object_get(d, carried[k].event);
+
+			if (!json_is_object(c))
+				continue;
+			json_array_append_new(carried[k].before ? before
+								: after,
+					      carried_event(e, &carried[k], c));
+			if (carried[k].has_message)
+				json_object_set_new(e, "message_id",
+						    json_null());
+			json_object_del(d, carried[k].event);
+		}
+		json_array_extend(out, before);
+		json_array_append(out, e);
+		json_array_extend(out, after);
+		json_decref(before);
+		json_decref(after);
+	}
+	return out;
+}
+
 struct msg_ctx {
 	json_t *cases;
 	json_t *notices; /* those of no case: outage notices */
@@ -405,22 +473,7 @@ timeline_build(struct db *db, const char *account_no, int *found,
 		}
 		json_array_foreach(others, i, n) notice_status(n, 0);
 	}
-	/* The audit detail is JSON text; embed it as JSON. */
-	{
-		size_t i;
-		json_t *e;
-
-		json_array_foreach(events, i, e)
-		{
-			json_t *d =
-				json_loads(json_string_value(
-						   json_object_get(e,
-								   "detail")),
-					   0, NULL);
-			if (d != NULL)
-				json_object_set_new(e, "detail", d);
-		}
-	}
+	json_object_set_new(t, "audit", audit_events(events));
 	return t;
 }
 
@@ -556,7 +609,7 @@ timeline_print(const json_t *t, FILE *out)
 			s_of(e, "reason"), s_of(e, "first_seen_on"),
 			s_of(e, "last_seen_on"));
 	}
-	fprintf(out, "\naudit trail (%zu rows):\n",
+	fprintf(out, "\naudit trail (%zu events):\n",
 		json_array_size(json_object_get(t, "audit")));
 	json_array_foreach(json_object_get(t, "audit"), i, e)
 	{

@@ -911,7 +911,7 @@ customer(struct req *r, const char *account)
 		sbuf_adds(&b, "</p>\n");
 	}
 	sbuf_addf(&b,
-		  "<h2>审计记录 Audit trail</h2>\n<p>%zu 条 rows for "
+		  "<h2>审计记录 Audit trail</h2>\n<p>%zu 条 events for "
 		  "this customer. ",
 		  json_array_size(json_object_get(t, "audit")));
 	json_decref(t);

@@ -231,6 +231,23 @@ found.sort(key=lambda n: int(n["notice_id"]))
 print(",".join("%s:%s" % (n.get("seq", 0), n["state"]) for n in found))' "$work/last.out"
 }
 
+# audit_events ACCT [FIELD]: the account's audit events in order as
+# `feegate log --json` lists them (a row may carry events of its own, see
+# gateway/audit.h), comma-joined: each one's FIELD (default event); with
+# FIELD "detail", each one's detail as compact JSON, one a line.
+audit_events() {
+	fgok log "$1" --json
+	/usr/bin/python3 -c '
+import json, sys
+events = json.load(open(sys.argv[1]))["audit"]
+field = sys.argv[2]
+if field == "detail":
+    for e in events:
+        print(json.dumps(e["detail"], ensure_ascii=False, separators=(",", ":")))
+else:
+    print(",".join(str(e[field]) for e in events))' "$work/last.out" "${2:-event}"
+}
+
 # state ACCT: "case_state/step notice_states... task_state" for one account,
 # a compact picture of where its ladder stands.
 state() {

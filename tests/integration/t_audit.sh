@@ -11,16 +11,26 @@ for d in 2026-10-02 2026-10-09 2026-10-16 2026-10-23; do night $d; done
 pay A2-1
 night 2026-10-24
 
-events=$(sqlg "SELECT GROUP_CONCAT(event ORDER BY seq) FROM audit_log WHERE account_no = 'A1'")
 eq "case_opened,notice_planned,message_queued,notice_failed,message_cancelled,notice_planned,message_queued,notice_failed,message_cancelled,notice_planned,message_queued,notice_failed,message_cancelled,task_created,case_escalated" \
-   "$events" "every ladder step of A1 is an audit row, in order"
+   "$(audit_events A1)" "every ladder step of A1 is an audit event, in order"
+# A notice the night plans is one row, carrying its case's opening and its
+# message's queueing (gateway/audit.h); `feegate log` lists them under its seq.
+eq "notice_planned,notice_failed,message_cancelled,notice_planned,notice_failed,message_cancelled,notice_planned,notice_failed,message_cancelled,task_created,case_escalated" \
+   "$(sqlg "SELECT GROUP_CONCAT(event ORDER BY seq) FROM audit_log WHERE account_no = 'A1'")" "a planned notice is one row"
+first=$(sqlg "SELECT MIN(seq) FROM audit_log WHERE account_no = 'A1'")
+eq "$first,$first,$first" "$(audit_events A1 seq | cut -d, -f1-3)" "carried events under their row's seq"
+eq "None,None,$(sqlg "SELECT MIN(message_id) FROM messages WHERE account_no = 'A1'")" \
+   "$(audit_events A1 message_id | cut -d, -f1-3)" "the message's id with message_queued only"
+eq "$(sqlg "SELECT MIN(case_id) FROM dunning_cases WHERE account_no = 'A1'"),None" \
+   "$(audit_events A1 case_id | cut -d, -f1),$(audit_events A1 notice_id | cut -d, -f1)" "case_opened names its case, no notice"
 has "$(sqlg "SELECT GROUP_CONCAT(event ORDER BY seq) FROM audit_log WHERE account_no = 'A2'")" "case_closed" "payment audited"
 eq "planner 2026-10-02" "$(sqlg "SELECT actor, business_date FROM audit_log WHERE seq = 1")" "actor and business date"
 
-# No full address anywhere in the audit details; masked forms are there.
+# No full address anywhere in the audit details, carried events included;
+# masked forms are there.
 eq "0" "$(sqlg "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%13812345678%' OR detail LIKE '%zhang.wei%'")" "no full phone number or e-mail in audit details"
-eq "3" "$(sqlg "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%+86138****5678%' AND event = 'message_queued'")" "masked phone in details"
-has "$(sqlg "SELECT detail FROM audit_log WHERE account_no = 'A2' AND event = 'message_queued' LIMIT 1")" "z***@example.com" "masked e-mail in details"
+eq "3" "$(audit_events A1 detail | grep -c '^{"channel":"sms","contact_id":1,"address":"+86138\*\*\*\*5678"}$')" "masked phone in details"
+has "$(audit_events A2 detail)" '{"channel":"email","contact_id":2,"address":"z***@example.com"}' "masked e-mail in details"
 
 rows=$(sqlg "SELECT COUNT(*) FROM audit_log")
 out=$(fg audit verify)
@@ -34,11 +44,13 @@ expect_broken() {  # expect_broken WHAT SEQ_TEXT
 	has "$out" "$2" "$1: names the row"
 }
 
-# A changed detail.
-eq '{"amount":"90.00"}' "$(sqlg "SELECT detail FROM audit_log WHERE seq = 2")" "case_opened detail"
-sqlg "UPDATE audit_log SET detail = '{\"amount\":\"9.00\"}' WHERE seq = 2"
-expect_broken "changed row" "chain broken at seq 2: row changed"
-sqlg "UPDATE audit_log SET detail = '{\"amount\":\"90.00\"}' WHERE seq = 2"
+# A changed detail, in an event the row carries.
+s2=$(sqlg "SELECT MIN(seq) FROM audit_log WHERE account_no = 'A2'")
+eq '{"seq":1,"case_opened":{"amount":"90.00"},"message_queued":{"channel":"email","contact_id":2,"address":"z***@example.com"}}' \
+   "$(sqlg "SELECT detail FROM audit_log WHERE seq = $s2")" "notice_planned detail"
+sqlg "UPDATE audit_log SET detail = REPLACE(detail, '90.00', '9.00') WHERE seq = $s2"
+expect_broken "changed row" "chain broken at seq $s2: row changed"
+sqlg "UPDATE audit_log SET detail = REPLACE(detail, '9.00', '90.00') WHERE seq = $s2"
 has "$(fg audit verify)" "chain intact" "restored"
 
 # A changed timestamp, actor or account is as bad as a changed detail.

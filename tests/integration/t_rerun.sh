@@ -89,7 +89,7 @@ night 2026-10-02
 wait $blocker
 eq "open/1 1:planned" "$(state L1)" "the night completed after retrying"
 has "$(cat "$work/night-2026-10-02.err")" "lock conflict, running the step again" "the retry is logged"
-eq "1 1" "$(sqlg "SELECT COUNT(*), SUM(event = 'case_opened') FROM audit_log WHERE account_no = 'L1' AND event = 'case_opened'")" \
+eq "1 1" "$(audit_events L1 | tr , '\n' | grep -c '^case_opened$') $(sqlg "SELECT COUNT(*) FROM audit_log WHERE account_no = 'L1' AND event = 'notice_planned'")" \
    "counted and audited once"
 has "$(cat "$work/night-2026-10-02.out")" "cases opened               1" "the summary counts the committed run only"
 has "$(fg audit verify)" "chain intact" "audit chain"

@@ -31,8 +31,7 @@ done
 eq "2" "$(sim_count +8613800001006)" "N6 got notices 1 and 2, then paid"
 eq "17" "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'delivered'")" "receipts marked every message delivered"
 eq "5" "$(sqlg "SELECT COUNT(*) FROM collection_tasks WHERE notices_delivered = 3")" "tasks count three delivered notices"
-has "$(sqlg "SELECT GROUP_CONCAT(event ORDER BY seq) FROM audit_log WHERE account_no = 'N1'")" \
-    "message_queued,message_attempt,receipt" "attempt and receipt audited"
+has "$(audit_events N1)" "message_queued,message_attempt,receipt" "attempt and receipt audited"
 has "$(sqlg "SELECT detail FROM audit_log WHERE account_no = 'N1' AND event = 'message_attempt' LIMIT 1")" \
     '"provider":"sim","attempt":1,"result":"Sent"' "attempt detail"
 has "$(sqlg "SELECT body FROM messages m JOIN notices n USING (notice_id) WHERE n.account_no = 'N1' AND n.seq = 3")" \
