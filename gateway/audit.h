@@ -18,7 +18,8 @@
  * with its own, as members of its detail named after them: the night's
  * notice_planned row holds its case's `case_opened` (a notice #1) and its
  * message's `message_queued`, one row where there were three (planning's
- * time at 100k customers: a quarter less). Readers list each as an event
+ * time at 100k customers: a quarter less); an outage notice's row holds
+ * the message to the contact picked first. Readers list each as an event
  * of its own (timeline.c, audit_events).
  */
 #ifndef FEEGATE_AUDIT_H

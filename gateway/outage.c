@@ -346,12 +346,6 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		 "  version, prev, late, 1, anytime"
 		 " FROM tmp_onote ORDER BY outage_id, account_no, kind",
 		 DB_ARGS(DB_STR(d)), NULL},
-		{"INSERT INTO audit_stage (event, account_no, notice_id, kind,"
-		 " outage_id, version, late_notice)"
-		 " SELECT 'notice_planned', x.account_no, n.notice_id, x.kind,"
-		 "  x.outage_id, x.version, NULLIF(x.late, 0)" ONOTE_JOIN
-		 " ORDER BY n.notice_id",
-		 DB_NOARGS, NULL},
 		{"INSERT IGNORE INTO tmp_ocontact (" CONTACT_CANDIDATE_NAMES
 		 ")" CONTACT_CANDIDATES_OF(
 			 "(SELECT DISTINCT account_no FROM tmp_onote)"),
@@ -360,11 +354,29 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		{large, DB_ARGS(DB_STR(d), DB_INT(cfg->outage.large_contacts)),
 		 &nt->n.messages_queued},
 		{sql_queue_first, DB_ARGS(DB_STR(d)), &nt->n.messages_queued},
+		/* One audit row a notice, carrying the message to the contact
+		 * picked first (as the night's notices do, audit.h); a large
+		 * customer's other messages are rows of their own. */
+		{"INSERT INTO audit_stage (event, account_no, notice_id,"
+		 " message_id, kind, outage_id, version, late_notice,"
+		 " `message_queued.channel`, `message_queued.contact_id`,"
+		 " `message_queued.address`)"
+		 " SELECT 'notice_planned', x.account_no, n.notice_id,"
+		 "  m.message_id, x.kind, x.outage_id, x.version,"
+		 "  NULLIF(x.late, 0), m.channel, m.contact_id,"
+		 "  m.address" ONOTE_JOIN
+		 " LEFT JOIN tmp_opick p ON p.account_no = x.account_no"
+		 " LEFT JOIN messages m ON m.notice_id = n.notice_id"
+		 "  AND m.contact_id = p.contact_id"
+		 " ORDER BY n.notice_id",
+		 DB_NOARGS, NULL},
 		{"INSERT INTO audit_stage (event, account_no, notice_id,"
 		 " message_id, channel, contact_id, address)"
 		 " SELECT 'message_queued', m.account_no, m.notice_id,"
 		 "  m.message_id, m.channel, m.contact_id, m.address" ONOTE_JOIN
 		 " JOIN messages m ON m.notice_id = n.notice_id"
+		 " LEFT JOIN tmp_opick p ON p.account_no = x.account_no"
+		 " WHERE p.contact_id IS NULL OR m.contact_id <> p.contact_id"
 		 " ORDER BY m.message_id",
 		 DB_NOARGS, NULL},
 		/* No contact to go to. */

@@ -81,6 +81,18 @@ eq "1 1 1 0" "$(sim_count +8613900007101) $(sim_count +8613900007102) $(sim_coun
 has "$(texts +8613800007001)" "2026年10月9日 08:00至17:00，近江社区O3将计划检修停电" "the notice: times and area"
 eq "notice_unreachable" "$(sqlg "SELECT event FROM audit_log WHERE account_no = 'R3' ORDER BY seq DESC LIMIT 1")" \
    "R3 has nobody to tell: recorded"
+# The audit trail: a notice's row carries its first message; the large
+# customer's other two messages are rows of their own; every message is
+# an event of its own in `feegate log`, with its id.
+eq "notice_planned,message_queued,message_queued" \
+   "$(sqlg "SELECT GROUP_CONCAT(event ORDER BY seq) FROM audit_log WHERE account_no = 'L1' AND event IN ('notice_planned', 'message_queued')")" "L1: one row for the notice and its first message"
+eq "notice_planned,message_queued,message_queued,message_queued" "$(audit_events L1 | cut -d, -f1-4)" "L1: three messages queued, as events"
+eq "$(sqlg "SELECT GROUP_CONCAT(message_id ORDER BY message_id) FROM messages WHERE account_no = 'L1'")" \
+   "$(audit_events L1 message_id | cut -d, -f2-4 | tr , '\n' | sort -n | paste -sd, -)" "L1: each message_queued names its message"
+eq "notice_planned,message_queued" "$(audit_events R1 | cut -d, -f1-2)" "R1: the notice and its message"
+eq "1" "$(sqlg "SELECT COUNT(*) FROM audit_log WHERE account_no = 'R1' AND event IN ('notice_planned', 'message_queued')")" "R1: one row"
+eq "notice_planned,notice_unreachable" "$(audit_events R3)" "R3: no message carried"
+eq "0" "$(sqlg "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%13900007101%' OR detail LIKE '%13800007001%'")" "addresses masked in carried events"
 
 # O5 cancelled before anyone was told: nothing to say.
 sqlb "UPDATE billing_outages SET status = 'cancelled' WHERE outage_id = 'O5'"
