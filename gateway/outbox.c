@@ -1389,10 +1389,11 @@ progress_add(struct receipt_row *row, const char *code)
 	row->progressed = 1;
 }
 
-/* UPDATE messages SET column = each message's own value WHERE where
- * message_id IN (...): one statement for the k of them. */
+/* UPDATE messages SET column = each message's own value WHERE
+ * message_id IN (...) [AND only]: one statement for the k of them. only
+ * MAY be NULL. */
 static int
-update_by_id(struct db *db, const char *column, const char *where,
+update_by_id(struct db *db, const char *column, const char *only,
 	     const unsigned long long *ids, const char *const *vals, size_t k,
 	     struct fg_err *err)
 {
@@ -1414,10 +1415,12 @@ update_by_id(struct db *db, const char *column, const char *where,
 	sbuf_adds(&sql, column);
 	sbuf_adds(&sql, " =");
 	case_by_id(&sql, p, &np, v, v + kk, kk);
-	sbuf_adds(&sql, " WHERE ");
-	sbuf_adds(&sql, where);
-	sbuf_adds(&sql, " message_id IN (");
+	sbuf_adds(&sql, " WHERE message_id IN (");
 	in_by_id(&sql, p, &np, v, kk);
+	if (only != NULL) {
+		sbuf_adds(&sql, " AND ");
+		sbuf_adds(&sql, only);
+	}
 	rc = db_exec(db, sql.s, p, np, NULL, err);
 	sbuf_free(&sql);
 	free(p);
@@ -1441,9 +1444,7 @@ receipts_rows_write(struct db *db, const struct receipt_item *it,
 		ids[i] = it[refs[i]].r.message_id;
 		vals[i] = it[refs[i]].r.ref;
 	}
-	rc = update_by_id(db, "provider_ref",
-			  "COALESCE(provider_ref, '') = ''"
-			  " AND",
+	rc = update_by_id(db, "provider_ref", "COALESCE(provider_ref, '') = ''",
 			  ids, vals, nrefs, err);
 	for (i = 0; rc == 0 && i < rows->n; i++)
 		if (rows->r[i].progressed) {
@@ -1451,7 +1452,7 @@ receipts_rows_write(struct db *db, const struct receipt_item *it,
 			vals[k++] = rows->r[i].progress;
 		}
 	if (rc == 0)
-		rc = update_by_id(db, "progress", "", ids, vals, k, err);
+		rc = update_by_id(db, "progress", NULL, ids, vals, k, err);
 	free(ids);
 	free(vals);
 	return rc;
