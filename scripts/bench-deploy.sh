@@ -137,7 +137,6 @@ peer_start "smtp-sink on 127.0.0.1:$sport" "$dir/sink.log" /usr/sbin/smtp-sink $
 sinkpid=$peer_pid
 peer_port "smtp-sink on 127.0.0.1:$sport" "$sport"
 
-dbpid=$(cat var/db/mysqld.pid)
 db0=$(cpu "$dbpid")
 sim0=$(cpu "$simpid")
 t0=$(date +%s.%N)

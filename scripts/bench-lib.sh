@@ -1,11 +1,14 @@
 # bench-lib.sh: what the benchmarks share. Sourced from the checkout's
 # top: builds what is missing and starts the private MariaDB
 # (scripts/db.sh; FEEGATE_VAR and FEEGATE_DB_CNF as it reads them), its
-# socket in $sock.
+# socket in $sock, its PID in $dbpid.
 
 make -s all
 sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
 [ -n "$sock" ] || { echo "$0: no database (scripts/db.sh start)" >&2; exit 1; }
+# The server's PID, for its CPU time: beside its socket, wherever
+# FEEGATE_VAR puts them.
+dbpid=$(cat "$(dirname "$sock")/mysqld.pid" 2>/dev/null || echo 0)
 
 sql() { mariadb --no-defaults --default-character-set=utf8mb4 --socket="$sock" -uroot "$@"; }
 # CPU seconds (user + system) process $1 has used so far, from /proc.

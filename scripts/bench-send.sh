@@ -111,7 +111,6 @@ fi
 queued=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")
 echo "== $queued $channel messages queued; sending" >&2
 
-dbpid=$(cat var/db/mysqld.pid 2>/dev/null || echo 0)
 db0=$(cpu "$dbpid")
 peer0=$(cpu "$peer")
 # FEEGATE_BENCH_DBPERF=FILE: perf record the database server meanwhile.

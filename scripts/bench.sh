@@ -46,7 +46,6 @@ INFLIGHT=${FEEGATE_BENCH_INFLIGHT:-512}
 KANNEL_DIR=${FEEGATE_KANNEL_PEER:-$top/../shared/peers/kannel}
 
 . scripts/bench-lib.sh # builds, starts the database: $sock
-dbpid=$(cat var/db/mysqld.pid 2>/dev/null || echo 0)
 out=var/bench/all
 rm -rf "$out"
 mkdir -p "$out"
