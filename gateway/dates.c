@@ -116,3 +116,31 @@ date_days(const char *date)
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	return era * 146097 + (long)doe - 719468;
 }
+
+double
+wall_clock(double offset)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + offset;
+}
+
+void
+wall_text(double w, char now[TIME_LEN], char date[DATE_LEN], int *minute)
+{
+	time_t t = (time_t)w;
+	struct tm tm;
+	char base[24];
+
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%d %H:%M:%S", &tm);
+	if (now != NULL)
+		snprintf(now, TIME_LEN, "%s.%06d", base,
+			 (int)((w - (double)t) * 1e6) % 1000000);
+	localtime_r(&t, &tm);
+	if (date != NULL)
+		strftime(date, DATE_LEN, "%Y-%m-%d", &tm);
+	if (minute != NULL)
+		*minute = tm.tm_hour * 60 + tm.tm_min;
+}

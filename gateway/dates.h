@@ -22,4 +22,12 @@ int time_local_now(const char *tz, char out[TIME_LEN]);
  * it. */
 void time_now_utc(char out[TIME_LEN]);
 
+/* The wall clock in seconds since the epoch, offset seconds ahead (--now
+ * moves a process's clock). */
+double wall_clock(double offset);
+/* Wall time w as UTC text for SQL, and (each MAY be NULL) the business
+ * date and the minute of the day where the utility is: the process runs
+ * in [dunning] timezone. */
+void wall_text(double w, char now[TIME_LEN], char date[DATE_LEN], int *minute);
+
 #endif

@@ -12,11 +12,9 @@
 #include "dispatch.h"
 
 #include <ev.h>
-#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,21 +26,14 @@
 #include "contacts.h"
 #include "dates.h"
 #include "db.h"
-#include "escalate.h"
 #include "httpc.h"
 #include "log.h"
 #include "mask.h"
 #include "metrics.h"
 #include "migrate.h"
-#include "night.h"
 #include "outbox.h"
-#include "outage.h"
-#include "planner.h"
-#include "purge.h"
-#include "web.h"
+#include "pacer.h"
 #include "policy.h"
-#include "receipts.h"
-#include "scrape.h"
 #include "recorder.h"
 #include "workq.h"
 
@@ -58,17 +49,6 @@
  * most this; the outage and nightly passes and run's last look wake the
  * lanes at once. */
 #define IDLE_MAX 0.5
-
-/* At most cap sends in any window of `window` seconds: the provider's
- * contractual rate is never exceeded, whatever the burst. The provider
- * counts arrivals, and the network can bunch requests up: the window is
- * PACE_MARGIN longer than the rate says. */
-#define PACE_MARGIN 1.1
-struct pacer {
-	double *ring;
-	size_t cap, head, count;
-	double window;
-};
 
 struct dispatcher;
 
@@ -140,16 +120,12 @@ struct dispatcher {
 	struct recorder *rec;   /* writes the results */
 	struct claimer claimer; /* claims, renders, marks */
 	struct httpc *http;
-	struct receipts *receipts;
-	struct web *web;       /* serve's staff pages, or NULL */
-	struct scrape *scrape; /* serve's own /metrics listener, or NULL */
 	struct channel *channels[CHANNEL_KINDS];
 	struct lane lanes[CHANNEL_KINDS];
 	int nlanes;
 	char owner[128];
 	ev_timer tick;
 	ev_prepare flush;
-	ev_signal sigterm, sigint, sighup;
 	struct job *done_head, *done_tail;
 	int stopping;
 	int draining;
@@ -164,52 +140,22 @@ struct dispatcher {
 	struct dispatch_stats *st;
 	struct fg_err *err;
 	int failed;
-	/* serve: the nightly pass on its own thread */
-	pthread_t night_thread;
-	atomic_int night_running;
-	atomic_int night_failed; /* the last nightly pass did not finish */
-	char last_night[DATE_LEN];
-	double night_retry_at; /* wall time: not before, after a failure */
-	char db_failed[256];   /* the database did not come back */
-	double last_outages;   /* wall time of the last outage pass */
-	atomic_int wake;       /* a pass queued work: claim every lane */
+	char db_failed[256]; /* the database did not come back */
+	atomic_int wake;     /* work was queued elsewhere: claim every lane */
 };
 
 static double
 wall_now(const struct dispatcher *d)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + d->o->now_offset;
+	return wall_clock(d->o->now_offset);
 }
 
-/* Wall time w as UTC text for SQL, and the business date and minute of
- * the day where the utility is (the process runs in [dunning] timezone). */
-static void
-time_text(double w, char now[TIME_LEN], char date[DATE_LEN], int *minute)
-{
-	time_t t = (time_t)w;
-	struct tm tm;
-	char base[24];
-
-	gmtime_r(&t, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(now, TIME_LEN, "%s.%06d", base,
-		 (int)((w - (double)t) * 1e6) % 1000000);
-	localtime_r(&t, &tm);
-	if (date != NULL)
-		strftime(date, DATE_LEN, "%Y-%m-%d", &tm);
-	if (minute != NULL)
-		*minute = tm.tm_hour * 60 + tm.tm_min;
-}
-
-/* Now, as time_text gives it. */
+/* Now, as wall_text gives it. */
 static void
 clock_read(const struct dispatcher *d, char now[TIME_LEN], char date[DATE_LEN],
 	   int *minute)
 {
-	time_text(wall_now(d), now, date, minute);
+	wall_text(wall_now(d), now, date, minute);
 }
 
 int
@@ -229,57 +175,6 @@ dispatch_parse_now(const char *s, double *offset)
 		return -1;
 	*offset = (double)t - (double)time(NULL);
 	return 0;
-}
-
-static void
-pacer_init(struct pacer *p, double rate)
-{
-	memset(p, 0, sizeof(*p));
-	if (rate <= 0)
-		return;
-	if (rate >= 1) {
-		p->cap = (size_t)floor(rate);
-		p->window = PACE_MARGIN;
-	} else {
-		p->cap = 1;
-		p->window = PACE_MARGIN / rate;
-	}
-	p->ring = xcalloc(p->cap, sizeof(*p->ring));
-}
-
-/* How many more may go now. */
-static size_t
-pacer_room(const struct pacer *p, double now)
-{
-	size_t lo = 0, hi = p->count;
-
-	if (p->cap == 0)
-		return (size_t)-1;
-	/* The ring holds send times oldest first: find the first inside the
-	 * window. */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (p->ring[(p->head + mid) % p->cap] > now - p->window)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return p->cap - (p->count - lo);
-}
-
-static void
-pacer_sent(struct pacer *p, double now)
-{
-	if (p->cap == 0)
-		return;
-	if (p->count == p->cap) {
-		p->ring[p->head] = now;
-		p->head = (p->head + 1) % p->cap;
-	} else {
-		p->ring[(p->head + p->count) % p->cap] = now;
-		p->count++;
-	}
 }
 
 static int
@@ -1016,133 +911,6 @@ inflight(const struct dispatcher *d)
 	return n;
 }
 
-struct night_arg {
-	struct dispatcher *d;
-	char date[DATE_LEN];
-	char now[TIME_LEN];
-	int outages_only; /* the periodic outage pass, not the night */
-};
-
-static void *
-night_main(void *p)
-{
-	struct night_arg *a = p;
-	struct dispatcher *d = a->d;
-	struct fg_err err;
-	struct night nt;
-	struct db db;
-	int rc;
-
-	if (db_connect(&db, d->cfg, 1, &err) != 0) {
-		log_warnx("serve: nightly pass %s: %s", a->date, err.msg);
-	} else if (a->outages_only) {
-		rc = night_open_outages(&nt, &db, d->cfg, a->date, a->now,
-					&err);
-		if (rc == 0)
-			rc = outage_plan(&nt, &err);
-		night_close(&nt);
-		if (rc != 0)
-			log_warnx("serve: outage pass %s: %s", a->now, err.msg);
-		else if (nt.n.outage_versions + nt.n.messages_queued > 0)
-			log_info("serve: outage pass %s: versions=%llu "
-				 "messages_queued=%llu late=%llu",
-				 a->now, nt.n.outage_versions,
-				 nt.n.messages_queued, nt.n.outage_late);
-		db_close(&db);
-	} else {
-		struct night_run_opts o = {.plan = 1, .escalate = 1};
-
-		rc = night_run(&nt, &db, d->cfg, a->date, a->now, &o, &err);
-		/* A night is idempotent: one that failed (billing too stale,
-		 * the database away) runs again later the same day. */
-		if (rc != 0) {
-			log_warnx("serve: nightly pass %s: %s; trying again in "
-				  "%d s",
-				  a->date, err.msg, d->cfg->outage.check_every);
-			atomic_store(&d->night_failed, 1);
-		} else {
-			struct purge_counts pc;
-
-			log_info("serve: nightly pass %s: cases_opened=%llu "
-				 "messages_queued=%llu tasks=%llu audit=%llu",
-				 a->date, nt.n.cases_opened,
-				 nt.n.messages_queued, nt.n.tasks_created,
-				 nt.n.audit_rows);
-			/* Then what [retention] no longer keeps, in short
-			 * transactions beside the sending. */
-			if (purge_run(&db, d->cfg, a->date, &pc, &err) != 0)
-				log_warnx("serve: %s", err.msg);
-			else
-				log_info("serve: purge %s: redacted=%llu "
-					 "cases=%llu messages=%llu "
-					 "access_log=%llu batches=%llu",
-					 a->date, pc.redacted, pc.cases,
-					 pc.messages, pc.access, pc.batches);
-		}
-		db_close(&db);
-	}
-	free(a);
-	atomic_store(&d->wake, 1);
-	atomic_store(&d->night_running, 0);
-	return NULL;
-}
-
-/* The nightly pass once a day at nightly_at; between nights, the outage
- * pass every [outage] check_every seconds (billing records temporary
- * outages during the day). One at a time, on a thread of its own. */
-static void
-maybe_nightly(struct dispatcher *d)
-{
-	char date[DATE_LEN];
-	int minute, at, outages_only;
-	struct night_arg *a;
-	double wall = wall_now(d);
-
-	if (!d->o->nightly || atomic_load(&d->night_running))
-		return;
-	clock_read(d, (char[TIME_LEN]){0}, date, &minute);
-	at = (d->cfg->schedule.nightly_at[0] - '0') * 600 +
-	     (d->cfg->schedule.nightly_at[1] - '0') * 60 +
-	     (d->cfg->schedule.nightly_at[3] - '0') * 10 +
-	     (d->cfg->schedule.nightly_at[4] - '0');
-	if (atomic_exchange(&d->night_failed, 0)) {
-		d->last_night[0] = '\0';
-		d->night_retry_at = wall + d->cfg->outage.check_every;
-	}
-	outages_only = minute < at || strcmp(d->last_night, date) == 0 ||
-		       wall < d->night_retry_at;
-	if (outages_only &&
-	    (d->last_outages > 0 &&
-	     wall - d->last_outages < d->cfg->outage.check_every))
-		return;
-	d->last_outages = wall;
-	if (!outages_only)
-		str_copy(d->last_night, date, sizeof(d->last_night));
-	a = xcalloc(1, sizeof(*a));
-	a->d = d;
-	a->outages_only = outages_only;
-	str_copy(a->date, date, sizeof(a->date));
-	{
-		/* The pass's local time, --now included (the process runs
-		 * in [dunning] timezone). */
-		time_t t = (time_t)wall_now(d);
-		struct tm tm;
-
-		localtime_r(&t, &tm);
-		strftime(a->now, sizeof(a->now), "%Y-%m-%d %H:%M:%S", &tm);
-	}
-	atomic_store(&d->night_running, 1);
-	if (pthread_create(&d->night_thread, NULL, night_main, a) != 0) {
-		atomic_store(&d->night_running, 0);
-		free(a);
-		log_warn("serve: cannot start the nightly pass");
-		return;
-	}
-	pthread_detach(d->night_thread);
-	if (!outages_only)
-		log_info("serve: nightly pass %s started", date);
-}
-
 /* Messages still waiting for a receipt from a provider that sends them
  * (an SMTP server's acceptance is all the loop will hear: bounces come
  * back as mail). */
@@ -1200,7 +968,6 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 				 "(expired leases or in doubt)",
 				 back);
 	}
-	maybe_nightly(d);
 	if (atomic_exchange(&d->wake, 0))
 		lanes_wake(d);
 	/* run: once the last claims found nothing and nothing is in flight,
@@ -1243,22 +1010,25 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		claim_lane(d, &d->lanes[i], 1);
 }
 
-static void
-signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+void
+dispatch_stop(struct dispatcher *d)
 {
-	struct dispatcher *d = w->data;
-
-	(void)loop;
-	(void)revents;
-	if (w->signum == SIGHUP) {
-		if (log_reopen() != 0)
-			log_warn("dispatch: reopening the log");
-		return;
-	}
 	if (!d->stopping)
 		log_info("dispatch: stopping: no more claims; %d in flight",
 			 inflight(d));
 	d->stopping = 1;
+}
+
+int
+dispatch_stopping(const struct dispatcher *d)
+{
+	return d->stopping;
+}
+
+void
+dispatch_wake(struct dispatcher *d)
+{
+	atomic_store(&d->wake, 1);
 }
 
 static int
@@ -1328,8 +1098,7 @@ open_lanes(struct dispatcher *d, struct fg_err *err)
 	return 0;
 }
 
-/* Closes the adapters (in-flight requests are over), the HTTP client and
- * the loop. */
+/* Closes the adapters (in-flight requests are over) and the HTTP client. */
 static void
 close_lanes(struct dispatcher *d)
 {
@@ -1338,21 +1107,13 @@ close_lanes(struct dispatcher *d)
 	httpc_free(d->http);
 	for (i = 0; i < d->nlanes; i++) {
 		channel_close(d->channels[i]);
-		free(d->lanes[i].pace.ring);
+		pacer_free(&d->lanes[i].pace);
 		free(d->lanes[i].receipt_endpoint);
 	}
-	/* libev ties a signal to one loop until it is stopped: a second run
-	 * in this process (the night again after a lost connection) needs
-	 * them free. */
-	ev_signal_stop(d->loop, &d->sigterm);
-	ev_signal_stop(d->loop, &d->sigint);
-	ev_signal_stop(d->loop, &d->sighup);
-	ev_loop_destroy(d->loop);
 }
 
-/* Whether any open provider sends receipts (e-mail and push do not). */
-static int
-lanes_take_receipts(const struct dispatcher *d)
+int
+dispatch_takes_receipts(const struct dispatcher *d)
 {
 	int i;
 
@@ -1362,29 +1123,13 @@ lanes_take_receipts(const struct dispatcher *d)
 	return 0;
 }
 
-/* Providers' connections and their receipt callbacks (up to 2,048) can
- * take more descriptors than a login's soft limit, often 1,024: up to the
- * hard limit (systemd: LimitNOFILE). */
-static void
-raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-			log_warn("dispatch: raising the open files limit");
-	}
-}
-
-int
-dispatch_run(const struct config *cfg, struct template_set *ts,
-	     const struct dispatch_opts *o, struct dispatch_stats *st,
-	     struct fg_err *err)
+struct dispatcher *
+dispatch_open(const struct config *cfg, struct template_set *ts,
+	      const struct dispatch_opts *o, struct ev_loop *loop,
+	      struct dispatch_stats *st, struct fg_err *err)
 {
 	struct dispatcher *d = xcalloc(1, sizeof(*d));
 	char host[64];
-	int rc = -1;
 
 	memset(st, 0, sizeof(*st));
 	d->cfg = cfg;
@@ -1392,6 +1137,7 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 	d->ts = ts;
 	d->st = st;
 	d->err = err;
+	d->loop = loop;
 	if (o->owner != NULL)
 		str_copy(d->owner, o->owner, sizeof(d->owner));
 	else if (cfg->dispatch.owner != NULL)
@@ -1405,71 +1151,43 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 	}
 	if (channel_registry_check(err) != 0) {
 		free(d);
-		return -1;
+		return NULL;
 	}
-	time_text(wall_now(d) - cfg->dispatch.lease -
+	wall_text(wall_now(d) - cfg->dispatch.lease -
 			  cfg->dispatch.receipt_wait,
 		  d->awaited_since, NULL, NULL);
-	raise_fd_limit();
-	d->loop = ev_loop_new(EVFLAG_AUTO);
 	d->http = httpc_new(d->loop);
 	if (db_connect(&d->db, cfg, 1, err) != 0 ||
 	    migrate_check(&d->db, err) != 0)
-		goto out;
+		goto fail;
 	d->rec = recorder_start(cfg, err);
-	if (d->rec == NULL)
-		goto out;
-	if (claimer_start(d, err) != 0)
-		goto out;
-	if (open_lanes(d, err) != 0)
-		goto out;
-	if (cfg->receipts.port != 0 &&
-	    (lanes_take_receipts(d) || config_api_enabled(cfg))) {
-		if (cfg->api.token != NULL)
-			log_warnx("api: [api] token_file gives one token every "
-				  "scope; it is deprecated: give each client "
-				  "its own in tokens_file (feegate token add)");
-		d->receipts =
-			receipts_start(cfg, d->channels, (size_t)d->nlanes,
-				       o->now_offset, err);
-		if (d->receipts == NULL)
-			goto out;
-	}
-	/* The staff pages belong to the daemon, not to a night's run. */
-	if (o->nightly && cfg->web.port != 0) {
-		d->web = web_start(cfg, o->now_offset, err);
-		if (d->web == NULL)
-			goto out;
-	}
-	if (o->nightly && cfg->metrics.port != 0) {
-		d->scrape = scrape_start(cfg, err);
-		if (d->scrape == NULL)
-			goto out;
-	}
+	if (d->rec == NULL || claimer_start(d, err) != 0 ||
+	    open_lanes(d, err) != 0)
+		goto fail;
 	ev_timer_init(&d->tick, tick_cb, 0., TICK);
 	d->tick.data = d;
 	ev_timer_start(d->loop, &d->tick);
 	ev_prepare_init(&d->flush, flush_cb);
 	d->flush.data = d;
 	ev_prepare_start(d->loop, &d->flush);
-	ev_signal_init(&d->sigterm, signal_cb, SIGTERM);
-	ev_signal_init(&d->sigint, signal_cb, SIGINT);
-	ev_signal_init(&d->sighup, signal_cb, SIGHUP);
-	d->sigterm.data = d->sigint.data = d->sighup.data = d;
-	ev_signal_start(d->loop, &d->sigterm);
-	ev_signal_start(d->loop, &d->sigint);
-	ev_signal_start(d->loop, &d->sighup);
 	log_info("dispatch: started as %s with %d provider%s", d->owner,
 		 d->nlanes, d->nlanes == 1 ? "" : "s");
-	ev_run(d->loop, 0);
-	if (d->db_failed[0] != '\0') {
-		/* Leases run out and in-doubt messages are settled by the
-		 * next dispatcher: nothing is lost. */
-		err_set(err, "%s", d->db_failed);
-		while (atomic_load(&d->night_running))
-			usleep(100000);
-		goto out;
-	}
+	return d;
+fail:
+	dispatch_close(d);
+	return NULL;
+}
+
+struct channel *const *
+dispatch_channels(const struct dispatcher *d, size_t *n)
+{
+	*n = (size_t)d->nlanes;
+	return d->channels;
+}
+
+int
+dispatch_finish(struct dispatcher *d, struct fg_err *err)
+{
 	/* Anything claimed but never submitted goes back to the queue (as
 	 * not sent), and the last answers are written. Nothing is left
 	 * `leased`: a claim is committed only as `submitting`. */
@@ -1477,24 +1195,31 @@ dispatch_run(const struct config *cfg, struct template_set *ts,
 	record_done(d);
 	recorder_stop(d->rec);
 	d->rec = NULL;
-	if (awaiting_receipts(d, &st->awaiting, err) != 0)
-		st->awaiting = 0;
-	st->receipts = receipts_count(d->receipts);
-	while (atomic_load(&d->night_running))
-		usleep(100000);
-	rc = 0;
-out:
+	if (d->db_failed[0] != '\0') {
+		/* Leases run out and in-doubt messages are settled by the
+		 * next dispatcher: nothing is lost. */
+		err_set(err, "%s", d->db_failed);
+		return -1;
+	}
+	if (awaiting_receipts(d, &d->st->awaiting, err) != 0)
+		d->st->awaiting = 0;
+	return 0;
+}
+
+void
+dispatch_close(struct dispatcher *d)
+{
+	if (d == NULL)
+		return;
 	claimer_stop(d);
 	record_done(d);
 	recorder_stop(d->rec);
-	receipts_stop(d->receipts);
-	web_stop(d->web);
-	scrape_stop(d->scrape);
+	ev_timer_stop(d->loop, &d->tick);
+	ev_prepare_stop(d->loop, &d->flush);
 	close_lanes(d);
 	if (d->db.my != NULL)
 		db_close(&d->db);
 	free(d);
-	return rc;
 }
 
 int
@@ -1511,6 +1236,7 @@ dispatch_check(const struct config *cfg, struct fg_err *err)
 	d->http = httpc_new(d->loop);
 	rc = open_lanes(d, err);
 	close_lanes(d);
+	ev_loop_destroy(d->loop);
 	free(d);
 	return rc;
 }

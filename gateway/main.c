@@ -26,6 +26,7 @@
 #include "money.h"
 #include "night.h"
 #include "purge.h"
+#include "serve.h"
 #include "planner.h"
 #include "report.h"
 #include "staff.h"
@@ -229,7 +230,7 @@ static int
 send_due(const struct config *cfg, double now_offset, int serve,
 	 struct dispatch_stats *st)
 {
-	struct dispatch_opts o = {0};
+	struct serve_opts o = {0};
 	struct template_set *ts;
 	struct fg_err err;
 	int rc;
@@ -244,10 +245,10 @@ send_due(const struct config *cfg, double now_offset, int serve,
 		template_set_free(ts);
 		return EXIT_USAGE;
 	}
-	o.once = !serve;
+	o.dispatch.once = !serve;
+	o.dispatch.now_offset = now_offset;
 	o.nightly = serve;
-	o.now_offset = now_offset;
-	rc = dispatch_run(cfg, ts, &o, st, &err);
+	rc = serve_run(cfg, ts, &o, st, &err);
 	template_set_free(ts);
 	if (rc != 0) {
 		fprintf(stderr, "feegate: dispatch: %s\n", err.msg);
