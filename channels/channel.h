@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "http.h"
 #include "util.h"
 
 struct ev_loop;
@@ -68,26 +69,6 @@ struct receipt {
 	 * when it takes one): kept as the message's provider_ref. */
 	int names_message;
 };
-
-/* A provider callback as the receipt server received it. */
-struct http_kv {
-	char *key;
-	char *value;
-};
-
-struct http_request {
-	const char *method;
-	const char *url;  /* path and query as received */
-	const char *path; /* without the query */
-	struct http_kv *query, *form, *headers;
-	size_t nquery, nform, nheaders;
-	const char *body;
-	size_t body_len;
-};
-
-const char *http_request_query(const struct http_request *r, const char *key);
-const char *http_request_form(const struct http_request *r, const char *key);
-const char *http_request_header(const struct http_request *r, const char *key);
 
 /* One message to submit. Strings belong to the caller and stay valid until
  * the result callback has run. */

@@ -136,4 +136,15 @@ const struct billing_contract *billing_contract_current(void);
 int billing_expand(const char *tok, size_t n, struct sbuf *out,
 		   struct fg_err *err);
 
+/* Whether outage_versions row V says what billing's row B (of
+ * billing_outages) says now: the same comparison for a pass (a new
+ * version) and for the dispatcher (the outage changed since the pass). */
+#define OUTAGE_SAME(V, B)                                                      \
+	"(" V ".kind <=> {T outages.kind " B ".kind}"                          \
+	" AND " V ".area <=> {T outages.area " B ".area}"                      \
+	" AND " V ".starts_at <=> " B ".starts_at"                             \
+	" AND " V ".ends_at <=> " B ".ends_at"                                 \
+	" AND " V ".reason <=> {T outages.reason " B ".reason}"                \
+	" AND " V ".status <=> {T outages.status " B ".status})"
+
 #endif

@@ -43,17 +43,4 @@ int billing_lag_read(struct db *db, struct billing_lag *l, struct fg_err *err);
  * saying how stale when it may not; -1 as billing_lag_read. */
 int billing_fresh(struct db *db, struct billing_lag *l, struct fg_err *err);
 
-/*
- * `feegate billing check`: the contract as read, object by object and
- * column by column (there or not, type, character set and collation,
- * usable or why not); where a night can run, the rows a night on date
- * would refuse (night_preview: counts and the first keys, nothing
- * written) and how MariaDB plans the frequent reads of billing (a scan of
- * a large table names the index to add). As text or (json) one JSON
- * document, to out. *problems gets how many problems the contract has: a
- * night runs only without. Refused rows and scans are not problems.
- */
-int billing_check_print(struct db *db, const char *date, int json, FILE *out,
-			int *problems, struct fg_err *err);
-
 #endif

@@ -8,7 +8,8 @@
 
 #include <microhttpd.h>
 
-#include "channel.h"
+#include "http.h"
+#include "util.h"
 
 struct kv_list {
 	struct http_kv *kv;

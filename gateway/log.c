@@ -5,10 +5,13 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "util.h"
 
 static FILE *log_fp;
 static char *log_path;

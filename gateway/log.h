@@ -6,7 +6,8 @@
 #ifndef FEEGATE_LOG_H
 #define FEEGATE_LOG_H
 
-#include "util.h"
+/* Nothing of feegate's is included here: every module may log. */
+#define LOG_PRINTF __attribute__((format(printf, 1, 2)))
 
 enum log_level {
 	LOG_LEVEL_ERROR,
@@ -24,13 +25,12 @@ void log_close(void);
 /* Parse "error" | "warn" | "info" | "debug". */
 int log_level_parse(const char *s, enum log_level *out);
 
-void log_warn(const char *fmt, ...) FG_ATTR_PRINTF(1, 2); /* + strerror */
-void log_warnx(const char *fmt, ...) FG_ATTR_PRINTF(1, 2);
-void log_info(const char *fmt, ...) FG_ATTR_PRINTF(1, 2);
-void log_debug(const char *fmt, ...) FG_ATTR_PRINTF(1, 2);
+void log_warn(const char *fmt, ...) LOG_PRINTF; /* + strerror */
+void log_warnx(const char *fmt, ...) LOG_PRINTF;
+void log_info(const char *fmt, ...) LOG_PRINTF;
+void log_debug(const char *fmt, ...) LOG_PRINTF;
 /* Log and exit(1): only at start-up or for a broken invariant. */
-void fatal(const char *fmt, ...) FG_ATTR_PRINTF(1, 2) __attribute__((noreturn));
-void fatalx(const char *fmt, ...) FG_ATTR_PRINTF(1, 2)
-	__attribute__((noreturn));
+void fatal(const char *fmt, ...) LOG_PRINTF __attribute__((noreturn));
+void fatalx(const char *fmt, ...) LOG_PRINTF __attribute__((noreturn));
 
 #endif

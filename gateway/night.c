@@ -11,11 +11,8 @@
 #include "audit.h"
 #include "billing_check.h"
 #include "contacts.h"
-#include "escalate.h"
 #include "log.h"
 #include "money.h"
-#include "outage.h"
-#include "planner.h"
 
 /*
  * Overdue balance per account, in one pass over the open bills past
@@ -324,12 +321,8 @@ intake_record(struct night *nt, struct fg_err *err)
 	return night_commit(nt, "planner", err);
 }
 
-/* What tonight's bills and customers are: tmp_bal (the overdue balance
- * of each account, and its customer row), tmp_quar (accounts paused for a
- * bad bill) and tmp_bad (the rows refused), in the session's temporary
- * tables only. */
-static int
-intake_decide(struct night *nt, struct fg_err *err)
+int
+night_read_billing(struct night *nt, struct fg_err *err)
 {
 	const char *d = nt->date, *max = nt->max_bill;
 	const int grace = nt->cfg->dunning.grace_days;
@@ -378,12 +371,12 @@ intake_decide(struct night *nt, struct fg_err *err)
 static int
 intake(struct night *nt, struct fg_err *err)
 {
-	if (intake_decide(nt, err) != 0)
+	if (night_read_billing(nt, err) != 0)
 		return -1;
 	return night_retry(nt, intake_record, err);
 }
 
-static void
+void
 night_init(struct night *nt, struct db *db, const struct config *cfg,
 	   const char *date, const char *now)
 {
@@ -464,78 +457,6 @@ night_open(struct night *nt, struct db *db, const struct config *cfg,
 	return intake(nt, err);
 }
 
-static int
-preview_cb(void *arg, const struct db_row *row, struct fg_err *err)
-{
-	struct night_preview *p = arg;
-
-	(void)err;
-	p->overdue = strtoull(row->val[0], NULL, 10);
-	p->unknown = row->val[1] ? strtoull(row->val[1], NULL, 10) : 0;
-	p->held = row->val[2] ? strtoull(row->val[2], NULL, 10) : 0;
-	p->paused = strtoull(row->val[3], NULL, 10);
-	return 0;
-}
-
-/* The accounts a notice may go to tonight (the planner looks at those of
- * them whose next notice is due): their contacts are looked at. The
- * parameter is the minimum amount. */
-#define PREVIEW_ACCOUNTS                                                       \
-	"(SELECT t.account_no FROM tmp_bal t"                                  \
-	" LEFT JOIN tmp_quar q ON q.account_no = t.account_no"                 \
-	" WHERE t.known = 1 AND t.hold = 0 AND q.account_no IS NULL"           \
-	"  AND t.balance >= ?)"
-
-int
-night_preview(struct db *db, const struct config *cfg, const char *date,
-	      struct night_preview *p, db_row_fn refused_cb, void *arg,
-	      struct fg_err *err)
-{
-	struct night nt;
-	struct fg_err ignored;
-	int rc = -1;
-	/* (the parameters point into nt, filled by night_init below) */
-	const struct night_stmt s[] = {
-		{"CREATE TEMPORARY TABLE tmp_contact (" CONTACT_CANDIDATE_COLUMNS
-		 " KEY (account_no)) ENGINE=MEMORY",
-		 DB_NOARGS, NULL},
-		{"INSERT INTO tmp_contact (" CONTACT_CANDIDATE_NAMES
-		 ")" CONTACT_CANDIDATES_OF(PREVIEW_ACCOUNTS),
-		 DB_ARGS(DB_STR(nt.min_amount)), NULL},
-		{"INSERT IGNORE INTO tmp_bad" CONTACT_NO_ID_FROM(
-			 PREVIEW_ACCOUNTS),
-		 DB_ARGS(DB_STR(nt.min_amount)), NULL},
-		{"INSERT IGNORE INTO tmp_bad" CONTACT_REFUSED_FROM(
-			 "tmp_contact"),
-		 DB_NOARGS, NULL},
-		{outage_sql_refused, DB_ARGS(DB_STR(nt.now), DB_STR(nt.now)),
-		 NULL},
-	};
-
-	night_init(&nt, db, cfg, date, NULL);
-	memset(p, 0, sizeof(*p));
-	if (intake_decide(&nt, err) == 0 &&
-	    night_exec(&nt, s, FG_NELEM(s), err) == 0 &&
-	    db_query(db, DB_STREAM,
-		     "SELECT COUNT(*), SUM(known = 0),"
-		     " SUM(known = 1 AND hold = 1),"
-		     " (SELECT COUNT(*) FROM tmp_quar)"
-		     " FROM tmp_bal",
-		     DB_NOARGS, preview_cb, p, err) == 0 &&
-	    db_query(db, DB_STREAM,
-		     "SELECT source, reason, COUNT(*),"
-		     " GROUP_CONCAT(row_key ORDER BY LENGTH(row_key), row_key"
-		     "  SEPARATOR X'00' LIMIT " NIGHT_PREVIEW_KEYS ")"
-		     " FROM tmp_bad GROUP BY source, reason"
-		     " ORDER BY source, COUNT(*) DESC, reason",
-		     DB_NOARGS, refused_cb, arg, err) == 0)
-		rc = 0;
-	db_exec(db, "DROP TEMPORARY TABLE IF EXISTS tmp_contact", DB_NOARGS,
-		NULL, &ignored);
-	night_close(&nt);
-	return rc;
-}
-
 void
 night_close(struct night *nt)
 {
@@ -547,37 +468,6 @@ night_close(struct night *nt)
 	if (nt->locked)
 		db_unlock(nt->db, "planner");
 	nt->locked = 0;
-}
-
-int
-night_run(struct night *nt, struct db *db, const struct config *cfg,
-	  const char *date, const char *now, struct night_run_opts *o,
-	  struct fg_err *err)
-{
-	int tries, rc;
-
-	o->between_rc = 0;
-	for (tries = 0;; tries++) {
-		unsigned int reconnects = db->reconnects;
-
-		rc = night_open(nt, db, cfg, date, now, err);
-		if (rc == 0 && o->plan)
-			rc = planner_run(nt, err);
-		if (rc == 0 && o->between != NULL &&
-		    (o->between_rc = o->between(o->arg)) != 0) {
-			night_close(nt);
-			return o->between_rc;
-		}
-		if (rc == 0 && o->escalate)
-			rc = escalate_run(nt, err);
-		night_close(nt);
-		if (rc == 0 || rc == 2 || tries == 2 || db->lost ||
-		    db->reconnects == reconnects)
-			return rc;
-		log_warnx("night %s: the database connection was lost (%s); "
-			  "running the night again from the start",
-			  date, err->msg);
-	}
 }
 
 /* The outage counts, for people (" notice 3, ...") or as key=value. */

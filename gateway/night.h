@@ -82,44 +82,15 @@ int night_open_outages(struct night *nt, struct db *db,
 		       const char *now, struct fg_err *err);
 void night_close(struct night *nt);
 
-/*
- * What a night on date would make of billing's rows today, decided by the
- * night's own statements into the session's temporary tables (dropped
- * after) and written nowhere: no lock, no audit row, no input_errors.
- * Fills p, and gives refused_cb one row per source and reason (source,
- * reason, how many, the first NIGHT_PREVIEW_KEYS keys),
- * sources in order, the most frequent reason first; the keys are
- * separated by NUL bytes (a key may hold spaces). The contacts looked
- * at are those of every account a notice may go to (known, not on hold,
- * not paused, owing at least min_amount); a night looks at those of them
- * whose next notice is due. Outages as the night does.
- */
-#define NIGHT_PREVIEW_KEYS "5"
-struct night_preview {
-	unsigned long long overdue; /* accounts with overdue bills */
-	unsigned long long unknown; /* ... that billing_customers lacks */
-	unsigned long long held;    /* ... with dunning_hold set */
-	unsigned long long paused;  /* ... paused for a refused bill */
-};
-int night_preview(struct db *db, const struct config *cfg, const char *date,
-		  struct night_preview *p, db_row_fn refused_cb, void *arg,
-		  struct fg_err *err);
-
-/* A whole night: open, plan, whatever the caller does between (the `run`
- * command sends there), escalate, close. When the connection was lost and
- * came back (the server restarted), the session's temporary tables went
- * with it: the night, being idempotent, runs again from the start, at most
- * three times. Returns as night_open and the steps do (0, -1 with err, 2),
- * or the non-zero status of between, stored in *between_rc. */
-struct night_run_opts {
-	int plan, escalate;
-	int (*between)(void *arg);
-	void *arg;
-	int between_rc;
-};
-int night_run(struct night *nt, struct db *db, const struct config *cfg,
-	      const char *date, const char *now, struct night_run_opts *o,
-	      struct fg_err *err);
+/* nt for a pass on date at now (local "YYYY-MM-DD HH:MM:SS"; NULL: the
+ * wall clock on the date itself, else the date's start): nothing opened. */
+void night_init(struct night *nt, struct db *db, const struct config *cfg,
+		const char *date, const char *now);
+/* What tonight's bills and customers are: tmp_bal (the overdue balance
+ * of each account, and its customer row), tmp_quar (accounts paused for a
+ * bad bill) and tmp_bad (the rows refused), in the session's temporary
+ * tables only. */
+int night_read_billing(struct night *nt, struct fg_err *err);
 
 /* A step's transaction: begin with an empty audit stage; commit flushes
  * the stage into the audit trail as actor, then commits. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "billing.h"
 #include "contacts.h"
 
 #define ACTOR "planner"

@@ -39,17 +39,6 @@
 /* One pass at nt->now (the local wall-clock time). */
 int outage_plan(struct night *nt, struct fg_err *err);
 
-/* Whether outage_versions row V says what billing's row B (of
- * billing_outages) says now: the same comparison for a pass (a new
- * version) and for the dispatcher (the outage changed since the pass). */
-#define OUTAGE_SAME(V, B)                                                      \
-	"(" V ".kind <=> {T outages.kind " B ".kind}"                          \
-	" AND " V ".area <=> {T outages.area " B ".area}"                      \
-	" AND " V ".starts_at <=> " B ".starts_at"                             \
-	" AND " V ".ends_at <=> " B ".ends_at"                                 \
-	" AND " V ".reason <=> {T outages.reason " B ".reason}"                \
-	" AND " V ".status <=> {T outages.status " B ".status})"
-
 /* The statement that puts billing's outage rows feegate refuses into
  * tmp_bad, with their reasons; its two parameters are nt->now. */
 extern const char outage_sql_refused[];

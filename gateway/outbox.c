@@ -11,11 +11,11 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "billing.h"
 #include "contacts.h"
 #include "log.h"
 #include "mask.h"
 #include "money.h"
-#include "outage.h"
 
 #define ACTOR "dispatcher"
 
@@ -346,15 +346,6 @@ outbox_abandon(struct db *db, struct claimed *m, size_t n)
 {
 	db_rollback(db);
 	outbox_free(m, n);
-}
-
-int
-outbox_reached(const char *state, const char *channel)
-{
-	return strcmp(state, "delivered") == 0 ||
-	       (strcmp(state, "accepted") == 0 &&
-		(strcmp(channel, "email") == 0 ||
-		 strcmp(channel, "push") == 0));
 }
 
 void

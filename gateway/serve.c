@@ -18,6 +18,7 @@
 #include "db.h"
 #include "log.h"
 #include "night.h"
+#include "pass.h"
 #include "outage.h"
 #include "purge.h"
 #include "receipts.h"

@@ -10,7 +10,7 @@
 #include "dates.h"
 #include "mask.h"
 #include "money.h"
-#include "outbox.h"
+#include "states.h"
 #include "util.h"
 
 /* Text from the database as a JSON string, or null. Names and reasons may
