@@ -20,11 +20,15 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(WARN) -Igateway -Ichannels -Ibuild/gen $(PKG_CFLAGS)
+# Includes name their layer: "base/util.h", "channels/channel.h"
+# (README.md, Layout; scripts/check-layers.sh keeps them downwards).
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(WARN) -I. -Igateway -Ibuild/gen $(PKG_CFLAGS)
+# Each object's header dependencies, written as it compiles (build/**/*.d).
+DEPFLAGS := -MMD -MP
 CFLAGS  ?= -O2
 SAN     := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-GATEWAY_SRCS := $(filter-out gateway/main.c,$(wildcard gateway/*.c)) $(wildcard channels/*.c)
+GATEWAY_SRCS := $(wildcard gateway/*/*.c) $(wildcard channels/*.c)
 GEN_SRCS     := build/gen/migrations.c
 LIB_SRCS     := $(GATEWAY_SRCS) $(GEN_SRCS)
 UNIT_SRCS    := $(wildcard tests/unit/*_test.c)
@@ -54,15 +58,15 @@ bin/feegate-san: $(SAN_OBJ) build/san/gateway/main.o
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
-build/obj/%.o: %.c $(wildcard gateway/*.h channels/*.h) | build/gen/migrations.c
+build/obj/%.o: %.c | build/gen/migrations.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS_BASE) $(CFLAGS) -c -o $@ $<
+	@$(CC) $(CFLAGS_BASE) $(DEPFLAGS) $(CFLAGS) -c -o $@ $<
 
-build/san/%.o: %.c $(wildcard gateway/*.h channels/*.h) | build/gen/migrations.c
+build/san/%.o: %.c | build/gen/migrations.c
 	@mkdir -p $(@D)
 	@echo "  CC san  $<"
-	@$(CC) $(CFLAGS_BASE) $(SAN) -c -o $@ $<
+	@$(CC) $(CFLAGS_BASE) $(DEPFLAGS) $(SAN) -c -o $@ $<
 
 build/gen/migrations.c: $(wildcard sql/gateway/*.sql) scripts/embed-sql.sh
 	@mkdir -p $(@D)
@@ -71,7 +75,7 @@ build/gen/migrations.c: $(wildcard sql/gateway/*.sql) scripts/embed-sql.sh
 build/san/tests/%: tests/unit/%.c $(SAN_OBJ)
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	@$(CC) $(CFLAGS_BASE) $(SAN) -Itests/unit -o $@ $< $(SAN_OBJ) \
+	@$(CC) $(CFLAGS_BASE) $(DEPFLAGS) $(SAN) -Itests/unit -o $@ $< $(SAN_OBJ) \
 		$(PKG_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 # The commands a newcomer runs install what is missing first, then start
@@ -102,15 +106,15 @@ FUZZ_OBJ     := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRCS))
 FUZZ_SECONDS ?= 60
 .SECONDARY: $(FUZZ_OBJ)
 
-build/fuzz/%.o: %.c $(wildcard gateway/*.h channels/*.h) | build/gen/migrations.c
+build/fuzz/%.o: %.c | build/gen/migrations.c
 	@mkdir -p $(@D)
 	@echo "  CC fuzz $<"
-	@$(FUZZ_CC) $(CFLAGS_BASE) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	@$(FUZZ_CC) $(CFLAGS_BASE) $(DEPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	@$(FUZZ_CC) $(CFLAGS_BASE) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+	@$(FUZZ_CC) $(CFLAGS_BASE) $(DEPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS)
 
 fuzz: $(FUZZ_TARGETS)
 	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
@@ -138,13 +142,14 @@ db-stop:
 	scripts/db.sh stop
 
 # Banned string functions (see STYLE.md) and formatting.
-FORMATTED = $(wildcard gateway/*.[ch] channels/*.[ch] tests/unit/*.c tests/sim/*.[ch] tests/fuzz/*.c)
+FORMATTED = $(wildcard gateway/*.c gateway/*/*.[ch] channels/*.[ch] tests/unit/*.c tests/sim/*.[ch] tests/fuzz/*.c)
 check-source:
 	@if grep -nE '\b(strcpy|sprintf|strcat|gets|atoi)[[:space:]]*\(' \
-		gateway/*.c gateway/*.h channels/*.c channels/*.h tests/unit/*.c tests/sim/*.c 2>/dev/null \
+		gateway/*.c gateway/*/*.[ch] channels/*.[ch] tests/unit/*.c tests/sim/*.c 2>/dev/null \
 		| grep -vE ':[[:space:]]*(/?\*|//)'; then \
 		echo "check-source: banned function (use str_copy, snprintf, sbuf, parse_ll)"; exit 1; fi
 	@echo "check-source: no banned functions"
+	@scripts/check-layers.sh
 	@clang-format --dry-run -Werror $(FORMATTED) || \
 		{ echo "check-source: run 'make format' (.clang-format)"; exit 1; }
 	@echo "check-source: formatted"
@@ -179,3 +184,6 @@ bench-claim: bin/feegate
 
 clean:
 	rm -rf build bin
+
+# Header dependencies of what was built (-MMD -MP above).
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,11 +1,11 @@
 /*
  * channel.c: the adapter registry and what all adapters share.
  */
-#include "channel.h"
+#include "channels/channel.h"
 
 #include <curl/curl.h>
 
-#include "httpc.h"
+#include "net/httpc.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -8,16 +8,16 @@
  * the database: the dispatcher gives them a rendered message and gets one
  * delivery result back; the receipt server gives them a provider's callback
  * and gets one receipt back. What a result means for the message (retry,
- * fall back, expire) is decided in one place, gateway/policy.c.
+ * fall back, expire) is decided in one place, gateway/queue/policy.c.
  */
 #ifndef FEEGATE_CHANNEL_H
 #define FEEGATE_CHANNEL_H
 
 #include <stddef.h>
 
-#include "config.h"
-#include "http.h"
-#include "util.h"
+#include "base/config.h"
+#include "base/util.h"
+#include "net/http.h"
 
 struct ev_loop;
 struct httpc;

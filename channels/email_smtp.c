@@ -62,9 +62,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "channel.h"
-#include "contacts.h"
-#include "workq.h"
+#include "base/contacts.h"
+#include "base/workq.h"
+#include "channels/channel.h"
 
 struct mail {
 	struct workq_item wi; /* first */

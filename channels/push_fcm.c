@@ -43,8 +43,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "channel.h"
-#include "httpc.h"
+#include "channels/channel.h"
+#include "net/httpc.h"
 
 #define FCM_SCOPE "https://www.googleapis.com/auth/firebase.messaging"
 

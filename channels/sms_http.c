@@ -48,9 +48,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "channel.h"
-#include "httpc.h"
-#include "log.h"
+#include "base/log.h"
+#include "channels/channel.h"
+#include "net/httpc.h"
 
 #define BATCH_MAX 1000
 

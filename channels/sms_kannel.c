@@ -27,8 +27,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "channel.h"
-#include "httpc.h"
+#include "channels/channel.h"
+#include "net/httpc.h"
 
 struct sms_kannel {
 	struct channel ch;

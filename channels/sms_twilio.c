@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "channel.h"
-#include "twilio.h"
+#include "channels/channel.h"
+#include "channels/twilio.h"
 
 struct sms_twilio {
 	struct channel ch;

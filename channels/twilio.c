@@ -1,7 +1,7 @@
 /*
  * twilio.c: see twilio.h.
  */
-#include "twilio.h"
+#include "channels/twilio.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "httpc.h"
+#include "net/httpc.h"
 
 struct twilio_call {
 	const struct twilio *t;

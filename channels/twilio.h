@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "channel.h"
+#include "channels/channel.h"
 
 struct twilio {
 	struct httpc *http;

@@ -32,8 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "channel.h"
-#include "twilio.h"
+#include "channels/channel.h"
+#include "channels/twilio.h"
 
 struct voice_twilio {
 	struct channel ch;

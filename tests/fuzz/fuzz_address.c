@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "contacts.h"
-#include "mask.h"
-#include "util.h"
+#include "base/contacts.h"
+#include "base/mask.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bounce.h"
+#include "serve/bounce.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mask.h"
-#include "timeline.h"
-#include "util.h"
+#include "base/mask.h"
+#include "base/util.h"
+#include "store/timeline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

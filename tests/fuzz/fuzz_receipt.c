@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "channel.h"
-#include "config.h"
-#include "httpc.h"
-#include "httpd.h"
+#include "base/config.h"
+#include "channels/channel.h"
+#include "net/httpc.h"
+#include "net/httpd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

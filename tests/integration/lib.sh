@@ -233,7 +233,7 @@ print(",".join("%s:%s" % (n.get("seq", 0), n["state"]) for n in found))' "$work/
 
 # audit_events ACCT [FIELD]: the account's audit events in order as
 # `feegate log --json` lists them (a row may carry events of its own, see
-# gateway/audit.h), comma-joined: each one's FIELD (default event); with
+# gateway/store/audit.h), comma-joined: each one's FIELD (default event); with
 # FIELD "detail", each one's detail as compact JSON, one a line.
 audit_events() {
 	fgok log "$1" --json

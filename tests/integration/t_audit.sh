@@ -14,7 +14,7 @@ night 2026-10-24
 eq "case_opened,notice_planned,message_queued,notice_failed,message_cancelled,notice_planned,message_queued,notice_failed,message_cancelled,notice_planned,message_queued,notice_failed,message_cancelled,task_created,case_escalated" \
    "$(audit_events A1)" "every ladder step of A1 is an audit event, in order"
 # A notice the night plans is one row, carrying its case's opening and its
-# message's queueing (gateway/audit.h); `feegate log` lists them under its seq.
+# message's queueing (gateway/store/audit.h); `feegate log` lists them under its seq.
 eq "notice_planned,notice_failed,message_cancelled,notice_planned,notice_failed,message_cancelled,notice_planned,notice_failed,message_cancelled,task_created,case_escalated" \
    "$(sqlg "SELECT GROUP_CONCAT(event ORDER BY seq) FROM audit_log WHERE account_no = 'A1'")" "a planned notice is one row"
 first=$(sqlg "SELECT MIN(seq) FROM audit_log WHERE account_no = 'A1'")

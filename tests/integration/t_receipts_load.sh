@@ -4,7 +4,7 @@
 # as libmicrohttpd 0.9.75 takes from one epoll_wait), its epoll mode left
 # kept-alive connections with a request unread until the provider timed
 # out: two runs in three stalled with thousands of receipts outstanding.
-# The receipt server now polls (gateway/httpd.c). A stalled connection
+# The receipt server now polls (gateway/net/httpd.c). A stalled connection
 # comes back only when the simulator gives up on it after 10 s, so a run
 # that takes 15 s has stalled. The plain build sends: under the sanitizers
 # the gateway is too slow to have 128 requests ready at once, and the

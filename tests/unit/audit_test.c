@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "audit.h"
+#include "store/audit.h"
 
 #define ZERO "0000000000000000000000000000000000000000000000000000000000000000"
 

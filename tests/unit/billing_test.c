@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "billing.h"
-#include "util.h"
+#include "base/util.h"
+#include "store/billing.h"
 
 /* Every column of the contract as sql/billing/contract.sql makes it. */
 static void

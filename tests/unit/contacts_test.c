@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "contacts.h"
-#include "util.h"
+#include "base/contacts.h"
+#include "base/util.h"
 
 static void
 test_reasons(void **state)

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "dates.h"
+#include "base/dates.h"
 
 static void
 test_date_valid_table(void **state)

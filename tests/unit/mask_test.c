@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "mask.h"
-#include "util.h"
+#include "base/mask.h"
+#include "base/util.h"
 
 static const struct {
 	const char *channel, *address, *masked;

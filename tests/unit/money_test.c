@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "money.h"
+#include "base/money.h"
 
 static void
 test_parse_table(void **state)

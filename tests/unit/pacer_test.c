@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "pacer.h"
+#include "send/pacer.h"
 
 static void
 test_no_limit(void **state)

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "policy.h"
+#include "queue/policy.h"
 
 static struct config cfg;
 

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "template.h"
+#include "queue/template.h"
 
 static const struct template_limits limits = {3, 3, 0, 0, 0};
 

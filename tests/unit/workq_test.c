@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "workq.h"
+#include "base/workq.h"
 
 struct item {
 	struct workq_item wi; /* first */

@@ -1,0 +1,190 @@
+/*
+ * log.c: see log.h.
+ */
+#include "base/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/util.h"
+
+static FILE *log_fp;
+static char *log_path;
+static enum log_level log_max = LOG_LEVEL_INFO;
+/* One line at a time, whatever thread writes it. */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static FILE *
+log_out(void)
+{
+	return log_fp ? log_fp : stderr;
+}
+
+int
+log_open(const char *path, enum log_level level)
+{
+	FILE *fp = NULL;
+
+	log_max = level;
+	if (path != NULL && *path != '\0') {
+		fp = fopen(path, "a");
+		if (fp == NULL)
+			return -1;
+		setvbuf(fp, NULL, _IOLBF, 0);
+	}
+	log_close();
+	log_fp = fp;
+	log_path = path && *path ? xstrdup(path) : NULL;
+	return 0;
+}
+
+int
+log_reopen(void)
+{
+	FILE *fp;
+
+	if (log_path == NULL)
+		return 0;
+	fp = fopen(log_path, "a");
+	if (fp == NULL)
+		return -1;
+	setvbuf(fp, NULL, _IOLBF, 0);
+	pthread_mutex_lock(&log_mu);
+	if (log_fp != NULL)
+		fclose(log_fp);
+	log_fp = fp;
+	pthread_mutex_unlock(&log_mu);
+	return 0;
+}
+
+void
+log_close(void)
+{
+	if (log_fp != NULL)
+		fclose(log_fp);
+	log_fp = NULL;
+	FREE(log_path);
+}
+
+int
+log_level_parse(const char *s, enum log_level *out)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	size_t i;
+
+	for (i = 0; i < FG_NELEM(names); i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void
+log_vwrite(enum log_level level, const char *fmt, va_list ap, int errnum)
+{
+	static const char *const tags[] = {"error", "warn", "info", "debug"};
+	char ts[32];
+	struct timespec now;
+	struct tm tm;
+	FILE *fp;
+
+	if (level > log_max)
+		return;
+	pthread_mutex_lock(&log_mu);
+	fp = log_out();
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(fp, "%s.%03ldZ %s ", ts, now.tv_nsec / 1000000, tags[level]);
+	vfprintf(fp, fmt, ap);
+	if (errnum)
+		fprintf(fp, ": %s", strerror(errnum));
+	fputc('\n', fp);
+	/* A log file that cannot be written (the disk is full) must not
+	 * silence the daemon: say so once on stderr and log there until
+	 * the file is reopened (SIGHUP). The work itself is in the database
+	 * and the audit trail, and goes on. */
+	if (fp != stderr && (ferror(fp) || fflush(fp) != 0)) {
+		int e = errno;
+
+		fprintf(stderr,
+			"feegate: cannot write the log file %s: %s; logging "
+			"to stderr until it is reopened\n",
+			log_path ? log_path : "?", strerror(e ? e : EIO));
+		fclose(log_fp);
+		log_fp = NULL;
+	}
+	pthread_mutex_unlock(&log_mu);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_WARN, fmt, ap, saved);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_WARN, fmt, ap, 0);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_INFO, fmt, ap, 0);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_DEBUG, fmt, ap, 0);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERROR, fmt, ap, saved);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERROR, fmt, ap, 0);
+	va_end(ap);
+	exit(1);
+}

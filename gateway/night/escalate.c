@@ -1,0 +1,155 @@
+/*
+ * escalate.c: see escalate.h.
+ */
+#include "night/escalate.h"
+
+#include <string.h>
+
+#include "base/log.h"
+#include "queue/outbox.h"
+
+#define ACTOR "escalation"
+
+/* The latest notice of each open case, step_days old, balance still due. */
+static const char sql_fail_decide[] =
+	"INSERT INTO tmp_fail (notice_id, case_id, account_no, seq, balance)"
+	" SELECT n.notice_id, n.case_id, n.account_no, n.seq, t.balance"
+	" FROM dunning_cases k"
+	" JOIN notices n ON n.case_id = k.case_id AND n.seq = k.step"
+	" JOIN tmp_bal t ON t.account_no = k.account_no"
+	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
+	" WHERE k.active_account IS NOT NULL AND k.state = 'open'"
+	"   AND q.account_no IS NULL"
+	"   AND n.state IN ('planned', 'sending', 'sent', 'delivered')"
+	"   AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)"
+	"   AND t.balance >= ? AND t.known = 1 AND t.hold = 0";
+
+int
+escalate_fail_notices(struct night *nt, struct fg_err *err)
+{
+	const char *d = nt->date;
+	const struct night_stmt s[] = {
+		{"CREATE TEMPORARY TABLE tmp_fail ("
+		 " notice_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
+		 " case_id BIGINT UNSIGNED NOT NULL,"
+		 " account_no VARCHAR(32) NOT NULL,"
+		 " seq INT NOT NULL,"
+		 " balance DECIMAL(16,2) NOT NULL,"
+		 " delivered INT NOT NULL DEFAULT 0) ENGINE=MEMORY",
+		 DB_NOARGS, NULL},
+		{sql_fail_decide,
+		 DB_ARGS(DB_STR(d), DB_INT(nt->cfg->dunning.step_days),
+			 DB_STR(nt->min_amount)),
+		 &nt->n.notices_failed},
+		{"UPDATE tmp_fail f JOIN messages m ON m.notice_id = f.notice_id"
+		 " SET f.delivered = 1 WHERE " OUTBOX_REACHED("m"),
+		 DB_NOARGS, NULL},
+		{"INSERT INTO audit_stage (event, account_no, case_id,"
+		 " notice_id, seq, amount, delivered)"
+		 " SELECT 'notice_failed', account_no, case_id, notice_id, seq,"
+		 "  balance, delivered"
+		 " FROM tmp_fail",
+		 DB_NOARGS, NULL},
+		{"INSERT INTO audit_stage (event, account_no, case_id,"
+		 " notice_id, message_id, channel, address, reason)"
+		 " SELECT 'message_cancelled', m.account_no, m.case_id,"
+		 "  m.notice_id, m.message_id, m.channel, m.address,"
+		 "  'notice failed before this message was sent'"
+		 " FROM tmp_fail f JOIN messages m ON m.notice_id = f.notice_id"
+		 " WHERE m.state IN ('queued', 'retry')",
+		 DB_NOARGS, &nt->n.messages_cancelled},
+		{"UPDATE notices n JOIN tmp_fail f ON n.notice_id = f.notice_id"
+		 " SET n.state = 'failed', n.failed_on = ?",
+		 DB_ARGS(DB_STR(d)), NULL},
+		{"UPDATE messages m JOIN tmp_fail f ON m.notice_id = f.notice_id"
+		 " SET m.state = 'cancelled',"
+		 "  m.last_error = 'notice failed before this message was sent'"
+		 " WHERE m.state IN ('queued', 'retry')",
+		 DB_NOARGS, NULL},
+		{"DROP TEMPORARY TABLE tmp_fail", DB_NOARGS, NULL},
+	};
+
+	return night_step(nt, ACTOR, s, FG_NELEM(s), err);
+}
+
+/* Open cases whose last notice has failed and is step_days old, with the
+ * balance still due and no task yet. The count of failed notices is taken
+ * again here: no task without `notices` failed notices, whatever else. */
+static const char sql_task_decide[] =
+	"INSERT INTO tmp_task (case_id, account_no, grid_id, balance, failed,"
+	" delivered)"
+	" SELECT k.case_id, k.account_no, t.grid_id, t.balance,"
+	"  (SELECT COUNT(*) FROM notices f"
+	"   WHERE f.case_id = k.case_id AND f.state = 'failed') AS failed,"
+	"  (SELECT COUNT(DISTINCT d.notice_id) FROM notices d"
+	"   JOIN messages m ON m.notice_id = d.notice_id"
+	"   WHERE d.case_id = k.case_id AND " OUTBOX_REACHED(
+		"m") ")"
+		     " FROM dunning_cases k"
+		     " JOIN notices n ON n.case_id = k.case_id AND n.seq = k.step"
+		     " JOIN tmp_bal t ON t.account_no = k.account_no"
+		     " LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
+		     " LEFT JOIN collection_tasks x ON x.case_id = k.case_id"
+		     " WHERE k.active_account IS NOT NULL AND k.state = 'open'"
+		     "   AND k.step >= ? AND n.state = 'failed'"
+		     "   AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)"
+		     "   AND t.balance >= ? AND t.known = 1 AND t.hold = 0"
+		     "   AND q.account_no IS NULL AND x.task_id IS NULL"
+		     " HAVING failed >= ?";
+
+int
+escalate_raise_tasks(struct night *nt, struct fg_err *err)
+{
+	const struct config *cfg = nt->cfg;
+	const char *d = nt->date;
+	const struct night_stmt s[] = {
+		{"CREATE TEMPORARY TABLE tmp_task ("
+		 " case_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
+		 " account_no VARCHAR(32) NOT NULL,"
+		 " grid_id VARCHAR(32) NULL,"
+		 " balance DECIMAL(16,2) NOT NULL,"
+		 " failed INT NOT NULL,"
+		 " delivered INT NOT NULL) ENGINE=MEMORY",
+		 DB_NOARGS, NULL},
+		{sql_task_decide,
+		 DB_ARGS(DB_INT(cfg->dunning.notices), DB_STR(d),
+			 DB_INT(cfg->dunning.step_days), DB_STR(nt->min_amount),
+			 DB_INT(cfg->dunning.notices)),
+		 NULL},
+		{"INSERT INTO collection_tasks (account_no, case_id, grid_id,"
+		 " amount_due, notices_failed, notices_delivered, reason, state,"
+		 " created_on)"
+		 " SELECT account_no, case_id, grid_id, balance, failed,"
+		 "  delivered, CONCAT(failed, ' automated notices failed'),"
+		 "  'open', ?"
+		 " FROM tmp_task",
+		 DB_ARGS(DB_STR(d)), &nt->n.tasks_created},
+		{"INSERT INTO audit_stage (event, account_no, case_id, task_id,"
+		 " grid_id, amount, notices_failed, notices_delivered)"
+		 " SELECT 'task_created', t.account_no, t.case_id, t.task_id,"
+		 "  t.grid_id, t.amount_due, t.notices_failed,"
+		 "  t.notices_delivered"
+		 " FROM tmp_task x JOIN collection_tasks t"
+		 "  ON t.case_id = x.case_id",
+		 DB_NOARGS, NULL},
+		{"INSERT INTO audit_stage (event, account_no, case_id, reason)"
+		 " SELECT 'case_escalated', account_no, case_id,"
+		 "  'manual collection task raised'"
+		 " FROM tmp_task",
+		 DB_NOARGS, NULL},
+		{"UPDATE dunning_cases k JOIN tmp_task x ON k.case_id = x.case_id"
+		 " SET k.state = 'escalated'",
+		 DB_NOARGS, NULL},
+		{"DROP TEMPORARY TABLE tmp_task", DB_NOARGS, NULL},
+	};
+
+	return night_step(nt, ACTOR, s, FG_NELEM(s), err);
+}
+
+int
+escalate_run(struct night *nt, struct fg_err *err)
+{
+	if (night_retry(nt, escalate_fail_notices, err) != 0)
+		return -1;
+	return night_retry(nt, escalate_raise_tasks, err);
+}

@@ -1,0 +1,288 @@
+/*
+ * planner.c: see planner.h. Each step first decides into a temporary table
+ * (what will change and why), then stages the audit events from it, then
+ * applies it: the audit rows describe exactly the rows changed.
+ */
+#include "night/planner.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/contacts.h"
+#include "base/log.h"
+#include "night/escalate.h"
+#include "night/outage.h"
+
+#define ACTOR "planner"
+
+/* Active cases to close, and why. Quarantined accounts are left alone. */
+static const char sql_close_decide[] =
+	"INSERT INTO tmp_close (case_id, account_no, balance, reason)"
+	" SELECT k.case_id, k.account_no, COALESCE(t.balance, 0), CASE"
+	"   WHEN c.account_no IS NULL THEN 'cancelled'"
+	"   WHEN COALESCE(t.balance, 0) <= 0 THEN 'paid'"
+	"   WHEN t.balance < ? THEN 'below_minimum'"
+	"   ELSE 'hold' END"
+	" FROM dunning_cases k"
+	" LEFT JOIN tmp_bal t ON t.account_no = k.account_no"
+	" LEFT JOIN {B}.billing_customers c"
+	"  ON {=customers.account_no c.account_no k.account_no}"
+	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
+	" WHERE k.active_account IS NOT NULL AND q.account_no IS NULL"
+	"   AND (c.account_no IS NULL OR COALESCE(t.balance, 0) < ?"
+	"        OR c.dunning_hold <> 0)";
+
+static int
+close_count_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct night_counts *n = arg;
+	unsigned long long k = strtoull(row->val[1], NULL, 10);
+
+	(void)err;
+	if (strcmp(row->val[0], "paid") == 0)
+		n->closed_paid += k;
+	else if (strcmp(row->val[0], "below_minimum") == 0)
+		n->closed_below_minimum += k;
+	else if (strcmp(row->val[0], "hold") == 0)
+		n->closed_hold += k;
+	else
+		n->closed_cancelled += k;
+	return 0;
+}
+
+int
+planner_settle(struct night *nt, struct fg_err *err)
+{
+	const char *d = nt->date, *min = nt->min_amount;
+	const struct night_stmt s[] = {
+		{"CREATE TEMPORARY TABLE tmp_close ("
+		 " case_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
+		 " account_no VARCHAR(32) NOT NULL,"
+		 " balance DECIMAL(16,2) NOT NULL,"
+		 " reason VARCHAR(16) NOT NULL) ENGINE=MEMORY",
+		 DB_NOARGS, NULL},
+		{sql_close_decide, DB_ARGS(DB_STR(min), DB_STR(min)), NULL},
+		{"INSERT INTO audit_stage (event, account_no, case_id, reason,"
+		 " amount)"
+		 " SELECT 'case_closed', account_no, case_id, reason, balance"
+		 " FROM tmp_close",
+		 DB_NOARGS, NULL},
+		{"INSERT INTO audit_stage (event, account_no, case_id,"
+		 " notice_id, seq, reason)"
+		 " SELECT IF(x.reason IN ('paid', 'below_minimum'),"
+		 "  'notice_settled', 'notice_cancelled'),"
+		 "  n.account_no, n.case_id, n.notice_id, n.seq, x.reason"
+		 " FROM tmp_close x JOIN notices n ON n.case_id = x.case_id"
+		 " WHERE n.state IN ('planned', 'sending', 'sent', 'delivered')",
+		 DB_NOARGS, NULL},
+		{"INSERT INTO audit_stage (event, account_no, case_id,"
+		 " notice_id, message_id, channel, address, reason)"
+		 " SELECT 'message_cancelled', m.account_no, m.case_id,"
+		 "  m.notice_id, m.message_id, m.channel, m.address,"
+		 "  CONCAT('case closed: ', x.reason)"
+		 " FROM tmp_close x JOIN notices n ON n.case_id = x.case_id"
+		 " JOIN messages m ON m.notice_id = n.notice_id"
+		 " WHERE m.state IN ('queued', 'retry')",
+		 DB_NOARGS, &nt->n.messages_cancelled},
+		{"INSERT INTO audit_stage (event, account_no, case_id, task_id,"
+		 " reason)"
+		 " SELECT 'task_closed', t.account_no, t.case_id, t.task_id,"
+		 "  x.reason"
+		 " FROM tmp_close x JOIN collection_tasks t"
+		 "  ON t.case_id = x.case_id"
+		 " WHERE t.state IN ('open', 'assigned')",
+		 DB_NOARGS, &nt->n.tasks_closed},
+		{"UPDATE notices n JOIN tmp_close x ON n.case_id = x.case_id"
+		 " SET n.state = IF(x.reason IN ('paid', 'below_minimum'),"
+		 "  'settled', 'cancelled'), n.closed_on = ?"
+		 " WHERE n.state IN ('planned', 'sending', 'sent', 'delivered')",
+		 DB_ARGS(DB_STR(d)), NULL},
+		{"UPDATE messages m JOIN notices n ON n.notice_id = m.notice_id"
+		 " JOIN tmp_close x ON n.case_id = x.case_id"
+		 " SET m.state = 'cancelled',"
+		 "  m.last_error = CONCAT('case closed: ', x.reason)"
+		 " WHERE m.state IN ('queued', 'retry')",
+		 DB_NOARGS, NULL},
+		{"UPDATE collection_tasks t JOIN tmp_close x"
+		 "  ON t.case_id = x.case_id"
+		 " SET t.state = IF(x.reason IN ('paid', 'below_minimum'),"
+		 "  'done', 'cancelled'), t.closed_on = ?,"
+		 "  t.close_reason = x.reason"
+		 " WHERE t.state IN ('open', 'assigned')",
+		 DB_ARGS(DB_STR(d)), NULL},
+		{"UPDATE dunning_cases k JOIN tmp_close x ON k.case_id = x.case_id"
+		 " SET k.state = 'closed', k.close_reason = x.reason,"
+		 "  k.closed_on = ?, k.active_account = NULL",
+		 DB_ARGS(DB_STR(d)), NULL},
+	};
+
+	if (night_begin(nt, err) != 0)
+		return -1;
+	if (night_exec(nt, s, FG_NELEM(s), err) != 0 ||
+	    db_query(nt->db, DB_STREAM,
+		     "SELECT reason, COUNT(*) FROM tmp_close GROUP BY reason",
+		     DB_NOARGS, close_count_cb, &nt->n, err) != 0 ||
+	    db_exec(nt->db, "DROP TEMPORARY TABLE tmp_close", DB_NOARGS, NULL,
+		    err) != 0) {
+		night_rollback(nt);
+		return -1;
+	}
+	return night_commit(nt, ACTOR, err);
+}
+
+/* New cases: owing at least min_amount, no active case, no hold. */
+static const char sql_open_cases[] =
+	"INSERT INTO dunning_cases (account_no, state, step, opened_on,"
+	" balance_at_open, active_account)"
+	" SELECT t.account_no, 'open', 0, ?, t.balance, t.account_no"
+	" FROM tmp_bal t"
+	" LEFT JOIN dunning_cases k ON k.active_account = t.account_no"
+	" LEFT JOIN tmp_quar q ON q.account_no = t.account_no"
+	" WHERE t.balance >= ? AND t.known = 1 AND t.hold = 0"
+	"   AND k.case_id IS NULL AND q.account_no IS NULL";
+
+/* Cases due a notice tonight: new ones (step 0), and open ones whose
+ * latest notice has failed and is step_days old. One step per case. */
+static const char sql_next_decide[] =
+	"INSERT INTO tmp_next (case_id, account_no, seq)"
+	" SELECT k.case_id, k.account_no, k.step + 1"
+	" FROM dunning_cases k"
+	" JOIN tmp_bal t ON t.account_no = k.account_no"
+	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
+	" LEFT JOIN notices n ON n.case_id = k.case_id AND n.seq = k.step"
+	" WHERE k.active_account IS NOT NULL AND k.state = 'open'"
+	"   AND k.step < ? AND q.account_no IS NULL"
+	"   AND t.balance >= ? AND t.known = 1 AND t.hold = 0"
+	"   AND (k.step = 0 OR (n.state = 'failed'"
+	"        AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)))";
+
+/* The contacts of those accounts, each with the reason it cannot be used
+ * (NULL if it can). Addresses are compared byte for byte. */
+static const char sql_contacts[] =
+	"INSERT INTO tmp_contact (" CONTACT_CANDIDATE_NAMES
+	")" CONTACT_CANDIDATES_OF("tmp_next");
+
+/* One message per notice, to the contact picked. */
+static const char sql_queue[] =
+	"INSERT INTO messages (notice_id, case_id, account_no, channel,"
+	" contact_id, address, state, created_on)"
+	" SELECT n.notice_id, x.case_id, x.account_no, c.channel,"
+	"  c.contact_id, c.address, 'queued', ?"
+	" FROM tmp_next x"
+	" JOIN notices n ON n.case_id = x.case_id AND n.seq = x.seq"
+	" JOIN tmp_pick p ON p.account_no = x.account_no"
+	" JOIN {B}.billing_contacts c"
+	"  ON {=contacts.contact_id c.contact_id p.contact_id}";
+
+static int
+seq_count_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct night_counts *n = arg;
+	long long seq = strtoll(row->val[0], NULL, 10);
+
+	(void)err;
+	if (seq >= 1 && seq <= NIGHT_MAX_SEQ)
+		n->notices[seq] += strtoull(row->val[1], NULL, 10);
+	return 0;
+}
+
+int
+planner_advance(struct night *nt, struct fg_err *err)
+{
+	const struct config *cfg = nt->cfg;
+	const char *d = nt->date, *min = nt->min_amount;
+	char *pick = contacts_pick_sql(cfg, "tmp_pick", "tmp_contact");
+	int rc;
+	const struct night_stmt s[] = {
+		{"CREATE TEMPORARY TABLE tmp_next ("
+		 " case_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
+		 " account_no VARCHAR(32) NOT NULL,"
+		 " seq INT NOT NULL) ENGINE=MEMORY",
+		 DB_NOARGS, NULL},
+		{"CREATE TEMPORARY TABLE tmp_contact (" CONTACT_CANDIDATE_COLUMNS
+		 " KEY USING BTREE (reason)) ENGINE=MEMORY",
+		 DB_NOARGS, NULL},
+		{"CREATE TEMPORARY TABLE tmp_pick (" CONTACT_PICK_COLUMNS,
+		 DB_NOARGS, NULL},
+		{"CREATE TEMPORARY TABLE tmp_unreach ("
+		 " case_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
+		 " account_no VARCHAR(32) NOT NULL,"
+		 " seq INT NOT NULL) ENGINE=MEMORY",
+		 DB_NOARGS, NULL},
+		{sql_open_cases, DB_ARGS(DB_STR(d), DB_STR(min)),
+		 &nt->n.cases_opened},
+		{sql_next_decide,
+		 DB_ARGS(DB_INT(cfg->dunning.notices), DB_STR(min), DB_STR(d),
+			 DB_INT(cfg->dunning.step_days)),
+		 NULL},
+		{"INSERT INTO notices (case_id, account_no, kind, seq, sent_on,"
+		 " state)"
+		 " SELECT case_id, account_no, 'dunning', seq, ?, 'planned'"
+		 " FROM tmp_next",
+		 DB_ARGS(DB_STR(d)), NULL},
+		{"UPDATE dunning_cases k JOIN tmp_next x ON k.case_id = x.case_id"
+		 " SET k.step = x.seq",
+		 DB_NOARGS, NULL},
+		{sql_contacts, DB_NOARGS, NULL},
+		{pick, DB_NOARGS, NULL},
+		{sql_queue, DB_ARGS(DB_STR(d)), &nt->n.messages_queued},
+		/* One row a notice, carrying its case's opening (new cases
+		 * are exactly those at seq 1 tonight) and its message. */
+		{"INSERT INTO audit_stage (event, account_no, case_id,"
+		 " notice_id, message_id, seq, `case_opened.amount`,"
+		 " `message_queued.channel`, `message_queued.contact_id`,"
+		 " `message_queued.address`)"
+		 " SELECT 'notice_planned', x.account_no, x.case_id,"
+		 "  n.notice_id, m.message_id, x.seq,"
+		 "  IF(x.seq = 1, k.balance_at_open, NULL), m.channel,"
+		 "  m.contact_id, m.address"
+		 " FROM tmp_next x"
+		 " JOIN dunning_cases k ON k.case_id = x.case_id"
+		 " JOIN notices n ON n.case_id = x.case_id AND n.seq = x.seq"
+		 " LEFT JOIN messages m ON m.notice_id = n.notice_id",
+		 DB_NOARGS, NULL},
+		/* Notices with no contact to go to: found once, then
+		 * audited and failed through this small table. */
+		{"INSERT INTO tmp_unreach (case_id, account_no, seq)"
+		 " SELECT x.case_id, x.account_no, x.seq FROM tmp_next x"
+		 " LEFT JOIN tmp_pick p ON p.account_no = x.account_no"
+		 " WHERE p.account_no IS NULL",
+		 DB_NOARGS, &nt->n.unreachable},
+		{"INSERT INTO audit_stage (event, account_no, case_id,"
+		 " notice_id, seq, reason)"
+		 " SELECT 'notice_unreachable', u.account_no, u.case_id,"
+		 "  n.notice_id, u.seq,"
+		 "  'no consented contact with a valid address'"
+		 " FROM tmp_unreach u"
+		 " JOIN notices n ON n.case_id = u.case_id AND n.seq = u.seq",
+		 DB_NOARGS, NULL},
+		{"UPDATE notices n"
+		 " JOIN tmp_unreach u ON n.case_id = u.case_id AND n.seq = u.seq"
+		 " SET n.state = 'failed', n.unreachable = 1, n.failed_on = ?",
+		 DB_ARGS(DB_STR(d)), NULL},
+		{"INSERT IGNORE INTO tmp_bad" CONTACT_NO_ID_FROM("tmp_next"),
+		 DB_NOARGS, NULL},
+		{"INSERT IGNORE INTO tmp_bad" CONTACT_REFUSED_FROM(
+			 "tmp_contact"),
+		 DB_NOARGS, NULL},
+	};
+
+	rc = night_decide(nt, ACTOR, s, FG_NELEM(s),
+			  "SELECT seq, COUNT(*) FROM tmp_next GROUP BY seq",
+			  seq_count_cb,
+			  "tmp_next, tmp_contact, tmp_pick, tmp_unreach", err);
+	free(pick);
+	return rc;
+}
+
+int
+planner_run(struct night *nt, struct fg_err *err)
+{
+	if (night_retry(nt, planner_settle, err) != 0)
+		return -1;
+	if (night_retry(nt, escalate_fail_notices, err) != 0)
+		return -1;
+	if (night_retry(nt, planner_advance, err) != 0)
+		return -1;
+	return outage_plan(nt, err);
+}

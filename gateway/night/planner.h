@@ -1,0 +1,26 @@
+/*
+ * planner.h: the dunning ladder's planning steps for one night (see README
+ * "The ladder"). Each step is set-based SQL over the night's temporary
+ * tables, in one transaction with its audit rows, and idempotent: running
+ * the same night again finds nothing left to do.
+ */
+#ifndef FEEGATE_PLANNER_H
+#define FEEGATE_PLANNER_H
+
+#include "night/night.h"
+
+/* Close active cases whose balance fell below min_amount (paid or
+ * below_minimum), whose account went on hold, or whose customer left
+ * billing (cancelled); settle or cancel their notices, cancel unsent
+ * messages, close open tasks. */
+int planner_settle(struct night *nt, struct fg_err *err);
+/* Open a case for every account owing at least min_amount with no active
+ * case and no hold, and send the next notice of every open case whose last
+ * notice has failed and is step_days old (notice 1 for new cases): one
+ * queued message to the first consented, valid contact by priority, or an
+ * unreachable notice when there is none. */
+int planner_advance(struct night *nt, struct fg_err *err);
+/* settle, escalate_fail_notices, advance: the plan step of a night. */
+int planner_run(struct night *nt, struct fg_err *err);
+
+#endif

@@ -1,0 +1,313 @@
+/*
+ * serve.c: see serve.h.
+ */
+#include "serve/serve.h"
+
+#include <ev.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/dates.h"
+#include "base/log.h"
+#include "night/night.h"
+#include "night/outage.h"
+#include "night/pass.h"
+#include "serve/receipts.h"
+#include "serve/scrape.h"
+#include "serve/web.h"
+#include "store/db.h"
+#include "store/purge.h"
+
+#define NIGHTLY_TICK 0.02 /* seconds between looks at the clock */
+
+struct server {
+	const struct config *cfg;
+	const struct serve_opts *o;
+	struct ev_loop *loop;
+	struct dispatcher *d;
+	struct receipts *receipts;
+	struct web *web;       /* serve's staff pages, or NULL */
+	struct scrape *scrape; /* serve's own /metrics listener, or NULL */
+	ev_signal sigterm, sigint, sighup;
+	ev_timer nightly;
+	/* the nightly pass on its own thread */
+	pthread_t night_thread;
+	atomic_int night_running;
+	atomic_int night_failed; /* the last nightly pass did not finish */
+	char last_night[DATE_LEN];
+	double night_retry_at; /* wall time: not before, after a failure */
+	double last_outages;   /* wall time of the last outage pass */
+};
+
+struct night_arg {
+	struct server *s;
+	char date[DATE_LEN];
+	char now[TIME_LEN];
+	int outages_only; /* the periodic outage pass, not the night */
+};
+
+static void
+outage_pass(struct db *db, const struct config *cfg, const struct night_arg *a)
+{
+	struct fg_err err;
+	struct night nt;
+	int rc;
+
+	rc = night_open_outages(&nt, db, cfg, a->date, a->now, &err);
+	if (rc == 0)
+		rc = outage_plan(&nt, &err);
+	night_close(&nt);
+	if (rc != 0)
+		log_warnx("serve: outage pass %s: %s", a->now, err.msg);
+	else if (nt.n.outage_versions + nt.n.messages_queued > 0)
+		log_info("serve: outage pass %s: versions=%llu "
+			 "messages_queued=%llu late=%llu",
+			 a->now, nt.n.outage_versions, nt.n.messages_queued,
+			 nt.n.outage_late);
+}
+
+static void
+nightly_pass(struct server *s, struct db *db, const struct night_arg *a)
+{
+	struct night_run_opts o = {.plan = 1, .escalate = 1};
+	struct purge_counts pc;
+	struct fg_err err;
+	struct night nt;
+
+	/* A night is idempotent: one that failed (billing too stale, the
+	 * database away) runs again later the same day. */
+	if (night_run(&nt, db, s->cfg, a->date, a->now, &o, &err) != 0) {
+		log_warnx("serve: nightly pass %s: %s; trying again in %d s",
+			  a->date, err.msg, s->cfg->outage.check_every);
+		atomic_store(&s->night_failed, 1);
+		return;
+	}
+	log_info("serve: nightly pass %s: cases_opened=%llu "
+		 "messages_queued=%llu tasks=%llu audit=%llu",
+		 a->date, nt.n.cases_opened, nt.n.messages_queued,
+		 nt.n.tasks_created, nt.n.audit_rows);
+	/* Then what [retention] no longer keeps, in short transactions
+	 * beside the sending. */
+	if (purge_run(db, s->cfg, a->date, &pc, &err) != 0)
+		log_warnx("serve: %s", err.msg);
+	else
+		log_info("serve: purge %s: redacted=%llu cases=%llu "
+			 "messages=%llu access_log=%llu batches=%llu",
+			 a->date, pc.redacted, pc.cases, pc.messages, pc.access,
+			 pc.batches);
+}
+
+static void *
+night_main(void *p)
+{
+	struct night_arg *a = p;
+	struct server *s = a->s;
+	struct fg_err err;
+	struct db db;
+
+	if (db_connect(&db, s->cfg, 1, &err) != 0) {
+		log_warnx("serve: nightly pass %s: %s", a->date, err.msg);
+	} else {
+		if (a->outages_only)
+			outage_pass(&db, s->cfg, a);
+		else
+			nightly_pass(s, &db, a);
+		db_close(&db);
+	}
+	free(a);
+	dispatch_wake(s->d);
+	atomic_store(&s->night_running, 0);
+	return NULL;
+}
+
+/* The nightly pass once a day at nightly_at; between nights, the outage
+ * pass every [outage] check_every seconds (billing records temporary
+ * outages during the day). One at a time, on a thread of its own. */
+static void
+nightly_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *s = w->data;
+	char date[DATE_LEN];
+	int minute, at, outages_only;
+	struct night_arg *a;
+	double wall = wall_clock(s->o->dispatch.now_offset);
+
+	(void)loop;
+	(void)revents;
+	if (dispatch_stopping(s->d) || atomic_load(&s->night_running))
+		return;
+	wall_text(wall, NULL, date, &minute);
+	at = (s->cfg->schedule.nightly_at[0] - '0') * 600 +
+	     (s->cfg->schedule.nightly_at[1] - '0') * 60 +
+	     (s->cfg->schedule.nightly_at[3] - '0') * 10 +
+	     (s->cfg->schedule.nightly_at[4] - '0');
+	if (atomic_exchange(&s->night_failed, 0)) {
+		s->last_night[0] = '\0';
+		s->night_retry_at = wall + s->cfg->outage.check_every;
+	}
+	outages_only = minute < at || strcmp(s->last_night, date) == 0 ||
+		       wall < s->night_retry_at;
+	if (outages_only &&
+	    (s->last_outages > 0 &&
+	     wall - s->last_outages < s->cfg->outage.check_every))
+		return;
+	s->last_outages = wall;
+	if (!outages_only)
+		str_copy(s->last_night, date, sizeof(s->last_night));
+	a = xcalloc(1, sizeof(*a));
+	a->s = s;
+	a->outages_only = outages_only;
+	str_copy(a->date, date, sizeof(a->date));
+	{
+		/* The pass's local time, --now included (the process runs
+		 * in [dunning] timezone). */
+		time_t t = (time_t)wall_clock(s->o->dispatch.now_offset);
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		strftime(a->now, sizeof(a->now), "%Y-%m-%d %H:%M:%S", &tm);
+	}
+	atomic_store(&s->night_running, 1);
+	if (pthread_create(&s->night_thread, NULL, night_main, a) != 0) {
+		atomic_store(&s->night_running, 0);
+		free(a);
+		log_warn("serve: cannot start the nightly pass");
+		return;
+	}
+	pthread_detach(s->night_thread);
+	if (!outages_only)
+		log_info("serve: nightly pass %s started", date);
+}
+
+static void
+signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct server *s = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (w->signum == SIGHUP) {
+		if (log_reopen() != 0)
+			log_warn("dispatch: reopening the log");
+		return;
+	}
+	dispatch_stop(s->d);
+}
+
+/* Providers' connections and their receipt callbacks (up to 2,048) can
+ * take more descriptors than a login's soft limit, often 1,024: up to the
+ * hard limit (systemd: LimitNOFILE). */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("dispatch: raising the open files limit");
+	}
+}
+
+/* The receipt server (with the notice API) where a provider sends
+ * receipts or the API is on; for serve, the staff pages and /metrics. */
+static int
+listeners_start(struct server *s, struct fg_err *err)
+{
+	const struct config *cfg = s->cfg;
+	struct channel *const *ch;
+	size_t n;
+
+	if (cfg->receipts.port != 0 &&
+	    (dispatch_takes_receipts(s->d) || config_api_enabled(cfg))) {
+		if (cfg->api.token != NULL)
+			log_warnx("api: [api] token_file gives one token every "
+				  "scope; it is deprecated: give each client "
+				  "its own in tokens_file (feegate token add)");
+		ch = dispatch_channels(s->d, &n);
+		s->receipts = receipts_start(cfg, ch, n,
+					     s->o->dispatch.now_offset, err);
+		if (s->receipts == NULL)
+			return -1;
+	}
+	/* The staff pages belong to the daemon, not to a night's run. */
+	if (s->o->nightly && cfg->web.port != 0) {
+		s->web = web_start(cfg, s->o->dispatch.now_offset, err);
+		if (s->web == NULL)
+			return -1;
+	}
+	if (s->o->nightly && cfg->metrics.port != 0) {
+		s->scrape = scrape_start(cfg, err);
+		if (s->scrape == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+watchers_start(struct server *s)
+{
+	ev_signal_init(&s->sigterm, signal_cb, SIGTERM);
+	ev_signal_init(&s->sigint, signal_cb, SIGINT);
+	ev_signal_init(&s->sighup, signal_cb, SIGHUP);
+	s->sigterm.data = s->sigint.data = s->sighup.data = s;
+	ev_signal_start(s->loop, &s->sigterm);
+	ev_signal_start(s->loop, &s->sigint);
+	ev_signal_start(s->loop, &s->sighup);
+	if (s->o->nightly) {
+		ev_timer_init(&s->nightly, nightly_cb, 0., NIGHTLY_TICK);
+		s->nightly.data = s;
+		ev_timer_start(s->loop, &s->nightly);
+	}
+}
+
+/* libev ties a signal to one loop until it is stopped: a second run in
+ * this process (the night again after a lost connection) needs them
+ * free. */
+static void
+watchers_stop(struct server *s)
+{
+	ev_signal_stop(s->loop, &s->sigterm);
+	ev_signal_stop(s->loop, &s->sigint);
+	ev_signal_stop(s->loop, &s->sighup);
+	ev_timer_stop(s->loop, &s->nightly);
+}
+
+int
+serve_run(const struct config *cfg, struct template_set *ts,
+	  const struct serve_opts *o, struct dispatch_stats *st,
+	  struct fg_err *err)
+{
+	struct server s;
+	int rc = -1;
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
+	s.o = o;
+	raise_fd_limit();
+	s.loop = ev_loop_new(EVFLAG_AUTO);
+	s.d = dispatch_open(cfg, ts, &o->dispatch, s.loop, st, err);
+	if (s.d != NULL && listeners_start(&s, err) == 0) {
+		watchers_start(&s);
+		ev_run(s.loop, 0);
+		rc = dispatch_finish(s.d, err);
+		watchers_stop(&s);
+	}
+	while (atomic_load(&s.night_running))
+		usleep(100000);
+	if (rc == 0)
+		st->receipts = receipts_count(s.receipts);
+	receipts_stop(s.receipts);
+	web_stop(s.web);
+	scrape_stop(s.scrape);
+	dispatch_close(s.d);
+	ev_loop_destroy(s.loop);
+	return rc;
+}
