@@ -31,9 +31,6 @@ static const struct channel_ops *const registry[] = {
 	NULL,
 };
 
-const char *const channel_kind_names[CHANNEL_KINDS] = {"sms", "email", "voice",
-						       "push"};
-
 const struct channel_ops *
 channel_lookup(const char *type, enum channel_kind kind)
 {
@@ -57,7 +54,7 @@ channel_registry_check(struct fg_err *err)
 			    registry[i]->kind == registry[k]->kind) {
 				err_set(err,
 					"channel: two %s adapters named %s",
-					channel_kind_names[registry[i]->kind],
+					channel_kinds[registry[i]->kind].name,
 					registry[i]->name);
 				return -1;
 			}
@@ -110,7 +107,7 @@ channel_open(const struct config *cfg, const char *name, enum channel_kind kind,
 
 	if (p == NULL) {
 		err_set(err, "%s: [channels] %s = %s: no [provider:%s] section",
-			path, channel_kind_names[kind], name, name);
+			path, channel_kinds[kind].name, name, name);
 		return NULL;
 	}
 	type = provider_get(p, "type");
@@ -133,8 +130,8 @@ channel_open(const struct config *cfg, const char *name, enum channel_kind kind,
 			"%s:%d: [provider:%s] type: no %s adapter of type "
 			"'%s' (%s types: %s)",
 			path, provider_line(p, "type"), name,
-			channel_kind_names[kind], type,
-			channel_kind_names[kind], known.s);
+			channel_kinds[kind].name, type,
+			channel_kinds[kind].name, known.s);
 		sbuf_free(&known);
 		return NULL;
 	}

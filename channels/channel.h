@@ -16,21 +16,12 @@
 #include <stddef.h>
 
 #include "base/config.h"
+#include "base/kinds.h"
 #include "base/util.h"
 #include "net/http.h"
 
 struct ev_loop;
 struct httpc;
-
-enum channel_kind {
-	CHANNEL_SMS,
-	CHANNEL_EMAIL,
-	CHANNEL_VOICE,
-	CHANNEL_PUSH,
-	CHANNEL_KINDS
-};
-
-extern const char *const channel_kind_names[CHANNEL_KINDS];
 
 /* One delivery result, classified once by the adapter (see STYLE.md):
  * OK: the provider took the message. PERMFAIL: a definitive rejection of

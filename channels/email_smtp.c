@@ -733,7 +733,8 @@ yes_no(const char *v, int def)
 static int
 addr_valid(const char *a)
 {
-	return contact_reason("email", a, strlen(a)) == NULL;
+	return contact_reason(channel_kinds[CHANNEL_EMAIL].name, a,
+			      strlen(a)) == NULL;
 }
 
 /* One mailbox as an operator writes it: "addr", "Name <addr>" or

@@ -212,8 +212,12 @@ enum night_steps {
 static int
 any_channel(const struct config *cfg)
 {
-	return cfg->channels.sms || cfg->channels.email ||
-	       cfg->channels.voice || cfg->channels.push;
+	int k;
+
+	for (k = 0; k < CHANNEL_KINDS; k++)
+		if (cfg->channels.provider[k] != NULL)
+			return 1;
+	return 0;
 }
 
 /* Dispatcher commands run in the utility's time zone: business dates,
@@ -270,12 +274,7 @@ static void
 print_dispatch(const struct config *cfg, const struct dispatch_stats *st,
 	       FILE *out)
 {
-	static const char *const names[4] = {"sms", "email", "voice", "push"};
-	static const char *const units[4] = {"parts", "e-mails", "calls",
-					     "pushes"};
-	const long long cost[4] = {cfg->costs.sms, cfg->costs.email,
-				   cfg->costs.voice, cfg->costs.push};
-	long long micro[4], total = 0;
+	long long micro, total = 0;
 	char buf[48];
 	int k;
 
@@ -283,16 +282,16 @@ print_dispatch(const struct config *cfg, const struct dispatch_stats *st,
 		"  messages sent              %llu (retry later: %llu, expired: "
 		"%llu, failed: %llu, cancelled before sending: %llu)\n",
 		st->sent, st->retried, st->expired, st->failed, st->cancelled);
-	for (k = 0; k < 4; k++) {
-		micro[k] = cost[k] * (long long)st->units_by[k];
-		total += micro[k];
+	for (k = 0; k < CHANNEL_KINDS; k++) {
+		micro = cfg->costs.unit[k] * (long long)st->units_by[k];
+		total += micro;
 		if (st->sent_by[k] == 0)
 			continue;
-		yuan(micro[k], buf, sizeof(buf));
+		yuan(micro, buf, sizeof(buf));
 		fprintf(out,
 			"    %-5s                    %llu (%llu %s, ¥%s)\n",
-			names[k], st->sent_by[k], st->units_by[k], units[k],
-			buf);
+			channel_kinds[k].name, st->sent_by[k], st->units_by[k],
+			channel_kinds[k].units, buf);
 	}
 	yuan(total, buf, sizeof(buf));
 	fprintf(out, "  cost                       ¥%s ([costs])\n", buf);
@@ -304,9 +303,9 @@ print_dispatch(const struct config *cfg, const struct dispatch_stats *st,
 		st->sent, st->retried, st->expired, st->failed, st->cancelled,
 		st->receipts, st->awaiting);
 	/* Messages per channel, and the SMS parts the carrier bills. */
-	for (k = 0; k < 4; k++) {
-		fprintf(out, " %s=%llu", names[k], st->sent_by[k]);
-		if (k == 0) /* sms */
+	for (k = 0; k < CHANNEL_KINDS; k++) {
+		fprintf(out, " %s=%llu", channel_kinds[k].name, st->sent_by[k]);
+		if (k == CHANNEL_SMS)
 			fprintf(out, " sms_parts=%llu", st->units_by[k]);
 	}
 	money_format((total + 5000) / 10000, buf, sizeof(buf));
@@ -871,10 +870,13 @@ templates_dir(const struct config *cfg)
 static struct template_set *
 load_templates(const struct config *cfg, struct fg_err *err)
 {
-	struct template_limits lim = {cfg->sms.max_parts, cfg->dunning.notices,
-				      cfg->channels.email != NULL,
-				      cfg->channels.voice != NULL,
-				      cfg->channels.push != NULL};
+	struct template_limits lim = {cfg->sms.max_parts,
+				      cfg->dunning.notices,
+				      {0}};
+	int k;
+
+	for (k = 0; k < CHANNEL_KINDS; k++)
+		lim.configured[k] = cfg->channels.provider[k] != NULL;
 	char *dir = templates_dir(cfg);
 	struct template_set *ts = template_set_load(dir, &lim, err);
 
@@ -898,7 +900,7 @@ cmd_template(const struct config *cfg, int argc, char **argv)
 	struct sbuf out;
 	struct db db;
 	size_t npos;
-	int rc, found;
+	int rc, found, ck;
 
 	if ((rc = parse_opts(argc, argv, opts, FG_NELEM(opts), pos, 3,
 			     &npos)) != 0)
@@ -967,21 +969,20 @@ cmd_template(const struct config *cfg, int argc, char **argv)
 	}
 	locale = opts[0].value ? opts[0].value : template_locale(nc.locale);
 	sbuf_init(&out);
-	if (strcmp(pos[2], "email") == 0) {
-		/* The three parts of an e-mail, as the adapter puts them
-		 * together. */
-		static const char *const parts[][2] =
-			{{"email.subject", "Subject: "},
-			 {"email.txt", "\n-- text/plain --\n"},
-			 {"email.html", "\n-- text/html --\n"}};
+	ck = channel_kind_find(pos[2]);
+	if (ck >= 0 && channel_kinds[ck].nparts > 1) {
+		/* A kind of several parts (an e-mail's subject, text and
+		 * HTML), as the adapter puts them together. */
+		const struct channel_kind_info *info = &channel_kinds[ck];
 		size_t i;
 
-		for (i = 0, rc = 0; i < FG_NELEM(parts) && rc == 0; i++) {
-			sbuf_adds(&out, parts[i][1]);
-			rc = template_render(ts, locale, pos[1], parts[i][0],
-					     &nc.t, &out, &err);
+		for (i = 0, rc = 0; i < info->nparts && rc == 0; i++) {
+			sbuf_adds(&out, info->parts[i].shown_as);
+			rc = template_render(ts, locale, pos[1],
+					     info->parts[i].suffix, &nc.t, &out,
+					     &err);
 		}
-	} else if (strcmp(pos[2], "sms") == 0) {
+	} else if (ck == CHANNEL_SMS) {
 		/* As the dispatcher sends it: made to fit max_parts. */
 		rc = template_render_sms(ts, locale, pos[1], &nc.t,
 					 cfg->sms.max_parts, &out, &fit, &err);
@@ -997,7 +998,7 @@ cmd_template(const struct config *cfg, int argc, char **argv)
 		fputs(out.s, stdout);
 		if (out.len == 0 || out.s[out.len - 1] != '\n')
 			putchar('\n');
-		if (strcmp(pos[2], "sms") == 0) {
+		if (ck == CHANNEL_SMS) {
 			char how[SMS_FIT_HOW];
 
 			sms_fit_describe(&fit, how, sizeof(how));

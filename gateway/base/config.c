@@ -70,10 +70,8 @@ static const struct key keys[] = {
 	 100000},
 	{"dunning", "channel_order", KEY_STRING, OFF(dunning.channel_order), 0,
 	 0},
-	{"costs", "sms", KEY_COST, OFF(costs.sms), 0, 100000000},
-	{"costs", "email", KEY_COST, OFF(costs.email), 0, 100000000},
-	{"costs", "voice", KEY_COST, OFF(costs.voice), 0, 100000000},
-	{"costs", "push", KEY_COST, OFF(costs.push), 0, 100000000},
+	/* One key a channel kind (kinds.h), name NULL: */
+	{"costs", NULL, KEY_COST, OFF(costs.unit), 0, 100000000},
 	{"outage", "planned_notice_days", KEY_INT,
 	 OFF(outage.planned_notice_days), 1, 60},
 	{"outage", "temporary_notice_hours", KEY_INT,
@@ -127,10 +125,7 @@ static const struct key keys[] = {
 	{"receipts", "port", KEY_INT, OFF(receipts.port), 0, 65535},
 	{"receipts", "public_url", KEY_STRING, OFF(receipts.public_url), 0, 0},
 	{"schedule", "nightly_at", KEY_STRING, OFF(schedule.nightly_at), 0, 0},
-	{"channels", "sms", KEY_STRING, OFF(channels.sms), 0, 0},
-	{"channels", "email", KEY_STRING, OFF(channels.email), 0, 0},
-	{"channels", "voice", KEY_STRING, OFF(channels.voice), 0, 0},
-	{"channels", "push", KEY_STRING, OFF(channels.push), 0, 0},
+	{"channels", NULL, KEY_STRING, OFF(channels.provider), 0, 0},
 	{"log", "file", KEY_STRING, OFF(log.file), 0, 0},
 	{"log", "level", KEY_LEVEL, OFF(log.level), 0, 0},
 };
@@ -252,7 +247,6 @@ ini_file_parse(const char *path, ini_line_handler fn, void *user,
 static int
 channel_order(struct config *cfg, const char *where, struct fg_err *err)
 {
-	static const char *const names[4] = {"sms", "email", "voice", "push"};
 	char *copy, *tok, *save = NULL;
 	int rank = 0, k;
 
@@ -262,14 +256,22 @@ channel_order(struct config *cfg, const char *where, struct fg_err *err)
 	copy = xstrdup(cfg->dunning.channel_order);
 	for (tok = strtok_r(copy, ", ", &save); tok != NULL;
 	     tok = strtok_r(NULL, ", ", &save)) {
-		for (k = 0; k < 4 && strcmp(tok, names[k]) != 0; k++)
-			;
-		if (k == 4 || cfg->dunning.channel_rank[k] != 0) {
+		k = channel_kind_find(tok);
+		if (k < 0 || cfg->dunning.channel_rank[k] != 0) {
+			struct sbuf all;
+			int i;
+
+			sbuf_init(&all);
+			for (i = 0; i < CHANNEL_KINDS; i++)
+				sbuf_addf(&all, "%s%s", i ? ", " : "",
+					  channel_kinds[i].name);
 			err_set(err,
-				"%s: [dunning] channel_order: '%s' %s (sms, "
-				"email, voice, push, each once)",
+				"%s: [dunning] channel_order: '%s' %s (%s, "
+				"each once)",
 				where, tok,
-				k == 4 ? "is not a channel" : "named twice");
+				k < 0 ? "is not a channel" : "named twice",
+				all.s);
+			sbuf_free(&all);
 			free(copy);
 			return -1;
 		}
@@ -504,6 +506,29 @@ parse_hhmm(const char *s)
 	       (s[4] - '0');
 }
 
+/* Bytes a value of type takes in struct config (keys of every channel
+ * kind are arrays of them). */
+static size_t
+key_size(enum key_type type)
+{
+	switch (type) {
+	case KEY_STRING:
+	case KEY_SECRET:
+	case KEY_SCHEMA:
+		return sizeof(char *);
+	case KEY_LEVEL:
+		return sizeof(enum log_level);
+	case KEY_BOOL:
+	case KEY_INT:
+		return sizeof(int);
+	case KEY_MONEY:
+	case KEY_RATE:
+	case KEY_COST:
+		return sizeof(long long);
+	}
+	return 0;
+}
+
 static int
 handler(void *user, int line, const char *section, const char *name,
 	const char *value, char *msg, size_t len)
@@ -519,6 +544,16 @@ handler(void *user, int line, const char *section, const char *name,
 		if (strcmp(keys[i].section, section) != 0)
 			continue;
 		known_section = 1;
+		if (keys[i].name == NULL) {
+			struct key each = keys[i];
+			int k = channel_kind_find(name);
+
+			if (k < 0)
+				continue;
+			each.name = channel_kinds[k].name;
+			each.offset += (size_t)k * key_size(each.type);
+			return set_key(ps, &each, value, msg, len);
+		}
 		if (strcmp(keys[i].name, name) == 0)
 			return set_key(ps, &keys[i], value, msg, len);
 	}
@@ -864,9 +899,13 @@ config_free(struct config *cfg)
 	FREE(cfg->api.clients);
 	cfg->api.nclients = 0;
 	for (i = 0; i < FG_NELEM(keys); i++) {
-		if (keys[i].type == KEY_STRING || keys[i].type == KEY_SECRET ||
-		    keys[i].type == KEY_SCHEMA) {
-			char **p = (char **)((char *)cfg + keys[i].offset);
+		size_t k, n = keys[i].name == NULL ? CHANNEL_KINDS : 1;
+
+		if (keys[i].type != KEY_STRING && keys[i].type != KEY_SECRET &&
+		    keys[i].type != KEY_SCHEMA)
+			continue;
+		for (k = 0; k < n; k++) {
+			char **p = (char **)((char *)cfg + keys[i].offset) + k;
 			FREE(*p);
 		}
 	}

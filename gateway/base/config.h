@@ -6,6 +6,7 @@
 #ifndef FEEGATE_CONFIG_H
 #define FEEGATE_CONFIG_H
 
+#include "base/kinds.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -77,14 +78,14 @@ struct config {
 		char *timezone; /* business date when --date is absent */
 		long long late_fee_ppm; /* per day; 0: no late fee */
 		char *channel_order;    /* "push,sms,email,voice" or NULL */
-		/* Each channel's place in channel_order, 1 first; 0 for a
-		 * channel not named (after those named). Indexed like
-		 * [channels]: sms, email, voice, push. */
-		int channel_rank[4];
+		/* Each channel kind's place in channel_order, 1 first; 0
+		 * for a kind not named (after those named). */
+		int channel_rank[CHANNEL_KINDS];
 	} dunning;
 	struct {
-		/* Micro-yuan: an SMS part, an e-mail, a call, a push. */
-		long long sms, email, voice, push;
+		/* Micro-yuan a unit of each kind (channel_kinds[k].units:
+		 * an SMS part, an e-mail, a call, a push). */
+		long long unit[CHANNEL_KINDS];
 	} costs;
 	struct {
 		int planned_notice_days;    /* a planned outage: days ahead */
@@ -171,10 +172,8 @@ struct config {
 		char *nightly_at;
 	} schedule;
 	struct {
-		char *sms; /* provider name for each channel */
-		char *email;
-		char *voice;
-		char *push;
+		/* The [provider:NAME] each kind sends through, or NULL. */
+		char *provider[CHANNEL_KINDS];
 	} channels;
 	struct provider_cfg providers[CONFIG_MAX_PROVIDERS];
 	size_t nproviders;

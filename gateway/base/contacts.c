@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/kinds.h"
 #include "base/log.h"
 
 enum { RE_CONTROL, RE_E164, RE_CN_MOBILE, RE_EMAIL, RE_PUSH, RE_COUNT };
@@ -36,38 +37,45 @@ matches(int k, const char *s)
 }
 
 static const char *
-reason_of(int sms, int voice, int email, int push, const char *a, size_t n)
+reason_of(enum address_form form, const char *a, size_t n)
 {
 	if (matches(RE_CONTROL, a))
 		return "address contains control characters";
-	if ((sms || voice) && !matches(RE_E164, a))
-		return "phone number not in E.164 form";
-	if (sms && strncmp(a, "+86", 3) == 0 && !matches(RE_CN_MOBILE, a))
-		return "not a mainland China mobile number";
-	if (email && (n > CONTACT_EMAIL_MAX || !matches(RE_EMAIL, a)))
-		return "malformed e-mail address";
-	if (push && (n > CONTACT_PUSH_MAX || !matches(RE_PUSH, a)))
-		return "malformed push token";
+	switch (form) {
+	case ADDRESS_MOBILE:
+	case ADDRESS_PHONE:
+		if (!matches(RE_E164, a))
+			return "phone number not in E.164 form";
+		if (form == ADDRESS_MOBILE && strncmp(a, "+86", 3) == 0 &&
+		    !matches(RE_CN_MOBILE, a))
+			return "not a mainland China mobile number";
+		return NULL;
+	case ADDRESS_EMAIL:
+		if (n > CONTACT_EMAIL_MAX || !matches(RE_EMAIL, a))
+			return "malformed e-mail address";
+		return NULL;
+	case ADDRESS_TOKEN:
+		if (n > CONTACT_PUSH_MAX || !matches(RE_PUSH, a))
+			return "malformed push token";
+		return NULL;
+	}
 	return NULL;
 }
 
 const char *
 contact_reason(const char *channel, const char *address, size_t n)
 {
-	int sms = strcmp(channel, "sms") == 0;
-	int voice = strcmp(channel, "voice") == 0;
-	int email = strcmp(channel, "email") == 0;
-	int push = strcmp(channel, "push") == 0;
+	const struct channel_kind_info *kind = channel_kind_of(channel);
 	const char *why;
 	char *a;
 
 	pthread_once(&re_once, re_compile);
-	if (!sms && !voice && !email && !push)
+	if (kind == NULL)
 		return "unknown channel";
 	if (memchr(address, '\0', n) != NULL)
 		return "address contains control characters";
 	a = xstrndup(address, n); /* regexec wants it terminated */
-	why = reason_of(sms, voice, email, push, a, n);
+	why = reason_of(kind->address, a, n);
 	free(a);
 	return why;
 }
@@ -75,17 +83,17 @@ contact_reason(const char *channel, const char *address, size_t n)
 void
 contacts_rank_sql(const struct config *cfg, const char *prefix, struct sbuf *b)
 {
-	static const char *const names[4] = {"sms", "email", "voice", "push"};
 	int k;
 
 	if (cfg->dunning.channel_order == NULL)
 		return;
-	/* The four fixed channel names and small numbers: nothing from data
-	 * or free configuration text reaches the SQL. */
+	/* The kinds' fixed names and small numbers: nothing from data or
+	 * free configuration text reaches the SQL. */
 	sbuf_addf(b, "CASE %schannel", prefix);
-	for (k = 0; k < 4; k++)
+	for (k = 0; k < CHANNEL_KINDS; k++)
 		if (cfg->dunning.channel_rank[k] != 0)
-			sbuf_addf(b, " WHEN '%s' THEN %d", names[k],
+			sbuf_addf(b, " WHEN '%s' THEN %d",
+				  channel_kinds[k].name,
 				  cfg->dunning.channel_rank[k]);
 	sbuf_adds(b, " ELSE 9 END, ");
 }
@@ -94,20 +102,16 @@ void
 contacts_channel_filter(const struct config *cfg, const char *prefix,
 			struct sbuf *b)
 {
-	const char *ch[4] = {cfg->channels.sms ? "'sms'" : NULL,
-			     cfg->channels.email ? "'email'" : NULL,
-			     cfg->channels.voice ? "'voice'" : NULL,
-			     cfg->channels.push ? "'push'" : NULL};
-	int i, n = 0;
+	int k, n = 0;
 
-	for (i = 0; i < 4; i++) {
-		if (ch[i] == NULL)
+	for (k = 0; k < CHANNEL_KINDS; k++) {
+		if (cfg->channels.provider[k] == NULL)
 			continue;
 		if (n++ == 0)
 			sbuf_addf(b, " AND %schannel IN (", prefix);
 		else
 			sbuf_adds(b, ", ");
-		sbuf_adds(b, ch[i]);
+		sbuf_addf(b, "'%s'", channel_kinds[k].name);
 	}
 	if (n > 0)
 		sbuf_adds(b, ")");

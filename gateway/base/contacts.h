@@ -43,8 +43,7 @@
 	"   WHEN ct.address IS NULL THEN 'address missing'"                    \
 	"   WHEN ct.consent IS NULL THEN 'consent missing'"                    \
 	"   WHEN ct.priority IS NULL THEN 'priority missing'"                  \
-	"   WHEN CAST(ct.channel AS BINARY) NOT IN"                            \
-	"        ('sms', 'email', 'voice', 'push')"                            \
+	"   WHEN CAST(ct.channel AS BINARY) NOT IN ({K all})"                  \
 	"     THEN 'unknown channel'"                                          \
 	"   WHEN NOT {V contacts.address ct.address}"                          \
 	"     THEN 'address is not valid UTF-8'"                               \
@@ -52,19 +51,20 @@
 	"     THEN 'address longer than 320 characters'"                       \
 	"   WHEN CAST(ct.address AS BINARY) REGEXP '" CONTACT_RE_CONTROL "'"   \
 	"     THEN 'address contains control characters'"                      \
-	"   WHEN ct.channel IN ('sms', 'voice') AND CAST(ct.address AS BINARY)"\
+	"   WHEN ct.channel IN ({K phone}) AND CAST(ct.address AS BINARY)"     \
 	"        NOT REGEXP '" CONTACT_RE_E164 "'"                             \
 	"     THEN 'phone number not in E.164 form'"                           \
-	"   WHEN ct.channel = 'sms' AND CAST(ct.address AS BINARY) LIKE '+86%'"\
+	"   WHEN ct.channel IN ({K mobile})"                                   \
+	"        AND CAST(ct.address AS BINARY) LIKE '+86%'"                   \
 	"        AND CAST(ct.address AS BINARY)"                               \
 	"        NOT REGEXP '" CONTACT_RE_CN_MOBILE "'"                        \
 	"     THEN 'not a mainland China mobile number'"                       \
-	"   WHEN ct.channel = 'email'"                                         \
+	"   WHEN ct.channel IN ({K email})"                                    \
 	"        AND (LENGTH(ct.address) > " CONTACT_STR(CONTACT_EMAIL_MAX)    \
 	"             OR CAST(ct.address AS BINARY)"                           \
 	"                NOT REGEXP '" CONTACT_RE_EMAIL "')"                   \
 	"     THEN 'malformed e-mail address'"                                 \
-	"   WHEN ct.channel = 'push'"                                          \
+	"   WHEN ct.channel IN ({K token})"                                    \
 	"        AND (LENGTH(ct.address) > " CONTACT_STR(CONTACT_PUSH_MAX)     \
 	"             OR CAST(ct.address AS BINARY)"                           \
 	"                NOT REGEXP '" CONTACT_RE_PUSH "')"                    \
@@ -81,16 +81,16 @@
 #define CONTACT_CANDIDATE_COLUMNS                                              \
 	" contact_id BIGINT NOT NULL PRIMARY KEY,"                             \
 	" account_no VARCHAR(32) NOT NULL,"                                    \
-	" channel VARCHAR(5) CHARACTER SET ascii NOT NULL,"                    \
+	" channel VARCHAR(16) CHARACTER SET ascii NOT NULL,"                   \
 	" priority BIGINT NOT NULL,"                                           \
 	" consent INT NOT NULL,"                                               \
 	" reason VARCHAR(40) CHARACTER SET ascii NULL,"
 #define CONTACT_CANDIDATE_NAMES                                                \
 	"contact_id, account_no, channel, priority, consent, reason"
-#define CONTACT_CANDIDATE_SELECT                                                \
-	" SELECT ct.contact_id, ct.account_no,"                                 \
-	"  IF(CAST(ct.channel AS BINARY) IN ('sms', 'email', 'voice', 'push')," \
-	"     ct.channel, ''),"                                                 \
+#define CONTACT_CANDIDATE_SELECT                                               \
+	" SELECT ct.contact_id, ct.account_no,"                                \
+	"  IF(CAST(ct.channel AS BINARY) IN ({K all}),"                        \
+	"     ct.channel, ''),"                                                \
 	"  COALESCE(ct.priority, 0), COALESCE(ct.consent <> 0, 0)," CONTACT_REASON_SQL
 /* The candidates of the accounts of table (or derived table) x: "INSERT
  * [IGNORE] INTO t (" CONTACT_CANDIDATE_NAMES ")" CONTACT_CANDIDATES_OF(x). */

@@ -27,7 +27,7 @@ cp_offset(const char *s, size_t k)
 }
 
 char *
-mask_address(const char *channel, const char *address)
+mask_address_as(enum address_form form, const char *address)
 {
 	size_t n = utf8_len(address, strlen(address)), i;
 	const char *at;
@@ -35,18 +35,17 @@ mask_address(const char *channel, const char *address)
 
 	sbuf_init(&b);
 	at = strchr(address, '@');
-	if (strcmp(channel, "email") == 0 && at != NULL && at != address) {
+	if (form == ADDRESS_EMAIL && at != NULL && at != address) {
 		sbuf_add(&b, address, cp_offset(address, 1));
 		sbuf_adds(&b, "***");
 		sbuf_adds(&b, at);
-	} else if ((strcmp(channel, "sms") == 0 ||
-		    strcmp(channel, "voice") == 0) &&
+	} else if ((form == ADDRESS_MOBILE || form == ADDRESS_PHONE) &&
 		   n >= 9) {
 		sbuf_add(&b, address,
 			 cp_offset(address, n - 8 < 6 ? n - 8 : 6));
 		sbuf_adds(&b, "****");
 		sbuf_adds(&b, address + cp_offset(address, n - 4));
-	} else if (strcmp(channel, "push") == 0 && n > 8) {
+	} else if (form == ADDRESS_TOKEN && n > 8) {
 		sbuf_add(&b, address, cp_offset(address, 6));
 		sbuf_adds(&b, "***");
 	} else {
@@ -54,6 +53,22 @@ mask_address(const char *channel, const char *address)
 			sbuf_add(&b, "*", 1);
 	}
 	return sbuf_take(&b);
+}
+
+/* The form of the channel's addresses; an unknown channel's are masked
+ * whole (ADDRESS_UNKNOWN). */
+static int
+form_of(const char *channel)
+{
+	const struct channel_kind_info *k = channel_kind_of(channel);
+
+	return k != NULL ? (int)k->address : ADDRESS_UNKNOWN;
+}
+
+char *
+mask_address(const char *channel, const char *address)
+{
+	return mask_address_as((enum address_form)form_of(channel), address);
 }
 
 /* Replace each case-insensitive occurrence of needle in text. */
@@ -206,7 +221,7 @@ run_masked(const struct run *r, struct sbuf *out)
 	num[0] = '+';
 	memcpy(num + 1, r->d, r->ndigits);
 	num[r->ndigits + 1] = '\0';
-	m = mask_address("sms", num);
+	m = mask_address_as(ADDRESS_PHONE, num);
 	sbuf_adds(out, r->plus || m[0] != '+' ? m : m + 1);
 	free(m);
 }
@@ -385,14 +400,14 @@ mask_in_text(const char *channel, const char *address, char *text, size_t size)
 	} else {
 		char *masked = mask_address(channel, address);
 		const char *ab[2] = {address, masked};
-		int phone = strcmp(channel, "sms") == 0 ||
-			    strcmp(channel, "voice") == 0;
+		int form = form_of(channel);
+		int phone = form == ADDRESS_MOBILE || form == ADDRESS_PHONE;
 
 		if (address[0] != '\0')
 			run_pass(&t, pass_replace, ab);
 		if (phone && is_e164(address))
 			run_pass(&t, pass_numbers, address + 1);
-		if (strcmp(channel, "email") == 0)
+		if (form == ADDRESS_EMAIL)
 			run_pass(&t, pass_local, address);
 		free(masked);
 	}

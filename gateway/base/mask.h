@@ -4,14 +4,15 @@
  * expression of the notice_log view (sql/gateway/001_foundation.sql); the
  * integration suite checks that the two agree.
  *
- *   sms, voice (9+ characters): all but the last 8 kept (at most 6), 4
+ * By the form of the channel's addresses (kinds.h):
+ *   phones (9+ characters):      all but the last 8 kept (at most 6), 4
  *                                masked, last 4 kept:
  *                                +8613812345678 -> +86138****5678; a long
  *                                malformed one from billing keeps no more:
  *                                +8613812345678<x> -> +86138****8<x>
- *   email (local part not empty): first character, ***, then @domain:
+ *   e-mail (local part not empty): first character, ***, then @domain:
  *                                 zhang.wei@example.com -> z***@example.com
- *   push (9+ characters):         first 6 characters then ***
+ *   tokens (9+ characters):       first 6 characters then ***
  *   anything else:                one * per character, at most 8
  *
  * Lengths count characters (UTF-8 code points), as SQL's CHAR_LENGTH does.
@@ -21,8 +22,15 @@
 
 #include <stddef.h>
 
+#include "base/kinds.h"
+
+/* Not the form of any channel's addresses: masked whole. */
+#define ADDRESS_UNKNOWN (-1)
+
 /* A new string; the caller frees it. */
 char *mask_address(const char *channel, const char *address);
+/* The same for an address of form (a phone number typed into a search). */
+char *mask_address_as(enum address_form form, const char *address);
 
 /*
  * A provider's, relay's or server's text masked in place before it reaches
@@ -33,7 +41,7 @@ char *mask_address(const char *channel, const char *address);
  * About one message (address not NULL), every form in which the address
  * may be quoted:
  *   - the address itself, in any letter case;
- *   - a phone number (sms, voice; E.164) written in any way that ends with
+ *   - a phone number (a channel of phones; E.164) written in any way that ends with
  *     7 or more of its digits: with or without '+' and the country code,
  *     with a trunk or international prefix of zeros (0, 00), digits in
  *     groups between spaces, '-', '.', '/' or parentheses, ASCII or

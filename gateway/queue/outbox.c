@@ -841,15 +841,11 @@ static size_t
 enabled_channels(const struct config *cfg, struct db_param *p)
 {
 	size_t n = 0;
+	int k;
 
-	if (cfg->channels.sms)
-		p[n++] = DB_STR("sms");
-	if (cfg->channels.email)
-		p[n++] = DB_STR("email");
-	if (cfg->channels.voice)
-		p[n++] = DB_STR("voice");
-	if (cfg->channels.push)
-		p[n++] = DB_STR("push");
+	for (k = 0; k < CHANNEL_KINDS; k++)
+		if (cfg->channels.provider[k] != NULL)
+			p[n++] = DB_STR(channel_kinds[k].name);
 	return n;
 }
 
@@ -880,7 +876,7 @@ outbox_queue_next(struct db *db, const struct config *cfg,
 		  const char *why, const char *business_date,
 		  struct fg_err *err)
 {
-	struct db_param p[8];
+	struct db_param p[CHANNEL_KINDS + 4];
 	struct fallback_ctx f = {0};
 	unsigned long long added = 0;
 	struct sbuf sql;
@@ -1241,6 +1237,16 @@ is_final_state(const char *state)
 
 /* One receipt that is not "delivered": its own statements (busy and
  * unanswered calls, failures with their fallback: a few per night). */
+/* Whether the channel's receipts may ask for the same address again
+ * (kinds.h; a call that was busy or not answered). */
+static int
+retries_address(const char *channel)
+{
+	const struct channel_kind_info *k = channel_kind_of(channel);
+
+	return k != NULL && k->retries_address;
+}
+
 static int
 receipt_other(struct db *db, const struct config *cfg, struct audit_batch *w,
 	      struct receipt_row *row, const struct receipt *r, int again,
@@ -1249,7 +1255,7 @@ receipt_other(struct db *db, const struct config *cfg, struct audit_batch *w,
 {
 	int failed = r->status == DELIVERY_PERMFAIL, rc;
 
-	if (again && strcmp(row->channel, "voice") == 0) {
+	if (again && retries_address(row->channel)) {
 		str_copy(row->state, "retry", sizeof(row->state));
 		return db_exec(db,
 			       "UPDATE messages SET state = 'retry',"
@@ -1523,7 +1529,7 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 		/* Busy or not answered: the same address again later, while
 		 * the notice has calls left. */
 		if (r->final && r->status == DELIVERY_TEMPFAIL && r->retry &&
-		    strcmp(row->channel, "voice") != 0) {
+		    !retries_address(row->channel)) {
 			again = row->attempts < cfg->dispatch.max_attempts;
 		} else if (r->final && r->status == DELIVERY_TEMPFAIL &&
 			   r->retry) {

@@ -35,24 +35,6 @@ const char *const tpl_other_kinds[TPL_OTHER_KINDS] = {
 	"bill_issued",        "repair_progress",  "business_progress",
 };
 
-enum tpl_esc {
-	ESC_NONE,
-	ESC_HTML,
-	ESC_XML,
-	ESC_JSON,
-};
-
-/* The channel a file is for, by what follows the kind in its name. */
-static const struct {
-	const char *name;
-	enum tpl_esc esc;
-	int keep_final_newline;
-} channels[] = {
-	{"sms", ESC_NONE, 0},       {"email.subject", ESC_NONE, 0},
-	{"email.txt", ESC_NONE, 1}, {"email.html", ESC_HTML, 1},
-	{"voice", ESC_XML, 0},      {"push", ESC_JSON, 0},
-};
-
 /* Kinds of notice feegate sends (dunning_1 .. dunning_10 and the others);
  * a file for any other kind is a mistake. */
 static int
@@ -97,8 +79,9 @@ struct piece {
 
 struct template
 {
-	char *locale, *kind, *channel;
-	enum tpl_esc esc;
+	char *locale, *kind, *channel;      /* channel: the part, "email.txt" */
+	const struct channel_kind_info *ck; /* the part's channel kind */
+	enum part_format esc;
 	char *path;
 	char *src;
 	struct piece *p;
@@ -330,22 +313,28 @@ load_template(struct template_set *ts, const char *dir, const char *locale,
 	      const char *file, struct fg_err *err)
 {
 	struct template t = {0};
+	const struct kind_part *part = NULL;
 	size_t i, len, bad;
 	const char *dot = strchr(file, '.');
 
 	if (dot == NULL)
 		return 0; /* README and the like */
-	for (i = 0; i < FG_NELEM(channels); i++)
-		if (strcmp(dot + 1, channels[i].name) == 0)
-			break;
-	if (i == FG_NELEM(channels)) {
+	t.ck = channel_kind_of_part(dot + 1, &part);
+	if (t.ck == NULL) {
+		struct sbuf all;
+		size_t k;
+
 		if (strcmp(file, "strings.ini") == 0 ||
 		    strcmp(dot + 1, "md") == 0)
 			return 0;
-		err_set(err,
-			"%s/%s/%s: unknown channel '%s' (sms, email.subject, "
-			"email.txt, email.html, voice, push)",
-			dir, locale, file, dot + 1);
+		sbuf_init(&all);
+		for (k = 0; k < CHANNEL_KINDS; k++)
+			for (i = 0; i < channel_kinds[k].nparts; i++)
+				sbuf_addf(&all, "%s%s", all.len ? ", " : "",
+					  channel_kinds[k].parts[i].suffix);
+		err_set(err, "%s/%s/%s: unknown channel '%s' (%s)", dir, locale,
+			file, dot + 1, all.s);
+		sbuf_free(&all);
 		return -1;
 	}
 	if (!known_kind(file, (size_t)(dot - file))) {
@@ -361,8 +350,8 @@ load_template(struct template_set *ts, const char *dir, const char *locale,
 	t.path = xasprintf("%s/%s/%s", dir, locale, file);
 	t.locale = xstrdup(locale);
 	t.kind = xstrndup(file, (size_t)(dot - file));
-	t.channel = xstrdup(channels[i].name);
-	t.esc = channels[i].esc;
+	t.channel = xstrdup(part->suffix);
+	t.esc = part->format;
 	t.src = read_file(t.path, &len, err);
 	if (t.src == NULL)
 		goto fail;
@@ -374,8 +363,7 @@ load_template(struct template_set *ts, const char *dir, const char *locale,
 			t.path, line_of(t.src, bad), bad + 1);
 		goto fail;
 	}
-	if (!channels[i].keep_final_newline && len > 0 &&
-	    t.src[len - 1] == '\n')
+	if (!part->keep_final_newline && len > 0 && t.src[len - 1] == '\n')
 		t.src[len - 1] = '\0';
 	if (compile(&t, err) != 0)
 		goto fail;
@@ -615,6 +603,42 @@ check_sms(const struct template_set *ts, const struct template *t,
 	return rc;
 }
 
+/* Whether a part the ladder may ask for is missing from locale for the
+ * notice kind: SMS's always, every configured kind's (err says which). */
+static int
+parts_missing(const struct template_set *ts, const struct template_limits *lim,
+	      const char *dir, const char *locale, const char *kind,
+	      int dunning, struct fg_err *err)
+{
+	size_t ck, c;
+
+	for (ck = 0; ck < CHANNEL_KINDS; ck++) {
+		const struct channel_kind_info *info = &channel_kinds[ck];
+
+		if (ck != CHANNEL_SMS && !lim->configured[ck])
+			continue;
+		for (c = 0; c < info->nparts; c++) {
+			if (find(ts, locale, kind, info->parts[c].suffix) !=
+			    NULL)
+				continue;
+			if (dunning)
+				err_set(err,
+					"%s/%s/%s.%s: missing (needed for "
+					"[dunning] notices = %d)",
+					dir, locale, kind,
+					info->parts[c].suffix, lim->notices);
+			else
+				err_set(err,
+					"%s/%s/%s.%s: missing (every channel "
+					"that can send needs one)",
+					dir, locale, kind,
+					info->parts[c].suffix);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 struct template_set *
 template_set_load(const char *dir, const struct template_limits *lim,
 		  struct fg_err *err)
@@ -670,20 +694,6 @@ template_set_load(const char *dir, const struct template_limits *lim,
 	/* What the ladder will ask for must exist, in every locale, for
 	 * every channel that can send. */
 	for (li = 0; li < NLOCALES; li++) {
-		const char *parts[6];
-		size_t c, nparts = 0;
-
-		parts[nparts++] = "sms";
-		if (lim->email) {
-			parts[nparts++] = "email.subject";
-			parts[nparts++] = "email.txt";
-			parts[nparts++] = "email.html";
-		}
-		if (lim->voice)
-			parts[nparts++] = "voice";
-		if (lim->push)
-			parts[nparts++] = "push";
-
 		for (k = 1; k <= lim->notices + (int)FG_NELEM(tpl_other_kinds);
 		     k++) {
 			if (k <= lim->notices)
@@ -691,25 +701,9 @@ template_set_load(const char *dir, const struct template_limits *lim,
 			else
 				snprintf(kind, sizeof(kind), "%s",
 					 tpl_other_kinds[k - lim->notices - 1]);
-			for (c = 0; c < nparts; c++) {
-				if (find(ts, locales[li], kind, parts[c]) !=
-				    NULL)
-					continue;
-				if (k <= lim->notices)
-					err_set(err,
-						"%s/%s/%s.%s: missing (needed "
-						"for [dunning] notices = %d)",
-						dir, locales[li], kind,
-						parts[c], lim->notices);
-				else
-					err_set(err,
-						"%s/%s/%s.%s: missing (every "
-						"channel that can send needs "
-						"one)",
-						dir, locales[li], kind,
-						parts[c]);
+			if (parts_missing(ts, lim, dir, locales[li], kind,
+					  k <= lim->notices, err))
 				goto fail;
-			}
 		}
 	}
 	/* Every SMS template fits in max_parts even with long values, and
@@ -717,13 +711,13 @@ template_set_load(const char *dir, const struct template_limits *lim,
 	for (i = 0; i < (int)ts->n; i++) {
 		struct tpl_context sample;
 
-		if (strcmp(ts->t[i].channel, "push") == 0) {
+		if (ts->t[i].esc == PART_JSON) {
 			sample = long_sample;
 			sample.name = longest_name;
 			out.len = 0;
 			out.s[0] = '\0';
 			template_render(ts, ts->t[i].locale, ts->t[i].kind,
-					"push", &sample, &out, err);
+					ts->t[i].channel, &sample, &out, err);
 			if (template_push_valid(out.s, err) != 0) {
 				struct fg_err why = *err;
 
@@ -733,13 +727,14 @@ template_set_load(const char *dir, const struct template_limits *lim,
 			}
 			continue;
 		}
-		if (strcmp(ts->t[i].channel, "voice") == 0) {
+		if (ts->t[i].ck->spoken) {
 			size_t chars;
 
 			out.len = 0;
 			out.s[0] = '\0';
 			template_render(ts, ts->t[i].locale, ts->t[i].kind,
-					"voice", &long_sample, &out, err);
+					ts->t[i].channel, &long_sample, &out,
+					err);
 			chars = utf8_len(out.s, out.len);
 			if (!xml_text(out.s)) {
 				err_set(err,
@@ -758,7 +753,7 @@ template_set_load(const char *dir, const struct template_limits *lim,
 			}
 			continue;
 		}
-		if (strcmp(ts->t[i].channel, "sms") == 0 &&
+		if (ts->t[i].ck == &channel_kinds[CHANNEL_SMS] &&
 		    check_sms(ts, &ts->t[i], lim->sms_max_parts, err) != 0)
 			goto fail;
 	}
@@ -987,7 +982,7 @@ format_periods(int li, int spoken, const char *periods, int max, struct sbuf *b)
 }
 
 static void
-add_escaped(struct sbuf *b, const char *v, enum tpl_esc esc)
+add_escaped(struct sbuf *b, const char *v, enum part_format esc)
 {
 	char u[8];
 
@@ -995,11 +990,11 @@ add_escaped(struct sbuf *b, const char *v, enum tpl_esc esc)
 		unsigned char c = (unsigned char)*v;
 
 		switch (esc) {
-		case ESC_NONE:
+		case PART_TEXT:
 			sbuf_add(b, v, 1);
 			continue;
-		case ESC_HTML:
-		case ESC_XML:
+		case PART_HTML:
+		case PART_XML:
 			if (c == '&')
 				sbuf_adds(b, "&amp;");
 			else if (c == '<')
@@ -1009,12 +1004,12 @@ add_escaped(struct sbuf *b, const char *v, enum tpl_esc esc)
 			else if (c == '"')
 				sbuf_adds(b, "&quot;");
 			else if (c == '\'')
-				sbuf_adds(b,
-					  esc == ESC_HTML ? "&#39;" : "&apos;");
+				sbuf_adds(b, esc == PART_HTML ? "&#39;"
+							      : "&apos;");
 			else
 				sbuf_add(b, v, 1);
 			continue;
-		case ESC_JSON:
+		case PART_JSON:
 			if (c == '"' || c == '\\') {
 				sbuf_add(b, "\\", 1);
 				sbuf_add(b, v, 1);
@@ -1077,7 +1072,9 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 	    const struct tpl_context *ctx, const struct name_cut *cut,
 	    struct sbuf v[TV_COUNT])
 {
-	int spoken = strcmp(channel, "voice") == 0;
+	const struct channel_kind_info *ck =
+		channel_kind_of_part(channel, NULL);
+	int spoken = ck != NULL && ck->spoken, brief = ck != NULL && ck->brief;
 	char money[48];
 	char *account;
 	size_t n;
@@ -1126,8 +1123,7 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 		money_format_grouped(ctx->amount_cents, money, sizeof(money));
 		sbuf_addf(&v[TV_AMOUNT], "¥%s", money);
 	}
-	format_periods(li, spoken, ctx->periods,
-		       strcmp(channel, "sms") == 0 ? 3 : 6, &v[TV_PERIODS]);
+	format_periods(li, spoken, ctx->periods, brief ? 3 : 6, &v[TV_PERIODS]);
 	format_date(li, spoken, ctx->due_date, &v[TV_DUE_DATE]);
 	if (ctx->due_date && ctx->business_date && date_valid(ctx->due_date) &&
 	    date_valid(ctx->business_date))
@@ -1152,16 +1148,15 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 	add_text(&v[TV_TICKET], ctx->ticket, 0, cut->ell, 0);
 	add_text(&v[TV_STATUS], ctx->status, 0, cut->ell, 0);
 	if (ctx->outage_kind != NULL) {
-		int sms = strcmp(channel, "sms") == 0;
 		int temp = strcmp(ctx->outage_kind, "temporary") == 0;
 
 		sbuf_adds(&v[TV_OUTAGE_KIND],
 			  li == 0 ? (temp ? "临时检修停电" : "计划检修停电")
 				  : (temp ? "temporary outage"
 					  : "planned outage"));
-		add_text(&v[TV_AREA], ctx->area, sms ? SMS_AREA_MAX : 0,
+		add_text(&v[TV_AREA], ctx->area, brief ? SMS_AREA_MAX : 0,
 			 cut->ell, 0);
-		add_text(&v[TV_REASON], ctx->reason, sms ? SMS_REASON_MAX : 0,
+		add_text(&v[TV_REASON], ctx->reason, brief ? SMS_REASON_MAX : 0,
 			 cut->ell, 0);
 		format_datetime(li, spoken, ctx->starts_at, 0, &v[TV_STARTS]);
 		format_datetime(li, spoken, ctx->ends_at,
@@ -1223,7 +1218,7 @@ template_render(const struct template_set *ts, const char *locale,
 		err_set(err, "template: no %s/%s.%s", locale, kind, channel);
 		return -1;
 	}
-	if (strcmp(channel, "sms") == 0)
+	if (t->ck->brief)
 		cut.max = SMS_NAME_MAX;
 	render_with(ts, t, ctx, &cut, 0, out);
 	return 0;
@@ -1266,7 +1261,9 @@ template_render_sms(const struct template_set *ts, const char *locale,
 		    int max_parts, struct sbuf *out, struct sms_fit *fit,
 		    struct fg_err *err)
 {
-	const struct template *t = find(ts, locale, kind, "sms");
+	const struct template *t =
+		find(ts, locale, kind,
+		     channel_kinds[CHANNEL_SMS].parts[0].suffix);
 	size_t mark = out->len, step, nsteps = FG_NELEM(sms_name_steps);
 	int drop;
 

@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 
+#include "base/kinds.h"
 #include "base/util.h"
 
 enum tpl_var {
@@ -86,9 +87,9 @@ struct template_set;
 struct template_limits {
 	int sms_max_parts;
 	int notices; /* dunning_1 .. dunning_<notices> are required */
-	int email;   /* e-mail is configured: its three parts are required */
-	int voice;   /* voice is configured: .voice is required */
-	int push;    /* push is configured: .push is required */
+	/* A kind configured: its parts (kinds.h) are required. SMS's
+	 * always are. */
+	int configured[CHANNEL_KINDS];
 };
 
 /* A voice text, said twice in one call, stays within the 4000 characters

@@ -182,7 +182,7 @@ in_window(const struct dispatcher *d, enum channel_kind kind)
 {
 	int minute;
 
-	if (kind != CHANNEL_SMS && kind != CHANNEL_VOICE)
+	if (!channel_kinds[kind].calling_window)
 		return 1;
 	clock_read(d, (char[TIME_LEN]){0}, NULL, &minute);
 	return minute >= d->cfg->dispatch.window_start &&
@@ -408,8 +408,10 @@ flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 
 /* Render what may go; returns how many are to be submitted. */
 static void
-render(struct dispatcher *d, struct claimed *m)
+render(struct dispatcher *d, enum channel_kind ck, struct claimed *m)
 {
+	const struct channel_kind_info *info = &channel_kinds[ck];
+	const char *locale = template_locale(m->ctx.locale);
 	struct fg_err err;
 	struct sbuf out;
 	char kind[48];
@@ -421,18 +423,18 @@ render(struct dispatcher *d, struct claimed *m)
 	else
 		snprintf(kind, sizeof(kind), "%s", m->kind);
 	sbuf_init(&out);
-	if (strcmp(m->channel, "email") == 0) {
+	m->parts = 1;
+	if (ck == CHANNEL_EMAIL) {
 		/* Three parts: subject, plain text, HTML. */
-		const char *locale = template_locale(m->ctx.locale);
 		struct sbuf subj, html;
 
 		sbuf_init(&subj);
 		sbuf_init(&html);
-		if (template_render(d->ts, locale, kind, "email.subject",
+		if (template_render(d->ts, locale, kind, info->parts[0].suffix,
 				    &m->ctx.t, &subj, &err) != 0 ||
-		    template_render(d->ts, locale, kind, "email.txt", &m->ctx.t,
-				    &out, &err) != 0 ||
-		    template_render(d->ts, locale, kind, "email.html",
+		    template_render(d->ts, locale, kind, info->parts[1].suffix,
+				    &m->ctx.t, &out, &err) != 0 ||
+		    template_render(d->ts, locale, kind, info->parts[2].suffix,
 				    &m->ctx.t, &html, &err) != 0) {
 			m->cancel = "no template for this notice";
 			log_warnx("dispatch: msg=%llu: %s", m->message_id,
@@ -444,12 +446,12 @@ render(struct dispatcher *d, struct claimed *m)
 		}
 		m->subject = sbuf_take(&subj);
 		m->html = sbuf_take(&html);
-	} else if (strcmp(m->channel, "sms") == 0) {
+	} else if (ck == CHANNEL_SMS) {
 		struct sms_fit fit;
 
-		if (template_render_sms(d->ts, template_locale(m->ctx.locale),
-					kind, &m->ctx.t, d->cfg->sms.max_parts,
-					&out, &fit, &err) != 0) {
+		if (template_render_sms(d->ts, locale, kind, &m->ctx.t,
+					d->cfg->sms.max_parts, &out, &fit,
+					&err) != 0) {
 			m->cancel = "no template for this notice";
 			log_warnx("dispatch: msg=%llu: %s", m->message_id,
 				  err.msg);
@@ -467,8 +469,8 @@ render(struct dispatcher *d, struct claimed *m)
 				 d->cfg->sms.max_parts);
 		m->ucs2 = fit.len.ucs2;
 		m->parts = fit.len.parts;
-	} else if (template_render(d->ts, template_locale(m->ctx.locale), kind,
-				   m->channel, &m->ctx.t, &out, &err) != 0) {
+	} else if (template_render(d->ts, locale, kind, info->parts[0].suffix,
+				   &m->ctx.t, &out, &err) != 0) {
 		/* Checked at start-up for what the ladder sends; anything
 		 * else is a configuration mistake: do not send. */
 		m->cancel = "no template for this notice";
@@ -477,15 +479,13 @@ render(struct dispatcher *d, struct claimed *m)
 		return;
 	}
 	m->body = sbuf_take(&out);
-	if (strcmp(m->channel, "push") == 0 &&
+	if (info->parts[0].format == PART_JSON &&
 	    template_push_valid(m->body, &err) != 0) {
 		/* Checked at start-up with the longest values billing holds:
 		 * not expected, but never sent. */
 		m->cancel = "push payload refused at render";
 		log_warnx("dispatch: msg=%llu: %s", m->message_id, err.msg);
 	}
-	if (strcmp(m->channel, "sms") != 0)
-		m->parts = 1;
 }
 
 /* Build the job for a claimed message that may go: settled at once when it
@@ -574,7 +574,7 @@ claim_work(struct dispatcher *d, struct claim_req *q)
 	struct fg_err err;
 	size_t n = 0, i;
 
-	if (outbox_claim(db, channel_kind_names[l->kind], q->limit,
+	if (outbox_claim(db, channel_kinds[l->kind].name, q->limit,
 			 (q->anytime_only ? OUTBOX_ANYTIME_ONLY : 0) |
 				 (billing_stale(d) ? OUTBOX_URGENT_ONLY : 0),
 			 q->now, &m, &n, &err) != 0) {
@@ -593,7 +593,7 @@ claim_work(struct dispatcher *d, struct claim_req *q)
 		return;
 	}
 	for (i = 0; i < n; i++)
-		render(d, &m[i]);
+		render(d, l->kind, &m[i]);
 	if (outbox_submitting(db, d->cfg, m, n, d->owner, l->ch->provider,
 			      q->now, q->date, &err) != 0) {
 		log_warnx("dispatch: marking %zu messages: %s", n, err.msg);
@@ -1034,10 +1034,7 @@ dispatch_wake(struct dispatcher *d)
 static int
 open_lanes(struct dispatcher *d, struct fg_err *err)
 {
-	const char *names[CHANNEL_KINDS] = {d->cfg->channels.sms,
-					    d->cfg->channels.email,
-					    d->cfg->channels.voice,
-					    d->cfg->channels.push};
+	char *const *names = d->cfg->channels.provider;
 	struct channel_env env = {d->loop, d->http, d->cfg->receipts.public_url,
 				  d->cfg->path};
 	int k, i;
@@ -1057,8 +1054,8 @@ open_lanes(struct dispatcher *d, struct fg_err *err)
 					"%s: [channels] %s and %s both name "
 					"[provider:%s]; give each channel a "
 					"section of its own",
-					d->cfg->path, channel_kind_names[i],
-					channel_kind_names[k], names[k]);
+					d->cfg->path, channel_kinds[i].name,
+					channel_kinds[k].name, names[k]);
 				return -1;
 			}
 		ch = channel_open(d->cfg, names[k], (enum channel_kind)k, &env,

@@ -9,6 +9,7 @@
 #define FEEGATE_DISPATCH_H
 
 #include "base/config.h"
+#include "base/kinds.h"
 #include "queue/template.h"
 
 struct dispatch_opts {
@@ -20,9 +21,9 @@ struct dispatch_opts {
 
 struct dispatch_stats {
 	unsigned long long claimed, sent, retried, expired, failed, cancelled;
-	/* Taken by a provider, per channel (sms, email, voice, push), and
-	 * what that costs: SMS parts, e-mails, calls, pushes. */
-	unsigned long long sent_by[4], units_by[4];
+	/* Taken by a provider, per channel kind, and what that costs
+	 * (channel_kinds[k].units). */
+	unsigned long long sent_by[CHANNEL_KINDS], units_by[CHANNEL_KINDS];
 	unsigned long long receipts;
 	unsigned long long awaiting; /* still without a final receipt */
 };

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/kinds.h"
 #include "base/log.h"
 #include "base/mask.h"
 #include "queue/outbox.h"
@@ -338,6 +339,7 @@ bounce_apply(struct db *db, const struct config *cfg, const struct dsn *d,
 {
 	unsigned long long id = key_id(d->envid);
 	const struct dsn_recipient *r = NULL;
+	const struct channel_kind_info *ck;
 	struct bounced b = {0};
 	struct receipt_item it;
 	char key[OUTBOX_KEY_LEN], diag[200];
@@ -356,7 +358,9 @@ bounce_apply(struct db *db, const struct config *cfg, const struct dsn *d,
 		     " FROM messages WHERE message_id = ?",
 		     DB_ARGS(DB_ID(id)), bounced_cb, &b, err) != 0)
 		return -1;
-	if (!b.found || strcmp(b.channel, "email") != 0 || b.token[0] == '\0') {
+	ck = channel_kind_of(b.channel);
+	if (!b.found || ck == NULL || ck->address != ADDRESS_EMAIL ||
+	    b.token[0] == '\0') {
 		snprintf(what, len,
 			 "ignored: msg=%llu is no e-mail feegate "
 			 "sent",
@@ -384,7 +388,7 @@ bounce_apply(struct db *db, const struct config *cfg, const struct dsn *d,
 		goto out;
 	}
 	str_copy(diag, r->diag[0] ? r->diag : r->status, sizeof(diag));
-	mask_in_text("email", b.address, diag, sizeof(diag));
+	mask_in_text(b.channel, b.address, diag, sizeof(diag));
 	if (strcasecmp(r->action, "failed") != 0) {
 		*res = BOUNCE_LOGGED;
 		snprintf(what, len, "msg=%llu %s %s: %s", id, r->action,

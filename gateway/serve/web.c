@@ -464,7 +464,7 @@ search(struct req *r)
 		if (timeline_find_accounts(&r->w->db, phone, accounts, &err) !=
 		    0)
 			goto trouble;
-		shown = mask_address("sms", phone);
+		shown = mask_address_as(ADDRESS_PHONE, phone);
 	} else {
 		shown = xstrdup("(not an account or phone number)");
 	}
@@ -1080,11 +1080,9 @@ row_cell(const json_t *rows, size_t r, size_t c)
 static long long
 unit_cost(const struct config *cfg, const char *channel)
 {
-	return strcmp(channel, "sms") == 0     ? cfg->costs.sms
-	       : strcmp(channel, "email") == 0 ? cfg->costs.email
-	       : strcmp(channel, "voice") == 0 ? cfg->costs.voice
-	       : strcmp(channel, "push") == 0  ? cfg->costs.push
-					       : 0;
+	int k = channel_kind_find(channel);
+
+	return k < 0 ? 0 : cfg->costs.unit[k];
 }
 
 static enum MHD_Result

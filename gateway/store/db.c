@@ -13,6 +13,7 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include "base/kinds.h"
 #include "base/log.h"
 #include "store/billing.h"
 
@@ -85,8 +86,8 @@ stmt_error(MYSQL_STMT *st, const char *sql, struct fg_err *err)
 			: "");
 }
 
-/* Where a token of billing.h starts in sql ("{B}", "{=", or a letter of
- * "TVNWI" and a space), or NULL. Other braces (a regular expression's
+/* Where a token of billing.h or kinds.h starts in sql ("{B}", "{=", or a
+ * letter of "TVNWIK" and a space), or NULL. Other braces (a regular expression's
  * "{7,14}") are text. */
 static const char *
 next_token(const char *sql)
@@ -95,14 +96,40 @@ next_token(const char *sql)
 
 	for (p = strchr(sql, '{'); p != NULL; p = strchr(p + 1, '{'))
 		if ((p[1] == 'B' && p[2] == '}') || p[1] == '=' ||
-		    (p[1] != '\0' && strchr("TVNWI", p[1]) != NULL &&
+		    (p[1] != '\0' && strchr("TVNWIK", p[1]) != NULL &&
 		     p[2] == ' '))
 			return p;
 	return NULL;
 }
 
+/* "{K set}" (kinds.h): the names of the set's channel kinds, quoted and
+ * comma-separated, or NULL when it has none (`IN (NULL)` holds for no
+ * row). -1 with err for a set that is not one. */
+static int
+kinds_expand(const char *tok, size_t n, struct sbuf *out, struct fg_err *err)
+{
+	unsigned int bits;
+	int k, first = 1;
+
+	if (channel_kind_set(tok + 2, n - 2, &bits) != 0) {
+		err_set(err, "db: internal: {%.*s}: no such set of channels",
+			(int)n, tok);
+		return -1;
+	}
+	for (k = 0; k < CHANNEL_KINDS; k++)
+		if (bits & (1u << k)) {
+			sbuf_addf(out, "%s'%s'", first ? "" : ", ",
+				  channel_kinds[k].name);
+			first = 0;
+		}
+	if (first)
+		sbuf_adds(out, "NULL");
+	return 0;
+}
+
 /* Expand the tokens of billing.h: "{B}" is the billing schema, the others
- * billing_expand() makes. NULL, with err set, for a token that cannot be. */
+ * billing_expand() makes; and kinds.h's {K set}. NULL, with err set, for a
+ * token that cannot be. */
 static char *
 expand(struct db *db, const char *sql, struct fg_err *err)
 {
@@ -119,8 +146,11 @@ expand(struct db *db, const char *sql, struct fg_err *err)
 		}
 		close = strchr(p, '}');
 		if (close == NULL ||
-		    billing_expand(p + 1, (size_t)(close - p - 1), &b, err) !=
-			    0) {
+		    (p[1] == 'K'
+			     ? kinds_expand(p + 1, (size_t)(close - p - 1), &b,
+					    err)
+			     : billing_expand(p + 1, (size_t)(close - p - 1),
+					      &b, err)) != 0) {
 			if (close == NULL)
 				err_set(err, "db: internal: unclosed {");
 			sbuf_free(&b);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/dates.h"
+#include "base/kinds.h"
 #include "base/money.h"
 #include "base/util.h"
 
@@ -234,7 +235,9 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 			cell(r[6], i, 0), cell(r[6], i, 1), cell(r[6], i, 2),
 			cell(r[6], i, 3), cell(r[6], i, 4), cell(r[6], i, 5),
 			cell(r[6], i, 6), cell(r[6], i, 7),
-			strcmp(cell(r[6], i, 0), "sms") ? "" : cell(r[6], i, 8),
+			channel_kind_find(cell(r[6], i, 0)) == CHANNEL_SMS
+				? cell(r[6], i, 8)
+				: "",
 			cell(r[6], i, 9));
 	if (json_array_size(r[6]) == 0)
 		fprintf(out, "    (none)\n");

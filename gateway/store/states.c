@@ -5,11 +5,15 @@
 
 #include <string.h>
 
+#include "base/kinds.h"
+
 int
 outbox_reached(const char *state, const char *channel)
 {
-	return strcmp(state, "delivered") == 0 ||
-	       (strcmp(state, "accepted") == 0 &&
-		(strcmp(channel, "email") == 0 ||
-		 strcmp(channel, "push") == 0));
+	const struct channel_kind_info *k;
+
+	if (strcmp(state, "delivered") == 0)
+		return 1;
+	k = channel_kind_of(channel);
+	return strcmp(state, "accepted") == 0 && k != NULL && !k->receipts;
 }

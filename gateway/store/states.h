@@ -12,7 +12,7 @@
  * outbox_reached() is the same rule in C for one message. */
 #define OUTBOX_REACHED(M)                                                      \
 	"(" M ".state = 'delivered' OR (" M ".state = 'accepted' AND " M       \
-	".channel IN ('email', 'push')))"
+	".channel IN ({K unreported})))"
 int outbox_reached(const char *state, const char *channel);
 
 /* A notice's state as the timeline, the API and `feegate log` show it. The

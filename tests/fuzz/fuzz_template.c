@@ -22,7 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					       "email.txt", "email.html",
 					       "voice",     "push"};
 	static const char *const locales[] = {"zh-CN", "en"};
-	static const struct template_limits lim = {3, 3, 1, 1, 1};
+	static const struct template_limits lim = {3, 3, {1, 1, 1, 1}};
 	const char *f[9] = {0};
 	char *copy = malloc(size + 1), *p;
 	struct tpl_context c = {0};

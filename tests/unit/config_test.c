@@ -88,9 +88,9 @@ test_defaults_and_values(void **state)
 	assert_int_equal(cfg.dunning.channel_rank[0], 2);
 	assert_int_equal(cfg.dunning.channel_rank[1], 0);
 	assert_int_equal(cfg.dunning.channel_rank[2], 0);
-	assert_int_equal(cfg.costs.sms, 45000);
-	assert_int_equal(cfg.costs.voice, 120000);
-	assert_int_equal(cfg.costs.email, 0);
+	assert_int_equal(cfg.costs.unit[CHANNEL_SMS], 45000);
+	assert_int_equal(cfg.costs.unit[CHANNEL_VOICE], 120000);
+	assert_int_equal(cfg.costs.unit[CHANNEL_EMAIL], 0);
 	assert_int_equal(cfg.voice.max_attempts, 3);
 	assert_int_equal(cfg.voice.retry_after, 1800);
 	config_free(&cfg);
@@ -216,6 +216,40 @@ test_password_file(void **state)
 	config_free(&cfg);
 }
 
+/* [costs] and [channels] take a key for every channel kind (kinds.h),
+ * each into its own slot; channel_order names any of them. */
+static void
+test_every_kind(void **state)
+{
+	struct config cfg;
+	struct fg_err err;
+	struct sbuf ini, order;
+	int k;
+
+	(void)state;
+	sbuf_init(&ini);
+	sbuf_init(&order);
+	sbuf_adds(&ini, "[database]\nsocket = /s\n[costs]\n");
+	for (k = 0; k < CHANNEL_KINDS; k++) {
+		sbuf_addf(&ini, "%s = 0.%03d\n", channel_kinds[k].name, k + 1);
+		sbuf_addf(&order, "%s%s", k ? "," : "",
+			  channel_kinds[CHANNEL_KINDS - 1 - k].name);
+	}
+	sbuf_addf(&ini, "[dunning]\nchannel_order = %s\n", order.s);
+	assert_int_equal(config_load(&cfg, write_file("kinds.ini", ini.s),
+				     &err),
+			 0);
+	for (k = 0; k < CHANNEL_KINDS; k++) {
+		assert_int_equal(cfg.costs.unit[k], (k + 1) * 1000);
+		assert_int_equal(cfg.dunning.channel_rank[k],
+				 CHANNEL_KINDS - k);
+		assert_null(cfg.channels.provider[k]);
+	}
+	config_free(&cfg);
+	sbuf_free(&ini);
+	sbuf_free(&order);
+}
+
 static void
 test_env_socket(void **state)
 {
@@ -239,6 +273,7 @@ main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_password_file),
 		cmocka_unit_test(test_env_socket),
+		cmocka_unit_test(test_every_kind),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -19,7 +19,7 @@
 
 #include "queue/template.h"
 
-static const struct template_limits limits = {3, 3, 0, 0, 0};
+static const struct template_limits limits = {3, 3, {0}};
 
 static const struct tpl_context sample = {
 	.account_no = "3300000123",
