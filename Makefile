@@ -21,7 +21,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 # Includes name their layer: "base/util.h", "channels/channel.h"
-# (README.md, Layout; scripts/check-layers.sh keeps them downwards).
+# (docs/internals.md, Layout; scripts/check-layers.sh keeps them downwards).
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(WARN) -I. -Igateway -Ibuild/gen $(PKG_CFLAGS)
 # Each object's header dependencies, written as it compiles (build/**/*.d).
 DEPFLAGS := -MMD -MP
@@ -150,14 +150,17 @@ check-source:
 		echo "check-source: banned function (use str_copy, snprintf, sbuf, parse_ll)"; exit 1; fi
 	@echo "check-source: no banned functions"
 	@scripts/check-layers.sh
+	@scripts/check-docs.py
 	@clang-format --dry-run -Werror $(FORMATTED) || \
 		{ echo "check-source: run 'make format' (.clang-format)"; exit 1; }
 	@echo "check-source: formatted"
-	@mkdir -p build/readme
-	@sed -n '/^```c$$/,/^```$$/p' README.md | sed '1d;$$d' >build/readme/sms_acme.c
-	@$(CC) $(CFLAGS_BASE) $(CFLAGS) -c -o build/readme/sms_acme.o build/readme/sms_acme.c || \
-		{ echo "check-source: the README's adapter example does not compile"; exit 1; }
-	@echo "check-source: the README's adapter example compiles"
+	@mkdir -p build/docs
+	@sed -n '/^```c$$/,/^```$$/p' docs/new-provider.md | sed '1d;$$d' >build/docs/sms_acme.c
+	@test -s build/docs/sms_acme.c || \
+		{ echo "check-source: no C example in docs/new-provider.md"; exit 1; }
+	@$(CC) $(CFLAGS_BASE) $(CFLAGS) -c -o build/docs/sms_acme.o build/docs/sms_acme.c || \
+		{ echo "check-source: docs/new-provider.md's adapter example does not compile"; exit 1; }
+	@echo "check-source: docs/new-provider.md's adapter example compiles"
 
 format:
 	clang-format -i $(FORMATTED)

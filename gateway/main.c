@@ -1,5 +1,5 @@
 /*
- * main.c: the feegate command line (see README "Command line").
+ * main.c: the feegate command line (docs/operations.md, "Command line").
  * Exit status: 0 done, 1 runtime failure, 2 bad usage or configuration.
  */
 #include <jansson.h>

@@ -9,7 +9,7 @@
 #     messages a request, default 100, FEEGATE_BENCH_INFLIGHT in flight,
 #     default 512); plan time, dispatch rate (first message marked to the last
 #     attempt's audit row committed), receipts/s, peak resident memory;
-#  2. SMS side by side with Kannel 1.4.5 (../shared/peers/kannel/): the same
+#  2. SMS side by side with Kannel 1.4.5 (tests/peers/kannel/): the same
 #     number of messages (a) straight into Kannel's sendsms by `ab -k` with
 #     delivery reports on, in-memory and spool store, (b) through feegate's
 #     `kannel` adapter into that Kannel, (c) through feegate's `http` adapter
@@ -43,7 +43,7 @@ SECTIONS=${FEEGATE_BENCH_SECTIONS:-scale kannel email scaleout deploy}
 # flight, for benchmarks 1, 2 (c) and 4.
 BATCH=${FEEGATE_BENCH_BATCH:-100}
 INFLIGHT=${FEEGATE_BENCH_INFLIGHT:-512}
-KANNEL_DIR=${FEEGATE_KANNEL_PEER:-$top/../shared/peers/kannel}
+KANNEL_DIR=${FEEGATE_KANNEL_PEER:-$top/tests/peers/kannel}
 
 . scripts/bench-lib.sh # builds, starts the database: $sock
 out=var/bench/all
@@ -234,7 +234,7 @@ bench_kannel() {
 	done
 	command -v ab >/dev/null || { echo "bench: ab missing (apache2-utils; scripts/bootstrap.sh)" >&2; exit 1; }
 	[ -f "$KANNEL_DIR/dlrsink.c" ] || { echo "bench: $KANNEL_DIR/dlrsink.c missing (FEEGATE_KANNEL_PEER)" >&2; exit 1; }
-	cc -O2 -o "$out/dlrsink" "$KANNEL_DIR/dlrsink.c"
+	cc -O2 -o "$out/dlrsink" "$KANNEL_DIR/dlrsink.c" $(pkg-config --cflags --libs libmicrohttpd) -lpthread
 	cc -O2 -shared -fPIC -o "$out/nodelay.so" "$KANNEL_DIR/nodelay.c" -ldl
 	gen "$SIDE"
 	conf "$out/kannel.ini" sms "[provider:peer]

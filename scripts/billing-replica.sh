@@ -1,7 +1,7 @@
 #!/bin/sh
 # billing-replica.sh start SCHEMA | sync | stop | status: billing on a
 # server of its own, as most utilities keep it, replicated into the
-# gateway's server (README "Billing on its own server").
+# gateway's server (docs/billing-contract.md, "Billing on its own server").
 #
 # start SCHEMA  starts a second private MariaDB, the billing server (data
 #               under $FEEGATE_VAR/billing-primary, 127.0.0.1:PORT, binary

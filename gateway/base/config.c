@@ -887,6 +887,23 @@ config_load(struct config *cfg, const char *path, struct fg_err *err)
 }
 
 void
+config_keys(void (*fn)(const char *section, const char *name, void *arg),
+	    void *arg)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < FG_NELEM(keys); i++) {
+		if (keys[i].name != NULL) {
+			fn(keys[i].section, keys[i].name, arg);
+			continue;
+		}
+		for (k = 0; k < CHANNEL_KINDS; k++)
+			fn(keys[i].section, channel_kinds[k].name, arg);
+	}
+}
+
+void
 config_free(struct config *cfg)
 {
 	size_t i;

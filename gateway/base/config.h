@@ -1,5 +1,6 @@
 /*
- * config.h: the INI configuration file (see README "Configuration").
+ * config.h: the INI configuration file (docs/configuration.md; every key
+ * in etc/feegate.ini.example).
  * config_load() reports the first mistake as "FILE:LINE: [section] key:
  * problem" and the caller exits 2.
  */
@@ -195,6 +196,10 @@ int ini_file_parse(const char *path, ini_line_handler fn, void *user,
 
 /* Defaults for every key; path may be NULL (then no file is read). */
 int config_load(struct config *cfg, const char *path, struct fg_err *err);
+/* Every [section] key the configuration takes (not [provider:NAME]'s,
+ * which each adapter reads), in the order of its table. */
+void config_keys(void (*fn)(const char *section, const char *name, void *arg),
+		 void *arg);
 void config_free(struct config *cfg);
 /* A provider's value for key (marked used), or NULL. */
 const char *provider_get(const struct provider_cfg *p, const char *key);

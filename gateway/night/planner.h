@@ -1,6 +1,6 @@
 /*
- * planner.h: the dunning ladder's planning steps for one night (see README
- * "The ladder"). Each step is set-based SQL over the night's temporary
+ * planner.h: the dunning ladder's planning steps for one night (see
+ * docs/internals.md, "The ladder"). Each step is set-based SQL over the night's temporary
  * tables, in one transaction with its audit rows, and idempotent: running
  * the same night again finds nothing left to do.
  */

@@ -202,7 +202,7 @@ only_chars(const char *s, size_t min, size_t max, const char *set)
 }
 
 #define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-/* U+0021-U+007E: what the README allows in an idempotency key. */
+/* U+0021-U+007E: what docs/operations.md allows in an idempotency key. */
 #define VISIBLE_ASCII ALNUM "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
 /* One data field of kind k; NULL if it is fine, else why not. */

@@ -11,7 +11,7 @@ static const char *const object_names[BILLING_NOBJECTS] = {
 	"billing_outages",   "billing_outage_accounts",
 };
 
-/* The contract (README "Billing contract"): every column feegate reads. */
+/* The contract (docs/billing-contract.md): every column feegate reads. */
 static const struct {
 	enum billing_object obj;
 	const char *name;

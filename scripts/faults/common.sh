@@ -7,7 +7,7 @@
 # expired, cancelled), plus messages recorded as delivered or accepted that
 # the provider never received. duplicated: messages the provider took (and
 # would have sent) more than once; the simulator's generic API, like a
-# platform following the README, answers a repeated Idempotency-Key as
+# platform following docs/providers.md, answers a repeated Idempotency-Key as
 # before without taking the message again (counted as a replay).
 : "${FAULT_RESULTS:=$top/var/faults/results.tsv}"
 

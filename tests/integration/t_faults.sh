@@ -95,7 +95,7 @@ eq "delivered" "$(sqlg "SELECT state FROM messages WHERE contact_id = 1")" "T: d
 # L: the provider takes a message and its answer is lost (the request
 # times out): the message is in doubt and sent again with the same
 # Idempotency-Key; a platform that honours the key (the simulator's generic
-# API does, as the README asks) answers as before and sends nothing twice.
+# API does, as docs/providers.md asks) answers as before and sends nothing twice.
 fresh_schemas
 TIMEOUT=1 send_conf 18225
 customer LA1; contact 1 LA1 sms +8613800008802; bill LA1-1 LA1 50.00 2026-10-01

@@ -3,7 +3,8 @@
 # on stdout for t_kannel and scripts/bench.sh: bearerbox admin on PORT,
 # smsbox link PORT+1, fake SMSC PORT+2, sendsms PORT+3, all on 127.0.0.1;
 # logs (and with "spool" the spool store) under DIR; one sendsms user.
-# In-memory store unless "spool". After ../shared/peers/kannel/kannel.conf.
+# In-memory store unless "spool". dlrsink.c and nodelay.c for the benchmark
+# are in tests/peers/kannel/.
 set -eu
 port=$1 dir=$2 user=$3 password=$4
 store=""

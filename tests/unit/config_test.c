@@ -250,6 +250,62 @@ test_every_kind(void **state)
 	sbuf_free(&order);
 }
 
+/* etc/feegate.ini.example, the configuration reference: it loads as it
+ * is, and it names (set or commented out) every key the binary takes. */
+struct named {
+	char *text; /* "section.key\n" for every key line of the example */
+	int missing;
+};
+
+static void
+named_check(const char *section, const char *name, void *arg)
+{
+	struct named *n = arg;
+	char want[128];
+
+	snprintf(want, sizeof(want), "\n%s.%s\n", section, name);
+	if (strstr(n->text, want) == NULL) {
+		print_error("etc/feegate.ini.example: [%s] %s is not named\n",
+			    section, name);
+		n->missing++;
+	}
+}
+
+static void
+test_example(void **state)
+{
+	const char *path = "etc/feegate.ini.example";
+	char line[512], section[64] = "", key[64];
+	struct named n = {NULL, 0};
+	struct config cfg;
+	struct fg_err err;
+	struct sbuf keys;
+	FILE *fp;
+
+	(void)state;
+	if (config_load(&cfg, path, &err) != 0)
+		fail_msg("%s", err.msg);
+	config_free(&cfg);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	sbuf_init(&keys);
+	sbuf_adds(&keys, "\n");
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		const char *l = line[0] == ';' ? line + 1 : line;
+
+		if (sscanf(l, "[%63[^]]]", section) == 1)
+			continue;
+		if (sscanf(l, "%63[a-z_] =", key) == 1 &&
+		    strstr(l, " =") == l + strlen(key))
+			sbuf_addf(&keys, "%s.%s\n", section, key);
+	}
+	fclose(fp);
+	n.text = keys.s;
+	config_keys(named_check, &n);
+	assert_int_equal(n.missing, 0);
+	sbuf_free(&keys);
+}
+
 static void
 test_env_socket(void **state)
 {
@@ -274,6 +330,7 @@ main(void)
 		cmocka_unit_test(test_password_file),
 		cmocka_unit_test(test_env_socket),
 		cmocka_unit_test(test_every_kind),
+		cmocka_unit_test(test_example),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
