@@ -48,7 +48,16 @@ channel_registry_check(struct fg_err *err)
 {
 	size_t i, k;
 
-	for (i = 0; registry[i] != NULL; i++)
+	for (i = 0; registry[i] != NULL; i++) {
+		if (((registry[i]->flags & CHANNEL_RECEIPTS) != 0) !=
+		    (registry[i]->receipt != NULL)) {
+			err_set(err,
+				"channel: the %s adapter %s: CHANNEL_RECEIPTS "
+				"and .receipt disagree",
+				channel_kinds[registry[i]->kind].name,
+				registry[i]->name);
+			return -1;
+		}
 		for (k = i + 1; registry[k] != NULL; k++)
 			if (strcmp(registry[i]->name, registry[k]->name) == 0 &&
 			    registry[i]->kind == registry[k]->kind) {
@@ -58,6 +67,7 @@ channel_registry_check(struct fg_err *err)
 					registry[i]->name);
 				return -1;
 			}
+	}
 	return 0;
 }
 

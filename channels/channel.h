@@ -96,9 +96,21 @@ struct channel_env {
 
 struct channel;
 
+/* What an adapter can do (channel_ops.flags). */
+enum {
+	/* The provider reports delivery: .receipt is set, and receipts
+	 * come to /receipts/<provider> at [receipts] public_url. */
+	CHANNEL_RECEIPTS = 1 << 0,
+	/* The provider honours the idempotency key: a message sent again
+	 * because its answer was lost (a crash, a cut connection) is not
+	 * delivered twice. Without, start-up warns that it may be. */
+	CHANNEL_IDEMPOTENT = 1 << 1,
+};
+
 struct channel_ops {
 	const char *name;       /* the provider type in [provider:X] type = */
 	enum channel_kind kind; /* one adapter per (name, kind) */
+	unsigned int flags;     /* CHANNEL_RECEIPTS, CHANNEL_IDEMPOTENT */
 	/* MUST validate the provider's configuration and report mistakes as
 	 * FILE:LINE; runs at start-up. MUST NOT contact the provider. */
 	struct channel *(*open)(const struct provider_cfg *p,
@@ -107,7 +119,7 @@ struct channel_ops {
 	/* MUST NOT block: the result comes through done, exactly once. */
 	void (*submit)(struct channel *ch, const struct outbound *m,
 		       channel_done_fn done, void *job);
-	/* MAY be NULL (the provider sends no receipts). Parses one callback,
+	/* Set exactly when flags has CHANNEL_RECEIPTS. Parses one callback,
 	 * which carries one receipt or (an API that posts them in batches)
 	 * several: returns how many (1..max) with r[0..n) filled (they come
 	 * zeroed), or -1 when it is not valid, as a whole (err says why). A receipt without

@@ -1081,6 +1081,7 @@ email_smtp_close(struct channel *ch)
 const struct channel_ops email_smtp_ops = {
 	.name = "smtp",
 	.kind = CHANNEL_EMAIL,
+	.flags = 0,
 	.open = email_smtp_open,     /* MUST validate config; starts workers */
 	.submit = email_smtp_submit, /* MUST NOT block: queued to a worker */
 	.receipt = NULL,             /* bounces come by mail (DSN), not here */

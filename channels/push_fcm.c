@@ -521,6 +521,7 @@ push_fcm_close(struct channel *ch)
 const struct channel_ops push_fcm_ops = {
 	.name = "fcm",
 	.kind = CHANNEL_PUSH,
+	.flags = 0,
 	.open = push_fcm_open,     /* MUST validate config; reads the key */
 	.submit = push_fcm_submit, /* MUST NOT block; may wait for a token */
 	.receipt = NULL,           /* FCM sends no delivery receipts */

@@ -496,6 +496,7 @@ sms_http_close(struct channel *ch)
 const struct channel_ops sms_http_ops = {
 	.name = "http",
 	.kind = CHANNEL_SMS,
+	.flags = CHANNEL_RECEIPTS | CHANNEL_IDEMPOTENT,
 	.open = sms_http_open,       /* MUST validate config; start-up */
 	.submit = sms_http_submit,   /* MUST NOT block; result via done */
 	.receipt = sms_http_receipt, /* JSON receipts on the loop's peer */

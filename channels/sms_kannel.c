@@ -303,6 +303,7 @@ sms_kannel_close(struct channel *ch)
 const struct channel_ops sms_kannel_ops = {
 	.name = "kannel",
 	.kind = CHANNEL_SMS,
+	.flags = CHANNEL_RECEIPTS,
 	.open = sms_kannel_open,       /* MUST validate config; start-up */
 	.submit = sms_kannel_submit,   /* MUST NOT block; result via done */
 	.receipt = sms_kannel_receipt, /* Kannel's dlr-url GET */

@@ -133,6 +133,7 @@ sms_twilio_close(struct channel *ch)
 const struct channel_ops sms_twilio_ops = {
 	.name = "twilio",
 	.kind = CHANNEL_SMS,
+	.flags = CHANNEL_RECEIPTS,
 	.open = sms_twilio_open,       /* MUST validate config; start-up */
 	.submit = sms_twilio_submit,   /* MUST NOT block; result via done */
 	.receipt = sms_twilio_receipt, /* signed status callbacks */

@@ -186,6 +186,7 @@ voice_twilio_close(struct channel *ch)
 const struct channel_ops voice_twilio_ops = {
 	.name = "twilio",
 	.kind = CHANNEL_VOICE,
+	.flags = CHANNEL_RECEIPTS,
 	.open = voice_twilio_open,       /* MUST validate config; start-up */
 	.submit = voice_twilio_submit,   /* MUST NOT block; result via done */
 	.receipt = voice_twilio_receipt, /* signed status callbacks */

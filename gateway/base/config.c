@@ -845,8 +845,10 @@ check(struct config *cfg, struct fg_err *err)
 				where, w);
 			return -1;
 		}
-		if (parse_hhmm(cfg->schedule.nightly_at) < 0 ||
-		    parse_hhmm(cfg->schedule.nightly_at) >= 24 * 60) {
+		cfg->schedule.nightly_minute =
+			parse_hhmm(cfg->schedule.nightly_at);
+		if (cfg->schedule.nightly_minute < 0 ||
+		    cfg->schedule.nightly_minute >= 24 * 60) {
 			err_set(err,
 				"%s: [schedule] nightly_at: '%s' is not HH:MM",
 				where, cfg->schedule.nightly_at);

@@ -171,6 +171,7 @@ struct config {
 	} receipts;
 	struct {
 		char *nightly_at;
+		int nightly_minute; /* nightly_at, parsed: minutes after 0:00 */
 	} schedule;
 	struct {
 		/* The [provider:NAME] each kind sends through, or NULL. */

@@ -15,6 +15,7 @@
 
 #include "base/config.h"
 #include "base/dates.h"
+#include "base/escape.h"
 #include "base/mask.h"
 #include "base/money.h"
 
@@ -639,63 +640,64 @@ parts_missing(const struct template_set *ts, const struct template_limits *lim,
 	return 0;
 }
 
-struct template_set *
-template_set_load(const char *dir, const struct template_limits *lim,
-		  struct fg_err *err)
+/* A locale's templates and its strings.ini, into ts. */
+static int
+load_locale(struct template_set *ts, const char *dir, int li,
+	    struct fg_err *err)
 {
-	struct template_set *ts = xcalloc(1, sizeof(*ts));
-	struct sbuf out;
-	char path[512], kind[32];
-	int li, k, i;
+	struct strings_ctx sc = {ts->str[li]};
+	struct dirent *de;
+	char path[512];
+	DIR *d;
+	int i;
 
-	sbuf_init(&out);
-	for (li = 0; li < NLOCALES; li++) {
-		struct strings_ctx sc = {ts->str[li]};
-		struct dirent *de;
-		DIR *d;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, locales[li]);
-		d = opendir(path);
-		if (d == NULL) {
-			err_set(err, "%s: cannot open template directory: %s",
-				path, strerror(errno));
-			goto fail;
-		}
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			if (load_template(ts, dir, locales[li], de->d_name,
-					  err) != 0) {
-				closedir(d);
-				goto fail;
-			}
-		}
-		closedir(d);
-		snprintf(path, sizeof(path), "%s/%s/strings.ini", dir,
-			 locales[li]);
-		if (ini_file_parse(path, strings_cb, &sc, err) != 0)
-			goto fail;
-		for (i = 0; i < S_COUNT; i++) {
-			if (ts->str[li][i] == NULL) {
-				err_set(err, "%s: %s is missing", path,
-					string_keys[i]);
-				goto fail;
-			}
-		}
-		if (ts->str[li][S_SIGNATURE][0] == '\0') {
-			err_set(err,
-				"%s: signature is empty: carriers in mainland "
-				"China refuse bulk SMS without one "
-				"(【国网杭州供电公司】)",
-				path);
-			goto fail;
+	snprintf(path, sizeof(path), "%s/%s", dir, locales[li]);
+	d = opendir(path);
+	if (d == NULL) {
+		err_set(err, "%s: cannot open template directory: %s", path,
+			strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (load_template(ts, dir, locales[li], de->d_name, err) != 0) {
+			closedir(d);
+			return -1;
 		}
 	}
-	/* What the ladder will ask for must exist, in every locale, for
-	 * every channel that can send. */
+	closedir(d);
+	snprintf(path, sizeof(path), "%s/%s/strings.ini", dir, locales[li]);
+	if (ini_file_parse(path, strings_cb, &sc, err) != 0)
+		return -1;
+	for (i = 0; i < S_COUNT; i++) {
+		if (ts->str[li][i] == NULL) {
+			err_set(err, "%s: %s is missing", path, string_keys[i]);
+			return -1;
+		}
+	}
+	if (ts->str[li][S_SIGNATURE][0] == '\0') {
+		err_set(err,
+			"%s: signature is empty: carriers in mainland China "
+			"refuse bulk SMS without one (【国网杭州供电公司】)",
+			path);
+		return -1;
+	}
+	return 0;
+}
+
+/* What the ladder will ask for exists, in every locale, for every channel
+ * that can send. */
+static int
+ladder_present(const struct template_set *ts, const char *dir,
+	       const struct template_limits *lim, struct fg_err *err)
+{
+	const int nkinds = lim->notices + (int)FG_NELEM(tpl_other_kinds);
+	char kind[32];
+	int li, k;
+
 	for (li = 0; li < NLOCALES; li++) {
-		for (k = 1; k <= lim->notices + (int)FG_NELEM(tpl_other_kinds);
-		     k++) {
+		for (k = 1; k <= nkinds; k++) {
 			if (k <= lim->notices)
 				snprintf(kind, sizeof(kind), "dunning_%d", k);
 			else
@@ -703,58 +705,87 @@ template_set_load(const char *dir, const struct template_limits *lim,
 					 tpl_other_kinds[k - lim->notices - 1]);
 			if (parts_missing(ts, lim, dir, locales[li], kind,
 					  k <= lim->notices, err))
-				goto fail;
+				return -1;
 		}
 	}
-	/* Every SMS template fits in max_parts even with long values, and
-	 * every voice text in VOICE_TEXT_MAX characters. */
+	return 0;
+}
+
+/* A JSON part (a push) rendered with the longest values is a payload FCM
+ * takes. */
+static int
+check_json(const struct template_set *ts, const struct template *t,
+	   struct sbuf *out, struct fg_err *err)
+{
+	struct tpl_context sample = long_sample;
+
+	sample.name = longest_name;
+	out->len = 0;
+	out->s[0] = '\0';
+	template_render(ts, t->locale, t->kind, t->channel, &sample, out, err);
+	if (template_push_valid(out->s, err) != 0) {
+		struct fg_err why = *err;
+
+		err_set(err, "%s: with long values: %s", t->path, why.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* A spoken part (a call's TwiML text) with long values is XML text of at
+ * most VOICE_TEXT_MAX characters. */
+static int
+check_spoken(const struct template_set *ts, const struct template *t,
+	     struct sbuf *out, struct fg_err *err)
+{
+	size_t chars;
+
+	out->len = 0;
+	out->s[0] = '\0';
+	template_render(ts, t->locale, t->kind, t->channel, &long_sample, out,
+			err);
+	chars = utf8_len(out->s, out->len);
+	if (!xml_text(out->s)) {
+		err_set(err,
+			"%s: the text goes into XML (TwiML): write & as &amp; "
+			"and no < or > of its own",
+			t->path);
+		return -1;
+	}
+	if (chars > VOICE_TEXT_MAX) {
+		err_set(err,
+			"%s: %zu characters with long values; a call says at "
+			"most %d",
+			t->path, chars, VOICE_TEXT_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+struct template_set *
+template_set_load(const char *dir, const struct template_limits *lim,
+		  struct fg_err *err)
+{
+	struct template_set *ts = xcalloc(1, sizeof(*ts));
+	struct sbuf out;
+	int li, i;
+
+	sbuf_init(&out);
+	for (li = 0; li < NLOCALES; li++)
+		if (load_locale(ts, dir, li, err) != 0)
+			goto fail;
+	if (ladder_present(ts, dir, lim, err) != 0)
+		goto fail;
+	/* Every part rendered with the worst values still goes: a push's
+	 * JSON, a call's length, an SMS in max_parts. */
 	for (i = 0; i < (int)ts->n; i++) {
-		struct tpl_context sample;
+		const struct template *t = &ts->t[i];
 
-		if (ts->t[i].esc == PART_JSON) {
-			sample = long_sample;
-			sample.name = longest_name;
-			out.len = 0;
-			out.s[0] = '\0';
-			template_render(ts, ts->t[i].locale, ts->t[i].kind,
-					ts->t[i].channel, &sample, &out, err);
-			if (template_push_valid(out.s, err) != 0) {
-				struct fg_err why = *err;
-
-				err_set(err, "%s: with long values: %s",
-					ts->t[i].path, why.msg);
-				goto fail;
-			}
-			continue;
-		}
-		if (ts->t[i].ck->spoken) {
-			size_t chars;
-
-			out.len = 0;
-			out.s[0] = '\0';
-			template_render(ts, ts->t[i].locale, ts->t[i].kind,
-					ts->t[i].channel, &long_sample, &out,
-					err);
-			chars = utf8_len(out.s, out.len);
-			if (!xml_text(out.s)) {
-				err_set(err,
-					"%s: the text goes into XML (TwiML): "
-					"write & as &amp; and no < or > of "
-					"its own",
-					ts->t[i].path);
-				goto fail;
-			}
-			if (chars > VOICE_TEXT_MAX) {
-				err_set(err,
-					"%s: %zu characters with long values; "
-					"a call says at most %d",
-					ts->t[i].path, chars, VOICE_TEXT_MAX);
-				goto fail;
-			}
-			continue;
-		}
-		if (ts->t[i].ck == &channel_kinds[CHANNEL_SMS] &&
-		    check_sms(ts, &ts->t[i], lim->sms_max_parts, err) != 0)
+		if ((t->esc == PART_JSON &&
+		     check_json(ts, t, &out, err) != 0) ||
+		    (t->ck->spoken && check_spoken(ts, t, &out, err) != 0) ||
+		    (t->ck == &channel_kinds[CHANNEL_SMS] &&
+		     check_sms(ts, t, lim->sms_max_parts, err) != 0))
 			goto fail;
 	}
 	sbuf_free(&out);
@@ -981,49 +1012,6 @@ format_periods(int li, int spoken, const char *periods, int max, struct sbuf *b)
 	}
 }
 
-static void
-add_escaped(struct sbuf *b, const char *v, enum part_format esc)
-{
-	char u[8];
-
-	for (; *v != '\0'; v++) {
-		unsigned char c = (unsigned char)*v;
-
-		switch (esc) {
-		case PART_TEXT:
-			sbuf_add(b, v, 1);
-			continue;
-		case PART_HTML:
-		case PART_XML:
-			if (c == '&')
-				sbuf_adds(b, "&amp;");
-			else if (c == '<')
-				sbuf_adds(b, "&lt;");
-			else if (c == '>')
-				sbuf_adds(b, "&gt;");
-			else if (c == '"')
-				sbuf_adds(b, "&quot;");
-			else if (c == '\'')
-				sbuf_adds(b, esc == PART_HTML ? "&#39;"
-							      : "&apos;");
-			else
-				sbuf_add(b, v, 1);
-			continue;
-		case PART_JSON:
-			if (c == '"' || c == '\\') {
-				sbuf_add(b, "\\", 1);
-				sbuf_add(b, v, 1);
-			} else if (c < 0x20) {
-				snprintf(u, sizeof(u), "\\u%04x", c);
-				sbuf_adds(b, u);
-			} else {
-				sbuf_add(b, v, 1);
-			}
-			continue;
-		}
-	}
-}
-
 /* Digits one by one, for a voice to read them as digits: "9 5 5 9 8". */
 static void
 spaced_digits(struct sbuf *b, const char *s)
@@ -1190,7 +1178,7 @@ render_with(const struct template_set *ts, const struct template *t,
 			sbuf_add(out, t->src + p->off, p->len);
 			break;
 		case P_VAR:
-			add_escaped(out, v[p->var].s, t->esc);
+			escape_add(out, v[p->var].s, t->esc);
 			break;
 		case P_OPEN:
 			if (v[p->var].len == 0 ||

@@ -923,7 +923,7 @@ awaiting_receipts(struct dispatcher *d, unsigned long long *n,
 	int i;
 
 	for (i = 0; i < d->nlanes; i++)
-		if (d->lanes[i].ch->ops->receipt != NULL)
+		if (d->lanes[i].ch->ops->flags & CHANNEL_RECEIPTS)
 			with[nr++] = d->lanes[i].ch->provider;
 	return outbox_awaiting(&d->db, with, nr, d->awaited_since, n, err);
 }
@@ -1062,7 +1062,7 @@ open_lanes(struct dispatcher *d, struct fg_err *err)
 				  err);
 		if (ch == NULL)
 			return -1;
-		if (ch->ops->receipt != NULL &&
+		if ((ch->ops->flags & CHANNEL_RECEIPTS) &&
 		    d->cfg->receipts.public_url == NULL) {
 			err_set(err,
 				"%s: [receipts] public_url: needed so "
@@ -1115,9 +1115,25 @@ dispatch_takes_receipts(const struct dispatcher *d)
 	int i;
 
 	for (i = 0; i < d->nlanes; i++)
-		if (d->channels[i]->ops->receipt != NULL)
+		if (d->channels[i]->ops->flags & CHANNEL_RECEIPTS)
 			return 1;
 	return 0;
+}
+
+/* A message whose answer was lost (a crash, a cut connection) is sent
+ * again: say at start which providers may then deliver it twice. */
+static void
+warn_not_idempotent(const struct dispatcher *d)
+{
+	int i;
+
+	for (i = 0; i < d->nlanes; i++)
+		if (!(d->channels[i]->ops->flags & CHANNEL_IDEMPOTENT))
+			log_warnx("dispatch: provider=%s (type %s) takes no "
+				  "idempotency key: a message sent again after "
+				  "a lost answer may reach the customer twice",
+				  d->channels[i]->provider,
+				  d->channels[i]->ops->name);
 }
 
 struct dispatcher *
@@ -1161,6 +1177,7 @@ dispatch_open(const struct config *cfg, struct template_set *ts,
 	if (d->rec == NULL || claimer_start(d, err) != 0 ||
 	    open_lanes(d, err) != 0)
 		goto fail;
+	warn_not_idempotent(d);
 	ev_timer_init(&d->tick, tick_cb, 0., TICK);
 	d->tick.data = d;
 	ev_timer_start(d->loop, &d->tick);

@@ -135,7 +135,7 @@ nightly_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct server *s = w->data;
 	char date[DATE_LEN];
-	int minute, at, outages_only;
+	int minute, outages_only;
 	struct night_arg *a;
 	double wall = wall_clock(s->o->dispatch.now_offset);
 
@@ -144,15 +144,12 @@ nightly_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (dispatch_stopping(s->d) || atomic_load(&s->night_running))
 		return;
 	wall_text(wall, NULL, date, &minute);
-	at = (s->cfg->schedule.nightly_at[0] - '0') * 600 +
-	     (s->cfg->schedule.nightly_at[1] - '0') * 60 +
-	     (s->cfg->schedule.nightly_at[3] - '0') * 10 +
-	     (s->cfg->schedule.nightly_at[4] - '0');
 	if (atomic_exchange(&s->night_failed, 0)) {
 		s->last_night[0] = '\0';
 		s->night_retry_at = wall + s->cfg->outage.check_every;
 	}
-	outages_only = minute < at || strcmp(s->last_night, date) == 0 ||
+	outages_only = minute < s->cfg->schedule.nightly_minute ||
+		       strcmp(s->last_night, date) == 0 ||
 		       wall < s->night_retry_at;
 	if (outages_only &&
 	    (s->last_outages > 0 &&

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "base/dates.h"
+#include "base/escape.h"
 #include "base/log.h"
 #include "base/mask.h"
 #include "base/money.h"
@@ -56,33 +57,14 @@ struct req {
 
 /* --- HTML ------------------------------------------------------------ */
 
+/* Text from anywhere (billing, staff, providers) into the page: cleaned
+ * to UTF-8 without control characters, then escaped. */
 static void
 esc(struct sbuf *b, const char *s)
 {
 	char *clean = utf8_clean(s ? s : "", s ? strlen(s) : 0, 1);
-	const char *p;
 
-	for (p = clean; *p; p++) {
-		switch (*p) {
-		case '&':
-			sbuf_adds(b, "&amp;");
-			break;
-		case '<':
-			sbuf_adds(b, "&lt;");
-			break;
-		case '>':
-			sbuf_adds(b, "&gt;");
-			break;
-		case '"':
-			sbuf_adds(b, "&quot;");
-			break;
-		case '\'':
-			sbuf_adds(b, "&#39;");
-			break;
-		default:
-			sbuf_add(b, p, 1);
-		}
-	}
+	escape_add(b, clean, PART_HTML);
 	free(clean);
 }
 
@@ -1085,18 +1067,139 @@ unit_cost(const struct config *cfg, const char *channel)
 	return k < 0 ? 0 : cfg->costs.unit[k];
 }
 
+/* Messages per night: a chart of the totals, then the table by channel
+ * with what each cost ([costs]). */
+static void
+reports_nights(struct sbuf *b, const struct config *cfg, json_t *nights)
+{
+	const char **labels =
+		xcalloc(json_array_size(nights) + 1, sizeof(*labels));
+	long long *values =
+		xcalloc(json_array_size(nights) + 1, sizeof(*values));
+	long long total = 0;
+	char money[48];
+	size_t i, n = 0;
+
+	for (i = 0; i < json_array_size(nights); i++) {
+		const char *day = row_cell(nights, i, 0);
+
+		if (n == 0 || strcmp(labels[n - 1], day) != 0)
+			labels[n++] = day;
+		values[n - 1] += strtoll(row_cell(nights, i, 2), NULL, 10);
+	}
+	sbuf_adds(b, "<h2>每晚消息 Messages per night</h2>\n");
+	svg_bars(b, "messages per night", labels, values, n);
+	free(labels);
+	free(values);
+	sbuf_adds(b, "<table id=\"nights\"><tr><th>日期 Night</th>"
+		     "<th>渠道 Channel</th><th>消息 Messages</th>"
+		     "<th>送达 Delivered</th><th>已发出 Accepted</th>"
+		     "<th>失败 Failed</th>"
+		     "<th>计费 Units</th><th>费用 Cost (¥)</th></tr>\n");
+	for (i = 0; i < json_array_size(nights); i++) {
+		const char *ch = row_cell(nights, i, 1);
+		long long units = strtoll(row_cell(nights, i, 5), NULL, 10);
+		long long micro = units * unit_cost(cfg, ch);
+
+		total += micro;
+		money_format_grouped((micro + 5000) / 10000, money,
+				     sizeof(money));
+		sbuf_adds(b, "<tr><td>");
+		esc(b, row_cell(nights, i, 0));
+		sbuf_adds(b, "</td><td>");
+		esc(b, ch);
+		sbuf_addf(b,
+			  "</td><td>%s</td><td>%s</td><td>%s</td><td>%s"
+			  "</td><td>%lld</td><td>%s</td></tr>\n",
+			  row_cell(nights, i, 2), row_cell(nights, i, 3),
+			  row_cell(nights, i, 6), row_cell(nights, i, 4), units,
+			  money);
+	}
+	money_format_grouped((total + 5000) / 10000, money, sizeof(money));
+	sbuf_addf(b,
+		  "</table>\n<p>合计费用 Total cost ¥<b id=\"cost\">%s</b> "
+		  "([costs])</p>\n",
+		  money);
+}
+
+/* How the cases opened in the range ended, as a table and a chart. */
+static void
+reports_recovery(struct sbuf *b, json_t *rec)
+{
+	const char **rl = xcalloc(json_array_size(rec) + 1, sizeof(*rl));
+	long long *rv = xcalloc(json_array_size(rec) + 1, sizeof(*rv));
+	long long cases = 0;
+	size_t i;
+
+	sbuf_adds(b, "<h2>回收 Recovery</h2>\n<p>开立于此期间的案件如何"
+		     "结束 How the cases opened in the range ended: "
+		     "paid after notice N, after the manual task, or "
+		     "still open</p>\n<table id=\"recovery\">"
+		     "<tr><th>结果 Outcome</th><th>案件 Cases</th>"
+		     "<th>占比 Share</th></tr>\n");
+	for (i = 0; i < json_array_size(rec); i++)
+		cases += strtoll(row_cell(rec, i, 1), NULL, 10);
+	for (i = 0; i < json_array_size(rec); i++) {
+		rl[i] = row_cell(rec, i, 0);
+		rv[i] = strtoll(row_cell(rec, i, 1), NULL, 10);
+		sbuf_adds(b, "<tr><td>");
+		esc(b, rl[i]);
+		sbuf_addf(b, "</td><td>%lld</td><td>%.1f%%</td></tr>\n", rv[i],
+			  100.0 * (double)rv[i] / (double)cases);
+	}
+	sbuf_adds(b, "</table>\n");
+	svg_bars(b, "cases by outcome", rl, rv, json_array_size(rec));
+	free(rl);
+	free(rv);
+}
+
+/* Contacts that failed for good, for billing to correct; addresses
+ * masked. */
+static void
+reports_blocked(struct sbuf *b, json_t *blocked)
+{
+	size_t i;
+	int c;
+
+	sbuf_adds(b, "<h2>待更正的联系方式 Contacts to correct</h2>\n"
+		     "<table id=\"blocked\"><tr><th>编号 Id</th>"
+		     "<th>户号 Account</th><th>渠道 Channel</th>"
+		     "<th>地址 Address</th><th>原因 Reason</th>"
+		     "<th>自 Since</th><th>失败 Failures</th></tr>\n");
+	for (i = 0; i < json_array_size(blocked); i++) {
+		char *masked = mask_address(row_cell(blocked, i, 2),
+					    row_cell(blocked, i, 3));
+
+		sbuf_adds(b, "<tr><td>");
+		esc(b, row_cell(blocked, i, 0));
+		sbuf_adds(b, "</td><td><a href=\"/customer/");
+		esc(b, row_cell(blocked, i, 1));
+		sbuf_adds(b, "\">");
+		esc(b, row_cell(blocked, i, 1));
+		sbuf_adds(b, "</a></td><td>");
+		esc(b, row_cell(blocked, i, 2));
+		sbuf_adds(b, "</td><td>");
+		esc(b, masked);
+		/* reason, since, failures */
+		for (c = 4; c <= 6; c++) {
+			sbuf_adds(b, "</td><td>");
+			esc(b, row_cell(blocked, i, (size_t)c));
+		}
+		sbuf_adds(b, "</td></tr>\n");
+		free(masked);
+	}
+	sbuf_adds(b, "</table>\n");
+}
+
 static enum MHD_Result
 reports(struct req *r)
 {
 	const char *from = kv_get(&r->query, "from");
 	const char *to = kv_get(&r->query, "to");
-	char f[DATE_LEN], t[DATE_LEN], money[48];
-	const char **labels;
-	long long *values, total = 0;
+	char f[DATE_LEN], t[DATE_LEN];
 	struct fg_err err;
-	json_t *d, *nights, *rec, *blocked;
 	struct sbuf b;
-	size_t i, n = 0;
+	json_t *d;
 
 	if (strcmp(r->who.role, "collector") == 0)
 		return message_page(r, 403, "无权限 Not allowed",
@@ -1120,9 +1223,6 @@ reports(struct req *r)
 				    "unavailable");
 	}
 	access_log(r, "reports", NULL, f);
-	nights = json_object_get(d, "nights");
-	rec = json_object_get(d, "recovery");
-	blocked = json_object_get(d, "blocked");
 	sbuf_init(&b);
 	page_start(&b, r, "报表 Reports");
 	sbuf_addf(&b,
@@ -1131,110 +1231,9 @@ reports(struct req *r)
 		  "<input name=\"to\" value=\"%s\"></label> <button>查看 "
 		  "Show</button></p></form>\n",
 		  f, t);
-	/* Messages per night: a chart of the totals, then the table. */
-	labels = xcalloc(json_array_size(nights) + 1, sizeof(*labels));
-	values = xcalloc(json_array_size(nights) + 1, sizeof(*values));
-	for (i = 0; i < json_array_size(nights); i++) {
-		const char *day = row_cell(nights, i, 0);
-
-		if (n == 0 || strcmp(labels[n - 1], day) != 0)
-			labels[n++] = day;
-		values[n - 1] += strtoll(row_cell(nights, i, 2), NULL, 10);
-	}
-	sbuf_adds(&b, "<h2>每晚消息 Messages per night</h2>\n");
-	svg_bars(&b, "messages per night", labels, values, n);
-	free(labels);
-	free(values);
-	sbuf_adds(&b, "<table id=\"nights\"><tr><th>日期 Night</th>"
-		      "<th>渠道 Channel</th><th>消息 Messages</th>"
-		      "<th>送达 Delivered</th><th>已发出 Accepted</th>"
-		      "<th>失败 Failed</th>"
-		      "<th>计费 Units</th><th>费用 Cost (¥)</th></tr>\n");
-	for (i = 0; i < json_array_size(nights); i++) {
-		const char *ch = row_cell(nights, i, 1);
-		long long units = strtoll(row_cell(nights, i, 5), NULL, 10);
-		long long micro = units * unit_cost(r->w->cfg, ch);
-
-		total += micro;
-		money_format_grouped((micro + 5000) / 10000, money,
-				     sizeof(money));
-		sbuf_adds(&b, "<tr><td>");
-		esc(&b, row_cell(nights, i, 0));
-		sbuf_adds(&b, "</td><td>");
-		esc(&b, ch);
-		sbuf_addf(&b,
-			  "</td><td>%s</td><td>%s</td><td>%s</td><td>%s"
-			  "</td><td>%lld</td><td>%s</td></tr>\n",
-			  row_cell(nights, i, 2), row_cell(nights, i, 3),
-			  row_cell(nights, i, 6), row_cell(nights, i, 4), units,
-			  money);
-	}
-	money_format_grouped((total + 5000) / 10000, money, sizeof(money));
-	sbuf_addf(&b,
-		  "</table>\n<p>合计费用 Total cost ¥<b id=\"cost\">%s</b> "
-		  "([costs])</p>\n",
-		  money);
-	/* Recovery of the cases opened in the range. */
-	{
-		const char **rl =
-			xcalloc(json_array_size(rec) + 1, sizeof(*rl));
-		long long *rv = xcalloc(json_array_size(rec) + 1, sizeof(*rv));
-
-		long long cases = 0;
-
-		sbuf_adds(&b,
-			  "<h2>回收 Recovery</h2>\n<p>开立于此期间的案件如何"
-			  "结束 How the cases opened in the range ended: "
-			  "paid after notice N, after the manual task, or "
-			  "still open</p>\n<table id=\"recovery\">"
-			  "<tr><th>结果 Outcome</th><th>案件 Cases</th>"
-			  "<th>占比 Share</th></tr>\n");
-		for (i = 0; i < json_array_size(rec); i++)
-			cases += strtoll(row_cell(rec, i, 1), NULL, 10);
-		for (i = 0; i < json_array_size(rec); i++) {
-			rl[i] = row_cell(rec, i, 0);
-			rv[i] = strtoll(row_cell(rec, i, 1), NULL, 10);
-			sbuf_adds(&b, "<tr><td>");
-			esc(&b, rl[i]);
-			sbuf_addf(&b,
-				  "</td><td>%lld</td><td>%.1f%%</td></tr>\n",
-				  rv[i], 100.0 * (double)rv[i] / (double)cases);
-		}
-		sbuf_adds(&b, "</table>\n");
-		svg_bars(&b, "cases by outcome", rl, rv, json_array_size(rec));
-		free(rl);
-		free(rv);
-	}
-	/* Contacts to correct. */
-	sbuf_adds(&b, "<h2>待更正的联系方式 Contacts to correct</h2>\n"
-		      "<table id=\"blocked\"><tr><th>编号 Id</th>"
-		      "<th>户号 Account</th><th>渠道 Channel</th>"
-		      "<th>地址 Address</th><th>原因 Reason</th>"
-		      "<th>自 Since</th><th>失败 Failures</th></tr>\n");
-	for (i = 0; i < json_array_size(blocked); i++) {
-		char *masked = mask_address(row_cell(blocked, i, 2),
-					    row_cell(blocked, i, 3));
-
-		sbuf_adds(&b, "<tr><td>");
-		esc(&b, row_cell(blocked, i, 0));
-		sbuf_adds(&b, "</td><td><a href=\"/customer/");
-		esc(&b, row_cell(blocked, i, 1));
-		sbuf_adds(&b, "\">");
-		esc(&b, row_cell(blocked, i, 1));
-		sbuf_adds(&b, "</a></td><td>");
-		esc(&b, row_cell(blocked, i, 2));
-		sbuf_adds(&b, "</td><td>");
-		esc(&b, masked);
-		sbuf_adds(&b, "</td><td>");
-		esc(&b, row_cell(blocked, i, 4));
-		sbuf_adds(&b, "</td><td>");
-		esc(&b, row_cell(blocked, i, 5));
-		sbuf_adds(&b, "</td><td>");
-		esc(&b, row_cell(blocked, i, 6));
-		sbuf_adds(&b, "</td></tr>\n");
-		free(masked);
-	}
-	sbuf_adds(&b, "</table>\n");
+	reports_nights(&b, r->w->cfg, json_object_get(d, "nights"));
+	reports_recovery(&b, json_object_get(d, "recovery"));
+	reports_blocked(&b, json_object_get(d, "blocked"));
 	json_decref(d);
 	return send_page(r, 200, &b);
 }

@@ -62,19 +62,18 @@ note_errno(struct db *db, unsigned int e)
 		db->lost = 1;
 }
 
-static __thread struct db *stmt_db; /* per thread: one connection each */
-
 /* The room each MEMORY temporary table of a night may take, in GB (see
  * session_open). */
 #define NIGHT_TABLE_GB "4"
 
+/* A statement's error into err, and into db's last error (a lost
+ * connection marks db lost). */
 static void
-stmt_error(MYSQL_STMT *st, const char *sql, struct fg_err *err)
+stmt_error(struct db *db, MYSQL_STMT *st, const char *sql, struct fg_err *err)
 {
 	char label[80];
 
-	if (stmt_db != NULL)
-		note_errno(stmt_db, mysql_stmt_errno(st));
+	note_errno(db, mysql_stmt_errno(st));
 	sql_label(sql, label, sizeof(label));
 	err_set(err, "db: %s: %s (error %u)%s", label, mysql_stmt_error(st),
 		mysql_stmt_errno(st),
@@ -404,7 +403,6 @@ db_close(struct db *db)
 static int
 use_db(struct db *db, struct fg_err *err)
 {
-	stmt_db = db;
 	if (db->lost && db->in_txn) {
 		/* Never half a transaction on a new session. */
 		err_set(err, "db: the connection was lost in the middle of a "
@@ -459,7 +457,7 @@ prepare(struct db *db, const char *sql, const struct db_param *p, size_t np,
 			fatalx("db: mysql_stmt_init: out of memory");
 		db->prepares++;
 		if (mysql_stmt_prepare(st, text, strlen(text)) != 0) {
-			stmt_error(st, sql, err);
+			stmt_error(db, st, sql, err);
 			goto fail;
 		}
 	}
@@ -496,7 +494,7 @@ prepare(struct db *db, const char *sql, const struct db_param *p, size_t np,
 			}
 		}
 		if (mysql_stmt_bind_param(st, bind) != 0) {
-			stmt_error(st, sql, err);
+			stmt_error(db, st, sql, err);
 			goto fail;
 		}
 	}
@@ -558,7 +556,7 @@ db_exec(struct db *db, const char *sql, const struct db_param *p, size_t np,
 	}
 	/* The bindings point at b.lens until the statement has run. */
 	if (mysql_stmt_execute(st) != 0) {
-		stmt_error(st, sql, err);
+		stmt_error(db, st, sql, err);
 		stmt_release(db, st, text, session, 0);
 		binds_free(&b);
 		return -1;
@@ -581,28 +579,125 @@ is_int_type(enum enum_field_types t)
 	       t == MYSQL_TYPE_INT24;
 }
 
+/* A statement's result, fetched column by column as text into buffers
+ * that grow to the longest value seen. row is what callbacks get: a NULL
+ * value as a NULL pointer, its buffer kept in col. */
+struct result {
+	unsigned int n;
+	MYSQL_BIND *bind; /* one a column, as mysql_stmt_bind_result takes */
+	struct result_col {
+		char *buf;
+		unsigned long cap;
+		my_bool null, error;
+	} * col;
+	struct db_row row;
+};
+
+static void
+result_init(struct result *r, MYSQL_RES *meta)
+{
+	MYSQL_FIELD *fields = mysql_fetch_fields(meta);
+	const char **names;
+	int *is_int;
+	unsigned int i;
+
+	r->n = mysql_num_fields(meta);
+	r->bind = xcalloc(r->n, sizeof(*r->bind));
+	r->col = xcalloc(r->n, sizeof(*r->col));
+	r->row.val = xcalloc(r->n, sizeof(*r->row.val));
+	r->row.len = xcalloc(r->n, sizeof(*r->row.len));
+	names = xcalloc(r->n, sizeof(*names));
+	is_int = xcalloc(r->n, sizeof(*is_int));
+	for (i = 0; i < r->n; i++) {
+		struct result_col *c = &r->col[i];
+
+		/* At least 32 bytes, at most 4 KB before a value needs more */
+		c->cap = fields[i].length + 1;
+		c->cap = c->cap < 32 ? 32 : c->cap > 4096 ? 4096 : c->cap;
+		c->buf = xmalloc(c->cap);
+		names[i] = fields[i].name;
+		is_int[i] = is_int_type(fields[i].type);
+		r->bind[i].buffer_type = MYSQL_TYPE_STRING;
+		r->bind[i].buffer = c->buf;
+		r->bind[i].buffer_length = c->cap - 1;
+		r->bind[i].length = &r->row.len[i];
+		r->bind[i].is_null = &c->null;
+		r->bind[i].error = &c->error;
+	}
+	r->row.ncols = r->n;
+	r->row.name = names;
+	r->row.is_int = is_int;
+}
+
+/* The next row into r->row: 0, MYSQL_NO_DATA, or -1 with err. A value
+ * longer than its buffer is fetched again into a bigger one, and the
+ * bigger one bound for the rows after. */
+static int
+result_fetch(struct db *db, struct result *r, MYSQL_STMT *st, const char *sql,
+	     struct fg_err *err)
+{
+	int frc = mysql_stmt_fetch(st);
+	unsigned int i;
+
+	if (frc == MYSQL_NO_DATA)
+		return MYSQL_NO_DATA;
+	if (frc == 1) {
+		stmt_error(db, st, sql, err);
+		return -1;
+	}
+	for (i = 0; i < r->n; i++) {
+		struct result_col *c = &r->col[i];
+
+		r->row.val[i] = c->null ? NULL : c->buf;
+		if (c->null)
+			continue;
+		if (r->row.len[i] + 1 > c->cap) {
+			c->cap = r->row.len[i] + 1;
+			c->buf = xrealloc(c->buf, c->cap);
+			r->row.val[i] = c->buf;
+			r->bind[i].buffer = c->buf;
+			r->bind[i].buffer_length = c->cap - 1;
+			if (mysql_stmt_fetch_column(st, &r->bind[i], i, 0) !=
+				    0 ||
+			    mysql_stmt_bind_result(st, r->bind) != 0) {
+				stmt_error(db, st, sql, err);
+				return -1;
+			}
+		}
+		c->buf[r->row.len[i]] = '\0';
+	}
+	return 0;
+}
+
+static void
+result_free(struct result *r)
+{
+	unsigned int i;
+
+	for (i = 0; r->col != NULL && i < r->n; i++)
+		free(r->col[i].buf);
+	free(r->col);
+	free(r->bind);
+	free(r->row.val);
+	free(r->row.len);
+	free((void *)r->row.name);
+	free((void *)r->row.is_int);
+}
+
 int
 db_query(struct db *db, enum db_query_mode mode, const char *sql,
 	 const struct db_param *p, size_t np, db_row_fn fn, void *arg,
 	 struct fg_err *err)
 {
+	struct result r = {0};
 	struct binds pb;
 	MYSQL_STMT *st;
 	MYSQL_RES *meta = NULL;
-	MYSQL_FIELD *fields;
-	MYSQL_BIND *rbind = NULL;
-	struct db_row row = {0};
-	char **names = NULL;
-	int *is_int = NULL;
-	my_bool *nulls = NULL, *errs = NULL;
-	unsigned long *caps = NULL;
-	unsigned int i, n = 0;
-	int rc = -1, frc, cb;
+	int rc = -1, frc, cb, drained = 0;
 	double t0 = mono_now();
 	unsigned long long nrows = 0;
-	char *text = NULL;
 	unsigned long session = 0;
-	int drained = 0;
+	char *text = NULL, label[80];
 
 	binds_init(&pb, np);
 	st = prepare(db, sql, p, np, pb.bind, pb.lens, &text, &session, err);
@@ -611,103 +706,23 @@ db_query(struct db *db, enum db_query_mode mode, const char *sql,
 		return -1;
 	}
 	if (mysql_stmt_execute(st) != 0) {
-		stmt_error(st, sql, err);
+		stmt_error(db, st, sql, err);
 		goto out;
 	}
-	binds_free(&pb);
-	pb.bind = pb.stack_bind;
 	meta = mysql_stmt_result_metadata(st);
 	if (meta == NULL) {
 		err_set(err, "db: internal: statement returns no rows");
 		goto out;
 	}
-	n = mysql_num_fields(meta);
-	fields = mysql_fetch_fields(meta);
-	rbind = xcalloc(n, sizeof(*rbind));
-	row.val = xcalloc(n, sizeof(*row.val));
-	row.len = xcalloc(n, sizeof(*row.len));
-	names = xcalloc(n, sizeof(*names));
-	is_int = xcalloc(n, sizeof(*is_int));
-	nulls = xcalloc(n, sizeof(*nulls));
-	errs = xcalloc(n, sizeof(*errs));
-	caps = xcalloc(n, sizeof(*caps));
-	for (i = 0; i < n; i++) {
-		unsigned long cap = fields[i].length + 1;
-
-		if (cap < 32)
-			cap = 32;
-		if (cap > 4096)
-			cap = 4096; /* grown on demand below */
-		caps[i] = cap;
-		row.val[i] = xmalloc(cap);
-		names[i] = fields[i].name;
-		is_int[i] = is_int_type(fields[i].type);
-		rbind[i].buffer_type = MYSQL_TYPE_STRING;
-		rbind[i].buffer = row.val[i];
-		rbind[i].buffer_length = cap - 1;
-		rbind[i].length = &row.len[i];
-		rbind[i].is_null = &nulls[i];
-		rbind[i].error = &errs[i];
-	}
-	row.ncols = n;
-	row.name = (const char *const *)names;
-	row.is_int = is_int;
-	if (mysql_stmt_bind_result(st, rbind) != 0) {
-		stmt_error(st, sql, err);
+	result_init(&r, meta);
+	if (mysql_stmt_bind_result(st, r.bind) != 0 ||
+	    (mode == DB_BUFFERED && mysql_stmt_store_result(st) != 0)) {
+		stmt_error(db, st, sql, err);
 		goto out;
 	}
-	if (mode == DB_BUFFERED && mysql_stmt_store_result(st) != 0) {
-		stmt_error(st, sql, err);
-		goto out;
-	}
-	for (;;) {
-		char *vals[64];
-
-		frc = mysql_stmt_fetch(st);
-		if (frc == MYSQL_NO_DATA) {
-			drained = 1;
-			break;
-		}
-		if (frc == 1) {
-			stmt_error(st, sql, err);
-			goto out;
-		}
-		for (i = 0; i < n; i++) {
-			if (nulls[i])
-				continue;
-			if (row.len[i] + 1 > caps[i]) {
-				/* Truncated: grow and fetch this column again.
-				 */
-				caps[i] = row.len[i] + 1;
-				row.val[i] = xrealloc(row.val[i], caps[i]);
-				rbind[i].buffer = row.val[i];
-				rbind[i].buffer_length = caps[i] - 1;
-				if (mysql_stmt_fetch_column(st, &rbind[i], i,
-							    0) != 0) {
-					stmt_error(st, sql, err);
-					goto out;
-				}
-				/* Rebind so the next row uses the bigger
-				 * buffer. */
-				if (mysql_stmt_bind_result(st, rbind) != 0) {
-					stmt_error(st, sql, err);
-					goto out;
-				}
-			}
-			row.val[i][row.len[i]] = '\0';
-		}
-		/* Present NULLs as NULL pointers without losing buffers. */
-		if (n > FG_NELEM(vals))
-			fatalx("db: internal: %u columns", n);
-		for (i = 0; i < n; i++) {
-			vals[i] = row.val[i];
-			if (nulls[i])
-				row.val[i] = NULL;
-		}
+	while ((frc = result_fetch(db, &r, st, sql, err)) == 0) {
 		nrows++;
-		cb = fn(arg, &row, err);
-		for (i = 0; i < n; i++)
-			row.val[i] = vals[i];
+		cb = fn(arg, &r.row, err);
 		if (cb < 0)
 			goto out;
 		if (cb > 0) {
@@ -717,14 +732,13 @@ db_query(struct db *db, enum db_query_mode mode, const char *sql,
 			break;
 		}
 	}
+	if (frc < 0)
+		goto out;
+	drained |= frc == MYSQL_NO_DATA;
 	rc = 0;
-	{
-		char label[80];
-
-		sql_label(sql, label, sizeof(label));
-		log_debug("db: query: %.3f s, %llu rows: %s", mono_now() - t0,
-			  nrows, label);
-	}
+	sql_label(sql, label, sizeof(label));
+	log_debug("db: query: %.3f s, %llu rows: %s", mono_now() - t0, nrows,
+		  label);
 out:
 	binds_free(&pb);
 	if (meta != NULL)
@@ -733,17 +747,7 @@ out:
 	/* Kept only when every row was read: a statement left mid-stream is
 	 * not worth flushing. */
 	stmt_release(db, st, text, session, rc == 0 && drained);
-	if (row.val != NULL)
-		for (i = 0; i < n; i++)
-			free(row.val[i]);
-	free(row.val);
-	free(row.len);
-	free(rbind);
-	free(names);
-	free(is_int);
-	free(nulls);
-	free(errs);
-	free(caps);
+	result_free(&r);
 	return rc;
 }
 
@@ -1088,7 +1092,7 @@ db_bulk_new(struct db *db, const char *sql, const char *coltypes, size_t cap,
 			fatalx("db: mysql_stmt_init: out of memory");
 		db->prepares++;
 		if (mysql_stmt_prepare(b->st, text, strlen(text)) != 0) {
-			stmt_error(b->st, sql, err);
+			stmt_error(db, b->st, sql, err);
 			free(text);
 			b->failed = 1;
 			db_bulk_free(b);
@@ -1175,8 +1179,7 @@ db_bulk_flush(struct db_bulk *b, struct fg_err *err)
 	    mysql_stmt_bind_param(b->st, b->bind) != 0 ||
 	    mysql_stmt_execute(b->st) != 0) {
 		b->failed = 1;
-		stmt_db = b->db;
-		stmt_error(b->st, b->sql, err);
+		stmt_error(b->db, b->st, b->sql, err);
 		return -1;
 	}
 	log_debug("db: bulk: %.3f s, %u rows", mono_now() - t0, size);

@@ -67,6 +67,8 @@ test_defaults_and_values(void **state)
 				     "grace_days = 3\n"
 				     "min_amount = 5.5\n"
 				     "channel_order = push, sms\n"
+				     "[schedule]\n"
+				     "nightly_at = 02:30\n"
 				     "[costs]\n"
 				     "sms = 0.045\n"
 				     "voice = 0.12\n");
@@ -83,16 +85,17 @@ test_defaults_and_values(void **state)
 	assert_int_equal(cfg.db.lock_timeout, 600);
 	assert_int_equal(cfg.dunning.late_fee_ppm, 0);
 	assert_int_equal(cfg.sms.max_parts, 3);
-	/* sms, email, voice, push: push first, then sms, the rest after. */
-	assert_int_equal(cfg.dunning.channel_rank[3], 1);
-	assert_int_equal(cfg.dunning.channel_rank[0], 2);
-	assert_int_equal(cfg.dunning.channel_rank[1], 0);
-	assert_int_equal(cfg.dunning.channel_rank[2], 0);
+	/* push first, then sms, the rest after. */
+	assert_int_equal(cfg.dunning.channel_rank[CHANNEL_PUSH], 1);
+	assert_int_equal(cfg.dunning.channel_rank[CHANNEL_SMS], 2);
+	assert_int_equal(cfg.dunning.channel_rank[CHANNEL_EMAIL], 0);
+	assert_int_equal(cfg.dunning.channel_rank[CHANNEL_VOICE], 0);
 	assert_int_equal(cfg.costs.unit[CHANNEL_SMS], 45000);
 	assert_int_equal(cfg.costs.unit[CHANNEL_VOICE], 120000);
 	assert_int_equal(cfg.costs.unit[CHANNEL_EMAIL], 0);
 	assert_int_equal(cfg.voice.max_attempts, 3);
 	assert_int_equal(cfg.voice.retry_after, 1800);
+	assert_int_equal(cfg.schedule.nightly_minute, 2 * 60 + 30);
 	config_free(&cfg);
 }
 
