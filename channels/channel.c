@@ -103,6 +103,108 @@ number(const struct provider_cfg *p, const char *key, double min, double max,
 	return 0;
 }
 
+long long
+provider_int(const struct provider_cfg *p, const char *key, long long def)
+{
+	const char *v = provider_get(p, key);
+
+	return v != NULL ? strtoll(v, NULL, 10) : def;
+}
+
+int
+provider_yes(const struct provider_cfg *p, const char *key, int def)
+{
+	const char *v = provider_get(p, key);
+
+	return v != NULL ? strcmp(v, "yes") == 0 : def;
+}
+
+/* Every key of the section an adapter's or a common one, each declared
+ * one in its form, the needed ones there (two or more missing are named
+ * together). */
+static int
+keys_check(const struct provider_cfg *p, const struct channel_ops *ops,
+	   const char *path, struct fg_err *err)
+{
+	static const char *const common[] = {"type", "rate", "concurrency",
+					     "timeout"};
+	const struct provider_key *k;
+	struct sbuf missing;
+	const char *one = NULL, *v;
+	size_t i, nmissing = 0;
+	long long n;
+
+	for (i = 0; i < p->nkv; i++) {
+		size_t c;
+
+		for (c = 0; c < FG_NELEM(common); c++)
+			if (strcmp(p->kv[i].key, common[c]) == 0)
+				break;
+		if (c < FG_NELEM(common))
+			continue;
+		for (k = ops->keys; k != NULL && k->name != NULL; k++)
+			if (strcmp(k->name, p->kv[i].key) == 0)
+				break;
+		if (k == NULL || k->name == NULL) {
+			err_set(err,
+				"%s:%d: [provider:%s] %s: unknown key for "
+				"type %s",
+				path, p->kv[i].line, p->name, p->kv[i].key,
+				ops->name);
+			return -1;
+		}
+	}
+	sbuf_init(&missing);
+	for (k = ops->keys; k != NULL && k->name != NULL; k++) {
+		v = provider_get(p, k->name);
+		if (v == NULL) {
+			if (k->need != NULL) {
+				sbuf_addf(&missing, "%s%s",
+					  nmissing ? " and " : "", k->name);
+				if (nmissing++ == 0)
+					one = k->need;
+			}
+			continue;
+		}
+		if ((k->type == PKEY_URL && strncmp(v, "http://", 7) != 0 &&
+		     strncmp(v, "https://", 8) != 0) ||
+		    (k->type == PKEY_INT &&
+		     parse_ll(v, k->min, k->max, &n) != 0) ||
+		    (k->type == PKEY_BOOL && strcmp(v, "yes") != 0 &&
+		     strcmp(v, "no") != 0) ||
+		    (k->type != PKEY_TEXT && *v == '\0')) {
+			if (k->type == PKEY_INT)
+				err_set(err,
+					"%s:%d: [provider:%s] %s: must be a "
+					"whole number from %lld to %lld (got "
+					"'%s')",
+					path, provider_line(p, k->name),
+					p->name, k->name, k->min, k->max, v);
+			else
+				err_set(err,
+					"%s:%d: [provider:%s] %s: must be %s "
+					"(got '%s')",
+					path, provider_line(p, k->name),
+					p->name, k->name,
+					k->type == PKEY_URL ? "an http:// or "
+							      "https:// URL"
+					: k->type == PKEY_BOOL ? "yes or no"
+							       : "a path",
+					v);
+			sbuf_free(&missing);
+			return -1;
+		}
+	}
+	if (nmissing == 1)
+		err_set(err, "%s:%d: [provider:%s] %s: %s is needed", path,
+			p->line, p->name, missing.s, one);
+	else if (nmissing > 1)
+		err_set(err, "%s:%d: [provider:%s]: %s are needed", path,
+			p->line, p->name, missing.s);
+	sbuf_free(&missing);
+	return nmissing == 0 ? 0 : -1;
+}
+
 struct channel *
 channel_open(const struct config *cfg, const char *name, enum channel_kind kind,
 	     const struct channel_env *env, struct fg_err *err)
@@ -145,7 +247,8 @@ channel_open(const struct config *cfg, const char *name, enum channel_kind kind,
 		sbuf_free(&known);
 		return NULL;
 	}
-	if (number(p, "rate", 0, 100000, 0, &rate, path, err) != 0 ||
+	if (keys_check(p, ops, path, err) != 0 ||
+	    number(p, "rate", 0, 100000, 0, &rate, path, err) != 0 ||
 	    number(p, "concurrency", 1, 1000, 8, &conc, path, err) != 0 ||
 	    number(p, "timeout", 1, 300, 10, &timeout, path, err) != 0)
 		return NULL;
@@ -160,16 +263,6 @@ channel_open(const struct config *cfg, const char *name, enum channel_kind kind,
 	if (ch->concurrency == 0 || provider_line(p, "concurrency") != p->line)
 		ch->concurrency = (int)conc;
 	ch->timeout_ms = (long)(timeout * 1000);
-	for (i = 0; i < p->nkv; i++) {
-		if (!p->kv[i].used) {
-			err_set(err,
-				"%s:%d: [provider:%s] %s: unknown key for "
-				"type %s",
-				path, p->kv[i].line, name, p->kv[i].key, type);
-			channel_close(ch);
-			return NULL;
-		}
-	}
 	return ch;
 }
 

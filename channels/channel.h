@@ -107,10 +107,33 @@ enum {
 	CHANNEL_IDEMPOTENT = 1 << 1,
 };
 
+/* A key of an adapter's [provider:NAME] section, as channel_open checks
+ * it before the adapter's open runs: a key the adapter does not declare
+ * (nor type, rate, concurrency, timeout, which every adapter takes) is
+ * refused, a declared one must have its type's form, a needed one must
+ * be there. What a value means beyond that is the adapter's to check. */
+enum provider_key_type {
+	PKEY_TEXT, /* any text */
+	PKEY_URL,  /* http://... or https://... */
+	PKEY_INT,  /* a whole number from min to max */
+	PKEY_BOOL, /* yes or no */
+	PKEY_FILE, /* a path: a secret, a key or certificates read from it */
+};
+
+struct provider_key {
+	const char *name; /* NULL ends the list */
+	enum provider_key_type type;
+	long long min, max; /* PKEY_INT */
+	/* Needed: what the value is, for "KEY: NEED is needed"; NULL: the
+	 * key may be left out. */
+	const char *need;
+};
+
 struct channel_ops {
 	const char *name;       /* the provider type in [provider:X] type = */
 	enum channel_kind kind; /* one adapter per (name, kind) */
 	unsigned int flags;     /* CHANNEL_RECEIPTS, CHANNEL_IDEMPOTENT */
+	const struct provider_key *keys; /* its section's keys */
 	/* MUST validate the provider's configuration and report mistakes as
 	 * FILE:LINE; runs at start-up. MUST NOT contact the provider. */
 	struct channel *(*open)(const struct provider_cfg *p,
@@ -173,6 +196,11 @@ struct httpc_response;
 int channel_transport_error(const struct httpc_response *r,
 			    struct delivery_result *res);
 /* The line of a provider key, for "FILE:LINE" messages. */
+/* A key's value as channel_open checked it: a PKEY_INT's number, or
+ * def when the key is not there; a PKEY_BOOL's yes (1) or no (0). */
+long long provider_int(const struct provider_cfg *p, const char *key,
+		       long long def);
+int provider_yes(const struct provider_cfg *p, const char *key, int def);
 int provider_line(const struct provider_cfg *p, const char *key);
 
 #endif

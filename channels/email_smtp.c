@@ -480,14 +480,6 @@ async_cb(struct ev_loop *loop, ev_async *w, int revents)
 	}
 }
 
-static int
-yes_no(const char *v, int def)
-{
-	if (v == NULL)
-		return def;
-	return strcmp(v, "yes") == 0 ? 1 : strcmp(v, "no") == 0 ? 0 : -1;
-}
-
 /* An address feegate puts in a header or the envelope: one the gateway
  * would take as a customer's e-mail address (contacts.h, the same
  * pattern billing's contacts are checked with). */
@@ -644,7 +636,6 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 {
 	const char *cpath = env->config_path ? env->config_path : "(config)";
 	const char *host = provider_get(p, "host");
-	const char *port = provider_get(p, "port");
 	const char *tls = provider_get(p, "starttls");
 	const char *ca = provider_get(p, "ca_file");
 	const char *user = provider_get(p, "username");
@@ -652,43 +643,36 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 	const char *from = provider_get(p, "from");
 	const char *reply = provider_get(p, "reply_to");
 	const char *unsub = provider_get(p, "list_unsubscribe");
-	const char *workers = provider_get(p, "workers");
-	const char *per = provider_get(p, "per_session");
-	const char *dsn = provider_get(p, "dsn");
 	const char *helo = provider_get(p, "helo");
 	const char *retpath = provider_get(p, "return_path");
-	long long nw = 4, ps = 20, pn = 25;
+	long long nw = provider_int(p, "workers", 4);
+	long long ps = provider_int(p, "per_session", 20);
+	long long pn = provider_int(p, "port", 25);
 	struct email_smtp *e = xcalloc(1, sizeof(*e));
 
 	workq_init(&e->todo);
 	workq_init(&e->done);
-	if (host == NULL || strpbrk(host, " \r\n:") != NULL) {
+	if (strpbrk(host, " \r\n:") != NULL) {
 		err_set(err,
 			"%s:%d: [provider:%s] host: the SMTP server's name "
 			"or address is needed",
 			cpath, provider_line(p, "host"), p->name);
 		goto fail;
 	}
-	if ((port && parse_ll(port, 1, 65535, &pn) != 0) ||
-	    (workers && parse_ll(workers, 1, 64, &nw) != 0) ||
-	    (per && parse_ll(per, 1, 1000, &ps) != 0) || yes_no(dsn, 1) < 0 ||
-	    (tls && strcmp(tls, "no") && strcmp(tls, "yes") &&
-	     strcmp(tls, "required"))) {
+	if (tls && strcmp(tls, "no") && strcmp(tls, "yes") &&
+	    strcmp(tls, "required")) {
 		err_set(err,
-			"%s:%d: [provider:%s]: port 1-65535, workers 1-64, "
-			"per_session 1-1000, dsn yes|no, starttls "
-			"no|yes|required",
-			cpath, p->line, p->name);
+			"%s:%d: [provider:%s] starttls: no, yes or required "
+			"(got '%.80s')",
+			cpath, provider_line(p, "starttls"), p->name, tls);
 		goto fail;
 	}
-	if (from == NULL ||
-	    mailbox_parse(from, &e->from_name, &e->from_addr) != 0) {
+	if (mailbox_parse(from, &e->from_name, &e->from_addr) != 0) {
 		err_set(err,
 			"%s:%d: [provider:%s] from: one address is needed, as "
 			"user@example.cn, Name <user@example.cn> or \"Name, "
 			"with commas\" <user@example.cn> (got '%.80s')",
-			cpath, provider_line(p, "from"), p->name,
-			from ? from : "");
+			cpath, provider_line(p, "from"), p->name, from);
 		goto fail;
 	}
 	e->domain = xstrdup(strrchr(e->from_addr, '@') + 1);
@@ -773,7 +757,7 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 							    : Starttls_REQUIRED;
 	e->list_unsubscribe = unsub ? xstrdup(unsub) : NULL;
 	e->per_session = (int)ps;
-	e->dsn = yes_no(dsn, 1);
+	e->dsn = provider_yes(p, "dsn", 1);
 	/* Enough in flight to fill every worker's sessions. */
 	e->ch.concurrency = (int)(nw * ps);
 	ev_async_init(&e->async, async_cb);
@@ -839,10 +823,31 @@ email_smtp_close(struct channel *ch)
 	email_free(e);
 }
 
+static const struct provider_key email_smtp_keys[] = {
+	{"host", PKEY_TEXT, 0, 0, "the SMTP server's name or address"},
+	{"port", PKEY_INT, 1, 65535, NULL},
+	{"starttls", PKEY_TEXT, 0, 0, NULL}, /* no, yes or required */
+	{"ca_file", PKEY_FILE, 0, 0, NULL},
+	{"username", PKEY_TEXT, 0, 0, NULL},
+	{"password_file", PKEY_FILE, 0, 0, NULL},
+	{"from", PKEY_TEXT, 0, 0,
+	 "one address, as user@example.cn, Name <user@example.cn> or "
+	 "\"Name, with commas\" <user@example.cn>,"},
+	{"reply_to", PKEY_TEXT, 0, 0, NULL},
+	{"list_unsubscribe", PKEY_TEXT, 0, 0, NULL},
+	{"workers", PKEY_INT, 1, 64, NULL},
+	{"per_session", PKEY_INT, 1, 1000, NULL},
+	{"dsn", PKEY_BOOL, 0, 0, NULL},
+	{"helo", PKEY_TEXT, 0, 0, NULL},
+	{"return_path", PKEY_TEXT, 0, 0, NULL},
+	{NULL, PKEY_TEXT, 0, 0, NULL},
+};
+
 const struct channel_ops email_smtp_ops = {
 	.name = "smtp",
 	.kind = CHANNEL_EMAIL,
 	.flags = 0,
+	.keys = email_smtp_keys,
 	.open = email_smtp_open,     /* MUST validate config; starts workers */
 	.submit = email_smtp_submit, /* MUST NOT block: queued to a worker */
 	.receipt = NULL,             /* bounces come by mail (DSN), not here */

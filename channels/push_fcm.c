@@ -454,45 +454,30 @@ push_fcm_open(const struct provider_cfg *p, const struct channel_env *env,
 	const char *keyfile = provider_get(p, "service_account_file");
 	const char *api = provider_get(p, "api_url");
 	const char *token_url = provider_get(p, "token_url");
-	const char *http2 = provider_get(p, "http2");
 	const char *ca = provider_get(p, "ca_file");
-	const char *ttl = provider_get(p, "ttl");
 	struct push_fcm *f = xcalloc(1, sizeof(*f));
-	long long t = 86400;
+	long long t = provider_int(p, "ttl", 86400);
 	char msg[300];
 
-	if (project == NULL || *project == '\0' ||
-	    strspn(project, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
-		    strlen(project)) {
+	if (strspn(project, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+	    strlen(project)) {
 		err_set(err,
 			"%s:%d: [provider:%s] project_id: the Firebase "
 			"project's id (lower case, digits, -) is needed",
 			cpath, provider_line(p, "project_id"), p->name);
 		goto fail;
 	}
-	if ((http2 && strcmp(http2, "yes") && strcmp(http2, "no")) ||
-	    (ttl && parse_ll(ttl, 0, 2419200, &t) != 0)) {
-		err_set(err,
-			"%s:%d: [provider:%s]: http2 yes|no, ttl 0-2419200 "
-			"seconds",
-			cpath, p->line, p->name);
-		goto fail;
-	}
-	if (keyfile == NULL ||
-	    read_key_file(f, keyfile, token_url, msg, sizeof(msg)) != 0) {
+	if (read_key_file(f, keyfile, token_url, msg, sizeof(msg)) != 0) {
 		err_set(err, "%s:%d: [provider:%s] service_account_file: %s",
 			cpath, provider_line(p, "service_account_file"),
-			p->name,
-			keyfile ? msg
-				: "the service account's key file is "
-				  "needed");
+			p->name, msg);
 		goto fail;
 	}
 	f->http = env->http;
 	f->send_url =
 		xasprintf("%s/v1/projects/%s/messages:send",
 			  api ? api : "https://fcm.googleapis.com", project);
-	f->http2 = http2 == NULL || strcmp(http2, "yes") == 0;
+	f->http2 = provider_yes(p, "http2", 1);
 	f->ca_file = ca ? xstrdup(ca) : NULL;
 	snprintf(f->ttl, sizeof(f->ttl), "%llds", t);
 	f->waiting_tail = &f->waiting;
@@ -518,10 +503,24 @@ push_fcm_close(struct channel *ch)
 	push_fcm_free(f);
 }
 
+static const struct provider_key push_fcm_keys[] = {
+	{"project_id", PKEY_TEXT, 0, 0,
+	 "the Firebase project's id (lower case, digits, -)"},
+	{"service_account_file", PKEY_FILE, 0, 0,
+	 "the service account's key file"},
+	{"api_url", PKEY_URL, 0, 0, NULL},
+	{"token_url", PKEY_URL, 0, 0, NULL},
+	{"http2", PKEY_BOOL, 0, 0, NULL},
+	{"ca_file", PKEY_FILE, 0, 0, NULL},
+	{"ttl", PKEY_INT, 0, 2419200, NULL},
+	{NULL, PKEY_TEXT, 0, 0, NULL},
+};
+
 const struct channel_ops push_fcm_ops = {
 	.name = "fcm",
 	.kind = CHANNEL_PUSH,
 	.flags = 0,
+	.keys = push_fcm_keys,
 	.open = push_fcm_open,     /* MUST validate config; reads the key */
 	.submit = push_fcm_submit, /* MUST NOT block; may wait for a token */
 	.receipt = NULL,           /* FCM sends no delivery receipts */

@@ -89,28 +89,11 @@ sms_http_open(const struct provider_cfg *p, const struct channel_env *env,
 	const char *url = provider_get(p, "url");
 	const char *token_file = provider_get(p, "token_file");
 	const char *from = provider_get(p, "from");
-	const char *batch = provider_get(p, "batch");
 	const char *cpath = env->config_path ? env->config_path : "(config)";
 	struct sms_http *s;
 	char *token = NULL;
-	long long nb = 1;
 
-	if (url == NULL || (strncmp(url, "http://", 7) != 0 &&
-			    strncmp(url, "https://", 8) != 0)) {
-		err_set(err,
-			"%s:%d: [provider:%s] url: an http:// or https:// "
-			"URL is needed",
-			cpath, provider_line(p, "url"), p->name);
-		return NULL;
-	}
-	if (batch != NULL && parse_ll(batch, 1, BATCH_MAX, &nb) != 0) {
-		err_set(err,
-			"%s:%d: [provider:%s] batch: messages a request, 1 "
-			"to %d (got '%s')",
-			cpath, provider_line(p, "batch"), p->name, BATCH_MAX,
-			batch);
-		return NULL;
-	}
+	/* url, batch: as sms_http_keys says (channel_open checked them) */
 	if (token_file != NULL) {
 		token = channel_read_secret(p, "token_file", token_file, cpath,
 					    err);
@@ -122,7 +105,7 @@ sms_http_open(const struct provider_cfg *p, const struct channel_env *env,
 	s->loop = env->loop;
 	s->url = xstrdup(url);
 	s->from = from ? xstrdup(from) : NULL;
-	s->batch = (size_t)nb;
+	s->batch = (size_t)provider_int(p, "batch", 1);
 	if (token != NULL) {
 		s->auth_header = xasprintf("Authorization: Bearer %s", token);
 		explicit_bzero(token, strlen(token));
@@ -493,10 +476,19 @@ sms_http_close(struct channel *ch)
 	free(s);
 }
 
+static const struct provider_key sms_http_keys[] = {
+	{"url", PKEY_URL, 0, 0, "an http:// or https:// URL"},
+	{"token_file", PKEY_FILE, 0, 0, NULL},
+	{"from", PKEY_TEXT, 0, 0, NULL},
+	{"batch", PKEY_INT, 1, BATCH_MAX, NULL},
+	{NULL, PKEY_TEXT, 0, 0, NULL},
+};
+
 const struct channel_ops sms_http_ops = {
 	.name = "http",
 	.kind = CHANNEL_SMS,
 	.flags = CHANNEL_RECEIPTS | CHANNEL_IDEMPOTENT,
+	.keys = sms_http_keys,
 	.open = sms_http_open,       /* MUST validate config; start-up */
 	.submit = sms_http_submit,   /* MUST NOT block; result via done */
 	.receipt = sms_http_receipt, /* JSON receipts on the loop's peer */

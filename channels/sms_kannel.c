@@ -51,31 +51,11 @@ sms_kannel_open(const struct provider_cfg *p, const struct channel_env *env,
 	const char *url = provider_get(p, "url");
 	const char *user = provider_get(p, "username");
 	const char *pwfile = provider_get(p, "password_file");
-	const char *mask = provider_get(p, "dlr_mask");
 	struct sms_kannel *k;
 	char *pw;
-	long long m = 19;
 
-	if (url == NULL || strncmp(url, "http", 4) != 0) {
-		err_set(err,
-			"%s:%d: [provider:%s] url: Kannel's sendsms URL is "
-			"needed (http://host:port/cgi-bin/sendsms)",
-			cpath, provider_line(p, "url"), p->name);
-		return NULL;
-	}
-	if (user == NULL || pwfile == NULL) {
-		err_set(err,
-			"%s:%d: [provider:%s]: username and password_file "
-			"are needed (a sendsms-user of Kannel)",
-			cpath, p->line, p->name);
-		return NULL;
-	}
-	if (mask != NULL && parse_ll(mask, 1, 31, &m) != 0) {
-		err_set(err,
-			"%s:%d: [provider:%s] dlr_mask: 1 to 31 (got '%s')",
-			cpath, provider_line(p, "dlr_mask"), p->name, mask);
-		return NULL;
-	}
+	/* url, username, password_file, dlr_mask: checked by channel_open
+	 * (sms_kannel_keys) */
 	pw = channel_read_secret(p, "password_file", pwfile, cpath, err);
 	if (pw == NULL)
 		return NULL;
@@ -89,7 +69,7 @@ sms_kannel_open(const struct provider_cfg *p, const struct channel_env *env,
 					  : NULL;
 	k->smsc = provider_get(p, "smsc") ? xstrdup(provider_get(p, "smsc"))
 					  : NULL;
-	k->dlr_mask = (int)m;
+	k->dlr_mask = (int)provider_int(p, "dlr_mask", 19);
 	return &k->ch;
 }
 
@@ -300,10 +280,22 @@ sms_kannel_close(struct channel *ch)
 	free(k);
 }
 
+static const struct provider_key sms_kannel_keys[] = {
+	{"url", PKEY_URL, 0, 0,
+	 "Kannel's sendsms URL (http://host:port/cgi-bin/sendsms)"},
+	{"username", PKEY_TEXT, 0, 0, "a sendsms-user of Kannel"},
+	{"password_file", PKEY_FILE, 0, 0, "the file holding its password"},
+	{"from", PKEY_TEXT, 0, 0, NULL},
+	{"smsc", PKEY_TEXT, 0, 0, NULL},
+	{"dlr_mask", PKEY_INT, 1, 31, NULL},
+	{NULL, PKEY_TEXT, 0, 0, NULL},
+};
+
 const struct channel_ops sms_kannel_ops = {
 	.name = "kannel",
 	.kind = CHANNEL_SMS,
 	.flags = CHANNEL_RECEIPTS,
+	.keys = sms_kannel_keys,
 	.open = sms_kannel_open,       /* MUST validate config; start-up */
 	.submit = sms_kannel_submit,   /* MUST NOT block; result via done */
 	.receipt = sms_kannel_receipt, /* Kannel's dlr-url GET */

@@ -130,10 +130,18 @@ sms_twilio_close(struct channel *ch)
 	free(t);
 }
 
+static const struct provider_key sms_twilio_keys[] = {
+	TWILIO_KEYS,
+	{"from", PKEY_TEXT, 0, 0, NULL},
+	{"messaging_service_sid", PKEY_TEXT, 0, 0, NULL},
+	{NULL, PKEY_TEXT, 0, 0, NULL},
+};
+
 const struct channel_ops sms_twilio_ops = {
 	.name = "twilio",
 	.kind = CHANNEL_SMS,
 	.flags = CHANNEL_RECEIPTS,
+	.keys = sms_twilio_keys,
 	.open = sms_twilio_open,       /* MUST validate config; start-up */
 	.submit = sms_twilio_submit,   /* MUST NOT block; result via done */
 	.receipt = sms_twilio_receipt, /* signed status callbacks */

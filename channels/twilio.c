@@ -32,13 +32,7 @@ twilio_open(struct twilio *t, const char *resource,
 	char *token;
 
 	memset(t, 0, sizeof(*t));
-	if (sid == NULL || tokfile == NULL) {
-		err_set(err,
-			"%s:%d: [provider:%s]: account_sid and "
-			"auth_token_file are needed",
-			cpath, p->line, p->name);
-		return -1;
-	}
+	/* both there: TWILIO_KEYS needs them */
 	if (strspn(sid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 			"0123456789") != strlen(sid)) {
 		err_set(err,

@@ -61,4 +61,12 @@ const char *twilio_callback(const struct twilio *t,
 			    const char *status_key, const char *sid_key,
 			    struct receipt *r, long *code, struct fg_err *err);
 
+/* The keys both Twilio adapters take (channel.h's provider_key). */
+/* clang-format off */
+#define TWILIO_KEYS                                                            \
+	{"account_sid", PKEY_TEXT, 0, 0, "the account's SID"},                 \
+	{"auth_token_file", PKEY_FILE, 0, 0, "the file holding the auth token"}, \
+	{"api_url", PKEY_URL, 0, 0, NULL}
+/* clang-format on */
+
 #endif

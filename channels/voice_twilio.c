@@ -52,25 +52,16 @@ voice_twilio_open(const struct provider_cfg *p, const struct channel_env *env,
 {
 	const char *cpath = env->config_path ? env->config_path : "(config)";
 	const char *from = provider_get(p, "from");
-	const char *ring = provider_get(p, "ring_timeout");
-	const char *repeat = provider_get(p, "repeat");
-	long long rt = 30, rp = 2;
+	long long rt = provider_int(p, "ring_timeout", 30);
+	long long rp = provider_int(p, "repeat", 2);
 	struct voice_twilio *v;
 
-	if (from == NULL || from[0] != '+' ||
+	if (from[0] != '+' ||
 	    strspn(from + 1, "0123456789") != strlen(from + 1)) {
 		err_set(err,
 			"%s:%d: [provider:%s] from: the calling number, as "
 			"+ and digits, is needed",
 			cpath, provider_line(p, "from"), p->name);
-		return NULL;
-	}
-	if ((ring && parse_ll(ring, 5, 600, &rt) != 0) ||
-	    (repeat && parse_ll(repeat, 1, 3, &rp) != 0)) {
-		err_set(err,
-			"%s:%d: [provider:%s]: ring_timeout 5-600 seconds, "
-			"repeat 1-3",
-			cpath, p->line, p->name);
 		return NULL;
 	}
 	v = xcalloc(1, sizeof(*v));
@@ -183,10 +174,19 @@ voice_twilio_close(struct channel *ch)
 	free(v);
 }
 
+static const struct provider_key voice_twilio_keys[] = {
+	TWILIO_KEYS,
+	{"from", PKEY_TEXT, 0, 0, "the calling number, as + and digits,"},
+	{"ring_timeout", PKEY_INT, 5, 600, NULL},
+	{"repeat", PKEY_INT, 1, 3, NULL},
+	{NULL, PKEY_TEXT, 0, 0, NULL},
+};
+
 const struct channel_ops voice_twilio_ops = {
 	.name = "twilio",
 	.kind = CHANNEL_VOICE,
 	.flags = CHANNEL_RECEIPTS,
+	.keys = voice_twilio_keys,
 	.open = voice_twilio_open,       /* MUST validate config; start-up */
 	.submit = voice_twilio_submit,   /* MUST NOT block; result via done */
 	.receipt = voice_twilio_receipt, /* signed status callbacks */

@@ -464,7 +464,6 @@ provider_key(struct config *cfg, int line, const char *pname, const char *key,
 	p->kv[p->nkv].key = xstrdup(key);
 	p->kv[p->nkv].value = xstrdup(value);
 	p->kv[p->nkv].line = line;
-	p->kv[p->nkv].used = 0;
 	p->nkv++;
 	return 0;
 }
@@ -475,10 +474,8 @@ provider_get(const struct provider_cfg *p, const char *key)
 	size_t i;
 
 	for (i = 0; i < p->nkv; i++) {
-		if (strcmp(p->kv[i].key, key) == 0) {
-			((struct provider_kv *)&p->kv[i])->used = 1;
+		if (strcmp(p->kv[i].key, key) == 0)
 			return p->kv[i].value;
-		}
 	}
 	return NULL;
 }

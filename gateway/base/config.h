@@ -16,7 +16,6 @@ struct provider_kv {
 	char *key;
 	char *value; /* MAY be a secret: never logged */
 	int line;
-	int used; /* read by the adapter; an unused key is a mistake */
 };
 
 /* A provider: its type picks the adapter (channels/), which validates the
