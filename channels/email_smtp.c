@@ -65,6 +65,7 @@
 #include "base/contacts.h"
 #include "base/workq.h"
 #include "channels/channel.h"
+#include "channels/classify.h"
 #include "channels/mime.h"
 
 struct mail {
@@ -231,6 +232,17 @@ classify(struct delivery_result *r, const smtp_status_t *st, const char *what,
 }
 
 /* After a session: see RELAY_RUN. */
+void
+email_smtp_classify(int code, const char *text, int enh_class, int enh_subject,
+		    int enh_detail, struct delivery_result *res)
+{
+	smtp_status_t st = {code, (char *)text, enh_class, enh_subject,
+			    enh_detail};
+	enum whose whose;
+
+	classify(res, &st, "message", &whose);
+}
+
 static void
 relay_runs(struct mail *batch, const enum whose *whose)
 {

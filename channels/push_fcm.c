@@ -44,6 +44,7 @@
 #include <time.h>
 
 #include "channels/channel.h"
+#include "channels/classify.h"
 #include "net/httpc.h"
 
 #define FCM_SCOPE "https://www.googleapis.com/auth/firebase.messaging"
@@ -260,23 +261,22 @@ fetch_token(struct push_fcm *f)
 	sbuf_free(&body);
 }
 
-static void
-send_done(void *arg, const struct httpc_response *r)
+void
+push_fcm_classify(const struct httpc_response *r, struct delivery_result *res)
 {
-	struct send *s = arg;
-	struct delivery_result res;
 	json_t *j = NULL, *e, *d;
 	const char *code = NULL, *msg, *name;
 	size_t i;
 
-	if (channel_transport_error(r, &res))
-		goto done;
+	if (channel_transport_error(r, res))
+		return;
 	j = json_loadb(r->body, r->body_len, 0, NULL);
 	if (r->status == 200) {
 		name = json_string_value(json_object_get(j, "name"));
-		result_set(&res, DELIVERY_OK, 0, "HTTP 200", "accepted");
-		str_copy(res.ref, name ? name : "", sizeof(res.ref));
-		goto done;
+		result_set(res, DELIVERY_OK, 0, "HTTP 200", "accepted");
+		str_copy(res->ref, name ? name : "", sizeof(res->ref));
+		json_decref(j);
+		return;
 	}
 	e = json_object_get(j, "error");
 	json_array_foreach(json_object_get(e, "details"), i, d)
@@ -292,24 +292,32 @@ send_done(void *arg, const struct httpc_response *r)
 		char http[32];
 
 		snprintf(http, sizeof(http), "HTTP %ld", r->status);
-		result_set(&res, DELIVERY_TEMPFAIL,
+		result_set(res, DELIVERY_TEMPFAIL,
 			   r->status == 401 || r->status == 403 ||
 				   r->status == 429,
 			   http, "%.150s", msg ? msg : "");
 	} else if (listed(code, permanent_errors, FG_NELEM(permanent_errors))) {
-		result_set(&res, DELIVERY_PERMFAIL, 0, code, "%.150s",
+		result_set(res, DELIVERY_PERMFAIL, 0, code, "%.150s",
 			   msg ? msg : "");
 	} else {
-		result_set(&res, DELIVERY_TEMPFAIL,
+		result_set(res, DELIVERY_TEMPFAIL,
 			   listed(code, provider_errors,
 				  FG_NELEM(provider_errors)),
 			   code, "%.150s", msg ? msg : "");
 	}
-	if (r->status == 401) /* the token is no good: fetch another */
-		s->f->auth_until = 0;
-	res.retry_after = r->retry_after;
-done:
+	res->retry_after = r->retry_after;
 	json_decref(j);
+}
+
+static void
+send_done(void *arg, const struct httpc_response *r)
+{
+	struct send *s = arg;
+	struct delivery_result res;
+
+	push_fcm_classify(r, &res);
+	if (r->status == 401)
+		s->f->auth_until = 0; /* the token is no good: fetch another */
 	s->done(s->job, &res);
 	free(s);
 }

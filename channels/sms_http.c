@@ -50,6 +50,7 @@
 
 #include "base/log.h"
 #include "channels/channel.h"
+#include "channels/classify.h"
 #include "net/httpc.h"
 
 #define BATCH_MAX 1000
@@ -223,6 +224,22 @@ finish_all(struct batch *b, const struct delivery_result *res)
 	batch_free(b);
 }
 
+void
+sms_http_classify(const struct httpc_response *r, struct delivery_result *res)
+{
+	json_t *j;
+
+	if (channel_transport_error(r, res))
+		return;
+	j = json_loadb(r->body, r->body_len, 0, NULL);
+	if (r->status >= 200 && r->status < 300)
+		accepted(res, r->status, j);
+	else
+		error_result(json_object_get(j, "error"), r->status,
+			     r->retry_after, res);
+	json_decref(j);
+}
+
 static void
 sms_http_response(void *arg, const struct httpc_response *r)
 {
@@ -230,23 +247,17 @@ sms_http_response(void *arg, const struct httpc_response *r)
 	struct delivery_result res;
 	json_t *j;
 
-	if (channel_transport_error(r, &res)) {
-		finish_all(b, &res);
-		return;
-	}
-	j = json_loadb(r->body, r->body_len, 0, NULL);
-	if (r->status >= 200 && r->status < 300 && b->messages != NULL) {
+	if (r->curl_code == CURLE_OK && r->status >= 200 && r->status < 300 &&
+	    b->messages != NULL) {
+		j = json_loadb(r->body, r->body_len, 0, NULL);
 		batch_results(b, j, r->status);
 		batch_free(b);
-	} else {
-		if (r->status >= 200 && r->status < 300)
-			accepted(&res, r->status, j);
-		else
-			error_result(json_object_get(j, "error"), r->status,
-				     r->retry_after, &res);
-		finish_all(b, &res);
+		json_decref(j);
+		return;
 	}
-	json_decref(j);
+	/* One answer for the request as a whole. */
+	sms_http_classify(r, &res);
+	finish_all(b, &res);
 }
 
 /* Send a request's body for b's messages. */

@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #include "channels/channel.h"
+#include "channels/classify.h"
 #include "net/httpc.h"
 
 struct sms_kannel {
@@ -83,29 +84,43 @@ add_param(struct sms_kannel *k, struct sbuf *b, const char *key,
 	curl_free(e);
 }
 
+void
+sms_kannel_classify(const struct httpc_response *r, struct delivery_result *res)
+{
+	char code[32];
+
+	snprintf(code, sizeof(code), "HTTP %ld", r->status);
+	if (channel_transport_error(r, res))
+		return;
+	if (r->status == 202 || r->status == 200)
+		result_set(res, DELIVERY_OK, 0, code, "%.120s", r->body);
+	else if (r->status == 403 || r->status == 401)
+		result_set(res, DELIVERY_TEMPFAIL, 1, code, "%.120s", r->body);
+	else if (r->status >= 400 && r->status < 500 &&
+		 (strcasestr(r->body, "receiver") != NULL ||
+		  strcasestr(r->body, "denied by white") != NULL))
+		/* This number: "Missing receiver number, rejected", "Number(s)
+		 * has/have been denied by white- and/or black-lists." (400,
+		 * smsbox's lists refuse it: every later try would too). */
+		result_set(res, DELIVERY_PERMFAIL, 0, code, "%.120s", r->body);
+	else if (r->status >= 400 && r->status < 500 &&
+		 strcasestr(r->body, "sender missing") != NULL)
+		/* Every message would get it: the provider section's from,
+		 * or the sendsms-user's default sender, is missing. */
+		result_set(res, DELIVERY_TEMPFAIL, 1, code, "%.120s", r->body);
+	else
+		result_set(res, DELIVERY_TEMPFAIL, r->status == 503, code,
+			   "%.120s", r->body);
+	res->retry_after = r->retry_after;
+}
+
 static void
 sms_kannel_response(void *arg, const struct httpc_response *r)
 {
 	struct call *c = arg;
 	struct delivery_result res;
-	char code[32];
 
-	snprintf(code, sizeof(code), "HTTP %ld", r->status);
-	if (channel_transport_error(r, &res)) {
-		/* classified */
-	} else if (r->status == 202 || r->status == 200) {
-		result_set(&res, DELIVERY_OK, 0, code, "%.120s", r->body);
-	} else if (r->status == 403 || r->status == 401) {
-		result_set(&res, DELIVERY_TEMPFAIL, 1, code, "%.120s", r->body);
-	} else if (r->status >= 400 && r->status < 500 &&
-		   strcasestr(r->body, "receiver") != NULL) {
-		/* "Missing receiver number" / "Number(s) blacklisted". */
-		result_set(&res, DELIVERY_PERMFAIL, 0, code, "%.120s", r->body);
-	} else {
-		result_set(&res, DELIVERY_TEMPFAIL, r->status == 503, code,
-			   "%.120s", r->body);
-	}
-	res.retry_after = r->retry_after;
+	sms_kannel_classify(r, &res);
 	c->done(c->job, &res);
 	free(c);
 }

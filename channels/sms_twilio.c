@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "channels/channel.h"
+#include "channels/classify.h"
 #include "channels/twilio.h"
 
 struct sms_twilio {
@@ -37,6 +38,12 @@ struct sms_twilio {
  * unknown destination, landline or unreachable carrier. */
 static const long permanent_codes[] = {21211, 21610, 21614,
 				       21612, 30005, 30006};
+
+void
+sms_twilio_classify(const struct httpc_response *r, struct delivery_result *res)
+{
+	twilio_classify(permanent_codes, FG_NELEM(permanent_codes), r, res);
+}
 
 static struct channel *
 sms_twilio_open(const struct provider_cfg *p, const struct channel_env *env,

@@ -93,25 +93,28 @@ twilio_permanent(const struct twilio *t, long code)
 	return 0;
 }
 
-static void
-twilio_response(void *arg, const struct httpc_response *r)
+void
+twilio_classify(const long *permanent, size_t npermanent,
+		const struct httpc_response *r, struct delivery_result *res)
 {
-	struct twilio_call *c = arg;
-	struct delivery_result res;
+	struct twilio t = {0};
 	json_t *j = NULL;
 	const char *msg, *sid;
 	char code[32];
 	long tcode;
 
-	if (channel_transport_error(r, &res))
-		goto done;
+	if (channel_transport_error(r, res))
+		return;
+	t.permanent = permanent;
+	t.npermanent = npermanent;
 	j = json_loadb(r->body, r->body_len, 0, NULL);
 	if (r->status >= 200 && r->status < 300) {
 		sid = json_string_value(json_object_get(j, "sid"));
 		snprintf(code, sizeof(code), "HTTP %ld", r->status);
-		result_set(&res, DELIVERY_OK, 0, code, "queued");
-		str_copy(res.ref, sid ? sid : "", sizeof(res.ref));
-		goto done;
+		result_set(res, DELIVERY_OK, 0, code, "queued");
+		str_copy(res->ref, sid ? sid : "", sizeof(res->ref));
+		json_decref(j);
+		return;
 	}
 	tcode = (long)json_integer_value(json_object_get(j, "code"));
 	msg = json_string_value(json_object_get(j, "message"));
@@ -119,17 +122,25 @@ twilio_response(void *arg, const struct httpc_response *r)
 		snprintf(code, sizeof(code), "%ld", tcode);
 	else
 		snprintf(code, sizeof(code), "HTTP %ld", r->status);
-	if (twilio_permanent(c->t, tcode))
-		result_set(&res, DELIVERY_PERMFAIL, 0, code, "%.150s",
+	if (twilio_permanent(&t, tcode))
+		result_set(res, DELIVERY_PERMFAIL, 0, code, "%.150s",
 			   msg ? msg : "");
 	else
-		result_set(&res, DELIVERY_TEMPFAIL,
+		result_set(res, DELIVERY_TEMPFAIL,
 			   r->status == 401 || r->status == 403 ||
 				   r->status == 429 || tcode == 20003,
 			   code, "%.150s", msg ? msg : "");
-	res.retry_after = r->retry_after;
-done:
+	res->retry_after = r->retry_after;
 	json_decref(j);
+}
+
+static void
+twilio_response(void *arg, const struct httpc_response *r)
+{
+	struct twilio_call *c = arg;
+	struct delivery_result res;
+
+	twilio_classify(c->t->permanent, c->t->npermanent, r, &res);
 	c->done(c->job, &res);
 	free(c);
 }

@@ -61,6 +61,12 @@ const char *twilio_callback(const struct twilio *t,
 			    const char *status_key, const char *sid_key,
 			    struct receipt *r, long *code, struct fg_err *err);
 
+/* One answer of the API: permanent lists the error codes that fail a
+ * message for good. */
+void twilio_classify(const long *permanent, size_t npermanent,
+		     const struct httpc_response *r,
+		     struct delivery_result *res);
+
 /* The keys both Twilio adapters take (channel.h's provider_key). */
 /* clang-format off */
 #define TWILIO_KEYS                                                            \

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "channels/channel.h"
+#include "channels/classify.h"
 #include "channels/twilio.h"
 
 struct voice_twilio {
@@ -45,6 +46,13 @@ struct voice_twilio {
 
 static const long permanent_codes[] = {21211, 21217, 13223, 13224,
 				       13225, 21215, 21610};
+
+void
+voice_twilio_classify(const struct httpc_response *r,
+		      struct delivery_result *res)
+{
+	twilio_classify(permanent_codes, FG_NELEM(permanent_codes), r, res);
+}
 
 static struct channel *
 voice_twilio_open(const struct provider_cfg *p, const struct channel_env *env,

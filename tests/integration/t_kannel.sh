@@ -10,6 +10,9 @@ FAKE=/usr/lib/kannel/test/fakesmsc
 fresh_schemas
 k="$work/kannel"
 mkdir -p "$k"
+# smsbox refuses one number by its black-list (the last part below).
+export KANNEL_BLACK_LIST='^8613900000077$'
+
 # Kannel does not reuse a port still in TIME_WAIT: every start gets fresh
 # ports (four from $1).
 kannel_conf() {
@@ -162,5 +165,19 @@ has "$(sqlg "SELECT last_error FROM messages WHERE contact_id = 11")" "dlr 2 not
 has "$(sqlg "SELECT last_error FROM messages WHERE contact_id = 13")" "NACK/0x0000000b/Invalid Destination Address" "the refusal recorded"
 eq "kannel-id-11" "$(sqlg "SELECT provider_ref FROM messages WHERE contact_id = 11")" "the reference from the report"
 kill "$serve"; wait "$serve" 2>/dev/null || true
+
+# smsbox's black-list refuses a number: 400 "Number(s) has/have been
+# denied by white- and/or black-lists." That number's end (it would be
+# refused every time), blocked, and the notice goes to the next contact;
+# not Kannel's trouble: nothing else waits.
+kannel_feegate_conf $((base + 10))
+customer KB; contact 77 KB sms +8613900000077 1; contact 78 KB sms +8613900000078 2
+bill KB-1 KB 66.00 2026-10-11
+fgok run --date 2026-10-12 --now "2026-10-12 10:00"
+eq "failed_permanent" "$(sqlg "SELECT state FROM messages WHERE contact_id = 77")" "the black-listed number refused for good"
+has "$(sqlg "SELECT last_error FROM messages WHERE contact_id = 77")" "denied by white- and/or black-lists" "Kannel's words recorded"
+eq "1" "$(sqlg "SELECT COUNT(*) FROM contact_blocks WHERE contact_id = 77")" "and the number blocked"
+eq "delivered" "$(sqlg "SELECT state FROM messages WHERE contact_id = 78")" "the notice reached the next number"
+hasnt "$(cat "$work/last.err")" "paused" "Kannel not paused for one number"
 has "$(fg audit verify)" "chain intact" "audit chain"
 done_ok

@@ -3,10 +3,13 @@
 # on stdout for t_kannel and scripts/bench.sh: bearerbox admin on PORT,
 # smsbox link PORT+1, fake SMSC PORT+2, sendsms PORT+3, all on 127.0.0.1;
 # logs (and with "spool" the spool store) under DIR; one sendsms user.
-# In-memory store unless "spool". dlrsink.c and nodelay.c for the benchmark
+# In-memory store unless "spool". KANNEL_BLACK_LIST: a regular expression
+# of numbers the sendsms-user may not send to (black-list-regex). dlrsink.c and nodelay.c for the benchmark
 # are in tests/peers/kannel/.
 set -eu
 port=$1 dir=$2 user=$3 password=$4
+black=""
+[ -z "${KANNEL_BLACK_LIST:-}" ] || black="black-list-regex = \"$KANNEL_BLACK_LIST\""
 store=""
 if [ "${5:-}" = spool ]; then
 	store="store-type = spool
@@ -54,6 +57,7 @@ user-deny-ip = "*.*.*.*"
 user-allow-ip = "127.0.0.1"
 max-messages = 3
 concatenation = true
+$black
 
 group = smsbox-route
 smsbox-id = box
