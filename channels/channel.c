@@ -31,6 +31,12 @@ static const struct channel_ops *const registry[] = {
 	NULL,
 };
 
+const struct channel_ops *const *
+channel_adapters(void)
+{
+	return registry;
+}
+
 const struct channel_ops *
 channel_lookup(const char *type, enum channel_kind kind)
 {

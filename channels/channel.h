@@ -167,6 +167,8 @@ struct channel {
  * win. */
 
 /* The adapter for a provider type on a channel, or NULL. */
+/* Every adapter, NULL-terminated. */
+const struct channel_ops *const *channel_adapters(void);
 const struct channel_ops *channel_lookup(const char *type,
 					 enum channel_kind kind);
 /* Open the provider called name: its adapter, and the rate, concurrency

@@ -117,11 +117,51 @@ test_table(void **state)
 	rmdir(dir);
 }
 
+/* docs/providers.md names every key an adapter takes, as "key =" in an
+ * example or as `key` in the text: no key undocumented. */
+static void
+test_documented(void **state)
+{
+	const struct channel_ops *const *ops;
+	const struct provider_key *k;
+	char *doc, want[96];
+	FILE *fp = fopen("docs/providers.md", "r");
+	long n;
+	int missing = 0;
+
+	(void)state;
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	doc = calloc(1, (size_t)n + 1);
+	assert_non_null(doc);
+	assert_int_equal(fread(doc, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	for (ops = channel_adapters(); *ops != NULL; ops++)
+		for (k = (*ops)->keys; k != NULL && k->name != NULL; k++) {
+			char alt[96];
+
+			snprintf(want, sizeof(want), "%s =", k->name);
+			snprintf(alt, sizeof(alt), "`%s`", k->name);
+			if (strstr(doc, want) == NULL &&
+			    strstr(doc, alt) == NULL) {
+				print_error("docs/providers.md: %s's key %s is "
+					    "not named\n",
+					    (*ops)->name, k->name);
+				missing++;
+			}
+		}
+	free(doc);
+	assert_int_equal(missing, 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_documented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
