@@ -71,41 +71,13 @@ money_cell(const char *decimal, char *buf, size_t len)
 	money_format_grouped(cents, buf, len);
 }
 
-int
-report_print(struct db *db, const char *from, const char *to, FILE *out,
-	     struct fg_err *err)
+/* The report's tables for f .. t into r[1..7] (r[0] is read first):
+ * notices by seq, closed cases, active cases, tasks by grid, refused
+ * rows, messages by channel, outage notices. */
+static int
+report_read(struct db *db, const char *f, const char *t, json_t *r[8],
+	    struct fg_err *err)
 {
-	char f[DATE_LEN], t[DATE_LEN], amount[48];
-	json_t *r[8] = {0};
-	size_t i, k;
-	int rc = -1;
-	unsigned long long after[12] = {0}, below = 0, hold = 0, gone = 0,
-			   after_task = 0, open_total = 0, esc = 0;
-
-	r[0] = query(
-		db,
-		"SELECT COUNT(*), DATE_FORMAT(MIN(business_date), '%Y-%m-%d'),"
-		" DATE_FORMAT(MAX(business_date), '%Y-%m-%d') FROM nights",
-		NULL, NULL, err);
-	if (r[0] == NULL)
-		goto out;
-	str_copy(f, from ? from : cell(r[0], 0, 1), sizeof(f));
-	str_copy(t, to ? to : cell(r[0], 0, 2), sizeof(t));
-	if (f[0] == '\0' || t[0] == '\0') {
-		fprintf(out, "no nights have been run yet\n");
-		rc = 0;
-		goto out;
-	}
-	json_decref(r[0]);
-	r[0] = json_array();
-	if (db_query(db, DB_STREAM,
-		     "SELECT (SELECT COUNT(*) FROM nights"
-		     "  WHERE business_date BETWEEN ? AND ?),"
-		     " COUNT(*) FROM dunning_cases"
-		     " WHERE opened_on BETWEEN ? AND ?",
-		     DB_ARGS(DB_STR(f), DB_STR(t), DB_STR(f), DB_STR(t)),
-		     rows_cb, r[0], err) != 0)
-		goto out;
 	if ((r[1] = query(db,
 			  "SELECT seq, COUNT(*), SUM(unreachable) FROM notices"
 			  " WHERE kind = 'dunning' AND sent_on BETWEEN ? AND ?"
@@ -169,7 +141,18 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 			  "  'outage_rescheduled', 'outage_reminder',"
 			  "  'outage_cancelled', 'outage_restored')",
 			  f, t, err)) == NULL)
-		goto out;
+		return -1;
+	return 0;
+}
+
+/* The ladder: cases opened, notices sent, how cases ended, what is
+ * active now. */
+static void
+print_ladder(FILE *out, const char *f, const char *t, json_t *r[8])
+{
+	unsigned long long after[12] = {0}, below = 0, hold = 0, gone = 0,
+			   after_task = 0, open_total = 0, esc = 0;
+	size_t i, k;
 
 	fprintf(out, "feegate report %s .. %s (%s night%s run)\n\n", f, t,
 		cell(r[0], 0, 0), strcmp(cell(r[0], 0, 0), "1") ? "s" : "");
@@ -223,6 +206,13 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 			fprintf(out, "%sat notice %s: %s", k++ ? ", " : "",
 				cell(r[3], i, 1), cell(r[3], i, 2));
 	fprintf(out, "), escalated to collectors: %llu\n", esc);
+}
+
+/* Messages by channel, and the contacts found dead. */
+static void
+print_channels(FILE *out, json_t *rows)
+{
+	size_t i;
 
 	fprintf(out, "\n  messages by channel  (accepted: the provider took "
 		     "it, no receipt yet or none to come)\n");
@@ -230,46 +220,112 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 		"channel", "messages", "delivered", "accepted", "failed",
 		"expired", "cancelled", "waiting", "SMS parts",
 		"dead contacts");
-	for (i = 0; i < json_array_size(r[6]); i++)
+	for (i = 0; i < json_array_size(rows); i++)
 		fprintf(out, "    %-8s %8s %9s %8s %7s %7s %9s %7s %9s %12s\n",
-			cell(r[6], i, 0), cell(r[6], i, 1), cell(r[6], i, 2),
-			cell(r[6], i, 3), cell(r[6], i, 4), cell(r[6], i, 5),
-			cell(r[6], i, 6), cell(r[6], i, 7),
-			channel_kind_find(cell(r[6], i, 0)) == CHANNEL_SMS
-				? cell(r[6], i, 8)
+			cell(rows, i, 0), cell(rows, i, 1), cell(rows, i, 2),
+			cell(rows, i, 3), cell(rows, i, 4), cell(rows, i, 5),
+			cell(rows, i, 6), cell(rows, i, 7),
+			channel_kind_find(cell(rows, i, 0)) == CHANNEL_SMS
+				? cell(rows, i, 8)
 				: "",
-			cell(r[6], i, 9));
-	if (json_array_size(r[6]) == 0)
+			cell(rows, i, 9));
+	if (json_array_size(rows) == 0)
 		fprintf(out, "    (none)\n");
+}
+
+/* Outage notices by kind. */
+static void
+print_outages(FILE *out, json_t *rows)
+{
+	size_t i;
+
 	fprintf(out,
 		"\n  outage notices (late: less lead than the rules ask)\n");
 	fprintf(out, "    %-20s %8s %8s %6s %12s\n", "kind", "outages",
 		"notices", "late", "unreachable");
-	for (i = 0; i < json_array_size(r[7]); i++)
-		fprintf(out, "    %-20s %8s %8s %6s %12s\n", cell(r[7], i, 0),
-			cell(r[7], i, 4), cell(r[7], i, 1), cell(r[7], i, 2),
-			cell(r[7], i, 3));
-	if (json_array_size(r[7]) == 0)
+	for (i = 0; i < json_array_size(rows); i++)
+		fprintf(out, "    %-20s %8s %8s %6s %12s\n", cell(rows, i, 0),
+			cell(rows, i, 4), cell(rows, i, 1), cell(rows, i, 2),
+			cell(rows, i, 3));
+	if (json_array_size(rows) == 0)
 		fprintf(out, "    (none)\n");
+}
+
+/* Manual collection tasks by grid. */
+static void
+print_tasks(FILE *out, json_t *rows)
+{
+	char amount[48];
+	size_t i;
+
 	fprintf(out, "\n  manual collection tasks by grid\n");
 	fprintf(out, "    %-12s %6s %6s %9s %6s %10s %18s\n", "grid", "tasks",
 		"open", "assigned", "done", "cancelled", "still owed");
-	for (i = 0; i < json_array_size(r[4]); i++) {
-		money_cell(cell(r[4], i, 6), amount, sizeof(amount));
+	for (i = 0; i < json_array_size(rows); i++) {
+		money_cell(cell(rows, i, 6), amount, sizeof(amount));
 		fprintf(out, "    %-12s %6s %6s %9s %6s %10s %18s\n",
-			cell(r[4], i, 0), cell(r[4], i, 1), cell(r[4], i, 2),
-			cell(r[4], i, 3), cell(r[4], i, 4), cell(r[4], i, 5),
+			cell(rows, i, 0), cell(rows, i, 1), cell(rows, i, 2),
+			cell(rows, i, 3), cell(rows, i, 4), cell(rows, i, 5),
 			amount);
 	}
-	if (json_array_size(r[4]) == 0)
+	if (json_array_size(rows) == 0)
 		fprintf(out, "    (none)\n");
+}
+
+/* Billing rows refused, first seen in the range. */
+static void
+print_refused(FILE *out, json_t *rows)
+{
+	size_t i;
 
 	fprintf(out, "\n  billing rows refused (first seen in range)\n");
-	for (i = 0; i < json_array_size(r[5]); i++)
-		fprintf(out, "    %-9s %-40s %6s\n", cell(r[5], i, 0),
-			cell(r[5], i, 1), cell(r[5], i, 2));
-	if (json_array_size(r[5]) == 0)
+	for (i = 0; i < json_array_size(rows); i++)
+		fprintf(out, "    %-9s %-40s %6s\n", cell(rows, i, 0),
+			cell(rows, i, 1), cell(rows, i, 2));
+	if (json_array_size(rows) == 0)
 		fprintf(out, "    (none)\n");
+}
+
+int
+report_print(struct db *db, const char *from, const char *to, FILE *out,
+	     struct fg_err *err)
+{
+	char f[DATE_LEN], t[DATE_LEN];
+	json_t *r[8] = {0};
+	size_t i;
+	int rc = -1;
+
+	r[0] = query(
+		db,
+		"SELECT COUNT(*), DATE_FORMAT(MIN(business_date), '%Y-%m-%d'),"
+		" DATE_FORMAT(MAX(business_date), '%Y-%m-%d') FROM nights",
+		NULL, NULL, err);
+	if (r[0] == NULL)
+		goto out;
+	str_copy(f, from ? from : cell(r[0], 0, 1), sizeof(f));
+	str_copy(t, to ? to : cell(r[0], 0, 2), sizeof(t));
+	if (f[0] == '\0' || t[0] == '\0') {
+		fprintf(out, "no nights have been run yet\n");
+		rc = 0;
+		goto out;
+	}
+	json_decref(r[0]);
+	r[0] = json_array();
+	if (db_query(db, DB_STREAM,
+		     "SELECT (SELECT COUNT(*) FROM nights"
+		     "  WHERE business_date BETWEEN ? AND ?),"
+		     " COUNT(*) FROM dunning_cases"
+		     " WHERE opened_on BETWEEN ? AND ?",
+		     DB_ARGS(DB_STR(f), DB_STR(t), DB_STR(f), DB_STR(t)),
+		     rows_cb, r[0], err) != 0)
+		goto out;
+	if (report_read(db, f, t, r, err) != 0)
+		goto out;
+	print_ladder(out, f, t, r);
+	print_channels(out, r[6]);
+	print_outages(out, r[7]);
+	print_tasks(out, r[4]);
+	print_refused(out, r[5]);
 	rc = 0;
 out:
 	for (i = 0; i < FG_NELEM(r); i++)
