@@ -142,10 +142,11 @@ db-stop:
 	scripts/db.sh stop
 
 # Banned string functions (see STYLE.md) and formatting.
-FORMATTED = $(wildcard gateway/*.c gateway/*/*.[ch] channels/*.[ch] tests/unit/*.c tests/sim/*.[ch] tests/fuzz/*.c)
+FORMATTED = $(wildcard gateway/*.c gateway/*/*.[ch] channels/*.[ch] tests/unit/*.c tests/sim/*.[ch] tests/fuzz/*.c tests/peers/*/*.c)
 check-source:
 	@if grep -nE '\b(strcpy|sprintf|strcat|gets|atoi)[[:space:]]*\(' \
-		gateway/*.c gateway/*/*.[ch] channels/*.[ch] tests/unit/*.c tests/sim/*.c 2>/dev/null \
+		gateway/*.c gateway/*/*.[ch] channels/*.[ch] tests/unit/*.c tests/sim/*.c \
+		tests/peers/*/*.c 2>/dev/null \
 		| grep -vE ':[[:space:]]*(/?\*|//)'; then \
 		echo "check-source: banned function (use str_copy, snprintf, sbuf, parse_ll)"; exit 1; fi
 	@echo "check-source: no banned functions"

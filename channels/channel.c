@@ -88,33 +88,20 @@ provider_line(const struct provider_cfg *p, const char *key)
 	return p->line;
 }
 
-static int
-number(const struct provider_cfg *p, const char *key, double min, double max,
-       double def, double *out, const char *path, struct fg_err *err)
-{
-	const char *v = provider_get(p, key);
-	char *end;
-
-	*out = def;
-	if (v == NULL)
-		return 0;
-	*out = strtod(v, &end);
-	if (*v == '\0' || *end != '\0' || *out < min || *out > max) {
-		err_set(err,
-			"%s:%d: [provider:%s] %s: must be a number from %g "
-			"to %g (got '%s')",
-			path, provider_line(p, key), p->name, key, min, max, v);
-		return -1;
-	}
-	return 0;
-}
-
 long long
 provider_int(const struct provider_cfg *p, const char *key, long long def)
 {
 	const char *v = provider_get(p, key);
 
 	return v != NULL ? strtoll(v, NULL, 10) : def;
+}
+
+double
+provider_number(const struct provider_cfg *p, const char *key, double def)
+{
+	const char *v = provider_get(p, key);
+
+	return v != NULL ? strtod(v, NULL) : def;
 }
 
 int
@@ -125,33 +112,94 @@ provider_yes(const struct provider_cfg *p, const char *key, int def)
 	return v != NULL ? strcmp(v, "yes") == 0 : def;
 }
 
-/* Every key of the section an adapter's or a common one, each declared
- * one in its form, the needed ones there (two or more missing are named
+/* The keys every adapter takes; the dispatcher reads them
+ * (channel_open). */
+static const struct provider_key common_keys[] = {
+	{"type", PKEY_TEXT, 0, 0, NULL}, /* checked first, by channel_open */
+	{"rate", PKEY_NUMBER, 0, 100000, NULL},
+	{"concurrency", PKEY_NUMBER, 1, 1000, NULL},
+	{"timeout", PKEY_NUMBER, 1, 300, NULL},
+	{NULL, PKEY_TEXT, 0, 0, NULL},
+};
+
+static const struct provider_key *
+key_find(const struct provider_key *list, const char *name)
+{
+	for (; list != NULL && list->name != NULL; list++)
+		if (strcmp(list->name, name) == 0)
+			return list;
+	return NULL;
+}
+
+/* Whether v has k's form; err says why not. */
+static int
+key_valid(const struct provider_cfg *p, const struct provider_key *k,
+	  const char *v, const char *path, struct fg_err *err)
+{
+	const int line = provider_line(p, k->name);
+	long long n;
+	double d;
+	char *end;
+
+	switch (k->type) {
+	case PKEY_TEXT:
+		return 1;
+	case PKEY_INT:
+		if (parse_ll(v, k->min, k->max, &n) == 0)
+			return 1;
+		err_set(err,
+			"%s:%d: [provider:%s] %s: must be a whole number "
+			"from %lld to %lld (got '%s')",
+			path, line, p->name, k->name, k->min, k->max, v);
+		return 0;
+	case PKEY_NUMBER:
+		d = strtod(v, &end);
+		if (*v != '\0' && *end == '\0' && d >= (double)k->min &&
+		    d <= (double)k->max)
+			return 1;
+		err_set(err,
+			"%s:%d: [provider:%s] %s: must be a number from %lld "
+			"to %lld (got '%s')",
+			path, line, p->name, k->name, k->min, k->max, v);
+		return 0;
+	case PKEY_URL:
+		if (strncmp(v, "http://", 7) == 0 ||
+		    strncmp(v, "https://", 8) == 0)
+			return 1;
+		break;
+	case PKEY_BOOL:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0)
+			return 1;
+		break;
+	case PKEY_FILE:
+		if (*v != '\0')
+			return 1;
+		break;
+	}
+	err_set(err, "%s:%d: [provider:%s] %s: must be %s (got '%s')", path,
+		line, p->name, k->name,
+		k->type == PKEY_URL    ? "an http:// or https:// URL"
+		: k->type == PKEY_BOOL ? "yes or no"
+				       : "a path",
+		v);
+	return 0;
+}
+
+/* Every key of the section a common one or the adapter's, each in its
+ * form, the needed ones there (two or more missing are named
  * together). */
 static int
 keys_check(const struct provider_cfg *p, const struct channel_ops *ops,
 	   const char *path, struct fg_err *err)
 {
-	static const char *const common[] = {"type", "rate", "concurrency",
-					     "timeout"};
-	const struct provider_key *k;
+	const struct provider_key *lists[] = {common_keys, ops->keys}, *k;
 	struct sbuf missing;
 	const char *one = NULL, *v;
-	size_t i, nmissing = 0;
-	long long n;
+	size_t i, l, nmissing = 0;
 
-	for (i = 0; i < p->nkv; i++) {
-		size_t c;
-
-		for (c = 0; c < FG_NELEM(common); c++)
-			if (strcmp(p->kv[i].key, common[c]) == 0)
-				break;
-		if (c < FG_NELEM(common))
-			continue;
-		for (k = ops->keys; k != NULL && k->name != NULL; k++)
-			if (strcmp(k->name, p->kv[i].key) == 0)
-				break;
-		if (k == NULL || k->name == NULL) {
+	for (i = 0; i < p->nkv; i++)
+		if (key_find(common_keys, p->kv[i].key) == NULL &&
+		    key_find(ops->keys, p->kv[i].key) == NULL) {
 			err_set(err,
 				"%s:%d: [provider:%s] %s: unknown key for "
 				"type %s",
@@ -159,48 +207,21 @@ keys_check(const struct provider_cfg *p, const struct channel_ops *ops,
 				ops->name);
 			return -1;
 		}
-	}
 	sbuf_init(&missing);
-	for (k = ops->keys; k != NULL && k->name != NULL; k++) {
-		v = provider_get(p, k->name);
-		if (v == NULL) {
-			if (k->need != NULL) {
-				sbuf_addf(&missing, "%s%s",
-					  nmissing ? " and " : "", k->name);
-				if (nmissing++ == 0)
-					one = k->need;
+	for (l = 0; l < FG_NELEM(lists); l++)
+		for (k = lists[l]; k != NULL && k->name != NULL; k++) {
+			v = provider_get(p, k->name);
+			if (v != NULL && !key_valid(p, k, v, path, err)) {
+				sbuf_free(&missing);
+				return -1;
 			}
-			continue;
+			if (v != NULL || k->need == NULL)
+				continue;
+			sbuf_addf(&missing, "%s%s", nmissing ? " and " : "",
+				  k->name);
+			if (nmissing++ == 0)
+				one = k->need;
 		}
-		if ((k->type == PKEY_URL && strncmp(v, "http://", 7) != 0 &&
-		     strncmp(v, "https://", 8) != 0) ||
-		    (k->type == PKEY_INT &&
-		     parse_ll(v, k->min, k->max, &n) != 0) ||
-		    (k->type == PKEY_BOOL && strcmp(v, "yes") != 0 &&
-		     strcmp(v, "no") != 0) ||
-		    (k->type != PKEY_TEXT && *v == '\0')) {
-			if (k->type == PKEY_INT)
-				err_set(err,
-					"%s:%d: [provider:%s] %s: must be a "
-					"whole number from %lld to %lld (got "
-					"'%s')",
-					path, provider_line(p, k->name),
-					p->name, k->name, k->min, k->max, v);
-			else
-				err_set(err,
-					"%s:%d: [provider:%s] %s: must be %s "
-					"(got '%s')",
-					path, provider_line(p, k->name),
-					p->name, k->name,
-					k->type == PKEY_URL ? "an http:// or "
-							      "https:// URL"
-					: k->type == PKEY_BOOL ? "yes or no"
-							       : "a path",
-					v);
-			sbuf_free(&missing);
-			return -1;
-		}
-	}
 	if (nmissing == 1)
 		err_set(err, "%s:%d: [provider:%s] %s: %s is needed", path,
 			p->line, p->name, missing.s, one);
@@ -253,11 +274,11 @@ channel_open(const struct config *cfg, const char *name, enum channel_kind kind,
 		sbuf_free(&known);
 		return NULL;
 	}
-	if (keys_check(p, ops, path, err) != 0 ||
-	    number(p, "rate", 0, 100000, 0, &rate, path, err) != 0 ||
-	    number(p, "concurrency", 1, 1000, 8, &conc, path, err) != 0 ||
-	    number(p, "timeout", 1, 300, 10, &timeout, path, err) != 0)
+	if (keys_check(p, ops, path, err) != 0)
 		return NULL;
+	rate = provider_number(p, "rate", 0);
+	conc = provider_number(p, "concurrency", 8);
+	timeout = provider_number(p, "timeout", 10);
 	ch = ops->open(p, env, err);
 	if (ch == NULL)
 		return NULL;

@@ -110,14 +110,15 @@ enum {
 /* A key of an adapter's [provider:NAME] section, as channel_open checks
  * it before the adapter's open runs: a key the adapter does not declare
  * (nor type, rate, concurrency, timeout, which every adapter takes) is
- * refused, a declared one must have its type's form, a needed one must
+ * refused, each one must have its type's form, a needed one must
  * be there. What a value means beyond that is the adapter's to check. */
 enum provider_key_type {
-	PKEY_TEXT, /* any text */
-	PKEY_URL,  /* http://... or https://... */
-	PKEY_INT,  /* a whole number from min to max */
-	PKEY_BOOL, /* yes or no */
-	PKEY_FILE, /* a path: a secret, a key or certificates read from it */
+	PKEY_TEXT,   /* any text */
+	PKEY_URL,    /* http://... or https://... */
+	PKEY_INT,    /* a whole number from min to max */
+	PKEY_NUMBER, /* a number from min to max, fractions too (a rate) */
+	PKEY_BOOL,   /* yes or no */
+	PKEY_FILE,   /* a path: a secret, a key or certificates read from it */
 };
 
 struct provider_key {
@@ -203,6 +204,9 @@ int channel_transport_error(const struct httpc_response *r,
 long long provider_int(const struct provider_cfg *p, const char *key,
 		       long long def);
 int provider_yes(const struct provider_cfg *p, const char *key, int def);
+/* A PKEY_NUMBER's value, or def. */
+double provider_number(const struct provider_cfg *p, const char *key,
+		       double def);
 int provider_line(const struct provider_cfg *p, const char *key);
 
 #endif

@@ -165,7 +165,7 @@ nightly_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	{
 		/* The pass's local time, --now included (the process runs
 		 * in [dunning] timezone). */
-		time_t t = (time_t)wall_clock(s->o->dispatch.now_offset);
+		time_t t = (time_t)wall;
 		struct tm tm;
 
 		localtime_r(&t, &tm);

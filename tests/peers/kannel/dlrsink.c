@@ -37,9 +37,9 @@ wall(void)
 }
 
 static enum MHD_Result
-answer(void *cls, struct MHD_Connection *c, const char *url,
-       const char *method, const char *version, const char *upload,
-       size_t *upload_size, void **state)
+answer(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+       const char *version, const char *upload, size_t *upload_size,
+       void **state)
 {
 	static const char ok[] = "ok\n";
 	const char *status;
@@ -53,8 +53,8 @@ answer(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	*upload_size = 0;
-	status = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-					     "status");
+	status =
+		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "status");
 	s = status != NULL ? strtol(status, NULL, 10) : 0;
 	pthread_mutex_lock(&lock);
 	last = wall();
@@ -104,9 +104,11 @@ main(int argc, char **argv)
 {
 	struct sockaddr_in sa;
 	struct MHD_Daemon *d;
-	int port;
+	char *end = NULL;
+	long port = argc == 3 ? strtol(argv[1], &end, 10) : 0;
 
-	if (argc != 3 || (port = atoi(argv[1])) <= 0 || port > 65535) {
+	if (argc != 3 || end == argv[1] || *end != '\0' || port <= 0 ||
+	    port > 65535) {
 		fprintf(stderr, "usage: dlrsink PORT FILE\n");
 		return 2;
 	}
@@ -121,7 +123,7 @@ main(int argc, char **argv)
 			     MHD_OPTION_CONNECTION_LIMIT, 1000,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 60, MHD_OPTION_END);
 	if (d == NULL) {
-		fprintf(stderr, "dlrsink: cannot listen on 127.0.0.1:%d\n",
+		fprintf(stderr, "dlrsink: cannot listen on 127.0.0.1:%ld\n",
 			port);
 		return 1;
 	}

@@ -34,8 +34,8 @@ connect(int fd, const struct sockaddr *addr, socklen_t len)
 	static int (*next)(int, const struct sockaddr *, socklen_t);
 
 	if (next == NULL)
-		next = (int (*)(int, const struct sockaddr *, socklen_t))dlsym(
-			RTLD_NEXT, "connect");
+		next = (int (*)(int, const struct sockaddr *,
+				socklen_t))dlsym(RTLD_NEXT, "connect");
 	if (addr != NULL &&
 	    (addr->sa_family == AF_INET || addr->sa_family == AF_INET6))
 		no_delay(fd);
@@ -49,8 +49,8 @@ accept(int fd, struct sockaddr *addr, socklen_t *len)
 	int c;
 
 	if (next == NULL)
-		next = (int (*)(int, struct sockaddr *, socklen_t *))dlsym(
-			RTLD_NEXT, "accept");
+		next = (int (*)(int, struct sockaddr *,
+				socklen_t *))dlsym(RTLD_NEXT, "accept");
 	c = next(fd, addr, len);
 	no_delay(c);
 	return c;
@@ -63,8 +63,8 @@ accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	int c;
 
 	if (next == NULL)
-		next = (int (*)(int, struct sockaddr *, socklen_t *, int))dlsym(
-			RTLD_NEXT, "accept4");
+		next = (int (*)(int, struct sockaddr *, socklen_t *,
+				int))dlsym(RTLD_NEXT, "accept4");
 	c = next(fd, addr, len, flags);
 	no_delay(c);
 	return c;
