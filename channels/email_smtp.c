@@ -642,50 +642,24 @@ email_free(struct email_smtp *e)
 	free(e);
 }
 
-static struct channel *
-email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
-		struct fg_err *err)
+/* From, Reply-To, List-Unsubscribe, HELO and the return path. */
+static int
+addresses_open(struct email_smtp *e, const struct provider_cfg *p,
+	       const char *cpath, struct fg_err *err)
 {
-	const char *cpath = env->config_path ? env->config_path : "(config)";
-	const char *host = provider_get(p, "host");
-	const char *tls = provider_get(p, "starttls");
-	const char *ca = provider_get(p, "ca_file");
-	const char *user = provider_get(p, "username");
-	const char *pwfile = provider_get(p, "password_file");
 	const char *from = provider_get(p, "from");
 	const char *reply = provider_get(p, "reply_to");
 	const char *unsub = provider_get(p, "list_unsubscribe");
 	const char *helo = provider_get(p, "helo");
 	const char *retpath = provider_get(p, "return_path");
-	long long nw = provider_int(p, "workers", 4);
-	long long ps = provider_int(p, "per_session", 20);
-	long long pn = provider_int(p, "port", 25);
-	struct email_smtp *e = xcalloc(1, sizeof(*e));
 
-	workq_init(&e->todo);
-	workq_init(&e->done);
-	if (strpbrk(host, " \r\n:") != NULL) {
-		err_set(err,
-			"%s:%d: [provider:%s] host: the SMTP server's name "
-			"or address is needed",
-			cpath, provider_line(p, "host"), p->name);
-		goto fail;
-	}
-	if (tls && strcmp(tls, "no") && strcmp(tls, "yes") &&
-	    strcmp(tls, "required")) {
-		err_set(err,
-			"%s:%d: [provider:%s] starttls: no, yes or required "
-			"(got '%.80s')",
-			cpath, provider_line(p, "starttls"), p->name, tls);
-		goto fail;
-	}
 	if (mailbox_parse(from, &e->from_name, &e->from_addr) != 0) {
 		err_set(err,
 			"%s:%d: [provider:%s] from: one address is needed, as "
 			"user@example.cn, Name <user@example.cn> or \"Name, "
 			"with commas\" <user@example.cn> (got '%.80s')",
 			cpath, provider_line(p, "from"), p->name, from);
-		goto fail;
+		return -1;
 	}
 	e->domain = xstrdup(strrchr(e->from_addr, '@') + 1);
 	if (reply != NULL &&
@@ -694,7 +668,7 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 			"%s:%d: [provider:%s] reply_to: one address is needed, "
 			"as in from (got '%.80s')",
 			cpath, provider_line(p, "reply_to"), p->name, reply);
-		goto fail;
+		return -1;
 	}
 	if (unsub != NULL && !unsubscribe_valid(e, unsub)) {
 		err_set(err,
@@ -702,7 +676,7 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 			"<mailto:...> and/or <https://...>, separated by "
 			"commas ({key} in a URL is each message's key)",
 			cpath, provider_line(p, "list_unsubscribe"), p->name);
-		goto fail;
+		return -1;
 	}
 	if (helo != NULL && !helo_valid(helo)) {
 		err_set(err,
@@ -710,7 +684,7 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 			"name (mail.example.cn) or an address literal "
 			"([192.0.2.1]) (got '%.80s')",
 			cpath, provider_line(p, "helo"), p->name, helo);
-		goto fail;
+		return -1;
 	}
 	e->helo = helo_name(helo, e->domain);
 	if (retpath != NULL && !addr_valid(retpath)) {
@@ -719,23 +693,20 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 			"bounces@example.cn (got '%.80s')",
 			cpath, provider_line(p, "return_path"), p->name,
 			retpath);
-		goto fail;
+		return -1;
 	}
 	e->return_path = xstrdup(retpath ? retpath : e->from_addr);
-	if ((user == NULL) != (pwfile == NULL)) {
-		err_set(err,
-			"%s:%d: [provider:%s]: username and password_file "
-			"go together",
-			cpath, p->line, p->name);
-		goto fail;
-	}
-	if (pwfile != NULL) {
-		e->password = channel_read_secret(p, "password_file", pwfile,
-						  cpath, err);
-		if (e->password == NULL)
-			goto fail;
-		e->username = xstrdup(user);
-	}
+	return 0;
+}
+
+/* STARTTLS's context, with the CA certificates of ca_file. */
+static int
+tls_open(struct email_smtp *e, const struct provider_cfg *p, const char *cpath,
+	 struct fg_err *err)
+{
+	const char *tls = provider_get(p, "starttls");
+	const char *ca = provider_get(p, "ca_file");
+
 	if (tls != NULL && strcmp(tls, "no") != 0) {
 		e->tls = SSL_CTX_new(TLS_client_method());
 		if (e->tls == NULL)
@@ -758,8 +729,75 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 			"certificates from %s%s",
 			cpath, provider_line(p, "ca_file"), p->name, ca,
 			e->tls ? "" : " (and starttls is off)");
+		return -1;
+	}
+	return 0;
+}
+
+/* The answers' wake-up and nw workers, each with its sessions. */
+static void
+workers_start(struct email_smtp *e, int nw)
+{
+	ev_async_init(&e->async, async_cb);
+	e->async.data = e;
+	ev_async_start(e->loop, &e->async);
+	e->threads = xcalloc((size_t)nw, sizeof(*e->threads));
+	for (e->nthreads = 0; e->nthreads < nw; e->nthreads++)
+		if (pthread_create(&e->threads[e->nthreads], NULL, worker, e) !=
+		    0)
+			fatal("email: cannot start a worker thread");
+}
+
+static struct channel *
+email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
+		struct fg_err *err)
+{
+	const char *cpath = env->config_path ? env->config_path : "(config)";
+	const char *host = provider_get(p, "host");
+	const char *tls = provider_get(p, "starttls");
+	const char *user = provider_get(p, "username");
+	const char *pwfile = provider_get(p, "password_file");
+	const char *unsub = provider_get(p, "list_unsubscribe");
+	long long nw = provider_int(p, "workers", 4);
+	long long ps = provider_int(p, "per_session", 20);
+	long long pn = provider_int(p, "port", 25);
+	struct email_smtp *e = xcalloc(1, sizeof(*e));
+
+	workq_init(&e->todo);
+	workq_init(&e->done);
+	if (strpbrk(host, " \r\n:") != NULL) {
+		err_set(err,
+			"%s:%d: [provider:%s] host: the SMTP server's name "
+			"or address is needed",
+			cpath, provider_line(p, "host"), p->name);
 		goto fail;
 	}
+	if (tls && strcmp(tls, "no") && strcmp(tls, "yes") &&
+	    strcmp(tls, "required")) {
+		err_set(err,
+			"%s:%d: [provider:%s] starttls: no, yes or required "
+			"(got '%.80s')",
+			cpath, provider_line(p, "starttls"), p->name, tls);
+		goto fail;
+	}
+	if (addresses_open(e, p, cpath, err) != 0)
+		goto fail;
+	if ((user == NULL) != (pwfile == NULL)) {
+		err_set(err,
+			"%s:%d: [provider:%s]: username and password_file "
+			"go together",
+			cpath, p->line, p->name);
+		goto fail;
+	}
+	if (pwfile != NULL) {
+		e->password = channel_read_secret(p, "password_file", pwfile,
+						  cpath, err);
+		if (e->password == NULL)
+			goto fail;
+		e->username = xstrdup(user);
+	}
+	if (tls_open(e, p, cpath, err) != 0)
+		goto fail;
 	pthread_once(&auth_once, auth_init);
 	e->loop = env->loop;
 	e->host = xstrdup(host);
@@ -772,14 +810,7 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 	e->dsn = provider_yes(p, "dsn", 1);
 	/* Enough in flight to fill every worker's sessions. */
 	e->ch.concurrency = (int)(nw * ps);
-	ev_async_init(&e->async, async_cb);
-	e->async.data = e;
-	ev_async_start(e->loop, &e->async);
-	e->threads = xcalloc((size_t)nw, sizeof(*e->threads));
-	for (e->nthreads = 0; e->nthreads < (int)nw; e->nthreads++)
-		if (pthread_create(&e->threads[e->nthreads], NULL, worker, e) !=
-		    0)
-			fatal("email: cannot start a worker thread");
+	workers_start(e, (int)nw);
 	return &e->ch;
 fail:
 	email_free(e);

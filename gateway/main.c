@@ -884,6 +884,86 @@ load_templates(const struct config *cfg, struct fg_err *err)
 	return ts;
 }
 
+/* A sample customer (and outage), for trying templates out. */
+static void
+sample_context(struct notice_context *nc, const struct config *cfg,
+	       const char *locale, const char *name, const char *date)
+{
+	int en = locale != NULL && strcmp(locale, "en") == 0;
+
+	str_copy(nc->account_no, "3300000123", sizeof(nc->account_no));
+	nc->name = xstrdup(name ? name : en ? "Zhang Wei" : "张伟");
+	nc->locale = xstrdup(locale ? locale : "zh-CN");
+	nc->periods = xstrdup("2026-08,2026-09");
+	str_copy(nc->due_date, "2026-09-20", sizeof(nc->due_date));
+	str_copy(nc->business_date, date, sizeof(nc->business_date));
+	nc->t.amount_cents = 123450;
+	nc->t.account_no = nc->account_no;
+	nc->t.name = nc->name;
+	nc->t.periods = nc->periods;
+	nc->t.due_date = nc->due_date;
+	nc->t.business_date = nc->business_date;
+	context_late_fee(nc, cfg);
+	/* And a sample outage, for the outage notices. */
+	nc->t.outage_kind = "planned";
+	nc->t.area = en ? "Jinjiang Community, Wangjiang Street"
+			: "上城区望江街道近江社区";
+	nc->t.starts_at = "2026-10-20 08:00";
+	nc->t.ends_at = "2026-10-20 17:30";
+	nc->t.reason = NULL;
+	nc->t.old_starts_at = "2026-10-18 08:00";
+	nc->t.old_ends_at = "2026-10-18 17:30";
+}
+
+/* The notice kind's template for channel, as the adapter puts it
+ * together: an SMS made to fit max_parts (fit says how), a kind of
+ * several parts (an e-mail's subject, text and HTML) one after another. */
+static int
+render_kind(const struct template_set *ts, const struct config *cfg,
+	    const char *locale, const char *kind, const char *channel,
+	    const struct tpl_context *t, struct sbuf *out, struct sms_fit *fit,
+	    struct fg_err *err)
+{
+	int rc, ck = channel_kind_find(channel);
+
+	if (ck >= 0 && channel_kinds[ck].nparts > 1) {
+		const struct channel_kind_info *info = &channel_kinds[ck];
+		size_t i;
+
+		for (i = 0, rc = 0; i < info->nparts && rc == 0; i++) {
+			sbuf_adds(out, info->parts[i].shown_as);
+			rc = template_render(ts, locale, kind,
+					     info->parts[i].suffix, t, out,
+					     err);
+		}
+	} else if (ck == CHANNEL_SMS) {
+		rc = template_render_sms(ts, locale, kind, t,
+					 cfg->sms.max_parts, out, fit, err);
+	} else {
+		rc = template_render(ts, locale, kind, channel, t, out, err);
+	}
+	return rc;
+}
+
+/* How the SMS fits; 0 when it is over max_parts. */
+static int
+sms_fit_print(const struct config *cfg, const struct sms_fit *fit)
+{
+	char how[SMS_FIT_HOW];
+
+	sms_fit_describe(fit, how, sizeof(how));
+	printf("-- %d SMS part%s, %s, %zu units%s%s\n", fit->len.parts,
+	       fit->len.parts == 1 ? "" : "s",
+	       fit->len.ucs2 ? "UCS-2" : "GSM-7", fit->len.units,
+	       how[0] ? "; " : "", how);
+	if (fit->fits)
+		return 1;
+	printf("-- over [sms] max_parts = %d: not sent, the notice goes to "
+	       "the next contact\n",
+	       cfg->sms.max_parts);
+	return 0;
+}
+
 static int
 cmd_template(const struct config *cfg, int argc, char **argv)
 {
@@ -938,58 +1018,13 @@ cmd_template(const struct config *cfg, int argc, char **argv)
 			return 1;
 		}
 	} else {
-		/* A sample customer, for trying templates out. */
-		str_copy(nc.account_no, "3300000123", sizeof(nc.account_no));
-		nc.name = xstrdup(
-			opts[3].value ? opts[3].value
-			: opts[0].value && strcmp(opts[0].value, "en") == 0
-				? "Zhang Wei"
-				: "张伟");
-		nc.locale = xstrdup(opts[0].value ? opts[0].value : "zh-CN");
-		nc.periods = xstrdup("2026-08,2026-09");
-		str_copy(nc.due_date, "2026-09-20", sizeof(nc.due_date));
-		str_copy(nc.business_date, date, sizeof(nc.business_date));
-		nc.t.amount_cents = 123450;
-		nc.t.account_no = nc.account_no;
-		nc.t.name = nc.name;
-		nc.t.periods = nc.periods;
-		nc.t.due_date = nc.due_date;
-		nc.t.business_date = nc.business_date;
-		context_late_fee(&nc, cfg);
-		/* And a sample outage, for the outage notices. */
-		nc.t.outage_kind = "planned";
-		nc.t.area = opts[0].value && strcmp(opts[0].value, "en") == 0
-				    ? "Jinjiang Community, Wangjiang Street"
-				    : "上城区望江街道近江社区";
-		nc.t.starts_at = "2026-10-20 08:00";
-		nc.t.ends_at = "2026-10-20 17:30";
-		nc.t.reason = NULL;
-		nc.t.old_starts_at = "2026-10-18 08:00";
-		nc.t.old_ends_at = "2026-10-18 17:30";
+		sample_context(&nc, cfg, opts[0].value, opts[3].value, date);
 	}
 	locale = opts[0].value ? opts[0].value : template_locale(nc.locale);
 	sbuf_init(&out);
 	ck = channel_kind_find(pos[2]);
-	if (ck >= 0 && channel_kinds[ck].nparts > 1) {
-		/* A kind of several parts (an e-mail's subject, text and
-		 * HTML), as the adapter puts them together. */
-		const struct channel_kind_info *info = &channel_kinds[ck];
-		size_t i;
-
-		for (i = 0, rc = 0; i < info->nparts && rc == 0; i++) {
-			sbuf_adds(&out, info->parts[i].shown_as);
-			rc = template_render(ts, locale, pos[1],
-					     info->parts[i].suffix, &nc.t, &out,
-					     &err);
-		}
-	} else if (ck == CHANNEL_SMS) {
-		/* As the dispatcher sends it: made to fit max_parts. */
-		rc = template_render_sms(ts, locale, pos[1], &nc.t,
-					 cfg->sms.max_parts, &out, &fit, &err);
-	} else {
-		rc = template_render(ts, locale, pos[1], pos[2], &nc.t, &out,
-				     &err);
-	}
+	rc = render_kind(ts, cfg, locale, pos[1], pos[2], &nc.t, &out, &fit,
+			 &err);
 	if (rc != 0) {
 		fprintf(stderr, "feegate: %s\n", err.msg);
 		rc = EXIT_USAGE;
@@ -998,22 +1033,8 @@ cmd_template(const struct config *cfg, int argc, char **argv)
 		fputs(out.s, stdout);
 		if (out.len == 0 || out.s[out.len - 1] != '\n')
 			putchar('\n');
-		if (ck == CHANNEL_SMS) {
-			char how[SMS_FIT_HOW];
-
-			sms_fit_describe(&fit, how, sizeof(how));
-			printf("-- %d SMS part%s, %s, %zu units%s%s\n",
-			       fit.len.parts, fit.len.parts == 1 ? "" : "s",
-			       fit.len.ucs2 ? "UCS-2" : "GSM-7", fit.len.units,
-			       how[0] ? "; " : "", how);
-			if (!fit.fits) {
-				printf("-- over [sms] max_parts = %d: not "
-				       "sent, the notice goes to the next "
-				       "contact\n",
-				       cfg->sms.max_parts);
-				rc = 1;
-			}
-		}
+		if (ck == CHANNEL_SMS && !sms_fit_print(cfg, &fit))
+			rc = 1;
 	}
 	sbuf_free(&out);
 	context_free(&nc);

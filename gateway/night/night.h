@@ -1,7 +1,8 @@
 /*
  * night.h: one business date's pass over billing. night_open takes the
- * planner lock, reads billing once into this session's temporary tables and
- * records the rows it refuses; the planner and escalation steps then decide
+ * planner lock; intake (intake.h) reads billing once into this session's
+ * temporary tables and records the rows it refuses; the planner and
+ * escalation steps then decide
  * from those tables, each step in its own transaction together with its
  * audit rows.
  *
@@ -70,7 +71,8 @@ struct night {
 };
 
 /* Lock, check billing is fresh enough (billing_fresh: 1 with err when
- * not), check the date runs forward, note the night, read billing. now
+ * not), check the date runs forward, note the night (pass.c then runs
+ * intake_run, intake.h, to read billing). now
  * (local "YYYY-MM-DD HH:MM:SS") MAY be NULL: the wall clock on the date
  * itself, else the date's start. */
 int night_open(struct night *nt, struct db *db, const struct config *cfg,
@@ -86,11 +88,9 @@ void night_close(struct night *nt);
  * wall clock on the date itself, else the date's start): nothing opened. */
 void night_init(struct night *nt, struct db *db, const struct config *cfg,
 		const char *date, const char *now);
-/* What tonight's bills and customers are: tmp_bal (the overdue balance
- * of each account, and its customer row), tmp_quar (accounts paused for a
- * bad bill) and tmp_bad (the rows refused), in the session's temporary
- * tables only. */
-int night_read_billing(struct night *nt, struct fg_err *err);
+/* tmp_bad, where a step puts the billing rows it refuses (see
+ * night_record_input_errors). */
+int night_bad_table(struct night *nt, struct fg_err *err);
 
 /* A step's transaction: begin with an empty audit stage; commit flushes
  * the stage into the audit trail as actor, then commits. */
@@ -109,13 +109,24 @@ struct night_stmt {
 /* Run statements in order (inside a step's transaction). */
 int night_exec(struct night *nt, const struct night_stmt *s, size_t n,
 	       struct fg_err *err);
-/* A deciding step in one transaction: the statements, the refused rows
- * they put in tmp_bad, count_sql's rows into count_cb (with the night's
- * counts as argument), the step's temporary tables (drop: "t1, t2")
- * dropped, and commit as actor. */
-int night_decide(struct night *nt, const char *actor,
-		 const struct night_stmt *s, size_t n, const char *count_sql,
-		 db_row_fn count_cb, const char *drop, struct fg_err *err);
+/* A deciding step: its working tables (each a "CREATE TEMPORARY TABLE
+ * name (" statement), its statements, and count_sql, whose rows go to
+ * count_cb with the night's counts as argument. */
+struct night_decision {
+	const char *actor;
+	const char *const *tables;
+	size_t ntables;
+	const struct night_stmt *s;
+	size_t n;
+	const char *count_sql;
+	db_row_fn count_cb;
+};
+
+/* A deciding step in one transaction: the working tables made, the
+ * statements run, the refused rows they put in tmp_bad recorded, the
+ * counts read, the tables dropped, and commit as its actor. */
+int night_decide(struct night *nt, const struct night_decision *dc,
+		 struct fg_err *err);
 /* night_begin, night_exec, night_commit as actor. */
 int night_step(struct night *nt, const char *actor, const struct night_stmt *s,
 	       size_t n, struct fg_err *err);

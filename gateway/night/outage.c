@@ -223,6 +223,145 @@ static const char sql_queue_first[] =
 	"  ON {=contacts.contact_id ct.contact_id p.contact_id}"
 	" WHERE CAST(bc.segment AS BINARY) <> 'large' OR bc.segment IS NULL";
 
+static const char sql_record_versions[] =
+	"INSERT INTO outage_versions (outage_id, version, kind, area,"
+	" starts_at, ends_at, reason, status, seen_on, seen_at)"
+	" SELECT x.outage_id, x.version, b.kind, b.area, b.starts_at,"
+	"  b.ends_at, b.reason, b.status, ?, ?"
+	" FROM tmp_over x"
+	" JOIN {B}.billing_outages b"
+	"  ON {=outages.outage_id b.outage_id x.outage_id}";
+
+static const char sql_record_outages[] =
+	"INSERT INTO outages (outage_id, version, first_seen_at)"
+	" SELECT outage_id, version, ? FROM tmp_over"
+	" ON DUPLICATE KEY UPDATE version = VALUES(version)";
+
+static const char sql_audit_seen[] =
+	"INSERT INTO audit_stage (event, outage_id, version, kind,"
+	" status, area, starts_at, ends_at)"
+	" SELECT 'outage_seen', v.outage_id, v.version, v.kind,"
+	"  v.status, v.area,"
+	"  DATE_FORMAT(v.starts_at, '%Y-%m-%d %H:%i'),"
+	"  DATE_FORMAT(v.ends_at, '%Y-%m-%d %H:%i')"
+	" FROM tmp_over x JOIN outage_versions v"
+	"  ON v.outage_id = x.outage_id AND v.version = x.version"
+	" ORDER BY v.outage_id";
+
+static const char sql_current[] =
+	"INSERT INTO tmp_ocur (outage_id, version, kind, status,"
+	" starts_at, ends_at)"
+	" SELECT o.outage_id, o.version, v.kind, v.status, v.starts_at,"
+	"  v.ends_at"
+	" FROM outages o JOIN outage_versions v"
+	"  ON v.outage_id = o.outage_id AND v.version = o.version"
+	" WHERE v.ends_at >= DATE_SUB(?, INTERVAL 2 DAY)";
+
+static const char sql_told[] =
+	"INSERT INTO tmp_told (outage_id, account_no, version, last_on)"
+	" SELECT n.outage_id, n.account_no, MAX(n.outage_version),"
+	"  MAX(n.sent_on)"
+	" FROM tmp_ocur c JOIN notices n ON n.outage_id = c.outage_id"
+	" WHERE n.kind IN ('outage_notice', 'outage_rescheduled')"
+	"  AND EXISTS (SELECT 1 FROM messages m"
+	"   WHERE m.notice_id = n.notice_id AND m.state IN ("
+	"    'leased', 'submitting', 'accepted', 'delivered'))"
+	" GROUP BY n.outage_id, n.account_no";
+
+static const char sql_anytime[] =
+	"UPDATE tmp_onote x JOIN tmp_ocur c ON c.outage_id = x.outage_id"
+	" SET x.anytime = (c.kind = 'temporary'"
+	"  AND x.kind <> 'outage_restored'"
+	"  AND TIMESTAMPDIFF(MINUTE, ?, c.starts_at) < ? * 60)";
+
+static const char sql_notices[] =
+	"INSERT INTO notices (case_id, account_no, kind, seq, sent_on,"
+	" state, outage_id, outage_version, outage_prev, late_notice,"
+	" urgent, anytime)"
+	" SELECT NULL, account_no, kind, 0, ?, 'planned', outage_id,"
+	"  version, prev, late, 1, anytime"
+	" FROM tmp_onote ORDER BY outage_id, account_no, kind";
+
+static const char sql_candidates[] =
+	"INSERT IGNORE INTO tmp_ocontact (" CONTACT_CANDIDATE_NAMES
+	")" CONTACT_CANDIDATES_OF(
+		"(SELECT DISTINCT account_no FROM tmp_onote)");
+
+static const char sql_audit_planned[] =
+	"INSERT INTO audit_stage (event, account_no, notice_id,"
+	" message_id, kind, outage_id, version, late_notice,"
+	" `message_queued.channel`, `message_queued.contact_id`,"
+	" `message_queued.address`)"
+	" SELECT 'notice_planned', x.account_no, n.notice_id,"
+	"  m.message_id, x.kind, x.outage_id, x.version,"
+	"  NULLIF(x.late, 0), m.channel, m.contact_id,"
+	"  m.address" ONOTE_JOIN
+	" LEFT JOIN tmp_opick p ON p.account_no = x.account_no"
+	" LEFT JOIN messages m ON m.notice_id = n.notice_id"
+	"  AND m.contact_id = p.contact_id"
+	" ORDER BY n.notice_id";
+
+static const char sql_audit_queued[] =
+	"INSERT INTO audit_stage (event, account_no, notice_id,"
+	" message_id, channel, contact_id, address)"
+	" SELECT 'message_queued', m.account_no, m.notice_id,"
+	"  m.message_id, m.channel, m.contact_id, m.address" ONOTE_JOIN
+	" JOIN messages m ON m.notice_id = n.notice_id"
+	" LEFT JOIN tmp_opick p ON p.account_no = x.account_no"
+	" WHERE p.contact_id IS NULL OR m.contact_id <> p.contact_id"
+	" ORDER BY m.message_id";
+
+static const char sql_unreachable[] =
+	"INSERT INTO tmp_ounreach (notice_id, account_no)"
+	" SELECT n.notice_id, n.account_no" ONOTE_JOIN
+	" LEFT JOIN messages m ON m.notice_id = n.notice_id"
+	" WHERE m.message_id IS NULL";
+
+static const char sql_audit_unreachable[] =
+	"INSERT INTO audit_stage (event, account_no, notice_id, reason)"
+	" SELECT 'notice_unreachable', account_no, notice_id,"
+	"  'no consented contact with a valid address'"
+	" FROM tmp_ounreach ORDER BY notice_id";
+
+static const char sql_fail_unreachable[] =
+	"UPDATE notices n JOIN tmp_ounreach u ON u.notice_id = n.notice_id"
+	" SET n.state = 'failed', n.unreachable = 1, n.failed_on = ?";
+
+/* The outage step's working tables. */
+static const char *const outage_tables[] = {
+	"CREATE TEMPORARY TABLE tmp_over ("
+	" outage_id VARCHAR(32) NOT NULL PRIMARY KEY,"
+	" version INT UNSIGNED NOT NULL) ENGINE=MEMORY",
+	"CREATE TEMPORARY TABLE tmp_ocur ("
+	" outage_id VARCHAR(32) NOT NULL PRIMARY KEY,"
+	" version INT UNSIGNED NOT NULL,"
+	" kind VARCHAR(16) NOT NULL,"
+	" status VARCHAR(16) NOT NULL,"
+	" starts_at DATETIME NOT NULL,"
+	" ends_at DATETIME NOT NULL) ENGINE=MEMORY",
+	"CREATE TEMPORARY TABLE tmp_told ("
+	" outage_id VARCHAR(32) NOT NULL,"
+	" account_no VARCHAR(32) NOT NULL,"
+	" version INT UNSIGNED NOT NULL,"
+	" last_on DATE NOT NULL,"
+	" PRIMARY KEY (outage_id, account_no)) ENGINE=MEMORY",
+	"CREATE TEMPORARY TABLE tmp_onote ("
+	" outage_id VARCHAR(32) NOT NULL,"
+	" account_no VARCHAR(32) NOT NULL,"
+	" kind VARCHAR(32) NOT NULL,"
+	" version INT UNSIGNED NOT NULL,"
+	" prev INT UNSIGNED NULL,"
+	" late TINYINT NOT NULL,"
+	" anytime TINYINT NOT NULL,"
+	" PRIMARY KEY (outage_id, account_no, kind)) ENGINE=MEMORY",
+	"CREATE TEMPORARY TABLE tmp_ocontact (" CONTACT_CANDIDATE_COLUMNS
+	" KEY (account_no)) ENGINE=MEMORY",
+	"CREATE TEMPORARY TABLE tmp_opick (" CONTACT_PICK_COLUMNS,
+	"CREATE TEMPORARY TABLE tmp_ounreach ("
+	" notice_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
+	" account_no VARCHAR(32) NOT NULL) ENGINE=MEMORY",
+};
+
 static int
 plan_step(struct night *nt, const char *now, struct fg_err *err)
 {
@@ -235,88 +374,15 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 	char *large = sql_queue_large(cfg);
 	int rc = -1;
 	const struct night_stmt s[] = {
-		{"CREATE TEMPORARY TABLE tmp_over ("
-		 " outage_id VARCHAR(32) NOT NULL PRIMARY KEY,"
-		 " version INT UNSIGNED NOT NULL) ENGINE=MEMORY",
-		 DB_NOARGS, NULL},
-		{"CREATE TEMPORARY TABLE tmp_ocur ("
-		 " outage_id VARCHAR(32) NOT NULL PRIMARY KEY,"
-		 " version INT UNSIGNED NOT NULL,"
-		 " kind VARCHAR(16) NOT NULL,"
-		 " status VARCHAR(16) NOT NULL,"
-		 " starts_at DATETIME NOT NULL,"
-		 " ends_at DATETIME NOT NULL) ENGINE=MEMORY",
-		 DB_NOARGS, NULL},
-		{"CREATE TEMPORARY TABLE tmp_told ("
-		 " outage_id VARCHAR(32) NOT NULL,"
-		 " account_no VARCHAR(32) NOT NULL,"
-		 " version INT UNSIGNED NOT NULL,"
-		 " last_on DATE NOT NULL,"
-		 " PRIMARY KEY (outage_id, account_no)) ENGINE=MEMORY",
-		 DB_NOARGS, NULL},
-		{"CREATE TEMPORARY TABLE tmp_onote ("
-		 " outage_id VARCHAR(32) NOT NULL,"
-		 " account_no VARCHAR(32) NOT NULL,"
-		 " kind VARCHAR(32) NOT NULL,"
-		 " version INT UNSIGNED NOT NULL,"
-		 " prev INT UNSIGNED NULL,"
-		 " late TINYINT NOT NULL,"
-		 " anytime TINYINT NOT NULL,"
-		 " PRIMARY KEY (outage_id, account_no, kind)) ENGINE=MEMORY",
-		 DB_NOARGS, NULL},
-		{"CREATE TEMPORARY TABLE tmp_ocontact (" CONTACT_CANDIDATE_COLUMNS
-		 " KEY (account_no)) ENGINE=MEMORY",
-		 DB_NOARGS, NULL},
-		{"CREATE TEMPORARY TABLE tmp_opick (" CONTACT_PICK_COLUMNS,
-		 DB_NOARGS, NULL},
-		{"CREATE TEMPORARY TABLE tmp_ounreach ("
-		 " notice_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
-		 " account_no VARCHAR(32) NOT NULL) ENGINE=MEMORY",
-		 DB_NOARGS, NULL},
 		/* What billing changed. */
 		{outage_sql_refused, DB_ARGS(DB_STR(now), DB_STR(now)), NULL},
 		{sql_changed, DB_ARGS(DB_STR(now)), &nt->n.outage_versions},
-		{"INSERT INTO outage_versions (outage_id, version, kind, area,"
-		 " starts_at, ends_at, reason, status, seen_on, seen_at)"
-		 " SELECT x.outage_id, x.version, b.kind, b.area, b.starts_at,"
-		 "  b.ends_at, b.reason, b.status, ?, ?"
-		 " FROM tmp_over x"
-		 " JOIN {B}.billing_outages b"
-		 "  ON {=outages.outage_id b.outage_id x.outage_id}",
-		 DB_ARGS(DB_STR(d), DB_STR(now)), NULL},
-		{"INSERT INTO outages (outage_id, version, first_seen_at)"
-		 " SELECT outage_id, version, ? FROM tmp_over"
-		 " ON DUPLICATE KEY UPDATE version = VALUES(version)",
-		 DB_ARGS(DB_STR(now)), NULL},
-		{"INSERT INTO audit_stage (event, outage_id, version, kind,"
-		 " status, area, starts_at, ends_at)"
-		 " SELECT 'outage_seen', v.outage_id, v.version, v.kind,"
-		 "  v.status, v.area,"
-		 "  DATE_FORMAT(v.starts_at, '%Y-%m-%d %H:%i'),"
-		 "  DATE_FORMAT(v.ends_at, '%Y-%m-%d %H:%i')"
-		 " FROM tmp_over x JOIN outage_versions v"
-		 "  ON v.outage_id = x.outage_id AND v.version = x.version"
-		 " ORDER BY v.outage_id",
-		 DB_NOARGS, NULL},
+		{sql_record_versions, DB_ARGS(DB_STR(d), DB_STR(now)), NULL},
+		{sql_record_outages, DB_ARGS(DB_STR(now)), NULL},
+		{sql_audit_seen, DB_NOARGS, NULL},
 		/* Where each outage stands, and who has been told what. */
-		{"INSERT INTO tmp_ocur (outage_id, version, kind, status,"
-		 " starts_at, ends_at)"
-		 " SELECT o.outage_id, o.version, v.kind, v.status, v.starts_at,"
-		 "  v.ends_at"
-		 " FROM outages o JOIN outage_versions v"
-		 "  ON v.outage_id = o.outage_id AND v.version = o.version"
-		 " WHERE v.ends_at >= DATE_SUB(?, INTERVAL 2 DAY)",
-		 DB_ARGS(DB_STR(now)), NULL},
-		{"INSERT INTO tmp_told (outage_id, account_no, version, last_on)"
-		 " SELECT n.outage_id, n.account_no, MAX(n.outage_version),"
-		 "  MAX(n.sent_on)"
-		 " FROM tmp_ocur c JOIN notices n ON n.outage_id = c.outage_id"
-		 " WHERE n.kind IN ('outage_notice', 'outage_rescheduled')"
-		 "  AND EXISTS (SELECT 1 FROM messages m"
-		 "   WHERE m.notice_id = n.notice_id AND m.state IN ("
-		 "    'leased', 'submitting', 'accepted', 'delivered'))"
-		 " GROUP BY n.outage_id, n.account_no",
-		 DB_NOARGS, NULL},
+		{sql_current, DB_ARGS(DB_STR(now)), NULL},
+		{sql_told, DB_NOARGS, NULL},
 		{sql_first,
 		 DB_ARGS(DB_STR(now), DB_INT(H), DB_STR(d), DB_INT(P),
 			 DB_STR(now), DB_STR(d), DB_INT(P)),
@@ -334,23 +400,10 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		 DB_ARGS(DB_INT(cfg->outage.restored), DB_STR(now)), NULL},
 		/* At any hour only what cannot wait for the morning: a
 		 * temporary outage starting within temporary_notice_hours. */
-		{"UPDATE tmp_onote x JOIN tmp_ocur c ON c.outage_id = x.outage_id"
-		 " SET x.anytime = (c.kind = 'temporary'"
-		 "  AND x.kind <> 'outage_restored'"
-		 "  AND TIMESTAMPDIFF(MINUTE, ?, c.starts_at) < ? * 60)",
-		 DB_ARGS(DB_STR(now), DB_INT(H)), NULL},
+		{sql_anytime, DB_ARGS(DB_STR(now), DB_INT(H)), NULL},
 		/* The notices, and their messages. */
-		{"INSERT INTO notices (case_id, account_no, kind, seq, sent_on,"
-		 " state, outage_id, outage_version, outage_prev, late_notice,"
-		 " urgent, anytime)"
-		 " SELECT NULL, account_no, kind, 0, ?, 'planned', outage_id,"
-		 "  version, prev, late, 1, anytime"
-		 " FROM tmp_onote ORDER BY outage_id, account_no, kind",
-		 DB_ARGS(DB_STR(d)), NULL},
-		{"INSERT IGNORE INTO tmp_ocontact (" CONTACT_CANDIDATE_NAMES
-		 ")" CONTACT_CANDIDATES_OF(
-			 "(SELECT DISTINCT account_no FROM tmp_onote)"),
-		 DB_NOARGS, NULL},
+		{sql_notices, DB_ARGS(DB_STR(d)), NULL},
+		{sql_candidates, DB_NOARGS, NULL},
 		{pick, DB_NOARGS, NULL},
 		{large, DB_ARGS(DB_STR(d), DB_INT(cfg->outage.large_contacts)),
 		 &nt->n.messages_queued},
@@ -358,42 +411,12 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		/* One audit row a notice, carrying the message to the contact
 		 * picked first (as the night's notices do, audit.h); a large
 		 * customer's other messages are rows of their own. */
-		{"INSERT INTO audit_stage (event, account_no, notice_id,"
-		 " message_id, kind, outage_id, version, late_notice,"
-		 " `message_queued.channel`, `message_queued.contact_id`,"
-		 " `message_queued.address`)"
-		 " SELECT 'notice_planned', x.account_no, n.notice_id,"
-		 "  m.message_id, x.kind, x.outage_id, x.version,"
-		 "  NULLIF(x.late, 0), m.channel, m.contact_id,"
-		 "  m.address" ONOTE_JOIN
-		 " LEFT JOIN tmp_opick p ON p.account_no = x.account_no"
-		 " LEFT JOIN messages m ON m.notice_id = n.notice_id"
-		 "  AND m.contact_id = p.contact_id"
-		 " ORDER BY n.notice_id",
-		 DB_NOARGS, NULL},
-		{"INSERT INTO audit_stage (event, account_no, notice_id,"
-		 " message_id, channel, contact_id, address)"
-		 " SELECT 'message_queued', m.account_no, m.notice_id,"
-		 "  m.message_id, m.channel, m.contact_id, m.address" ONOTE_JOIN
-		 " JOIN messages m ON m.notice_id = n.notice_id"
-		 " LEFT JOIN tmp_opick p ON p.account_no = x.account_no"
-		 " WHERE p.contact_id IS NULL OR m.contact_id <> p.contact_id"
-		 " ORDER BY m.message_id",
-		 DB_NOARGS, NULL},
+		{sql_audit_planned, DB_NOARGS, NULL},
+		{sql_audit_queued, DB_NOARGS, NULL},
 		/* No contact to go to. */
-		{"INSERT INTO tmp_ounreach (notice_id, account_no)"
-		 " SELECT n.notice_id, n.account_no" ONOTE_JOIN
-		 " LEFT JOIN messages m ON m.notice_id = n.notice_id"
-		 " WHERE m.message_id IS NULL",
-		 DB_NOARGS, &nt->n.outage_unreachable},
-		{"INSERT INTO audit_stage (event, account_no, notice_id, reason)"
-		 " SELECT 'notice_unreachable', account_no, notice_id,"
-		 "  'no consented contact with a valid address'"
-		 " FROM tmp_ounreach ORDER BY notice_id",
-		 DB_NOARGS, NULL},
-		{"UPDATE notices n JOIN tmp_ounreach u ON u.notice_id = n.notice_id"
-		 " SET n.state = 'failed', n.unreachable = 1, n.failed_on = ?",
-		 DB_ARGS(DB_STR(d)), NULL},
+		{sql_unreachable, DB_NOARGS, &nt->n.outage_unreachable},
+		{sql_audit_unreachable, DB_NOARGS, NULL},
+		{sql_fail_unreachable, DB_ARGS(DB_STR(d)), NULL},
 		{"INSERT IGNORE INTO tmp_bad" CONTACT_NO_ID_FROM(
 			 "(SELECT DISTINCT account_no FROM tmp_onote)"),
 		 DB_NOARGS, NULL},
@@ -402,13 +425,17 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		 DB_NOARGS, NULL},
 	};
 
-	rc = night_decide(nt, ACTOR, s, FG_NELEM(s),
-			  "SELECT kind, COUNT(*), SUM(late) FROM tmp_onote"
-			  " GROUP BY kind",
-			  count_cb,
-			  "tmp_over, tmp_ocur, tmp_told, tmp_onote,"
-			  " tmp_ocontact, tmp_opick, tmp_ounreach",
-			  err);
+	const struct night_decision dc = {
+		ACTOR,
+		outage_tables,
+		FG_NELEM(outage_tables),
+		s,
+		FG_NELEM(s),
+		"SELECT kind, COUNT(*), SUM(late) FROM tmp_onote GROUP BY kind",
+		count_cb,
+	};
+
+	rc = night_decide(nt, &dc, err);
 	free(pick);
 	free(large);
 	return rc;

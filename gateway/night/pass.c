@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "night/escalate.h"
+#include "night/intake.h"
 #include "night/planner.h"
 
 int
@@ -19,6 +20,8 @@ night_run(struct night *nt, struct db *db, const struct config *cfg,
 		unsigned int reconnects = db->reconnects;
 
 		rc = night_open(nt, db, cfg, date, now, err);
+		if (rc == 0)
+			rc = intake_run(nt, err);
 		if (rc == 0 && o->plan)
 			rc = planner_run(nt, err);
 		if (rc == 0 && o->between != NULL &&

@@ -186,6 +186,21 @@ seq_count_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	return 0;
 }
 
+/* The advance step's working tables. */
+static const char *const advance_tables[] = {
+	"CREATE TEMPORARY TABLE tmp_next ("
+	" case_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
+	" account_no VARCHAR(32) NOT NULL,"
+	" seq INT NOT NULL) ENGINE=MEMORY",
+	"CREATE TEMPORARY TABLE tmp_contact (" CONTACT_CANDIDATE_COLUMNS
+	" KEY USING BTREE (reason)) ENGINE=MEMORY",
+	"CREATE TEMPORARY TABLE tmp_pick (" CONTACT_PICK_COLUMNS,
+	"CREATE TEMPORARY TABLE tmp_unreach ("
+	" case_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
+	" account_no VARCHAR(32) NOT NULL,"
+	" seq INT NOT NULL) ENGINE=MEMORY",
+};
+
 int
 planner_advance(struct night *nt, struct fg_err *err)
 {
@@ -194,21 +209,6 @@ planner_advance(struct night *nt, struct fg_err *err)
 	char *pick = contacts_pick_sql(cfg, "tmp_pick", "tmp_contact");
 	int rc;
 	const struct night_stmt s[] = {
-		{"CREATE TEMPORARY TABLE tmp_next ("
-		 " case_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
-		 " account_no VARCHAR(32) NOT NULL,"
-		 " seq INT NOT NULL) ENGINE=MEMORY",
-		 DB_NOARGS, NULL},
-		{"CREATE TEMPORARY TABLE tmp_contact (" CONTACT_CANDIDATE_COLUMNS
-		 " KEY USING BTREE (reason)) ENGINE=MEMORY",
-		 DB_NOARGS, NULL},
-		{"CREATE TEMPORARY TABLE tmp_pick (" CONTACT_PICK_COLUMNS,
-		 DB_NOARGS, NULL},
-		{"CREATE TEMPORARY TABLE tmp_unreach ("
-		 " case_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
-		 " account_no VARCHAR(32) NOT NULL,"
-		 " seq INT NOT NULL) ENGINE=MEMORY",
-		 DB_NOARGS, NULL},
 		{sql_open_cases, DB_ARGS(DB_STR(d), DB_STR(min)),
 		 &nt->n.cases_opened},
 		{sql_next_decide,
@@ -267,10 +267,17 @@ planner_advance(struct night *nt, struct fg_err *err)
 		 DB_NOARGS, NULL},
 	};
 
-	rc = night_decide(nt, ACTOR, s, FG_NELEM(s),
-			  "SELECT seq, COUNT(*) FROM tmp_next GROUP BY seq",
-			  seq_count_cb,
-			  "tmp_next, tmp_contact, tmp_pick, tmp_unreach", err);
+	const struct night_decision dc = {
+		ACTOR,
+		advance_tables,
+		FG_NELEM(advance_tables),
+		s,
+		FG_NELEM(s),
+		"SELECT seq, COUNT(*) FROM tmp_next GROUP BY seq",
+		seq_count_cb,
+	};
+
+	rc = night_decide(nt, &dc, err);
 	free(pick);
 	return rc;
 }

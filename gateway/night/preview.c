@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/contacts.h"
+#include "night/intake.h"
 #include "night/outage.h"
 #include "store/billing_check.h"
 
@@ -61,7 +62,7 @@ night_preview(struct db *db, const struct config *cfg, const char *date,
 
 	night_init(&nt, db, cfg, date, NULL);
 	memset(p, 0, sizeof(*p));
-	if (night_read_billing(&nt, err) == 0 &&
+	if (intake_read(&nt, err) == 0 &&
 	    night_exec(&nt, s, FG_NELEM(s), err) == 0 &&
 	    db_query(db, DB_STREAM,
 		     "SELECT COUNT(*), SUM(known = 0),"

@@ -869,6 +869,80 @@ fallback_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	return 1;
 }
 
+/* A notice none of whose contacts is left to try: unreachable once no
+ * message of it is live (a notice that went to several contacts at once,
+ * a large customer's outage notice, still reaches the others), failed
+ * at once, as a notice with no contact at all is when it is planned (it
+ * counts toward the ladder). */
+static int
+notice_exhausted(struct db *db, struct audit_batch *w, const char *account_no,
+		 unsigned long long case_id, unsigned long long notice_id,
+		 const char *why, const char *business_date, struct fg_err *err)
+{
+	char live[8], *detail;
+	int found;
+	json_t *d;
+
+	if (db_query_value(db,
+			   "SELECT 1 FROM messages WHERE notice_id = ?"
+			   " AND state IN ('queued', 'retry', 'leased',"
+			   " 'submitting', 'accepted', 'delivered')"
+			   " LIMIT 1",
+			   DB_ARGS(DB_ID(notice_id)), live, sizeof(live),
+			   &found, err) != 0)
+		return -1;
+	if (found)
+		return 0;
+	if (db_exec(db,
+		    "UPDATE notices SET state = 'failed',"
+		    " unreachable = 1, failed_on = ?"
+		    " WHERE notice_id = ? AND state IN"
+		    " ('planned', 'sending', 'sent')",
+		    DB_ARGS(DB_STR(business_date), DB_ID(notice_id)), NULL,
+		    err) != 0)
+		return -1;
+	d = json_object();
+	audit_detail_add(d, "reason", why);
+	detail = detail_dump(d);
+	audit_batch_add(w, "notice_unreachable", account_no, case_id, notice_id,
+			0, 0, detail);
+	free(detail);
+	return 0;
+}
+
+/* The message just queued for the notice, audited with why. */
+static int
+audit_next_queued(struct db *db, struct audit_batch *w, const char *account_no,
+		  unsigned long long case_id, unsigned long long notice_id,
+		  const char *why, struct fg_err *err)
+{
+	struct fallback_ctx f = {0};
+	char *masked, *detail;
+	json_t *d;
+
+	if (db_query(db, DB_STREAM,
+		     "SELECT message_id, channel, contact_id, address"
+		     " FROM messages WHERE notice_id = ?"
+		     " ORDER BY message_id DESC LIMIT 1",
+		     DB_ARGS(DB_ID(notice_id)), fallback_cb, &f, err) != 0) {
+		free(f.address);
+		return -1;
+	}
+	masked = mask_address(f.channel, f.address);
+	d = json_object();
+	audit_detail_add(d, "reason", why);
+	audit_detail_add(d, "channel", f.channel);
+	json_object_set_new(d, "contact_id", json_integer(f.contact_id));
+	audit_detail_add(d, "address", masked);
+	free(masked);
+	detail = detail_dump(d);
+	audit_batch_add(w, "message_queued", account_no, case_id, notice_id,
+			f.message_id, 0, detail);
+	free(detail);
+	free(f.address);
+	return 0;
+}
+
 int
 outbox_queue_next(struct db *db, const struct config *cfg,
 		  struct audit_batch *w, const char *account_no,
@@ -877,13 +951,10 @@ outbox_queue_next(struct db *db, const struct config *cfg,
 		  struct fg_err *err)
 {
 	struct db_param p[CHANNEL_KINDS + 4];
-	struct fallback_ctx f = {0};
 	unsigned long long added = 0;
 	struct sbuf sql;
 	size_t nch;
-	json_t *d;
-	char *detail;
-	int rc = -1;
+	int rc;
 
 	p[0] = DB_STR(business_date);
 	p[1] = DB_ID(notice_id);
@@ -910,77 +981,15 @@ outbox_queue_next(struct db *db, const struct config *cfg,
 	sbuf_adds(&sql, ") ORDER BY ");
 	contacts_rank_sql(cfg, "ct.", &sql);
 	sbuf_adds(&sql, "ct.priority, ct.contact_id LIMIT 1");
-	if (db_exec(db, sql.s, p, nch + 2, &added, err) != 0)
-		goto out;
-	d = json_object();
-	audit_detail_add(d, "reason", why);
-	if (added == 0) {
-		char live[8];
-		int found;
-
-		/* A notice that went to several contacts at once (a large
-		 * customer's outage notice) still reaches the others. */
-		if (db_query_value(db,
-				   "SELECT 1 FROM messages WHERE notice_id = ?"
-				   " AND state IN ('queued', 'retry', 'leased',"
-				   " 'submitting', 'accepted', 'delivered')"
-				   " LIMIT 1",
-				   DB_ARGS(DB_ID(notice_id)), live,
-				   sizeof(live), &found, err) != 0) {
-			json_decref(d);
-			goto out;
-		}
-		if (!found) {
-			/* Its last contact failed: unreachable, as a notice
-			 * with no contact at all is when it is planned
-			 * (failed at once; it counts toward the ladder). */
-			if (db_exec(db,
-				    "UPDATE notices SET state = 'failed',"
-				    " unreachable = 1, failed_on = ?"
-				    " WHERE notice_id = ? AND state IN"
-				    " ('planned', 'sending', 'sent')",
-				    DB_ARGS(DB_STR(business_date),
-					    DB_ID(notice_id)),
-				    NULL, err) != 0) {
-				json_decref(d);
-				goto out;
-			}
-			detail = detail_dump(d);
-			audit_batch_add(w, "notice_unreachable", account_no,
-					case_id, notice_id, 0, 0, detail);
-			free(detail);
-		} else {
-			json_decref(d);
-		}
-		rc = 0;
-		goto out;
-	}
-	if (db_query(db, DB_STREAM,
-		     "SELECT message_id, channel, contact_id, address"
-		     " FROM messages WHERE notice_id = ?"
-		     " ORDER BY message_id DESC LIMIT 1",
-		     DB_ARGS(DB_ID(notice_id)), fallback_cb, &f, err) != 0) {
-		json_decref(d);
-		goto out;
-	}
-	{
-		char *masked = mask_address(f.channel, f.address);
-
-		audit_detail_add(d, "channel", f.channel);
-		json_object_set_new(d, "contact_id",
-				    json_integer(f.contact_id));
-		audit_detail_add(d, "address", masked);
-		free(masked);
-	}
-	detail = detail_dump(d);
-	audit_batch_add(w, "message_queued", account_no, case_id, notice_id,
-			f.message_id, 0, detail);
-	free(detail);
-	rc = 0;
-out:
-	free(f.address);
+	rc = db_exec(db, sql.s, p, nch + 2, &added, err);
 	sbuf_free(&sql);
-	return rc;
+	if (rc != 0)
+		return -1;
+	if (added == 0)
+		return notice_exhausted(db, w, account_no, case_id, notice_id,
+					why, business_date, err);
+	return audit_next_queued(db, w, account_no, case_id, notice_id, why,
+				 err);
 }
 
 /* The attempts of a batch the providers took: their messages accepted
@@ -1455,6 +1464,87 @@ receipts_rows_write(struct db *db, const struct receipt_item *it,
 	return rc;
 }
 
+/* Whether a receipt changes its message: not for an unknown message or
+ * a token that is not the message's (why says which; constant-time
+ * compare: the token is the credential), nor for a replay or a late
+ * duplicate (verdict 1). What the provider says may quote the address,
+ * in any form: masked here, where it is kept, so the log line after it
+ * too. A call's progress is added to its row. */
+static int
+receipt_admit(struct receipt_item *it, struct receipt_row *row)
+{
+	const struct receipt *r = &it->r;
+
+	if (row == NULL || strlen(row->token) != 32 || strlen(r->token) != 32 ||
+	    CRYPTO_memcmp(row->token, r->token, 32) != 0) {
+		str_copy(it->why,
+			 row != NULL ? "wrong receipt token"
+				     : "no such message",
+			 sizeof(it->why));
+		return 0;
+	}
+	mask_in_text(row->channel, row->address, it->r.text,
+		     sizeof(it->r.text));
+	mask_in_text(row->channel, row->address, it->r.code,
+		     sizeof(it->r.code));
+	mask_in_text(row->channel, row->address, it->r.ref, sizeof(it->r.ref));
+	if (is_final_state(row->state) ||
+	    (!r->final && progress_has(row, r->code))) {
+		it->verdict = 1;
+		return 0;
+	}
+	if (!r->final)
+		progress_add(row, r->code);
+	return 1;
+}
+
+/* Busy or not answered: *again when the same address is tried later,
+ * while the message (or, for a kind that retries the address, the
+ * notice's calls) has attempts left. */
+static int
+receipt_again(struct db *db, const struct config *cfg,
+	      const struct receipt_row *row, const struct receipt *r,
+	      int *again, struct fg_err *err)
+{
+	long long calls = 0;
+
+	*again = 0;
+	if (!r->final || r->status != DELIVERY_TEMPFAIL || !r->retry)
+		return 0;
+	if (!retries_address(row->channel)) {
+		*again = row->attempts < cfg->dispatch.max_attempts;
+		return 0;
+	}
+	if (db_query(db, DB_BUFFERED,
+		     "SELECT SUM(attempts) FROM messages"
+		     " WHERE notice_id = ? AND channel = ?",
+		     DB_ARGS(DB_ID(row->notice_id), DB_STR(row->channel)),
+		     sum_cb, &calls, err) != 0)
+		return -1;
+	*again = calls < cfg->voice.max_attempts;
+	return 0;
+}
+
+/* The receipt's audit row, in the batch of the transaction. */
+static void
+receipt_audit(struct audit_batch *w, const struct receipt_item *it,
+	      const struct receipt_row *row, const char *status,
+	      const char *text)
+{
+	json_t *d = json_object();
+	char *detail;
+
+	audit_detail_add(d, "provider", it->provider);
+	audit_detail_add(d, "status", status);
+	audit_detail_add(d, "code", it->r.code);
+	audit_detail_add(d, "text", text);
+	audit_detail_add(d, "ref", it->r.ref);
+	detail = detail_dump(d);
+	audit_batch_add(w, "receipt", row->account_no, row->case_id,
+			row->notice_id, it->r.message_id, 0, detail);
+	free(detail);
+}
+
 static int
 receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 	      size_t n, const char *now, const char *business_date,
@@ -1494,54 +1584,12 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 			receipt_row_find(&rows, r->message_id);
 		const char *status;
 		char errtext[256], rtext[sizeof(r->text)];
-		long long calls = 0;
 		int again = 0;
-		json_t *d;
-		char *detail;
 
-		/* Unknown message, or a token that is not the message's:
-		 * nothing changes (constant-time compare: the token is the
-		 * credential). */
-		if (row == NULL || strlen(row->token) != 32 ||
-		    strlen(r->token) != 32 ||
-		    CRYPTO_memcmp(row->token, r->token, 32) != 0) {
-			str_copy(it[i].why,
-				 row != NULL ? "wrong receipt token"
-					     : "no such message",
-				 sizeof(it[i].why));
+		if (!receipt_admit(&it[i], row))
 			continue;
-		}
-		/* What the provider says may quote the address, in any form:
-		 * masked where it is kept, so the log line after it too. */
-		mask_in_text(row->channel, row->address, it[i].r.text,
-			     sizeof(it[i].r.text));
-		mask_in_text(row->channel, row->address, it[i].r.code,
-			     sizeof(it[i].r.code));
-		mask_in_text(row->channel, row->address, it[i].r.ref,
-			     sizeof(it[i].r.ref));
-		if (is_final_state(row->state) ||
-		    (!r->final && progress_has(row, r->code))) {
-			it[i].verdict = 1; /* a replay or a late duplicate */
-			continue;
-		}
-		if (!r->final)
-			progress_add(row, r->code);
-		/* Busy or not answered: the same address again later, while
-		 * the notice has calls left. */
-		if (r->final && r->status == DELIVERY_TEMPFAIL && r->retry &&
-		    !retries_address(row->channel)) {
-			again = row->attempts < cfg->dispatch.max_attempts;
-		} else if (r->final && r->status == DELIVERY_TEMPFAIL &&
-			   r->retry) {
-			if (db_query(db, DB_BUFFERED,
-				     "SELECT SUM(attempts) FROM messages"
-				     " WHERE notice_id = ? AND channel = ?",
-				     DB_ARGS(DB_ID(row->notice_id),
-					     DB_STR(row->channel)),
-				     sum_cb, &calls, err) != 0)
-				goto fail;
-			again = calls < cfg->voice.max_attempts;
-		}
+		if (receipt_again(db, cfg, row, r, &again, err) != 0)
+			goto fail;
 		status = !r->final                        ? "progress"
 			 : r->status == DELIVERY_OK       ? "delivered"
 			 : r->status == DELIVERY_PERMFAIL ? "failed"
@@ -1550,16 +1598,7 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 		str_copy(rtext, r->text, sizeof(rtext));
 		snprintf(errtext, sizeof(errtext), "%s%s%s", r->code,
 			 rtext[0] ? " " : "", rtext);
-		d = json_object();
-		audit_detail_add(d, "provider", it[i].provider);
-		audit_detail_add(d, "status", status);
-		audit_detail_add(d, "code", r->code);
-		audit_detail_add(d, "text", rtext);
-		audit_detail_add(d, "ref", r->ref);
-		detail = detail_dump(d);
-		audit_batch_add(w, "receipt", row->account_no, row->case_id,
-				row->notice_id, r->message_id, 0, detail);
-		free(detail);
+		receipt_audit(w, &it[i], row, status, rtext);
 		it[i].verdict = 0;
 		/* A provider that names its message only in the receipt
 		 * (Kannel's %I): kept as the message's reference. */

@@ -357,6 +357,72 @@ static const char sql_notice_by_id[] =
 	", DATE_FORMAT(sent_on, '%Y-%m-%d'), unreachable"
 	" FROM notices n WHERE notice_id = ?";
 
+/* Whether the account has had [caps] routine_per_day routine notices
+ * today (*capped; the refusal audited), for a routine kind. */
+static int
+routine_capped(struct db *db, const struct config *cfg,
+	       const struct api_request *q, const struct notice_req *r,
+	       struct audit_batch *w, int *capped, struct fg_err *err)
+{
+	json_t *d;
+	char v[32], *detail;
+	int found;
+
+	*capped = 0;
+	if (!kinds[r->k].routine || cfg->caps.routine_per_day <= 0)
+		return 0;
+	if (db_query_value(db,
+			   "SELECT COUNT(*) FROM notices"
+			   " WHERE account_no = ? AND sent_on = ?"
+			   "  AND kind = 'bill_issued'",
+			   DB_ARGS(DB_STR(r->account_no), DB_STR(q->date)), v,
+			   sizeof(v), &found, err) != 0)
+		return -1;
+	if (strtol(v, NULL, 10) < cfg->caps.routine_per_day)
+		return 0;
+	*capped = 1;
+	d = json_pack("{s:s, s:i}", "kind", r->kind, "routine_per_day",
+		      cfg->caps.routine_per_day);
+	detail = json_dumps(d, JSON_COMPACT);
+	json_decref(d);
+	audit_batch_add(w, "notice_capped", r->account_no, 0, 0, 0, 0, detail);
+	free(detail);
+	return audit_batch_write(db, w, "api", q->date, err);
+}
+
+/* The notice's row (its id in *id) and its notice_planned audit row. */
+static int
+notice_insert(struct db *db, const struct api_request *q,
+	      const struct notice_req *r, struct audit_batch *w,
+	      unsigned long long *id, struct fg_err *err)
+{
+	json_t *d;
+	char v[32], *detail;
+	int found;
+
+	if (db_exec(db,
+		    "INSERT INTO notices (case_id, account_no, kind, seq,"
+		    " sent_on, state, request_key, request_hash, data, urgent,"
+		    " anytime)"
+		    " VALUES (NULL, ?, ?, 0, ?, 'planned', ?, ?, ?, ?, ?)",
+		    DB_ARGS(DB_STR(r->account_no), DB_STR(r->kind),
+			    DB_STR(q->date), DB_STR(r->key), DB_STR(r->hash),
+			    DB_STR(r->data), DB_INT(kinds[r->k].urgent),
+			    DB_INT(kinds[r->k].urgent)),
+		    NULL, err) != 0 ||
+	    db_query_value(db, "SELECT LAST_INSERT_ID()", DB_NOARGS, v,
+			   sizeof(v), &found, err) != 0)
+		return -1;
+	*id = strtoull(v, NULL, 10);
+	d = json_pack("{s:s, s:s}", "kind", r->kind, "source", "api");
+	detail = json_dumps(d, JSON_COMPACT);
+	json_decref(d);
+	audit_batch_add(w, "notice_planned", r->account_no, 0, *id, 0, 0,
+			detail);
+	free(detail);
+	return 0;
+}
+
 /* Inside the transaction: queue the notice. 0 with *status and out set, or
  * -1 on a database error. */
 static int
@@ -366,8 +432,8 @@ queue_notice(struct db *db, const struct config *cfg,
 {
 	struct audit_batch *w = audit_batch_new();
 	struct existing e = {0};
-	char v[32], *detail;
-	int found, rc = -1;
+	char v[32];
+	int found, capped, rc = -1;
 	unsigned long long id;
 
 	if (db_query(db, DB_BUFFERED, sql_notice_by_key,
@@ -399,58 +465,17 @@ queue_notice(struct db *db, const struct config *cfg,
 		rc = 0;
 		goto out;
 	}
-	if (kinds[r->k].routine && cfg->caps.routine_per_day > 0) {
-		if (db_query_value(db,
-				   "SELECT COUNT(*) FROM notices"
-				   " WHERE account_no = ? AND sent_on = ?"
-				   "  AND kind = 'bill_issued'",
-				   DB_ARGS(DB_STR(r->account_no),
-					   DB_STR(q->date)),
-				   v, sizeof(v), &found, err) != 0)
-			goto out;
-		if (strtol(v, NULL, 10) >= cfg->caps.routine_per_day) {
-			json_t *d = json_pack("{s:s, s:i}", "kind", r->kind,
-					      "routine_per_day",
-					      cfg->caps.routine_per_day);
-
-			detail = json_dumps(d, JSON_COMPACT);
-			json_decref(d);
-			audit_batch_add(w, "notice_capped", r->account_no, 0, 0,
-					0, 0, detail);
-			free(detail);
-			if (audit_batch_write(db, w, "api", q->date, err) != 0)
-				goto out;
-			*status = fail(out, 429, NULL,
-				       "routine notices for this account today "
-				       "have reached [caps] routine_per_day");
-			rc = 0;
-			goto out;
-		}
-	}
-	if (db_exec(db,
-		    "INSERT INTO notices (case_id, account_no, kind, seq,"
-		    " sent_on, state, request_key, request_hash, data, urgent,"
-		    " anytime)"
-		    " VALUES (NULL, ?, ?, 0, ?, 'planned', ?, ?, ?, ?, ?)",
-		    DB_ARGS(DB_STR(r->account_no), DB_STR(r->kind),
-			    DB_STR(q->date), DB_STR(r->key), DB_STR(r->hash),
-			    DB_STR(r->data), DB_INT(kinds[r->k].urgent),
-			    DB_INT(kinds[r->k].urgent)),
-		    NULL, err) != 0 ||
-	    db_query_value(db, "SELECT LAST_INSERT_ID()", DB_NOARGS, v,
-			   sizeof(v), &found, err) != 0)
+	if (routine_capped(db, cfg, q, r, w, &capped, err) != 0)
 		goto out;
-	id = strtoull(v, NULL, 10);
-	{
-		json_t *d = json_pack("{s:s, s:s}", "kind", r->kind, "source",
-				      "api");
-
-		detail = json_dumps(d, JSON_COMPACT);
-		json_decref(d);
-		audit_batch_add(w, "notice_planned", r->account_no, 0, id, 0, 0,
-				detail);
-		free(detail);
+	if (capped) {
+		*status = fail(out, 429, NULL,
+			       "routine notices for this account today "
+			       "have reached [caps] routine_per_day");
+		rc = 0;
+		goto out;
 	}
+	if (notice_insert(db, q, r, w, &id, err) != 0)
+		goto out;
 	if (outbox_queue_next(db, cfg, w, r->account_no, 0, id, "notice API",
 			      q->date, err) != 0 ||
 	    db_query_value(db,

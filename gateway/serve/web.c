@@ -786,14 +786,106 @@ notice_words(struct sbuf *b, const json_t *n)
 	sbuf_adds(b, "</span>");
 }
 
+/* A section's heading, and "None" under it when its list is empty; the
+ * list. */
+static const json_t *
+section_start(struct sbuf *b, const json_t *t, const char *key,
+	      const char *title)
+{
+	const json_t *list = json_object_get(t, key);
+
+	sbuf_addf(b, "<h2>%s</h2>\n", title);
+	if (json_array_size(list) == 0)
+		sbuf_adds(b, "<p class=\"muted\">无 None</p>\n");
+	return list;
+}
+
+/* The customer's dunning cases, each with its notices and messages. */
+static void
+cases_section(struct sbuf *b, const json_t *t)
+{
+	const json_t *list, *c, *n;
+	size_t i, j;
+
+	list = section_start(b, t, "cases", "催缴 Dunning cases");
+	json_array_foreach(list, i, c)
+	{
+		sbuf_addf(b, "<h3>案件 Case %lld · ",
+			  (long long)json_integer_value(
+				  json_object_get(c, "case_id")));
+		esc(b, str_of(c, "state"));
+		sbuf_adds(b, " · 开立 opened ");
+		esc(b, str_of(c, "opened_on"));
+		sbuf_adds(b, "</h3>\n");
+		json_array_foreach(json_object_get(c, "notices"), j, n)
+		{
+			sbuf_addf(b, "<p>通知 Notice %lld · ",
+				  (long long)json_integer_value(
+					  json_object_get(n, "seq")));
+			esc(b, str_of(n, "sent_on"));
+			sbuf_adds(b, " · ");
+			notice_words(b, n);
+			sbuf_adds(b, "</p>\n");
+			messages_table(b, n, json_object_get(t, "audit"));
+		}
+	}
+}
+
+/* Outage and service notices, with their messages. */
+static void
+notices_section(struct sbuf *b, const json_t *t)
+{
+	const json_t *list, *n;
+	size_t i;
+
+	list = section_start(b, t, "notices",
+			     "停电及服务通知 Outage and service notices");
+	json_array_foreach(list, i, n)
+	{
+		sbuf_adds(b, "<p>");
+		esc(b, str_of(n, "sent_on"));
+		sbuf_adds(b, " · ");
+		esc(b, str_of(n, "kind"));
+		sbuf_adds(b, " ");
+		esc(b, str_of(n, "outage_id"));
+		sbuf_adds(b, " · ");
+		notice_words(b, n);
+		if (json_is_true(json_object_get(n, "late_notice")))
+			sbuf_adds(b, " <span class=\"late\">迟发 LATE</span>");
+		sbuf_adds(b, "</p>\n");
+		messages_table(b, n, json_object_get(t, "audit"));
+	}
+}
+
+/* Collection tasks raised for the customer. */
+static void
+tasks_section(struct sbuf *b, const json_t *t)
+{
+	const json_t *list, *e;
+	size_t i;
+
+	list = section_start(b, t, "tasks", "收费任务 Collection tasks");
+	json_array_foreach(list, i, e)
+	{
+		sbuf_addf(b, "<p>任务 Task %lld · ",
+			  (long long)json_integer_value(
+				  json_object_get(e, "task_id")));
+		esc(b, str_of(e, "state"));
+		sbuf_adds(b, " · 网格 grid ");
+		esc(b, str_of(e, "grid_id"));
+		sbuf_adds(b, " · 欠费 owing ");
+		esc(b, str_of(e, "amount_due"));
+		sbuf_adds(b, "</p>\n");
+	}
+}
+
 static enum MHD_Result
 customer(struct req *r, const char *account)
 {
-	const json_t *cust, *c, *n, *e;
+	const json_t *cust;
 	struct fg_err err;
 	json_t *t;
 	struct sbuf b;
-	size_t i, j;
 	int found = 0;
 
 	if (strcmp(r->who.role, "collector") == 0)
@@ -835,63 +927,9 @@ customer(struct req *r, const char *account)
 				    "数据库暂时不可用 The database is "
 				    "unavailable");
 	}
-	sbuf_adds(&b, "<h2>催缴 Dunning cases</h2>\n");
-	if (json_array_size(json_object_get(t, "cases")) == 0)
-		sbuf_adds(&b, "<p class=\"muted\">无 None</p>\n");
-	json_array_foreach(json_object_get(t, "cases"), i, c)
-	{
-		sbuf_addf(&b, "<h3>案件 Case %lld · ",
-			  (long long)json_integer_value(
-				  json_object_get(c, "case_id")));
-		esc(&b, str_of(c, "state"));
-		sbuf_adds(&b, " · 开立 opened ");
-		esc(&b, str_of(c, "opened_on"));
-		sbuf_adds(&b, "</h3>\n");
-		json_array_foreach(json_object_get(c, "notices"), j, n)
-		{
-			sbuf_addf(&b, "<p>通知 Notice %lld · ",
-				  (long long)json_integer_value(
-					  json_object_get(n, "seq")));
-			esc(&b, str_of(n, "sent_on"));
-			sbuf_adds(&b, " · ");
-			notice_words(&b, n);
-			sbuf_adds(&b, "</p>\n");
-			messages_table(&b, n, json_object_get(t, "audit"));
-		}
-	}
-	sbuf_adds(&b, "<h2>停电及服务通知 Outage and service notices</h2>\n");
-	if (json_array_size(json_object_get(t, "notices")) == 0)
-		sbuf_adds(&b, "<p class=\"muted\">无 None</p>\n");
-	json_array_foreach(json_object_get(t, "notices"), i, n)
-	{
-		sbuf_adds(&b, "<p>");
-		esc(&b, str_of(n, "sent_on"));
-		sbuf_adds(&b, " · ");
-		esc(&b, str_of(n, "kind"));
-		sbuf_adds(&b, " ");
-		esc(&b, str_of(n, "outage_id"));
-		sbuf_adds(&b, " · ");
-		notice_words(&b, n);
-		if (json_is_true(json_object_get(n, "late_notice")))
-			sbuf_adds(&b, " <span class=\"late\">迟发 LATE</span>");
-		sbuf_adds(&b, "</p>\n");
-		messages_table(&b, n, json_object_get(t, "audit"));
-	}
-	sbuf_adds(&b, "<h2>收费任务 Collection tasks</h2>\n");
-	if (json_array_size(json_object_get(t, "tasks")) == 0)
-		sbuf_adds(&b, "<p class=\"muted\">无 None</p>\n");
-	json_array_foreach(json_object_get(t, "tasks"), i, e)
-	{
-		sbuf_addf(&b, "<p>任务 Task %lld · ",
-			  (long long)json_integer_value(
-				  json_object_get(e, "task_id")));
-		esc(&b, str_of(e, "state"));
-		sbuf_adds(&b, " · 网格 grid ");
-		esc(&b, str_of(e, "grid_id"));
-		sbuf_adds(&b, " · 欠费 owing ");
-		esc(&b, str_of(e, "amount_due"));
-		sbuf_adds(&b, "</p>\n");
-	}
+	cases_section(&b, t);
+	notices_section(&b, t);
+	tasks_section(&b, t);
 	sbuf_addf(&b,
 		  "<h2>审计记录 Audit trail</h2>\n<p>%zu 条 events for "
 		  "this customer. ",

@@ -205,6 +205,79 @@ record(struct db *db, const struct audit_checkpoint *cp, struct fg_err *err)
 	return rc;
 }
 
+/* The last row to archive: the one before the first row after seq of
+ * business day before or later (the last row when there is none). */
+static int
+cut_before(struct db *db, unsigned long long seq, const char *before,
+	   unsigned long long *cut, struct fg_err *err)
+{
+	char v[32];
+	int any;
+
+	if (db_query_value(db,
+			   "SELECT COALESCE((SELECT MIN(seq) - 1 FROM audit_log"
+			   "  WHERE seq > ? AND business_date >= ?),"
+			   " (SELECT MAX(seq) FROM audit_log), 0)",
+			   DB_ARGS(DB_ID(seq), DB_STR(before)), v, sizeof(v),
+			   &any, err) != 0)
+		return -1;
+	*cut = strtoull(v, NULL, 10);
+	return 0;
+}
+
+/* The rows from cp->from_seq to cp->seq into cp->archive, through a .part
+ * file renamed when whole and the chain checked; w carries the chain
+ * from the last checkpoint. */
+static int
+archive_write(struct db *db, struct write_ctx *w, struct audit_checkpoint *cp,
+	      struct fg_err *err)
+{
+	char part[300], header[512];
+
+	snprintf(part, sizeof(part), "%s.part", cp->archive);
+	if ((w->gz = gzopen(part, "wb")) == NULL) {
+		err_set(err, "audit checkpoint: %s: %s", part, strerror(errno));
+		return -1;
+	}
+	snprintf(header, sizeof(header),
+		 "{\"format\":\"" ARCHIVE_FORMAT "\",\"from_seq\":%llu,"
+		 "\"to_seq\":%llu,\"prev_hash\":\"%s\"}\n",
+		 cp->from_seq, cp->seq, w->c.hash);
+	gzputs(w->gz, header);
+	if (db_query(db, DB_STREAM,
+		     "SELECT " AUDIT_ROW_COLUMNS " FROM audit_log"
+		     " WHERE seq > ? AND seq <= ? ORDER BY seq",
+		     DB_ARGS(DB_ID(w->c.seq), DB_ID(cp->seq)), write_cb, w,
+		     err) != 0 &&
+	    !w->broken && !w->failed) {
+		gzclose(w->gz);
+		unlink(part);
+		return -1;
+	}
+	if (gzclose(w->gz) != Z_OK || w->failed) {
+		unlink(part);
+		err_set(err, "audit checkpoint: %s: cannot write", part);
+		return -1;
+	}
+	if (w->broken || w->c.seq != cp->seq) {
+		unlink(part);
+		if (!w->broken)
+			err_set(err,
+				"audit: chain broken at seq %llu: rows "
+				"removed before the cut",
+				w->c.seq + 1);
+		err_prefix(err, "audit checkpoint: nothing archived");
+		return -1;
+	}
+	if (rename(part, cp->archive) != 0) {
+		err_set(err, "audit checkpoint: %s: %s", cp->archive,
+			strerror(errno));
+		unlink(part);
+		return -1;
+	}
+	return 0;
+}
+
 int
 audit_checkpoint(struct db *db, const char *before, const char *archive,
 		 struct audit_checkpoint *cp, struct fg_err *err)
@@ -212,7 +285,6 @@ audit_checkpoint(struct db *db, const char *before, const char *archive,
 	struct write_ctx w = {.report = err};
 	struct audit_checkpoint last;
 	unsigned long long cut = 0;
-	char part[300], header[512];
 	int found;
 
 	memset(cp, 0, sizeof(*cp));
@@ -232,20 +304,8 @@ audit_checkpoint(struct db *db, const char *before, const char *archive,
 	/* A checkpoint whose deletion was cut short: finished first. */
 	if (found && delete_upto(db, last.seq, err) != 0)
 		return -1;
-	{
-		char v[32];
-		int any;
-
-		if (db_query_value(
-			    db,
-			    "SELECT COALESCE((SELECT MIN(seq) - 1 FROM audit_log"
-			    "  WHERE seq > ? AND business_date >= ?),"
-			    " (SELECT MAX(seq) FROM audit_log), 0)",
-			    DB_ARGS(DB_ID(w.c.seq), DB_STR(before)), v,
-			    sizeof(v), &any, err) != 0)
-			return -1;
-		cut = strtoull(v, NULL, 10);
-	}
+	if (cut_before(db, w.c.seq, before, &cut, err) != 0)
+		return -1;
 	if (cut <= w.c.seq) {
 		err_set(err,
 			"audit checkpoint: no rows before %s since seq %llu",
@@ -261,47 +321,8 @@ audit_checkpoint(struct db *db, const char *before, const char *archive,
 	cp->seq = cut;
 	cp->rows = cut - w.c.seq;
 	str_copy(cp->archive, archive, sizeof(cp->archive));
-	snprintf(part, sizeof(part), "%s.part", archive);
-	if ((w.gz = gzopen(part, "wb")) == NULL) {
-		err_set(err, "audit checkpoint: %s: %s", part, strerror(errno));
+	if (archive_write(db, &w, cp, err) != 0)
 		return -1;
-	}
-	snprintf(header, sizeof(header),
-		 "{\"format\":\"" ARCHIVE_FORMAT "\",\"from_seq\":%llu,"
-		 "\"to_seq\":%llu,\"prev_hash\":\"%s\"}\n",
-		 cp->from_seq, cut, w.c.hash);
-	gzputs(w.gz, header);
-	if (db_query(db, DB_STREAM,
-		     "SELECT " AUDIT_ROW_COLUMNS " FROM audit_log"
-		     " WHERE seq > ? AND seq <= ? ORDER BY seq",
-		     DB_ARGS(DB_ID(w.c.seq), DB_ID(cut)), write_cb, &w,
-		     err) != 0 &&
-	    !w.broken && !w.failed) {
-		gzclose(w.gz);
-		unlink(part);
-		return -1;
-	}
-	if (gzclose(w.gz) != Z_OK || w.failed) {
-		unlink(part);
-		err_set(err, "audit checkpoint: %s: cannot write", part);
-		return -1;
-	}
-	if (w.broken || w.c.seq != cut) {
-		unlink(part);
-		if (!w.broken)
-			err_set(err,
-				"audit: chain broken at seq %llu: rows "
-				"removed before the cut",
-				w.c.seq + 1);
-		err_prefix(err, "audit checkpoint: nothing archived");
-		return -1;
-	}
-	if (rename(part, archive) != 0) {
-		err_set(err, "audit checkpoint: %s: %s", archive,
-			strerror(errno));
-		unlink(part);
-		return -1;
-	}
 	str_copy(cp->hash, w.c.hash, sizeof(cp->hash));
 	if (file_sha256(archive, cp->sha256, err) != 0 ||
 	    record(db, cp, err) != 0 || delete_upto(db, cut, err) != 0)

@@ -362,6 +362,94 @@ notice_status(json_t *n, int dunning)
 	json_object_set_new(n, "status_zh", json_string(zh));
 }
 
+static const char sql_customer[] =
+	"SELECT c.name, c.locale, c.segment, c.grid_id,"
+	" c.dunning_hold"
+	" FROM (SELECT ? AS k) p JOIN {B}.billing_customers c"
+	"  ON {=customers.account_no c.account_no p.k}";
+
+static const char sql_cases[] =
+	"SELECT case_id, state, close_reason AS reason,"
+	" DATE_FORMAT(opened_on, '%Y-%m-%d') AS opened_on,"
+	" DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on,"
+	" balance_at_open"
+	" FROM dunning_cases WHERE account_no = ? ORDER BY case_id";
+
+static const char sql_notices[] =
+	"SELECT case_id, notice_id, seq, kind, outage_id,"
+	" outage_version, late_notice,"
+	" DATE_FORMAT(sent_on, '%Y-%m-%d') AS sent_on,"
+	" " NOTICE_STATE " AS state,"
+	" unreachable, DATE_FORMAT(failed_on, '%Y-%m-%d') AS failed_on,"
+	" DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on"
+	" FROM notices n WHERE account_no = ? ORDER BY notice_id";
+
+static const char sql_messages[] =
+	"SELECT n.case_id, m.notice_id, m.message_id, m.channel,"
+	" m.address, m.state, m.attempts, m.provider_ref,"
+	" m.last_error,"
+	" DATE_FORMAT(m.created_at, '%Y-%m-%d %H:%i:%s'),"
+	" DATE_FORMAT(m.updated_at, '%Y-%m-%d %H:%i:%s')"
+	" FROM notices n JOIN messages m ON m.notice_id = n.notice_id"
+	" WHERE n.account_no = ? ORDER BY m.message_id";
+
+static const char sql_tasks[] =
+	"SELECT task_id, case_id, grid_id, amount_due,"
+	" notices_failed, notices_delivered, reason, state,"
+	" DATE_FORMAT(created_on, '%Y-%m-%d') AS created_on,"
+	" DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on,"
+	" close_reason"
+	" FROM collection_tasks WHERE account_no = ? ORDER BY task_id";
+
+static const char sql_input_errors[] =
+	"SELECT source, row_key, reason,"
+	" DATE_FORMAT(first_seen_on, '%Y-%m-%d') AS first_seen_on,"
+	" DATE_FORMAT(last_seen_on, '%Y-%m-%d') AS last_seen_on"
+	" FROM input_errors WHERE account_no = ? ORDER BY error_id";
+
+static const char sql_audit[] =
+	"SELECT seq, DATE_FORMAT(business_date, '%Y-%m-%d')"
+	"  AS business_date,"
+	" DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s') AS at, actor, event,"
+	" case_id, notice_id, message_id, task_id, detail"
+	" FROM audit_log WHERE account_no = ? ORDER BY seq";
+
+/* Whether a refused bill stops every ladder decision for the account
+ * (night.h): the first thing an agent needs to know. */
+static int
+dunning_paused(struct db *db, json_t *t, const char *account_no,
+	       struct fg_err *err)
+{
+	char v[16];
+
+	if (db_query_value(db,
+			   "SELECT COUNT(*) FROM input_errors"
+			   " WHERE account_no = ? AND source = 'bill'"
+			   "  AND last_seen_on ="
+			   "  (SELECT MAX(business_date) FROM nights)",
+			   DB_ARGS(DB_STR(account_no)), v, sizeof(v), NULL,
+			   err) != 0)
+		return -1;
+	json_object_set_new(t, "dunning_paused",
+			    json_boolean(strcmp(v, "0") != 0));
+	return 0;
+}
+
+/* Each notice's status words, the cases' and the others'. */
+static void
+notices_status(json_t *cases, json_t *others)
+{
+	size_t i, j;
+	json_t *c, *n;
+
+	json_array_foreach(cases, i, c)
+	{
+		json_array_foreach(json_object_get(c, "notices"), j, n)
+			notice_status(n, 1);
+	}
+	json_array_foreach(others, i, n) notice_status(n, 0);
+}
+
 json_t *
 timeline_build(struct db *db, const char *account_no, int *found,
 	       struct fg_err *err)
@@ -370,6 +458,20 @@ timeline_build(struct db *db, const char *account_no, int *found,
 	json_t *errors = json_array(), *events = json_array();
 	json_t *others = json_array();
 	struct msg_ctx m = {cases, others};
+	const struct {
+		const char *sql;
+		db_row_fn cb;
+		void *arg;
+	} q[] = {
+		{sql_customer, customer_cb, t},
+		{sql_cases, case_cb, cases},
+		{sql_notices, notice_cb, &m},
+		{sql_messages, message_cb, &m},
+		{sql_tasks, append_row_cb, tasks},
+		{sql_input_errors, append_row_cb, errors},
+		{sql_audit, append_row_cb, events},
+	};
+	size_t i;
 
 	json_object_set_new(t, "account_no", json_string(account_no));
 	json_object_set_new(t, "cases", cases);
@@ -377,102 +479,21 @@ timeline_build(struct db *db, const char *account_no, int *found,
 	json_object_set_new(t, "tasks", tasks);
 	json_object_set_new(t, "input_errors", errors);
 	json_object_set_new(t, "audit", events);
-	if (db_query(db, DB_STREAM,
-		     "SELECT c.name, c.locale, c.segment, c.grid_id,"
-		     " c.dunning_hold"
-		     " FROM (SELECT ? AS k) p JOIN {B}.billing_customers c"
-		     "  ON {=customers.account_no c.account_no p.k}",
-		     DB_ARGS(DB_STR(account_no)), customer_cb, t, err) != 0 ||
-	    db_query(
-		    db, DB_STREAM,
-		    "SELECT case_id, state, close_reason AS reason,"
-		    " DATE_FORMAT(opened_on, '%Y-%m-%d') AS opened_on,"
-		    " DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on,"
-		    " balance_at_open"
-		    " FROM dunning_cases WHERE account_no = ? ORDER BY case_id",
-		    DB_ARGS(DB_STR(account_no)), case_cb, cases, err) != 0 ||
-	    db_query(
-		    db, DB_STREAM,
-		    "SELECT case_id, notice_id, seq, kind, outage_id,"
-		    " outage_version, late_notice,"
-		    " DATE_FORMAT(sent_on, '%Y-%m-%d') AS sent_on,"
-		    " " NOTICE_STATE " AS state,"
-		    " unreachable, DATE_FORMAT(failed_on, '%Y-%m-%d') AS failed_on,"
-		    " DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on"
-		    " FROM notices n WHERE account_no = ? ORDER BY notice_id",
-		    DB_ARGS(DB_STR(account_no)), notice_cb, &m, err) != 0 ||
-	    db_query(
-		    db, DB_STREAM,
-		    "SELECT n.case_id, m.notice_id, m.message_id, m.channel,"
-		    " m.address, m.state, m.attempts, m.provider_ref,"
-		    " m.last_error,"
-		    " DATE_FORMAT(m.created_at, '%Y-%m-%d %H:%i:%s'),"
-		    " DATE_FORMAT(m.updated_at, '%Y-%m-%d %H:%i:%s')"
-		    " FROM notices n JOIN messages m ON m.notice_id = n.notice_id"
-		    " WHERE n.account_no = ? ORDER BY m.message_id",
-		    DB_ARGS(DB_STR(account_no)), message_cb, &m, err) != 0 ||
-	    db_query(
-		    db, DB_STREAM,
-		    "SELECT task_id, case_id, grid_id, amount_due,"
-		    " notices_failed, notices_delivered, reason, state,"
-		    " DATE_FORMAT(created_on, '%Y-%m-%d') AS created_on,"
-		    " DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on,"
-		    " close_reason"
-		    " FROM collection_tasks WHERE account_no = ? ORDER BY task_id",
-		    DB_ARGS(DB_STR(account_no)), append_row_cb, tasks,
-		    err) != 0 ||
-	    db_query(
-		    db, DB_STREAM,
-		    "SELECT source, row_key, reason,"
-		    " DATE_FORMAT(first_seen_on, '%Y-%m-%d') AS first_seen_on,"
-		    " DATE_FORMAT(last_seen_on, '%Y-%m-%d') AS last_seen_on"
-		    " FROM input_errors WHERE account_no = ? ORDER BY error_id",
-		    DB_ARGS(DB_STR(account_no)), append_row_cb, errors,
-		    err) != 0 ||
-	    db_query(
-		    db, DB_STREAM,
-		    "SELECT seq, DATE_FORMAT(business_date, '%Y-%m-%d')"
-		    "  AS business_date,"
-		    " DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s') AS at, actor, event,"
-		    " case_id, notice_id, message_id, task_id, detail"
-		    " FROM audit_log WHERE account_no = ? ORDER BY seq",
-		    DB_ARGS(DB_STR(account_no)), append_row_cb, events,
-		    err) != 0) {
-		json_decref(t);
-		return NULL;
-	}
-	{
-		char v[16];
-
-		if (db_query_value(db,
-				   "SELECT COUNT(*) FROM input_errors"
-				   " WHERE account_no = ? AND source = 'bill'"
-				   "  AND last_seen_on ="
-				   "  (SELECT MAX(business_date) FROM nights)",
-				   DB_ARGS(DB_STR(account_no)), v, sizeof(v),
-				   NULL, err) != 0) {
+	for (i = 0; i < FG_NELEM(q); i++)
+		if (db_query(db, DB_STREAM, q[i].sql,
+			     DB_ARGS(DB_STR(account_no)), q[i].cb, q[i].arg,
+			     err) != 0) {
 			json_decref(t);
 			return NULL;
 		}
-		/* A refused bill stops every ladder decision for the account
-		 * (night.h): say so, it is the first thing an agent needs. */
-		json_object_set_new(t, "dunning_paused",
-				    json_boolean(strcmp(v, "0") != 0));
+	if (dunning_paused(db, t, account_no, err) != 0) {
+		json_decref(t);
+		return NULL;
 	}
 	*found = json_object_get(t, "customer") != NULL ||
 		 json_array_size(cases) > 0 || json_array_size(errors) > 0 ||
 		 json_array_size(others) > 0;
-	{
-		size_t i, j;
-		json_t *c, *n;
-
-		json_array_foreach(cases, i, c)
-		{
-			json_array_foreach(json_object_get(c, "notices"), j, n)
-				notice_status(n, 1);
-		}
-		json_array_foreach(others, i, n) notice_status(n, 0);
-	}
+	notices_status(cases, others);
 	json_object_set_new(t, "audit", audit_events(events));
 	return t;
 }
@@ -521,31 +542,13 @@ print_notice(const json_t *n, FILE *out)
 	}
 }
 
-void
-timeline_print(const json_t *t, FILE *out)
+/* The dunning cases with their notices, then the outage notices. */
+static void
+print_cases(const json_t *t, FILE *out)
 {
-	const json_t *cust = json_object_get(t, "customer");
-	const json_t *c, *n, *e;
+	const json_t *c, *n;
 	size_t i, j;
 
-	fprintf(out, "account %s", s_of(t, "account_no"));
-	if (cust != NULL) {
-		fprintf(out, "  %s  %s  grid %s%s\n", s_of(cust, "name"),
-			s_of(cust, "segment"),
-			json_is_string(json_object_get(cust, "grid_id"))
-				? s_of(cust, "grid_id")
-				: "(none)",
-			json_integer_value(
-				json_object_get(cust, "dunning_hold"))
-				? "  ON DUNNING HOLD"
-				: "");
-	} else {
-		fprintf(out, "  (not in billing)\n");
-	}
-	if (json_is_true(json_object_get(t, "dunning_paused")))
-		fprintf(out, "  DUNNING PAUSED: billing sent a bill feegate "
-			     "refused (below); no ladder step until it is "
-			     "corrected\n");
 	if (json_array_size(json_object_get(t, "cases")) == 0)
 		fprintf(out, "  no dunning cases\n");
 	json_array_foreach(json_object_get(t, "cases"), i, c)
@@ -579,6 +582,15 @@ timeline_print(const json_t *t, FILE *out)
 				json_object_get(n, "outage_version")));
 		print_notice(n, out);
 	}
+}
+
+/* Collection tasks and the billing rows refused. */
+static void
+print_tasks(const json_t *t, FILE *out)
+{
+	const json_t *e;
+	size_t i;
+
 	json_array_foreach(json_object_get(t, "tasks"), i, e)
 	{
 		fprintf(out,
@@ -609,6 +621,35 @@ timeline_print(const json_t *t, FILE *out)
 			s_of(e, "reason"), s_of(e, "first_seen_on"),
 			s_of(e, "last_seen_on"));
 	}
+}
+
+void
+timeline_print(const json_t *t, FILE *out)
+{
+	const json_t *cust = json_object_get(t, "customer");
+	const json_t *e;
+	size_t i;
+
+	fprintf(out, "account %s", s_of(t, "account_no"));
+	if (cust != NULL) {
+		fprintf(out, "  %s  %s  grid %s%s\n", s_of(cust, "name"),
+			s_of(cust, "segment"),
+			json_is_string(json_object_get(cust, "grid_id"))
+				? s_of(cust, "grid_id")
+				: "(none)",
+			json_integer_value(
+				json_object_get(cust, "dunning_hold"))
+				? "  ON DUNNING HOLD"
+				: "");
+	} else {
+		fprintf(out, "  (not in billing)\n");
+	}
+	if (json_is_true(json_object_get(t, "dunning_paused")))
+		fprintf(out, "  DUNNING PAUSED: billing sent a bill feegate "
+			     "refused (below); no ladder step until it is "
+			     "corrected\n");
+	print_cases(t, out);
+	print_tasks(t, out);
 	fprintf(out, "\naudit trail (%zu events):\n",
 		json_array_size(json_object_get(t, "audit")));
 	json_array_foreach(json_object_get(t, "audit"), i, e)
