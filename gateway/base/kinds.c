@@ -23,10 +23,12 @@ const struct channel_kind_info channel_kinds[CHANNEL_KINDS] = {
 			 .receipts = 1,
 			 .brief = 1,
 			 .units = "parts",
+			 .cost_rank = 1,
 			 PARTS(sms_parts)},
 	[CHANNEL_EMAIL] = {.name = "email",
 			   .address = ADDRESS_EMAIL,
 			   .units = "e-mails",
+			   .cost_rank = 2,
 			   PARTS(email_parts)},
 	[CHANNEL_VOICE] = {.name = "voice",
 			   .address = ADDRESS_PHONE,
@@ -35,10 +37,12 @@ const struct channel_kind_info channel_kinds[CHANNEL_KINDS] = {
 			   .retries_address = 1,
 			   .spoken = 1,
 			   .units = "calls",
+			   .cost_rank = 3,
 			   PARTS(voice_parts)},
 	[CHANNEL_PUSH] = {.name = "push",
 			  .address = ADDRESS_TOKEN,
 			  .units = "pushes",
+			  .cost_rank = 0,
 			  PARTS(push_parts)},
 };
 
@@ -81,7 +85,7 @@ static int
 in_set(const struct channel_kind_info *c, const char *set, size_t n)
 {
 #define IS(s) (n == sizeof(s) - 1 && memcmp(set, s, n) == 0)
-	if (IS("all"))
+	if (IS("all") || IS("by_cost"))
 		return 1;
 	if (IS("phone"))
 		return c->address == ADDRESS_MOBILE ||
@@ -99,18 +103,23 @@ in_set(const struct channel_kind_info *c, const char *set, size_t n)
 }
 
 int
-channel_kind_set(const char *set, size_t n, unsigned int *bits)
+channel_kind_set(const char *set, size_t n, int kinds[CHANNEL_KINDS],
+		 int *count)
 {
-	int k;
+	int by_cost = n == 7 && memcmp(set, "by_cost", 7) == 0;
+	int k, r;
 
-	*bits = 0;
-	for (k = 0; k < CHANNEL_KINDS; k++) {
-		int in = in_set(&channel_kinds[k], set, n);
+	*count = 0;
+	for (r = 0; r < CHANNEL_KINDS; r++)
+		for (k = 0; k < CHANNEL_KINDS; k++) {
+			int in;
 
-		if (in < 0)
-			return -1;
-		if (in)
-			*bits |= 1u << k;
-	}
+			if (by_cost ? channel_kinds[k].cost_rank != r : r != 0)
+				continue;
+			if ((in = in_set(&channel_kinds[k], set, n)) < 0)
+				return -1;
+			if (in)
+				kinds[(*count)++] = k;
+		}
 	return 0;
 }

@@ -11,7 +11,8 @@
  * kind ("dunning_1.sms"). SQL names them through the {K set} token (db.c
  * expands it from this table): {K all}, {K phone} (addresses in E.164),
  * {K mobile} (a +86 number must be a mainland mobile), {K email}, {K
- * token}, {K unreported} (no delivery reports).
+ * token}, {K unreported} (no delivery reports), and {K by_cost}: every
+ * kind, the cheapest first (for FIELD() in an ORDER BY).
  */
 #ifndef FEEGATE_KINDS_H
 #define FEEGATE_KINDS_H
@@ -73,6 +74,9 @@ struct channel_kind_info {
 	/* What a cost in [costs] is a unit of, in the plural ("parts": an
 	 * SMS part each). */
 	const char *units;
+	/* Where reports list it, the cheapest first (0: first); every kind
+	 * has its own. */
+	int cost_rank;
 	const struct kind_part *parts;
 	size_t nparts;
 };
@@ -89,8 +93,9 @@ const struct channel_kind_info *channel_kind_of(const char *name);
 const struct channel_kind_info *
 channel_kind_of_part(const char *suffix, const struct kind_part **part);
 
-/* The kinds of set (n bytes: "all", "phone", ...; see above) as bits
- * (1 << kind) in *bits; -1 for a set that is not one. */
-int channel_kind_set(const char *set, size_t n, unsigned int *bits);
+/* The kinds of set (n bytes: "all", "phone", ...; see above) in its
+ * order into kinds[0..*count); -1 for a set that is not one. */
+int channel_kind_set(const char *set, size_t n, int kinds[CHANNEL_KINDS],
+		     int *count);
 
 #endif

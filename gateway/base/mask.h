@@ -1,7 +1,7 @@
 /*
  * mask.h: how a phone number, e-mail address or push token is shown in logs,
- * audit details and to call-centre agents. The same rule is the CASE
- * expression of the notice_log view (sql/gateway/001_foundation.sql); the
+ * audit details and to call-centre agents. The same rule in SQL is
+ * MASKED_ADDRESS (store/views.h), for the notice_log view and `purge`; the
  * integration suite checks that the two agree.
  *
  * By the form of the channel's addresses (kinds.h):

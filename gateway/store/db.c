@@ -107,21 +107,17 @@ next_token(const char *sql)
 static int
 kinds_expand(const char *tok, size_t n, struct sbuf *out, struct fg_err *err)
 {
-	unsigned int bits;
-	int k, first = 1;
+	int kinds[CHANNEL_KINDS], count, i;
 
-	if (channel_kind_set(tok + 2, n - 2, &bits) != 0) {
+	if (channel_kind_set(tok + 2, n - 2, kinds, &count) != 0) {
 		err_set(err, "db: internal: {%.*s}: no such set of channels",
 			(int)n, tok);
 		return -1;
 	}
-	for (k = 0; k < CHANNEL_KINDS; k++)
-		if (bits & (1u << k)) {
-			sbuf_addf(out, "%s'%s'", first ? "" : ", ",
-				  channel_kinds[k].name);
-			first = 0;
-		}
-	if (first)
+	for (i = 0; i < count; i++)
+		sbuf_addf(out, "%s'%s'", i ? ", " : "",
+			  channel_kinds[kinds[i]].name);
+	if (count == 0)
 		sbuf_adds(out, "NULL");
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "store/views.h"
 
 /* Run each statement of one migration; full-line "--" comments are
  * dropped, a statement ends with ';' at the end of a line. */
@@ -109,6 +110,11 @@ migrate_run(const struct config *cfg, struct fg_err *err)
 			goto unlock;
 		printf("migrate: applied %s\n", m->name);
 		n++;
+	}
+	/* After every migration, so the views see this binary's kinds. */
+	if (views_create(&db, err) != 0) {
+		err_prefix(err, "migrate: views");
+		goto unlock;
 	}
 	printf("migrate: schema %s is at version %d%s\n",
 	       cfg->db.gateway_schema, migrations[migrations_count - 1].version,

@@ -11,26 +11,11 @@
 
 #include "base/log.h"
 #include "store/audit.h"
+#include "store/views.h"
 
 #define ACTOR   "purge"
 #define STR_(x) #x
 #define STR(x)  STR_(x)
-
-/* The address as mask_address() shows it: the expression of the
- * notice_log view (sql/gateway/007), so a redacted address reads the same
- * there, in the timeline and on the pages (masking it again changes
- * nothing). */
-#define MASKED_ADDRESS                                                         \
-	"CASE"                                                                 \
-	" WHEN channel = 'email' AND LOCATE('@', address) > 1 THEN"            \
-	"  CONCAT(LEFT(address, 1), '***',"                                    \
-	"         SUBSTRING(address, LOCATE('@', address)))"                   \
-	" WHEN channel IN ('sms', 'voice') AND CHAR_LENGTH(address) >= 9 THEN" \
-	"  CONCAT(LEFT(address, LEAST(6, CHAR_LENGTH(address) - 8)), '****',"  \
-	"         RIGHT(address, 4))"                                          \
-	" WHEN channel = 'push' AND CHAR_LENGTH(address) > 8 THEN"             \
-	"  CONCAT(LEFT(address, 6), '***')"                                    \
-	" ELSE REPEAT('*', LEAST(CHAR_LENGTH(address), 8)) END"
 
 static int
 ull_cb(void *arg, const struct db_row *row, struct fg_err *err)
@@ -141,9 +126,10 @@ redact(struct db *db, const char *today, const char *cut,
 		{
 			const char *sql[] = {
 				"UPDATE messages SET body = NULL,"
-				" address = " MASKED_ADDRESS ", redacted_on = ?"
-				" WHERE message_id BETWEEN ? AND ?"
-				"  AND final_at < ? AND redacted_on IS NULL",
+				" address = " MASKED_ADDRESS(
+					"") ", redacted_on = ?"
+					    " WHERE message_id BETWEEN ? AND ?"
+					    "  AND final_at < ? AND redacted_on IS NULL",
 				"INSERT INTO purge_marks (what, upto)"
 				" VALUES ('messages', ?)"
 				" ON DUPLICATE KEY UPDATE upto = VALUES(upto)",

@@ -127,8 +127,7 @@ report_read(struct db *db, const char *f, const char *t, json_t *r[8],
 		     " FROM messages m"
 		     " WHERE m.created_on BETWEEN ? AND ?"
 		     " GROUP BY m.channel"
-		     " ORDER BY FIELD(m.channel, 'push', 'sms', 'email',"
-		     "                'voice'), m.channel",
+		     " ORDER BY FIELD(m.channel, {K by_cost}), m.channel",
 		     f, t, err)) == NULL ||
 	    (r[7] = query(db,
 			  "SELECT kind, COUNT(*), SUM(late_notice),"
@@ -220,15 +219,18 @@ print_channels(FILE *out, json_t *rows)
 		"channel", "messages", "delivered", "accepted", "failed",
 		"expired", "cancelled", "waiting", "SMS parts",
 		"dead contacts");
-	for (i = 0; i < json_array_size(rows); i++)
+	for (i = 0; i < json_array_size(rows); i++) {
+		/* Parts only for a kind paid by the part. */
+		const struct channel_kind_info *c =
+			channel_kind_of(cell(rows, i, 0));
+
 		fprintf(out, "    %-8s %8s %9s %8s %7s %7s %9s %7s %9s %12s\n",
 			cell(rows, i, 0), cell(rows, i, 1), cell(rows, i, 2),
 			cell(rows, i, 3), cell(rows, i, 4), cell(rows, i, 5),
 			cell(rows, i, 6), cell(rows, i, 7),
-			channel_kind_find(cell(rows, i, 0)) == CHANNEL_SMS
-				? cell(rows, i, 8)
-				: "",
+			c != NULL && c->brief ? cell(rows, i, 8) : "",
 			cell(rows, i, 9));
+	}
 	if (json_array_size(rows) == 0)
 		fprintf(out, "    (none)\n");
 }
@@ -338,18 +340,19 @@ report_data(struct db *db, const char *from, const char *to, struct fg_err *err)
 {
 	json_t *o = json_object(), *r;
 
-	/* Units billed: what reached the provider (an SMS by its parts). */
-	r = query(db,
-		  "SELECT DATE_FORMAT(created_on, '%Y-%m-%d'), channel,"
-		  " COUNT(*), SUM(state = 'delivered'),"
-		  " SUM(state = 'failed_permanent'),"
-		  " SUM(IF(provider_ref IS NULL, 0,"
-		  "  IF(channel = 'sms', COALESCE(parts, 1), 1))),"
-		  " SUM(state = 'accepted')"
-		  " FROM messages WHERE created_on BETWEEN ? AND ?"
-		  " GROUP BY 1, 2 ORDER BY 1, FIELD(channel, 'push', 'sms',"
-		  "  'email', 'voice'), channel",
-		  from, to, err);
+	/* Units billed: what reached the provider (an SMS by its parts; one
+	 * part a message of the other kinds). */
+	r = query(
+		db,
+		"SELECT DATE_FORMAT(created_on, '%Y-%m-%d'), channel,"
+		" COUNT(*), SUM(state = 'delivered'),"
+		" SUM(state = 'failed_permanent'),"
+		" SUM(IF(provider_ref IS NULL, 0,"
+		"  COALESCE(parts, 1))),"
+		" SUM(state = 'accepted')"
+		" FROM messages WHERE created_on BETWEEN ? AND ?"
+		" GROUP BY 1, 2 ORDER BY 1, FIELD(channel, {K by_cost}), channel",
+		from, to, err);
 	if (r == NULL)
 		goto fail;
 	json_object_set_new(o, "nights", r);

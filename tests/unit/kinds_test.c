@@ -50,19 +50,24 @@ test_table(void **state)
 	assert_null(channel_kind_of_part("md", NULL));
 }
 
+/* The set's kinds as bits (their order aside). */
 static unsigned int
 set(const char *name)
 {
+	int kinds[CHANNEL_KINDS], count, i;
 	unsigned int bits = 0;
 
-	assert_int_equal(channel_kind_set(name, strlen(name), &bits), 0);
+	assert_int_equal(channel_kind_set(name, strlen(name), kinds, &count),
+			 0);
+	for (i = 0; i < count; i++)
+		bits |= 1u << kinds[i];
 	return bits;
 }
 
 static void
 test_sets(void **state)
 {
-	unsigned int bits;
+	int kinds[CHANNEL_KINDS], count;
 
 	(void)state;
 	assert_int_equal(set("all"), (1u << CHANNEL_KINDS) - 1);
@@ -73,11 +78,30 @@ test_sets(void **state)
 	assert_int_equal(set("token"), 1u << CHANNEL_PUSH);
 	assert_int_equal(set("unreported"),
 			 (1u << CHANNEL_EMAIL) | (1u << CHANNEL_PUSH));
-	assert_int_equal(channel_kind_set("al", 2, &bits), -1);
-	assert_int_equal(channel_kind_set("phones", 6, &bits), -1);
+	assert_int_equal(channel_kind_set("al", 2, kinds, &count), -1);
+	assert_int_equal(channel_kind_set("phones", 6, kinds, &count), -1);
 	/* n bytes only: "all}" is the token's text with its brace */
-	assert_int_equal(channel_kind_set("all}", 3, &bits), 0);
-	assert_int_equal(bits, (1u << CHANNEL_KINDS) - 1);
+	assert_int_equal(channel_kind_set("all}", 3, kinds, &count), 0);
+	assert_int_equal(count, CHANNEL_KINDS);
+	assert_int_equal(kinds[0], 0);
+}
+
+/* by_cost: every kind once, in the order of cost_rank, which is each
+ * kind's own; the reports list push, SMS, e-mail, voice. */
+static void
+test_by_cost(void **state)
+{
+	int kinds[CHANNEL_KINDS], count, i;
+
+	(void)state;
+	assert_int_equal(channel_kind_set("by_cost", 7, kinds, &count), 0);
+	assert_int_equal(count, CHANNEL_KINDS);
+	for (i = 0; i < count; i++)
+		assert_int_equal(channel_kinds[kinds[i]].cost_rank, i);
+	assert_int_equal(kinds[0], CHANNEL_PUSH);
+	assert_int_equal(kinds[1], CHANNEL_SMS);
+	assert_int_equal(kinds[2], CHANNEL_EMAIL);
+	assert_int_equal(kinds[3], CHANNEL_VOICE);
 }
 
 int
@@ -86,6 +110,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_sets),
+		cmocka_unit_test(test_by_cost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
