@@ -12,8 +12,21 @@
 #   make bench-claim [N=1000000]   what a claim costs with N messages queued
 #   make fuzz FUZZ_SECONDS=60   run the libFuzzer targets (tests/fuzz/)
 #   make faults [FAULTS="sigkill four"]   the fault suite (scripts/faults.sh)
+#   make install [PREFIX=/usr/local] [DESTDIR=]   the binary, templates, SQL,
+#                   units and an example configuration (never overwritten)
+#
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment are honoured (so
+# dpkg-buildflags' hardening reaches the binary).
 
 CC      ?= cc
+# The one place the version is kept (`feegate --version`, the package).
+VERSION := $(shell cat VERSION)
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share/feegate
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR  ?= $(PREFIX)/share/man
 PKGS    := libmariadb jansson inih libcrypto libssl libcurl libmicrohttpd libesmtp-1.0 libsodium zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread
@@ -39,19 +52,69 @@ UNIT_BINS := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRCS))
 
 .PHONY: all test test-only unit integration demo bootstrap db-start db-stop \
         check-source format golden bench bench-plan bench-province bench-claim \
-        clean fuzz fuzz-smoke faults
+        clean fuzz fuzz-smoke faults install FORCE
 
 all: bin/feegate bin/feegate-sim
 
 bin/feegate: $(OBJ) build/obj/gateway/main.o
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# main.c knows the version and where its data is: the checkout for
+# bin/feegate, DATADIR for the binary `make install` installs (its own
+# main.o, made again at each install: PREFIX may have changed).
+MAIN_DEFS = -DFEEGATE_VERSION='"$(VERSION)"' -DFEEGATE_DATADIR='"$(1)"'
+build/obj/gateway/main.o build/san/gateway/main.o: VERSION
+build/obj/gateway/main.o build/san/gateway/main.o: CPPFLAGS += $(call MAIN_DEFS,$(CURDIR))
+
+build/install/feegate: $(OBJ) FORCE
+	@mkdir -p $(@D)
+	@echo "  CC      gateway/main.c (DATADIR $(DATADIR))"
+	@$(CC) $(CPPFLAGS) $(call MAIN_DEFS,$(DATADIR)) $(CFLAGS_BASE) $(CFLAGS) \
+		-c -o build/install/main.o gateway/main.c
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) build/install/main.o $(PKG_LIBS)
+
+FORCE:
+
+# The manual pages: feegate(8) written by hand, feegate.ini(5) made from
+# the configuration's commented example (its one reference).
+build/install/feegate.8: man/feegate.8 VERSION FORCE
+	@mkdir -p $(@D)
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@DATADIR@|$(DATADIR)|g' $< >$@
+
+build/install/feegate.ini.5: etc/feegate.ini.example scripts/man-ini.sh VERSION
+	@mkdir -p $(@D)
+	scripts/man-ini.sh $(VERSION) <$< >$@
+
+install: build/install/feegate build/install/feegate.8 build/install/feegate.ini.5
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/sql/billing \
+		$(DESTDIR)$(DATADIR)/sql/gateway $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/feegate $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man5
+	install -m 755 build/install/feegate $(DESTDIR)$(SBINDIR)/feegate
+	install -m 644 build/install/feegate.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 build/install/feegate.ini.5 $(DESTDIR)$(MANDIR)/man5/
+	for d in templates/*/; do \
+		install -d $(DESTDIR)$(DATADIR)/$$d && \
+		install -m 644 $$d* $(DESTDIR)$(DATADIR)/$$d || exit 1; \
+	done
+	install -m 644 sql/grants.sql $(DESTDIR)$(DATADIR)/sql/
+	install -m 644 sql/billing/*.sql $(DESTDIR)$(DATADIR)/sql/billing/
+	install -m 644 sql/gateway/*.sql $(DESTDIR)$(DATADIR)/sql/gateway/
+	for u in scripts/systemd/*.service scripts/systemd/*.timer; do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/} && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
+	@# An example configuration, never over one that is there.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/feegate/feegate.ini ] || \
+		install -m 640 etc/feegate.ini.example \
+			$(DESTDIR)$(SYSCONFDIR)/feegate/feegate.ini
 
 # The provider simulator (tests/sim/): tests, demo and benchmarks.
 bin/feegate-sim: tests/sim/sim.c tests/sim/fcm.c tests/sim/sim.h
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	@$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
+	@$(CC) $(CPPFLAGS) $(CFLAGS_BASE) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
 
 # The ASan+UBSan build of the daemon; the integration tests run it.
 bin/feegate-san: $(SAN_OBJ) build/san/gateway/main.o
@@ -61,12 +124,12 @@ bin/feegate-san: $(SAN_OBJ) build/san/gateway/main.o
 build/obj/%.o: %.c | build/gen/migrations.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS_BASE) $(DEPFLAGS) $(CFLAGS) -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(CFLAGS_BASE) $(DEPFLAGS) $(CFLAGS) -c -o $@ $<
 
 build/san/%.o: %.c | build/gen/migrations.c
 	@mkdir -p $(@D)
 	@echo "  CC san  $<"
-	@$(CC) $(CFLAGS_BASE) $(DEPFLAGS) $(SAN) -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(CFLAGS_BASE) $(DEPFLAGS) $(SAN) -c -o $@ $<
 
 build/gen/migrations.c: $(wildcard sql/gateway/*.sql) scripts/embed-sql.sh
 	@mkdir -p $(@D)
@@ -109,7 +172,7 @@ FUZZ_SECONDS ?= 60
 build/fuzz/%.o: %.c | build/gen/migrations.c
 	@mkdir -p $(@D)
 	@echo "  CC fuzz $<"
-	@$(FUZZ_CC) $(CFLAGS_BASE) $(DEPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	@$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS_BASE) $(DEPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)

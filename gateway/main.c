@@ -4,6 +4,7 @@
  */
 #include <jansson.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,65 +39,7 @@
 
 #define EXIT_USAGE 2
 
-static const char usage_text[] =
-	"usage: feegate [-c FILE] COMMAND [ARGS]\n"
-	"\n"
-	"  db migrate                       create or upgrade the gateway "
-	"schema\n"
-	"  run [--date D] [--now \"D HH:MM\"]  one nightly pass: plan, send, "
-	"wait for receipts,\n"
-	"                                   escalate; summary\n"
-	"  dispatch [--now \"D HH:MM\"]       send what is due now, wait for "
-	"receipts\n"
-	"  serve [--now \"D HH:MM\"]          daemon: continuous sending, "
-	"receipts, nightly pass\n"
-	"  plan [--date D] [--now \"D HH:MM\"]\n"
-	"                                   settle, fail due notices, open "
-	"cases, plan notices\n"
-	"                                   and outage notices\n"
-	"  escalate [--date D]              fail due notices, raise "
-	"collection tasks\n"
-	"  billing check [--json] [--date D]\n"
-	"                                   the billing contract as feegate "
-	"sees it: every\n"
-	"                                   column, usable or why not; the "
-	"rows a night\n"
-	"                                   would refuse; reads that scan\n"
-	"  tasks [--state S] [--grid G] [--json]\n"
-	"                                   manual collection tasks\n"
-	"  log ACCOUNT|PHONE [--json]       one customer's timeline\n"
-	"  report [--from D] [--to D]       collection results over a range "
-	"of nights\n"
-	"  audit verify [--archive FILE]    check the audit hash chain (and an "
-	"archive)\n"
-	"  audit checkpoint --before D [--archive FILE]\n"
-	"                                   archive and remove rows before D "
-	"(administrator)\n"
-	"  purge [--date D]                 drop what [retention] no longer "
-	"keeps\n"
-	"  token add NAME --scope S[,S]     a new API client's token, shown "
-	"once\n"
-	"  staff add USER --role agent|supervisor|collector [--grid G] "
-	"[--name N]\n"
-	"  staff passwd USER | staff disable USER | staff list\n"
-	"                                   call-centre accounts (password "
-	"on stdin)\n"
-	"  bounce                           read one bounce (a DSN) on "
-	"standard input and\n"
-	"                                   record what it says (Postfix "
-	"pipe, aliases)\n"
-	"  template render KIND CHANNEL [--locale L] [--account A] [--date D]\n"
-	"                  [--name N]\n"
-	"                                   a message as it would be sent;"
-	" CHANNEL:\n"
-	"                                   sms, email, voice, push (or "
-	"email.subject,\n"
-	"                                   email.txt, email.html)\n"
-	"\n"
-	"D is a business date YYYY-MM-DD (default: today in [dunning] "
-	"timezone).\n"
-	"FILE defaults to $FEEGATE_CONFIG, else /etc/feegate/feegate.ini if "
-	"present.\n";
+static void usage_print(FILE *out, const char *only);
 
 static int
 usage(const char *fmt, const char *arg)
@@ -106,7 +49,7 @@ usage(const char *fmt, const char *arg)
 		fprintf(stderr, fmt, arg);
 		fputs("\n\n", stderr);
 	}
-	fputs(usage_text, stderr);
+	usage_print(stderr, NULL);
 	return EXIT_USAGE;
 }
 
@@ -846,25 +789,14 @@ cmd_purge(const struct config *cfg, int argc, char **argv)
 	return 0;
 }
 
-/* [templates] dir, else templates/ beside the binary's directory (the
- * checkout: bin/feegate -> templates/). */
+/* [templates] dir, else templates/ in the data directory built in (the
+ * checkout for bin/feegate, DATADIR for an installed one). */
 static char *
 templates_dir(const struct config *cfg)
 {
-	char exe[4096], *slash;
-	ssize_t n;
-
 	if (cfg->templates.dir != NULL)
 		return xstrdup(cfg->templates.dir);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return xstrdup("templates");
-	exe[n] = '\0';
-	if ((slash = strrchr(exe, '/')) != NULL)
-		*slash = '\0';
-	if ((slash = strrchr(exe, '/')) != NULL)
-		*slash = '\0';
-	return xasprintf("%s/templates", exe);
+	return xstrdup(FEEGATE_DATADIR "/templates");
 }
 
 static struct template_set *
@@ -1126,24 +1058,246 @@ done:
 	return 0;
 }
 
+/* `config check`: what serve checks before it starts, nothing started;
+ * `config show`: the configuration in effect. */
+static int
+cmd_config(const struct config *cfg, int argc, char **argv)
+{
+	struct opt opts[] = {{"offline", 0, NULL, 0}};
+	const char *pos[1];
+	struct template_set *ts;
+	struct fg_err err;
+	struct db db;
+	size_t npos;
+	int rc, k, n = 0;
+
+	if ((rc = parse_opts(argc, argv, opts, FG_NELEM(opts), pos, 1,
+			     &npos)) != 0)
+		return rc;
+	if (npos == 1 && strcmp(pos[0], "show") == 0 && !opts[0].set) {
+		config_show(cfg, stdout);
+		return 0;
+	}
+	if (npos != 1 || strcmp(pos[0], "check") != 0)
+		return usage("config: expected 'config check [--offline]' or "
+			     "'config show'",
+			     NULL);
+	if (!any_channel(cfg)) {
+		fprintf(stderr,
+			"feegate: [channels]: no provider configured\n");
+		return EXIT_USAGE;
+	}
+	if ((ts = load_templates(cfg, &err)) == NULL ||
+	    dispatch_check(cfg, &err) != 0) {
+		fprintf(stderr, "feegate: %s\n", err.msg);
+		template_set_free(ts);
+		return EXIT_USAGE;
+	}
+	template_set_free(ts);
+	for (k = 0; k < CHANNEL_KINDS; k++)
+		n += cfg->channels.provider[k] != NULL;
+	printf("config check: %s: the configuration, the templates and the "
+	       "providers of %d channel%s are usable\n",
+	       cfg->path ? cfg->path : "(defaults)", n, n == 1 ? "" : "s");
+	if (opts[0].set)
+		return 0;
+	/* The schema's version and the billing contract, as serve reads
+	 * them before it starts. */
+	if ((rc = open_db(&db, cfg, 1)) != 0)
+		return rc;
+	db_close(&db);
+	printf("config check: the gateway schema %s is current and billing "
+	       "schema %s meets the contract\n",
+	       cfg->db.gateway_schema, cfg->db.billing_schema);
+	return 0;
+}
+
+static int
+cmd_run(const struct config *cfg, int argc, char **argv)
+{
+	return cmd_night(cfg, STEP_PLAN | STEP_DISPATCH | STEP_ESCALATE, argc,
+			 argv);
+}
+
+static int
+cmd_plan(const struct config *cfg, int argc, char **argv)
+{
+	return cmd_night(cfg, STEP_PLAN, argc, argv);
+}
+
+static int
+cmd_escalate(const struct config *cfg, int argc, char **argv)
+{
+	return cmd_night(cfg, STEP_ESCALATE, argc, argv);
+}
+
+static int
+cmd_send(const struct config *cfg, int argc, char **argv)
+{
+	return cmd_dispatch(cfg, 0, argc, argv);
+}
+
+static int
+cmd_serve(const struct config *cfg, int argc, char **argv)
+{
+	return cmd_dispatch(cfg, 1, argc, argv);
+}
+
+/* Every command: its name, what runs it, and its lines of the usage (the
+ * synopsis, then what it does, aligned at column 36). */
+static const struct command {
+	const char *name;
+	int (*run)(const struct config *cfg, int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{"db", cmd_db,
+	 "  db migrate                       create or upgrade the gateway "
+	 "schema\n"},
+	{"config", cmd_config,
+	 "  config check [--offline]         what serve checks before it "
+	 "starts (providers,\n"
+	 "                                   templates, the database and "
+	 "billing), nothing started\n"
+	 "  config show                      the configuration in effect, "
+	 "secrets as (from FILE)\n"},
+	{"run", cmd_run,
+	 "  run [--date D] [--now \"D HH:MM\"]  one nightly pass: plan, send, "
+	 "wait for receipts,\n"
+	 "                                   escalate; summary\n"},
+	{"dispatch", cmd_send,
+	 "  dispatch [--now \"D HH:MM\"]       send what is due now, wait for "
+	 "receipts\n"},
+	{"serve", cmd_serve,
+	 "  serve [--now \"D HH:MM\"]          daemon: continuous sending, "
+	 "receipts, nightly pass\n"},
+	{"plan", cmd_plan,
+	 "  plan [--date D] [--now \"D HH:MM\"]\n"
+	 "                                   settle, fail due notices, open "
+	 "cases, plan notices\n"
+	 "                                   and outage notices\n"},
+	{"escalate", cmd_escalate,
+	 "  escalate [--date D]              fail due notices, raise "
+	 "collection tasks\n"},
+	{"billing", cmd_billing,
+	 "  billing check [--json] [--date D]\n"
+	 "                                   the billing contract as feegate "
+	 "sees it: every\n"
+	 "                                   column, usable or why not; the "
+	 "rows a night\n"
+	 "                                   would refuse; reads that scan\n"},
+	{"tasks", cmd_tasks,
+	 "  tasks [--state S] [--grid G] [--json]\n"
+	 "                                   manual collection tasks\n"},
+	{"log", cmd_log,
+	 "  log ACCOUNT|PHONE [--json]       one customer's timeline\n"},
+	{"report", cmd_report,
+	 "  report [--from D] [--to D]       collection results over a range "
+	 "of nights\n"},
+	{"audit", cmd_audit,
+	 "  audit verify [--archive FILE]    check the audit hash chain (and an "
+	 "archive)\n"
+	 "  audit checkpoint --before D [--archive FILE]\n"
+	 "                                   archive and remove rows before D "
+	 "(administrator)\n"},
+	{"purge", cmd_purge,
+	 "  purge [--date D]                 drop what [retention] no longer "
+	 "keeps\n"},
+	{"token", cmd_token,
+	 "  token add NAME --scope S[,S]     a new API client's token, shown "
+	 "once\n"},
+	{"staff", cmd_staff,
+	 "  staff add USER --role agent|supervisor|collector [--grid G] "
+	 "[--name N]\n"
+	 "  staff passwd USER | staff disable USER | staff list\n"
+	 "                                   call-centre accounts (password "
+	 "on stdin)\n"},
+	{"bounce", cmd_bounce,
+	 "  bounce                           read one bounce (a DSN) on "
+	 "standard input and\n"
+	 "                                   record what it says (Postfix "
+	 "pipe, aliases)\n"},
+	{"template", cmd_template,
+	 "  template render KIND CHANNEL [--locale L] [--account A] [--date D]\n"
+	 "                  [--name N]\n"
+	 "                                   a message as it would be sent;"
+	 " CHANNEL:\n"
+	 "                                   sms, email, voice, push (or "
+	 "email.subject,\n"
+	 "                                   email.txt, email.html)\n"},
+};
+
+/* The usage: every command's, or only the one named. */
+static void
+usage_print(FILE *out, const char *only)
+{
+	size_t i;
+
+	fputs(only != NULL ? "usage: feegate [-c FILE]\n"
+			   : "usage: feegate [-c FILE] COMMAND [ARGS]\n\n",
+	      out);
+	for (i = 0; i < FG_NELEM(commands); i++)
+		if (only == NULL || strcmp(only, commands[i].name) == 0)
+			fputs(commands[i].help, out);
+	fputs("\nD is a business date YYYY-MM-DD (default: today in [dunning] "
+	      "timezone).\n"
+	      "FILE defaults to $FEEGATE_CONFIG, else /etc/feegate/feegate.ini "
+	      "if present.\n",
+	      out);
+	if (only == NULL)
+		fputs("feegate --version; feegate COMMAND --help\n", out);
+}
+
+static const struct command *
+command_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < FG_NELEM(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* --help or -h among a command's arguments (before a lone "--"). */
+static int
+asks_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	static const struct option long_opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
 	const char *cfgpath = getenv("FEEGATE_CONFIG");
+	const struct command *command;
 	struct config cfg;
 	struct fg_err err;
-	const char *cmd;
 	int c, rc;
 
 	if (cfgpath != NULL && *cfgpath == '\0')
 		cfgpath = NULL;
-	while ((c = getopt(argc, argv, "+c:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:hV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			cfgpath = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			usage_print(stdout, NULL);
+			return 0;
+		case 'V':
+			printf("feegate %s\n", FEEGATE_VERSION);
 			return 0;
 		default:
 			return usage(NULL, NULL);
@@ -1151,9 +1305,15 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage("which command?", NULL);
-	cmd = argv[optind];
+	/* Known, and asking only for help: nothing read yet. */
+	if ((command = command_find(argv[optind])) == NULL)
+		return usage("unknown command '%s'", argv[optind]);
 	argc -= optind + 1;
 	argv += optind + 1;
+	if (asks_help(argc, argv)) {
+		usage_print(stdout, command->name);
+		return 0;
+	}
 	if (cfgpath == NULL && access("/etc/feegate/feegate.ini", R_OK) == 0)
 		cfgpath = "/etc/feegate/feegate.ini";
 	if (config_load(&cfg, cfgpath, &err) != 0) {
@@ -1167,41 +1327,7 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}
-	if (strcmp(cmd, "db") == 0)
-		rc = cmd_db(&cfg, argc, argv);
-	else if (strcmp(cmd, "run") == 0)
-		rc = cmd_night(&cfg, STEP_PLAN | STEP_DISPATCH | STEP_ESCALATE,
-			       argc, argv);
-	else if (strcmp(cmd, "plan") == 0)
-		rc = cmd_night(&cfg, STEP_PLAN, argc, argv);
-	else if (strcmp(cmd, "escalate") == 0)
-		rc = cmd_night(&cfg, STEP_ESCALATE, argc, argv);
-	else if (strcmp(cmd, "dispatch") == 0)
-		rc = cmd_dispatch(&cfg, 0, argc, argv);
-	else if (strcmp(cmd, "serve") == 0)
-		rc = cmd_dispatch(&cfg, 1, argc, argv);
-	else if (strcmp(cmd, "billing") == 0)
-		rc = cmd_billing(&cfg, argc, argv);
-	else if (strcmp(cmd, "tasks") == 0)
-		rc = cmd_tasks(&cfg, argc, argv);
-	else if (strcmp(cmd, "log") == 0)
-		rc = cmd_log(&cfg, argc, argv);
-	else if (strcmp(cmd, "report") == 0)
-		rc = cmd_report(&cfg, argc, argv);
-	else if (strcmp(cmd, "audit") == 0)
-		rc = cmd_audit(&cfg, argc, argv);
-	else if (strcmp(cmd, "purge") == 0)
-		rc = cmd_purge(&cfg, argc, argv);
-	else if (strcmp(cmd, "bounce") == 0)
-		rc = cmd_bounce(&cfg, argc, argv);
-	else if (strcmp(cmd, "token") == 0)
-		rc = cmd_token(&cfg, argc, argv);
-	else if (strcmp(cmd, "template") == 0)
-		rc = cmd_template(&cfg, argc, argv);
-	else if (strcmp(cmd, "staff") == 0)
-		rc = cmd_staff(&cfg, argc, argv);
-	else
-		rc = usage("unknown command '%s'", cmd);
+	rc = command->run(&cfg, argc, argv);
 	log_close();
 	config_free(&cfg);
 	mysql_library_end();

@@ -132,6 +132,11 @@ static const struct key keys[] = {
 
 struct parse_state {
 	struct config *cfg;
+	/* The keys set so far, "section\nname", and the line of each: a key
+	 * set twice is a mistake, not "the last one wins". */
+	char **seen;
+	int *seen_line;
+	size_t nseen;
 };
 
 /* Generic line-numbered INI reading (also used for templates' strings.ini):
@@ -526,6 +531,30 @@ key_size(enum key_type type)
 	return 0;
 }
 
+/* Whether [section] name was set before (the message names its line);
+ * else remembered. */
+static int
+set_before(struct parse_state *ps, int line, const char *section,
+	   const char *name, char *msg, size_t len)
+{
+	char *key = xasprintf("%s\n%s", section, name);
+	size_t i;
+
+	for (i = 0; i < ps->nseen; i++)
+		if (strcmp(ps->seen[i], key) == 0) {
+			free(key);
+			return bad(msg, len,
+				   "[%s] %s: set twice (first on line %d)",
+				   section, name, ps->seen_line[i]);
+		}
+	ps->seen = xrealloc(ps->seen, (ps->nseen + 1) * sizeof(*ps->seen));
+	ps->seen_line = xrealloc(ps->seen_line,
+				 (ps->nseen + 1) * sizeof(*ps->seen_line));
+	ps->seen[ps->nseen] = key;
+	ps->seen_line[ps->nseen++] = line;
+	return 0;
+}
+
 static int
 handler(void *user, int line, const char *section, const char *name,
 	const char *value, char *msg, size_t len)
@@ -534,6 +563,9 @@ handler(void *user, int line, const char *section, const char *name,
 	int known_section = 0;
 	size_t i;
 
+	if (strncmp(section, "provider:", 9) != 0 &&
+	    set_before(ps, line, section, name, msg, len) != 0)
+		return -1;
 	if (strncmp(section, "provider:", 9) == 0)
 		return provider_key(ps->cfg, line, section + 9, name, value,
 				    msg, len);
@@ -875,14 +907,131 @@ int
 config_load(struct config *cfg, const char *path, struct fg_err *err)
 {
 	struct parse_state ps = {.cfg = cfg};
+	size_t i;
+	int rc = 0;
 
 	defaults(cfg);
 	if (path != NULL) {
 		cfg->path = xstrdup(path);
-		if (ini_file_parse(path, handler, &ps, err) != 0)
-			return -1;
+		rc = ini_file_parse(path, handler, &ps, err);
 	}
-	return check(cfg, err);
+	for (i = 0; i < ps.nseen; i++)
+		free(ps.seen[i]);
+	free(ps.seen);
+	free(ps.seen_line);
+	return rc != 0 ? -1 : check(cfg, err);
+}
+
+/* One key's value as the file would say it into buf; 0 when it is not
+ * set (a string without a default). */
+static int
+key_value(const struct config *cfg, const struct key *k, int kind, char *buf,
+	  size_t len)
+{
+	const char *base = (const char *)cfg + k->offset +
+			   (kind >= 0 ? (size_t)kind * key_size(k->type) : 0);
+	const char *str;
+
+	switch (k->type) {
+	case KEY_STRING:
+	case KEY_SCHEMA:
+		str = *(char *const *)base;
+		if (str == NULL)
+			return 0;
+		snprintf(buf, len, "%s", str);
+		return 1;
+	case KEY_SECRET:
+		if (*(char *const *)base == NULL)
+			return 0;
+		snprintf(buf, len, "(given here, not shown)");
+		return 1;
+	case KEY_INT:
+		snprintf(buf, len, "%d", *(const int *)base);
+		return 1;
+	case KEY_MONEY:
+		money_format(*(const long long *)base, buf, len);
+		return 1;
+	case KEY_RATE:
+	case KEY_COST:
+		ppm_format(*(const long long *)base, buf, len);
+		return 1;
+	case KEY_BOOL:
+		snprintf(buf, len, "%s", *(const int *)base ? "yes" : "no");
+		return 1;
+	case KEY_LEVEL:
+		snprintf(buf, len, "%s",
+			 log_level_name(*(const enum log_level *)base));
+		return 1;
+	}
+	return 0;
+}
+
+static void
+show_key(const struct config *cfg, const struct key *k, int kind, FILE *out)
+{
+	const char *name = kind >= 0 ? channel_kinds[kind].name : k->name;
+	char v[512];
+
+	/* A password read from password_file: said where, commented out,
+	 * so the output loads as a configuration again. */
+	if (k->type == KEY_SECRET && cfg->db.password_file != NULL)
+		fprintf(out, ";%s = (from %s)\n", name, cfg->db.password_file);
+	else if (key_value(cfg, k, kind, v, sizeof(v)))
+		fprintf(out, "%s = %s\n", name, v);
+	else
+		fprintf(out, ";%s =\n", name);
+}
+
+/* A provider's key: a URL's password (https://user:secret@host/) is not
+ * shown. */
+static void
+show_provider_value(const char *key, const char *value, FILE *out)
+{
+	const char *scheme = strstr(value, "://"), *at, *colon;
+
+	if (scheme != NULL && (at = strchr(scheme + 3, '@')) != NULL &&
+	    at < scheme + 3 + strcspn(scheme + 3, "/?#") &&
+	    (colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3))) !=
+		    NULL) {
+		fprintf(out, "%s = %.*s***%s\n", key, (int)(colon + 1 - value),
+			value, at);
+		return;
+	}
+	fprintf(out, "%s = %s\n", key, value);
+}
+
+void
+config_show(const struct config *cfg, FILE *out)
+{
+	size_t i, j, n;
+	int k;
+
+	fprintf(out, "; the configuration in effect: %s and the defaults\n",
+		cfg->path ? cfg->path : "(no file)");
+	for (i = 0; i < FG_NELEM(keys); i++) {
+		for (j = 0; j < i; j++)
+			if (strcmp(keys[j].section, keys[i].section) == 0)
+				break;
+		if (j < i)
+			continue; /* its section is shown */
+		fprintf(out, "\n[%s]\n", keys[i].section);
+		for (j = i; j < FG_NELEM(keys); j++) {
+			if (strcmp(keys[j].section, keys[i].section) != 0)
+				continue;
+			if (keys[j].name != NULL)
+				show_key(cfg, &keys[j], -1, out);
+			else
+				for (k = 0; k < CHANNEL_KINDS; k++)
+					show_key(cfg, &keys[j], k, out);
+		}
+	}
+	for (i = 0; i < cfg->nproviders; i++) {
+		const struct provider_cfg *p = &cfg->providers[i];
+
+		fprintf(out, "\n[provider:%s]\n", p->name);
+		for (n = 0; n < p->nkv; n++)
+			show_provider_value(p->kv[n].key, p->kv[n].value, out);
+	}
 }
 
 void

@@ -7,6 +7,8 @@
 #ifndef FEEGATE_CONFIG_H
 #define FEEGATE_CONFIG_H
 
+#include <stdio.h>
+
 #include "base/kinds.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -141,7 +143,7 @@ struct config {
 		size_t nproxies;
 	} web;
 	struct {
-		char *dir; /* NULL: ../templates beside the binary */
+		char *dir; /* NULL: FEEGATE_DATADIR/templates (main.c) */
 	} templates;
 	struct {
 		int max_parts;
@@ -201,6 +203,10 @@ int config_load(struct config *cfg, const char *path, struct fg_err *err);
 void config_keys(void (*fn)(const char *section, const char *name, void *arg),
 		 void *arg);
 void config_free(struct config *cfg);
+/* The configuration in effect (every key, defaults included, then the
+ * providers) in the file's own form; a secret as "(from FILE)", a URL's
+ * password as "***". */
+void config_show(const struct config *cfg, FILE *out);
 /* A provider's value for key (marked used), or NULL. */
 const char *provider_get(const struct provider_cfg *p, const char *key);
 /* The provider called name, or NULL. */

@@ -71,14 +71,21 @@ log_close(void)
 	FREE(log_path);
 }
 
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+const char *
+log_level_name(enum log_level level)
+{
+	return (size_t)level < FG_NELEM(level_names) ? level_names[level] : "?";
+}
+
 int
 log_level_parse(const char *s, enum log_level *out)
 {
-	static const char *const names[] = {"error", "warn", "info", "debug"};
 	size_t i;
 
-	for (i = 0; i < FG_NELEM(names); i++) {
-		if (strcmp(s, names[i]) == 0) {
+	for (i = 0; i < FG_NELEM(level_names); i++) {
+		if (strcmp(s, level_names[i]) == 0) {
 			*out = (enum log_level)i;
 			return 0;
 		}
@@ -89,7 +96,6 @@ log_level_parse(const char *s, enum log_level *out)
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap, int errnum)
 {
-	static const char *const tags[] = {"error", "warn", "info", "debug"};
 	char ts[32];
 	struct timespec now;
 	struct tm tm;
@@ -102,7 +108,8 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, int errnum)
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(fp, "%s.%03ldZ %s ", ts, now.tv_nsec / 1000000, tags[level]);
+	fprintf(fp, "%s.%03ldZ %s ", ts, now.tv_nsec / 1000000,
+		log_level_name(level));
 	vfprintf(fp, fmt, ap);
 	if (errnum)
 		fprintf(fp, ": %s", strerror(errnum));

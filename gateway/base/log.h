@@ -24,6 +24,8 @@ int log_reopen(void);
 void log_close(void);
 /* Parse "error" | "warn" | "info" | "debug". */
 int log_level_parse(const char *s, enum log_level *out);
+/* The level's name, as log_level_parse reads it. */
+const char *log_level_name(enum log_level level);
 
 void log_warn(const char *fmt, ...) LOG_PRINTF; /* + strerror */
 void log_warnx(const char *fmt, ...) LOG_PRINTF;

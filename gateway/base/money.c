@@ -73,6 +73,19 @@ money_format_grouped(long long cents, char *buf, size_t len)
 	snprintf(buf, len, "%s", out);
 }
 
+void
+ppm_format(long long ppm, char *buf, size_t len)
+{
+	size_t n;
+
+	snprintf(buf, len, "%lld.%06lld", ppm / 1000000, ppm % 1000000);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+}
+
 int
 ppm_parse(const char *s, long long *ppm)
 {

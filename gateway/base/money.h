@@ -15,6 +15,8 @@ int money_parse(const char *s, long long *cents);
 /* A rate like "0.001" (at most six decimals, not negative) as parts per
  * million: 1000. */
 int ppm_parse(const char *s, long long *ppm);
+/* The rate as ppm_parse reads it, no trailing zeros: 1000 -> "0.001". */
+void ppm_format(long long ppm, char *buf, size_t len);
 /* cents * ppm / 1e6 * days, rounded half up to whole cents. */
 long long money_apply_rate(long long cents, long long ppm, long long days);
 

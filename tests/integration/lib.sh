@@ -434,10 +434,18 @@ port = $rport
 public_url = http://127.0.0.1:$rport
 
 [dispatch]
-receipt_wait = 10
-backoff_min = 1
-backoff_max = 4
+$(send_default receipt_wait 10 "$*")
+$(send_default backoff_min 1 "$*")
+$(send_default backoff_max 4 "$*")
 $*"
+}
+# send_default KEY VALUE EXTRA: "KEY = VALUE" unless EXTRA sets KEY (a key
+# given twice is an error).
+send_default() {
+	case "$3" in
+	*"$1 ="*) ;;
+	*) echo "$1 = $2" ;;
+	esac
 }
 
 # Run feegate expecting success and no sanitizer report.

@@ -93,6 +93,25 @@ test_rates(void **state)
 	assert_int_equal(money_apply_rate(500, 1000, 1), 1); /* 0.5 fen up */
 }
 
+/* ppm_format writes what ppm_parse reads back, without trailing
+ * zeros (config show prints rates and costs so). */
+static void
+test_rates_format(void **state)
+{
+	static const char *const forms[] = {"0", "0.001", "0.0005", "0.045",
+					    "1", "12.5",  "100",    "0.000001"};
+	char buf[32];
+	long long ppm;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		assert_int_equal(ppm_parse(forms[i], &ppm), 0);
+		ppm_format(ppm, buf, sizeof(buf));
+		assert_string_equal(buf, forms[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -100,6 +119,7 @@ main(void)
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_rates),
+		cmocka_unit_test(test_rates_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
