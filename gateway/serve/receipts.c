@@ -29,6 +29,7 @@
 #include "queue/outbox.h"
 #include "send/metrics.h"
 #include "serve/api.h"
+#include "serve/health.h"
 #include "store/db.h"
 
 #define RECEIPT_MAX_BODY 65536
@@ -98,6 +99,22 @@ clock_now(const struct receipts *rs, char now[TIME_LEN], char date[DATE_LEN])
 	/* The business date is the local date where the utility is. */
 	localtime_r(&t, &tm);
 	strftime(date, DATE_LEN, "%Y-%m-%d", &tm);
+}
+
+/* /healthz and /readyz (health.h): no token, no database. */
+static enum MHD_Result
+health(struct MHD_Connection *c, const char *url)
+{
+	struct sbuf out;
+	unsigned int status;
+	enum MHD_Result ret;
+
+	sbuf_init(&out);
+	status = strcmp(url, "/healthz") == 0 ? health_live(&out)
+					      : health_ready(&out);
+	ret = httpd_reply(c, status, "application/json", out.s, out.len, NULL);
+	sbuf_free(&out);
+	return ret;
 }
 
 /* The notice API (api.c) on this server's thread and connection. */
@@ -349,6 +366,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		return answer(cn->work);
 	if (cn->too_big)
 		return reply(c, 413, "{\"error\":\"body too large\"}");
+	if (strcmp(method, "GET") == 0 &&
+	    (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0))
+		return health(c, url);
 	if ((strncmp(url, API_PREFIX, strlen(API_PREFIX)) == 0 ||
 	     strcmp(url, "/metrics") == 0) &&
 	    config_api_enabled(rs->cfg))

@@ -19,6 +19,7 @@
 #include "night/night.h"
 #include "night/outage.h"
 #include "night/pass.h"
+#include "serve/health.h"
 #include "serve/receipts.h"
 #include "serve/scrape.h"
 #include "serve/web.h"
@@ -195,6 +196,7 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 			log_warn("dispatch: reopening the log");
 		return;
 	}
+	health_draining();
 	dispatch_stop(s->d);
 }
 
@@ -245,6 +247,9 @@ listeners_start(struct server *s, struct fg_err *err)
 		if (s->scrape == NULL)
 			return -1;
 	}
+	/* /readyz on the receipt server: serve's readiness. */
+	if (s->o->nightly && s->receipts != NULL && health_start(cfg, err) != 0)
+		return -1;
 	return 0;
 }
 
@@ -301,6 +306,7 @@ serve_run(const struct config *cfg, struct template_set *ts,
 		usleep(100000);
 	if (rc == 0)
 		st->receipts = receipts_count(s.receipts);
+	health_stop();
 	receipts_stop(s.receipts);
 	web_stop(s.web);
 	scrape_stop(s.scrape);

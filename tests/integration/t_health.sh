@@ -1,0 +1,63 @@
+#!/bin/sh
+# /healthz and /readyz on serve's receipt server, without a token: alive
+# while the process is; ready while the database answers, billing's
+# contract is usable and serve is not draining; each answer says why.
+# They never wait for the database (a thread of their own keeps the
+# state).
+. "$(dirname "$0")/lib.sh"
+fresh_schemas
+start_sim 18760 "-d 20 -l 3000"
+send_conf 18765 "
+[schedule]
+nightly_at = 23:00"
+customer H1; contact 1 H1 sms +8613800007601; bill H1-1 H1 60.00 2026-09-20
+url=http://127.0.0.1:18765
+"$FEEGATE_BIN" -c "$conf" serve --now "2026-10-01 09:45" >"$work/serve.out" 2>"$work/serve.err" &
+serve=$!
+bg_pids="$bg_pids $serve"
+peer_http "serve's receipt server" "$url/healthz"
+probe() { curl -s -o "$work/probe.json" -w '%{http_code}' "$url/$1"; }
+# until_ready CODE WHAT: /readyz answers CODE within 15 s.
+until_ready() {
+	i=0
+	until [ "$(probe readyz)" = "$1" ]; do
+		i=$((i + 1)); [ $i -lt 150 ] || fail "$2: /readyz still $(cat "$work/probe.json")"; sleep 0.1
+	done
+}
+eq "200" "$(probe healthz)" "/healthz: alive"
+eq '{"status":"alive"}' "$(cat "$work/probe.json")" "/healthz says so"
+until_ready 200 "ready once the database answered"
+eq '{"ready":true,"database":"ok","billing":"ok","draining":false}' "$(cat "$work/probe.json")" "/readyz's answer"
+
+# The database refuses feegate's account: not ready, and why; then back.
+mysql_cli -e "ALTER USER 'feegate_it'@'localhost' ACCOUNT LOCK"
+for id in $(mysql_cli -e "SELECT id FROM information_schema.processlist WHERE user = 'feegate_it'"); do
+	mysql_cli -e "KILL CONNECTION $id" 2>/dev/null || true
+done
+until_ready 503 "the database gone"
+has "$(cat "$work/probe.json")" '"ready":false' "not ready"
+hasnt "$(cat "$work/probe.json")" '"database":"ok"' "the database named"
+eq "200" "$(probe healthz)" "still alive meanwhile"
+mysql_cli -e "ALTER USER 'feegate_it'@'localhost' ACCOUNT UNLOCK"
+until_ready 200 "the database back"
+
+# Billing's contract broken under it: not ready, naming the column.
+sqlb "ALTER TABLE billing_customers DROP COLUMN segment"
+until_ready 503 "billing's contract broken"
+has "$(cat "$work/probe.json")" '"billing":"billing_customers.segment: no such column"' "the column named"
+sqlb "ALTER TABLE billing_customers ADD COLUMN segment VARCHAR(16) NULL"
+until_ready 200 "the contract mended"
+
+# Draining: SIGTERM while a request is in flight (the provider answers
+# in 3 s): no longer ready, still answering.
+fgok plan --date 2026-10-01
+i=0
+until [ "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'submitting'")" = 1 ]; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "no message in flight"; sleep 0.1
+done
+kill -TERM "$serve"
+until_ready 503 "draining"
+has "$(cat "$work/probe.json")" '"draining":true' "draining said"
+wait "$serve" || fail "serve did not exit 0 on SIGTERM"
+grep -q Sanitizer "$work/serve.err" && fail "sanitizer report: $(cat "$work/serve.err")"
+done_ok
