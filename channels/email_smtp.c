@@ -350,6 +350,52 @@ session_event(smtp_session_t s, int event, void *arg, ...)
 }
 
 /* One SMTP session for a batch of messages, on a worker thread. */
+/* The session's server, name, TLS, timeouts and (with a username) its
+ * authentication context, returned for the caller to free. */
+static auth_context_t
+session_setup(struct email_smtp *e, smtp_session_t s, struct session_ctx *sc)
+{
+	auth_context_t auth = NULL;
+	int t;
+
+	smtp_set_server(s, e->server);
+	smtp_set_hostname(s, e->helo);
+	smtp_set_eventcb(s, session_event, sc);
+	smtp_starttls_enable(s, e->starttls);
+	if (e->tls != NULL)
+		smtp_starttls_set_ctx(s, e->tls);
+	for (t = Timeout_GREETING; t <= Timeout_DATA2; t++)
+		smtp_set_timeout(s, t | Timeout_OVERRIDE_RFC2822_MINIMUM,
+				 e->ch.timeout_ms);
+	if (e->username != NULL) {
+		auth = auth_create_context();
+		auth_set_mechanism_flags(auth, AUTH_PLUGIN_PLAIN, 0);
+		auth_set_interact_cb(auth, interact, e);
+		smtp_auth_set_context(s, auth);
+	}
+	return auth;
+}
+
+/* One message of the session: built, with its envelope and DSN. */
+static void
+message_add(struct email_smtp *e, smtp_session_t s, struct mail *m)
+{
+	build_message(e, m);
+	m->msg = smtp_add_message(s);
+	smtp_set_reverse_path(m->msg, e->return_path);
+	smtp_set_message_str(m->msg, m->built);
+	if (e->dsn) {
+		/* The key, not the bare id: a bounce that names it
+		 * is one feegate's own message caused (feegate
+		 * bounce checks it against the message's token). */
+		smtp_dsn_set_ret(m->msg, Ret_HDRS);
+		smtp_dsn_set_envid(m->msg, m->key);
+	}
+	m->rcpt = smtp_add_recipient(m->msg, m->to);
+	if (e->dsn)
+		smtp_dsn_set_notify(m->rcpt, Notify_FAILURE | Notify_DELAY);
+}
+
 static void
 send_batch(struct email_smtp *e, struct mail *batch)
 {
@@ -362,38 +408,9 @@ send_batch(struct email_smtp *e, struct mail *batch)
 	size_t n, i;
 	int ok;
 
-	smtp_set_server(s, e->server);
-	smtp_set_hostname(s, e->helo);
-	smtp_set_eventcb(s, session_event, &sc);
-	smtp_starttls_enable(s, e->starttls);
-	if (e->tls != NULL)
-		smtp_starttls_set_ctx(s, e->tls);
-	for (ok = Timeout_GREETING; ok <= Timeout_DATA2; ok++)
-		smtp_set_timeout(s, ok | Timeout_OVERRIDE_RFC2822_MINIMUM,
-				 e->ch.timeout_ms);
-	if (e->username != NULL) {
-		auth = auth_create_context();
-		auth_set_mechanism_flags(auth, AUTH_PLUGIN_PLAIN, 0);
-		auth_set_interact_cb(auth, interact, e);
-		smtp_auth_set_context(s, auth);
-	}
-	for (m = batch; m != NULL; m = MNEXT(m)) {
-		build_message(e, m);
-		m->msg = smtp_add_message(s);
-		smtp_set_reverse_path(m->msg, e->return_path);
-		smtp_set_message_str(m->msg, m->built);
-		if (e->dsn) {
-			/* The key, not the bare id: a bounce that names it
-			 * is one feegate's own message caused (feegate
-			 * bounce checks it against the message's token). */
-			smtp_dsn_set_ret(m->msg, Ret_HDRS);
-			smtp_dsn_set_envid(m->msg, m->key);
-		}
-		m->rcpt = smtp_add_recipient(m->msg, m->to);
-		if (e->dsn)
-			smtp_dsn_set_notify(m->rcpt,
-					    Notify_FAILURE | Notify_DELAY);
-	}
+	auth = session_setup(e, s, &sc);
+	for (m = batch; m != NULL; m = MNEXT(m))
+		message_add(e, s, m);
 	ok = smtp_start_session(s);
 	for (m = batch, n = 0; m != NULL; m = MNEXT(m))
 		n++;

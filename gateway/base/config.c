@@ -802,6 +802,50 @@ config_trusted_proxy(const struct config *cfg, unsigned int a)
 	return 0;
 }
 
+/* The calling window, the nightly time (parsed once, here) and the
+ * backoff's bounds. */
+static int
+check_times(struct config *cfg, const char *where, struct fg_err *err)
+{
+	const char *w = cfg->dispatch.calling_window;
+	char a[8], b[8];
+
+	if (strlen(w) != 11 || w[5] != '-') {
+		cfg->dispatch.window_start = -1;
+	} else {
+		memcpy(a, w, 5);
+		a[5] = '\0';
+		memcpy(b, w + 6, 5);
+		b[5] = '\0';
+		cfg->dispatch.window_start = parse_hhmm(a);
+		cfg->dispatch.window_end = parse_hhmm(b);
+	}
+	if (cfg->dispatch.window_start < 0 || cfg->dispatch.window_end < 0 ||
+	    cfg->dispatch.window_end > 24 * 60 ||
+	    cfg->dispatch.window_start >= cfg->dispatch.window_end) {
+		err_set(err,
+			"%s: [dunning] calling_window: '%s' is not "
+			"HH:MM-HH:MM with the start before the end",
+			where, w);
+		return -1;
+	}
+	cfg->schedule.nightly_minute = parse_hhmm(cfg->schedule.nightly_at);
+	if (cfg->schedule.nightly_minute < 0 ||
+	    cfg->schedule.nightly_minute >= 24 * 60) {
+		err_set(err, "%s: [schedule] nightly_at: '%s' is not HH:MM",
+			where, cfg->schedule.nightly_at);
+		return -1;
+	}
+	if (cfg->dispatch.backoff_min > cfg->dispatch.backoff_max) {
+		err_set(err,
+			"%s: [dispatch]: backoff_min is larger than "
+			"backoff_max",
+			where);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 check(struct config *cfg, struct fg_err *err)
 {
@@ -850,47 +894,8 @@ check(struct config *cfg, struct fg_err *err)
 			where, cfg->dunning.timezone);
 		return -1;
 	}
-	{
-		const char *w = cfg->dispatch.calling_window;
-		char a[8], b[8];
-
-		if (strlen(w) != 11 || w[5] != '-') {
-			cfg->dispatch.window_start = -1;
-		} else {
-			memcpy(a, w, 5);
-			a[5] = '\0';
-			memcpy(b, w + 6, 5);
-			b[5] = '\0';
-			cfg->dispatch.window_start = parse_hhmm(a);
-			cfg->dispatch.window_end = parse_hhmm(b);
-		}
-		if (cfg->dispatch.window_start < 0 ||
-		    cfg->dispatch.window_end < 0 ||
-		    cfg->dispatch.window_end > 24 * 60 ||
-		    cfg->dispatch.window_start >= cfg->dispatch.window_end) {
-			err_set(err,
-				"%s: [dunning] calling_window: '%s' is not "
-				"HH:MM-HH:MM with the start before the end",
-				where, w);
-			return -1;
-		}
-		cfg->schedule.nightly_minute =
-			parse_hhmm(cfg->schedule.nightly_at);
-		if (cfg->schedule.nightly_minute < 0 ||
-		    cfg->schedule.nightly_minute >= 24 * 60) {
-			err_set(err,
-				"%s: [schedule] nightly_at: '%s' is not HH:MM",
-				where, cfg->schedule.nightly_at);
-			return -1;
-		}
-		if (cfg->dispatch.backoff_min > cfg->dispatch.backoff_max) {
-			err_set(err,
-				"%s: [dispatch]: backoff_min is larger than "
-				"backoff_max",
-				where);
-			return -1;
-		}
-	}
+	if (check_times(cfg, where, err) != 0)
+		return -1;
 	if (channel_order(cfg, where, err) != 0)
 		return -1;
 	if (cfg->dunning.min_amount > cfg->dunning.max_bill_amount) {

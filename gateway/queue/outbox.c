@@ -1054,6 +1054,74 @@ record_sent(struct db *db, struct attempt *a, size_t n, struct fg_err *err)
 	return k > 0 ? record_sent_chunk(db, s, k, err) : 0;
 }
 
+/* The attempt's audit row, in the batch of the transaction. */
+static void
+attempt_audit(struct audit_batch *w, const struct attempt *t)
+{
+	const struct claimed *m = t->m;
+	const struct delivery_result *r = &t->res;
+	json_t *d = json_object();
+	char *detail;
+
+	audit_detail_add(d, "provider", t->provider);
+	json_object_set_new(d, "attempt", json_integer(m->attempts));
+	audit_detail_add(d, "result", outcome_names[t->d.outcome]);
+	audit_detail_add(d, "code", r->code);
+	audit_detail_add(d, "text", r->text);
+	audit_detail_add(d, "ref", r->ref);
+	if (m->parts > 0)
+		json_object_set_new(d, "parts", json_integer(m->parts));
+	if (m->fit[0] != '\0')
+		audit_detail_add(d, "shortened", m->fit);
+	if (t->d.delay > 0)
+		json_object_set_new(d, "retry_in", json_integer(t->d.delay));
+	detail = detail_dump(d);
+	audit_batch_add(w, "message_attempt", m->account_no, m->case_id,
+			m->notice_id, m->message_id, 0, detail);
+	free(detail);
+}
+
+/* An attempt that did not end at the provider: tried again later, or
+ * the message's end (its contact blocked when the address is at fault). */
+static int
+attempt_not_sent(struct db *db, const struct attempt *t, const char *errtext,
+		 const char *now, struct fg_err *err)
+{
+	const struct claimed *m = t->m;
+	int rc;
+
+	if (t->d.outcome == OUTCOME_RETRY || t->d.outcome == OUTCOME_REQUEUE)
+		return db_exec(
+			db,
+			"UPDATE messages SET state = 'retry',"
+			" provider = ?, last_error = ?,"
+			" next_attempt_at = DATE_ADD(?, INTERVAL ? SECOND),"
+			" attempts = attempts - ?,"
+			" lease_owner = NULL, lease_expires_at = NULL"
+			" WHERE message_id = ? AND state = 'submitting'",
+			DB_ARGS(DB_STR(t->provider), DB_STR(errtext),
+				DB_STR(now), DB_INT(t->d.delay),
+				DB_INT(t->d.outcome == OUTCOME_REQUEUE),
+				DB_ID(m->message_id)),
+			NULL, err);
+	rc = db_exec(db,
+		     "UPDATE messages SET state = ?, provider = ?,"
+		     " last_error = ?, final_at = ?,"
+		     " lease_owner = NULL, lease_expires_at = NULL"
+		     " WHERE message_id = ?"
+		     "  AND state IN ('submitting', 'leased')",
+		     DB_ARGS(DB_STR(t->d.outcome == OUTCOME_EXPIRED
+					    ? "expired"
+					    : "failed_permanent"),
+			     DB_STR(t->provider), DB_STR(errtext), DB_STR(now),
+			     DB_ID(m->message_id)),
+		     NULL, err);
+	if (rc == 0 && t->d.outcome == OUTCOME_FAILED)
+		rc = block_contact(db, m->contact_id, m->channel, m->address,
+				   errtext, now, err);
+	return rc;
+}
+
 static int
 record_once(struct db *db, const struct config *cfg, struct attempt *a,
 	    size_t n, const char *now, const char *business_date,
@@ -1066,85 +1134,28 @@ record_once(struct db *db, const struct config *cfg, struct attempt *a,
 		audit_batch_free(w);
 		return -1;
 	}
+	/* Those the provider took, all at once. */
 	if (record_sent(db, a, n, err) != 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
-		struct attempt *t = &a[i];
-		struct claimed *m = t->m;
-		const struct delivery_result *r = &t->res;
+		const struct attempt *t = &a[i];
+		const struct claimed *m = t->m;
 		char errtext[256];
-		json_t *d = json_object();
-		char *detail;
-		int rc = 0;
+		int ended = t->d.outcome == OUTCOME_EXPIRED ||
+			    t->d.outcome == OUTCOME_FAILED ||
+			    t->d.outcome == OUTCOME_REFUSED;
 
-		snprintf(errtext, sizeof(errtext), "%s %s", r->code, r->text);
-		audit_detail_add(d, "provider", t->provider);
-		json_object_set_new(d, "attempt", json_integer(m->attempts));
-		audit_detail_add(d, "result", outcome_names[t->d.outcome]);
-		audit_detail_add(d, "code", r->code);
-		audit_detail_add(d, "text", r->text);
-		audit_detail_add(d, "ref", r->ref);
-		if (m->parts > 0)
-			json_object_set_new(d, "parts", json_integer(m->parts));
-		if (m->fit[0] != '\0')
-			audit_detail_add(d, "shortened", m->fit);
-		if (t->d.delay > 0)
-			json_object_set_new(d, "retry_in",
-					    json_integer(t->d.delay));
-		detail = detail_dump(d);
-		switch (t->d.outcome) {
-		case OUTCOME_SENT:
-			break; /* all of them at once: record_sent() */
-		case OUTCOME_RETRY:
-		case OUTCOME_REQUEUE:
-			rc = db_exec(
-				db,
-				"UPDATE messages SET state = 'retry',"
-				" provider = ?, last_error = ?,"
-				" next_attempt_at = DATE_ADD(?, INTERVAL ? SECOND),"
-				" attempts = attempts - ?,"
-				" lease_owner = NULL, lease_expires_at = NULL"
-				" WHERE message_id = ? AND state = 'submitting'",
-				DB_ARGS(DB_STR(t->provider), DB_STR(errtext),
-					DB_STR(now), DB_INT(t->d.delay),
-					DB_INT(t->d.outcome == OUTCOME_REQUEUE),
-					DB_ID(m->message_id)),
-				NULL, err);
-			break;
-		case OUTCOME_EXPIRED:
-		case OUTCOME_FAILED:
-		case OUTCOME_REFUSED:
-			rc = db_exec(
-				db,
-				"UPDATE messages SET state = ?, provider = ?,"
-				" last_error = ?, final_at = ?,"
-				" lease_owner = NULL, lease_expires_at = NULL"
-				" WHERE message_id = ?"
-				"  AND state IN ('submitting', 'leased')",
-				DB_ARGS(DB_STR(t->d.outcome == OUTCOME_EXPIRED
-						       ? "expired"
-						       : "failed_permanent"),
-					DB_STR(t->provider), DB_STR(errtext),
-					DB_STR(now), DB_ID(m->message_id)),
-				NULL, err);
-			if (rc == 0 && t->d.outcome == OUTCOME_FAILED)
-				rc = block_contact(db, m->contact_id,
-						   m->channel, m->address,
-						   errtext, now, err);
-			break;
-		}
-		if (rc == 0)
-			audit_batch_add(w, "message_attempt", m->account_no,
-					m->case_id, m->notice_id, m->message_id,
-					0, detail);
-		free(detail);
-		if (rc == 0 && (t->d.outcome == OUTCOME_EXPIRED ||
-				t->d.outcome == OUTCOME_FAILED ||
-				t->d.outcome == OUTCOME_REFUSED))
-			rc = outbox_queue_next(db, cfg, w, m->account_no,
-					       m->case_id, m->notice_id,
-					       errtext, business_date, err);
-		if (rc != 0)
+		snprintf(errtext, sizeof(errtext), "%s %s", t->res.code,
+			 t->res.text);
+		if (t->d.outcome != OUTCOME_SENT &&
+		    attempt_not_sent(db, t, errtext, now, err) != 0)
+			goto fail;
+		attempt_audit(w, t);
+		/* The notice goes on to its next contact. */
+		if (ended &&
+		    outbox_queue_next(db, cfg, w, m->account_no, m->case_id,
+				      m->notice_id, errtext, business_date,
+				      err) != 0)
 			goto fail;
 	}
 	if (audit_batch_write(db, w, ACTOR, business_date, err) != 0)
@@ -1545,6 +1556,33 @@ receipt_audit(struct audit_batch *w, const struct receipt_item *it,
 	free(detail);
 }
 
+/* The receipts' messages, locked for the transaction, sorted by id. */
+static int
+receipt_rows_lock(struct db *db, const struct receipt_item *it, size_t n,
+		  struct receipt_rows *rows, struct fg_err *err)
+{
+	struct db_param *p = xcalloc(in_pad(n), sizeof(*p));
+	char *sql;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		p[i] = DB_ID(it[i].r.message_id);
+	sql = sql_in_list(
+		"SELECT message_id, state, receipt_token, notice_id,"
+		" case_id, contact_id, account_no, channel, address,"
+		" attempts, COALESCE(provider_ref, '') <> '', progress"
+		" FROM messages WHERE message_id IN (",
+		n, " FOR UPDATE");
+	rc = db_query(db, DB_BUFFERED, sql, p, pad_params(p, n), receipt_row_cb,
+		      rows, err);
+	if (rc == 0)
+		qsort(rows->r, rows->n, sizeof(*rows->r), receipt_row_cmp);
+	free(sql);
+	free(p);
+	return rc;
+}
+
 static int
 receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 	      size_t n, const char *now, const char *business_date,
@@ -1552,30 +1590,19 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 {
 	struct receipt_rows rows = {xcalloc(n, sizeof(*rows.r)), 0};
 	struct audit_batch *w = NULL;
-	struct db_param *p = xcalloc(in_pad(n), sizeof(*p));
 	unsigned long long *mid = xcalloc(n, sizeof(*mid));
 	size_t *refs = xcalloc(n, sizeof(*refs)), nrefs = 0;
 	size_t i, k = 0;
-	char *sql = NULL;
 	int rc = -1;
 
 	for (i = 0; i < n; i++) {
 		it[i].verdict = -1;
 		it[i].why[0] = '\0';
-		p[i] = DB_ID(it[i].r.message_id);
 	}
 	if (db_begin(db, err) != 0)
 		goto out;
-	sql = sql_in_list(
-		"SELECT message_id, state, receipt_token, notice_id,"
-		" case_id, contact_id, account_no, channel, address,"
-		" attempts, COALESCE(provider_ref, '') <> '', progress"
-		" FROM messages WHERE message_id IN (",
-		n, " FOR UPDATE");
-	if (db_query(db, DB_BUFFERED, sql, p, pad_params(p, n), receipt_row_cb,
-		     &rows, err) != 0)
+	if (receipt_rows_lock(db, it, n, &rows, err) != 0)
 		goto fail;
-	qsort(rows.r, rows.n, sizeof(*rows.r), receipt_row_cmp);
 	w = audit_batch_new();
 	/* In order of arrival: a call's progress, then its end. */
 	for (i = 0; i < n; i++) {
@@ -1636,10 +1663,8 @@ out:
 		free(rows.r[i].progress);
 	}
 	free(rows.r);
-	free(p);
 	free(mid);
 	free(refs);
-	free(sql);
 	return rc;
 }
 

@@ -197,6 +197,23 @@ add_piece(struct template *t, size_t *cap, struct piece p)
 }
 
 /* Parse t->src into pieces; err names path:line. */
+/* A {{name}} no value has: -1, err naming the ones there are. */
+static int
+unknown_variable(const struct template *t, int line, const char *name,
+		 size_t nlen, struct fg_err *err)
+{
+	struct sbuf known;
+	int i;
+
+	sbuf_init(&known);
+	for (i = 0; i < TV_COUNT; i++)
+		sbuf_addf(&known, "%s%s", i ? ", " : "", tpl_var_names[i]);
+	err_set(err, "%s:%d: unknown variable {{%.*s}} (known: %s)", t->path,
+		line, (int)(nlen > 40 ? 40 : nlen), name, known.s);
+	sbuf_free(&known);
+	return -1;
+}
+
 static int
 compile(struct template *t, struct fg_err *err)
 {
@@ -231,21 +248,10 @@ compile(struct template *t, struct fg_err *err)
 		while (nlen > 0 && name[nlen - 1] == ' ')
 			nlen--;
 		var = var_index(name, nlen);
-		if (var < 0) {
-			struct sbuf known;
-			int i;
-
-			sbuf_init(&known);
-			for (i = 0; i < TV_COUNT; i++)
-				sbuf_addf(&known, "%s%s", i ? ", " : "",
-					  tpl_var_names[i]);
-			err_set(err,
-				"%s:%d: unknown variable {{%.*s}} (known: %s)",
-				t->path, line_of(s, (size_t)(open - s)),
-				(int)(nlen > 40 ? 40 : nlen), name, known.s);
-			sbuf_free(&known);
-			return -1;
-		}
+		if (var < 0)
+			return unknown_variable(t,
+						line_of(s, (size_t)(open - s)),
+						name, nlen, err);
 		if (var == TV_OPTIONAL && type == P_VAR) {
 			err_set(err,
 				"%s:%d: {{optional}} is not a value: mark text "
@@ -1051,37 +1057,19 @@ struct name_cut {
 	const char *ell;
 };
 
-/* The values of every variable for ctx in locale li, for channel. A voice
- * gets them as it should say them: digits of the account and hotline one
- * by one, the last four of the account for account_masked, amounts in
- * yuan and jiao/fen, months in full. */
+/* The account number, whole and masked (spoken: digit by digit). */
 static void
-fill_values(const struct template_set *ts, int li, const char *channel,
-	    const struct tpl_context *ctx, const struct name_cut *cut,
-	    struct sbuf v[TV_COUNT])
+fill_account(const char *account_no, int spoken, struct sbuf v[TV_COUNT])
 {
-	const struct channel_kind_info *ck =
-		channel_kind_of_part(channel, NULL);
-	int spoken = ck != NULL && ck->spoken, brief = ck != NULL && ck->brief;
-	char money[48];
 	char *account;
 	size_t n;
-	int i, ascii;
+	int ascii;
 
-	for (i = 0; i < TV_COUNT; i++)
-		sbuf_init(&v[i]);
-	/* Trimmed and cut (billing's 4,000-character name, recorded as
-	 * wrong, must not make a push too long to send). */
-	if (cut->max > 0)
-		add_text(&v[TV_NAME], ctx->name, cut->max, cut->ell, 1);
-	if (v[TV_NAME].len == 0)
-		sbuf_adds(&v[TV_NAME], ts->str[li][S_NAME_FALLBACK]);
 	/* An account number is digits and letters; one that is not (billing
 	 * holds garbage) is shown cleaned and masked whole, never cut in
 	 * the middle of a character. */
-	account = ctx->account_no ? utf8_clean(ctx->account_no,
-					       strlen(ctx->account_no), 1)
-				  : NULL;
+	account = account_no ? utf8_clean(account_no, strlen(account_no), 1)
+			     : NULL;
 	ascii = account != NULL &&
 		strspn(account, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
 				"rstuvwxyz0123456789-_") == strlen(account);
@@ -1105,6 +1093,54 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 		}
 	}
 	free(account);
+}
+
+/* An outage's kind, area, reason and times. */
+static void
+fill_outage(int li, const struct tpl_context *ctx, int spoken, int brief,
+	    const struct name_cut *cut, struct sbuf v[TV_COUNT])
+{
+	int temp = strcmp(ctx->outage_kind, "temporary") == 0;
+
+	sbuf_adds(&v[TV_OUTAGE_KIND],
+		  li == 0 ? (temp ? "临时检修停电" : "计划检修停电")
+			  : (temp ? "temporary outage" : "planned outage"));
+	add_text(&v[TV_AREA], ctx->area, brief ? SMS_AREA_MAX : 0, cut->ell, 0);
+	add_text(&v[TV_REASON], ctx->reason, brief ? SMS_REASON_MAX : 0,
+		 cut->ell, 0);
+	format_datetime(li, spoken, ctx->starts_at, 0, &v[TV_STARTS]);
+	format_datetime(li, spoken, ctx->ends_at,
+			same_day(ctx->starts_at, ctx->ends_at), &v[TV_ENDS]);
+	format_datetime(li, spoken, ctx->old_starts_at, 0, &v[TV_OLD_STARTS]);
+	format_datetime(li, spoken, ctx->old_ends_at,
+			same_day(ctx->old_starts_at, ctx->old_ends_at),
+			&v[TV_OLD_ENDS]);
+}
+
+/* The values of every variable for ctx in locale li, for channel. A voice
+ * gets them as it should say them: digits of the account and hotline one
+ * by one, the last four of the account for account_masked, amounts in
+ * yuan and jiao/fen, months in full. */
+static void
+fill_values(const struct template_set *ts, int li, const char *channel,
+	    const struct tpl_context *ctx, const struct name_cut *cut,
+	    struct sbuf v[TV_COUNT])
+{
+	const struct channel_kind_info *ck =
+		channel_kind_of_part(channel, NULL);
+	int spoken = ck != NULL && ck->spoken, brief = ck != NULL && ck->brief;
+	char money[48];
+	int i;
+
+	for (i = 0; i < TV_COUNT; i++)
+		sbuf_init(&v[i]);
+	/* Trimmed and cut (billing's 4,000-character name, recorded as
+	 * wrong, must not make a push too long to send). */
+	if (cut->max > 0)
+		add_text(&v[TV_NAME], ctx->name, cut->max, cut->ell, 1);
+	if (v[TV_NAME].len == 0)
+		sbuf_adds(&v[TV_NAME], ts->str[li][S_NAME_FALLBACK]);
+	fill_account(ctx->account_no, spoken, v);
 	if (spoken) {
 		spoken_money(li, ctx->amount_cents, &v[TV_AMOUNT]);
 	} else {
@@ -1135,27 +1171,8 @@ fill_values(const struct template_set *ts, int li, const char *channel,
 	sbuf_adds(&v[TV_OPTIONAL], "1");
 	add_text(&v[TV_TICKET], ctx->ticket, 0, cut->ell, 0);
 	add_text(&v[TV_STATUS], ctx->status, 0, cut->ell, 0);
-	if (ctx->outage_kind != NULL) {
-		int temp = strcmp(ctx->outage_kind, "temporary") == 0;
-
-		sbuf_adds(&v[TV_OUTAGE_KIND],
-			  li == 0 ? (temp ? "临时检修停电" : "计划检修停电")
-				  : (temp ? "temporary outage"
-					  : "planned outage"));
-		add_text(&v[TV_AREA], ctx->area, brief ? SMS_AREA_MAX : 0,
-			 cut->ell, 0);
-		add_text(&v[TV_REASON], ctx->reason, brief ? SMS_REASON_MAX : 0,
-			 cut->ell, 0);
-		format_datetime(li, spoken, ctx->starts_at, 0, &v[TV_STARTS]);
-		format_datetime(li, spoken, ctx->ends_at,
-				same_day(ctx->starts_at, ctx->ends_at),
-				&v[TV_ENDS]);
-		format_datetime(li, spoken, ctx->old_starts_at, 0,
-				&v[TV_OLD_STARTS]);
-		format_datetime(li, spoken, ctx->old_ends_at,
-				same_day(ctx->old_starts_at, ctx->old_ends_at),
-				&v[TV_OLD_ENDS]);
-	}
+	if (ctx->outage_kind != NULL)
+		fill_outage(li, ctx, spoken, brief, cut, v);
 }
 
 /* Render t for ctx, its name cut as cut says, leaving out the last drop

@@ -253,6 +253,62 @@ jobs_free(void *arg)
 
 /* Decide what every answer that came in means and hand them to the
  * recorder, which writes them in one transaction. */
+/* What becomes of a job the provider answered (or that never left). */
+static void
+job_decide(struct dispatcher *d, struct job *j, double wall,
+	   struct decision *dec)
+{
+	if (j->expired_before_send || j->refused) {
+		dec->outcome = j->refused ? OUTCOME_REFUSED : OUTCOME_EXPIRED;
+		dec->delay = 0;
+	} else if (j->not_sent) {
+		/* Never left: back to the queue, the attempt not
+		 * counted, due when the pause ends. */
+		dec->outcome = OUTCOME_REQUEUE;
+		dec->delay =
+			j->lane->th.paused_until > wall
+				? (long)(j->lane->th.paused_until - wall) + 1
+				: 0;
+	} else {
+		int was = policy_paused(&j->lane->th, wall);
+
+		policy_decide(d->cfg, &j->lane->th, wall, &j->res,
+			      j->m.attempts, j->m.age, dec);
+		if (!was && policy_paused(&j->lane->th, wall))
+			log_warnx("provider=%s paused for %.0f s "
+				  "(provider-wide trouble: %s %s)",
+				  j->lane->ch->provider,
+				  j->lane->th.paused_until - wall, j->res.code,
+				  j->res.text);
+	}
+}
+
+/* The run's counts. */
+static void
+count_outcome(struct dispatch_stats *st, const struct job *j,
+	      enum outcome outcome)
+{
+	switch (outcome) {
+	case OUTCOME_SENT:
+		st->sent++;
+		st->sent_by[j->lane->kind]++;
+		st->units_by[j->lane->kind] +=
+			j->m.parts > 0 ? (unsigned)j->m.parts : 1;
+		break;
+	case OUTCOME_RETRY:
+	case OUTCOME_REQUEUE:
+		st->retried++;
+		break;
+	case OUTCOME_EXPIRED:
+		st->expired++;
+		break;
+	case OUTCOME_FAILED:
+	case OUTCOME_REFUSED:
+		st->failed++;
+		break;
+	}
+}
+
 static void
 record_done(struct dispatcher *d)
 {
@@ -274,32 +330,7 @@ record_done(struct dispatcher *d)
 		a[i].m = &j->m;
 		a[i].provider = j->lane->ch->provider;
 		a[i].res = j->res;
-		if (j->expired_before_send || j->refused) {
-			a[i].d.outcome =
-				j->refused ? OUTCOME_REFUSED : OUTCOME_EXPIRED;
-			a[i].d.delay = 0;
-		} else if (j->not_sent) {
-			/* Never left: back to the queue, the attempt not
-			 * counted, due when the pause ends. */
-			a[i].d.outcome = OUTCOME_REQUEUE;
-			a[i].d.delay =
-				j->lane->th.paused_until > wall
-					? (long)(j->lane->th.paused_until -
-						 wall) +
-						  1
-					: 0;
-		} else {
-			int was = policy_paused(&j->lane->th, wall);
-
-			policy_decide(d->cfg, &j->lane->th, wall, &j->res,
-				      j->m.attempts, j->m.age, &a[i].d);
-			if (!was && policy_paused(&j->lane->th, wall))
-				log_warnx("provider=%s paused for %.0f s "
-					  "(provider-wide trouble: %s %s)",
-					  j->lane->ch->provider,
-					  j->lane->th.paused_until - wall,
-					  j->res.code, j->res.text);
-		}
+		job_decide(d, j, wall, &a[i].d);
 		log_safe(j->res.text, stat, sizeof(stat));
 		/* The parts with the SMS, to set beside the carrier's bill. */
 		parts[0] = '\0';
@@ -311,25 +342,7 @@ record_done(struct dispatcher *d)
 			 j->m.message_id, j->m.channel, j->lane->ch->provider,
 			 j->m.attempts, outcome_names[a[i].d.outcome], parts,
 			 j->res.code, stat);
-		switch (a[i].d.outcome) {
-		case OUTCOME_SENT:
-			d->st->sent++;
-			d->st->sent_by[j->lane->kind]++;
-			d->st->units_by[j->lane->kind] +=
-				j->m.parts > 0 ? (unsigned)j->m.parts : 1;
-			break;
-		case OUTCOME_RETRY:
-		case OUTCOME_REQUEUE:
-			d->st->retried++;
-			break;
-		case OUTCOME_EXPIRED:
-			d->st->expired++;
-			break;
-		case OUTCOME_FAILED:
-		case OUTCOME_REFUSED:
-			d->st->failed++;
-			break;
-		}
+		count_outcome(d->st, j, a[i].d.outcome);
 	}
 	/* The provider has answered: the slot is free now, whenever the
 	 * answer is written. */

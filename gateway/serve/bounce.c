@@ -331,6 +331,39 @@ key_id(const char *key)
 	return *end == '-' ? id : 0;
 }
 
+/* The report's recipient that is the message's address (as given or
+ * as finally delivered to), or NULL. */
+static const struct dsn_recipient *
+dsn_recipient_of(const struct dsn *d, const char *address)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcasecmp(d->r[i].final, address) == 0 ||
+		    strcasecmp(d->r[i].original, address) == 0)
+			return &d->r[i];
+	return NULL;
+}
+
+/* A failed DSN as the receipt it amounts to: 5.1.x (no such mailbox or
+ * domain) the address's end; anything else (a full mailbox, a message
+ * too big, 4.x.x given up) may pass. */
+static void
+bounce_receipt(const struct bounced *b, const struct dsn_recipient *r,
+	       unsigned long long id, const char *diag, struct receipt_item *it)
+{
+	memset(it, 0, sizeof(*it));
+	it->provider = b->provider;
+	it->r.message_id = id;
+	str_copy(it->r.token, b->token, sizeof(it->r.token));
+	it->r.final = 1;
+	it->r.status = strncmp(r->status, "5.1.", 4) == 0 ? DELIVERY_PERMFAIL
+							  : DELIVERY_TEMPFAIL;
+	it->r.retry = it->r.status == DELIVERY_TEMPFAIL;
+	snprintf(it->r.code, sizeof(it->r.code), "DSN %.12s", r->status);
+	snprintf(it->r.text, sizeof(it->r.text), "bounced: %.180s", diag);
+}
+
 int
 bounce_apply(struct db *db, const struct config *cfg, const struct dsn *d,
 	     const char *now, const char *business_date,
@@ -343,7 +376,6 @@ bounce_apply(struct db *db, const struct config *cfg, const struct dsn *d,
 	struct bounced b = {0};
 	struct receipt_item it;
 	char key[OUTBOX_KEY_LEN], diag[200];
-	size_t i;
 	int rc = 0;
 
 	*res = BOUNCE_IGNORED;
@@ -376,10 +408,7 @@ bounce_apply(struct db *db, const struct config *cfg, const struct dsn *d,
 			 id);
 		goto out;
 	}
-	for (i = 0; i < d->n && r == NULL; i++)
-		if (strcasecmp(d->r[i].final, b.address) == 0 ||
-		    strcasecmp(d->r[i].original, b.address) == 0)
-			r = &d->r[i];
+	r = dsn_recipient_of(d, b.address);
 	if (r == NULL) {
 		snprintf(what, len,
 			 "ignored: msg=%llu: the report is about "
@@ -395,18 +424,7 @@ bounce_apply(struct db *db, const struct config *cfg, const struct dsn *d,
 			 r->status, diag);
 		goto out;
 	}
-	memset(&it, 0, sizeof(it));
-	it.provider = b.provider;
-	it.r.message_id = id;
-	str_copy(it.r.token, b.token, sizeof(it.r.token));
-	it.r.final = 1;
-	/* 5.1.x: no such mailbox or domain; anything else (a full
-	 * mailbox, a message too big, 4.x.x given up) may pass. */
-	it.r.status = strncmp(r->status, "5.1.", 4) == 0 ? DELIVERY_PERMFAIL
-							 : DELIVERY_TEMPFAIL;
-	it.r.retry = it.r.status == DELIVERY_TEMPFAIL;
-	snprintf(it.r.code, sizeof(it.r.code), "DSN %.12s", r->status);
-	snprintf(it.r.text, sizeof(it.r.text), "bounced: %.180s", diag);
+	bounce_receipt(&b, r, id, diag, &it);
 	if (outbox_receipts(db, cfg, &it, 1, now, business_date, err) != 0) {
 		rc = -1;
 		goto out;

@@ -338,6 +338,37 @@ writer_main(void *arg)
 	return NULL; /* stopping, and nothing left */
 }
 
+/* The callback as an adapter reads it (http.h): the query, a form body
+ * and the headers, collected into the lists given (freed by the caller). */
+static void
+request_read(struct MHD_Connection *c, const char *url, const char *method,
+	     const struct httpd_body *cn, struct kv_list *query,
+	     struct kv_list *form, struct kv_list *headers,
+	     struct http_request *req)
+{
+	const char *ctype;
+
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, httpd_collect,
+				  query);
+	MHD_get_connection_values(c, MHD_HEADER_KIND, httpd_collect, headers);
+	ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	if (ctype != NULL &&
+	    strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0)
+		httpd_parse_form(cn->body.s, cn->body.len, form);
+	memset(req, 0, sizeof(*req));
+	req->method = method;
+	req->path = url;
+	req->url = url;
+	req->query = query->kv;
+	req->nquery = query->n;
+	req->form = form->kv;
+	req->nform = form->n;
+	req->headers = headers->kv;
+	req->nheaders = headers->n;
+	req->body = cn->body.s;
+	req->body_len = cn->body.len;
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
        const char *version, const char *upload, size_t *upload_size,
@@ -350,7 +381,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	struct receipt *r = rs->parsed;
 	struct fg_err err;
 	struct channel *ch = NULL;
-	const char *id, *token, *ctype;
+	const char *id, *token;
 	size_t i;
 	int n;
 	enum MHD_Result ret;
@@ -382,25 +413,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			  url);
 		return reply(c, 404, "{\"error\":\"no such endpoint\"}");
 	}
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, httpd_collect,
-				  &query);
-	MHD_get_connection_values(c, MHD_HEADER_KIND, httpd_collect, &headers);
-	ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-	if (ctype != NULL &&
-	    strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0)
-		httpd_parse_form(cn->body.s, cn->body.len, &form);
-	memset(&req, 0, sizeof(req));
-	req.method = method;
-	req.path = url;
-	req.url = url;
-	req.query = query.kv;
-	req.nquery = query.n;
-	req.form = form.kv;
-	req.nform = form.n;
-	req.headers = headers.kv;
-	req.nheaders = headers.n;
-	req.body = cn->body.s;
-	req.body_len = cn->body.len;
+	request_read(c, url, method, cn, &query, &form, &headers, &req);
 	/* r comes zeroed (and is zeroed again after use). */
 	n = ch->ops->receipt(ch, &req, r, RECEIPT_BATCH, &err);
 	if (n <= 0 || n > RECEIPT_BATCH) {

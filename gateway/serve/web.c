@@ -286,16 +286,38 @@ same_origin(const struct req *r)
 	return host != NULL && strcasecmp(origin, host) == 0;
 }
 
+/* Failed logins within FAIL_WINDOW_MIN by the user name or the remote
+ * address (column: "username" or "remote"). */
+static int
+failures(struct req *r, const char *column, const char *value, long *n,
+	 struct fg_err *err)
+{
+	char sql[200], v[16];
+	int found;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM staff_login_failures WHERE %s = ?"
+		 "  AND at > DATE_SUB(?, INTERVAL ? MINUTE)",
+		 strcmp(column, "remote") == 0 ? "remote" : "username");
+	if (db_query_value(&r->w->db, sql,
+			   DB_ARGS(DB_STR(value), DB_STR(r->now),
+				   DB_INT(FAIL_WINDOW_MIN)),
+			   v, sizeof(v), &found, err) != 0)
+		return -1;
+	*n = strtol(v, NULL, 10);
+	return 0;
+}
+
 static enum MHD_Result
 login(struct req *r)
 {
 	const char *user = kv_get(&r->form, "user");
 	const char *pw = kv_get(&r->form, "password");
-	char tok[65], hash[65], csrf[33], v[16], *set;
+	char tok[65], hash[65], csrf[33], *set;
 	struct staff_member m;
 	struct fg_err err;
 	enum MHD_Result ret;
-	int found, rc;
+	int rc;
 	long by_user = 0, by_remote = 0;
 
 	if (!same_origin(r)) {
@@ -307,24 +329,9 @@ login(struct req *r)
 	if (user == NULL || pw == NULL || strlen(user) > 64)
 		return login_form(r, 400,
 				  "用户名和密码 User and password, please");
-	if (db_query_value(&r->w->db,
-			   "SELECT COUNT(*) FROM staff_login_failures"
-			   " WHERE username = ?"
-			   "  AND at > DATE_SUB(?, INTERVAL ? MINUTE)",
-			   DB_ARGS(DB_STR(user), DB_STR(r->now),
-				   DB_INT(FAIL_WINDOW_MIN)),
-			   v, sizeof(v), &found, &err) != 0)
+	if (failures(r, "username", user, &by_user, &err) != 0 ||
+	    failures(r, "remote", r->remote, &by_remote, &err) != 0)
 		goto trouble;
-	by_user = strtol(v, NULL, 10);
-	if (db_query_value(&r->w->db,
-			   "SELECT COUNT(*) FROM staff_login_failures"
-			   " WHERE remote = ?"
-			   "  AND at > DATE_SUB(?, INTERVAL ? MINUTE)",
-			   DB_ARGS(DB_STR(r->remote), DB_STR(r->now),
-				   DB_INT(FAIL_WINDOW_MIN)),
-			   v, sizeof(v), &found, &err) != 0)
-		goto trouble;
-	by_remote = strtol(v, NULL, 10);
 	if (by_user >= FAIL_PER_USER || by_remote >= FAIL_PER_REMOTE) {
 		str_copy(r->who.username, user, sizeof(r->who.username));
 		access_log(r, "login_throttled", NULL, NULL);
@@ -419,6 +426,34 @@ home(struct req *r)
 	return send_page(r, 200, &b);
 }
 
+/* Only the accounts of grid: a collector's search. */
+static int
+grid_only(struct db *db, const char *grid, json_t *accounts, struct fg_err *err)
+{
+	size_t i;
+	int found;
+
+	for (i = json_array_size(accounts); i-- > 0;) {
+		const char *acct = json_string_value(
+			json_object_get(json_array_get(accounts, i),
+					"account_no"));
+		char v[8];
+
+		if (db_query_value(
+			    db,
+			    "SELECT 1 FROM (SELECT ? AS k) p"
+			    " JOIN {B}.billing_customers c"
+			    "  ON {=customers.account_no c.account_no p.k}"
+			    " WHERE {T customers.grid_id c.grid_id} = ?",
+			    DB_ARGS(DB_STR(acct), DB_STR(grid)), v, sizeof(v),
+			    &found, err) != 0)
+			return -1;
+		if (!found)
+			json_array_remove(accounts, i);
+	}
+	return 0;
+}
+
 static enum MHD_Result
 search(struct req *r)
 {
@@ -452,28 +487,10 @@ search(struct req *r)
 	}
 	/* A collector finds only the customers of the grid they work (and
 	 * opens none of them: no customer pages for collectors). */
-	if (collector) {
-		for (i = json_array_size(accounts); i-- > 0;) {
-			char v[8];
-
-			a = json_array_get(accounts, i);
-			if (db_query_value(
-				    &r->w->db,
-				    "SELECT 1 FROM (SELECT ? AS k) p"
-				    " JOIN {B}.billing_customers c"
-				    "  ON {=customers.account_no c.account_no p.k}"
-				    " WHERE {T customers.grid_id c.grid_id} = ?",
-				    DB_ARGS(DB_STR(json_string_value(
-						    json_object_get(
-							    a, "account_no"))),
-					    DB_STR(r->who.grid_id)),
-				    v, sizeof(v), &found, &err) != 0) {
-				free(shown);
-				goto trouble;
-			}
-			if (!found)
-				json_array_remove(accounts, i);
-		}
+	if (collector &&
+	    grid_only(&r->w->db, r->who.grid_id, accounts, &err) != 0) {
+		free(shown);
+		goto trouble;
 	}
 	access_log(r, "search", NULL, shown);
 	sbuf_init(&b);
@@ -940,6 +957,75 @@ customer(struct req *r, const char *account)
 	return send_page(r, 200, &b);
 }
 
+/* The form that filters the tasks; a collector's grid is fixed. */
+static void
+tasks_filter(struct sbuf *b, const char *state, const char *grid, int collector)
+{
+	size_t i;
+
+	sbuf_adds(b, "<form method=\"get\" action=\"/tasks\"><p>");
+	if (!collector) {
+		sbuf_adds(b, "<label>网格 Grid <input name=\"grid\" value=\"");
+		esc(b, grid ? grid : "");
+		sbuf_adds(b, "\"></label> ");
+	} else {
+		sbuf_adds(b, "网格 Grid ");
+		esc(b, grid);
+		sbuf_adds(b, " ");
+	}
+	sbuf_adds(b, "<label>状态 State <select name=\"state\">"
+		     "<option value=\"\">全部 all</option>");
+	for (i = 0; i < 4; i++) {
+		static const char *const st[] = {"open", "assigned", "done",
+						 "cancelled"};
+
+		sbuf_addf(b, "<option%s>%s</option>",
+			  state && strcmp(state, st[i]) == 0 ? " selected" : "",
+			  st[i]);
+	}
+	sbuf_adds(b, "</select></label> <button>筛选 Filter</button></p>"
+		     "</form>\n<table><tr><th>任务 Task</th><th>户号 Account"
+		     "</th><th>网格 Grid</th><th>欠费 Owing</th>"
+		     "<th>失败通知 Failed</th><th>已送达 Delivered</th>"
+		     "<th>状态 State</th><th>创建 Created</th></tr>\n");
+}
+
+/* One row a task; an agent's link to the customer. */
+static void
+tasks_rows(struct sbuf *b, const json_t *tasks, int collector)
+{
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach(tasks, i, e)
+	{
+		const char *acct = str_of(e, "account_no");
+
+		sbuf_addf(b, "<tr><td>%lld</td><td>",
+			  (long long)json_integer_value(
+				  json_object_get(e, "task_id")));
+		if (!collector) {
+			sbuf_adds(b, "<a href=\"/customer/");
+			esc(b, acct);
+			sbuf_adds(b, "\">");
+		}
+		esc(b, acct);
+		sbuf_adds(b, collector ? "</td><td>" : "</a></td><td>");
+		esc(b, str_of(e, "grid_id"));
+		sbuf_adds(b, "</td><td>");
+		esc(b, str_of(e, "amount_due"));
+		sbuf_addf(b, "</td><td>%lld</td><td>%lld</td><td>",
+			  (long long)json_integer_value(
+				  json_object_get(e, "notices_failed")),
+			  (long long)json_integer_value(
+				  json_object_get(e, "notices_delivered")));
+		esc(b, str_of(e, "state"));
+		sbuf_adds(b, "</td><td>");
+		esc(b, str_of(e, "created_on"));
+		sbuf_adds(b, "</td></tr>\n");
+	}
+}
+
 static enum MHD_Result
 tasks_page(struct req *r)
 {
@@ -947,10 +1033,9 @@ tasks_page(struct req *r)
 	const char *grid = kv_get(&r->query, "grid");
 	int collector = strcmp(r->who.role, "collector") == 0;
 	struct fg_err err;
-	const json_t *e;
 	json_t *tasks;
 	char *buf = NULL;
-	size_t len = 0, i;
+	size_t len = 0;
 	struct sbuf b;
 	FILE *f;
 	int rc;
@@ -979,58 +1064,8 @@ tasks_page(struct req *r)
 	access_log(r, "tasks", NULL, grid);
 	sbuf_init(&b);
 	page_start(&b, r, "收费任务 Collection tasks");
-	sbuf_adds(&b, "<form method=\"get\" action=\"/tasks\"><p>");
-	if (!collector) {
-		sbuf_adds(&b, "<label>网格 Grid <input name=\"grid\" value=\"");
-		esc(&b, grid ? grid : "");
-		sbuf_adds(&b, "\"></label> ");
-	} else {
-		sbuf_adds(&b, "网格 Grid ");
-		esc(&b, grid);
-		sbuf_adds(&b, " ");
-	}
-	sbuf_adds(&b, "<label>状态 State <select name=\"state\">"
-		      "<option value=\"\">全部 all</option>");
-	for (i = 0; i < 4; i++) {
-		static const char *const st[] = {"open", "assigned", "done",
-						 "cancelled"};
-
-		sbuf_addf(&b, "<option%s>%s</option>",
-			  state && strcmp(state, st[i]) == 0 ? " selected" : "",
-			  st[i]);
-	}
-	sbuf_adds(&b, "</select></label> <button>筛选 Filter</button></p>"
-		      "</form>\n<table><tr><th>任务 Task</th><th>户号 Account"
-		      "</th><th>网格 Grid</th><th>欠费 Owing</th>"
-		      "<th>失败通知 Failed</th><th>已送达 Delivered</th>"
-		      "<th>状态 State</th><th>创建 Created</th></tr>\n");
-	json_array_foreach(tasks, i, e)
-	{
-		const char *acct = str_of(e, "account_no");
-
-		sbuf_addf(&b, "<tr><td>%lld</td><td>",
-			  (long long)json_integer_value(
-				  json_object_get(e, "task_id")));
-		if (!collector) {
-			sbuf_adds(&b, "<a href=\"/customer/");
-			esc(&b, acct);
-			sbuf_adds(&b, "\">");
-		}
-		esc(&b, acct);
-		sbuf_adds(&b, collector ? "</td><td>" : "</a></td><td>");
-		esc(&b, str_of(e, "grid_id"));
-		sbuf_adds(&b, "</td><td>");
-		esc(&b, str_of(e, "amount_due"));
-		sbuf_addf(&b, "</td><td>%lld</td><td>%lld</td><td>",
-			  (long long)json_integer_value(
-				  json_object_get(e, "notices_failed")),
-			  (long long)json_integer_value(
-				  json_object_get(e, "notices_delivered")));
-		esc(&b, str_of(e, "state"));
-		sbuf_adds(&b, "</td><td>");
-		esc(&b, str_of(e, "created_on"));
-		sbuf_adds(&b, "</td></tr>\n");
-	}
+	tasks_filter(&b, state, grid, collector);
+	tasks_rows(&b, tasks, collector);
 	sbuf_adds(&b, "</table>\n");
 	if (json_array_size(tasks) == 0)
 		sbuf_adds(&b, "<p class=\"muted\">无 None</p>\n");
