@@ -27,7 +27,7 @@ DATADIR ?= $(PREFIX)/share/feegate
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR  ?= $(PREFIX)/share/man
-PKGS    := libmariadb jansson inih libcrypto libssl libcurl libmicrohttpd libesmtp-1.0 libsodium zlib
+PKGS    := libmariadb jansson inih libcrypto libssl libcurl libmicrohttpd libesmtp-1.0 libsodium zlib libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread
 

@@ -11,6 +11,7 @@ kannel kannel-extras apache2-utils curl postfix nghttp2-proxy openssl python3-ai
 chromium python3-websocket fonts-wqy-microhei
 libcurl4-openssl-dev libesmtp-dev libev-dev libmicrohttpd-dev
 libjansson-dev libinih-dev libssl-dev libsodium-dev libcmocka-dev zlib1g-dev
+libsystemd-dev groff-base man-db
 "
 
 missing=""

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "base/dates.h"
 #include "base/log.h"
 #include "night/night.h"
@@ -27,6 +29,7 @@
 #include "store/purge.h"
 
 #define NIGHTLY_TICK 0.02 /* seconds between looks at the clock */
+#define STATUS_EVERY 10.0 /* seconds between STATUS lines to systemd */
 
 struct server {
 	const struct config *cfg;
@@ -42,9 +45,12 @@ struct server {
 	pthread_t night_thread;
 	atomic_int night_running;
 	atomic_int night_failed; /* the last nightly pass did not finish */
+	atomic_long night_done;  /* YYYYMMDD of the last night finished */
 	char last_night[DATE_LEN];
-	double night_retry_at; /* wall time: not before, after a failure */
-	double last_outages;   /* wall time of the last outage pass */
+	struct dispatch_stats *st;
+	ev_timer status, watchdog; /* systemd's (sd_notify) */
+	double night_retry_at;     /* wall time: not before, after a failure */
+	double last_outages;       /* wall time of the last outage pass */
 };
 
 struct night_arg {
@@ -90,6 +96,10 @@ nightly_pass(struct server *s, struct db *db, const struct night_arg *a)
 		atomic_store(&s->night_failed, 1);
 		return;
 	}
+	atomic_store(&s->night_done,
+		     strtol(a->date, NULL, 10) * 10000 +
+			     strtol(a->date + 5, NULL, 10) * 100 +
+			     strtol(a->date + 8, NULL, 10));
 	log_info("serve: nightly pass %s: cases_opened=%llu "
 		 "messages_queued=%llu tasks=%llu audit=%llu",
 		 a->date, nt.n.cases_opened, nt.n.messages_queued,
@@ -197,7 +207,58 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	}
 	health_draining();
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping: requests in flight finish");
 	dispatch_stop(s->d);
+}
+
+/* What systemd shows in `systemctl status`: sent so far, the last night
+ * finished. */
+static void
+status_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *s = w->data;
+	long done = atomic_load(&s->night_done);
+	char night[32];
+
+	(void)loop;
+	(void)revents;
+	if (done > 0)
+		snprintf(night, sizeof(night), "%04ld-%02ld-%02ld",
+			 done / 10000, done / 100 % 100, done % 100);
+	else
+		str_copy(night, "none yet", sizeof(night));
+	sd_notifyf(0, "STATUS=sending: %llu sent, %llu failed; last night %s%s",
+		   s->st->sent, s->st->failed, night,
+		   atomic_load(&s->night_failed) ? " (a pass failed, retrying)"
+						 : "");
+}
+
+/* The event loop is turning: systemd's watchdog is told so. */
+static void
+watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	sd_notify(0, "WATCHDOG=1");
+}
+
+/* serve under systemd (Type=notify): the status, the watchdog at half
+ * WatchdogSec, and READY once listening with the database and billing
+ * checked (the command checked them before serve_run). */
+static void
+systemd_start(struct server *s)
+{
+	uint64_t usec;
+
+	ev_timer_init(&s->status, status_cb, STATUS_EVERY, STATUS_EVERY);
+	s->status.data = s;
+	ev_timer_start(s->loop, &s->status);
+	if (sd_watchdog_enabled(0, &usec) > 0) {
+		ev_timer_init(&s->watchdog, watchdog_cb, 0., usec / 2e6);
+		ev_timer_start(s->loop, &s->watchdog);
+	}
+	sd_notify(0, "READY=1\nSTATUS=sending");
 }
 
 /* Providers' connections and their receipt callbacks (up to 2,048) can
@@ -280,6 +341,8 @@ watchers_stop(struct server *s)
 	ev_signal_stop(s->loop, &s->sigint);
 	ev_signal_stop(s->loop, &s->sighup);
 	ev_timer_stop(s->loop, &s->nightly);
+	ev_timer_stop(s->loop, &s->status);
+	ev_timer_stop(s->loop, &s->watchdog);
 }
 
 int
@@ -293,11 +356,14 @@ serve_run(const struct config *cfg, struct template_set *ts,
 	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
 	s.o = o;
+	s.st = st;
 	raise_fd_limit();
 	s.loop = ev_loop_new(EVFLAG_AUTO);
 	s.d = dispatch_open(cfg, ts, &o->dispatch, s.loop, st, err);
 	if (s.d != NULL && listeners_start(&s, err) == 0) {
 		watchers_start(&s);
+		if (o->nightly)
+			systemd_start(&s);
 		ev_run(s.loop, 0);
 		rc = dispatch_finish(s.d, err);
 		watchers_stop(&s);

@@ -73,7 +73,21 @@ has "$ini" "step_days = 7" "feegate.ini(5): the example's keys"
 # Units name what was installed.
 has "$(cat "$work/units/feegate.service")" "ExecStart=$bin -c $etc/feegate/feegate.ini serve" "serve's unit"
 has "$(cat "$work/units/feegate-night.service")" "ExecStart=$bin -c $etc/feegate/feegate.ini run" "the night's unit"
-hasnt "$(cat "$work/units/"*)" "@" "no placeholder left"
+hasnt "$(cat "$work/units/"*)" "@SBINDIR@" "no placeholder left"
+hasnt "$(cat "$work/units/"*)" "@SYSCONFDIR@" "no placeholder left"
+# systemd's own checks: every unit verifies (the man pages it names
+# found), and the services' exposure is 2.0 or lower.
+out=$(cd "$work/units" && MANPATH="$pfx/share/man" systemd-analyze verify ./*.service ./*.timer 2>&1) ||
+	fail "systemd-analyze verify: $out"
+eq "" "$out" "systemd-analyze verify: nothing to say"
+for u in "$work/units/"*.service; do
+	score=$(systemd-analyze security --offline=true "$u" 2>&1 |
+		sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+	[ -n "$score" ] || fail "no exposure score for $u"
+	awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || fail "${u##*/}: exposure $score, above 2.0"
+done
+has "$(cat "$work/units/feegate.service")" "RestartPreventExitStatus=2" "a bad configuration is not restarted"
+has "$(cat "$work/units/feegate.service")" "Type=notify" "serve tells systemd when it is ready"
 
 # The operator's configuration survives the next install.
 echo "; the operator's" >>"$etc/feegate/feegate.ini"
