@@ -285,8 +285,11 @@ listeners_start(struct server *s, struct fg_err *err)
 	struct channel *const *ch;
 	size_t n;
 
+	/* serve listens whenever the port is set: /healthz and /readyz
+	 * are there (health.h), receipts or not. */
 	if (cfg->receipts.port != 0 &&
-	    (dispatch_takes_receipts(s->d) || config_api_enabled(cfg))) {
+	    (s->o->nightly || dispatch_takes_receipts(s->d) ||
+	     config_api_enabled(cfg))) {
 		if (cfg->api.token != NULL)
 			log_warnx("api: [api] token_file gives one token every "
 				  "scope; it is deprecated: give each client "
