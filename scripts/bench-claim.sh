@@ -23,14 +23,7 @@ mkdir -p "$dir"
 log=$top/$dir/slow.log
 trap 'sql -e "SET GLOBAL slow_query_log = OFF" 2>/dev/null || true' EXIT
 
-sql -e "CREATE DATABASE IF NOT EXISTS bench_billing CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-[ "$(sql -N -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'bench_billing'
-	AND table_name = 'billing_customers'")" = 1 ] || sql bench_billing <sql/billing/contract.sql
-bench_conf "$dir/feegate.ini" email "[provider:peer]
-type = smtp
-host = 127.0.0.1
-port = 9
-from = noreply@example.cn" 18991 0
+bench_idle "$dir/feegate.ini" 18991
 sql -e "DROP DATABASE IF EXISTS bench_feegate"
 bin/feegate -c "$dir/feegate.ini" db migrate >/dev/null
 echo "== $rows queued SMS into bench_feegate.messages" >&2

@@ -17,14 +17,7 @@ rm -rf "$dir"
 mkdir -p "$dir"
 port=18995
 
-sql -e "CREATE DATABASE IF NOT EXISTS bench_billing CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-[ "$(sql -N -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'bench_billing'
-	AND table_name = 'billing_customers'")" = 1 ] || sql bench_billing <sql/billing/contract.sql
-bench_conf "$dir/feegate.ini" email "[provider:peer]
-type = smtp
-host = 127.0.0.1
-port = 9
-from = noreply@example.cn" $port 0
+bench_idle "$dir/feegate.ini" $port
 printf '[schedule]\nnightly_at = 23:59\n' >>"$dir/feegate.ini"
 bin/feegate -c "$dir/feegate.ini" db migrate >/dev/null
 bin/feegate -c "$dir/feegate.ini" serve --now "2026-10-01 10:00" >"$dir/serve.out" 2>"$dir/serve.err" &

@@ -43,6 +43,20 @@ ${FEEGATE_BENCH_DISPATCH:-}
 CONF
 }
 
+# bench_idle FILE RECEIPT_PORT: bench_billing with the contract's tables
+# (kept when there), and a config at FILE whose one provider is an idle
+# e-mail relay (port 9: nothing answers, nothing is sent).
+bench_idle() {
+	sql -e "CREATE DATABASE IF NOT EXISTS bench_billing CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+	[ "$(sql -N -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'bench_billing'
+		AND table_name = 'billing_customers'")" = 1 ] || sql bench_billing <sql/billing/contract.sql
+	bench_conf "$1" email "[provider:peer]
+type = smtp
+host = 127.0.0.1
+port = 9
+from = noreply@example.cn" "$2" 0
+}
+
 # bench_gen N: N generated customers (the demo's generator, 70% paying on
 # time) in a new bench_billing; the gateway schema goes with the old data.
 bench_gen() {
