@@ -52,7 +52,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRCS))
 
 .PHONY: all test test-only unit integration demo bootstrap db-start db-stop \
         check-source format golden bench bench-plan bench-province bench-claim \
-        clean fuzz fuzz-smoke faults install FORCE
+        clean fuzz fuzz-smoke faults install deb test-package FORCE
 
 all: bin/feegate bin/feegate-sim
 
@@ -62,16 +62,19 @@ bin/feegate: $(OBJ) build/obj/gateway/main.o
 
 # main.c knows the version and where its data is: the checkout for
 # bin/feegate, DATADIR for the binary `make install` installs (its own
-# main.o, made again at each install: PREFIX may have changed).
-MAIN_DEFS = -DFEEGATE_VERSION='"$(VERSION)"' -DFEEGATE_DATADIR='"$(1)"'
+# main.o, made again at each install: PREFIX may have changed), and the
+# locales' wording: each beside its templates in the checkout,
+# SYSCONFDIR/feegate/strings.ini (the operator's to edit) when installed.
+MAIN_DEFS = -DFEEGATE_VERSION='"$(VERSION)"' -DFEEGATE_DATADIR='"$(1)"' \
+            -DFEEGATE_STRINGS='"$(2)"'
 build/obj/gateway/main.o build/san/gateway/main.o: VERSION
-build/obj/gateway/main.o build/san/gateway/main.o: CPPFLAGS += $(call MAIN_DEFS,$(CURDIR))
+build/obj/gateway/main.o build/san/gateway/main.o: CPPFLAGS += $(call MAIN_DEFS,$(CURDIR),)
 
 build/install/feegate: $(OBJ) FORCE
 	@mkdir -p $(@D)
 	@echo "  CC      gateway/main.c (DATADIR $(DATADIR))"
-	@$(CC) $(CPPFLAGS) $(call MAIN_DEFS,$(DATADIR)) $(CFLAGS_BASE) $(CFLAGS) \
-		-c -o build/install/main.o gateway/main.c
+	@$(CC) $(CPPFLAGS) $(call MAIN_DEFS,$(DATADIR),$(SYSCONFDIR)/feegate/strings.ini) \
+		$(CFLAGS_BASE) $(CFLAGS) -c -o build/install/main.o gateway/main.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) build/install/main.o $(PKG_LIBS)
 
 FORCE:
@@ -86,7 +89,16 @@ build/install/feegate.ini.5: etc/feegate.ini.example scripts/man-ini.sh VERSION
 	@mkdir -p $(@D)
 	scripts/man-ini.sh $(VERSION) <$< >$@
 
-install: build/install/feegate build/install/feegate.8 build/install/feegate.ini.5
+# Every locale's wording in one file with a section each, for /etc.
+build/install/strings.ini: $(wildcard templates/*/strings.ini)
+	@mkdir -p $(@D)
+	{ echo "; The fixed wording of feegate's messages, a [section] a locale:"; \
+	  echo "; edit it for your utility (feegate.ini(5), [templates] strings)."; \
+	  for f in $^; do l=$${f#templates/}; printf '\n[%s]\n' "$${l%/strings.ini}"; \
+	  cat "$$f"; done; } >$@
+
+install: build/install/feegate build/install/feegate.8 build/install/feegate.ini.5 \
+	build/install/strings.ini
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/sql/billing \
 		$(DESTDIR)$(DATADIR)/sql/gateway $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/feegate $(DESTDIR)$(MANDIR)/man8 \
@@ -96,19 +108,46 @@ install: build/install/feegate build/install/feegate.8 build/install/feegate.ini
 	install -m 644 build/install/feegate.ini.5 $(DESTDIR)$(MANDIR)/man5/
 	for d in templates/*/; do \
 		install -d $(DESTDIR)$(DATADIR)/$$d && \
-		install -m 644 $$d* $(DESTDIR)$(DATADIR)/$$d || exit 1; \
+		install -m 644 $$(ls -d $$d* | grep -v /strings.ini) \
+			$(DESTDIR)$(DATADIR)/$$d || exit 1; \
 	done
 	install -m 644 sql/grants.sql $(DESTDIR)$(DATADIR)/sql/
 	install -m 644 sql/billing/*.sql $(DESTDIR)$(DATADIR)/sql/billing/
 	install -m 644 sql/gateway/*.sql $(DESTDIR)$(DATADIR)/sql/gateway/
+	install -d $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 644 scripts/systemd/feegate.logrotate \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/feegate
 	for u in scripts/systemd/*.service scripts/systemd/*.timer; do \
 		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/} && \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
 	done
-	@# An example configuration, never over one that is there.
+	@# An example configuration and the wording, never over ones there.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/feegate/feegate.ini ] || \
 		install -m 640 etc/feegate.ini.example \
 			$(DESTDIR)$(SYSCONFDIR)/feegate/feegate.ini
+	[ -e $(DESTDIR)$(SYSCONFDIR)/feegate/strings.ini ] || \
+		install -m 644 build/install/strings.ini \
+			$(DESTDIR)$(SYSCONFDIR)/feegate/strings.ini
+
+# The Debian package, built from a copy of the tracked source in
+# build/deb/src (dpkg-buildpackage writes beside the source tree: build/deb),
+# then checked by lintian (errors fail). debian/changelog's version must be
+# VERSION's.
+deb:
+	scripts/bootstrap.sh package
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); [ "$$v" = "$(VERSION)" ] || \
+		{ echo "make deb: debian/changelog says $$v, VERSION $(VERSION)"; exit 1; }
+	rm -rf build/deb && mkdir -p build/deb/src
+	git ls-files -co --exclude-standard -z | grep -zv '^var/' | \
+		xargs -0 cp --parents -t build/deb/src
+	cd build/deb/src && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error build/deb/*.changes
+	@ls build/deb/*.deb
+
+# Installs the package on this machine (as root), runs a night with it
+# against the private MariaDB, then purges it (tests/integration/p_package.sh).
+test-package: deb
+	tests/integration/run.sh p_package
 
 # The provider simulator (tests/sim/): tests, demo and benchmarks.
 bin/feegate-sim: tests/sim/sim.c tests/sim/fcm.c tests/sim/sim.h
@@ -253,4 +292,4 @@ clean:
 	rm -rf build bin
 
 # Header dependencies of what was built (-MMD -MP above).
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -path build/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

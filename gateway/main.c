@@ -810,7 +810,13 @@ load_templates(const struct config *cfg, struct fg_err *err)
 	for (k = 0; k < CHANNEL_KINDS; k++)
 		lim.configured[k] = cfg->channels.provider[k] != NULL;
 	char *dir = templates_dir(cfg);
-	struct template_set *ts = template_set_load(dir, &lim, err);
+	/* [templates] strings, else the one built in (an installed binary's
+	 * SYSCONFDIR/feegate/strings.ini; none for bin/feegate). */
+	const char *strings = cfg->templates.strings != NULL
+				      ? cfg->templates.strings
+			      : FEEGATE_STRINGS[0] != '\0' ? FEEGATE_STRINGS
+							   : NULL;
+	struct template_set *ts = template_set_load(dir, strings, &lim, err);
 
 	free(dir);
 	return ts;

@@ -14,6 +14,12 @@ libjansson-dev libinih-dev libssl-dev libsodium-dev libcmocka-dev zlib1g-dev
 libsystemd-dev groff-base man-db
 "
 
+# `bootstrap.sh package`: also what `make deb` and `make test-package`
+# need (Debian's packaging tools and lintian).
+case "${1:-}" in
+package) PACKAGES="$PACKAGES debhelper dpkg-dev lintian" ;;
+esac
+
 missing=""
 for p in $PACKAGES; do
 	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)

@@ -103,6 +103,7 @@ static const struct key keys[] = {
 	{"web", "secure_cookies", KEY_BOOL, OFF(web.secure_cookies), 0, 1},
 	{"web", "trusted_proxies", KEY_STRING, OFF(web.trusted_proxies), 0, 0},
 	{"templates", "dir", KEY_STRING, OFF(templates.dir), 0, 0},
+	{"templates", "strings", KEY_STRING, OFF(templates.strings), 0, 0},
 	{"sms", "max_parts", KEY_INT, OFF(sms.max_parts), 1, 10},
 	{"voice", "max_attempts", KEY_INT, OFF(voice.max_attempts), 1, 10},
 	{"voice", "retry_after", KEY_INT, OFF(voice.retry_after), 60, 86400},

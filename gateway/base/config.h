@@ -143,7 +143,8 @@ struct config {
 		size_t nproxies;
 	} web;
 	struct {
-		char *dir; /* NULL: FEEGATE_DATADIR/templates (main.c) */
+		char *dir;     /* NULL: FEEGATE_DATADIR/templates (main.c) */
+		char *strings; /* NULL: FEEGATE_STRINGS (main.c) */
 	} templates;
 	struct {
 		int max_parts;

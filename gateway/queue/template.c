@@ -390,8 +390,11 @@ fail:
 	return -1;
 }
 
+/* Reading wording: one locale's strings.ini (li >= 0, no sections), or
+ * one file of every locale's (li < 0, a [section] a locale). */
 struct strings_ctx {
-	char **str;
+	struct template_set *ts;
+	int li;
 };
 
 static int
@@ -399,21 +402,32 @@ strings_cb(void *user, int line, const char *section, const char *key,
 	   const char *value, char *msg, size_t len)
 {
 	struct strings_ctx *c = user;
-	int i;
+	char **str;
+	int i, li = c->li;
 
 	(void)line;
-	if (*section != '\0') {
+	if (li >= 0 && *section != '\0') {
 		snprintf(msg, len, "no sections here ([%s])", section);
 		return -1;
 	}
+	if (li < 0 && *section == '\0') {
+		snprintf(msg, len, "%s: before the first [locale] section",
+			 key);
+		return -1;
+	}
+	if (li < 0 && (li = locale_index(section)) < 0) {
+		snprintf(msg, len, "[%s]: not a locale (zh-CN, en)", section);
+		return -1;
+	}
+	str = c->ts->str[li];
 	if (first_bad_byte(value, strlen(value)) != (size_t)-1) {
 		snprintf(msg, len, "%s: not valid UTF-8 text", key);
 		return -1;
 	}
 	for (i = 0; i < S_COUNT; i++) {
 		if (strcmp(key, string_keys[i]) == 0) {
-			free(c->str[i]);
-			c->str[i] = xstrdup(value);
+			free(str[i]);
+			str[i] = xstrdup(value);
 			return 0;
 		}
 	}
@@ -646,16 +660,14 @@ parts_missing(const struct template_set *ts, const struct template_limits *lim,
 	return 0;
 }
 
-/* A locale's templates and its strings.ini, into ts. */
+/* A locale's templates, into ts. */
 static int
 load_locale(struct template_set *ts, const char *dir, int li,
 	    struct fg_err *err)
 {
-	struct strings_ctx sc = {ts->str[li]};
 	struct dirent *de;
 	char path[512];
 	DIR *d;
-	int i;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, locales[li]);
 	d = opendir(path);
@@ -673,21 +685,65 @@ load_locale(struct template_set *ts, const char *dir, int li,
 		}
 	}
 	closedir(d);
-	snprintf(path, sizeof(path), "%s/%s/strings.ini", dir, locales[li]);
-	if (ini_file_parse(path, strings_cb, &sc, err) != 0)
-		return -1;
+	return 0;
+}
+
+/* A locale's wording is complete and signed; path (and its [section],
+ * when one file holds every locale's) names where it is missing. */
+static int
+strings_complete(const struct template_set *ts, const char *path, int li,
+		 int sections, struct fg_err *err)
+{
+	char where[600];
+	int i;
+
+	if (sections)
+		snprintf(where, sizeof(where), "%s: [%s]", path, locales[li]);
+	else
+		snprintf(where, sizeof(where), "%s:", path);
 	for (i = 0; i < S_COUNT; i++) {
 		if (ts->str[li][i] == NULL) {
-			err_set(err, "%s: %s is missing", path, string_keys[i]);
+			err_set(err, "%s %s is missing", where, string_keys[i]);
 			return -1;
 		}
 	}
 	if (ts->str[li][S_SIGNATURE][0] == '\0') {
 		err_set(err,
-			"%s: signature is empty: carriers in mainland China "
+			"%s signature is empty: carriers in mainland China "
 			"refuse bulk SMS without one (【国网杭州供电公司】)",
-			path);
+			where);
 		return -1;
+	}
+	return 0;
+}
+
+/* Every locale's fixed wording: from strings, one file with a [section]
+ * a locale, or else from each locale's strings.ini under dir. */
+static int
+load_strings(struct template_set *ts, const char *dir, const char *strings,
+	     struct fg_err *err)
+{
+	char path[512];
+	int li;
+
+	if (strings != NULL) {
+		struct strings_ctx sc = {ts, -1};
+
+		if (ini_file_parse(strings, strings_cb, &sc, err) != 0)
+			return -1;
+		for (li = 0; li < NLOCALES; li++)
+			if (strings_complete(ts, strings, li, 1, err) != 0)
+				return -1;
+		return 0;
+	}
+	for (li = 0; li < NLOCALES; li++) {
+		struct strings_ctx sc = {ts, li};
+
+		snprintf(path, sizeof(path), "%s/%s/strings.ini", dir,
+			 locales[li]);
+		if (ini_file_parse(path, strings_cb, &sc, err) != 0 ||
+		    strings_complete(ts, path, li, 0, err) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -769,8 +825,8 @@ check_spoken(const struct template_set *ts, const struct template *t,
 }
 
 struct template_set *
-template_set_load(const char *dir, const struct template_limits *lim,
-		  struct fg_err *err)
+template_set_load(const char *dir, const char *strings,
+		  const struct template_limits *lim, struct fg_err *err)
 {
 	struct template_set *ts = xcalloc(1, sizeof(*ts));
 	struct sbuf out;
@@ -780,6 +836,8 @@ template_set_load(const char *dir, const struct template_limits *lim,
 	for (li = 0; li < NLOCALES; li++)
 		if (load_locale(ts, dir, li, err) != 0)
 			goto fail;
+	if (load_strings(ts, dir, strings, err) != 0)
+		goto fail;
 	if (ladder_present(ts, dir, lim, err) != 0)
 		goto fail;
 	/* Every part rendered with the worst values still goes: a push's

@@ -104,8 +104,10 @@ struct template_limits {
  * and "body", at most PUSH_TEXT_MAX bytes. 0, or -1 with why in err. */
 int template_push_valid(const char *text, struct fg_err *err);
 
-/* Load and check every template under dir for the locales zh-CN and en. */
-struct template_set *template_set_load(const char *dir,
+/* Load and check every template under dir for the locales zh-CN and en;
+ * their fixed wording from strings (one file, a [section] a locale), or
+ * when NULL from dir/LOCALE/strings.ini. */
+struct template_set *template_set_load(const char *dir, const char *strings,
 				       const struct template_limits *lim,
 				       struct fg_err *err);
 void template_set_free(struct template_set *ts);

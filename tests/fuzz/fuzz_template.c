@@ -30,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t k, ch, l, n = 0;
 
 	if (ts == NULL &&
-	    (ts = template_set_load("templates", &lim, &err)) == NULL)
+	    (ts = template_set_load("templates", NULL, &lim, &err)) == NULL)
 		abort();
 	memcpy(copy, data, size);
 	copy[size] = '\0';

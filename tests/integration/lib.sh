@@ -32,6 +32,7 @@ sock=$("$top/scripts/db.sh" start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
 # `receipts` scenario must not share t_receipts' while `make test` runs.
 case "$name" in
 t_*) prefix=it_${name#t_} ;;
+p_*) prefix=pkg_${name#p_} ;;
 *) prefix=fault_$name ;;
 esac
 bschema="${prefix}_bill"

@@ -29,10 +29,18 @@ has "$syms" "__snprintf_chk" "FORTIFY_SOURCE"
 
 # Templates from DATADIR: the source copy is gone, the installed ones used.
 rm -rf "$src"
-eq "$(find "$top/templates" -mindepth 2 -type f | wc -l)" "$(find "$pfx/share/feegate/templates" -type f | wc -l)" \
-   "every template installed"
+eq "$(find "$top/templates" -mindepth 2 -type f ! -name strings.ini | wc -l)" \
+   "$(find "$pfx/share/feegate/templates" -type f | wc -l)" "every template installed"
 out=$("$bin" -c "$etc/feegate/feegate.ini" template render dunning_1 sms --locale en)
 has "$out" "Zhang Wei" "rendered from the installed templates"
+# The wording is the operator's, in SYSCONFDIR: one file, a section a
+# locale, read by the installed binary without being named.
+has "$out" "【State Grid Hangzhou】" "the English signature from $etc/feegate/strings.ini"
+sed -i 's/^signature = 【State Grid Hangzhou】/signature = 【Grid Op】/' "$etc/feegate/strings.ini"
+out=$("$bin" -c "$etc/feegate/feegate.ini" template render dunning_1 sms --locale en)
+has "$out" "【Grid Op】" "an edit of strings.ini is what is sent"
+out=$("$bin" -c "$etc/feegate/feegate.ini" template render dunning_1 sms --locale zh-CN)
+has "$out" "【国网杭州供电公司】" "the zh-CN section"
 for f in sql/grants.sql sql/billing/contract.sql; do
 	[ -f "$pfx/share/feegate/$f" ] || fail "$f not installed"
 done
@@ -94,4 +102,5 @@ echo "; the operator's" >>"$etc/feegate/feegate.ini"
 (cd "$top" && make -s install PREFIX="$pfx" SYSCONFDIR="$etc" UNITDIR="$work/units") >/dev/null 2>&1 ||
 	fail_now "second make install failed"
 eq "; the operator's" "$(tail -1 "$etc/feegate/feegate.ini")" "the configuration is not overwritten"
+has "$(cat "$etc/feegate/strings.ini")" "【Grid Op】" "nor the wording"
 done_ok

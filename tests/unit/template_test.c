@@ -104,7 +104,7 @@ test_shipped_templates_golden(void **state)
 	int fee;
 
 	(void)state;
-	ts = template_set_load("templates", &limits, &err);
+	ts = template_set_load("templates", NULL, &limits, &err);
 	if (ts == NULL)
 		fail_msg("%s", err.msg);
 	for (l = 0; l < 2; l++) {
@@ -284,7 +284,7 @@ test_mistakes_refused(void **state)
 
 	(void)state;
 	scratch();
-	ts = template_set_load(root, &limits, &err);
+	ts = template_set_load(root, NULL, &limits, &err);
 	if (ts == NULL)
 		fail_msg("the scratch set itself: %s", err.msg);
 	template_set_free(ts);
@@ -292,7 +292,7 @@ test_mistakes_refused(void **state)
 		scratch();
 		put(cases[i].file, cases[i].content);
 		err.msg[0] = '\0';
-		ts = template_set_load(root, &limits, &err);
+		ts = template_set_load(root, NULL, &limits, &err);
 		if (ts != NULL || strstr(err.msg, cases[i].expect) == NULL)
 			fail_msg("case %zu: got \"%s\", want \"%s\"", i,
 				 ts ? "(loaded)" : err.msg, cases[i].expect);
@@ -306,7 +306,7 @@ test_mistakes_refused(void **state)
 		snprintf(longtext + 480, sizeof(longtext) - 480, " {{name}}");
 		scratch();
 		put("en/payment_received.sms", longtext);
-		ts = template_set_load(root, &limits, &err);
+		ts = template_set_load(root, NULL, &limits, &err);
 		assert_null(ts);
 		assert_non_null(strstr(err.msg,
 				       "en/payment_received.sms: takes "
@@ -316,7 +316,7 @@ test_mistakes_refused(void **state)
 	scratch();
 	put("zh-CN/outage_notice.sms", "{{area}}停电{{#optional}}{{signature}}"
 				       "{{/optional}}");
-	ts = template_set_load(root, &limits, &err);
+	ts = template_set_load(root, NULL, &limits, &err);
 	assert_null(ts);
 	assert_non_null(strstr(err.msg, "zh-CN/outage_notice.sms: does not say "
 					"who sends it: every SMS needs "
@@ -325,7 +325,7 @@ test_mistakes_refused(void **state)
 	put("en/strings.ini", "utility = U\npayment_channels = P\n"
 			      "hotline = 95598\nopt_out = T\n"
 			      "name_fallback = C\nsignature =\n");
-	ts = template_set_load(root, &limits, &err);
+	ts = template_set_load(root, NULL, &limits, &err);
 	assert_null(ts);
 	assert_non_null(strstr(err.msg, "en/strings.ini: signature is empty"));
 	/* A required template missing. */
@@ -336,10 +336,76 @@ test_mistakes_refused(void **state)
 		snprintf(path, sizeof(path), "%s/en/dunning_3.sms", root);
 		unlink(path);
 	}
-	ts = template_set_load(root, &limits, &err);
+	ts = template_set_load(root, NULL, &limits, &err);
 	assert_null(ts);
 	assert_non_null(strstr(err.msg, "en/dunning_3.sms: missing (needed for "
 					"[dunning] notices = 3)"));
+}
+
+/* Every locale's wording from one file (the installed
+ * /etc/feegate/strings.ini): each locale's own section is used, the
+ * per-locale files are not read, and mistakes name the file and section. */
+static void
+test_strings_file(void **state)
+{
+	static const char both[] =
+		"; every locale\n[zh-CN]\nutility = U\npayment_channels = P\n"
+		"hotline = 95598\nopt_out = T\nname_fallback = C\n"
+		"signature = ZH:\n[en]\nutility = U\npayment_channels = P\n"
+		"hotline = 95598\nopt_out = T\nname_fallback = C\n"
+		"signature = EN:\n";
+	static const struct {
+		const char *content, *expect;
+	} cases[] = {
+		{"utility = U\n", "utility: before the first [locale] section"},
+		{"[fr]\nutility = U\n", "[fr]: not a locale (zh-CN, en)"},
+		{"[zh-CN]\nutility = U\n", ": [zh-CN] payment_channels is "
+					   "missing"},
+		{"[zh-CN]\nutility = U\npayment_channels = P\nhotline = 1\n"
+		 "opt_out = T\nname_fallback = C\nsignature = S\n",
+		 ": [en] utility is missing"},
+	};
+	struct tpl_context c = {0};
+	struct template_set *ts;
+	struct fg_err err;
+	struct sbuf out;
+	char file[300], path[300];
+	size_t i;
+
+	(void)state;
+	scratch();
+	snprintf(file, sizeof(file), "%s/strings.ini", root);
+	put("strings.ini", both);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s/strings.ini", root,
+			 i ? "en" : "zh-CN");
+		assert_int_equal(unlink(path), 0);
+	}
+	ts = template_set_load(root, file, &limits, &err);
+	if (ts == NULL)
+		fail_msg("%s", err.msg);
+	c.name = "N";
+	sbuf_init(&out);
+	assert_int_equal(template_render(ts, "en", "dunning_1", "sms", &c, &out,
+					 &err),
+			 0);
+	assert_memory_equal(out.s, "EN:Hi N, ", 9);
+	out.len = 0;
+	assert_int_equal(template_render(ts, "zh-CN", "dunning_1", "sms", &c,
+					 &out, &err),
+			 0);
+	assert_memory_equal(out.s, "ZH:Hi N, ", 9);
+	sbuf_free(&out);
+	template_set_free(ts);
+	for (i = 0; i < FG_NELEM(cases); i++) {
+		put("strings.ini", cases[i].content);
+		err.msg[0] = '\0';
+		ts = template_set_load(root, file, &limits, &err);
+		if (ts != NULL || strstr(err.msg, cases[i].expect) == NULL ||
+		    strstr(err.msg, file) == NULL)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i,
+				 ts ? "(loaded)" : err.msg, cases[i].expect);
+	}
 }
 
 /* Values are escaped for the channel; sections follow their value. */
@@ -359,7 +425,7 @@ test_escaping_and_sections(void **state)
 	put("zh-CN/dunning_1.push",
 	    "{\"title\": \"T\", \"body\": \"{{name}}\"}\n");
 	put("zh-CN/dunning_1.email.txt", "{{name}}\n");
-	ts = template_set_load(root, &limits, &err);
+	ts = template_set_load(root, NULL, &limits, &err);
 	if (ts == NULL)
 		fail_msg("%s", err.msg);
 	c.name = "<b>\"O'Neil\" & \\ </b>\n";
@@ -426,7 +492,7 @@ test_names(void **state)
 	scratch();
 	put("en/dunning_1.sms", "{{signature}}[{{name}}]");
 	put("en/dunning_1.email.txt", "[{{name}}]");
-	ts = template_set_load(root, &limits, &err);
+	ts = template_set_load(root, NULL, &limits, &err);
 	if (ts == NULL)
 		fail_msg("%s", err.msg);
 	sbuf_init(&out);
@@ -476,7 +542,7 @@ test_voice_values(void **state)
 	    "{{due_date}}|{{hotline}}|{{periods}}\n");
 	put("en/dunning_1.voice", "{{account}}|{{account_masked}}|{{amount}}|"
 				  "{{due_date}}|{{hotline}}|{{periods}}\n");
-	ts = template_set_load(root, &limits, &err);
+	ts = template_set_load(root, NULL, &limits, &err);
 	if (ts == NULL)
 		fail_msg("%s", err.msg);
 	sbuf_init(&out);
@@ -493,7 +559,7 @@ test_voice_values(void **state)
 	put("zh-CN/dunning_1.sms",
 	    "{{signature}}{{account}}|{{amount}}|{{hotline}}");
 	template_set_free(ts);
-	ts = template_set_load(root, &limits, &err);
+	ts = template_set_load(root, NULL, &limits, &err);
 	if (ts == NULL)
 		fail_msg("%s", err.msg);
 	template_render(ts, "zh-CN", "dunning_1", "sms", &c, &out, &err);
@@ -513,7 +579,7 @@ expect_refused(const char *file, const char *content, const char *expect)
 	scratch();
 	put(file, content);
 	err.msg[0] = '\0';
-	ts = template_set_load(root, &limits, &err);
+	ts = template_set_load(root, NULL, &limits, &err);
 	if (ts != NULL || strstr(err.msg, file) == NULL ||
 	    strstr(err.msg, expect) == NULL)
 		fail_msg("%s: got \"%s\", want \"%s\"", file,
@@ -528,7 +594,7 @@ expect_loaded(const char *file, const char *content)
 
 	scratch();
 	put(file, content);
-	ts = template_set_load(root, &limits, &err);
+	ts = template_set_load(root, NULL, &limits, &err);
 	if (ts == NULL)
 		fail_msg("%s: %s", file, err.msg);
 	template_set_free(ts);
@@ -603,7 +669,7 @@ test_typical_notices_fit(void **state)
 	size_t k, i;
 
 	(void)state;
-	ts = template_set_load("templates", &limits, &err);
+	ts = template_set_load("templates", NULL, &limits, &err);
 	if (ts == NULL)
 		fail_msg("%s", err.msg);
 	for (i = 0; i < FG_NELEM(cases); i++) {
@@ -690,7 +756,7 @@ test_sms_fit(void **state)
 		 "{{#optional}}<B>%s{{/optional}}end%s",
 		 a, b, e);
 	put("en/dunning_1.sms", tpl);
-	ts = template_set_load(root, &limits, &err);
+	ts = template_set_load(root, NULL, &limits, &err);
 	if (ts == NULL)
 		fail_msg("%s", err.msg);
 	sbuf_init(&out);
@@ -791,6 +857,7 @@ main(void)
 		cmocka_unit_test(test_sms_measure_table),
 		cmocka_unit_test(test_typical_notices_fit),
 		cmocka_unit_test(test_sms_fit),
+		cmocka_unit_test(test_strings_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
