@@ -24,6 +24,7 @@
 #include "queue/context.h"
 #include "queue/template.h"
 #include "send/dispatch.h"
+#include "send/metrics.h"
 #include "serve/bounce.h"
 #include "serve/serve.h"
 #include "store/audit.h"
@@ -1294,6 +1295,7 @@ main(int argc, char **argv)
 
 	if (cfgpath != NULL && *cfgpath == '\0')
 		cfgpath = NULL;
+	metrics_build(FEEGATE_VERSION);
 	while ((c = getopt_long(argc, argv, "+c:hV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

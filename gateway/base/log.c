@@ -9,13 +9,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/util.h"
 
 static FILE *log_fp;
 static char *log_path;
 static enum log_level log_max = LOG_LEVEL_INFO;
+/* Standard error is the journal's stream: lines start with their
+ * priority, "<4>" (sd-daemon(3)), and the journal stamps the time. */
+static int log_journal;
+static const char *const journal_priority[] = {SD_ERR, SD_WARNING, SD_INFO,
+					       SD_DEBUG};
 /* One line at a time, whatever thread writes it. */
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -25,12 +33,30 @@ log_out(void)
 	return log_fp ? log_fp : stderr;
 }
 
+/* systemd sets JOURNAL_STREAM to the device and inode of the stream it
+ * connected to the journal; standard error is that stream only when they
+ * are its own (a shell started from the service inherits the variable
+ * with its own stderr). */
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	       fstat(STDERR_FILENO, &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
 int
 log_open(const char *path, enum log_level level)
 {
 	FILE *fp = NULL;
 
 	log_max = level;
+	log_journal = stderr_is_journal();
 	if (path != NULL && *path != '\0') {
 		fp = fopen(path, "a");
 		if (fp == NULL)
@@ -105,11 +131,15 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, int errnum)
 		return;
 	pthread_mutex_lock(&log_mu);
 	fp = log_out();
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(fp, "%s.%03ldZ %s ", ts, now.tv_nsec / 1000000,
-		log_level_name(level));
+	if (fp == stderr && log_journal) {
+		fputs(journal_priority[level], fp);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &now);
+		gmtime_r(&now.tv_sec, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		fprintf(fp, "%s.%03ldZ %s ", ts, now.tv_nsec / 1000000,
+			log_level_name(level));
+	}
 	vfprintf(fp, fmt, ap);
 	if (errnum)
 		fprintf(fp, ": %s", strerror(errnum));

@@ -16,7 +16,9 @@ enum log_level {
 	LOG_LEVEL_DEBUG,
 };
 
-/* Log to path (appending), or to stderr when path is NULL or empty.
+/* Log to path (appending), or to stderr when path is NULL or empty:
+ * "time level message", or under systemd, when stderr is the journal
+ * (JOURNAL_STREAM), "<priority>message" for the journal to stamp.
  * Returns -1 (errno set) when the file cannot be opened. */
 int log_open(const char *path, enum log_level level);
 /* Reopen the log file (after rotation; SIGHUP). */
