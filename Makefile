@@ -10,6 +10,8 @@
 #   make bench-province [N=10000000]   two nights of a province, planned
 #                   and sent (scripts/bench-province.sh; over an hour)
 #   make bench-claim [N=1000000]   what a claim costs with N messages queued
+#   make bench-metrics [N=10000000] [Q=100000]   a /metrics scrape's cost
+#                   with N message rows, Q of them due
 #   make fuzz FUZZ_SECONDS=60   run the libFuzzer targets (tests/fuzz/)
 #   make faults [FAULTS="sigkill four"]   the fault suite (scripts/faults.sh)
 #   make install [PREFIX=/usr/local] [DESTDIR=]   the binary, templates, SQL,
@@ -51,7 +53,7 @@ SAN_OBJ  := $(patsubst %.c,build/san/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRCS))
 
 .PHONY: all test test-only unit integration demo bootstrap db-start db-stop \
-        check-source format golden bench bench-plan bench-province bench-claim \
+        check-source format golden bench bench-plan bench-province bench-claim bench-metrics \
         clean fuzz fuzz-smoke faults install deb test-package FORCE
 
 all: bin/feegate bin/feegate-sim
@@ -287,6 +289,9 @@ bench-province:
 
 bench-claim: bin/feegate
 	scripts/bench-claim.sh $(or $(N),1000000)
+
+bench-metrics: bin/feegate
+	scripts/bench-metrics.sh $(or $(N),10000000) $(or $(Q),100000)
 
 clean:
 	rm -rf build bin

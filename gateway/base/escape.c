@@ -47,3 +47,16 @@ escape_add(struct sbuf *b, const char *s, enum part_format format)
 		}
 	}
 }
+
+void
+escape_label(struct sbuf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			sbuf_add(b, "\\", 1);
+		if (*s == '\n')
+			sbuf_adds(b, "\\n");
+		else
+			sbuf_add(b, s, 1);
+	}
+}

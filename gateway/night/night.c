@@ -281,6 +281,15 @@ night_open(struct night *nt, struct db *db, const struct config *cfg,
 	return 0;
 }
 
+int
+night_finished(struct night *nt, struct fg_err *err)
+{
+	return db_exec(nt->db,
+		       "UPDATE nights SET finished_at = UTC_TIMESTAMP(6)"
+		       " WHERE business_date = ?",
+		       DB_ARGS(DB_STR(nt->date)), NULL, err);
+}
+
 void
 night_close(struct night *nt)
 {

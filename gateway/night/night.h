@@ -82,6 +82,8 @@ int night_open(struct night *nt, struct db *db, const struct config *cfg,
 int night_open_outages(struct night *nt, struct db *db,
 		       const struct config *cfg, const char *date,
 		       const char *now, struct fg_err *err);
+/* The night ran to its end: its finished_at set (/metrics). */
+int night_finished(struct night *nt, struct fg_err *err);
 void night_close(struct night *nt);
 
 /* nt for a pass on date at now (local "YYYY-MM-DD HH:MM:SS"; NULL: the

@@ -31,6 +31,8 @@ night_run(struct night *nt, struct db *db, const struct config *cfg,
 		}
 		if (rc == 0 && o->escalate)
 			rc = escalate_run(nt, err);
+		if (rc == 0 && o->plan && o->escalate)
+			rc = night_finished(nt, err);
 		night_close(nt);
 		if (rc == 0 || rc == 2 || tries == 2 || db->lost ||
 		    db->reconnects == reconnects)

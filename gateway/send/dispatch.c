@@ -274,12 +274,17 @@ job_decide(struct dispatcher *d, struct job *j, double wall,
 
 		policy_decide(d->cfg, &j->lane->th, wall, &j->res,
 			      j->m.attempts, j->m.age, dec);
-		if (!was && policy_paused(&j->lane->th, wall))
+		if (!was && policy_paused(&j->lane->th, wall)) {
 			log_warnx("provider=%s paused for %.0f s "
 				  "(provider-wide trouble: %s %s)",
 				  j->lane->ch->provider,
 				  j->lane->th.paused_until - wall, j->res.code,
 				  j->res.text);
+			metrics_paused(j->lane->ch->provider,
+				       wall_clock(0) +
+					       (j->lane->th.paused_until -
+						wall));
+		}
 	}
 }
 
@@ -288,25 +293,34 @@ static void
 count_outcome(struct dispatch_stats *st, const struct job *j,
 	      enum outcome outcome)
 {
+	enum metrics_result m = METRICS_RESULTS;
+
 	switch (outcome) {
 	case OUTCOME_SENT:
 		st->sent++;
 		st->sent_by[j->lane->kind]++;
 		st->units_by[j->lane->kind] +=
 			j->m.parts > 0 ? (unsigned)j->m.parts : 1;
+		m = METRICS_SENT;
 		break;
 	case OUTCOME_RETRY:
-	case OUTCOME_REQUEUE:
+		m = METRICS_RETRIED;
+		/* fall through */
+	case OUTCOME_REQUEUE: /* never left: not the provider's doing */
 		st->retried++;
 		break;
 	case OUTCOME_EXPIRED:
 		st->expired++;
+		m = METRICS_EXPIRED;
 		break;
 	case OUTCOME_FAILED:
 	case OUTCOME_REFUSED:
 		st->failed++;
+		m = METRICS_FAILED;
 		break;
 	}
+	if (m != METRICS_RESULTS)
+		metrics_result(j->lane->ch->provider, m);
 }
 
 static void
@@ -1097,6 +1111,7 @@ open_lanes(struct dispatcher *d, struct fg_err *err)
 					  : "",
 				  ch->provider);
 		pacer_init(&l->pace, ch->rate);
+		metrics_provider(ch->provider);
 	}
 	if (d->nlanes == 0) {
 		err_set(err,

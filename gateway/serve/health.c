@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/dates.h"
 #include "base/log.h"
+#include "send/metrics.h"
 #include "store/billing.h"
 #include "store/billing_check.h"
 #include "store/db.h"
@@ -28,7 +30,30 @@ static struct {
 	double billing_at;     /* of the last read of the contract */
 	char billing_why[200]; /* "" while the contract is usable */
 	char db_why[200];
+	long long due, oldest; /* the queue due (queue_look); -1: not yet */
+	double now_offset;     /* serve --now's */
 } h = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* The queue due now, over every channel: how many, the oldest's wait. */
+static int
+queue_look(struct db *db, long long *due, long long *oldest, struct fg_err *err)
+{
+	struct queue_due q[CHANNEL_KINDS];
+	char now[TIME_LEN], date[DATE_LEN];
+	int k;
+
+	wall_text(wall_clock(h.now_offset), now, date, NULL);
+	if (metrics_queue(db, now, q, err) != 0)
+		return -1;
+	metrics_queue_note(q);
+	*due = *oldest = 0;
+	for (k = 0; k < CHANNEL_KINDS; k++) {
+		*due += q[k].n;
+		if (q[k].oldest > *oldest)
+			*oldest = q[k].oldest;
+	}
+	return 0;
+}
 
 /* Read the contract again: its first problem into why ("" for none). */
 static int
@@ -67,6 +92,8 @@ health_main(void *arg)
 	struct db db;
 	struct fg_err err;
 	char v[8], why[sizeof(h.billing_why)];
+	long long due = -1, oldest = 0;
+	double queue_at = -HEALTH_QUEUE_EVERY; /* read at the first answer */
 	int connected = 0, found;
 
 	(void)arg;
@@ -90,6 +117,16 @@ health_main(void *arg)
 					 sizeof(h.billing_why));
 			}
 			pthread_mutex_unlock(&h.mu);
+			/* After the answer is noted: a long queue to count
+			 * never delays readiness. */
+			if (now - queue_at >= HEALTH_QUEUE_EVERY &&
+			    queue_look(&db, &due, &oldest, &err) == 0) {
+				queue_at = now;
+				pthread_mutex_lock(&h.mu);
+				h.due = due;
+				h.oldest = oldest;
+				pthread_mutex_unlock(&h.mu);
+			}
 			continue;
 		}
 		pthread_mutex_lock(&h.mu);
@@ -102,14 +139,20 @@ health_main(void *arg)
 }
 
 int
-health_start(const struct config *cfg, struct fg_err *err)
+health_start(const struct config *cfg, double now_offset, struct fg_err *err)
 {
 	h.cfg = *cfg;
+	h.now_offset = now_offset;
 	h.cfg.db.reconnect_for = (int)HEALTH_STALE / 2;
+	/* A database that does not answer a connect is not ready: known
+	 * within HEALTH_STALE, not after [database] connect_timeout. */
+	h.cfg.db.connect_timeout = (int)HEALTH_STALE / 2;
 	atomic_store(&h.stop, 0);
 	atomic_store(&h.draining, 0);
 	h.db_ok_at = h.billing_at = 0;
 	h.db_why[0] = h.billing_why[0] = '\0';
+	h.due = -1;
+	h.oldest = 0;
 	/* The start-up check has just passed: ready from the first answer. */
 	h.billing_at = mono_now();
 	if (pthread_create(&h.thread, NULL, health_main, NULL) != 0) {
@@ -128,6 +171,18 @@ health_stop(void)
 	atomic_store(&h.stop, 1);
 	pthread_join(h.thread, NULL);
 	h.started = 0;
+}
+
+long long
+health_queue(long long *oldest)
+{
+	long long due;
+
+	pthread_mutex_lock(&h.mu);
+	due = h.due;
+	*oldest = h.oldest;
+	pthread_mutex_unlock(&h.mu);
+	return due;
 }
 
 void

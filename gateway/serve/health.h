@@ -5,7 +5,8 @@
  * a thread of its own, so they never wait for the database: /readyz is
  * ready while the database answered within HEALTH_STALE seconds, the
  * billing contract (read again every HEALTH_BILLING_EVERY seconds) has
- * no problem, and serve is not draining.
+ * no problem, and serve is not draining. The same thread counts the
+ * queue due, for systemd's STATUS line and /metrics.
  */
 #ifndef FEEGATE_HEALTH_H
 #define FEEGATE_HEALTH_H
@@ -16,12 +17,20 @@
 #define HEALTH_PING_EVERY    1.0  /* seconds between looks at the database */
 #define HEALTH_STALE         5.0  /* no answer for this long: not ready */
 #define HEALTH_BILLING_EVERY 10.0 /* seconds between reads of the contract */
+#define HEALTH_QUEUE_EVERY   5.0  /* between counts of the queue due */
 
-/* Start watching (serve, once its start-up checks have passed). */
-int health_start(const struct config *cfg, struct fg_err *err);
+/* Start watching (serve, once its start-up checks have passed);
+ * now_offset is serve --now's. */
+int health_start(const struct config *cfg, double now_offset,
+		 struct fg_err *err);
 void health_stop(void);
 /* serve stops taking work (SIGTERM): not ready from now on. */
 void health_draining(void);
+
+/* The queue due now over every channel, as last read (every
+ * HEALTH_QUEUE_EVERY seconds; /metrics shows the same by channel), and
+ * the oldest's wait in seconds; -1 before the first read. */
+long long health_queue(long long *oldest);
 
 /* The JSON answers and their HTTP status. */
 unsigned int health_live(struct sbuf *out);

@@ -176,6 +176,7 @@ log_receipt(const struct receipt_item *it)
 	if (it->verdict < 0) {
 		log_warnx("receipts: msg=%llu provider=%s refused: %s",
 			  r->message_id, it->provider, it->why);
+		metrics_receipt_refused(it->provider, 1);
 		return 1;
 	}
 	log_info(
@@ -294,7 +295,7 @@ write_batch(struct receipts *rs, struct pending *list, size_t n)
 			p->failed |= it[i].verdict == -2;
 			if (it[i].verdict == 0) {
 				applied++;
-				metrics_receipt();
+				metrics_receipt(it[i].provider);
 			}
 		}
 	if (applied > 0)
@@ -423,6 +424,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			mask_in_text("", NULL, err.msg, sizeof(err.msg));
 		log_warnx("receipts: provider=%s refused: %s", ch->provider,
 			  n < 0 ? err.msg : "no receipt");
+		metrics_receipt_refused(ch->provider, 0);
 		memset(r, 0, RECEIPT_BATCH * sizeof(*r));
 		ret = reply(c, 400, "{\"error\":\"not a valid receipt\"}");
 		goto out;

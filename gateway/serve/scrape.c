@@ -16,8 +16,9 @@
 struct scrape {
 	const struct config *cfg;
 	struct MHD_Daemon *mhd;
-	struct db db; /* used on the listener's one thread only */
-	int open;     /* loopback: no token asked */
+	struct db db;      /* used on the listener's one thread only */
+	int open;          /* loopback: no token asked */
+	double now_offset; /* serve --now: the queue due as serve sees it */
 };
 
 static enum MHD_Result
@@ -27,7 +28,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 {
 	struct scrape *s = cls;
 	struct httpd_body *cn;
-	char now[TIME_LEN];
+	char now[TIME_LEN], date[DATE_LEN];
 	struct fg_err err;
 	struct sbuf out;
 	const char *who;
@@ -53,7 +54,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				   "WWW-Authenticate",
 				   "Bearer realm=\"feegate\"", NULL);
 	}
-	time_now_utc(now);
+	wall_text(wall_clock(s->now_offset), now, date, NULL);
 	sbuf_init(&out);
 	if (metrics_render(&s->db, now, &out, &err) != 0) {
 		log_warnx("metrics: %s", err.msg);
@@ -68,11 +69,12 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 }
 
 struct scrape *
-scrape_start(const struct config *cfg, struct fg_err *err)
+scrape_start(const struct config *cfg, double now_offset, struct fg_err *err)
 {
 	struct scrape *s = xcalloc(1, sizeof(*s));
 
 	s->cfg = cfg;
+	s->now_offset = now_offset;
 	s->open = strncmp(cfg->metrics.listen, "127.", 4) == 0;
 	if (db_connect(&s->db, cfg, 1, err) != 0) {
 		free(s);

@@ -13,8 +13,10 @@
 
 struct scrape;
 
-/* Listen (its own database connection, for the gauges); NULL with err. */
-struct scrape *scrape_start(const struct config *cfg, struct fg_err *err);
+/* Listen (its own database connection, for the gauges); now_offset is
+ * serve --now's. NULL with err. */
+struct scrape *scrape_start(const struct config *cfg, double now_offset,
+			    struct fg_err *err);
 void scrape_stop(struct scrape *s);
 
 #endif

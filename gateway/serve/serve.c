@@ -211,14 +211,15 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	dispatch_stop(s->d);
 }
 
-/* What systemd shows in `systemctl status`: sent so far, the last night
- * finished. */
+/* What systemd shows in `systemctl status`: the queue due (as the health
+ * thread last read it), sent so far, the last night finished. */
 static void
 status_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct server *s = w->data;
 	long done = atomic_load(&s->night_done);
-	char night[32];
+	long long oldest, due = health_queue(&oldest);
+	char night[32], queue[64] = "";
 
 	(void)loop;
 	(void)revents;
@@ -227,8 +228,12 @@ status_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			 done / 10000, done / 100 % 100, done % 100);
 	else
 		str_copy(night, "none yet", sizeof(night));
-	sd_notifyf(0, "STATUS=sending: %llu sent, %llu failed; last night %s%s",
-		   s->st->sent, s->st->failed, night,
+	if (due >= 0)
+		snprintf(queue, sizeof(queue), "%lld due (oldest %lld s), ",
+			 due, oldest);
+	sd_notifyf(0,
+		   "STATUS=sending: %s%llu sent, %llu failed; last night %s%s",
+		   queue, s->st->sent, s->st->failed, night,
 		   atomic_load(&s->night_failed) ? " (a pass failed, retrying)"
 						 : "");
 }
@@ -251,7 +256,9 @@ systemd_start(struct server *s)
 {
 	uint64_t usec;
 
-	ev_timer_init(&s->status, status_cb, STATUS_EVERY, STATUS_EVERY);
+	/* The first a second after READY: the health thread has read the
+	 * queue by then. */
+	ev_timer_init(&s->status, status_cb, 1.0, STATUS_EVERY);
 	s->status.data = s;
 	ev_timer_start(s->loop, &s->status);
 	if (sd_watchdog_enabled(0, &usec) > 0) {
@@ -307,12 +314,13 @@ listeners_start(struct server *s, struct fg_err *err)
 			return -1;
 	}
 	if (s->o->nightly && cfg->metrics.port != 0) {
-		s->scrape = scrape_start(cfg, err);
+		s->scrape = scrape_start(cfg, s->o->dispatch.now_offset, err);
 		if (s->scrape == NULL)
 			return -1;
 	}
 	/* /readyz on the receipt server: serve's readiness. */
-	if (s->o->nightly && s->receipts != NULL && health_start(cfg, err) != 0)
+	if (s->o->nightly && s->receipts != NULL &&
+	    health_start(cfg, s->o->dispatch.now_offset, err) != 0)
 		return -1;
 	return 0;
 }

@@ -276,9 +276,9 @@ code=$(curl -s -o "$work/metrics" -w '%{http_code}' -H "$auth" "http://127.0.0.1
 eq "200" "$code" "metrics"
 m=$(cat "$work/metrics")
 delivered=$(sqlg "SELECT COUNT(*) FROM messages WHERE channel = 'sms' AND state = 'delivered'")
-has "$m" "feegate_messages{channel=\"sms\",state=\"delivered\"} $delivered" "messages by channel and state, as the database has them"
+has "$m" "feegate_provider_messages_total{provider=\"sim\",result=\"sent\"} $delivered" "what serve sent, as the database has it delivered"
 has "$m" "feegate_audit_chain_length $(sqlg "SELECT seq FROM audit_head")" "the audit chain's length"
-has "$m" "feegate_tasks_created_total 2" "tasks"
+has "$m" "feegate_tasks_open 2" "tasks waiting for a collector"
 sent=$(awk -F' ' '/^feegate_provider_latency_seconds_count\{provider="sim"\}/ { print $2 }' "$work/metrics")
 [ "${sent:-0}" -ge 6 ] || fail "provider latency histogram: $sent requests counted"
 eq "$sent" "$(awk -F' ' '/^feegate_provider_latency_seconds_bucket\{provider="sim",le="\+Inf"\}/ { print $2 }' "$work/metrics")" \

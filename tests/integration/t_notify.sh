@@ -10,6 +10,9 @@ start_sim 18770 "-d 20"
 send_conf 18775 "
 [schedule]
 nightly_at = 23:00"
+# Three calls due that no provider takes (no voice channel here).
+sqlg "INSERT INTO messages (notice_id, account_no, channel, contact_id, address, state, created_on, priority)
+      SELECT 1000 + seq, 'V1', 'voice', 1000 + seq, '+8613900000001', 'queued', '2026-10-01', 0 FROM seq_1_to_3"
 sockf="$work/notify.sock"
 # A datagram socket like systemd's: each message one line of the file.
 /usr/bin/python3 - "$sockf" "$work/notify.log" <<'PY' &
@@ -46,6 +49,10 @@ sleep 1.2
 watchdogs=$(grep -c "^WATCHDOG=1$" "$work/notify.log" || true)
 [ "$watchdogs" -ge 3 ] || fail "WATCHDOG=1 every 0.2 s: $watchdogs in 1.2 s"
 has "$(grep READY "$work/notify.log")" "STATUS=sending" "a status with READY"
+# A second later the queue due, as the health thread counted it.
+due=3
+grep -q "^STATUS=sending: $due due (oldest [0-9]* s), [0-9]* sent, [0-9]* failed; last night " "$work/notify.log" ||
+	fail "no STATUS with the $due due: $(grep STATUS "$work/notify.log")"
 kill -TERM "$serve"
 wait "$serve" || fail "serve did not exit 0 on SIGTERM"
 i=0

@@ -12,6 +12,23 @@
 
 #include "base/escape.h"
 
+/* in escaped as format takes it (-1: a /metrics label) is want. */
+static void
+check(size_t i, const char *in, int format, const char *want)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	sbuf_adds(&b, "");
+	if (format < 0)
+		escape_label(&b, in);
+	else
+		escape_add(&b, in, (enum part_format)format);
+	if (strcmp(b.s, want) != 0)
+		fail_msg("case %zu: got \"%s\", want \"%s\"", i, b.s, want);
+	sbuf_free(&b);
+}
+
 static void
 test_table(void **state)
 {
@@ -34,17 +51,28 @@ test_table(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct sbuf b;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check(i, cases[i].in, (int)cases[i].f, cases[i].out);
+}
 
-		sbuf_init(&b);
-		sbuf_adds(&b, "");
-		escape_add(&b, cases[i].in, cases[i].f);
-		if (strcmp(b.s, cases[i].out) != 0)
-			fail_msg("case %zu: got \"%s\", want \"%s\"", i, b.s,
-				 cases[i].out);
-		sbuf_free(&b);
-	}
+/* /metrics label values: what Prometheus' text format escapes, and only
+ * that. */
+static void
+test_label(void **state)
+{
+	static const char *const cases[][2] = {
+		{"sim", "sim"},
+		{"a\"b", "a\\\"b"},
+		{"c:\\d", "c:\\\\d"},
+		{"two\nlines", "two\\nlines"},
+		{"国网 {x=1}", "国网 {x=1}"},
+		{"", ""},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check(i, cases[i][0], -1, cases[i][1]);
 }
 
 int
@@ -52,6 +80,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_label),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,97 @@
+#!/bin/sh
+# bench-metrics.sh [ROWS] [QUEUED]: what a /metrics scrape costs with ROWS
+# message rows (default 10,000,000), QUEUED of them due now (default
+# 100,000; SMS, voice and push made two hours before serve's now, a tenth
+# of them retries due for an hour), the rest delivered. The rows are
+# generated once into bench_metrics and kept there between runs
+# (generated again when ROWS or QUEUED differ). Then `feegate serve` (an
+# idle e-mail provider: nothing is sent) is scraped on its own metrics
+# listener, 200 requests on one connection: median, 99th percentile and
+# maximum from curl's time_total, rows the server read a scrape
+# (Handler_read_* over the scrapes, serve's own work beside them
+# included); the count of the queue serve's health thread makes every 5 s
+# (five runs, and its plan); and for comparison what the scan of every
+# message row (the first /metrics' GROUP BY channel, state) takes at this
+# size. Everything it starts it stops, by PID.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+rows=${1:-10000000}
+queued=${2:-100000}
+case "$rows$queued" in *[!0-9]* | '') echo "usage: scripts/bench-metrics.sh [ROWS] [QUEUED]" >&2; exit 2 ;; esac
+[ "$queued" -le "$rows" ] || { echo "bench-metrics.sh: QUEUED above ROWS" >&2; exit 2; }
+. scripts/bench-lib.sh # builds, starts the database: $sock
+dir=var/bench/metrics
+mkdir -p "$dir"
+port=18996 mport=18997 n=200
+
+bench_idle "$dir/feegate.ini" $port
+sed -i 's/^gateway_schema = bench_feegate$/gateway_schema = bench_metrics/' "$dir/feegate.ini"
+printf '[schedule]\nnightly_at = 23:59\n\n[metrics]\nlisten = 127.0.0.1\nport = %s\n' $mport >>"$dir/feegate.ini"
+have=$(cat "$dir/rows" 2>/dev/null || true)
+if [ "$have" != "v2 $rows $queued" ] ||
+	[ -z "$(sql -N -e "SHOW DATABASES LIKE 'bench_metrics'")" ]; then
+	sql -e "DROP DATABASE IF EXISTS bench_metrics"
+	rm -f "$dir/rows"
+	bin/feegate -c "$dir/feegate.ini" db migrate >/dev/null
+	echo "== $rows message rows, $queued due, into bench_metrics" >&2
+	t=$(date +%s)
+	lo=1
+	while [ "$lo" -le "$rows" ]; do
+		hi=$((lo + 999999)); [ "$hi" -le "$rows" ] || hi=$rows
+		sql bench_metrics -e "INSERT INTO messages (notice_id, account_no, channel, contact_id,
+			address, state, created_on, created_at, priority, next_attempt_at)
+			SELECT seq, CONCAT('33', LPAD(seq, 8, '0')),
+			  ELT(1 + seq % 4, 'sms', 'voice', 'push', 'email'), seq,
+			  CONCAT('+86138', LPAD(seq % 100000000, 8, '0')),
+			  IF(seq > $rows - $queued, IF(seq % 10 = 0, 'retry', 'queued'), 'delivered'),
+			  '2026-10-01', '2026-10-01 00:00:00', seq % 10 = 1,
+			  IF(seq > $rows - $queued AND seq % 10 = 0, '2026-10-01 01:00:00', NULL)
+			FROM seq_${lo}_to_${hi}"
+		lo=$((hi + 1))
+	done
+	# The e-mail rows due would be sent by serve's idle provider: none.
+	sql bench_metrics -e "UPDATE messages SET channel = 'sms'
+		WHERE channel = 'email' AND state IN ('queued', 'retry'); ANALYZE TABLE messages" >/dev/null
+	echo "v2 $rows $queued" >"$dir/rows"
+	echo "== generated in $(( $(date +%s) - t )) s" >&2
+fi
+
+bin/feegate -c "$dir/feegate.ini" serve --now "2026-10-01 10:00" >"$dir/serve.out" 2>"$dir/serve.err" &
+serve=$!
+trap 'kill $serve 2>/dev/null || true; wait $serve 2>/dev/null || true' EXIT
+i=0
+until curl -sf -o /dev/null "http://127.0.0.1:$mport/metrics"; do
+	i=$((i + 1)); [ $i -lt 300 ] || { echo "bench-metrics.sh: no /metrics: $(tail -3 "$dir/serve.err")" >&2; exit 1; }
+	sleep 0.1
+done
+curl -s "http://127.0.0.1:$mport/metrics" >"$dir/metrics.txt"
+reads() { sql -N -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS
+	WHERE VARIABLE_NAME LIKE 'HANDLER_READ%'"; }
+r0=$(reads)
+awk -v n="$n" -v u="http://127.0.0.1:$mport/metrics" 'BEGIN { for (i = 0; i < n; i++) print "url = \"" u "\"\noutput = \"/dev/null\"" }' |
+	curl -s -K - -w '%{http_code} %{time_total}\n' >"$dir/scrapes.tsv"
+r1=$(reads)
+echo "== $rows message rows, $queued due: /metrics"
+sort -k2 -n "$dir/scrapes.tsv" | awk -v rd="$((r1 - r0))" '
+	$1 != 200 { bad++ }
+	{ t[NR] = $2 * 1000 }
+	END { printf "   %d scrapes, median %.2f ms, p99 %.2f ms, max %.2f ms, not 200: %d; rows read a scrape: %d\n",
+		NR, t[int(NR * 0.5) + 1], t[int(NR * 0.99) + 1], t[NR], bad, rd / NR }'
+grep -E '^feegate_queue_depth|^feegate_oldest_due' "$dir/metrics.txt" | sed 's/^/   /'
+# The count serve's health thread makes every few seconds (metrics.c's
+# metrics_queue; a scrape shows its last result): five runs, and its plan.
+queue_sql="SELECT channel, COUNT(*), MIN(next_attempt_at),
+	MIN(IF(next_attempt_at IS NULL, message_id, NULL)) FROM messages
+	WHERE priority IN (0, 1) AND state IN ('queued', 'retry')
+	  AND (next_attempt_at IS NULL OR next_attempt_at <= '2026-10-01 02:00') GROUP BY channel"
+echo "== the queue's count (the health thread's, every 5 s), five runs:"
+sql -N bench_metrics -e "SET profiling = 1; $queue_sql; $queue_sql; $queue_sql; $queue_sql; $queue_sql;
+	SHOW PROFILES" | awk -F'\t' 'NF == 3 && $1 ~ /^[0-9]+$/ { printf "   %.1f ms\n", $2 * 1000 }'
+sql -N bench_metrics -e "ANALYZE $queue_sql" |
+	awk -F'\t' '{ printf "   table %s, type %s, key %s, rows %s, r_rows %s, extra %s\n", $3, $4, $6, $9, $10, $13 }'
+echo "== for comparison, every message row by channel and state (the first /metrics):"
+t0=$(date +%s.%N)
+sql -N bench_metrics -e "SELECT channel, state, COUNT(*) FROM messages GROUP BY channel, state" >/dev/null
+awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "   %.2f s\n", b - a }'
