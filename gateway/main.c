@@ -530,7 +530,9 @@ out:
 static int
 cmd_report(const struct config *cfg, int argc, char **argv)
 {
-	struct opt opts[] = {{"from", 1, NULL, 0}, {"to", 1, NULL, 0}};
+	struct opt opts[] = {{"from", 1, NULL, 0},
+			     {"to", 1, NULL, 0},
+			     {"json", 0, NULL, 0}};
 	const char *pos[1];
 	struct fg_err err;
 	struct db db;
@@ -540,13 +542,14 @@ cmd_report(const struct config *cfg, int argc, char **argv)
 	if ((rc = parse_opts(argc, argv, opts, FG_NELEM(opts), pos, 0,
 			     &npos)) != 0)
 		return rc;
-	for (i = 0; i < FG_NELEM(opts); i++)
+	for (i = 0; i < 2; i++)
 		if (opts[i].set && !date_valid(opts[i].value))
 			return usage("'%s' is not a date YYYY-MM-DD",
 				     opts[i].value);
 	if ((rc = open_db(&db, cfg, 1)) != 0)
 		return rc;
-	rc = report_print(&db, opts[0].value, opts[1].value, stdout, &err);
+	rc = report_print(&db, opts[0].value, opts[1].value, opts[2].set,
+			  stdout, &err);
 	if (rc != 0)
 		fprintf(stderr, "feegate: report: %s\n", err.msg);
 	db_close(&db);
@@ -1198,7 +1201,8 @@ static const struct command {
 	{"log", cmd_log,
 	 "  log ACCOUNT|PHONE [--json]       one customer's timeline\n"},
 	{"report", cmd_report,
-	 "  report [--from D] [--to D]       collection results over a range "
+	 "  report [--from D] [--to D] [--json]\n"
+	 "                                   collection results over a range "
 	 "of nights\n"},
 	{"audit", cmd_audit,
 	 "  audit verify [--archive FILE]    check the audit hash chain (and an "

@@ -144,13 +144,49 @@ report_read(struct db *db, const char *f, const char *t, json_t *r[8],
 	return 0;
 }
 
-/* The ladder: cases opened, notices sent, how cases ended, what is
- * active now. */
+/* The ladder's figures: cases opened, notices sent, how cases ended,
+ * what is active now. */
+struct ladder {
+	unsigned long long unreachable, after[12], after_task, below, hold,
+		gone, open_total, escalated;
+};
+
 static void
-print_ladder(FILE *out, const char *f, const char *t, json_t *r[8])
+ladder_sum(json_t *r[8], struct ladder *l)
 {
-	unsigned long long after[12] = {0}, below = 0, hold = 0, gone = 0,
-			   after_task = 0, open_total = 0, esc = 0;
+	size_t i;
+
+	memset(l, 0, sizeof(*l));
+	for (i = 0; i < json_array_size(r[1]); i++)
+		l->unreachable += ucell(r[1], i, 2);
+	for (i = 0; i < json_array_size(r[2]); i++) {
+		const char *reason = cell(r[2], i, 0);
+		long long step = strtoll(cell(r[2], i, 1), NULL, 10);
+		unsigned long long n = ucell(r[2], i, 2);
+
+		if (strcmp(reason, "paid") == 0 && step < 0)
+			l->after_task += n;
+		else if (strcmp(reason, "paid") == 0 && step >= 0 && step < 12)
+			l->after[step] += n;
+		else if (strcmp(reason, "below_minimum") == 0)
+			l->below += n;
+		else if (strcmp(reason, "hold") == 0)
+			l->hold += n;
+		else
+			l->gone += n;
+	}
+	for (i = 0; i < json_array_size(r[3]); i++) {
+		if (strcmp(cell(r[3], i, 0), "open") == 0)
+			l->open_total += ucell(r[3], i, 2);
+		else
+			l->escalated += ucell(r[3], i, 2);
+	}
+}
+
+static void
+print_ladder(FILE *out, const char *f, const char *t, json_t *r[8],
+	     const struct ladder *l)
+{
 	size_t i, k;
 
 	fprintf(out, "feegate report %s .. %s (%s night%s run)\n\n", f, t,
@@ -160,51 +196,24 @@ print_ladder(FILE *out, const char *f, const char *t, json_t *r[8])
 	for (i = 0; i < json_array_size(r[1]); i++)
 		fprintf(out, " #%s: %s%s", cell(r[1], i, 0), cell(r[1], i, 1),
 			i + 1 < json_array_size(r[1]) ? "," : "");
-	{
-		unsigned long long unr = 0;
-
-		for (i = 0; i < json_array_size(r[1]); i++)
-			unr += ucell(r[1], i, 2);
-		fprintf(out, "%s(unreachable: %llu)\n",
-			json_array_size(r[1]) ? "  " : " ", unr);
-	}
-	for (i = 0; i < json_array_size(r[2]); i++) {
-		const char *reason = cell(r[2], i, 0);
-		long long step = strtoll(cell(r[2], i, 1), NULL, 10);
-		unsigned long long n = ucell(r[2], i, 2);
-
-		if (strcmp(reason, "paid") == 0 && step < 0)
-			after_task += n;
-		else if (strcmp(reason, "paid") == 0 && step >= 0 && step < 12)
-			after[step] += n;
-		else if (strcmp(reason, "below_minimum") == 0)
-			below += n;
-		else if (strcmp(reason, "hold") == 0)
-			hold += n;
-		else
-			gone += n;
-	}
+	fprintf(out, "%s(unreachable: %llu)\n",
+		json_array_size(r[1]) ? "  " : " ", l->unreachable);
 	fprintf(out, "  cases paid               ");
 	for (k = 1; k < 12; k++)
-		if (after[k] || k <= 3)
-			fprintf(out, "after notice %zu: %llu, ", k, after[k]);
-	fprintf(out, "after the manual task: %llu\n", after_task);
+		if (l->after[k] || k <= 3)
+			fprintf(out, "after notice %zu: %llu, ", k,
+				l->after[k]);
+	fprintf(out, "after the manual task: %llu\n", l->after_task);
 	fprintf(out,
 		"  cases closed otherwise   below minimum: %llu, on hold: %llu, "
 		"customer left billing: %llu\n",
-		below, hold, gone);
-	for (i = 0; i < json_array_size(r[3]); i++) {
-		if (strcmp(cell(r[3], i, 0), "open") == 0)
-			open_total += ucell(r[3], i, 2);
-		else
-			esc += ucell(r[3], i, 2);
-	}
-	fprintf(out, "  active now               open: %llu (", open_total);
+		l->below, l->hold, l->gone);
+	fprintf(out, "  active now               open: %llu (", l->open_total);
 	for (i = 0, k = 0; i < json_array_size(r[3]); i++)
 		if (strcmp(cell(r[3], i, 0), "open") == 0)
 			fprintf(out, "%sat notice %s: %s", k++ ? ", " : "",
 				cell(r[3], i, 1), cell(r[3], i, 2));
-	fprintf(out, "), escalated to collectors: %llu\n", esc);
+	fprintf(out, "), escalated to collectors: %llu\n", l->escalated);
 }
 
 /* Messages by channel, and the contacts found dead. */
@@ -288,10 +297,118 @@ print_refused(FILE *out, json_t *rows)
 		fprintf(out, "    (none)\n");
 }
 
-int
-report_print(struct db *db, const char *from, const char *to, FILE *out,
-	     struct fg_err *err)
+/* A table's rows as objects: column c named names[c] (NULL ends, ""
+ * skips it), an integer where types[c] is 'i', an amount (a string of two
+ * decimals) where 'm', else the text. */
+static json_t *
+objects(json_t *rows, const char *const names[], const char *types)
 {
+	json_t *a = json_array();
+	size_t i, c;
+
+	for (i = 0; i < json_array_size(rows); i++) {
+		json_t *o = json_object();
+
+		for (c = 0; names[c] != NULL; c++) {
+			const char *v = cell(rows, i, c);
+			long long cents = 0;
+			char amount[48];
+
+			if (names[c][0] == '\0')
+				continue;
+			if (types[c] == 'i') {
+				json_object_set_new(o, names[c],
+						    json_integer(strtoll(v,
+									 NULL,
+									 10)));
+			} else if (types[c] == 'm') {
+				if (money_parse(v, &cents) != 0)
+					cents = 0;
+				money_format(cents, amount, sizeof(amount));
+				json_object_set_new(o, names[c],
+						    json_string(amount));
+			} else {
+				json_object_set_new(o, names[c],
+						    json_string(v));
+			}
+		}
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* `report --json`: the same figures as the text, one object. */
+static void
+report_json(FILE *out, const char *f, const char *t, json_t *r[8],
+	    const struct ladder *l)
+{
+	static const char *const notices[] = {"seq", "sent", "unreachable",
+					      NULL};
+	static const char *const channels[] = {"channel",   "messages",
+					       "delivered", "accepted",
+					       "failed",    "expired",
+					       "cancelled", "waiting",
+					       "sms_parts", "dead_contacts",
+					       NULL};
+	static const char *const outages[] = {"kind",        "notices", "late",
+					      "unreachable", "outages", NULL};
+	static const char *const tasks[] = {"grid",       "tasks", "open",
+					    "assigned",   "done",  "cancelled",
+					    "still_owed", NULL};
+	static const char *const refused[] = {"source", "reason", "rows", NULL};
+	json_t *doc, *paid = json_object(), *open = json_object(), *ch;
+	char key[8];
+	size_t i, k;
+
+	for (k = 1; k < 12; k++)
+		if (l->after[k] || k <= 3) {
+			snprintf(key, sizeof(key), "%zu", k);
+			json_object_set_new(paid, key,
+					    json_integer(
+						    (json_int_t)l->after[k]));
+		}
+	for (i = 0; i < json_array_size(r[3]); i++)
+		if (strcmp(cell(r[3], i, 0), "open") == 0)
+			json_object_set_new(open, cell(r[3], i, 1),
+					    json_integer((json_int_t)ucell(r[3],
+									   i,
+									   2)));
+	/* Parts only for a kind paid by the part, as in the text. */
+	ch = objects(r[6], channels, "siiiiiiiii");
+	for (i = 0; i < json_array_size(ch); i++) {
+		const struct channel_kind_info *c =
+			channel_kind_of(cell(r[6], i, 0));
+
+		if (c == NULL || !c->brief)
+			json_object_set_new(json_array_get(ch, i), "sms_parts",
+					    json_null());
+	}
+	doc = json_pack(
+		"{s:s, s:s, s:I, s:{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:o, "
+		"s:I}, s:o, s:I, s:o, s:o, s:o, s:o}",
+		"from", f, "to", t, "nights", (json_int_t)ucell(r[0], 0, 0),
+		"cases", "opened", (json_int_t)ucell(r[0], 0, 1),
+		"paid_after_notice", paid, "paid_after_task",
+		(json_int_t)l->after_task, "below_minimum",
+		(json_int_t)l->below, "hold", (json_int_t)l->hold,
+		"customer_left", (json_int_t)l->gone, "open",
+		(json_int_t)l->open_total, "open_at_notice", open, "escalated",
+		(json_int_t)l->escalated, "notices",
+		objects(r[1], notices, "iii"), "unreachable",
+		(json_int_t)l->unreachable, "channels", ch, "outages",
+		objects(r[7], outages, "siiii"), "tasks",
+		objects(r[4], tasks, "siiiiim"), "refused",
+		objects(r[5], refused, "ssi"));
+	json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', out);
+	json_decref(doc);
+}
+
+int
+report_print(struct db *db, const char *from, const char *to, int json,
+	     FILE *out, struct fg_err *err)
+{
+	struct ladder l;
 	char f[DATE_LEN], t[DATE_LEN];
 	json_t *r[8] = {0};
 	size_t i;
@@ -307,7 +424,8 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 	str_copy(f, from ? from : cell(r[0], 0, 1), sizeof(f));
 	str_copy(t, to ? to : cell(r[0], 0, 2), sizeof(t));
 	if (f[0] == '\0' || t[0] == '\0') {
-		fprintf(out, "no nights have been run yet\n");
+		fprintf(out, json ? "{\"nights\": 0}\n"
+				  : "no nights have been run yet\n");
 		rc = 0;
 		goto out;
 	}
@@ -323,12 +441,17 @@ report_print(struct db *db, const char *from, const char *to, FILE *out,
 		goto out;
 	if (report_read(db, f, t, r, err) != 0)
 		goto out;
-	print_ladder(out, f, t, r);
+	ladder_sum(r, &l);
+	rc = 0;
+	if (json) {
+		report_json(out, f, t, r, &l);
+		goto out;
+	}
+	print_ladder(out, f, t, r, &l);
 	print_channels(out, r[6]);
 	print_outages(out, r[7]);
 	print_tasks(out, r[4]);
 	print_refused(out, r[5]);
-	rc = 0;
 out:
 	for (i = 0; i < FG_NELEM(r); i++)
 		json_decref(r[i]);

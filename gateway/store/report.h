@@ -13,9 +13,10 @@
 
 #include "store/db.h"
 
-/* from and to MAY be NULL: the first and last night run. */
-int report_print(struct db *db, const char *from, const char *to, FILE *out,
-		 struct fg_err *err);
+/* from and to MAY be NULL: the first and last night run. As text, or
+ * with json one object of the same figures (docs/operations.md). */
+int report_print(struct db *db, const char *from, const char *to, int json,
+		 FILE *out, struct fg_err *err);
 
 /* The staff pages' reports for [from, to] (both given) as JSON arrays of
  * string rows: "nights" (date, channel, messages, delivered, failed,

@@ -67,6 +67,11 @@ hasnt "$out" "13912345678" "no full number in JSON"
 run_rc 0 "report" fg report
 has "$out" "dunning cases opened     1" "report counts cases"
 has "$out" "#1: 1" "report counts notices by step"
+run_rc 0 "report --json" fg report --json
+eq "1 1 1 2026-10-02" "$(printf '%s' "$out" | python3 -c 'import json, sys
+r = json.load(sys.stdin)
+print(r["cases"]["opened"], r["notices"][0]["seq"], r["notices"][0]["sent"], r["to"])')" \
+   "report --json: cases opened, notice #1 sent, the range"
 
 # template render: a sample customer, or one from billing with its balance.
 run_rc 0 "template render sample" fg template render dunning_1 sms --locale en --date 2026-10-12

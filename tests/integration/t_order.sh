@@ -79,6 +79,12 @@ has "$(cat "$work/last.out")" "sms=1 sms_parts=$parts email=0 voice=1 push=0 cos
 # SMS parts per channel, the blocked token and number as dead contacts.
 fgok report
 rep=$(cat "$work/last.out")
+fgok report --json
+# The same table from `report --json`, a line a channel as the text has it.
+json_rows=$(python3 -c 'import json, sys
+for c in json.load(open(sys.argv[1]))["channels"]:
+    print(" ".join(str(c[k]) for k in ("channel", "messages", "delivered", "accepted", "failed", "expired",
+        "cancelled", "waiting", "sms_parts", "dead_contacts") if c[k] is not None))' "$work/last.out")
 for ch in push sms email voice; do
 	row=$(sqlg "SELECT CONCAT_WS(' ', channel, COUNT(*), SUM(state = 'delivered'), SUM(state = 'accepted'),
 	                   SUM(state = 'failed_permanent'), SUM(state = 'expired'), SUM(state = 'cancelled'),
@@ -88,7 +94,9 @@ for ch in push sms email voice; do
 	            FROM messages m WHERE channel = '$ch' GROUP BY channel")
 	[ -n "$row" ] || continue
 	eq "$row" "$(echo "$rep" | awk -v c="$ch" '$1 == c { $1 = $1; print }')" "report: $ch"
+	eq "$row" "$(echo "$json_rows" | awk -v c="$ch" '$1 == c')" "report --json: $ch"
 done
+eq "push sms voice" "$(echo "$json_rows" | awk '{ printf "%s%s", s, $1; s = " " }')" "report --json: the same order"
 eq "push sms voice" "$(echo "$rep" | awk '/messages by channel/ { on = 1; next } on && NF == 0 { exit } on && $1 != "channel" { printf "%s%s", s, $1; s = " " }')" \
    "report: channels in order, the cheapest first"
 has "$(fg audit verify)" "chain intact" "audit chain"
