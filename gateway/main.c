@@ -176,8 +176,44 @@ use_timezone(const struct config *cfg)
 static struct template_set *load_templates(const struct config *cfg,
 					   struct fg_err *err);
 
+/* On a terminal, `run` and `dispatch` say how far they are (standard
+ * error), and the info lines that would scroll past it go only to a
+ * [log] file when one is set: warnings and errors still show. In a pipe
+ * or under systemd, only the summary. */
+static FILE *
+progress_to(const struct config *cfg)
+{
+	if (!isatty(STDERR_FILENO))
+		return NULL;
+	if (cfg->log.file == NULL && cfg->log.level > LOG_LEVEL_WARN)
+		log_open(NULL, LOG_LEVEL_WARN);
+	return stderr;
+}
+
+/* The messages due now, all channels: the progress line's total. */
+static unsigned long long
+due_now(const struct config *cfg, double now_offset)
+{
+	struct queue_due q[CHANNEL_KINDS];
+	char now[TIME_LEN], date[DATE_LEN];
+	unsigned long long n = 0;
+	struct fg_err err;
+	struct db db;
+	int k;
+
+	if (db_connect(&db, cfg, 1, &err) != 0)
+		return 0;
+	wall_text(wall_clock(now_offset), now, date, NULL);
+	if (metrics_queue(&db, now, q, &err) == 0)
+		for (k = 0; k < CHANNEL_KINDS; k++)
+			if (cfg->channels.provider[k] != NULL)
+				n += (unsigned long long)q[k].n;
+	db_close(&db);
+	return n;
+}
+
 static int
-send_due(const struct config *cfg, double now_offset, int serve,
+send_due(const struct config *cfg, double now_offset, int serve, FILE *progress,
 	 struct dispatch_stats *st)
 {
 	struct serve_opts o = {0};
@@ -198,6 +234,8 @@ send_due(const struct config *cfg, double now_offset, int serve,
 	o.dispatch.once = !serve;
 	o.dispatch.now_offset = now_offset;
 	o.nightly = serve;
+	if ((o.progress = progress) != NULL)
+		o.progress_total = due_now(cfg, now_offset);
 	rc = serve_run(cfg, ts, &o, st, &err);
 	template_set_free(ts);
 	if (rc != 0) {
@@ -285,7 +323,7 @@ cmd_dispatch(const struct config *cfg, int serve, int argc, char **argv)
 	if ((rc = open_db(&db, cfg, 1)) != 0)
 		return rc;
 	db_close(&db);
-	rc = send_due(cfg, offset, serve, &st);
+	rc = send_due(cfg, offset, serve, serve ? NULL : progress_to(cfg), &st);
 	if (rc == 0 && !serve)
 		print_dispatch(cfg, &st, stdout);
 	return rc;
@@ -295,6 +333,7 @@ struct send_arg {
 	const struct config *cfg;
 	double offset;
 	struct dispatch_stats *st;
+	FILE *progress; /* on a terminal, else NULL */
 };
 
 static int
@@ -302,7 +341,35 @@ send_between(void *arg)
 {
 	struct send_arg *a = arg;
 
-	return send_due(a->cfg, a->offset, 0, a->st);
+	return send_due(a->cfg, a->offset, 0, a->progress, a->st);
+}
+
+/* A step of the night done, on a terminal: its name, time and counts. */
+static void
+step_said(void *arg, const char *what, const struct night *nt, double seconds)
+{
+	const struct night_counts *n = &nt->n;
+	struct send_arg *a = arg;
+	unsigned long long notices = 0;
+	size_t i;
+
+	if (a->progress == NULL)
+		return;
+	for (i = 0; i < FG_NELEM(n->notices); i++)
+		notices += n->notices[i];
+	fprintf(a->progress, "feegate: %-12s %7.1f s  ", what, seconds);
+	if (strcmp(what, "billing read") == 0)
+		fprintf(a->progress, "%llu rows refused\n", n->input_errors);
+	else if (strcmp(what, "planned") == 0)
+		fprintf(a->progress,
+			"%llu cases opened, %llu notices, %llu messages "
+			"queued\n",
+			n->cases_opened, notices, n->messages_queued);
+	else
+		fprintf(a->progress, "%llu tasks raised, %llu cases closed\n",
+			n->tasks_created,
+			n->closed_paid + n->closed_below_minimum +
+				n->closed_hold + n->closed_cancelled);
 }
 
 static int
@@ -347,13 +414,14 @@ cmd_night(const struct config *cfg, int steps, int argc, char **argv)
 		snprintf(now, sizeof(now), "%s:00", opts[1].value);
 	o.plan = (steps & STEP_PLAN) != 0;
 	o.escalate = (steps & STEP_ESCALATE) != 0;
+	sa = (struct send_arg){cfg, offset, &st, progress_to(cfg)};
+	o.arg = &sa;
+	o.step = step_said;
 	/* Send what the night planned, and wait for receipts (bounded),
 	 * before deciding what has failed. Without the planner lock: the
 	 * dispatcher may run beside other dispatchers. */
 	if ((steps & STEP_DISPATCH) && any_channel(cfg)) {
-		sa = (struct send_arg){cfg, offset, &st};
 		o.between = send_between;
-		o.arg = &sa;
 		sent = 1;
 	}
 	rc = night_run(&nt, &db, cfg, date, opts[1].set ? now : NULL, &o, &err);

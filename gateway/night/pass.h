@@ -20,6 +20,10 @@ struct night_run_opts {
 	int (*between)(void *arg);
 	void *arg;
 	int between_rc;
+	/* After each step ("billing read", "planned", "escalated"), with
+	 * its seconds: run's progress on a terminal. NULL: none. */
+	void (*step)(void *arg, const char *what, const struct night *nt,
+		     double seconds);
 };
 int night_run(struct night *nt, struct db *db, const struct config *cfg,
 	      const char *date, const char *now, struct night_run_opts *o,

@@ -49,6 +49,8 @@ struct server {
 	char last_night[DATE_LEN];
 	struct dispatch_stats *st;
 	ev_timer status, watchdog; /* systemd's (sd_notify) */
+	ev_timer progress;         /* run on a terminal */
+	double started;            /* mono_now() when sending began */
 	double night_retry_at;     /* wall time: not before, after a failure */
 	double last_outages;       /* wall time of the last outage pass */
 };
@@ -325,6 +327,42 @@ listeners_start(struct server *s, struct fg_err *err)
 	return 0;
 }
 
+/* run on a terminal: how far the sending is, rewritten in place; the
+ * last with a new line. */
+static void
+progress_line(struct server *s, int last)
+{
+	const struct dispatch_stats *st = s->st;
+	unsigned long long done = st->sent + st->failed + st->expired,
+			   total = s->o->progress_total;
+	double secs = mono_now() - s->started,
+	       rate = secs > 0 ? (double)done / secs : 0;
+	char left[48] = "", wait[48] = "";
+
+	if (total < done)
+		total = done;
+	if (!last && rate > 0 && total > done)
+		snprintf(left, sizeof(left), ", about %.0f s left",
+			 (double)(total - done) / rate);
+	if (st->awaiting > 0)
+		snprintf(wait, sizeof(wait), ", %llu receipts awaited",
+			 st->awaiting);
+	fprintf(s->o->progress,
+		"\rfeegate: %s %llu of %llu (%.0f%%) in %.0f s, %.0f/s%s%s   %s",
+		last ? "sent" : "sending", done, total,
+		total ? 100.0 * (double)done / (double)total : 100.0, secs,
+		rate, left, wait, last ? "\n" : "");
+	fflush(s->o->progress);
+}
+
+static void
+progress_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	progress_line(w->data, 0);
+}
+
 static void
 watchers_start(struct server *s)
 {
@@ -340,6 +378,12 @@ watchers_start(struct server *s)
 		s->nightly.data = s;
 		ev_timer_start(s->loop, &s->nightly);
 	}
+	s->started = mono_now();
+	if (s->o->progress != NULL) {
+		ev_timer_init(&s->progress, progress_cb, 1., 1.);
+		s->progress.data = s;
+		ev_timer_start(s->loop, &s->progress);
+	}
 }
 
 /* libev ties a signal to one loop until it is stopped: a second run in
@@ -354,6 +398,7 @@ watchers_stop(struct server *s)
 	ev_timer_stop(s->loop, &s->nightly);
 	ev_timer_stop(s->loop, &s->status);
 	ev_timer_stop(s->loop, &s->watchdog);
+	ev_timer_stop(s->loop, &s->progress);
 }
 
 int
@@ -378,6 +423,8 @@ serve_run(const struct config *cfg, struct template_set *ts,
 		ev_run(s.loop, 0);
 		rc = dispatch_finish(s.d, err);
 		watchers_stop(&s);
+		if (o->progress != NULL)
+			progress_line(&s, 1);
 	}
 	while (atomic_load(&s.night_running))
 		usleep(100000);

@@ -10,6 +10,8 @@
 #ifndef FEEGATE_SERVE_H
 #define FEEGATE_SERVE_H
 
+#include <stdio.h>
+
 #include "base/config.h"
 #include "queue/template.h"
 #include "send/dispatch.h"
@@ -17,6 +19,10 @@
 struct serve_opts {
 	struct dispatch_opts dispatch;
 	int nightly; /* serve: the nightly pass, the staff pages, /metrics */
+	/* run on a terminal: a line on progress (standard error) every
+	 * second while sending, out of progress_total due at the start */
+	FILE *progress;
+	unsigned long long progress_total;
 };
 
 /* 0 when done (once) or stopped by SIGTERM/SIGINT; -1 on a fatal error
