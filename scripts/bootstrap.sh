@@ -15,9 +15,9 @@ libsystemd-dev groff-base man-db prometheus
 "
 
 # `bootstrap.sh package`: also what `make deb` and `make test-package`
-# need (Debian's packaging tools and lintian).
+# need (Debian's packaging tools, lintian, devscripts' hardening-check).
 case "${1:-}" in
-package) PACKAGES="$PACKAGES debhelper dpkg-dev lintian" ;;
+package) PACKAGES="$PACKAGES debhelper dpkg-dev lintian devscripts" ;;
 esac
 
 missing=""
