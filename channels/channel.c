@@ -293,6 +293,26 @@ channel_open(const struct config *cfg, const char *name, enum channel_kind kind,
 	return ch;
 }
 
+int
+channel_repace(struct channel *ch, const struct config *cfg)
+{
+	const struct provider_cfg *p = config_provider(cfg, ch->provider);
+	double rate = ch->rate;
+	int conc = ch->concurrency;
+
+	if (p == NULL)
+		return 0;
+	if (provider_line(p, "rate") != p->line)
+		rate = provider_number(p, "rate", 0);
+	if (provider_line(p, "concurrency") != p->line)
+		conc = (int)provider_number(p, "concurrency", 8);
+	if (rate == ch->rate && conc == ch->concurrency)
+		return 0;
+	ch->rate = rate;
+	ch->concurrency = conc;
+	return 1;
+}
+
 void
 channel_close(struct channel *ch)
 {

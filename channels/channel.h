@@ -178,6 +178,9 @@ struct channel *channel_open(const struct config *cfg, const char *name,
 			     enum channel_kind kind,
 			     const struct channel_env *env, struct fg_err *err);
 void channel_close(struct channel *ch);
+/* SIGHUP: the rate and concurrency cfg's [provider:NAME] sets (checked
+ * by opening it first), where it sets them; 1 if either changed. */
+int channel_repace(struct channel *ch, const struct config *cfg);
 /* Start-up check of the registry itself: no two adapters with one name
  * for one channel. */
 int channel_registry_check(struct fg_err *err);

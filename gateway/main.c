@@ -234,6 +234,7 @@ send_due(const struct config *cfg, double now_offset, int serve, FILE *progress,
 	o.dispatch.once = !serve;
 	o.dispatch.now_offset = now_offset;
 	o.nightly = serve;
+	o.templates = load_templates;
 	if ((o.progress = progress) != NULL)
 		o.progress_total = due_now(cfg, now_offset);
 	rc = serve_run(cfg, ts, &o, st, &err);

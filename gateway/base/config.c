@@ -1040,6 +1040,83 @@ config_show(const struct config *cfg, FILE *out)
 	}
 }
 
+/* The provider key's value in p, or NULL. */
+static const char *
+kv_value(const struct provider_cfg *p, const char *key)
+{
+	return p != NULL ? provider_get(p, key) : NULL;
+}
+
+static int
+same_text(const char *x, const char *y)
+{
+	return x == y || (x != NULL && y != NULL && strcmp(x, y) == 0);
+}
+
+/* Each key of p (or q) that differs in the other, to fn. */
+static size_t
+provider_changes(const struct provider_cfg *p, const struct provider_cfg *q,
+		 const char *section,
+		 void (*fn)(const char *section, const char *key, void *arg),
+		 void *arg)
+{
+	size_t i, n = 0;
+
+	for (i = 0; p != NULL && i < p->nkv; i++)
+		if (!same_text(p->kv[i].value, kv_value(q, p->kv[i].key))) {
+			fn(section, p->kv[i].key, arg);
+			n++;
+		}
+	for (i = 0; q != NULL && i < q->nkv; i++)
+		if (kv_value(p, q->kv[i].key) == NULL) {
+			fn(section, q->kv[i].key, arg);
+			n++;
+		}
+	return n;
+}
+
+size_t
+config_changes(const struct config *a, const struct config *b,
+	       void (*fn)(const char *section, const char *key, void *arg),
+	       void *arg)
+{
+	char va[512], vb[512], section[80];
+	size_t i, n = 0;
+	int k, kinds;
+
+	for (i = 0; i < FG_NELEM(keys); i++) {
+		kinds = keys[i].name == NULL ? CHANNEL_KINDS : 1;
+		for (k = 0; k < kinds; k++) {
+			int kind = keys[i].name == NULL ? k : -1;
+			int ha = key_value(a, &keys[i], kind, va, sizeof(va)),
+			    hb = key_value(b, &keys[i], kind, vb, sizeof(vb));
+
+			if (ha != hb || (ha && strcmp(va, vb) != 0)) {
+				fn(keys[i].section,
+				   kind >= 0 ? channel_kinds[kind].name
+					     : keys[i].name,
+				   arg);
+				n++;
+			}
+		}
+	}
+	for (i = 0; i < a->nproviders; i++) {
+		snprintf(section, sizeof(section), "provider:%s",
+			 a->providers[i].name);
+		n += provider_changes(&a->providers[i],
+				      config_provider(b, a->providers[i].name),
+				      section, fn, arg);
+	}
+	for (i = 0; i < b->nproviders; i++)
+		if (config_provider(a, b->providers[i].name) == NULL) {
+			snprintf(section, sizeof(section), "provider:%s",
+				 b->providers[i].name);
+			n += provider_changes(NULL, &b->providers[i], section,
+					      fn, arg);
+		}
+	return n;
+}
+
 void
 config_keys(void (*fn)(const char *section, const char *name, void *arg),
 	    void *arg)

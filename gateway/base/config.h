@@ -208,6 +208,13 @@ void config_free(struct config *cfg);
  * providers) in the file's own form; a secret as "(from FILE)", a URL's
  * password as "***". */
 void config_show(const struct config *cfg, FILE *out);
+/* Every key whose value differs between a and b (set in one only, or
+ * set differently; a provider's keys too), to fn by section and name;
+ * returns how many. Values are not passed: some are secrets. */
+size_t config_changes(const struct config *a, const struct config *b,
+		      void (*fn)(const char *section, const char *key,
+				 void *arg),
+		      void *arg);
 /* A provider's value for key (marked used), or NULL. */
 const char *provider_get(const struct provider_cfg *p, const char *key);
 /* The provider called name, or NULL. */

@@ -114,7 +114,12 @@ struct claimer {
 struct dispatcher {
 	const struct config *cfg;
 	const struct dispatch_opts *o;
+	/* The templates: the caller's, or after a reload the dispatcher's
+	 * own (ts_own), freed when replaced or closed; ts_mu held while
+	 * one renders (the claimer) and while it is replaced (the loop). */
 	struct template_set *ts;
+	int ts_own;
+	pthread_mutex_t ts_mu;
 	struct ev_loop *loop;
 	struct db db;
 	struct recorder *rec;   /* writes the results */
@@ -619,8 +624,10 @@ claim_work(struct dispatcher *d, struct claim_req *q)
 		q->failed = 1;
 		return;
 	}
+	pthread_mutex_lock(&d->ts_mu);
 	for (i = 0; i < n; i++)
 		render(d, l->kind, &m[i]);
+	pthread_mutex_unlock(&d->ts_mu);
 	if (outbox_submitting(db, d->cfg, m, n, d->owner, l->ch->provider,
 			      q->now, q->date, &err) != 0) {
 		log_warnx("dispatch: marking %zu messages: %s", n, err.msg);
@@ -1176,6 +1183,7 @@ dispatch_open(const struct config *cfg, struct template_set *ts,
 	d->cfg = cfg;
 	d->o = o;
 	d->ts = ts;
+	pthread_mutex_init(&d->ts_mu, NULL);
 	d->st = st;
 	d->err = err;
 	d->loop = loop;
@@ -1261,7 +1269,37 @@ dispatch_close(struct dispatcher *d)
 	close_lanes(d);
 	if (d->db.my != NULL)
 		db_close(&d->db);
+	if (d->ts_own)
+		template_set_free(d->ts);
+	pthread_mutex_destroy(&d->ts_mu);
 	free(d);
+}
+
+void
+dispatch_reload(struct dispatcher *d, struct template_set *ts,
+		const struct config *cfg)
+{
+	struct template_set *old;
+	int i, own;
+
+	pthread_mutex_lock(&d->ts_mu);
+	old = d->ts;
+	own = d->ts_own;
+	d->ts = ts;
+	d->ts_own = 1;
+	pthread_mutex_unlock(&d->ts_mu);
+	if (own)
+		template_set_free(old);
+	for (i = 0; i < d->nlanes; i++) {
+		struct lane *l = &d->lanes[i];
+
+		if (!channel_repace(l->ch, cfg))
+			continue;
+		pacer_free(&l->pace);
+		pacer_init(&l->pace, l->ch->rate);
+		log_info("reload: provider=%s rate=%g concurrency=%d",
+			 l->ch->provider, l->ch->rate, l->ch->concurrency);
+	}
 }
 
 int

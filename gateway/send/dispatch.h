@@ -49,6 +49,12 @@ struct dispatcher *dispatch_open(const struct config *cfg,
 struct channel *const *dispatch_channels(const struct dispatcher *d, size_t *n);
 /* Whether any open provider sends receipts (e-mail and push do not). */
 int dispatch_takes_receipts(const struct dispatcher *d);
+/* SIGHUP: ts (checked, the dispatcher's from now on: it frees it) is
+ * what messages are rendered with from the next claim on, and each
+ * provider takes the rate and concurrency cfg gives it. On the loop's
+ * thread. */
+void dispatch_reload(struct dispatcher *d, struct template_set *ts,
+		     const struct config *cfg);
 /* No more claims; the loop ends once what is in flight is answered. On
  * the loop's thread (a signal watcher). */
 void dispatch_stop(struct dispatcher *d);

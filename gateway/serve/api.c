@@ -4,6 +4,7 @@
 #include "serve/api.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -63,37 +64,93 @@ answer(struct sbuf *out, unsigned int status, json_t *o)
 	return status;
 }
 
+/* The API's clients as SIGHUP last read them (api_tokens_set); until
+ * then, the configuration's. */
+static struct {
+	pthread_mutex_t mu;
+	int set;
+	struct api_client *clients;
+	size_t n;
+	char *token;
+} T = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+void
+api_tokens_set(const struct config *cfg)
+{
+	struct api_client *c = NULL, *old_c;
+	char *token = cfg->api.token ? xstrdup(cfg->api.token) : NULL, *old_t;
+
+	if (cfg->api.nclients > 0) {
+		c = xcalloc(cfg->api.nclients, sizeof(*c));
+		memcpy(c, cfg->api.clients, cfg->api.nclients * sizeof(*c));
+	}
+	pthread_mutex_lock(&T.mu);
+	old_c = T.clients;
+	old_t = T.token;
+	T.clients = c;
+	T.n = cfg->api.nclients;
+	T.token = token;
+	T.set = 1;
+	pthread_mutex_unlock(&T.mu);
+	free(old_c);
+	if (old_t != NULL)
+		explicit_bzero(old_t, strlen(old_t));
+	free(old_t);
+}
+
+void
+api_tokens_free(void)
+{
+	pthread_mutex_lock(&T.mu);
+	free(T.clients);
+	if (T.token != NULL)
+		explicit_bzero(T.token, strlen(T.token));
+	free(T.token);
+	T.clients = NULL;
+	T.token = NULL;
+	T.n = 0;
+	T.set = 0;
+	pthread_mutex_unlock(&T.mu);
+}
+
 /* "Bearer <token>": which client it is, and what it may do (0 and NULL:
  * none). Tokens are compared through SHA-256 (tokens_file keeps only
  * that), so that neither the time nor the length of the comparison says
- * anything about a token. */
+ * anything about a token. The name is copied for this thread: a reload
+ * may replace the table meanwhile. */
 unsigned int
 api_scopes(const struct config *cfg, const char *header, const char **who)
 {
+	static __thread char name[sizeof(cfg->api.clients[0].name)];
 	unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+	const struct api_client *clients;
 	unsigned int scopes = 0;
-	const char *given;
-	size_t i;
+	const char *given, *token;
+	size_t i, n;
 
 	*who = NULL;
 	if (header == NULL || strncmp(header, "Bearer ", 7) != 0)
 		return 0;
 	given = header + 7;
 	SHA256((const unsigned char *)given, strlen(given), a);
-	for (i = 0; i < cfg->api.nclients; i++)
-		if (CRYPTO_memcmp(a, cfg->api.clients[i].hash, sizeof(a)) ==
-		    0) {
-			*who = cfg->api.clients[i].name;
-			scopes = cfg->api.clients[i].scopes;
+	pthread_mutex_lock(&T.mu);
+	clients = T.set ? T.clients : cfg->api.clients;
+	n = T.set ? T.n : cfg->api.nclients;
+	token = T.set ? T.token : cfg->api.token;
+	for (i = 0; i < n; i++)
+		if (CRYPTO_memcmp(a, clients[i].hash, sizeof(a)) == 0) {
+			str_copy(name, clients[i].name, sizeof(name));
+			*who = name;
+			scopes = clients[i].scopes;
 		}
-	if (cfg->api.token != NULL) {
-		SHA256((const unsigned char *)cfg->api.token,
-		       strlen(cfg->api.token), b);
+	if (token != NULL) {
+		SHA256((const unsigned char *)token, strlen(token), b);
 		if (CRYPTO_memcmp(a, b, sizeof(a)) == 0) {
 			*who = "token_file";
 			scopes = API_SCOPE_ALL;
 		}
 	}
+	pthread_mutex_unlock(&T.mu);
 	return scopes;
 }
 

@@ -45,6 +45,12 @@ struct api_request {
 	const char *remote; /* the client's address, MAY be NULL */
 };
 
+/* The clients and token of cfg ([api] tokens_file, token_file, read
+ * again by SIGHUP) are the ones api_scopes knows from now on;
+ * api_tokens_free forgets them (serve's end). */
+void api_tokens_set(const struct config *cfg);
+void api_tokens_free(void);
+
 /* What the "Bearer <token>" header opens (API_SCOPE_*; 0: nothing), and
  * *who the client's name ([api] tokens_file) or "token_file". */
 unsigned int api_scopes(const struct config *cfg, const char *header,

@@ -21,6 +21,7 @@
 #include "night/night.h"
 #include "night/outage.h"
 #include "night/pass.h"
+#include "serve/api.h"
 #include "serve/health.h"
 #include "serve/receipts.h"
 #include "serve/scrape.h"
@@ -196,6 +197,68 @@ nightly_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		log_info("serve: nightly pass %s started", date);
 }
 
+/* What a reload cannot apply: its key changed, it is named. */
+static void
+needs_restart(const char *section, const char *key, void *arg)
+{
+	static const char *const live[][2] = {
+		{"templates", "dir"},
+		{"templates", "strings"},
+		{"api", "tokens_file"},
+		{"api", "token_file"},
+	};
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < FG_NELEM(live); i++)
+		if (strcmp(section, live[i][0]) == 0 &&
+		    strcmp(key, live[i][1]) == 0)
+			return;
+	if (strncmp(section, "provider:", 9) == 0 &&
+	    (strcmp(key, "rate") == 0 || strcmp(key, "concurrency") == 0))
+		return;
+	log_warnx("reload: [%s] %s changed: it takes effect when serve "
+		  "starts again",
+		  section, key);
+}
+
+/* serve's SIGHUP: the configuration file read again and checked as at
+ * start-up (every provider opened, the templates loaded); if anything is
+ * wrong, nothing changes and the log says why. Else the templates and
+ * wording, the API's tokens and the providers' rates and concurrency
+ * take effect now, and every other key that changed is named: it needs
+ * a restart. */
+static void
+reload(struct server *s)
+{
+	struct template_set *ts = NULL;
+	struct config next;
+	struct fg_err err;
+
+	if (config_load(&next, s->cfg->path, &err) != 0) {
+		log_warnx("reload: %s; the configuration in effect is kept",
+			  err.msg);
+		config_free(&next);
+		return;
+	}
+	if (dispatch_check(&next, &err) != 0 || s->o->templates == NULL ||
+	    (ts = s->o->templates(&next, &err)) == NULL) {
+		log_warnx("reload: %s; the configuration in effect is kept",
+			  s->o->templates ? err.msg : "no templates");
+		config_free(&next);
+		return;
+	}
+	config_changes(s->cfg, &next, needs_restart, NULL);
+	dispatch_reload(s->d, ts, &next);
+	api_tokens_set(&next);
+	log_info("reload: %s read again: templates and wording, %zu API "
+		 "client%s, provider rates and concurrency in effect",
+		 s->cfg->path ? s->cfg->path : "(defaults)",
+		 next.api.nclients + (next.api.token != NULL),
+		 next.api.nclients + (next.api.token != NULL) == 1 ? "" : "s");
+	config_free(&next);
+}
+
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -206,6 +269,8 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	if (w->signum == SIGHUP) {
 		if (log_reopen() != 0)
 			log_warn("dispatch: reopening the log");
+		if (s->o->nightly)
+			reload(s);
 		return;
 	}
 	health_draining();
@@ -431,6 +496,7 @@ serve_run(const struct config *cfg, struct template_set *ts,
 	if (rc == 0)
 		st->receipts = receipts_count(s.receipts);
 	health_stop();
+	api_tokens_free();
 	receipts_stop(s.receipts);
 	web_stop(s.web);
 	scrape_stop(s.scrape);

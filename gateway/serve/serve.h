@@ -2,7 +2,8 @@
  * serve.h: a process that sends, assembled: the libev loop, the
  * dispatcher on it, the listeners beside it (the receipt server and the
  * notice API; for serve, the staff pages and /metrics), the signals
- * (SIGTERM and SIGINT stop it gracefully, SIGHUP reopens the log) and,
+ * (SIGTERM and SIGINT stop it gracefully; SIGHUP reopens the log and,
+ * for serve, reads again what can change without a restart) and,
  * for serve, the nightly pass on a thread of its own: once a day at
  * [schedule] nightly_at, the outage pass every [outage] check_every
  * seconds between.
@@ -23,6 +24,10 @@ struct serve_opts {
 	 * second while sending, out of progress_total due at the start */
 	FILE *progress;
 	unsigned long long progress_total;
+	/* serve's SIGHUP: the templates a configuration names (main.c's,
+	 * which knows the data directory built in) */
+	struct template_set *(*templates)(const struct config *cfg,
+					  struct fg_err *err);
 };
 
 /* 0 when done (once) or stopped by SIGTERM/SIGINT; -1 on a fatal error

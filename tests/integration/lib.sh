@@ -449,6 +449,14 @@ send_default() {
 	esac
 }
 
+# api_call TOKEN METHOD PATH [BODY]: a request to $api (the test sets it,
+# http://127.0.0.1:PORT), JSON, with TOKEN as bearer unless empty; the
+# status in $code, the answer in $work/resp.
+api_call() {
+	code=$(curl -s -o "$work/resp" -w '%{http_code}' -X "$2" ${1:+-H "Authorization: Bearer $1"} \
+		-H 'Content-Type: application/json' ${4:+--data-binary "$4"} "$api$3")
+}
+
 # Run feegate expecting success and no sanitizer report.
 # run_rc EXPECTED_RC WHAT ARGS...: run ARGS, stdout and stderr in $out.
 run_rc() {

@@ -42,10 +42,7 @@ serve=$!
 bg_pids="$bg_pids $serve"
 wait_listening 19391 "the API"
 api="http://127.0.0.1:19391"
-call() {  # call TOKEN METHOD PATH [BODY]: the status in $code
-	code=$(curl -s -o "$work/resp" -w '%{http_code}' -X "$2" ${1:+-H "Authorization: Bearer $1"} \
-		-H 'Content-Type: application/json' ${4:+--data-binary "$4"} "$api$3")
-}
+call() { api_call "$@"; }
 notice='{"account_no": "3300009101", "kind": "repair_progress", "data": {"ticket": "T1", "status": "ok"}, "idempotency_key": "t1"}'
 call "$billing" POST /api/v1/notices "$notice"
 eq "202" "$code" "billing queues a notice"

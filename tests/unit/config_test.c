@@ -323,6 +323,60 @@ test_env_socket(void **state)
 	unsetenv("FEEGATE_DB_SOCKET");
 }
 
+static void
+note_change(const char *section, const char *key, void *arg)
+{
+	sbuf_addf(arg, "[%s] %s;", section, key);
+}
+
+/* What a reload names: every key set differently, set in one file only,
+ * a provider's key or a provider of its own; nothing that is the same
+ * (a default written out is the default). */
+static void
+test_changes(void **state)
+{
+	struct config a, b;
+	struct fg_err err;
+	struct sbuf out;
+	char pa[128];
+
+	(void)state;
+	snprintf(pa, sizeof(pa), "%s",
+		 write_file("a.ini",
+			    "[database]\nsocket = /s\nlock_timeout = 60\n"
+			    "[dispatch]\nbatch = 100\n"
+			    "[provider:sim]\ntype = http\nrate = 5\n"
+			    "[provider:old]\ntype = http\n"));
+	assert_int_equal(config_load(&a, pa, &err), 0);
+	assert_int_equal(
+		config_load(
+			&b,
+			write_file(
+				"b.ini",
+				"[database]\nsocket = /s\nlock_timeout = 61\n"
+				"[dispatch]\nbatch = 100\n"
+				"[templates]\nstrings = /etc/x.ini\n"
+				"[provider:sim]\ntype = http\nrate = 7\n"
+				"url = http://x/\n"
+				"[provider:new]\ntype = smtp\n"),
+			&err),
+		0);
+	sbuf_init(&out);
+	sbuf_adds(&out, "");
+	assert_int_equal(config_changes(&a, &b, note_change, &out), 6);
+	assert_string_equal(out.s, "[database] lock_timeout;"
+				   "[templates] strings;"
+				   "[provider:sim] rate;[provider:sim] url;"
+				   "[provider:old] type;[provider:new] type;");
+	out.len = 0;
+	out.s[0] = '\0';
+	assert_int_equal(config_changes(&a, &a, note_change, &out), 0);
+	assert_string_equal(out.s, "");
+	sbuf_free(&out);
+	config_free(&a);
+	config_free(&b);
+}
+
 int
 main(void)
 {
@@ -334,6 +388,7 @@ main(void)
 		cmocka_unit_test(test_env_socket),
 		cmocka_unit_test(test_every_kind),
 		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_changes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
