@@ -153,6 +153,12 @@ struct channel_ops {
 		       struct receipt *r, size_t max, struct fg_err *err);
 	/* Frees the adapter; in-flight requests have finished. */
 	void (*close)(struct channel *ch);
+	/* MAY be NULL (then its credentials are read only when it opens).
+	 * SIGHUP: read the credentials files p names again; what a request
+	 * or receipt uses from now on. On failure the old ones stay and err
+	 * says why (FILE:LINE). On the loop's thread. */
+	int (*rekey)(struct channel *ch, const struct provider_cfg *p,
+		     const char *config_path, struct fg_err *err);
 };
 
 /* The part of every adapter's state the dispatcher uses. */

@@ -117,6 +117,32 @@ sms_http_open(const struct provider_cfg *p, const struct channel_env *env,
 	return &s->ch;
 }
 
+static int
+sms_http_rekey(struct channel *ch, const struct provider_cfg *p,
+	       const char *cpath, struct fg_err *err)
+{
+	struct sms_http *s = (struct sms_http *)ch;
+	const char *token_file = provider_get(p, "token_file");
+	char *token = NULL, *old = s->auth_header;
+
+	if (token_file != NULL &&
+	    (token = channel_read_secret(p, "token_file", token_file,
+					 cpath ? cpath : "(config)", err)) ==
+		    NULL)
+		return -1;
+	s->auth_header =
+		token ? xasprintf("Authorization: Bearer %s", token) : NULL;
+	if (token != NULL) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	if (old != NULL) {
+		explicit_bzero(old, strlen(old));
+		free(old);
+	}
+	return 0;
+}
+
 static const char *
 json_str(json_t *o, const char *key)
 {
@@ -504,4 +530,5 @@ const struct channel_ops sms_http_ops = {
 	.submit = sms_http_submit,   /* MUST NOT block; result via done */
 	.receipt = sms_http_receipt, /* JSON receipts on the loop's peer */
 	.close = sms_http_close,
+	.rekey = sms_http_rekey,
 };

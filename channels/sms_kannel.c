@@ -306,6 +306,25 @@ static const struct provider_key sms_kannel_keys[] = {
 	{NULL, PKEY_TEXT, 0, 0, NULL},
 };
 
+/* SIGHUP: password_file read again; the next request's URL takes it. */
+static int
+sms_kannel_rekey(struct channel *ch, const struct provider_cfg *p,
+		 const char *config_path, struct fg_err *err)
+{
+	struct sms_kannel *k = (struct sms_kannel *)ch;
+	char *pw = channel_read_secret(p, "password_file",
+				       provider_get(p, "password_file"),
+				       config_path ? config_path : "(config)",
+				       err);
+
+	if (pw == NULL)
+		return -1;
+	explicit_bzero(k->password, strlen(k->password));
+	free(k->password);
+	k->password = pw;
+	return 0;
+}
+
 const struct channel_ops sms_kannel_ops = {
 	.name = "kannel",
 	.kind = CHANNEL_SMS,
@@ -315,4 +334,5 @@ const struct channel_ops sms_kannel_ops = {
 	.submit = sms_kannel_submit,   /* MUST NOT block; result via done */
 	.receipt = sms_kannel_receipt, /* Kannel's dlr-url GET */
 	.close = sms_kannel_close,
+	.rekey = sms_kannel_rekey,
 };

@@ -144,6 +144,14 @@ static const struct provider_key sms_twilio_keys[] = {
 	{NULL, PKEY_TEXT, 0, 0, NULL},
 };
 
+static int
+sms_twilio_rekey(struct channel *ch, const struct provider_cfg *p,
+		 const char *config_path, struct fg_err *err)
+{
+	return twilio_rekey(&((struct sms_twilio *)ch)->tw, p, config_path,
+			    err);
+}
+
 const struct channel_ops sms_twilio_ops = {
 	.name = "twilio",
 	.kind = CHANNEL_SMS,
@@ -153,4 +161,5 @@ const struct channel_ops sms_twilio_ops = {
 	.submit = sms_twilio_submit,   /* MUST NOT block; result via done */
 	.receipt = sms_twilio_receipt, /* signed status callbacks */
 	.close = sms_twilio_close,
+	.rekey = sms_twilio_rekey,
 };

@@ -48,11 +48,46 @@ twilio_open(struct twilio *t, const char *resource,
 	t->esc = curl_easy_init();
 	t->url = xasprintf("%s/2010-04-01/Accounts/%s/%s",
 			   api ? api : "https://api.twilio.com", sid, resource);
+	t->sid = xstrdup(sid);
 	t->userpwd = xasprintf("%s:%s", sid, token);
 	t->token = token;
+	pthread_mutex_init(&t->key_mu, NULL);
 	t->public_url = xstrdup(env->public_url ? env->public_url : "");
 	t->permanent = permanent;
 	t->npermanent = npermanent;
+	return 0;
+}
+
+/* A secret's copy, wiped. */
+static void
+secret_free(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+int
+twilio_rekey(struct twilio *t, const struct provider_cfg *p,
+	     const char *config_path, struct fg_err *err)
+{
+	char *token =
+		channel_read_secret(p, "auth_token_file",
+				    provider_get(p, "auth_token_file"),
+				    config_path ? config_path : "(config)",
+				    err);
+	char *old_token, *old_userpwd = t->userpwd;
+
+	if (token == NULL)
+		return -1;
+	t->userpwd = xasprintf("%s:%s", t->sid, token);
+	pthread_mutex_lock(&t->key_mu);
+	old_token = t->token;
+	t->token = token;
+	pthread_mutex_unlock(&t->key_mu);
+	secret_free(old_token);
+	secret_free(old_userpwd);
 	return 0;
 }
 
@@ -61,14 +96,10 @@ twilio_close(struct twilio *t)
 {
 	curl_easy_cleanup(t->esc);
 	free(t->url);
-	if (t->userpwd != NULL) {
-		explicit_bzero(t->userpwd, strlen(t->userpwd));
-		free(t->userpwd);
-	}
-	if (t->token != NULL) {
-		explicit_bzero(t->token, strlen(t->token));
-		free(t->token);
-	}
+	free(t->sid);
+	pthread_mutex_destroy(&t->key_mu);
+	secret_free(t->userpwd);
+	secret_free(t->token);
 	free(t->public_url);
 }
 
@@ -210,8 +241,10 @@ twilio_verify(const struct twilio *t, const struct http_request *req,
 		sbuf_adds(&data, sorted[i].key);
 		sbuf_adds(&data, sorted[i].value);
 	}
+	pthread_mutex_lock((pthread_mutex_t *)&t->key_mu);
 	HMAC(EVP_sha1(), t->token, (int)strlen(t->token),
 	     (const unsigned char *)data.s, data.len, mac, &maclen);
+	pthread_mutex_unlock((pthread_mutex_t *)&t->key_mu);
 	EVP_EncodeBlock((unsigned char *)want, mac, (int)maclen);
 	ok = given != NULL && strlen(given) == strlen(want) &&
 	     CRYPTO_memcmp(given, want, strlen(want)) == 0;

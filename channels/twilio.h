@@ -13,16 +13,19 @@
 #ifndef FEEGATE_TWILIO_H
 #define FEEGATE_TWILIO_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "channels/channel.h"
 
 struct twilio {
 	struct httpc *http;
-	void *esc;             /* a CURL handle, for curl_easy_escape */
-	char *url;             /* {api}/2010-04-01/Accounts/{sid}/{resource} */
-	char *userpwd;         /* sid:token; secret */
-	char *token;           /* secret */
+	void *esc; /* a CURL handle, for curl_easy_escape */
+	char *url; /* {api}/2010-04-01/Accounts/{sid}/{resource} */
+	char *sid;
+	char *userpwd; /* sid:token; secret (the loop's) */
+	char *token;   /* secret; under key_mu (receipts check it) */
+	pthread_mutex_t key_mu;
 	char *public_url;      /* where the callbacks we ask for come to */
 	const long *permanent; /* error codes that are this message's end */
 	size_t npermanent;
@@ -35,6 +38,9 @@ int twilio_open(struct twilio *t, const char *resource,
 		const struct provider_cfg *p, const struct channel_env *env,
 		const long *permanent, size_t npermanent, struct fg_err *err);
 void twilio_close(struct twilio *t);
+/* SIGHUP: auth_token_file read again (channel_ops.rekey). */
+int twilio_rekey(struct twilio *t, const struct provider_cfg *p,
+		 const char *config_path, struct fg_err *err);
 
 /* Append key=value, form-encoded, to b. */
 void twilio_form_add(struct twilio *t, struct sbuf *b, const char *key,

@@ -190,6 +190,14 @@ static const struct provider_key voice_twilio_keys[] = {
 	{NULL, PKEY_TEXT, 0, 0, NULL},
 };
 
+static int
+voice_twilio_rekey(struct channel *ch, const struct provider_cfg *p,
+		   const char *config_path, struct fg_err *err)
+{
+	return twilio_rekey(&((struct voice_twilio *)ch)->tw, p, config_path,
+			    err);
+}
+
 const struct channel_ops voice_twilio_ops = {
 	.name = "twilio",
 	.kind = CHANNEL_VOICE,
@@ -199,4 +207,5 @@ const struct channel_ops voice_twilio_ops = {
 	.submit = voice_twilio_submit,   /* MUST NOT block; result via done */
 	.receipt = voice_twilio_receipt, /* signed status callbacks */
 	.close = voice_twilio_close,
+	.rekey = voice_twilio_rekey,
 };

@@ -1275,6 +1275,29 @@ dispatch_close(struct dispatcher *d)
 	free(d);
 }
 
+/* The lane's provider reads its credentials files again, where its
+ * adapter can; said either way. */
+static void
+lane_rekey(struct lane *l, const struct config *cfg)
+{
+	const struct provider_cfg *p = config_provider(cfg, l->ch->provider);
+	struct fg_err err;
+
+	if (p == NULL)
+		return;
+	if (l->ch->ops->rekey == NULL)
+		log_warnx("reload: provider=%s (type %s) reads its credentials "
+			  "when serve starts",
+			  l->ch->provider, l->ch->ops->name);
+	else if (l->ch->ops->rekey(l->ch, p, cfg->path, &err) != 0)
+		log_warnx("reload: provider=%s: %s; its credentials in effect "
+			  "are kept",
+			  l->ch->provider, err.msg);
+	else
+		log_info("reload: provider=%s: credentials read again",
+			 l->ch->provider);
+}
+
 void
 dispatch_reload(struct dispatcher *d, struct template_set *ts,
 		const struct config *cfg)
@@ -1293,6 +1316,7 @@ dispatch_reload(struct dispatcher *d, struct template_set *ts,
 	for (i = 0; i < d->nlanes; i++) {
 		struct lane *l = &d->lanes[i];
 
+		lane_rekey(l, cfg);
 		if (!channel_repace(l->ch, cfg))
 			continue;
 		pacer_free(&l->pace);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SIGHUP to serve reads again what can change without a restart: the
-# templates and each locale's wording, the API's tokens, the providers'
-# rates; a key that needs a restart is named in the log; a reload that
+# templates and each locale's wording, the API's tokens, a provider's
+# credentials file and rate; a key that needs a restart is named in the
+# log; a reload that
 # fails (a template that does not load, a configuration that does not
 # parse) keeps what is in effect and says why, and serve goes on.
 . "$(dirname "$0")/lib.sh"
@@ -21,6 +22,11 @@ tokens_file = $work/api-tokens
 
 [log]
 file = $work/feegate.log"
+# The provider insists on a bearer token, kept in a file.
+printf 'tok-A\n' >"$work/sms.token"
+chmod 600 "$work/sms.token"
+sed -i "/^type = http\$/a token_file = $work/sms.token" "$conf"
+sim_control '{"token": "tok-A"}'
 customer 3300009401 0 G1 "冯涛"; contact 1 3300009401 sms +8613800009401
 fgok token add billing --scope notices:write
 billing=$(cat "$work/last.out")
@@ -59,18 +65,23 @@ crm=$(fg token add crm --scope timeline:read)
 call "$crm" GET /api/v1/accounts/3300009401/timeline
 eq "401" "$code" "a token added after the start is not known yet"
 
-# The wording, a token, the rate, and a key that needs a restart.
+# The wording, a token, the provider's rotated credentials, the rate,
+# and a key that needs a restart.
 sed -i 's/^signature = 【国网杭州供电公司】/signature = 【改后供电】/' "$work/tpl/zh-CN/strings.ini"
+printf 'tok-B\n' >"$work/sms.token"
+sim_control '{"token": "tok-B"}'
 sed -i 's/^rate = 500$/rate = 7/; s/^lock_timeout = 60$/lock_timeout = 61/' "$conf"
 hup "reload: .* read again"
 has "$(cat "$work/feegate.log")" "reload: provider=sim rate=7 concurrency=8" "the new rate in effect"
+has "$(cat "$work/feegate.log")" "reload: provider=sim: credentials read again" "the token file read again"
+hasnt "$(cat "$work/feegate.log")" "tok-B" "the token never logged"
 has "$(cat "$work/feegate.log")" "reload: [database] lock_timeout changed: it takes effect when serve starts again" \
     "a key a reload cannot change, named"
 hasnt "$(cat "$work/feegate.log")" "[templates] dir changed" "nothing else named"
 call "$crm" GET /api/v1/accounts/3300009401/timeline
 eq "200" "$code" "the new token opens the timeline"
 notice 2
-has "$sms" "【改后供电】" "the new wording sent"
+has "$sms" "【改后供电】" "the new wording sent, with the provider's new token"
 
 # A template that does not load: nothing changes, the log says why.
 printf '{{signature}}Hi {{nmae}}\n' >"$work/tpl/zh-CN/repair_progress.sms"
