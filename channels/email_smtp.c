@@ -92,7 +92,9 @@ struct email_smtp {
 	char *server, *host;
 	enum starttls_option starttls;
 	SSL_CTX *tls; /* for STARTTLS, or NULL when it is off */
-	char *username, *password;
+	char *username;
+	char *password; /* secret; under key_mu (workers copy it) */
+	pthread_mutex_t key_mu;
 	char *from_addr, *from_name, *domain, *helo;
 	char *reply_addr, *reply_name, *list_unsubscribe;
 	char *return_path; /* the envelope sender: where bounces go */
@@ -130,17 +132,25 @@ build_message(const struct email_smtp *e, struct mail *m)
 	m->built = mime_build(&mm);
 }
 
+/* One session: what it learnt from libESMTP's events, and its copy of
+ * the password. */
+struct session_ctx {
+	struct email_smtp *e;
+	char *password; /* the session's copy (a reload may replace e's) */
+	char why[200];  /* why the session gave up, or "" */
+};
+
 static int
 interact(auth_client_request_t req, char **result, int fields, void *arg)
 {
-	struct email_smtp *e = arg;
+	struct session_ctx *sc = arg;
 	int i;
 
 	for (i = 0; i < fields; i++) {
 		if (req[i].flags & AUTH_PASS)
-			result[i] = e->password;
+			result[i] = sc->password;
 		else if (req[i].flags & AUTH_USER)
-			result[i] = e->username;
+			result[i] = sc->e->username;
 		else
 			return 0;
 	}
@@ -282,12 +292,6 @@ relay_runs(struct mail *batch, const enum whose *whose)
 	}
 }
 
-/* What one session learnt from libESMTP's events. */
-struct session_ctx {
-	struct email_smtp *e;
-	char why[200]; /* why the session gave up, or "" */
-};
-
 /* libESMTP's events, on the worker thread; the arguments after arg depend
  * on the event (libesmtp.h). */
 static void
@@ -368,9 +372,12 @@ session_setup(struct email_smtp *e, smtp_session_t s, struct session_ctx *sc)
 		smtp_set_timeout(s, t | Timeout_OVERRIDE_RFC2822_MINIMUM,
 				 e->ch.timeout_ms);
 	if (e->username != NULL) {
+		pthread_mutex_lock(&e->key_mu);
+		sc->password = xstrdup(e->password);
+		pthread_mutex_unlock(&e->key_mu);
 		auth = auth_create_context();
 		auth_set_mechanism_flags(auth, AUTH_PLUGIN_PLAIN, 0);
-		auth_set_interact_cb(auth, interact, e);
+		auth_set_interact_cb(auth, interact, sc);
 		smtp_auth_set_context(s, auth);
 	}
 	return auth;
@@ -458,6 +465,10 @@ send_batch(struct email_smtp *e, struct mail *batch)
 	smtp_destroy_session(s);
 	if (auth != NULL)
 		auth_destroy_context(auth);
+	if (sc.password != NULL) {
+		explicit_bzero(sc.password, strlen(sc.password));
+		free(sc.password);
+	}
 }
 
 static void *
@@ -656,6 +667,7 @@ email_free(struct email_smtp *e)
 	free(e->return_path);
 	workq_destroy(&e->todo);
 	workq_destroy(&e->done);
+	pthread_mutex_destroy(&e->key_mu);
 	free(e);
 }
 
@@ -782,6 +794,7 @@ email_smtp_open(const struct provider_cfg *p, const struct channel_env *env,
 
 	workq_init(&e->todo);
 	workq_init(&e->done);
+	pthread_mutex_init(&e->key_mu, NULL);
 	if (strpbrk(host, " \r\n:") != NULL) {
 		err_set(err,
 			"%s:%d: [provider:%s] host: the SMTP server's name "
@@ -903,6 +916,33 @@ static const struct provider_key email_smtp_keys[] = {
 	{NULL, PKEY_TEXT, 0, 0, NULL},
 };
 
+/* SIGHUP: password_file read again; each session copies it when it
+ * starts, so one under way keeps the password it began with. */
+static int
+email_smtp_rekey(struct channel *ch, const struct provider_cfg *p,
+		 const char *config_path, struct fg_err *err)
+{
+	struct email_smtp *e = (struct email_smtp *)ch;
+	const char *pwfile = provider_get(p, "password_file");
+	char *pw, *old;
+
+	if (pwfile == NULL || e->username == NULL)
+		return 0; /* no AUTH: nothing to read (a new one: a restart) */
+	pw = channel_read_secret(p, "password_file", pwfile,
+				 config_path ? config_path : "(config)", err);
+	if (pw == NULL)
+		return -1;
+	pthread_mutex_lock(&e->key_mu);
+	old = e->password;
+	e->password = pw;
+	pthread_mutex_unlock(&e->key_mu);
+	if (old != NULL) {
+		explicit_bzero(old, strlen(old));
+		free(old);
+	}
+	return 0;
+}
+
 const struct channel_ops email_smtp_ops = {
 	.name = "smtp",
 	.kind = CHANNEL_EMAIL,
@@ -912,4 +952,5 @@ const struct channel_ops email_smtp_ops = {
 	.submit = email_smtp_submit, /* MUST NOT block: queued to a worker */
 	.receipt = NULL,             /* bounces come by mail (DSN), not here */
 	.close = email_smtp_close,
+	.rekey = email_smtp_rekey,
 };

@@ -511,6 +511,42 @@ push_fcm_close(struct channel *ch)
 	push_fcm_free(f);
 }
 
+/* SIGHUP: the service account's key file read again; the access token
+ * of the old key is dropped, so the next push asks for one with the new
+ * key (a request for one already under way still answers with the old
+ * account's, used until it expires). */
+static int
+push_fcm_rekey(struct channel *ch, const struct provider_cfg *p,
+	       const char *config_path, struct fg_err *err)
+{
+	struct push_fcm *f = (struct push_fcm *)ch, fresh;
+	char msg[300];
+
+	memset(&fresh, 0, sizeof(fresh));
+	if (read_key_file(&fresh, provider_get(p, "service_account_file"),
+			  provider_get(p, "token_url"), msg,
+			  sizeof(msg)) != 0) {
+		EVP_PKEY_free(fresh.key);
+		err_set(err, "%s:%d: [provider:%s] service_account_file: %s",
+			config_path ? config_path : "(config)",
+			provider_line(p, "service_account_file"), p->name, msg);
+		return -1;
+	}
+	EVP_PKEY_free(f->key);
+	free(f->client_email);
+	free(f->token_url);
+	f->key = fresh.key;
+	f->client_email = fresh.client_email;
+	f->token_url = fresh.token_url;
+	if (f->auth != NULL) {
+		explicit_bzero(f->auth, strlen(f->auth));
+		free(f->auth);
+	}
+	f->auth = NULL;
+	f->auth_until = 0;
+	return 0;
+}
+
 static const struct provider_key push_fcm_keys[] = {
 	{"project_id", PKEY_TEXT, 0, 0,
 	 "the Firebase project's id (lower case, digits, -)"},
@@ -533,4 +569,5 @@ const struct channel_ops push_fcm_ops = {
 	.submit = push_fcm_submit, /* MUST NOT block; may wait for a token */
 	.receipt = NULL,           /* FCM sends no delivery receipts */
 	.close = push_fcm_close,
+	.rekey = push_fcm_rekey,
 };

@@ -31,10 +31,7 @@ customer 3300009401 0 G1 "冯涛"; contact 1 3300009401 sms +8613800009401
 fgok token add billing --scope notices:write
 billing=$(cat "$work/last.out")
 
-"$FEEGATE_BIN" -c "$conf" serve --now "2026-10-02 10:00" >"$work/serve.out" 2>"$work/serve.err" &
-serve=$!
-bg_pids="$bg_pids $serve"
-wait_listening 19491 "the API"
+serve_api "2026-10-02 10:00" 19491 "$billing"
 api="http://127.0.0.1:19491"
 call() { api_call "$@"; }
 # notice N: one repair notice through the API; its SMS as the provider got it.

@@ -8,8 +8,9 @@ python3-aiosmtpd), bound to 127.0.0.1.
 
 With a certificate it offers STARTTLS and refuses everything but EHLO,
 STARTTLS and QUIT before it; with a user it offers AUTH PLAIN and LOGIN
-(only under TLS when TLS is on) and refuses MAIL FROM until the client has
-authenticated, as a submission server does. Each message it accepts is
+(only under TLS when TLS is on), the password read from FILE at each
+AUTH, and refuses MAIL FROM until the client has authenticated, as a
+submission server does. Each message it accepts is
 written to OUTDIR/N.eml, the message exactly as received after one line
 
   X-Test-Session: tls=yes|no auth=USER|- from=SENDER to=RECIPIENT helo=NAME
@@ -85,15 +86,17 @@ def main():
     ap.add_argument("--rcpt-reply")
     a = ap.parse_args()
 
-    password = None
-    if a.user:
-        with open(a.password_file, "rb") as f:
-            password = f.read().strip()
     log = os.path.join(a.outdir, "auth.log")
+
+    def password():
+        # Read at each AUTH: a password rotated in the file is the one
+        # asked for from then on.
+        with open(a.password_file, "rb") as f:
+            return f.read().strip()
 
     def authenticator(server, session, envelope, mechanism, data):
         ok = (isinstance(data, LoginPassword) and
-              data.login.decode() == a.user and data.password == password)
+              data.login.decode() == a.user and data.password == password())
         who = data.login.decode(errors="replace") if isinstance(
             data, LoginPassword) else "?"
         with open(log, "a") as f:

@@ -18,6 +18,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,25 +26,32 @@
 
 #include "sim.h"
 
-static EVP_PKEY *pubkey;
+static EVP_PKEY *pubkey; /* under key_mu: a control may replace it */
+static pthread_mutex_t key_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long long issued;
 
 int
 fcm_load_key(const char *path)
 {
 	FILE *fp = fopen(path, "r");
+	EVP_PKEY *k, *old;
 
 	if (fp == NULL) {
 		perror(path);
 		return -1;
 	}
-	pubkey = PEM_read_PUBKEY(fp, NULL, NULL, NULL);
+	k = PEM_read_PUBKEY(fp, NULL, NULL, NULL);
 	fclose(fp);
-	if (pubkey == NULL) {
+	if (k == NULL) {
 		fprintf(stderr, "feegate-sim: %s: not a PEM public key\n",
 			path);
 		return -1;
 	}
+	pthread_mutex_lock(&key_mu);
+	old = pubkey;
+	pubkey = k;
+	pthread_mutex_unlock(&key_mu);
+	EVP_PKEY_free(old);
 	return 0;
 }
 
@@ -95,6 +103,7 @@ jwt_check(const char *jwt)
 	unsigned char hdr[1024], pay[2048], sig[1024];
 	size_t hl, pl, sl;
 	EVP_MD_CTX *md;
+	EVP_PKEY *key;
 	json_t *h, *p;
 	const char *why = NULL, *aud;
 	json_int_t iat, exp;
@@ -110,11 +119,17 @@ jwt_check(const char *jwt)
 		return "bad base64url";
 	hdr[hl] = pay[pl] = '\0';
 	md = EVP_MD_CTX_new();
-	ok = pubkey != NULL &&
-	     EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pubkey) == 1 &&
+	pthread_mutex_lock(&key_mu);
+	key = pubkey;
+	if (key != NULL)
+		EVP_PKEY_up_ref(key);
+	pthread_mutex_unlock(&key_mu);
+	ok = key != NULL &&
+	     EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
 	     EVP_DigestVerify(md, sig, sl, (const unsigned char *)jwt,
 			      (size_t)(dot2 - jwt)) == 1;
 	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(key);
 	if (!ok)
 		return "Invalid JWT Signature.";
 	h = json_loads((char *)hdr, 0, NULL);

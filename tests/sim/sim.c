@@ -56,6 +56,9 @@
  *                                        trunk 0, 0086, grouped by spaces,
  *                                        dashes or dots, fullwidth digits
  *   token                                the Bearer token to insist on
+ *   fcm_key                              a PEM public key file: FCM JWTs
+ *                                        must be signed by its private
+ *                                        half from now on (a rotated key)
  *   unregistered_prefix                  push tokens so: 404 UNREGISTERED
  *   invalid_token_prefix                 push tokens so: 400 INVALID_ARGUMENT
  *   token_fail                           true: the token endpoint refuses
@@ -497,6 +500,8 @@ control(json_t *j)
 	if (json_is_true(json_object_get(j, "revoke_tokens")))
 		F.token_gen++;
 	STR(token);
+	if ((s = json_string_value(json_object_get(j, "fcm_key"))) != NULL)
+		fcm_load_key(s);
 	if (json_is_boolean(json_object_get(j, "quote")))
 		F.quote = json_is_true(json_object_get(j, "quote"));
 	if (json_is_boolean(json_object_get(j, "no_receipts")))
