@@ -49,12 +49,16 @@ for f in /etc/feegate/feegate.ini /etc/feegate/strings.ini /etc/logrotate.d/feeg
 	has "$conffiles" " $f " "$f is a conffile"
 done
 # Enabled (systemd's symlinks, made whether or not systemd runs here),
-# not started; the nightly timer is for sites without serve: not enabled.
+# not started; the nightly and purge timers are for sites without serve:
+# installed, not enabled.
 eq "/lib/systemd/system/feegate.service" \
    "$(readlink /etc/systemd/system/multi-user.target.wants/feegate.service)" "feegate.service enabled"
 eq "/lib/systemd/system/feegate-audit-verify.timer" \
    "$(readlink /etc/systemd/system/timers.target.wants/feegate-audit-verify.timer)" "the audit check's timer enabled"
-[ ! -e /etc/systemd/system/timers.target.wants/feegate-night.timer ] || fail "feegate-night.timer enabled"
+for t in feegate-night.timer feegate-purge.timer; do
+	[ -f "/lib/systemd/system/$t" ] || fail "$t not installed"
+	[ ! -e "/etc/systemd/system/timers.target.wants/$t" ] || fail "$t enabled"
+done
 eq "" "$(pgrep -u feegate || true)" "nothing started"
 
 # The operator's part: the configuration in /etc/feegate (read without
