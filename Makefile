@@ -54,7 +54,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRCS))
 
 .PHONY: all test test-only unit integration demo bootstrap db-start db-stop \
         check-source format golden bench bench-plan bench-province bench-claim bench-metrics \
-        clean fuzz fuzz-smoke faults install deb test-package FORCE
+        clean fuzz fuzz-smoke faults install deb test-package test-scale FORCE
 
 all: bin/feegate bin/feegate-sim
 
@@ -150,6 +150,11 @@ deb:
 # against the private MariaDB, then purges it (tests/integration/p_package.sh).
 test-package: deb
 	tests/integration/run.sh p_package
+
+# /metrics with 10,000,000 message rows (tests/integration/s_metrics.sh,
+# about two minutes); run by .ci/run.
+test-scale: bin/feegate bin/feegate-san bin/feegate-sim
+	tests/integration/run.sh s_metrics
 
 # The provider simulator (tests/sim/): tests, demo and benchmarks.
 bin/feegate-sim: tests/sim/sim.c tests/sim/fcm.c tests/sim/sim.h

@@ -68,7 +68,6 @@ outage_drop() {
 		DELETE FROM billing_outages WHERE outage_id = 'BENCH-T1'" 2>/dev/null || true
 }
 trap 'peers_stop; outage_drop' EXIT
-trap 'exit 130' INT TERM
 [ -x /usr/sbin/smtp-sink ] || peer_fail "smtp-sink missing (scripts/bootstrap.sh)"
 
 (umask 077 && openssl rand -hex 16 >"$dir/twilio.token")

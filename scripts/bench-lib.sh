@@ -3,6 +3,10 @@
 # (scripts/db.sh; FEEGATE_VAR and FEEGATE_DB_CNF as it reads them), its
 # socket in $sock, its PID in $dbpid.
 
+# Killed by a signal (Ctrl-C, or the reader of its output gone: `| head`),
+# a benchmark still runs its EXIT trap and stops what it started.
+trap 'exit 130' INT TERM HUP PIPE
+
 make -s all
 sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
 [ -n "$sock" ] || { echo "$0: no database (scripts/db.sh start)" >&2; exit 1; }

@@ -30,31 +30,15 @@ bench_idle "$dir/feegate.ini" $port
 sed -i 's/^gateway_schema = bench_feegate$/gateway_schema = bench_metrics/' "$dir/feegate.ini"
 printf '[schedule]\nnightly_at = 23:59\n\n[metrics]\nlisten = 127.0.0.1\nport = %s\n' $mport >>"$dir/feegate.ini"
 have=$(cat "$dir/rows" 2>/dev/null || true)
-if [ "$have" != "v2 $rows $queued" ] ||
+if [ "$have" != "v3 $rows $queued" ] ||
 	[ -z "$(sql -N -e "SHOW DATABASES LIKE 'bench_metrics'")" ]; then
 	sql -e "DROP DATABASE IF EXISTS bench_metrics"
 	rm -f "$dir/rows"
 	bin/feegate -c "$dir/feegate.ini" db migrate >/dev/null
 	echo "== $rows message rows, $queued due, into bench_metrics" >&2
 	t=$(date +%s)
-	lo=1
-	while [ "$lo" -le "$rows" ]; do
-		hi=$((lo + 999999)); [ "$hi" -le "$rows" ] || hi=$rows
-		sql bench_metrics -e "INSERT INTO messages (notice_id, account_no, channel, contact_id,
-			address, state, created_on, created_at, priority, next_attempt_at)
-			SELECT seq, CONCAT('33', LPAD(seq, 8, '0')),
-			  ELT(1 + seq % 4, 'sms', 'voice', 'push', 'email'), seq,
-			  CONCAT('+86138', LPAD(seq % 100000000, 8, '0')),
-			  IF(seq > $rows - $queued, IF(seq % 10 = 0, 'retry', 'queued'), 'delivered'),
-			  '2026-10-01', '2026-10-01 00:00:00', seq % 10 = 1,
-			  IF(seq > $rows - $queued AND seq % 10 = 0, '2026-10-01 01:00:00', NULL)
-			FROM seq_${lo}_to_${hi}"
-		lo=$((hi + 1))
-	done
-	# The e-mail rows due would be sent by serve's idle provider: none.
-	sql bench_metrics -e "UPDATE messages SET channel = 'sms'
-		WHERE channel = 'email' AND state IN ('queued', 'retry'); ANALYZE TABLE messages" >/dev/null
-	echo "v2 $rows $queued" >"$dir/rows"
+	scripts/gen-messages.sh "$sock" bench_metrics "$rows" "$queued"
+	echo "v3 $rows $queued" >"$dir/rows"
 	echo "== generated in $(( $(date +%s) - t )) s" >&2
 fi
 

@@ -31,7 +31,6 @@ mkdir -p "$dir"
 . scripts/peers.sh
 peer_fail() { echo "bench-province.sh: $*" >&2; exit 1; }
 trap 'peers_stop; scripts/db.sh stop >/dev/null 2>&1 || true' EXIT
-trap 'exit 130' INT TERM
 say() { echo "== $(date +%T) $*" >&2; }
 dbpid=$(cat "$FEEGATE_VAR/db/mysqld.pid")
 

@@ -53,7 +53,6 @@ mkdir -p "$out"
 . scripts/peers.sh
 peer_fail() { echo "bench: $*" >&2; exit 1; }
 trap peers_stop EXIT
-trap 'exit 130' INT TERM
 say() { echo "== $*" >&2; }
 # median (min-max) of the numbers in a file, one per line
 stat() {

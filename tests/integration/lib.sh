@@ -33,6 +33,7 @@ sock=$("$top/scripts/db.sh" start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
 case "$name" in
 t_*) prefix=it_${name#t_} ;;
 p_*) prefix=pkg_${name#p_} ;;
+s_*) prefix=scale_${name#s_} ;;
 *) prefix=fault_$name ;;
 esac
 bschema="${prefix}_bill"
