@@ -56,6 +56,9 @@
  *                                        trunk 0, 0086, grouped by spaces,
  *                                        dashes or dots, fullwidth digits
  *   token                                the Bearer token to insist on
+ *   twilio_token                         the auth token Twilio's API
+ *                                        takes and signs callbacks with
+ *                                        from now on (a rotated one)
  *   fcm_key                              a PEM public key file: FCM JWTs
  *                                        must be signed by its private
  *                                        half from now on (a rotated key)
@@ -502,6 +505,8 @@ control(json_t *j)
 	STR(token);
 	if ((s = json_string_value(json_object_get(j, "fcm_key"))) != NULL)
 		fcm_load_key(s);
+	if ((s = json_string_value(json_object_get(j, "twilio_token"))) != NULL)
+		snprintf(twilio_token, sizeof(twilio_token), "%s", s);
 	if (json_is_boolean(json_object_get(j, "quote")))
 		F.quote = json_is_true(json_object_get(j, "quote"));
 	if (json_is_boolean(json_object_get(j, "no_receipts")))
@@ -867,20 +872,30 @@ form_escape(const char *v)
 
 /* Twilio's request signature: base64(HMAC-SHA1(token, url + the form's
  * names and values sorted by name)); the form here is built sorted. */
+/* The Twilio auth token now (-t, or the twilio_token control). */
+static void
+twilio_key(char out[sizeof(twilio_token)])
+{
+	pthread_mutex_lock(&mu);
+	memcpy(out, twilio_token, sizeof(twilio_token));
+	pthread_mutex_unlock(&mu);
+}
+
 static void
 twilio_sign(const char *url, const char *const *kv, size_t n, char *out)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
-	char data[4096];
+	char data[4096], key[sizeof(twilio_token)];
 	size_t i, o;
 
 	o = (size_t)snprintf(data, sizeof(data), "%s", url);
 	for (i = 0; i + 1 < n && o < sizeof(data); i += 2)
 		o += (size_t)snprintf(data + o, sizeof(data) - o, "%s%s", kv[i],
 				      kv[i + 1]);
-	HMAC(EVP_sha1(), twilio_token, (int)strlen(twilio_token),
-	     (unsigned char *)data, strlen(data), mac, &maclen);
+	twilio_key(key);
+	HMAC(EVP_sha1(), key, (int)strlen(key), (unsigned char *)data,
+	     strlen(data), mac, &maclen);
 	EVP_EncodeBlock((unsigned char *)out, mac, (int)maclen);
 }
 
@@ -1014,6 +1029,7 @@ static enum MHD_Result
 twilio(struct MHD_Connection *c, const char *url, const char *body)
 {
 	char to[64], sid[64], resource[32], user[128], *u, *pw = NULL;
+	char key[sizeof(twilio_token)];
 	struct faults f;
 
 	pthread_mutex_lock(&mu);
@@ -1029,8 +1045,9 @@ twilio(struct MHD_Connection *c, const char *url, const char *body)
 		return answer(c, 404, "{\"code\":20404}", 0);
 	u = MHD_basic_auth_get_username_password(c, &pw);
 	snprintf(user, sizeof(user), "%s", u ? u : "");
+	twilio_key(key);
 	if (u == NULL || pw == NULL || strcmp(user, sid) != 0 ||
-	    strcmp(pw, twilio_token) != 0) {
+	    strcmp(pw, key) != 0) {
 		MHD_free(u);
 		MHD_free(pw);
 		return answer(c, 401,
