@@ -450,6 +450,51 @@ send_default() {
 	esac
 }
 
+# Sections of a serve under test: serve_sections PORT, the receipt
+# server (and the API) on 127.0.0.1:PORT and no nightly pass while it runs
+# (nightly_at 23:59); api_sections, clients from $work/api-tokens and
+# the log in $work/feegate.log. api_client NAME SCOPES: a token for a new
+# client, in $token.
+serve_sections() {
+	printf '[receipts]\nport = %s\npublic_url = http://127.0.0.1:%s\n\n[schedule]\nnightly_at = 23:59\n' "$1" "$1"
+}
+api_sections() {
+	printf '[api]\ntokens_file = %s/api-tokens\n\n[log]\nfile = %s/feegate.log\n' "$work" "$work"
+}
+api_client() {
+	fgok token add "$1" --scope "$2"
+	token=$(cat "$work/last.out")
+}
+
+# Kannel 1.4.5 on 127.0.0.1 (bearerbox, its fake SMSC, smsbox), its
+# configuration from tests/peers/kannel-conf.sh: kannel_conf DIR PORT
+# PASSWORD writes DIR/kannel.conf (sendsms user "feegate"; ports PORT to
+# PORT+3, $kp); kannel_up DIR starts all three, kannel_smsbox DIR smsbox
+# alone; kannel_down stops them. Kannel does not reuse a port still in
+# TIME_WAIT: a start after a stop takes fresh ports.
+kannel_conf() {
+	for _b in /usr/sbin/bearerbox /usr/sbin/smsbox /usr/lib/kannel/test/fakesmsc; do
+		[ -x $_b ] || fail_now "Kannel is not installed (scripts/bootstrap.sh installs kannel and kannel-extras)"
+	done
+	kp=$2
+	"$top/tests/peers/kannel-conf.sh" "$kp" "$1" feegate "$3" >"$1/kannel.conf"
+}
+kannel_smsbox() {
+	peer_start "Kannel's smsbox" "$1/sb.out" /usr/sbin/smsbox "$1/kannel.conf"
+	peer_http "Kannel's smsbox" "http://127.0.0.1:$((kp + 3))/cgi-bin/sendsms"
+}
+kannel_up() {
+	peer_start "Kannel's bearerbox" "$1/bb.out" /usr/sbin/bearerbox "$1/kannel.conf"
+	peer_http "Kannel's bearerbox" "http://127.0.0.1:$kp/status?password=statuspw"
+	peer_start "Kannel's fake SMSC" "$1/fake.out" /usr/lib/kannel/test/fakesmsc \
+		-H 127.0.0.1 -r $((kp + 2)) -m 0 '100 200 text nop'
+	sleep 0.3
+	kannel_smsbox "$1"
+}
+kannel_down() {
+	for _p in "Kannel's smsbox" "Kannel's fake SMSC" "Kannel's bearerbox"; do peer_stop "$_p"; done
+}
+
 # api_call TOKEN METHOD PATH [BODY]: a request to $api (the test sets it,
 # http://127.0.0.1:PORT), JSON, with TOKEN as bearer unless empty; the
 # status in $code, the answer in $work/resp.

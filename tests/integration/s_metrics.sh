@@ -13,12 +13,7 @@ email = idle
 
 $(smtp_section idle 9)
 
-[receipts]
-port = 19498
-public_url = http://127.0.0.1:19498
-
-[schedule]
-nightly_at = 23:59
+$(serve_sections 19498)
 
 [metrics]
 listen = 127.0.0.1

@@ -3,37 +3,19 @@
 # on 127.0.0.1): Chinese text as UCS-2, delivery reports back through the
 # dlr-url; Kannel down means the provider is in trouble, not the messages.
 . "$(dirname "$0")/lib.sh"
-BB=/usr/sbin/bearerbox
-SB=/usr/sbin/smsbox
-FAKE=/usr/lib/kannel/test/fakesmsc
-[ -x $BB ] && [ -x $SB ] && [ -x $FAKE ] || fail "Kannel is not installed (scripts/bootstrap.sh installs kannel and kannel-extras)"
 fresh_schemas
 k="$work/kannel"
 mkdir -p "$k"
 # smsbox refuses one number by its black-list (the last part below).
 export KANNEL_BLACK_LIST='^8613900000077$'
-
-# Kannel does not reuse a port still in TIME_WAIT: every start gets fresh
-# ports (four from $1).
-kannel_conf() {
-	kp=$1
-	"$top/tests/peers/kannel-conf.sh" "$kp" "$k" feegate kannelpw >"$k/kannel.conf"
-}
 printf 'kannelpw\n' >"$k/password"
 chmod 600 "$k/password"
-
+# Every start gets fresh ports (four from $1).
 start_kannel() {
-	kannel_conf "$1"
-	peer_start "Kannel's bearerbox" "$k/bb.out" $BB "$k/kannel.conf"
-	peer_http "Kannel's bearerbox" "http://127.0.0.1:$kp/status?password=statuspw"
-	peer_start "Kannel's fake SMSC" "$k/fake.out" $FAKE -H 127.0.0.1 -r $((kp + 2)) -m 0 '100 200 text nop'
-	sleep 0.3
-	peer_start "Kannel's smsbox" "$k/sb.out" $SB "$k/kannel.conf"
-	peer_http "Kannel's smsbox" "http://127.0.0.1:$((kp + 3))/cgi-bin/sendsms"
+	kannel_conf "$k" "$1" kannelpw
+	kannel_up "$k"
 }
-stop_kannel() {
-	for p in "Kannel's smsbox" "Kannel's fake SMSC" "Kannel's bearerbox"; do peer_stop "$p"; done
-}
+stop_kannel() { kannel_down; }
 
 kannel_feegate_conf() {
 write_conf "

@@ -4,26 +4,13 @@
 # next SMS is taken with the new password (smsbox refuses the old one),
 # and the password never reaches the log.
 . "$(dirname "$0")/lib.sh"
-BB=/usr/sbin/bearerbox
-SB=/usr/sbin/smsbox
-FAKE=/usr/lib/kannel/test/fakesmsc
-[ -x $BB ] && [ -x $SB ] && [ -x $FAKE ] || fail "Kannel is not installed (scripts/bootstrap.sh installs kannel and kannel-extras)"
 fresh_schemas
 k="$work/kannel"
 mkdir -p "$k"
-kp=$((15000 + ($$ % 50) * 20))
-"$top/tests/peers/kannel-conf.sh" "$kp" "$k" feegate Old-Kann3l >"$k/kannel.conf"
+kannel_conf "$k" $((15000 + ($$ % 50) * 20)) Old-Kann3l
 printf 'Old-Kann3l\n' >"$k/password"
 chmod 600 "$k/password"
-peer_start "Kannel's bearerbox" "$k/bb.out" $BB "$k/kannel.conf"
-peer_http "Kannel's bearerbox" "http://127.0.0.1:$kp/status?password=statuspw"
-peer_start "Kannel's fake SMSC" "$k/fake.out" $FAKE -H 127.0.0.1 -r $((kp + 2)) -m 0 '100 200 text nop'
-sleep 0.3
-start_smsbox() {
-	peer_start "Kannel's smsbox" "$k/sb.out" $SB "$k/kannel.conf"
-	peer_http "Kannel's smsbox" "http://127.0.0.1:$((kp + 3))/cgi-bin/sendsms"
-}
-start_smsbox
+kannel_up "$k"
 write_conf "
 [channels]
 sms = kannel
@@ -35,21 +22,12 @@ username = feegate
 password_file = $k/password
 from = 95598
 
-[receipts]
-port = 19486
-public_url = http://127.0.0.1:19486
+$(serve_sections 19486)
 
-[schedule]
-nightly_at = 23:59
-
-[api]
-tokens_file = $work/api-tokens
-
-[log]
-file = $work/feegate.log"
+$(api_sections)"
 customer 3300009601 0 G1 "赵敏"; contact 1 3300009601 sms +8613900009601
-fgok token add billing --scope notices:write
-billing=$(cat "$work/last.out")
+api_client billing notices:write
+billing=$token
 serve_api "2026-10-02 10:00" 19486 "$billing"
 api="http://127.0.0.1:19486"
 # notice N: a repair notice; until N SMS went to Kannel (accepted or
@@ -69,8 +47,8 @@ notice 1
 
 # The rotation: smsbox knows only the new password now.
 peer_stop "Kannel's smsbox"
-"$top/tests/peers/kannel-conf.sh" "$kp" "$k" feegate New-Kann3l >"$k/kannel.conf"
-start_smsbox
+kannel_conf "$k" "$kp" New-Kann3l
+kannel_smsbox "$k"
 printf 'New-Kann3l\n' >"$k/password"
 kill -HUP "$serve"
 i=0

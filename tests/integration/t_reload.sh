@@ -17,19 +17,15 @@ nightly_at = 23:59
 [templates]
 dir = $work/tpl
 
-[api]
-tokens_file = $work/api-tokens
-
-[log]
-file = $work/feegate.log"
+$(api_sections)"
 # The provider insists on a bearer token, kept in a file.
 printf 'tok-A\n' >"$work/sms.token"
 chmod 600 "$work/sms.token"
 sed -i "/^type = http\$/a token_file = $work/sms.token" "$conf"
 sim_control '{"token": "tok-A"}'
 customer 3300009401 0 G1 "冯涛"; contact 1 3300009401 sms +8613800009401
-fgok token add billing --scope notices:write
-billing=$(cat "$work/last.out")
+api_client billing notices:write
+billing=$token
 
 serve_api "2026-10-02 10:00" 19491 "$billing"
 api="http://127.0.0.1:19491"

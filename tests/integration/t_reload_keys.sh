@@ -31,23 +31,14 @@ ca_file = $work/ca.pem
 username = feegate
 password_file = $work/smtp.password
 
-[receipts]
-port = 19496
-public_url = http://127.0.0.1:19496
+$(serve_sections 19496)
 
-[schedule]
-nightly_at = 23:59
-
-[api]
-tokens_file = $work/api-tokens
-
-[log]
-file = $work/feegate.log"
+$(api_sections)"
 customer 3300009501 0 G1 "冯涛"; contact 1 3300009501 push tokK0000000000000001
 customer 3300009502 0 G1 "王芳"; contact 2 3300009502 email k2@example.com
 customer 3300009503 0 G1 "李娜"; contact 3 3300009503 sms +8613800009503
-fgok token add billing --scope notices:write
-billing=$(cat "$work/last.out")
+api_client billing notices:write
+billing=$token
 
 serve_api "2026-10-02 10:00" 19496 "$billing"
 api="http://127.0.0.1:19496"

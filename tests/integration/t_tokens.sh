@@ -13,11 +13,7 @@
 fresh_schemas
 start_sim 19390 "-d 10"
 send_conf 19391 "
-[api]
-tokens_file = $work/api-tokens
-
-[log]
-file = $work/feegate.log"
+$(api_sections)"
 customer 3300009101 0 G1 "冯涛"; contact 1 3300009101 sms +8613800009101
 fgok token add billing --scope notices:write
 billing=$(cat "$work/last.out")
