@@ -50,8 +50,11 @@ bin/feegate -c "$conf" db migrate >/dev/null
 bin/feegate -c "$conf" plan --date 2026-10-01 >/dev/null
 echo "== ageing half the history" >&2
 sql bench_feegate -e "
-	UPDATE messages SET state = 'delivered', body = CONCAT('尊敬的客户', message_id),
+	UPDATE messages SET state = 'delivered',
 	  final_at = '2026-10-01 12:00:00' WHERE case_id % 2 = 0;
+	INSERT INTO message_texts (message_id, body)
+	  SELECT message_id, CONCAT('尊敬的客户', message_id) FROM messages
+	  WHERE case_id % 2 = 0;
 	UPDATE dunning_cases SET state = 'closed', close_reason = 'paid',
 	  closed_on = '2026-10-05', active_account = NULL WHERE case_id % 2 = 0;
 	INSERT INTO access_log (at, username, remote, action, account_no)
@@ -95,8 +98,10 @@ dispatch "dispatch alone"
 sql bench_feegate -e "
 	UPDATE messages SET state = 'queued', attempts = 0, next_attempt_at = NULL,
 	  final_at = NULL, submitted_at = NULL, provider = NULL, provider_ref = NULL,
-	  last_error = NULL, lease_owner = NULL, lease_expires_at = NULL, body = NULL
-	WHERE case_id % 2 = 1"
+	  last_error = NULL, lease_owner = NULL, lease_expires_at = NULL
+	WHERE case_id % 2 = 1;
+	DELETE t FROM message_texts t JOIN messages m USING (message_id)
+	WHERE m.case_id % 2 = 1"
 purge 2027-10-10 "purge beside the dispatcher" >"$dir/purge-beside.txt" &
 purging=$!
 dispatch "dispatch beside the purge"

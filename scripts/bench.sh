@@ -271,7 +271,7 @@ concurrency = 50"
 		done
 		# The load generator sends one of the notices feegate sent (two
 		# UCS-2 parts), so that Kannel carries the same parts.
-		text=$(sql -N bench_feegate -e "SELECT body FROM messages ORDER BY message_id LIMIT 1" |
+		text=$(sql -N bench_feegate -e "SELECT body FROM message_texts ORDER BY message_id LIMIT 1" |
 			python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read().rstrip("\n"), safe=""))')
 		for store in memory spool; do
 			run=$out/kannel-a-$store-$r
@@ -358,7 +358,7 @@ per_session = 20"
 		measure >"$run.measure"
 		set -- $(cat "$run.measure")
 		echo "$2" >>"$out/email-feegate.rate"
-		size=$(sql -N bench_feegate -e "SELECT ROUND(AVG(LENGTH(body)) * 3) FROM messages")
+		size=$(sql -N bench_feegate -e "SELECT ROUND(AVG(LENGTH(body)) * 3) FROM message_texts")
 		say "email: $n messages of $size bytes by smtp-source (4 sessions), run $r"
 		t0=$(date +%s.%N)
 		/usr/sbin/smtp-source -s 4 -m "$n" -l "$size" -f noreply@example.cn -t a@example.cn -d "127.0.0.1:$sport" >"$run.source" 2>&1

@@ -649,19 +649,21 @@ out:
 	return rc;
 }
 
-/* One statement for the batch: each message's text, parts and token by
- * CASE on its id (padded like an IN list), the lease for all. The lease
- * says when a message that got no answer is in doubt. */
+/* Two statements for the batch: each message's parts and token by CASE on
+ * its id (padded like an IN list) and the lease for all; then the texts,
+ * appended to message_texts in one bulk insert (020_message_texts.sql
+ * says why they are not on the message's row). The lease says when a
+ * message that got no answer is in doubt. */
 static int
 mark_submitting(struct db *db, const struct config *cfg, struct claimed **c,
 		size_t k, const char *owner, const char *provider,
 		const char *now, struct fg_err *err)
 {
 	size_t kk = in_pad(k), i, np = 0;
-	struct db_param *p = xcalloc(7 * kk + 6, sizeof(*p)),
-			*v = xcalloc(4 * kk, sizeof(*v));
-	struct db_param *id = v, *body = v + kk, *parts = v + 2 * kk,
-			*token = v + 3 * kk;
+	struct db_param *p = xcalloc(5 * kk + 6, sizeof(*p)),
+			*v = xcalloc(3 * kk, sizeof(*v));
+	struct db_param *id = v, *parts = v + kk, *token = v + 2 * kk;
+	struct db_bulk *texts = NULL;
 	struct sbuf sql;
 	int rc;
 
@@ -669,14 +671,11 @@ mark_submitting(struct db *db, const struct config *cfg, struct claimed **c,
 		const struct claimed *m = c[i < k ? i : k - 1];
 
 		id[i] = DB_ID(m->message_id);
-		body[i] = DB_STR(m->body);
 		parts[i] = DB_INT(m->parts);
 		token[i] = DB_STR(m->token);
 	}
 	sbuf_init(&sql);
-	sbuf_adds(&sql, "UPDATE messages SET state = 'submitting', body =");
-	case_by_id(&sql, p, &np, id, body, kk);
-	sbuf_adds(&sql, ", parts =");
+	sbuf_adds(&sql, "UPDATE messages SET state = 'submitting', parts =");
 	case_by_id(&sql, p, &np, id, parts, kk);
 	sbuf_adds(&sql, ", receipt_token = COALESCE(receipt_token,");
 	case_by_id(&sql, p, &np, id, token, kk);
@@ -696,6 +695,27 @@ mark_submitting(struct db *db, const struct config *cfg, struct claimed **c,
 	sbuf_free(&sql);
 	free(p);
 	free(v);
+	if (rc != 0)
+		return -1;
+	texts = db_bulk_new(db,
+			    "INSERT INTO message_texts (message_id, body)"
+			    " VALUES (?, ?)"
+			    " ON DUPLICATE KEY UPDATE body = VALUES(body)",
+			    "is", k, err);
+	if (texts == NULL)
+		return -1;
+	for (i = 0; i < k; i++) {
+		if (c[i]->body == NULL) /* not rendered: nothing to keep */
+			continue;
+		db_bulk_int(texts, 0, (long long)c[i]->message_id);
+		db_bulk_str(texts, 1, c[i]->body);
+		if (db_bulk_row(texts, err) != 0) {
+			db_bulk_free(texts);
+			return -1;
+		}
+	}
+	rc = db_bulk_flush(texts, err);
+	db_bulk_free(texts);
 	return rc;
 }
 

@@ -124,8 +124,14 @@ redact(struct db *db, const char *today, const char *cut,
 			return 0;
 		snprintf(ends, sizeof(ends), "%llu", end);
 		{
+			/* The texts first: the messages' redacted_on says
+			 * which ones go. */
 			const char *sql[] = {
-				"UPDATE messages SET body = NULL,"
+				("DELETE t FROM message_texts t"
+				 " JOIN messages m ON m.message_id = t.message_id"
+				 " WHERE t.message_id BETWEEN ? AND ?"
+				 "  AND m.final_at < ? AND m.redacted_on IS NULL"),
+				"UPDATE messages SET"
 				" address = " MASKED_ADDRESS(
 					"") ", redacted_on = ?"
 					    " WHERE message_id BETWEEN ? AND ?"
@@ -134,14 +140,16 @@ redact(struct db *db, const char *today, const char *cut,
 				" VALUES ('messages', ?)"
 				" ON DUPLICATE KEY UPDATE upto = VALUES(upto)",
 			};
-			const struct db_param p0[] = {DB_STR(today), DB_ID(lo),
+			const struct db_param p0[] = {DB_ID(lo), DB_ID(end),
+						      DB_STR(cut)},
+					      p1[] = {DB_STR(today), DB_ID(lo),
 						      DB_ID(end), DB_STR(cut)},
-					      p1[] = {DB_ID(end)};
-			const struct db_param *p[] = {p0, p1};
-			const size_t np[] = {4, 1};
-			unsigned long long *a[] = {&c->redacted, NULL};
+					      p2[] = {DB_ID(end)};
+			const struct db_param *p[] = {p0, p1, p2};
+			const size_t np[] = {3, 4, 1};
+			unsigned long long *a[] = {NULL, &c->redacted, NULL};
 
-			if (batch(db, c, sql, p, np, a, 2, err) != 0)
+			if (batch(db, c, sql, p, np, a, 3, err) != 0)
 				return -1;
 		}
 		if (stop != 0)
@@ -164,6 +172,9 @@ history(struct db *db, const char *cut, struct purge_counts *c,
 		("INSERT INTO tmp_purge (id) SELECT case_id FROM dunning_cases"
 		 " WHERE closed_on < ? AND state = 'closed'"
 		 " ORDER BY closed_on, case_id LIMIT " STR(PURGE_BATCH)),
+		("DELETE t FROM tmp_purge x JOIN notices n ON n.case_id = x.id"
+		 " JOIN messages m ON m.notice_id = n.notice_id"
+		 " JOIN message_texts t ON t.message_id = m.message_id"),
 		("DELETE m FROM tmp_purge x JOIN notices n ON n.case_id = x.id"
 		 " JOIN messages m ON m.notice_id = n.notice_id"),
 		"DELETE n FROM tmp_purge x JOIN notices n ON n.case_id = x.id",
@@ -177,17 +188,22 @@ history(struct db *db, const char *cut, struct purge_counts *c,
 		("INSERT INTO tmp_purge (id) SELECT notice_id FROM notices"
 		 " WHERE case_id IS NULL AND sent_on < ?"
 		 " ORDER BY notice_id LIMIT " STR(PURGE_BATCH)),
+		("DELETE t FROM tmp_purge x JOIN messages m"
+		 " ON m.notice_id = x.id"
+		 " JOIN message_texts t ON t.message_id = m.message_id"),
 		("DELETE m FROM tmp_purge x JOIN messages m"
 		 " ON m.notice_id = x.id"),
 		"DELETE n FROM tmp_purge x JOIN notices n ON n.notice_id = x.id",
 	};
 	const struct db_param pc[] = {DB_STR(cut)};
-	const struct db_param *p[] = {NULL, pc, NULL, NULL, NULL, NULL};
-	const size_t np[] = {0, 1, 0, 0, 0, 0};
+	const struct db_param *p[] = {NULL, pc, NULL, NULL, NULL, NULL, NULL};
+	const size_t np[] = {0, 1, 0, 0, 0, 0, 0};
 	unsigned long long picked = 0;
-	unsigned long long *ac[] = {NULL,        &picked,   &c->messages,
-				    &c->notices, &c->tasks, &c->cases};
-	unsigned long long *al[] = {NULL, &picked, &c->messages, &c->notices};
+	unsigned long long *ac[] = {NULL,         &picked,     NULL,
+				    &c->messages, &c->notices, &c->tasks,
+				    &c->cases};
+	unsigned long long *al[] = {NULL, &picked, NULL, &c->messages,
+				    &c->notices};
 	int rc = -1;
 
 	if (db_exec(db,

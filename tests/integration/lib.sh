@@ -411,7 +411,7 @@ payment_delivered() {
 		peers_alive
 		i=$((i + 1)); [ $i -lt 100 ] || fail "$2: the API's notice was not delivered"; sleep 0.1
 	done
-	has "$(sqlg "SELECT body FROM messages m JOIN notices n USING (notice_id) WHERE n.kind = 'payment_received'")" \
+	has "$(sqlg "SELECT body FROM message_texts JOIN messages m USING (message_id) JOIN notices n USING (notice_id) WHERE n.kind = 'payment_received'")" \
 	    "$1" "$2: the API's notice as sent"
 }
 

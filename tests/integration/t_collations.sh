@@ -54,11 +54,11 @@ B2 20.00" "$(sqlg "SELECT account_no, balance_at_open FROM dunning_cases ORDER B
 	   "$w bills of a1 and 'A1 ' refused as other accounts"
 	eq "0" "$(sqlg "SELECT COUNT(*) FROM input_errors WHERE source = 'customer' AND account_no IN ('A1', 'B2')")" \
 	   "$w the names are accepted"
-	has "$(sqlg "SELECT body FROM messages m JOIN notices n USING (notice_id) WHERE n.kind = 'dunning' AND m.account_no = 'A1'")" \
+	has "$(sqlg "SELECT body FROM message_texts JOIN messages m USING (message_id) JOIN notices n USING (notice_id) WHERE n.kind = 'dunning' AND m.account_no = 'A1'")" \
 	    "尊敬的张伟客户：您的户号****电费¥100.00" "$w notice 1 as sent, name and amount intact"
-	has "$(sqlg "SELECT body FROM messages m JOIN notices n USING (notice_id) WHERE n.kind = 'dunning' AND m.account_no = 'B2'")" \
+	has "$(sqlg "SELECT body FROM message_texts JOIN messages m USING (message_id) JOIN notices n USING (notice_id) WHERE n.kind = 'dunning' AND m.account_no = 'B2'")" \
 	    "Dear Li Na," "$w the English notice"
-	has "$(sqlg "SELECT body FROM messages m JOIN notices n USING (notice_id) WHERE n.kind = 'outage_notice'")" \
+	has "$(sqlg "SELECT body FROM message_texts JOIN messages m USING (message_id) JOIN notices n USING (notice_id) WHERE n.kind = 'outage_notice'")" \
 	    "西湖区文三路将计划检修停电" "$w the outage notice with its area"
 	eq "2" "$(sim_count +8613800000001)" "$w A1's two messages reached the provider"
 	fgok log 13800000001
@@ -110,5 +110,5 @@ eq "A1 100.00
 B2 20.00
 a1 50.00" "$(sqlg "SELECT account_no, balance_at_open FROM dunning_cases ORDER BY account_no")" \
    "A1 and a1: two cases, two balances"
-has "$(sqlg "SELECT body FROM messages WHERE contact_id = 3")" "尊敬的王芳客户" "a1's notice to a1's contact"
+has "$(sqlg "SELECT body FROM message_texts JOIN messages USING (message_id) WHERE contact_id = 3")" "尊敬的王芳客户" "a1's notice to a1's contact"
 done_ok

@@ -63,7 +63,7 @@ eq "10000" "$(sqlb "SELECT COUNT(*) FROM billing_contacts WHERE account_no = 'HM
 # Cents: two bills of 10.005 owe 20.01, in the case, in the message as
 # sent, and in the dispatcher's re-check (which let it go).
 eq "20.01" "$(sqlg "SELECT balance_at_open FROM dunning_cases WHERE account_no = 'HBN7'")" "a balance of two bills of 10.005"
-has "$(sqlg "SELECT body FROM messages WHERE account_no = 'HBN7'")" "¥20.01" "the amount as sent"
+has "$(sqlg "SELECT body FROM message_texts JOIN messages USING (message_id) WHERE account_no = 'HBN7'")" "¥20.01" "the amount as sent"
 
 # Nothing a provider got holds a control byte; every call's TwiML is XML
 # with only the elements the template writes; the SMS and pushes (the

@@ -51,16 +51,22 @@ eq "1" "$audit_before" "that run audited once"
 # One message never finished (as if its receipt never came): passed over,
 # not waited for, and the walk goes on past it.
 sqlg "UPDATE messages SET state = 'accepted', final_at = NULL WHERE account_no = 'P2' ORDER BY message_id LIMIT 1" >/dev/null
+# P1's message too (its receipt lost): not redacted, so its text goes with
+# its closed case, not before.
+sqlg "UPDATE messages SET state = 'accepted', final_at = NULL WHERE account_no = 'P1'" >/dev/null
+eq "1" "$(sqlg "SELECT COUNT(*) FROM message_texts JOIN messages USING (message_id) WHERE account_no = 'P1'")" "P1's text kept until then"
 fgok purge --date 2026-12-10
-has "$(cat "$work/last.out")" "redacted=4" "four messages redacted (notice 1 of three, notice 2 of two, less the unfinished one)"
+has "$(cat "$work/last.out")" "redacted=3" "three messages redacted (notice 1 of three, notice 2 of two, less the two unfinished)"
 has "$(cat "$work/last.out")" "cases=1 notices=1 messages=1" "P1's closed case, its notice and its message"
 has "$(cat "$work/last.out")" "input_errors=1" "P3's refused contact, not seen for 20 days"
 eq "P2 +8613800006002 0 NULL
 P3 +86138****6003 1 2026-12-10
 P2 +86138****6002 1 2026-12-10
 P3 +86138****6003 1 2026-12-10" \
-   "$(sqlg "SELECT m.account_no, m.address, m.body IS NULL, m.redacted_on FROM messages m ORDER BY message_id")" \
+   "$(sqlg "SELECT m.account_no, m.address, NOT EXISTS (SELECT 1 FROM message_texts t WHERE t.message_id = m.message_id), m.redacted_on FROM messages m ORDER BY message_id")" \
    "the others kept, masked, without their text; the unfinished one as it was"
+eq "1 0" "$(sqlg "SELECT COUNT(*), SUM(message_id NOT IN (SELECT message_id FROM messages)) FROM message_texts")" \
+   "one text left, the unfinished message's; none of a message purged with its case"
 eq "0 0" "$(sqlg "SELECT (SELECT COUNT(*) FROM notices WHERE account_no = 'P1'), (SELECT COUNT(*) FROM dunning_cases WHERE account_no = 'P1')")" \
    "P1's history gone"
 eq "open open" "$(sqlg "SELECT GROUP_CONCAT(state ORDER BY account_no SEPARATOR ' ') FROM dunning_cases")" "open cases stay"

@@ -34,7 +34,7 @@ eq "5" "$(sqlg "SELECT COUNT(*) FROM collection_tasks WHERE notices_delivered = 
 has "$(audit_events N1)" "message_queued,message_attempt,receipt" "attempt and receipt audited"
 has "$(sqlg "SELECT detail FROM audit_log WHERE account_no = 'N1' AND event = 'message_attempt' LIMIT 1")" \
     '"provider":"sim","attempt":1,"result":"Sent"' "attempt detail"
-has "$(sqlg "SELECT body FROM messages m JOIN notices n USING (notice_id) WHERE n.account_no = 'N1' AND n.seq = 3")" \
+has "$(sqlg "SELECT body FROM message_texts JOIN messages m USING (message_id) JOIN notices n USING (notice_id) WHERE n.account_no = 'N1' AND n.seq = 3")" \
     "经多次提醒仍未缴纳" "the third notice's text"
 eq "0" "$(sqlg "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%13800001001%'")" "no full number in the audit"
 

@@ -52,10 +52,10 @@ fgok run --date 2026-10-02 --now "2026-10-02 10:00"
 eq "V1 128.45
 V2 88.00" "$(sqlg "SELECT account_no, balance_at_open FROM dunning_cases ORDER BY account_no")" \
    "cases in yuan from fen; V3 on hold; V4's unknown status pauses it"
-has "$(sqlg "SELECT body FROM messages WHERE contact_id = 1 AND notice_id IN (SELECT notice_id FROM notices WHERE kind = 'dunning')")" \
+has "$(sqlg "SELECT body FROM message_texts JOIN messages USING (message_id) WHERE contact_id = 1 AND notice_id IN (SELECT notice_id FROM notices WHERE kind = 'dunning')")" \
     "尊敬的张伟客户：您的户号****电费¥128.45" "notice 1 as sent: the gbk name, the amount"
 eq "2" "$(sim_count +8613800000001)" "V1's notice and outage notice, to +86 and the mobile"
-has "$(sqlg "SELECT body FROM messages WHERE contact_id = 1 AND notice_id IN (SELECT notice_id FROM notices WHERE kind = 'outage_notice')")" \
+has "$(sqlg "SELECT body FROM message_texts JOIN messages USING (message_id) WHERE contact_id = 1 AND notice_id IN (SELECT notice_id FROM notices WHERE kind = 'outage_notice')")" \
     "西湖区文三路将计划检修停电" "the outage notice with its area"
 eq "3 3" "$(sqlg "SELECT GROUP_CONCAT(contact_id SEPARATOR ' ') FROM messages WHERE account_no = 'V2'")" \
    "V2 on its mobile (its e-mail comes first, but only SMS is configured)"
