@@ -177,9 +177,9 @@ build/san/%.o: %.c | build/gen/migrations.c
 	@echo "  CC san  $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS_BASE) $(DEPFLAGS) $(SAN) -c -o $@ $<
 
-build/gen/migrations.c: $(wildcard sql/gateway/*.sql) scripts/embed-sql.sh
+build/gen/migrations.c: $(wildcard sql/gateway/*.sql) sql/grants.sql scripts/embed-sql.sh
 	@mkdir -p $(@D)
-	scripts/embed-sql.sh $(sort $(wildcard sql/gateway/*.sql)) > $@.tmp && mv $@.tmp $@
+	scripts/embed-sql.sh $(sort $(wildcard sql/gateway/*.sql)) sql/grants.sql > $@.tmp && mv $@.tmp $@
 
 build/san/tests/%: tests/unit/%.c $(SAN_OBJ)
 	@mkdir -p $(@D)

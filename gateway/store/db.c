@@ -428,6 +428,25 @@ use_db_stmt(struct db *db, struct fg_err *err)
 	return 0;
 }
 
+int
+db_prepare_only(struct db *db, const char *sql, struct fg_err *err)
+{
+	MYSQL_STMT *st;
+	int rc = 0;
+
+	if (use_db_stmt(db, err) != 0)
+		return -1;
+	st = mysql_stmt_init(db->my);
+	if (st == NULL)
+		fatalx("db: mysql_stmt_init: out of memory");
+	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+		stmt_error(db, st, sql, err);
+		rc = -1;
+	}
+	mysql_stmt_close(st);
+	return rc;
+}
+
 /* Prepare sql (after {B} expansion), or take it from the cache, and bind
  * p; *textp gets the expanded text and *sessionp the connection's number,
  * for stmt_release(). */

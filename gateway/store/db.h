@@ -126,6 +126,10 @@ int db_query_value(struct db *db, const char *sql, const struct db_param *p,
  * idempotent re-run).
  */
 int db_retryable(struct db *db);
+/* Prepare sql and close it, running nothing: what MariaDB says of it
+ * before it runs (the account's privileges on its tables among that).
+ * The error's number is db->last_errno. */
+int db_prepare_only(struct db *db, const char *sql, struct fg_err *err);
 
 /* The connection is gone: connect again, with backoff, for at most
  * [database] reconnect_for seconds; session settings, default schema and

@@ -20,10 +20,21 @@ struct migration {
 extern const struct migration migrations[];
 extern const size_t migrations_count;
 
+/* A table of the gateway schema and the privileges sql/grants.sql gives
+ * the application's account on it ("SELECT, INSERT"). */
+struct grant {
+	const char *table;
+	const char *privs;
+};
+
+extern const struct grant grants[];
+extern const size_t grants_count;
+
 /* Create the gateway schema if needed and apply what is missing; prints
  * one line per migration applied. */
 int migrate_run(const struct config *cfg, struct fg_err *err);
-/* Fail unless the connected gateway schema has every known migration. */
+/* Fail unless the connected gateway schema has every known migration and
+ * the account every privilege of grants[], naming what it lacks. */
 int migrate_check(struct db *db, struct fg_err *err);
 
 #endif

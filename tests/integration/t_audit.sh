@@ -96,13 +96,19 @@ for stmt in "UPDATE \`$gschema\`.audit_log SET detail = '{}' WHERE seq = 1" \
 	has "$out" "command denied" "refused: $stmt"
 done
 eq "1" "$(app_sql "SELECT COUNT(*) > 0 FROM \`$gschema\`.audit_log")" "but it reads the trail"
-# An account that may not write commit marks (grants.sql not run again
-# after an upgrade) could commit nothing: refused at start-up, saying what
-# to do.
-mysql_cli -e "REVOKE INSERT ON \`$gschema\`.commit_marks FROM 'feegate_it'@'localhost'"
+# An account that lacks a privilege of grants.sql (not run again after an
+# upgrade added a table: message_texts came in migration 020) is refused
+# at start-up, every privilege it lacks named, saying what to do; not
+# sent into a night whose every batch fails. Without commit marks it
+# could commit nothing.
+mysql_cli -e "REVOKE INSERT ON \`$gschema\`.commit_marks FROM 'feegate_it'@'localhost';
+	REVOKE INSERT, UPDATE ON \`$gschema\`.message_texts FROM 'feegate_it'@'localhost'"
 rc=0; out=$(fg run --date 2026-10-31 2>&1) || rc=$?
-eq 1 "$rc" "no commit marks: exit status 1"
-has "$out" "cannot write commit_marks (after \`feegate db migrate\`, run sql/grants.sql again)" "no commit marks: says what to do"
-mysql_cli -e "GRANT INSERT ON \`$gschema\`.commit_marks TO 'feegate_it'@'localhost'"
+eq 1 "$rc" "privileges missing: exit status 1"
+has "$out" "the database account lacks INSERT on message_texts, UPDATE on message_texts, INSERT on commit_marks (after \`feegate db migrate\`, run sql/grants.sql again)" \
+    "privileges missing: each named, and what to do"
+eq "0" "$(sqlg "SELECT COUNT(*) FROM nights WHERE business_date = '2026-10-31'")" "privileges missing: no night begun"
+mysql_cli -e "GRANT INSERT ON \`$gschema\`.commit_marks TO 'feegate_it'@'localhost';
+	GRANT INSERT, UPDATE ON \`$gschema\`.message_texts TO 'feegate_it'@'localhost'"
 fgok run --date 2026-10-31
 done_ok
