@@ -49,6 +49,11 @@
  * most this; the outage and nightly passes and run's last look wake the
  * lanes at once. */
 #define IDLE_MAX 0.5
+/* The longest a lane whose claim failed (the database refused a statement
+ * of it: a privilege revoked, a table full) waits before it tries again:
+ * its waits double from TICK up to this. It tried again at every tick,
+ * with a warning each time (50 a second in the log while it lasted). */
+#define FAIL_MAX 5.0
 
 struct dispatcher;
 
@@ -69,6 +74,7 @@ struct lane {
 	int nready;
 	unsigned long idle_epoch;     /* idle as of this drain epoch */
 	double idle_wait, idle_until; /* found nothing: not claimed before */
+	double fail_wait;             /* the last claim failed: its wait */
 };
 
 struct job {
@@ -729,6 +735,15 @@ lane_pump(struct dispatcher *d, struct lane *l)
 	}
 }
 
+/* A lane's next wait after w: TICK at first, then twice as long, up to
+ * max. */
+static double
+wait_doubled(double w, double max)
+{
+	w = w * 2 < TICK ? TICK : w * 2;
+	return w > max ? max : w;
+}
+
 /* Batches back from the claimer (ev_async): onto their lanes' ready
  * lists, and out as far as there are free slots. */
 static void
@@ -744,21 +759,20 @@ claimed_take(struct dispatcher *d)
 
 		next = (struct claim_req *)q->wi.next;
 		l->claiming = 0;
-		/* Nothing due, and nothing could have been made due by an
-		 * answer still being written (a fallback). */
-		if (!q->failed) {
+		if (q->failed) {
+			l->fail_wait = wait_doubled(l->fail_wait, FAIL_MAX);
+			l->idle_until = ev_now(d->loop) + l->fail_wait;
+		} else {
+			/* Nothing due, and nothing could have been made due
+			 * by an answer still being written (a fallback). */
+			l->fail_wait = 0;
 			l->idle = q->claimed == 0 && q->settled_before;
 			if (l->idle)
 				l->idle_epoch = q->epoch;
-			if (q->claimed > 0) {
-				l->idle_wait = 0;
-			} else {
-				l->idle_wait = l->idle_wait * 2 < TICK
-						       ? TICK
-						       : l->idle_wait * 2;
-				if (l->idle_wait > IDLE_MAX)
-					l->idle_wait = IDLE_MAX;
-			}
+			l->idle_wait =
+				q->claimed > 0
+					? 0
+					: wait_doubled(l->idle_wait, IDLE_MAX);
 			l->idle_until = ev_now(d->loop) + l->idle_wait;
 		}
 		d->st->claimed += q->claimed;
