@@ -54,6 +54,10 @@
  * its waits double from TICK up to this. It tried again at every tick,
  * with a warning each time (50 a second in the log while it lasted). */
 #define FAIL_MAX 5.0
+/* A one-shot night (run, dispatch) whose lane has had this many claims in
+ * a row refused (about 15 s of waits) ends, saying why; its messages stay
+ * due for the next run. serve goes on trying. */
+#define FAIL_GIVE_UP 10
 
 struct dispatcher;
 
@@ -75,6 +79,7 @@ struct lane {
 	unsigned long idle_epoch;     /* idle as of this drain epoch */
 	double idle_wait, idle_until; /* found nothing: not claimed before */
 	double fail_wait;             /* the last claim failed: its wait */
+	int fails;                    /* claims refused in a row */
 };
 
 struct job {
@@ -103,6 +108,7 @@ struct claim_req {
 	struct job *jobs;    /* made: to submit, or settled */
 	size_t claimed, cancelled;
 	int failed;
+	char why[200]; /* failed: the database's reason */
 };
 
 struct claimer {
@@ -617,6 +623,7 @@ claim_work(struct dispatcher *d, struct claim_req *q)
 				 (billing_stale(d) ? OUTBOX_URGENT_ONLY : 0),
 			 q->now, &m, &n, &err) != 0) {
 		log_warnx("dispatch: claim: %s", err.msg);
+		str_copy(q->why, err.msg, sizeof(q->why));
 		q->failed = 1;
 		return;
 	}
@@ -627,6 +634,7 @@ claim_work(struct dispatcher *d, struct claim_req *q)
 		log_warnx("dispatch: loading %zu claimed messages: %s", n,
 			  err.msg);
 		outbox_abandon(db, m, n);
+		str_copy(q->why, err.msg, sizeof(q->why));
 		q->failed = 1;
 		return;
 	}
@@ -638,6 +646,7 @@ claim_work(struct dispatcher *d, struct claim_req *q)
 			      q->now, q->date, &err) != 0) {
 		log_warnx("dispatch: marking %zu messages: %s", n, err.msg);
 		outbox_free(m, n);
+		str_copy(q->why, err.msg, sizeof(q->why));
 		q->failed = 1;
 		return;
 	}
@@ -762,7 +771,20 @@ claimed_take(struct dispatcher *d)
 		if (q->failed) {
 			l->fail_wait = wait_doubled(l->fail_wait, FAIL_MAX);
 			l->idle_until = ev_now(d->loop) + l->fail_wait;
+			if (d->o->once && ++l->fails >= FAIL_GIVE_UP &&
+			    d->db_failed[0] == '\0') {
+				snprintf(d->db_failed, sizeof(d->db_failed),
+					 "%s: %d claims in a row refused, the "
+					 "last: %s",
+					 channel_kinds[l->kind].name, l->fails,
+					 q->why);
+				log_warnx("dispatch: %s; stopping once the "
+					  "requests in flight are answered",
+					  d->db_failed);
+				d->stopping = 1;
+			}
 		} else {
+			l->fails = 0;
 			/* Nothing due, and nothing could have been made due
 			 * by an answer still being written (a fallback). */
 			l->fail_wait = 0;
