@@ -498,9 +498,15 @@ load_outages(struct db *db, struct load_ctx *l, struct fg_err *err)
 		return 0;
 	}
 	sbuf_init(&sql);
+	/* STRAIGHT_JOIN, here and in outbox_load(): the batch's messages
+	 * first, by primary key, then each one's rows by key. Statistics
+	 * taken while a table was nearly empty (outage_versions, notices
+	 * before tonight's outage) once made MariaDB start from the outage
+	 * and read all its notices for every batch: 60-380 ms a batch of an
+	 * outage of 21,183 accounts instead of 0.5 (t_stale_stats). */
 	sbuf_adds(
 		&sql,
-		"SELECT m.message_id, v.kind, v.area,"
+		"SELECT STRAIGHT_JOIN m.message_id, v.kind, v.area,"
 		" DATE_FORMAT(v.starts_at, '%Y-%m-%d %H:%i'),"
 		" DATE_FORMAT(v.ends_at, '%Y-%m-%d %H:%i'), v.reason,"
 		" DATE_FORMAT(pv.starts_at, '%Y-%m-%d %H:%i'),"
@@ -578,7 +584,7 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 		return 0;
 	sbuf_init(&sql);
 	sbuf_adds(&sql,
-		  "SELECT m.message_id, n.kind, n.seq,"
+		  "SELECT STRAIGHT_JOIN m.message_id, n.kind, n.seq,"
 		  " k.active_account IS NOT NULL, c.account_no IS NOT NULL,"
 		  " COALESCE(c.dunning_hold <> 0, 0), c.name, c.locale, n.data"
 		  " FROM messages m JOIN notices n ON n.notice_id = m.notice_id"
