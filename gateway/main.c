@@ -128,9 +128,10 @@ valid_now(const char *s)
 	       s[14] >= '0' && s[14] <= '5' && s[15] >= '0' && s[15] <= '9';
 }
 
-/* Connect, check the gateway schema's version and, for a command that
- * reads billing, the billing contract: 0, or the exit status (1; 2 when
- * the billing contract cannot be used), having said why. */
+/* Connect, check the gateway schema's version and the account's grants
+ * and, for a command that reads billing, the billing contract: 0, or the
+ * exit status (1; 2 when the billing contract cannot be used), having
+ * said why. */
 static int
 open_db(struct db *db, const struct config *cfg, int billing)
 {
@@ -138,6 +139,7 @@ open_db(struct db *db, const struct config *cfg, int billing)
 	int rc = 1;
 
 	if (db_connect(db, cfg, 1, &err) != 0 || migrate_check(db, &err) != 0 ||
+	    migrate_grants_check(db, &err) != 0 ||
 	    (billing && (rc = billing_open(db, &err)) != 0)) {
 		fprintf(stderr, "feegate: %s\n", err.msg);
 		if (db->my != NULL)

@@ -785,9 +785,9 @@ claimed_take(struct dispatcher *d)
 			}
 		} else {
 			l->fails = 0;
+			l->fail_wait = 0;
 			/* Nothing due, and nothing could have been made due
 			 * by an answer still being written (a fallback). */
-			l->fail_wait = 0;
 			l->idle = q->claimed == 0 && q->settled_before;
 			if (l->idle)
 				l->idle_epoch = q->epoch;

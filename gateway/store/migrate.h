@@ -33,8 +33,10 @@ extern const size_t grants_count;
 /* Create the gateway schema if needed and apply what is missing; prints
  * one line per migration applied. */
 int migrate_run(const struct config *cfg, struct fg_err *err);
-/* Fail unless the connected gateway schema has every known migration and
- * the account every privilege of grants[], naming what it lacks. */
+/* Fail unless the connected gateway schema has every known migration. */
 int migrate_check(struct db *db, struct fg_err *err);
+/* Fail unless the account has every privilege of grants[], naming each
+ * it lacks. At a command's start (open_db in main.c), once. */
+int migrate_grants_check(struct db *db, struct fg_err *err);
 
 #endif
