@@ -15,6 +15,7 @@
 
 #include "base/kinds.h"
 #include "base/log.h"
+#include "base/mask.h"
 #include "store/billing.h"
 
 /* A short, single-line name for a statement in error messages. */
@@ -66,17 +67,29 @@ note_errno(struct db *db, unsigned int e)
  * session_open). */
 #define NIGHT_TABLE_GB "4"
 
+/* What the server said, fit for a log or an error: masked as a provider's
+ * text is (mask.h). Its messages can quote a value: a duplicate key, a
+ * trigger's or a proxy's own text, and a value can be an address. */
+#define SERVER_SAID_MAX 512
+static const char *
+server_said(const char *text, char buf[SERVER_SAID_MAX])
+{
+	str_copy(buf, text, SERVER_SAID_MAX);
+	mask_in_text(NULL, NULL, buf, SERVER_SAID_MAX);
+	return buf;
+}
+
 /* A statement's error into err, and into db's last error (a lost
  * connection marks db lost). */
 static void
 stmt_error(struct db *db, MYSQL_STMT *st, const char *sql, struct fg_err *err)
 {
-	char label[80];
+	char said[SERVER_SAID_MAX], label[80];
 
 	note_errno(db, mysql_stmt_errno(st));
 	sql_label(sql, label, sizeof(label));
-	err_set(err, "db: %s: %s (error %u)%s", label, mysql_stmt_error(st),
-		mysql_stmt_errno(st),
+	err_set(err, "db: %s: %s (error %u)%s", label,
+		server_said(mysql_stmt_error(st), said), mysql_stmt_errno(st),
 		/* ER_RECORD_FILE_FULL: a MEMORY table at its limit */
 		mysql_stmt_errno(st) == 1114
 			? "; a working table of the night outgrew the " NIGHT_TABLE_GB
@@ -234,6 +247,7 @@ stmt_release(struct db *db, MYSQL_STMT *st, char *text, unsigned long session,
 static int
 session_open(struct db *db, struct fg_err *err)
 {
+	char said[SERVER_SAID_MAX];
 	const struct config *cfg = db->cfg;
 	unsigned int timeout = (unsigned int)cfg->db.connect_timeout;
 	my_bool off = 0;
@@ -256,7 +270,8 @@ session_open(struct db *db, struct fg_err *err)
 			       0) == NULL) {
 		err_set(err, "db: connect to %s as %s: %s (error %u)",
 			cfg->db.socket ? cfg->db.socket : cfg->db.host,
-			cfg->db.user, mysql_error(db->my), mysql_errno(db->my));
+			cfg->db.user, server_said(mysql_error(db->my), said),
+			mysql_errno(db->my));
 		note_errno(db, mysql_errno(db->my));
 		return -1;
 	}
@@ -367,10 +382,13 @@ db_revive(struct db *db, struct fg_err *err)
 int
 db_use_gateway(struct db *db, struct fg_err *err)
 {
+	char said[SERVER_SAID_MAX];
+
 	if (mysql_select_db(db->my, db->gateway_name) != 0) {
 		note_errno(db, mysql_errno(db->my));
 		err_set(err, "db: use schema %s: %s (run `feegate db migrate`)",
-			db->gateway_name, mysql_error(db->my));
+			db->gateway_name,
+			server_said(mysql_error(db->my), said));
 		return -1;
 	}
 	return 0;
@@ -415,12 +433,15 @@ use_db(struct db *db, struct fg_err *err)
 static int
 use_db_stmt(struct db *db, struct fg_err *err)
 {
+	char said[SERVER_SAID_MAX];
+
 	if (use_db(db, err) != 0)
 		return -1;
 	if (!db->in_txn && db->autocommit_off) {
 		if (mysql_autocommit(db->my, 1) != 0) {
 			note_errno(db, mysql_errno(db->my));
-			err_set(err, "db: autocommit: %s", mysql_error(db->my));
+			err_set(err, "db: autocommit: %s",
+				server_said(mysql_error(db->my), said));
 			return -1;
 		}
 		db->autocommit_off = 0;
@@ -822,6 +843,8 @@ db_retryable(struct db *db)
 int
 db_begin(struct db *db, struct fg_err *err)
 {
+	char said[SERVER_SAID_MAX];
+
 	if (use_db(db, err) != 0)
 		return -1;
 	db->commit_doubt = 0;
@@ -834,7 +857,8 @@ db_begin(struct db *db, struct fg_err *err)
 	if (mysql_autocommit(db->my, 0) != 0) {
 		db->in_txn = 0;
 		note_errno(db, mysql_errno(db->my));
-		err_set(err, "db: begin: %s", mysql_error(db->my));
+		err_set(err, "db: begin: %s",
+			server_said(mysql_error(db->my), said));
 		return -1;
 	}
 	db->autocommit_off = 1;
@@ -924,6 +948,7 @@ db_commit_mark(struct db *db, char mark[33], struct fg_err *err)
 int
 db_commit(struct db *db, struct fg_err *err)
 {
+	char said[SERVER_SAID_MAX];
 	double t0 = mono_now();
 	char mark[33];
 	int marked = 0;
@@ -937,8 +962,8 @@ db_commit(struct db *db, struct fg_err *err)
 	}
 	if (mysql_commit(db->my) != 0) {
 		note_errno(db, mysql_errno(db->my));
-		err_set(err, "db: commit: %s (error %u)", mysql_error(db->my),
-			db->last_errno);
+		err_set(err, "db: commit: %s (error %u)",
+			server_said(mysql_error(db->my), said), db->last_errno);
 		if (db->lost && marked)
 			return commit_resolve(db, mark, err);
 		db->commit_doubt = db->lost;
@@ -953,11 +978,14 @@ db_commit(struct db *db, struct fg_err *err)
 void
 db_rollback(struct db *db)
 {
+	char said[SERVER_SAID_MAX];
+
 	db->in_txn = 0;
 	if (db->lost)
 		return; /* the server rolled it back with the session */
 	if (mysql_rollback(db->my) != 0)
-		log_warnx("db: rollback: %s", mysql_error(db->my));
+		log_warnx("db: rollback: %s",
+			  server_said(mysql_error(db->my), said));
 }
 
 /* MariaDB lock names hold 64 characters: "feegate.SCHEMA.NAME", or with a
