@@ -104,15 +104,8 @@ if [ "$configure" = all ]; then send_ch=$all; else send_ch=$queue; fi
 conf "$dir/plan.ini" $plan_ch
 conf "$dir/serve.ini" $send_ch
 
-have=$(sql -N -e "SELECT COUNT(*) FROM bench_billing.billing_customers" 2>/dev/null || echo 0)
-if [ "$have" != "$n" ]; then
-	echo "== generating $n customers" >&2
-	t=$(date +%s)
-	bench_gen "$n"
-	echo "== generated in $(( $(date +%s) - t )) s" >&2
-fi
+bench_data "$n"
 outage_drop
-sql -e "DROP DATABASE IF EXISTS bench_feegate"
 bin/feegate -c "$dir/plan.ini" db migrate >/dev/null
 /usr/bin/time -f '%e %M' -o "$dir/plan.time" bin/feegate -c "$dir/plan.ini" plan --date 2026-10-01 >/dev/null
 queued=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")

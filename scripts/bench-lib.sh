@@ -70,3 +70,22 @@ bench_gen() {
 	{ echo "SET @n = $1, @seed = 'bench', @start = '2026-10-01', @on_time = 0.70;"
 	  cat sql/demo/generate.sql; } | sql bench_billing
 }
+
+# bench_data N: N generated customers in bench_billing's own tables, kept
+# while N stays the same (generated otherwise, the seconds it took on
+# stderr; bench-plan.sh's views are not kept), and no gateway schema: the
+# caller migrates its own.
+bench_data() {
+	have=0
+	[ "$(sql -N -e "SELECT table_type FROM information_schema.tables
+		WHERE table_schema = 'bench_billing' AND table_name = 'billing_customers'")" != "BASE TABLE" ] ||
+		have=$(sql -N -e "SELECT COUNT(*) FROM bench_billing.billing_customers")
+	if [ "$have" != "$1" ]; then
+		echo "== generating $1 customers" >&2
+		t=$(date +%s)
+		bench_gen "$1"
+		sql bench_billing -e "ANALYZE TABLE billing_customers, billing_contacts, billing_bills" >/dev/null
+		echo "== generated in $(( $(date +%s) - t )) s" >&2
+	fi
+	sql -e "DROP DATABASE IF EXISTS bench_feegate"
+}

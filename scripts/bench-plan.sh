@@ -15,8 +15,8 @@
 # FEEGATE_BENCH_VIEWS=1: the same data, read through the example views of
 # sql/billing/views-example.sql (gbk tables of another shape: codes, fen,
 # a status table) instead of the contract's own tables.
-# Uses the private MariaDB (scripts/db.sh); schemas bench_billing and
-# bench_feegate are dropped and recreated.
+# Uses the private MariaDB (scripts/db.sh); bench_feegate is dropped and
+# recreated, bench_billing kept while it holds N customers.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +31,7 @@ socket = $sock
 user = root
 gateway_schema = bench_feegate
 billing_schema = bench_billing
+$([ -z "${FEEGATE_BENCH_STATEMENTS:-}" ] || printf '\n[log]\nlevel = debug')
 CONF
 
 quiesce() {
@@ -44,10 +45,20 @@ quiesce() {
 }
 
 # timed NAME DATE: run one night, append "seconds kb summary" to var/bench/NAME
+# FEEGATE_BENCH_STATEMENTS=1: the night's statements from feegate's debug
+# log (db.c times each one; a query's time includes what its rows' callback
+# did, such as the audit rows' bulk inserts, also listed alone as "bulk"),
+# summed by their first words, the costliest first, to
+# var/bench/statements-NAME-RUN.tsv: seconds, count, rows, statement.
 timed() {
 	quiesce
 	/usr/bin/time -f '%e %M' -o var/bench/time.txt \
-		bin/feegate -c $conf run --date "$2" >var/bench/night.txt
+		bin/feegate -c $conf run --date "$2" >var/bench/night.txt 2>var/bench/night.err
+	[ -z "${FEEGATE_BENCH_STATEMENTS:-}" ] ||
+		sed -n 's/.* db: \([a-z]*\): \([0-9.]*\) s, \([0-9]*\) rows*:* *\(.*\)/\2\t\3\t\1 \4/p' var/bench/night.err |
+		awk -F'\t' '{ t[$3] += $1; c[$3]++; r[$3] += $2 }
+			END { for (k in t) printf "%.2f\t%d\t%d\t%s\n", t[k], c[k], r[k], k }' |
+		sort -rn >"var/bench/statements-$1-$(cat "var/bench/$1" 2>/dev/null | wc -l).tsv"
 	read -r secs kb <var/bench/time.txt
 	echo "$secs $kb $(grep '^summary:' var/bench/night.txt)" >>"var/bench/$1"
 	echo "   night $2: $secs s, peak RSS $((kb / 1024)) MB" >&2
@@ -94,26 +105,21 @@ to_views() {
 	ANALYZE TABLE cis_account, cis_contact, cis_invoice, cis_status" >/dev/null
 }
 
-rm -f var/bench/n1-* var/bench/n2-*
+rm -f var/bench/n1-* var/bench/n2-* var/bench/statements-n[12]-*
 for n in "$@"; do
 	case "$n" in *[!0-9]*|'') echo "bench-plan.sh: N must be a number: $n" >&2; exit 2 ;; esac
-	echo "== N=$n: generating billing data" >&2
-	sql -e "DROP DATABASE IF EXISTS bench_feegate; DROP DATABASE IF EXISTS bench_billing;
-	        CREATE DATABASE bench_billing CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-	sql bench_billing <sql/billing/contract.sql
-	t0=$(date +%s)
-	{ echo "SET @n = $n, @seed = 'bench', @start = '2026-10-01', @on_time = 0.70;"
-	  cat sql/demo/generate.sql; } | sql bench_billing
 	if [ -n "${FEEGATE_BENCH_VIEWS:-}" ]; then
+		echo "== N=$n: generating billing data" >&2
+		bench_gen "$n"
 		echo "   moving it under the example views (sql/billing/views-example.sql)" >&2
 		to_views
 	else
-		sql bench_billing -e "ANALYZE TABLE billing_customers, billing_contacts, billing_bills" >/dev/null
+		bench_data "$n"
 	fi
-	echo "   generated in $(( $(date +%s) - t0 )) s" >&2
 	for r in 1 2 3; do
 		sql -e "DROP DATABASE IF EXISTS bench_feegate"
-		bin/feegate -c $conf db migrate >/dev/null
+		bin/feegate -c $conf db migrate >/dev/null 2>var/bench/migrate.err ||
+			{ cat var/bench/migrate.err >&2; exit 1; }
 		timed "n1-$n" 2026-10-01
 	done
 	timed "n2-$n" 2026-10-08

@@ -44,8 +44,8 @@ message_days = 180
 history_days = 365
 access_days = 365" $((port + 1)) 0
 
-echo "== N=$n: generating billing data, planning 2026-10-01" >&2
-bench_gen "$n"
+bench_data "$n"
+echo "== N=$n: planning 2026-10-01" >&2
 bin/feegate -c "$conf" db migrate >/dev/null
 bin/feegate -c "$conf" plan --date 2026-10-01 >/dev/null
 echo "== ageing half the history" >&2

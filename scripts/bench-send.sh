@@ -94,8 +94,7 @@ peer=$peer_pid
 peer_port "$sim" "$port"
 bench_conf "$conf" "$channel" "$provider" "$rport" 0
 
-echo "== N=$n: generating billing data" >&2
-bench_gen "$n"
+bench_data "$n"
 bin/feegate -c "$conf" db migrate >/dev/null
 # FEEGATE_BENCH_SQL: statements run on the gateway schema before the night
 # (experiments: what an index or a table costs).

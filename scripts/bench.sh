@@ -65,14 +65,6 @@ stat() {
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
-# gen N: N customers into bench_billing (kept while N stays the same).
-gen() {
-	have=$(sql -N -e "SELECT COUNT(*) FROM bench_billing.billing_customers" 2>/dev/null || echo 0)
-	[ "$have" != "$1" ] || return 0
-	say "generating $1 customers"
-	bench_gen "$1"
-}
-
 # conf FILE CHANNEL PROVIDER-SECTION [RECEIPT_PORT]: a config with one
 # channel that waits up to 300 s for receipts.
 conf() { bench_conf "$1" "$2" "$3" "${4:-$((PORT + 1))}" 300; }
@@ -149,7 +141,7 @@ http_provider() { # http_provider CONCURRENCY [BATCH]
 bench_scale() {
 	conf "$out/scale.ini" sms "$(http_provider "$INFLIGHT" "$BATCH")"
 	for n in $SIZES; do
-		gen "$n"
+		bench_data "$n"
 		r=1
 		while [ "$r" -le "$RUNS" ]; do
 			run=$out/scale-$n-$r
@@ -235,7 +227,7 @@ bench_kannel() {
 	[ -f "$KANNEL_DIR/dlrsink.c" ] || { echo "bench: $KANNEL_DIR/dlrsink.c missing (FEEGATE_KANNEL_PEER)" >&2; exit 1; }
 	cc -O2 -o "$out/dlrsink" "$KANNEL_DIR/dlrsink.c" $(pkg-config --cflags --libs libmicrohttpd) -lpthread
 	cc -O2 -shared -fPIC -o "$out/nodelay.so" "$KANNEL_DIR/nodelay.c" -ldl
-	gen "$SIDE"
+	bench_data "$SIDE"
 	conf "$out/kannel.ini" sms "[provider:peer]
 type = kannel
 url = http://127.0.0.1:13213/cgi-bin/sendsms
@@ -336,7 +328,7 @@ concurrency = 50"
 bench_email() {
 	[ -x /usr/sbin/smtp-sink ] && [ -x /usr/sbin/smtp-source ] ||
 		{ echo "bench: smtp-sink/smtp-source missing (postfix; scripts/bootstrap.sh)" >&2; exit 1; }
-	gen "$SIDE"
+	bench_data "$SIDE"
 	sport=$((PORT + 3))
 	conf "$out/email.ini" email "[provider:peer]
 type = smtp
@@ -382,7 +374,7 @@ per_session = 20"
 
 # ------------------------------------------------------------ 4. scale-out
 bench_scaleout() {
-	gen "$SIDE"
+	bench_data "$SIDE"
 	for k in 1 2 4; do
 		# The provider's capacity stays $INFLIGHT messages at once,
 		# shared.
