@@ -1,8 +1,9 @@
 #!/bin/sh
 # Retention ([retention], `feegate purge`): a message's text and full
 # address go message_days after its final state (the address kept masked,
-# the timeline unchanged); closed cases with their notices, messages and
-# finished tasks go history_days after closing, open ones stay; old access
+# the timeline unchanged); closed cases with their notices, messages,
+# texts and finished tasks go history_days after closing, open ones stay;
+# so do notices of no case (an outage's) history_days after sending; old access
 # log rows and billing rows refused long ago go; a run again does nothing;
 # each run that did something is one `purged` audit row and the chain
 # stays intact; serve purges after its nightly pass.
@@ -26,8 +27,13 @@ customer P2; contact 2 P2 sms +8613800006002; bill P2-1 P2 60.00 2026-10-01
 customer P3; contact 3 P3 sms +8613800006003; bill P3-1 P3 70.00 2026-10-01
 sqlb "INSERT INTO billing_contacts (contact_id, account_no, channel, address, priority, consent)
       VALUES (4, 'P3', 'sms', '+861380000600', 2, 1)"   # refused: not a mobile
+# An outage for P2 tomorrow: a notice of no case.
+sqlb "INSERT INTO billing_outages (outage_id, kind, area, starts_at, ends_at, reason)
+      VALUES ('PO1', 'planned', '近江社区', '2026-10-03 08:00', '2026-10-03 17:00', '线路检修')"
+sqlb "INSERT INTO billing_outage_accounts VALUES ('PO1', 'P2')"
 fgok run --date 2026-10-02 --now "2026-10-02 10:00"
-eq "delivered delivered delivered" "$(sqlg "SELECT GROUP_CONCAT(state ORDER BY message_id SEPARATOR ' ') FROM messages")" "three notices sent"
+eq "delivered delivered delivered" "$(sqlg "SELECT GROUP_CONCAT(state ORDER BY message_id SEPARATOR ' ') FROM messages WHERE case_id IS NOT NULL")" "three notices sent"
+eq "delivered" "$(sqlg "SELECT m.state FROM messages m JOIN notices n USING (notice_id) WHERE n.outage_id = 'PO1'")" "the outage notice sent"
 # P1 pays: its case closes on the next night.
 sqlb "UPDATE billing_bills SET amount_paid = amount_due, status = 'paid' WHERE bill_id = 'P1-1'"
 fgok run --date 2026-10-09 --now "2026-10-09 10:00"
@@ -50,14 +56,18 @@ eq "1" "$audit_before" "that run audited once"
 # masked; sixty after P1's case closed: gone, with what hangs on it.
 # One message never finished (as if its receipt never came): passed over,
 # not waited for, and the walk goes on past it.
-sqlg "UPDATE messages SET state = 'accepted', final_at = NULL WHERE account_no = 'P2' ORDER BY message_id LIMIT 1" >/dev/null
+sqlg "UPDATE messages SET state = 'accepted', final_at = NULL WHERE account_no = 'P2' AND case_id IS NOT NULL ORDER BY message_id LIMIT 1" >/dev/null
+# The outage's message too: its text goes with its notice, 60 days after
+# it was sent.
+sqlg "UPDATE messages SET state = 'accepted', final_at = NULL WHERE case_id IS NULL" >/dev/null
+eq "1" "$(sqlg "SELECT COUNT(*) FROM message_texts JOIN messages USING (message_id) WHERE case_id IS NULL")" "the outage message's text kept until then"
 # P1's message too (its receipt lost): not redacted, so its text goes with
 # its closed case, not before.
 sqlg "UPDATE messages SET state = 'accepted', final_at = NULL WHERE account_no = 'P1'" >/dev/null
 eq "1" "$(sqlg "SELECT COUNT(*) FROM message_texts JOIN messages USING (message_id) WHERE account_no = 'P1'")" "P1's text kept until then"
 fgok purge --date 2026-12-10
 has "$(cat "$work/last.out")" "redacted=3" "three messages redacted (notice 1 of three, notice 2 of two, less the two unfinished)"
-has "$(cat "$work/last.out")" "cases=1 notices=1 messages=1" "P1's closed case, its notice and its message"
+has "$(cat "$work/last.out")" "cases=1 notices=2 messages=2" "P1's closed case, its notice and its message; the outage's notice and message"
 has "$(cat "$work/last.out")" "input_errors=1" "P3's refused contact, not seen for 20 days"
 eq "P2 +8613800006002 0 NULL
 P3 +86138****6003 1 2026-12-10
@@ -66,7 +76,7 @@ P3 +86138****6003 1 2026-12-10" \
    "$(sqlg "SELECT m.account_no, m.address, NOT EXISTS (SELECT 1 FROM message_texts t WHERE t.message_id = m.message_id), m.redacted_on FROM messages m ORDER BY message_id")" \
    "the others kept, masked, without their text; the unfinished one as it was"
 eq "1 0" "$(sqlg "SELECT COUNT(*), SUM(message_id NOT IN (SELECT message_id FROM messages)) FROM message_texts")" \
-   "one text left, the unfinished message's; none of a message purged with its case"
+   "one text left, the unfinished message's; none of a message purged with its case or its outage notice"
 eq "0 0" "$(sqlg "SELECT (SELECT COUNT(*) FROM notices WHERE account_no = 'P1'), (SELECT COUNT(*) FROM dunning_cases WHERE account_no = 'P1')")" \
    "P1's history gone"
 eq "open open" "$(sqlg "SELECT GROUP_CONCAT(state ORDER BY account_no SEPARATOR ' ') FROM dunning_cases")" "open cases stay"
