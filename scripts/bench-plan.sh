@@ -53,7 +53,8 @@ quiesce() {
 timed() {
 	quiesce
 	/usr/bin/time -f '%e %M' -o var/bench/time.txt \
-		bin/feegate -c $conf run --date "$2" >var/bench/night.txt 2>var/bench/night.err
+		bin/feegate -c $conf run --date "$2" >var/bench/night.txt 2>var/bench/night.err ||
+		{ tail -20 var/bench/night.err >&2; exit 1; }
 	[ -z "${FEEGATE_BENCH_STATEMENTS:-}" ] ||
 		sed -n 's/.* db: \([a-z]*\): \([0-9.]*\) s, \([0-9]*\) rows*:* *\(.*\)/\2\t\3\t\1 \4/p' var/bench/night.err |
 		awk -F'\t' '{ t[$3] += $1; c[$3]++; r[$3] += $2 }
