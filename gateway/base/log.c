@@ -119,31 +119,74 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
+/* The line into buf (len bytes) or, when it is longer, into a buffer of
+ * its own (*big, to be freed); its length in *n. */
+static const char *
+log_line(char *buf, size_t len, char **big, size_t *n, enum log_level level,
+	 int journal, const char *fmt, va_list ap, int errnum)
+{
+	char head[64];
+	struct timespec now;
+	struct tm tm;
+	size_t h;
+	va_list aq;
+	int m;
+
+	if (journal) {
+		h = (size_t)snprintf(head, sizeof(head), "%s",
+				     journal_priority[level]);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &now);
+		gmtime_r(&now.tv_sec, &tm);
+		h = strftime(head, sizeof(head), "%Y-%m-%dT%H:%M:%S", &tm);
+		h += (size_t)snprintf(head + h, sizeof(head) - h, ".%03ldZ %s ",
+				      now.tv_nsec / 1000000,
+				      log_level_name(level));
+	}
+	if (h >= len)
+		h = len - 1;
+	memcpy(buf, head, h);
+	/* Formatted once where it fits, the common case; again if not. */
+	va_copy(aq, ap);
+	m = vsnprintf(buf + h, len - h, fmt, aq);
+	va_end(aq);
+	if (m < 0)
+		m = 0;
+	*n = h + (size_t)m + (errnum ? 2 + strlen(strerror(errnum)) : 0) + 1;
+	*big = NULL;
+	if (*n + 1 > len) {
+		*big = xmalloc(*n + 1);
+		memcpy(*big, head, h);
+		vsnprintf(*big + h, (size_t)m + 1, fmt, ap);
+		buf = *big;
+	}
+	if (errnum)
+		snprintf(buf + h + m, *n - h - (size_t)m, ": %s",
+			 strerror(errnum));
+	buf[*n - 1] = '\n';
+	buf[*n] = '\0';
+	return buf;
+}
+
+/* One write() a line, whole: standard error is unbuffered, and a line
+ * written in pieces (its time, its text, its newline) cost three system
+ * calls under the lock, two lines a message. */
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap, int errnum)
 {
-	char ts[32];
-	struct timespec now;
-	struct tm tm;
+	char buf[1024], *big;
+	const char *line;
+	size_t n;
 	FILE *fp;
 
 	if (level > log_max)
 		return;
 	pthread_mutex_lock(&log_mu);
 	fp = log_out();
-	if (fp == stderr && log_journal) {
-		fputs(journal_priority[level], fp);
-	} else {
-		clock_gettime(CLOCK_REALTIME, &now);
-		gmtime_r(&now.tv_sec, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		fprintf(fp, "%s.%03ldZ %s ", ts, now.tv_nsec / 1000000,
-			log_level_name(level));
-	}
-	vfprintf(fp, fmt, ap);
-	if (errnum)
-		fprintf(fp, ": %s", strerror(errnum));
-	fputc('\n', fp);
+	line = log_line(buf, sizeof(buf), &big, &n, level,
+			fp == stderr && log_journal, fmt, ap, errnum);
+	fwrite(line, 1, n, fp);
+	free(big);
 	/* A log file that cannot be written (the disk is full) must not
 	 * silence the daemon: say so once on stderr and log there until
 	 * the file is reopened (SIGHUP). The work itself is in the database

@@ -1,6 +1,7 @@
 /*
  * log_test.c: the log's lines, on a terminal or file and in the journal.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -129,6 +131,64 @@ test_file_under_systemd(void **state)
 	assert_int_not_equal(buf[0], '<');
 }
 
+/* Each line leaves in one write(), whole, in either form: with standard
+ * error a datagram socket, every write() is a datagram of its own. The
+ * line was written in three pieces (its head, its text, its newline);
+ * a line longer than the writer's buffer is whole too. */
+static void
+test_one_write_a_line(void **state)
+{
+	static char got[8192], want[8192], name[3000];
+	int sv[2], journal;
+	ssize_t n;
+
+	(void)state;
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	for (journal = 0; journal <= 1; journal++) {
+		struct stat st;
+		char js[64];
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+		fflush(stderr);
+		if (saved_stderr < 0)
+			saved_stderr = dup(STDERR_FILENO);
+		assert_int_equal(dup2(sv[0], STDERR_FILENO), STDERR_FILENO);
+		assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+		snprintf(js, sizeof(js), "%llu:%llu",
+			 (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino + (journal ? 0 : 1));
+		setenv("JOURNAL_STREAM", js, 1);
+		assert_int_equal(log_open(NULL, LOG_LEVEL_INFO), 0);
+		log_info("receipt msg=%d status=%s", 42, "delivered");
+		errno = ENOENT;
+		log_warn("a long one %s", name);
+		log_close();
+		dup2(saved_stderr, STDERR_FILENO);
+		unsetenv("JOURNAL_STREAM");
+
+		n = recv(sv[1], got, sizeof(got) - 1, MSG_DONTWAIT);
+		assert_true(n > 0);
+		got[n] = '\0';
+		if (journal)
+			assert_string_equal(
+				got, "<6>receipt msg=42 status=delivered\n");
+		else
+			assert_string_equal(got + 23, "Z info receipt msg=42 "
+						      "status=delivered\n");
+		n = recv(sv[1], got, sizeof(got) - 1, MSG_DONTWAIT);
+		assert_true(n > 0);
+		got[n] = '\0';
+		snprintf(want, sizeof(want), "%sa long one %s: %s\n",
+			 journal ? "<4>" : "Z warn ", name, strerror(ENOENT));
+		assert_string_equal(got + (journal ? 0 : 23), want);
+		assert_int_equal(recv(sv[1], got, sizeof(got), MSG_DONTWAIT),
+				 -1);
+		close(sv[0]);
+		close(sv[1]);
+	}
+}
+
 int
 main(void)
 {
@@ -136,6 +196,7 @@ main(void)
 		cmocka_unit_test(test_journal_priorities),
 		cmocka_unit_test(test_not_the_journal),
 		cmocka_unit_test(test_file_under_systemd),
+		cmocka_unit_test(test_one_write_a_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
