@@ -78,10 +78,14 @@ static const char sql_bad_keys[] =
 	"     THEN 'malformed period'"                                         \
 	" END"
 
-/* The bills behind a `bad` count: few, found through the account index. */
+/* The bills behind a `bad` count: few, found through the account index.
+ * From tmp_bal, whatever the estimates: MariaDB started from the overdue
+ * bills and looked each one's account up, to find the few (1,000,000
+ * customers: 727,590 bills read, 1.0 s, for none; t_plan_joins). */
 static const char sql_bad_overdue[] =
 	"INSERT IGNORE INTO tmp_bad (source, row_key, account_no, reason)"
-	" SELECT 'bill', b.bill_id, b.account_no," BILL_REASON " AS reason"
+	" SELECT STRAIGHT_JOIN 'bill', b.bill_id, b.account_no," BILL_REASON
+	" AS reason"
 	" FROM tmp_bal t JOIN {B}.billing_bills b"
 	"  ON {=bills.account_no b.account_no t.account_no}"
 	" WHERE t.bad > 0 AND b.status = 'open'"
