@@ -147,9 +147,9 @@ escalate_raise_tasks(struct night *nt, struct fg_err *err)
 }
 
 int
-escalate_run(struct night *nt, struct fg_err *err)
+escalate_run(struct night *nt, int planned, struct fg_err *err)
 {
-	if (night_retry(nt, escalate_fail_notices, err) != 0)
+	if (!planned && night_retry(nt, escalate_fail_notices, err) != 0)
 		return -1;
 	return night_retry(nt, escalate_raise_tasks, err);
 }

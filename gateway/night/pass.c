@@ -44,7 +44,8 @@ night_run(struct night *nt, struct db *db, const struct config *cfg,
 			return o->between_rc;
 		}
 		t = mono_now();
-		if (rc == 0 && o->escalate && (rc = escalate_run(nt, err)) == 0)
+		if (rc == 0 && o->escalate &&
+		    (rc = escalate_run(nt, o->plan, err)) == 0)
 			step(o, "escalated", nt, &t);
 		if (rc == 0 && o->plan && o->escalate)
 			rc = night_finished(nt, err);
