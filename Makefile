@@ -8,7 +8,7 @@
 #                   (scripts/bench.sh; docs/performance.md) and print the tables
 #   make bench-plan N=1000000   time one night's planning at scale
 #   make bench-province [N=10000000]   two nights of a province, planned
-#                   and sent (scripts/bench-province.sh; over an hour)
+#                   and sent (scripts/bench-province.sh; 45-55 min)
 #   make bench-claim [N=1000000]   what a claim costs with N messages queued
 #   make bench-metrics [N=10000000] [Q=100000]   a /metrics scrape's cost
 #                   with N message rows, Q of them due

@@ -11,16 +11,22 @@
 # the provider simulator (20 ms an answer, receipts 10 ms after), as
 # `make bench` section 1. Printed per night: plan seconds, messages,
 # messages/s and receipts/s (from the dispatcher's start to the last
-# attempt and the last receipt), peak resident memory of feegate (plan and
-# dispatch), MariaDB and the simulator, CPU microseconds per message of
-# each, and the database's size per customer. Everything it starts it
-# stops, by PID; the server is stopped at the end (its data stays).
+# attempt and the last receipt), the planning's CPU seconds (MariaDB,
+# feegate) and MariaDB's reads from the disk meanwhile, peak resident
+# memory of feegate (plan and dispatch), MariaDB and the simulator, CPU
+# microseconds per message of each, and the database's size per
+# customer. Everything it starts it stops, by PID; the server is stopped
+# at the end (its data stays).
+# FEEGATE_PROVINCE_NIGHTS: how many of the two nights to run (default 2;
+# 0 makes the data and stops, 1 runs night 1 alone).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 n=${1:-10000000}
 case "$n" in *[!0-9]* | '') echo "usage: scripts/bench-province.sh [N]" >&2; exit 2 ;; esac
+nights=${FEEGATE_PROVINCE_NIGHTS:-2}
+case "$nights" in 0 | 1 | 2) ;; *) echo "bench-province.sh: FEEGATE_PROVINCE_NIGHTS is 0, 1 or 2" >&2; exit 2 ;; esac
 port=${FEEGATE_BENCH_PORT:-18950} # the simulator; +1 receipts
 export FEEGATE_VAR="$top/var/bench/province"
 export FEEGATE_DB_CNF="innodb_buffer_pool_size = ${FEEGATE_PROVINCE_POOL:-12G}"
@@ -51,6 +57,9 @@ concurrency = 512" $((port + 1)) 600
 sql -e "DROP DATABASE IF EXISTS bench_feegate"
 bin/feegate -c "$dir/feegate.ini" db migrate >/dev/null
 
+# rbytes PID: the bytes process PID has read from storage so far.
+rbytes() { awk '/^read_bytes:/ { print $2 }' "/proc/$1/io"; }
+
 # size SCHEMA: its data and indexes in bytes (statistics made fresh)
 size() {
 	sql -N -e "SELECT CONCAT('ANALYZE TABLE \`$1\`.\`', table_name, '\`;') FROM information_schema.tables
@@ -61,8 +70,16 @@ size() {
 # night NUMBER DATE: plan, then send with receipts; one line of figures.
 night() {
 	say "night $1 ($2): planning"
-	/usr/bin/time -f '%e %M' -o "$dir/plan$1.time" bin/feegate -c "$dir/feegate.ini" plan --date "$2" >"$dir/plan$1.out"
-	read -r ps pkb <"$dir/plan$1.time"
+	pc0=$(cpu "$dbpid")
+	pr0=$(rbytes "$dbpid")
+	/usr/bin/time -f '%e %M %U %S' -o "$dir/plan$1.time" bin/feegate -c "$dir/feegate.ini" plan --date "$2" >"$dir/plan$1.out"
+	read -r ps pkb pu pss <"$dir/plan$1.time"
+	# What the planning waited on: MariaDB's CPU, and what it read from
+	# storage rather than its buffer pool (O_DIRECT: the kernel's count
+	# of bytes read is the server's reads from the disk).
+	plan_cpu="plan_cpu_s: mariadb=$(awk -v a="$pc0" -v b="$(cpu "$dbpid")" 'BEGIN { printf "%.0f", b - a }')"
+	plan_cpu="$plan_cpu feegate=$(awk -v u="$pu" -v s="$pss" 'BEGIN { printf "%.0f", u + s }')"
+	plan_cpu="$plan_cpu plan_read_mb=$(( ($(rbytes "$dbpid") - pr0) / 1048576 ))"
 	m=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")
 	say "night $1: planned in $ps s, $m messages; sending"
 	: >"$dir/sim$1.tsv"
@@ -85,7 +102,7 @@ night() {
 		SELECT ROUND($m / (TIMESTAMPDIFF(MICROSECOND, FROM_UNIXTIME($t0), MAX(CASE WHEN event = 'message_attempt' THEN at END)) / 1e6)),
 		       ROUND(SUM(event = 'receipt') / (TIMESTAMPDIFF(MICROSECOND, FROM_UNIXTIME($t0), MAX(CASE WHEN event = 'receipt' THEN at END)) / 1e6))
 		FROM audit_log WHERE at >= FROM_UNIXTIME($t0)")
-	echo "night=$1 date=$2 plan_s=$ps messages=$m per_second=$3 receipts_per_second=$4 dispatch_s=$ds" \
+	echo "night=$1 date=$2 plan_s=$ps $plan_cpu messages=$m per_second=$3 receipts_per_second=$4 dispatch_s=$ds" \
 		"rss_mb: plan=$((pkb / 1024)) dispatch=$((dkb / 1024)) mariadb=$(hwm "$dbpid") sim=$smb" \
 		"cpu_us_per_message: feegate=$(awk -v u="$fu" -v s="$fs" -v m="$m" 'BEGIN { printf "%.0f", (u + s) * 1e6 / m }')" \
 		"mariadb=$(awk -v a="$db0" -v b="$db1" -v m="$m" 'BEGIN { printf "%.0f", (b - a) * 1e6 / m }')" \
@@ -93,7 +110,7 @@ night() {
 		"bytes_per_customer: billing=$(( $(size bench_billing) / n )) gateway=$(( $(size bench_feegate) / n ))" |
 		tee -a "$dir/nights.txt"
 }
-night 1 2026-10-01
-night 2 2026-10-08
+[ "$nights" -lt 1 ] || night 1 2026-10-01
+[ "$nights" -lt 2 ] || night 2 2026-10-08
 echo "customers=$n generated_s=$(cat "$FEEGATE_VAR/generated-seconds" 2>/dev/null || echo '?')" \
 	"buffer_pool=${FEEGATE_PROVINCE_POOL:-12G} disk_kb=$(du -sk "$FEEGATE_VAR/db" | cut -f1)" | tee -a "$dir/nights.txt"
