@@ -284,6 +284,21 @@ cleanup() {
 	bg_pids=""
 }
 trap cleanup EXIT
+# The server's slow log with every statement in it, for the rows a
+# statement examined: slow_on writes it to $slow from now on; slow_off
+# stops it (so does the test's exit, a failure too); slow_rows TEXT
+# prints "RUNS ROWS": how many logged statements hold TEXT, and the rows
+# they examined, summed.
+slow_on() {
+	slow=$work/slow.log
+	exit_hooks="$exit_hooks slow_off"
+	sqlg "SET GLOBAL slow_query_log_file = '$slow', GLOBAL long_query_time = 0, GLOBAL slow_query_log = ON"
+}
+slow_off() { sqlg "SET GLOBAL slow_query_log = OFF"; }
+slow_rows() {
+	awk -v text="$1" '/Rows_examined:/ { for (i = 1; i < NF; i++) if ($i == "Rows_examined:") r = $(i + 1) }
+		index($0, text) { s += r; n++ } END { print n + 0, s + 0 }' "$slow"
+}
 # wait_listening PORT WHAT: until something accepts TCP on 127.0.0.1:PORT
 # (a peer that stops meanwhile fails the test at once, named).
 wait_listening() { peer_port "$2" "$1"; }

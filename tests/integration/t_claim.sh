@@ -59,10 +59,7 @@ sqlg "UPDATE messages SET state = 'cancelled' WHERE channel = 'sms' AND message_
 claim_conf "sms = sim
 email = mail"
 sim_control '{"latency_ms": 20}'
-slow=$work/slow.log
-slow_off() { sqlg "SET GLOBAL slow_query_log = OFF"; }
-exit_hooks="$exit_hooks slow_off" # a failure does not leave it on
-sqlg "SET GLOBAL slow_query_log_file = '$slow', GLOBAL long_query_time = 0, GLOBAL slow_query_log = ON"
+slow_on
 t0=$(date +%s.%N)
 "$FEEGATE_BIN" -c "$conf" dispatch --now "2026-10-02 10:00" >"$work/dispatch.out" 2>"$work/dispatch.err"
 rc=$?

@@ -18,17 +18,13 @@ sqlb "INSERT INTO billing_bills (bill_id, account_no, period, amount_due, amount
       FROM seq_1_to_$N JOIN (SELECT 7 AS m UNION ALL SELECT 8) months"
 sqlb "UPDATE billing_bills SET amount_paid = 70 WHERE bill_id = 'B17-8'"
 sqlb "ANALYZE TABLE billing_bills" >/dev/null
-slow=$work/slow.log
-slow_off() { sqlg "SET GLOBAL slow_query_log = OFF"; }
-exit_hooks="$exit_hooks slow_off" # a failure does not leave it on
-sqlg "SET GLOBAL slow_query_log_file = '$slow', GLOBAL long_query_time = 0, GLOBAL slow_query_log = ON"
+slow_on
 fgok plan --date 2026-10-08 --now "2026-10-08 10:00"
 slow_off
 eq "1" "$(sqlg "SELECT COUNT(*) FROM input_errors WHERE row_key = 'B17-8'
 	AND reason = 'amount_paid above amount_due'")" "the bill that cannot be trusted refused"
 eq "$((N - 1))" "$(sqlg "SELECT COUNT(*) FROM dunning_cases")" "a case for every other account"
-read=$(awk '/Rows_examined:/ { for (i = 1; i < NF; i++) if ($i == "Rows_examined:") r = $(i + 1) }
-	/t.bad > 0/ { s += r; n++ } END { print n + 0, s + 0 }' "$slow")
+read=$(slow_rows "t.bad > 0")
 echo "     the bad bills' statement (runs, rows examined): $read"
 set -- $read
 [ "$1" -gt 0 ] || fail "the bad bills' statement is not in the slow log: $slow"

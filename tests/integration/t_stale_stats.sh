@@ -27,16 +27,12 @@ fgok plan --date 2026-10-02 --now "2026-10-02 10:00"
 eq "$N" "$(sqlg "SELECT COUNT(*) FROM messages WHERE priority = 1 AND state = 'queued'")" "$N urgent SMS queued"
 # Every statement into the slow log meanwhile; the outage loads' rows
 # examined summed.
-slow=$work/slow.log
-slow_off() { sqlg "SET GLOBAL slow_query_log = OFF"; }
-exit_hooks="$exit_hooks slow_off" # a failure does not leave it on
-sqlg "SET GLOBAL slow_query_log_file = '$slow', GLOBAL long_query_time = 0, GLOBAL slow_query_log = ON"
+slow_on
 fgok dispatch --now "2026-10-02 10:00"
 slow_off
 eq "$N" "$(wc -l <"$work/sim.tsv" | tr -d " ")" "every notice sent"
-loads=$(grep -c "JOIN outage_versions pv" "$slow" || true)
-read=$(awk '/Rows_examined:/ { for (i = 1; i < NF; i++) if ($i == "Rows_examined:") r = $(i + 1) }
-	/JOIN outage_versions pv/ { s += r } END { print s + 0 }' "$slow")
+set -- $(slow_rows "JOIN outage_versions pv")
+loads=$1 read=$2
 echo "     $loads outage loads for $N notices examined $read rows"
 [ "$loads" -gt 0 ] || fail "no outage load in the slow log: $slow"
 [ "$read" -lt $((10 * N)) ] || fail "the outage loads examined $read rows for $N messages (the outage's notices read again for each batch?)"
