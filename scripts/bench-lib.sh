@@ -23,7 +23,8 @@ hwm() { awk '/^VmHWM:/ { print int($2 / 1024) }' "/proc/$1/status"; }
 # bench_conf FILE CHANNEL PROVIDER-SECTION RECEIPT_PORT RECEIPT_WAIT: a
 # config on the bench schemas with one channel, served by [provider:peer].
 # FEEGATE_BENCH_DISPATCH: more [dispatch] lines (experiments), e.g.
-# "batch = 400".
+# "batch = 400". FEEGATE_NIGHT_CONNECTIONS: the connections a night plans
+# on (default 2, feegate's).
 bench_conf() {
 	cat >"$1" <<CONF
 [database]
@@ -31,6 +32,7 @@ socket = $sock
 user = root
 gateway_schema = bench_feegate
 billing_schema = bench_billing
+night_connections = ${FEEGATE_NIGHT_CONNECTIONS:-2}
 
 [channels]
 $2 = peer

@@ -15,6 +15,8 @@
 # FEEGATE_BENCH_VIEWS=1: the same data, read through the example views of
 # sql/billing/views-example.sql (gbk tables of another shape: codes, fen,
 # a status table) instead of the contract's own tables.
+# FEEGATE_NIGHT_CONNECTIONS: the connections a night plans on (default 2,
+# feegate's).
 # Uses the private MariaDB (scripts/db.sh); bench_feegate is dropped and
 # recreated, bench_billing kept while it holds N customers.
 set -eu
@@ -31,6 +33,7 @@ socket = $sock
 user = root
 gateway_schema = bench_feegate
 billing_schema = bench_billing
+night_connections = ${FEEGATE_NIGHT_CONNECTIONS:-2}
 $([ -z "${FEEGATE_BENCH_STATEMENTS:-}" ] || printf '\n[log]\nlevel = debug')
 CONF
 

@@ -58,6 +58,8 @@ static const struct key keys[] = {
 	{"database", "lock_timeout", KEY_INT, OFF(db.lock_timeout), 0, 86400},
 	{"database", "lock_wait", KEY_INT, OFF(db.lock_wait), 1, 3600},
 	{"database", "reconnect_for", KEY_INT, OFF(db.reconnect_for), 0, 86400},
+	{"database", "night_connections", KEY_INT, OFF(db.night_connections), 1,
+	 NIGHT_MAX_CONNECTIONS},
 	{"dunning", "grace_days", KEY_INT, OFF(dunning.grace_days), 0, 365},
 	{"dunning", "step_days", KEY_INT, OFF(dunning.step_days), 1, 365},
 	{"dunning", "notices", KEY_INT, OFF(dunning.notices), 1, 10},
@@ -304,6 +306,7 @@ defaults(struct config *cfg)
 	cfg->db.lock_timeout = 600;
 	cfg->db.lock_wait = 50;
 	cfg->db.reconnect_for = 300;
+	cfg->db.night_connections = 2;
 	cfg->dunning.grace_days = 0;
 	cfg->dunning.step_days = 7;
 	cfg->dunning.notices = 3;

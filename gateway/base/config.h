@@ -49,6 +49,8 @@ int config_api_enabled(const struct config *cfg);
 struct config;
 int config_trusted_proxy(const struct config *cfg, unsigned int a);
 
+#define NIGHT_MAX_CONNECTIONS 8
+
 struct config {
 	char *path;
 	struct {
@@ -69,6 +71,9 @@ struct config {
 		int lock_timeout; /* seconds to wait for the planner lock */
 		int lock_wait;    /* seconds a statement waits for a row lock */
 		int reconnect_for; /* seconds to keep connecting after a loss */
+		/* Connections a night plans on, each for its part of the
+		 * accounts (night/pass.c). */
+		int night_connections;
 	} db;
 	struct {
 		int grace_days;

@@ -41,7 +41,9 @@ escalate_fail_notices(struct night *nt, struct fg_err *err)
 		 DB_ARGS(DB_STR(d), DB_INT(nt->cfg->dunning.step_days),
 			 DB_STR(nt->min_amount)),
 		 &nt->n.notices_failed},
-		{"UPDATE tmp_fail f JOIN messages m ON m.notice_id = f.notice_id"
+		{"UPDATE tmp_fail f STRAIGHT_JOIN messages m"
+		 "  FORCE INDEX (messages_notice_contact)"
+		 "  ON m.notice_id = f.notice_id"
 		 " SET f.delivered = 1 WHERE " OUTBOX_REACHED("m"),
 		 DB_NOARGS, NULL},
 		{"INSERT INTO audit_stage (event, account_no, case_id,"
@@ -58,10 +60,13 @@ escalate_fail_notices(struct night *nt, struct fg_err *err)
 		 " FROM tmp_fail f JOIN messages m ON m.notice_id = f.notice_id"
 		 " WHERE m.state IN ('queued', 'retry')",
 		 DB_NOARGS, &nt->n.messages_cancelled},
-		{"UPDATE notices n JOIN tmp_fail f ON n.notice_id = f.notice_id"
+		{"UPDATE tmp_fail f STRAIGHT_JOIN notices n"
+		 "  FORCE INDEX (PRIMARY) ON n.notice_id = f.notice_id"
 		 " SET n.state = 'failed', n.failed_on = ?",
 		 DB_ARGS(DB_STR(d)), NULL},
-		{"UPDATE messages m JOIN tmp_fail f ON m.notice_id = f.notice_id"
+		{"UPDATE tmp_fail f STRAIGHT_JOIN messages m"
+		 "  FORCE INDEX (messages_notice_contact)"
+		 "  ON m.notice_id = f.notice_id"
 		 " SET m.state = 'cancelled',"
 		 "  m.last_error = 'notice failed before this message was sent'"
 		 " WHERE m.state IN ('queued', 'retry')",
@@ -137,7 +142,8 @@ escalate_raise_tasks(struct night *nt, struct fg_err *err)
 		 "  'manual collection task raised'"
 		 " FROM tmp_task",
 		 DB_NOARGS, NULL},
-		{"UPDATE dunning_cases k JOIN tmp_task x ON k.case_id = x.case_id"
+		{"UPDATE tmp_task x STRAIGHT_JOIN dunning_cases k"
+		 "  FORCE INDEX (PRIMARY) ON k.case_id = x.case_id"
 		 " SET k.state = 'escalated'",
 		 DB_NOARGS, NULL},
 		{"DROP TEMPORARY TABLE tmp_task", DB_NOARGS, NULL},

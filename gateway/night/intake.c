@@ -36,11 +36,13 @@ static const char sql_balance[] =
 	"  NOT COALESCE(" BILL_OK ", 0)"
 	" FROM {B}.billing_bills b"
 	" WHERE b.status = 'open' AND b.due_date < DATE_SUB(?, INTERVAL ? DAY)"
-	"   AND NOT " BILL_KEY_BAD
+	"   AND NOT " BILL_KEY_BAD " AND {H bills.account_no b.account_no}"
 	" ON DUPLICATE KEY UPDATE balance = balance + VALUES(balance),"
 	"  bad = bad + VALUES(bad)";
 
-/* Overdue bills of no account feegate can hold. */
+/* Overdue bills of no account feegate can hold: part 0's (a night
+ * planned in parts reads billing once a part, each for its own accounts:
+ * the {H} terms, db.h's DB_PART). */
 static const char sql_bad_keys[] =
 	"INSERT IGNORE INTO tmp_bad (source, row_key, account_no, reason)"
 	" SELECT 'bill', b.bill_id, NULL, CASE"
@@ -50,7 +52,7 @@ static const char sql_bad_keys[] =
 	"   ELSE 'account_no longer than 32 characters' END"
 	" FROM {B}.billing_bills b"
 	" WHERE b.status = 'open' AND b.due_date < DATE_SUB(?, INTERVAL ? DAY)"
-	"   AND " BILL_KEY_BAD;
+	"   AND " BILL_KEY_BAD " AND @fg_part = 0";
 
 /* Why a bill is refused; NULL if it is fine. */
 #define BILL_REASON                                                            \
@@ -98,10 +100,11 @@ static const char sql_bad_elsewhere[] =
 	"INSERT IGNORE INTO tmp_bad (source, row_key, account_no, reason)"
 	" SELECT 'bill', b.bill_id, b.account_no," BILL_REASON " AS reason"
 	" FROM {B}.billing_bills b"
-	" WHERE b.status NOT IN ('open', 'paid', 'cancelled', 'disputed')"
+	" WHERE (b.status NOT IN ('open', 'paid', 'cancelled', 'disputed')"
 	"    OR b.status IS NULL"
 	"    OR (b.status = 'open' AND (b.due_date IS NULL"
-	"        OR b.due_date > DATE_ADD(?, INTERVAL 1 YEAR)))"
+	"        OR b.due_date > DATE_ADD(?, INTERVAL 1 YEAR))))"
+	"   AND {H bills.account_no b.account_no}"
 	" HAVING reason IS NOT NULL";
 
 /* The customers who may hear from us tonight, read once: whether billing

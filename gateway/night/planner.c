@@ -11,11 +11,12 @@
 #include "base/contacts.h"
 #include "base/log.h"
 #include "night/escalate.h"
-#include "night/outage.h"
 
 #define ACTOR "planner"
 
-/* Active cases to close, and why. Quarantined accounts are left alone. */
+/* Active cases to close, and why. Quarantined accounts are left alone.
+ * The cases of this session's part of the accounts: tmp_bal holds only
+ * those (intake.c). */
 static const char sql_close_decide[] =
 	"INSERT INTO tmp_close (case_id, account_no, balance, reason)"
 	" SELECT k.case_id, k.account_no, COALESCE(t.balance, 0), CASE"
@@ -30,7 +31,8 @@ static const char sql_close_decide[] =
 	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
 	" WHERE k.active_account IS NOT NULL AND q.account_no IS NULL"
 	"   AND (c.account_no IS NULL OR COALESCE(t.balance, 0) < ?"
-	"        OR c.dunning_hold <> 0)";
+	"        OR c.dunning_hold <> 0)"
+	"   AND " DB_PART("k.account_no");
 
 static int
 close_count_cb(void *arg, const struct db_row *row, struct fg_err *err)
@@ -92,25 +94,29 @@ planner_settle(struct night *nt, struct fg_err *err)
 		 "  ON t.case_id = x.case_id"
 		 " WHERE t.state IN ('open', 'assigned')",
 		 DB_NOARGS, &nt->n.tasks_closed},
-		{"UPDATE notices n JOIN tmp_close x ON n.case_id = x.case_id"
+		{"UPDATE tmp_close x STRAIGHT_JOIN notices n"
+		 "  FORCE INDEX (notices_case_seq) ON n.case_id = x.case_id"
 		 " SET n.state = IF(x.reason IN ('paid', 'below_minimum'),"
 		 "  'settled', 'cancelled'), n.closed_on = ?"
 		 " WHERE n.state IN ('planned', 'sending', 'sent', 'delivered')",
 		 DB_ARGS(DB_STR(d)), NULL},
-		{"UPDATE messages m JOIN notices n ON n.notice_id = m.notice_id"
-		 " JOIN tmp_close x ON n.case_id = x.case_id"
+		{"UPDATE tmp_close x STRAIGHT_JOIN notices n"
+		 "  FORCE INDEX (notices_case_seq) ON n.case_id = x.case_id"
+		 " STRAIGHT_JOIN messages m FORCE INDEX (messages_notice_contact)"
+		 "  ON m.notice_id = n.notice_id"
 		 " SET m.state = 'cancelled',"
 		 "  m.last_error = CONCAT('case closed: ', x.reason)"
 		 " WHERE m.state IN ('queued', 'retry')",
 		 DB_NOARGS, NULL},
-		{"UPDATE collection_tasks t JOIN tmp_close x"
-		 "  ON t.case_id = x.case_id"
+		{"UPDATE tmp_close x STRAIGHT_JOIN collection_tasks t"
+		 "  FORCE INDEX (tasks_one_per_case) ON t.case_id = x.case_id"
 		 " SET t.state = IF(x.reason IN ('paid', 'below_minimum'),"
 		 "  'done', 'cancelled'), t.closed_on = ?,"
 		 "  t.close_reason = x.reason"
 		 " WHERE t.state IN ('open', 'assigned')",
 		 DB_ARGS(DB_STR(d)), NULL},
-		{"UPDATE dunning_cases k JOIN tmp_close x ON k.case_id = x.case_id"
+		{"UPDATE tmp_close x STRAIGHT_JOIN dunning_cases k"
+		 "  FORCE INDEX (PRIMARY) ON k.case_id = x.case_id"
 		 " SET k.state = 'closed', k.close_reason = x.reason,"
 		 "  k.closed_on = ?, k.active_account = NULL",
 		 DB_ARGS(DB_STR(d)), NULL},
@@ -220,7 +226,8 @@ planner_advance(struct night *nt, struct fg_err *err)
 		 " SELECT case_id, account_no, 'dunning', seq, ?, 'planned'"
 		 " FROM tmp_next",
 		 DB_ARGS(DB_STR(d)), NULL},
-		{"UPDATE dunning_cases k JOIN tmp_next x ON k.case_id = x.case_id"
+		{"UPDATE tmp_next x STRAIGHT_JOIN dunning_cases k"
+		 "  FORCE INDEX (PRIMARY) ON k.case_id = x.case_id"
 		 " SET k.step = x.seq",
 		 DB_NOARGS, NULL},
 		{sql_contacts, DB_NOARGS, NULL},
@@ -256,8 +263,9 @@ planner_advance(struct night *nt, struct fg_err *err)
 		 " FROM tmp_unreach u"
 		 " JOIN notices n ON n.case_id = u.case_id AND n.seq = u.seq",
 		 DB_NOARGS, NULL},
-		{"UPDATE notices n"
-		 " JOIN tmp_unreach u ON n.case_id = u.case_id AND n.seq = u.seq"
+		{"UPDATE tmp_unreach u STRAIGHT_JOIN notices n"
+		 "  FORCE INDEX (notices_case_seq)"
+		 "  ON n.case_id = u.case_id AND n.seq = u.seq"
 		 " SET n.state = 'failed', n.unreachable = 1, n.failed_on = ?",
 		 DB_ARGS(DB_STR(d)), NULL},
 		{"INSERT IGNORE INTO tmp_bad" CONTACT_NO_ID_FROM("tmp_next"),
@@ -289,7 +297,5 @@ planner_run(struct night *nt, struct fg_err *err)
 		return -1;
 	if (night_retry(nt, escalate_fail_notices, err) != 0)
 		return -1;
-	if (night_retry(nt, planner_advance, err) != 0)
-		return -1;
-	return outage_plan(nt, err);
+	return night_retry(nt, planner_advance, err);
 }

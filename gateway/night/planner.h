@@ -20,7 +20,9 @@ int planner_settle(struct night *nt, struct fg_err *err);
  * queued message to the first consented, valid contact by priority, or an
  * unreachable notice when there is none. */
 int planner_advance(struct night *nt, struct fg_err *err);
-/* settle, escalate_fail_notices, advance: the plan step of a night. */
+/* settle, escalate_fail_notices, advance: the ladder's part of a night's
+ * plan, for the accounts in the session's tmp_bal (the outages are
+ * outage_plan's, outage.h). */
 int planner_run(struct night *nt, struct fg_err *err);
 
 #endif

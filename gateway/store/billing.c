@@ -374,8 +374,9 @@ billing_expand(const char *tok, size_t n, struct sbuf *out, struct fg_err *err)
 	size_t cn, ln, rn = 0, rest;
 	const struct billing_column *k;
 	char op = n > 0 ? tok[0] : '\0';
+	int text;
 
-	if (strchr("=TVNWI", op) == NULL || op == '\0') {
+	if (strchr("=TVNWIH", op) == NULL || op == '\0') {
 		err_set(err, "billing: unknown token {%.*s}", (int)n, tok);
 		return -1;
 	}
@@ -424,6 +425,17 @@ billing_expand(const char *tok, size_t n, struct sbuf *out, struct fg_err *err)
 			sbuf_addf(out, "(%.*s IS NOT NULL)", (int)ln, l);
 		else
 			sbuf_adds(out, "1");
+		break;
+	case 'H':
+		/* DB_PART's hash. Bytes and numbers hash as they are: the
+		 * gateway holds the same bytes, the number's digits. */
+		text = k->charset[0] != '\0' &&
+		       strcmp(k->charset, "binary") != 0;
+		sbuf_addf(out,
+			  "(COALESCE(CRC32(%s%.*s%s), 0) %% @fg_parts"
+			  " = @fg_part)",
+			  text ? "CONVERT(" : "", (int)ln, l,
+			  text ? " USING utf8mb4)" : "");
 		break;
 	case 'T':
 		sbuf_addf(out,

@@ -35,6 +35,10 @@
  *                   integer column's value, or text of digits (without
  *                   leading zeros, so that it reads back the same); 1
  *                   when the column is integers that cannot be NULL
+ *   {H obj.col L}   L's account is one of this session's part of the
+ *                   accounts (DB_PART in db.h): hashed as the gateway
+ *                   holds it (utf8mb4 bytes), so that a billing row and
+ *                   the gateway's rows of its account are in one part
  *
  * obj is the object's name without "billing_": customers, contacts,
  * bills, outages, outage_accounts. L and R are SQL expressions without

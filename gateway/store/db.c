@@ -99,8 +99,8 @@ stmt_error(struct db *db, MYSQL_STMT *st, const char *sql, struct fg_err *err)
 }
 
 /* Where a token of billing.h or kinds.h starts in sql ("{B}", "{=", or a
- * letter of "TVNWIK" and a space), or NULL. Other braces (a regular expression's
- * "{7,14}") are text. */
+ * letter of "TVNWIHK" and a space), or NULL. Other braces (a regular
+ * expression's "{7,14}") are text. */
 static const char *
 next_token(const char *sql)
 {
@@ -108,7 +108,7 @@ next_token(const char *sql)
 
 	for (p = strchr(sql, '{'); p != NULL; p = strchr(p + 1, '{'))
 		if ((p[1] == 'B' && p[2] == '}') || p[1] == '=' ||
-		    (p[1] != '\0' && strchr("TVNWIK", p[1]) != NULL &&
+		    (p[1] != '\0' && strchr("TVNWIHK", p[1]) != NULL &&
 		     p[2] == ' '))
 			return p;
 	return NULL;
@@ -299,11 +299,21 @@ session_open(struct db *db, struct fg_err *err)
 		    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
 		    DB_NOARGS, NULL, err) != 0 ||
 	    db_exec(db, "SET SESSION innodb_lock_wait_timeout = ?",
-		    DB_ARGS(DB_INT(cfg->db.lock_wait)), NULL, err) != 0)
+		    DB_ARGS(DB_INT(cfg->db.lock_wait)), NULL, err) != 0 ||
+	    db_set_part(db, db->part, db->parts, err) != 0)
 		return -1;
 	if (db->use_gateway && db_use_gateway(db, err) != 0)
 		return -1;
 	return 0;
+}
+
+int
+db_set_part(struct db *db, int part, int parts, struct fg_err *err)
+{
+	db->part = part;
+	db->parts = parts > 0 ? parts : 1;
+	return db_exec(db, "SET @fg_part = ?, @fg_parts = ?",
+		       DB_ARGS(DB_INT(db->part), DB_INT(db->parts)), NULL, err);
 }
 
 int

@@ -48,7 +48,21 @@ struct db {
 	unsigned long session; /* connections opened: a statement of an
 				  earlier one is never kept */
 	unsigned long long prepares, reuses; /* statements prepared, reused */
+	/* The share of the accounts a night's statements on this session
+	 * take (DB_PART): part of parts, set on every connect as the
+	 * session's @fg_part and @fg_parts. 0 of 1 (all) by default. */
+	int part, parts;
 };
+
+/* SQL true for the accounts of this session's part: account is a
+ * utf8mb4 expression (the gateway's account_no; billing's through
+ * {H ...}, billing.h). A NULL account is part 0's. */
+#define DB_PART(account)                                                       \
+	"(COALESCE(CRC32(" account "), 0) % @fg_parts = @fg_part)"
+
+/* Make this session (and the ones it connects again) work on part of
+ * parts (0 <= part < parts) of the accounts. */
+int db_set_part(struct db *db, int part, int parts, struct fg_err *err);
 
 enum db_param_type {
 	DBP_NULL,

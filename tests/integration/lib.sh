@@ -261,10 +261,13 @@ state() {
 
 # snapshot: every gateway row that a re-run must not change.
 snapshot() {
-	sqlg "SELECT 'c', case_id, account_no, state, IFNULL(close_reason,''), step, opened_on, IFNULL(closed_on,'') FROM dunning_cases ORDER BY case_id;
-	      SELECT 'n', notice_id, case_id, seq, sent_on, state, unreachable, IFNULL(failed_on,'') FROM notices ORDER BY notice_id;
-	      SELECT 'm', message_id, notice_id, channel, contact_id, state FROM messages ORDER BY message_id;
-	      SELECT 't', task_id, case_id, grid_id, amount_due, notices_failed, notices_delivered, state FROM collection_tasks ORDER BY task_id;
+	# By what the rows are (account, date, step), not by their ids: a
+	# night planned on several connections numbers its rows in whichever
+	# order the connections' inserts came.
+	sqlg "SELECT 'c', account_no, opened_on, state, IFNULL(close_reason,''), step, IFNULL(closed_on,'') FROM dunning_cases ORDER BY account_no, opened_on;
+	      SELECT 'n', n.account_no, n.kind, IFNULL(n.outage_id,''), IFNULL(n.outage_version,''), IFNULL(k.opened_on,''), n.seq, n.sent_on, n.state, n.unreachable, IFNULL(n.failed_on,'') FROM notices n LEFT JOIN dunning_cases k ON k.case_id = n.case_id ORDER BY 2, 3, 4, 5, 6, 7;
+	      SELECT 'm', n.account_no, n.kind, IFNULL(n.outage_id,''), IFNULL(n.outage_version,''), IFNULL(k.opened_on,''), n.seq, m.channel, m.contact_id, m.state FROM messages m JOIN notices n ON n.notice_id = m.notice_id LEFT JOIN dunning_cases k ON k.case_id = n.case_id ORDER BY 2, 3, 4, 5, 6, 7, 8, 9;
+	      SELECT 't', k.account_no, k.opened_on, t.grid_id, t.amount_due, t.notices_failed, t.notices_delivered, t.state FROM collection_tasks t JOIN dunning_cases k ON k.case_id = t.case_id ORDER BY 2, 3;
 	      SELECT 'e', source, row_key, reason, first_seen_on FROM input_errors ORDER BY source, row_key, reason;
 	      SELECT 'a', COUNT(*) FROM audit_log"
 }

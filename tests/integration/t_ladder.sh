@@ -42,9 +42,11 @@ sed -i '/^\[log\]$/,$d' "$conf"
 eq "open/2 1:failed,2:planned" "$(state A1)" "notice 1 fails at 7 days, notice 2 the same night"
 # `feegate run` fails notices once, when it plans: its escalation step
 # (after sending) only raises tasks, since the same date and balances can
-# fail nothing more (a second pass cost 0.6 s at 1M customers).
-eq "1" "$(grep -c 'CREATE TEMPORARY TABLE tmp_fail' "$work/night-2026-10-09.err")" \
-   "one pass failing notices a night"
+# fail nothing more (a second pass cost 0.6 s at 1M customers). The night
+# plans on two connections (the default night_connections), each failing
+# its own part's notices once.
+eq "2" "$(grep -c 'CREATE TEMPORARY TABLE tmp_fail' "$work/night-2026-10-09.err")" \
+   "one pass failing notices a night on each of its connections"
 eq "open/2 1:failed,2:planned" "$(state A4)" "a partial payment leaves the ladder running"
 eq "1" "$(sqlg "SELECT COUNT(*) FROM dunning_cases WHERE account_no = 'A1'")" "two overdue bills, one case"
 

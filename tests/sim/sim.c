@@ -50,11 +50,13 @@
  *   no_receipts                          true: accept, never send receipts
  *   quote                                true: an error, a failed receipt
  *                                        and an SMS's id (so its receipts)
- *                                        quote the number, each time in
- *                                        the next of the forms providers
- *                                        use: +86..., 86..., national,
- *                                        trunk 0, 0086, grouped by spaces,
- *                                        dashes or dots, fullwidth digits
+ *                                        quote the number in one of
+ *                                        the forms providers use (an
+ *                                        error's by its digits, an id's
+ *                                        by its count): +86..., 86...,
+ *                                        national, trunk 0, 0086, grouped
+ *                                        by spaces, dashes or dots,
+ *                                        fullwidth digits
  *   token                                the Bearer token to insist on
  *   twilio_token                         the auth token Twilio's API
  *                                        takes and signs callbacks with
@@ -609,22 +611,24 @@ quoted_number(const char *to, unsigned int k, char *out, size_t len)
 }
 
 /* The text of an error about number to: with the quote fault, the number
- * quoted in its next form, in Chinese as a mainland platform writes. */
+ * quoted in a form its digits pick (their sum: numbers that differ in one
+ * digit or two alike meet different forms, in whatever order they come),
+ * in Chinese as a mainland platform writes. */
 static void
 about_number(const struct faults *f, const char *to, const char *plain,
 	     char *out, size_t len)
 {
-	static unsigned int turn;
 	char q[128];
-	unsigned int k;
+	unsigned int k = 0;
+	const char *p;
 
 	if (!f->quote) {
 		snprintf(out, len, "%s", plain);
 		return;
 	}
-	pthread_mutex_lock(&mu);
-	k = turn++;
-	pthread_mutex_unlock(&mu);
+	for (p = to; *p != '\0'; p++)
+		if (*p >= '0' && *p <= '9')
+			k += (unsigned int)(*p - '0');
 	quoted_number(to, k, q, sizeof(q));
 	snprintf(out, len, "号码%s%s", q, plain);
 }

@@ -14,6 +14,7 @@
 
 #include "base/util.h"
 #include "store/billing.h"
+#include "store/db.h"
 
 /* Every column of the contract as sql/billing/contract.sql makes it. */
 static void
@@ -228,6 +229,19 @@ test_expansions(void **state)
 	assert_non_null(strstr(expand("V customers.name c.name"),
 			       "|\\\\xED[\\\\x80-\\\\x9F][\\\\x80-\\\\xBF]|"));
 	assert_string_equal(expand("V customers.locale c.locale"), "1");
+	/* A night's part (DB_PART): text hashed as the gateway holds it,
+	 * bytes and numbers as they are. */
+	assert_string_equal(expand("H bills.account_no b.account_no"),
+			    "(COALESCE(CRC32(CONVERT(b.account_no USING "
+			    "utf8mb4)), 0) % @fg_parts = @fg_part)");
+	assert_string_equal(expand("H customers.name c.name"),
+			    "(COALESCE(CRC32(c.name), 0) % @fg_parts = "
+			    "@fg_part)");
+	assert_string_equal(expand("H contacts.contact_id ct.contact_id"),
+			    "(COALESCE(CRC32(ct.contact_id), 0) % @fg_parts = "
+			    "@fg_part)");
+	assert_string_equal(expand("H bills.account_no b.account_no"),
+			    DB_PART("CONVERT(b.account_no USING utf8mb4)"));
 	/* Checks that cost nothing where the type rules the value out. */
 	assert_string_equal(expand("N bills.account_no b.account_no"),
 			    "(b.account_no IS NULL)");
