@@ -44,10 +44,11 @@ parts_close(struct parts *ps)
 	int k;
 
 	for (k = 0; k < ps->n; k++) {
-		if (ps->p[k].db.my == NULL)
-			continue;
-		night_close(&ps->p[k].nt);
-		db_close(&ps->p[k].db);
+		struct part *p = &ps->p[k];
+
+		if (p->nt.db != NULL)
+			night_close(&p->nt);
+		db_close(&p->db); /* whatever became of it: idempotent */
 	}
 	free(ps->p);
 	ps->p = NULL;
