@@ -31,6 +31,7 @@ struct part {
 	int arg, rc;
 	struct fg_err err;
 	pthread_t thread;
+	int threaded; /* the step runs on thread, to be joined */
 };
 
 struct parts {
@@ -141,13 +142,22 @@ parts_step(struct parts *ps, struct night *nt,
 		memset(&p->nt.n, 0, sizeof(p->nt.n));
 		p->fn = fn;
 		p->arg = arg;
-		if (pthread_create(&p->thread, NULL, part_main, p) != 0)
-			fatalx("night: cannot start a thread for part %d", k);
+		p->threaded =
+			pthread_create(&p->thread, NULL, part_main, p) == 0;
+		if (!p->threaded) {
+			/* Out of threads: the part on this one, while the
+			 * parts already started go on. */
+			log_warnx("night: cannot start a thread for part %d; "
+				  "running it on this one",
+				  k + 1);
+			part_main(p);
+		}
 	}
 	for (k = 0; k < ps->n; k++) {
 		struct part *p = &ps->p[k];
 
-		pthread_join(p->thread, NULL);
+		if (p->threaded)
+			pthread_join(p->thread, NULL);
 		counts_add(&nt->n, &p->nt.n);
 		if (p->rc != 0 && rc == 0) {
 			rc = p->rc;
