@@ -2,6 +2,7 @@
  * billing.c: see billing.h.
  */
 #include "store/billing.h"
+#include "store/db.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -431,11 +432,9 @@ billing_expand(const char *tok, size_t n, struct sbuf *out, struct fg_err *err)
 		 * gateway holds the same bytes, the number's digits. */
 		text = k->charset[0] != '\0' &&
 		       strcmp(k->charset, "binary") != 0;
-		sbuf_addf(out,
-			  "(COALESCE(CRC32(%s%.*s%s), 0) %% @fg_parts"
-			  " = @fg_part)",
-			  text ? "CONVERT(" : "", (int)ln, l,
-			  text ? " USING utf8mb4)" : "");
+		sbuf_addf(out, DB_PART_HEAD "%s%.*s%s", text ? "CONVERT(" : "",
+			  (int)ln, l, text ? " USING utf8mb4)" : "");
+		sbuf_adds(out, DB_PART_TAIL);
 		break;
 	case 'T':
 		sbuf_addf(out,

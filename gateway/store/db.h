@@ -57,8 +57,9 @@ struct db {
 /* SQL true for the accounts of this session's part: account is a
  * utf8mb4 expression (the gateway's account_no; billing's through
  * {H ...}, billing.h). A NULL account is part 0's. */
-#define DB_PART(account)                                                       \
-	"(COALESCE(CRC32(" account "), 0) % @fg_parts = @fg_part)"
+#define DB_PART_HEAD     "(COALESCE(CRC32("
+#define DB_PART_TAIL     "), 0) % @fg_parts = @fg_part)"
+#define DB_PART(account) DB_PART_HEAD account DB_PART_TAIL
 
 /* Make this session (and the ones it connects again) work on part of
  * parts (0 <= part < parts) of the accounts. */
