@@ -10,67 +10,89 @@
 
 #define ACTOR "escalation"
 
-/* The latest notice of each open case, step_days old, balance still due. */
-static const char sql_fail_decide[] =
-	"INSERT INTO tmp_fail (notice_id, case_id, account_no, seq, balance)"
-	" SELECT n.notice_id, n.case_id, n.account_no, n.seq, t.balance"
-	" FROM dunning_cases k"
-	" JOIN notices n ON n.case_id = k.case_id AND n.seq = k.step"
-	" JOIN tmp_bal t ON t.account_no = k.account_no"
-	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
-	" WHERE k.active_account IS NOT NULL AND k.state = 'open'"
-	"   AND q.account_no IS NULL"
-	"   AND n.state IN ('planned', 'sending', 'sent', 'delivered')"
-	"   AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)"
-	"   AND t.balance >= ? AND t.known = 1 AND t.hold = 0";
+/* The latest notice of each open case, step_days old, balance still due;
+ * whether a message of it reached the customer, and whether one is still
+ * unsent (queued or retry: cancelled with it). */
+const char escalate_fail_decide[] =
+	"INSERT INTO tmp_fail (notice_id, case_id, account_no, seq, balance,"
+	" delivered, unsent)"
+	" SELECT n.notice_id, n.case_id, n.account_no, n.seq, t.balance,"
+	"  EXISTS (SELECT 1 FROM messages m"
+	"   WHERE m.notice_id = n.notice_id AND " OUTBOX_REACHED(
+		"m") "),"
+		     "  EXISTS (SELECT 1 FROM messages m"
+		     "   WHERE m.notice_id = n.notice_id AND m.state IN ('queued', 'retry'))"
+		     " FROM dunning_cases k"
+		     " JOIN notices n ON n.case_id = k.case_id AND n.seq = k.step"
+		     " JOIN tmp_bal t ON t.account_no = k.account_no"
+		     " LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
+		     " WHERE k.active_account IS NOT NULL AND k.state = 'open'"
+		     "   AND q.account_no IS NULL"
+		     "   AND n.state IN ('planned', 'sending', 'sent', 'delivered')"
+		     "   AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)"
+		     "   AND t.balance >= ? AND t.known = 1 AND t.hold = 0";
+
+const char escalate_fail_table[] =
+	"CREATE TEMPORARY TABLE tmp_fail ("
+	" notice_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
+	" case_id BIGINT UNSIGNED NOT NULL,"
+	" account_no VARCHAR(32) NOT NULL,"
+	" seq INT NOT NULL,"
+	" balance DECIMAL(16,2) NOT NULL,"
+	" delivered INT NOT NULL,"
+	" unsent INT NOT NULL,"
+	" KEY (case_id)) ENGINE=MEMORY";
+
+#define FAIL_AUDIT                                                             \
+	"INSERT INTO audit_stage (event, account_no, case_id, notice_id, seq," \
+	" amount, delivered)"                                                  \
+	" SELECT 'notice_failed', f.account_no, f.case_id, f.notice_id,"       \
+	"  f.seq, f.balance, f.delivered"                                      \
+	" FROM tmp_fail f"
+
+const char escalate_fail_audit[] = FAIL_AUDIT;
+
+const char escalate_fail_audit_uncarried[] =
+	FAIL_AUDIT " LEFT JOIN tmp_next x ON x.case_id = f.case_id"
+		   " WHERE x.case_id IS NULL OR f.unsent = 1";
+
+const char escalate_fail_audit_cancel[] =
+	"INSERT INTO audit_stage (event, account_no, case_id,"
+	" notice_id, message_id, channel, address, reason)"
+	" SELECT 'message_cancelled', m.account_no, m.case_id,"
+	"  m.notice_id, m.message_id, m.channel, m.address,"
+	"  'notice failed before this message was sent'"
+	" FROM tmp_fail f JOIN messages m ON m.notice_id = f.notice_id"
+	" WHERE f.unsent = 1 AND m.state IN ('queued', 'retry')";
+
+const char escalate_fail_apply_notices[] =
+	"UPDATE tmp_fail f STRAIGHT_JOIN notices n"
+	"  FORCE INDEX (PRIMARY) ON n.notice_id = f.notice_id"
+	" SET n.state = 'failed', n.failed_on = ?";
+
+const char escalate_fail_apply_messages[] =
+	"UPDATE tmp_fail f STRAIGHT_JOIN messages m"
+	"  FORCE INDEX (messages_notice_contact)"
+	"  ON m.notice_id = f.notice_id"
+	" SET m.state = 'cancelled',"
+	"  m.last_error = 'notice failed before this message was sent'"
+	" WHERE f.unsent = 1 AND m.state IN ('queued', 'retry')";
 
 int
 escalate_fail_notices(struct night *nt, struct fg_err *err)
 {
 	const char *d = nt->date;
 	const struct night_stmt s[] = {
-		{"CREATE TEMPORARY TABLE tmp_fail ("
-		 " notice_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
-		 " case_id BIGINT UNSIGNED NOT NULL,"
-		 " account_no VARCHAR(32) NOT NULL,"
-		 " seq INT NOT NULL,"
-		 " balance DECIMAL(16,2) NOT NULL,"
-		 " delivered INT NOT NULL DEFAULT 0) ENGINE=MEMORY",
-		 DB_NOARGS, NULL},
-		{sql_fail_decide,
+		{escalate_fail_table, DB_NOARGS, NULL},
+		{escalate_fail_decide,
 		 DB_ARGS(DB_STR(d), DB_INT(nt->cfg->dunning.step_days),
 			 DB_STR(nt->min_amount)),
 		 &nt->n.notices_failed},
-		{"UPDATE tmp_fail f STRAIGHT_JOIN messages m"
-		 "  FORCE INDEX (messages_notice_contact)"
-		 "  ON m.notice_id = f.notice_id"
-		 " SET f.delivered = 1 WHERE " OUTBOX_REACHED("m"),
-		 DB_NOARGS, NULL},
-		{"INSERT INTO audit_stage (event, account_no, case_id,"
-		 " notice_id, seq, amount, delivered)"
-		 " SELECT 'notice_failed', account_no, case_id, notice_id, seq,"
-		 "  balance, delivered"
-		 " FROM tmp_fail",
-		 DB_NOARGS, NULL},
-		{"INSERT INTO audit_stage (event, account_no, case_id,"
-		 " notice_id, message_id, channel, address, reason)"
-		 " SELECT 'message_cancelled', m.account_no, m.case_id,"
-		 "  m.notice_id, m.message_id, m.channel, m.address,"
-		 "  'notice failed before this message was sent'"
-		 " FROM tmp_fail f JOIN messages m ON m.notice_id = f.notice_id"
-		 " WHERE m.state IN ('queued', 'retry')",
-		 DB_NOARGS, &nt->n.messages_cancelled},
-		{"UPDATE tmp_fail f STRAIGHT_JOIN notices n"
-		 "  FORCE INDEX (PRIMARY) ON n.notice_id = f.notice_id"
-		 " SET n.state = 'failed', n.failed_on = ?",
-		 DB_ARGS(DB_STR(d)), NULL},
-		{"UPDATE tmp_fail f STRAIGHT_JOIN messages m"
-		 "  FORCE INDEX (messages_notice_contact)"
-		 "  ON m.notice_id = f.notice_id"
-		 " SET m.state = 'cancelled',"
-		 "  m.last_error = 'notice failed before this message was sent'"
-		 " WHERE m.state IN ('queued', 'retry')",
-		 DB_NOARGS, NULL},
+		{escalate_fail_audit, DB_NOARGS, NULL},
+		{escalate_fail_audit_cancel, DB_NOARGS,
+		 &nt->n.messages_cancelled},
+		{escalate_fail_apply_notices, DB_ARGS(DB_STR(d)), NULL},
+		{escalate_fail_apply_messages, DB_NOARGS, NULL},
 		{"DROP TEMPORARY TABLE tmp_fail", DB_NOARGS, NULL},
 	};
 

@@ -12,6 +12,26 @@
 /* Mark failed the latest notice of each open case that is step_days old
  * with the balance still due; cancel its unsent messages. */
 int escalate_fail_notices(struct night *nt, struct fg_err *err);
+
+/*
+ * The failing's statements, for planner_advance, which fails the notices
+ * in its own transaction and carries each failed notice's event on the
+ * row of the notice that follows it (audit.h). In this order:
+ * escalate_fail_table (a working table, tmp_fail), escalate_fail_decide
+ * (date, step_days, min_amount), escalate_fail_apply_notices (date), then
+ * once tmp_next holds the notices that follow, escalate_fail_audit_uncarried
+ * (the failures no row carries: no notice follows, or messages were
+ * cancelled, whose rows come after the failure's), escalate_fail_audit_cancel,
+ * escalate_fail_apply_messages. escalate_fail_notices stages
+ * escalate_fail_audit, every failure a row of its own.
+ */
+extern const char escalate_fail_table[];
+extern const char escalate_fail_decide[];
+extern const char escalate_fail_audit[];
+extern const char escalate_fail_audit_uncarried[];
+extern const char escalate_fail_audit_cancel[];
+extern const char escalate_fail_apply_notices[];
+extern const char escalate_fail_apply_messages[];
 /* Raise a task for each open case whose last notice has failed and is
  * step_days old; the case becomes escalated. */
 int escalate_raise_tasks(struct night *nt, struct fg_err *err);

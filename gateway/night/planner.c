@@ -205,6 +205,7 @@ static const char *const advance_tables[] = {
 	" case_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
 	" account_no VARCHAR(32) NOT NULL,"
 	" seq INT NOT NULL) ENGINE=MEMORY",
+	escalate_fail_table,
 };
 
 int
@@ -215,12 +216,23 @@ planner_advance(struct night *nt, struct fg_err *err)
 	char *pick = contacts_pick_sql(cfg, "tmp_pick", "tmp_contact");
 	int rc;
 	const struct night_stmt s[] = {
+		/* The notices that fail tonight first (escalate.h): the next
+		 * notice follows a failed one. */
+		{escalate_fail_decide,
+		 DB_ARGS(DB_STR(d), DB_INT(cfg->dunning.step_days),
+			 DB_STR(min)),
+		 &nt->n.notices_failed},
+		{escalate_fail_apply_notices, DB_ARGS(DB_STR(d)), NULL},
 		{sql_open_cases, DB_ARGS(DB_STR(d), DB_STR(min)),
 		 &nt->n.cases_opened},
 		{sql_next_decide,
 		 DB_ARGS(DB_INT(cfg->dunning.notices), DB_STR(min), DB_STR(d),
 			 DB_INT(cfg->dunning.step_days)),
 		 NULL},
+		{escalate_fail_audit_uncarried, DB_NOARGS, NULL},
+		{escalate_fail_audit_cancel, DB_NOARGS,
+		 &nt->n.messages_cancelled},
+		{escalate_fail_apply_messages, DB_NOARGS, NULL},
 		{"INSERT INTO notices (case_id, account_no, kind, seq, sent_on,"
 		 " state)"
 		 " SELECT case_id, account_no, 'dunning', seq, ?, 'planned'"
@@ -234,18 +246,24 @@ planner_advance(struct night *nt, struct fg_err *err)
 		{pick, DB_NOARGS, NULL},
 		{sql_queue, DB_ARGS(DB_STR(d)), &nt->n.messages_queued},
 		/* One row a notice, carrying its case's opening (new cases
-		 * are exactly those at seq 1 tonight) and its message. */
+		 * are exactly those at seq 1 tonight) or the failure of the
+		 * notice before it (unless its rows came first, above), and
+		 * its message. */
 		{"INSERT INTO audit_stage (event, account_no, case_id,"
 		 " notice_id, message_id, seq, `case_opened.amount`,"
+		 " `notice_failed.notice_id`, `notice_failed.seq`,"
+		 " `notice_failed.amount`, `notice_failed.delivered`,"
 		 " `message_queued.channel`, `message_queued.contact_id`,"
 		 " `message_queued.address`)"
 		 " SELECT 'notice_planned', x.account_no, x.case_id,"
 		 "  n.notice_id, m.message_id, x.seq,"
-		 "  IF(x.seq = 1, k.balance_at_open, NULL), m.channel,"
-		 "  m.contact_id, m.address"
+		 "  IF(x.seq = 1, k.balance_at_open, NULL), f.notice_id, f.seq,"
+		 "  f.balance, f.delivered, m.channel, m.contact_id, m.address"
 		 " FROM tmp_next x"
 		 " JOIN dunning_cases k ON k.case_id = x.case_id"
 		 " JOIN notices n ON n.case_id = x.case_id AND n.seq = x.seq"
+		 " LEFT JOIN tmp_fail f ON f.case_id = x.case_id"
+		 "  AND f.unsent = 0"
 		 " LEFT JOIN messages m ON m.notice_id = n.notice_id",
 		 DB_NOARGS, NULL},
 		/* Notices with no contact to go to: found once, then
@@ -294,8 +312,6 @@ int
 planner_run(struct night *nt, struct fg_err *err)
 {
 	if (night_retry(nt, planner_settle, err) != 0)
-		return -1;
-	if (night_retry(nt, escalate_fail_notices, err) != 0)
 		return -1;
 	return night_retry(nt, planner_advance, err);
 }

@@ -308,6 +308,10 @@ audit_stage_begin(struct db *db, struct fg_err *err)
 		" ends_at VARCHAR(16) NULL,"
 		" late_notice INT NULL,"
 		" `case_opened.amount` DECIMAL(16,2) NULL,"
+		" `notice_failed.notice_id` BIGINT UNSIGNED NULL,"
+		" `notice_failed.seq` INT NULL,"
+		" `notice_failed.amount` DECIMAL(16,2) NULL,"
+		" `notice_failed.delivered` INT NULL,"
 		" `message_queued.channel` VARCHAR(16) NULL,"
 		" `message_queued.contact_id` BIGINT NULL,"
 		" `message_queued.address` VARCHAR(320) NULL)",

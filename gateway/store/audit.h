@@ -16,11 +16,12 @@
  *
  * A row may carry the events that one step did for the same account along
  * with its own, as members of its detail named after them: the night's
- * notice_planned row holds its case's `case_opened` (a notice #1) and its
- * message's `message_queued`, one row where there were three (planning's
- * time at 100k customers: a quarter less); an outage notice's row holds
- * the message to the contact picked first. Readers list each as an event
- * of its own (timeline.c, audit_events).
+ * notice_planned row holds its case's `case_opened` (a notice #1) or the
+ * `notice_failed` of the notice before it (its notice_id in the member),
+ * and its message's `message_queued`, one row where there were three
+ * (planning's time at 100k customers: a quarter less); an outage notice's
+ * row holds the message to the contact picked first. Readers list each as
+ * an event of its own (timeline.c, audit_events).
  */
 #ifndef FEEGATE_AUDIT_H
 #define FEEGATE_AUDIT_H

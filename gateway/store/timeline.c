@@ -97,17 +97,27 @@ find_by(json_t *arr, const char *key, json_int_t id)
 	return NULL;
 }
 
+/* Which notice a carried event is about. */
+enum carried_notice {
+	NOTICE_NONE, /* the case's: no notice */
+	NOTICE_ROW,  /* the row's */
+	NOTICE_OWN,  /* its own, the member's "notice_id" */
+};
+
 /* Events one audit row may carry for its account (audit.h), in the
  * order they happened around the row's own event, and the ids that are
  * theirs: a carried case_opened is about the case only, a carried
+ * notice_failed about the notice before the row's, a carried
  * message_queued is the one about the row's message_id. */
 static const struct carried {
 	const char *event;
 	int before;
-	int has_notice, has_message;
+	enum carried_notice notice;
+	int has_message;
 } carried[] = {
-	{"case_opened", 1, 0, 0},
-	{"message_queued", 0, 1, 1},
+	{"case_opened", 1, NOTICE_NONE, 0},
+	{"notice_failed", 1, NOTICE_OWN, 0},
+	{"message_queued", 0, NOTICE_ROW, 1},
 };
 
 /* The event a row carries as its detail member c, ids as c says. */
@@ -117,8 +127,14 @@ carried_event(const json_t *row, const struct carried *c, json_t *detail)
 	json_t *e = json_deep_copy(row);
 
 	json_object_set_new(e, "event", json_string(c->event));
-	if (!c->has_notice)
+	if (c->notice == NOTICE_OWN) {
+		json_t *id = json_object_get(detail, "notice_id");
+
+		json_object_set(e, "notice_id", id ? id : json_null());
+		json_object_del(detail, "notice_id");
+	} else if (c->notice == NOTICE_NONE) {
 		json_object_set_new(e, "notice_id", json_null());
+	}
 	if (!c->has_message)
 		json_object_set_new(e, "message_id", json_null());
 	json_object_set(e, "detail", detail);

@@ -34,6 +34,24 @@ eq "5" "$(sqlg "SELECT COUNT(*) FROM collection_tasks WHERE notices_delivered = 
 has "$(audit_events N1)" "message_queued,message_attempt,receipt" "attempt and receipt audited"
 has "$(sqlg "SELECT detail FROM audit_log WHERE account_no = 'N1' AND event = 'message_attempt' LIMIT 1")" \
     '"provider":"sim","attempt":1,"result":"Sent"' "attempt detail"
+# A delivered notice that fails rides on the row of the notice that follows
+# it (gateway/store/audit.h): N1's first two failures are carried, the
+# third (no notice follows it, a task does) is a row of its own. `feegate
+# log` lists all three alike, each with its own notice.
+eq "1" "$(sqlg "SELECT COUNT(*) FROM audit_log WHERE account_no = 'N1' AND event = 'notice_failed'")" \
+   "N1: one notice_failed row, the last"
+has "$(audit_events N1)" "receipt,notice_failed,notice_planned,message_queued,message_attempt" \
+   "N1: a failure listed before the notice that follows it"
+audit_events N1 | tr , '\n' >"$work/events"
+audit_events N1 notice_id | tr , '\n' >"$work/ids"
+audit_events N1 message_id | tr , '\n' >"$work/mids"
+eq "$(sqlg "SELECT GROUP_CONCAT(CONCAT(notice_id, ':None') ORDER BY seq) FROM notices WHERE account_no = 'N1'")" \
+   "$(paste -d: "$work/events" "$work/ids" "$work/mids" | sed -n 's/^notice_failed://p' | paste -sd, -)" \
+   "N1: each failure names its own notice and no message"
+eq '{"seq":1,"amount":"100.00","delivered":1}
+{"seq":2,"amount":"100.00","delivered":1}
+{"seq":3,"amount":"100.00","delivered":1}' "$(audit_events N1 detail | grep '"delivered":[0-9]')" \
+   "N1: carried failures read as the last one's row"
 has "$(sqlg "SELECT body FROM message_texts JOIN messages m USING (message_id) JOIN notices n USING (notice_id) WHERE n.account_no = 'N1' AND n.seq = 3")" \
     "经多次提醒仍未缴纳" "the third notice's text"
 eq "0" "$(sqlg "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%13800001001%'")" "no full number in the audit"
