@@ -10,27 +10,30 @@
 
 #define ACTOR "escalation"
 
-/* The latest notice of each open case, step_days old, balance still due;
- * whether a message of it reached the customer, and whether one is still
- * unsent (queued or retry: cancelled with it). */
+/* Whether a message of notice n reached the customer; whether one is
+ * still unsent (queued or retry: cancelled with the notice). */
+#define NOTICE_REACHED                                                         \
+	"EXISTS (SELECT 1 FROM messages m WHERE m.notice_id = n.notice_id"     \
+	" AND " OUTBOX_REACHED("m") ")"
+#define NOTICE_UNSENT                                                          \
+	"EXISTS (SELECT 1 FROM messages m WHERE m.notice_id = n.notice_id"     \
+	" AND m.state IN ('queued', 'retry'))"
+
+/* The latest notice of each open case, step_days old, balance still
+ * due. */
 const char escalate_fail_decide[] =
 	"INSERT INTO tmp_fail (notice_id, case_id, account_no, seq, balance,"
 	" delivered, unsent)"
 	" SELECT n.notice_id, n.case_id, n.account_no, n.seq, t.balance,"
-	"  EXISTS (SELECT 1 FROM messages m"
-	"   WHERE m.notice_id = n.notice_id AND " OUTBOX_REACHED(
-		"m") "),"
-		     "  EXISTS (SELECT 1 FROM messages m"
-		     "   WHERE m.notice_id = n.notice_id AND m.state IN ('queued', 'retry'))"
-		     " FROM dunning_cases k"
-		     " JOIN notices n ON n.case_id = k.case_id AND n.seq = k.step"
-		     " JOIN tmp_bal t ON t.account_no = k.account_no"
-		     " LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
-		     " WHERE k.active_account IS NOT NULL AND k.state = 'open'"
-		     "   AND q.account_no IS NULL"
-		     "   AND n.state IN ('planned', 'sending', 'sent', 'delivered')"
-		     "   AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)"
-		     "   AND t.balance >= ? AND t.known = 1 AND t.hold = 0";
+	"  " NOTICE_REACHED ", " NOTICE_UNSENT " FROM dunning_cases k"
+	" JOIN notices n ON n.case_id = k.case_id AND n.seq = k.step"
+	" JOIN tmp_bal t ON t.account_no = k.account_no"
+	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
+	" WHERE k.active_account IS NOT NULL AND k.state = 'open'"
+	"   AND q.account_no IS NULL"
+	"   AND n.state IN ('planned', 'sending', 'sent', 'delivered')"
+	"   AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)"
+	"   AND t.balance >= ? AND t.known = 1 AND t.hold = 0";
 
 const char escalate_fail_table[] =
 	"CREATE TEMPORARY TABLE tmp_fail ("
