@@ -2,10 +2,11 @@
  * billing.c: see billing.h.
  */
 #include "store/billing.h"
-#include "store/db.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "store/db.h"
 
 static const char *const object_names[BILLING_NOBJECTS] = {
 	"billing_customers", "billing_contacts",        "billing_bills",
