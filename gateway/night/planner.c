@@ -136,31 +136,40 @@ planner_settle(struct night *nt, struct fg_err *err)
 	return night_commit(nt, ACTOR, err);
 }
 
-/* New cases: owing at least min_amount, no active case, no hold. */
+/* New cases: owing at least min_amount, no active case, no hold. A case's
+ * step is the seq of its latest notice; a new case is due notice 1 on the
+ * same terms, planned below in the same transaction, so it is opened at
+ * step 1 rather than opened at 0 and stepped (a write a case fewer). */
 static const char sql_open_cases[] =
 	"INSERT INTO dunning_cases (account_no, state, step, opened_on,"
 	" balance_at_open, active_account)"
-	" SELECT t.account_no, 'open', 0, ?, t.balance, t.account_no"
+	" SELECT t.account_no, 'open', 1, ?, t.balance, t.account_no"
 	" FROM tmp_bal t"
 	" LEFT JOIN dunning_cases k ON k.active_account = t.account_no"
 	" LEFT JOIN tmp_quar q ON q.account_no = t.account_no"
 	" WHERE t.balance >= ? AND t.known = 1 AND t.hold = 0"
 	"   AND k.case_id IS NULL AND q.account_no IS NULL";
 
-/* Cases due a notice tonight: new ones (step 0), and open ones whose
- * latest notice has failed and is step_days old. One step per case. */
+/* Cases due a notice tonight: new ones (step 1 and no notice yet; step 0
+ * is taken the same way, though a case opened at 0 was stepped in its own
+ * transaction and none is left), and open ones whose latest notice has
+ * failed and is step_days old. One step per case; tmp_next's `step` is
+ * the case's as read, so that only the cases whose step moves are
+ * written. */
 static const char sql_next_decide[] =
-	"INSERT INTO tmp_next (case_id, account_no, seq)"
-	" SELECT k.case_id, k.account_no, k.step + 1"
+	"INSERT INTO tmp_next (case_id, account_no, seq, step)"
+	" SELECT k.case_id, k.account_no,"
+	"  IF(n.case_id IS NULL, 1, k.step + 1), k.step"
 	" FROM dunning_cases k"
 	" JOIN tmp_bal t ON t.account_no = k.account_no"
 	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
 	" LEFT JOIN notices n ON n.case_id = k.case_id AND n.seq = k.step"
 	" WHERE k.active_account IS NOT NULL AND k.state = 'open'"
-	"   AND k.step < ? AND q.account_no IS NULL"
+	"   AND q.account_no IS NULL"
 	"   AND t.balance >= ? AND t.known = 1 AND t.hold = 0"
-	"   AND (k.step = 0 OR (n.state = 'failed'"
-	"        AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)))";
+	"   AND ((n.case_id IS NULL AND k.step <= 1)"
+	"        OR (k.step < ? AND n.state = 'failed'"
+	"            AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)))";
 
 /* The contacts of those accounts, each with the reason it cannot be used
  * (NULL if it can). Addresses are compared byte for byte. */
@@ -197,7 +206,8 @@ static const char *const advance_tables[] = {
 	"CREATE TEMPORARY TABLE tmp_next ("
 	" case_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
 	" account_no VARCHAR(32) NOT NULL,"
-	" seq INT NOT NULL) ENGINE=MEMORY",
+	" seq INT NOT NULL,"
+	" step INT NOT NULL) ENGINE=MEMORY",
 	"CREATE TEMPORARY TABLE tmp_contact (" CONTACT_CANDIDATE_COLUMNS
 	" KEY USING BTREE (reason)) ENGINE=MEMORY",
 	"CREATE TEMPORARY TABLE tmp_pick (" CONTACT_PICK_COLUMNS,
@@ -226,7 +236,7 @@ planner_advance(struct night *nt, struct fg_err *err)
 		{sql_open_cases, DB_ARGS(DB_STR(d), DB_STR(min)),
 		 &nt->n.cases_opened},
 		{sql_next_decide,
-		 DB_ARGS(DB_INT(cfg->dunning.notices), DB_STR(min), DB_STR(d),
+		 DB_ARGS(DB_STR(min), DB_INT(cfg->dunning.notices), DB_STR(d),
 			 DB_INT(cfg->dunning.step_days)),
 		 NULL},
 		{escalate_fail_audit_uncarried, DB_NOARGS, NULL},
@@ -240,7 +250,7 @@ planner_advance(struct night *nt, struct fg_err *err)
 		 DB_ARGS(DB_STR(d)), NULL},
 		{"UPDATE tmp_next x STRAIGHT_JOIN dunning_cases k"
 		 "  FORCE INDEX (PRIMARY) ON k.case_id = x.case_id"
-		 " SET k.step = x.seq",
+		 " SET k.step = x.seq WHERE x.seq <> x.step",
 		 DB_NOARGS, NULL},
 		{sql_contacts, DB_NOARGS, NULL},
 		{pick, DB_NOARGS, NULL},
