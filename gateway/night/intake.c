@@ -25,12 +25,12 @@
 	" OR {W bills.account_no b.account_no 32}"                             \
 	" OR NOT {V bills.account_no b.account_no})"
 
-/* Summed by upserting each bill into tmp_bal's hash key: twice as fast as
+/* Summed by upserting each bill into tmp_sum's hash key: twice as fast as
  * GROUP BY, which goes through an internal temporary table first. Summed
  * exactly (billing's amounts may have up to 4 decimals); intake_read rounds
  * the balance half up to cents once. */
 static const char sql_balance[] =
-	"INSERT INTO tmp_bal (account_no, balance, bad)"
+	"INSERT INTO tmp_sum (account_no, balance, bad)"
 	" SELECT b.account_no,"
 	"  IF(" BILL_OK ", b.amount_due - b.amount_paid, 0),"
 	"  NOT COALESCE(" BILL_OK ", 0)"
@@ -81,14 +81,14 @@ static const char sql_bad_keys[] =
 	" END"
 
 /* The bills behind a `bad` count: few, found through the account index.
- * From tmp_bal, whatever the estimates: MariaDB started from the overdue
+ * From tmp_sum, whatever the estimates: MariaDB started from the overdue
  * bills and looked each one's account up, to find the few (1,000,000
  * customers: 727,590 bills read, 1.0 s, for none; t_plan_joins). */
 static const char sql_bad_overdue[] =
 	"INSERT IGNORE INTO tmp_bad (source, row_key, account_no, reason)"
 	" SELECT STRAIGHT_JOIN 'bill', b.bill_id, b.account_no," BILL_REASON
 	" AS reason"
-	" FROM tmp_bal t JOIN {B}.billing_bills b"
+	" FROM tmp_sum t JOIN {B}.billing_bills b"
 	"  ON {=bills.account_no b.account_no t.account_no}"
 	" WHERE t.bad > 0 AND b.status = 'open'"
 	"   AND b.due_date < DATE_SUB(?, INTERVAL ? DAY)"
@@ -116,13 +116,24 @@ static const char sql_bad_elsewhere[] =
  * IGNORE: a grid_id of bytes that are not UTF-8 converts with a warning,
  * and strict mode would make that warning end the night (a name is checked
  * before it is converted). Nothing else here can be cut short (a grid_id
- * too long for the contract is dropped, not truncated). */
+ * too long for the contract is dropped, not truncated).
+ * tmp_bal is made here, from tmp_sum and billing_customers, by an INSERT
+ * ... SELECT: InnoDB reads billing for it as a consistent read (READ
+ * COMMITTED), where it share-locks every row a multi-table UPDATE reads.
+ * tmp_bal was summed into and then updated from billing_customers: the
+ * UPDATE ... JOIN held a lock on every owing customer's row for the
+ * statement's length (seconds at millions of accounts), so billing's own
+ * writes to those customers waited for the night, and the night waited
+ * for (and timed out on) any customer row billing held. db.c refuses such
+ * statements (billing_locks(), billing.h); t_billing_locks keeps billing's
+ * rows locked through a night. */
 static const char sql_customers[] =
-	"UPDATE IGNORE tmp_bal t JOIN {B}.billing_customers c"
-	"  ON {=customers.account_no c.account_no t.account_no}"
-	" SET t.known = 1, t.hold = COALESCE(c.dunning_hold <> 0, 1),"
-	" t.grid_id = IF(CHAR_LENGTH(c.grid_id) > 32, NULL, c.grid_id),"
-	" t.reason = CASE"
+	"INSERT IGNORE INTO tmp_bal (account_no, balance, bad, known, hold,"
+	" grid_id, reason)"
+	" SELECT t.account_no, t.balance, t.bad, c.account_no IS NOT NULL,"
+	"  IF(c.account_no IS NULL, 0, COALESCE(c.dunning_hold <> 0, 1)),"
+	"  IF(CHAR_LENGTH(c.grid_id) > 32, NULL, c.grid_id),"
+	"  IF(c.account_no IS NULL, NULL, CASE"
 	"   WHEN c.dunning_hold IS NULL THEN 'dunning_hold missing'"
 	"   WHEN NOT {V customers.name c.name}"
 	"     THEN 'name is not valid UTF-8'"
@@ -138,7 +149,9 @@ static const char sql_customers[] =
 	"     THEN 'unknown segment'"
 	"   WHEN CAST(COALESCE(c.locale, '') AS BINARY) NOT IN ('zh-CN', 'en')"
 	"     THEN 'unsupported locale'"
-	" END";
+	"  END)"
+	" FROM tmp_sum t LEFT JOIN {B}.billing_customers c"
+	"  ON {=customers.account_no c.account_no t.account_no}";
 
 /* Where refused rows wait to be recorded. */
 
@@ -168,6 +181,11 @@ intake_read(struct night *nt, struct fg_err *err)
 	const char *d = nt->date, *max = nt->max_bill;
 	const int grace = nt->cfg->dunning.grace_days;
 	const struct night_stmt s[] = {
+		{"CREATE TEMPORARY TABLE tmp_sum ("
+		 " account_no VARCHAR(32) NOT NULL PRIMARY KEY,"
+		 " balance DECIMAL(20,4) NOT NULL,"
+		 " bad INT NOT NULL) ENGINE=MEMORY",
+		 DB_NOARGS, NULL},
 		{"CREATE TEMPORARY TABLE tmp_bal ("
 		 " account_no VARCHAR(32) NOT NULL PRIMARY KEY,"
 		 " balance DECIMAL(20,4) NOT NULL,"
@@ -187,7 +205,7 @@ intake_read(struct night *nt, struct fg_err *err)
 		/* Half up to cents, once, on the sum (two bills of 10.005
 		 * owe 20.01); a MEMORY table's scan, and no write where
 		 * billing keeps cents. */
-		{"UPDATE tmp_bal SET balance = ROUND(balance, 2)"
+		{"UPDATE tmp_sum SET balance = ROUND(balance, 2)"
 		 " WHERE balance <> ROUND(balance, 2)",
 		 DB_NOARGS, NULL},
 		{sql_bad_keys, DB_ARGS(DB_STR(d), DB_INT(grace)), NULL},
@@ -202,6 +220,7 @@ intake_read(struct night *nt, struct fg_err *err)
 		 " WHERE source = 'bill' AND account_no IS NOT NULL",
 		 DB_NOARGS, NULL},
 		{sql_customers, DB_NOARGS, NULL},
+		{"DROP TEMPORARY TABLE tmp_sum", DB_NOARGS, NULL},
 		{sql_bad_customers, DB_NOARGS, NULL},
 	};
 

@@ -296,7 +296,8 @@ night_close(struct night *nt)
 	struct fg_err ignored;
 
 	db_exec(nt->db,
-		"DROP TEMPORARY TABLE IF EXISTS tmp_bal, tmp_quar, tmp_bad",
+		"DROP TEMPORARY TABLE IF EXISTS tmp_sum, tmp_bal, tmp_quar,"
+		" tmp_bad",
 		DB_NOARGS, NULL, &ignored);
 	if (nt->locked)
 		db_unlock(nt->db, "planner");

@@ -3,8 +3,10 @@
  */
 #include "store/billing.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store/db.h"
 
@@ -367,6 +369,66 @@ field(const char **p, const char *end, size_t *n)
 	*n = (size_t)(e - s);
 	*p = e;
 	return s;
+}
+
+static int
+is_word_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/* Whether sql holds the words of phrase w (capitals; one space between
+ * words), as words of their own, case and the white space between them
+ * aside; not inside a quoted string or name. */
+static int
+has_phrase(const char *sql, const char *w)
+{
+	const char *p, *s, *q;
+
+	for (p = sql; *p != '\0'; p++) {
+		if (*p == '\'' || *p == '`' || *p == '"') {
+			/* A doubled quote stays inside: two strings. */
+			s = strchr(p + 1, *p);
+			if (s == NULL)
+				return 0;
+			p = s;
+			continue;
+		}
+		if (p > sql && is_word_char(p[-1]))
+			continue;
+		for (s = p, q = w; *q != '\0'; q++) {
+			if (*q == ' ') {
+				if (!isspace((unsigned char)*s))
+					break;
+				while (isspace((unsigned char)*s))
+					s++;
+			} else if (toupper((unsigned char)*s) == *q) {
+				s++;
+			} else {
+				break;
+			}
+		}
+		if (*q == '\0' && !is_word_char(*s))
+			return 1;
+	}
+	return 0;
+}
+
+const char *
+billing_locks(const char *sql)
+{
+	const char *p = sql;
+
+	while (isspace((unsigned char)*p) || *p == '(')
+		p++;
+	if (strncasecmp(p, "UPDATE", 6) == 0 && !is_word_char(p[6]))
+		return "an UPDATE share-locks the billing rows it reads";
+	if (strncasecmp(p, "DELETE", 6) == 0 && !is_word_char(p[6]))
+		return "a DELETE share-locks the billing rows it reads";
+	if (has_phrase(sql, "FOR UPDATE") || has_phrase(sql, "FOR SHARE") ||
+	    has_phrase(sql, "LOCK IN SHARE MODE"))
+		return "a locking read locks the billing rows it reads";
+	return NULL;
 }
 
 int

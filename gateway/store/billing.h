@@ -140,6 +140,17 @@ const struct billing_contract *billing_contract_current(void);
 int billing_expand(const char *tok, size_t n, struct sbuf *out,
 		   struct fg_err *err);
 
+/* Why statement sql, which reads billing, would lock billing's rows, or
+ * NULL when it reads them as a consistent read. Under READ COMMITTED (every
+ * connection's, db.c) InnoDB reads billing without a lock for a SELECT, an
+ * INSERT ... SELECT and a CREATE TABLE ... SELECT; it share-locks every row
+ * an UPDATE or DELETE reads from a table it does not write (a join, a
+ * subquery), and what a SELECT ... FOR UPDATE, FOR SHARE or LOCK IN SHARE
+ * MODE reads. Billing's own writes to such a row then wait for feegate's
+ * statement (or transaction) to end, and feegate waits for any row billing
+ * holds. db.c refuses a statement with {B} for which this is not NULL. */
+const char *billing_locks(const char *sql);
+
 /* Whether outage_versions row V says what billing's row B (of
  * billing_outages) says now: the same comparison for a pass (a new
  * version) and for the dispatcher (the outage changed since the pass). */

@@ -137,10 +137,12 @@ kinds_expand(const char *tok, size_t n, struct sbuf *out, struct fg_err *err)
 
 /* Expand the tokens of billing.h: "{B}" is the billing schema, the others
  * billing_expand() makes; and kinds.h's {K set}. NULL, with err set, for a
- * token that cannot be. */
+ * token that cannot be, or for a statement that would lock billing's rows
+ * (billing_locks()). */
 static char *
 expand(struct db *db, const char *sql, struct fg_err *err)
 {
+	const char *whole = sql, *why;
 	struct sbuf b;
 	const char *p, *close;
 
@@ -148,6 +150,16 @@ expand(struct db *db, const char *sql, struct fg_err *err)
 	while ((p = next_token(sql)) != NULL) {
 		sbuf_add(&b, sql, (size_t)(p - sql));
 		if (p[1] == 'B') {
+			if (whole != NULL &&
+			    (why = billing_locks(whole)) != NULL) {
+				err_set(err,
+					"db: internal: a statement reads "
+					"billing and %s: %.60s",
+					why, whole);
+				sbuf_free(&b);
+				return NULL;
+			}
+			whole = NULL; /* checked */
 			sbuf_adds(&b, db->billing);
 			sql = p + 3;
 			continue;

@@ -270,6 +270,43 @@ test_expansions(void **state)
 			    "billing: unknown token {X customers.name c.name}");
 }
 
+/* Statements that read billing lock none of its rows: what InnoDB reads
+ * as a consistent read passes, what it locks is refused, whatever the case
+ * and the white space. */
+static void
+test_locking_reads(void **state)
+{
+	(void)state;
+	assert_null(billing_locks("SELECT name FROM {B}.billing_customers c"));
+	assert_null(billing_locks(
+		"INSERT IGNORE INTO tmp_bal (account_no) SELECT t.account_no"
+		" FROM tmp_bal t JOIN {B}.billing_customers c ON 1"
+		" ON DUPLICATE KEY UPDATE known = VALUES(known)"));
+	assert_null(billing_locks("CREATE TEMPORARY TABLE t AS SELECT 1 FROM"
+				  " {B}.billing_bills b"));
+	/* Words that only look alike. */
+	assert_null(billing_locks("SELECT updated_at, for_update FROM"
+				  " {B}.billing_bills b"));
+	assert_null(billing_locks("INSERT INTO t SELECT 'it''s for update',"
+				  " `lock in share mode` FROM"
+				  " {B}.billing_bills b"));
+	assert_non_null(billing_locks(
+		"UPDATE IGNORE tmp_bal t JOIN {B}.billing_customers c ON 1"
+		" SET t.known = 1"));
+	assert_non_null(
+		billing_locks(" \n update tmp_bal t SET t.known ="
+			      " (SELECT 1 FROM {B}.billing_customers)"));
+	assert_non_null(billing_locks("DELETE t FROM tmp_bal t JOIN"
+				      " {B}.billing_customers c ON 1"));
+	assert_non_null(billing_locks("SELECT 1 FROM {B}.billing_bills b"
+				      " FOR UPDATE"));
+	assert_non_null(billing_locks("SELECT 1 FROM {B}.billing_bills b"
+				      " for\n  share"));
+	assert_non_null(
+		billing_locks("INSERT INTO t SELECT 1 FROM"
+			      " {B}.billing_bills b LOCK IN SHARE MODE"));
+}
+
 int
 main(void)
 {
@@ -278,6 +315,7 @@ main(void)
 		cmocka_unit_test(test_column_types),
 		cmocka_unit_test(test_missing_objects_and_columns),
 		cmocka_unit_test(test_expansions),
+		cmocka_unit_test(test_locking_reads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
