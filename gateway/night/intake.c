@@ -118,15 +118,16 @@ static const char sql_bad_elsewhere[] =
  * before it is converted). Nothing else here can be cut short (a grid_id
  * too long for the contract is dropped, not truncated).
  * tmp_bal is made here, from tmp_sum and billing_customers, by an INSERT
- * ... SELECT: InnoDB reads billing for it as a consistent read (READ
- * COMMITTED), where it share-locks every row a multi-table UPDATE reads.
- * tmp_bal was summed into and then updated from billing_customers: the
- * UPDATE ... JOIN held a lock on every owing customer's row for the
- * statement's length (seconds at millions of accounts), so billing's own
- * writes to those customers waited for the night, and the night waited
- * for (and timed out on) any customer row billing held. db.c refuses such
- * statements (billing_locks(), billing.h); t_billing_locks keeps billing's
- * rows locked through a night. */
+ * ... SELECT, for which InnoDB reads billing as a consistent read (READ
+ * COMMITTED), whereas it share-locks every row a multi-table UPDATE reads
+ * from the tables it does not write. tmp_bal used to be summed into and
+ * then updated from billing_customers: the UPDATE ... JOIN held a lock on
+ * every owing customer's row for the statement's length (seconds at
+ * millions of accounts), so billing's own writes to those customers
+ * waited for the night, and the night waited for (and timed out on) any
+ * customer row billing held. db.c refuses such statements
+ * (billing_locks(), billing.h); t_billing_locks keeps billing's rows
+ * locked through a night. */
 static const char sql_customers[] =
 	"INSERT IGNORE INTO tmp_bal (account_no, balance, bad, known, hold,"
 	" grid_id, reason)"
