@@ -148,7 +148,8 @@ int billing_expand(const char *tok, size_t n, struct sbuf *out,
  * subquery), and what a SELECT ... FOR UPDATE, FOR SHARE or LOCK IN SHARE
  * MODE reads. Billing's own writes to such a row then wait for feegate's
  * statement (or transaction) to end, and feegate waits for any row billing
- * holds. db.c refuses a statement with {B} for which this is not NULL. */
+ * holds. db.c refuses to prepare a statement with {B} for which this is
+ * not NULL. */
 const char *billing_locks(const char *sql);
 
 /* Whether outage_versions row V says what billing's row B (of

@@ -137,12 +137,10 @@ kinds_expand(const char *tok, size_t n, struct sbuf *out, struct fg_err *err)
 
 /* Expand the tokens of billing.h: "{B}" is the billing schema, the others
  * billing_expand() makes; and kinds.h's {K set}. NULL, with err set, for a
- * token that cannot be, or for a statement that would lock billing's rows
- * (billing_locks()). */
+ * token that cannot be. */
 static char *
 expand(struct db *db, const char *sql, struct fg_err *err)
 {
-	const char *whole = sql, *why;
 	struct sbuf b;
 	const char *p, *close;
 
@@ -150,16 +148,6 @@ expand(struct db *db, const char *sql, struct fg_err *err)
 	while ((p = next_token(sql)) != NULL) {
 		sbuf_add(&b, sql, (size_t)(p - sql));
 		if (p[1] == 'B') {
-			if (whole != NULL &&
-			    (why = billing_locks(whole)) != NULL) {
-				err_set(err,
-					"db: internal: a statement reads "
-					"billing and %s: %.60s",
-					why, whole);
-				sbuf_free(&b);
-				return NULL;
-			}
-			whole = NULL; /* checked */
 			sbuf_adds(&b, db->billing);
 			sql = p + 3;
 			continue;
@@ -510,6 +498,18 @@ prepare(struct db *db, const char *sql, const struct db_param *p, size_t np,
 	}
 	st = stmt_take(db, text);
 	if (st == NULL) {
+		/* Checked when prepared, not at every run from the cache. */
+		const char *why =
+			strstr(sql, "{B}") != NULL ? billing_locks(sql) : NULL;
+
+		if (why != NULL) {
+			err_set(err,
+				"db: internal: a statement reads billing and "
+				"%s: %.60s",
+				why, sql);
+			free(text);
+			return NULL;
+		}
 		st = mysql_stmt_init(db->my);
 		if (st == NULL)
 			fatalx("db: mysql_stmt_init: out of memory");
