@@ -16,23 +16,47 @@
 
 /* Active cases to close, and why. Quarantined accounts are left alone.
  * The cases of this session's part of the accounts: tmp_bal holds only
- * those (intake.c). */
+ * those (intake.c). An account with overdue bills has its customer row's
+ * answers in tmp_bal already (known; hold, which reads a missing
+ * dunning_hold as a hold, and reason 'dunning_hold missing' for that), so
+ * billing_customers is looked up only for the cases whose account owes
+ * nothing overdue tonight: paid, or gone from billing. Looking it up for
+ * every active case took 1.1-1.4 s of night 2's statement time at
+ * 1,000,000 customers to close none (0.6 s without). A missing
+ * dunning_hold stops new notices (intake) but does not close a case: only
+ * a hold billing set does. */
+#define CLOSE_HOLD                                                             \
+	"(t.hold = 1 AND (t.reason IS NULL"                                    \
+	" OR t.reason <> 'dunning_hold missing'))"
+/* The cases of accounts with overdue bills tonight: no billing lookup. */
+#define CLOSE_OWING                                                            \
+	"SELECT k.case_id, k.account_no, t.balance, CASE"                      \
+	"   WHEN t.known = 0 THEN 'cancelled'"                                 \
+	"   WHEN t.balance <= 0 THEN 'paid'"                                   \
+	"   WHEN t.balance < ? THEN 'below_minimum'"                           \
+	"   ELSE 'hold' END"                                                   \
+	" FROM dunning_cases k"                                                \
+	" JOIN tmp_bal t ON t.account_no = k.account_no"                       \
+	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"                 \
+	" WHERE k.active_account IS NOT NULL AND q.account_no IS NULL"         \
+	"   AND (t.known = 0 OR t.balance < ? OR " CLOSE_HOLD ")"              \
+	"   AND " DB_PART("k.account_no")
+/* The cases of accounts that owe nothing overdue: paid, or gone. */
+#define CLOSE_OWING_NOTHING                                                    \
+	"SELECT k.case_id, k.account_no, 0,"                                   \
+	"  IF(c.account_no IS NULL, 'cancelled', 'paid')"                      \
+	" FROM dunning_cases k"                                                \
+	" LEFT JOIN tmp_bal t ON t.account_no = k.account_no"                  \
+	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"                 \
+	" LEFT JOIN {B}.billing_customers c"                                   \
+	"  ON {=customers.account_no c.account_no k.account_no}"               \
+	" WHERE k.active_account IS NOT NULL AND t.account_no IS NULL"         \
+	"   AND q.account_no IS NULL"                                          \
+	"   AND (c.account_no IS NULL OR 0 < ? OR c.dunning_hold <> 0)"        \
+	"   AND " DB_PART("k.account_no")
 static const char sql_close_decide[] =
-	"INSERT INTO tmp_close (case_id, account_no, balance, reason)"
-	" SELECT k.case_id, k.account_no, COALESCE(t.balance, 0), CASE"
-	"   WHEN c.account_no IS NULL THEN 'cancelled'"
-	"   WHEN COALESCE(t.balance, 0) <= 0 THEN 'paid'"
-	"   WHEN t.balance < ? THEN 'below_minimum'"
-	"   ELSE 'hold' END"
-	" FROM dunning_cases k"
-	" LEFT JOIN tmp_bal t ON t.account_no = k.account_no"
-	" LEFT JOIN {B}.billing_customers c"
-	"  ON {=customers.account_no c.account_no k.account_no}"
-	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"
-	" WHERE k.active_account IS NOT NULL AND q.account_no IS NULL"
-	"   AND (c.account_no IS NULL OR COALESCE(t.balance, 0) < ?"
-	"        OR c.dunning_hold <> 0)"
-	"   AND " DB_PART("k.account_no");
+	"INSERT INTO tmp_close (case_id, account_no, balance, reason) " CLOSE_OWING
+	" UNION ALL " CLOSE_OWING_NOTHING;
 
 static int
 close_count_cb(void *arg, const struct db_row *row, struct fg_err *err)
@@ -63,7 +87,8 @@ planner_settle(struct night *nt, struct fg_err *err)
 		 " balance DECIMAL(16,2) NOT NULL,"
 		 " reason VARCHAR(16) NOT NULL) ENGINE=MEMORY",
 		 DB_NOARGS, NULL},
-		{sql_close_decide, DB_ARGS(DB_STR(min), DB_STR(min)), NULL},
+		{sql_close_decide,
+		 DB_ARGS(DB_STR(min), DB_STR(min), DB_STR(min)), NULL},
 		{"INSERT INTO audit_stage (event, account_no, case_id, reason,"
 		 " amount)"
 		 " SELECT 'case_closed', account_no, case_id, reason, balance"

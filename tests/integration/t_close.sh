@@ -1,7 +1,11 @@
 #!/bin/sh
 # How cases end: paid (unsent messages cancelled, an open task closed with
 # reason paid), below the minimum, on dunning hold (and a new case from
-# notice 1 when the hold is lifted), the customer gone from billing.
+# notice 1 when the hold is lifted), the customer gone from billing. Each
+# reason both for an account still owing tonight and for one that owes
+# nothing overdue (the planner looks billing's customer up only for the
+# latter), and a dunning_hold gone missing, which stops notices but closes
+# nothing.
 # Disputed and cancelled bills never count; grace_days delays everything.
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
@@ -15,6 +19,9 @@ customer D1; contact 6 D1 sms +8613800000016
 bill D1-1 D1 500.00 2026-10-01 0 disputed
 bill D1-2 D1 500.00 2026-10-01 0 cancelled
 customer HOLD 1; contact 7 HOLD sms +8613800000017; bill HOLD-1 HOLD 80.00 2026-10-01
+customer G2; contact 8 G2 sms +8613800000018; bill G2-1 G2 80.00 2026-10-01
+customer H2; contact 9 H2 sms +8613800000019; bill H2-1 H2 80.00 2026-10-01
+customer N1; contact 10 N1 sms +8613800000020; bill N1-1 N1 80.00 2026-10-01
 
 night 2026-10-02
 eq "" "$(state D1)" "disputed and cancelled bills do not count"
@@ -29,6 +36,16 @@ sqlb "UPDATE billing_bills SET amount_paid = 79.50 WHERE bill_id = 'M1-1'"
 sqlb "UPDATE billing_customers SET dunning_hold = 1 WHERE account_no = 'H1'"
 # G1 disappears from billing.
 sqlb "DELETE FROM billing_customers WHERE account_no = 'G1'"
+# G2 disappears, and its bill is paid (nothing overdue left either).
+sqlb "DELETE FROM billing_customers WHERE account_no = 'G2'"
+pay G2-1
+# H2 goes on hold and pays the same day: paid, not hold.
+sqlb "UPDATE billing_customers SET dunning_hold = 1 WHERE account_no = 'H2'"
+pay H2-1
+# N1's dunning_hold goes missing: no new notice, but no close either.
+# (Billing's column may allow NULL: t_hostile's schema does.)
+sqlb "ALTER TABLE billing_customers MODIFY dunning_hold INT NULL DEFAULT 0"
+sqlb "UPDATE billing_customers SET dunning_hold = NULL WHERE account_no = 'N1'"
 night 2026-10-03
 eq "closed/1 1:settled" "$(state P1)" "paid: case closed, notice settled"
 eq "paid" "$(sqlg "SELECT close_reason FROM dunning_cases WHERE account_no = 'P1'")" "reason paid"
@@ -37,7 +54,11 @@ eq "below_minimum" "$(sqlg "SELECT close_reason FROM dunning_cases WHERE account
 eq "closed/1 1:cancelled" "$(state H1)" "hold: notice cancelled"
 eq "hold" "$(sqlg "SELECT close_reason FROM dunning_cases WHERE account_no = 'H1'")" "reason hold"
 eq "cancelled" "$(sqlg "SELECT close_reason FROM dunning_cases WHERE account_no = 'G1'")" "customer gone: cancelled"
-has "$(cat "$work/night-2026-10-03.out")" "paid: 1, below minimum: 1, hold: 1, cancelled: 1" "summary by reason"
+eq "cancelled" "$(sqlg "SELECT close_reason FROM dunning_cases WHERE account_no = 'G2'")" "customer gone, nothing owed: cancelled"
+eq "closed/1 1:settled" "$(state H2)" "on hold and paid: settled"
+eq "paid" "$(sqlg "SELECT close_reason FROM dunning_cases WHERE account_no = 'H2'")" "on hold and paid: reason paid"
+eq "open/1 1:planned" "$(state N1)" "dunning_hold missing: the case stays open"
+has "$(cat "$work/night-2026-10-03.out")" "paid: 2, below minimum: 1, hold: 1, cancelled: 2" "summary by reason"
 
 # While on hold nothing happens; once lifted a new case starts at notice 1.
 night 2026-10-10
