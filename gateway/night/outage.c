@@ -79,7 +79,7 @@ static const char sql_first[] =
 	"  ON {=customers.account_no bc.account_no a.account_no}"
 	" LEFT JOIN tmp_told t ON t.outage_id = c.outage_id"
 	"  AND {=outage_accounts.account_no a.account_no t.account_no}"
-	" LEFT JOIN notices ex ON ex.outage_id = c.outage_id"
+	" LEFT JOIN notice_outages ex ON ex.outage_id = c.outage_id"
 	"  AND {=outage_accounts.account_no a.account_no ex.account_no}"
 	"  AND ex.kind = 'outage_notice'"
 	"  AND ex.outage_version = c.version"
@@ -95,7 +95,7 @@ static const char sql_moved[] =
 	" FROM tmp_ocur c JOIN tmp_told t ON t.outage_id = c.outage_id"
 	" JOIN outage_versions tv ON tv.outage_id = t.outage_id"
 	"  AND tv.version = t.version"
-	" LEFT JOIN notices ex ON ex.outage_id = c.outage_id"
+	" LEFT JOIN notice_outages ex ON ex.outage_id = c.outage_id"
 	"  AND ex.account_no = t.account_no AND ex.kind = 'outage_rescheduled'"
 	"  AND ex.outage_version = c.version"
 	" WHERE c.status = 'scheduled' AND c.ends_at > ? AND t.version < c.version"
@@ -110,7 +110,7 @@ static const char sql_cancelled[] =
 	" FROM tmp_ocur c JOIN tmp_told t ON t.outage_id = c.outage_id"
 	" JOIN outage_versions tv ON tv.outage_id = t.outage_id"
 	"  AND tv.version = t.version"
-	" LEFT JOIN notices ex ON ex.outage_id = c.outage_id"
+	" LEFT JOIN notice_outages ex ON ex.outage_id = c.outage_id"
 	"  AND ex.account_no = t.account_no AND ex.kind = 'outage_cancelled'"
 	" WHERE c.status = 'cancelled' AND tv.ends_at > ? AND ex.notice_id IS NULL";
 
@@ -123,7 +123,7 @@ static const char sql_reminder[] =
 	" FROM tmp_ocur c JOIN tmp_told t ON t.outage_id = c.outage_id"
 	" JOIN outage_versions tv ON tv.outage_id = t.outage_id"
 	"  AND tv.version = t.version"
-	" LEFT JOIN notices ex ON ex.outage_id = c.outage_id"
+	" LEFT JOIN notice_outages ex ON ex.outage_id = c.outage_id"
 	"  AND ex.account_no = t.account_no AND ex.kind = 'outage_reminder'"
 	"  AND ex.outage_prev = t.version"
 	" WHERE ? > 0 AND c.status = 'scheduled' AND c.starts_at > ?"
@@ -137,16 +137,17 @@ static const char sql_restored[] =
 	" SELECT c.outage_id, t.account_no, 'outage_restored', c.version,"
 	"  t.version, 0, 0"
 	" FROM tmp_ocur c JOIN tmp_told t ON t.outage_id = c.outage_id"
-	" LEFT JOIN notices ex ON ex.outage_id = c.outage_id"
+	" LEFT JOIN notice_outages ex ON ex.outage_id = c.outage_id"
 	"  AND ex.account_no = t.account_no AND ex.kind = 'outage_restored'"
 	" WHERE ? AND c.status = 'scheduled' AND c.ends_at <= ?"
 	"   AND ex.notice_id IS NULL";
 
 /* The notices of tmp_onote, once inserted. */
 #define ONOTE_JOIN                                                             \
-	" FROM tmp_onote x JOIN notices n ON n.outage_id = x.outage_id"        \
-	"  AND n.account_no = x.account_no AND n.kind = x.kind"                \
-	"  AND n.outage_version = x.version"
+	" FROM tmp_onote x JOIN notice_outages xo"                             \
+	"  ON xo.outage_id = x.outage_id AND xo.account_no = x.account_no"     \
+	"  AND xo.kind = x.kind AND xo.outage_version = x.version"             \
+	" JOIN notices n ON n.notice_id = xo.notice_id"
 
 struct kind_count {
 	const char *kind;
@@ -261,7 +262,7 @@ static const char sql_told[] =
 	"INSERT INTO tmp_told (outage_id, account_no, version, last_on)"
 	" SELECT n.outage_id, n.account_no, MAX(n.outage_version),"
 	"  MAX(n.sent_on)"
-	" FROM tmp_ocur c JOIN notices n ON n.outage_id = c.outage_id"
+	" FROM tmp_ocur c JOIN notice_outages n ON n.outage_id = c.outage_id"
 	" WHERE n.kind IN ('outage_notice', 'outage_rescheduled')"
 	"  AND EXISTS (SELECT 1 FROM messages m"
 	"   WHERE m.notice_id = n.notice_id AND m.state IN ("
@@ -281,6 +282,20 @@ static const char sql_notices[] =
 	" SELECT NULL, account_no, kind, 0, ?, 'planned', outage_id,"
 	"  version, prev, late, 1, anytime"
 	" FROM tmp_onote ORDER BY outage_id, account_no, kind";
+
+/* Each new notice's key (021_notice_keys.sql): the notices just inserted,
+ * found by account and day (a notice already keyed is an older one). */
+static const char sql_notice_keys[] =
+	"INSERT INTO notice_outages (notice_id, outage_id, account_no, kind,"
+	" outage_version, outage_prev, sent_on)"
+	" SELECT n.notice_id, n.outage_id, n.account_no, n.kind,"
+	"  n.outage_version, n.outage_prev, n.sent_on"
+	" FROM tmp_onote x STRAIGHT_JOIN notices n"
+	"  FORCE INDEX (notices_account_day)"
+	"  ON n.account_no = x.account_no AND n.sent_on = ?"
+	" LEFT JOIN notice_outages k ON k.notice_id = n.notice_id"
+	" WHERE n.outage_id = x.outage_id AND n.kind = x.kind"
+	"   AND n.outage_version = x.version AND k.notice_id IS NULL";
 
 static const char sql_candidates[] =
 	"INSERT IGNORE INTO tmp_ocontact (" CONTACT_CANDIDATE_NAMES
@@ -403,6 +418,7 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		{sql_anytime, DB_ARGS(DB_STR(now), DB_INT(H)), NULL},
 		/* The notices, and their messages. */
 		{sql_notices, DB_ARGS(DB_STR(d)), NULL},
+		{sql_notice_keys, DB_ARGS(DB_STR(d)), NULL},
 		{sql_candidates, DB_NOARGS, NULL},
 		{pick, DB_NOARGS, NULL},
 		{large, DB_ARGS(DB_STR(d), DB_INT(cfg->outage.large_contacts)),

@@ -405,10 +405,12 @@ existing_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	return 0;
 }
 
-/* A notice by its caller's key, and by its id, with its state as shown. */
+/* A notice by its caller's key (notice_requests: 021_notice_keys.sql),
+ * and by its id, with its state as shown. */
 static const char sql_notice_by_key[] =
-	"SELECT notice_id, request_hash, " NOTICE_STATE
-	" FROM notices n WHERE request_key = ? FOR UPDATE";
+	"SELECT n.notice_id, n.request_hash, " NOTICE_STATE
+	" FROM notice_requests r JOIN notices n ON n.notice_id = r.notice_id"
+	" WHERE r.request_key = ? FOR UPDATE";
 static const char sql_notice_by_id[] =
 	"SELECT notice_id, account_no, kind, " NOTICE_STATE
 	", DATE_FORMAT(sent_on, '%Y-%m-%d'), unreachable"
@@ -471,6 +473,14 @@ notice_insert(struct db *db, const struct api_request *q,
 			   sizeof(v), &found, err) != 0)
 		return -1;
 	*id = strtoull(v, NULL, 10);
+	/* The key's row: a second request with the same key, at the same
+	 * time, fails here with a duplicate key (1062), and its transaction
+	 * is run again to find this one (post_notice). */
+	if (db_exec(db,
+		    "INSERT INTO notice_requests (request_key, notice_id)"
+		    " VALUES (?, ?)",
+		    DB_ARGS(DB_STR(r->key), DB_ID(*id)), NULL, err) != 0)
+		return -1;
 	d = json_pack("{s:s, s:s}", "kind", r->kind, "source", "api");
 	detail = json_dumps(d, JSON_COMPACT);
 	json_decref(d);

@@ -193,6 +193,11 @@ history(struct db *db, const char *cut, struct purge_counts *c,
 		 " JOIN message_texts t ON t.message_id = m.message_id"),
 		("DELETE m FROM tmp_purge x JOIN messages m"
 		 " ON m.notice_id = x.id"),
+		("DELETE o FROM tmp_purge x JOIN notice_outages o"
+		 " ON o.notice_id = x.id"),
+		("DELETE r FROM tmp_purge x JOIN notices n ON n.notice_id = x.id"
+		 " JOIN notice_requests r ON r.request_key = n.request_key"
+		 " AND r.notice_id = n.notice_id"),
 		"DELETE n FROM tmp_purge x JOIN notices n ON n.notice_id = x.id",
 	};
 	const struct db_param pc[] = {DB_STR(cut)};
@@ -202,8 +207,8 @@ history(struct db *db, const char *cut, struct purge_counts *c,
 	unsigned long long *ac[] = {NULL,         &picked,     NULL,
 				    &c->messages, &c->notices, &c->tasks,
 				    &c->cases};
-	unsigned long long *al[] = {NULL, &picked, NULL, &c->messages,
-				    &c->notices};
+	unsigned long long *al[] = {NULL, &picked, NULL,       &c->messages,
+				    NULL, NULL,    &c->notices};
 	int rc = -1;
 
 	if (db_exec(db,

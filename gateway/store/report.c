@@ -130,13 +130,13 @@ report_read(struct db *db, const char *f, const char *t, json_t *r[8],
 		     " ORDER BY FIELD(m.channel, {K by_cost}), m.channel",
 		     f, t, err)) == NULL ||
 	    (r[7] = query(db,
-			  "SELECT kind, COUNT(*), SUM(late_notice),"
-			  " SUM(unreachable), COUNT(DISTINCT outage_id)"
-			  " FROM notices"
-			  " WHERE outage_id IS NOT NULL"
-			  "  AND sent_on BETWEEN ? AND ?"
-			  " GROUP BY kind"
-			  " ORDER BY FIELD(kind, 'outage_notice',"
+			  "SELECT n.kind, COUNT(*), SUM(n.late_notice),"
+			  " SUM(n.unreachable), COUNT(DISTINCT n.outage_id)"
+			  " FROM notice_outages o"
+			  " JOIN notices n ON n.notice_id = o.notice_id"
+			  " WHERE o.sent_on BETWEEN ? AND ?"
+			  " GROUP BY n.kind"
+			  " ORDER BY FIELD(n.kind, 'outage_notice',"
 			  "  'outage_rescheduled', 'outage_reminder',"
 			  "  'outage_cancelled', 'outage_restored')",
 			  f, t, err)) == NULL)

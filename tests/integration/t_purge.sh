@@ -34,6 +34,12 @@ sqlb "INSERT INTO billing_outage_accounts VALUES ('PO1', 'P2')"
 fgok run --date 2026-10-02 --now "2026-10-02 10:00"
 eq "delivered delivered delivered" "$(sqlg "SELECT GROUP_CONCAT(state ORDER BY message_id SEPARATOR ' ') FROM messages WHERE case_id IS NOT NULL")" "three notices sent"
 eq "delivered" "$(sqlg "SELECT m.state FROM messages m JOIN notices n USING (notice_id) WHERE n.outage_id = 'PO1'")" "the outage notice sent"
+eq "P2" "$(sqlg "SELECT n.account_no FROM notice_outages o JOIN notices n USING (notice_id) WHERE o.outage_id = 'PO1'")" "its key row beside it"
+# An API notice as api.c writes it, its key in notice_requests (no
+# message: refused by its caller's channel, say).
+sqlg "INSERT INTO notices (case_id, account_no, kind, seq, sent_on, state, request_key, request_hash)
+      VALUES (NULL, 'P2', 'bill_issued', 0, '2026-10-02', 'failed', 'req-1', REPEAT('0', 64))" >/dev/null
+sqlg "INSERT INTO notice_requests (request_key, notice_id) SELECT request_key, notice_id FROM notices WHERE request_key = 'req-1'" >/dev/null
 # P1 pays: its case closes on the next night.
 sqlb "UPDATE billing_bills SET amount_paid = amount_due, status = 'paid' WHERE bill_id = 'P1-1'"
 fgok run --date 2026-10-09 --now "2026-10-09 10:00"
@@ -67,7 +73,8 @@ sqlg "UPDATE messages SET state = 'accepted', final_at = NULL WHERE account_no =
 eq "1" "$(sqlg "SELECT COUNT(*) FROM message_texts JOIN messages USING (message_id) WHERE account_no = 'P1'")" "P1's text kept until then"
 fgok purge --date 2026-12-10
 has "$(cat "$work/last.out")" "redacted=3" "three messages redacted (notice 1 of three, notice 2 of two, less the two unfinished)"
-has "$(cat "$work/last.out")" "cases=1 notices=2 messages=2" "P1's closed case, its notice and its message; the outage's notice and message"
+has "$(cat "$work/last.out")" "cases=1 notices=3 messages=2" "P1's closed case, its notice and its message; the outage's notice and message; the API's notice"
+eq "0 0" "$(sqlg "SELECT (SELECT COUNT(*) FROM notice_outages), (SELECT COUNT(*) FROM notice_requests)")" "their key rows gone with them"
 has "$(cat "$work/last.out")" "input_errors=1" "P3's refused contact, not seen for 20 days"
 eq "P2 +8613800006002 0 NULL
 P3 +86138****6003 1 2026-12-10
