@@ -113,6 +113,8 @@ static const char sql_bad_elsewhere[] =
  * Name, segment or locale problems do not stop dunning (a message can do
  * without the name); they are recorded so that billing can correct them.
  * A missing dunning_hold is read as a hold: no notice until billing says.
+ * hold is 0 (none), 1 (billing's hold) or 2 (no dunning_hold: held, but
+ * not billing's word; planner.c closes a case only on a 1).
  * IGNORE: a grid_id of bytes that are not UTF-8 converts with a warning,
  * and strict mode would make that warning end the night (a name is checked
  * before it is converted). Nothing else here can be cut short (a grid_id
@@ -132,7 +134,7 @@ static const char sql_customers[] =
 	"INSERT IGNORE INTO tmp_bal (account_no, balance, bad, known, hold,"
 	" grid_id, reason)"
 	" SELECT t.account_no, t.balance, t.bad, c.account_no IS NOT NULL,"
-	"  IF(c.account_no IS NULL, 0, COALESCE(c.dunning_hold <> 0, 1)),"
+	"  IF(c.account_no IS NULL, 0, COALESCE(c.dunning_hold <> 0, 2)),"
 	"  IF(CHAR_LENGTH(c.grid_id) > 32, NULL, c.grid_id),"
 	"  IF(c.account_no IS NULL, NULL, CASE"
 	"   WHEN c.dunning_hold IS NULL THEN 'dunning_hold missing'"

@@ -17,17 +17,13 @@
 /* Active cases to close, and why. Quarantined accounts are left alone.
  * The cases of this session's part of the accounts: tmp_bal holds only
  * those (intake.c). An account with overdue bills has its customer row's
- * answers in tmp_bal already (known; hold, which reads a missing
- * dunning_hold as a hold, and reason 'dunning_hold missing' for that), so
- * billing_customers is looked up only for the cases whose account owes
- * nothing overdue tonight: paid, or gone from billing. Looking it up for
- * every active case took 1.1-1.4 s of night 2's statement time at
- * 1,000,000 customers to close none (0.6 s without). A missing
- * dunning_hold stops new notices (intake) but does not close a case: only
- * a hold billing set does. */
-#define CLOSE_HOLD                                                             \
-	"(t.hold = 1 AND (t.reason IS NULL"                                    \
-	" OR t.reason <> 'dunning_hold missing'))"
+ * answers in tmp_bal already (known; hold, 1 for billing's hold, 2 for a
+ * missing dunning_hold), so billing_customers is looked up only for the
+ * cases whose account owes nothing overdue tonight: paid, or gone from
+ * billing. Looking it up for every active case took 1.1-1.4 s of night
+ * 2's statement time at 1,000,000 customers to close none (0.6 s
+ * without). A missing dunning_hold stops new notices (intake) but does
+ * not close a case: only a hold billing set does. */
 /* The cases of accounts with overdue bills tonight: no billing lookup. */
 #define CLOSE_OWING                                                            \
 	"SELECT k.case_id, k.account_no, t.balance, CASE"                      \
@@ -39,7 +35,7 @@
 	" JOIN tmp_bal t ON t.account_no = k.account_no"                       \
 	" LEFT JOIN tmp_quar q ON q.account_no = k.account_no"                 \
 	" WHERE k.active_account IS NOT NULL AND q.account_no IS NULL"         \
-	"   AND (t.known = 0 OR t.balance < ? OR " CLOSE_HOLD ")"              \
+	"   AND (t.known = 0 OR t.balance < ? OR t.hold = 1)"                  \
 	"   AND " DB_PART("k.account_no")
 /* The cases of accounts that owe nothing overdue: paid, or gone. */
 #define CLOSE_OWING_NOTHING                                                    \

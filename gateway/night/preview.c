@@ -66,7 +66,7 @@ night_preview(struct db *db, const struct config *cfg, const char *date,
 	    night_exec(&nt, s, FG_NELEM(s), err) == 0 &&
 	    db_query(db, DB_STREAM,
 		     "SELECT COUNT(*), SUM(known = 0),"
-		     " SUM(known = 1 AND hold = 1),"
+		     " SUM(known = 1 AND hold <> 0),"
 		     " (SELECT COUNT(*) FROM tmp_quar)"
 		     " FROM tmp_bal",
 		     DB_NOARGS, preview_cb, p, err) == 0 &&
