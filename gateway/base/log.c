@@ -204,6 +204,12 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, int errnum)
 	pthread_mutex_unlock(&log_mu);
 }
 
+int
+log_enabled(enum log_level level)
+{
+	return level <= log_max;
+}
+
 void
 log_warn(const char *fmt, ...)
 {
@@ -243,6 +249,16 @@ log_debug(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	log_vwrite(LOG_LEVEL_DEBUG, fmt, ap, 0);
+	va_end(ap);
+}
+
+void
+log_at(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(level, fmt, ap, 0);
 	va_end(ap);
 }
 

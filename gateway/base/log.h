@@ -28,11 +28,17 @@ void log_close(void);
 int log_level_parse(const char *s, enum log_level *out);
 /* The level's name, as log_level_parse reads it. */
 const char *log_level_name(enum log_level level);
+/* Whether a line at level is written: a caller skips making the
+ * arguments of one that is not. */
+int log_enabled(enum log_level level);
 
 void log_warn(const char *fmt, ...) LOG_PRINTF; /* + strerror */
 void log_warnx(const char *fmt, ...) LOG_PRINTF;
 void log_info(const char *fmt, ...) LOG_PRINTF;
 void log_debug(const char *fmt, ...) LOG_PRINTF;
+/* At a level the caller decides. */
+void log_at(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Log and exit(1): only at start-up or for a broken invariant. */
 void fatal(const char *fmt, ...) LOG_PRINTF __attribute__((noreturn));
 void fatalx(const char *fmt, ...) LOG_PRINTF __attribute__((noreturn));

@@ -179,13 +179,17 @@ log_receipt(const struct receipt_item *it)
 		metrics_receipt_refused(it->provider, 1);
 		return 1;
 	}
-	log_info(
-		"receipt msg=%llu provider=%s status=%s final=%d code=\"%s\"%s",
-		r->message_id, it->provider,
-		r->status == DELIVERY_OK         ? "delivered"
-		: r->status == DELIVERY_PERMFAIL ? "failed"
-						 : "expired",
-		r->final, r->code, it->verdict == 1 ? " duplicate=1" : "");
+	/* A delivery, or a report again, at debug; a failure at info (see
+	 * log_attempt in dispatch.c: a line a receipt at info would pass
+	 * journald's rate limit on a province's night). */
+	log_at(r->status == DELIVERY_OK || it->verdict == 1 ? LOG_LEVEL_DEBUG
+							    : LOG_LEVEL_INFO,
+	       "receipt msg=%llu provider=%s status=%s final=%d code=\"%s\"%s",
+	       r->message_id, it->provider,
+	       r->status == DELIVERY_OK         ? "delivered"
+	       : r->status == DELIVERY_PERMFAIL ? "failed"
+						: "expired",
+	       r->final, r->code, it->verdict == 1 ? " duplicate=1" : "");
 	return 0;
 }
 

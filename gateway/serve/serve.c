@@ -18,6 +18,7 @@
 
 #include "base/dates.h"
 #include "base/log.h"
+#include "base/kinds.h"
 #include "night/night.h"
 #include "night/outage.h"
 #include "night/pass.h"
@@ -31,6 +32,7 @@
 
 #define NIGHTLY_TICK 0.02 /* seconds between looks at the clock */
 #define STATUS_EVERY 10.0 /* seconds between STATUS lines to systemd */
+#define COUNTS_EVERY 60.0 /* seconds between the log's lines of counts */
 
 struct server {
 	const struct config *cfg;
@@ -49,11 +51,15 @@ struct server {
 	atomic_long night_done;  /* YYYYMMDD of the last night finished */
 	char last_night[DATE_LEN];
 	struct dispatch_stats *st;
-	ev_timer status, watchdog; /* systemd's (sd_notify) */
-	ev_timer progress;         /* run on a terminal */
-	double started;            /* mono_now() when sending began */
-	double night_retry_at;     /* wall time: not before, after a failure */
-	double last_outages;       /* wall time of the last outage pass */
+	ev_timer status, watchdog;    /* systemd's (sd_notify) */
+	ev_timer progress;            /* run on a terminal */
+	ev_timer counts;              /* the log's line of counts */
+	struct dispatch_stats logged; /* st when it was last written */
+	unsigned long long receipts_logged;
+	double logged_at;      /* mono_now() then */
+	double started;        /* mono_now() when sending began */
+	double night_retry_at; /* wall time: not before, after a failure */
+	double last_outages;   /* wall time of the last outage pass */
 };
 
 struct night_arg {
@@ -428,6 +434,55 @@ progress_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	progress_line(w->data, 0);
 }
 
+/* The log's line of what was sent and what came of it since the last
+ * such line (none when nothing moved): the messages' own lines are at
+ * debug when they went (dispatch.c, log_attempt), so this is what the log
+ * says of a night at info. Each minute, and once when sending ends. */
+static void
+counts_line(struct server *s)
+{
+	const struct dispatch_stats *st = s->st, *was = &s->logged;
+	unsigned long long receipts = receipts_count(s->receipts);
+	double now = mono_now();
+	char kinds[256] = "";
+	size_t k, h = 0;
+
+	if (st->sent == was->sent && st->retried == was->retried &&
+	    st->expired == was->expired && st->failed == was->failed &&
+	    st->cancelled == was->cancelled && receipts == s->receipts_logged)
+		return;
+	/* Messages a channel, and the SMS parts the carrier bills. */
+	for (k = 0; k < CHANNEL_KINDS && h < sizeof(kinds); k++) {
+		if (st->sent_by[k] == was->sent_by[k])
+			continue;
+		h += (size_t)snprintf(kinds + h, sizeof(kinds) - h, " %s=%llu",
+				      channel_kinds[k].name,
+				      st->sent_by[k] - was->sent_by[k]);
+		if (k == CHANNEL_SMS && h < sizeof(kinds))
+			h += (size_t)snprintf(kinds + h, sizeof(kinds) - h,
+					      " sms_parts=%llu",
+					      st->units_by[k] -
+						      was->units_by[k]);
+	}
+	log_info("dispatch: in %.0f s: sent=%llu%s retried=%llu expired=%llu "
+		 "permfailed=%llu unsent=%llu receipts=%llu",
+		 now - s->logged_at, st->sent - was->sent, kinds,
+		 st->retried - was->retried, st->expired - was->expired,
+		 st->failed - was->failed, st->cancelled - was->cancelled,
+		 receipts - s->receipts_logged);
+	s->logged = *st;
+	s->receipts_logged = receipts;
+	s->logged_at = now;
+}
+
+static void
+counts_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	counts_line(w->data);
+}
+
 static void
 watchers_start(struct server *s)
 {
@@ -443,7 +498,12 @@ watchers_start(struct server *s)
 		s->nightly.data = s;
 		ev_timer_start(s->loop, &s->nightly);
 	}
-	s->started = mono_now();
+	s->started = s->logged_at = mono_now();
+	s->logged = *s->st;
+	s->receipts_logged = receipts_count(s->receipts);
+	ev_timer_init(&s->counts, counts_cb, COUNTS_EVERY, COUNTS_EVERY);
+	s->counts.data = s;
+	ev_timer_start(s->loop, &s->counts);
 	if (s->o->progress != NULL) {
 		ev_timer_init(&s->progress, progress_cb, 1., 1.);
 		s->progress.data = s;
@@ -464,6 +524,7 @@ watchers_stop(struct server *s)
 	ev_timer_stop(s->loop, &s->status);
 	ev_timer_stop(s->loop, &s->watchdog);
 	ev_timer_stop(s->loop, &s->progress);
+	ev_timer_stop(s->loop, &s->counts);
 }
 
 int
@@ -487,6 +548,7 @@ serve_run(const struct config *cfg, struct template_set *ts,
 			systemd_start(&s);
 		ev_run(s.loop, 0);
 		rc = dispatch_finish(s.d, err);
+		counts_line(&s);
 		watchers_stop(&s);
 		if (o->progress != NULL)
 			progress_line(&s, 1);

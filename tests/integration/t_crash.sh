@@ -93,7 +93,7 @@ done
 eq "$N" "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'delivered'")" "three dispatchers: every message delivered"
 eq "$N" "$(sim_stat unique)" "three dispatchers: every message received"
 eq "0" "$(sim_stat duplicates)" "three dispatchers: none twice"
-shares=$(for k in 1 2 3; do grep -c "result=Sent" "$work/m$k.err" || true; done | tr '\n' ' ')
+shares=$(for k in 1 2 3; do sed -n 's/^dispatch: sent=\([0-9]*\) .*/\1/p' "$work/m$k.out"; done | tr '\n' ' ')
 echo "     sent by each dispatcher: $shares"
 has "$(fg audit verify)" "chain intact" "audit chain after concurrent dispatchers"
 done_ok

@@ -145,7 +145,7 @@ file = /dev/full"
 customer DF1; contact 1 DF1 sms +8613800009901; bill DF1-1 DF1 50.00 2026-10-01
 fgok run --date 2026-10-02 --now "2026-10-02 10:00"
 eq "1" "$(grep -c 'cannot write the log file /dev/full: No space left on device' "$work/last.err")" "D: said once on stderr"
-has "$(cat "$work/last.err")" "channel=sms provider=sim attempt=1" "D: later lines go to stderr"
+has "$(cat "$work/last.err")" "info dispatch: in " "D: later lines go to stderr"
 eq "delivered" "$(sqlg "SELECT state FROM messages WHERE contact_id = 1")" "D: the message is delivered"
 has "$(fg audit verify)" "chain intact" "audit chain"
 done_ok

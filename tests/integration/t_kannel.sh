@@ -59,7 +59,9 @@ for n in "欧阳建国" "Zoë Qiantang-Hangzhou Machinery Works" "Li Na 😀" "H
 	i=$((i + 1))
 done
 start_kannel $base
+printf '\n[log]\nlevel = debug\n' >>"$conf"
 fgok run --date 2026-10-02 --now "2026-10-02 10:00"
+sed -i '/^\[log\]$/,$d' "$conf"
 eq "8" "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'delivered' AND provider = 'kannel'")" \
    "eight messages delivered, with Kannel's delivery reports"
 # What the fake SMSC got, part by part: "Got message N: <from to udh UDH data
@@ -90,6 +92,9 @@ for i in 5 6 7 8; do
 	has "$(grep "msg=$(sqlg "SELECT message_id FROM messages WHERE contact_id = $i") " "$work/last.err")" \
 	    "parts=$parts coding=UCS-2" "K$i: the parts logged"
 done
+# At info, the line of counts has the parts the carrier bills.
+has "$(cat "$work/last.err")" "sms=8 sms_parts=$(sqlg "SELECT SUM(parts) FROM messages WHERE provider = 'kannel'") " \
+    "the parts counted for the carrier's bill"
 has "$(sms_at_smsc 8613900000006)" "Dear Zoë Qiantang…," "a long Latin name cut at a word, marked"
 for i in 5 6 7 8; do pay "K$i-1"; pay "K$i-2"; pay "K$i-3"; done
 has "$(cat "$k/smsbox.log")" "to:<8613900000001> msg:<【国网杭州供电公司】尊敬的王1客户" "Chinese text reached Kannel intact"

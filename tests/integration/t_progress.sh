@@ -34,5 +34,5 @@ fgok run --date 2026-10-02 --now "2026-10-02 10:00"
 has "$(cat "$work/last.out")" "summary: date=2026-10-02" "the summary in a pipe"
 hasnt "$(cat "$work/last.err")" "feegate: planned" "no steps in a pipe"
 hasnt "$(cat "$work/last.err")" "feegate: sent" "no progress in a pipe"
-has "$(cat "$work/last.err")" "result=Sent" "the info lines as before"
+has "$(cat "$work/last.err")" "dispatch: in " "the info lines as before"
 done_ok

@@ -16,9 +16,18 @@ done
 day() { fgok run --date "$1" --now "$1 ${2:-10:00}"; }
 
 day 2026-10-02
-has "$(cat "$work/last.err")" 'channel=sms provider=sim attempt=1 result=Sent' "key=value log line per attempt"
-hasnt "$(cat "$work/last.err")" '13800001001' "no full number in the log"
+# At info the log counts what went (a line a minute, and one at the end);
+# a message taken is a line at debug.
+has "$(cat "$work/last.err")" "sent=6 sms=6 sms_parts=$(sqlg "SELECT SUM(parts) FROM messages") retried=0 expired=0 permfailed=0 unsent=0 receipts=6" \
+    "the counts at info"
+hasnt "$(cat "$work/last.err")" 'result=Sent' "no line a message taken at info"
+hasnt "$(cat "$work/last.err")" 'receipt msg=' "no line a delivery at info"
+printf '\n[log]\nlevel = debug\n' >>"$conf"
 day 2026-10-09
+sed -i '/^\[log\]$/,$d' "$conf"
+has "$(cat "$work/last.err")" 'channel=sms provider=sim attempt=1 result=Sent' "key=value log line per attempt at debug"
+has "$(cat "$work/last.err")" 'provider=sim status=delivered final=1' "a line a receipt at debug"
+hasnt "$(cat "$work/last.err")" '13800001001' "no full number in the log"
 pay N6-1
 for d in 2026-10-16 2026-10-23 2026-10-30; do day $d; done
 

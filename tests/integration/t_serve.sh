@@ -13,7 +13,8 @@ nightly_at = 09:30
 check_every = 5
 
 [log]
-file = $work/feegate.log"
+file = $work/feegate.log
+level = debug"
 customer S1; contact 1 S1 sms +8613800009901; bill S1-1 S1 60.00 2026-10-01
 
 "$FEEGATE_BIN" -c "$conf" serve --now "2026-10-02 09:45" >"$work/serve.out" 2>"$work/serve.err" &
