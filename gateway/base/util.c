@@ -4,6 +4,7 @@
 #include "base/util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,13 +398,21 @@ sha256_hex(const void *s, size_t n, char out[65])
 int
 random_hex(char *out, size_t n)
 {
-	unsigned char r[64];
+	unsigned char small[64], *r = n <= sizeof(small) ? small : NULL;
+	int rc = -1;
 
-	if (n > sizeof(r) || RAND_bytes(r, (int)n) != 1)
+	if (n > INT_MAX)
 		return -1;
-	hex_encode(r, n, out);
-	OPENSSL_cleanse(r, sizeof(r));
-	return 0;
+	if (r == NULL)
+		r = xmalloc(n);
+	if (RAND_bytes(r, (int)n) == 1) {
+		hex_encode(r, n, out);
+		rc = 0;
+	}
+	OPENSSL_cleanse(r, n);
+	if (r != small)
+		free(r);
+	return rc;
 }
 
 int

@@ -82,8 +82,10 @@ int hex_decode(const char *hex, unsigned char *out, size_t n);
 /* SHA-256 of n bytes at s as 64 lowercase hex digits. */
 void sha256_hex(const void *s, size_t n, char out[65]);
 
-/* n random bytes (at most 64) from OpenSSL's CSPRNG as 2n lowercase hex
- * digits; -1 when there are no random bytes to be had. */
+/* n random bytes from OpenSSL's CSPRNG as 2n lowercase hex digits; -1
+ * when there are no random bytes to be had. One draw: a call costs more
+ * than its bytes (OpenSSL checks the process id, a system call), so draw
+ * a batch's at once. */
 int random_hex(char *out, size_t n);
 /* 128 random bits: random_hex(out, 16). */
 int random_hex128(char out[33]);

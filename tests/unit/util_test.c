@@ -139,7 +139,29 @@ test_hex(void **state)
 	assert_int_equal(strlen(r1), 64);
 	assert_int_equal(strspn(r1, "0123456789abcdef"), 64);
 	assert_string_not_equal(r1, r2);
-	assert_int_equal(random_hex(r1, 65), -1);
+}
+
+/* A batch's receipt tokens in one draw (outbox_submitting): every digit
+ * hex, no token twice, none of them all zero. */
+static void
+test_random_hex_batch(void **state)
+{
+	enum { TOKENS = 200 };
+	char *hex = malloc(TOKENS * 32 + 1);
+	size_t i, j;
+
+	(void)state;
+	assert_non_null(hex);
+	assert_int_equal(random_hex(hex, TOKENS * 16), 0);
+	assert_int_equal(strlen(hex), TOKENS * 32);
+	assert_int_equal(strspn(hex, "0123456789abcdef"), TOKENS * 32);
+	for (i = 0; i < TOKENS; i++) {
+		assert_int_not_equal(strspn(hex + i * 32, "0"), 32);
+		for (j = i + 1; j < TOKENS; j++)
+			assert_false(memcmp(hex + i * 32, hex + j * 32, 32) ==
+				     0);
+	}
+	free(hex);
 }
 
 int
@@ -147,6 +169,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_utf8_clean_table),
+		cmocka_unit_test(test_random_hex_batch),
 		cmocka_unit_test(test_utf8_len),
 		cmocka_unit_test(test_str_copy),
 		cmocka_unit_test(test_hex),
