@@ -17,8 +17,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "base/dates.h"
-#include "base/log.h"
 #include "base/kinds.h"
+#include "base/log.h"
 #include "night/night.h"
 #include "night/outage.h"
 #include "night/pass.h"
