@@ -2,7 +2,8 @@
 # The notice API of `serve`: bearer token (401 without), validation with
 # the field named (400), size limit (413), unknown account (422),
 # idempotency (the same key: the same notice, nothing sent twice; another
-# request under a used key: 409), routine caps (429, recorded) with urgent
+# request under a used key: 409; one new key in six requests at once to
+# two serves: one notice), routine caps (429, recorded) with urgent
 # kinds exempt, GET of a notice with masked addresses, the message really
 # sent with the caller's values; and for the call centre's CRM the
 # timeline (equal to `feegate log --json`) and the tasks.
@@ -294,6 +295,34 @@ eq "$sent" "$(awk -F' ' '/^feegate_provider_latency_seconds_bucket\{provider="si
 rc=$(awk '/^feegate_receipts_total/ { print $2 }' "$work/metrics")
 [ "${rc:-0}" -ge 6 ] || fail "receipts counted: $rc"
 has "$m" "# TYPE feegate_provider_latency_seconds histogram" "typed"
+
+# The same new key in six requests at once, three to this serve and
+# three to a second one on the same database (a client's retries racing
+# its first try through a load balancer; one serve takes its API
+# requests one at a time, two do not): one notice and one key row; every
+# request answered with that notice, all but one as replays.
+sed "s/^port = 19425$/port = 19426/; s|^public_url = .*|public_url = http://127.0.0.1:19426|" "$conf" >"$work/second.ini"
+"$FEEGATE_BIN" -c "$work/second.ini" serve --now "2026-10-02 10:00" >"$work/serve2.out" 2>"$work/serve2.err" &
+serve2=$!
+bg_pids="$bg_pids $serve2"
+wait_listening 19426 "the second serve's API"
+race='{"account_no": "3300008801", "kind": "repair_progress", "data": {"ticket": "GD-0100", "status": "已恢复供电"}, "idempotency_key": "race-1"}'
+racers=""
+for k in 1 2 3 4 5 6; do
+	curl -s -o "$work/race-$k" -w '%{http_code}\n' -X POST -H "$auth" -H 'Content-Type: application/json' \
+		--data-binary "$race" "http://127.0.0.1:$((19425 + k % 2))/api/v1/notices" >"$work/race-$k.code" &
+	racers="$racers $!"
+done
+for p in $racers; do wait "$p" || fail "a racing request failed"; done
+eq "202 202 202 202 202 202" "$(cat "$work"/race-?.code | tr '\n' ' ' | sed 's/ $//')" "six at once: all accepted"
+eq "1 1" "$(sqlg "SELECT (SELECT COUNT(*) FROM notices WHERE request_key LIKE '%race-1'),
+	(SELECT COUNT(*) FROM notice_requests WHERE request_key LIKE '%race-1')")" "six at once: one notice, one key"
+rid=$(sqlg "SELECT notice_id FROM notices WHERE request_key LIKE '%race-1'")
+eq "6" "$(grep -l "\"notice_id\":$rid[,}]" "$work"/race-? | wc -l | tr -d ' ')" "six at once: each answered with that notice"
+eq "5" "$(grep -l '"replayed":true' "$work"/race-? | wc -l | tr -d ' ')" "six at once: five replays"
+kill -TERM "$serve2"
+wait "$serve2" || fail "the second serve did not exit 0"
+grep -q Sanitizer "$work/serve2.err" && fail "sanitizer report: $(cat "$work/serve2.err")"
 
 kill -TERM "$serve"
 wait "$serve" || fail "serve did not exit 0"
