@@ -391,14 +391,22 @@ sim_stat() { curl -sf "http://127.0.0.1:$sim_port/_stats" | sed -n "s/.*\"$1\":\
 # Lines the simulator recorded for a phone number.
 sim_count() { awk -F'\t' -v to="$1" '$3 == to' "$work/sim.tsv" | wc -l | tr -d ' '; }
 
+# serve_start CONF NOW NAME: `serve` with CONF in the background, its
+# output in $work/NAME.out and NAME.err, its PID in $serve_pid (stopped
+# when the test exits).
+serve_start() {
+	# (the binary itself, not the fg function: $! must be feegate's PID)
+	"$FEEGATE_BIN" -c "$1" serve --now "$2" >"$work/$3.out" 2>"$work/$3.err" &
+	serve_pid=$!
+	bg_pids="$bg_pids $serve_pid"
+}
+
 # serve_accepted N NOW: `serve` in the background, keeping the receipt
 # server up (its PID in $serve, stopped when the test exits), until N
 # messages are accepted.
 serve_accepted() {
-	# (the binary itself, not the fg function: $! must be feegate's PID)
-	"$FEEGATE_BIN" -c "$conf" serve --now "$2" >"$work/serve.out" 2>"$work/serve.err" &
-	serve=$!
-	bg_pids="$bg_pids $serve"
+	serve_start "$conf" "$2" serve
+	serve=$serve_pid
 	i=0
 	until [ "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'accepted'")" = "$1" ]; do
 		peers_alive
@@ -412,9 +420,8 @@ serve_accepted() {
 # answer in $work/resp; payment_delivered BODY_TEXT WHAT: until the one
 # payment_received message is delivered, and it says BODY_TEXT.
 serve_api() {
-	"$FEEGATE_BIN" -c "$conf" serve --now "$1" >"$work/serve.out" 2>"$work/serve.err" &
-	serve=$!
-	bg_pids="$bg_pids $serve"
+	serve_start "$conf" "$1" serve
+	serve=$serve_pid
 	api_port=$2 api_token=$3
 	wait_listening "$api_port" "the API of serve"
 }

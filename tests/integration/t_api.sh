@@ -24,10 +24,7 @@ routine_per_day = 2
 file = $work/feegate.log"
 customer 3300008801 0 G1 "陈静"; contact 1 3300008801 sms +8613800008801
 customer 3300008802 0 G1 "无联系人"   # no contact at all
-"$FEEGATE_BIN" -c "$conf" serve --now "2026-10-02 10:00" >"$work/serve.out" 2>"$work/serve.err" &
-serve=$!
-bg_pids="$bg_pids $serve"
-wait_listening 19425 "the API"
+serve_api "2026-10-02 10:00" 19425 api-T0ken-4-billing
 api="http://127.0.0.1:19425/api/v1"
 auth="Authorization: Bearer api-T0ken-4-billing"
 # call METHOD PATH [BODY] [HEADER]: the status in $code, the answer in $body.
@@ -302,9 +299,8 @@ has "$m" "# TYPE feegate_provider_latency_seconds histogram" "typed"
 # requests one at a time, two do not): one notice and one key row; every
 # request answered with that notice, all but one as replays.
 sed "s/^port = 19425$/port = 19426/; s|^public_url = .*|public_url = http://127.0.0.1:19426|" "$conf" >"$work/second.ini"
-"$FEEGATE_BIN" -c "$work/second.ini" serve --now "2026-10-02 10:00" >"$work/serve2.out" 2>"$work/serve2.err" &
-serve2=$!
-bg_pids="$bg_pids $serve2"
+serve_start "$work/second.ini" "2026-10-02 10:00" serve2
+serve2=$serve_pid
 wait_listening 19426 "the second serve's API"
 race='{"account_no": "3300008801", "kind": "repair_progress", "data": {"ticket": "GD-0100", "status": "已恢复供电"}, "idempotency_key": "race-1"}'
 racers=""
