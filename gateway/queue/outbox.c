@@ -215,6 +215,7 @@ outbox_recover(struct db *db, const struct config *cfg, const char *now,
 struct claim_ctx {
 	struct claimed *m;
 	size_t n;
+	unsigned long long last; /* the highest id claimed queued for now */
 };
 
 static int
@@ -235,6 +236,9 @@ claim_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	str_copy(m->token, row->val[7] ? row->val[7] : "", sizeof(m->token));
 	m->attempts = (int)strtol(row->val[8], NULL, 10);
 	m->age = strtol(row->val[9] ? row->val[9] : "0", NULL, 10);
+	if (row->val[10] != NULL && row->val[10][0] == '1' &&
+	    m->message_id > c->last)
+		c->last = m->message_id;
 	return 0;
 }
 
@@ -262,43 +266,84 @@ find_claimed(struct claimed *m, size_t n, unsigned long long id)
 	return NULL;
 }
 
-/* Due messages of one channel and priority class, appended to c. */
+/* Due messages of one channel and priority class, appended to c: with
+ * `rest` 0 those queued for now with an id after `after`; with `rest` 1
+ * the others (those queued for now up to `after`, and those whose time
+ * has come: a retry's backoff). */
 static int
 claim_select(struct db *db, struct claim_ctx *c, const char *channel,
-	     int urgent, int anytime_only, int limit, const char *now,
-	     struct fg_err *err)
+	     int urgent, int anytime_only, int rest, unsigned long long after,
+	     int limit, const char *now, struct fg_err *err)
 {
-	char sql[512];
+	char sql[1024];
 
-	/* Two fixed texts: nothing from data reaches the SQL. A message's
+	/* Fixed texts: nothing from data reaches the SQL. A message's
 	 * priority is 0 or 1: its notice's `urgent` (outage.c writes 1, the
 	 * API a kind's 0 or 1), copied by fallbacks; a new level must be
-	 * claimed here too (and named in OUTBOX_ANY_PRIORITY). With
-	 * `priority = 1` rather than `> 0` the range on messages_urgent
-	 * stays on what is due. `> 0` walked every urgent message ever sent,
-	 * or (while there was an index by state alone) made MariaDB take it
-	 * and walk the night's queue (25,662 queued and 205,296 old outage
-	 * messages: 27 ms a claim instead of 0.4). */
+	 * claimed here too (and named in OUTBOX_ANY_PRIORITY). Only what is
+	 * due is in the ranges read on messages_urgent: `priority > 0`
+	 * walked every urgent message ever sent (27 ms a claim instead of
+	 * 0.4). The messages queued for now (next_attempt_at NULL) are in
+	 * the index in id order, so their range starts at the cursor
+	 * (outbox.h, struct outbox_cursor). The priority as a range of one
+	 * value and the index named: with `priority = ?` MariaDB reads the
+	 * index by its equal prefix from the queue's start, where the
+	 * claimed messages' entries are (t_claim). */
 	snprintf(sql, sizeof(sql),
 		 "SELECT message_id, notice_id, case_id, contact_id,"
 		 " account_no, channel, address, receipt_token, attempts,"
-		 " TIMESTAMPDIFF(SECOND, created_at, ?)"
-		 " FROM messages"
-		 " WHERE %s%s AND state IN ('queued', 'retry') AND channel = ?"
-		 "  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+		 " TIMESTAMPDIFF(SECOND, created_at, ?),"
+		 " state = 'queued' AND next_attempt_at IS NULL"
+		 " FROM messages FORCE INDEX (messages_urgent)"
+		 " WHERE priority BETWEEN %d AND %d%s AND channel = ? AND %s"
 		 " LIMIT ? FOR UPDATE SKIP LOCKED",
-		 urgent ? "priority = 1" : "priority = 0",
-		 anytime_only ? " AND anytime = 1" : "");
+		 urgent, urgent, anytime_only ? " AND anytime = 1" : "",
+		 rest ? "((state = 'queued' AND next_attempt_at IS NULL"
+			"   AND message_id <= ?)"
+			"  OR (state IN ('queued', 'retry')"
+			"      AND next_attempt_at <= ?)"
+			"  OR (state = 'retry' AND next_attempt_at IS NULL))"
+		      : "state = 'queued' AND next_attempt_at IS NULL"
+			" AND message_id > ?");
+	if (rest)
+		return db_query(db, DB_BUFFERED, sql,
+				DB_ARGS(DB_STR(now), DB_STR(channel),
+					DB_ID(after), DB_STR(now),
+					DB_INT(limit)),
+				claim_cb, c, err);
 	return db_query(db, DB_BUFFERED, sql,
-			DB_ARGS(DB_STR(now), DB_STR(channel), DB_STR(now),
+			DB_ARGS(DB_STR(now), DB_STR(channel), DB_ID(after),
 				DB_INT(limit)),
 			claim_cb, c, err);
 }
 
+/* One priority class: the messages queued for now from the cursor on, and
+ * when they are fewer than limit, the rest. The cursor goes on to the
+ * last one claimed; a claim of only what may go at any hour passes over
+ * the others and leaves it where it was. */
+static int
+claim_class(struct db *db, struct claim_ctx *c, const char *channel, int urgent,
+	    int anytime_only, int limit, const char *now,
+	    unsigned long long *after, struct fg_err *err)
+{
+	const size_t had = c->n;
+
+	c->last = 0;
+	if (claim_select(db, c, channel, urgent, anytime_only, 0, *after, limit,
+			 now, err) != 0 ||
+	    (c->n - had < (size_t)limit &&
+	     claim_select(db, c, channel, urgent, anytime_only, 1, *after,
+			  limit - (int)(c->n - had), now, err) != 0))
+		return -1;
+	if (!anytime_only && c->last > *after)
+		*after = c->last;
+	return 0;
+}
+
 int
 outbox_claim(struct db *db, const char *channel, int limit, unsigned int only,
-	     const char *now, struct claimed **out, size_t *n,
-	     struct fg_err *err)
+	     const char *now, struct outbox_cursor *cursor,
+	     struct claimed **out, size_t *n, struct fg_err *err)
 {
 	const int anytime_only = (only & OUTBOX_ANYTIME_ONLY) != 0;
 	struct claim_ctx c = {0};
@@ -317,12 +362,12 @@ outbox_claim(struct db *db, const char *channel, int limit, unsigned int only,
 	 * separate `leased` commit cost a statement per message and a
 	 * commit per batch), and a dispatcher that dies before that leaves
 	 * nothing behind but a rolled-back transaction. */
-	if (claim_select(db, &c, channel, 1, anytime_only, limit, now, err) !=
-		    0 ||
+	if (claim_class(db, &c, channel, 1, anytime_only, limit, now,
+			&cursor->after[1], err) != 0 ||
 	    (!anytime_only && !(only & OUTBOX_URGENT_ONLY) &&
 	     (size_t)limit > c.n &&
-	     claim_select(db, &c, channel, 0, 0, limit - (int)c.n, now, err) !=
-		     0))
+	     claim_class(db, &c, channel, 0, 0, limit - (int)c.n, now,
+			 &cursor->after[0], err) != 0))
 		goto rollback;
 	if (c.n == 0) {
 		db_rollback(db);
@@ -336,6 +381,9 @@ outbox_claim(struct db *db, const char *channel, int limit, unsigned int only,
 	return 0;
 rollback:
 	db_rollback(db);
+	/* Whatever this transaction had locked is due again, and may lie
+	 * behind the cursor. */
+	memset(cursor, 0, sizeof(*cursor));
 fail:
 	outbox_free(c.m, c.n);
 	return -1;

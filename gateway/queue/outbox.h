@@ -93,9 +93,22 @@ int outbox_queue_next(struct db *db, const struct config *cfg,
  * (which commits) or outbox_abandon(). */
 #define OUTBOX_ANYTIME_ONLY 1u
 #define OUTBOX_URGENT_ONLY  2u
+/* Where a claimer's claims of one channel have got to, a priority each:
+ * a claim takes the messages queued for now from after it (their ids only
+ * grow), and only when those are fewer than it asks for, the others from
+ * the start (retries; any the cursor passed: a claim rolled back, a
+ * queue's insert committed late). The entries of the messages claimed
+ * before stay in the index, delete-marked, until InnoDB's purge removes
+ * them, and a claim from the start walks them all, looking up each one's
+ * row while other transactions are open: 18 ms a claim of 200 behind
+ * 20,000 of them, 0.7 ms from the cursor. Zeroed: from the start. */
+struct outbox_cursor {
+	unsigned long long after[2];
+};
 int outbox_claim(struct db *db, const char *channel, int limit,
-		 unsigned int only, const char *now, struct claimed **out,
-		 size_t *n, struct fg_err *err);
+		 unsigned int only, const char *now,
+		 struct outbox_cursor *cursor, struct claimed **out, size_t *n,
+		 struct fg_err *err);
 /* Read what the claimed messages need: the account's context as of the
  * business date, and whether they may still go (case active, balance due). */
 int outbox_load(struct db *db, const struct config *cfg, struct claimed *m,

@@ -70,7 +70,8 @@ struct lane {
 	struct pacer pace;
 	int inflight;
 	int idle;
-	int claiming; /* a claim is under way on the claimer */
+	int claiming;                /* a claim is under way on the claimer */
+	struct outbox_cursor cursor; /* the claimer's: where claims go on */
 	/* Claimed, marked and rendered ahead, waiting for a free slot (only
 	 * when the provider sets no rate: a paced lane claims what it may
 	 * send now). */
@@ -637,7 +638,7 @@ claim_work(struct dispatcher *d, struct claim_req *q)
 	if (outbox_claim(db, channel_kinds[l->kind].name, q->limit,
 			 (q->anytime_only ? OUTBOX_ANYTIME_ONLY : 0) |
 				 (billing_stale(d) ? OUTBOX_URGENT_ONLY : 0),
-			 q->now, &m, &n, &err) != 0) {
+			 q->now, &l->cursor, &m, &n, &err) != 0) {
 		log_warnx("dispatch: claim: %s", err.msg);
 		str_copy(q->why, err.msg, sizeof(q->why));
 		q->failed = 1;
@@ -650,6 +651,7 @@ claim_work(struct dispatcher *d, struct claim_req *q)
 		log_warnx("dispatch: loading %zu claimed messages: %s", n,
 			  err.msg);
 		outbox_abandon(db, m, n);
+		memset(&l->cursor, 0, sizeof(l->cursor)); /* due again */
 		str_copy(q->why, err.msg, sizeof(q->why));
 		q->failed = 1;
 		return;
@@ -662,6 +664,7 @@ claim_work(struct dispatcher *d, struct claim_req *q)
 			      q->now, q->date, &err) != 0) {
 		log_warnx("dispatch: marking %zu messages: %s", n, err.msg);
 		outbox_free(m, n);
+		memset(&l->cursor, 0, sizeof(l->cursor)); /* due again */
 		str_copy(q->why, err.msg, sizeof(q->why));
 		q->failed = 1;
 		return;

@@ -291,13 +291,15 @@ trap cleanup EXIT
 # statement examined: slow_on writes it to $slow from now on; slow_off
 # stops it (so does the test's exit, a failure too); slow_rows TEXT
 # prints "RUNS ROWS": how many logged statements hold TEXT, and the rows
-# they examined, summed.
+# they examined, summed. Each entry says the index and data pages the
+# statement touched too (Pages_accessed: log_slow_verbosity 'engine').
 slow_on() {
 	slow=$work/slow.log
 	exit_hooks="$exit_hooks slow_off"
-	sqlg "SET GLOBAL slow_query_log_file = '$slow', GLOBAL long_query_time = 0, GLOBAL slow_query_log = ON"
+	sqlg "SET GLOBAL slow_query_log_file = '$slow', GLOBAL long_query_time = 0,
+	      GLOBAL log_slow_verbosity = 'engine', GLOBAL slow_query_log = ON"
 }
-slow_off() { sqlg "SET GLOBAL slow_query_log = OFF"; }
+slow_off() { sqlg "SET GLOBAL slow_query_log = OFF, GLOBAL log_slow_verbosity = ''"; }
 slow_rows() {
 	awk -v text="$1" '/Rows_examined:/ { for (i = 1; i < NF; i++) if ($i == "Rows_examined:") r = $(i + 1) }
 		index($0, text) { s += r; n++ } END { print n + 0, s + 0 }' "$slow"
