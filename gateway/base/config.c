@@ -110,6 +110,8 @@ static const struct key keys[] = {
 	{"voice", "max_attempts", KEY_INT, OFF(voice.max_attempts), 1, 10},
 	{"voice", "retry_after", KEY_INT, OFF(voice.retry_after), 60, 86400},
 	{"dispatch", "batch", KEY_INT, OFF(dispatch.batch), 1, 5000},
+	{"dispatch", "claimers", KEY_INT, OFF(dispatch.claimers), 1,
+	 DISPATCH_CLAIMERS_MAX},
 	{"dispatch", "lease", KEY_INT, OFF(dispatch.lease), 5, 86400},
 	{"dispatch", "max_attempts", KEY_INT, OFF(dispatch.max_attempts), 1,
 	 100},
@@ -332,6 +334,7 @@ defaults(struct config *cfg)
 	cfg->voice.max_attempts = 3;
 	cfg->voice.retry_after = 1800;
 	cfg->dispatch.batch = 200;
+	cfg->dispatch.claimers = 2;
 	cfg->dispatch.lease = 120;
 	cfg->dispatch.max_attempts = 5;
 	cfg->dispatch.backoff_min = 30;

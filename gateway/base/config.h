@@ -50,6 +50,8 @@ struct config;
 int config_trusted_proxy(const struct config *cfg, unsigned int a);
 
 #define NIGHT_MAX_CONNECTIONS 8
+/* [dispatch] claimers at most. */
+#define DISPATCH_CLAIMERS_MAX 8
 
 struct config {
 	char *path;
@@ -159,8 +161,9 @@ struct config {
 		int retry_after;  /* seconds before calling again */
 	} voice;
 	struct {
-		int batch;        /* messages claimed at a time */
-		int lease;        /* seconds a claim is held */
+		int batch;    /* messages claimed at a time */
+		int claimers; /* claims under way at once, one connection each */
+		int lease;    /* seconds a claim is held */
 		int max_attempts; /* temporary failures before a message expires
 				   */
 		int backoff_min;  /* seconds */

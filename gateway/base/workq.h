@@ -2,7 +2,7 @@
  * workq.h: items handed from some threads to another, which takes
  * everything queued at once (group commit: one transaction for all of it).
  * An item embeds a struct workq_item as its first member. Serves the
- * receipt writer, the dispatcher's recorder and its claimer, and the
+ * receipt writer, the dispatcher's recorder and its claimers, and the
  * e-mail channel's workers (a session's worth each).
  */
 #ifndef FEEGATE_WORKQ_H

@@ -93,7 +93,8 @@ int outbox_queue_next(struct db *db, const struct config *cfg,
  * (which commits) or outbox_abandon(). */
 #define OUTBOX_ANYTIME_ONLY 1u
 #define OUTBOX_URGENT_ONLY  2u
-/* Where a claimer's claims of one channel have got to, a priority each:
+/* Where the claims of one channel have got to, a priority each (one claim
+ * at a time uses it: the caller's lock when claims run side by side):
  * a claim takes the messages queued for now from after it (their ids only
  * grow), and only when those are fewer than it asks for, the others from
  * the start (retries; any the cursor passed: a claim rolled back, a

@@ -58,6 +58,17 @@ sql_in() {
 	[ -z "$out" ] || printf '%s\n' "$out" | tr "\t" " "
 }
 sqlb() { sql_in "$bschema" "$1"; }
+# owing_sms N PREFIX: N customers in billing, PREFIX1 to PREFIXN, each
+# with one consented SMS contact (+86139 and the number, 8 digits; its
+# contact_id the number) and one open bill of 50.00 due 2026-10-01.
+owing_sms() {
+	sqlb "INSERT INTO billing_customers (account_no, name, grid_id)
+	      SELECT CONCAT('$2', seq), CONCAT('客户', seq), 'G1' FROM seq_1_to_$1"
+	sqlb "INSERT INTO billing_contacts (contact_id, account_no, channel, address, priority, consent)
+	      SELECT seq, CONCAT('$2', seq), 'sms', CONCAT('+86139', LPAD(seq, 8, '0')), 1, 1 FROM seq_1_to_$1"
+	sqlb "INSERT INTO billing_bills (bill_id, account_no, period, amount_due, amount_paid, due_date, status)
+	      SELECT CONCAT('$2', seq, '-1'), CONCAT('$2', seq), '2026-09', 50.00, 0, '2026-10-01', 'open' FROM seq_1_to_$1"
+}
 sqlg() { sql_in "$gschema" "$1"; }
 sql_ok() { [ ! -s "$work/sql-errors" ] || fail "a query failed: $(cat "$work/sql-errors")"; }
 

@@ -19,12 +19,7 @@ fresh_schemas
 start_sink 19450
 start_sim 19451
 N=20000
-sqlb "INSERT INTO billing_customers (account_no, name, grid_id)
-      SELECT CONCAT('Q', seq), CONCAT('客户', seq), 'G1' FROM seq_1_to_$N"
-sqlb "INSERT INTO billing_contacts (contact_id, account_no, channel, address, priority, consent)
-      SELECT seq, CONCAT('Q', seq), 'sms', CONCAT('+86138', LPAD(seq, 8, '0')), 1, 1 FROM seq_1_to_$N"
-sqlb "INSERT INTO billing_bills (bill_id, account_no, period, amount_due, amount_paid, due_date, status)
-      SELECT CONCAT('Q', seq, '-1'), CONCAT('Q', seq), '2026-09', 50.00, 0, '2026-10-01', 'open' FROM seq_1_to_$N"
+owing_sms $N Q
 claim_conf() {
 	write_conf "
 [channels]
