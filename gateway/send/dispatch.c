@@ -609,10 +609,11 @@ make_job(struct dispatcher *d, struct lane *l, struct claimed *m)
 
 /* Whether billing is too stale to dun on (a replica too far behind or
  * stopped: billing_fresh), on a claimer's thread and its connection db,
- * with claimer.mu held; read at most once a second. The re-check before each message reads billing: a payment is
- * seen once the replica has it, so a message waits while the replica
- * lags more than max_billing_lag (urgent outage notices, which no
- * payment stops, go on). Each change is logged once. */
+ * with claimer.mu held; read at most once a second. The re-check before
+ * each message reads billing: a payment is seen once the replica has it,
+ * so a message waits while the replica lags more than max_billing_lag
+ * (urgent outage notices, which no payment stops, go on). Each change is
+ * logged once. */
 static int
 billing_stale(struct dispatcher *d, struct db *db)
 {
