@@ -177,9 +177,18 @@ build/san/%.o: %.c | build/gen/migrations.c
 	@echo "  CC san  $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS_BASE) $(DEPFLAGS) $(SAN) -c -o $@ $<
 
-build/gen/migrations.c: $(wildcard sql/gateway/*.sql) sql/grants.sql scripts/embed-sql.sh
+MIGRATION_SQL := $(sort $(wildcard sql/gateway/*.sql))
+build/gen/migrations.c: $(MIGRATION_SQL) build/gen/migrations.list \
+		sql/grants.sql scripts/embed-sql.sh
 	@mkdir -p $(@D)
-	scripts/embed-sql.sh $(sort $(wildcard sql/gateway/*.sql)) sql/grants.sql > $@.tmp && mv $@.tmp $@
+	scripts/embed-sql.sh $(MIGRATION_SQL) sql/grants.sql > $@.tmp && mv $@.tmp $@
+
+# The migrations' names, written again only when they differ: a migration
+# removed (a branch switched to one without it) leaves every prerequisite
+# older than migrations.c, which would keep building the removed one in.
+build/gen/migrations.list: FORCE
+	@mkdir -p $(@D)
+	@echo "$(MIGRATION_SQL)" | cmp -s - $@ || echo "$(MIGRATION_SQL)" > $@
 
 build/san/tests/%: tests/unit/%.c $(SAN_OBJ)
 	@mkdir -p $(@D)
