@@ -49,6 +49,7 @@ if [ "$have" != "$n" ]; then
 	echo "$(( $(date +%s) - t ))" >"$FEEGATE_VAR/generated-seconds"
 	say "generated in $(cat "$FEEGATE_VAR/generated-seconds") s"
 fi
+bench_indexes
 bench_conf "$dir/feegate.ini" sms "[provider:peer]
 type = http
 url = http://127.0.0.1:$port/v1/sms
