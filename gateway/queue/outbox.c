@@ -242,30 +242,6 @@ claim_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	return 0;
 }
 
-/* The ids of m as parameters for an IN list, padded: in_pad(n) of them. */
-static struct db_param *
-id_params(const struct claimed *m, size_t n)
-{
-	struct db_param *p = xcalloc(in_pad(n), sizeof(*p));
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = DB_ID(m[i].message_id);
-	pad_params(p, n);
-	return p;
-}
-
-static struct claimed *
-find_claimed(struct claimed *m, size_t n, unsigned long long id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (m[i].message_id == id)
-			return &m[i];
-	return NULL;
-}
-
 /* Due messages of one channel and priority class, appended to c: with
  * `rest` 0 those queued for now with an id after `after`; with `rest` 1
  * the others (those queued for now up to `after`, and those whose time
@@ -429,26 +405,36 @@ struct load_ctx {
 	size_t n;
 	const struct config *cfg;
 	const char *date;
+	struct claimed **by_account; /* the n of m, by account_no's bytes */
 };
 
-/* The claimed message a loaded row (message_id first) is about. */
-static struct claimed *
-row_claimed(void *arg, const struct db_row *row)
+static int
+account_cmp(const void *a, const void *b)
 {
-	struct load_ctx *l = arg;
-
-	return find_claimed(l->m, l->n, strtoull(row->val[0], NULL, 10));
+	return strcmp((*(struct claimed *const *)a)->account_no,
+		      (*(struct claimed *const *)b)->account_no);
 }
 
-/* The notice and customer behind each message, and whether it may go. */
+/* one(m, row) for each claimed message m of the notice a loaded row
+ * (notice_id first) is about: a batch may hold more than one message of
+ * a notice (its contacts on one channel). */
 static int
-load_cb(void *arg, const struct db_row *row, struct fg_err *err)
+each_of_notice(struct load_ctx *l, const struct db_row *row,
+	       void (*one)(struct claimed *, const struct db_row *))
 {
-	struct claimed *m = row_claimed(arg, row);
+	unsigned long long id = strtoull(row->val[0], NULL, 10);
+	size_t i;
 
-	(void)err;
-	if (m == NULL)
-		return 0;
+	for (i = 0; i < l->n; i++)
+		if (l->m[i].notice_id == id)
+			one(&l->m[i], row);
+	return 0;
+}
+
+/* The notice and customer behind a message, and whether it may go. */
+static void
+load_one(struct claimed *m, const struct db_row *row)
+{
 	str_copy(m->kind, row->val[1], sizeof(m->kind));
 	m->seq = (int)strtol(row->val[2], NULL, 10);
 	/* Billing's bytes: a NUL or control byte becomes U+FFFD here rather
@@ -465,7 +451,13 @@ load_cb(void *arg, const struct db_row *row, struct fg_err *err)
 		else if (strcmp(row->val[5], "0") != 0)
 			m->cancel = "account on dunning hold";
 	}
-	return 0;
+}
+
+static int
+load_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	(void)err;
+	return each_of_notice(arg, row, load_one);
 }
 
 static int
@@ -473,16 +465,28 @@ balance_cb(void *arg, const struct db_row *row, struct fg_err *err)
 {
 	struct load_ctx *l = arg;
 	long long cents = 0;
-	size_t i;
+	size_t i, lo, hi;
 
 	(void)err;
 	if (row->val[1] != NULL && money_parse(row->val[1], &cents) != 0)
 		cents = 0;
-	for (i = 0; i < l->n; i++) {
-		struct claimed *m = &l->m[i];
+	/* The first of the account's messages, by bisection: a batch's
+	 * rows against its messages one by one was n squared. */
+	lo = 0;
+	hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(l->by_account[mid]->account_no, row->val[0]) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < l->n; i++) {
+		struct claimed *m = l->by_account[i];
 
 		if (strcmp(m->account_no, row->val[0]) != 0)
-			continue;
+			break;
 		m->ctx.t.amount_cents = cents;
 		free(m->ctx.periods);
 		m->ctx.periods = xstrdup(row->val[2] ? row->val[2] : "");
@@ -495,14 +499,9 @@ balance_cb(void *arg, const struct db_row *row, struct fg_err *err)
 /* An outage notice's version (and the one told before); a notice for a
  * version that is no longer the outage's is not sent: the next pass says
  * what is true now. */
-static int
-outage_cb(void *arg, const struct db_row *row, struct fg_err *err)
+static void
+outage_one(struct claimed *m, const struct db_row *row)
 {
-	struct claimed *m = row_claimed(arg, row);
-
-	(void)err;
-	if (m == NULL)
-		return 0;
 	str_copy(m->ctx.outage_kind, row->val[1], sizeof(m->ctx.outage_kind));
 	m->ctx.area = xstrdup(row->val[2]);
 	m->ctx.reason = row->val[5] ? xstrdup(row->val[5]) : NULL;
@@ -526,7 +525,13 @@ outage_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	else if (row->val[9] == NULL || strcmp(row->val[9], "1") != 0)
 		m->cancel = "billing changed the outage since the last pass "
 			    "(the next pass tells what is true now)";
-	return 0;
+}
+
+static int
+outage_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	(void)err;
+	return each_of_notice(arg, row, outage_one);
 }
 
 static int
@@ -540,13 +545,13 @@ load_outages(struct db *db, struct load_ctx *l, struct fg_err *err)
 	p = xcalloc(in_pad(l->n), sizeof(*p));
 	for (i = 0; i < l->n; i++)
 		if (strncmp(l->m[i].kind, "outage", 6) == 0)
-			p[k++] = DB_ID(l->m[i].message_id);
+			p[k++] = DB_ID(l->m[i].notice_id);
 	if (k == 0) {
 		free(p);
 		return 0;
 	}
 	sbuf_init(&sql);
-	/* STRAIGHT_JOIN, here and in outbox_load(): the batch's messages
+	/* STRAIGHT_JOIN, here and in outbox_load(): the batch's notices
 	 * first, by primary key, then each one's rows by key. Statistics
 	 * taken while a table was nearly empty (outage_versions, notices
 	 * before tonight's outage) once made MariaDB start from the outage
@@ -556,7 +561,7 @@ load_outages(struct db *db, struct load_ctx *l, struct fg_err *err)
 	 * scan the outage's versions for every batch. */
 	sbuf_adds(
 		&sql,
-		"SELECT STRAIGHT_JOIN m.message_id, v.kind, v.area,"
+		"SELECT STRAIGHT_JOIN n.notice_id, v.kind, v.area,"
 		" DATE_FORMAT(v.starts_at, '%Y-%m-%d %H:%i'),"
 		" DATE_FORMAT(v.ends_at, '%Y-%m-%d %H:%i'), v.reason,"
 		" DATE_FORMAT(pv.starts_at, '%Y-%m-%d %H:%i'),"
@@ -567,8 +572,7 @@ load_outages(struct db *db, struct load_ctx *l, struct fg_err *err)
 		" " OUTAGE_SAME(
 			"v",
 			"b") ""
-			     " FROM messages m JOIN notices n FORCE INDEX (PRIMARY)"
-			     "  ON n.notice_id = m.notice_id"
+			     " FROM notices n FORCE INDEX (PRIMARY)"
 			     " JOIN outage_versions v FORCE INDEX (PRIMARY)"
 			     "  ON v.outage_id = n.outage_id"
 			     "  AND v.version = n.outage_version"
@@ -579,7 +583,7 @@ load_outages(struct db *db, struct load_ctx *l, struct fg_err *err)
 			     "  ON o.outage_id = n.outage_id"
 			     " LEFT JOIN {B}.billing_outages b"
 			     "  ON {=outages.outage_id b.outage_id n.outage_id}"
-			     " WHERE m.message_id IN (");
+			     " WHERE n.notice_id IN (");
 	placeholders(&sql, in_pad(k));
 	sbuf_adds(&sql, ")");
 	rc = db_query(db, DB_STREAM, sql.s, p, pad_params(p, k), outage_cb, l,
@@ -628,7 +632,7 @@ int
 outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 	    size_t n, const char *business_date, struct fg_err *err)
 {
-	struct load_ctx l = {m, n, cfg, business_date};
+	struct load_ctx l = {m, n, cfg, business_date, NULL};
 	struct db_param *p;
 	struct sbuf sql;
 	size_t i;
@@ -638,19 +642,24 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 		return 0;
 	sbuf_init(&sql);
 	sbuf_adds(&sql,
-		  "SELECT STRAIGHT_JOIN m.message_id, n.kind, n.seq,"
+		  "SELECT STRAIGHT_JOIN n.notice_id, n.kind, n.seq,"
 		  " k.active_account IS NOT NULL, c.account_no IS NOT NULL,"
 		  " COALESCE(c.dunning_hold <> 0, 0), c.name, c.locale, n.data"
-		  " FROM messages m JOIN notices n FORCE INDEX (PRIMARY)"
-		  "  ON n.notice_id = m.notice_id"
+		  " FROM notices n FORCE INDEX (PRIMARY)"
 		  " LEFT JOIN dunning_cases k FORCE INDEX (PRIMARY)"
 		  "  ON k.case_id = n.case_id"
 		  " LEFT JOIN {B}.billing_customers c"
-		  "  ON {=customers.account_no c.account_no m.account_no}"
-		  " WHERE m.message_id IN (");
+		  "  ON {=customers.account_no c.account_no n.account_no}"
+		  " WHERE n.notice_id IN (");
 	placeholders(&sql, in_pad(n));
 	sbuf_adds(&sql, ")");
-	p = id_params(m, n);
+	/* By the notices the claim named: the messages' rows, just read
+	 * and locked by the claim, are not read again (a lookup a message
+	 * by primary key). */
+	p = xcalloc(in_pad(n), sizeof(*p));
+	for (i = 0; i < n; i++)
+		p[i] = DB_ID(m[i].notice_id);
+	pad_params(p, n);
 	if (db_query(db, DB_STREAM, sql.s, p, in_pad(n), load_cb, &l, err) !=
 		    0 ||
 	    load_outages(db, &l, err) != 0)
@@ -676,8 +685,12 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 	p = xcalloc(in_pad(n) + 2, sizeof(*p));
 	p[0] = DB_STR(business_date);
 	p[1] = DB_INT(cfg->dunning.grace_days);
-	for (i = 0; i < n; i++)
+	l.by_account = xcalloc(n, sizeof(*l.by_account));
+	for (i = 0; i < n; i++) {
 		p[2 + i] = DB_STR(m[i].account_no);
+		l.by_account[i] = &m[i];
+	}
+	qsort(l.by_account, n, sizeof(*l.by_account), account_cmp);
 	if (db_query(db, DB_STREAM, sql.s, p, 2 + pad_params(p + 2, n),
 		     balance_cb, &l, err) != 0)
 		goto out;
@@ -706,6 +719,7 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 	}
 	rc = 0;
 out:
+	free(l.by_account);
 	free(p);
 	sbuf_free(&sql);
 	return rc;
