@@ -171,10 +171,7 @@ t1=$(date +%s.%N)
 # FEEGATE_BENCH_PS=1 (MariaDB started with FEEGATE_DB_PERFSCHEMA=ON, see
 # scripts/db.sh): serve's prepared statements (cached while it runs), their
 # executions and time, the costliest first, into $dir/statements.tsv.
-[ -z "${FEEGATE_BENCH_PS:-}" ] || sql -N -e "SELECT COUNT_EXECUTE, ROUND(SUM_TIMER_EXECUTE / 1e12, 3),
-	ROUND(SUM_TIMER_EXECUTE / GREATEST(COUNT_EXECUTE, 1) / 1e6, 1), SUM_ROWS_AFFECTED, SUM_ROWS_EXAMINED,
-	REPLACE(REPLACE(LEFT(SQL_TEXT, 160), '\n', ' '), '\t', ' ')
-	FROM performance_schema.prepared_statements_instances ORDER BY SUM_TIMER_EXECUTE DESC" >"$dir/statements.tsv"
+[ -z "${FEEGATE_BENCH_PS:-}" ] || ps_statements >"$dir/statements.tsv"
 mb=$(hwm "$serve")
 fcpu=$(cpu "$serve")
 db1=$(cpu "$dbpid")

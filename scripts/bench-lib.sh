@@ -20,6 +20,30 @@ cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null |
 # Peak resident memory of process $1 so far, in MB.
 hwm() { awk '/^VmHWM:/ { print int($2 / 1024) }' "/proc/$1/status"; }
 
+# ps_statements: the prepared statements MariaDB holds now (started with
+# FEEGATE_DB_PERFSCHEMA=ON, see scripts/db.sh), their executions and
+# time, the costliest first: executions, seconds, µs each, rows
+# affected, rows examined, the statement's start.
+ps_statements() {
+	sql -N -e "SELECT COUNT_EXECUTE, ROUND(SUM_TIMER_EXECUTE / 1e12, 3),
+		ROUND(SUM_TIMER_EXECUTE / GREATEST(COUNT_EXECUTE, 1) / 1e6, 1),
+		SUM_ROWS_AFFECTED, SUM_ROWS_EXAMINED,
+		REPLACE(REPLACE(LEFT(SQL_TEXT, 160), '\n', ' '), '\t', ' ')
+		FROM performance_schema.prepared_statements_instances
+		ORDER BY SUM_TIMER_EXECUTE DESC"
+}
+# ps_watch FILE: ps_statements into FILE every 0.3 s while the caller
+# runs (a client's statements go when it closes them), in the
+# background: its PID in $ps_pid, for ps_unwatch.
+ps_watch() {
+	while kill -0 $$ 2>/dev/null; do
+		ps_statements >"$1.new" 2>/dev/null && [ -s "$1.new" ] && mv "$1.new" "$1"
+		sleep 0.3
+	done &
+	ps_pid=$!
+}
+ps_unwatch() { kill "$ps_pid" 2>/dev/null; wait "$ps_pid" 2>/dev/null || true; }
+
 # bench_conf FILE CHANNEL PROVIDER-SECTION RECEIPT_PORT RECEIPT_WAIT: a
 # config on the bench schemas with one channel, served by [provider:peer].
 # FEEGATE_BENCH_DISPATCH: more [dispatch] lines (experiments), e.g.

@@ -12,13 +12,17 @@
 # `make bench` section 1. Printed per night: plan seconds, messages,
 # messages/s and receipts/s (from the dispatcher's start to the last
 # attempt and the last receipt), the planning's CPU seconds (MariaDB,
-# feegate) and MariaDB's reads from the disk meanwhile, peak resident
+# feegate), MariaDB's reads from the disk while planning and while
+# sending (plan_read_mb, send_read_mb), peak resident
 # memory of feegate (plan and dispatch), MariaDB and the simulator, CPU
 # microseconds per message of each, and the database's size per
 # customer. Everything it starts it stops, by PID; the server is stopped
 # at the end (its data stays).
 # FEEGATE_PROVINCE_NIGHTS: how many of the two nights to run (default 2;
 # 0 makes the data and stops, 1 runs night 1 alone).
+# FEEGATE_BENCH_PS=1: the dispatcher's statements and their time while
+# sending, into run/statements1.tsv and run/statements2.tsv (with
+# FEEGATE_DB_PERFSCHEMA=ON: scripts/db.sh).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -88,11 +92,15 @@ night() {
 	sim=$peer_pid
 	peer_http "the simulator on 127.0.0.1:$port" "http://127.0.0.1:$port/_stats"
 	db0=$(cpu "$dbpid")
+	dr0=$(rbytes "$dbpid")
 	s0=$(cpu "$sim")
 	t0=$(date +%s.%N)
+	[ -z "${FEEGATE_BENCH_PS:-}" ] || ps_watch "$dir/statements$1.tsv"
 	/usr/bin/time -f '%e %M %U %S' -o "$dir/dispatch$1.time" bin/feegate -c "$dir/feegate.ini" \
 		dispatch --now "$2 10:00" >"$dir/dispatch$1.out" 2>"$dir/dispatch$1.err"
+	[ -z "${FEEGATE_BENCH_PS:-}" ] || ps_unwatch
 	db1=$(cpu "$dbpid")
+	send_read="send_read_mb=$(( ($(rbytes "$dbpid") - dr0) / 1048576 ))"
 	s1=$(cpu "$sim")
 	smb=$(hwm "$sim")
 	peer_stop "$sim"
@@ -103,7 +111,7 @@ night() {
 		SELECT ROUND($m / (TIMESTAMPDIFF(MICROSECOND, FROM_UNIXTIME($t0), MAX(CASE WHEN event = 'message_attempt' THEN at END)) / 1e6)),
 		       ROUND(SUM(event = 'receipt') / (TIMESTAMPDIFF(MICROSECOND, FROM_UNIXTIME($t0), MAX(CASE WHEN event = 'receipt' THEN at END)) / 1e6))
 		FROM audit_log WHERE at >= FROM_UNIXTIME($t0)")
-	echo "night=$1 date=$2 plan_s=$ps $plan_cpu messages=$m per_second=$3 receipts_per_second=$4 dispatch_s=$ds" \
+	echo "night=$1 date=$2 plan_s=$ps $plan_cpu messages=$m per_second=$3 receipts_per_second=$4 dispatch_s=$ds $send_read" \
 		"rss_mb: plan=$((pkb / 1024)) dispatch=$((dkb / 1024)) mariadb=$(hwm "$dbpid") sim=$smb" \
 		"cpu_us_per_message: feegate=$(awk -v u="$fu" -v s="$fs" -v m="$m" 'BEGIN { printf "%.0f", (u + s) * 1e6 / m }')" \
 		"mariadb=$(awk -v a="$db0" -v b="$db1" -v m="$m" 'BEGIN { printf "%.0f", (b - a) * 1e6 / m }')" \

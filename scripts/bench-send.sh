@@ -121,28 +121,14 @@ fi
 [ -z "${FEEGATE_BENCH_STATUS:-}" ] || sql -N <"$FEEGATE_BENCH_STATUS" >"$dir/status0.txt"
 # FEEGATE_BENCH_PS=1: the dispatcher's prepared statements, their
 # executions and time (MariaDB started with FEEGATE_DB_PERFSCHEMA=ON, see
-# scripts/db.sh), polled while it runs (they go when it closes them) into
-# $dir/statements.tsv, the costliest first.
-ps=""
-if [ -n "${FEEGATE_BENCH_PS:-}" ]; then
-	while kill -0 $$ 2>/dev/null; do
-		sql -N -e "SELECT COUNT_EXECUTE, ROUND(SUM_TIMER_EXECUTE / 1e12, 3),
-			ROUND(SUM_TIMER_EXECUTE / GREATEST(COUNT_EXECUTE, 1) / 1e6, 1),
-			SUM_ROWS_AFFECTED, SUM_ROWS_EXAMINED,
-			REPLACE(REPLACE(LEFT(SQL_TEXT, 160), '\n', ' '), '\t', ' ')
-			FROM performance_schema.prepared_statements_instances
-			ORDER BY SUM_TIMER_EXECUTE DESC" >"$dir/statements.new" 2>/dev/null &&
-			[ -s "$dir/statements.new" ] && mv "$dir/statements.new" "$dir/statements.tsv"
-		sleep 0.3
-	done &
-	ps=$!
-fi
+# scripts/db.sh), polled while it runs into $dir/statements.tsv.
+[ -z "${FEEGATE_BENCH_PS:-}" ] || ps_watch "$dir/statements.tsv"
 /usr/bin/time -f '%e %M %U %S' -o "$dir/time.txt" ${FEEGATE_BENCH_WRAP:-} \
 	bin/feegate -c "$conf" dispatch --now "2026-10-01 10:00" >"$dir/dispatch.txt" 2>"$dir/dispatch.err"
 read -r secs kb fu fs <"$dir/time.txt"
 peers_alive
 [ -z "$dbperf" ] || { kill -INT "$dbperf"; wait "$dbperf" || true; }
-[ -z "$ps" ] || { kill "$ps"; wait "$ps" 2>/dev/null || true; }
+[ -z "${FEEGATE_BENCH_PS:-}" ] || ps_unwatch
 [ -z "${FEEGATE_BENCH_STATUS:-}" ] || sql -N <"$FEEGATE_BENCH_STATUS" >"$dir/status1.txt"
 cpu_db=$(awk -v a="$db0" -v b="$(cpu "$dbpid")" 'BEGIN { printf "%.1f", b - a }')
 cpu_peer=$(awk -v a="$peer0" -v b="$(cpu "$peer")" 'BEGIN { printf "%.1f", b - a }')
