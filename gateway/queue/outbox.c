@@ -666,7 +666,14 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 		goto out;
 	free(p);
 	p = NULL;
-	/* The balance as of now: a payment since the night cancels. */
+	/* The balance as of now: a payment since the night cancels. The
+	 * due date is a filter on the index's entries, not a term of its
+	 * ranges (IS TRUE): with it, MariaDB's range analysis combined a
+	 * date range with each of the batch's accounts on every execution
+	 * (in the client at 1M, a claim of 200 as text: EXPLAIN alone
+	 * 1.3-1.5 ms with it, 0.5-0.7 ms without; the statement 2.0-3.6 ms
+	 * and 1.5-1.7 ms). The ranges still stop at each account's open
+	 * bills. */
 	sbuf_free(&sql);
 	sbuf_init(&sql);
 	sbuf_adds(
@@ -678,7 +685,7 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 		" DATE_FORMAT(MIN(b.due_date), '%Y-%m-%d')"
 		" FROM {B}.billing_bills b"
 		" WHERE b.status = 'open' AND CAST(b.status AS BINARY) = 'open'"
-		"  AND b.due_date < DATE_SUB(?, INTERVAL ? DAY)"
+		"  AND (b.due_date < DATE_SUB(?, INTERVAL ? DAY)) IS TRUE"
 		"  AND b.account_no IN (");
 	placeholders(&sql, in_pad(n));
 	sbuf_adds(&sql, ") GROUP BY a");

@@ -67,12 +67,22 @@ eq "0" "$(sqlg "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%13800001001%'
 
 # Paid between planning and sending: the message is cancelled, not sent.
 customer P1; contact 11 P1 sms +8613800001011; bill P1-1 P1 50.00 2026-10-30
+# B1's balance is read again before sending too: only its open bills past
+# their due date, as billing has them then (a bill that fell due since
+# the night counts; one not yet due and a paid one do not).
+customer B1; contact 14 B1 sms +8613800001014
+bill B1-1 B1 80.00 2026-10-30; bill B1-2 B1 30.00 2026-12-15
+bill B1-3 B1 40.00 2026-10-01 40.00 paid
 fgok plan --date 2026-10-31
 pay P1-1
+bill B1-4 B1 5.00 2026-10-29
 fgok dispatch --now "2026-10-31 10:00"
 eq "0" "$(sim_count +8613800001011)" "nothing sent to an account that paid"
 eq "cancelled paid before sending" "$(sqlg "SELECT m.state, m.last_error FROM messages m JOIN notices n USING (notice_id) WHERE n.account_no = 'P1'")" \
    "message cancelled with the reason"
+b1=$(sqlg "SELECT body FROM message_texts JOIN messages m USING (message_id) WHERE m.account_no = 'B1'")
+has "$b1" "85.00" "B1: the overdue open bills as billing has them at sending"
+hasnt "$b1" "115.00" "B1: a bill not yet due is not owed"
 
 # A report that never came for an earlier night's message (N1's first
 # notice, put back to `accepted` by hand) does not hold up a later night:
