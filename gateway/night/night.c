@@ -63,9 +63,9 @@ night_rollback(struct night *nt)
 	 * step had created, so the night's next attempt starts clean. */
 	db_exec(nt->db,
 		"DROP TEMPORARY TABLE IF EXISTS audit_stage, tmp_close, tmp_fail,"
-		" tmp_task, tmp_next, tmp_contact, tmp_pick, tmp_unreach,"
-		" tmp_over, tmp_ocur, tmp_told, tmp_onote, tmp_ocontact,"
-		" tmp_opick, tmp_ounreach",
+		" tmp_task, tmp_next, tmp_contact, tmp_blocked, tmp_pick,"
+		" tmp_unreach, tmp_over, tmp_ocur, tmp_told, tmp_onote,"
+		" tmp_ocontact, tmp_oblocked, tmp_opick, tmp_ounreach",
 		DB_NOARGS, NULL, &ignored);
 	nt->db->last_errno = why;
 }

@@ -371,6 +371,7 @@ static const char *const outage_tables[] = {
 	" PRIMARY KEY (outage_id, account_no, kind)) ENGINE=MEMORY",
 	"CREATE TEMPORARY TABLE tmp_ocontact (" CONTACT_CANDIDATE_COLUMNS
 	" KEY (account_no)) ENGINE=MEMORY",
+	"CREATE TEMPORARY TABLE tmp_oblocked (" CONTACT_BLOCKED_COLUMNS,
 	"CREATE TEMPORARY TABLE tmp_opick (" CONTACT_PICK_COLUMNS,
 	"CREATE TEMPORARY TABLE tmp_ounreach ("
 	" notice_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
@@ -420,6 +421,10 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 		{sql_notices, DB_ARGS(DB_STR(d)), NULL},
 		{sql_notice_keys, DB_ARGS(DB_STR(d)), NULL},
 		{sql_candidates, DB_NOARGS, NULL},
+		{CONTACT_BLOCKED_FIND("tmp_oblocked", "tmp_ocontact"),
+		 DB_NOARGS, NULL},
+		{CONTACT_BLOCKED_MARK("tmp_ocontact", "tmp_oblocked"),
+		 DB_NOARGS, NULL},
 		{pick, DB_NOARGS, NULL},
 		{large, DB_ARGS(DB_STR(d), DB_INT(cfg->outage.large_contacts)),
 		 &nt->n.messages_queued},

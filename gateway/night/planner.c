@@ -231,6 +231,7 @@ static const char *const advance_tables[] = {
 	" step INT NOT NULL) ENGINE=MEMORY",
 	"CREATE TEMPORARY TABLE tmp_contact (" CONTACT_CANDIDATE_COLUMNS
 	" KEY USING BTREE (reason)) ENGINE=MEMORY",
+	"CREATE TEMPORARY TABLE tmp_blocked (" CONTACT_BLOCKED_COLUMNS,
 	"CREATE TEMPORARY TABLE tmp_pick (" CONTACT_PICK_COLUMNS,
 	"CREATE TEMPORARY TABLE tmp_unreach ("
 	" case_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,"
@@ -274,6 +275,10 @@ planner_advance(struct night *nt, struct fg_err *err)
 		 " SET k.step = x.seq WHERE x.seq <> x.step",
 		 DB_NOARGS, NULL},
 		{sql_contacts, DB_NOARGS, NULL},
+		{CONTACT_BLOCKED_FIND("tmp_blocked", "tmp_contact"), DB_NOARGS,
+		 NULL},
+		{CONTACT_BLOCKED_MARK("tmp_contact", "tmp_blocked"), DB_NOARGS,
+		 NULL},
 		{pick, DB_NOARGS, NULL},
 		{sql_queue, DB_ARGS(DB_STR(d)), &nt->n.messages_queued},
 		/* One row a notice, carrying its case's opening (new cases

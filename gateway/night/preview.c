@@ -50,6 +50,12 @@ night_preview(struct db *db, const struct config *cfg, const char *date,
 		{"INSERT INTO tmp_contact (" CONTACT_CANDIDATE_NAMES
 		 ")" CONTACT_CANDIDATES_OF(PREVIEW_ACCOUNTS),
 		 DB_ARGS(DB_STR(nt.min_amount)), NULL},
+		{"CREATE TEMPORARY TABLE tmp_blocked (" CONTACT_BLOCKED_COLUMNS,
+		 DB_NOARGS, NULL},
+		{CONTACT_BLOCKED_FIND("tmp_blocked", "tmp_contact"), DB_NOARGS,
+		 NULL},
+		{CONTACT_BLOCKED_MARK("tmp_contact", "tmp_blocked"), DB_NOARGS,
+		 NULL},
 		{"INSERT IGNORE INTO tmp_bad" CONTACT_NO_ID_FROM(
 			 PREVIEW_ACCOUNTS),
 		 DB_ARGS(DB_STR(nt.min_amount)), NULL},
@@ -78,8 +84,8 @@ night_preview(struct db *db, const struct config *cfg, const char *date,
 		     " ORDER BY source, COUNT(*) DESC, reason",
 		     DB_NOARGS, refused_cb, arg, err) == 0)
 		rc = 0;
-	db_exec(db, "DROP TEMPORARY TABLE IF EXISTS tmp_contact", DB_NOARGS,
-		NULL, &ignored);
+	db_exec(db, "DROP TEMPORARY TABLE IF EXISTS tmp_contact, tmp_blocked",
+		DB_NOARGS, NULL, &ignored);
 	night_close(&nt);
 	return rc;
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Who a notice goes to: the first consented contact with a valid address by
 # priority; malformed contacts are recorded and skipped; no consent means
-# no message; a notice that reaches nobody is recorded as unreachable and
+# no message; a contact that failed permanently at the same address is
+# passed over; a notice that reaches nobody is recorded as unreachable and
 # still counts toward the three. Delivered notices are counted on the task.
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
@@ -35,7 +36,34 @@ contact 16 W1 email 'a@b' 7 1
 contact 17 W1 push 'fcm:abcdefghijklmnopqrstuvwxyz012345' 8 1   # valid
 bill W1-1 W1 60.00 2026-10-01
 
+# Contacts that failed permanently before (as the dispatcher records them):
+# skipped by dunning and outage notices alike while billing has the same
+# address; an address billing has changed, if only in letter case, is
+# tried again (byte for byte, whatever billing's collation).
+customer K1
+contact 20 K1 sms +8613800000040 1 1         # blocked at this address
+contact 21 K1 sms +8613800000041 2 1         # this one
+customer K2
+contact 22 K2 email Ann.Lee@example.cn 1 1   # blocked as ann.lee@...: this one
+bill K1-1 K1 60.00 2026-10-01
+bill K2-1 K2 60.00 2026-10-01
+sqlg "INSERT INTO contact_blocks (contact_id, channel, address, reason, since) VALUES
+      (20, 'sms', '+8613800000040', 'invalid_number', '2026-09-20 10:00'),
+      (22, 'email', 'ann.lee@example.cn', '550 no such user', '2026-09-20 10:00')"
+sqlb "INSERT INTO billing_outages (outage_id, kind, area, starts_at, ends_at, reason)
+      VALUES ('O1', 'planned', '西湖区文三路', '2026-10-05 08:00', '2026-10-05 17:00', '线路检修')"
+sqlb "INSERT INTO billing_outage_accounts VALUES ('O1', 'K1'), ('O1', 'K2')"
+fgok billing check --date 2026-10-02
+has "$(cat "$work/last.out")" "failed permanently before" "billing check: the blocked contact among the refused rows"
+
 night 2026-10-02
+eq "K1 dunning 21|K1 outage_notice 21|K2 dunning 22|K2 outage_notice 22" \
+   "$(sqlg "SELECT GROUP_CONCAT(CONCAT_WS(' ', n.account_no, n.kind, m.contact_id) ORDER BY n.account_no, n.kind SEPARATOR '|')
+            FROM messages m JOIN notices n USING (notice_id) WHERE n.account_no IN ('K1', 'K2')")" \
+   "a blocked contact is passed over by dunning and outage notices; a changed address is not blocked"
+eq "20:failed permanently before" \
+   "$(sqlg "SELECT GROUP_CONCAT(row_key, ':', reason) FROM input_errors WHERE account_no IN ('K1', 'K2')")" \
+   "the blocked contact reported, once"
 eq "3 voice" "$(sqlg "SELECT m.contact_id, m.channel FROM messages m JOIN notices n USING (notice_id) WHERE n.account_no = 'F1'")" \
    "first consented, valid contact by priority"
 eq "malformed e-mail address" "$(sqlg "SELECT reason FROM input_errors WHERE source = 'contact' AND row_key = '2'")" "malformed contact recorded"
