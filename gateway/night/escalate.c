@@ -20,7 +20,12 @@
 	" AND m.state IN ('queued', 'retry'))"
 
 /* The latest notice of each open case, step_days old, balance still
- * due. */
+ * due. The cases are read in full (a scan: it costs less than finding
+ * each of tmp_bal's accounts by index), so this part's are kept first, by
+ * their number, before their notices are looked up: without it every
+ * part looked up every case's notice and kept its own by tmp_bal (at 1M
+ * customers, night 2's part in the client: 1.48 s, 1.15 s with). The same
+ * for the next notices (planner.c) and the tasks below. */
 const char escalate_fail_decide[] =
 	"INSERT INTO tmp_fail (notice_id, case_id, account_no, seq, balance,"
 	" delivered, unsent)"
@@ -33,7 +38,8 @@ const char escalate_fail_decide[] =
 	"   AND q.account_no IS NULL"
 	"   AND n.state IN ('planned', 'sending', 'sent', 'delivered')"
 	"   AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)"
-	"   AND t.balance >= ? AND t.known = 1 AND t.hold = 0";
+	"   AND t.balance >= ? AND t.known = 1 AND t.hold = 0"
+	"   AND " DB_PART("k.account_no");
 
 const char escalate_fail_table[] =
 	"CREATE TEMPORARY TABLE tmp_fail ("
@@ -125,7 +131,7 @@ static const char sql_task_decide[] =
 		     "   AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)"
 		     "   AND t.balance >= ? AND t.known = 1 AND t.hold = 0"
 		     "   AND q.account_no IS NULL AND x.task_id IS NULL"
-		     " HAVING failed >= ?";
+		     "   AND " DB_PART("k.account_no") " HAVING failed >= ?";
 
 int
 escalate_raise_tasks(struct night *nt, struct fg_err *err)

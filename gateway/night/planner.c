@@ -176,7 +176,8 @@ static const char sql_open_cases[] =
  * transaction and none is left), and open ones whose latest notice has
  * failed and is step_days old. One step per case; tmp_next's `step` is
  * the case's as read, so that only the cases whose step moves are
- * written. */
+ * written. This part's cases kept by their number first (escalate.c, the
+ * failing: 0.52 s and 0.44 s in the client at 1M). */
 static const char sql_next_decide[] =
 	"INSERT INTO tmp_next (case_id, account_no, seq, step)"
 	" SELECT k.case_id, k.account_no,"
@@ -190,7 +191,8 @@ static const char sql_next_decide[] =
 	"   AND t.balance >= ? AND t.known = 1 AND t.hold = 0"
 	"   AND ((n.case_id IS NULL AND k.step <= 1)"
 	"        OR (k.step < ? AND n.state = 'failed'"
-	"            AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)))";
+	"            AND n.sent_on <= DATE_SUB(?, INTERVAL ? DAY)))"
+	"   AND " DB_PART("k.account_no");
 
 /* The contacts of those accounts, each with the reason it cannot be used
  * (NULL if it can). Addresses are compared byte for byte. */
