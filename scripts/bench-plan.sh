@@ -9,9 +9,10 @@
 #   night 2 (2026-10-08): a week later, notice 1 fails and notice 2 goes out
 #                         for every case still unpaid; next month's bills open
 #                         new cases
-# and print seconds and the feegate process's peak resident memory. Before
-# each timed night the server's dirty pages are flushed, so that a night is
-# not measured against the write-back of the data just generated.
+# and print seconds, MariaDB's CPU seconds (their median in the table, "db
+# CPU") and the feegate process's peak resident memory. Before each timed
+# night the server's dirty pages are flushed, so that a night is not
+# measured against the write-back of the data just generated.
 # FEEGATE_BENCH_VIEWS=1: the same data, read through the example views of
 # sql/billing/views-example.sql (gbk tables of another shape: codes, fen,
 # a status table) instead of the contract's own tables.
@@ -50,7 +51,8 @@ quiesce() {
 	sql -e "SET GLOBAL innodb_max_dirty_pages_pct = 90"
 }
 
-# timed NAME DATE: run one night, append "seconds kb summary" to var/bench/NAME
+# timed NAME DATE: run one night, append "seconds kb cpu summary" to
+# var/bench/NAME (cpu: MariaDB's CPU seconds during the night)
 # FEEGATE_BENCH_STATEMENTS=1: the night's statements from feegate's debug
 # log (db.c times each one; a query's time includes what its rows' callback
 # did, such as the audit rows' bulk inserts, also listed alone as "bulk"),
@@ -58,6 +60,7 @@ quiesce() {
 # var/bench/statements-NAME-RUN.tsv: seconds, count, rows, statement.
 timed() {
 	quiesce
+	db0=$(cpu "$dbpid")
 	/usr/bin/time -f '%e %M' -o var/bench/time.txt \
 		bin/feegate -c $conf run --date "$2" >var/bench/night.txt 2>var/bench/night.err ||
 		{ tail -20 var/bench/night.err >&2; exit 1; }
@@ -67,8 +70,9 @@ timed() {
 			END { for (k in t) printf "%.2f\t%d\t%d\t%s\n", t[k], c[k], r[k], k }' |
 		sort -rn >"var/bench/statements-$1-$(cat "var/bench/$1" 2>/dev/null | wc -l).tsv"
 	read -r secs kb <var/bench/time.txt
-	echo "$secs $kb $(grep '^summary:' var/bench/night.txt)" >>"var/bench/$1"
-	echo "   night $2: $secs s, peak RSS $((kb / 1024)) MB" >&2
+	dbs=$(awk -v a="$db0" -v b="$(cpu "$dbpid")" 'BEGIN { printf "%.1f", b - a }')
+	echo "$secs $kb $dbs $(grep '^summary:' var/bench/night.txt)" >>"var/bench/$1"
+	echo "   night $2: $secs s, peak RSS $((kb / 1024)) MB, MariaDB $dbs CPU-s" >&2
 }
 
 field() { echo "$1" | sed -n "s/.* $2=\([0-9,]*\).*/\1/p"; }
@@ -80,10 +84,11 @@ report() {  # report N NIGHT FILE
 	max=$(tail -1 "$3.sorted" | cut -d' ' -f1)
 	med=$(sed -n "$(( (runs + 1) / 2 ))p" "$3.sorted" | cut -d' ' -f1)
 	mb=$(sort -k2 -n "$3" | tail -1 | cut -d' ' -f2)
+	dbs=$(cut -d' ' -f3 "$3" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
 	line=$(head -1 "$3")
 	notices=$(field "$line" notices)
-	printf '%-9s %-11s %4s %8s %15s %7s %8s %8s %8s %10s\n' "$1" "$2" "$runs" "$med" "$min-$max" \
-		"$((mb / 1024))" "$(field "$line" opened)" "$(echo "$notices" | cut -d, -f1)" \
+	printf '%-9s %-11s %4s %8s %15s %7s %7s %8s %8s %8s %10s\n' "$1" "$2" "$runs" "$med" "$min-$max" \
+		"$dbs" "$((mb / 1024))" "$(field "$line" opened)" "$(echo "$notices" | cut -d, -f1)" \
 		"$(echo "$notices" | cut -d, -f2)" "$(field "$line" audit)"
 }
 
@@ -135,7 +140,7 @@ for n in "$@"; do
 done
 
 echo
-printf '%-9s %-11s %4s %8s %15s %7s %8s %8s %8s %10s\n' customers night runs median range "RSS MB" opened "notice#1" "notice#2" "audit rows"
+printf '%-9s %-11s %4s %8s %15s %7s %7s %8s %8s %8s %10s\n' customers night runs median range "db CPU" "RSS MB" opened "notice#1" "notice#2" "audit rows"
 for n in "$@"; do
 	report "$n" 2026-10-01 "var/bench/n1-$n"
 	report "$n" 2026-10-08 "var/bench/n2-$n"
