@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "base/config.h"
+#include "base/contacts.h"
 #include "base/dates.h"
 #include "store/db.h"
 
@@ -107,6 +108,15 @@ struct night_stmt {
 	size_t np;
 	unsigned long long *affected; /* MAY be NULL */
 };
+
+/* The candidates of table t (contacts.h) that failed permanently before
+ * at the address billing still has, found into table b and marked: two
+ * entries of a night_stmt array, always together. */
+/* clang-format off */
+#define NIGHT_CONTACTS_BLOCKED(b, t)                                           \
+	{CONTACT_BLOCKED_FIND(b, t), DB_NOARGS, NULL},                         \
+	{CONTACT_BLOCKED_MARK(t, b), DB_NOARGS, NULL}
+/* clang-format on */
 
 /* Run statements in order (inside a step's transaction). */
 int night_exec(struct night *nt, const struct night_stmt *s, size_t n,

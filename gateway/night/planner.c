@@ -195,7 +195,8 @@ static const char sql_next_decide[] =
 	"   AND " DB_PART("k.account_no");
 
 /* The contacts of those accounts, each with the reason it cannot be used
- * (NULL if it can). Addresses are compared byte for byte. */
+ * (NULL if it can; the blocked ones marked after, NIGHT_CONTACTS_BLOCKED).
+ * Addresses are compared byte for byte. */
 static const char sql_contacts[] =
 	"INSERT INTO tmp_contact (" CONTACT_CANDIDATE_NAMES
 	")" CONTACT_CANDIDATES_OF("tmp_next");
@@ -277,10 +278,7 @@ planner_advance(struct night *nt, struct fg_err *err)
 		 " SET k.step = x.seq WHERE x.seq <> x.step",
 		 DB_NOARGS, NULL},
 		{sql_contacts, DB_NOARGS, NULL},
-		{CONTACT_BLOCKED_FIND("tmp_blocked", "tmp_contact"), DB_NOARGS,
-		 NULL},
-		{CONTACT_BLOCKED_MARK("tmp_contact", "tmp_blocked"), DB_NOARGS,
-		 NULL},
+		NIGHT_CONTACTS_BLOCKED("tmp_blocked", "tmp_contact"),
 		{pick, DB_NOARGS, NULL},
 		{sql_queue, DB_ARGS(DB_STR(d)), &nt->n.messages_queued},
 		/* One row a notice, carrying its case's opening (new cases
