@@ -18,7 +18,8 @@ int escalate_fail_notices(struct night *nt, struct fg_err *err);
  * in its own transaction and carries each failed notice's event on the
  * row of the notice that follows it (audit.h). In this order:
  * escalate_fail_table (a working table, tmp_fail), escalate_fail_decide
- * (date, step_days, min_amount), escalate_fail_apply_notices (date), then
+ * (date, step_days, min_amount), escalate_fail_apply_notices (date; the
+ * rows it changes are the notices failed), then
  * once tmp_next holds the notices that follow, escalate_fail_audit_uncarried
  * (the failures no row carries: no notice follows, or messages were
  * cancelled, whose rows come after the failure's), escalate_fail_audit_cancel,

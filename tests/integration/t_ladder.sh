@@ -35,6 +35,12 @@ night 2026-10-08
 eq "open/1 1:planned" "$(state A1)" "nothing before step_days"
 sqlb "UPDATE billing_bills SET amount_paid = 150.00 WHERE bill_id = 'A4-1'"
 
+# A notice with two messages (a fallback's, delivered, beside the first,
+# still queued) fails once: counted once, reached, its unsent message
+# cancelled with it.
+sqlg "INSERT INTO messages (notice_id, case_id, account_no, channel, contact_id, address, state, created_on)
+      SELECT notice_id, case_id, account_no, 'sms', 42, '+8613800000042', 'delivered', '2026-10-02'
+      FROM notices WHERE account_no = 'A4' AND seq = 1"
 # The night's statements in its debug log, to count the passes below.
 printf '\n[log]\nlevel = debug\n' >>"$conf"
 night 2026-10-09
@@ -48,6 +54,14 @@ eq "open/2 1:failed,2:planned" "$(state A1)" "notice 1 fails at 7 days, notice 2
 eq "2" "$(grep -c 'CREATE TEMPORARY TABLE tmp_fail' "$work/night-2026-10-09.err")" \
    "one pass failing notices a night on each of its connections"
 eq "open/2 1:failed,2:planned" "$(state A4)" "a partial payment leaves the ladder running"
+has "$(cat "$work/night-2026-10-09.out")" "notices failed (unpaid)    3" \
+    "each failed notice counted once, however many messages it had"
+eq "1 1" "$(sqlg "SELECT COUNT(*), MAX(JSON_VALUE(detail, '$.delivered')) FROM audit_log
+	WHERE event = 'notice_failed' AND account_no = 'A4'")" \
+   "the failed notice's one audit row says a message reached the customer"
+eq "cancelled delivered" "$(sqlg "SELECT GROUP_CONCAT(m.state ORDER BY m.message_id SEPARATOR ' ')
+	FROM messages m JOIN notices n ON n.notice_id = m.notice_id WHERE n.account_no = 'A4' AND n.seq = 1")" \
+   "the notice's unsent message cancelled, its delivered one kept"
 eq "1" "$(sqlg "SELECT COUNT(*) FROM dunning_cases WHERE account_no = 'A1'")" "two overdue bills, one case"
 
 night 2026-10-16
