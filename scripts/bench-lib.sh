@@ -19,6 +19,26 @@ sql() { mariadb --no-defaults --default-character-set=utf8mb4 --socket="$sock" -
 cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # Peak resident memory of process $1 so far, in MB.
 hwm() { awk '/^VmHWM:/ { print int($2 / 1024) }' "/proc/$1/status"; }
+# bench_settle: wait (at most 600 s) for InnoDB's background work, as a
+# day between two nights would: the old row versions a night or a sending
+# left purged (history list) and the buffer pool's dirty pages written,
+# so that a timed night is not measured against them (planned right after
+# night 1's sending, the province's night 2 took 243.7 s on 2026-12-05
+# against 204-213 s warm). Prints the seconds it waited.
+bench_settle() {
+	pct=$(sql -N -e "SELECT @@innodb_max_dirty_pages_pct")
+	sql -e "SET GLOBAL innodb_max_dirty_pages_pct = 0"
+	i=0
+	while [ "$i" -lt 600 ]; do
+		h=$(sql -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_history_list_length'" | cut -f2)
+		d=$(sql -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | cut -f2)
+		[ "$h" -lt 1000 ] && [ "$d" -le 500 ] && break
+		sleep 1
+		i=$((i + 1))
+	done
+	sql -e "SET GLOBAL innodb_max_dirty_pages_pct = $pct"
+	echo "$i"
+}
 
 # ps_statements: the prepared statements MariaDB holds now (started with
 # FEEGATE_DB_PERFSCHEMA=ON, see scripts/db.sh), their executions and

@@ -11,8 +11,9 @@
 #                         new cases
 # and print seconds, MariaDB's CPU seconds (their median in the table, "db
 # CPU") and the feegate process's peak resident memory. Before each timed
-# night the server's dirty pages are flushed, so that a night is not
-# measured against the write-back of the data just generated.
+# night the server settles (bench_settle, bench-lib.sh: its dirty pages
+# written, its purge done), so that a night is not measured against the
+# write-back of the data just generated.
 # FEEGATE_BENCH_VIEWS=1: the same data, read through the example views of
 # sql/billing/views-example.sql (gbk tables of another shape: codes, fen,
 # a status table) instead of the contract's own tables.
@@ -41,16 +42,6 @@ night_connections = ${FEEGATE_NIGHT_CONNECTIONS:-2}
 $([ -z "${FEEGATE_BENCH_STATEMENTS:-}" ] || printf '\n[log]\nlevel = debug')
 CONF
 
-quiesce() {
-	sql -e "SET GLOBAL innodb_max_dirty_pages_pct = 0"
-	i=0
-	while [ "$(sql -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | cut -f2)" -gt 500 ] && [ $i -lt 300 ]; do
-		sleep 1
-		i=$((i + 1))
-	done
-	sql -e "SET GLOBAL innodb_max_dirty_pages_pct = 90"
-}
-
 # timed NAME DATE: run one night, append "seconds kb cpu summary" to
 # var/bench/NAME (cpu: MariaDB's CPU seconds during the night)
 # FEEGATE_BENCH_STATEMENTS=1: the night's statements from feegate's debug
@@ -59,7 +50,7 @@ quiesce() {
 # summed by their first words, the costliest first, to
 # var/bench/statements-NAME-RUN.tsv: seconds, count, rows, statement.
 timed() {
-	quiesce
+	bench_settle >/dev/null
 	db0=$(cpu "$dbpid")
 	/usr/bin/time -f '%e %M' -o var/bench/time.txt \
 		bin/feegate -c $conf run --date "$2" >var/bench/night.txt 2>var/bench/night.err ||

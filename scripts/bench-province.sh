@@ -10,7 +10,7 @@
 # Sending: SMS by the `http` adapter in batches of 100 (512 in flight) to
 # the provider simulator (20 ms an answer, receipts 10 ms after), as
 # `make bench` section 1. Before each night's planning the server is let
-# settle (settle, below). Printed per night: the seconds it took
+# settle (bench_settle, bench-lib.sh). Printed per night: the seconds it took
 # (settle_s), plan seconds, messages,
 # messages/s and receipts/s (from the dispatcher's start to the last
 # attempt and the last receipt), the planning's CPU seconds (MariaDB,
@@ -74,29 +74,10 @@ size() {
 	sql -N -e "SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = '$1'"
 }
 
-# settle: wait (at most 600 s) for InnoDB's background work, as a day
-# between two nights would: the old row versions a sending leaves purged
-# (history list) and the buffer pool's dirty pages written. Planned right
-# after night 1's sending, night 2 shared the two cores with that work
-# (243.7 s on 2026-12-05 against 204-213 s warm). Prints the seconds.
-settle() {
-	pct=$(sql -N -e "SELECT @@innodb_max_dirty_pages_pct")
-	sql -e "SET GLOBAL innodb_max_dirty_pages_pct = 0"
-	i=0
-	while [ "$i" -lt 600 ]; do
-		h=$(sql -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_history_list_length'" | cut -f2)
-		d=$(sql -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | cut -f2)
-		[ "$h" -lt 1000 ] && [ "$d" -lt 1000 ] && break
-		sleep 1
-		i=$((i + 1))
-	done
-	sql -e "SET GLOBAL innodb_max_dirty_pages_pct = $pct"
-	echo "$i"
-}
 # night NUMBER DATE: plan, then send with receipts; one line of figures.
 night() {
 	say "night $1 ($2): settling"
-	settled=$(settle)
+	settled=$(bench_settle)
 	say "night $1 ($2): planning (settled in $settled s)"
 	pc0=$(cpu "$dbpid")
 	pr0=$(rbytes "$dbpid")
