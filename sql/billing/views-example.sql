@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS cis_contact (
   contact_val VARCHAR(300) NOT NULL,              -- MOBILE and VOICE without +86
   rank_no     SMALLINT     NOT NULL DEFAULT 1,
   agreed      TINYINT      NOT NULL DEFAULT 1,    -- signed the notice agreement
-  KEY contact_acct (acct_code, rank_no)
+  KEY contact_acct (acct_code, rank_no, medium, agreed, contact_val)
 ) ENGINE=InnoDB DEFAULT CHARSET=gbk COLLATE=gbk_chinese_ci;
 
 CREATE TABLE IF NOT EXISTS cis_invoice (

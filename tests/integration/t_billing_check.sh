@@ -117,13 +117,15 @@ sqlb "INSERT INTO billing_bills (bill_id, account_no, period, amount_due, amount
       SELECT CONCAT('P', seq), CONCAT('X', seq), '2026-09', 1, 1, '2026-09-01', 'open' FROM seq_1_to_3000"
 sqlb "ANALYZE TABLE billing_bills" >/dev/null
 # The two reads of bills: contract.sql's indexes answer them alone.
-bill_reads() {
+# plan_reads WORD: the --json reads whose name holds WORD.
+plan_reads() {
 	/usr/bin/python3 -c 'import json, sys
 j = json.load(open(sys.argv[1]))
 for r in j["reads"]:
-    if "bills" in r["read"]:
-        print(r["read"].split(" (")[0], r["scan"], r["index_only"], r.get("advice"), 1000 <= r["rows"] <= 10000)' "$work/last.out"
+    if sys.argv[2] in r["read"]:
+        print(r["read"].split(" (")[0], r["scan"], r["index_only"], r.get("advice"), 1000 <= r["rows"] <= 10000)' "$work/last.out" "$1"
 }
+bill_reads() { plan_reads bills; }
 account_index="billing_bills (account_no, status, due_date, amount_due, amount_paid, period)"
 fgok billing check
 has "$(cat "$work/last.out")" "  bills of one account (settling; before every message)  ok, ~1 row
@@ -147,4 +149,17 @@ has "$(cat "$work/last.out")" "rows each time: add an index on $account_index" "
 has "$(cat "$work/last.out")" "no problems: a night can run" "a scan is advice, not a problem"
 fgok billing check --json
 eq "bills of one account True False $account_index True" "$(bill_reads | grep '^bills of')" "--json: the scan and its rows (3,004 bills)"
+
+# An account's contacts, read for every account due a notice: contract.sql's
+# index holds what the night reads of a contact. On (account_no, priority),
+# the contract's until 2026-12-05, each contact is read from the table.
+contact_index="billing_contacts (account_no, priority, channel, consent, address)"
+fgok billing check --json
+eq "contacts of one account False True None False" "$(plan_reads contacts)" "--json: the contacts answered from the index alone"
+sqlb "ALTER TABLE billing_contacts DROP INDEX contacts_account, ADD INDEX contacts_account (account_no, priority)"
+sqlb "ANALYZE TABLE billing_contacts" >/dev/null
+fgok billing check
+has "$(cat "$work/last.out")" "each read from the table: an index on $contact_index answers from the index alone" "the wider index named"
+fgok billing check --json
+eq "contacts of one account False False $contact_index False" "$(plan_reads contacts)" "--json: read from the table"
 done_ok
