@@ -148,7 +148,10 @@ INSERT INTO billing_outage_accounts VALUES ('O-LARGE', 'HLARGE');
 ALTER TABLE billing_customers DROP PRIMARY KEY, MODIFY account_no VARCHAR(64) NULL,
   MODIFY name VARBINARY(20000) NULL, MODIFY locale VARCHAR(16) NULL DEFAULT 'zh-CN',
   MODIFY segment VARCHAR(16) NULL DEFAULT 'residential', MODIFY dunning_hold INT NULL DEFAULT 0;
+-- Addresses of up to 4,000 characters do not fit in an index entry (3,072
+-- bytes), so such a billing keeps the account's index without them.
 ALTER TABLE billing_contacts DROP PRIMARY KEY, MODIFY contact_id BIGINT NULL,
+  DROP INDEX contacts_account, ADD INDEX contacts_account (account_no, priority),
   MODIFY account_no VARCHAR(64) NULL, MODIFY channel VARCHAR(16) NULL,
   MODIFY address VARCHAR(4000) NULL, MODIFY priority BIGINT NULL DEFAULT 1,
   MODIFY consent INT NULL DEFAULT 1;
