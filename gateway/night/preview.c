@@ -176,7 +176,10 @@ static const struct {
 	const char *what;
 	const char *sql;
 	const char *index;
-	int covers; /* the index holds every column the read selects */
+	/* Of an index that holds every column the read selects: the columns
+	 * it looks up by, the index where that one cannot be made (a column
+	 * too wide for an index entry); NULL where the index covers not. */
+	const char *key;
 	int lookup; /* one key's rows: many rows examined is a scan, whatever
 		       the plan's type (a range over every open bill) */
 } reads[] = {
@@ -186,7 +189,7 @@ static const struct {
 	 " WHERE b.status = 'open' AND b.due_date < CURDATE()",
 	 "billing_bills (status, due_date, account_no, amount_due, amount_paid,"
 	 " period)",
-	 1, 0},
+	 "billing_bills (status, due_date)", 0},
 	{"bills of one account (settling; before every message)",
 	 "SELECT b.amount_due, b.amount_paid, b.period, b.due_date"
 	 " FROM {B}.billing_bills b"
@@ -194,25 +197,25 @@ static const struct {
 	 " AND b.status = 'open' AND b.due_date < CURDATE()",
 	 "billing_bills (account_no, status, due_date, amount_due, amount_paid,"
 	 " period)",
-	 1, 1},
+	 "billing_bills (account_no, status, due_date)", 1},
 	{"one customer (intake; notice API; staff pages)",
 	 "SELECT c.name FROM {B}.billing_customers c"
 	 " WHERE {=customers.account_no c.account_no '0'}",
-	 "billing_customers (account_no)", 0, 1},
+	 "billing_customers (account_no)", NULL, 1},
 	{"contacts of one account (planning; fallback)",
 	 "SELECT ct.contact_id, ct.channel, ct.priority, ct.consent,"
 	 " ct.address FROM {B}.billing_contacts ct"
 	 " WHERE {=contacts.account_no ct.account_no '0'}",
 	 "billing_contacts (account_no, priority, channel, consent, address)",
-	 1, 1},
+	 "billing_contacts (account_no, priority)", 1},
 	{"one contact (queueing; before every message)",
 	 "SELECT ct.address FROM {B}.billing_contacts ct"
 	 " WHERE {=contacts.contact_id ct.contact_id '0'}",
-	 "billing_contacts (contact_id)", 0, 1},
+	 "billing_contacts (contact_id)", NULL, 1},
 	{"accounts of one outage",
 	 "SELECT oa.account_no FROM {B}.billing_outage_accounts oa"
 	 " WHERE {=outage_accounts.outage_id oa.outage_id '0'}",
-	 "billing_outage_accounts (outage_id)", 0, 1},
+	 "billing_outage_accounts (outage_id)", NULL, 1},
 };
 
 /* A table scanned in a plan costs something from this many rows on. */
@@ -265,6 +268,38 @@ explain_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	return 0;
 }
 
+/* The most an InnoDB index entry holds (16 KB pages, DYNAMIC rows). */
+#define INDEX_MAX_BYTES 3072
+/* A number's or a date's share of an entry, at most. */
+#define INDEX_FIXED_BYTES 8
+
+/* The widest column of index ("billing_contacts (account_no, ...)") when
+ * its columns, as billing declares them, are more than one index entry
+ * holds, or NULL. */
+static const struct billing_column *
+too_wide(const struct billing_contract *c, const char *index)
+{
+	const char *obj = index + strlen("billing_"), *p, *end;
+	const struct billing_column *k, *widest = NULL;
+	size_t on = strcspn(obj, " ");
+	long long sum = 0;
+	char name[96];
+
+	for (p = strchr(index, '(') + 1; *p != '\0' && *p != ')';
+	     p = *end == ',' ? end + 2 : end) {
+		end = p + strcspn(p, ",)");
+		snprintf(name, sizeof(name), "%.*s.%.*s", (int)on, obj,
+			 (int)(end - p), p);
+		k = billing_column(c, name, strlen(name));
+		if (k == NULL || !k->present)
+			continue;
+		sum += k->max_bytes > 0 ? k->max_bytes : INDEX_FIXED_BYTES;
+		if (widest == NULL || k->max_bytes > widest->max_bytes)
+			widest = k;
+	}
+	return sum > INDEX_MAX_BYTES ? widest : NULL;
+}
+
 /* MariaDB's answer to EXPLAIN of a view whose tables the account may not
  * read. */
 #define ER_VIEW_NO_EXPLAIN 1345
@@ -272,7 +307,7 @@ explain_cb(void *arg, const struct db_row *row, struct fg_err *err)
 /* The reads' plans, as JSON: what, scan or not, rows, advice; or, where
  * MariaDB shows no plan to this account, why not. */
 static json_t *
-reads_json(struct db *db, struct fg_err *err)
+reads_json(struct db *db, const struct billing_contract *c, struct fg_err *err)
 {
 	json_t *a = json_array();
 	char sql[1024];
@@ -280,6 +315,13 @@ reads_json(struct db *db, struct fg_err *err)
 
 	for (i = 0; i < FG_NELEM(reads); i++) {
 		struct plan p = {1, 0, 0};
+		const struct billing_column *wide =
+			reads[i].key != NULL ? too_wide(c, reads[i].index)
+					     : NULL;
+		/* The index to advise: the one that answers alone, unless
+		 * billing's columns are too wide for it. */
+		const char *index =
+			wide != NULL ? reads[i].key : reads[i].index;
 		int scan;
 
 		snprintf(sql, sizeof(sql), "EXPLAIN %s", reads[i].sql);
@@ -304,16 +346,21 @@ reads_json(struct db *db, struct fg_err *err)
 		 * whose recommended index holds all they select. */
 		json_array_append_new(
 			a,
-			json_pack("{s:s, s:b, s:I, s:o?, s:s?}", "read",
-				  reads[i].what, "scan", scan, "rows",
+			json_pack("{s:s, s:b, s:I, s:o?, s:s?, s:s?, s:o?}",
+				  "read", reads[i].what, "scan", scan, "rows",
 				  (json_int_t)p.rows, "index_only",
-				  reads[i].covers
+				  reads[i].key != NULL
 					  ? json_boolean(!p.from_rows && !scan)
 					  : NULL,
 				  "advice",
-				  scan || (reads[i].covers && p.from_rows)
-					  ? reads[i].index
-					  : NULL));
+				  scan || (reads[i].key != NULL &&
+					   p.from_rows && wide == NULL)
+					  ? index
+					  : NULL,
+				  "too_wide", wide != NULL ? wide->name : NULL,
+				  "too_wide_bytes",
+				  wide != NULL ? json_integer(wide->max_bytes)
+					       : NULL));
 	}
 	return a;
 }
@@ -423,19 +470,29 @@ reads_print(const json_t *reads_j, FILE *out)
 				rows,
 				json_string_value(
 					json_object_get(r, "advice")));
-		else if (json_is_false(json_object_get(r, "index_only")))
-			fprintf(out,
-				"  %-54s ok, ~%lld row%s, each read from the "
-				"table: an index on %s answers from the index "
-				"alone\n",
-				json_string_value(json_object_get(r, "read")),
-				rows, rows == 1 ? "" : "s",
-				json_string_value(
-					json_object_get(r, "advice")));
-		else
-			fprintf(out, "  %-54s ok, ~%lld row%s\n",
+		else {
+			fprintf(out, "  %-54s ok, ~%lld row%s",
 				json_string_value(json_object_get(r, "read")),
 				rows, rows == 1 ? "" : "s");
+			if (json_is_true(json_object_get(r, "index_only")) ||
+			    json_is_null(json_object_get(r, "index_only")))
+				fputc('\n', out);
+			else if (json_is_string(json_object_get(r, "too_wide")))
+				fprintf(out,
+					", each read from the table (%s, up "
+					"to %lld bytes, is too wide for an "
+					"index to hold it)\n",
+					json_string_value(
+						json_object_get(r, "too_wide")),
+					json_integer_value(json_object_get(
+						r, "too_wide_bytes")));
+			else
+				fprintf(out,
+					", each read from the table: an index "
+					"on %s answers from the index alone\n",
+					json_string_value(
+						json_object_get(r, "advice")));
+		}
 	}
 }
 
@@ -499,7 +556,7 @@ billing_check_print(struct db *db, const char *date, int json, FILE *out,
 		if (billing_contract_current() == NULL)
 			billing_contract_set(&c);
 		if ((rows = rows_json(db, date, err)) == NULL ||
-		    (plans = reads_json(db, err)) == NULL) {
+		    (plans = reads_json(db, &c, err)) == NULL) {
 			json_decref(rows);
 			return -1;
 		}

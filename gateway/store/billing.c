@@ -149,7 +149,8 @@ void
 billing_note_column(struct billing_contract *c, const char *table,
 		    const char *column, const char *data_type,
 		    const char *charset, const char *collation,
-		    long long max_chars, int scale, int nullable)
+		    long long max_chars, long long max_bytes, int scale,
+		    int nullable)
 {
 	int o = object_of(table);
 	size_t i;
@@ -174,6 +175,7 @@ billing_note_column(struct billing_contract *c, const char *table,
 		if (one_of(k->data_type, byte_types))
 			str_copy(k->charset, "binary", sizeof(k->charset));
 		k->max_chars = max_chars;
+		k->max_bytes = max_bytes;
 		k->scale = scale;
 		k->nullable = nullable;
 	}

@@ -89,6 +89,7 @@ struct billing_column {
 	char charset[32];    /* "" for numbers and dates, "binary" for bytes */
 	char collation[64];  /* "" likewise */
 	long long max_chars; /* of a text column; 0 otherwise */
+	long long max_bytes; /* the same in bytes (an index entry's share) */
 	int scale;           /* of a DECIMAL */
 	int nullable;
 };
@@ -115,7 +116,8 @@ void billing_note_object(struct billing_contract *c, const char *table,
 void billing_note_column(struct billing_contract *c, const char *table,
 			 const char *column, const char *data_type,
 			 const char *charset, const char *collation,
-			 long long max_chars, int scale, int nullable);
+			 long long max_chars, long long max_bytes, int scale,
+			 int nullable);
 /* The column of contract column "obj.col" (short object name), or NULL. */
 const struct billing_column *billing_column(const struct billing_contract *c,
 					    const char *obj_col, size_t n);

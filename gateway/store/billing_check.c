@@ -27,10 +27,11 @@ column_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	billing_note_column(arg, row->val[0], row->val[1], row->val[2],
 			    row->val[3], row->val[4],
 			    row->val[5] ? strtoll(row->val[5], NULL, 10) : 0,
-			    row->val[6] ? (int)strtol(row->val[6], NULL, 10)
+			    row->val[6] ? strtoll(row->val[6], NULL, 10) : 0,
+			    row->val[7] ? (int)strtol(row->val[7], NULL, 10)
 					: 0,
-			    row->val[7] != NULL &&
-				    strcmp(row->val[7], "YES") == 0);
+			    row->val[8] != NULL &&
+				    strcmp(row->val[8], "YES") == 0);
 	return 0;
 }
 
@@ -49,7 +50,8 @@ billing_read(struct db *db, struct billing_contract *c, struct fg_err *err)
 		    db, DB_STREAM,
 		    "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE,"
 		    " CHARACTER_SET_NAME, COLLATION_NAME,"
-		    " CHARACTER_MAXIMUM_LENGTH, NUMERIC_SCALE, IS_NULLABLE"
+		    " CHARACTER_MAXIMUM_LENGTH, CHARACTER_OCTET_LENGTH,"
+		    " NUMERIC_SCALE, IS_NULLABLE"
 		    " FROM information_schema.COLUMNS"
 		    " WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN" CONTRACT_OBJECTS,
 		    DB_ARGS(DB_STR(schema)), column_cb, c, err) != 0) {

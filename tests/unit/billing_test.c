@@ -57,7 +57,7 @@ contract_as_shipped(struct billing_contract *c)
 				    strcmp(type, "varchar") == 0
 					    ? "utf8mb4_unicode_ci"
 					    : NULL,
-				    32, scale, 0);
+				    32, 128, scale, 0);
 	}
 }
 
@@ -141,7 +141,8 @@ test_column_types(void **state)
 		contract_as_shipped(&c);
 		billing_note_column(&c, types[i].table, types[i].column,
 				    types[i].type, types[i].charset,
-				    types[i].collation, 32, types[i].scale, 0);
+				    types[i].collation, 32, 128, types[i].scale,
+				    0);
 		sbuf_init(&out);
 		n = billing_problems(&c, &out);
 		assert_int_equal(n, types[i].says != NULL);
@@ -205,9 +206,9 @@ test_expansions(void **state)
 			    "read before {=bills.account_no b.account_no t.a}");
 	contract_as_shipped(&c);
 	billing_note_column(&c, "billing_bills", "account_no", "char", "gbk",
-			    "gbk_chinese_ci", 32, 0, 1);
+			    "gbk_chinese_ci", 32, 64, 0, 1);
 	billing_note_column(&c, "billing_customers", "name", "varbinary",
-			    "binary", NULL, 20000, 0, 0);
+			    "binary", NULL, 20000, 20000, 0, 0);
 	billing_contract_set(&c);
 	assert_string_equal(
 		expand("=bills.account_no b.account_no t.account_no"),
