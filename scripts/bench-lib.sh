@@ -40,6 +40,16 @@ bench_settle() {
 	echo "$i"
 }
 
+# bench_probe: the server's CPU seconds for a fixed piece of work (ten
+# million SHA-256 sums in one statement), the server otherwise idle: the
+# machine's hour in one figure, printed beside each run's (0.99-1.05 in an
+# even hour on 2026-12-04, 1.47-1.66 in the slow hour of 2026-12-05 06:42).
+bench_probe() {
+	p0=$(cpu "$dbpid")
+	sql -e "SELECT BENCHMARK(10000000, SHA2('feegate', 256))" >/dev/null
+	awk -v a="$p0" -v b="$(cpu "$dbpid")" 'BEGIN { printf "%.2f", b - a }'
+}
+
 # ps_statements: the prepared statements MariaDB holds now (started with
 # FEEGATE_DB_PERFSCHEMA=ON, see scripts/db.sh), their executions and
 # time, the costliest first: executions, seconds, µs each, rows

@@ -51,6 +51,7 @@ CONF
 # var/bench/statements-NAME-RUN.tsv: seconds, count, rows, statement.
 timed() {
 	bench_settle >/dev/null
+	probe=$(bench_probe)
 	db0=$(cpu "$dbpid")
 	/usr/bin/time -f '%e %M' -o var/bench/time.txt \
 		bin/feegate -c $conf run --date "$2" >var/bench/night.txt 2>var/bench/night.err ||
@@ -62,8 +63,8 @@ timed() {
 		sort -rn >"var/bench/statements-$1-$(cat "var/bench/$1" 2>/dev/null | wc -l).tsv"
 	read -r secs kb <var/bench/time.txt
 	dbs=$(awk -v a="$db0" -v b="$(cpu "$dbpid")" 'BEGIN { printf "%.1f", b - a }')
-	echo "$secs $kb $dbs $(grep '^summary:' var/bench/night.txt)" >>"var/bench/$1"
-	echo "   night $2: $secs s, peak RSS $((kb / 1024)) MB, MariaDB $dbs CPU-s" >&2
+	echo "$secs $kb $dbs $(grep '^summary:' var/bench/night.txt) probe_s=$probe" >>"var/bench/$1"
+	echo "   night $2: $secs s, peak RSS $((kb / 1024)) MB, MariaDB $dbs CPU-s (probe $probe s)" >&2
 }
 
 field() { echo "$1" | sed -n "s/.* $2=\([0-9,]*\).*/\1/p"; }

@@ -78,7 +78,8 @@ size() {
 night() {
 	say "night $1 ($2): settling"
 	settled=$(bench_settle)
-	say "night $1 ($2): planning (settled in $settled s)"
+	probe=$(bench_probe)
+	say "night $1 ($2): planning (settled in $settled s, probe $probe s)"
 	pc0=$(cpu "$dbpid")
 	pr0=$(rbytes "$dbpid")
 	/usr/bin/time -f '%e %M %U %S' -o "$dir/plan$1.time" bin/feegate -c "$dir/feegate.ini" plan --date "$2" >"$dir/plan$1.out"
@@ -115,7 +116,7 @@ night() {
 		SELECT ROUND($m / (TIMESTAMPDIFF(MICROSECOND, FROM_UNIXTIME($t0), MAX(CASE WHEN event = 'message_attempt' THEN at END)) / 1e6)),
 		       ROUND(SUM(event = 'receipt') / (TIMESTAMPDIFF(MICROSECOND, FROM_UNIXTIME($t0), MAX(CASE WHEN event = 'receipt' THEN at END)) / 1e6))
 		FROM audit_log WHERE at >= FROM_UNIXTIME($t0)")
-	echo "night=$1 date=$2 settle_s=$settled plan_s=$ps $plan_cpu messages=$m per_second=$3 receipts_per_second=$4 dispatch_s=$ds $send_read" \
+	echo "night=$1 date=$2 settle_s=$settled probe_s=$probe plan_s=$ps $plan_cpu messages=$m per_second=$3 receipts_per_second=$4 dispatch_s=$ds $send_read" \
 		"rss_mb: plan=$((pkb / 1024)) dispatch=$((dkb / 1024)) mariadb=$(hwm "$dbpid") sim=$smb" \
 		"cpu_us_per_message: feegate=$(awk -v u="$fu" -v s="$fs" -v m="$m" 'BEGIN { printf "%.0f", (u + s) * 1e6 / m }')" \
 		"mariadb=$(awk -v a="$db0" -v b="$db1" -v m="$m" 'BEGIN { printf "%.0f", (b - a) * 1e6 / m }')" \

@@ -110,6 +110,7 @@ fi
 queued=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")
 echo "== $queued $channel messages queued; sending" >&2
 
+probe=$(bench_probe)
 db0=$(cpu "$dbpid")
 peer0=$(cpu "$peer")
 # FEEGATE_BENCH_DBPERF=FILE: perf record the database server meanwhile.
@@ -143,4 +144,4 @@ esac
 echo "channel=$channel customers=$n concurrency=$conc sent=$sent not_sent=$left seconds=$secs" \
 	"per_second=$(awk -v m="$sent" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? m / s : 0) }')" \
 	"peak_rss_mb=$((kb / 1024)) cpu_feegate=$(awk -v u="$fu" -v s="$fs" 'BEGIN { printf "%.1f", u + s }')" \
-	"cpu_mariadb=$cpu_db cpu_peer=$cpu_peer peer=\"$got\""
+	"cpu_mariadb=$cpu_db cpu_peer=$cpu_peer probe_s=$probe peer=\"$got\""
