@@ -25,7 +25,7 @@ trap 'sql -e "SET GLOBAL slow_query_log = OFF" 2>/dev/null || true' EXIT
 
 bench_idle "$dir/feegate.ini" 18991
 sql -e "DROP DATABASE IF EXISTS bench_feegate"
-bin/feegate -c "$dir/feegate.ini" db migrate >/dev/null
+$feegate -c "$dir/feegate.ini" db migrate >/dev/null
 echo "== $rows queued SMS into bench_feegate.messages" >&2
 t=$(date +%s)
 sql bench_feegate -e "INSERT INTO messages (notice_id, account_no, channel, contact_id, address, state,
@@ -39,7 +39,7 @@ echo "== inserted in $(( $(date +%s) - t )) s" >&2
 
 sql -e "SET GLOBAL slow_query_log_file = '$log', GLOBAL long_query_time = 0,
 	GLOBAL log_slow_verbosity = 'query_plan,explain', GLOBAL slow_query_log = ON"
-bin/feegate -c "$dir/feegate.ini" dispatch --now "2026-10-01 10:00" >"$dir/dispatch.out" 2>"$dir/dispatch.err"
+$feegate -c "$dir/feegate.ini" dispatch --now "2026-10-01 10:00" >"$dir/dispatch.out" 2>"$dir/dispatch.err"
 sql -e "SET GLOBAL slow_query_log = OFF"
 
 # The claims: each entry's Query_time and Rows_examined, and its text.

@@ -106,8 +106,8 @@ conf "$dir/serve.ini" $send_ch
 
 bench_data "$n"
 outage_drop
-bin/feegate -c "$dir/plan.ini" db migrate >/dev/null
-/usr/bin/time -f '%e %M' -o "$dir/plan.time" bin/feegate -c "$dir/plan.ini" plan --date 2026-10-01 >/dev/null
+$feegate -c "$dir/plan.ini" db migrate >/dev/null
+/usr/bin/time -f '%e %M' -o "$dir/plan.time" $feegate -c "$dir/plan.ini" plan --date 2026-10-01 >/dev/null
 queued=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")
 echo "== $queued messages queued ($queue); sending with $send_ch configured" >&2
 
@@ -132,7 +132,7 @@ peer_port "smtp-sink on 127.0.0.1:$sport" "$sport"
 db0=$(cpu "$dbpid")
 sim0=$(cpu "$simpid")
 t0=$(date +%s.%N)
-peer_start "feegate serve" "$dir/serve.log" bin/feegate -c "$dir/serve.ini" serve --now "2026-10-01 10:00"
+peer_start "feegate serve" "$dir/serve.log" $feegate -c "$dir/serve.ini" serve --now "2026-10-01 10:00"
 serve=$peer_pid
 # The channels whose end is waited for: all but a slow provider's.
 wait_ch=$(for c in $send_ch; do [ "$c" = "$slow_ch" ] || printf "'%s'\n" "$c"; done | paste -sd, -)

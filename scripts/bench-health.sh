@@ -19,8 +19,8 @@ port=18995
 
 bench_idle "$dir/feegate.ini" $port
 printf '[schedule]\nnightly_at = 23:59\n' >>"$dir/feegate.ini"
-bin/feegate -c "$dir/feegate.ini" db migrate >/dev/null
-bin/feegate -c "$dir/feegate.ini" serve --now "2026-10-01 10:00" >"$dir/serve.out" 2>"$dir/serve.err" &
+$feegate -c "$dir/feegate.ini" db migrate >/dev/null
+$feegate -c "$dir/feegate.ini" serve --now "2026-10-01 10:00" >"$dir/serve.out" 2>"$dir/serve.err" &
 serve=$!
 trap 'kill $serve 2>/dev/null || true; wait $serve 2>/dev/null || true' EXIT
 i=0

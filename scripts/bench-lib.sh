@@ -8,6 +8,10 @@
 trap 'exit 130' INT TERM HUP PIPE
 
 make -s all
+# The feegate under test: this checkout's, or another build's
+# (FEEGATE_BENCH_BIN, set by bench-ab.sh); everything else a benchmark
+# runs (generator, simulator, peers) is this checkout's.
+feegate=${FEEGATE_BENCH_BIN:-bin/feegate}
 sock=$(scripts/db.sh start | sed -n 's/^FEEGATE_DB_SOCKET=//p')
 [ -n "$sock" ] || { echo "$0: no database (scripts/db.sh start)" >&2; exit 1; }
 # The server's PID, for its CPU time: beside its socket, wherever
@@ -40,14 +44,25 @@ bench_settle() {
 	echo "$i"
 }
 
-# bench_probe: the server's CPU seconds for a fixed piece of work (ten
-# million SHA-256 sums in one statement), the server otherwise idle: the
-# machine's hour in one figure, printed beside each run's (0.99-1.05 in an
-# even hour on 2026-12-04, 1.47-1.66 in the slow hour of 2026-12-05 06:42).
+# bench_probe: the machine's hour in two figures, printed beside each
+# run's as "probe_s=CPU probe_rt_s=WALL", the server otherwise idle:
+# - probe_s: the server's CPU seconds for one statement of ten million
+#   SHA-256 sums (0.99-1.05 in an even hour on 2026-12-04, 1.47-1.66 in
+#   the slow hour of 2026-12-05 06:42);
+# - probe_rt_s: the seconds for 20,000 one-row queries in turn over the
+#   socket, a client waiting on each: the system calls and wake-ups the
+#   dispatcher, the simulator and their HTTP live in, which one long
+#   statement does not see (on 2026-12-05 the dispatcher and the
+#   simulator took two to three times their CPU of the day before while
+#   probe_s read even).
 bench_probe() {
 	p0=$(cpu "$dbpid")
 	sql -e "SELECT BENCHMARK(10000000, SHA2('feegate', 256))" >/dev/null
-	awk -v a="$p0" -v b="$(cpu "$dbpid")" 'BEGIN { printf "%.2f", b - a }'
+	p1=$(cpu "$dbpid")
+	t0=$(date +%s.%N)
+	yes 'SELECT 1;' | head -n 20000 | sql -N >/dev/null
+	awk -v a="$p0" -v b="$p1" -v t="$t0" -v u="$(date +%s.%N)" \
+		'BEGIN { printf "probe_s=%.2f probe_rt_s=%.2f", b - a, u - t }'
 }
 
 # ps_statements: the prepared statements MariaDB holds now (started with
@@ -78,7 +93,8 @@ ps_unwatch() { kill "$ps_pid" 2>/dev/null; wait "$ps_pid" 2>/dev/null || true; }
 # config on the bench schemas with one channel, served by [provider:peer].
 # FEEGATE_BENCH_DISPATCH: more [dispatch] lines (experiments), e.g.
 # "batch = 400". FEEGATE_NIGHT_CONNECTIONS: the connections a night plans
-# on (default 2, feegate's).
+# on (unset: feegate's default, 2, and no key a build older than it
+# would refuse, for bench-ab.sh).
 bench_conf() {
 	cat >"$1" <<CONF
 [database]
@@ -86,7 +102,7 @@ socket = $sock
 user = root
 gateway_schema = bench_feegate
 billing_schema = bench_billing
-night_connections = ${FEEGATE_NIGHT_CONNECTIONS:-2}
+${FEEGATE_NIGHT_CONNECTIONS:+night_connections = $FEEGATE_NIGHT_CONNECTIONS}
 
 [channels]
 $2 = peer

@@ -34,7 +34,7 @@ if [ "$have" != "v3 $rows $queued" ] ||
 	[ -z "$(sql -N -e "SHOW DATABASES LIKE 'bench_metrics'")" ]; then
 	sql -e "DROP DATABASE IF EXISTS bench_metrics"
 	rm -f "$dir/rows"
-	bin/feegate -c "$dir/feegate.ini" db migrate >/dev/null
+	$feegate -c "$dir/feegate.ini" db migrate >/dev/null
 	echo "== $rows message rows, $queued due, into bench_metrics" >&2
 	t=$(date +%s)
 	scripts/gen-messages.sh "$sock" bench_metrics "$rows" "$queued"
@@ -42,7 +42,7 @@ if [ "$have" != "v3 $rows $queued" ] ||
 	echo "== generated in $(( $(date +%s) - t )) s" >&2
 fi
 
-bin/feegate -c "$dir/feegate.ini" serve --now "2026-10-01 10:00" >"$dir/serve.out" 2>"$dir/serve.err" &
+$feegate -c "$dir/feegate.ini" serve --now "2026-10-01 10:00" >"$dir/serve.out" 2>"$dir/serve.err" &
 serve=$!
 trap 'kill $serve 2>/dev/null || true; wait $serve 2>/dev/null || true' EXIT
 i=0

@@ -9,16 +9,17 @@
 #   night 2 (2026-10-08): a week later, notice 1 fails and notice 2 goes out
 #                         for every case still unpaid; next month's bills open
 #                         new cases
-# and print seconds, MariaDB's CPU seconds (their median in the table, "db
-# CPU") and the feegate process's peak resident memory. Before each timed
+# and print each night's seconds, MariaDB's CPU seconds and the feegate
+# process's peak resident memory (a line of key=value each, as it ends),
+# then a table of the medians ("db CPU": MariaDB's). Before each timed
 # night the server settles (bench_settle, bench-lib.sh: its dirty pages
 # written, its purge done), so that a night is not measured against the
 # write-back of the data just generated.
 # FEEGATE_BENCH_VIEWS=1: the same data, read through the example views of
 # sql/billing/views-example.sql (gbk tables of another shape: codes, fen,
 # a status table) instead of the contract's own tables.
-# FEEGATE_NIGHT_CONNECTIONS: the connections a night plans on (default 2,
-# feegate's).
+# FEEGATE_NIGHT_CONNECTIONS: the connections a night plans on (unset:
+# feegate's default, 2).
 # FEEGATE_BENCH_SENT=1: night 1's messages marked delivered before night 2,
 # as `feegate dispatch` with receipts leaves them (the province's shape:
 # night 2 fails delivered notices, instead of cancelling unsent messages).
@@ -38,7 +39,7 @@ socket = $sock
 user = root
 gateway_schema = bench_feegate
 billing_schema = bench_billing
-night_connections = ${FEEGATE_NIGHT_CONNECTIONS:-2}
+${FEEGATE_NIGHT_CONNECTIONS:+night_connections = $FEEGATE_NIGHT_CONNECTIONS}
 $([ -z "${FEEGATE_BENCH_STATEMENTS:-}" ] || printf '\n[log]\nlevel = debug')
 CONF
 
@@ -54,7 +55,7 @@ timed() {
 	probe=$(bench_probe)
 	db0=$(cpu "$dbpid")
 	/usr/bin/time -f '%e %M' -o var/bench/time.txt \
-		bin/feegate -c $conf run --date "$2" >var/bench/night.txt 2>var/bench/night.err ||
+		$feegate -c $conf run --date "$2" >var/bench/night.txt 2>var/bench/night.err ||
 		{ tail -20 var/bench/night.err >&2; exit 1; }
 	[ -z "${FEEGATE_BENCH_STATEMENTS:-}" ] ||
 		sed -n 's/.* db: \([a-z]*\): \([0-9.]*\) s, \([0-9]*\) rows*:* *\(.*\)/\2\t\3\t\1 \4/p' var/bench/night.err |
@@ -63,8 +64,8 @@ timed() {
 		sort -rn >"var/bench/statements-$1-$(cat "var/bench/$1" 2>/dev/null | wc -l).tsv"
 	read -r secs kb <var/bench/time.txt
 	dbs=$(awk -v a="$db0" -v b="$(cpu "$dbpid")" 'BEGIN { printf "%.1f", b - a }')
-	echo "$secs $kb $dbs $(grep '^summary:' var/bench/night.txt) probe_s=$probe" >>"var/bench/$1"
-	echo "   night $2: $secs s, peak RSS $((kb / 1024)) MB, MariaDB $dbs CPU-s (probe $probe s)" >&2
+	echo "$secs $kb $dbs $(grep '^summary:' var/bench/night.txt) $probe" >>"var/bench/$1"
+	echo "night=$2 seconds=$secs peak_rss_mb=$((kb / 1024)) cpu_mariadb=$dbs $probe"
 }
 
 field() { echo "$1" | sed -n "s/.* $2=\([0-9,]*\).*/\1/p"; }
@@ -122,7 +123,7 @@ for n in "$@"; do
 	fi
 	for r in 1 2 3; do
 		sql -e "DROP DATABASE IF EXISTS bench_feegate"
-		bin/feegate -c $conf db migrate >/dev/null 2>var/bench/migrate.err ||
+		$feegate -c $conf db migrate >/dev/null 2>var/bench/migrate.err ||
 			{ cat var/bench/migrate.err >&2; exit 1; }
 		timed "n1-$n" 2026-10-01
 	done

@@ -62,7 +62,7 @@ url = http://127.0.0.1:$port/v1/sms
 batch = 100
 concurrency = 512" $((port + 1)) 600
 sql -e "DROP DATABASE IF EXISTS bench_feegate"
-bin/feegate -c "$dir/feegate.ini" db migrate >/dev/null
+$feegate -c "$dir/feegate.ini" db migrate >/dev/null
 
 # rbytes PID: the bytes process PID has read from storage so far.
 rbytes() { awk '/^read_bytes:/ { print $2 }' "/proc/$1/io"; }
@@ -79,10 +79,10 @@ night() {
 	say "night $1 ($2): settling"
 	settled=$(bench_settle)
 	probe=$(bench_probe)
-	say "night $1 ($2): planning (settled in $settled s, probe $probe s)"
+	say "night $1 ($2): planning (settled in $settled s, $probe)"
 	pc0=$(cpu "$dbpid")
 	pr0=$(rbytes "$dbpid")
-	/usr/bin/time -f '%e %M %U %S' -o "$dir/plan$1.time" bin/feegate -c "$dir/feegate.ini" plan --date "$2" >"$dir/plan$1.out"
+	/usr/bin/time -f '%e %M %U %S' -o "$dir/plan$1.time" $feegate -c "$dir/feegate.ini" plan --date "$2" >"$dir/plan$1.out"
 	read -r ps pkb pu pss <"$dir/plan$1.time"
 	# What the planning waited on: MariaDB's CPU, and what it read from
 	# storage rather than its buffer pool (O_DIRECT: the kernel's count
@@ -101,7 +101,7 @@ night() {
 	s0=$(cpu "$sim")
 	t0=$(date +%s.%N)
 	[ -z "${FEEGATE_BENCH_PS:-}" ] || ps_watch "$dir/statements$1.tsv"
-	/usr/bin/time -f '%e %M %U %S' -o "$dir/dispatch$1.time" bin/feegate -c "$dir/feegate.ini" \
+	/usr/bin/time -f '%e %M %U %S' -o "$dir/dispatch$1.time" $feegate -c "$dir/feegate.ini" \
 		dispatch --now "$2 10:00" >"$dir/dispatch$1.out" 2>"$dir/dispatch$1.err"
 	[ -z "${FEEGATE_BENCH_PS:-}" ] || ps_unwatch
 	db1=$(cpu "$dbpid")
@@ -116,7 +116,7 @@ night() {
 		SELECT ROUND($m / (TIMESTAMPDIFF(MICROSECOND, FROM_UNIXTIME($t0), MAX(CASE WHEN event = 'message_attempt' THEN at END)) / 1e6)),
 		       ROUND(SUM(event = 'receipt') / (TIMESTAMPDIFF(MICROSECOND, FROM_UNIXTIME($t0), MAX(CASE WHEN event = 'receipt' THEN at END)) / 1e6))
 		FROM audit_log WHERE at >= FROM_UNIXTIME($t0)")
-	echo "night=$1 date=$2 settle_s=$settled probe_s=$probe plan_s=$ps $plan_cpu messages=$m per_second=$3 receipts_per_second=$4 dispatch_s=$ds $send_read" \
+	echo "night=$1 date=$2 settle_s=$settled $probe plan_s=$ps $plan_cpu messages=$m per_second=$3 receipts_per_second=$4 dispatch_s=$ds $send_read" \
 		"rss_mb: plan=$((pkb / 1024)) dispatch=$((dkb / 1024)) mariadb=$(hwm "$dbpid") sim=$smb" \
 		"cpu_us_per_message: feegate=$(awk -v u="$fu" -v s="$fs" -v m="$m" 'BEGIN { printf "%.0f", (u + s) * 1e6 / m }')" \
 		"mariadb=$(awk -v a="$db0" -v b="$db1" -v m="$m" 'BEGIN { printf "%.0f", (b - a) * 1e6 / m }')" \

@@ -46,8 +46,8 @@ access_days = 365" $((port + 1)) 0
 
 bench_data "$n"
 echo "== N=$n: planning 2026-10-01" >&2
-bin/feegate -c "$conf" db migrate >/dev/null
-bin/feegate -c "$conf" plan --date 2026-10-01 >/dev/null
+$feegate -c "$conf" db migrate >/dev/null
+$feegate -c "$conf" plan --date 2026-10-01 >/dev/null
 echo "== ageing half the history" >&2
 sql bench_feegate -e "
 	UPDATE messages SET state = 'delivered',
@@ -73,7 +73,7 @@ dispatch() {
 	peer_port "the simulator on 127.0.0.1:$port" "$port"
 	q=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state = 'queued'")
 	/usr/bin/time -f '%e' -o "$dir/dispatch.time" \
-		bin/feegate -c "$conf" dispatch --now "2026-10-01 10:00" >/dev/null 2>"$dir/dispatch.err"
+		$feegate -c "$conf" dispatch --now "2026-10-01 10:00" >/dev/null 2>"$dir/dispatch.err"
 	peers_alive
 	peers_stop
 	secs=$(cat "$dir/dispatch.time")
@@ -83,7 +83,7 @@ dispatch() {
 # purge DATE WHAT: one timed purge run, its line.
 purge() {
 	/usr/bin/time -f '%e %M' -o "$dir/purge.time" \
-		bin/feegate -c "$conf" purge --date "$1" >"$dir/purge.txt"
+		$feegate -c "$conf" purge --date "$1" >"$dir/purge.txt"
 	read -r secs kb <"$dir/purge.time"
 	line=$(cat "$dir/purge.txt")
 	rows=$(echo "$line" | awk '{ s = 0; for (i = 3; i <= NF; i++) { split($i, kv, "=");

@@ -95,11 +95,11 @@ peer_port "$sim" "$port"
 bench_conf "$conf" "$channel" "$provider" "$rport" 0
 
 bench_data "$n"
-bin/feegate -c "$conf" db migrate >/dev/null
+$feegate -c "$conf" db migrate >/dev/null
 # FEEGATE_BENCH_SQL: statements run on the gateway schema before the night
 # (experiments: what an index or a table costs).
 [ -z "${FEEGATE_BENCH_SQL:-}" ] || sql bench_feegate -e "$FEEGATE_BENCH_SQL"
-bin/feegate -c "$conf" plan --date 2026-10-01 >/dev/null
+$feegate -c "$conf" plan --date 2026-10-01 >/dev/null
 # FEEGATE_BENCH_IDLE_EMAIL=1: an e-mail provider configured beside the
 # channel, with nothing to send (as a deployment has): what idle channels'
 # claims cost the busy one.
@@ -125,7 +125,7 @@ fi
 # scripts/db.sh), polled while it runs into $dir/statements.tsv.
 [ -z "${FEEGATE_BENCH_PS:-}" ] || ps_watch "$dir/statements.tsv"
 /usr/bin/time -f '%e %M %U %S' -o "$dir/time.txt" ${FEEGATE_BENCH_WRAP:-} \
-	bin/feegate -c "$conf" dispatch --now "2026-10-01 10:00" >"$dir/dispatch.txt" 2>"$dir/dispatch.err"
+	$feegate -c "$conf" dispatch --now "2026-10-01 10:00" >"$dir/dispatch.txt" 2>"$dir/dispatch.err"
 read -r secs kb fu fs <"$dir/time.txt"
 peers_alive
 [ -z "$dbperf" ] || { kill -INT "$dbperf"; wait "$dbperf" || true; }
@@ -144,4 +144,4 @@ esac
 echo "channel=$channel customers=$n concurrency=$conc sent=$sent not_sent=$left seconds=$secs" \
 	"per_second=$(awk -v m="$sent" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? m / s : 0) }')" \
 	"peak_rss_mb=$((kb / 1024)) cpu_feegate=$(awk -v u="$fu" -v s="$fs" 'BEGIN { printf "%.1f", u + s }')" \
-	"cpu_mariadb=$cpu_db cpu_peer=$cpu_peer probe_s=$probe peer=\"$got\""
+	"cpu_mariadb=$cpu_db cpu_peer=$cpu_peer $probe peer=\"$got\""

@@ -73,8 +73,8 @@ conf() { bench_conf "$1" "$2" "$3" "${4:-$((PORT + 1))}" 300; }
 # and peak memory go to $run.plan.
 plan() {
 	sql -e "DROP DATABASE IF EXISTS bench_feegate"
-	bin/feegate -c "$1" db migrate >/dev/null
-	/usr/bin/time -f '%e %M' -o "$run.plan" bin/feegate -c "$1" plan --date 2026-10-01 >/dev/null
+	$feegate -c "$1" db migrate >/dev/null
+	/usr/bin/time -f '%e %M' -o "$run.plan" $feegate -c "$1" plan --date 2026-10-01 >/dev/null
 }
 
 # dispatch CONF [N]: N dispatchers (default 1) at once until all is sent
@@ -89,7 +89,7 @@ dispatch() {
 	while [ $i -lt "$k" ]; do
 		c=$1
 		[ $i -eq 0 ] || c=$1-$i
-		/usr/bin/time -f '%e %M %U %S' -o "$run.time$i" bin/feegate -c "$c" dispatch --now "2026-10-01 10:00" \
+		/usr/bin/time -f '%e %M %U %S' -o "$run.time$i" $feegate -c "$c" dispatch --now "2026-10-01 10:00" \
 			>"$run.out$i" 2>"$run.err$i" &
 		dp="$dp $!"
 		i=$((i + 1))
