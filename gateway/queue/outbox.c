@@ -102,14 +102,15 @@ sql_in_list(const char *head, size_t n, const char *tail)
 	return sbuf_take(&b);
 }
 
-/* head, then the k ids in p[0..k) as an IN list ("head (?, ?, ...)"),
- * run; p has room for in_pad(k). */
+/* head, then the k ids in p[lead..lead + k) as an IN list ("head (?, ?,
+ * ...)"), run, with head's own lead parameters in p[0..lead); p has room
+ * for lead + in_pad(k). */
 static int
-exec_in(struct db *db, const char *head, struct db_param *p, size_t k,
-	struct fg_err *err)
+exec_in(struct db *db, const char *head, struct db_param *p, size_t lead,
+	size_t k, struct fg_err *err)
 {
 	char *sql = sql_in_list(head, k, "");
-	int rc = db_exec(db, sql, p, pad_params(p, k), NULL, err);
+	int rc = db_exec(db, sql, p, lead + pad_params(p + lead, k), NULL, err);
 
 	free(sql);
 	return rc;
@@ -821,25 +822,28 @@ mark_submitting(struct db *db, const struct config *cfg, struct claimed **c,
 
 /* An outage or service notice whose messages were all cancelled (the
  * outage changed, the notice is no longer true) is cancelled itself, not
- * left planned. A dunning notice stays as it is: the night fails it when
- * it is due, and the ladder goes on from there. */
+ * left planned, on the business date (closed_on: until then its sent_on,
+ * migration 022). A dunning notice stays as it is: the night fails it
+ * when it is due, and the ladder goes on from there. */
 static int
 notices_cancelled(struct db *db, const struct claimed *m, size_t n,
-		  struct fg_err *err)
+		  const char *business_date, struct fg_err *err)
 {
-	struct db_param *p = xcalloc(in_pad(n), sizeof(*p));
+	struct db_param *p = xcalloc(in_pad(n) + 1, sizeof(*p));
 	size_t i, k = 0;
 	int rc;
 
 	for (i = 0; i < n; i++)
 		if (m[i].cancel != NULL && strcmp(m[i].kind, "dunning") != 0)
-			p[k++] = DB_ID(m[i].notice_id);
+			p[1 + k++] = DB_ID(m[i].notice_id);
 	if (k == 0) {
 		free(p);
 		return 0;
 	}
+	p[0] = DB_STR(business_date);
 	rc = exec_in(db,
-		     "UPDATE notices n SET n.state = 'cancelled'"
+		     "UPDATE notices n SET n.state = 'cancelled',"
+		     " n.closed_on = ?"
 		     " WHERE n.state IN ('planned', 'sending')"
 		     " AND n.kind <> 'dunning'"
 		     " AND NOT EXISTS (SELECT 1 FROM messages x"
@@ -847,7 +851,7 @@ notices_cancelled(struct db *db, const struct claimed *m, size_t n,
 		     "  ('queued', 'retry', 'leased', 'submitting',"
 		     "   'accepted', 'delivered'))"
 		     " AND n.notice_id IN (",
-		     p, k, err);
+		     p, 1, k, err);
 	free(p);
 	return rc;
 }
@@ -912,7 +916,7 @@ outbox_submitting(struct db *db, const struct config *cfg, struct claimed *m,
 	if (k > 0 && mark_submitting(db, cfg, go, k, key, owner, provider, now,
 				     err) != 0)
 		goto fail;
-	if (k < n && notices_cancelled(db, m, n, err) != 0)
+	if (k < n && notices_cancelled(db, m, n, business_date, err) != 0)
 		goto fail;
 	if (audit_batch_write(db, w, ACTOR, business_date, err) != 0)
 		goto fail;

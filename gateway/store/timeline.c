@@ -391,13 +391,19 @@ static const char sql_cases[] =
 	" balance_at_open"
 	" FROM dunning_cases WHERE account_no = ? ORDER BY case_id";
 
+/* failed_on and closed_on hold the notice's sent_on until it fails or
+ * closes (sql/gateway/022: its row never grows): each is read with the
+ * state that gives it a meaning. */
 static const char sql_notices[] =
 	"SELECT case_id, notice_id, seq, kind, outage_id,"
 	" outage_version, late_notice,"
 	" DATE_FORMAT(sent_on, '%Y-%m-%d') AS sent_on,"
 	" " NOTICE_STATE " AS state,"
-	" unreachable, DATE_FORMAT(failed_on, '%Y-%m-%d') AS failed_on,"
-	" DATE_FORMAT(closed_on, '%Y-%m-%d') AS closed_on"
+	" unreachable,"
+	" DATE_FORMAT(IF(state = 'failed', failed_on, NULL), '%Y-%m-%d')"
+	"  AS failed_on,"
+	" DATE_FORMAT(IF(state IN ('settled', 'cancelled'), closed_on, NULL),"
+	"  '%Y-%m-%d') AS closed_on"
 	" FROM notices n WHERE account_no = ? ORDER BY notice_id";
 
 static const char sql_messages[] =

@@ -44,6 +44,14 @@ has "$j" '"unreachable": true' "log --json: unreachable"
 has "$j" '"reached": "unreachable"' "log --json: reached"
 has "$(fg log S1)" "notice 1  unreachable: no consented, valid contact (failed on 2026-10-02)" "feegate log says why"
 has "$(fg log S2)" "notice 1  sent (no receipt for this channel)" "an e-mail the relay took"
+# A notice is written as wide as it will be (migration 022): its failed_on
+# and closed_on hold its sent_on until it fails or closes, so that neither
+# makes its row grow; they mean nothing before, and nothing shows them.
+eq "planned 2026-10-02 2026-10-02" "$(sqlg "SELECT state, failed_on, closed_on FROM notices WHERE account_no = 'S2'")" \
+   "a planned notice's row holds its dates' room"
+eq "notice 1  sent (no receipt for this channel)" "$(fg log S2 | grep -o 'notice 1 .*')" "log: no failure date while it has not failed"
+hasnt "$(fg log S2 --json)" '"failed_on": "2026' "log --json: no failed_on while it has not failed"
+hasnt "$(fg log S2 --json)" '"closed_on": "2026-10-02"' "log --json: no closed_on while it is open"
 for d in 2026-10-09 2026-10-16 2026-10-23; do fgok run --date "$d" --now "$d 10:00"; done
 eq "3 3" "$(sqlg "SELECT notices_failed, notices_delivered FROM collection_tasks WHERE account_no = 'S2'")" \
    "the e-mail-only customer's task: three notices, three reached"
@@ -93,5 +101,15 @@ has "$(texts +8613800004404)" "2026年11月14日 08:00" "the new times"
 hasnt "$(texts +8613800004404)" "原定" "as a plain notice"
 eq "0" "$(sqlg "SELECT COUNT(*) FROM notices WHERE kind = 'outage_rescheduled'")" "no reschedule to anyone"
 has "$(fg log S3)" "O1 version 1  not sent (cancelled)" "the timeline: cancelled, not sent"
+# Cancelled the day after it was planned: closed on that day, not on the
+# day it was planned (closed_on holds sent_on until then, migration 022).
+customer S5; contact 7 S5 sms +8613800004405
+outage O3 "2026-11-14 08:00" "2026-11-14 17:00" S5
+fgok run --date 2026-11-08 --now "2026-11-08 23:00"
+move O3 "2026-11-15 08:00" "2026-11-15 17:00"
+fgok dispatch --now "2026-11-09 08:30"
+eq "cancelled 2026-11-08 2026-11-09" "$(sqlg "SELECT state, sent_on, closed_on FROM notices WHERE account_no = 'S5'")" \
+   "an outage notice cancelled the next morning"
+has "$(fg log S5 --json)" '"closed_on": "2026-11-09"' "log --json: the day it was cancelled"
 has "$(fg audit verify)" "chain intact" "audit chain"
 done_ok
