@@ -12,8 +12,9 @@
 # are this checkout's, so that the comparison is of feegate and not of a
 # simulator that changed too. Each run's output goes to
 # var/bench/ab/RUN-LABEL.txt and is printed, then both sides' figures
-# side by side (the numbers of each key=value of the runs' last lines).
+# side by side (each numeric key=value of the runs' key=value lines).
 # REV's feegate must read the configuration this checkout's scripts write.
+# Ctrl-C stops it and the benchmark it runs (its process group).
 #
 #   scripts/bench-ab.sh ba05099 bench-send.sh sms 1000000 512
 #   FEEGATE_AB_ROUNDS=2 scripts/bench-ab.sh HEAD~1 bench-plan.sh 1000000
