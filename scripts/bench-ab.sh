@@ -11,7 +11,7 @@
 # the generator, the simulator, the peers and the data kept between runs
 # are this checkout's, so that the comparison is of feegate and not of a
 # simulator that changed too. Each run's output goes to
-# var/bench/ab/RUN-LABEL.txt and is printed, then both sides' figures
+# var/bench/ab/RUN-SIDE.txt and is printed, then both sides' figures
 # side by side (each numeric key=value of the runs' key=value lines).
 # REV's feegate must read the configuration this checkout's scripts write.
 # Ctrl-C stops it and the benchmark it runs (its process group).
@@ -63,30 +63,28 @@ while [ "$pair" -lt "$rounds" ]; do
 		i=$((i + 1))
 		if [ "$side" = this ]; then label=$here bin=$out/feegate; else label=$short bin=$src/bin/feegate; fi
 		echo "== run $i: $label, scripts/$script $*" >&2
-		FEEGATE_BENCH_BIN=$bin "scripts/$script" "$@" >"$out/$i-$side.txt" ||
+		# numbered to sort in run order past nine runs
+		f=$out/$(printf '%03d' "$i")-$side.txt
+		FEEGATE_BENCH_BIN=$bin "scripts/$script" "$@" >"$f" ||
 			{ echo "bench-ab.sh: run $i ($label) failed" >&2; exit 1; }
-		sed 's/^/   /' "$out/$i-$side.txt" >&2
+		sed 's/^/   /' "$f" >&2
 	done
 	pair=$((pair + 1))
 done
 
 # Side by side: every numeric key=value of the runs' lines, named by the
 # line's first word ("channel=sms", "night=2026-10-08"), its values in
-# run order for each side.
+# run order for each side (the side from the file's name).
 echo
 printf '%-40s %-36s %s\n' "scripts/$script $*" "$here (this checkout)" "$short"
-for side in this rev; do
-	for f in "$out"/*-"$side".txt; do
-		awk -v side="$side" '/^[a-z_]+=/ {
-			for (k = 1; k <= NF; k++)
-				if ($k ~ /^[a-z_]+=[0-9.]+$/) {
-					split($k, kv, "=")
-					print side, $1, kv[1], kv[2]
-				}
-		}' "$f"
-	done
-done | awk '
-	{ key = $2 " " $3 }
-	!(key in seen) { seen[key] = 1; keys[++n] = key }
-	{ v[$1, key] = (($1, key) in v) ? v[$1, key] ", " $4 : $4 }
-	END { for (k = 1; k <= n; k++) printf "%-40s %-36s %s\n", keys[k], v["this", keys[k]], v["rev", keys[k]] }'
+awk '/^[a-z_]+=/ {
+	side = FILENAME ~ /-this[.]txt$/ ? "this" : "rev"
+	for (k = 1; k <= NF; k++)
+		if ($k ~ /^[a-z_]+=[0-9.]+$/) {
+			split($k, kv, "=")
+			key = $1 " " kv[1]
+			if (!(key in seen)) { seen[key] = 1; keys[++n] = key }
+			v[side, key] = ((side, key) in v) ? v[side, key] ", " kv[2] : kv[2]
+		}
+}
+END { for (k = 1; k <= n; k++) printf "%-40s %-36s %s\n", keys[k], v["this", keys[k]], v["rev", keys[k]] }' "$out"/*-*.txt
