@@ -82,7 +82,8 @@ conf() {
 	order=""
 	[ "$queue" != all ] || order="channel_order = push,email,voice,sms"
 	{
-		printf '[database]\nsocket = %s\nuser = root\ngateway_schema = bench_feegate\nbilling_schema = bench_billing\n\n' "$sock"
+		bench_db_conf
+		echo
 		printf '[dunning]\n%s\n\n[schedule]\nnightly_at = 23:59\n\n[outage]\ncheck_every = 5\n\n' "$order"
 		printf '[receipts]\nport = %s\npublic_url = http://127.0.0.1:%s\n\n[channels]\n' "$rport" "$rport"
 		for c in "$@"; do printf '%s = %s\n' "$c" "$c"; done

@@ -33,15 +33,10 @@ cd "$top"
 . scripts/bench-lib.sh # builds, starts the database: $sock
 conf=var/bench.ini
 mkdir -p var/bench
-cat >$conf <<CONF
-[database]
-socket = $sock
-user = root
-gateway_schema = bench_feegate
-billing_schema = bench_billing
-${FEEGATE_NIGHT_CONNECTIONS:+night_connections = $FEEGATE_NIGHT_CONNECTIONS}
-$([ -z "${FEEGATE_BENCH_STATEMENTS:-}" ] || printf '\n[log]\nlevel = debug')
-CONF
+{
+	bench_db_conf
+	[ -z "${FEEGATE_BENCH_STATEMENTS:-}" ] || printf '\n[log]\nlevel = debug\n'
+} >$conf
 
 # timed NAME DATE: run one night, append "seconds kb cpu summary" to
 # var/bench/NAME (cpu: MariaDB's CPU seconds during the night)
