@@ -70,24 +70,40 @@ bench_probe() {
 		'BEGIN { printf "probe_s=%.2f probe_rt_s=%.2f", b - a, u - t }'
 }
 
-# ps_statements: the prepared statements MariaDB holds now (started with
-# FEEGATE_DB_PERFSCHEMA=ON, see scripts/db.sh), their executions and
-# time, the costliest first: executions, seconds, µs each, rows
-# affected, rows examined, the statement's start.
-ps_statements() {
-	sql -N -e "SELECT COUNT_EXECUTE, ROUND(SUM_TIMER_EXECUTE / 1e12, 3),
-		ROUND(SUM_TIMER_EXECUTE / GREATEST(COUNT_EXECUTE, 1) / 1e6, 1),
-		SUM_ROWS_AFFECTED, SUM_ROWS_EXAMINED,
+# ps_raw: the prepared statements MariaDB holds now (started with
+# FEEGATE_DB_PERFSCHEMA=ON, see scripts/db.sh), one line each: the
+# connection's thread, the statement's instance, executions, picoseconds,
+# rows affected, rows examined, the statement's start.
+ps_raw() {
+	sql -N -e "SELECT OWNER_THREAD_ID, OBJECT_INSTANCE_BEGIN, COUNT_EXECUTE,
+		SUM_TIMER_EXECUTE, SUM_ROWS_AFFECTED, SUM_ROWS_EXAMINED,
 		REPLACE(REPLACE(LEFT(SQL_TEXT, 160), '\n', ' '), '\t', ' ')
-		FROM performance_schema.prepared_statements_instances
-		ORDER BY SUM_TIMER_EXECUTE DESC"
+		FROM performance_schema.prepared_statements_instances"
 }
+# ps_sum: ps_raw's lines summed by statement (each connection prepares
+# its own), the costliest first: executions, seconds, µs each, rows
+# affected, rows examined, the statement's start.
+ps_sum() {
+	awk -F'\t' '{ c[$7] += $3; t[$7] += $4; a[$7] += $5; e[$7] += $6 }
+		END { for (k in c) printf "%d\t%.3f\t%.1f\t%d\t%d\t%s\n", c[k], t[k] / 1e12,
+			t[k] / (c[k] > 0 ? c[k] : 1) / 1e6, a[k], e[k], k }' |
+		sort -t "$(printf '\t')" -k2,2 -rn
+}
+ps_statements() { ps_raw | ps_sum; }
 # ps_watch FILE: ps_statements into FILE every 0.3 s while the caller
-# runs (a client's statements go when it closes them), in the
-# background: its PID in $ps_pid, for ps_unwatch.
+# runs, in the background (its PID in $ps_pid, for ps_unwatch). A
+# statement's figures go when its client closes it, and the dispatcher's
+# connections close one by one as it stops: each statement is kept at the
+# last figures seen (FILE.raw, by thread and instance), so FILE has every
+# connection's.
 ps_watch() {
+	: >"$1.raw"
 	while kill -0 $$ 2>/dev/null; do
-		ps_statements >"$1.new" 2>/dev/null && [ -s "$1.new" ] && mv "$1.new" "$1"
+		if ps_raw >"$1.snap" 2>/dev/null && [ -s "$1.snap" ]; then
+			awk -F'\t' '{ row[$1 FS $2] = $0 } END { for (k in row) print row[k] }' \
+				"$1.raw" "$1.snap" >"$1.new" && mv "$1.new" "$1.raw"
+			ps_sum <"$1.raw" >"$1"
+		fi
 		sleep 0.3
 	done &
 	ps_pid=$!

@@ -122,7 +122,8 @@ fi
 [ -z "${FEEGATE_BENCH_STATUS:-}" ] || sql -N <"$FEEGATE_BENCH_STATUS" >"$dir/status0.txt"
 # FEEGATE_BENCH_PS=1: the dispatcher's prepared statements, their
 # executions and time (MariaDB started with FEEGATE_DB_PERFSCHEMA=ON, see
-# scripts/db.sh), polled while it runs into $dir/statements.tsv.
+# scripts/db.sh), polled while it runs into $dir/statements.tsv: every
+# connection's, summed by statement (ps_watch, bench-lib.sh).
 [ -z "${FEEGATE_BENCH_PS:-}" ] || ps_watch "$dir/statements.tsv"
 /usr/bin/time -f '%e %M %U %S' -o "$dir/time.txt" ${FEEGATE_BENCH_WRAP:-} \
 	$feegate -c "$conf" dispatch --now "2026-10-01 10:00" >"$dir/dispatch.txt" 2>"$dir/dispatch.err"
