@@ -298,6 +298,32 @@ cleanup() {
 	bg_pids=""
 }
 trap cleanup EXIT
+
+# hold SCHEMA LOCKS SQL: a transaction of the test's own (SQL, beginning
+# with its BEGIN) keeps what it locked until end_holder, or until the
+# test exits; waits until it holds LOCKS rows (locked or written), and
+# leaves its thread's id in $holder.
+holder=""
+hold() {
+	mysql_cli "$1" -e "$3; SELECT SLEEP(120); ROLLBACK" >"$work/holder.out" 2>&1 &
+	bg_pids="$bg_pids $!"
+	holder=""
+	_i=0
+	while [ -z "$holder" ] && [ $_i -lt 100 ]; do
+		holder=$(sqlg "SELECT t.trx_mysql_thread_id FROM information_schema.innodb_trx t
+			JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id
+			WHERE p.info LIKE 'SELECT SLEEP(120)%'
+			 AND t.trx_rows_locked + t.trx_rows_modified >= $2")
+		[ -n "$holder" ] || sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ -n "$holder" ] || fail "the held transaction took no locks: $(cat "$work/holder.out")"
+	case " $exit_hooks " in *" end_holder "*) ;; *) exit_hooks="$exit_hooks end_holder" ;; esac
+}
+end_holder() {
+	[ -z "$holder" ] || mysql_cli -e "KILL $holder" 2>/dev/null || true
+	holder=""
+}
 # The server's slow log with every statement in it, for the rows a
 # statement examined: slow_on writes it to $slow from now on; slow_off
 # stops it (so does the test's exit, a failure too); slow_rows TEXT
