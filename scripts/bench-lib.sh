@@ -23,6 +23,12 @@ sql() { mariadb --no-defaults --default-character-set=utf8mb4 --socket="$sock" -
 cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # Peak resident memory of process $1 so far, in MB.
 hwm() { awk '/^VmHWM:/ { print int($2 / 1024) }' "/proc/$1/status"; }
+# The rows the server has read so far, in all (Handler_read_*): the
+# difference over a piece of work is the rows it read.
+handler_reads() {
+	sql -N -e "SELECT SUM(variable_value) FROM information_schema.global_status
+		WHERE variable_name LIKE 'HANDLER\_READ\_%'"
+}
 # bench_settle: wait (at most 600 s) for InnoDB's background work, as a
 # day between two nights would: the old row versions a night or a sending
 # left purged (history list) and the buffer pool's dirty pages written,
@@ -175,13 +181,15 @@ bench_gen() {
 # bench_indexes: billing_bills' and billing_contacts' indexes as
 # sql/billing/contract.sql makes them, in data kept from before they
 # changed (2026-12-04: the bills' hold the columns the night and the
-# sending read; 2026-12-05: the contacts' too). At 10M customers: 2-3
-# minutes for the bills; the contacts' 4 s at 1M.
+# sending read; 2026-12-05: the contacts' too, and the contacts' by
+# address). At 10M customers: 2-3 minutes for the bills; the contacts' 4 s
+# at 1M.
 bench_indexes() {
 	for idx_table in bills contacts; do
 		idx_want=$(sed -n "s/^  KEY \(${idx_table}_[a-z_]*\) (\(.*\)),*\$/\1 \2/p" sql/billing/contract.sql | tr -d ' ' | sort)
 		idx_names=$(sed -n "s/^  KEY \(${idx_table}_[a-z_]*\) .*/'\1'/p" sql/billing/contract.sql | paste -sd,)
-		idx_have=$(sql -N -e "SELECT index_name, GROUP_CONCAT(column_name ORDER BY seq_in_index SEPARATOR ',')
+		idx_have=$(sql -N -e "SELECT index_name, GROUP_CONCAT(column_name,
+			IF(sub_part IS NULL, '', CONCAT('(', sub_part, ')')) ORDER BY seq_in_index SEPARATOR ',')
 			FROM information_schema.statistics WHERE table_schema = 'bench_billing'
 			AND table_name = 'billing_$idx_table' AND index_name IN ($idx_names) GROUP BY index_name" |
 			tr -d ' \t' | sort)

@@ -51,12 +51,10 @@ until curl -sf -o /dev/null "http://127.0.0.1:$mport/metrics"; do
 	sleep 0.1
 done
 curl -s "http://127.0.0.1:$mport/metrics" >"$dir/metrics.txt"
-reads() { sql -N -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS
-	WHERE VARIABLE_NAME LIKE 'HANDLER_READ%'"; }
-r0=$(reads)
+r0=$(handler_reads)
 awk -v n="$n" -v u="http://127.0.0.1:$mport/metrics" 'BEGIN { for (i = 0; i < n; i++) print "url = \"" u "\"\noutput = \"/dev/null\"" }' |
 	curl -s -K - -w '%{http_code} %{time_total}\n' >"$dir/scrapes.tsv"
-r1=$(reads)
+r1=$(handler_reads)
 echo "== $rows message rows, $queued due: /metrics"
 sort -k2 -n "$dir/scrapes.tsv" | awk -v rd="$((r1 - r0))" '
 	$1 != 200 { bad++ }

@@ -212,6 +212,10 @@ static const struct {
 	 "SELECT ct.address FROM {B}.billing_contacts ct"
 	 " WHERE {=contacts.contact_id ct.contact_id '0'}",
 	 "billing_contacts (contact_id)", NULL, 1},
+	{"accounts of one phone or e-mail (staff search)",
+	 "SELECT ct.account_no FROM {B}.billing_contacts ct"
+	 " WHERE {=contacts.address ct.address '+8610000000000'}",
+	 "billing_contacts (address(64))", NULL, 1},
 	{"accounts of one outage",
 	 "SELECT oa.account_no FROM {B}.billing_outage_accounts oa"
 	 " WHERE {=outage_accounts.outage_id oa.outage_id '0'}",

@@ -6,10 +6,13 @@
 -- Indexes beyond the primary keys are recommendations: feegate's nightly
 -- pass reads unpaid bills by status and contacts by account, and reads an
 -- account's unpaid bills again before each message. The two indexes on
--- bills and the one on contacts hold every column those reads use, so
+-- bills and the first on contacts hold every column those reads use, so
 -- MariaDB answers them from the index without reading each row
 -- (docs/billing-contract.md says what that saved; `feegate billing check`
--- says whether a billing server's indexes do).
+-- says whether a billing server's indexes do). The second on contacts
+-- finds a caller's accounts by phone number or address (`feegate log
+-- PHONE`, the staff pages): its first 64 characters hold any phone number
+-- or e-mail address, and fit whatever the column's width.
 
 CREATE TABLE IF NOT EXISTS billing_customers (
   account_no   VARCHAR(32)  NOT NULL PRIMARY KEY,
@@ -28,7 +31,8 @@ CREATE TABLE IF NOT EXISTS billing_contacts (
   role       VARCHAR(16)  NOT NULL DEFAULT 'holder',
   priority   INT          NOT NULL DEFAULT 1,
   consent    TINYINT(1)   NOT NULL DEFAULT 1,
-  KEY contacts_account (account_no, priority, channel, consent, address)
+  KEY contacts_account (account_no, priority, channel, consent, address),
+  KEY contacts_address (address(64))
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE IF NOT EXISTS billing_bills (

@@ -162,6 +162,31 @@ fgok billing check
 has "$(cat "$work/last.out")" "each read from the table: an index on $contact_index answers from the index alone" "the wider index named"
 fgok billing check --json
 eq "contacts of one account False False $contact_index False None" "$(plan_reads contacts)" "--json: read from the table"
+# A caller's accounts by phone number: contract.sql's index on the
+# address finds them; without it, among 3,000 contacts, each search reads
+# them all, and the check names the index.
+sqlb "INSERT INTO billing_contacts (contact_id, account_no, channel, address, priority)
+      SELECT 100000 + seq, CONCAT('Y', seq), 'sms', CONCAT('+86137', LPAD(seq, 8, '0')), 1 FROM seq_1_to_3000"
+sqlb "ANALYZE TABLE billing_contacts" >/dev/null
+fgok billing check --json
+eq "accounts of one phone or e-mail False None None False None" "$(plan_reads phone)" \
+   "--json: a phone number's contacts found by the index"
+handler_reads() { sqlg "SELECT SUM(variable_value) FROM information_schema.global_status
+	WHERE variable_name LIKE 'HANDLER\\_READ\\_%'"; }
+r0=$(handler_reads)
+eq "Y17" "$(fg log 13700000017 | sed -n 's/^account \([^ ]*\).*/\1/p' | head -1)" "the staff search finds the caller"
+r1=$(handler_reads)
+[ $((r1 - r0)) -lt 1000 ] || fail "a phone search read $((r1 - r0)) rows, as many as the 3,000 contacts"
+sqlb "ALTER TABLE billing_contacts DROP INDEX contacts_address"
+sqlb "ANALYZE TABLE billing_contacts" >/dev/null
+fgok billing check
+has "$(cat "$work/last.out")" "  accounts of one phone or e-mail (staff search)         SCAN, ~" "a scan"
+has "$(cat "$work/last.out")" "add an index on billing_contacts (address(64))" "the index to add"
+fgok billing check --json
+eq "accounts of one phone or e-mail True None billing_contacts (address(64)) True None" "$(plan_reads phone)" \
+   "--json: the scan and its rows"
+sqlb "ALTER TABLE billing_contacts ADD INDEX contacts_address (address(64))"
+sqlb "DELETE FROM billing_contacts WHERE account_no LIKE 'Y%'"
 # A billing whose addresses are wider than an index entry holds (3,072
 # bytes; 4,000 characters of utf8mb4 are 16,000): (account_no, priority)
 # is the best it can have, and the check does not ask for the other.
