@@ -71,6 +71,11 @@ owing_sms() {
 }
 sqlg() { sql_in "$gschema" "$1"; }
 sql_ok() { [ ! -s "$work/sql-errors" ] || fail "a query failed: $(cat "$work/sql-errors")"; }
+# The rows the server has read so far, in all (Handler_read_*): the
+# difference over a command is the rows it read (the tests run one at a
+# time on the server).
+handler_reads() { sqlg "SELECT SUM(variable_value) FROM information_schema.global_status
+	WHERE variable_name LIKE 'HANDLER\\_READ\\_%'"; }
 
 # feegate runs as feegate_it, with only the grants of sql/grants.sql;
 # schemas are made and migrated by root (admin.ini), as in production.

@@ -46,12 +46,10 @@ oldest=$(awk '/^feegate_oldest_due_seconds\{channel="sms"\}/ { print $2 }' "$wor
 # Rows the server reads in 20 scrapes (Handler_read_* of the whole
 # server: serve's health thread counts the 100,000 due every 5 s, so a
 # window that met its count is measured again, once).
-reads() { mysql_cli -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS
-	WHERE VARIABLE_NAME LIKE 'HANDLER_READ%'"; }
 window() {
-	r0=$(reads)
+	r0=$(handler_reads)
 	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do scrape; done
-	echo $(( ($(reads) - r0) / 20 ))
+	echo $(( ($(handler_reads) - r0) / 20 ))
 }
 per=$(window)
 [ "$per" -lt 2000 ] || per=$(window)

@@ -171,8 +171,6 @@ sqlb "ANALYZE TABLE billing_contacts" >/dev/null
 fgok billing check --json
 eq "accounts of one phone or e-mail False None None False None" "$(plan_reads phone)" \
    "--json: a phone number's contacts found by the index"
-handler_reads() { sqlg "SELECT SUM(variable_value) FROM information_schema.global_status
-	WHERE variable_name LIKE 'HANDLER\\_READ\\_%'"; }
 r0=$(handler_reads)
 eq "Y17" "$(fg log 13700000017 | sed -n 's/^account \([^ ]*\).*/\1/p' | head -1)" "the staff search finds the caller"
 r1=$(handler_reads)

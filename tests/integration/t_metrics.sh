@@ -72,11 +72,9 @@ eq "6" "$(value 'feegate_receipts_total{provider="sim"}')" "six receipts applied
 
 # Rows the server reads a scrape: the queue's index range and a few
 # rows by key, not the 20,006 messages.
-reads() { mysql_cli -e "SELECT SUM(VARIABLE_VALUE) FROM information_schema.GLOBAL_STATUS
-	WHERE VARIABLE_NAME LIKE 'HANDLER_READ%'"; }
-r0=$(reads)
+r0=$(handler_reads)
 for i in 1 2 3 4 5 6 7 8 9 10; do scrape; done
-r1=$(reads)
+r1=$(handler_reads)
 [ $(( (r1 - r0) / 10 )) -lt 2000 ] || fail "a scrape read $(( (r1 - r0) / 10 )) rows"
 
 # Receipts refused: one no adapter reads, one for no message of ours.
