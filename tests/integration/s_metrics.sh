@@ -44,17 +44,25 @@ oldest=$(awk '/^feegate_oldest_due_seconds\{channel="sms"\}/ { print $2 }' "$wor
 [ "$oldest" -ge 7200 ] && [ "$oldest" -lt 7400 ] || fail "the oldest SMS due waited $oldest s, not about 7200"
 
 # Rows the server reads in 20 scrapes (Handler_read_* of the whole
-# server: serve's health thread counts the 100,000 due every 5 s, so a
-# window that met its count is measured again, once).
+# server: serve's health thread counts the 100,000 due every 5 s, and
+# its dispatcher claims the e-mails due, so a window that met their
+# reads is measured again, a second later, up to five times). With one
+# retry a CI run, its windows within serve's first 6 s, read 3,161 rows
+# a scrape in both.
 window() {
 	r0=$(handler_reads)
 	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do scrape; done
 	echo $(( ($(handler_reads) - r0) / 20 ))
 }
 per=$(window)
-[ "$per" -lt 2000 ] || per=$(window)
-[ "$per" -lt 2000 ] || fail "a scrape read $per rows with $rows in the outbox"
-echo "     $rows rows, $due due: $per rows read a scrape"
+tries=1
+while [ "$per" -ge 2000 ] && [ $tries -lt 6 ]; do
+	sleep 1
+	per=$(window)
+	tries=$((tries + 1))
+done
+[ "$per" -lt 2000 ] || fail "a scrape read $per rows with $rows in the outbox ($tries windows of 20)"
+echo "     $rows rows, $due due: $per rows read a scrape (window $tries)"
 kill -TERM "$serve"
 wait "$serve" || fail "serve did not exit 0"
 grep -q Sanitizer "$work/serve.err" && fail "sanitizer report: $(cat "$work/serve.err")"
