@@ -34,18 +34,20 @@ mkdir -p "$dir"
 conf=$dir/feegate.ini
 bench_db_conf >"$conf"
 
+# At the end the address index is seen again, and the province's server
+# stopped as bench-province.sh leaves it.
+restore='sql bench_billing -e "ALTER TABLE billing_contacts ALTER INDEX contacts_address NOT IGNORED" 2>/dev/null || true'
+have=$(sql -N -e "SELECT COUNT(*) FROM bench_billing.billing_customers" 2>/dev/null || echo 0)
 if [ -n "${FEEGATE_BENCH_PROVINCE:-}" ]; then
-	trap 'sql bench_billing -e "ALTER TABLE billing_contacts ALTER INDEX contacts_address NOT IGNORED" 2>/dev/null || true
-	      scripts/db.sh stop >/dev/null 2>&1 || true' EXIT
-	[ "$(sql -N -e "SELECT COUNT(*) FROM bench_billing.billing_customers")" = "$n" ] ||
+	trap "$restore; scripts/db.sh stop >/dev/null 2>&1 || true" EXIT
+	[ "$have" = "$n" ] ||
 		{ echo "bench-staff.sh: the province has no $n customers (make bench-province N=$n)" >&2; exit 1; }
-	bench_indexes
 else
-	trap 'sql bench_billing -e "ALTER TABLE billing_contacts ALTER INDEX contacts_address NOT IGNORED" 2>/dev/null || true' EXIT
-	have=$(sql -N -e "SELECT COUNT(*) FROM bench_billing.billing_customers" 2>/dev/null || echo 0)
+	trap "$restore" EXIT
+	# bench_data would drop the gateway schema the look-ups read.
 	[ "$have" = "$n" ] || bench_data "$n"
-	bench_indexes
 fi
+bench_indexes
 $feegate -c "$conf" db migrate >/dev/null
 if [ "$(sql -N -e "SELECT COUNT(*) FROM bench_feegate.notices")" = 0 ]; then
 	echo "== planning night 1" >&2
