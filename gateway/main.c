@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,10 +496,14 @@ cmd_tasks(const struct config *cfg, int argc, char **argv)
 {
 	struct opt opts[] = {{"state", 1, NULL, 0},
 			     {"grid", 1, NULL, 0},
-			     {"json", 0, NULL, 0}};
+			     {"json", 0, NULL, 0},
+			     {"after", 1, NULL, 0},
+			     {"limit", 1, NULL, 0}};
+	struct tasks_query q = {0};
 	const char *pos[1];
 	struct fg_err err;
 	struct db db;
+	long long v;
 	size_t npos;
 	int rc;
 
@@ -510,10 +515,23 @@ cmd_tasks(const struct config *cfg, int argc, char **argv)
 			"--state: '%s' is not one of open, assigned, done, "
 			"cancelled",
 			opts[0].value);
+	q.state = opts[0].value;
+	q.grid = opts[1].value;
+	if (opts[3].set) {
+		if (parse_ll(opts[3].value, 0, LLONG_MAX, &v) != 0)
+			return usage("--after: '%s' is not a task number",
+				     opts[3].value);
+		q.after = (unsigned long long)v;
+	}
+	if (opts[4].set) {
+		if (parse_ll(opts[4].value, 1, UINT_MAX - 1, &v) != 0)
+			return usage("--limit: '%s' is not a count of tasks",
+				     opts[4].value);
+		q.limit = (unsigned int)v;
+	}
 	if ((rc = open_db(&db, cfg, 0)) != 0)
 		return rc;
-	rc = tasks_print(&db, opts[0].value, opts[1].value, opts[2].set, stdout,
-			 &err);
+	rc = tasks_print(&db, &q, opts[2].set, stdout, NULL, &err);
 	if (rc != 0)
 		fprintf(stderr, "feegate: tasks: %s\n", err.msg);
 	db_close(&db);
@@ -1267,8 +1285,9 @@ static const struct command {
 	 "rows a night\n"
 	 "                                   would refuse; reads that scan\n"},
 	{"tasks", cmd_tasks,
-	 "  tasks [--state S] [--grid G] [--json]\n"
-	 "                                   manual collection tasks\n"},
+	 "  tasks [--state S] [--grid G] [--after ID] [--limit N] [--json]\n"
+	 "                                   manual collection tasks, in "
+	 "task order\n"},
 	{"log", cmd_log,
 	 "  log ACCOUNT|PHONE [--json]       one customer's timeline\n"},
 	{"report", cmd_report,

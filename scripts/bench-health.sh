@@ -20,14 +20,7 @@ port=18995
 bench_idle "$dir/feegate.ini" $port
 printf '[schedule]\nnightly_at = 23:59\n' >>"$dir/feegate.ini"
 $feegate -c "$dir/feegate.ini" db migrate >/dev/null
-$feegate -c "$dir/feegate.ini" serve --now "2026-10-01 10:00" >"$dir/serve.out" 2>"$dir/serve.err" &
-serve=$!
-trap 'kill $serve 2>/dev/null || true; wait $serve 2>/dev/null || true' EXIT
-i=0
-until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 200 ]; do
-	i=$((i + 1)); [ $i -lt 100 ] || { echo "bench-health.sh: serve not ready: $(tail -3 "$dir/serve.err")" >&2; exit 1; }
-	sleep 0.1
-done
+bench_serve "$dir/feegate.ini" "2026-10-01 10:00" "http://127.0.0.1:$port/readyz"
 for path in healthz readyz; do
 	urls=$(awk -v n="$n" -v u="http://127.0.0.1:$port/$path" 'BEGIN { for (i = 0; i < n; i++) print "url = \"" u "\"\noutput = \"/dev/null\"" }')
 	printf '%s\n' "$urls" | curl -s -K - -w '%{http_code} %{time_total}\n' >"$dir/$path.tsv"

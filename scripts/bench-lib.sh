@@ -154,6 +154,22 @@ ${FEEGATE_BENCH_DISPATCH:-}
 CONF
 }
 
+# bench_serve CONF NOW URL: `serve` with CONF at NOW in the background
+# (its PID in $serve; serve.out and serve.err beside CONF), stopped when
+# the benchmark exits, once URL answers 200 (at most 30 s).
+bench_serve() {
+	$feegate -c "$1" serve --now "$2" >"$(dirname "$1")/serve.out" 2>"$(dirname "$1")/serve.err" &
+	serve=$!
+	trap 'kill "$serve" 2>/dev/null || true; wait "$serve" 2>/dev/null || true' EXIT
+	i=0
+	until [ "$(curl -s -o /dev/null -w '%{http_code}' "$3")" = 200 ]; do
+		i=$((i + 1))
+		[ $i -lt 300 ] ||
+			{ echo "$0: serve did not answer $3: $(tail -3 "$(dirname "$1")/serve.err")" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
 # bench_idle FILE RECEIPT_PORT: bench_billing with the contract's tables
 # (kept when there), and a config at FILE whose one provider is an idle
 # e-mail relay (port 9: nothing answers, nothing is sent).

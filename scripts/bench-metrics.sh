@@ -42,14 +42,7 @@ if [ "$have" != "v3 $rows $queued" ] ||
 	echo "== generated in $(( $(date +%s) - t )) s" >&2
 fi
 
-$feegate -c "$dir/feegate.ini" serve --now "2026-10-01 10:00" >"$dir/serve.out" 2>"$dir/serve.err" &
-serve=$!
-trap 'kill $serve 2>/dev/null || true; wait $serve 2>/dev/null || true' EXIT
-i=0
-until curl -sf -o /dev/null "http://127.0.0.1:$mport/metrics"; do
-	i=$((i + 1)); [ $i -lt 300 ] || { echo "bench-metrics.sh: no /metrics: $(tail -3 "$dir/serve.err")" >&2; exit 1; }
-	sleep 0.1
-done
+bench_serve "$dir/feegate.ini" "2026-10-01 10:00" "http://127.0.0.1:$mport/metrics"
 curl -s "http://127.0.0.1:$mport/metrics" >"$dir/metrics.txt"
 r0=$(handler_reads)
 awk -v n="$n" -v u="http://127.0.0.1:$mport/metrics" 'BEGIN { for (i = 0; i < n; i++) print "url = \"" u "\"\noutput = \"/dev/null\"" }' |

@@ -10,6 +10,9 @@
 
 #define FG_ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define FG_NELEM(a)          (sizeof(a) / sizeof((a)[0]))
+/* A macro's value as a string literal, to build SQL and messages. */
+#define FG_STR_(x) #x
+#define FG_STR(x)  FG_STR_(x)
 
 /* Free and NULL the pointer, so a second free is harmless. */
 #define FREE(p)                                                                \

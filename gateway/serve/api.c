@@ -4,6 +4,7 @@
 #include "serve/api.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -712,26 +713,52 @@ captured(FILE *f, char **buf, size_t *len, int rc, struct sbuf *out,
 	return 200;
 }
 
+/* A page of tasks in task order: `limit` (1-TASKS_PAGE_MAX, that by
+ * default) after task `after`; when there are more, a Link header
+ * (rel="next", RFC 8288) names the next page. */
 static unsigned int
-get_tasks(struct db *db, const struct api_request *q, struct sbuf *out)
+get_tasks(struct db *db, const struct api_request *q, struct sbuf *out,
+	  struct sbuf *link)
 {
-	const char *state = q->query ? kv_get(q->query, "state") : NULL;
-	const char *grid = q->query ? kv_get(q->query, "grid") : NULL;
+	const char *after = q->query ? kv_get(q->query, "after") : NULL;
+	const char *limit = q->query ? kv_get(q->query, "limit") : NULL;
+	struct tasks_query t = {0};
+	unsigned long long next = 0;
 	struct fg_err err;
-	char *buf = NULL;
+	char *buf = NULL, *more;
 	size_t len = 0;
+	long long v;
 	FILE *f;
 	int rc;
 
-	if (state != NULL && !tasks_valid_state(state))
+	t.state = q->query ? kv_get(q->query, "state") : NULL;
+	t.grid = q->query ? kv_get(q->query, "grid") : NULL;
+	t.limit = TASKS_PAGE_MAX;
+	if (t.state != NULL && !tasks_valid_state(t.state))
 		return fail(out, 400, "state",
 			    "must be open, assigned, done or cancelled");
-	if (grid != NULL && strlen(grid) > 32)
+	if (t.grid != NULL && strlen(t.grid) > 32)
 		return fail(out, 400, "grid", "at most 32 characters");
+	if (after != NULL) {
+		if (parse_ll(after, 0, LLONG_MAX, &v) != 0)
+			return fail(out, 400, "after", "must be a task_id");
+		t.after = (unsigned long long)v;
+	}
+	if (limit != NULL) {
+		if (parse_ll(limit, 1, TASKS_PAGE_MAX, &v) != 0)
+			return fail(out, 400, "limit",
+				    "must be 1 to " FG_STR(TASKS_PAGE_MAX));
+		t.limit = (unsigned int)v;
+	}
 	f = open_memstream(&buf, &len);
 	if (f == NULL)
 		return fail(out, 503, NULL, "try again");
-	rc = tasks_print(db, state, grid, 1, f, &err);
+	rc = tasks_print(db, &t, 1, f, &next, &err);
+	if (rc == 0 && next != 0) {
+		more = tasks_next_query(&t, next);
+		sbuf_addf(link, "<%stasks?%s>; rel=\"next\"", API_PREFIX, more);
+		free(more);
+	}
 	return captured(f, &buf, &len, rc, out, "tasks", &err);
 }
 
@@ -762,7 +789,7 @@ get_timeline(struct db *db, const char *rest, struct sbuf *out)
 
 unsigned int
 api_handle(struct db *db, const struct config *cfg, const struct api_request *q,
-	   struct sbuf *out)
+	   struct sbuf *out, struct sbuf *link)
 {
 	const char *rest = q->path + strlen(API_PREFIX), *who;
 	unsigned int scopes = api_scopes(cfg, q->authorization, &who),
@@ -802,7 +829,7 @@ api_handle(struct db *db, const struct config *cfg, const struct api_request *q,
 		return get_notice(db, rest + 8, out);
 	}
 	if (strcmp(q->method, "GET") == 0 && strcmp(rest, "tasks") == 0)
-		return get_tasks(db, q, out);
+		return get_tasks(db, q, out, link);
 	if (strcmp(q->method, "GET") == 0 && strncmp(rest, "accounts/", 9) == 0)
 		return get_timeline(db, rest + 9, out);
 	return fail(out, 404, NULL, "no such endpoint");

@@ -57,9 +57,11 @@ unsigned int api_scopes(const struct config *cfg, const char *header,
 			const char **who);
 
 /* Handle one request on db (the server thread's connection): the HTTP
- * status, and the JSON answer in out. */
+ * status, the JSON answer in out, and in link the value of a Link
+ * header when the answer is one page of several (empty otherwise). */
 unsigned int api_handle(struct db *db, const struct config *cfg,
-			const struct api_request *q, struct sbuf *out);
+			const struct api_request *q, struct sbuf *out,
+			struct sbuf *link);
 
 /* The validation of a POST body alone (no database): 0 if it would be
  * taken, else the 4xx status with the answer in out. For the fuzzer. */

@@ -125,7 +125,7 @@ api(struct receipts *rs, struct MHD_Connection *c, const char *url,
 	struct kv_list query = {0};
 	struct api_request q = {0};
 	char now[TIME_LEN], date[DATE_LEN], remote[64];
-	struct sbuf out;
+	struct sbuf out, link;
 	unsigned int status;
 	enum MHD_Result ret;
 
@@ -153,16 +153,21 @@ api(struct receipts *rs, struct MHD_Connection *c, const char *url,
 			q.remote = remote;
 	}
 	sbuf_init(&out);
-	status = api_handle(&rs->db, rs->cfg, &q, &out);
+	sbuf_init(&link);
+	status = api_handle(&rs->db, rs->cfg, &q, &out, &link);
 	kv_free(&query);
 	ret = httpd_reply(c, status,
 			  strcmp(url, "/metrics") == 0 && status == 200
 				  ? "text/plain; version=0.0.4"
 				  : "application/json",
 			  out.s, out.len,
-			  status == 401 ? "WWW-Authenticate" : NULL,
-			  "Bearer realm=\"feegate\"", NULL);
+			  status == 401  ? "WWW-Authenticate"
+			  : link.len > 0 ? "Link"
+					 : NULL,
+			  status == 401 ? "Bearer realm=\"feegate\"" : link.s,
+			  NULL);
 	sbuf_free(&out);
+	sbuf_free(&link);
 	return ret;
 }
 

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <jansson.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <sodium.h>
@@ -1026,32 +1027,44 @@ tasks_rows(struct sbuf *b, const json_t *tasks, int collector)
 	}
 }
 
+/* A page of the staff's task list: TASKS_WEB_PAGE tasks in task order,
+ * and a link to the next page when there are more. */
+#define TASKS_WEB_PAGE 100
+
 static enum MHD_Result
 tasks_page(struct req *r)
 {
-	const char *state = kv_get(&r->query, "state");
-	const char *grid = kv_get(&r->query, "grid");
+	const char *after = kv_get(&r->query, "after");
 	int collector = strcmp(r->who.role, "collector") == 0;
+	struct tasks_query q = {0};
+	unsigned long long next = 0;
 	struct fg_err err;
 	json_t *tasks;
 	char *buf = NULL;
 	size_t len = 0;
 	struct sbuf b;
+	long long v;
 	FILE *f;
 	int rc;
 
-	if (state != NULL && (*state == '\0' || !tasks_valid_state(state)))
-		state = NULL;
-	if (grid != NULL && (*grid == '\0' || strlen(grid) > 32))
-		grid = NULL;
+	q.state = kv_get(&r->query, "state");
+	q.grid = kv_get(&r->query, "grid");
+	q.limit = TASKS_WEB_PAGE;
+	if (q.state != NULL &&
+	    (*q.state == '\0' || !tasks_valid_state(q.state)))
+		q.state = NULL;
+	if (q.grid != NULL && (*q.grid == '\0' || strlen(q.grid) > 32))
+		q.grid = NULL;
+	if (after != NULL && parse_ll(after, 0, LLONG_MAX, &v) == 0)
+		q.after = (unsigned long long)v;
 	/* A collector sees the tasks of the grid they work, whatever the
 	 * address bar says. */
 	if (collector)
-		grid = r->who.grid_id;
+		q.grid = r->who.grid_id;
 	f = open_memstream(&buf, &len);
 	if (f == NULL)
 		return message_page(r, 503, "请稍后再试 Try again", "memory");
-	rc = tasks_print(&r->w->db, state, grid, 1, f, &err);
+	rc = tasks_print(&r->w->db, &q, 1, f, &next, &err);
 	fclose(f);
 	tasks = rc == 0 ? json_loadb(buf, len, 0, NULL) : NULL;
 	free(buf);
@@ -1061,14 +1074,22 @@ tasks_page(struct req *r)
 				    "数据库暂时不可用 The database is "
 				    "unavailable");
 	}
-	access_log(r, "tasks", NULL, grid);
+	access_log(r, "tasks", NULL, q.grid);
 	sbuf_init(&b);
 	page_start(&b, r, "收费任务 Collection tasks");
-	tasks_filter(&b, state, grid, collector);
+	tasks_filter(&b, q.state, q.grid, collector);
 	tasks_rows(&b, tasks, collector);
 	sbuf_adds(&b, "</table>\n");
 	if (json_array_size(tasks) == 0)
 		sbuf_adds(&b, "<p class=\"muted\">无 None</p>\n");
+	if (next != 0) {
+		char *more = tasks_next_query(&q, next);
+
+		sbuf_adds(&b, "<p><a rel=\"next\" href=\"/tasks?");
+		esc(&b, more);
+		sbuf_adds(&b, "\">下一页 Next page</a></p>\n");
+		free(more);
+	}
 	json_decref(tasks);
 	return send_page(r, 200, &b);
 }

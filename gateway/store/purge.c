@@ -13,9 +13,7 @@
 #include "store/audit.h"
 #include "store/views.h"
 
-#define ACTOR   "purge"
-#define STR_(x) #x
-#define STR(x)  STR_(x)
+#define ACTOR "purge"
 
 static int
 ull_cb(void *arg, const struct db_row *row, struct fg_err *err)
@@ -113,7 +111,7 @@ redact(struct db *db, const char *today, const char *cut,
 			return 0;
 		if (one(db,
 			"SELECT MIN(message_id) FROM messages"
-			" WHERE message_id BETWEEN ? AND ? + " STR(
+			" WHERE message_id BETWEEN ? AND ? + " FG_STR(
 				PURGE_BATCH) " - 1"
 					     " AND (created_on >= ? OR final_at >= ?)",
 			DB_ARGS(DB_ID(lo), DB_ID(lo), DB_STR(cut), DB_STR(cut)),
@@ -171,7 +169,7 @@ history(struct db *db, const char *cut, struct purge_counts *c,
 		"DELETE FROM tmp_purge",
 		("INSERT INTO tmp_purge (id) SELECT case_id FROM dunning_cases"
 		 " WHERE closed_on < ? AND state = 'closed'"
-		 " ORDER BY closed_on, case_id LIMIT " STR(PURGE_BATCH)),
+		 " ORDER BY closed_on, case_id LIMIT " FG_STR(PURGE_BATCH)),
 		("DELETE t FROM tmp_purge x JOIN notices n ON n.case_id = x.id"
 		 " JOIN messages m ON m.notice_id = n.notice_id"
 		 " JOIN message_texts t ON t.message_id = m.message_id"),
@@ -187,7 +185,7 @@ history(struct db *db, const char *cut, struct purge_counts *c,
 		"DELETE FROM tmp_purge",
 		("INSERT INTO tmp_purge (id) SELECT notice_id FROM notices"
 		 " WHERE case_id IS NULL AND sent_on < ?"
-		 " ORDER BY notice_id LIMIT " STR(PURGE_BATCH)),
+		 " ORDER BY notice_id LIMIT " FG_STR(PURGE_BATCH)),
 		("DELETE t FROM tmp_purge x JOIN messages m"
 		 " ON m.notice_id = x.id"
 		 " JOIN message_texts t ON t.message_id = m.message_id"),
@@ -243,7 +241,7 @@ access_log(struct db *db, const char *cut, struct purge_counts *c,
 	for (;;) {
 		unsigned long long lo, gone = 0;
 		const char *sql[] = {
-			"DELETE FROM access_log WHERE id BETWEEN ? AND ? + " STR(
+			"DELETE FROM access_log WHERE id BETWEEN ? AND ? + " FG_STR(
 				PURGE_BATCH) " - 1 AND at < ?"};
 		struct db_param p0[3];
 		const struct db_param *p[] = {p0};
@@ -274,7 +272,7 @@ input_errors(struct db *db, const char *cut, struct purge_counts *c,
 {
 	const char *sql[] = {"DELETE FROM input_errors"
 			     " WHERE last_seen_on < ?"
-			     " LIMIT " STR(PURGE_BATCH)};
+			     " LIMIT " FG_STR(PURGE_BATCH)};
 	const struct db_param p0[] = {DB_STR(cut)};
 	const struct db_param *p[] = {p0};
 	const size_t np[] = {1};
