@@ -687,9 +687,10 @@ cmd_checkpoint(const struct config *cfg, int argc, char **argv)
 static int
 cmd_audit(const struct config *cfg, int argc, char **argv)
 {
-	struct opt opts[] = {{"archive", 1, NULL, 0}};
+	struct opt opts[] = {{"archive", 1, NULL, 0},
+			     {"since-last", 0, NULL, 0}};
 	const char *pos[1];
-	unsigned long long rows = 0, archived = 0;
+	unsigned long long rows = 0, archived = 0, from = 0;
 	struct fg_err err;
 	struct db db;
 	size_t npos;
@@ -698,30 +699,36 @@ cmd_audit(const struct config *cfg, int argc, char **argv)
 	if (argc >= 1 && strcmp(argv[0], "checkpoint") == 0)
 		return cmd_checkpoint(cfg, argc - 1, argv + 1);
 	if (argc < 1 || strcmp(argv[0], "verify") != 0)
-		return usage("audit: expected 'audit verify [--archive FILE]' "
-			     "or 'audit checkpoint --before D'",
+		return usage("audit: expected 'audit verify [--archive FILE | "
+			     "--since-last]' or 'audit checkpoint --before D'",
 			     NULL);
 	if ((rc = parse_opts(argc - 1, argv + 1, opts, FG_NELEM(opts), pos, 0,
 			     &npos)) != 0)
 		return rc;
+	if (opts[0].set && opts[1].set)
+		return usage("audit verify: --archive walks the whole chain; "
+			     "it takes no --since-last",
+			     NULL);
 	if ((rc = open_db(&db, cfg, 0)) != 0)
 		return rc;
 	rc = opts[0].set ? audit_verify_archive(&db, opts[0].value, &archived,
-						&rows, &err)
-			 : audit_verify(&db, &rows, &err);
+						&from, &rows, &err)
+			 : audit_verify(&db, opts[1].set, &from, &rows, &err);
 	if (rc == 0 && opts[0].set)
 		printf("audit: archive %s intact: %llu rows, continued by the "
 		       "table: %llu rows, head %s\n",
 		       opts[0].value, archived, rows, err.msg);
 	else if (rc == 0)
-		printf("audit: chain intact: %llu rows, head %s\n", rows,
-		       err.msg);
+		printf("audit: chain intact: %llu rows after seq %llu, head "
+		       "%s\n",
+		       rows, from, err.msg);
 	else if (rc == 1)
 		printf("%s\n", err.msg);
 	else
 		fprintf(stderr, "feegate: audit verify: %s\n", err.msg);
 	if (rc == 0 || rc == 1) {
-		/* For the staff pages: how the chain stood when checked. */
+		/* For the staff pages: how the chain stood when checked;
+		 * for the next --since-last, where it was intact. */
 		struct fg_err ignored;
 		char now[TIME_LEN], summary[256];
 
@@ -730,9 +737,13 @@ cmd_audit(const struct config *cfg, int argc, char **argv)
 			 rc == 0 ? "intact, head " : "", err.msg);
 		if (db_exec(&db,
 			    "INSERT INTO audit_checks (checked_at, intact,"
-			    " rows_seen, summary) VALUES (?, ?, ?, ?)",
+			    " rows_seen, summary, from_seq, head_seq,"
+			    " head_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			    DB_ARGS(DB_STR(now), DB_INT(rc == 0),
-				    DB_INT((long long)rows), DB_STR(summary)),
+				    DB_INT((long long)rows), DB_STR(summary),
+				    DB_ID(from),
+				    rc == 0 ? DB_ID(from + rows) : DB_NULL,
+				    rc == 0 ? DB_STR(err.msg) : DB_NULL),
 			    NULL, &ignored) != 0)
 			fprintf(stderr,
 				"feegate: audit verify: not recorded: %s\n",
@@ -1295,8 +1306,11 @@ static const struct command {
 	 "                                   collection results over a range "
 	 "of nights\n"},
 	{"audit", cmd_audit,
-	 "  audit verify [--archive FILE]    check the audit hash chain (and an "
-	 "archive)\n"
+	 "  audit verify [--archive FILE | --since-last]\n"
+	 "                                   check the audit hash chain (and an "
+	 "archive;\n"
+	 "                                   or from where the last check left "
+	 "it)\n"
 	 "  audit checkpoint --before D [--archive FILE]\n"
 	 "                                   archive and remove rows before D "
 	 "(administrator)\n"},

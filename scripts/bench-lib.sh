@@ -23,6 +23,8 @@ sql() { mariadb --no-defaults --default-character-set=utf8mb4 --socket="$sock" -
 cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # Peak resident memory of process $1 so far, in MB.
 hwm() { awk '/^VmHWM:/ { print int($2 / 1024) }' "/proc/$1/status"; }
+# The bytes process $1 has read from storage so far.
+rbytes() { awk '/^read_bytes:/ { print $2 }' "/proc/$1/io"; }
 # The rows the server has read so far, in all (Handler_read_*): the
 # difference over a piece of work is the rows it read.
 handler_reads() {

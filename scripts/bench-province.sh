@@ -64,9 +64,6 @@ concurrency = 512" $((port + 1)) 600
 sql -e "DROP DATABASE IF EXISTS bench_feegate"
 $feegate -c "$dir/feegate.ini" db migrate >/dev/null
 
-# rbytes PID: the bytes process PID has read from storage so far.
-rbytes() { awk '/^read_bytes:/ { print $2 }' "/proc/$1/io"; }
-
 # size SCHEMA: its data and indexes in bytes (statistics made fresh)
 size() {
 	sql -N -e "SELECT CONCAT('ANALYZE TABLE \`$1\`.\`', table_name, '\`;') FROM information_schema.tables

@@ -4,10 +4,13 @@
 # `feegate log ACCOUNT` and `feegate log PHONE` (the staff pages' search
 # runs the same queries), each S times (default 50) for customers drawn
 # at random among those with a case, each its own process as staff would
-# run it; and `feegate report` of the last night and of every night (the
-# staff pages' report reads the same and more). Prints the median, 90th
-# percentile and maximum seconds of the look-ups, each report's seconds,
-# and the rows MariaDB read (Handler_read_*). The customers are
+# run it; `feegate report` of the last night and of every night (the
+# staff pages' report reads the same and more); and `feegate audit
+# verify` as its timers run it: the whole chain (weekly), and
+# `--since-last` the morning after the last night (daily). Prints the
+# median, 90th percentile and maximum seconds of the look-ups, each
+# report's seconds, each check's seconds, rows a second and megabytes
+# read from the disk, and the rows MariaDB read (Handler_read_*). The customers are
 # bench_billing's (generated when N differs); the gateway schema is
 # bench_feegate as the last benchmark left it, or night 1 planned when
 # it has none.
@@ -101,3 +104,27 @@ report() {
 last=$(sql -N -e "SELECT MAX(business_date) FROM bench_feegate.nights")
 report "the last night ($last)" --from "$last" --to "$last"
 report "every night"
+
+# `feegate audit verify` ARGS...: timed, with the rows hashed again
+# and a second, what it read from the disk and the rows MariaDB read.
+verify() {
+	before=$(handler_reads)
+	rb=$(rbytes "$dbpid")
+	t0=$(date +%s.%N)
+	$feegate -c "$conf" audit verify "$@" >"$dir/verify.out" 2>"$dir/err" ||
+		{ echo "bench-staff.sh: feegate audit verify $*: $(cat "$dir/verify.out" "$dir/err")" >&2; exit 1; }
+	t1=$(date +%s.%N)
+	echo "$t0 $t1 $(sed -n 's/.*chain intact: \([0-9]*\) rows.*/\1/p' "$dir/verify.out") $(( ($(rbytes "$dbpid") - rb) / 1048576 )) $(( $(handler_reads) - before ))" |
+		awk -v w="audit verify${*:+ $*}" '{ s = $2 - $1; printf "%s: %.1f s, %d rows (%.0f a second), %d MB read from disk, rows read %d\n",
+			w, s, $3, $3 / s, $4, $5 }'
+}
+# The weekly check (feegate-audit-verify-full.timer): every row since
+# the latest checkpoint.
+verify
+# The daily check (feegate-audit-verify.timer) the morning after the last
+# night, as if the one before had run the morning before it: its head the
+# last row of the nights before.
+sql bench_feegate -e "INSERT INTO audit_checks (checked_at, intact, rows_seen, summary, from_seq, head_seq, head_hash)
+	SELECT NOW(6), 1, 0, 'bench-staff.sh: as checked before the last night', 0, seq, hash FROM audit_log
+	WHERE seq = (SELECT MAX(seq) FROM audit_log WHERE business_date < '$last')"
+verify --since-last

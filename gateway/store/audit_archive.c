@@ -376,14 +376,70 @@ checkpoint_recorded(struct db *db, const struct audit_checkpoint *c,
 	return 0;
 }
 
+struct checked {
+	unsigned long long seq;
+	char hash[AUDIT_HASH_LEN];
+	char at[32];
+};
+
+static int
+checked_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	struct checked *c = arg;
+
+	(void)err;
+	c->seq = strtoull(row->val[0], NULL, 10);
+	str_copy(c->hash, row->val[1] ? row->val[1] : "", sizeof(c->hash));
+	str_copy(c->at, row->val[2] ? row->val[2] : "", sizeof(c->at));
+	return 0;
+}
+
+/* Where the last intact check left the chain, past from: *from moved
+ * there when its row still holds the hash that check reached (0), kept
+ * when no check got past it (0), or 1 with err naming the row when it
+ * was changed or removed since. */
+static int
+since_last_check(struct db *db, struct audit_chain *from, struct fg_err *err)
+{
+	struct checked c = {0};
+	char stored[AUDIT_HASH_LEN] = "";
+	int found;
+
+	if (db_query(db, DB_BUFFERED,
+		     "SELECT head_seq, head_hash,"
+		     " DATE_FORMAT(checked_at, '%Y-%m-%d %H:%i')"
+		     " FROM audit_checks WHERE intact = 1 AND head_seq > ?"
+		     " ORDER BY check_id DESC LIMIT 1",
+		     DB_ARGS(DB_ID(from->seq)), checked_cb, &c, err) != 0)
+		return -1;
+	if (c.seq == 0)
+		return 0;
+	if (db_query_value(db, "SELECT hash FROM audit_log WHERE seq = ?",
+			   DB_ARGS(DB_ID(c.seq)), stored, sizeof(stored),
+			   &found, err) != 0)
+		return -1;
+	if (!found || strcmp(stored, c.hash) != 0) {
+		err_set(err,
+			"audit: chain broken at seq %llu: the row verified "
+			"as the head at %s UTC is %s since",
+			c.seq, c.at, found ? "changed" : "gone");
+		return 1;
+	}
+	from->seq = c.seq;
+	str_copy(from->hash, c.hash, sizeof(from->hash));
+	return 0;
+}
+
 int
-audit_verify(struct db *db, unsigned long long *rows, struct fg_err *err)
+audit_verify(struct db *db, int since_last, unsigned long long *from_seq,
+	     unsigned long long *rows, struct fg_err *err)
 {
 	struct audit_chain from = {0, AUDIT_ZERO_HASH};
 	struct audit_checkpoint c;
 	int found, rc;
 
 	*rows = 0;
+	*from_seq = 0;
 	if ((found = checkpoint_where(db, LATEST, 0, &c, err)) < 0)
 		return -1;
 	if (found) {
@@ -392,6 +448,9 @@ audit_verify(struct db *db, unsigned long long *rows, struct fg_err *err)
 		from.seq = c.seq;
 		str_copy(from.hash, c.hash, sizeof(from.hash));
 	}
+	if (since_last && (rc = since_last_check(db, &from, err)) != 0)
+		return rc;
+	*from_seq = from.seq;
 	return audit_verify_from(db, &from, rows, err);
 }
 
@@ -484,8 +543,8 @@ walk_archive(gzFile gz, struct audit_chain *c, struct audit_chain *first,
 
 int
 audit_verify_archive(struct db *db, const char *archive,
-		     unsigned long long *archived, unsigned long long *rows,
-		     struct fg_err *err)
+		     unsigned long long *archived, unsigned long long *from_seq,
+		     unsigned long long *rows, struct fg_err *err)
 {
 	struct audit_checkpoint cp, prev;
 	struct audit_chain c, first;
@@ -494,7 +553,7 @@ audit_verify_archive(struct db *db, const char *archive,
 	gzFile gz;
 	int rc, found;
 
-	*archived = *rows = 0;
+	*archived = *rows = *from_seq = 0;
 	if ((gz = gzopen(archive, "rb")) == NULL) {
 		err_set(err, "%s: %s", archive, strerror(errno));
 		return -1;
@@ -538,5 +597,5 @@ audit_verify_archive(struct db *db, const char *archive,
 			archive);
 		return 1;
 	}
-	return audit_verify(db, rows, err);
+	return audit_verify(db, 0, from_seq, rows, err);
 }

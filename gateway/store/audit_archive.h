@@ -39,13 +39,20 @@ int audit_checkpoint(struct db *db, const char *before, const char *archive,
 
 /* The whole proof from the latest checkpoint (or the first row) to the
  * head: 0 intact (err->msg: the head's hash), 1 broken (err says where),
- * -1 unreadable. *rows: the rows walked in the table. */
-int audit_verify(struct db *db, unsigned long long *rows, struct fg_err *err);
+ * -1 unreadable. *from_seq: the row the walk took the chain on after
+ * (the head is then *from_seq + *rows); *rows: the rows walked in the
+ * table. since_last: from the head the last intact check reached
+ * (audit_checks), when its row still holds that hash, instead: the rows
+ * before it are taken as that check found them. */
+int audit_verify(struct db *db, int since_last, unsigned long long *from_seq,
+		 unsigned long long *rows, struct fg_err *err);
 
-/* The archive file against its checkpoint, then audit_verify(): 0, 1 or
- * -1 likewise; *archived: the rows in the file. */
+/* The archive file against its checkpoint, then the table from it as
+ * audit_verify(): 0, 1 or -1 likewise; *archived: the rows in the
+ * file. */
 int audit_verify_archive(struct db *db, const char *archive,
-			 unsigned long long *archived, unsigned long long *rows,
+			 unsigned long long *archived,
+			 unsigned long long *from_seq, unsigned long long *rows,
 			 struct fg_err *err);
 
 #endif

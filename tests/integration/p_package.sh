@@ -53,8 +53,9 @@ done
 # installed, not enabled.
 eq "/lib/systemd/system/feegate.service" \
    "$(readlink /etc/systemd/system/multi-user.target.wants/feegate.service)" "feegate.service enabled"
-eq "/lib/systemd/system/feegate-audit-verify.timer" \
-   "$(readlink /etc/systemd/system/timers.target.wants/feegate-audit-verify.timer)" "the audit check's timer enabled"
+for t in feegate-audit-verify.timer feegate-audit-verify-full.timer; do
+	eq "/lib/systemd/system/$t" "$(readlink "/etc/systemd/system/timers.target.wants/$t")" "$t enabled"
+done
 for t in feegate-night.timer feegate-purge.timer; do
 	[ -f "/lib/systemd/system/$t" ] || fail "$t not installed"
 	[ ! -e "/etc/systemd/system/timers.target.wants/$t" ] || fail "$t enabled"

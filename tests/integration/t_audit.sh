@@ -1,7 +1,8 @@
 #!/bin/sh
 # The audit trail: every step is a row; `feegate audit verify` passes on an
 # untouched chain and names the first row changed, removed or inserted out
-# of order (exit 1); addresses are masked in the details.
+# of order (exit 1), and `--since-last` from where the last check left
+# it; addresses are masked in the details.
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
 
@@ -83,6 +84,74 @@ sqlg "CREATE TABLE saved AS SELECT * FROM audit_log WHERE seq >= $last - 1; DELE
 expect_broken "truncated tail" "removed from the end"
 sqlg "INSERT INTO audit_log SELECT * FROM saved; DROP TABLE saved"
 has "$(fg audit verify)" "chain intact" "restored"
+
+# --since-last (the daily timer's): the chain taken on from the head the
+# last intact check reached, so a day's check reads that day's rows; the
+# row that check ended on must still hold the hash it reached. The rows
+# before it are the weekly full check's.
+# (400 accounts more, for a history to spare.)
+sqlb "INSERT INTO billing_customers (account_no, name, grid_id) SELECT CONCAT('S', seq), '客户', 'G1' FROM seq_1_to_400;
+      INSERT INTO billing_contacts (contact_id, account_no, channel, address)
+      SELECT 1000 + seq, CONCAT('S', seq), 'sms', CONCAT('+86139', LPAD(seq, 8, '0')) FROM seq_1_to_400;
+      INSERT INTO billing_bills (bill_id, account_no, period, amount_due, due_date)
+      SELECT CONCAT('S-', seq), CONCAT('S', seq), '2026-09', 50.00, '2026-10-01' FROM seq_1_to_400"
+night 2026-10-25
+r0=$(handler_reads)
+fgok audit verify
+full=$(( $(handler_reads) - r0 ))
+head=$(sqlg "SELECT MAX(seq) FROM audit_log")
+eq "1 $head $(sqlg "SELECT hash FROM audit_log WHERE seq = $head")" \
+   "$(sqlg "SELECT intact, head_seq, head_hash FROM audit_checks ORDER BY check_id DESC LIMIT 1")" \
+   "a check records the head it reached"
+customer A3; contact 3 A3 sms +8613812345679; bill A3-1 A3 50.00 2026-10-01
+night 2026-10-26
+new=$(sqlg "SELECT COUNT(*) FROM audit_log WHERE seq > $head")
+[ "$new" -gt 0 ] || fail "the night wrote no audit rows"
+r0=$(handler_reads)
+fgok audit verify --since-last
+read=$(( $(handler_reads) - r0 ))
+has "$(cat "$work/last.out")" "chain intact: $new rows after seq $head, head" "--since-last walks the rows after the last check's head"
+echo "     rows read: a full check $full ($head rows in the chain), --since-last $read ($new new)"
+[ "$read" -lt $((full - head + new + 50)) ] || fail "--since-last read $read rows, a full check $full"
+checked=$(sqlg "SELECT MAX(seq) FROM audit_log")
+since_broken() {  # since_broken WHAT TEXT
+	set +e
+	out=$(fg audit verify --since-last); rc=$?
+	set -e
+	eq "1" "$rc" "--since-last, $1: exit 1"
+	has "$out" "$2" "--since-last, $1: names the row"
+}
+# A row changed since the last check: the week's next night, one row of
+# it changed.
+night 2026-11-02
+last=$(sqlg "SELECT MAX(seq) FROM audit_log")
+[ "$last" -gt $((checked + 1)) ] || fail "the next night wrote no audit rows"
+sqlg "UPDATE audit_log SET actor = 'staff' WHERE seq = $((checked + 1))"
+since_broken "a row changed after the checked head" "chain broken at seq $((checked + 1))"
+sqlg "UPDATE audit_log SET actor = 'planner' WHERE seq = $((checked + 1))"
+fgok audit verify --since-last
+has "$(cat "$work/last.out")" "chain intact: $((last - checked)) rows after seq $checked" "restored"
+fgok audit verify --since-last
+has "$(cat "$work/last.out")" "chain intact: 0 rows after seq $last" "and nothing new"
+# The row the last check ended on, rewritten (its hash) or removed.
+sqlg "CREATE TABLE saved AS SELECT * FROM audit_log WHERE seq = $last"
+sqlg "UPDATE audit_log SET hash = REPEAT('b', 64) WHERE seq = $last"
+since_broken "the checked head rewritten" "chain broken at seq $last: the row verified as the head at"
+has "$out" "is changed since" "--since-last, the checked head rewritten: says so"
+sqlg "DELETE FROM audit_log WHERE seq = $last"
+since_broken "the checked head removed" "is gone since"
+sqlg "INSERT INTO audit_log SELECT * FROM saved; DROP TABLE saved"
+# A row before the checked head is the full check's to find.
+sqlg "UPDATE audit_log SET actor = 'staff' WHERE seq = 7"
+fgok audit verify --since-last
+expect_broken "changed before the checked head, full check" "chain broken at seq 7"
+sqlg "UPDATE audit_log SET actor = '$actor' WHERE seq = 7"
+# No intact check to start from: the whole chain.
+mysql_cli -e "DELETE FROM \`$gschema\`.audit_checks"
+fgok audit verify --since-last
+has "$(cat "$work/last.out")" "chain intact: $last rows after seq 0" "--since-last without a check walks it all"
+run_rc 2 "--since-last with --archive" fg audit verify --since-last --archive "$work/none.jsonl.gz"
+
 # feegate's own account (sql/grants.sql, the one every test runs as) may
 # append to the audit trail but never change or delete a row of it, nor
 # write billing.
@@ -103,12 +172,12 @@ eq "1" "$(app_sql "SELECT COUNT(*) > 0 FROM \`$gschema\`.audit_log")" "but it re
 # could commit nothing.
 mysql_cli -e "REVOKE INSERT ON \`$gschema\`.commit_marks FROM 'feegate_it'@'localhost';
 	REVOKE INSERT, UPDATE ON \`$gschema\`.message_texts FROM 'feegate_it'@'localhost'"
-rc=0; out=$(fg run --date 2026-10-31 2>&1) || rc=$?
+rc=0; out=$(fg run --date 2026-11-09 2>&1) || rc=$?
 eq 1 "$rc" "privileges missing: exit status 1"
 has "$out" "the database account lacks INSERT on message_texts, UPDATE on message_texts, INSERT on commit_marks (after \`feegate db migrate\`, run sql/grants.sql again)" \
     "privileges missing: each named, and what to do"
-eq "0" "$(sqlg "SELECT COUNT(*) FROM nights WHERE business_date = '2026-10-31'")" "privileges missing: no night begun"
+eq "0" "$(sqlg "SELECT COUNT(*) FROM nights WHERE business_date = '2026-11-09'")" "privileges missing: no night begun"
 mysql_cli -e "GRANT INSERT ON \`$gschema\`.commit_marks TO 'feegate_it'@'localhost';
 	GRANT INSERT, UPDATE ON \`$gschema\`.message_texts TO 'feegate_it'@'localhost'"
-fgok run --date 2026-10-31
+fgok run --date 2026-11-09
 done_ok

@@ -45,6 +45,11 @@ fg_admin audit checkpoint --before 2026-10-16 --archive "$work/a2.jsonl.gz" >"$w
 fgok audit verify --archive "$work/a1.jsonl.gz"
 fgok audit verify --archive "$work/a2.jsonl.gz"
 fgok audit verify
+# The daily check after a checkpoint: from the head the last check
+# reached, past the checkpoint.
+fgok audit verify --since-last
+has "$(cat "$work/last.out")" "chain intact: 0 rows after seq $(sqlg "SELECT MAX(seq) FROM audit_log")" \
+    "--since-last after checkpoints"
 
 # Tampering. verify ARCHIVE EXPECT WHAT: verify --archive fails, saying so.
 verify_fails() {

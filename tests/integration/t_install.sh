@@ -81,6 +81,10 @@ has "$ini" "step_days = 7" "feegate.ini(5): the example's keys"
 # Units name what was installed.
 has "$(cat "$work/units/feegate.service")" "ExecStart=$bin -c $etc/feegate/feegate.ini serve" "serve's unit"
 has "$(cat "$work/units/feegate-night.service")" "ExecStart=$bin -c $etc/feegate/feegate.ini run" "the night's unit"
+has "$(cat "$work/units/feegate-audit-verify.service")" "ExecStart=$bin -c $etc/feegate/feegate.ini audit verify --since-last" \
+    "the daily audit check, from the last"
+has "$(cat "$work/units/feegate-audit-verify-full.service")" "ExecStart=$bin -c $etc/feegate/feegate.ini audit verify
+" "the weekly audit check, the whole chain"
 hasnt "$(cat "$work/units/"*)" "@SBINDIR@" "no placeholder left"
 hasnt "$(cat "$work/units/"*)" "@SYSCONFDIR@" "no placeholder left"
 # systemd's own checks: every unit verifies (the man pages it names
