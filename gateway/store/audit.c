@@ -519,6 +519,32 @@ verify_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	return 0;
 }
 
+/* 0 when no row is past head_seq but those appended since; 1 with err
+ * naming the first row past the head that no append accounts for; -1
+ * unread. The last row first, then the head again: an appender commits
+ * both together, so a head read after the row is at it or beyond. */
+static int
+past_head(struct db *db, unsigned long long head_seq, struct fg_err *err)
+{
+	unsigned long long last = 0, now = 0;
+
+	if (db_query_ull(db, "SELECT MAX(seq) FROM audit_log", DB_NOARGS, &last,
+			 err) != 0)
+		return -1;
+	if (last <= head_seq)
+		return 0;
+	if (db_query_ull(db, "SELECT seq FROM audit_head WHERE id = 1",
+			 DB_NOARGS, &now, err) != 0)
+		return -1;
+	if (now >= last)
+		return 0;
+	err_set(err,
+		"audit: chain broken at seq %llu: rows %llu-%llu after the "
+		"head (%llu)",
+		now + 1, now + 1, last, now);
+	return 1;
+}
+
 int
 audit_verify_from(struct db *db, const struct audit_chain *from,
 		  unsigned long long *rows, struct fg_err *err)
@@ -528,14 +554,13 @@ audit_verify_from(struct db *db, const struct audit_chain *from,
 	unsigned long long head_seq;
 	int found;
 
-	if (db_query(db, DB_STREAM,
-		     "SELECT " AUDIT_ROW_COLUMNS " FROM audit_log"
-		     " WHERE seq > ? ORDER BY seq",
-		     DB_ARGS(DB_ID(from->seq)), verify_cb, &v, err) != 0)
-		return -1;
-	*rows = v.c.seq - from->seq;
-	if (v.broken)
-		return 1;
+	/* The head first, then the rows up to it: an appender commits its
+	 * rows and the head together, so every row up to the head read is
+	 * there, and rows appended while the walk goes on (a night, the
+	 * API's notices) are the next check's. Read the other way round,
+	 * the head could be past the rows the walk had seen: a chain
+	 * reported cut at its end while it was only growing. */
+	*rows = 0;
 	if (db_query_value(db,
 			   "SELECT CONCAT(seq, ' ', hash) FROM audit_head "
 			   "WHERE id = 1",
@@ -548,6 +573,15 @@ audit_verify_from(struct db *db, const struct audit_chain *from,
 	}
 	*sp++ = '\0';
 	head_seq = strtoull(head, NULL, 10);
+	if (db_query(db, DB_STREAM,
+		     "SELECT " AUDIT_ROW_COLUMNS " FROM audit_log"
+		     " WHERE seq > ? AND seq <= ? ORDER BY seq",
+		     DB_ARGS(DB_ID(from->seq), DB_ID(head_seq)), verify_cb, &v,
+		     err) != 0)
+		return -1;
+	*rows = v.c.seq - from->seq;
+	if (v.broken)
+		return 1;
 	if (head_seq > v.c.seq) {
 		err_set(err,
 			"audit: chain broken at seq %llu: rows %llu-%llu "
@@ -555,13 +589,17 @@ audit_verify_from(struct db *db, const struct audit_chain *from,
 			v.c.seq + 1, v.c.seq + 1, head_seq, head_seq);
 		return 1;
 	}
-	if (head_seq < v.c.seq || strcmp(sp, v.c.hash) != 0) {
+	if (strcmp(sp, v.c.hash) != 0) {
 		err_set(err,
-			"audit: chain broken at seq %llu: rows after the head "
-			"(%llu) or head hash does not match",
-			head_seq + 1, head_seq);
+			"audit: chain broken at seq %llu: the head's hash does "
+			"not match the chain",
+			head_seq);
 		return 1;
 	}
+	/* A row past the head is an append committed since (the head read
+	 * again is at it or beyond) or a row put after the chain's end. */
+	if ((found = past_head(db, head_seq, err)) != 0)
+		return found;
 	str_copy(err->msg, v.c.hash, sizeof(err->msg));
 	return 0;
 }

@@ -841,6 +841,24 @@ db_query_value(struct db *db, const char *sql, const struct db_param *p,
 	return 0;
 }
 
+static int
+ull_cb(void *arg, const struct db_row *row, struct fg_err *err)
+{
+	unsigned long long *v = arg;
+
+	(void)err;
+	*v = row->val[0] != NULL ? strtoull(row->val[0], NULL, 10) : 0;
+	return 0;
+}
+
+int
+db_query_ull(struct db *db, const char *sql, const struct db_param *p,
+	     size_t np, unsigned long long *v, struct fg_err *err)
+{
+	*v = 0;
+	return db_query(db, DB_BUFFERED, sql, p, np, ull_cb, v, err);
+}
+
 int
 db_retryable(struct db *db)
 {

@@ -124,6 +124,10 @@ int db_exec(struct db *db, const char *sql, const struct db_param *p, size_t np,
 int db_query(struct db *db, enum db_query_mode mode, const char *sql,
 	     const struct db_param *p, size_t np, db_row_fn fn, void *arg,
 	     struct fg_err *err);
+/* The first column of the first row, a number, into *v (0 for NULL or
+ * no row). */
+int db_query_ull(struct db *db, const char *sql, const struct db_param *p,
+		 size_t np, unsigned long long *v, struct fg_err *err);
 /* The first column of the first row into out (empty for NULL); *found is
  * 0 when there was no row. */
 int db_query_value(struct db *db, const char *sql, const struct db_param *p,

@@ -15,25 +15,6 @@
 
 #define ACTOR "purge"
 
-static int
-ull_cb(void *arg, const struct db_row *row, struct fg_err *err)
-{
-	unsigned long long *v = arg;
-
-	(void)err;
-	*v = row->val[0] != NULL ? strtoull(row->val[0], NULL, 10) : 0;
-	return 0;
-}
-
-/* One number (0 for NULL or no row). */
-static int
-one(struct db *db, const char *sql, const struct db_param *p, size_t np,
-    unsigned long long *v, struct fg_err *err)
-{
-	*v = 0;
-	return db_query(db, DB_BUFFERED, sql, p, np, ull_cb, v, err);
-}
-
 /* The day days before today. */
 static int
 cutoff(struct db *db, const char *today, int days, char out[16],
@@ -99,23 +80,26 @@ redact(struct db *db, const char *today, const char *cut,
 		unsigned long long upto, lo, stop, end;
 		char ends[24];
 
-		if (one(db,
-			"SELECT upto FROM purge_marks WHERE what = 'messages'",
-			DB_NOARGS, &upto, err) != 0 ||
-		    one(db,
-			"SELECT MIN(message_id) FROM messages"
-			" WHERE message_id > ?",
-			DB_ARGS(DB_ID(upto)), &lo, err) != 0)
+		if (db_query_ull(
+			    db,
+			    "SELECT upto FROM purge_marks WHERE what = 'messages'",
+			    DB_NOARGS, &upto, err) != 0 ||
+		    db_query_ull(db,
+				 "SELECT MIN(message_id) FROM messages"
+				 " WHERE message_id > ?",
+				 DB_ARGS(DB_ID(upto)), &lo, err) != 0)
 			return -1;
 		if (lo == 0)
 			return 0;
-		if (one(db,
-			"SELECT MIN(message_id) FROM messages"
-			" WHERE message_id BETWEEN ? AND ? + " FG_STR(
-				PURGE_BATCH) " - 1"
-					     " AND (created_on >= ? OR final_at >= ?)",
-			DB_ARGS(DB_ID(lo), DB_ID(lo), DB_STR(cut), DB_STR(cut)),
-			&stop, err) != 0)
+		if (db_query_ull(
+			    db,
+			    "SELECT MIN(message_id) FROM messages"
+			    " WHERE message_id BETWEEN ? AND ? + " FG_STR(
+				    PURGE_BATCH) " - 1"
+						 " AND (created_on >= ? OR final_at >= ?)",
+			    DB_ARGS(DB_ID(lo), DB_ID(lo), DB_STR(cut),
+				    DB_STR(cut)),
+			    &stop, err) != 0)
 			return -1;
 		end = stop != 0 ? stop - 1 : lo + PURGE_BATCH - 1;
 		if (end < lo)
@@ -248,8 +232,8 @@ access_log(struct db *db, const char *cut, struct purge_counts *c,
 		const size_t np[] = {3};
 		unsigned long long *a[] = {&c->access};
 
-		if (one(db, "SELECT MIN(id) FROM access_log", DB_NOARGS, &lo,
-			err) != 0)
+		if (db_query_ull(db, "SELECT MIN(id) FROM access_log",
+				 DB_NOARGS, &lo, err) != 0)
 			return -1;
 		if (lo == 0)
 			return 0;
