@@ -31,6 +31,29 @@ handler_reads() {
 	sql -N -e "SELECT SUM(variable_value) FROM information_schema.global_status
 		WHERE variable_name LIKE 'HANDLER\_READ\_%'"
 }
+# db_work: the server's work counters so far, on one line: Handler_update
+# and Handler_write (rows a statement changed or inserted, internal
+# temporary tables included), InnoDB's page reads and writes in the buffer
+# pool (Innodb_buffer_pool_read_requests, _write_requests; a row lookup
+# reads a page for each level of its index) and the redo log's bytes
+# (Innodb_lsn_current). Unlike CPU seconds, they do not move with the
+# machine's hour: two builds doing the same work read alike.
+db_work() {
+	sql -N -e "SELECT GROUP_CONCAT(variable_value ORDER BY variable_name SEPARATOR ' ')
+		FROM information_schema.global_status WHERE variable_name IN
+		('HANDLER_UPDATE', 'HANDLER_WRITE', 'INNODB_BUFFER_POOL_READ_REQUESTS',
+		 'INNODB_BUFFER_POOL_WRITE_REQUESTS', 'INNODB_LSN_CURRENT')"
+}
+# db_work_per N BEFORE AFTER: db_work's difference per N (messages) as
+# key=value: db_rows_updated, db_rows_written, db_pages_read,
+# db_pages_written, db_redo_bytes.
+db_work_per() {
+	awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN {
+		split(a, x, " "); split(b, y, " "); if (n < 1) n = 1
+		printf "db_rows_updated=%.2f db_rows_written=%.2f db_pages_read=%.1f db_pages_written=%.1f db_redo_bytes=%.0f",
+			(y[1] - x[1]) / n, (y[2] - x[2]) / n, (y[3] - x[3]) / n,
+			(y[4] - x[4]) / n, (y[5] - x[5]) / n }'
+}
 # bench_settle: wait (at most 600 s) for InnoDB's background work, as a
 # day between two nights would: the old row versions a night or a sending
 # left purged (history list) and the buffer pool's dirty pages written,

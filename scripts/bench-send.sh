@@ -11,8 +11,11 @@
 #          an access token, then messages:send; HTTP/1.1 keep-alive)
 #   voice  to the simulator's Twilio-compatible Calls API (rate lifted to
 #          100,000 calls/s: this measures feegate, not a provider's 1 call/s)
-# and prints messages, seconds, messages/s, the peer's own count and
-# feegate's peak resident memory. Everything it starts it stops, by PID.
+# and prints messages, seconds, messages/s, the peer's own count,
+# feegate's peak resident memory, each process's CPU and the database's
+# work a message (db_work, bench-lib.sh: rows changed, pages read and
+# written, redo bytes), which the machine's hour does not move. Everything
+# it starts it stops, by PID.
 # FEEGATE_BENCH_PROVIDER adds lines to the sms provider's section (e.g.
 # "batch = 100": the generic API's batch form).
 # FEEGATE_BENCH_WRAP runs the dispatcher under a profiler, e.g.
@@ -120,6 +123,7 @@ if [ -n "${FEEGATE_BENCH_DBPERF:-}" ]; then
 	dbperf=$!
 fi
 [ -z "${FEEGATE_BENCH_STATUS:-}" ] || sql -N <"$FEEGATE_BENCH_STATUS" >"$dir/status0.txt"
+work0=$(db_work)
 # FEEGATE_BENCH_PS=1: the dispatcher's prepared statements, their
 # executions and time (MariaDB started with FEEGATE_DB_PERFSCHEMA=ON, see
 # scripts/db.sh), polled while it runs into $dir/statements.tsv: every
@@ -132,6 +136,7 @@ peers_alive
 [ -z "$dbperf" ] || { kill -INT "$dbperf"; wait "$dbperf" || true; }
 [ -z "${FEEGATE_BENCH_PS:-}" ] || ps_unwatch
 [ -z "${FEEGATE_BENCH_STATUS:-}" ] || sql -N <"$FEEGATE_BENCH_STATUS" >"$dir/status1.txt"
+work=$(db_work_per "$queued" "$work0" "$(db_work)")
 cpu_db=$(awk -v a="$db0" -v b="$(cpu "$dbpid")" 'BEGIN { printf "%.1f", b - a }')
 cpu_peer=$(awk -v a="$peer0" -v b="$(cpu "$peer")" 'BEGIN { printf "%.1f", b - a }')
 sent=$(sql -N bench_feegate -e "SELECT COUNT(*) FROM messages WHERE state IN ('accepted', 'delivered')")
@@ -145,4 +150,4 @@ esac
 echo "channel=$channel customers=$n concurrency=$conc sent=$sent not_sent=$left seconds=$secs" \
 	"per_second=$(awk -v m="$sent" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? m / s : 0) }')" \
 	"peak_rss_mb=$((kb / 1024)) cpu_feegate=$(awk -v u="$fu" -v s="$fs" 'BEGIN { printf "%.1f", u + s }')" \
-	"cpu_mariadb=$cpu_db cpu_peer=$cpu_peer $probe peer=\"$got\""
+	"cpu_mariadb=$cpu_db cpu_peer=$cpu_peer $probe $work peer=\"$got\""
