@@ -169,13 +169,35 @@ table_names(const char *const *tables, size_t n, struct sbuf *out)
 	}
 }
 
+/* Whether the decided step has urgent notices to write (pending_sql found
+ * a row): then nt->urgent_hold is told, and *held set. */
+static int
+hold_if_pending(struct night *nt, const struct night_decision *dc, int *held,
+		struct fg_err *err)
+{
+	char any[8];
+	int found;
+
+	if (dc->pending_sql == NULL || nt->urgent_hold == NULL)
+		return 0;
+	if (db_query_value(nt->db, dc->pending_sql, DB_NOARGS, any, sizeof(any),
+			   &found, err) != 0)
+		return -1;
+	if (found) {
+		nt->urgent_hold(nt->urgent_arg, 1);
+		*held = 1;
+	}
+	return 0;
+}
+
 int
 night_decide(struct night *nt, const struct night_decision *dc,
 	     struct fg_err *err)
 {
+	const size_t decided = dc->pending_sql != NULL ? dc->decided : dc->n;
 	struct sbuf drop;
 	size_t i;
-	int rc = -1;
+	int rc = -1, held = 0;
 
 	sbuf_init(&drop);
 	sbuf_adds(&drop, "DROP TEMPORARY TABLE ");
@@ -185,7 +207,9 @@ night_decide(struct night *nt, const struct night_decision *dc,
 	for (i = 0; i < dc->ntables; i++)
 		if (db_exec(nt->db, dc->tables[i], DB_NOARGS, NULL, err) != 0)
 			goto fail;
-	if (night_exec(nt, dc->s, dc->n, err) != 0 ||
+	if (night_exec(nt, dc->s, decided, err) != 0 ||
+	    hold_if_pending(nt, dc, &held, err) != 0 ||
+	    night_exec(nt, dc->s + decided, dc->n - decided, err) != 0 ||
 	    night_record_input_errors(nt, err) != 0 ||
 	    db_query(nt->db, DB_STREAM, dc->count_sql, DB_NOARGS, dc->count_cb,
 		     &nt->n, err) != 0 ||
@@ -196,6 +220,8 @@ night_decide(struct night *nt, const struct night_decision *dc,
 fail:
 	night_rollback(nt);
 out:
+	if (held)
+		nt->urgent_hold(nt->urgent_arg, 0);
 	sbuf_free(&drop);
 	return rc;
 }

@@ -69,6 +69,13 @@ struct night {
 	long long billing_lag;
 	int locked;
 	struct night_counts n;
+	/* Told 1 when a deciding step has found urgent notices to write
+	 * (night_decision's pending_sql), and 0 when its transaction ends,
+	 * committed or not: serve's dispatcher claims only urgent messages
+	 * meanwhile, so that the step is not one thread among the sending's
+	 * many. NULL: nobody is told. */
+	void (*urgent_hold)(void *arg, int on);
+	void *urgent_arg;
 };
 
 /* Lock, check billing is fresh enough (billing_fresh: 1 with err when
@@ -123,7 +130,9 @@ int night_exec(struct night *nt, const struct night_stmt *s, size_t n,
 	       struct fg_err *err);
 /* A deciding step: its working tables (each a "CREATE TEMPORARY TABLE
  * name (" statement), its statements, and count_sql, whose rows go to
- * count_cb with the night's counts as argument. */
+ * count_cb with the night's counts as argument. When pending_sql is set,
+ * s[0..decided) decide and the rest write: a row of pending_sql between
+ * them tells nt->urgent_hold (night.h) until the step's end. */
 struct night_decision {
 	const char *actor;
 	const char *const *tables;
@@ -132,6 +141,8 @@ struct night_decision {
 	size_t n;
 	const char *count_sql;
 	db_row_fn count_cb;
+	size_t decided;
+	const char *pending_sql; /* MAY be NULL */
 };
 
 /* A deciding step in one transaction: the working tables made, the

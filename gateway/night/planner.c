@@ -348,6 +348,8 @@ planner_advance(struct night *nt, struct fg_err *err)
 		FG_NELEM(s),
 		"SELECT seq, COUNT(*) FROM tmp_next GROUP BY seq",
 		seq_count_cb,
+		0,
+		NULL,
 	};
 
 	rc = night_decide(nt, &dc, err);

@@ -178,6 +178,7 @@ struct dispatcher {
 	int failed;
 	char db_failed[256]; /* the database did not come back */
 	atomic_int wake;     /* work was queued elsewhere: claim every lane */
+	atomic_int urgent_only; /* dispatch_urgent_only */
 };
 
 static double
@@ -650,6 +651,19 @@ cursor_reset(struct dispatcher *d, struct lane *l)
 	pthread_mutex_unlock(&d->claimer.mu);
 }
 
+/* What a lane's claim may take: outside the calling window only what may
+ * go at any hour; only urgent messages while billing's replica is stale
+ * or an outage pass writes its notices (dispatch_urgent_only). */
+static unsigned int
+claim_only(struct dispatcher *d, struct db *db, const struct claim_req *q)
+{
+	unsigned int only = q->anytime_only ? OUTBOX_ANYTIME_ONLY : 0;
+
+	if (atomic_load(&d->urgent_only) || billing_stale(d, db))
+		only |= OUTBOX_URGENT_ONLY;
+	return only;
+}
+
 /* A claimer's thread: claim, load, render and mark a lane's batch on its
  * own connection db, while the loop goes on sending (and another claimer
  * on the next batch). Nothing of a batch has been sent: when it cannot be
@@ -669,10 +683,8 @@ claim_work(struct dispatcher *d, struct db *db, struct claim_req *q)
 
 	pthread_mutex_lock(&d->claimer.mu);
 	rc = outbox_claim(db, channel_kinds[l->kind].name, q->limit,
-			  (q->anytime_only ? OUTBOX_ANYTIME_ONLY : 0) |
-				  (billing_stale(d, db) ? OUTBOX_URGENT_ONLY
-							: 0),
-			  q->now, &l->cursor, &m, &n, &err);
+			  claim_only(d, db, q), q->now, &l->cursor, &m, &n,
+			  &err);
 	pthread_mutex_unlock(&d->claimer.mu);
 	if (rc != 0) {
 		log_warnx("dispatch: claim: %s", err.msg);
@@ -1175,6 +1187,14 @@ void
 dispatch_wake(struct dispatcher *d)
 {
 	atomic_store(&d->wake, 1);
+}
+
+void
+dispatch_urgent_only(struct dispatcher *d, int on)
+{
+	atomic_store(&d->urgent_only, on);
+	if (!on)
+		dispatch_wake(d);
 }
 
 static int

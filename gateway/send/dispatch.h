@@ -63,6 +63,10 @@ int dispatch_stopping(const struct dispatcher *d);
 /* Work was queued elsewhere (a nightly or outage pass): every lane
  * claims at its next chance. Any thread. */
 void dispatch_wake(struct dispatcher *d);
+/* While on, claims take only urgent messages (an outage pass writing its
+ * notices: night.h, urgent_hold); off, every lane claims at its next
+ * chance. Any thread. */
+void dispatch_urgent_only(struct dispatcher *d, int on);
 /* After the loop: what was claimed and not sent goes back to the queue,
  * the last answers are written, st->awaiting counted. 0, or -1 with err
  * when the database did not come back. */

@@ -69,6 +69,20 @@ struct night_arg {
 	int outages_only; /* the periodic outage pass, not the night */
 };
 
+/* The outage pass has notices to write (night.h): until they are queued
+ * the dispatcher claims only urgent messages, and the pass has the cores
+ * the dunning's sending would take. */
+static void
+urgent_hold(void *arg, int on)
+{
+	struct server *s = arg;
+
+	if (on)
+		log_info("serve: outage notices to write: only urgent "
+			 "messages are claimed until they are queued");
+	dispatch_urgent_only(s->d, on);
+}
+
 static void
 outage_pass(struct db *db, const struct config *cfg, const struct night_arg *a)
 {
@@ -77,6 +91,8 @@ outage_pass(struct db *db, const struct config *cfg, const struct night_arg *a)
 	int rc;
 
 	rc = night_open_outages(&nt, db, cfg, a->date, a->now, &err);
+	nt.urgent_hold = urgent_hold;
+	nt.urgent_arg = a->s;
 	if (rc == 0)
 		rc = outage_plan(&nt, &err);
 	night_close(&nt);
