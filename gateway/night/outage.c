@@ -449,7 +449,7 @@ plan_step(struct night *nt, const char *now, struct fg_err *err)
 	/* Notices to write: in serve, the dispatcher claims only urgent
 	 * messages until they are queued (night.h, urgent_hold). Beside a
 	 * night's sending the pass is one thread among the sending's many:
-	 * 50,000 accounts' notices took 29-31 s to their first message at 1M
+	 * 50,000 accounts' notices took 29-33 s to their first message at 1M
 	 * (docs/performance.md, table 5). */
 	const struct night_decision dc = {
 		ACTOR,

@@ -2,11 +2,11 @@
 # An outage recorded while serve sends a night's dunning: once its pass
 # has notices to write, the dispatcher claims only urgent messages until
 # they are queued, so that the pass has the cores the dunning would take
-# (beside a busy sending, 50,000 accounts' notices waited 29-31 s for
-# their pass at 1M). Here a transaction of the test's own holds the pass
-# at its write for seconds: meanwhile no dunning message is claimed; once
-# it is let go, the outage's messages go and the dunning goes on to its
-# end.
+# (beside a busy sending, 50,000 accounts' notices took 29-33 s to
+# their first message at 1M). Here a transaction of the test's own holds
+# the pass at its write for seconds: meanwhile no dunning message is
+# claimed; once it is let go, the outage's messages go and the dunning
+# goes on to its end.
 . "$(dirname "$0")/lib.sh"
 fresh_schemas
 start_sim 19640 "-d 5"
