@@ -1370,14 +1370,6 @@ receipt_row_find(struct receipt_rows *rows, unsigned long long id)
 }
 
 static int
-sum_cb(void *arg, const struct db_row *row, struct fg_err *err)
-{
-	(void)err;
-	*(long long *)arg = row->val[0] ? strtoll(row->val[0], NULL, 10) : 0;
-	return 0;
-}
-
-static int
 is_final_state(const char *state)
 {
 	return strcmp(state, "delivered") == 0 ||
@@ -1647,7 +1639,7 @@ receipt_again(struct db *db, const struct config *cfg,
 	      const struct receipt_row *row, const struct receipt *r,
 	      int *again, struct fg_err *err)
 {
-	long long calls = 0;
+	unsigned long long calls = 0;
 
 	*again = 0;
 	if (!r->final || r->status != DELIVERY_TEMPFAIL || !r->retry)
@@ -1656,13 +1648,13 @@ receipt_again(struct db *db, const struct config *cfg,
 		*again = row->attempts < cfg->dispatch.max_attempts;
 		return 0;
 	}
-	if (db_query(db, DB_BUFFERED,
-		     "SELECT SUM(attempts) FROM messages"
-		     " WHERE notice_id = ? AND channel = ?",
-		     DB_ARGS(DB_ID(row->notice_id), DB_STR(row->channel)),
-		     sum_cb, &calls, err) != 0)
+	if (db_query_ull(db,
+			 "SELECT SUM(attempts) FROM messages"
+			 " WHERE notice_id = ? AND channel = ?",
+			 DB_ARGS(DB_ID(row->notice_id), DB_STR(row->channel)),
+			 &calls, err) != 0)
 		return -1;
-	*again = calls < cfg->voice.max_attempts;
+	*again = (long long)calls < cfg->voice.max_attempts;
 	return 0;
 }
 
@@ -1808,14 +1800,6 @@ outbox_receipts(struct db *db, const struct config *cfg,
 	RETRY_TXN(db, receipts_once(db, cfg, it, n, now, business_date, err));
 }
 
-static int
-count_cb(void *arg, const struct db_row *row, struct fg_err *err)
-{
-	(void)err;
-	*(unsigned long long *)arg = strtoull(row->val[0], NULL, 10);
-	return 1;
-}
-
 int
 outbox_awaiting(struct db *db, const char *const *providers, size_t np,
 		const char *since, unsigned long long *n, struct fg_err *err)
@@ -1837,8 +1821,7 @@ outbox_awaiting(struct db *db, const char *const *providers, size_t np,
 	p[0] = DB_STR(since);
 	for (i = 0; i < np; i++)
 		p[1 + i] = DB_STR(providers[i]);
-	rc = db_query(db, DB_STREAM, sql, p, 1 + pad_params(p + 1, np),
-		      count_cb, n, err);
+	rc = db_query_ull(db, sql, p, 1 + pad_params(p + 1, np), n, err);
 	free(p);
 	free(sql);
 	return rc;
