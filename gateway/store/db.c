@@ -742,10 +742,12 @@ result_free(struct result *r)
 	free((void *)r->row.is_int);
 }
 
-int
-db_query(struct db *db, enum db_query_mode mode, const char *sql,
-	 const struct db_param *p, size_t np, db_row_fn fn, void *arg,
-	 struct fg_err *err)
+/* db_query once: *nrows, the rows handed to fn, counts on a failure
+ * too. */
+static int
+query_once(struct db *db, enum db_query_mode mode, const char *sql,
+	   const struct db_param *p, size_t np, db_row_fn fn, void *arg,
+	   unsigned long long *nrows_out, struct fg_err *err)
 {
 	struct result r = {0};
 	struct binds pb;
@@ -757,6 +759,7 @@ db_query(struct db *db, enum db_query_mode mode, const char *sql,
 	unsigned long session = 0;
 	char *text = NULL, label[80];
 
+	*nrows_out = 0;
 	binds_init(&pb, np);
 	st = prepare(db, sql, p, np, pb.bind, pb.lens, &text, &session, err);
 	if (st == NULL) {
@@ -806,6 +809,25 @@ out:
 	 * not worth flushing. */
 	stmt_release(db, st, text, session, rc == 0 && drained);
 	result_free(&r);
+	*nrows_out = nrows;
+	return rc;
+}
+
+int
+db_query(struct db *db, enum db_query_mode mode, const char *sql,
+	 const struct db_param *p, size_t np, db_row_fn fn, void *arg,
+	 struct fg_err *err)
+{
+	unsigned long long nrows;
+	int rc = query_once(db, mode, sql, p, np, fn, arg, &nrows, err);
+
+	/* A read outside a transaction that found its connection gone (the
+	 * server restarted, or killed the session while it was idle) before
+	 * any row reached fn is run once more, on a new one: a scrape or a
+	 * page after a quiet hour does not fail for it. Within a
+	 * transaction the caller decides (db_retryable). */
+	if (rc != 0 && db->lost && !db->in_txn && nrows == 0)
+		rc = query_once(db, mode, sql, p, np, fn, arg, &nrows, err);
 	return rc;
 }
 

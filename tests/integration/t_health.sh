@@ -9,7 +9,11 @@ fresh_schemas
 start_sim 18760 "-d 20 -l 3000"
 send_conf 18765 "
 [schedule]
-nightly_at = 23:00"
+nightly_at = 23:00
+
+[metrics]
+listen = 127.0.0.1
+port = 18766"
 customer H1; contact 1 H1 sms +8613800007601; bill H1-1 H1 60.00 2026-09-20
 url=http://127.0.0.1:18765
 "$FEEGATE_BIN" -c "$conf" serve --now "2026-10-01 09:45" >"$work/serve.out" 2>"$work/serve.err" &
@@ -40,6 +44,10 @@ hasnt "$(cat "$work/probe.json")" '"database":"ok"' "the database named"
 eq "200" "$(probe healthz)" "still alive meanwhile"
 mysql_cli -e "ALTER USER 'feegate_it'@'localhost' ACCOUNT UNLOCK"
 until_ready 200 "the database back"
+# The scrape's connection, idle, was killed with the others: the first
+# scrape since finds it gone and reads on a new one, not a 503.
+eq 200 "$(curl -s -o "$work/metrics.txt" -w '%{http_code}' http://127.0.0.1:18766/metrics)" \
+	"the first scrape after its connection was killed: $(cat "$work/metrics.txt")"
 
 # Billing's contract broken under it: not ready, naming the column.
 sqlb "ALTER TABLE billing_customers DROP COLUMN segment"
