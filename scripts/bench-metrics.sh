@@ -10,9 +10,11 @@
 # maximum from curl's time_total, rows the server read a scrape
 # (Handler_read_* over the scrapes, serve's own work beside them
 # included); the count of the queue serve's health thread makes every 5 s
-# (five runs, and its plan); and for comparison what the scan of every
-# message row (the first /metrics' GROUP BY channel, state) takes at this
-# size. Everything it starts it stops, by PID.
+# (five runs, and its plan), and how often serve made it in a minute
+# (serve's debug log: a count that takes longer than a quarter second is
+# spaced by 20 times its time); and for comparison what the scan of
+# every message row (the first /metrics' GROUP BY channel, state) takes
+# at this size. Everything it starts it stops, by PID.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,11 +63,20 @@ queue_sql="SELECT channel, COUNT(*), MIN(next_attempt_at),
 	MIN(IF(next_attempt_at IS NULL, message_id, NULL)) FROM messages
 	WHERE priority IN (0, 1) AND state IN ('queued', 'retry')
 	  AND (next_attempt_at IS NULL OR next_attempt_at <= '2026-10-01 02:00') GROUP BY channel"
-echo "== the queue's count (the health thread's, every 5 s), five runs:"
+echo "== the queue's count (serve's health thread's), five runs:"
 sql -N bench_metrics -e "SET profiling = 1; $queue_sql; $queue_sql; $queue_sql; $queue_sql; $queue_sql;
 	SHOW PROFILES" | awk -F'\t' 'NF == 3 && $1 ~ /^[0-9]+$/ { printf "   %.1f ms\n", $2 * 1000 }'
 sql -N bench_metrics -e "ANALYZE $queue_sql" |
 	awk -F'\t' '{ printf "   table %s, type %s, key %s, rows %s, r_rows %s, extra %s\n", $3, $4, $6, $9, $10, $13 }'
+echo "== serve's own counts over 60 s (a second serve, its debug log):"
+kill "$serve" && wait "$serve" || true
+printf '\n[log]\nlevel = debug\n' >>"$dir/feegate.ini"
+bench_serve "$dir/feegate.ini" "2026-10-01 10:00" "http://127.0.0.1:$mport/metrics"
+sleep 60
+kill "$serve" && wait "$serve" || true
+awk '/serve: the queue due \(/ { n++; took += $(NF - 7) + 0; line = $0 }
+	END { split(line, w, " "); printf "   %d counts, %.2f s of counting in 60 s (%.1f%%); the last: %s\n",
+		n, took, took / 60 * 100, substr(line, index(line, "serve:")) }' "$dir/serve.err"
 echo "== for comparison, every message row by channel and state (the first /metrics):"
 t0=$(date +%s.%N)
 sql -N bench_metrics -e "SELECT channel, state, COUNT(*) FROM messages GROUP BY channel, state" >/dev/null

@@ -44,6 +44,7 @@ static struct {
 	unsigned long long api_refused[2];     /* 401, 403 */
 	struct queue_due queue[CHANNEL_KINDS]; /* as last noted */
 	double queue_at;                       /* mono_now() of it; 0: none */
+	double queue_valid;                    /* seconds it is good for */
 } M = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* The provider's counters (added at first sight; NULL past
@@ -289,16 +290,17 @@ metrics_queue(struct db *db, const char *now, struct queue_due q[CHANNEL_KINDS],
 }
 
 void
-metrics_queue_note(const struct queue_due q[CHANNEL_KINDS])
+metrics_queue_note(const struct queue_due q[CHANNEL_KINDS], double valid_for)
 {
 	pthread_mutex_lock(&M.mu);
 	memcpy(M.queue, q, sizeof(M.queue));
 	M.queue_at = mono_now();
+	M.queue_valid = valid_for;
 	pthread_mutex_unlock(&M.mu);
 }
 
 /* The queue as last noted, the oldest waits brought up to now; 0 when
- * there is none fresher than METRICS_QUEUE_STALE. */
+ * there is none, or none still good. */
 static int
 queue_noted(struct queue_due q[CHANNEL_KINDS])
 {
@@ -307,7 +309,7 @@ queue_noted(struct queue_due q[CHANNEL_KINDS])
 
 	pthread_mutex_lock(&M.mu);
 	age = mono_now() - M.queue_at;
-	fresh = M.queue_at > 0 && age <= METRICS_QUEUE_STALE;
+	fresh = M.queue_at > 0 && age <= M.queue_valid;
 	if (fresh)
 		memcpy(q, M.queue, sizeof(M.queue));
 	pthread_mutex_unlock(&M.mu);

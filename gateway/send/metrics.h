@@ -52,11 +52,14 @@ struct queue_due {
 };
 int metrics_queue(struct db *db, const char *now,
 		  struct queue_due q[CHANNEL_KINDS], struct fg_err *err);
-/* The queue as serve's health thread last read it (every few seconds):
- * a scrape shows it, no older than METRICS_QUEUE_STALE seconds, instead
- * of counting the queue itself. */
+/* The queue as serve's health thread last read it (every few seconds,
+ * or spaced by the count's own time): a scrape shows it while it is
+ * good, valid_for seconds (until the next count is due, and
+ * METRICS_QUEUE_STALE seconds more for it to finish), instead of
+ * counting the queue itself. */
 #define METRICS_QUEUE_STALE 30.0
-void metrics_queue_note(const struct queue_due q[CHANNEL_KINDS]);
+void metrics_queue_note(const struct queue_due q[CHANNEL_KINDS],
+			double valid_for);
 /* The whole exposition into out; now is UTC. */
 int metrics_render(struct db *db, const char *now, struct sbuf *out,
 		   struct fg_err *err);

@@ -22,7 +22,8 @@ static struct {
 	/* serve's, but giving a lost database up after a few seconds: the
 	 * thread must see stopping in time */
 	struct config cfg;
-	pthread_t thread;
+	pthread_t thread, counter;
+	int counting; /* the counter thread was started */
 	atomic_int stop;
 	atomic_int draining;
 	pthread_mutex_t mu;    /* what follows */
@@ -30,13 +31,15 @@ static struct {
 	double billing_at;     /* of the last read of the contract */
 	char billing_why[200]; /* "" while the contract is usable */
 	char db_why[200];
-	long long due, oldest; /* the queue due (queue_look); -1: not yet */
+	long long due, oldest; /* the queue due (count_main); -1: not yet */
 	double now_offset;     /* serve --now's */
 } h = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-/* The queue due now, over every channel: how many, the oldest's wait. */
+/* The queue due now, over every channel: how many, the oldest's wait;
+ * noted for /metrics, good for valid_for seconds. */
 static int
-queue_look(struct db *db, long long *due, long long *oldest, struct fg_err *err)
+queue_look(struct db *db, double valid_for, long long *due, long long *oldest,
+	   struct fg_err *err)
 {
 	struct queue_due q[CHANNEL_KINDS];
 	char now[TIME_LEN], date[DATE_LEN];
@@ -45,7 +48,7 @@ queue_look(struct db *db, long long *due, long long *oldest, struct fg_err *err)
 	wall_text(wall_clock(h.now_offset), now, date, NULL);
 	if (metrics_queue(db, now, q, err) != 0)
 		return -1;
-	metrics_queue_note(q);
+	metrics_queue_note(q, valid_for);
 	*due = *oldest = 0;
 	for (k = 0; k < CHANNEL_KINDS; k++) {
 		*due += q[k].n;
@@ -92,8 +95,6 @@ health_main(void *arg)
 	struct db db;
 	struct fg_err err;
 	char v[8], why[sizeof(h.billing_why)];
-	long long due = -1, oldest = 0;
-	double queue_at = -HEALTH_QUEUE_EVERY; /* read at the first answer */
 	int connected = 0, found;
 
 	(void)arg;
@@ -117,22 +118,67 @@ health_main(void *arg)
 					 sizeof(h.billing_why));
 			}
 			pthread_mutex_unlock(&h.mu);
-			/* After the answer is noted: a long queue to count
-			 * never delays readiness. */
-			if (now - queue_at >= HEALTH_QUEUE_EVERY &&
-			    queue_look(&db, &due, &oldest, &err) == 0) {
-				queue_at = now;
-				pthread_mutex_lock(&h.mu);
-				h.due = due;
-				h.oldest = oldest;
-				pthread_mutex_unlock(&h.mu);
-			}
 			continue;
 		}
 		pthread_mutex_lock(&h.mu);
 		str_copy(h.db_why, err.msg, sizeof(h.db_why));
 		pthread_mutex_unlock(&h.mu);
 	} while (!nap(HEALTH_PING_EVERY));
+	if (connected)
+		db_close(&db);
+	return NULL;
+}
+
+/* The time to the next count after one that took took seconds: at least
+ * HEALTH_QUEUE_EVERY, and HEALTH_QUEUE_SPACE times the count's own time,
+ * so that counting a province's queue (a second or more, growing with
+ * the queue) takes a bounded share of a database thread. */
+double
+health_queue_gap(double took)
+{
+	double gap = took * HEALTH_QUEUE_SPACE;
+
+	return gap > HEALTH_QUEUE_EVERY ? gap : HEALTH_QUEUE_EVERY;
+}
+
+/* The queue's count, on a connection of its own: however long it takes,
+ * the pings above go on, and readiness with them. */
+static void *
+count_main(void *arg)
+{
+	struct db db;
+	struct fg_err err;
+	long long due, oldest;
+	double gap = HEALTH_QUEUE_EVERY;
+	int connected = 0;
+
+	(void)arg;
+	do {
+		double t0 = mono_now();
+
+		if (!connected)
+			connected = db_connect(&db, &h.cfg, 1, &err) == 0;
+		/* Noted as good until the next count is due and has had
+		 * METRICS_QUEUE_STALE seconds to finish: a scrape meanwhile
+		 * never counts the queue itself. */
+		if (connected && queue_look(&db, gap + METRICS_QUEUE_STALE,
+					    &due, &oldest, &err) == 0) {
+			double took = mono_now() - t0;
+
+			gap = health_queue_gap(took);
+			/* A count slow enough to be spaced is said: it is
+			 * why /metrics' queue is older than 5 s. */
+			log_at(gap > HEALTH_QUEUE_EVERY ? LOG_LEVEL_INFO
+							: LOG_LEVEL_DEBUG,
+			       "serve: the queue due (%lld) counted in %.3f s; "
+			       "the next count in %.1f s",
+			       due, took, gap);
+			pthread_mutex_lock(&h.mu);
+			h.due = due;
+			h.oldest = oldest;
+			pthread_mutex_unlock(&h.mu);
+		}
+	} while (!nap(gap));
 	if (connected)
 		db_close(&db);
 	return NULL;
@@ -160,6 +206,12 @@ health_start(const struct config *cfg, double now_offset, struct fg_err *err)
 		return -1;
 	}
 	h.started = 1;
+	if (pthread_create(&h.counter, NULL, count_main, NULL) != 0) {
+		err_set(err, "health: cannot start the queue's counter");
+		health_stop();
+		return -1;
+	}
+	h.counting = 1;
 	return 0;
 }
 
@@ -170,7 +222,9 @@ health_stop(void)
 		return;
 	atomic_store(&h.stop, 1);
 	pthread_join(h.thread, NULL);
-	h.started = 0;
+	if (h.counting)
+		pthread_join(h.counter, NULL);
+	h.started = h.counting = 0;
 }
 
 long long

@@ -5,8 +5,11 @@
  * a thread of its own, so they never wait for the database: /readyz is
  * ready while the database answered within HEALTH_STALE seconds, the
  * billing contract (read again every HEALTH_BILLING_EVERY seconds) has
- * no problem, and serve is not draining. The same thread counts the
- * queue due, for systemd's STATUS line and /metrics.
+ * no problem, and serve is not draining. A second thread, on a
+ * connection of its own, counts the queue due for systemd's STATUS line
+ * and /metrics, every HEALTH_QUEUE_EVERY seconds or, where the count
+ * takes longer than a twentieth of that, spaced by its own time
+ * (health_queue_gap).
  */
 #ifndef FEEGATE_HEALTH_H
 #define FEEGATE_HEALTH_H
@@ -18,6 +21,9 @@
 #define HEALTH_STALE         5.0  /* no answer for this long: not ready */
 #define HEALTH_BILLING_EVERY 10.0 /* seconds between reads of the contract */
 #define HEALTH_QUEUE_EVERY   5.0  /* between counts of the queue due */
+#define HEALTH_QUEUE_SPACE                                                     \
+	20.0 /* at least this many times the count's
+				     own time between counts */
 
 /* Start watching (serve, once its start-up checks have passed);
  * now_offset is serve --now's. */
@@ -27,10 +33,12 @@ void health_stop(void);
 /* serve stops taking work (SIGTERM): not ready from now on. */
 void health_draining(void);
 
-/* The queue due now over every channel, as last read (every
- * HEALTH_QUEUE_EVERY seconds; /metrics shows the same by channel), and
- * the oldest's wait in seconds; -1 before the first read. */
+/* The queue due now over every channel, as last read (/metrics shows
+ * the same by channel), and the oldest's wait in seconds; -1 before the
+ * first read. */
 long long health_queue(long long *oldest);
+/* Seconds from a count that took took seconds to the next. */
+double health_queue_gap(double took);
 
 /* The JSON answers and their HTTP status. */
 unsigned int health_live(struct sbuf *out);
