@@ -141,9 +141,7 @@ tout=""
 third=$(((queued + 2) / 3))
 i=0
 # The polls go through messages_urgent (priority, state, channel, ...)
-# and stop at the first row (or at a third of the night): a COUNT(*) of
-# what was left read every message's row, 0.64 s each at 1M, and five a
-# second of it were half of MariaDB's CPU in the run it measured.
+# and stop at the first row (or at a third of the night; bench_busy).
 while :; do
 	peers_alive
 	if [ -z "$tout" ] && [ "$outage" -gt 0 ] && [ "$(sql -N bench_feegate -e "SELECT COUNT(*) FROM (SELECT 1
@@ -157,12 +155,8 @@ while :; do
 	fi
 	# Done: nothing due or in flight on the channels waited for, every
 	# receipt a provider sends is in, and the outage's notices queued.
-	left=$(sql -N bench_feegate -e "SELECT
-		EXISTS (SELECT 1 FROM messages WHERE priority IN (0, 1) AND channel IN ($wait_ch)
-		 AND state IN ('queued', 'retry', 'submitting'))
-		+ EXISTS (SELECT 1 FROM messages WHERE priority IN (0, 1) AND channel IN ('sms', 'voice')
-		   AND channel IN ($wait_ch) AND state = 'accepted')
-		+ IF($outage > 0 AND NOT EXISTS (SELECT 1 FROM messages WHERE priority = 1), 1, 0)")
+	left=$(( $(bench_busy "$wait_ch") + $(sql -N bench_feegate -e "SELECT
+		IF($outage > 0 AND NOT EXISTS (SELECT 1 FROM messages WHERE priority = 1), 1, 0)") ))
 	if [ "$left" -eq 0 ] && { [ "$outage" -eq 0 ] || [ -n "$tout" ]; }; then break; fi
 	i=$((i + 1))
 	[ $i -lt $((timeout * 4)) ] || peer_fail "not done in $timeout s; see $dir/serve.log"

@@ -179,6 +179,20 @@ ${FEEGATE_BENCH_DISPATCH:-}
 CONF
 }
 
+# bench_busy CHANNELS: 0 once nothing on CHANNELS (a list of quoted
+# names, as SQL's IN takes them) is due or in flight in bench_feegate,
+# and no SMS or call waits for its receipt; 1 or 2 before. Each probe
+# goes through messages_urgent and stops at its first row: a COUNT(*)
+# of what was left read every message's row (0.64 s each at 1M, half of
+# MariaDB's CPU at five a second).
+bench_busy() {
+	sql -N bench_feegate -e "SELECT
+		EXISTS (SELECT 1 FROM messages WHERE priority IN (0, 1) AND channel IN ($1)
+		 AND state IN ('queued', 'retry', 'submitting'))
+		+ EXISTS (SELECT 1 FROM messages WHERE priority IN (0, 1) AND channel IN ('sms', 'voice')
+		   AND channel IN ($1) AND state = 'accepted')"
+}
+
 # bench_serve CONF NOW URL: `serve` with CONF at NOW in the background
 # (its PID in $serve; serve.out and serve.err beside CONF), stopped when
 # the benchmark exits, once URL answers 200 (at most 30 s).

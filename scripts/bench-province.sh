@@ -22,6 +22,12 @@
 # at the end (its data stays).
 # FEEGATE_PROVINCE_NIGHTS: how many of the two nights to run (default 2;
 # 0 makes the data and stops, 1 runs night 1 alone).
+# FEEGATE_PROVINCE_SEND=serve: each night sent by `feegate serve` (its
+# health thread counting the queue, its receipt server) instead of
+# `feegate dispatch`, stopped by SIGTERM once nothing is due or in
+# flight and every receipt is in (bench_busy); the line says how many
+# counts of the queue were slow enough to be spaced and their seconds
+# (health_counts).
 # FEEGATE_BENCH_PS=1: the dispatcher's statements and their time while
 # sending, into run/statements1.tsv and run/statements2.tsv (with
 # FEEGATE_DB_PERFSCHEMA=ON: scripts/db.sh).
@@ -63,6 +69,11 @@ batch = 100
 concurrency = 512" $((port + 1)) 600
 sql -e "DROP DATABASE IF EXISTS bench_feegate"
 $feegate -c "$dir/feegate.ini" db migrate >/dev/null
+sender=${FEEGATE_PROVINCE_SEND:-dispatch}
+case "$sender" in dispatch | serve) ;; *) echo "bench-province.sh: FEEGATE_PROVINCE_SEND is dispatch or serve" >&2; exit 2 ;; esac
+# serve's night pass waits for 23:59 (it is run as 10:00): only the
+# night planned above is sent.
+printf '\n[schedule]\nnightly_at = 23:59\n' | cat "$dir/feegate.ini" - >"$dir/serve.ini"
 
 # size SCHEMA: its data and indexes in bytes (statistics made fresh)
 size() {
@@ -71,8 +82,29 @@ size() {
 	sql -N -e "SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = '$1'"
 }
 
+# serve_night DATE: serve sends what is queued, under /usr/bin/time as
+# dispatch is, until bench_busy says done (at most an hour), then SIGTERM
+# to serve itself (time's child); $serve_counts: its spaced counts.
+serve_night() {
+	/usr/bin/time -f '%e %M %U %S' -o "$dir/dispatch$night_no.time" $feegate -c "$dir/serve.ini" \
+		serve --now "$1 10:00" >"$dir/dispatch$night_no.out" 2>"$dir/dispatch$night_no.err" &
+	tpid=$!
+	i=0
+	while [ "$(bench_busy "'sms'")" -ne 0 ]; do
+		kill -0 "$tpid" 2>/dev/null || peer_fail "serve stopped: $(tail -3 "$dir/dispatch$night_no.err")"
+		i=$((i + 1))
+		[ $i -lt 14400 ] || peer_fail "night $night_no not sent in an hour; see $dir/dispatch$night_no.err"
+		sleep 0.25
+	done
+	kill -TERM "$(pgrep -P "$tpid")"
+	wait "$tpid" || peer_fail "serve did not stop cleanly: $(tail -3 "$dir/dispatch$night_no.err")"
+	serve_counts=$(awk '/serve: the queue due \(/ { n++; s += $(NF - 7) } END { printf "health_counts=%d@%.1fs", n, s }' \
+		"$dir/dispatch$night_no.err")
+}
+
 # night NUMBER DATE: plan, then send with receipts; one line of figures.
 night() {
+	night_no=$1 serve_counts=""
 	say "night $1 ($2): settling"
 	settled=$(bench_settle)
 	probe=$(bench_probe)
@@ -98,8 +130,12 @@ night() {
 	s0=$(cpu "$sim")
 	t0=$(date +%s.%N)
 	[ -z "${FEEGATE_BENCH_PS:-}" ] || ps_watch "$dir/statements$1.tsv"
-	/usr/bin/time -f '%e %M %U %S' -o "$dir/dispatch$1.time" $feegate -c "$dir/feegate.ini" \
-		dispatch --now "$2 10:00" >"$dir/dispatch$1.out" 2>"$dir/dispatch$1.err"
+	if [ "$sender" = serve ]; then
+		serve_night "$2"
+	else
+		/usr/bin/time -f '%e %M %U %S' -o "$dir/dispatch$1.time" $feegate -c "$dir/feegate.ini" \
+			dispatch --now "$2 10:00" >"$dir/dispatch$1.out" 2>"$dir/dispatch$1.err"
+	fi
 	[ -z "${FEEGATE_BENCH_PS:-}" ] || ps_unwatch
 	db1=$(cpu "$dbpid")
 	send_read="send_read_mb=$(( ($(rbytes "$dbpid") - dr0) / 1048576 ))"
@@ -113,7 +149,7 @@ night() {
 		SELECT ROUND($m / (TIMESTAMPDIFF(MICROSECOND, FROM_UNIXTIME($t0), MAX(CASE WHEN event = 'message_attempt' THEN at END)) / 1e6)),
 		       ROUND(SUM(event = 'receipt') / (TIMESTAMPDIFF(MICROSECOND, FROM_UNIXTIME($t0), MAX(CASE WHEN event = 'receipt' THEN at END)) / 1e6))
 		FROM audit_log WHERE at >= FROM_UNIXTIME($t0)")
-	echo "night=$1 date=$2 settle_s=$settled $probe plan_s=$ps $plan_cpu messages=$m per_second=$3 receipts_per_second=$4 dispatch_s=$ds $send_read" \
+	echo "night=$1 date=$2 sender=$sender${serve_counts:+ $serve_counts} settle_s=$settled $probe plan_s=$ps $plan_cpu messages=$m per_second=$3 receipts_per_second=$4 dispatch_s=$ds $send_read" \
 		"rss_mb: plan=$((pkb / 1024)) dispatch=$((dkb / 1024)) mariadb=$(hwm "$dbpid") sim=$smb" \
 		"cpu_us_per_message: feegate=$(awk -v u="$fu" -v s="$fs" -v m="$m" 'BEGIN { printf "%.0f", (u + s) * 1e6 / m }')" \
 		"mariadb=$(awk -v a="$db0" -v b="$db1" -v m="$m" 'BEGIN { printf "%.0f", (b - a) * 1e6 / m }')" \
