@@ -58,16 +58,27 @@ sort -k2 -n "$dir/scrapes.tsv" | awk -v rd="$((r1 - r0))" '
 		NR, t[int(NR * 0.5) + 1], t[int(NR * 0.99) + 1], t[NR], bad, rd / NR }'
 grep -E '^feegate_queue_depth|^feegate_oldest_due' "$dir/metrics.txt" | sed 's/^/   /'
 # The count serve's health thread makes every few seconds (metrics.c's
-# metrics_queue; a scrape shows its last result): five runs, and its plan.
-queue_sql="SELECT channel, COUNT(*), MIN(next_attempt_at),
-	MIN(IF(next_attempt_at IS NULL, message_id, NULL)) FROM messages
-	WHERE priority IN (0, 1) AND state IN ('queued', 'retry')
-	  AND (next_attempt_at IS NULL OR next_attempt_at <= '2026-10-01 02:00') GROUP BY channel"
+# metrics_queue, a channel at a time; a scrape shows its last result):
+# five runs, and its plan; then five of the one GROUP BY channel it was
+# before 2026-12-06.
+due="priority IN (0, 1) AND state IN ('queued', 'retry')
+	  AND (next_attempt_at IS NULL OR next_attempt_at <= '2026-10-01 02:00')"
+queue_sql=$(for ch in sms email voice push; do
+	echo "SELECT '$ch', COUNT(*), MIN(next_attempt_at), MIN(IF(next_attempt_at IS NULL, message_id, NULL))
+		FROM messages WHERE channel = '$ch' AND $due"
+done | awk 'NR > 1 && /^SELECT/ { printf " UNION ALL " } { print }')
+grouped_sql="SELECT channel, COUNT(*), MIN(next_attempt_at),
+	MIN(IF(next_attempt_at IS NULL, message_id, NULL)) FROM messages WHERE $due GROUP BY channel"
+five() {
+	sql -N bench_metrics -e "SET profiling = 1; $1; $1; $1; $1; $1;
+		SHOW PROFILES" | awk -F'\t' 'NF == 3 && $1 ~ /^[0-9]+$/ { printf "   %.1f ms\n", $2 * 1000 }'
+}
 echo "== the queue's count (serve's health thread's), five runs:"
-sql -N bench_metrics -e "SET profiling = 1; $queue_sql; $queue_sql; $queue_sql; $queue_sql; $queue_sql;
-	SHOW PROFILES" | awk -F'\t' 'NF == 3 && $1 ~ /^[0-9]+$/ { printf "   %.1f ms\n", $2 * 1000 }'
+five "$queue_sql"
 sql -N bench_metrics -e "ANALYZE $queue_sql" |
 	awk -F'\t' '{ printf "   table %s, type %s, key %s, rows %s, r_rows %s, extra %s\n", $3, $4, $6, $9, $10, $13 }'
+echo "== the same in one GROUP BY channel (before 2026-12-06), five runs:"
+five "$grouped_sql"
 echo "== serve's own counts over 60 s (a second serve, its debug log):"
 kill "$serve" && wait "$serve" || true
 printf '\n[log]\nlevel = debug\n' >>"$dir/feegate.ini"
