@@ -133,8 +133,8 @@ health_main(void *arg)
  * HEALTH_QUEUE_EVERY, and HEALTH_QUEUE_SPACE times the count's own time,
  * so that counting a province's queue (a second or more, growing with
  * the queue) takes a bounded share of a database thread. */
-double
-health_queue_gap(double took)
+static double
+queue_gap(double took)
 {
 	double gap = took * HEALTH_QUEUE_SPACE;
 
@@ -165,7 +165,7 @@ count_main(void *arg)
 					    &due, &oldest, &err) == 0) {
 			double took = mono_now() - t0;
 
-			gap = health_queue_gap(took);
+			gap = queue_gap(took);
 			/* A count slow enough to be spaced is said: it is
 			 * why /metrics' queue is older than 5 s. */
 			log_at(gap > HEALTH_QUEUE_EVERY ? LOG_LEVEL_INFO

@@ -9,7 +9,7 @@
  * connection of its own, counts the queue due for systemd's STATUS line
  * and /metrics, every HEALTH_QUEUE_EVERY seconds or, where the count
  * takes longer than a twentieth of that, spaced by its own time
- * (health_queue_gap).
+ * (HEALTH_QUEUE_SPACE).
  */
 #ifndef FEEGATE_HEALTH_H
 #define FEEGATE_HEALTH_H
@@ -21,9 +21,9 @@
 #define HEALTH_STALE         5.0  /* no answer for this long: not ready */
 #define HEALTH_BILLING_EVERY 10.0 /* seconds between reads of the contract */
 #define HEALTH_QUEUE_EVERY   5.0  /* between counts of the queue due */
-#define HEALTH_QUEUE_SPACE                                                     \
-	20.0 /* at least this many times the count's
-				     own time between counts */
+/* Between counts of the queue, at least this many times the last count's
+ * own time. */
+#define HEALTH_QUEUE_SPACE 20.0
 
 /* Start watching (serve, once its start-up checks have passed);
  * now_offset is serve --now's. */
@@ -37,8 +37,6 @@ void health_draining(void);
  * the same by channel), and the oldest's wait in seconds; -1 before the
  * first read. */
 long long health_queue(long long *oldest);
-/* Seconds from a count that took took seconds to the next. */
-double health_queue_gap(double took);
 
 /* The JSON answers and their HTTP status. */
 unsigned int health_live(struct sbuf *out);
