@@ -9,8 +9,9 @@
 # listener, 200 requests on one connection: median, 99th percentile and
 # maximum from curl's time_total, rows the server read a scrape
 # (Handler_read_* over the scrapes, serve's own work beside them
-# included); the count of the queue serve's health thread makes every 5 s
-# (five runs, and its plan), and how often serve made it in a minute
+# included); the count of the queue serve's health thread makes every
+# few seconds (five runs, and its plan; five of the one GROUP BY it was
+# before 2026-12-06), and how often serve made it in a minute
 # (serve's debug log: a count that takes longer than a quarter second is
 # spaced by 20 times its time); and for comparison what the scan of
 # every message row (the first /metrics' GROUP BY channel, state) takes
@@ -86,7 +87,7 @@ bench_serve "$dir/feegate.ini" "2026-10-01 10:00" "http://127.0.0.1:$mport/metri
 sleep 60
 kill "$serve" && wait "$serve" || true
 awk '/serve: the queue due \(/ { n++; took += $(NF - 7) + 0; line = $0 }
-	END { split(line, w, " "); printf "   %d counts, %.2f s of counting in 60 s (%.1f%%); the last: %s\n",
+	END { printf "   %d counts, %.2f s of counting in 60 s (%.1f%%); the last: %s\n",
 		n, took, took / 60 * 100, substr(line, index(line, "serve:")) }' "$dir/serve.err"
 echo "== for comparison, every message row by channel and state (the first /metrics):"
 t0=$(date +%s.%N)
