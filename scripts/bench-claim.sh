@@ -33,8 +33,8 @@ sql bench_feegate -e "INSERT INTO messages (notice_id, account_no, channel, cont
 	SELECT seq, CONCAT('33', LPAD(seq, 8, '0')), 'sms', seq, CONCAT('+86138', LPAD(seq, 8, '0')),
 	  'queued', '2026-10-01', seq % 10 = 0
 	FROM seq_1_to_$rows; ANALYZE TABLE messages" >/dev/null
-[ -z "${FEEGATE_BENCH_OLD_INDEX:-}" ] || sql bench_feegate -e "ALTER TABLE messages DROP INDEX messages_urgent,
-	ADD INDEX messages_urgent (priority, state, next_attempt_at)"
+[ -z "${FEEGATE_BENCH_OLD_INDEX:-}" ] || sql bench_feegate -e "ALTER TABLE messages DROP INDEX messages_waiting,
+	ADD INDEX messages_waiting (priority, queue_state, next_attempt_at)"
 echo "== inserted in $(( $(date +%s) - t )) s" >&2
 
 sql -e "SET GLOBAL slow_query_log_file = '$log', GLOBAL long_query_time = 0,

@@ -140,8 +140,8 @@ wait_ch=$(for c in $send_ch; do [ "$c" = "$slow_ch" ] || printf "'%s'\n" "$c"; d
 tout=""
 third=$(((queued + 2) / 3))
 i=0
-# The polls go through messages_urgent (priority, state, channel, ...)
-# and stop at the first row (or at a third of the night; bench_busy).
+# The polls stop at the first row (or at a third of the night: the
+# messages sent first are the first in the table; bench_busy).
 while :; do
 	peers_alive
 	if [ -z "$tout" ] && [ "$outage" -gt 0 ] && [ "$(sql -N bench_feegate -e "SELECT COUNT(*) FROM (SELECT 1

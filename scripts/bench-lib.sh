@@ -181,16 +181,17 @@ CONF
 
 # bench_busy CHANNELS: 0 once nothing on CHANNELS (a list of quoted
 # names, as SQL's IN takes them) is due or in flight in bench_feegate,
-# and no SMS or call waits for its receipt; 1 or 2 before. Each probe
-# goes through messages_urgent and stops at its first row: a COUNT(*)
-# of what was left read every message's row (0.64 s each at 1M, half of
-# MariaDB's CPU at five a second).
+# and no SMS or call waits for its receipt; 1 or 2 before. The first
+# probe goes through messages_waiting and stops at its first row (a
+# COUNT(*) of what was left read every message's row: 0.64 s each at 1M,
+# half of MariaDB's CPU at five a second); the second reads the batches
+# in flight (migration 026), a row a batch.
 bench_busy() {
 	sql -N bench_feegate -e "SELECT
 		EXISTS (SELECT 1 FROM messages WHERE priority IN (0, 1) AND channel IN ($1)
-		 AND state IN ('queued', 'retry', 'submitting'))
-		+ EXISTS (SELECT 1 FROM messages WHERE priority IN (0, 1) AND channel IN ('sms', 'voice')
-		   AND channel IN ($1) AND state = 'accepted')"
+		 AND queue_state IN ('queued', 'retry'))
+		+ EXISTS (SELECT 1 FROM message_batches WHERE channel IN ($1)
+		   AND (unanswered > 0 OR (channel IN ('sms', 'voice') AND awaited > 0)))"
 }
 
 # bench_serve CONF NOW URL: `serve` with CONF at NOW in the background

@@ -29,6 +29,7 @@ EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, DELETE ON `', @gw, '`.notice_out
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, DELETE ON `', @gw, '`.notice_requests TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE, DELETE ON `', @gw, '`.messages TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE, DELETE ON `', @gw, '`.message_texts TO ', @account);
+EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE, DELETE ON `', @gw, '`.message_batches TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE, DELETE ON `', @gw, '`.collection_tasks TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE, DELETE ON `', @gw, '`.input_errors TO ', @account);
 EXECUTE IMMEDIATE CONCAT('GRANT SELECT, INSERT, UPDATE ON `', @gw, '`.contact_blocks TO ', @account);

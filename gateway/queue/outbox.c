@@ -1,6 +1,7 @@
 /*
  * outbox.c: see outbox.h.
  */
+#include "queue/batches.h"
 #include "queue/outbox.h"
 
 #include <jansson.h>
@@ -151,14 +152,14 @@ stage_marked(struct db *db, const char *marker, const char *event,
 		    " notice_id, message_id, reason)"
 		    " SELECT ?, account_no, case_id, notice_id, message_id, ?"
 		    " FROM messages WHERE " OUTBOX_ANY_PRIORITY
-		    "  AND state = 'retry' AND lease_owner = ?",
+		    "  AND queue_state = 'retry' AND lease_owner = ?",
 		    DB_ARGS(DB_STR(event), DB_STR(reason), DB_STR(marker)),
 		    NULL, err) != 0)
 		return -1;
 	return db_exec(db,
 		       "UPDATE messages SET lease_owner = NULL"
 		       " WHERE " OUTBOX_ANY_PRIORITY
-		       "  AND state = 'retry' AND lease_owner = ?",
+		       "  AND queue_state = 'retry' AND lease_owner = ?",
 		       DB_ARGS(DB_STR(marker)), NULL, err);
 }
 
@@ -179,21 +180,14 @@ outbox_recover(struct db *db, const struct config *cfg, const char *now,
 		    "UPDATE messages SET state = 'retry', lease_owner = ?,"
 		    " lease_expires_at = NULL, next_attempt_at = ?,"
 		    " attempts = IF(attempts > 0, attempts - 1, 0)"
-		    " WHERE " OUTBOX_ANY_PRIORITY " AND state = 'leased'"
+		    " WHERE " OUTBOX_ANY_PRIORITY " AND queue_state = 'leased'"
 		    "  AND lease_expires_at < ?",
 		    DB_ARGS(DB_STR(marker), DB_STR(now), DB_STR(now)), &a,
 		    err) != 0 ||
 	    (a > 0 && stage_marked(db, marker, "message_requeued",
 				   "lease expired before sending", err) != 0) ||
-	    db_exec(db,
-		    "UPDATE messages SET state = 'retry', lease_owner = ?,"
-		    " lease_expires_at = NULL, next_attempt_at = ?,"
-		    " last_error = 'in doubt: sent, no answer and no receipt'"
-		    " WHERE " OUTBOX_ANY_PRIORITY " AND state = 'submitting'"
-		    "  AND lease_expires_at < DATE_SUB(?, INTERVAL ? SECOND)",
-		    DB_ARGS(DB_STR(marker), DB_STR(now), DB_STR(now),
-			    DB_INT(cfg->dispatch.lease)),
-		    &b, err) != 0 ||
+	    batches_in_doubt(db, now, cfg->dispatch.lease, marker, &b, err) !=
+		    0 ||
 	    (b > 0 && stage_marked(db, marker, "message_in_doubt",
 				   "no answer and no receipt: sending again",
 				   err) != 0) ||
@@ -204,6 +198,7 @@ outbox_recover(struct db *db, const struct config *cfg, const char *now,
 		    " WHERE made_at < UTC_TIMESTAMP() - INTERVAL 1 DAY"
 		    " LIMIT 10000",
 		    DB_NOARGS, NULL, err) != 0 ||
+	    batches_prune(db, now, err) != 0 ||
 	    audit_stage_flush(db, ACTOR, NULL, NULL, err) != 0 ||
 	    db_commit(db, err) != 0) {
 		db_rollback(db);
@@ -258,7 +253,7 @@ claim_select(struct db *db, struct claim_ctx *c, const char *channel,
 	 * priority is 0 or 1: its notice's `urgent` (outage.c writes 1, the
 	 * API a kind's 0 or 1), copied by fallbacks; a new level must be
 	 * claimed here too (and named in OUTBOX_ANY_PRIORITY). Only what is
-	 * due is in the ranges read on messages_urgent: `priority > 0`
+	 * due is in the ranges read on messages_waiting: `priority > 0`
 	 * walked every urgent message ever sent (27 ms a claim instead of
 	 * 0.4). The messages queued for now (next_attempt_at NULL) are in
 	 * the index in id order, so their range starts at the cursor
@@ -266,22 +261,23 @@ claim_select(struct db *db, struct claim_ctx *c, const char *channel,
 	 * value and the index named: with `priority = ?` MariaDB reads the
 	 * index by its equal prefix from the queue's start, where the
 	 * claimed messages' entries are (t_claim). */
-	snprintf(sql, sizeof(sql),
-		 "SELECT message_id, notice_id, case_id, contact_id,"
-		 " account_no, channel, address, receipt_token, attempts,"
-		 " TIMESTAMPDIFF(SECOND, created_at, ?),"
-		 " state = 'queued' AND next_attempt_at IS NULL"
-		 " FROM messages FORCE INDEX (messages_urgent)"
-		 " WHERE priority BETWEEN %d AND %d%s AND channel = ? AND %s"
-		 " LIMIT ? FOR UPDATE SKIP LOCKED",
-		 urgent, urgent, anytime_only ? " AND anytime = 1" : "",
-		 rest ? "((state = 'queued' AND next_attempt_at IS NULL"
-			"   AND message_id <= ?)"
-			"  OR (state IN ('queued', 'retry')"
-			"      AND next_attempt_at <= ?)"
-			"  OR (state = 'retry' AND next_attempt_at IS NULL))"
-		      : "state = 'queued' AND next_attempt_at IS NULL"
-			" AND message_id > ?");
+	snprintf(
+		sql, sizeof(sql),
+		"SELECT message_id, notice_id, case_id, contact_id,"
+		" account_no, channel, address, receipt_token, attempts,"
+		" TIMESTAMPDIFF(SECOND, created_at, ?),"
+		" state = 'queued' AND next_attempt_at IS NULL"
+		" FROM messages FORCE INDEX (messages_waiting)"
+		" WHERE priority BETWEEN %d AND %d%s AND channel = ? AND %s"
+		" LIMIT ? FOR UPDATE SKIP LOCKED",
+		urgent, urgent, anytime_only ? " AND anytime = 1" : "",
+		rest ? "((queue_state = 'queued' AND next_attempt_at IS NULL"
+		       "   AND message_id <= ?)"
+		       "  OR (queue_state IN ('queued', 'retry')"
+		       "      AND next_attempt_at <= ?)"
+		       "  OR (queue_state = 'retry' AND next_attempt_at IS NULL))"
+		     : "queue_state = 'queued' AND next_attempt_at IS NULL"
+		       " AND message_id > ?");
 	if (rest)
 		return db_query(db, DB_BUFFERED, sql,
 				DB_ARGS(DB_STR(now), DB_STR(channel),
@@ -747,30 +743,43 @@ receipt_token(const char *key, unsigned long long message_id, char out[33])
 	out[32] = '\0';
 }
 
-/* Two statements for the batch: each message's parts by CASE on its id
+/* The batch's row (batches.h: how recovery finds a message that got no
+ * answer once the lease is over); each message's parts by CASE on its id
  * (padded like an IN list), its token from the batch's key (a message
- * that has one keeps it) and the lease for all; then the texts,
- * appended to message_texts in one bulk insert (020_message_texts.sql
- * says why they are not on the message's row). The lease says when a
- * message that got no answer is in doubt. */
+ * that has one keeps it), the lease and the batch for all; then the
+ * texts, appended to message_texts in one bulk insert
+ * (020_message_texts.sql says why they are not on the message's row). */
 static int
 mark_submitting(struct db *db, const struct config *cfg, struct claimed **c,
 		size_t k, const char *key, const char *owner,
 		const char *provider, const char *now, struct fg_err *err)
 {
 	size_t kk = in_pad(k), i, np = 0;
-	struct db_param *p = xcalloc(3 * kk + 7, sizeof(*p)),
+	struct db_param *p = xcalloc(3 * kk + 8, sizeof(*p)),
 			*v = xcalloc(2 * kk, sizeof(*v));
 	struct db_param *id = v, *parts = v + kk;
 	struct db_bulk *texts = NULL;
+	unsigned long long batch = 0, *mids = xcalloc(k, sizeof(*mids));
 	struct sbuf sql;
 	int rc;
 
+	for (i = 0; i < k; i++)
+		mids[i] = c[i]->message_id;
+	rc = batches_open(db, c[0]->channel, provider, now, cfg->dispatch.lease,
+			  mids, k, &batch, err);
+	free(mids);
+	if (rc != 0) {
+		free(p);
+		free(v);
+		return -1;
+	}
 	for (i = 0; i < kk; i++) { /* padded: the last one repeats */
 		const struct claimed *m = c[i < k ? i : k - 1];
 
 		id[i] = DB_ID(m->message_id);
 		parts[i] = DB_INT(m->parts);
+		if (i < k)
+			c[i]->batch_id = batch;
 	}
 	sbuf_init(&sql);
 	sbuf_adds(&sql, "UPDATE messages SET state = 'submitting', parts =");
@@ -782,7 +791,8 @@ mark_submitting(struct db *db, const struct config *cfg, struct claimed **c,
 			" submitted_at = ?, next_attempt_at = ?,"
 			" provider = ?,"
 			" attempts = attempts + 1, lease_owner = ?,"
-			" lease_expires_at = DATE_ADD(?, INTERVAL ? SECOND)"
+			" lease_expires_at = DATE_ADD(?, INTERVAL ? SECOND),"
+			" batch_id = ?"
 			" WHERE message_id IN (");
 	p[np++] = DB_STR(key);
 	p[np++] = DB_STR(now);
@@ -791,6 +801,7 @@ mark_submitting(struct db *db, const struct config *cfg, struct claimed **c,
 	p[np++] = DB_STR(owner);
 	p[np++] = DB_STR(now);
 	p[np++] = DB_INT(cfg->dispatch.lease);
+	p[np++] = DB_ID(batch);
 	in_by_id(&sql, p, &np, id, kk);
 	rc = db_exec(db, sql.s, p, np, NULL, err);
 	sbuf_free(&sql);
@@ -1258,6 +1269,7 @@ record_once(struct db *db, const struct config *cfg, struct attempt *a,
 	    struct fg_err *err)
 {
 	struct audit_batch *w = audit_batch_new();
+	struct batch_counts counts = {0};
 	size_t i;
 
 	if (db_begin(db, err) != 0) {
@@ -1281,6 +1293,9 @@ record_once(struct db *db, const struct config *cfg, struct attempt *a,
 		    attempt_not_sent(db, t, errtext, now, err) != 0)
 			goto fail;
 		attempt_audit(w, t);
+		/* Answered; a receipt awaited when the provider took it. */
+		batches_note(&counts, m->batch_id, 1,
+			     t->d.outcome == OUTCOME_SENT);
 		/* The notice goes on to its next contact. */
 		if (ended &&
 		    outbox_queue_next(db, cfg, w, m->account_no, m->case_id,
@@ -1288,12 +1303,15 @@ record_once(struct db *db, const struct config *cfg, struct attempt *a,
 				      err) != 0)
 			goto fail;
 	}
-	if (audit_batch_write(db, w, ACTOR, business_date, err) != 0)
+	if (batches_write(db, &counts, err) != 0 ||
+	    audit_batch_write(db, w, ACTOR, business_date, err) != 0)
 		goto fail;
 	audit_batch_free(w);
+	batches_counts_free(&counts);
 	return db_commit(db, err);
 fail:
 	audit_batch_free(w);
+	batches_counts_free(&counts);
 	db_rollback(db);
 	return -1;
 }
@@ -1318,7 +1336,8 @@ struct receipt_row {
 	char channel[17];
 	char *address;
 	int attempts;
-	int has_ref;    /* provider_ref is set */
+	unsigned long long batch_id; /* message_batches, or 0 */
+	int has_ref;                 /* provider_ref is set */
 	char *progress; /* the progress codes applied: PROGRESS_SEP each */
 	int progressed; /* progress grew in this batch: to be written */
 };
@@ -1347,6 +1366,7 @@ receipt_row_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	r->attempts = row->val[9] ? (int)strtol(row->val[9], NULL, 10) : 0;
 	r->has_ref = row->val[10] != NULL && row->val[10][0] == '1';
 	r->progress = xstrdup(row->val[11] ? row->val[11] : "");
+	r->batch_id = row->val[12] ? strtoull(row->val[12], NULL, 10) : 0;
 	return 0;
 }
 
@@ -1693,8 +1713,8 @@ receipt_rows_lock(struct db *db, const struct receipt_item *it, size_t n,
 	sql = sql_in_list(
 		"SELECT message_id, state, receipt_token, notice_id,"
 		" case_id, contact_id, account_no, channel, address,"
-		" attempts, COALESCE(provider_ref, '') <> '', progress"
-		" FROM messages WHERE message_id IN (",
+		" attempts, COALESCE(provider_ref, '') <> '', progress,"
+		" batch_id FROM messages WHERE message_id IN (",
 		n, " FOR UPDATE");
 	rc = db_query(db, DB_BUFFERED, sql, p, pad_params(p, n), receipt_row_cb,
 		      rows, err);
@@ -1712,6 +1732,7 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 {
 	struct receipt_rows rows = {xcalloc(n, sizeof(*rows.r)), 0};
 	struct audit_batch *w = NULL;
+	struct batch_counts counts = {0};
 	unsigned long long *mid = xcalloc(n, sizeof(*mid));
 	size_t *refs = xcalloc(n, sizeof(*refs)), nrefs = 0;
 	size_t i, k = 0;
@@ -1757,6 +1778,11 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 		}
 		if (!r->final)
 			continue;
+		/* The receipt its batch awaited (one that beat the answer
+		 * too: the answer counts it up). */
+		if (strcmp(row->state, "submitting") == 0 ||
+		    strcmp(row->state, "accepted") == 0)
+			batches_note(&counts, row->batch_id, 0, -1);
 		if (r->status == DELIVERY_OK && !again) {
 			str_copy(row->state, "delivered", sizeof(row->state));
 			mid[k++] = r->message_id;
@@ -1767,6 +1793,7 @@ receipts_once(struct db *db, const struct config *cfg, struct receipt_item *it,
 	}
 	if (receipts_rows_write(db, it, refs, nrefs, &rows, err) != 0 ||
 	    receipts_delivered(db, mid, k, now, err) != 0 ||
+	    batches_write(db, &counts, err) != 0 ||
 	    audit_batch_write(db, w, ACTOR, business_date, err) != 0)
 		goto fail;
 	if (db_commit(db, err) != 0)
@@ -1780,6 +1807,7 @@ out:
 		for (i = 0; i < n; i++)
 			it[i].verdict = -1;
 	audit_batch_free(w);
+	batches_counts_free(&counts);
 	for (i = 0; i < rows.n; i++) {
 		free(rows.r[i].address);
 		free(rows.r[i].progress);
@@ -1798,31 +1826,4 @@ outbox_receipts(struct db *db, const struct config *cfg,
 	if (n == 0)
 		return 0;
 	RETRY_TXN(db, receipts_once(db, cfg, it, n, now, business_date, err));
-}
-
-int
-outbox_awaiting(struct db *db, const char *const *providers, size_t np,
-		const char *since, unsigned long long *n, struct fg_err *err)
-{
-	struct db_param *p;
-	char *sql;
-	size_t i;
-	int rc;
-
-	*n = 0;
-	if (np == 0)
-		return 0;
-	sql = sql_in_list("SELECT COUNT(*) FROM messages"
-			  " WHERE " OUTBOX_ANY_PRIORITY
-			  " AND state IN ('accepted', 'submitting')"
-			  " AND next_attempt_at >= ? AND provider IN (",
-			  np, "");
-	p = xcalloc(in_pad(np) + 1, sizeof(*p));
-	p[0] = DB_STR(since);
-	for (i = 0; i < np; i++)
-		p[1 + i] = DB_STR(providers[i]);
-	rc = db_query_ull(db, sql, p, 1 + pad_params(p + 1, np), n, err);
-	free(p);
-	free(sql);
-	return rc;
 }

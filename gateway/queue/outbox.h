@@ -16,9 +16,11 @@
  *
  * next_attempt_at is when a queued or retry message falls due; from the
  * claim on (submitting, accepted and after) it is when its last attempt
- * went, so that the receipts still awaited are found by the state index
- * for recent messages only (outbox_awaiting), not among every `accepted`
- * message ever sent (an e-mail stays `accepted`; a report can be lost).
+ * went. Only a waiting message (queued, retry, leased) has its state in
+ * the claim's index, messages_waiting (migration 026): the updates after
+ * the claim move no entry. A marked batch has a row of its own
+ * (batches.h), from which lease recovery finds the messages in doubt and
+ * `run` the receipts still awaited.
  *
  * A message in doubt (its dispatcher died after sending) is not sent again
  * until [dispatch] lease seconds have passed without a receipt: a receipt
@@ -36,13 +38,15 @@
 
 /* Every priority a message can have: its notice's `urgent`, 0 or 1 (the
  * claim takes each level by name, claim_select in outbox.c). A query that
- * looks messages up by state says it too, so that it can use the outbox's
- * one index by state, messages_urgent (priority, state, next_attempt_at;
- * migration 010). A new level goes here and into claim_select. */
+ * looks waiting messages up by state says it too, so that it can use the
+ * outbox's one index by state, messages_waiting (priority, queue_state,
+ * channel, next_attempt_at; migration 026). A new level goes here and into
+ * claim_select. */
 #define OUTBOX_ANY_PRIORITY "priority IN (0, 1)"
 
 struct claimed {
 	unsigned long long message_id, notice_id, case_id;
+	unsigned long long batch_id; /* message_batches: set when marked */
 	long long contact_id;
 	char account_no[33];
 	char channel[17];
@@ -140,11 +144,6 @@ struct receipt_item {
 int outbox_receipts(struct db *db, const struct config *cfg,
 		    struct receipt_item *it, size_t n, const char *now,
 		    const char *business_date, struct fg_err *err);
-/* Messages accepted by one of these providers (those that send receipts),
- * gone since `since`, and still waiting for a final receipt. */
-int outbox_awaiting(struct db *db, const char *const *providers, size_t np,
-		    const char *since, unsigned long long *n,
-		    struct fg_err *err);
 void outbox_free(struct claimed *m, size_t n);
 
 /* What a provider may de-duplicate on, and what a bounce names the

@@ -28,6 +28,7 @@
 #include "base/workq.h"
 #include "channels/channel.h"
 #include "net/httpc.h"
+#include "queue/batches.h"
 #include "queue/outbox.h"
 #include "queue/policy.h"
 #include "send/metrics.h"
@@ -1083,7 +1084,7 @@ awaiting_receipts(struct dispatcher *d, unsigned long long *n,
 	for (i = 0; i < d->nlanes; i++)
 		if (d->lanes[i].ch->ops->flags & CHANNEL_RECEIPTS)
 			with[nr++] = d->lanes[i].ch->provider;
-	return outbox_awaiting(&d->db, with, nr, d->awaited_since, n, err);
+	return batches_awaiting(&d->db, with, nr, d->awaited_since, n, err);
 }
 
 static void

@@ -65,8 +65,8 @@ t1=$(date +%s.%N)
 slow_off
 eq 0 "$rc" "dispatch: $(tail -2 "$work/dispatch.err")"
 eq 3000 "$(sqlg "SELECT COUNT(*) FROM messages WHERE channel = 'sms' AND state IN ('accepted', 'delivered')")" "3,000 SMS sent"
-idle=$(grep -c "BETWEEN 0 AND 0 AND channel = 'email' AND state = 'queued'" "$slow" || true)
-busy=$(grep -c "BETWEEN 0 AND 0 AND channel = 'sms' AND state = 'queued'" "$slow" || true)
+idle=$(grep -c "BETWEEN 0 AND 0 AND channel = 'email' AND queue_state = 'queued'" "$slow" || true)
+busy=$(grep -c "BETWEEN 0 AND 0 AND channel = 'sms' AND queue_state = 'queued'" "$slow" || true)
 secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 echo "     in $secs s: $busy claims for SMS, $idle for the idle e-mail lane"
 [ "$busy" -gt 0 ] || fail "no SMS claim in the slow log: $slow"
@@ -99,9 +99,9 @@ eq 0 "$rc" "dispatch: $(tail -2 "$work/dispatch2.err")"
 eq 20000 "$(sqlg "SELECT COUNT(*) FROM messages WHERE channel = 'sms' AND state IN ('accepted', 'delivered')")" "all 20,000 SMS sent"
 # Pages a claimed row, for each SMS claim of 20 rows or more that got all
 # it asked for. One that gets fewer has read to its range's end, and
-# InnoDB passes delete-marked entries before it looks at the end (the
-# other states' entries, here all those of the messages sent): the last
-# claims of a queue walk them, from a cursor or not.
+# InnoDB passes delete-marked entries before it looks at the end (those
+# the messages claimed before left, until purge): the last claims of a
+# queue walk them, from a cursor or not.
 set -- $(awk -v schema="$gschema" '
 	/^# Thread_id:/ { ours = index($0, "Schema: " schema " ") > 0 }
 	/Rows_sent:/ { for (i = 1; i < NF; i++) if ($i == "Rows_sent:") rows = $(i + 1) }

@@ -37,16 +37,20 @@ eq "0" "$(sim_stat duplicates)" "and none twice"
 has "$(fg audit verify)" "chain intact" "audit chain after SIGKILL"
 
 # Whatever the kill left in doubt was put back, audited, and its mark
-# cleared: no lease outlives its message's answer.
+# cleared: no lease outlives its message's answer, and no batch is left
+# with a message unanswered (the killed dispatcher's were found from
+# their batches' rows, migration 026).
 eq "0" "$(sqlg "SELECT COUNT(*) FROM messages WHERE lease_owner IS NOT NULL")" "no lease or recovery mark left"
+eq "0" "$(sqlg "SELECT COUNT(*) FROM message_batches WHERE unanswered > 0")" "no batch left unanswered"
 eq "$(sqlg "SELECT COUNT(*) FROM messages WHERE last_error LIKE 'in doubt%'")" \
 	"$(sqlg "SELECT COUNT(DISTINCT message_id) FROM audit_log WHERE event = 'message_in_doubt'")" \
 	"every message put back in doubt is audited"
 
 # 1b. Leases a dead dispatcher left behind, made by hand: six `submitting`
-# (in doubt) and six `leased` (claimed, never sent; earlier builds wrote
-# that state). Recovery puts back exactly those, audits each once, clears
-# its marks, and each is sent once.
+# (in doubt) in a batch of seven whose seventh was answered (delivered
+# since), and six `leased` (claimed, never sent; earlier builds wrote
+# that state). Recovery puts back exactly those six and six, audits each
+# once, clears its marks, and each is sent once.
 start_sim 18432 "-d 50 -l 20"
 load
 send_conf 18425 "lease = 5
@@ -61,13 +65,21 @@ every50() {
 }
 doubt=$(every50 1)
 leased=$(every50 2)
+answered=$(every50 3 | cut -d, -f1)
 sqlg "UPDATE messages SET state = 'submitting', attempts = 1, lease_owner = 'dead:1',
-	lease_expires_at = '2026-10-01 00:00' WHERE message_id IN ($doubt)"
+	lease_expires_at = '2026-10-01 00:00' WHERE message_id IN ($doubt);
+      INSERT INTO message_batches (channel, provider, submitted_at, lease_expires_at,
+	unanswered, message_ids)
+	VALUES ('sms', 'sim', '2026-09-30 23:59', '2026-10-01 00:00', 6, '$doubt,$answered');
+      UPDATE messages SET batch_id = LAST_INSERT_ID() WHERE message_id IN ($doubt, $answered);
+      UPDATE messages SET state = 'delivered', attempts = 1 WHERE message_id = $answered"
 sqlg "UPDATE messages SET state = 'leased', attempts = 1, lease_owner = 'dead:1',
 	lease_expires_at = '2026-10-01 00:00' WHERE message_id IN ($leased)"
 fgok dispatch --now "2026-10-02 10:00"
 eq "$N" "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'delivered'")" "dead leases: every message delivered"
 eq "0" "$(sim_stat duplicates)" "dead leases: none twice"
+eq "0" "$(sim_count "$(sqlg "SELECT address FROM messages WHERE message_id = $answered")")" \
+	"dead leases: the batch's answered message not sent again"
 eq "6 6 $doubt" "$(sqlg "SELECT COUNT(*), COUNT(DISTINCT message_id), GROUP_CONCAT(DISTINCT message_id ORDER BY message_id) FROM audit_log WHERE event = 'message_in_doubt'" | tr '\t' ' ')" "the six in doubt audited once each"
 eq "6 6 $leased" "$(sqlg "SELECT COUNT(*), COUNT(DISTINCT message_id), GROUP_CONCAT(DISTINCT message_id ORDER BY message_id) FROM audit_log WHERE event = 'message_requeued'" | tr '\t' ' ')" "the six leased requeued once each"
 eq "6" "$(sqlg "SELECT COUNT(*) FROM messages WHERE message_id IN ($leased) AND attempts = 1")" "a lease that never sent costs no attempt"
@@ -93,6 +105,10 @@ done
 eq "$N" "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'delivered'")" "three dispatchers: every message delivered"
 eq "$N" "$(sim_stat unique)" "three dispatchers: every message received"
 eq "0" "$(sim_stat duplicates)" "three dispatchers: none twice"
+# Each batch counted its answers and receipts down to nothing, whichever
+# dispatcher took the receipt.
+eq "0" "$(sqlg "SELECT COUNT(*) FROM message_batches WHERE unanswered > 0 OR awaited > 0")" \
+	"three dispatchers: every batch settled"
 shares=$(for k in 1 2 3; do sed -n 's/^dispatch: sent=\([0-9]*\) .*/\1/p' "$work/m$k.out"; done | tr '\n' ' ')
 echo "     sent by each dispatcher: $shares"
 has "$(fg audit verify)" "chain intact" "audit chain after concurrent dispatchers"

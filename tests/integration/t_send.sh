@@ -88,7 +88,10 @@ hasnt "$b1" "115.00" "B1: a bill not yet due is not owed"
 # notice, put back to `accepted` by hand) does not hold up a later night:
 # `run` waits for what went since shortly before it started, not for that
 # (receipt_wait = 10 here; before, every later run waited all of it).
-sqlg "UPDATE messages m JOIN notices n USING (notice_id) SET m.state = 'accepted' WHERE n.account_no = 'N1' AND n.seq = 1"
+sqlg "UPDATE messages m JOIN notices n USING (notice_id) SET m.state = 'accepted' WHERE n.account_no = 'N1' AND n.seq = 1;
+      INSERT INTO message_batches (channel, provider, submitted_at, lease_expires_at, unanswered, awaited, message_ids)
+      SELECT m.channel, m.provider, m.next_attempt_at, m.next_attempt_at, 0, 1, m.message_id
+      FROM messages m JOIN notices n USING (notice_id) WHERE n.account_no = 'N1' AND n.seq = 1"
 customer L1; contact 13 L1 sms +8613800001013; bill L1-1 L1 50.00 2026-10-31
 t0=$(date +%s)
 fgok run --date 2026-11-01 --now "2026-11-01 10:00"
