@@ -45,7 +45,8 @@ ALTER TABLE messages
     'cancelled') AS (IF(state IN ('queued', 'retry', 'leased'), state, NULL))
     VIRTUAL,
   DROP INDEX IF EXISTS messages_urgent,
-  ADD INDEX messages_waiting (priority, queue_state, channel, next_attempt_at);
+  ADD INDEX IF NOT EXISTS messages_waiting
+    (priority, queue_state, channel, next_attempt_at);
 UPDATE message_batches b
   JOIN messages m ON m.message_id = CAST(b.message_ids AS UNSIGNED)
   SET m.batch_id = b.batch_id
