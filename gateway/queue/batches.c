@@ -97,10 +97,9 @@ batches_write(struct db *db, struct batch_counts *b, struct fg_err *err)
 	sbuf_adds(&sql, ", awaited = awaited +");
 	case_by_batch(&sql, p, &np, b, b->awaited);
 	sbuf_adds(&sql, " WHERE batch_id IN (");
-	for (i = 0; i < b->n; i++) {
-		sbuf_adds(&sql, i ? ", ?" : "?");
+	db_placeholders(&sql, b->n);
+	for (i = 0; i < b->n; i++)
 		p[np++] = DB_ID(b->id[i]);
-	}
 	sbuf_adds(&sql, ")");
 	rc = db_exec(db, sql.s, p, np, NULL, err);
 	sbuf_free(&sql);
@@ -148,37 +147,30 @@ batch_back(struct db *db, unsigned long long batch_id, const char *ids,
 {
 	struct db_param *p;
 	struct sbuf sql;
-	size_t np = 0, k = 1, i, pad = 1;
+	size_t np = 0, k = 1, i;
 	const char *s;
 	unsigned long long back = 0;
 	int rc;
 
 	for (s = ids; *s != '\0'; s++)
 		k += *s == ',';
-	while (pad < k)
-		pad <<= 1;
-	p = xcalloc(4 + pad, sizeof(*p));
+	p = xcalloc(3 + db_in_pad(k), sizeof(*p));
 	p[np++] = DB_STR(marker);
 	p[np++] = DB_STR(now);
 	p[np++] = DB_ID(batch_id);
+	for (i = 0, s = ids; i < k; i++) {
+		p[np + i] = DB_ID(strtoull(s, NULL, 10));
+		s = strchr(s, ',');
+		s = s != NULL ? s + 1 : "";
+	}
+	np += db_pad_params(p + np, k);
 	sbuf_init(&sql);
 	sbuf_adds(&sql, "UPDATE messages SET state = 'retry', lease_owner = ?,"
 			" lease_expires_at = NULL, next_attempt_at = ?,"
 			" last_error = 'in doubt: sent, no answer and no"
 			" receipt' WHERE state = 'submitting' AND batch_id = ?"
 			" AND message_id IN (");
-	for (i = 0, s = ids; i < pad; i++) {
-		/* padded like the outbox's lists: the last id repeats */
-		if (i < k) {
-			p[np++] = DB_ID(strtoull(s, NULL, 10));
-			s = strchr(s, ',');
-			s = s != NULL ? s + 1 : "";
-		} else {
-			p[np] = p[np - 1];
-			np++;
-		}
-		sbuf_adds(&sql, i ? ", ?" : "?");
-	}
+	db_placeholders(&sql, db_in_pad(k));
 	sbuf_adds(&sql, ")");
 	rc = db_exec(db, sql.s, p, np, &back, err);
 	sbuf_free(&sql);
@@ -234,10 +226,9 @@ batches_awaiting(struct db *db, const char *const *providers, size_t np,
 	sbuf_adds(&sql, "SELECT COALESCE(SUM(GREATEST(unanswered, 0)"
 			" + GREATEST(awaited, 0)), 0) FROM message_batches"
 			" WHERE submitted_at >= ? AND provider IN (");
-	for (i = 0; i < np; i++) {
-		sbuf_adds(&sql, i ? ", ?" : "?");
+	db_placeholders(&sql, np);
+	for (i = 0; i < np; i++)
 		p[1 + i] = DB_STR(providers[i]);
-	}
 	sbuf_adds(&sql, ")");
 	rc = db_query_ull(db, sql.s, p, np + 1, n, err);
 	sbuf_free(&sql);

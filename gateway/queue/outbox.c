@@ -20,42 +20,6 @@
 
 #define ACTOR "dispatcher"
 
-/* "?, ?, ?" for an IN list of n, into b. */
-static void
-placeholders(struct sbuf *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sbuf_adds(b, i ? ", ?" : "?");
-}
-
-/* IN lists of batches are padded to a power of two by repeating their last
- * value, so that statement texts repeat and a prepared statement is run
- * again: batches of every size from 1 to 500 would prepare one per size
- * (receipts prepared three statements per batch). */
-static size_t
-in_pad(size_t n)
-{
-	size_t k = 1;
-
-	while (k < n)
-		k <<= 1;
-	return k;
-}
-
-/* p[0..n) is set: repeat p[n - 1] up to in_pad(n), which p has room for;
- * returns in_pad(n). */
-static size_t
-pad_params(struct db_param *p, size_t n)
-{
-	size_t i, k = in_pad(n);
-
-	for (i = n; n > 0 && i < k; i++)
-		p[i] = p[n - 1];
-	return k;
-}
-
 /* " CASE message_id WHEN ? THEN ? ... END" for n rows into sql, their
  * ids and values into p from *np on (n pairs): one statement sets a
  * column to each row's own value. */
@@ -82,13 +46,13 @@ in_by_id(struct sbuf *sql, struct db_param *p, size_t *np,
 {
 	size_t i;
 
-	placeholders(sql, n);
+	db_placeholders(sql, n);
 	sbuf_adds(sql, ")");
 	for (i = 0; i < n; i++)
 		p[(*np)++] = ids[i];
 }
 
-/* head, an IN list of in_pad(n) placeholders, ")" and tail: a new
+/* head, an IN list of db_in_pad(n) placeholders, ")" and tail: a new
  * string. */
 static char *
 sql_in_list(const char *head, size_t n, const char *tail)
@@ -97,7 +61,7 @@ sql_in_list(const char *head, size_t n, const char *tail)
 
 	sbuf_init(&b);
 	sbuf_adds(&b, head);
-	placeholders(&b, in_pad(n));
+	db_placeholders(&b, db_in_pad(n));
 	sbuf_adds(&b, ")");
 	sbuf_adds(&b, tail);
 	return sbuf_take(&b);
@@ -105,13 +69,14 @@ sql_in_list(const char *head, size_t n, const char *tail)
 
 /* head, then the k ids in p[lead..lead + k) as an IN list ("head (?, ?,
  * ...)"), run, with head's own lead parameters in p[0..lead); p has room
- * for lead + in_pad(k). */
+ * for lead + db_in_pad(k). */
 static int
 exec_in(struct db *db, const char *head, struct db_param *p, size_t lead,
 	size_t k, struct fg_err *err)
 {
 	char *sql = sql_in_list(head, k, "");
-	int rc = db_exec(db, sql, p, lead + pad_params(p + lead, k), NULL, err);
+	int rc = db_exec(db, sql, p, lead + db_pad_params(p + lead, k), NULL,
+			 err);
 
 	free(sql);
 	return rc;
@@ -539,7 +504,7 @@ load_outages(struct db *db, struct load_ctx *l, struct fg_err *err)
 	size_t i, k = 0;
 	int rc;
 
-	p = xcalloc(in_pad(l->n), sizeof(*p));
+	p = xcalloc(db_in_pad(l->n), sizeof(*p));
 	for (i = 0; i < l->n; i++)
 		if (strncmp(l->m[i].kind, "outage", 6) == 0)
 			p[k++] = DB_ID(l->m[i].notice_id);
@@ -581,10 +546,10 @@ load_outages(struct db *db, struct load_ctx *l, struct fg_err *err)
 			     " LEFT JOIN {B}.billing_outages b"
 			     "  ON {=outages.outage_id b.outage_id n.outage_id}"
 			     " WHERE n.notice_id IN (");
-	placeholders(&sql, in_pad(k));
+	db_placeholders(&sql, db_in_pad(k));
 	sbuf_adds(&sql, ")");
-	rc = db_query(db, DB_STREAM, sql.s, p, pad_params(p, k), outage_cb, l,
-		      err);
+	rc = db_query(db, DB_STREAM, sql.s, p, db_pad_params(p, k), outage_cb,
+		      l, err);
 	sbuf_free(&sql);
 	free(p);
 	return rc;
@@ -648,16 +613,16 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 		  " LEFT JOIN {B}.billing_customers c"
 		  "  ON {=customers.account_no c.account_no n.account_no}"
 		  " WHERE n.notice_id IN (");
-	placeholders(&sql, in_pad(n));
+	db_placeholders(&sql, db_in_pad(n));
 	sbuf_adds(&sql, ")");
 	/* By the notices the claim named: the messages' rows, just read
 	 * and locked by the claim, are not read again (a lookup a message
 	 * by primary key). */
-	p = xcalloc(in_pad(n), sizeof(*p));
+	p = xcalloc(db_in_pad(n), sizeof(*p));
 	for (i = 0; i < n; i++)
 		p[i] = DB_ID(m[i].notice_id);
-	pad_params(p, n);
-	if (db_query(db, DB_STREAM, sql.s, p, in_pad(n), load_cb, &l, err) !=
+	db_pad_params(p, n);
+	if (db_query(db, DB_STREAM, sql.s, p, db_in_pad(n), load_cb, &l, err) !=
 		    0 ||
 	    load_outages(db, &l, err) != 0)
 		goto out;
@@ -684,9 +649,9 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 		" WHERE b.status = 'open' AND CAST(b.status AS BINARY) = 'open'"
 		"  AND (b.due_date < DATE_SUB(?, INTERVAL ? DAY)) IS TRUE"
 		"  AND b.account_no IN (");
-	placeholders(&sql, in_pad(n));
+	db_placeholders(&sql, db_in_pad(n));
 	sbuf_adds(&sql, ") GROUP BY a");
-	p = xcalloc(in_pad(n) + 2, sizeof(*p));
+	p = xcalloc(db_in_pad(n) + 2, sizeof(*p));
 	p[0] = DB_STR(business_date);
 	p[1] = DB_INT(cfg->dunning.grace_days);
 	l.by_account = xcalloc(n, sizeof(*l.by_account));
@@ -695,7 +660,7 @@ outbox_load(struct db *db, const struct config *cfg, struct claimed *m,
 		l.by_account[i] = &m[i];
 	}
 	qsort(l.by_account, n, sizeof(*l.by_account), account_cmp);
-	if (db_query(db, DB_STREAM, sql.s, p, 2 + pad_params(p + 2, n),
+	if (db_query(db, DB_STREAM, sql.s, p, 2 + db_pad_params(p + 2, n),
 		     balance_cb, &l, err) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -754,7 +719,7 @@ mark_submitting(struct db *db, const struct config *cfg, struct claimed **c,
 		size_t k, const char *key, const char *owner,
 		const char *provider, const char *now, struct fg_err *err)
 {
-	size_t kk = in_pad(k), i, np = 0;
+	size_t kk = db_in_pad(k), i, np = 0;
 	struct db_param *p = xcalloc(3 * kk + 8, sizeof(*p)),
 			*v = xcalloc(2 * kk, sizeof(*v));
 	struct db_param *id = v, *parts = v + kk;
@@ -840,7 +805,7 @@ static int
 notices_cancelled(struct db *db, const struct claimed *m, size_t n,
 		  const char *business_date, struct fg_err *err)
 {
-	struct db_param *p = xcalloc(in_pad(n) + 1, sizeof(*p));
+	struct db_param *p = xcalloc(db_in_pad(n) + 1, sizeof(*p));
 	size_t i, k = 0;
 	int rc;
 
@@ -1119,7 +1084,7 @@ outbox_queue_next(struct db *db, const struct config *cfg,
 		"  AND" CONTACT_HAS_ID "  AND tried.message_id IS NULL"
 		"  AND (" CONTACT_REASON_SQL ") IS NULL"
 		"  AND ct.channel IN (");
-	placeholders(&sql, nch);
+	db_placeholders(&sql, nch);
 	sbuf_adds(&sql, ") ORDER BY ");
 	contacts_rank_sql(cfg, "ct.", &sql);
 	sbuf_adds(&sql, "ct.priority, ct.contact_id LIMIT 1");
@@ -1143,7 +1108,7 @@ static int
 record_sent_chunk(struct db *db, struct attempt **s, size_t k,
 		  struct fg_err *err)
 {
-	size_t kk = in_pad(k), i, np = 0;
+	size_t kk = db_in_pad(k), i, np = 0;
 	struct db_param *p = xcalloc(3 * kk, sizeof(*p)),
 			*v = xcalloc(2 * kk, sizeof(*v));
 	struct db_param *id = v, *ref = v + kk;
@@ -1489,7 +1454,7 @@ receipts_delivered(struct db *db, const unsigned long long *mid, size_t k,
 
 	if (k == 0)
 		return 0;
-	p = xcalloc(in_pad(k) + 1, sizeof(*p));
+	p = xcalloc(db_in_pad(k) + 1, sizeof(*p));
 	p[0] = DB_STR(now);
 	for (i = 0; i < k; i++)
 		p[1 + i] = DB_ID(mid[i]);
@@ -1497,7 +1462,7 @@ receipts_delivered(struct db *db, const unsigned long long *mid, size_t k,
 			  " final_at = ?, lease_owner = NULL,"
 			  " lease_expires_at = NULL WHERE message_id IN (",
 			  k, "");
-	rc = db_exec(db, sql, p, 1 + pad_params(p + 1, k), NULL, err);
+	rc = db_exec(db, sql, p, 1 + db_pad_params(p + 1, k), NULL, err);
 	free(sql);
 	free(p);
 	return rc;
@@ -1556,7 +1521,7 @@ update_by_id(struct db *db, const char *column, const char *only,
 	     const unsigned long long *ids, const char *const *vals, size_t k,
 	     struct fg_err *err)
 {
-	size_t kk = in_pad(k), i, np = 0;
+	size_t kk = db_in_pad(k), i, np = 0;
 	struct db_param *p, *v;
 	struct sbuf sql;
 	int rc;
@@ -1703,7 +1668,7 @@ static int
 receipt_rows_lock(struct db *db, const struct receipt_item *it, size_t n,
 		  struct receipt_rows *rows, struct fg_err *err)
 {
-	struct db_param *p = xcalloc(in_pad(n), sizeof(*p));
+	struct db_param *p = xcalloc(db_in_pad(n), sizeof(*p));
 	char *sql;
 	size_t i;
 	int rc;
@@ -1716,8 +1681,8 @@ receipt_rows_lock(struct db *db, const struct receipt_item *it, size_t n,
 		" attempts, COALESCE(provider_ref, '') <> '', progress,"
 		" batch_id FROM messages WHERE message_id IN (",
 		n, " FOR UPDATE");
-	rc = db_query(db, DB_BUFFERED, sql, p, pad_params(p, n), receipt_row_cb,
-		      rows, err);
+	rc = db_query(db, DB_BUFFERED, sql, p, db_pad_params(p, n),
+		      receipt_row_cb, rows, err);
 	if (rc == 0)
 		qsort(rows->r, rows->n, sizeof(*rows->r), receipt_row_cmp);
 	free(sql);

@@ -848,6 +848,35 @@ value_cb(void *arg, const struct db_row *row, struct fg_err *err)
 	return 1;
 }
 
+void
+db_placeholders(struct sbuf *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sbuf_adds(b, i ? ", ?" : "?");
+}
+
+size_t
+db_in_pad(size_t n)
+{
+	size_t k = 1;
+
+	while (k < n)
+		k <<= 1;
+	return k;
+}
+
+size_t
+db_pad_params(struct db_param *p, size_t n)
+{
+	size_t i, k = db_in_pad(n);
+
+	for (i = n; n > 0 && i < k; i++)
+		p[i] = p[n - 1];
+	return k;
+}
+
 int
 db_query_value(struct db *db, const char *sql, const struct db_param *p,
 	       size_t np, char *out, size_t outlen, int *found,

@@ -134,6 +134,17 @@ int db_query_value(struct db *db, const char *sql, const struct db_param *p,
 		   size_t np, char *out, size_t outlen, int *found,
 		   struct fg_err *err);
 
+/* n placeholders "?, ?, ..." into b: an IN list's inside. */
+void db_placeholders(struct sbuf *b, size_t n);
+/* IN lists of batches are padded to a power of two by repeating their
+ * last value, so that statement texts repeat and a prepared statement is
+ * run again: batches of every size from 1 to 500 would prepare one per
+ * size. The padded length of a list of n. */
+size_t db_in_pad(size_t n);
+/* p[0..n) is set: repeat p[n - 1] up to db_in_pad(n), which p has room
+ * for; returns db_in_pad(n). */
+size_t db_pad_params(struct db_param *p, size_t n);
+
 /*
  * The last failure rolled the transaction back whole and it may simply be
  * run again: a deadlock, a lock wait timeout, a lost connection (the
