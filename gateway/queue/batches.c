@@ -117,6 +117,9 @@ batches_counts_free(struct batch_counts *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* Batches in doubt read at once. */
+#define DOUBT_PAGE 1000
+
 struct doubt {
 	unsigned long long *id;
 	char **ids;
@@ -193,16 +196,24 @@ batches_in_doubt(struct db *db, const char *now, long lease, const char *marker,
 	int rc;
 
 	*n = 0;
-	rc = db_query(db, DB_BUFFERED,
-		      "SELECT batch_id, message_ids FROM message_batches"
-		      " WHERE unanswered > 0"
-		      "  AND lease_expires_at < DATE_SUB(?, INTERVAL ? SECOND)"
-		      " ORDER BY batch_id LIMIT 1000",
-		      DB_ARGS(DB_STR(now), DB_INT(lease)), doubt_cb, &d, err);
-	for (i = 0; rc == 0 && i < d.n; i++)
-		rc = batch_back(db, d.id[i], d.ids[i], now, marker, n, err);
-	for (i = 0; i < d.n; i++)
-		free(d.ids[i]);
+	/* A page at a time, until one comes back short: each batch put back
+	 * has nothing unanswered, so the next page starts past it. */
+	do {
+		d.n = 0;
+		rc = db_query(
+			db, DB_BUFFERED,
+			"SELECT batch_id, message_ids FROM message_batches"
+			" WHERE unanswered > 0 AND lease_expires_at"
+			"  < DATE_SUB(?, INTERVAL ? SECOND)"
+			" ORDER BY batch_id LIMIT ?",
+			DB_ARGS(DB_STR(now), DB_INT(lease), DB_INT(DOUBT_PAGE)),
+			doubt_cb, &d, err);
+		for (i = 0; rc == 0 && i < d.n; i++)
+			rc = batch_back(db, d.id[i], d.ids[i], now, marker, n,
+					err);
+		for (i = 0; i < d.n; i++)
+			free(d.ids[i]);
+	} while (rc == 0 && d.n == DOUBT_PAGE);
 	free(d.ids);
 	free(d.id);
 	return rc;
@@ -240,8 +251,8 @@ int
 batches_prune(struct db *db, const char *now, struct fg_err *err)
 {
 	return db_exec(db,
-		       "DELETE FROM message_batches"
-		       " WHERE (unanswered <= 0 AND awaited <= 0)"
-		       "  OR submitted_at < DATE_SUB(?, INTERVAL 1 DAY)",
+		       "DELETE FROM message_batches WHERE unanswered <= 0"
+		       " AND (awaited <= 0"
+		       "  OR submitted_at < DATE_SUB(?, INTERVAL 1 DAY))",
 		       DB_ARGS(DB_STR(now)), NULL, err);
 }

@@ -37,8 +37,9 @@ void batches_counts_free(struct batch_counts *b);
 /* The messages of the batches whose lease ran out more than lease
  * seconds before now with messages unanswered, still `submitting`: put
  * back as `retry` (marked with marker for the caller's audit, last_error
- * saying why), their batches' unanswered counts closed. The number put
- * back in *n. In the caller's transaction. */
+ * saying why), their batches' unanswered counts closed; every such batch,
+ * read a page at a time. The number put back in *n. In the caller's
+ * transaction. */
 int batches_in_doubt(struct db *db, const char *now, long lease,
 		     const char *marker, unsigned long long *n,
 		     struct fg_err *err);
@@ -50,7 +51,9 @@ int batches_awaiting(struct db *db, const char *const *providers, size_t np,
 		     struct fg_err *err);
 
 /* Drop the rows of batches settled (nothing unanswered or awaited) and of
- * those older than a day (a receipt that never came). */
+ * those answered more than a day ago (a receipt that never came). A batch
+ * with a message unanswered stays whatever its age: its row is how lease
+ * recovery finds the message. */
 int batches_prune(struct db *db, const char *now, struct fg_err *err);
 
 #endif

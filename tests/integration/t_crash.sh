@@ -50,7 +50,11 @@ eq "$(sqlg "SELECT COUNT(*) FROM messages WHERE last_error LIKE 'in doubt%'")" \
 # (in doubt) in a batch of seven whose seventh was answered (delivered
 # since), and six `leased` (claimed, never sent; earlier builds wrote
 # that state). Recovery puts back exactly those six and six, audits each
-# once, clears its marks, and each is sent once.
+# once, clears its marks, and each is sent once. Ahead of the batch, a
+# thousand more in doubt whose messages were sent since, all submitted
+# more than a day before: recovery reads them a page at a time and
+# reaches the six (it read one page of 1,000, then dropped the rest of
+# the day-old rows, the six's batch with them).
 start_sim 18432 "-d 50 -l 20"
 load
 send_conf 18425 "lease = 5
@@ -66,6 +70,9 @@ every50() {
 doubt=$(every50 1)
 leased=$(every50 2)
 answered=$(every50 3 | cut -d, -f1)
+sqlg "INSERT INTO message_batches (channel, provider, submitted_at, lease_expires_at,
+	unanswered, message_ids)
+	SELECT 'sms', 'sim', '2026-09-30 23:58', '2026-10-01 00:00', 1, '0' FROM seq_1_to_1000"
 sqlg "UPDATE messages SET state = 'submitting', attempts = 1, lease_owner = 'dead:1',
 	lease_expires_at = '2026-10-01 00:00' WHERE message_id IN ($doubt);
       INSERT INTO message_batches (channel, provider, submitted_at, lease_expires_at,
@@ -84,6 +91,7 @@ eq "6 6 $doubt" "$(sqlg "SELECT COUNT(*), COUNT(DISTINCT message_id), GROUP_CONC
 eq "6 6 $leased" "$(sqlg "SELECT COUNT(*), COUNT(DISTINCT message_id), GROUP_CONCAT(DISTINCT message_id ORDER BY message_id) FROM audit_log WHERE event = 'message_requeued'" | tr '\t' ' ')" "the six leased requeued once each"
 eq "6" "$(sqlg "SELECT COUNT(*) FROM messages WHERE message_id IN ($leased) AND attempts = 1")" "a lease that never sent costs no attempt"
 eq "0" "$(sqlg "SELECT COUNT(*) FROM messages WHERE lease_owner IS NOT NULL")" "dead leases: no mark left"
+eq "0" "$(sqlg "SELECT COUNT(*) FROM message_batches WHERE unanswered > 0")" "dead leases: every batch in doubt put back"
 has "$(fg audit verify)" "chain intact" "audit chain after recovery"
 
 # 2. Three dispatchers at once on one database (a fresh simulator: the
