@@ -193,8 +193,12 @@ for_range() {
 }
 pay() { sqlb "UPDATE billing_bills SET amount_paid = amount_due, status = 'paid' WHERE bill_id = $(q "$1")"; }
 
+# night DATE [NOW]: `feegate run` for DATE. A night whose SMS or calls
+# must go passes NOW ("YYYY-MM-DD HH:MM"): without it the dispatcher reads
+# the machine's clock, and the calling window (08:00-21:00 in [dunning]
+# timezone, Asia/Shanghai) holds them back for eleven hours of the day.
 night() {
-	if ! fg run --date "$1" >"$work/night-$1.out" 2>"$work/night-$1.err"; then
+	if ! fg run --date "$1" ${2:+--now "$2"} >"$work/night-$1.out" 2>"$work/night-$1.err"; then
 		echo "FAIL $name: night $1 failed:" >&2
 		cat "$work/night-$1.err" >&2
 		exit 1

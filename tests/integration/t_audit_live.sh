@@ -14,7 +14,7 @@ send_conf 19611 "
 [api]
 token_file = $work/api.token"
 sms_accounts 3000
-night 2026-10-02
+night 2026-10-02 "2026-10-02 10:00"
 eq "3000" "$(sqlg "SELECT COUNT(*) FROM messages WHERE state = 'delivered'")" "the night sent its notices"
 serve_api "2026-10-02 10:00" 19611 api-T0ken-4-live-audit
 
