@@ -149,8 +149,7 @@ batch_back(struct db *db, unsigned long long batch_id, const char *ids,
 	   struct fg_err *err)
 {
 	struct db_param *p;
-	struct sbuf sql;
-	size_t np = 0, k = 1, i;
+	size_t k = 1, i;
 	const char *s;
 	unsigned long long back = 0;
 	int rc;
@@ -158,25 +157,21 @@ batch_back(struct db *db, unsigned long long batch_id, const char *ids,
 	for (s = ids; *s != '\0'; s++)
 		k += *s == ',';
 	p = xcalloc(3 + db_in_pad(k), sizeof(*p));
-	p[np++] = DB_STR(marker);
-	p[np++] = DB_STR(now);
-	p[np++] = DB_ID(batch_id);
+	p[0] = DB_STR(marker);
+	p[1] = DB_STR(now);
+	p[2] = DB_ID(batch_id);
 	for (i = 0, s = ids; i < k; i++) {
-		p[np + i] = DB_ID(strtoull(s, NULL, 10));
+		p[3 + i] = DB_ID(strtoull(s, NULL, 10));
 		s = strchr(s, ',');
 		s = s != NULL ? s + 1 : "";
 	}
-	np += db_pad_params(p + np, k);
-	sbuf_init(&sql);
-	sbuf_adds(&sql, "UPDATE messages SET state = 'retry', lease_owner = ?,"
+	rc = db_exec_in(db,
+			"UPDATE messages SET state = 'retry', lease_owner = ?,"
 			" lease_expires_at = NULL, next_attempt_at = ?,"
 			" last_error = 'in doubt: sent, no answer and no"
 			" receipt' WHERE state = 'submitting' AND batch_id = ?"
-			" AND message_id IN (");
-	db_placeholders(&sql, db_in_pad(k));
-	sbuf_adds(&sql, ")");
-	rc = db_exec(db, sql.s, p, np, &back, err);
-	sbuf_free(&sql);
+			" AND message_id IN (",
+			p, 3, k, &back, err);
 	free(p);
 	if (rc != 0)
 		return -1;

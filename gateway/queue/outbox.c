@@ -52,36 +52,6 @@ in_by_id(struct sbuf *sql, struct db_param *p, size_t *np,
 		p[(*np)++] = ids[i];
 }
 
-/* head, an IN list of db_in_pad(n) placeholders, ")" and tail: a new
- * string. */
-static char *
-sql_in_list(const char *head, size_t n, const char *tail)
-{
-	struct sbuf b;
-
-	sbuf_init(&b);
-	sbuf_adds(&b, head);
-	db_placeholders(&b, db_in_pad(n));
-	sbuf_adds(&b, ")");
-	sbuf_adds(&b, tail);
-	return sbuf_take(&b);
-}
-
-/* head, then the k ids in p[lead..lead + k) as an IN list ("head (?, ?,
- * ...)"), run, with head's own lead parameters in p[0..lead); p has room
- * for lead + db_in_pad(k). */
-static int
-exec_in(struct db *db, const char *head, struct db_param *p, size_t lead,
-	size_t k, struct fg_err *err)
-{
-	char *sql = sql_in_list(head, k, "");
-	int rc = db_exec(db, sql, p, lead + db_pad_params(p + lead, k), NULL,
-			 err);
-
-	free(sql);
-	return rc;
-}
-
 static void
 audit_detail_add(json_t *o, const char *key, const char *v)
 {
@@ -817,17 +787,17 @@ notices_cancelled(struct db *db, const struct claimed *m, size_t n,
 		return 0;
 	}
 	p[0] = DB_STR(business_date);
-	rc = exec_in(db,
-		     "UPDATE notices n SET n.state = 'cancelled',"
-		     " n.closed_on = ?"
-		     " WHERE n.state IN ('planned', 'sending')"
-		     " AND n.kind <> 'dunning'"
-		     " AND NOT EXISTS (SELECT 1 FROM messages x"
-		     "  WHERE x.notice_id = n.notice_id AND x.state IN"
-		     "  ('queued', 'retry', 'leased', 'submitting',"
-		     "   'accepted', 'delivered'))"
-		     " AND n.notice_id IN (",
-		     p, 1, k, err);
+	rc = db_exec_in(db,
+			"UPDATE notices n SET n.state = 'cancelled',"
+			" n.closed_on = ?"
+			" WHERE n.state IN ('planned', 'sending')"
+			" AND n.kind <> 'dunning'"
+			" AND NOT EXISTS (SELECT 1 FROM messages x"
+			"  WHERE x.notice_id = n.notice_id AND x.state IN"
+			"  ('queued', 'retry', 'leased', 'submitting',"
+			"   'accepted', 'delivered'))"
+			" AND n.notice_id IN (",
+			p, 1, k, NULL, err);
 	free(p);
 	return rc;
 }
@@ -1458,10 +1428,10 @@ receipts_delivered(struct db *db, const unsigned long long *mid, size_t k,
 	p[0] = DB_STR(now);
 	for (i = 0; i < k; i++)
 		p[1 + i] = DB_ID(mid[i]);
-	sql = sql_in_list("UPDATE messages SET state = 'delivered',"
-			  " final_at = ?, lease_owner = NULL,"
-			  " lease_expires_at = NULL WHERE message_id IN (",
-			  k, "");
+	sql = db_sql_in_list("UPDATE messages SET state = 'delivered',"
+			     " final_at = ?, lease_owner = NULL,"
+			     " lease_expires_at = NULL WHERE message_id IN (",
+			     k, "");
 	rc = db_exec(db, sql, p, 1 + db_pad_params(p + 1, k), NULL, err);
 	free(sql);
 	free(p);
@@ -1675,7 +1645,7 @@ receipt_rows_lock(struct db *db, const struct receipt_item *it, size_t n,
 
 	for (i = 0; i < n; i++)
 		p[i] = DB_ID(it[i].r.message_id);
-	sql = sql_in_list(
+	sql = db_sql_in_list(
 		"SELECT message_id, state, receipt_token, notice_id,"
 		" case_id, contact_id, account_no, channel, address,"
 		" attempts, COALESCE(provider_ref, '') <> '', progress,"

@@ -877,6 +877,31 @@ db_pad_params(struct db_param *p, size_t n)
 	return k;
 }
 
+char *
+db_sql_in_list(const char *head, size_t n, const char *tail)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	sbuf_adds(&b, head);
+	db_placeholders(&b, db_in_pad(n));
+	sbuf_adds(&b, ")");
+	sbuf_adds(&b, tail);
+	return sbuf_take(&b);
+}
+
+int
+db_exec_in(struct db *db, const char *head, struct db_param *p, size_t lead,
+	   size_t k, unsigned long long *affected, struct fg_err *err)
+{
+	char *sql = db_sql_in_list(head, k, "");
+	int rc = db_exec(db, sql, p, lead + db_pad_params(p + lead, k),
+			 affected, err);
+
+	free(sql);
+	return rc;
+}
+
 int
 db_query_value(struct db *db, const char *sql, const struct db_param *p,
 	       size_t np, char *out, size_t outlen, int *found,

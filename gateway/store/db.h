@@ -144,6 +144,14 @@ size_t db_in_pad(size_t n);
 /* p[0..n) is set: repeat p[n - 1] up to db_in_pad(n), which p has room
  * for; returns db_in_pad(n). */
 size_t db_pad_params(struct db_param *p, size_t n);
+/* head, an IN list of db_in_pad(n) placeholders, ")" and tail: a new
+ * string. */
+char *db_sql_in_list(const char *head, size_t n, const char *tail);
+/* head, then the k values in p[lead..lead + k) as an IN list ("head (?,
+ * ?, ...)"), run, with head's own lead parameters in p[0..lead); p has
+ * room for lead + db_in_pad(k). Rows changed in *affected (may be NULL). */
+int db_exec_in(struct db *db, const char *head, struct db_param *p, size_t lead,
+	       size_t k, unsigned long long *affected, struct fg_err *err);
 
 /*
  * The last failure rolled the transaction back whole and it may simply be

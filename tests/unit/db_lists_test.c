@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -58,6 +59,7 @@ static void
 test_placeholders(void **state)
 {
 	struct sbuf b;
+	char *s;
 
 	(void)state;
 	sbuf_init(&b);
@@ -66,6 +68,10 @@ test_placeholders(void **state)
 	db_placeholders(&b, db_in_pad(3));
 	assert_string_equal(b.s, "?, ?, ?, ?");
 	sbuf_free(&b);
+	s = db_sql_in_list("DELETE FROM t WHERE id IN (", 3, " LIMIT 9");
+	assert_string_equal(s,
+			    "DELETE FROM t WHERE id IN (?, ?, ?, ?) LIMIT 9");
+	free(s);
 }
 
 int
