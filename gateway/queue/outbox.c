@@ -1418,7 +1418,6 @@ receipts_delivered(struct db *db, const unsigned long long *mid, size_t k,
 		   const char *now, struct fg_err *err)
 {
 	struct db_param *p;
-	char *sql;
 	size_t i;
 	int rc;
 
@@ -1428,12 +1427,11 @@ receipts_delivered(struct db *db, const unsigned long long *mid, size_t k,
 	p[0] = DB_STR(now);
 	for (i = 0; i < k; i++)
 		p[1 + i] = DB_ID(mid[i]);
-	sql = db_sql_in_list("UPDATE messages SET state = 'delivered',"
-			     " final_at = ?, lease_owner = NULL,"
-			     " lease_expires_at = NULL WHERE message_id IN (",
-			     k, "");
-	rc = db_exec(db, sql, p, 1 + db_pad_params(p + 1, k), NULL, err);
-	free(sql);
+	rc = db_exec_in(db,
+			"UPDATE messages SET state = 'delivered',"
+			" final_at = ?, lease_owner = NULL,"
+			" lease_expires_at = NULL WHERE message_id IN (",
+			p, 1, k, NULL, err);
 	free(p);
 	return rc;
 }
